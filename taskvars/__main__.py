@@ -1,0 +1,3 @@
+from taskvars.cli import main
+
+raise SystemExit(main())

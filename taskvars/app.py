@@ -1,0 +1,99 @@
+"""The application factory: the spec, its handlers, validation and error rendering."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+import inflection
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from connexion.utils import get_function_from_name
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+)
+
+from taskvars.handlers.runtime import STATE_KEY, Runtime
+from taskvars.persistence.migrate import upgrade
+from taskvars.persistence.unit_of_work import Database
+from taskvars.resources import SPEC_NAME, spec_directory
+from taskvars.settings import Settings
+from taskvars.web.body_limit import BodyLimitMiddleware
+from taskvars.web.error_rendering import register_error_handlers
+from taskvars.web.multipart import FormLimits
+from taskvars.web.multipart_validator import streaming_multipart_validator
+
+
+def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
+    """Nothing connects to the database until the server starts (the lifespan)."""
+    app = AsyncApp(__name__, lifespan=_lifespan(settings), specification_dir=str(spec_directory()))
+    app.add_api(
+        SPEC_NAME,
+        resolver=Resolver(function_resolver=_handler_function),
+        pythonic_params=True,
+        strict_validation=True,
+        validate_responses=validate_responses,
+        validator_map=_validators(settings),
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        position=MiddlewarePosition.BEFORE_ROUTING,
+        max_body_bytes=settings.max_upload_bytes,
+    )
+    register_error_handlers(app)
+    return app
+
+
+def _validators(settings: Settings) -> dict[str, Any]:
+    limits = FormLimits(
+        max_parts=settings.max_form_parts,
+        max_part_header_bytes=settings.max_part_header_bytes,
+        max_text_part_bytes=settings.max_text_part_bytes,
+        spool_memory_bytes=settings.spool_memory_bytes,
+    )
+    # Given to connexion, this replaces its whole body map: name every media type used.
+    return {
+        "body": MediaTypeDict(
+            {
+                "*/*json": JSONRequestBodyValidator,
+                "application/x-www-form-urlencoded": FormDataValidator,
+                "multipart/form-data": streaming_multipart_validator(limits),
+            }
+        ),
+        # Only JSON responses are checked: downloads are opaque bytes, and checking them
+        # would hold them whole in memory.
+        "response": MediaTypeDict({"*/*json": JSONResponseBodyValidator}),
+    }
+
+
+HANDLERS_PACKAGE = "taskvars.handlers"
+
+
+def _handler_function(controller_and_operation: str) -> Callable[..., Any]:
+    """``task.createTask`` (``x-openapi-router-controller`` and operationId) ->
+    ``taskvars.handlers.task.create_task``: operationIds stay Camunda's, function names
+    stay Python's."""
+    module, _, operation_id = controller_and_operation.rpartition(".")
+    return get_function_from_name(
+        f"{HANDLERS_PACKAGE}.{module}.{inflection.underscore(operation_id)}"
+    )
+
+
+def _lifespan(settings: Settings) -> Callable[[Any], Any]:
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[dict[str, Runtime]]:
+        database = Database(settings.database_url)
+        try:
+            await anyio.to_thread.run_sync(upgrade, database.engine)
+            yield {STATE_KEY: Runtime(settings=settings, database=database)}
+        finally:
+            database.dispose()
+
+    return lifespan

@@ -1,0 +1,29 @@
+"""Operations tagged `Task Variable`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import StreamingResponse
+
+from taskvars.handlers import variables
+from taskvars.handlers.variables import TASK_VARIABLES as RESOURCE
+from taskvars.web.multipart import MultipartForm
+
+
+def set_binary_task_variable(
+    id_: str, var_name: str, multipart_form: MultipartForm
+) -> tuple[Any, int]:
+    return variables.upload_binary(RESOURCE, id_, var_name, multipart_form)
+
+
+def get_task_variable_binary(id_: str, var_name: str) -> StreamingResponse:
+    return variables.download_binary(RESOURCE, id_, var_name)
+
+
+def get_task_variable(id_: str, var_name: str, deserialize_value: bool = True) -> dict[str, Any]:
+    return variables.get_variable(RESOURCE, id_, var_name, deserialize_value)
+
+
+def get_task_variables(id_: str, deserialize_values: bool = True) -> dict[str, Any]:
+    return variables.get_variables(RESOURCE, id_, deserialize_values)

@@ -1,0 +1,166 @@
+"""Variable operations shared by tasks, process instances and executions.
+
+Camunda's variable resources differ only in three things, held by
+:class:`VariableResource`: the noun in their messages, which id space their ``{id}``
+names, and whether they are local (read and write the scope itself only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from connexion import NoContent
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+from taskvars.errors import (
+    ApiError,
+    InvalidRequestError,
+    NullValueError,
+    OptimisticLockingError,
+    RestError,
+)
+from taskvars.handlers.runtime import runtime
+from taskvars.persistence.models import IdSpace
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import (
+    ConcurrentModificationError,
+    ScopeNotFoundError,
+    ScopeRef,
+    StoredValue,
+)
+from taskvars.services.binary_upload import interpret_upload
+from taskvars.services.typed_values import value_to_dto
+from taskvars.web.download_headers import binary_headers
+from taskvars.web.multipart import MultipartForm
+
+BINARY_TYPES = frozenset({"Bytes", "File"})
+
+
+@dataclass(frozen=True)
+class VariableResource:
+    noun: str
+    id_space: IdSpace
+    local: bool
+
+    def chain(self, uow: UnitOfWork, scope_id: str) -> list[ScopeRef]:
+        """The scopes whose variables this resource sees, nearest first."""
+        chain = uow.store.scope_chain(self.id_space, scope_id)
+        return chain[:1] if self.local else chain
+
+    def engine_error(self, verb: str, name: str, error: Exception) -> ApiError:
+        """Camunda wraps engine errors of single-variable operations like this."""
+        return RestError(f"Cannot {verb} {self.noun} variable {name}: {error}", status=500, code=0)
+
+    def variable_missing(self, name: str) -> ApiError:
+        return InvalidRequestError(
+            f"{self.noun} variable with name {name} does not exist", status=404
+        )
+
+
+TASK_VARIABLES = VariableResource("task", IdSpace.TASK, local=False)
+TASK_LOCAL_VARIABLES = VariableResource("task", IdSpace.TASK, local=True)
+PROCESS_INSTANCE_VARIABLES = VariableResource("process instance", IdSpace.EXECUTION, local=False)
+EXECUTION_LOCAL_VARIABLES = VariableResource("execution", IdSpace.EXECUTION, local=True)
+
+
+def upload_binary(
+    resource: VariableResource, scope_id: str, name: str, form: MultipartForm
+) -> tuple[Any, int]:
+    app = runtime()
+    with form:
+        upload = interpret_upload(form, chunk_bytes=app.settings.chunk_bytes)
+        if upload.value is None:
+            return NoContent, 204  # a JSON null: Camunda stores nothing and asks nothing
+        with app.database.unit_of_work(write=True) as uow:
+            try:
+                chain = uow.store.scope_chain(resource.id_space, scope_id)
+            except ScopeNotFoundError as error:
+                if upload.serialized:
+                    raise NullValueError(str(error)) from None
+                raise resource.engine_error("put", name, error) from None
+            if upload.transient:
+                return NoContent, 204
+            try:
+                uow.store.set_variable(chain, name, upload.value, local=resource.local)
+                uow.commit()
+            except ConcurrentModificationError:
+                raise OptimisticLockingError(
+                    f"Cannot put {resource.noun} variable {name}: it was changed by another "
+                    "request at the same time; nothing was written, retry"
+                ) from None
+    return NoContent, 204
+
+
+def get_variable(
+    resource: VariableResource, scope_id: str, name: str, deserialize: bool
+) -> dict[str, Any]:
+    with runtime().database.unit_of_work(write=False) as uow:
+        stored = _visible(resource, uow, scope_id, name)
+        content = _whole_content(uow, stored) if stored.type == "Bytes" else None
+        return value_to_dto(stored, deserialize=deserialize, content=content)
+
+
+def get_variables(resource: VariableResource, scope_id: str, deserialize: bool) -> dict[str, Any]:
+    with runtime().database.unit_of_work(write=False) as uow:
+        try:
+            chain = resource.chain(uow, scope_id)
+        except ScopeNotFoundError as error:
+            raise NullValueError(str(error)) from None
+        visible = uow.store.visible_variables(chain)
+        return {
+            name: value_to_dto(
+                stored,
+                deserialize=deserialize,
+                content=_whole_content(uow, stored) if stored.type == "Bytes" else None,
+            )
+            for name, stored in visible.items()
+        }
+
+
+def download_binary(resource: VariableResource, scope_id: str, name: str) -> StreamingResponse:
+    """Stream the value out of one read transaction, closed when the stream ends."""
+    uow = runtime().database.unit_of_work(write=False).__enter__()
+    try:
+        stored = _visible(resource, uow, scope_id, name)
+        if stored.type not in BINARY_TYPES:
+            raise InvalidRequestError(
+                f"Value of variable with id {scope_id} is not a binary value."
+            )
+        headers = binary_headers(stored)
+        return StreamingResponse(
+            _chunks_then_close(uow, stored.content_pk),
+            status_code=200,
+            headers=headers,
+            background=BackgroundTask(uow.close),
+        )
+    except BaseException:
+        uow.close()
+        raise
+
+
+def _visible(resource: VariableResource, uow: UnitOfWork, scope_id: str, name: str) -> StoredValue:
+    try:
+        chain = resource.chain(uow, scope_id)
+    except ScopeNotFoundError as error:
+        raise resource.engine_error("get", name, error) from None
+    stored = uow.store.visible_variable(chain, name)
+    if stored is None:
+        raise resource.variable_missing(name)
+    return stored
+
+
+def _whole_content(uow: UnitOfWork, stored: StoredValue) -> bytes:
+    if stored.content_pk is None:
+        return b""
+    return b"".join(uow.store.content_chunks(stored.content_pk))
+
+
+def _chunks_then_close(uow: UnitOfWork, content_pk: int | None) -> Iterator[bytes]:
+    try:
+        if content_pk is not None:
+            yield from uow.store.content_chunks(content_pk)
+    finally:
+        uow.close()

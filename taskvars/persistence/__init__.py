@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the store, the unit of work and Alembic migrations."""

@@ -1,0 +1,52 @@
+"""Engines for SQLite (the embedded default) and PostgreSQL, set up the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+# Connection execution option: the SQL that opens a transaction on SQLite.
+SQLITE_BEGIN = "taskvars_sqlite_begin"
+
+
+def create_database_engine(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(database_url)
+    if url.get_backend_name() == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return create_engine(url, pool_pre_ping=True)
+    raise ValueError(
+        f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql://"
+    )
+
+
+def _sqlite_engine(database_url: str) -> Engine:
+    # Connections are used from worker threads, one thread at a time.
+    engine = create_engine(database_url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred transaction
+        # that upgrades to a writer later fails at once instead of waiting its turn.
+        connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,31 @@
+"""Apply Alembic migrations from code: at server start and from ``taskvars db upgrade``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant: serializes concurrent upgrades from several server processes on PostgreSQL.
+_PG_MIGRATION_LOCK = 7_262_019
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

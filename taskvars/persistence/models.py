@@ -1,0 +1,155 @@
+"""Tables: the scope tree, variables, and binary content in chunks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 255
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ScopeKind(enum.StrEnum):
+    PROCESS_INSTANCE = "process_instance"
+    EXECUTION = "execution"
+    TASK = "task"
+
+    @property
+    def id_space(self) -> IdSpace:
+        return IdSpace.TASK if self is ScopeKind.TASK else IdSpace.EXECUTION
+
+
+class IdSpace(enum.StrEnum):
+    """Camunda keeps task ids and execution ids (process instances included) apart."""
+
+    EXECUTION = "execution"
+    TASK = "task"
+
+
+def _string_enum(enum_class: type[enum.StrEnum]) -> Enum:
+    """Stored as the member's value in a plain string column."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Scope(Base):
+    """A node of the scope tree: process instance -> executions -> tasks (-> subtasks)."""
+
+    __tablename__ = "scope"
+    __table_args__ = (UniqueConstraint("id_space", "external_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    id_space: Mapped[IdSpace] = mapped_column(_string_enum(IdSpace))
+    kind: Mapped[ScopeKind] = mapped_column(_string_enum(ScopeKind))
+    parent_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+
+    scope_pk: Mapped[int] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), primary_key=True
+    )
+    business_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
+class Task(Base):
+    """Task attributes beyond its place in the tree (Camunda's ``TaskDto``)."""
+
+    __tablename__ = "task"
+
+    scope_pk: Mapped[int] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    description: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    delegation_state: Mapped[str | None] = mapped_column(String(16))
+    due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    follow_up: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    task_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    case_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
+class Variable(Base):
+    """A named value in one scope; its binary content, if any, lives in ``binary_content``."""
+
+    __tablename__ = "variable"
+    __table_args__ = (UniqueConstraint("scope_pk", "name"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope_pk: Mapped[int] = mapped_column(ForeignKey("scope.pk", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(ID_LENGTH))
+    type: Mapped[str] = mapped_column(String(32))
+    # Serialized form of non-binary values (an Object's JSON text, for instance).
+    text_value: Mapped[str | None] = mapped_column(Text)
+    content_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("binary_content.pk", ondelete="SET NULL"), index=True
+    )
+    filename: Mapped[str | None] = mapped_column(Text)
+    mime_type: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    encoding: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    object_type_name: Mapped[str | None] = mapped_column(Text)
+    serialization_data_format: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    revision: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": revision}
+
+
+class BinaryContent(Base):
+    """The bytes of one binary value, split over ``binary_chunk`` rows."""
+
+    __tablename__ = "binary_content"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class BinaryChunk(Base):
+    __tablename__ = "binary_chunk"
+
+    content_pk: Mapped[int] = mapped_column(
+        ForeignKey("binary_content.pk", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

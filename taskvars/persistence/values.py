@@ -1,0 +1,81 @@
+"""What the store is given to write and gives back when read: plain values, no rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from taskvars.persistence.models import IdSpace, ScopeKind
+
+
+@dataclass(frozen=True)
+class ScopeRef:
+    """One scope of a task's chain, nearest first."""
+
+    pk: int
+    kind: ScopeKind
+    external_id: str
+
+
+@dataclass(frozen=True)
+class BinarySource:
+    """Content to store: chunks to read once, with their total size and SHA-256."""
+
+    chunks: Iterator[bytes]
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class NewValue:
+    """A typed value as the store writes it."""
+
+    type: str
+    text_value: str | None = None
+    content: BinarySource | None = None
+    filename: str | None = None
+    mime_type: str | None = None
+    encoding: str | None = None
+    object_type_name: str | None = None
+    serialization_data_format: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    """A variable as read back; binary content is fetched separately by ``content_pk``."""
+
+    name: str
+    scope_pk: int
+    type: str
+    text_value: str | None
+    content_pk: int | None
+    content_size: int | None
+    content_sha256: str | None
+    filename: str | None
+    mime_type: str | None
+    encoding: str | None
+    object_type_name: str | None
+    serialization_data_format: str | None
+    revision: int
+
+
+class ScopeNotFoundError(LookupError):
+    """Camunda's engine message, e.g. ``task t1 doesn't exist: task is null``."""
+
+    def __init__(self, id_space: IdSpace, external_id: str) -> None:
+        noun = id_space.value
+        super().__init__(f"{noun} {external_id} doesn't exist: {noun} is null")
+        self.id_space = id_space
+        self.external_id = external_id
+
+
+class ConcurrentModificationError(RuntimeError):
+    """Another transaction changed or created the same variable first."""
+
+
+class DuplicateIdError(ValueError):
+    """An entity with this id exists already."""
+
+
+class UnknownReferenceError(ValueError):
+    """A create request points at a parent that does not exist."""

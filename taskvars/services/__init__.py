@@ -1,0 +1,1 @@
+"""Plain logic between the handlers and the store: values in, values out, no HTTP."""

@@ -1,0 +1,194 @@
+"""Creating scopes: standalone tasks (Camunda's ``createTask``) and process-instance trees
+(our extension), and describing a task as Camunda's ``TaskDto``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from taskvars.errors import InvalidRequestError
+from taskvars.persistence.models import IdSpace, ScopeKind, Task
+from taskvars.persistence.store import Store
+from taskvars.persistence.values import ScopeRef
+from taskvars.services.typed_values import DATE_FORMAT, ValueConversionError, value_from_dto
+
+_TASK_ATTRIBUTES = {
+    "name": "name",
+    "description": "description",
+    "assignee": "assignee",
+    "owner": "owner",
+    "delegationState": "delegation_state",
+    "taskDefinitionKey": "task_definition_key",
+    "tenantId": "tenant_id",
+    "caseInstanceId": "case_instance_id",
+}
+_TASK_DATES = {"due": "due", "followUp": "follow_up"}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def create_task(store: Store, dto: dict[str, Any]) -> str:
+    """A standalone task, or a subtask when ``parentTaskId`` is given."""
+    task_id = dto.get("id") or new_id()
+    if store.scope_exists(IdSpace.TASK, task_id):
+        raise InvalidRequestError(f"Cannot create task: a task with id {task_id} already exists")
+    parent_pk = None
+    if dto.get("parentTaskId"):
+        parent_pk = store.scope_pk(IdSpace.TASK, dto["parentTaskId"])
+        if parent_pk is None:
+            raise InvalidRequestError(
+                f"Cannot create task: parent task {dto['parentTaskId']} does not exist"
+            )
+    store.add_task(task_id, parent_pk, _task_attributes(dto))
+    return task_id
+
+
+def _task_attributes(dto: dict[str, Any]) -> dict[str, Any]:
+    attributes = {column: dto.get(key) for key, column in _TASK_ATTRIBUTES.items()}
+    for key, column in _TASK_DATES.items():
+        attributes[column] = _parse_date(dto[key]) if dto.get(key) else None
+    attributes["priority"] = 50 if dto.get("priority") is None else dto["priority"]
+    attributes["created"] = datetime.now(UTC)
+    return attributes
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, DATE_FORMAT)
+    except ValueError:
+        raise InvalidRequestError(f"Cannot parse date '{text}'") from None
+
+
+def _format_date(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
+        value = value.replace(tzinfo=UTC)
+    return (
+        value.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{value.microsecond // 1000:03d}"
+        + (value.strftime("%z"))
+    )
+
+
+def task_dto(task: Task, chain: list[ScopeRef]) -> dict[str, Any]:
+    """Camunda's ``TaskDto`` for a task and its scope chain (nearest first)."""
+    parent = chain[1] if len(chain) > 1 else None
+    execution = next((s for s in chain[1:] if s.kind is not ScopeKind.TASK), None)
+    root = chain[-1]
+    return {
+        "id": chain[0].external_id,
+        "name": task.name,
+        "assignee": task.assignee,
+        "owner": task.owner,
+        "created": _format_date(task.created),
+        "due": _format_date(task.due),
+        "followUp": _format_date(task.follow_up),
+        "delegationState": task.delegation_state,
+        "description": task.description,
+        "executionId": execution.external_id if execution else None,
+        "parentTaskId": parent.external_id if parent and parent.kind is ScopeKind.TASK else None,
+        "priority": task.priority,
+        "processDefinitionId": None,
+        "processInstanceId": (
+            root.external_id if root.kind is ScopeKind.PROCESS_INSTANCE else None
+        ),
+        "caseDefinitionId": None,
+        "caseInstanceId": task.case_instance_id,
+        "caseExecutionId": None,
+        "taskDefinitionKey": task.task_definition_key,
+        "suspended": False,
+        "formKey": None,
+        "tenantId": task.tenant_id,
+    }
+
+
+def create_process_instance(store: Store, tree: dict[str, Any], *, chunk_bytes: int) -> dict:
+    """Create the whole tree, or raise before the caller commits anything."""
+    root_id = tree.get("id") or new_id()
+    executions = [dict(e, id=e.get("id") or new_id()) for e in tree.get("executions", [])]
+    tasks = [dict(t, id=t.get("id") or new_id()) for t in tree.get("tasks", [])]
+    _require_unique([root_id, *(e["id"] for e in executions)], "execution")
+    _require_unique([t["id"] for t in tasks], "task")
+    for execution_id in [root_id, *(e["id"] for e in executions)]:
+        if store.scope_exists(IdSpace.EXECUTION, execution_id):
+            raise InvalidRequestError(
+                f"Cannot create process instance: execution {execution_id} already exists"
+            )
+    for task in tasks:
+        if store.scope_exists(IdSpace.TASK, task["id"]):
+            raise InvalidRequestError(
+                f"Cannot create process instance: task {task['id']} already exists"
+            )
+
+    root_pk = store.add_process_instance(
+        root_id, tree.get("businessKey"), tree.get("processDefinitionKey")
+    )
+    execution_pks = {root_id: root_pk}
+    _set_variables(store, root_pk, tree.get("variables"), chunk_bytes)
+    for execution in _parents_first(executions, root_id):
+        pk = store.add_scope(
+            ScopeKind.EXECUTION, execution["id"], execution_pks[execution["parentId"]]
+        )
+        execution_pks[execution["id"]] = pk
+        _set_variables(store, pk, execution.get("variables"), chunk_bytes)
+    for task in tasks:
+        task.setdefault("executionId", root_id)
+        parent_pk = execution_pks.get(task["executionId"])
+        if parent_pk is None:
+            raise InvalidRequestError(
+                f"Cannot create process instance: task {task['id']} refers to unknown "
+                f"execution {task['executionId']}"
+            )
+        pk = store.add_task(task["id"], parent_pk, _task_attributes(task))
+        _set_variables(store, pk, task.get("variables"), chunk_bytes)
+    return {
+        "id": root_id,
+        "executions": [{"id": e["id"], "parentId": e["parentId"]} for e in executions],
+        "tasks": [{"id": t["id"], "executionId": t["executionId"]} for t in tasks],
+    }
+
+
+def _require_unique(ids: list[str], noun: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise InvalidRequestError(
+                f"Cannot create process instance: {noun} id {item} is given twice"
+            )
+        seen.add(item)
+
+
+def _parents_first(executions: list[dict[str, Any]], root_id: str) -> list[dict[str, Any]]:
+    """Executions ordered so that each comes after its parent; unknown parents are refused."""
+    placed = {root_id}
+    ordered: list[dict[str, Any]] = []
+    pending = [dict(e, parentId=e.get("parentId") or root_id) for e in executions]
+    while pending:
+        ready = [e for e in pending if e["parentId"] in placed]
+        if not ready:
+            orphan = pending[0]
+            raise InvalidRequestError(
+                f"Cannot create process instance: execution {orphan['id']} refers to unknown "
+                f"or circular parent {orphan['parentId']}"
+            )
+        for execution in ready:
+            placed.add(execution["id"])
+            ordered.append(execution)
+        pending = [e for e in pending if e["id"] not in placed]
+    executions[:] = ordered
+    return ordered
+
+
+def _set_variables(
+    store: Store, scope_pk: int, variables: dict[str, Any] | None, chunk_bytes: int
+) -> None:
+    for name, dto in (variables or {}).items():
+        try:
+            value = value_from_dto(dto, chunk_bytes=chunk_bytes)
+        except ValueConversionError as error:
+            raise InvalidRequestError(f"Cannot put variable {name}: {error}") from None
+        store.set_local_variable(scope_pk, name, value)

@@ -1,0 +1,210 @@
+"""Camunda's typed values in JSON (``VariableValueDto``) and how they are stored.
+
+Non-binary values are stored as text (``text_value``); ``Bytes`` and ``File`` go to the
+chunked binary store. Conversion errors carry Camunda's wording; callers add the
+"Cannot put ... variable <name>: " prefix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from taskvars.persistence.values import BinarySource, NewValue, StoredValue
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+_INTEGER_RANGES = {
+    "Short": (-(2**15), 2**15 - 1, "java.lang.Short"),
+    "Integer": (-(2**31), 2**31 - 1, "java.lang.Integer"),
+    "Long": (-(2**63), 2**63 - 1, "java.lang.Long"),
+}
+_TEXT_TYPES = {"String": "java.lang.String", "Json": "java.lang.String", "Xml": "java.lang.String"}
+KNOWN_TYPES = frozenset(
+    {"String", "Boolean", "Short", "Integer", "Long", "Double", "Date", "Null"}
+    | {"Bytes", "File", "Json", "Xml", "Object"}
+)
+
+
+class ValueConversionError(ValueError):
+    """The value cannot become the requested type; the message is Camunda's."""
+
+
+def value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
+    """A ``VariableValueDto`` as a value to store."""
+    value = dto.get("value")
+    value_type = dto.get("type")
+    info = dto.get("valueInfo") or {}
+    if value_type is None:
+        value_type = _inferred_type(value)
+    else:
+        value_type = value_type[:1].upper() + value_type[1:]
+    if value_type not in KNOWN_TYPES:
+        raise ValueConversionError(f"Unsupported value type '{dto.get('type')}'")
+    if value is None or value_type == "Null":
+        return NewValue(type="Null" if value_type == "Null" else value_type)
+    if value_type in _TEXT_TYPES:
+        return NewValue(type=value_type, text_value=_as_text(value, value_type))
+    if value_type == "Boolean":
+        return NewValue(type="Boolean", text_value=_as_boolean(value))
+    if value_type in _INTEGER_RANGES:
+        return NewValue(type=value_type, text_value=str(_as_integer(value, value_type)))
+    if value_type == "Double":
+        return NewValue(type="Double", text_value=repr(_as_double(value)))
+    if value_type == "Date":
+        return NewValue(type="Date", text_value=_as_date(value).strftime(DATE_FORMAT))
+    if value_type == "Object":
+        return NewValue(
+            type="Object",
+            text_value=value if isinstance(value, str) else json.dumps(value),
+            object_type_name=info.get("objectTypeName"),
+            serialization_data_format=info.get("serializationDataFormat"),
+        )
+    return _binary_from_dto(value_type, value, info, chunk_bytes)
+
+
+def value_to_dto(
+    stored: StoredValue, *, deserialize: bool, content: bytes | None = None
+) -> dict[str, Any]:
+    """A stored value as Camunda returns it. ``content`` is needed for ``Bytes`` only."""
+    info: dict[str, Any] = {}
+    value: Any
+    if stored.type == "Bytes":
+        value = base64.b64encode(content or b"").decode("ascii")
+    elif stored.type == "File":
+        value = None
+        info = {"filename": stored.filename}
+        if stored.mime_type is not None:
+            info["mimeType"] = stored.mime_type
+        if stored.encoding is not None:
+            info["encoding"] = stored.encoding
+    elif stored.type == "Object":
+        info = {
+            "objectTypeName": stored.object_type_name,
+            "serializationDataFormat": stored.serialization_data_format,
+        }
+        value = stored.text_value
+        if deserialize and stored.text_value is not None:
+            value = json.loads(stored.text_value)
+    else:
+        value = _parsed_text(stored.type, stored.text_value)
+    return {"type": stored.type, "value": value, "valueInfo": info}
+
+
+def _inferred_type(value: Any) -> str:
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        low, high, _ = _INTEGER_RANGES["Integer"]
+        return "Integer" if low <= value <= high else "Long"
+    if isinstance(value, float):
+        return "Double"
+    if isinstance(value, str):
+        return "String"
+    return "Object"
+
+
+def _conversion_error(value: Any, value_type: str, java_type: str) -> ValueConversionError:
+    return ValueConversionError(
+        f"Cannot convert value '{value}' of type '{value_type}' to java type {java_type}"
+    )
+
+
+def _as_text(value: Any, value_type: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list) and value_type == "Json":
+        return json.dumps(value)
+    raise _conversion_error(value, value_type, _TEXT_TYPES[value_type])
+
+
+def _as_boolean(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower()
+    raise _conversion_error(value, "Boolean", "java.lang.Boolean")
+
+
+def _as_integer(value: Any, value_type: str) -> int:
+    low, high, java_type = _INTEGER_RANGES[value_type]
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not low <= number <= high:
+        raise _conversion_error(value, value_type, java_type)
+    return number
+
+
+def _as_double(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise _conversion_error(value, "Double", "java.lang.Double")
+
+
+def _as_date(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value, DATE_FORMAT)
+        except ValueError:
+            pass
+    raise _conversion_error(value, "Date", "java.util.Date")
+
+
+def _binary_from_dto(
+    value_type: str, value: Any, info: dict[str, Any], chunk_bytes: int
+) -> NewValue:
+    if not isinstance(value, str):
+        raise _conversion_error(value, value_type, "[B")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _conversion_error(value, value_type, "[B") from None
+    chunks = iter([raw[i : i + chunk_bytes] for i in range(0, len(raw), chunk_bytes)])
+    content = BinarySource(chunks, len(raw), hashlib.sha256(raw).hexdigest())
+    if value_type == "Bytes":
+        return NewValue(type="Bytes", content=content)
+    return NewValue(
+        type="File",
+        content=content,
+        filename=info.get("filename"),
+        mime_type=info.get("mimeType") or info.get("mimetype"),
+        encoding=info.get("encoding"),
+    )
+
+
+def _parsed_text(value_type: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    if value_type == "Boolean":
+        return text == "true"
+    if value_type in _INTEGER_RANGES:
+        return int(text)
+    if value_type == "Double":
+        return float(text)
+    if value_type == "Date":
+        parsed = datetime.strptime(text, DATE_FORMAT)
+        return (
+            parsed.strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{parsed.microsecond // 1000:03d}"
+            + (parsed.strftime("%z"))
+        )
+    return text

@@ -1,0 +1,64 @@
+"""Server settings, read once from the environment or given by the caller."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+GIB = 1024**3
+MIB = 1024**2
+KIB = 1024
+
+ENV_PREFIX = "TASKVARS_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server can be told. Field names map to ``TASKVARS_<NAME>``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = "sqlite:///taskvars.db"
+    # Any request body larger than this is refused with 413 before anything is stored.
+    max_upload_bytes: int = GIB
+    # Multipart limits: a client that exceeds one gets a 400 and nothing is stored.
+    max_form_parts: int = 100
+    max_part_header_bytes: int = 16 * KIB
+    max_text_part_bytes: int = 64 * KIB
+    # An uploaded binary stays in memory up to this size, then spools to a temporary file.
+    spool_memory_bytes: int = MIB
+    # Binary values are stored and streamed in chunks of this size.
+    chunk_bytes: int = MIB
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by ``TASKVARS_*`` variables, overridden by ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None and raw != "":
+                values[field.name] = _convert(field.name, field.type, raw)
+        settings = replace(cls(), **values)
+        given = {name: value for name, value in overrides.items() if value is not None}
+        return replace(settings, **given)
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.type == "int" and value <= 0 and field.name != "port":
+                raise ValueError(f"{field.name} must be a positive number, got {value}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+
+
+def _convert(name: str, type_name: Any, raw: str) -> Any:
+    if type_name == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            variable = ENV_PREFIX + name.upper()
+            raise ValueError(f"{variable} must be a whole number, got {raw!r}") from None
+    return raw

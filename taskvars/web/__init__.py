@@ -1,0 +1,1 @@
+"""The HTTP layer below the handlers: body limits, multipart parsing, error rendering."""

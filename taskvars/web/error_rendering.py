@@ -1,0 +1,89 @@
+"""Every error leaves as Camunda's error JSON: never problem+json, HTML or a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from taskvars.errors import ApiError, MalformedMultipartError
+
+logger = logging.getLogger("taskvars.errors")
+
+# What JAX-RS, under Camunda, names the HTTP errors it raises before any Camunda code runs.
+_HTTP_EXCEPTION_TYPES = {
+    404: ("NotFoundException", "HTTP 404 Not Found"),
+    405: ("NotAllowedException", "HTTP 405 Method Not Allowed"),
+    406: ("NotAcceptableException", "HTTP 406 Not Acceptable"),
+    415: ("NotSupportedException", "HTTP 415 Unsupported Media Type"),
+}
+
+
+def render(
+    status: int,
+    type_: str,
+    message: str,
+    code: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> ConnexionResponse:
+    body = json.dumps({"type": type_, "message": message, "code": code})
+    return ConnexionResponse(
+        status_code=status,
+        mimetype="application/json",
+        content_type="application/json",
+        body=body.encode(),
+        headers=headers or {},
+    )
+
+
+def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    assert isinstance(error, ApiError)
+    return render(error.status, error.type, error.message, error.code, error.headers)
+
+
+def problem(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    """connexion's own errors: validation (400), unsupported media types (415), routing."""
+    assert isinstance(error, ProblemException)
+    status = error.status or 500
+    headers = dict(error.headers or {})
+    if status in _HTTP_EXCEPTION_TYPES and status != 400:
+        type_, message = _HTTP_EXCEPTION_TYPES[status]
+        return render(status, type_, error.detail or message, None, headers)
+    if status >= 500:
+        logger.error("server error %s: %s", error.title, error.detail)
+        return render(status, type(error).__name__, "An unexpected error occurred", None, headers)
+    return render(
+        status, "InvalidRequestException", str(error.detail or error.title), None, headers
+    )
+
+
+def http_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    assert isinstance(error, HTTPException)
+    headers = dict(error.headers or {})
+    type_, message = _HTTP_EXCEPTION_TYPES.get(
+        error.status_code, ("RestException", f"HTTP {error.status_code}")
+    )
+    return render(error.status_code, type_, message, None, headers)
+
+
+def malformed_multipart(_request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
+    error = MalformedMultipartError()
+    return render(error.status, error.type, error.message, error.code)
+
+
+def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    logger.exception("unexpected error", exc_info=error)
+    return render(500, type(error).__name__, "An unexpected error occurred; see the server log")
+
+
+def register_error_handlers(app: AsyncApp) -> None:
+    app.add_error_handler(ApiError, api_error)
+    app.add_error_handler(ProblemException, problem)
+    app.add_error_handler(HTTPException, http_error)
+    app.add_error_handler(MultiPartException, malformed_multipart)
+    app.add_error_handler(Exception, unexpected)

@@ -1,0 +1,298 @@
+"""A one-pass, streaming ``multipart/form-data`` parser.
+
+Built on python-multipart's callback parser: a binary part is written to a spooled
+temporary file as it arrives (hashed and counted on the way), text parts are kept up to
+a limit, and parts nobody asked for are dropped unread. Memory stays flat whatever the
+size of the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import IO, NamedTuple, Protocol
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser
+
+from taskvars.errors import MalformedMultipartError
+from taskvars.web.header_params import HeaderValueError, has_control_characters, parse_header_value
+
+
+@dataclass(frozen=True)
+class FormLimits:
+    max_parts: int
+    max_part_header_bytes: int
+    max_text_part_bytes: int
+    spool_memory_bytes: int
+
+
+@dataclass
+class FormPart:
+    """One part: its name, headers (names lower-cased) and, if given, its filename."""
+
+    name: str
+    headers: dict[str, str]
+    filename: str | None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclass
+class TextPart(FormPart):
+    text: str
+
+
+@dataclass
+class BinaryPart(FormPart):
+    """Raw part content, spooled to disk past the in-memory limit."""
+
+    file: IO[bytes]
+    size: int
+    sha256: str
+
+    def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
+        self.file.seek(0)
+        return iter(lambda: self.file.read(chunk_bytes), b"")
+
+    def read_all(self) -> bytes:
+        self.file.seek(0)
+        return self.file.read()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+@dataclass
+class MultipartForm:
+    """Parts by name; when a name repeats, the last part wins."""
+
+    parts: dict[str, FormPart] = field(default_factory=dict)
+
+    def get(self, name: str) -> FormPart | None:
+        return self.parts.get(name)
+
+    def close(self) -> None:
+        for part in self.parts.values():
+            if isinstance(part, BinaryPart):
+                part.close()
+
+    def __enter__(self) -> MultipartForm:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _PendingPart(NamedTuple):
+    name: str
+    headers: dict[str, str]
+    filename: str | None
+
+
+class _Sink(Protocol):
+    def write(self, data: memoryview) -> None: ...
+
+
+class _BinarySink:
+    def __init__(self, spool_memory_bytes: int) -> None:
+        self.file = tempfile.SpooledTemporaryFile(max_size=spool_memory_bytes)  # noqa: SIM115
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: memoryview) -> None:
+        self.file.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+
+class _TextSink:
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.buffer = bytearray()
+
+    def write(self, data: memoryview) -> None:
+        if len(self.buffer) + len(data) > self.limit:
+            raise MalformedMultipartError(
+                f"part '{self.name}' is longer than the limit of {self.limit} bytes"
+            )
+        self.buffer += data
+
+
+class _DiscardSink:
+    def write(self, data: memoryview) -> None:
+        pass
+
+
+class StreamingFormParser:
+    """Feed it the body chunk by chunk; ``finish()`` returns the parsed form.
+
+    ``binary_fields`` are spooled as raw bytes, whether or not they carry a filename;
+    ``text_fields`` are decoded as UTF-8; every other part is skipped.
+    """
+
+    def __init__(
+        self,
+        boundary: bytes,
+        limits: FormLimits,
+        *,
+        binary_fields: Collection[str],
+        text_fields: Collection[str],
+    ) -> None:
+        self._limits = limits
+        self._binary_fields = binary_fields
+        self._text_fields = text_fields
+        self._form = MultipartForm()
+        self._part_count = 0
+        self._ended = False
+        self._header_bytes = 0
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[str, str] = {}
+        self._part: _PendingPart | None = None
+        self._sink: _Sink = _DiscardSink()
+        self._parser = MultipartParser(
+            boundary,
+            callbacks={
+                "on_part_begin": self._on_part_begin,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+                "on_end": self._on_end,
+            },
+        )
+
+    def feed(self, chunk: bytes) -> None:
+        if self._ended:
+            return  # the epilogue after the closing boundary is ignored, as RFC 2046 says
+        try:
+            self._parser.write(chunk)
+        except MultipartParseError as error:
+            raise MalformedMultipartError() from error
+        except BaseException:
+            self._discard_current()
+            raise
+
+    def finish(self) -> MultipartForm:
+        if not self._ended:
+            self.abort()
+            raise MalformedMultipartError()
+        return self._form
+
+    def abort(self) -> None:
+        """Release whatever was spooled; for a body that will not be used."""
+        self._discard_current()
+        self._form.close()
+
+    # python-multipart callbacks
+
+    def _on_part_begin(self) -> None:
+        self._part_count += 1
+        if self._part_count > self._limits.max_parts:
+            raise MalformedMultipartError(f"more than {self._limits.max_parts} parts")
+        self._headers = {}
+        self._header_bytes = 0
+
+    def _count_header_bytes(self, length: int) -> None:
+        self._header_bytes += length
+        if self._header_bytes > self._limits.max_part_header_bytes:
+            raise MalformedMultipartError(
+                f"part headers longer than {self._limits.max_part_header_bytes} bytes"
+            )
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header_bytes(end - start)
+        self._header_field += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header_bytes(end - start)
+        self._header_value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        try:
+            name = self._header_field.decode("ascii").strip().lower()
+            value = self._header_value.decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            raise MalformedMultipartError() from error
+        self._headers[name] = value
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def _on_headers_finished(self) -> None:
+        disposition_header = self._headers.get("content-disposition")
+        if disposition_header is None:
+            raise MalformedMultipartError()
+        try:
+            disposition = parse_header_value(disposition_header)
+        except HeaderValueError as error:
+            raise MalformedMultipartError() from error
+        name = disposition.params.get("name")
+        filename = disposition.params.get("filename")
+        if disposition.value.lower() != "form-data" or name is None:
+            raise MalformedMultipartError()
+        if has_control_characters(name) or (filename and has_control_characters(filename)):
+            raise MalformedMultipartError()
+        if name in self._binary_fields:
+            self._part = _PendingPart(name, self._headers, filename)
+            self._sink = _BinarySink(self._limits.spool_memory_bytes)
+        elif name in self._text_fields:
+            self._part = _PendingPart(name, self._headers, filename)
+            self._sink = _TextSink(name, self._limits.max_text_part_bytes)
+        else:
+            self._part = None
+            self._sink = _DiscardSink()
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self._sink.write(memoryview(data)[start:end])
+
+    def _on_part_end(self) -> None:
+        part, sink = self._part, self._sink
+        self._part, self._sink = None, _DiscardSink()
+        if part is None:
+            return
+        finished: FormPart
+        if isinstance(sink, _BinarySink):
+            finished = BinaryPart(
+                *part, file=sink.file, size=sink.size, sha256=sink.digest.hexdigest()
+            )
+        elif isinstance(sink, _TextSink):
+            try:
+                finished = TextPart(*part, text=sink.buffer.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                raise MalformedMultipartError(f"part '{part.name}' is not valid UTF-8") from error
+        else:
+            return
+        replaced = self._form.parts.pop(part.name, None)
+        if isinstance(replaced, BinaryPart):
+            replaced.close()
+        self._form.parts[part.name] = finished
+
+    def _on_end(self) -> None:
+        self._ended = True
+
+    def _discard_current(self) -> None:
+        if isinstance(self._sink, _BinarySink):
+            self._sink.file.close()
+        self._part, self._sink = None, _DiscardSink()
+
+
+def boundary_of(content_type: str | None) -> bytes:
+    """The boundary parameter of a multipart ``Content-Type``, or a 400."""
+    try:
+        boundary = parse_header_value(content_type or "").params.get("boundary")
+    except HeaderValueError as error:
+        raise MalformedMultipartError() from error
+    if not boundary or len(boundary) > 200:
+        raise MalformedMultipartError()
+    try:
+        return boundary.encode("ascii")
+    except UnicodeEncodeError as error:
+        raise MalformedMultipartError() from error
