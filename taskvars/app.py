@@ -33,7 +33,12 @@ from taskvars.web.multipart_validator import streaming_multipart_validator
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
-    app = AsyncApp(__name__, lifespan=_lifespan(settings), specification_dir=str(spec_directory()))
+    app = AsyncApp(
+        __name__,
+        lifespan=_lifespan(settings),
+        specification_dir=str(spec_directory()),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+    )
     app.add_api(
         SPEC_NAME,
         resolver=Resolver(function_resolver=_handler_function),
