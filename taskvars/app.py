@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio.to_thread
 import inflection
+import yaml
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
@@ -25,6 +26,7 @@ from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
 from taskvars.resources import SPEC_NAME, spec_directory
 from taskvars.settings import Settings
+from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.multipart import FormLimits
@@ -52,8 +54,13 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         position=MiddlewarePosition.BEFORE_ROUTING,
         max_body_bytes=settings.max_upload_bytes,
     )
-    register_error_handlers(app)
+    register_error_handlers(app, AllowedMethods(_load_spec(), BASE_PATH))
     return app
+
+
+def _load_spec() -> dict[str, Any]:
+    with (spec_directory() / SPEC_NAME).open(encoding="utf-8") as spec:
+        return yaml.safe_load(spec)
 
 
 def _validators(settings: Settings) -> dict[str, Any]:
@@ -79,6 +86,7 @@ def _validators(settings: Settings) -> dict[str, Any]:
 
 
 HANDLERS_PACKAGE = "taskvars.handlers"
+BASE_PATH = "/engine-rest"  # the spec's server URL, Camunda Run's default
 
 
 def _handler_function(controller_and_operation: str) -> Callable[..., Any]:

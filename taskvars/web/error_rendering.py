@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
@@ -12,6 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from taskvars.errors import ApiError, MalformedMultipartError
+from taskvars.web.allowed_methods import AllowedMethods
+
+ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
 logger = logging.getLogger("taskvars.errors")
 
@@ -62,13 +66,20 @@ def problem(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     )
 
 
-def http_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-    assert isinstance(error, HTTPException)
-    headers = dict(error.headers or {})
-    type_, message = _HTTP_EXCEPTION_TYPES.get(
-        error.status_code, ("RestException", f"HTTP {error.status_code}")
-    )
-    return render(error.status_code, type_, message, None, headers)
+def http_error(allowed_methods: AllowedMethods) -> ErrorHandler:
+    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        assert isinstance(error, HTTPException)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods.for_path(request.url.path) or headers.get(
+                "Allow", ""
+            )
+        type_, message = _HTTP_EXCEPTION_TYPES.get(
+            error.status_code, ("RestException", f"HTTP {error.status_code}")
+        )
+        return render(error.status_code, type_, message, None, headers)
+
+    return handle
 
 
 def malformed_multipart(_request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
@@ -81,9 +92,9 @@ def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionRespons
     return render(500, type(error).__name__, "An unexpected error occurred; see the server log")
 
 
-def register_error_handlers(app: AsyncApp) -> None:
+def register_error_handlers(app: AsyncApp, allowed_methods: AllowedMethods) -> None:
     app.add_error_handler(ApiError, api_error)
     app.add_error_handler(ProblemException, problem)
-    app.add_error_handler(HTTPException, http_error)
+    app.add_error_handler(HTTPException, http_error(allowed_methods))
     app.add_error_handler(MultiPartException, malformed_multipart)
     app.add_error_handler(Exception, unexpected)

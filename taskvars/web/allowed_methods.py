@@ -1,0 +1,27 @@
+"""The methods the spec allows on each path, for ``Allow`` on a 405.
+
+Starlette's router, under connexion, lists only the methods of the route it matched,
+which for a path with several operations is a subset.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PARAMETER = re.compile(r"\\{[^/]+?\\}")
+
+
+class AllowedMethods:
+    def __init__(self, spec: dict[str, Any], base_path: str) -> None:
+        self._routes: list[tuple[re.Pattern[str], str]] = []
+        for template, item in spec.get("paths", {}).items():
+            methods = {m.upper() for m in item if m in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            pattern = _PARAMETER.sub("[^/]+", re.escape(base_path + template))
+            self._routes.append((re.compile(f"^{pattern}$"), ", ".join(sorted(methods))))
+
+    def for_path(self, path: str) -> str | None:
+        return next((allow for pattern, allow in self._routes if pattern.match(path)), None)

@@ -1,0 +1,68 @@
+"""Every error, including connexion's own, is Camunda's error JSON (compat §1)."""
+
+from __future__ import annotations
+
+from tests.api_client import Api
+
+
+def assert_camunda_error(response, status: int, type_: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"type", "message", "code"}
+    assert body["type"] == type_
+    assert "Traceback" not in body["message"]
+    return body
+
+
+def test_unknown_path_is_a_json_404(api: Api) -> None:
+    assert_camunda_error(api.get("/no/such/path"), 404, "NotFoundException")
+
+
+def test_wrong_method_is_a_json_405_with_allow(api: Api) -> None:
+    response = api.client.delete(api.url("/task/t1/variables/x/data"))
+    assert_camunda_error(response, 405, "NotAllowedException")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
+
+
+def test_wrong_media_type_is_a_json_415(api: Api) -> None:
+    response = api.post_raw("/task/t1/variables/x/data", b"{}", "application/json")
+    assert_camunda_error(response, 415, "NotSupportedException")
+
+
+def test_spec_validation_errors_are_invalid_request_exceptions(api: Api) -> None:
+    response = api.client.post(api.url("/task/create"), json={"priority": "high"})
+    body = assert_camunda_error(response, 400, "InvalidRequestException")
+    assert body["code"] is None
+    assert "high" in body["message"]
+
+
+def test_malformed_json_is_an_invalid_request(api: Api) -> None:
+    response = api.post_raw("/task/create", b'{"id": ', "application/json")
+    assert_camunda_error(response, 400, "InvalidRequestException")
+
+
+def test_unknown_query_parameters_are_refused(api: Api) -> None:
+    api.create_task("t1")
+    response = api.get("/task/t1/variables", nonsense="1")
+    assert_camunda_error(response, 400, "InvalidRequestException")
+
+
+def test_boolean_query_parameters_accept_any_letter_case(api: Api) -> None:
+    api.create_task("t1")
+    for value in ("False", "FALSE", "true", "True"):
+        assert api.get("/task/t1/variables", deserializeValues=value).status_code == 200
+
+
+def test_missing_task_is_a_404_for_get_task(api: Api) -> None:
+    body = assert_camunda_error(api.get("/task/none"), 404, "InvalidRequestException")
+    assert body["message"] == "No matching task with id none"
+
+
+def test_head_is_answered_wherever_get_is(api: Api) -> None:
+    api.create_task("t1")
+    api.upload("/task/t1/variables/x", b"abc")
+    response = api.client.head(api.url("/task/t1/variables/x/data"))
+    assert response.status_code == 200
+    assert response.headers["content-length"] == "3"
+    assert response.content == b""
