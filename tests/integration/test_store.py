@@ -1,0 +1,141 @@
+"""The store on a real database: scope chains, visibility, chunked content."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, func, select
+
+from taskvars.persistence.models import BinaryChunk, BinaryContent, IdSpace, ScopeKind, Variable
+from taskvars.persistence.unit_of_work import Database, UnitOfWork
+from taskvars.persistence.values import (
+    BinarySource,
+    ConcurrentModificationError,
+    NewValue,
+    ScopeNotFoundError,
+)
+
+CHUNK = 1024
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+def binary(data: bytes) -> NewValue:
+    chunks = iter([data[i : i + CHUNK] for i in range(0, len(data), CHUNK)])
+    source = BinarySource(chunks, len(data), hashlib.sha256(data).hexdigest())
+    return NewValue(type="Bytes", content=source)
+
+
+def deep_chain(uow: UnitOfWork, depth: int) -> str:
+    """A process instance, ``depth`` nested executions, and a task at the bottom."""
+    parent = uow.store.add_process_instance("pi", None, None)
+    for level in range(depth):
+        parent = uow.store.add_scope(ScopeKind.EXECUTION, f"ex-{level}", parent)
+    uow.store.add_task("task", parent, {"created": datetime.now(UTC)})
+    return "task"
+
+
+@pytest.mark.parametrize("depth", [0, 1, 5, 30])
+def test_scope_chain_is_one_query_whatever_its_depth(database: Database, depth: int) -> None:
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, depth)
+        uow.commit()
+    with database.unit_of_work(write=False) as uow:
+        uow.store.scope_chain(IdSpace.TASK, "task")  # warm the connection (SQLite pragmas)
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(database.engine, "before_cursor_execute", listener)
+        try:
+            chain = uow.store.scope_chain(IdSpace.TASK, "task")
+            uow.store.visible_variables(chain)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", listener)
+    assert [scope.external_id for scope in chain] == [
+        "task",
+        *[f"ex-{level}" for level in reversed(range(depth))],
+        "pi",
+    ]
+    assert len(statements) == 2
+
+
+def test_missing_scope_raises_with_camundas_message(database: Database) -> None:
+    with database.unit_of_work(write=False) as uow, pytest.raises(ScopeNotFoundError) as raised:
+        uow.store.scope_chain(IdSpace.EXECUTION, "nope")
+    assert str(raised.value) == "execution nope doesn't exist: execution is null"
+
+
+def test_content_is_split_into_chunks_and_read_back_in_order(database: Database) -> None:
+    data = bytes(range(256)) * 20  # 5 chunks of 1 KiB
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, 1)
+        chain = uow.store.scope_chain(IdSpace.TASK, "task")
+        uow.store.set_variable(chain, "doc", binary(data), local=True)
+        uow.commit()
+    with database.unit_of_work(write=False) as uow:
+        chain = uow.store.scope_chain(IdSpace.TASK, "task")
+        stored = uow.store.visible_variable(chain, "doc")
+        assert stored is not None
+        assert stored.content_size == len(data)
+        assert stored.content_sha256 == hashlib.sha256(data).hexdigest()
+        chunks = list(uow.store.content_chunks(stored.content_pk))
+    assert [len(c) for c in chunks] == [CHUNK] * 5
+    assert b"".join(chunks) == data
+
+
+def test_replacing_or_failing_leaves_no_orphaned_content(database: Database) -> None:
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, 0)
+        chain = uow.store.scope_chain(IdSpace.TASK, "task")
+        uow.store.set_variable(chain, "doc", binary(b"a" * 3000), local=False)
+        uow.store.set_variable(chain, "doc", binary(b"b" * 10), local=False)
+        uow.commit()
+    with database.unit_of_work(write=True) as uow:
+        chain = uow.store.scope_chain(IdSpace.TASK, "task")
+        uow.store.set_variable(chain, "doc", binary(b"c" * 5000), local=False)
+        # not committed: rolled back on exit
+    with database.unit_of_work(write=False) as uow:
+        session = uow.store.session
+        assert session.scalar(select(func.count()).select_from(BinaryContent)) == 1
+        assert session.scalar(select(func.count()).select_from(BinaryChunk)) == 1
+        assert session.scalar(select(func.count()).select_from(Variable)) == 1
+
+
+def test_new_variable_lands_in_the_top_most_scope(database: Database) -> None:
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, 2)
+        chain = uow.store.scope_chain(IdSpace.TASK, "task")
+        uow.store.set_variable(chain, "x", NewValue(type="String", text_value="v"), local=False)
+        uow.commit()
+        stored = uow.store.visible_variable(chain, "x")
+        assert stored is not None
+        assert stored.scope_pk == chain[-1].pk
+
+
+def test_concurrent_creation_of_the_same_variable_is_a_conflict(database: Database) -> None:
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, 0)
+        uow.commit()
+    first = database.unit_of_work(write=True).__enter__()
+    try:
+        chain = first.store.scope_chain(IdSpace.TASK, "task")
+        first.store.set_variable(chain, "x", NewValue(type="String", text_value="1"), local=True)
+        first.commit()
+        # A second writer that looked before the first committed still believes "x" is new.
+        second = database.unit_of_work(write=True).__enter__()
+        try:
+            session = second.store.session
+            session.add(Variable(scope_pk=chain[0].pk, name="x", type="String", text_value="2"))
+            with pytest.raises(ConcurrentModificationError):
+                second.commit()
+        finally:
+            second.close()
+    finally:
+        first.close()

@@ -1,0 +1,167 @@
+"""The streaming parser alone, fed in every chunking a network might produce."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from taskvars.errors import MalformedMultipartError
+from taskvars.web.multipart import (
+    BinaryPart,
+    FormLimits,
+    MultipartForm,
+    StreamingFormParser,
+    TextPart,
+    boundary_of,
+)
+from tests.multipart_bodies import BOUNDARY, Part, multipart_body
+
+LIMITS = FormLimits(
+    max_parts=10, max_part_header_bytes=1024, max_text_part_bytes=64, spool_memory_bytes=100
+)
+
+
+Parse = Callable[..., MultipartForm]
+
+
+@pytest.fixture
+def parse() -> Iterator[Parse]:
+    """Parses a body; every form it returns is closed when the test ends."""
+    forms: list[MultipartForm] = []
+
+    def parse(body: bytes, piece: int | None = None) -> MultipartForm:
+        parser = StreamingFormParser(
+            BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields={"valueType", "type"}
+        )
+        piece = piece or len(body) or 1
+        for start in range(0, len(body), piece):
+            parser.feed(body[start : start + piece])
+        forms.append(parser.finish())
+        return forms[-1]
+
+    yield parse
+    for form in forms:
+        form.close()
+
+
+BODY = multipart_body(
+    Part("data", b"line\r\n--" + BOUNDARY.encode() + b"x not a delimiter", filename="f.bin"),
+    Part("valueType", "File", content_type="text/plain"),
+    Part("ignored", "whatever"),
+)
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 64, None])
+def test_every_chunking_parses_the_same(parse: Parse, piece: int | None) -> None:
+    form = parse(BODY, piece)
+    data = form.get("data")
+    assert isinstance(data, BinaryPart)
+    assert data.read_all() == b"line\r\n--" + BOUNDARY.encode() + b"x not a delimiter"
+    assert data.filename == "f.bin"
+    value_type = form.get("valueType")
+    assert isinstance(value_type, TextPart)
+    assert value_type.text == "File"
+    assert value_type.content_type == "text/plain"
+    assert set(form.parts) == {"data", "valueType"}
+
+
+def test_binary_part_is_counted_and_hashed(parse: Parse) -> None:
+    form = parse(multipart_body(Part("data", b"abc")))
+    data = form.get("data")
+    assert isinstance(data, BinaryPart)
+    assert data.size == 3
+    assert data.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert list(data.chunks(2)) == [b"ab", b"c"]
+
+
+def test_large_binary_part_spools_to_disk(parse: Parse) -> None:
+    form = parse(multipart_body(Part("data", b"x" * 1000)))
+    data = form.get("data")
+    assert isinstance(data, BinaryPart)
+    assert data.file._rolled  # type: ignore[attr-defined]  # SpooledTemporaryFile went to disk
+    assert data.size == 1000
+
+
+def test_replaced_binary_parts_are_closed() -> None:
+    parser = StreamingFormParser(
+        BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields=set()
+    )
+    parser.feed(multipart_body(Part("data", b"first"), Part("data", b"second")))
+    with parser.finish() as form:
+        assert form.get("data").read_all() == b"second"  # type: ignore[union-attr]
+
+
+def test_form_close_closes_spooled_files(parse: Parse) -> None:
+    form = parse(multipart_body(Part("data", b"x" * 1000)))
+    data = form.get("data")
+    form.close()
+    assert data.file.closed  # type: ignore[union-attr]
+
+
+def test_epilogue_after_the_closing_delimiter_is_ignored(parse: Parse) -> None:
+    form = parse(multipart_body(Part("data", b"abc")) + b"trailing junk")
+    assert form.get("data").read_all() == b"abc"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            multipart_body(Part("valueType", "x" * 65)),
+            "part 'valueType' is longer than the limit of 64 bytes",
+        ),
+        (multipart_body(*[Part("p", "x")] * 11), "more than 10 parts"),
+        (
+            multipart_body(Part("data", b"a", headers=[("X", "y" * 2000)])),
+            "part headers longer than 1024 bytes",
+        ),
+        (multipart_body(Part("valueType", b"\xff\xfe")), "part 'valueType' is not valid UTF-8"),
+    ],
+)
+def test_limits_and_encodings_are_enforced(parse: Parse, body: bytes, message: str) -> None:
+    with pytest.raises(MalformedMultipartError) as raised:
+        parse(body)
+    assert raised.value.message == f"multipart/form-data cannot be processed: {message}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        multipart_body(Part("data", b"abc"))[:-5],
+        multipart_body(Part("data", b"abc")).replace(b"Content-Disposition", b"Content-Dispositio"),
+        multipart_body(Part("data", b"abc")).replace(b"form-data", b"attachment"),
+        multipart_body(Part("data", b"abc", filename="a\rb")),
+        multipart_body(Part("da\x01ta", b"abc")),
+    ],
+    ids=[
+        "empty",
+        "unterminated",
+        "no-disposition",
+        "not-form-data",
+        "cr-in-filename",
+        "control-in-name",
+    ],
+)
+def test_broken_bodies_are_malformed(parse: Parse, body: bytes) -> None:
+    with pytest.raises(MalformedMultipartError):
+        parse(body, 5)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        'multipart/form-data; boundary="' + "b" * 201 + '"',
+    ],
+)
+def test_unusable_boundaries_are_malformed(header: str | None) -> None:
+    with pytest.raises(MalformedMultipartError):
+        boundary_of(header)
+
+
+def test_quoted_boundary_is_unquoted() -> None:
+    assert boundary_of('multipart/form-data; boundary="a b:c"') == b"a b:c"

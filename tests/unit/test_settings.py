@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from taskvars.settings import GIB, Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.database_url, settings.max_upload_bytes) == (
+        "127.0.0.1",
+        8080,
+        "sqlite:///taskvars.db",
+        GIB,
+    )
+
+
+def test_environment_overrides_defaults_and_arguments_override_environment() -> None:
+    environ = {
+        "TASKVARS_PORT": "9000",
+        "TASKVARS_HOST": "0.0.0.0",
+        "TASKVARS_MAX_UPLOAD_BYTES": "10",
+    }
+    settings = Settings.from_env(environ, host="::1", port=None)
+    assert (settings.host, settings.port, settings.max_upload_bytes) == ("::1", 9000, 10)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TASKVARS_PORT": "http"}, "TASKVARS_PORT must be a whole number, got 'http'"),
+        ({"TASKVARS_MAX_UPLOAD_BYTES": "0"}, "max_upload_bytes must be a positive number, got 0"),
+        ({"TASKVARS_PORT": "70000"}, "port must be between 0 and 65535, got 70000"),
+    ],
+)
+def test_bad_values_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(") + "$"):
+        Settings.from_env(environ)
