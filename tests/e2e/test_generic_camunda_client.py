@@ -1,0 +1,97 @@
+"""``generic-camunda-client`` from PyPI, generated from Camunda's own OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import generic_camunda_client as camunda
+import pytest
+
+from tests.e2e.server import Server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def client(server: Server, tmp_path: Path) -> Iterator[camunda.ApiClient]:
+    configuration = camunda.Configuration(host=server.base_url)
+    configuration.temp_folder_path = str(tmp_path / "downloads")
+    (tmp_path / "downloads").mkdir()
+    with camunda.ApiClient(configuration) as api_client:
+        yield api_client
+
+
+@pytest.fixture
+def task_id(client: camunda.ApiClient) -> str:
+    camunda.TaskApi(client).create_task(task_dto=camunda.TaskDto(id="gc-task", name="Review"))
+    return "gc-task"
+
+
+def write(path: Path, content: bytes) -> str:
+    path.write_bytes(content)
+    return str(path)
+
+
+def test_task_is_created_and_read(client: camunda.ApiClient, task_id: str) -> None:
+    task = camunda.TaskApi(client).get_task(task_id)
+    assert task.id == task_id
+    assert task.name == "Review"
+
+
+@pytest.mark.parametrize("local", [False, True], ids=["variables", "localVariables"])
+def test_file_round_trips(
+    client: camunda.ApiClient, task_id: str, tmp_path: Path, local: bool
+) -> None:
+    api = camunda.TaskLocalVariableApi(client) if local else camunda.TaskVariableApi(client)
+    upload = api.set_binary_task_local_variable if local else api.set_binary_task_variable
+    download = api.get_task_local_variable_binary if local else api.get_task_variable_binary
+    read = api.get_task_local_variable if local else api.get_task_variable
+    content = "Grüße, café\n".encode() * 100
+
+    upload(task_id, "report", data=write(tmp_path / "report.txt", content), value_type="File")
+
+    value = read(task_id, "report", deserialize_value=False)
+    assert value.type == "File"
+    assert value.value_info == {"filename": "report.txt", "mimeType": "text/plain"}
+    downloaded = Path(download(task_id, "report"))
+    assert downloaded.name == "report.txt"
+    assert downloaded.read_bytes() == content
+
+
+@pytest.mark.parametrize("local", [False, True], ids=["variables", "localVariables"])
+def test_bytes_round_trip(
+    client: camunda.ApiClient, task_id: str, tmp_path: Path, local: bool
+) -> None:
+    api = camunda.TaskLocalVariableApi(client) if local else camunda.TaskVariableApi(client)
+    upload = api.set_binary_task_local_variable if local else api.set_binary_task_variable
+    download = api.get_task_local_variable_binary if local else api.get_task_variable_binary
+    read_all = api.get_task_local_variables if local else api.get_task_variables
+    content = bytes(range(256)) * 64
+
+    upload(task_id, "blob", data=write(tmp_path / "blob.bin", content), value_type="Bytes")
+
+    assert Path(download(task_id, "blob")).read_bytes() == content
+    variables = read_all(task_id, deserialize_values=False)
+    assert variables["blob"].type == "Bytes"
+
+
+def test_local_upload_is_not_visible_to_another_task(
+    client: camunda.ApiClient, task_id: str, tmp_path: Path
+) -> None:
+    camunda.TaskApi(client).create_task(task_dto=camunda.TaskDto(id="other"))
+    camunda.TaskLocalVariableApi(client).set_binary_task_local_variable(
+        task_id, "mine", data=write(tmp_path / "m.bin", b"m"), value_type="Bytes"
+    )
+    with pytest.raises(camunda.ApiException) as raised:
+        camunda.TaskVariableApi(client).get_task_variable("other", "mine")
+    assert raised.value.status == 404
+
+
+def test_missing_task_surfaces_as_camundas_500(client: camunda.ApiClient, tmp_path: Path) -> None:
+    with pytest.raises(camunda.ApiException) as raised:
+        camunda.TaskVariableApi(client).set_binary_task_variable(
+            "absent", "x", data=write(tmp_path / "x.bin", b"x"), value_type="Bytes"
+        )
+    assert raised.value.status == 500
+    assert "task absent doesn't exist" in raised.value.body

@@ -1,0 +1,83 @@
+"""Over real HTTP, against a real server process."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.api_client import Api
+from tests.e2e.server import Server
+from tests.multipart_bodies import Part, content_type, in_pieces, multipart_body
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_three_documented_examples_round_trip(remote: Api) -> None:
+    remote.create_task("aTaskId")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    assert (
+        remote.upload(
+            "/task/aTaskId/variables/img",
+            png,
+            filename="image.png",
+            content_type_header="image/png",
+        ).status_code
+        == 204
+    )
+    assert (
+        remote.post_parts(
+            "/task/aTaskId/variables/obj/data",
+            Part("data", '["foo", "bar"]', content_type="application/json"),
+            Part("type", "java.util.ArrayList<java.lang.Object>", content_type="text/plain"),
+        ).status_code
+        == 204
+    )
+    assert (
+        remote.upload(
+            "/task/aTaskId/variables/file",
+            b"My text file content",
+            value_type="File",
+            filename="myFile.txt",
+            content_type_header="text/plain; charset=US-ASCII",
+        ).status_code
+        == 204
+    )
+
+    assert remote.get("/task/aTaskId/variables/img/data").content == png
+    assert remote.get("/task/aTaskId/variables/obj").json()["value"] == ["foo", "bar"]
+    download = remote.get("/task/aTaskId/variables/file/data")
+    assert download.content == b"My text file content"
+    assert download.headers["content-type"] == "text/plain; charset=US-ASCII"
+
+
+def test_chunked_upload_of_several_megabytes(remote: Api) -> None:
+    remote.create_task("t")
+    payload = hashlib.sha256(b"x").digest() * (5 * 1024 * 1024 // 32)
+    body = multipart_body(Part("data", payload, filename="big.bin"), Part("valueType", "File"))
+    response = remote.post_raw(
+        "/task/t/variables/big/data", in_pieces(body, 64 * 1024), content_type()
+    )
+    assert response.status_code == 204, response.text
+    assert hashlib.sha256(remote.get("/task/t/variables/big/data").content).digest() == (
+        hashlib.sha256(payload).digest()
+    )
+
+
+def test_client_that_disconnects_mid_upload_stores_nothing_and_leaves_the_server_healthy(
+    server: Server, remote: Api
+) -> None:
+    remote.create_task("t")
+    body = multipart_body(Part("data", b"z" * 1_000_000))
+    address = urlsplit(server.base_url)
+    with socket.create_connection((address.hostname, address.port)) as connection:
+        head = (
+            f"POST {address.path}/task/t/variables/x/data HTTP/1.1\r\n"
+            f"Host: {address.netloc}\r\nContent-Type: {content_type()}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        connection.sendall(head + body[: len(body) // 2])
+    assert remote.get("/task/t/variables/x").status_code == 404
+    assert remote.upload("/task/t/variables/y", b"fine").status_code == 204
