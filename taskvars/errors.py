@@ -45,6 +45,12 @@ class RestError(ApiError):
     type = "RestException"
 
 
+class IdTakenError(RestError):
+    """[ours] 409 where Camunda fails on its database's unique constraint with a 500."""
+
+    status = 409
+
+
 class MalformedMultipartError(RestError):
     MESSAGE = "multipart/form-data cannot be processed"
 

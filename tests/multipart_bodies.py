@@ -27,7 +27,8 @@ class Part:
         if self.content_type is not None:
             lines.append(f"Content-Type: {self.content_type}")
         lines += [f"{name}: {value}" for name, value in self.headers]
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+        # surrogateescape lets a test put raw bytes (invalid UTF-8) into a header.
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
         content = self.content.encode("utf-8") if isinstance(self.content, str) else self.content
         return head + content
 

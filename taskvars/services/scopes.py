@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from taskvars.errors import InvalidRequestError
+from taskvars.errors import IdTakenError, InvalidRequestError
 from taskvars.persistence.models import IdSpace, ScopeKind, Task
 from taskvars.persistence.store import Store
 from taskvars.persistence.values import ScopeRef
-from taskvars.services.typed_values import DATE_FORMAT, ValueConversionError, value_from_dto
+from taskvars.services.dates import format_date, parse_date
+from taskvars.services.typed_values import ValueConversionError, value_from_dto
 
 _TASK_ATTRIBUTES = {
     "name": "name",
@@ -34,13 +35,14 @@ def create_task(store: Store, dto: dict[str, Any]) -> str:
     """A standalone task, or a subtask when ``parentTaskId`` is given."""
     task_id = dto.get("id") or new_id()
     if store.scope_exists(IdSpace.TASK, task_id):
-        raise InvalidRequestError(f"Cannot create task: a task with id {task_id} already exists")
+        raise IdTakenError(f"Cannot create task: a task with id {task_id} already exists")
     parent_pk = None
     if dto.get("parentTaskId"):
         parent_pk = store.scope_pk(IdSpace.TASK, dto["parentTaskId"])
         if parent_pk is None:
             raise InvalidRequestError(
-                f"Cannot create task: parent task {dto['parentTaskId']} does not exist"
+                f"Cannot create task: parent task {dto['parentTaskId']} does not exist",
+                status=404,
             )
     store.add_task(task_id, parent_pk, _task_attributes(dto))
     return task_id
@@ -49,7 +51,8 @@ def create_task(store: Store, dto: dict[str, Any]) -> str:
 def _task_attributes(dto: dict[str, Any]) -> dict[str, Any]:
     attributes = {column: dto.get(key) for key, column in _TASK_ATTRIBUTES.items()}
     for key, column in _TASK_DATES.items():
-        attributes[column] = _parse_date(dto[key]) if dto.get(key) else None
+        # Stored in UTC: SQLite keeps no offset, and an instant is what matters.
+        attributes[column] = _parse_date(dto[key]).astimezone(UTC) if dto.get(key) else None
     attributes["priority"] = 50 if dto.get("priority") is None else dto["priority"]
     attributes["created"] = datetime.now(UTC)
     return attributes
@@ -57,21 +60,13 @@ def _task_attributes(dto: dict[str, Any]) -> dict[str, Any]:
 
 def _parse_date(text: str) -> datetime:
     try:
-        return datetime.strptime(text, DATE_FORMAT)
-    except ValueError:
-        raise InvalidRequestError(f"Cannot parse date '{text}'") from None
+        return parse_date(text)
+    except ValueError as error:
+        raise InvalidRequestError(f"Cannot parse date: {error}") from None
 
 
 def _format_date(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
-        value = value.replace(tzinfo=UTC)
-    return (
-        value.strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{value.microsecond // 1000:03d}"
-        + (value.strftime("%z"))
-    )
+    return None if value is None else format_date(value)
 
 
 def task_dto(task: Task, chain: list[ScopeRef]) -> dict[str, Any]:
@@ -109,20 +104,24 @@ def task_dto(task: Task, chain: list[ScopeRef]) -> dict[str, Any]:
 def create_process_instance(store: Store, tree: dict[str, Any], *, chunk_bytes: int) -> dict:
     """Create the whole tree, or raise before the caller commits anything."""
     root_id = tree.get("id") or new_id()
-    executions = [dict(e, id=e.get("id") or new_id()) for e in tree.get("executions", [])]
-    tasks = [dict(t, id=t.get("id") or new_id()) for t in tree.get("tasks", [])]
+    executions = [
+        dict(e, id=e.get("id") or new_id(), parentId=e.get("parentId") or root_id)
+        for e in tree.get("executions", [])
+    ]
+    tasks = [
+        dict(t, id=t.get("id") or new_id(), executionId=t.get("executionId") or root_id)
+        for t in tree.get("tasks", [])
+    ]
     _require_unique([root_id, *(e["id"] for e in executions)], "execution")
     _require_unique([t["id"] for t in tasks], "task")
     for execution_id in [root_id, *(e["id"] for e in executions)]:
         if store.scope_exists(IdSpace.EXECUTION, execution_id):
-            raise InvalidRequestError(
+            raise IdTakenError(
                 f"Cannot create process instance: execution {execution_id} already exists"
             )
     for task in tasks:
         if store.scope_exists(IdSpace.TASK, task["id"]):
-            raise InvalidRequestError(
-                f"Cannot create process instance: task {task['id']} already exists"
-            )
+            raise IdTakenError(f"Cannot create process instance: task {task['id']} already exists")
 
     root_pk = store.add_process_instance(
         root_id, tree.get("businessKey"), tree.get("processDefinitionKey")
@@ -136,12 +135,12 @@ def create_process_instance(store: Store, tree: dict[str, Any], *, chunk_bytes: 
         execution_pks[execution["id"]] = pk
         _set_variables(store, pk, execution.get("variables"), chunk_bytes)
     for task in tasks:
-        task.setdefault("executionId", root_id)
         parent_pk = execution_pks.get(task["executionId"])
         if parent_pk is None:
             raise InvalidRequestError(
                 f"Cannot create process instance: task {task['id']} refers to unknown "
-                f"execution {task['executionId']}"
+                f"execution {task['executionId']}",
+                status=404,
             )
         pk = store.add_task(task["id"], parent_pk, _task_attributes(task))
         _set_variables(store, pk, task.get("variables"), chunk_bytes)
@@ -156,9 +155,7 @@ def _require_unique(ids: list[str], noun: str) -> None:
     seen: set[str] = set()
     for item in ids:
         if item in seen:
-            raise InvalidRequestError(
-                f"Cannot create process instance: {noun} id {item} is given twice"
-            )
+            raise IdTakenError(f"Cannot create process instance: {noun} id {item} is given twice")
         seen.add(item)
 
 
@@ -166,20 +163,20 @@ def _parents_first(executions: list[dict[str, Any]], root_id: str) -> list[dict[
     """Executions ordered so that each comes after its parent; unknown parents are refused."""
     placed = {root_id}
     ordered: list[dict[str, Any]] = []
-    pending = [dict(e, parentId=e.get("parentId") or root_id) for e in executions]
+    pending = list(executions)
     while pending:
         ready = [e for e in pending if e["parentId"] in placed]
         if not ready:
             orphan = pending[0]
             raise InvalidRequestError(
                 f"Cannot create process instance: execution {orphan['id']} refers to unknown "
-                f"or circular parent {orphan['parentId']}"
+                f"or circular parent {orphan['parentId']}",
+                status=404,
             )
         for execution in ready:
             placed.add(execution["id"])
             ordered.append(execution)
         pending = [e for e in pending if e["id"] not in placed]
-    executions[:] = ordered
     return ordered
 
 

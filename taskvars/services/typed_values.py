@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from taskvars.persistence.values import BinarySource, NewValue, StoredValue
-
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+from taskvars.services.dates import format_date, parse_date
 
 _INTEGER_RANGES = {
     "Short": (-(2**15), 2**15 - 1, "java.lang.Short"),
@@ -56,7 +55,7 @@ def value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
     if value_type == "Double":
         return NewValue(type="Double", text_value=repr(_as_double(value)))
     if value_type == "Date":
-        return NewValue(type="Date", text_value=_as_date(value).strftime(DATE_FORMAT))
+        return NewValue(type="Date", text_value=format_date(_as_date(value)))
     if value_type == "Object":
         return NewValue(
             type="Object",
@@ -163,7 +162,7 @@ def _as_double(value: Any) -> float:
 def _as_date(value: Any) -> datetime:
     if isinstance(value, str):
         try:
-            return datetime.strptime(value, DATE_FORMAT)
+            return parse_date(value)
         except ValueError:
             pass
     raise _conversion_error(value, "Date", "java.util.Date")
@@ -200,11 +199,4 @@ def _parsed_text(value_type: str, text: str | None) -> Any:
         return int(text)
     if value_type == "Double":
         return float(text)
-    if value_type == "Date":
-        parsed = datetime.strptime(text, DATE_FORMAT)
-        return (
-            parsed.strftime("%Y-%m-%dT%H:%M:%S.")
-            + f"{parsed.microsecond // 1000:03d}"
-            + (parsed.strftime("%z"))
-        )
     return text

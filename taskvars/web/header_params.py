@@ -22,7 +22,7 @@ _PARAMETER = re.compile(
 )
 _EXTENDED_VALUE = re.compile(r"^(?P<charset>[!#$%&+^_`{}~0-9A-Za-z-]+)'[^']*'(?P<value>.*)$")
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed in header values
 
 
 class HeaderValueError(ValueError):
@@ -94,6 +94,7 @@ def is_token(text: str) -> bool:
 
 
 def has_control_characters(text: str) -> bool:
+    """Control characters other than horizontal tab (NUL, CR, LF, ...)."""
     return _CONTROL.search(text) is not None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple, Protocol
 
@@ -217,11 +217,9 @@ class StreamingFormParser:
         self._header_value += data[start:end]
 
     def _on_header_end(self) -> None:
-        try:
-            name = self._header_field.decode("ascii").strip().lower()
-            value = self._header_value.decode("utf-8").strip()
-        except UnicodeDecodeError as error:
-            raise MalformedMultipartError() from error
+        # Undecodable bytes are kept as surrogates: they only matter in parts we keep.
+        name = self._header_field.decode("ascii", "surrogateescape").strip().lower()
+        value = self._header_value.decode("utf-8", "surrogateescape").strip()
         self._headers[name] = value
         self._header_field.clear()
         self._header_value.clear()
@@ -235,20 +233,21 @@ class StreamingFormParser:
         except HeaderValueError as error:
             raise MalformedMultipartError() from error
         name = disposition.params.get("name")
-        filename = disposition.params.get("filename")
         if disposition.value.lower() != "form-data" or name is None:
             raise MalformedMultipartError()
-        if has_control_characters(name) or (filename and has_control_characters(filename)):
-            raise MalformedMultipartError()
         if name in self._binary_fields:
-            self._part = _PendingPart(name, self._headers, filename)
             self._sink = _BinarySink(self._limits.spool_memory_bytes)
         elif name in self._text_fields:
-            self._part = _PendingPart(name, self._headers, filename)
             self._sink = _TextSink(name, self._limits.max_text_part_bytes)
         else:
-            self._part = None
-            self._sink = _DiscardSink()
+            # Camunda ignores parts it does not know; so do we, whatever their headers say.
+            self._part, self._sink = None, _DiscardSink()
+            return
+        filename = disposition.params.get("filename")
+        if _unusable(self._headers.values()) or (filename and has_control_characters(filename)):
+            self._discard_current()
+            raise MalformedMultipartError()
+        self._part = _PendingPart(name, self._headers, filename)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         self._sink.write(memoryview(data)[start:end])
@@ -282,6 +281,14 @@ class StreamingFormParser:
         if isinstance(self._sink, _BinarySink):
             self._sink.file.close()
         self._part, self._sink = None, _DiscardSink()
+
+
+def _unusable(header_values: Iterable[str]) -> bool:
+    """Invalid UTF-8 (kept as surrogates) or control characters in a part's headers."""
+    return any(
+        has_control_characters(value) or any("\udc80" <= char <= "\udcff" for char in value)
+        for value in header_values
+    )
 
 
 def boundary_of(content_type: str | None) -> bytes:

@@ -247,27 +247,55 @@ def test_any_accept_header_is_accepted_for_downloads(api: Api, tree: dict) -> No
 
 
 @pytest.mark.parametrize(
-    "tree",
+    ("tree", "status", "type_"),
     [
-        {"id": "dup", "executions": [{"id": "dup"}]},
-        {"tasks": [{"id": "a"}, {"id": "a"}]},
-        {"executions": [{"id": "e", "parentId": "nowhere"}]},
-        {"executions": [{"id": "a", "parentId": "b"}, {"id": "b", "parentId": "a"}]},
-        {"tasks": [{"id": "t", "executionId": "nowhere"}]},
-        {"variables": {"n": {"type": "Integer", "value": 2**31}}},
-        {"variables": {"n": {"type": "Nonsense", "value": 1}}},
+        ({"id": "dup", "executions": [{"id": "dup"}]}, 409, "RestException"),
+        ({"tasks": [{"id": "a"}, {"id": "a"}]}, 409, "RestException"),
+        ({"executions": [{"id": "e", "parentId": "nowhere"}]}, 404, "InvalidRequestException"),
+        (
+            {"executions": [{"id": "a", "parentId": "b"}, {"id": "b", "parentId": "a"}]},
+            404,
+            "InvalidRequestException",
+        ),
+        ({"tasks": [{"id": "t", "executionId": "nowhere"}]}, 404, "InvalidRequestException"),
+        ({"variables": {"n": {"type": "Integer", "value": 2**31}}}, 400, "InvalidRequestException"),
+        ({"variables": {"n": {"type": "Nonsense", "value": 1}}}, 400, "InvalidRequestException"),
+        (
+            {"variables": {"n": {"type": "Date", "value": "2013-13-01"}}},
+            400,
+            "InvalidRequestException",
+        ),
     ],
 )
-def test_invalid_trees_are_refused_whole(api: Api, tree: dict) -> None:
+def test_invalid_trees_are_refused_whole(api: Api, tree: dict, status: int, type_: str) -> None:
     response = api.client.post(api.url("/process-instance/create"), json={"id": "p", **tree})
-    assert response.status_code == 400, response.text
-    assert response.json()["type"] == "InvalidRequestException"
+    assert response.status_code == status, response.text
+    assert response.json()["type"] == type_
     assert api.get("/process-instance/p/variables").status_code == 500  # nothing was created
 
 
 def test_existing_ids_are_refused(api: Api, tree: dict) -> None:
     response = api.client.post(api.url("/process-instance/create"), json={"id": "pi-1"})
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        "Cannot create process instance: execution pi-1 already exists"
+    )
     response = api.client.post(api.url("/task/create"), json={"id": "t-1"})
-    assert response.status_code == 400
-    assert response.json()["message"] == "Cannot create task: a task with id t-1 already exists"
+    assert response.status_code == 409
+    assert response.json() == {
+        "type": "RestException",
+        "message": "Cannot create task: a task with id t-1 already exists",
+        "code": None,
+    }
+
+
+def test_subtask_of_a_missing_parent_is_a_404(api: Api) -> None:
+    response = api.client.post(api.url("/task/create"), json={"id": "c", "parentTaskId": "none"})
+    assert response.status_code == 404
+    assert response.json()["message"] == "Cannot create task: parent task none does not exist"
+
+
+def test_dates_roll_over_as_in_java(api: Api) -> None:
+    api.create_task("t", due="2013-02-30T10:00:00.000+0200")
+    # the same instant, in UTC
+    assert api.get("/task/t").json()["due"] == "2013-03-02T08:00:00.000+0000"

@@ -133,7 +133,8 @@ def test_limits_and_encodings_are_enforced(parse: Parse, body: bytes, message: s
         multipart_body(Part("data", b"abc")).replace(b"Content-Disposition", b"Content-Dispositio"),
         multipart_body(Part("data", b"abc")).replace(b"form-data", b"attachment"),
         multipart_body(Part("data", b"abc", filename="a\rb")),
-        multipart_body(Part("da\x01ta", b"abc")),
+        multipart_body(Part("data", b"abc", headers=[("X-Note", "a\x01b")])),
+        multipart_body(Part("valueType", "File", headers=[("X-Note", "\udcff")])),
     ],
     ids=[
         "empty",
@@ -141,7 +142,8 @@ def test_limits_and_encodings_are_enforced(parse: Parse, body: bytes, message: s
         "no-disposition",
         "not-form-data",
         "cr-in-filename",
-        "control-in-name",
+        "control-in-kept-header",
+        "bad-utf8-in-kept-header",
     ],
 )
 def test_broken_bodies_are_malformed(parse: Parse, body: bytes) -> None:
@@ -165,3 +167,13 @@ def test_unusable_boundaries_are_malformed(header: str | None) -> None:
 
 def test_quoted_boundary_is_unquoted() -> None:
     assert boundary_of('multipart/form-data; boundary="a b:c"') == b"a b:c"
+
+
+def test_unknown_parts_are_ignored_whatever_their_headers(parse: Parse) -> None:
+    junk = (
+        b"--"
+        + BOUNDARY.encode()
+        + b'\r\nContent-Disposition: form-data; name="\xff\x01"\r\n\r\nx\r\n'
+    )
+    form = parse(junk + multipart_body(Part("data", b"abc")))
+    assert set(form.parts) == {"data"}

@@ -1,0 +1,46 @@
+"""Camunda's date format, ``yyyy-MM-dd'T'HH:mm:ss.SSSZ``, read and written.
+
+Reading is lenient as Java's ``SimpleDateFormat`` (which Camunda uses) is by default:
+a field past its range rolls over into the next one, so ``2013-02-30`` is 2 March.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_DATE = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"T(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})\.(?P<millis>\d{3})"
+    r"(?P<sign>[+-])(?P<offset_hours>\d{2})(?P<offset_minutes>\d{2})$"
+)
+
+
+def parse_date(text: str) -> datetime:
+    """Raises ``ValueError`` for text that is not in the format at all."""
+    match = _DATE.match(text)
+    if match is None:
+        raise ValueError(f"not a date in the format yyyy-MM-dd'T'HH:mm:ss.SSSZ: {text!r}")
+    field = {name: int(value) for name, value in match.groupdict().items() if name != "sign"}
+    year, month_index = divmod(field["year"] * 12 + field["month"] - 1, 12)
+    offset = timedelta(hours=field["offset_hours"], minutes=field["offset_minutes"])
+    if match["sign"] == "-":
+        offset = -offset
+    try:
+        start_of_month = datetime(year, month_index + 1, 1, tzinfo=timezone(offset))
+        return start_of_month + timedelta(
+            days=field["day"] - 1,
+            hours=field["hour"],
+            minutes=field["minute"],
+            seconds=field["second"],
+            milliseconds=field["millis"],
+        )
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"date out of range: {text!r}") from error
+
+
+def format_date(value: datetime) -> str:
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
+        value = value.replace(tzinfo=UTC)
+    millis = f"{value.microsecond // 1000:03d}"
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + millis + value.strftime("%z")
