@@ -15,11 +15,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
-from connexion.validators import (
-    FormDataValidator,
-    JSONRequestBodyValidator,
-    JSONResponseBodyValidator,
-)
+from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
 from taskvars.handlers.runtime import STATE_KEY, Runtime
 from taskvars.persistence.migrate import upgrade
@@ -29,6 +25,7 @@ from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.error_rendering import register_error_handlers
+from taskvars.web.json_validator import JsonBodyValidator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
 
@@ -74,7 +71,7 @@ def _validators(settings: Settings) -> dict[str, Any]:
     return {
         "body": MediaTypeDict(
             {
-                "*/*json": JSONRequestBodyValidator,
+                "*/*json": JsonBodyValidator,
                 "application/x-www-form-urlencoded": FormDataValidator,
                 "multipart/form-data": streaming_multipart_validator(limits),
             }

@@ -66,3 +66,18 @@ def test_head_is_answered_wherever_get_is(api: Api) -> None:
     assert response.status_code == 200
     assert response.headers["content-length"] == "3"
     assert response.content == b""
+
+
+def test_chunked_json_body_is_read(api: Api) -> None:
+    body = b'{"id": "chunked", "name": "Sent in pieces"}'
+    response = api.post_raw(
+        "/task/create", (body[i : i + 5] for i in range(0, len(body), 5)), "application/json"
+    )
+    assert response.status_code == 204, response.text
+    assert api.get("/task/chunked").json()["name"] == "Sent in pieces"
+
+
+def test_json_body_that_is_not_utf8_is_an_invalid_request(api: Api) -> None:
+    response = api.post_raw("/task/create", b'{"id": "\xac\xff"}', "application/json")
+    body = assert_camunda_error(response, 400, "InvalidRequestException")
+    assert body["message"].startswith("The body is not valid utf-8")
