@@ -17,8 +17,12 @@ _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _MEDIA_TYPE = re.compile(rf"^({_TOKEN})/({_TOKEN})$")
 _WHOLE_TOKEN = re.compile(rf"^{_TOKEN}$")
 _PARAMETER = re.compile(
-    rf"""\s*;\s*(?P<name>{_TOKEN})\s*=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[^;\s"]*))\s*""",
-    re.DOTALL,
+    rf"""\s*;\s*(?P<name>{_TOKEN})\s*=\s*(?:
+        "(?P<quoted>(?:[^"\\]|\\.)*)"(?=\s*(?:;|$))  # an RFC 9110 quoted-string
+      | "(?P<literal>.*?)"(?=\s*(?:;|$))  # WHATWG form encoding: backslashes are not escapes
+      | (?P<token>[^;\s"]*)
+    )\s*""",
+    re.DOTALL | re.VERBOSE,
 )
 _EXTENDED_VALUE = re.compile(r"^(?P<charset>[!#$%&+^_`{}~0-9A-Za-z-]+)'[^']*'(?P<value>.*)$")
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
@@ -58,6 +62,8 @@ def parse_header_value(header: str) -> HeaderValue:
         name = match["name"].lower()
         if match["quoted"] is not None:
             text = _QUOTED_PAIR.sub(r"\1", match["quoted"])
+        elif match["literal"] is not None:
+            text = match["literal"]
         else:
             text = match["token"]
         if name.endswith("*"):

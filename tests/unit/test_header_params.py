@@ -82,3 +82,11 @@ def test_tokens() -> None:
     assert is_token("UTF-8")
     assert not is_token("a b")
     assert not is_token("x\r\nSet-Cookie: a=b")
+
+
+def test_quoted_value_ending_in_a_backslash_is_taken_literally() -> None:
+    """Browsers (WHATWG form encoding) escape only quotes, never backslashes."""
+    assert parse_header_value('form-data; name="a\\"; filename="C:\\dir\\"').params == {
+        "name": "a\\",
+        "filename": "C:\\dir\\",
+    }

@@ -1,0 +1,84 @@
+"""schemathesis over the whole spec, against a real server: every phase, every check.
+
+``not_a_server_error`` is replaced by ``camunda_server_errors`` (schemathesis_hooks.py),
+which admits exactly the documented 500s of a missing scope.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.contract.schemathesis_hooks import is_documented_scope_missing
+from tests.e2e.server import running_server
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES_PER_OPERATION = int(os.environ.get("TASKVARS_SCHEMATHESIS_EXAMPLES", "50"))
+SEED = int(os.environ.get("TASKVARS_SCHEMATHESIS_SEED", "20261127"))
+
+
+def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
+    with running_server(db_url, tmp_path) as server:
+        command = [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{server.base_url}/openapi.json",
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "not_a_server_error",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            str(EXAMPLES_PER_OPERATION),
+            "--seed",
+            str(SEED),
+        ]
+        environment = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks"}
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=environment, timeout=900
+        )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-20000:]
+    generated = re.search(r"(\d+) generated, (\d+) passed", report)
+    assert generated is not None, report[-5000:]
+    assert int(generated[1]) == int(generated[2]) > 19 * EXAMPLES_PER_OPERATION
+    print(f"schemathesis: {generated[0]}")
+
+
+def error(type_: str, message: str, code: int | None) -> bytes:
+    return json.dumps({"type": type_, "message": message, "code": code}).encode()
+
+
+MISSING_TASK = "task t doesn't exist: task is null"
+MISSING_EXECUTION = "execution e doesn't exist: execution is null"
+
+
+@pytest.mark.parametrize(
+    ("body", "admitted"),
+    [
+        (error("RestException", f"Cannot put task variable x: {MISSING_TASK}", 0), True),
+        (error("NullValueException", MISSING_EXECUTION, 0), True),
+        (
+            error(
+                "RestException", f"Cannot get process instance variable v: {MISSING_EXECUTION}", 0
+            ),
+            True,
+        ),
+        (error("ZeroDivisionError", "An unexpected error occurred", None), False),
+        (error("RestException", MISSING_TASK, None), False),
+        (error("RestException", f"Cannot put task variable x: {MISSING_TASK}; and more", 0), False),
+        (b"<html>500</html>", False),
+    ],
+)
+def test_only_documented_scope_errors_pass_as_500s(body: bytes, admitted: bool) -> None:
+    assert is_documented_scope_missing(500, body) is admitted

@@ -1,0 +1,95 @@
+"""The OpenAPI document: valid, complete, and wired to handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from taskvars.app import _handler_function
+from taskvars.resources import SPEC_NAME, spec_directory
+
+REQUIRED_OPERATIONS = {
+    "setBinaryTaskVariable",
+    "setBinaryTaskLocalVariable",
+    "getTaskVariableBinary",
+    "getTaskLocalVariableBinary",
+    "getTaskVariable",
+    "getTaskLocalVariable",
+    "getTaskVariables",
+    "getTaskLocalVariables",
+    "createTask",
+    "getTask",
+    "setProcessInstanceVariableBinary",
+    "getProcessInstanceVariable",
+    "getProcessInstanceVariables",
+    "getProcessInstanceVariableBinary",
+    "setLocalExecutionVariableBinary",
+    "getLocalExecutionVariable",
+    "getLocalExecutionVariables",
+    "getLocalExecutionVariableBinary",
+    "createProcessInstance",
+}
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    with (spec_directory() / SPEC_NAME).open(encoding="utf-8") as file:
+        return yaml.safe_load(file)
+
+
+def operations(spec: dict[str, Any]):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def test_spec_is_valid_openapi_3_0() -> None:
+    document, _ = read_from_filename(str(spec_directory() / SPEC_NAME))
+    validate(document)
+    assert document["openapi"].startswith("3.0.")
+
+
+def test_every_required_operation_is_there(spec: dict[str, Any]) -> None:
+    assert {op["operationId"] for _, _, op in operations(spec)} == REQUIRED_OPERATIONS
+
+
+def test_every_operation_resolves_to_a_handler(spec: dict[str, Any]) -> None:
+    for _, _, operation in operations(spec):
+        controller = operation["x-openapi-router-controller"]
+        assert callable(_handler_function(f"{controller}.{operation['operationId']}"))
+
+
+def test_every_error_response_is_an_exception_dto(spec: dict[str, Any]) -> None:
+    responses = spec["components"]["responses"]
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            if "$ref" in response:
+                response = responses[response["$ref"].rsplit("/", 1)[1]]
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ExceptionDto"}, (path, method, status)
+
+
+def test_extensions_are_tagged_as_ours(spec: dict[str, Any]) -> None:
+    for path, _, operation in operations(spec):
+        camunda = not path.startswith("/process-instance/create")
+        assert ("Extensions" in operation["tags"]) is not camunda, path
+
+
+def test_create_operations_link_to_variable_operations(spec: dict[str, Any]) -> None:
+    linked = set()
+    for _, _, operation in operations(spec):
+        for response in operation["responses"].values():
+            linked |= {link["operationId"] for link in response.get("links", {}).values()}
+    assert {
+        "setBinaryTaskVariable",
+        "getTaskVariables",
+        "setProcessInstanceVariableBinary",
+    } <= linked
