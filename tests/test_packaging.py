@@ -20,7 +20,8 @@ SOURCE_TREE = Path(__file__).resolve().parents[1]
 )
 def test_code_under_test_is_the_installed_package() -> None:
     package = Path(taskvars.__file__).resolve().parent
-    assert SOURCE_TREE not in package.parents, f"imported from the source tree: {package}"
+    assert package != SOURCE_TREE / "taskvars", f"imported from the source tree: {package}"
+    assert "site-packages" in package.parts, package
     assert spec_directory() == package / "openapi"
 
 

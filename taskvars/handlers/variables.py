@@ -122,7 +122,7 @@ def get_variables(resource: VariableResource, scope_id: str, deserialize: bool) 
 
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> StreamingResponse:
     """Stream the value out of one read transaction, closed when the stream ends."""
-    uow = runtime().database.unit_of_work(write=False).__enter__()
+    uow = runtime().database.unit_of_work(write=False).open()
     try:
         stored = _visible(resource, uow, scope_id, name)
         if stored.type not in BINARY_TYPES:

@@ -38,9 +38,13 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return Store(self._session)
 
-    def __enter__(self) -> UnitOfWork:
+    def open(self) -> UnitOfWork:
+        """Begin; for a unit of work that outlives a ``with`` block (a streamed download)."""
         self._session = Session(self._bind, expire_on_commit=False, autoflush=False)
         return self
+
+    def __enter__(self) -> UnitOfWork:
+        return self.open()
 
     def __exit__(
         self,

@@ -8,15 +8,15 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from connexion.validators import AbstractRequestBodyValidator, JSONRequestBodyValidator
-from starlette.datastructures import Headers, MutableHeaders
+from connexion.validators import JSONRequestBodyValidator
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from taskvars.errors import InvalidRequestError
+from taskvars.web.request_body import body_chunks, replace_body
 
 
 class JsonBodyValidator(JSONRequestBodyValidator):
@@ -34,19 +34,5 @@ class JsonBodyValidator(JSONRequestBodyValidator):
 
 
 async def _with_declared_length(receive: Receive, scope: Scope) -> tuple[Receive, Scope]:
-    chunks: list[bytes] = []
-    more_body = True
-    while more_body:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise InvalidRequestError("The client disconnected before the body was complete")
-        chunks.append(message.get("body", b""))
-        more_body = message.get("more_body", False)
-    body = b"".join(chunks)
-    new_scope = copy.copy(scope)
-    new_scope["headers"] = [
-        (name, value) for name, value in scope["headers"] if name.lower() != b"transfer-encoding"
-    ]
-    MutableHeaders(scope=new_scope)["content-length"] = str(len(body))
-    replay = [{"type": "http.request", "body": body, "more_body": False}]
-    return AbstractRequestBodyValidator._insert_messages(receive, messages=replay), new_scope
+    body = b"".join([chunk async for chunk in body_chunks(receive)])
+    return replace_body(receive, scope, body)

@@ -9,18 +9,16 @@ request context (argument ``multipart_form``), and replays an empty form downstr
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator
 from typing import Any
 
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import AbstractRequestBodyValidator
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import Message, Receive, Scope
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
 
-from taskvars.errors import ApiError, InvalidRequestError, MalformedMultipartError, RestError
+from taskvars.errors import ApiError, InvalidRequestError, RestError
 from taskvars.web.header_params import HeaderValueError, parse_media_type
 from taskvars.web.multipart import (
     FormLimits,
@@ -30,6 +28,7 @@ from taskvars.web.multipart import (
     TextPart,
     boundary_of,
 )
+from taskvars.web.request_body import body_chunks, replace_body
 
 FORM_CONTEXT_KEY = "multipart_form"
 
@@ -77,7 +76,7 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
             text_fields=self._text_fields,
         )
         try:
-            async for chunk in _body_chunks(receive):
+            async for chunk in body_chunks(receive):
                 parser.feed(chunk)
             form = parser.finish()
         except BaseException:
@@ -128,14 +127,7 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
         receive: Receive, scope: Scope, boundary: bytes
     ) -> tuple[Receive, Scope]:
         # connexion's parameter decorator always parses the form again; give it one with no parts.
-        empty_form = b"--" + boundary + b"--\r\n"
-        new_scope = copy.copy(scope)
-        new_scope["headers"] = [
-            (k, v) for k, v in scope["headers"] if k.lower() != b"transfer-encoding"
-        ]
-        MutableHeaders(scope=new_scope)["content-length"] = str(len(empty_form))
-        replay = [{"type": "http.request", "body": empty_form, "more_body": False}]
-        return AbstractRequestBodyValidator._insert_messages(receive, messages=replay), new_scope
+        return replace_body(receive, scope, b"--" + boundary + b"--\r\n")
 
 
 def streaming_multipart_validator(limits: FormLimits) -> Any:
@@ -145,18 +137,6 @@ def streaming_multipart_validator(limits: FormLimits) -> Any:
         return StreamingMultipartValidator(limits=limits, **kwargs)
 
     return build
-
-
-async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    more_body = True
-    while more_body:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            raise MalformedMultipartError("the client disconnected before the body was complete")
-        more_body = message.get("more_body", False)
-        chunk = message.get("body", b"")
-        if chunk:
-            yield chunk
 
 
 def _declared_error(declared: dict[str, str], value: object = None) -> ApiError:

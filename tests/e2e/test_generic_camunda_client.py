@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import generic_camunda_client as camunda
 import pytest
@@ -28,6 +30,34 @@ def task_id(client: camunda.ApiClient) -> str:
     return "gc-task"
 
 
+@dataclass(frozen=True)
+class VariableEndpoints:
+    """The client's methods for task variables, or for task-local variables."""
+
+    upload: Callable[..., Any]
+    download: Callable[..., Any]
+    read: Callable[..., Any]
+    read_all: Callable[..., Any]
+
+
+def endpoints(client: camunda.ApiClient, local: bool) -> VariableEndpoints:
+    if local:
+        api = camunda.TaskLocalVariableApi(client)
+        return VariableEndpoints(
+            api.set_binary_task_local_variable,
+            api.get_task_local_variable_binary,
+            api.get_task_local_variable,
+            api.get_task_local_variables,
+        )
+    api = camunda.TaskVariableApi(client)
+    return VariableEndpoints(
+        api.set_binary_task_variable,
+        api.get_task_variable_binary,
+        api.get_task_variable,
+        api.get_task_variables,
+    )
+
+
 def write(path: Path, content: bytes) -> str:
     path.write_bytes(content)
     return str(path)
@@ -43,18 +73,17 @@ def test_task_is_created_and_read(client: camunda.ApiClient, task_id: str) -> No
 def test_file_round_trips(
     client: camunda.ApiClient, task_id: str, tmp_path: Path, local: bool
 ) -> None:
-    api = camunda.TaskLocalVariableApi(client) if local else camunda.TaskVariableApi(client)
-    upload = api.set_binary_task_local_variable if local else api.set_binary_task_variable
-    download = api.get_task_local_variable_binary if local else api.get_task_variable_binary
-    read = api.get_task_local_variable if local else api.get_task_variable
+    variables = endpoints(client, local)
     content = "Grüße, café\n".encode() * 100
 
-    upload(task_id, "report", data=write(tmp_path / "report.txt", content), value_type="File")
+    variables.upload(
+        task_id, "report", data=write(tmp_path / "report.txt", content), value_type="File"
+    )
 
-    value = read(task_id, "report", deserialize_value=False)
+    value = variables.read(task_id, "report", deserialize_value=False)
     assert value.type == "File"
     assert value.value_info == {"filename": "report.txt", "mimeType": "text/plain"}
-    downloaded = Path(download(task_id, "report"))
+    downloaded = Path(variables.download(task_id, "report"))
     assert downloaded.name == "report.txt"
     assert downloaded.read_bytes() == content
 
@@ -63,17 +92,16 @@ def test_file_round_trips(
 def test_bytes_round_trip(
     client: camunda.ApiClient, task_id: str, tmp_path: Path, local: bool
 ) -> None:
-    api = camunda.TaskLocalVariableApi(client) if local else camunda.TaskVariableApi(client)
-    upload = api.set_binary_task_local_variable if local else api.set_binary_task_variable
-    download = api.get_task_local_variable_binary if local else api.get_task_variable_binary
-    read_all = api.get_task_local_variables if local else api.get_task_variables
+    variables = endpoints(client, local)
     content = bytes(range(256)) * 64
 
-    upload(task_id, "blob", data=write(tmp_path / "blob.bin", content), value_type="Bytes")
+    variables.upload(
+        task_id, "blob", data=write(tmp_path / "blob.bin", content), value_type="Bytes"
+    )
 
-    assert Path(download(task_id, "blob")).read_bytes() == content
-    variables = read_all(task_id, deserialize_values=False)
-    assert variables["blob"].type == "Bytes"
+    assert Path(variables.download(task_id, "blob")).read_bytes() == content
+    listed = variables.read_all(task_id, deserialize_values=False)
+    assert listed["blob"].type == "Bytes"
 
 
 def test_local_upload_is_not_visible_to_another_task(

@@ -123,13 +123,13 @@ def test_concurrent_creation_of_the_same_variable_is_a_conflict(database: Databa
     with database.unit_of_work(write=True) as uow:
         deep_chain(uow, 0)
         uow.commit()
-    first = database.unit_of_work(write=True).__enter__()
+    first = database.unit_of_work(write=True).open()
     try:
         chain = first.store.scope_chain(IdSpace.TASK, "task")
         first.store.set_variable(chain, "x", NewValue(type="String", text_value="1"), local=True)
         first.commit()
         # A second writer that looked before the first committed still believes "x" is new.
-        second = database.unit_of_work(write=True).__enter__()
+        second = database.unit_of_work(write=True).open()
         try:
             session = second.store.session
             session.add(Variable(scope_pk=chain[0].pk, name="x", type="String", text_value="2"))
