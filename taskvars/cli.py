@@ -7,6 +7,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from taskvars.persistence.database import create_database_engine
 from taskvars.settings import Settings
 
 
@@ -48,18 +49,24 @@ def _add_database_url(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env(
-            host=getattr(arguments, "host", None),
-            port=getattr(arguments, "port", None),
-            database_url=arguments.database_url,
-            max_upload_bytes=getattr(arguments, "max_upload_bytes", None),
-        )
+        settings = _settings(arguments)
+        # Refuse a database URL we cannot use now, with a sentence rather than a traceback.
+        create_database_engine(settings.database_url).dispose()
     except ValueError as error:
         print(f"taskvars: {error}", file=sys.stderr)
         return 2
     if arguments.command == "serve":
         return _serve(settings)
     return _upgrade(settings)
+
+
+def _settings(arguments: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        host=getattr(arguments, "host", None),
+        port=getattr(arguments, "port", None),
+        database_url=arguments.database_url,
+        max_upload_bytes=getattr(arguments, "max_upload_bytes", None),
+    )
 
 
 def _serve(settings: Settings) -> int:

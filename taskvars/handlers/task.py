@@ -20,8 +20,7 @@ def create_task(body: dict[str, Any]) -> tuple[Any, int]:
 
 def get_task(id_: str) -> dict[str, Any]:
     with runtime().database.unit_of_work(write=False) as uow:
-        found = uow.store.task(id_)
-        if found is None:
+        task = uow.store.task(id_)
+        if task is None:
             raise InvalidRequestError(f"No matching task with id {id_}", status=404)
-        task, chain = found
-        return scopes.task_dto(task, chain)
+        return scopes.task_dto(task)

@@ -6,13 +6,18 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # Connection execution option: the SQL that opens a transaction on SQLite.
 SQLITE_BEGIN = "taskvars_sqlite_begin"
 
 
 def create_database_engine(database_url: str) -> Engine:
-    url = make_url(database_url)
+    """Raises ``ValueError`` for a URL that names no database this server supports."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError as error:
+        raise ValueError(f"not a database URL: {database_url!r}") from error
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url)
     if url.get_backend_name() == "postgresql":

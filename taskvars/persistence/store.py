@@ -30,6 +30,7 @@ from taskvars.persistence.values import (
     ScopeNotFoundError,
     ScopeRef,
     StoredValue,
+    TaskRecord,
 )
 
 
@@ -96,14 +97,28 @@ class Store:
         self.session.flush()
         return pk
 
-    def task(self, external_id: str) -> tuple[Task, list[ScopeRef]] | None:
+    def task(self, external_id: str) -> TaskRecord | None:
         """The task's attributes and its scope chain, or ``None``."""
         try:
             chain = self.scope_chain(IdSpace.TASK, external_id)
         except ScopeNotFoundError:
             return None
         task = self.session.get_one(Task, chain[0].pk)
-        return task, chain
+        return TaskRecord(
+            chain=chain,
+            name=task.name,
+            description=task.description,
+            assignee=task.assignee,
+            owner=task.owner,
+            priority=task.priority,
+            delegation_state=task.delegation_state,
+            due=task.due,
+            follow_up=task.follow_up,
+            created=task.created,
+            task_definition_key=task.task_definition_key,
+            tenant_id=task.tenant_id,
+            case_instance_id=task.case_instance_id,
+        )
 
     def scope_pk(self, id_space: IdSpace, external_id: str) -> int | None:
         return self._scope_pk(id_space, external_id)

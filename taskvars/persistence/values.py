@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from taskvars.persistence.models import IdSpace, ScopeKind
 
@@ -15,6 +16,25 @@ class ScopeRef:
     pk: int
     kind: ScopeKind
     external_id: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A task's attributes (Camunda's ``TaskDto`` fields that are stored) and its chain."""
+
+    chain: list[ScopeRef]
+    name: str | None
+    description: str | None
+    assignee: str | None
+    owner: str | None
+    priority: int
+    delegation_state: str | None
+    due: datetime | None
+    follow_up: datetime | None
+    created: datetime
+    task_definition_key: str | None
+    tenant_id: str | None
+    case_instance_id: str | None
 
 
 @dataclass(frozen=True)

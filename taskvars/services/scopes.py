@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from taskvars.errors import IdTakenError, InvalidRequestError
-from taskvars.persistence.models import IdSpace, ScopeKind, Task
+from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.store import Store
-from taskvars.persistence.values import ScopeRef
+from taskvars.persistence.values import TaskRecord
 from taskvars.services.dates import format_date, parse_date
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
 
@@ -69,8 +69,9 @@ def _format_date(value: datetime | None) -> str | None:
     return None if value is None else format_date(value)
 
 
-def task_dto(task: Task, chain: list[ScopeRef]) -> dict[str, Any]:
-    """Camunda's ``TaskDto`` for a task and its scope chain (nearest first)."""
+def task_dto(task: TaskRecord) -> dict[str, Any]:
+    """Camunda's ``TaskDto`` for a task."""
+    chain = task.chain
     parent = chain[1] if len(chain) > 1 else None
     execution = next((s for s in chain[1:] if s.kind is not ScopeKind.TASK), None)
     root = chain[-1]
