@@ -76,6 +76,12 @@ class Scope(Base):
     parent_pk: Mapped[int | None] = mapped_column(
         ForeignKey("scope.pk", ondelete="CASCADE"), index=True
     )
+    # The process instance this scope belongs to (its root); None for a process instance
+    # itself and for standalone tasks. Lets task queries filter and describe without
+    # walking each task's chain.
+    process_instance_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
 
 
 class ProcessInstance(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, select
+from sqlalchemy import Select, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,10 +26,13 @@ from taskvars.persistence.models import (
 from taskvars.persistence.values import (
     BinarySource,
     ConcurrentModificationError,
+    ExecutionRecord,
     NewValue,
+    ProcessInstanceRecord,
     ScopeNotFoundError,
     ScopeRef,
     StoredValue,
+    TaskFilter,
     TaskRecord,
 )
 
@@ -72,11 +75,55 @@ class Store:
 
     def add_scope(self, kind: ScopeKind, external_id: str, parent_pk: int | None) -> int:
         scope = Scope(
-            kind=kind, id_space=kind.id_space, external_id=external_id, parent_pk=parent_pk
+            kind=kind,
+            id_space=kind.id_space,
+            external_id=external_id,
+            parent_pk=parent_pk,
+            process_instance_pk=self._process_instance_below(parent_pk),
         )
         self.session.add(scope)
         self.session.flush()
         return scope.pk
+
+    def _process_instance_below(self, parent_pk: int | None) -> int | None:
+        """The process instance that a new child of ``parent_pk`` belongs to."""
+        if parent_pk is None:
+            return None
+        parent = self.session.get_one(Scope, parent_pk)
+        if parent.kind is ScopeKind.PROCESS_INSTANCE:
+            return parent.pk
+        return parent.process_instance_pk
+
+    def move_task(self, task_pk: int, parent_task_pk: int | None) -> None:
+        """Make a task a subtask of another, or (``None``) standalone."""
+        scope = self.session.get_one(Scope, task_pk)
+        scope.parent_pk = parent_task_pk
+        scope.process_instance_pk = self._process_instance_below(parent_task_pk)
+        self.session.flush()
+
+    def is_ancestor(self, candidate_pk: int, scope_pk: int) -> bool:
+        scope = self.session.get_one(Scope, scope_pk)
+        chain = self.scope_chain(scope.id_space, scope.external_id)
+        return any(ancestor.pk == candidate_pk for ancestor in chain)
+
+    def delete_scope_tree(self, scope_pk: int) -> None:
+        """The scope, every scope below it, their variables and their binary content."""
+        child = aliased(Scope)
+        start = select(Scope.pk).where(Scope.pk == scope_pk).cte("subtree", recursive=True)
+        subtree = start.union_all(select(child.pk).where(child.parent_pk == start.c.pk))
+        contents = select(Variable.content_pk).where(
+            Variable.scope_pk.in_(select(subtree.c.pk)), Variable.content_pk.is_not(None)
+        )
+        self.session.execute(
+            delete(BinaryContent).where(BinaryContent.pk.in_(contents)),
+            execution_options={"synchronize_session": False},
+        )
+        # Executions, tasks, subtasks and variables below go by ON DELETE CASCADE.
+        self.session.execute(
+            delete(Scope).where(Scope.pk == scope_pk),
+            execution_options={"synchronize_session": False},
+        )
+        self.session.expunge_all()
 
     def add_process_instance(
         self, external_id: str, business_key: str | None, process_definition_key: str | None
@@ -98,27 +145,78 @@ class Store:
         return pk
 
     def task(self, external_id: str) -> TaskRecord | None:
-        """The task's attributes and its scope chain, or ``None``."""
-        try:
-            chain = self.scope_chain(IdSpace.TASK, external_id)
-        except ScopeNotFoundError:
-            return None
-        task = self.session.get_one(Task, chain[0].pk)
-        return TaskRecord(
-            chain=chain,
-            name=task.name,
-            description=task.description,
-            assignee=task.assignee,
-            owner=task.owner,
-            priority=task.priority,
-            delegation_state=task.delegation_state,
-            due=task.due,
-            follow_up=task.follow_up,
-            created=task.created,
-            task_definition_key=task.task_definition_key,
-            tenant_id=task.tenant_id,
-            case_instance_id=task.case_instance_id,
+        records = self.tasks(TaskFilter(task_id=external_id))
+        return records[0] if records else None
+
+    def tasks(
+        self,
+        criteria: TaskFilter,
+        *,
+        first_result: int = 0,
+        max_results: int | None = None,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> list[TaskRecord]:
+        """Tasks matching ``criteria``, in one query whatever their number."""
+        task_scope, parent, process_instance = (aliased(Scope) for _ in range(3))
+        statement = (
+            select(
+                Task,
+                task_scope.external_id,
+                parent.kind,
+                parent.external_id,
+                process_instance.external_id,
+            )
+            .join(task_scope, task_scope.pk == Task.scope_pk)
+            .outerjoin(parent, parent.pk == task_scope.parent_pk)
+            .outerjoin(process_instance, process_instance.pk == task_scope.process_instance_pk)
         )
+        statement = _filtered(statement, criteria, task_scope, parent, process_instance)
+        order = {"name": Task.name, "created": Task.created, "id": task_scope.external_id}.get(
+            sort_by or "", task_scope.pk
+        )
+        statement = statement.order_by(order.desc() if descending else order.asc(), task_scope.pk)
+        statement = statement.offset(first_result).limit(max_results)
+        return [_task_record(*row) for row in self.session.execute(statement).all()]
+
+    def count_tasks(self, criteria: TaskFilter) -> int:
+        task_scope, parent, process_instance = (aliased(Scope) for _ in range(3))
+        statement = (
+            select(func.count())
+            .select_from(Task)
+            .join(task_scope, task_scope.pk == Task.scope_pk)
+            .outerjoin(parent, parent.pk == task_scope.parent_pk)
+            .outerjoin(process_instance, process_instance.pk == task_scope.process_instance_pk)
+        )
+        statement = _filtered(statement, criteria, task_scope, parent, process_instance)
+        return self.session.scalar(statement) or 0
+
+    def update_task(self, task_pk: int, attributes: dict[str, Any]) -> None:
+        task = self.session.get_one(Task, task_pk)
+        for name, value in attributes.items():
+            setattr(task, name, value)
+        self.session.flush()
+
+    def process_instance(self, external_id: str) -> ProcessInstanceRecord | None:
+        row = self.session.execute(
+            select(ProcessInstance.business_key, ProcessInstance.process_definition_key)
+            .join(Scope, Scope.pk == ProcessInstance.scope_pk)
+            .where(Scope.id_space == IdSpace.EXECUTION, Scope.external_id == external_id)
+        ).first()
+        return None if row is None else ProcessInstanceRecord(external_id, *row)
+
+    def execution(self, external_id: str) -> ExecutionRecord | None:
+        """An execution, or a process instance seen as its own root execution."""
+        root = aliased(Scope)
+        row = self.session.execute(
+            select(Scope.pk, root.external_id)
+            .outerjoin(root, root.pk == Scope.process_instance_pk)
+            .where(Scope.id_space == IdSpace.EXECUTION, Scope.external_id == external_id)
+        ).first()
+        if row is None:
+            return None
+        # A process instance has no process instance above it: it is its own.
+        return ExecutionRecord(external_id, row.external_id or external_id)
 
     def scope_pk(self, id_space: IdSpace, external_id: str) -> int | None:
         return self._scope_pk(id_space, external_id)
@@ -197,6 +295,30 @@ class Store:
         if replaced_content_pk is not None:
             self._delete_content(replaced_content_pk)
 
+    def delete_variable(self, chain: list[ScopeRef], name: str, *, local: bool) -> None:
+        """Remove ``name`` from ``chain[0]`` (local) or from the nearest scope that holds it.
+        Absent is not an error."""
+        if local:
+            target_pk = chain[0].pk
+        else:
+            holder = self.visible_variable(chain, name)
+            if holder is None:
+                return
+            target_pk = holder.scope_pk
+        variable = self.session.scalar(
+            select(Variable).where(Variable.scope_pk == target_pk, Variable.name == name)
+        )
+        if variable is None:
+            return
+        content_pk = variable.content_pk
+        self.session.delete(variable)
+        try:
+            self.session.flush()
+        except StaleDataError as error:
+            raise ConcurrentModificationError(str(error)) from error
+        if content_pk is not None:
+            self._delete_content(content_pk)
+
     # Binary content
 
     def _write_content(self, source: BinarySource) -> int:
@@ -227,6 +349,56 @@ class Store:
         )
         for (data,) in result:
             yield data
+
+
+def _filtered(
+    statement: Select[Any], criteria: TaskFilter, task_scope: Any, parent: Any, root: Any
+) -> Select[Any]:
+    on_execution = parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE])
+    conditions = {
+        "task_id": lambda v: task_scope.external_id == v,
+        "task_id_in": lambda v: task_scope.external_id.in_(v),
+        "process_instance_id": lambda v: (root.external_id == v) & on_execution,
+        "execution_id": lambda v: (parent.external_id == v) & on_execution,
+        "assignee": lambda v: Task.assignee == v,
+        "name": lambda v: Task.name == v,
+        "name_like": lambda v: Task.name.like(v),
+        "task_definition_key": lambda v: Task.task_definition_key == v,
+        "parent_task_id": lambda v: (parent.external_id == v) & (parent.kind == ScopeKind.TASK),
+    }
+    for field, condition in conditions.items():
+        value = getattr(criteria, field)
+        if value is not None:
+            statement = statement.where(condition(value))
+    return statement
+
+
+def _task_record(
+    task: Task,
+    task_id: str,
+    parent_kind: ScopeKind | None,
+    parent_id: str | None,
+    process_instance_id: str | None,
+) -> TaskRecord:
+    on_execution = parent_kind in (ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE)
+    return TaskRecord(
+        id=task_id,
+        execution_id=parent_id if on_execution else None,
+        parent_task_id=parent_id if parent_kind is ScopeKind.TASK else None,
+        process_instance_id=process_instance_id if on_execution else None,
+        name=task.name,
+        description=task.description,
+        assignee=task.assignee,
+        owner=task.owner,
+        priority=task.priority,
+        delegation_state=task.delegation_state,
+        due=task.due,
+        follow_up=task.follow_up,
+        created=task.created,
+        task_definition_key=task.task_definition_key,
+        tenant_id=task.tenant_id,
+        case_instance_id=task.case_instance_id,
+    )
 
 
 def _stored(variable: Variable, size: int | None, sha256: str | None) -> StoredValue:

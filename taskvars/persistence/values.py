@@ -20,9 +20,12 @@ class ScopeRef:
 
 @dataclass(frozen=True)
 class TaskRecord:
-    """A task's attributes (Camunda's ``TaskDto`` fields that are stored) and its chain."""
+    """A task's stored attributes and its place in the tree."""
 
-    chain: list[ScopeRef]
+    id: str
+    execution_id: str | None
+    parent_task_id: str | None
+    process_instance_id: str | None
     name: str | None
     description: str | None
     assignee: str | None
@@ -35,6 +38,34 @@ class TaskRecord:
     task_definition_key: str | None
     tenant_id: str | None
     case_instance_id: str | None
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """``GET /task`` criteria; ``None`` means "any"."""
+
+    task_id: str | None = None
+    task_id_in: list[str] | None = None
+    process_instance_id: str | None = None
+    execution_id: str | None = None
+    assignee: str | None = None
+    name: str | None = None
+    name_like: str | None = None
+    task_definition_key: str | None = None
+    parent_task_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessInstanceRecord:
+    id: str
+    business_key: str | None
+    process_definition_key: str | None
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    id: str
+    process_instance_id: str
 
 
 @dataclass(frozen=True)

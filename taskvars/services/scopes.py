@@ -71,12 +71,8 @@ def _format_date(value: datetime | None) -> str | None:
 
 def task_dto(task: TaskRecord) -> dict[str, Any]:
     """Camunda's ``TaskDto`` for a task."""
-    chain = task.chain
-    parent = chain[1] if len(chain) > 1 else None
-    execution = next((s for s in chain[1:] if s.kind is not ScopeKind.TASK), None)
-    root = chain[-1]
     return {
-        "id": chain[0].external_id,
+        "id": task.id,
         "name": task.name,
         "assignee": task.assignee,
         "owner": task.owner,
@@ -85,13 +81,11 @@ def task_dto(task: TaskRecord) -> dict[str, Any]:
         "followUp": _format_date(task.follow_up),
         "delegationState": task.delegation_state,
         "description": task.description,
-        "executionId": execution.external_id if execution else None,
-        "parentTaskId": parent.external_id if parent and parent.kind is ScopeKind.TASK else None,
+        "executionId": task.execution_id,
+        "parentTaskId": task.parent_task_id,
         "priority": task.priority,
         "processDefinitionId": None,
-        "processInstanceId": (
-            root.external_id if root.kind is ScopeKind.PROCESS_INSTANCE else None
-        ),
+        "processInstanceId": task.process_instance_id,
         "caseDefinitionId": None,
         "caseInstanceId": task.case_instance_id,
         "caseExecutionId": None,
