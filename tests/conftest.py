@@ -8,7 +8,7 @@ import pytest
 from taskvars.app import create_app
 from taskvars.settings import Settings
 from tests.api_client import Api
-from tests.databases import DATABASE_KINDS, database_url
+from tests.databases import DATABASE_KINDS, database_url, postgres_server_url, private_schema
 
 
 @pytest.fixture(params=DATABASE_KINDS)
@@ -16,9 +16,17 @@ def database_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    with private_schema(postgres_server_url()) as url:
+        yield url
+
+
 @pytest.fixture
-def db_url(database_kind: str, tmp_path: Path) -> str:
-    return database_url(database_kind, tmp_path)
+def db_url(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return database_url(
+        database_kind, tmp_path, lambda: request.getfixturevalue("postgres_schema_url")
+    )
 
 
 @pytest.fixture

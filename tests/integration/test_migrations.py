@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -28,5 +30,18 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
         upgrade(database.engine)
         tables = set(inspect(database.engine).get_table_names())
         assert {"scope", "variable", "binary_content", "binary_chunk", "task"} <= tables
+    finally:
+        database.dispose()
+
+
+def test_database_url_with_percent_signs_migrates(tmp_path: Path) -> None:
+    """A URL with percent-encoding (a password with '@' in it, or here a folder named
+    '100%') reaches Alembic intact."""
+    directory = tmp_path / "100%"
+    directory.mkdir()
+    database = Database(f"sqlite:///{tmp_path}/100%25/x.db")
+    try:
+        upgrade(database.engine)
+        assert "variable" in inspect(database.engine).get_table_names()
     finally:
         database.dispose()
