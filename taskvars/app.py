@@ -24,14 +24,16 @@ from taskvars.resources import SPEC_NAME, spec_directory
 from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.body_limit import BodyLimitMiddleware
+from taskvars.web.declared_errors import operation_prefixes
 from taskvars.web.error_rendering import register_error_handlers
-from taskvars.web.json_validator import JsonBodyValidator
+from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
 
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
+    spec = _load_spec()
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings),
@@ -44,14 +46,14 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         pythonic_params=True,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map=_validators(settings),
+        validator_map=_validators(settings, operation_prefixes(spec)),
     )
     app.add_middleware(
         BodyLimitMiddleware,
         position=MiddlewarePosition.BEFORE_ROUTING,
         max_body_bytes=settings.max_upload_bytes,
     )
-    register_error_handlers(app, AllowedMethods(_load_spec(), BASE_PATH))
+    register_error_handlers(app, AllowedMethods(spec, BASE_PATH))
     return app
 
 
@@ -60,7 +62,7 @@ def _load_spec() -> dict[str, Any]:
         return yaml.safe_load(spec)
 
 
-def _validators(settings: Settings) -> dict[str, Any]:
+def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str, Any]:
     limits = FormLimits(
         max_parts=settings.max_form_parts,
         max_part_header_bytes=settings.max_part_header_bytes,
@@ -71,7 +73,7 @@ def _validators(settings: Settings) -> dict[str, Any]:
     return {
         "body": MediaTypeDict(
             {
-                "*/*json": JsonBodyValidator,
+                "*/*json": json_body_validator(error_prefixes),
                 "application/x-www-form-urlencoded": FormDataValidator,
                 "multipart/form-data": streaming_multipart_validator(limits),
             }

@@ -29,3 +29,15 @@ def get_process_instance_variable(
 
 def get_process_instance_variables(id_: str, deserialize_values: bool = True) -> dict[str, Any]:
     return variables.get_variables(RESOURCE, id_, deserialize_values)
+
+
+def set_process_instance_variable(id_: str, var_name: str, body: dict[str, Any]) -> tuple[Any, int]:
+    return variables.put_variable(RESOURCE, id_, var_name, body)
+
+
+def delete_process_instance_variable(id_: str, var_name: str) -> tuple[Any, int]:
+    return variables.delete_variable(RESOURCE, id_, var_name)
+
+
+def modify_process_instance_variables(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    return variables.modify_variables(RESOURCE, id_, body)

@@ -8,6 +8,7 @@ names, and whether they are local (read and write the scope itself only).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,12 @@ from taskvars.persistence.values import (
     StoredValue,
 )
 from taskvars.services.binary_upload import interpret_upload
-from taskvars.services.typed_values import value_to_dto
+from taskvars.services.typed_values import (
+    ValueConversionError,
+    is_transient,
+    value_from_dto,
+    value_to_dto,
+)
 from taskvars.web.download_headers import binary_headers
 from taskvars.web.multipart import MultipartForm
 
@@ -83,15 +89,83 @@ def upload_binary(
                 raise resource.engine_error("put", name, error) from None
             if upload.transient:
                 return NoContent, 204
-            try:
+            with _conflicts_as_409(f"Cannot put {resource.noun} variable {name}"):
                 uow.store.set_variable(chain, name, upload.value, local=resource.local)
                 uow.commit()
-            except ConcurrentModificationError:
-                raise OptimisticLockingError(
-                    f"Cannot put {resource.noun} variable {name}: it was changed by another "
-                    "request at the same time; nothing was written, retry"
-                ) from None
     return NoContent, 204
+
+
+def put_variable(
+    resource: VariableResource, scope_id: str, name: str, dto: dict[str, Any]
+) -> tuple[Any, int]:
+    app = runtime()
+    try:
+        value = value_from_dto(dto, chunk_bytes=app.settings.chunk_bytes)
+    except ValueConversionError as error:
+        raise InvalidRequestError(f"Cannot put {resource.noun} variable {name}: {error}") from None
+    with app.database.unit_of_work(write=True) as uow:
+        try:
+            chain = uow.store.scope_chain(resource.id_space, scope_id)
+        except ScopeNotFoundError as error:
+            raise resource.engine_error("put", name, error) from None
+        if is_transient(dto):
+            return NoContent, 204
+        with _conflicts_as_409(f"Cannot put {resource.noun} variable {name}"):
+            uow.store.set_variable(chain, name, value, local=resource.local)
+            uow.commit()
+    return NoContent, 204
+
+
+def delete_variable(resource: VariableResource, scope_id: str, name: str) -> tuple[Any, int]:
+    with runtime().database.unit_of_work(write=True) as uow:
+        try:
+            chain = uow.store.scope_chain(resource.id_space, scope_id)
+        except ScopeNotFoundError as error:
+            raise resource.engine_error("delete", name, error) from None
+        with _conflicts_as_409(f"Cannot delete {resource.noun} variable {name}"):
+            uow.store.delete_variable(chain, name, local=resource.local)
+            uow.commit()
+    return NoContent, 204
+
+
+def modify_variables(
+    resource: VariableResource, scope_id: str, patch: dict[str, Any]
+) -> tuple[Any, int]:
+    """Modifications first, then deletions, in one transaction (compat §4)."""
+    app = runtime()
+    prefix = f"Cannot modify variables for {resource.noun} {scope_id}"
+    modifications = patch.get("modifications") or {}
+    try:
+        values = {
+            name: value_from_dto(dto, chunk_bytes=app.settings.chunk_bytes)
+            for name, dto in modifications.items()
+            if not is_transient(dto)
+        }
+    except ValueConversionError as error:
+        raise InvalidRequestError(f"{prefix}: {error}") from None
+    with app.database.unit_of_work(write=True) as uow:
+        try:
+            chain = uow.store.scope_chain(resource.id_space, scope_id)
+        except ScopeNotFoundError as error:
+            raise RestError(f"{prefix}: {error}", status=500, code=0) from None
+        with _conflicts_as_409(prefix):
+            for name, value in values.items():
+                uow.store.set_variable(chain, name, value, local=resource.local)
+            for name in patch.get("deletions") or []:
+                uow.store.delete_variable(chain, name, local=resource.local)
+            uow.commit()
+    return NoContent, 204
+
+
+@contextmanager
+def _conflicts_as_409(prefix: str) -> Iterator[None]:
+    try:
+        yield
+    except ConcurrentModificationError:
+        raise OptimisticLockingError(
+            f"{prefix}: it was changed by another request at the same time; "
+            "nothing was written, retry"
+        ) from None
 
 
 def get_variable(

@@ -7,14 +7,11 @@ from dataclasses import dataclass
 
 from taskvars.errors import InvalidRequestError, RestError
 from taskvars.persistence.values import BinarySource, NewValue
+from taskvars.services.typed_values import FILENAME_REQUIRED, JSON_FORMAT
 from taskvars.web.header_params import HeaderValueError, parse_media_type
 from taskvars.web.multipart import BinaryPart, MultipartForm, TextPart
 
 DEFAULT_MIME_TYPE = "application/octet-stream"
-JSON_FORMAT = "application/json"
-FILENAME_REQUIRED = (
-    "Cannot create file without filename! Please set a name into ValueInfo with key filename"
-)
 _BINARY_TYPES = {"bytes": "Bytes", "file": "File"}
 
 

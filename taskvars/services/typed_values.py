@@ -23,6 +23,10 @@ _INTEGER_RANGES = {
     "Long": (-(2**63), 2**63 - 1, "java.lang.Long"),
 }
 _TEXT_TYPES = {"String": "java.lang.String", "Json": "java.lang.String", "Xml": "java.lang.String"}
+JSON_FORMAT = "application/json"
+FILENAME_REQUIRED = (
+    "Cannot create file without filename! Please set a name into ValueInfo with key filename"
+)
 KNOWN_TYPES = frozenset(
     {"String", "Boolean", "Short", "Integer", "Long", "Double", "Date", "Null"}
     | {"Bytes", "File", "Json", "Xml", "Object"}
@@ -57,13 +61,36 @@ def value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
     if value_type == "Date":
         return NewValue(type="Date", text_value=format_date(_as_date(value)))
     if value_type == "Object":
+        return _object_from_dto(dto, value, info)
+    return _binary_from_dto(value_type, value, info, chunk_bytes)
+
+
+def is_transient(dto: dict[str, Any]) -> bool:
+    """``valueInfo.transient``: accepted, and not stored."""
+    transient = (dto.get("valueInfo") or {}).get("transient")
+    return transient is True or (isinstance(transient, str) and transient.lower() == "true")
+
+
+def _object_from_dto(dto: dict[str, Any], value: Any, info: dict[str, Any]) -> NewValue:
+    if dto.get("type") is None:
+        # An untyped JSON object or array: kept as JSON, described as Java would see it.
+        java_type = "java.util.LinkedHashMap" if isinstance(value, dict) else "java.util.ArrayList"
         return NewValue(
             type="Object",
-            text_value=value if isinstance(value, str) else json.dumps(value),
-            object_type_name=info.get("objectTypeName"),
-            serialization_data_format=info.get("serializationDataFormat"),
+            text_value=json.dumps(value),
+            object_type_name=java_type,
+            serialization_data_format=JSON_FORMAT,
         )
-    return _binary_from_dto(value_type, value, info, chunk_bytes)
+    if not isinstance(value, str):
+        raise ValueConversionError(
+            "Must provide 'null' or String value for value of SerializableValue type 'Object'."
+        )
+    return NewValue(
+        type="Object",
+        text_value=value,
+        object_type_name=info.get("objectTypeName"),
+        serialization_data_format=info.get("serializationDataFormat"),
+    )
 
 
 def value_to_dto(
@@ -181,6 +208,8 @@ def _binary_from_dto(
     content = BinarySource(chunks, len(raw), hashlib.sha256(raw).hexdigest())
     if value_type == "Bytes":
         return NewValue(type="Bytes", content=content)
+    if info.get("filename") is None:
+        raise ValueConversionError(FILENAME_REQUIRED)
     return NewValue(
         type="File",
         content=content,

@@ -13,12 +13,12 @@ from typing import Any
 
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import AbstractRequestBodyValidator
-from jsonschema import Draft4Validator, ValidationError
-from jsonschema.exceptions import best_match
+from jsonschema import Draft4Validator
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
-from taskvars.errors import ApiError, InvalidRequestError, RestError
+from taskvars.errors import InvalidRequestError
+from taskvars.web.declared_errors import first_error
 from taskvars.web.header_params import HeaderValueError, parse_media_type
 from taskvars.web.multipart import (
     FormLimits,
@@ -32,22 +32,12 @@ from taskvars.web.request_body import body_chunks, replace_body
 
 FORM_CONTEXT_KEY = "multipart_form"
 
-# A spec property may carry the Camunda error its violation answers with:
-#   x-camunda-error: {type: RestException, message: "Unsupported value type '{value}'"}
-ERROR_EXTENSION = "x-camunda-error"
 # A spec property may name another property whose presence makes it ignored, as
 # Camunda ignores ``valueType`` when the serialized-object ``type`` part is sent.
 IGNORED_WHEN_EXTENSION = "x-ignored-when-present"
-# On the schema: the Camunda error for each required property that is missing.
-MISSING_ERRORS_EXTENSION = "x-camunda-missing-errors"
 # On the schema: parts that are parsed and validated like properties but left out of the
 # documented properties, so that client and test generators do not produce them.
 DEPRECATED_PARTS_EXTENSION = "x-deprecated-parts"
-
-_ERROR_TYPES: dict[str, type[ApiError]] = {
-    "RestException": RestError,
-    "InvalidRequestException": InvalidRequestError,
-}
 
 
 class StreamingMultipartValidator(AbstractRequestBodyValidator):
@@ -106,21 +96,9 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
         validator = Draft4RequestValidator(
             self._validation_schema, format_checker=Draft4Validator.FORMAT_CHECKER
         )
-        error = best_match(validator.iter_errors(instance))
+        error = first_error(validator.iter_errors(instance))
         if error is not None:
-            raise self._error_for(error, instance)
-
-    def _error_for(self, error: ValidationError, instance: dict[str, Any]) -> ApiError:
-        if error.validator == "required" and not error.path:
-            missing = next(name for name in error.validator_value if name not in instance)
-            declared = self._schema.get(MISSING_ERRORS_EXTENSION, {}).get(missing)
-            return _declared_error(declared) if declared else InvalidRequestError(error.message)
-        name = str(error.path[0]) if error.path else None
-        declared = self._properties.get(name, {}).get(ERROR_EXTENSION) if name else None
-        if declared:
-            return _declared_error(declared, value=instance.get(name))
-        where = f" (part '{name}')" if name else ""
-        return InvalidRequestError(f"{error.message}{where}")
+            raise error
 
     @staticmethod
     def _replay_empty_form(
@@ -137,11 +115,6 @@ def streaming_multipart_validator(limits: FormLimits) -> Any:
         return StreamingMultipartValidator(limits=limits, **kwargs)
 
     return build
-
-
-def _declared_error(declared: dict[str, str], value: object = None) -> ApiError:
-    error_class = _ERROR_TYPES.get(declared.get("type", ""), InvalidRequestError)
-    return error_class(declared["message"].format(value=value))
 
 
 def _is_binary(schema: dict[str, Any]) -> bool:

@@ -1,8 +1,13 @@
 """Checks of our own, loaded by schemathesis through ``SCHEMATHESIS_HOOKS``.
 
-Camunda answers a missing task, process instance or execution with a 500, and so does
-this server (the spec documents it). ``camunda_server_errors`` replaces schemathesis's
-``not_a_server_error``: it admits exactly those documented 500s and fails on any other.
+- ``camunda_server_errors`` replaces ``not_a_server_error``. Camunda answers a missing
+  task, process instance or execution with a 500, and so does this server (the spec
+  documents it): exactly those documented 500s pass, any other 5xx fails.
+- ``camunda_positive_data_acceptance`` replaces ``positive_data_acceptance``. It runs the
+  original and lets a 400 through only when it is one of Camunda's documented answers
+  that JSON Schema cannot predict: a value that does not convert to the Java type its
+  ``type`` names (ranges, serialized objects, file names), or a download of a variable
+  that an earlier request stored as non-binary.
 """
 
 from __future__ import annotations
@@ -13,10 +18,16 @@ import re
 import schemathesis
 from schemathesis import CheckContext, Response
 from schemathesis.core.failures import ServerError
+from schemathesis.openapi.checks import RejectedPositiveData
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+_RESOURCE = "(?:task|process instance|execution)"
 DOCUMENTED_500 = re.compile(
-    r"^(Cannot (get|put) (task|process instance|execution) variable .+: )?"
-    r"(task|execution) .+ doesn't exist: (task|execution) is null$",
+    rf"^(?:Cannot (?:get|put|delete) {_RESOURCE} variable .+: "
+    rf"|Cannot modify variables for {_RESOURCE} .+: "
+    r"|Cannot complete task .+: )?"
+    r"(?:(?:task|execution) .+ doesn't exist: (?:task|execution) is null"
+    r"|Cannot find task with id .+: task is null)$",
     re.DOTALL,
 )
 
@@ -43,3 +54,35 @@ def camunda_server_errors(ctx: CheckContext, response: Response, case: schemathe
     if status < 500 or is_documented_scope_missing(status, response.content):
         return True
     raise ServerError(operation=case.operation.label, status_code=status)
+
+
+ADMITTED_400 = re.compile(
+    r": (?:Cannot convert value '.*' of type '.+' to java type .+"
+    r"|Must provide 'null' or String value for value of SerializableValue type '.+'\."
+    r"|Cannot create file without filename! .+)$"
+    r"|^Value of variable with id .+ is not a binary value\.$",
+    re.DOTALL,
+)
+
+
+def is_admitted_400(status: int, body: bytes) -> bool:
+    if status != 400:
+        return False
+    try:
+        error = json.loads(body)
+    except ValueError:
+        return False
+    message = error.get("message") if isinstance(error, dict) else None
+    return isinstance(message, str) and ADMITTED_400.search(message) is not None
+
+
+@schemathesis.check
+def camunda_positive_data_acceptance(
+    ctx: CheckContext, response: Response, case: schemathesis.Case
+) -> bool | None:
+    try:
+        return positive_data_acceptance(ctx, response, case)
+    except RejectedPositiveData:
+        if is_admitted_400(response.status_code, response.content):
+            return True
+        raise

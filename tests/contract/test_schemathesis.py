@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.schemathesis_hooks import is_documented_scope_missing
+from tests.contract.schemathesis_hooks import is_admitted_400, is_documented_scope_missing
 from tests.e2e.server import running_server
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,8 @@ def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
             "--checks",
             "all",
             "--exclude-checks",
-            "not_a_server_error",
+            # replaced by camunda_server_errors and camunda_positive_data_acceptance
+            "not_a_server_error,positive_data_acceptance",
             "--phases",
             "examples,coverage,fuzzing,stateful",
             "--max-examples",
@@ -74,6 +75,19 @@ MISSING_EXECUTION = "execution e doesn't exist: execution is null"
             ),
             True,
         ),
+        (
+            error("RestException", f"Cannot delete execution variable v: {MISSING_EXECUTION}", 0),
+            True,
+        ),
+        (error("RestException", f"Cannot modify variables for task t: {MISSING_TASK}", 0), True),
+        (
+            error(
+                "RestException",
+                "Cannot complete task t: Cannot find task with id t: task is null",
+                0,
+            ),
+            True,
+        ),
         (error("ZeroDivisionError", "An unexpected error occurred", None), False),
         (error("RestException", MISSING_TASK, None), False),
         (error("RestException", f"Cannot put task variable x: {MISSING_TASK}; and more", 0), False),
@@ -82,3 +96,25 @@ MISSING_EXECUTION = "execution e doesn't exist: execution is null"
 )
 def test_only_documented_scope_errors_pass_as_500s(body: bytes, admitted: bool) -> None:
     assert is_documented_scope_missing(500, body) is admitted
+
+
+@pytest.mark.parametrize(
+    ("message", "admitted"),
+    [
+        (
+            "Cannot put task variable x: "
+            "Cannot convert value '40000' of type 'Short' to java type java.lang.Short",
+            True,
+        ),
+        (
+            "Cannot modify variables for task t: "
+            "Must provide 'null' or String value for value of SerializableValue type 'Object'.",
+            True,
+        ),
+        ("Value of variable with id t is not a binary value.", True),
+        ("Cannot put task variable x: Unsupported value type 'Foo'", False),
+        ("'high' is not of type 'integer'", False),
+    ],
+)
+def test_only_type_conversion_400s_pass_for_valid_data(message: str, admitted: bool) -> None:
+    assert is_admitted_400(400, error("InvalidRequestException", message, None)) is admitted
