@@ -48,7 +48,9 @@ class JsonBodyValidator(JSONRequestBodyValidator):
 
     def _error_prefix(self) -> str:
         routing = self._scope.get("extensions", {}).get("connexion_routing", {})
-        template = self._error_prefixes.get(routing.get("operation_id", ""), "")
+        # connexion records the resolved id, "<x-openapi-router-controller>.<operationId>"
+        operation_id = routing.get("operation_id", "").rpartition(".")[2]
+        template = self._error_prefixes.get(operation_id, "")
         return template.format_map(defaultdict(str, self._scope.get("path_params", {})))
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
