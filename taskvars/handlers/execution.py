@@ -6,8 +6,11 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
+from taskvars.errors import InvalidRequestError
 from taskvars.handlers import variables
+from taskvars.handlers.runtime import runtime
 from taskvars.handlers.variables import EXECUTION_LOCAL_VARIABLES as RESOURCE
+from taskvars.services import scopes
 from taskvars.web.multipart import MultipartForm
 
 
@@ -41,3 +44,11 @@ def delete_local_execution_variable(id_: str, var_name: str) -> tuple[Any, int]:
 
 def modify_local_execution_variables(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
     return variables.modify_variables(RESOURCE, id_, body)
+
+
+def get_execution(id_: str) -> dict[str, Any]:
+    with runtime().database.unit_of_work(write=False) as uow:
+        record = uow.store.execution(id_)
+        if record is None:
+            raise InvalidRequestError(f"Execution with id {id_} does not exist", status=404)
+        return scopes.execution_dto(record)

@@ -28,6 +28,7 @@ from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import (
     ConcurrentModificationError,
+    NewValue,
     ScopeNotFoundError,
     ScopeRef,
     StoredValue,
@@ -89,7 +90,7 @@ def upload_binary(
                 raise resource.engine_error("put", name, error) from None
             if upload.transient:
                 return NoContent, 204
-            with _conflicts_as_409(f"Cannot put {resource.noun} variable {name}"):
+            with conflicts_as_409(f"Cannot put {resource.noun} variable {name}"):
                 uow.store.set_variable(chain, name, upload.value, local=resource.local)
                 uow.commit()
     return NoContent, 204
@@ -110,7 +111,7 @@ def put_variable(
             raise resource.engine_error("put", name, error) from None
         if is_transient(dto):
             return NoContent, 204
-        with _conflicts_as_409(f"Cannot put {resource.noun} variable {name}"):
+        with conflicts_as_409(f"Cannot put {resource.noun} variable {name}"):
             uow.store.set_variable(chain, name, value, local=resource.local)
             uow.commit()
     return NoContent, 204
@@ -122,7 +123,7 @@ def delete_variable(resource: VariableResource, scope_id: str, name: str) -> tup
             chain = uow.store.scope_chain(resource.id_space, scope_id)
         except ScopeNotFoundError as error:
             raise resource.engine_error("delete", name, error) from None
-        with _conflicts_as_409(f"Cannot delete {resource.noun} variable {name}"):
+        with conflicts_as_409(f"Cannot delete {resource.noun} variable {name}"):
             uow.store.delete_variable(chain, name, local=resource.local)
             uow.commit()
     return NoContent, 204
@@ -132,23 +133,14 @@ def modify_variables(
     resource: VariableResource, scope_id: str, patch: dict[str, Any]
 ) -> tuple[Any, int]:
     """Modifications first, then deletions, in one transaction (compat §4)."""
-    app = runtime()
     prefix = f"Cannot modify variables for {resource.noun} {scope_id}"
-    modifications = patch.get("modifications") or {}
-    try:
-        values = {
-            name: value_from_dto(dto, chunk_bytes=app.settings.chunk_bytes)
-            for name, dto in modifications.items()
-            if not is_transient(dto)
-        }
-    except ValueConversionError as error:
-        raise InvalidRequestError(f"{prefix}: {error}") from None
-    with app.database.unit_of_work(write=True) as uow:
+    values = convert_values(patch.get("modifications"), prefix)
+    with runtime().database.unit_of_work(write=True) as uow:
         try:
             chain = uow.store.scope_chain(resource.id_space, scope_id)
         except ScopeNotFoundError as error:
             raise RestError(f"{prefix}: {error}", status=500, code=0) from None
-        with _conflicts_as_409(prefix):
+        with conflicts_as_409(prefix):
             for name, value in values.items():
                 uow.store.set_variable(chain, name, value, local=resource.local)
             for name in patch.get("deletions") or []:
@@ -158,7 +150,7 @@ def modify_variables(
 
 
 @contextmanager
-def _conflicts_as_409(prefix: str) -> Iterator[None]:
+def conflicts_as_409(prefix: str) -> Iterator[None]:
     try:
         yield
     except ConcurrentModificationError:
@@ -183,15 +175,32 @@ def get_variables(resource: VariableResource, scope_id: str, deserialize: bool) 
             chain = resource.chain(uow, scope_id)
         except ScopeNotFoundError as error:
             raise NullValueError(str(error)) from None
-        visible = uow.store.visible_variables(chain)
+        return variable_map(uow, chain, deserialize)
+
+
+def variable_map(uow: UnitOfWork, chain: list[ScopeRef], deserialize: bool) -> dict[str, Any]:
+    """Every variable visible from ``chain[0]``, as Camunda's ``{name: VariableValueDto}``."""
+    return {
+        name: value_to_dto(
+            stored,
+            deserialize=deserialize,
+            content=_whole_content(uow, stored) if stored.type == "Bytes" else None,
+        )
+        for name, stored in uow.store.visible_variables(chain).items()
+    }
+
+
+def convert_values(dtos: dict[str, Any] | None, error_prefix: str) -> dict[str, NewValue]:
+    """``{name: VariableValueDto}`` as values to store, transient ones left out."""
+    chunk_bytes = runtime().settings.chunk_bytes
+    try:
         return {
-            name: value_to_dto(
-                stored,
-                deserialize=deserialize,
-                content=_whole_content(uow, stored) if stored.type == "Bytes" else None,
-            )
-            for name, stored in visible.items()
+            name: value_from_dto(dto, chunk_bytes=chunk_bytes)
+            for name, dto in (dtos or {}).items()
+            if not is_transient(dto)
         }
+    except ValueConversionError as error:
+        raise InvalidRequestError(f"{error_prefix}: {error}") from None
 
 
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> StreamingResponse:

@@ -10,7 +10,7 @@ from typing import Any
 from taskvars.errors import IdTakenError, InvalidRequestError
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.store import Store
-from taskvars.persistence.values import TaskRecord
+from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord, TaskRecord
 from taskvars.services.dates import format_date, parse_date
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
 
@@ -184,3 +184,70 @@ def _set_variables(
         except ValueConversionError as error:
             raise InvalidRequestError(f"Cannot put variable {name}: {error}") from None
         store.set_local_variable(scope_pk, name, value)
+
+
+def update_task(store: Store, task_id: str, dto: dict[str, Any]) -> None:
+    """Replace the task's attributes; ``parentTaskId`` moves a standalone task."""
+    task = store.task(task_id)
+    task_pk = store.scope_pk(IdSpace.TASK, task_id)
+    if task is None or task_pk is None:
+        raise InvalidRequestError(f"No matching task with id {task_id}", status=404)
+    attributes = _task_attributes(dto)
+    del attributes["created"]
+    store.update_task(task_pk, attributes)
+    new_parent = dto.get("parentTaskId")
+    if new_parent == task.parent_task_id:
+        return
+    if task.execution_id is not None:
+        raise InvalidRequestError(
+            f"Cannot update task {task_id}: a task of a process instance cannot become a subtask"
+        )
+    parent_pk = None
+    if new_parent is not None:
+        parent_pk = store.scope_pk(IdSpace.TASK, new_parent)
+        if parent_pk is None:
+            raise InvalidRequestError(
+                f"Cannot update task {task_id}: parent task {new_parent} does not exist",
+                status=404,
+            )
+        if store.is_ancestor(task_pk, parent_pk):
+            raise InvalidRequestError(
+                f"Cannot update task {task_id}: it cannot become a subtask of itself "
+                f"or of its own subtask {new_parent}"
+            )
+    store.move_task(task_pk, parent_pk)
+
+
+def delete_task(store: Store, task_id: str) -> None:
+    """A standalone task (or subtask) with its variables and subtasks; absent is no error."""
+    task = store.task(task_id)
+    task_pk = store.scope_pk(IdSpace.TASK, task_id)
+    if task is None or task_pk is None:
+        return
+    if task.execution_id is not None:
+        raise InvalidRequestError(
+            "Could not delete task: The task cannot be deleted because is part of a running process"
+        )
+    store.delete_scope_tree(task_pk)
+
+
+def process_instance_dto(record: ProcessInstanceRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "definitionId": None,
+        "businessKey": record.business_key,
+        "caseInstanceId": None,
+        "ended": False,
+        "suspended": False,
+        "tenantId": None,
+        "links": [],
+    }
+
+
+def execution_dto(record: ExecutionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "processInstanceId": record.process_instance_id,
+        "ended": False,
+        "tenantId": None,
+    }

@@ -40,8 +40,11 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         return await super().wrap_receive(receive, scope=scope)
 
     def _validate(self, body: Any) -> None:
-        if not self._nullable and body is None:
-            raise InvalidRequestError("Request body must not be empty")
+        if body is None:
+            # connexion validates an absent body as null; absent is fine unless required.
+            if self._required:
+                raise InvalidRequestError("Request body must not be empty")
+            return
         error = first_error(self._validator.iter_errors(body), prefix=self._error_prefix())
         if error is not None:
             raise error

@@ -139,3 +139,31 @@ def test_concurrent_creation_of_the_same_variable_is_a_conflict(database: Databa
             second.close()
     finally:
         first.close()
+
+
+def test_deleting_a_process_instance_leaves_no_row_behind(database: Database) -> None:
+    from taskvars.persistence.models import Base
+    from taskvars.services.scopes import create_process_instance
+
+    tree = {
+        "id": "pi",
+        "variables": {"v": {"value": "root"}},
+        "executions": [{"id": "ex"}, {"id": "deeper", "parentId": "ex"}],
+        "tasks": [{"id": "t", "executionId": "deeper", "variables": {"w": {"value": 1}}}],
+    }
+    with database.unit_of_work(write=True) as uow:
+        create_process_instance(uow.store, tree, chunk_bytes=CHUNK)
+        task_chain = uow.store.scope_chain(IdSpace.TASK, "t")
+        sub = uow.store.add_task("sub", task_chain[0].pk, {"created": datetime.now(UTC)})
+        uow.store.set_local_variable(sub, "doc", binary(b"s" * 5000))
+        uow.store.set_variable(task_chain, "doc", binary(b"p" * 3000), local=False)
+        uow.commit()
+    with database.unit_of_work(write=True) as uow:
+        uow.store.delete_scope_tree(uow.store.scope_chain(IdSpace.EXECUTION, "pi")[0].pk)
+        uow.commit()
+    with database.unit_of_work(write=False) as uow:
+        counts = {
+            table.name: uow.store.session.scalar(select(func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+        }
+    assert counts == dict.fromkeys(counts, 0)
