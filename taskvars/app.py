@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio.to_thread
 import inflection
-import yaml
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
@@ -20,7 +19,7 @@ from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 from taskvars.handlers.runtime import STATE_KEY, Runtime
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
-from taskvars.resources import SPEC_NAME, spec_directory
+from taskvars.resources import SPEC_NAME, load_spec, spec_directory
 from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.body_limit import BodyLimitMiddleware
@@ -33,7 +32,7 @@ from taskvars.web.multipart_validator import streaming_multipart_validator
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
-    spec = _load_spec()
+    spec = load_spec()
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings),
@@ -55,11 +54,6 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     )
     register_error_handlers(app, AllowedMethods(spec, BASE_PATH))
     return app
-
-
-def _load_spec() -> dict[str, Any]:
-    with (spec_directory() / SPEC_NAME).open(encoding="utf-8") as spec:
-        return yaml.safe_load(spec)
 
 
 def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str, Any]:

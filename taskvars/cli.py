@@ -6,8 +6,10 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from taskvars.persistence.database import create_database_engine
+from taskvars.services.seeding import SeedError
 from taskvars.settings import Settings
 
 
@@ -32,6 +34,19 @@ def _parser() -> argparse.ArgumentParser:
         help="largest request body accepted; larger ones get 413 (default 1 GiB)",
     )
 
+    serve.add_argument(
+        "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
+    )
+
+    seed = commands.add_parser(
+        "seed",
+        help="load process instances and tasks from a JSON or YAML file",
+        description="The file holds processInstances (as POST /process-instance/create) and "
+        "tasks (as POST /task/create). A file with any error loads nothing.",
+    )
+    seed.add_argument("file", type=Path, metavar="FILE")
+    _add_database_url(seed)
+
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     upgrade = database_commands.add_parser("upgrade", help="apply all pending migrations")
@@ -55,9 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"taskvars: {error}", file=sys.stderr)
         return 2
+    try:
+        if arguments.command == "seed" or getattr(arguments, "seed", None):
+            _seed(settings, arguments.file if arguments.command == "seed" else arguments.seed)
+    except SeedError as error:
+        print(f"taskvars: {error}", file=sys.stderr)
+        return 2
     if arguments.command == "serve":
         return _serve(settings)
-    return _upgrade(settings)
+    if arguments.command == "db":
+        return _upgrade(settings)
+    return 0
 
 
 def _settings(arguments: argparse.Namespace) -> Settings:
@@ -79,6 +102,25 @@ def _serve(settings: Settings) -> int:
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
     return 0
+
+
+def _seed(settings: Settings, path: Path) -> None:
+    """Migrate, then load ``path`` in one transaction (nothing of it when it fails)."""
+    from taskvars.persistence.migrate import upgrade
+    from taskvars.persistence.unit_of_work import Database
+    from taskvars.resources import load_spec
+    from taskvars.services.seeding import load_seed, read_seed_file
+
+    document = read_seed_file(path, load_spec())
+    database = Database(settings.database_url)
+    try:
+        upgrade(database.engine)
+        with database.unit_of_work(write=True) as uow:
+            summary = load_seed(uow.store, path, document, chunk_bytes=settings.chunk_bytes)
+            uow.commit()
+    finally:
+        database.dispose()
+    print(f"taskvars: loaded {summary} from {path}")
 
 
 def _upgrade(settings: Settings) -> int:

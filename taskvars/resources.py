@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 SPEC_NAME = "engine-rest.yaml"
 
@@ -13,3 +16,8 @@ def spec_directory() -> Path:
     if (installed / SPEC_NAME).is_file():
         return installed
     return Path(__file__).parent.parent / "openapi"
+
+
+def load_spec() -> dict[str, Any]:
+    with (spec_directory() / SPEC_NAME).open(encoding="utf-8") as spec:
+        return yaml.safe_load(spec)

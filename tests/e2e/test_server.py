@@ -6,10 +6,11 @@ import hashlib
 import socket
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.api_client import Api
-from tests.e2e.server import Server
+from tests.e2e.server import Server, running_server
 from tests.multipart_bodies import Part, content_type, in_pieces, multipart_body
 
 pytestmark = pytest.mark.e2e
@@ -81,3 +82,12 @@ def test_client_that_disconnects_mid_upload_stores_nothing_and_leaves_the_server
         connection.sendall(head + body[: len(body) // 2])
     assert remote.get("/task/t/variables/x").status_code == 404
     assert remote.upload("/task/t/variables/y", b"fine").status_code == 204
+
+
+def test_serve_with_seed_loads_the_scenario_first(db_url: str, tmp_path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("tasks:\n  - {id: seeded, name: From the seed file}\n")
+    with running_server(db_url, tmp_path, "--seed", str(scenario)) as server:
+        response = httpx.get(f"{server.base_url}/task/seeded")
+    assert response.status_code == 200
+    assert response.json()["name"] == "From the seed file"
