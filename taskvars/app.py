@@ -28,6 +28,7 @@ from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
+from taskvars.web.nul_characters import QueryNulMiddleware
 
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
@@ -47,6 +48,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         validate_responses=validate_responses,
         validator_map=_validators(settings, operation_prefixes(spec)),
     )
+    app.add_middleware(QueryNulMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
     app.add_middleware(
         BodyLimitMiddleware,
         position=MiddlewarePosition.BEFORE_ROUTING,

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from taskvars.errors import IdTakenError, InvalidRequestError
+from taskvars.errors import IdTakenError, InvalidRequestError, RestError
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.store import Store
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord, TaskRecord
@@ -199,8 +199,9 @@ def update_task(store: Store, task_id: str, dto: dict[str, Any]) -> None:
     if new_parent == task.parent_task_id:
         return
     if task.execution_id is not None:
-        raise InvalidRequestError(
-            f"Cannot update task {task_id}: a task of a process instance cannot become a subtask"
+        raise RestError(
+            f"Cannot update task {task_id}: a task of a process instance cannot become a subtask",
+            status=409,
         )
     parent_pk = None
     if new_parent is not None:
@@ -211,9 +212,10 @@ def update_task(store: Store, task_id: str, dto: dict[str, Any]) -> None:
                 status=404,
             )
         if store.is_ancestor(task_pk, parent_pk):
-            raise InvalidRequestError(
+            raise RestError(
                 f"Cannot update task {task_id}: it cannot become a subtask of itself "
-                f"or of its own subtask {new_parent}"
+                f"or of its own subtask {new_parent}",
+                status=409,
             )
     store.move_task(task_pk, parent_pk)
 

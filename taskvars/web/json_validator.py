@@ -11,6 +11,7 @@ And a violation answers with the error the spec declares for it (see
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.types import Receive, Scope
 
 from taskvars.errors import InvalidRequestError
 from taskvars.web.declared_errors import first_error
+from taskvars.web.nul_characters import NUL_MESSAGE, contains_nul
 from taskvars.web.request_body import body_chunks, replace_body
 
 
@@ -31,6 +33,7 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         super().__init__(**kwargs)
         self._error_prefixes = error_prefixes
         self._scope: Scope = {}
+        self._absent = False  # no body at all, as opposed to a body that is JSON null
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         self._scope = scope  # connexion builds one validator per request
@@ -40,7 +43,7 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         return await super().wrap_receive(receive, scope=scope)
 
     def _validate(self, body: Any) -> None:
-        if body is None:
+        if self._absent:
             # connexion validates an absent body as null; absent is fine unless required.
             if self._required:
                 raise InvalidRequestError("Request body must not be empty")
@@ -57,10 +60,19 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         return template.format_map(defaultdict(str, self._scope.get("path_params", {})))
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        self._absent = not raw
+        if self._absent:
+            return None
         try:
-            return await super()._parse(stream, scope)
+            body = json.loads(raw.decode(self._encoding))
         except UnicodeDecodeError as error:
             raise InvalidRequestError(f"The body is not valid {self._encoding}: {error}") from None
+        except ValueError as error:
+            raise InvalidRequestError(f"The body is not valid JSON: {error}") from None
+        if contains_nul(body):
+            raise InvalidRequestError(NUL_MESSAGE)
+        return body
 
 
 def json_body_validator(error_prefixes: Mapping[str, str]) -> Any:

@@ -17,8 +17,9 @@ from typing import IO, NamedTuple, Protocol
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
 
-from taskvars.errors import MalformedMultipartError
+from taskvars.errors import InvalidRequestError, MalformedMultipartError
 from taskvars.web.header_params import HeaderValueError, has_control_characters, parse_header_value
+from taskvars.web.nul_characters import NUL_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,8 @@ class StreamingFormParser:
                 finished = TextPart(*part, text=sink.buffer.decode("utf-8"))
             except UnicodeDecodeError as error:
                 raise MalformedMultipartError(f"part '{part.name}' is not valid UTF-8") from error
+            if "\x00" in finished.text:
+                raise InvalidRequestError(NUL_MESSAGE)
         else:
             return
         replaced = self._form.parts.pop(part.name, None)

@@ -81,3 +81,40 @@ def test_json_body_that_is_not_utf8_is_an_invalid_request(api: Api) -> None:
     response = api.post_raw("/task/create", b'{"id": "\xac\xff"}', "application/json")
     body = assert_camunda_error(response, 400, "InvalidRequestException")
     assert body["message"].startswith("The body is not valid utf-8")
+
+
+NUL = "Strings cannot contain the character U+0000"
+
+
+def test_nul_in_a_json_string_is_refused_on_every_database(api: Api) -> None:
+    response = api.client.post(api.url("/task/create"), json={"id": "t", "name": "a\x00b"})
+    assert_camunda_error(response, 400, "InvalidRequestException")
+    assert response.json()["message"] == NUL
+    assert api.get("/task/t").status_code == 404
+
+
+def test_nul_in_a_json_key_is_refused(api: Api) -> None:
+    api.create_task("t")
+    response = api.client.post(
+        api.url("/task/t/variables"), json={"modifications": {"a\x00": {"value": 1}}}
+    )
+    assert response.json()["message"] == NUL
+
+
+def test_nul_in_a_query_parameter_is_refused(api: Api) -> None:
+    response = api.client.get(api.url("/task") + "?assignee=a%00b")
+    assert_camunda_error(response, 400, "InvalidRequestException")
+    assert response.json()["message"] == NUL
+
+
+def test_nul_in_a_multipart_text_part_is_refused(api: Api) -> None:
+    from tests.multipart_bodies import Part
+
+    api.create_task("t")
+    response = api.post_parts(
+        "/task/t/variables/x/data",
+        Part("data", "[]", content_type="application/json"),
+        Part("type", "java.util.List\x00"),
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == NUL

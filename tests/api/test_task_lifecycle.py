@@ -116,9 +116,14 @@ def test_update_moves_subtasks(api: Api) -> None:
     assert api.get("/task/solo").json()["parentTaskId"] == "sub"
 
 
-def test_update_refuses_cycles_and_missing_tasks(api: Api) -> None:
+def test_update_refuses_cycles_process_tasks_and_missing_tasks(api: Api) -> None:
     response = api.client.put(api.url("/task/solo"), json={"parentTaskId": "sub"})
-    assert response.status_code == 400
+    assert response.status_code == 409
+    response = api.client.put(api.url("/task/t1"), json={"parentTaskId": "solo"})
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        "Cannot update task t1: a task of a process instance cannot become a subtask"
+    )
     response = api.client.put(api.url("/task/none"), json={"name": "x"})
     assert response.status_code == 404
     assert response.json()["message"] == "No matching task with id none"
@@ -231,3 +236,9 @@ def test_delete_process_instance_answers_404_unless_told_otherwise(api: Api) -> 
         ).status_code
         == 204
     )
+
+
+def test_a_json_null_body_is_not_an_absent_body(api: Api) -> None:
+    response = api.post_raw("/task/t1/complete", b"null", "application/json")
+    assert response.status_code == 400
+    assert api.get("/task/t1").status_code == 200

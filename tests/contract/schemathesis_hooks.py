@@ -7,7 +7,8 @@
   original and lets a 400 through only when it is one of Camunda's documented answers
   that JSON Schema cannot predict: a value that does not convert to the Java type its
   ``type`` names (ranges, serialized objects, file names), or a download of a variable
-  that an earlier request stored as non-binary.
+  that an earlier request stored as non-binary, or Camunda's answer to ``sortBy`` without
+  ``sortOrder`` (OpenAPI 3.0 cannot say that two parameters go together).
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ ADMITTED_400 = re.compile(
     r": (?:Cannot convert value '.*' of type '.+' to java type .+"
     r"|Must provide 'null' or String value for value of SerializableValue type '.+'\."
     r"|Cannot create file without filename! .+)$"
-    r"|^Value of variable with id .+ is not a binary value\.$",
+    r"|^Value of variable with id .+ is not a binary value\.$"
+    # OpenAPI 3.0 cannot say that two query parameters go together
+    r"|^Only a single sorting parameter specified\. sortBy and sortOrder required$",
     re.DOTALL,
 )
 

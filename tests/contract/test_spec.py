@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from taskvars.app import _handler_function
 from taskvars.resources import SPEC_NAME, spec_directory
 
 REQUIRED_OPERATIONS = {
+    # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",
     "getTaskVariableBinary",
@@ -32,6 +34,27 @@ REQUIRED_OPERATIONS = {
     "getLocalExecutionVariables",
     "getLocalExecutionVariableBinary",
     "createProcessInstance",
+    # the rest of the variable family and the task lifecycle (compat §4)
+    "putTaskVariable",
+    "deleteTaskVariable",
+    "modifyTaskVariables",
+    "putTaskLocalVariable",
+    "deleteTaskLocalVariable",
+    "modifyTaskLocalVariables",
+    "setProcessInstanceVariable",
+    "deleteProcessInstanceVariable",
+    "modifyProcessInstanceVariables",
+    "putLocalExecutionVariable",
+    "deleteLocalExecutionVariable",
+    "modifyLocalExecutionVariables",
+    "getTasks",
+    "getTasksCount",
+    "updateTask",
+    "deleteTask",
+    "complete",
+    "getProcessInstance",
+    "deleteProcessInstance",
+    "getExecution",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
@@ -93,3 +116,10 @@ def test_create_operations_link_to_variable_operations(spec: dict[str, Any]) -> 
         "getTaskVariables",
         "setProcessInstanceVariableBinary",
     } <= linked
+
+
+def test_every_reference_resolves(spec: dict[str, Any]) -> None:
+    """openapi-spec-validator does not follow every $ref; a dangling one breaks startup."""
+    text = (spec_directory() / SPEC_NAME).read_text(encoding="utf-8")
+    for section, name in set(re.findall(r"#/components/(\w+)/(\w+)", text)):
+        assert name in spec["components"].get(section, {}), f"#/components/{section}/{name}"
