@@ -20,6 +20,7 @@ from tests.e2e.server import running_server
 
 pytestmark = pytest.mark.e2e
 
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = int(os.environ.get("TASKVARS_SCHEMATHESIS_EXAMPLES", "50"))
 SEED = int(os.environ.get("TASKVARS_SCHEMATHESIS_SEED", "20261127"))
 
@@ -30,6 +31,8 @@ def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "schemathesis.cli",
+            "--config-file",
+            str(CONFIG),
             "run",
             f"{server.base_url}/openapi.json",
             "--checks",
@@ -56,7 +59,10 @@ def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
     generated = re.search(r"(\d+) generated, (\d+) passed", report)
     assert generated is not None, report[-5000:]
     assert int(generated[1]) == int(generated[2]) > 19 * EXAMPLES_PER_OPERATION
-    print(f"schemathesis: {generated[0]}")
+    links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected", report)
+    assert links is not None, report[-5000:]
+    assert int(links[1]) > 0, "the stateful phase followed no link"
+    print(f"schemathesis: {generated[0]}; links {links[1]} of {links[2]} covered")
 
 
 def error(type_: str, message: str, code: int | None) -> bytes:
