@@ -114,8 +114,8 @@ def value_to_dto(
             "serializationDataFormat": stored.serialization_data_format,
         }
         value = stored.text_value
-        if deserialize and stored.text_value is not None:
-            value = json.loads(stored.text_value)
+        if deserialize and stored.serialization_data_format == JSON_FORMAT:
+            value = _parsed_json_or_text(stored.text_value)
     else:
         value = _parsed_text(stored.type, stored.text_value)
     return {"type": stored.type, "value": value, "valueInfo": info}
@@ -217,6 +217,18 @@ def _binary_from_dto(
         mime_type=info.get("mimeType") or info.get("mimetype"),
         encoding=info.get("encoding"),
     )
+
+
+def _parsed_json_or_text(text: str | None) -> Any:
+    """There are no Java classes here to deserialize into: a JSON-serialized object comes
+    back as parsed JSON, anything else (XML, Java serialization, text that is not JSON
+    after all) as the serialized text it was stored as."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _parsed_text(value_type: str, text: str | None) -> Any:

@@ -216,3 +216,27 @@ def test_unsupported_type_message_names_the_resource(api: Api) -> None:
         response.json()["message"]
         == "Cannot put process instance variable v: Unsupported value type 'Wat'"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "data_format"),
+    [
+        ("<customer><name>ACME</name></customer>", "application/xml"),
+        ("rO0ABXQABUFDTUUg", "application/x-java-serialized-object"),
+        ("{not json", "application/json"),
+    ],
+)
+def test_objects_that_are_not_json_come_back_serialized(
+    api: Api, value: str, data_format: str
+) -> None:
+    body = {
+        "type": "Object",
+        "value": value,
+        "valueInfo": {
+            "objectTypeName": "com.example.Customer",
+            "serializationDataFormat": data_format,
+        },
+    }
+    assert put(api, VAR, body).status_code == 204
+    assert api.get(VAR).json()["value"] == value
+    assert api.get("/task/t1/variables").json()["v"]["value"] == value
