@@ -158,38 +158,23 @@ class Store:
         descending: bool = False,
     ) -> list[TaskRecord]:
         """Tasks matching ``criteria``, in one query whatever their number."""
-        task_scope, parent, process_instance = (aliased(Scope) for _ in range(3))
-        statement = (
-            select(
-                Task,
-                task_scope.external_id,
-                parent.kind,
-                parent.external_id,
-                process_instance.external_id,
+        statement = _matching_tasks(criteria)
+        columns = statement.selected_columns
+        order = {"name": Task.name, "created": Task.created, "id": columns.task_id}.get(
+            sort_by or "", columns.task_pk
+        )
+        statement = statement.order_by(order.desc() if descending else order.asc(), columns.task_pk)
+        rows = self.session.execute(statement.offset(first_result).limit(max_results)).all()
+        return [
+            _task_record(
+                row.Task, row.task_id, row.parent_kind, row.parent_id, row.process_instance_id
             )
-            .join(task_scope, task_scope.pk == Task.scope_pk)
-            .outerjoin(parent, parent.pk == task_scope.parent_pk)
-            .outerjoin(process_instance, process_instance.pk == task_scope.process_instance_pk)
-        )
-        statement = _filtered(statement, criteria, task_scope, parent, process_instance)
-        order = {"name": Task.name, "created": Task.created, "id": task_scope.external_id}.get(
-            sort_by or "", task_scope.pk
-        )
-        statement = statement.order_by(order.desc() if descending else order.asc(), task_scope.pk)
-        statement = statement.offset(first_result).limit(max_results)
-        return [_task_record(*row) for row in self.session.execute(statement).all()]
+            for row in rows
+        ]
 
     def count_tasks(self, criteria: TaskFilter) -> int:
-        task_scope, parent, process_instance = (aliased(Scope) for _ in range(3))
-        statement = (
-            select(func.count())
-            .select_from(Task)
-            .join(task_scope, task_scope.pk == Task.scope_pk)
-            .outerjoin(parent, parent.pk == task_scope.parent_pk)
-            .outerjoin(process_instance, process_instance.pk == task_scope.process_instance_pk)
-        )
-        statement = _filtered(statement, criteria, task_scope, parent, process_instance)
-        return self.session.scalar(statement) or 0
+        matching = _matching_tasks(criteria).subquery()
+        return self.session.scalar(select(func.count()).select_from(matching)) or 0
 
     def update_task(self, task_pk: int, attributes: dict[str, Any]) -> None:
         task = self.session.get_one(Task, task_pk)
@@ -351,9 +336,22 @@ class Store:
             yield data
 
 
-def _filtered(
-    statement: Select[Any], criteria: TaskFilter, task_scope: Any, parent: Any, root: Any
-) -> Select[Any]:
+def _matching_tasks(criteria: TaskFilter) -> Select[Any]:
+    """Tasks with their place in the tree: their own, parent and process-instance scopes."""
+    task_scope, parent, root = (aliased(Scope) for _ in range(3))
+    statement = (
+        select(
+            Task,
+            task_scope.pk.label("task_pk"),
+            task_scope.external_id.label("task_id"),
+            parent.kind.label("parent_kind"),
+            parent.external_id.label("parent_id"),
+            root.external_id.label("process_instance_id"),
+        )
+        .join(task_scope, task_scope.pk == Task.scope_pk)
+        .outerjoin(parent, parent.pk == task_scope.parent_pk)
+        .outerjoin(root, root.pk == task_scope.process_instance_pk)
+    )
     on_execution = parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE])
     conditions = {
         "task_id": lambda v: task_scope.external_id == v,
