@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connexion import NoContent
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 
 from taskvars.errors import InvalidRequestError
 from taskvars.handlers import variables
@@ -22,7 +22,7 @@ def set_process_instance_variable_binary(
     return variables.upload_binary(RESOURCE, id_, var_name, multipart_form)
 
 
-def get_process_instance_variable_binary(id_: str, var_name: str) -> StreamingResponse:
+def get_process_instance_variable_binary(id_: str, var_name: str) -> Response:
     return variables.download_binary(RESOURCE, id_, var_name)
 
 

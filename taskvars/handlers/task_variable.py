@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 
 from taskvars.handlers import variables
 from taskvars.handlers.variables import TASK_VARIABLES as RESOURCE
@@ -17,7 +17,7 @@ def set_binary_task_variable(
     return variables.upload_binary(RESOURCE, id_, var_name, multipart_form)
 
 
-def get_task_variable_binary(id_: str, var_name: str) -> StreamingResponse:
+def get_task_variable_binary(id_: str, var_name: str) -> Response:
     return variables.download_binary(RESOURCE, id_, var_name)
 
 

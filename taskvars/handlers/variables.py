@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import connexion
 from connexion import NoContent
 from starlette.background import BackgroundTask
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from taskvars.errors import (
     ApiError,
@@ -42,8 +43,10 @@ from taskvars.services.typed_values import (
 )
 from taskvars.web.download_headers import binary_headers
 from taskvars.web.multipart import MultipartForm
+from taskvars.web.ranges import ByteRange, none_match, requested_range, strong_etag
 
 BINARY_TYPES = frozenset({"Bytes", "File"})
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,10 @@ def convert_values(dtos: dict[str, Any] | None, error_prefix: str) -> dict[str, 
         raise InvalidRequestError(f"{error_prefix}: {error}") from None
 
 
-def download_binary(resource: VariableResource, scope_id: str, name: str) -> StreamingResponse:
-    """Stream the value out of one read transaction, closed when the stream ends."""
+def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
+    """Stream the value (or the requested range of it) out of one read transaction,
+    closed when the stream ends."""
+    request_headers = connexion.request.headers
     uow = runtime().database.unit_of_work(write=False).open()
     try:
         stored = _visible(resource, uow, scope_id, name)
@@ -212,10 +217,25 @@ def download_binary(resource: VariableResource, scope_id: str, name: str) -> Str
             raise InvalidRequestError(
                 f"Value of variable with id {scope_id} is not a binary value."
             )
-        headers = binary_headers(stored)
+        size = stored.content_size or 0
+        etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
+        if none_match(request_headers.get("if-none-match"), etag):
+            uow.close()
+            return Response(status_code=304, headers={"ETag": etag})
+        headers = {**binary_headers(stored), "ETag": etag, "Accept-Ranges": "bytes"}
+        byte_range = requested_range(
+            request_headers.get("range"), request_headers.get("if-range"), etag, size
+        )
+        if byte_range is None:
+            status, chunks = 200, _content(uow, stored.content_pk)
+        else:
+            status = 206
+            chunks = _content(uow, stored.content_pk, byte_range)
+            headers["Content-Range"] = byte_range.content_range(size)
+            headers["Content-Length"] = str(byte_range.length)
         return StreamingResponse(
-            _chunks_then_close(uow, stored.content_pk),
-            status_code=200,
+            _then_close(uow, chunks),
+            status_code=status,
             headers=headers,
             background=BackgroundTask(uow.close),
         )
@@ -241,9 +261,18 @@ def _whole_content(uow: UnitOfWork, stored: StoredValue) -> bytes:
     return b"".join(uow.store.content_chunks(stored.content_pk))
 
 
-def _chunks_then_close(uow: UnitOfWork, content_pk: int | None) -> Iterator[bytes]:
+def _content(
+    uow: UnitOfWork, content_pk: int | None, byte_range: ByteRange | None = None
+) -> Iterator[bytes]:
+    if content_pk is None:
+        return iter(())
+    if byte_range is None:
+        return uow.store.content_chunks(content_pk)
+    return uow.store.content_slice(content_pk, byte_range.start, byte_range.end)
+
+
+def _then_close(uow: UnitOfWork, chunks: Iterator[bytes]) -> Iterator[bytes]:
     try:
-        if content_pk is not None:
-            yield from uow.store.content_chunks(content_pk)
+        yield from chunks
     finally:
         uow.close()

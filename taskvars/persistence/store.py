@@ -324,6 +324,34 @@ class Store:
     def _delete_content(self, content_pk: int) -> None:
         self.session.execute(delete(BinaryContent).where(BinaryContent.pk == content_pk))
 
+    def content_slice(self, content_pk: int, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` (inclusive), reading only the chunks that hold them."""
+        lengths = self.session.execute(
+            select(BinaryChunk.seq, func.length(BinaryChunk.data))
+            .where(BinaryChunk.content_pk == content_pk)
+            .order_by(BinaryChunk.seq)
+        ).all()
+        offset, wanted = 0, []
+        for seq, length in lengths:
+            if offset + length > start and offset <= end:
+                wanted.append((seq, offset))
+            offset += length
+        if not wanted:
+            return
+        offsets = dict(wanted)
+        result = self.session.execute(
+            select(BinaryChunk.seq, BinaryChunk.data)
+            .where(
+                BinaryChunk.content_pk == content_pk,
+                BinaryChunk.seq.between(wanted[0][0], wanted[-1][0]),
+            )
+            .order_by(BinaryChunk.seq)
+            .execution_options(yield_per=1)
+        )
+        for seq, data in result:
+            chunk_start = offsets[seq]
+            yield bytes(data[max(start - chunk_start, 0) : end - chunk_start + 1])
+
     def content_chunks(self, content_pk: int) -> Iterator[bytes]:
         """The content's chunks in order, fetched one at a time."""
         result = self.session.execute(

@@ -242,3 +242,9 @@ def test_a_json_null_body_is_not_an_absent_body(api: Api) -> None:
     response = api.post_raw("/task/t1/complete", b"null", "application/json")
     assert response.status_code == 400
     assert api.get("/task/t1").status_code == 200
+
+
+def test_paging_beyond_a_java_int_is_a_400_not_an_overflow(api: Api) -> None:
+    response = api.get("/task", maxResults=2**70)
+    assert response.status_code == 400
+    assert response.json()["type"] == "InvalidRequestException"

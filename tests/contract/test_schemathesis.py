@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.schemathesis_hooks import is_admitted_400, is_documented_scope_missing
+from tests.contract.schemathesis_hooks import is_admitted_rejection, is_documented_scope_missing
 from tests.e2e.server import running_server
 
 pytestmark = pytest.mark.e2e
@@ -107,6 +107,12 @@ def test_only_documented_scope_errors_pass_as_500s(body: bytes, admitted: bool) 
     assert is_documented_scope_missing(500, body) is admitted
 
 
+def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
+    beyond = error("RestException", "The requested range is not within the value's 10 bytes", None)
+    assert is_admitted_rejection(416, beyond)
+    assert not is_admitted_rejection(416, error("RestException", "something else", None))
+
+
 @pytest.mark.parametrize(
     ("message", "admitted"),
     [
@@ -127,4 +133,4 @@ def test_only_documented_scope_errors_pass_as_500s(body: bytes, admitted: bool) 
     ],
 )
 def test_only_type_conversion_400s_pass_for_valid_data(message: str, admitted: bool) -> None:
-    assert is_admitted_400(400, error("InvalidRequestException", message, None)) is admitted
+    assert is_admitted_rejection(400, error("InvalidRequestException", message, None)) is admitted
