@@ -58,6 +58,11 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     return app
 
 
+def app_from_environment() -> AsyncApp:
+    """The app of one worker process among several: settings come from ``TASKVARS_*``."""
+    return create_app(Settings.from_env())
+
+
 def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str, Any]:
     limits = FormLimits(
         max_parts=settings.max_form_parts,

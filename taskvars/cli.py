@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     _add_database_url(serve)
+    serve.add_argument(
+        "--workers", type=int, help="server processes sharing the database (default 1)"
+    )
     serve.add_argument(
         "--max-upload-bytes",
         type=int,
@@ -89,6 +93,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         port=getattr(arguments, "port", None),
         database_url=arguments.database_url,
         max_upload_bytes=getattr(arguments, "max_upload_bytes", None),
+        workers=getattr(arguments, "workers", None),
     )
 
 
@@ -100,7 +105,19 @@ def _serve(settings: Settings) -> int:
 
     from taskvars.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        return 0
+    # Migrate once here, so that the workers starting together find the schema ready.
+    _upgrade(settings)
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "taskvars.app:app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+    )
     return 0
 
 

@@ -20,6 +20,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # Server processes; several share the database (PostgreSQL for real concurrency).
+    workers: int = 1
     database_url: str = "sqlite:///taskvars.db"
     # Any request body larger than this is refused with 413 before anything is stored.
     max_upload_bytes: int = GIB
@@ -31,6 +33,10 @@ class Settings:
     spool_memory_bytes: int = MIB
     # Binary values are stored and streamed in chunks of this size.
     chunk_bytes: int = MIB
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``TASKVARS_*`` variables, for processes started from here."""
+        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

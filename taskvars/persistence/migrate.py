@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
+from taskvars.persistence.database import SQLITE_BEGIN
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant: serializes concurrent upgrades from several server processes on PostgreSQL.
 _PG_MIGRATION_LOCK = 7_262_019
@@ -24,7 +26,9 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    # Upgraders that start together take turns: an advisory lock on PostgreSQL, the write
+    # lock (taken when the transaction begins) on SQLite.
+    with engine.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"}).begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}

@@ -36,3 +36,8 @@ def test_environment_overrides_defaults_and_arguments_override_environment() -> 
 def test_bad_values_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(") + "$"):
         Settings.from_env(environ)
+
+
+def test_settings_survive_the_trip_to_worker_processes() -> None:
+    settings = Settings(port=9123, workers=3, max_upload_bytes=77, database_url="sqlite:///x.db")
+    assert Settings.from_env(settings.to_env()) == settings
