@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import memory
+from bench import memory, transfer
 
 pytestmark = pytest.mark.e2e
 
@@ -14,3 +14,12 @@ def test_memory_benchmark_runs_and_round_trips(capsys: pytest.CaptureFixture[str
     output = capsys.readouterr().out
     assert "upload" in output
     assert "download" in output
+
+
+def test_transfer_benchmark_runs_against_taskvars_and_the_sink(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert transfer.main(["--sizes", "1KiB,2MiB"]) == 0
+    output = capsys.readouterr().out
+    assert "x sink" in output
+    assert "2 MiB download" in output
