@@ -352,6 +352,19 @@ class Store:
             chunk_start = offsets[seq]
             yield bytes(data[max(start - chunk_start, 0) : end - chunk_start + 1])
 
+    def contents(self, content_pks: Iterable[int]) -> dict[int, bytes]:
+        """Whole contents of several (small) values in one query, for JSON answers."""
+        joined: dict[int, bytearray] = {pk: bytearray() for pk in content_pks}
+        if joined:
+            rows = self.session.execute(
+                select(BinaryChunk.content_pk, BinaryChunk.data)
+                .where(BinaryChunk.content_pk.in_(list(joined)))
+                .order_by(BinaryChunk.content_pk, BinaryChunk.seq)
+            )
+            for content_pk, data in rows:
+                joined[content_pk] += data
+        return {pk: bytes(data) for pk, data in joined.items()}
+
     def content_chunks(self, content_pk: int) -> Iterator[bytes]:
         """The content's chunks in order, fetched one at a time."""
         result = self.session.execute(

@@ -167,3 +167,41 @@ def test_deleting_a_process_instance_leaves_no_row_behind(database: Database) ->
             for table in Base.metadata.sorted_tables
         }
     assert counts == dict.fromkeys(counts, 0)
+
+
+@pytest.mark.parametrize("depth", [0, 5])
+def test_listing_variables_takes_the_same_statements_for_ten_or_a_thousand(
+    database: Database, depth: int
+) -> None:
+    """Scope chain, variables and their Bytes contents: a fixed number of statements."""
+    from taskvars.handlers.variables import variable_map
+
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, depth)
+        uow.commit()
+
+    def statements_to_list(count: int) -> int:
+        with database.unit_of_work(write=True) as uow:
+            chain = uow.store.scope_chain(IdSpace.TASK, "task")
+            for index in range(count):
+                value = (
+                    binary(b"b%d" % index)
+                    if index % 2
+                    else NewValue(type="String", text_value=str(index))
+                )
+                uow.store.set_local_variable(chain[index % len(chain)].pk, f"v{index}", value)
+            uow.commit()
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        with database.unit_of_work(write=False) as uow:
+            uow.store.scope_chain(IdSpace.TASK, "task")  # warm the connection
+            event.listen(database.engine, "before_cursor_execute", listener)
+            try:
+                chain = uow.store.scope_chain(IdSpace.TASK, "task")
+                listed = variable_map(uow, chain, True)
+            finally:
+                event.remove(database.engine, "before_cursor_execute", listener)
+        assert len(listed) >= count
+        return len(statements)
+
+    assert statements_to_list(10) == statements_to_list(1000) == 3
