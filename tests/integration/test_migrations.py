@@ -45,3 +45,14 @@ def test_database_url_with_percent_signs_migrates(tmp_path: Path) -> None:
         assert "variable" in inspect(database.engine).get_table_names()
     finally:
         database.dispose()
+
+
+def test_new_sqlite_database_uses_large_pages_for_binary_content(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        upgrade(database.engine)
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 65536
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        database.dispose()
