@@ -2,9 +2,14 @@
 
 For each size, one value goes up and comes back down through a real ``taskvars serve``
 and through the sink (bench/sink.py), over one connection from the same client. Prints
-wall time, MB/s and the server's peak RSS growth, and the ratio to the sink.
+wall time, MB/s, the ratio to the sink, and how far the server's peak RSS rose above its
+resident size before the transfer. Peak RSS is the kernel's high-water mark (``VmHWM``),
+reset before each transfer through ``/proc/PID/clear_refs``: exact, not sampled. Linux
+only.
 
     python -m bench.transfer --sizes 1KiB,1MiB,64MiB,1GiB [--database-url URL]
+
+Exits 1 when a transfer raised the server's peak RSS by more than ``--max-growth-mib``.
 """
 
 from __future__ import annotations
@@ -20,11 +25,22 @@ from pathlib import Path
 
 import httpx
 
-from bench.memory import BOUNDARY, reset_peak, status_kib
 from tests.e2e.server import free_port, running_server
 
 UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 MIB = 1024**2
+BOUNDARY = "taskvars-bench"
+
+
+def status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/{pid}/status")
+
+
+def reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # "5": reset the peak RSS (VmHWM)
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1KiB,1MiB,64MiB,1GiB")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--max-growth-mib", type=float, default=64)
     arguments = parser.parse_args(argv)
     sizes = [parse_size(text) for text in arguments.sizes.split(",")]
     with tempfile.TemporaryDirectory() as directory:
@@ -172,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{ours.growth_mib:.1f}",
             )
             print(f"{label(size):>8} {direction:<9} " + " ".join(f"{v:>10}" for v in values))
+    worst = max(t.growth_mib for pair in taskvars.values() for t in pair)
+    if worst > arguments.max_growth_mib:
+        print(f"peak RSS rose by {worst:.1f} MiB, over the target of {arguments.max_growth_mib}")
+        return 1
+    print(f"peak RSS growth within the target of {arguments.max_growth_mib} MiB at every size")
     return 0
 
 
