@@ -66,9 +66,9 @@ class Store:
         return [ScopeRef(pk, ScopeKind(kind), ext) for pk, kind, ext in rows]
 
     def scope_exists(self, id_space: IdSpace, external_id: str) -> bool:
-        return self._scope_pk(id_space, external_id) is not None
+        return self.scope_pk(id_space, external_id) is not None
 
-    def _scope_pk(self, id_space: IdSpace, external_id: str) -> int | None:
+    def scope_pk(self, id_space: IdSpace, external_id: str) -> int | None:
         return self.session.scalar(
             select(Scope.pk).where(Scope.id_space == id_space, Scope.external_id == external_id)
         )
@@ -202,9 +202,6 @@ class Store:
             return None
         # A process instance has no process instance above it: it is its own.
         return ExecutionRecord(external_id, row.external_id or external_id)
-
-    def scope_pk(self, id_space: IdSpace, external_id: str) -> int | None:
-        return self._scope_pk(id_space, external_id)
 
     # Variables
 
