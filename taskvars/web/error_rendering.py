@@ -12,7 +12,8 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from taskvars.errors import ApiError, MalformedMultipartError
+from taskvars.errors import ApiError, MalformedMultipartError, OptimisticLockingError
+from taskvars.persistence.values import ConcurrentModificationError
 from taskvars.web.allowed_methods import AllowedMethods
 
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
@@ -87,6 +88,13 @@ def malformed_multipart(_request: ConnexionRequest, _error: Exception) -> Connex
     return render(error.status, error.type, error.message, error.code)
 
 
+def busy(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    """A write that could not start or finish for other writers, wherever it surfaced:
+    Camunda's optimistic-locking answer, which clients retry."""
+    conflict = OptimisticLockingError(f"{error}; nothing was written, retry")
+    return render(conflict.status, conflict.type, conflict.message, conflict.code)
+
+
 def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     logger.exception("unexpected error", exc_info=error)
     return render(500, type(error).__name__, "An unexpected error occurred; see the server log")
@@ -97,4 +105,5 @@ def register_error_handlers(app: AsyncApp, allowed_methods: AllowedMethods) -> N
     app.add_error_handler(ProblemException, problem)
     app.add_error_handler(HTTPException, http_error(allowed_methods))
     app.add_error_handler(MultiPartException, malformed_multipart)
+    app.add_error_handler(ConcurrentModificationError, busy)
     app.add_error_handler(Exception, unexpected)

@@ -7,7 +7,8 @@
   original and lets a 400 through only when it is one of Camunda's documented answers
   that JSON Schema cannot predict: a value that does not convert to the Java type its
   ``type`` names (ranges, serialized objects, file names), or a download of a variable
-  that an earlier request stored as non-binary, or Camunda's answer to ``sortBy`` without
+  that an earlier request stored as non-binary, the deletion of a task that an earlier
+  request created inside a process instance, or Camunda's answer to ``sortBy`` without
   ``sortOrder`` (OpenAPI 3.0 cannot say that two parameters go together); and a 416 for
   a range beyond the end of what an earlier request stored.
 """
@@ -63,6 +64,9 @@ ADMITTED_400 = re.compile(
     r"|Must provide 'null' or String value for value of SerializableValue type '.+'\."
     r"|Cannot create file without filename! .+)$"
     r"|^Value of variable with id .+ is not a binary value\.$"
+    # whether a task belongs to a process instance is what an earlier request created
+    r"|^Could not delete task: The task cannot be deleted because is part of a running "
+    r"process$"
     # OpenAPI 3.0 cannot say that two query parameters go together
     r"|^Only a single sorting parameter specified\. sortBy and sortOrder required$",
     re.DOTALL,

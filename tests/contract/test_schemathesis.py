@@ -127,6 +127,11 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
             True,
         ),
         ("Value of variable with id t is not a binary value.", True),
+        (
+            "Could not delete task: "
+            "The task cannot be deleted because is part of a running process",
+            True,
+        ),
         ("Only a single sorting parameter specified. sortBy and sortOrder required", True),
         ("Cannot put task variable x: Unsupported value type 'Foo'", False),
         ("'high' is not of type 'integer'", False),

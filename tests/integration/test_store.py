@@ -123,22 +123,16 @@ def test_concurrent_creation_of_the_same_variable_is_a_conflict(database: Databa
     with database.unit_of_work(write=True) as uow:
         deep_chain(uow, 0)
         uow.commit()
-    first = database.unit_of_work(write=True).open()
-    try:
+    with database.unit_of_work(write=True) as first:
         chain = first.store.scope_chain(IdSpace.TASK, "task")
         first.store.set_variable(chain, "x", NewValue(type="String", text_value="1"), local=True)
         first.commit()
-        # A second writer that looked before the first committed still believes "x" is new.
-        second = database.unit_of_work(write=True).open()
-        try:
-            session = second.store.session
-            session.add(Variable(scope_pk=chain[0].pk, name="x", type="String", text_value="2"))
-            with pytest.raises(ConcurrentModificationError):
-                second.commit()
-        finally:
-            second.close()
-    finally:
-        first.close()
+    # A second writer that looked before the first committed still believes "x" is new.
+    with database.unit_of_work(write=True) as second:
+        session = second.store.session
+        session.add(Variable(scope_pk=chain[0].pk, name="x", type="String", text_value="2"))
+        with pytest.raises(ConcurrentModificationError):
+            second.commit()
 
 
 def test_deleting_a_process_instance_leaves_no_row_behind(database: Database) -> None:
@@ -205,3 +199,17 @@ def test_listing_variables_takes_the_same_statements_for_ten_or_a_thousand(
         return len(statements)
 
     assert statements_to_list(10) == statements_to_list(1000) == 3
+
+
+def test_a_writer_that_waits_too_long_is_told_to_retry(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskvars.persistence import unit_of_work
+
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process writer queue is for SQLite")
+    monkeypatch.setattr(unit_of_work, "WRITER_WAIT_SECONDS", 0.05)
+    with database.unit_of_work(write=True), pytest.raises(ConcurrentModificationError):
+        database.unit_of_work(write=True).open()
+    with database.unit_of_work(write=True) as later:  # the queue is free again
+        assert later.store.scope_pk(IdSpace.TASK, "nobody") is None
