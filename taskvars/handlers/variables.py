@@ -168,7 +168,9 @@ def get_variable(
 ) -> dict[str, Any]:
     with runtime().database.unit_of_work(write=False) as uow:
         stored = _visible(resource, uow, scope_id, name)
-        content = _whole_content(uow, stored) if stored.type == "Bytes" else None
+        content = None
+        if stored.type == "Bytes" and stored.content_pk is not None:
+            content = uow.store.contents([stored.content_pk])[stored.content_pk]
         return value_to_dto(stored, deserialize=deserialize, content=content)
 
 
@@ -258,12 +260,6 @@ def _visible(resource: VariableResource, uow: UnitOfWork, scope_id: str, name: s
     if stored is None:
         raise resource.variable_missing(name)
     return stored
-
-
-def _whole_content(uow: UnitOfWork, stored: StoredValue) -> bytes:
-    if stored.content_pk is None:
-        return b""
-    return b"".join(uow.store.content_chunks(stored.content_pk))
 
 
 def _content(

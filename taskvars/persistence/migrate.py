@@ -15,17 +15,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_262_019
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    # configparser interpolates "%": escape it, or URL-encoded passwords break migrations.
-    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
-    config.set_main_option("sqlalchemy.url", url)
     return config
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    config = alembic_config(engine)
+    config = alembic_config()
     # Upgraders that start together take turns: an advisory lock on PostgreSQL, the write
     # lock (taken when the transaction begins) on SQLite.
     with engine.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"}).begin() as connection:

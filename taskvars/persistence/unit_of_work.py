@@ -96,7 +96,6 @@ class Database:
     """The engine and the way to open units of work on it."""
 
     def __init__(self, database_url: str) -> None:
-        self.url = database_url
         self.engine = create_database_engine(database_url)
         self._writer_lock = threading.Lock()
 

@@ -9,8 +9,6 @@ import pytest
 from tests.api_client import Api
 from tests.e2e.server import Server, running_server
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from taskvars.persistence.database import create_database_engine
 from taskvars.persistence.models import Base
 
 config = context.config
@@ -22,17 +21,7 @@ def run(connection: Connection) -> None:
         context.run_migrations()
 
 
-def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        run(connection)
-        return
-    engine = create_database_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.begin() as own_connection:
-        run(own_connection)
-    engine.dispose()
-
-
-if context.is_offline_mode():
-    raise SystemExit("offline migrations are not supported: run `taskvars db upgrade`")
-run_migrations_online()
+connection = config.attributes.get("connection")
+if context.is_offline_mode() or connection is None:
+    raise SystemExit("migrations run through `taskvars db upgrade` or at server start")
+run(connection)
