@@ -17,6 +17,7 @@ from connexion.utils import get_function_from_name
 from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
 from taskvars.handlers.runtime import STATE_KEY, Runtime
+from taskvars.persistence.database import content_files_for
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
 from taskvars.resources import SPEC_NAME, load_spec, spec_directory
@@ -29,6 +30,7 @@ from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
 from taskvars.web.nul_characters import QueryNulMiddleware
+from taskvars.web.spool import TemporarySpoolFile
 
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
@@ -64,7 +66,10 @@ def app_from_environment() -> AsyncApp:
 
 
 def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str, Any]:
+    content_files = content_files_for(settings.database_url)
     limits = FormLimits(
+        # Large uploads spool straight into the content file they will be stored as.
+        open_spool_file=content_files.create if content_files else TemporarySpoolFile,
         max_parts=settings.max_form_parts,
         max_part_header_bytes=settings.max_part_header_bytes,
         max_text_part_bytes=settings.max_text_part_bytes,
@@ -105,6 +110,8 @@ def _lifespan(settings: Settings) -> Callable[[Any], Any]:
         database = Database(settings.database_url)
         try:
             await anyio.to_thread.run_sync(upgrade, database.engine)
+            # Files of uploads a killed process left behind.
+            await anyio.to_thread.run_sync(database.sweep_content_files)
             yield {STATE_KEY: Runtime(settings=settings, database=database)}
         finally:
             database.dispose()

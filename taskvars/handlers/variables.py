@@ -7,10 +7,11 @@ names, and whether they are local (read and write the scope itself only).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import connexion
 from connexion import NoContent
@@ -25,6 +26,7 @@ from taskvars.errors import (
     RestError,
 )
 from taskvars.handlers.runtime import runtime
+from taskvars.persistence.content_files import ContentReplacedError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import (
@@ -45,7 +47,11 @@ from taskvars.web.download_headers import binary_headers
 from taskvars.web.multipart import MultipartForm
 from taskvars.web.ranges import ByteRange, none_match, requested_range, strong_etag
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 BINARY_TYPES = frozenset({"Bytes", "File"})
+CONTENT_READ_ATTEMPTS = 3
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -163,6 +169,26 @@ def conflicts_as_409(prefix: str) -> Iterator[None]:
         ) from None
 
 
+def reading_current_content(read: Callable[P, T]) -> Callable[P, T]:
+    """Run a read again when the content file its snapshot named was removed by a writer
+    that replaced the value meanwhile (see content_files): the next snapshot sees the
+    newer value. A value replaced under every attempt is a 409, as a lost write race is."""
+
+    @functools.wraps(read)
+    def read_again_if_replaced(*args: P.args, **kwargs: P.kwargs) -> T:
+        for _ in range(CONTENT_READ_ATTEMPTS):
+            try:
+                return read(*args, **kwargs)
+            except ContentReplacedError:
+                continue
+        raise OptimisticLockingError(
+            "The value was replaced each time it was read; nothing was read, retry"
+        )
+
+    return read_again_if_replaced
+
+
+@reading_current_content
 def get_variable(
     resource: VariableResource, scope_id: str, name: str, deserialize: bool
 ) -> dict[str, Any]:
@@ -170,10 +196,11 @@ def get_variable(
         stored = _visible(resource, uow, scope_id, name)
         content = None
         if stored.type == "Bytes" and stored.content_pk is not None:
-            content = uow.store.contents([stored.content_pk])[stored.content_pk]
+            content = uow.store.contents([stored])[stored.content_pk]
         return value_to_dto(stored, deserialize=deserialize, content=content)
 
 
+@reading_current_content
 def get_variables(resource: VariableResource, scope_id: str, deserialize: bool) -> dict[str, Any]:
     with runtime().database.unit_of_work(write=False) as uow:
         try:
@@ -187,9 +214,7 @@ def variable_map(uow: UnitOfWork, chain: list[ScopeRef], deserialize: bool) -> d
     """Every variable visible from ``chain[0]``, as Camunda's ``{name: VariableValueDto}``,
     in a number of queries that does not grow with the number of variables."""
     visible = uow.store.visible_variables(chain)
-    contents = uow.store.contents(
-        v.content_pk for v in visible.values() if v.type == "Bytes" and v.content_pk is not None
-    )
+    contents = uow.store.contents(v for v in visible.values() if v.type == "Bytes")
     return {
         name: value_to_dto(
             stored,
@@ -213,6 +238,7 @@ def convert_values(dtos: dict[str, Any] | None, error_prefix: str) -> dict[str, 
         raise InvalidRequestError(f"{error_prefix}: {error}") from None
 
 
+@reading_current_content
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
     """Stream the value (or the requested range of it) out of one read transaction,
     closed when the stream ends."""
@@ -234,10 +260,10 @@ def download_binary(resource: VariableResource, scope_id: str, name: str) -> Res
             request_headers.get("range"), request_headers.get("if-range"), etag, size
         )
         if byte_range is None:
-            status, chunks = 200, _content(uow, stored.content_pk)
+            status, chunks = 200, _content(uow, stored)
         else:
             status = 206
-            chunks = _content(uow, stored.content_pk, byte_range)
+            chunks = _content(uow, stored, byte_range)
             headers["Content-Range"] = byte_range.content_range(size)
             headers["Content-Length"] = str(byte_range.length)
         return StreamingResponse(
@@ -263,13 +289,13 @@ def _visible(resource: VariableResource, uow: UnitOfWork, scope_id: str, name: s
 
 
 def _content(
-    uow: UnitOfWork, content_pk: int | None, byte_range: ByteRange | None = None
+    uow: UnitOfWork, stored: StoredValue, byte_range: ByteRange | None = None
 ) -> Iterator[bytes]:
-    if content_pk is None:
+    if stored.content_pk is None:
         return iter(())
     if byte_range is None:
-        return uow.store.content_chunks(content_pk)
-    return uow.store.content_slice(content_pk, byte_range.start, byte_range.end)
+        return uow.store.content_chunks(stored, runtime().settings.chunk_bytes)
+    return uow.store.content_slice(stored, byte_range.start, byte_range.end)
 
 
 def _then_close(uow: UnitOfWork, chunks: Iterator[bytes]) -> Iterator[bytes]:

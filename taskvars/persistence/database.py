@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from taskvars.persistence.content_files import ContentFiles, content_directory
+
 # Connection execution option: the SQL that opens a transaction on SQLite.
 SQLITE_BEGIN = "taskvars_sqlite_begin"
 
@@ -56,6 +58,19 @@ def _sqlite_engine(database_url: str) -> Engine:
         connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
 
     return engine
+
+
+def content_files_for(database_url: str) -> ContentFiles | None:
+    """Where the database at ``database_url`` keeps content files: beside an SQLite
+    file; nowhere for PostgreSQL or an in-memory SQLite database."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite":
+        return None
+    directory = content_directory(url.database)
+    return ContentFiles(directory) if directory is not None else None
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -142,13 +142,15 @@ class Variable(Base):
 
 
 class BinaryContent(Base):
-    """The bytes of one binary value, split over ``binary_chunk`` rows."""
+    """The bytes of one binary value: split over ``binary_chunk`` rows, or, on SQLite
+    for values past the in-memory spool size, in the content file ``file_name``."""
 
     __tablename__ = "binary_content"
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class BinaryChunk(Base):

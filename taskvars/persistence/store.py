@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 from sqlalchemy import Select, bindparam, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import (
     BinaryChunk,
     BinaryContent,
@@ -67,9 +68,24 @@ def _scope_chain_statement() -> Select[Any]:
 _SCOPE_CHAIN = _scope_chain_statement()
 
 
+# Session.info key: callables to run once the session's transaction has committed.
+AFTER_COMMIT = "taskvars_after_commit"
+
+
 class Store:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, content_files: ContentFiles | None = None) -> None:
         self.session = session
+        # SQLite keeps large content in files beside the database; PostgreSQL in rows.
+        self._files = content_files
+
+    def _after_commit(self, action: Callable[[], None]) -> None:
+        self.session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+    def _remove_files_after_commit(self, names: Iterable[str | None]) -> None:
+        names = [name for name in names if name is not None]
+        if names and self._files is not None:
+            files = self._files
+            self._after_commit(lambda: files.remove(names))
 
     # Scopes
 
@@ -131,10 +147,13 @@ class Store:
         contents = select(Variable.content_pk).where(
             Variable.scope_pk.in_(select(subtree.c.pk)), Variable.content_pk.is_not(None)
         )
-        self.session.execute(
-            delete(BinaryContent).where(BinaryContent.pk.in_(contents)),
+        removed = self.session.execute(
+            delete(BinaryContent)
+            .where(BinaryContent.pk.in_(contents))
+            .returning(BinaryContent.file_name),
             execution_options={"synchronize_session": False},
-        )
+        ).scalars()
+        self._remove_files_after_commit(removed)
         # Executions, tasks, subtasks and variables below go by ON DELETE CASCADE.
         self.session.execute(
             delete(Scope).where(Scope.pk == scope_pk),
@@ -242,15 +261,15 @@ class Store:
         self, chain: list[ScopeRef], names: Iterable[str] | None = None
     ) -> list[StoredValue]:
         statement = (
-            select(Variable, BinaryContent.size, BinaryContent.sha256)
+            select(Variable, BinaryContent.size, BinaryContent.sha256, BinaryContent.file_name)
             .outerjoin(BinaryContent, BinaryContent.pk == Variable.content_pk)
             .where(Variable.scope_pk.in_([scope.pk for scope in chain]))
         )
         if names is not None:
             statement = statement.where(Variable.name.in_(list(names)))
         return [
-            _stored(variable, size, sha256)
-            for variable, size, sha256 in self.session.execute(statement).all()
+            _stored(variable, size, sha256, file_name)
+            for variable, size, sha256, file_name in self.session.execute(statement).all()
         ]
 
     def set_variable(
@@ -321,6 +340,16 @@ class Store:
     # Binary content
 
     def _write_content(self, source: BinarySource) -> int:
+        spooled_path = source.spooled.path if source.spooled is not None else None
+        if self._files is not None and spooled_path is not None and self._files.holds(spooled_path):
+            # Already in a content file (see content_files): only the row is new.
+            assert source.spooled is not None
+            self._after_commit(source.spooled.keep)
+            return self.session.execute(
+                insert(BinaryContent)
+                .values(size=source.size, sha256=source.sha256, file_name=spooled_path.name)
+                .returning(BinaryContent.pk)
+            ).scalar_one()
         content_pk = self.session.execute(
             insert(BinaryContent)
             .values(size=source.size, sha256=source.sha256)
@@ -336,10 +365,35 @@ class Store:
         return content_pk
 
     def _delete_content(self, content_pk: int) -> None:
-        self.session.execute(delete(BinaryContent).where(BinaryContent.pk == content_pk))
+        removed = self.session.execute(
+            delete(BinaryContent)
+            .where(BinaryContent.pk == content_pk)
+            .returning(BinaryContent.file_name)
+        ).scalars()
+        self._remove_files_after_commit(removed)
 
-    def content_slice(self, content_pk: int, start: int, end: int) -> Iterator[bytes]:
-        """Bytes ``start`` to ``end`` (inclusive), reading only the chunks that hold them."""
+    def _open_file(self, name: str) -> BinaryIO:
+        """Raises ``ContentReplacedError`` if the file went after this snapshot began."""
+        if self._files is None:
+            raise RuntimeError(f"content file {name} named, but this database keeps none")
+        return self._files.open(name)
+
+    def referenced_content_files(self) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(BinaryContent.file_name).where(BinaryContent.file_name.is_not(None))
+            )
+        )
+
+    def content_slice(self, stored: StoredValue, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` (inclusive) of ``stored``'s content, reading only
+        what holds them. A content file is opened before this returns."""
+        assert stored.content_pk is not None
+        if stored.content_file is not None:
+            return _file_chunks(self._open_file(stored.content_file), start, end + 1)
+        return self._chunk_rows_slice(stored.content_pk, start, end)
+
+    def _chunk_rows_slice(self, content_pk: int, start: int, end: int) -> Iterator[bytes]:
         lengths = self.session.execute(
             select(BinaryChunk.seq, func.length(BinaryChunk.data))
             .where(BinaryChunk.content_pk == content_pk)
@@ -366,21 +420,40 @@ class Store:
             chunk_start = offsets[seq]
             yield bytes(data[max(start - chunk_start, 0) : end - chunk_start + 1])
 
-    def contents(self, content_pks: Iterable[int]) -> dict[int, bytes]:
-        """Whole contents of several (small) values in one query, for JSON answers."""
-        joined: dict[int, bytearray] = {pk: bytearray() for pk in content_pks}
-        if joined:
+    def contents(self, values: Iterable[StoredValue]) -> dict[int, bytes]:
+        """Whole contents of several values, by content pk, for JSON answers: the rows of
+        all of them in one query, then any content files."""
+        joined: dict[int, bytearray] = {}
+        files: dict[int, str] = {}
+        for value in values:
+            if value.content_pk is None:
+                continue
+            joined[value.content_pk] = bytearray()
+            if value.content_file is not None:
+                files[value.content_pk] = value.content_file
+        in_rows = [pk for pk in joined if pk not in files]
+        if in_rows:
             rows = self.session.execute(
                 select(BinaryChunk.content_pk, BinaryChunk.data)
-                .where(BinaryChunk.content_pk.in_(list(joined)))
+                .where(BinaryChunk.content_pk.in_(in_rows))
                 .order_by(BinaryChunk.content_pk, BinaryChunk.seq)
             )
             for content_pk, data in rows:
                 joined[content_pk] += data
+        for content_pk, name in files.items():
+            with self._open_file(name) as file:
+                joined[content_pk] += file.read()
         return {pk: bytes(data) for pk, data in joined.items()}
 
-    def content_chunks(self, content_pk: int) -> Iterator[bytes]:
-        """The content's chunks in order, fetched one at a time."""
+    def content_chunks(self, stored: StoredValue, chunk_bytes: int) -> Iterator[bytes]:
+        """``stored``'s content in order, a chunk at a time. A content file is opened
+        before this returns."""
+        assert stored.content_pk is not None
+        if stored.content_file is not None:
+            return _file_chunks(self._open_file(stored.content_file), 0, None, chunk_bytes)
+        return self._chunk_rows(stored.content_pk)
+
+    def _chunk_rows(self, content_pk: int) -> Iterator[bytes]:
         result = self.session.execute(
             select(BinaryChunk.data)
             .where(BinaryChunk.content_pk == content_pk)
@@ -389,6 +462,23 @@ class Store:
         )
         for (data,) in result:
             yield data
+
+
+def _file_chunks(
+    file: BinaryIO, start: int, end: int | None, chunk_bytes: int = 1024 * 1024
+) -> Iterator[bytes]:
+    """Bytes ``start`` up to ``end`` (exclusive; ``None``: to the end) of ``file``, which
+    is closed when they have been read."""
+    with file:
+        file.seek(start)
+        remaining = end - start if end is not None else None
+        while remaining is None or remaining > 0:
+            chunk = file.read(chunk_bytes if remaining is None else min(chunk_bytes, remaining))
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk
 
 
 def _matching_tasks(criteria: TaskFilter) -> Select[Any]:
@@ -454,7 +544,9 @@ def _task_record(
     )
 
 
-def _stored(variable: Variable, size: int | None, sha256: str | None) -> StoredValue:
+def _stored(
+    variable: Variable, size: int | None, sha256: str | None, file_name: str | None
+) -> StoredValue:
     return StoredValue(
         name=variable.name,
         scope_pk=variable.scope_pk,
@@ -463,6 +555,7 @@ def _stored(variable: Variable, size: int | None, sha256: str | None) -> StoredV
         content_pk=variable.content_pk,
         content_size=size,
         content_sha256=sha256,
+        content_file=file_name,
         filename=variable.filename,
         mime_type=variable.mime_type,
         encoding=variable.encoding,

@@ -10,8 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from taskvars.persistence.database import SQLITE_BEGIN, create_database_engine, is_sqlite
-from taskvars.persistence.store import Store
+from taskvars.persistence.content_files import ContentFiles
+from taskvars.persistence.database import (
+    SQLITE_BEGIN,
+    content_files_for,
+    create_database_engine,
+    is_sqlite,
+)
+from taskvars.persistence.store import AFTER_COMMIT, Store
 from taskvars.persistence.values import ConcurrentModificationError
 
 WRITER_WAIT_SECONDS = 30
@@ -27,7 +33,12 @@ class UnitOfWork:
     """
 
     def __init__(
-        self, engine: Engine, *, write: bool, writer_lock: threading.Lock | None = None
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        writer_lock: threading.Lock | None = None,
+        content_files: ContentFiles | None = None,
     ) -> None:
         # SQLite has one writer at a time, and a writer that finds the database locked
         # sleeps in SQLite's busy handler with growing back-off (up to 100 ms a try):
@@ -44,12 +55,13 @@ class UnitOfWork:
             options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         self._bind = engine.execution_options(**options)
         self._session: Session | None = None
+        self._content_files = content_files
 
     @property
     def store(self) -> Store:
         if self._session is None:
             raise RuntimeError("the unit of work is not open")
-        return Store(self._session)
+        return Store(self._session, self._content_files)
 
     def open(self) -> UnitOfWork:
         """Begin; for a unit of work that outlives a ``with`` block (a streamed download)."""
@@ -78,11 +90,14 @@ class UnitOfWork:
             self._session.commit()
         except (IntegrityError, StaleDataError) as error:
             raise ConcurrentModificationError(str(error)) from error
+        for action in self._session.info.pop(AFTER_COMMIT, []):
+            action()
 
     def close(self) -> None:
         """Roll back whatever was not committed and give the connection back."""
         try:
             if self._session is not None:
+                self._session.info.pop(AFTER_COMMIT, None)
                 self._session.close()
                 self._session = None
         finally:
@@ -98,9 +113,25 @@ class Database:
     def __init__(self, database_url: str) -> None:
         self.engine = create_database_engine(database_url)
         self._writer_lock = threading.Lock()
+        self.content_files = content_files_for(database_url)
+        if self.content_files is not None:
+            self.content_files.prepare()
 
     def unit_of_work(self, *, write: bool) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=write, writer_lock=self._writer_lock)
+        return UnitOfWork(
+            self.engine,
+            write=write,
+            writer_lock=self._writer_lock,
+            content_files=self.content_files,
+        )
+
+    def sweep_content_files(self) -> int:
+        """Remove content files that no committed value names (see content_files);
+        returns how many. Safe while other processes serve the same database."""
+        if self.content_files is None:
+            return 0
+        with self.unit_of_work(write=True) as uow:
+            return self.content_files.sweep(uow.store.referenced_content_files())
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Protocol
 
 from taskvars.persistence.models import IdSpace, ScopeKind
 
@@ -68,6 +70,16 @@ class ExecutionRecord:
     process_instance_id: str
 
 
+class SpooledContent(Protocol):
+    """Content already on disk as it arrived, which the store may adopt as it is."""
+
+    @property
+    def path(self) -> Path | None: ...
+
+    def keep(self) -> None:
+        """Called once the transaction referencing ``path`` has committed."""
+
+
 @dataclass(frozen=True)
 class BinarySource:
     """Content to store: chunks to read once, with their total size and SHA-256."""
@@ -75,6 +87,7 @@ class BinarySource:
     chunks: Iterator[bytes]
     size: int
     sha256: str
+    spooled: SpooledContent | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,8 @@ class StoredValue:
     content_pk: int | None
     content_size: int | None
     content_sha256: str | None
+    # Set when the content is in a content file rather than in chunk rows.
+    content_file: str | None
     filename: str | None
     mime_type: str | None
     encoding: str | None

@@ -37,7 +37,7 @@ def interpret_upload(form: MultipartForm, *, chunk_bytes: int) -> BinaryUpload:
     if canonical is None:
         raise RestError(f"Unsupported value type '{value_type}'")
     part = _required_data(data)
-    content = BinarySource(part.chunks(chunk_bytes), part.size, part.sha256)
+    content = BinarySource(part.chunks(chunk_bytes), part.size, part.sha256, spooled=part.spool)
     if canonical == "Bytes":
         return BinaryUpload(NewValue(type="Bytes", content=content))
     return _file(part, content)

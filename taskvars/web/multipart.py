@@ -1,18 +1,17 @@
 """A one-pass, streaming ``multipart/form-data`` parser.
 
-Built on python-multipart's callback parser: a binary part is written to a spooled
-temporary file as it arrives (hashed and counted on the way), text parts are kept up to
-a limit, and parts nobody asked for are dropped unread. Memory stays flat whatever the
-size of the body.
+Built on python-multipart's callback parser: a binary part goes to a :class:`Spool` as it
+arrives (memory, then a file written and hashed by worker threads), text parts are kept
+up to a limit, and parts nobody asked for are dropped unread. Memory stays flat whatever
+the size of the body.
 """
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, NamedTuple, Protocol
+from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
@@ -20,6 +19,7 @@ from python_multipart.multipart import MultipartParser
 from taskvars.errors import InvalidRequestError, MalformedMultipartError
 from taskvars.web.header_params import HeaderValueError, has_control_characters, parse_header_value
 from taskvars.web.nul_characters import NUL_MESSAGE
+from taskvars.web.spool import Spool, SpoolFile, TemporarySpoolFile
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class FormLimits:
     max_part_header_bytes: int
     max_text_part_bytes: int
     spool_memory_bytes: int
+    # Where a binary part goes once it outgrows memory.
+    open_spool_file: Callable[[], SpoolFile] = TemporarySpoolFile
 
 
 @dataclass
@@ -50,22 +52,30 @@ class TextPart(FormPart):
 
 @dataclass
 class BinaryPart(FormPart):
-    """Raw part content, spooled to disk past the in-memory limit."""
+    """Raw part content, spooled to a file past the in-memory limit."""
 
-    file: IO[bytes]
-    size: int
-    sha256: str
+    spool: Spool
+
+    @property
+    def size(self) -> int:
+        return self.spool.size
+
+    @property
+    def sha256(self) -> str:
+        return self.spool.sha256
+
+    @property
+    def path(self) -> Path | None:
+        return self.spool.path
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
-        self.file.seek(0)
-        return iter(lambda: self.file.read(chunk_bytes), b"")
+        return self.spool.chunks(chunk_bytes)
 
     def read_all(self) -> bytes:
-        self.file.seek(0)
-        return self.file.read()
+        return self.spool.read_all()
 
     def close(self) -> None:
-        self.file.close()
+        self.spool.close()
 
 
 @dataclass
@@ -97,18 +107,6 @@ class _PendingPart(NamedTuple):
 
 class _Sink(Protocol):
     def write(self, data: memoryview) -> None: ...
-
-
-class _BinarySink:
-    def __init__(self, spool_memory_bytes: int) -> None:
-        self.file = tempfile.SpooledTemporaryFile(max_size=spool_memory_bytes)  # noqa: SIM115
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: memoryview) -> None:
-        self.file.write(data)
-        self.digest.update(data)
-        self.size += len(data)
 
 
 class _TextSink:
@@ -172,6 +170,8 @@ class StreamingFormParser:
         )
 
     def feed(self, chunk: bytes) -> None:
+        """Parse ``chunk``, which must not change afterwards (binary parts keep views of
+        it); await :meth:`drain` before the next one."""
         if self._ended:
             return  # the epilogue after the closing boundary is ignored, as RFC 2046 says
         try:
@@ -182,10 +182,19 @@ class StreamingFormParser:
             self._discard_current()
             raise
 
-    def finish(self) -> MultipartForm:
+    async def drain(self) -> None:
+        """Wait while the part being received has too much not yet written."""
+        if isinstance(self._sink, Spool):
+            await self._sink.drain()
+
+    async def finish(self) -> MultipartForm:
+        """The form, every binary part written and hashed; call once the body has ended."""
         if not self._ended:
             self.abort()
             raise MalformedMultipartError()
+        for part in self._form.parts.values():
+            if isinstance(part, BinaryPart):
+                await part.spool.finish()
         return self._form
 
     def abort(self) -> None:
@@ -237,7 +246,7 @@ class StreamingFormParser:
         if disposition.value.lower() != "form-data" or name is None:
             raise MalformedMultipartError()
         if name in self._binary_fields:
-            self._sink = _BinarySink(self._limits.spool_memory_bytes)
+            self._sink = Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
         elif name in self._text_fields:
             self._sink = _TextSink(name, self._limits.max_text_part_bytes)
         else:
@@ -259,10 +268,8 @@ class StreamingFormParser:
         if part is None:
             return
         finished: FormPart
-        if isinstance(sink, _BinarySink):
-            finished = BinaryPart(
-                *part, file=sink.file, size=sink.size, sha256=sink.digest.hexdigest()
-            )
+        if isinstance(sink, Spool):
+            finished = BinaryPart(*part, spool=sink)
         elif isinstance(sink, _TextSink):
             try:
                 finished = TextPart(*part, text=sink.buffer.decode("utf-8"))
@@ -281,8 +288,8 @@ class StreamingFormParser:
         self._ended = True
 
     def _discard_current(self) -> None:
-        if isinstance(self._sink, _BinarySink):
-            self._sink.file.close()
+        if isinstance(self._sink, Spool):
+            self._sink.close()
         self._part, self._sink = None, _DiscardSink()
 
 

@@ -68,7 +68,8 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
         try:
             async for chunk in body_chunks(receive):
                 parser.feed(chunk)
-            form = parser.finish()
+                await parser.drain()
+            form = await parser.finish()
         except BaseException:
             parser.abort()
             raise

@@ -85,7 +85,7 @@ def test_content_is_split_into_chunks_and_read_back_in_order(database: Database)
         assert stored is not None
         assert stored.content_size == len(data)
         assert stored.content_sha256 == hashlib.sha256(data).hexdigest()
-        chunks = list(uow.store.content_chunks(stored.content_pk))
+        chunks = list(uow.store.content_chunks(stored, 1024))
     assert [len(c) for c in chunks] == [CHUNK] * 5
     assert b"".join(chunks) == data
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -26,7 +27,7 @@ def form() -> Iterator[Callable[..., MultipartForm]]:
             BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields={"valueType", "type"}
         )
         parser.feed(multipart_body(*parts))
-        forms.append(parser.finish())
+        forms.append(asyncio.run(parser.finish()))
         return forms[-1]
 
     yield build

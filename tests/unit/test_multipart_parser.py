@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -35,9 +37,14 @@ def parse() -> Iterator[Parse]:
             BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields={"valueType", "type"}
         )
         piece = piece or len(body) or 1
-        for start in range(0, len(body), piece):
-            parser.feed(body[start : start + piece])
-        forms.append(parser.finish())
+
+        async def feed_all() -> MultipartForm:
+            for start in range(0, len(body), piece):
+                parser.feed(body[start : start + piece])
+                await parser.drain()
+            return await parser.finish()
+
+        forms.append(asyncio.run(feed_all()))
         return forms[-1]
 
     yield parse
@@ -76,11 +83,13 @@ def test_binary_part_is_counted_and_hashed(parse: Parse) -> None:
 
 
 def test_large_binary_part_spools_to_disk(parse: Parse) -> None:
-    form = parse(multipart_body(Part("data", b"x" * 1000)))
+    form = parse(multipart_body(Part("data", bytes(range(256)) * 4)), piece=7)
     data = form.get("data")
     assert isinstance(data, BinaryPart)
-    assert data.file._rolled  # type: ignore[attr-defined]  # SpooledTemporaryFile went to disk
-    assert data.size == 1000
+    assert data.path is not None
+    assert data.path.read_bytes() == bytes(range(256)) * 4
+    assert data.size == 1024
+    assert data.sha256 == hashlib.sha256(bytes(range(256)) * 4).hexdigest()
 
 
 def test_replaced_binary_parts_are_closed() -> None:
@@ -88,15 +97,18 @@ def test_replaced_binary_parts_are_closed() -> None:
         BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields=set()
     )
     parser.feed(multipart_body(Part("data", b"first"), Part("data", b"second")))
-    with parser.finish() as form:
+    with asyncio.run(parser.finish()) as form:
         assert form.get("data").read_all() == b"second"  # type: ignore[union-attr]
 
 
-def test_form_close_closes_spooled_files(parse: Parse) -> None:
+def test_form_close_removes_spooled_files(parse: Parse) -> None:
     form = parse(multipart_body(Part("data", b"x" * 1000)))
     data = form.get("data")
+    assert isinstance(data, BinaryPart)
+    assert data.path is not None
+    assert data.path.exists()
     form.close()
-    assert data.file.closed  # type: ignore[union-attr]
+    assert not data.path.exists()
 
 
 def test_epilogue_after_the_closing_delimiter_is_ignored(parse: Parse) -> None:

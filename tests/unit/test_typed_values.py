@@ -14,6 +14,7 @@ def stored(value_type: str, text: str | None) -> StoredValue:
         text_value=text,
         content_pk=None,
         content_size=None,
+        content_file=None,
         content_sha256=None,
         filename=None,
         mime_type=None,

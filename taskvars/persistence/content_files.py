@@ -1,0 +1,137 @@
+"""Large binary content kept as files in a directory beside an SQLite database.
+
+SQLite writes every byte twice (into the WAL, then into the database file at the
+checkpoint) and holds its single write lock while it does: a 1 GiB value took 8 to 17 s
+to store as chunk rows. Kept as a file, a value is written once, while it is received,
+and the transaction that makes it visible only inserts a row naming the file. SQLite is
+one machine's database anyway, so files beside it share its fate; PostgreSQL, whose
+server processes may run on several machines, keeps chunk rows.
+
+The protocol that makes files and rows agree after any crash:
+
+- a file is created under a fresh random name and locked (``flock``) by its writer until
+  the transaction that references it has committed or rolled back; the writer removes it
+  on rollback;
+- the data is flushed to disk (``fdatasync``) before the row naming it is committed, so
+  a committed row never names a torn file, even after a power cut;
+- a replaced or deleted value's file is removed after the commit that dropped its row;
+- :meth:`ContentFiles.sweep` removes files that no row names and nobody locks: left by a
+  process killed between writing and committing, or between committing and removing.
+  The lock is released by the kernel when its holder dies, however it dies.
+
+Readers open a file by the name their snapshot holds. A writer may remove it in the
+moment between: :class:`ContentReplacedError` tells the reader to look again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+# The file names this module creates: 32 hex digits. Anything else in the directory is
+# left alone.
+_NAME_LENGTH = 32
+
+
+class ContentReplacedError(LookupError):
+    """The content a snapshot names was removed after the snapshot was taken."""
+
+
+class LockedContentFile:
+    """A new content file, open for writing and locked until :meth:`release`."""
+
+    def __init__(self, directory: Path) -> None:
+        while True:
+            name = uuid.uuid4().hex
+            path = directory / name
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # A sweep may have locked and removed the file between our open and our
+                # lock; then the name is gone and the file we hold is nobody's.
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    break
+            except OSError:
+                pass
+            os.close(fd)
+        self.name = name
+        self.path = path
+        self.fd = fd
+
+    def release(self, *, keep: bool) -> None:
+        """Unlock and close; the file stays only if ``keep`` (its row was committed)."""
+        if self.fd < 0:
+            return
+        try:
+            if not keep:
+                self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class ContentFiles:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def prepare(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def create(self) -> LockedContentFile:
+        return LockedContentFile(self.directory)
+
+    def holds(self, path: Path) -> bool:
+        return path.parent == self.directory and _is_content_name(path.name)
+
+    def open(self, name: str) -> BinaryIO:
+        try:
+            return (self.directory / name).open("rb")
+        except FileNotFoundError:
+            raise ContentReplacedError(name) from None
+
+    def remove(self, names: Iterable[str]) -> None:
+        for name in names:
+            (self.directory / name).unlink(missing_ok=True)
+
+    def sweep(self, referenced: set[str]) -> int:
+        """Remove files no row names and no writer holds; returns how many.
+
+        Call it while holding the database's write lock, with ``referenced`` read in that
+        same transaction, so that no reference can be committed meanwhile.
+        """
+        removed = 0
+        for path in self.directory.iterdir():
+            if not _is_content_name(path.name) or path.name in referenced:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue  # a writer is still on it
+            try:
+                path.unlink(missing_ok=True)
+                removed += 1
+            finally:
+                os.close(fd)
+        return removed
+
+
+def _is_content_name(name: str) -> bool:
+    return len(name) == _NAME_LENGTH and all(c in "0123456789abcdef" for c in name)
+
+
+def content_directory(database_path: str | None) -> Path | None:
+    """Where an SQLite database at ``database_path`` keeps its content files; ``None``
+    for an in-memory database, which keeps everything in itself."""
+    if not database_path or database_path == ":memory:" or database_path.startswith("file:"):
+        return None
+    path = Path(database_path).resolve()
+    return path.with_name(path.name + "-content")
