@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, select
 
+from taskvars.persistence.content_files import ContentReplacedError, LockedContentFile
+from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.models import BinaryChunk, BinaryContent, IdSpace, ScopeKind, Variable
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import (
@@ -213,3 +216,50 @@ def test_a_writer_that_waits_too_long_is_told_to_retry(
         database.unit_of_work(write=True).open()
     with database.unit_of_work(write=True) as later:  # the queue is free again
         assert later.store.scope_pk(IdSpace.TASK, "nobody") is None
+
+
+def test_a_reader_whose_file_was_replaced_is_told_to_look_again(tmp_path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'files.db'}")
+    upgrade(database.engine)
+    assert database.content_files is not None
+    try:
+        first, second = (database.content_files.create() for _ in range(2))
+        for held, data in ((first, b"first"), (second, b"second")):
+            os.write(held.fd, data)
+        with database.unit_of_work(write=True) as uow:
+            deep_chain(uow, 0)
+            chain = uow.store.scope_chain(IdSpace.TASK, "task")
+            uow.store.set_variable(chain, "doc", spooled(first, b"first"), local=True)
+            uow.commit()
+        with database.unit_of_work(write=False) as reader:
+            stored = reader.store.visible_variable(
+                reader.store.scope_chain(IdSpace.TASK, "task"), "doc"
+            )
+            assert stored is not None
+            assert stored.content_file == first.name
+            with database.unit_of_work(write=True) as writer:
+                chain = writer.store.scope_chain(IdSpace.TASK, "task")
+                writer.store.set_variable(chain, "doc", spooled(second, b"second"), local=True)
+                writer.commit()
+            assert not first.path.exists()  # removed once the replacing commit was done
+            with pytest.raises(ContentReplacedError):
+                reader.store.content_chunks(stored, CHUNK)
+    finally:
+        for held in (first, second):
+            held.release(keep=held is second)
+        database.dispose()
+
+
+def spooled(held: LockedContentFile, data: bytes) -> NewValue:
+    """A value whose content is already in the content file ``held``."""
+
+    class Spooled:
+        path = held.path
+
+        def keep(self) -> None:
+            pass
+
+    source = BinarySource(
+        iter([data]), len(data), hashlib.sha256(data).hexdigest(), spooled=Spooled()
+    )
+    return NewValue(type="Bytes", content=source)

@@ -1,0 +1,103 @@
+"""Content files and the lock protocol that keeps them in step with the database rows."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from taskvars.persistence.content_files import (
+    ContentFiles,
+    ContentReplacedError,
+    content_directory,
+)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> ContentFiles:
+    files = ContentFiles(tmp_path / "db.sqlite-content")
+    files.prepare()
+    return files
+
+
+def test_the_directory_sits_beside_the_database_file(tmp_path: Path) -> None:
+    assert content_directory(str(tmp_path / "a.db")) == tmp_path / "a.db-content"
+    assert content_directory(":memory:") is None
+    assert content_directory(None) is None
+
+
+def test_a_released_file_stays_only_when_kept(files: ContentFiles) -> None:
+    kept, dropped = files.create(), files.create()
+    os.write(kept.fd, b"kept")
+    kept.release(keep=True)
+    dropped.release(keep=False)
+    assert kept.path.read_bytes() == b"kept"
+    assert not dropped.path.exists()
+    assert sorted(files.directory.iterdir()) == [kept.path]
+
+
+def test_sweep_removes_only_files_no_row_names_and_no_writer_holds(files: ContentFiles) -> None:
+    referenced, orphan, in_progress = files.create(), files.create(), files.create()
+    referenced.release(keep=True)
+    orphan.release(keep=True)  # as if its process died after writing, before committing
+    foreign = files.directory / "notes.txt"
+    foreign.write_text("not ours")
+
+    removed = files.sweep({referenced.name})
+
+    assert removed == 1
+    assert referenced.path.exists()
+    assert not orphan.path.exists()
+    assert in_progress.path.exists()  # still locked by its writer
+    assert foreign.exists()
+    in_progress.release(keep=False)
+
+
+def test_a_killed_writers_file_is_swept_and_a_live_ones_is_not(files: ContentFiles) -> None:
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from taskvars.persistence.content_files import ContentFiles\n"
+            "held = ContentFiles(Path(sys.argv[1])).create()\n"
+            "print(held.name, flush=True)\n"
+            "time.sleep(60)\n",
+            str(files.directory),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        name = writer.stdout.readline().strip()
+        assert files.sweep(set()) == 0
+        assert (files.directory / name).exists()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        if writer.stdout is not None:
+            writer.stdout.close()
+    assert files.sweep(set()) == 1
+    assert not (files.directory / name).exists()
+
+
+def test_opening_a_removed_file_tells_the_reader_to_look_again(files: ContentFiles) -> None:
+    held = files.create()
+    held.release(keep=True)
+    files.remove([held.name])
+    with pytest.raises(ContentReplacedError):
+        files.open(held.name)
+
+
+def test_holds_only_its_own_names_in_its_own_directory(files: ContentFiles, tmp_path: Path) -> None:
+    held = files.create()
+    assert files.holds(held.path)
+    assert not files.holds(tmp_path / held.name)
+    assert not files.holds(files.directory / "notes.txt")
+    held.release(keep=False)

@@ -1,0 +1,94 @@
+"""The upload spool: memory first, then a file written and hashed off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from taskvars.persistence.content_files import ContentFiles
+from taskvars.web import spool as spool_module
+from taskvars.web.spool import MAX_IN_FLIGHT_BYTES, Spool, TemporarySpoolFile
+
+MIB = 1024 * 1024
+
+
+def fill(spool: Spool, pieces: list[bytes | bytearray]) -> None:
+    async def run() -> None:
+        for piece in pieces:
+            spool.write(memoryview(piece))
+            await spool.drain()
+            assert spool._in_flight_bytes <= MAX_IN_FLIGHT_BYTES
+        await spool.finish()
+
+    asyncio.run(run())
+
+
+def test_small_content_stays_in_memory() -> None:
+    spool = Spool(1024, TemporarySpoolFile)
+    fill(spool, [b"abc", b"def"])
+    assert spool.path is None
+    assert spool.size == 6
+    assert spool.sha256 == hashlib.sha256(b"abcdef").hexdigest()
+    assert list(spool.chunks(4)) == [b"abcd", b"ef"]
+    spool.close()
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 4096, 65536, 3 * MIB + 7])
+def test_large_content_reaches_the_file_whole_and_hashed(piece_bytes: int) -> None:
+    data = hashlib.sha256(b"seed").digest() * (20 * MIB // 32 + 5)
+    if piece_bytes == 1:
+        data = data[: 2 * MIB + 3]  # a byte at a time: the copying path, kept short
+    pieces = [data[i : i + piece_bytes] for i in range(0, len(data), piece_bytes)]
+    spool = Spool(MIB, TemporarySpoolFile)
+    fill(spool, pieces)
+    assert spool.path is not None
+    assert spool.path.read_bytes() == data
+    assert spool.size == len(data)
+    assert spool.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(spool.chunks(MIB)) == data
+    spool.close()
+    assert not spool.path.exists()
+
+
+def test_mutable_buffers_are_copied_not_shared() -> None:
+    buffer = bytearray(b"x" * (2 * MIB))
+    spool = Spool(1024, TemporarySpoolFile)
+
+    async def run() -> None:
+        spool.write(memoryview(buffer))
+        buffer[:] = b"y" * len(buffer)  # the caller reuses its buffer
+        await spool.finish()
+
+    asyncio.run(run())
+    assert spool.read_all() == b"x" * (2 * MIB)
+    spool.close()
+
+
+def test_kept_content_file_outlives_the_spool(tmp_path: Path) -> None:
+    files = ContentFiles(tmp_path / "content")
+    files.prepare()
+    spool = Spool(16, files.create)
+    fill(spool, [b"0123456789" * 10])
+    assert spool.path is not None
+    assert files.holds(spool.path)
+    spool.keep()
+    spool.close()
+    assert spool.path.read_bytes() == b"0123456789" * 10
+
+
+def test_an_abandoned_spool_removes_its_file() -> None:
+    spool = Spool(16, TemporarySpoolFile)
+    spool.write(memoryview(b"z" * (3 * MIB)))  # no finish: the body broke off
+    assert spool.path is not None
+    spool.close()
+    assert not spool.path.exists()
+
+
+def test_partial_vectored_writes_continue_where_they_stopped() -> None:
+    block: list[memoryview | bytearray] = [memoryview(b"abc"), bytearray(b"defg"), memoryview(b"h")]
+    rest = spool_module._after(block, 5)
+    assert b"".join(bytes(piece) for piece in rest) == b"fgh"
+    assert spool_module._after(block, 8) == []
