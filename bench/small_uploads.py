@@ -91,22 +91,16 @@ def _milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def measure_reference(directory: Path, script: Path, connections: int, seconds: int) -> LoadResult:
+def measure_app(
+    app: str, path: str, directory: Path, script: Path, connections: int, seconds: int
+) -> LoadResult:
+    """One uvicorn process serving ``app`` (module:attribute), loaded at ``path``."""
     port = free_port()
     environment = {**os.environ, "TASKVARS_REFERENCE_DATABASE_URL": f"sqlite:///{directory}/ref.db"}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.reference_app:app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, env=environment)
     try:
-        url = f"http://127.0.0.1:{port}/upload/small"
+        url = f"http://127.0.0.1:{port}{path}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -125,7 +119,8 @@ def measure_reference(directory: Path, script: Path, connections: int, seconds: 
 
 
 def measure_taskvars(directory: Path, script: Path, connections: int, seconds: int) -> LoadResult:
-    with running_server(f"sqlite:///{directory}/taskvars.db", directory) as server:
+    url = f"sqlite:///{directory}/taskvars.db"
+    with running_server(url, directory, "--log-level", "warning") as server:
         httpx.post(f"{server.base_url}/task/create", json={"id": "bench"}).raise_for_status()
         url = f"{server.base_url}/task/bench/localVariables/small/data"
         return run_wrk(url, script, connections, seconds)
@@ -142,14 +137,30 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         script = lua_script(directory)
-        reference = measure_reference(directory, script, arguments.connections, arguments.seconds)
+        reference = measure_app(
+            "bench.reference_app:app",
+            "/upload/small",
+            directory,
+            script,
+            arguments.connections,
+            arguments.seconds,
+        )
+        floor = measure_app(
+            "bench.connexion_floor:app",
+            "/engine-rest/task/bench/localVariables/small/data",
+            directory,
+            script,
+            arguments.connections,
+            arguments.seconds,
+        )
         ours = measure_taskvars(directory, script, arguments.connections, arguments.seconds)
     print(
         f"1 KiB Bytes uploads, {arguments.connections} connections, {arguments.seconds} s, "
         "SQLite, one process"
     )
     print(f"{'server':<22}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for label, result in (("FastAPI reference", reference), ("taskvars", ours)):
+    rows = (("FastAPI reference", reference), ("connexion, no-op", floor), ("taskvars", ours))
+    for label, result in rows:
         print(
             f"{label:<22}{result.requests_per_second:>12.1f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}{result.errors:>8}"
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from taskvars.persistence.database import create_database_engine
 from taskvars.services.seeding import SeedError
-from taskvars.settings import Settings
+from taskvars.settings import LOG_LEVELS, Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         help="largest request body accepted; larger ones get 413 (default 1 GiB)",
     )
 
+    serve.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        help="info (the default) logs every request; warning logs only problems",
+    )
     serve.add_argument(
         "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
     )
@@ -94,6 +99,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         database_url=arguments.database_url,
         max_upload_bytes=getattr(arguments, "max_upload_bytes", None),
         workers=getattr(arguments, "workers", None),
+        log_level=getattr(arguments, "log_level", None),
     )
 
 
@@ -106,7 +112,12 @@ def _serve(settings: Settings) -> int:
     from taskvars.app import create_app
 
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
         return 0
     # Migrate once here, so that the workers starting together find the schema ready.
     _upgrade(settings)
@@ -117,6 +128,7 @@ def _serve(settings: Settings) -> int:
         workers=settings.workers,
         host=settings.host,
         port=settings.port,
+        log_level=settings.log_level,
     )
     return 0
 

@@ -12,6 +12,7 @@ MIB = 1024**2
 KIB = 1024
 
 ENV_PREFIX = "TASKVARS_"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Settings:
     spool_memory_bytes: int = MIB
     # Binary values are stored and streamed in chunks of this size.
     chunk_bytes: int = MIB
+    # uvicorn's log level; "info" logs every request, "warning" and above do not.
+    log_level: str = "info"
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""
@@ -58,6 +61,10 @@ class Settings:
                 raise ValueError(f"{field.name} must be a positive number, got {value}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(
+                f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
+            )
 
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:

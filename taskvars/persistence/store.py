@@ -8,10 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal, select
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.exc import StaleDataError
 
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import (
@@ -67,6 +77,54 @@ def _scope_chain_statement() -> Select[Any]:
 
 _SCOPE_CHAIN = _scope_chain_statement()
 
+# The statements of every variable read and write, built once with bound parameters and
+# run through Core: building statements and the ORM's unit of work were two thirds of a
+# small upload's 2.8 ms transaction (cProfile over 1,000 uploads).
+_VARIABLE = Variable.__table__
+_CONTENT = BinaryContent.__table__
+_CHUNK = BinaryChunk.__table__
+_VARIABLE_ROWS = (
+    select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.sha256, _CONTENT.c.file_name)
+    .select_from(_VARIABLE.outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk))
+    .where(_VARIABLE.c.scope_pk.in_(bindparam("scope_pks", expanding=True)))
+)
+_NAMED_VARIABLE_ROWS = _VARIABLE_ROWS.where(_VARIABLE.c.name == bindparam("name"))
+_LOCAL_VARIABLE = select(_VARIABLE.c.pk, _VARIABLE.c.content_pk, _VARIABLE.c.revision).where(
+    _VARIABLE.c.scope_pk == bindparam("scope_pk"), _VARIABLE.c.name == bindparam("name")
+)
+_VALUE_COLUMNS = (
+    "type",
+    "text_value",
+    "content_pk",
+    "filename",
+    "mime_type",
+    "encoding",
+    "object_type_name",
+    "serialization_data_format",
+)
+_INSERT_VARIABLE = insert(_VARIABLE)
+# Optimistic locking: the row changes only if nobody changed it since it was read.
+_UPDATE_VARIABLE = (
+    update(_VARIABLE)
+    .where(
+        _VARIABLE.c.pk == bindparam("variable_pk"),
+        _VARIABLE.c.revision == bindparam("read_revision"),
+    )
+    .values(
+        revision=_VARIABLE.c.revision + 1,
+        **{column: bindparam(f"new_{column}") for column in _VALUE_COLUMNS},
+    )
+)
+_DELETE_VARIABLE = delete(_VARIABLE).where(
+    _VARIABLE.c.pk == bindparam("variable_pk"),
+    _VARIABLE.c.revision == bindparam("read_revision"),
+)
+_INSERT_CONTENT = insert(_CONTENT).returning(_CONTENT.c.pk)
+_INSERT_CHUNK = insert(_CHUNK)
+_DELETE_CONTENT = (
+    delete(_CONTENT).where(_CONTENT.c.pk == bindparam("content_pk")).returning(_CONTENT.c.file_name)
+)
+
 
 # Session.info key: callables to run once the session's transaction has committed.
 AFTER_COMMIT = "taskvars_after_commit"
@@ -89,9 +147,13 @@ class Store:
 
     # Scopes
 
+    @property
+    def _connection(self) -> Connection:
+        return self.session.connection()
+
     def scope_chain(self, id_space: IdSpace, external_id: str) -> list[ScopeRef]:
         """The scope and all its ancestors, nearest first, in one query."""
-        rows = self.session.execute(
+        rows = self._connection.execute(
             _SCOPE_CHAIN, {"id_space": id_space, "external_id": external_id}
         ).all()
         if not rows:
@@ -243,34 +305,25 @@ class Store:
 
     def visible_variable(self, chain: list[ScopeRef], name: str) -> StoredValue | None:
         """The variable ``name`` as seen from ``chain[0]``: the nearest scope wins."""
-        found = {v.scope_pk: v for v in self._variables(chain, names=[name])}
+        rows = self._connection.execute(
+            _NAMED_VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain], "name": name}
+        )
+        found = {row.scope_pk: _stored(row) for row in rows}
         return next((found[scope.pk] for scope in chain if scope.pk in found), None)
 
     def visible_variables(self, chain: list[ScopeRef]) -> dict[str, StoredValue]:
         """Every variable visible from ``chain[0]``; on a name clash the nearest wins."""
         by_scope: dict[int, list[StoredValue]] = {}
-        for value in self._variables(chain):
+        rows = self._connection.execute(
+            _VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain]}
+        )
+        for value in map(_stored, rows):
             by_scope.setdefault(value.scope_pk, []).append(value)
         visible: dict[str, StoredValue] = {}
         for scope in reversed(chain):
             for value in sorted(by_scope.get(scope.pk, []), key=lambda v: v.name):
                 visible[value.name] = value
         return visible
-
-    def _variables(
-        self, chain: list[ScopeRef], names: Iterable[str] | None = None
-    ) -> list[StoredValue]:
-        statement = (
-            select(Variable, BinaryContent.size, BinaryContent.sha256, BinaryContent.file_name)
-            .outerjoin(BinaryContent, BinaryContent.pk == Variable.content_pk)
-            .where(Variable.scope_pk.in_([scope.pk for scope in chain]))
-        )
-        if names is not None:
-            statement = statement.where(Variable.name.in_(list(names)))
-        return [
-            _stored(variable, size, sha256, file_name)
-            for variable, size, sha256, file_name in self.session.execute(statement).all()
-        ]
 
     def set_variable(
         self, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool
@@ -289,29 +342,40 @@ class Store:
 
     def set_local_variable(self, scope_pk: int, name: str, value: NewValue) -> None:
         """Create or replace ``name`` in the scope ``scope_pk``; drop replaced content."""
+        connection = self._connection
         content_pk = self._write_content(value.content) if value.content else None
-        variable = self.session.scalar(
-            select(Variable).where(Variable.scope_pk == scope_pk, Variable.name == name)
+        values = {
+            "type": value.type,
+            "text_value": value.text_value,
+            "content_pk": content_pk,
+            "filename": value.filename,
+            "mime_type": value.mime_type,
+            "encoding": value.encoding,
+            "object_type_name": value.object_type_name,
+            "serialization_data_format": value.serialization_data_format,
+        }
+        existing = connection.execute(_LOCAL_VARIABLE, {"scope_pk": scope_pk, "name": name}).first()
+        if existing is None:
+            try:
+                connection.execute(
+                    _INSERT_VARIABLE, {"scope_pk": scope_pk, "name": name, "revision": 1, **values}
+                )
+            except IntegrityError as error:
+                # Another transaction created this variable since we looked.
+                raise ConcurrentModificationError(str(error)) from error
+            return
+        updated = connection.execute(
+            _UPDATE_VARIABLE,
+            {
+                "variable_pk": existing.pk,
+                "read_revision": existing.revision,
+                **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+            },
         )
-        replaced_content_pk = variable.content_pk if variable else None
-        if variable is None:
-            variable = Variable(scope_pk=scope_pk, name=name)
-            self.session.add(variable)
-        variable.type = value.type
-        variable.text_value = value.text_value
-        variable.content_pk = content_pk
-        variable.filename = value.filename
-        variable.mime_type = value.mime_type
-        variable.encoding = value.encoding
-        variable.object_type_name = value.object_type_name
-        variable.serialization_data_format = value.serialization_data_format
-        try:
-            self.session.flush()
-        except (IntegrityError, StaleDataError) as error:
-            # Another transaction created or changed this variable since we looked.
-            raise ConcurrentModificationError(str(error)) from error
-        if replaced_content_pk is not None:
-            self._delete_content(replaced_content_pk)
+        if updated.rowcount != 1:
+            raise ConcurrentModificationError(f"variable {name} was changed meanwhile")
+        if existing.content_pk is not None:
+            self._delete_content(existing.content_pk)
 
     def delete_variable(self, chain: list[ScopeRef], name: str, *, local: bool) -> None:
         """Remove ``name`` from ``chain[0]`` (local) or from the nearest scope that holds it.
@@ -323,19 +387,19 @@ class Store:
             if holder is None:
                 return
             target_pk = holder.scope_pk
-        variable = self.session.scalar(
-            select(Variable).where(Variable.scope_pk == target_pk, Variable.name == name)
-        )
-        if variable is None:
+        connection = self._connection
+        existing = connection.execute(
+            _LOCAL_VARIABLE, {"scope_pk": target_pk, "name": name}
+        ).first()
+        if existing is None:
             return
-        content_pk = variable.content_pk
-        self.session.delete(variable)
-        try:
-            self.session.flush()
-        except StaleDataError as error:
-            raise ConcurrentModificationError(str(error)) from error
-        if content_pk is not None:
-            self._delete_content(content_pk)
+        deleted = connection.execute(
+            _DELETE_VARIABLE, {"variable_pk": existing.pk, "read_revision": existing.revision}
+        )
+        if deleted.rowcount != 1:
+            raise ConcurrentModificationError(f"variable {name} was changed meanwhile")
+        if existing.content_pk is not None:
+            self._delete_content(existing.content_pk)
 
     # Binary content
 
@@ -345,31 +409,23 @@ class Store:
             # Already in a content file (see content_files): only the row is new.
             assert source.spooled is not None
             self._after_commit(source.spooled.keep)
-            return self.session.execute(
-                insert(BinaryContent)
-                .values(size=source.size, sha256=source.sha256, file_name=spooled_path.name)
-                .returning(BinaryContent.pk)
-            ).scalar_one()
-        content_pk = self.session.execute(
-            insert(BinaryContent)
-            .values(size=source.size, sha256=source.sha256)
-            .returning(BinaryContent.pk)
+            file_name: str | None = spooled_path.name
+        else:
+            file_name = None
+        connection = self._connection
+        content_pk: int = connection.execute(
+            _INSERT_CONTENT, {"size": source.size, "sha256": source.sha256, "file_name": file_name}
         ).scalar_one()
-        connection = self.session.connection()
-        chunk_table = BinaryChunk.__table__
-        # One statement per chunk keeps memory at one chunk, whatever the value's size.
-        for seq, chunk in enumerate(source.chunks):
-            connection.execute(
-                chunk_table.insert(), {"content_pk": content_pk, "seq": seq, "data": chunk}
-            )
+        if file_name is None:
+            # One statement per chunk keeps memory at one chunk, whatever the value's size.
+            for seq, chunk in enumerate(source.chunks):
+                connection.execute(
+                    _INSERT_CHUNK, {"content_pk": content_pk, "seq": seq, "data": chunk}
+                )
         return content_pk
 
     def _delete_content(self, content_pk: int) -> None:
-        removed = self.session.execute(
-            delete(BinaryContent)
-            .where(BinaryContent.pk == content_pk)
-            .returning(BinaryContent.file_name)
-        ).scalars()
+        removed = self._connection.execute(_DELETE_CONTENT, {"content_pk": content_pk}).scalars()
         self._remove_files_after_commit(removed)
 
     def _open_file(self, name: str) -> BinaryIO:
@@ -544,22 +600,21 @@ def _task_record(
     )
 
 
-def _stored(
-    variable: Variable, size: int | None, sha256: str | None, file_name: str | None
-) -> StoredValue:
+def _stored(row: Row[Any]) -> StoredValue:
+    """A row of ``_VARIABLE_ROWS`` as a value."""
     return StoredValue(
-        name=variable.name,
-        scope_pk=variable.scope_pk,
-        type=variable.type,
-        text_value=variable.text_value,
-        content_pk=variable.content_pk,
-        content_size=size,
-        content_sha256=sha256,
-        content_file=file_name,
-        filename=variable.filename,
-        mime_type=variable.mime_type,
-        encoding=variable.encoding,
-        object_type_name=variable.object_type_name,
-        serialization_data_format=variable.serialization_data_format,
-        revision=variable.revision,
+        name=row.name,
+        scope_pk=row.scope_pk,
+        type=row.type,
+        text_value=row.text_value,
+        content_pk=row.content_pk,
+        content_size=row.size,
+        content_sha256=row.sha256,
+        content_file=row.file_name,
+        filename=row.filename,
+        mime_type=row.mime_type,
+        encoding=row.encoding,
+        object_type_name=row.object_type_name,
+        serialization_data_format=row.serialization_data_format,
+        revision=row.revision,
     )

@@ -40,21 +40,35 @@ IGNORED_WHEN_EXTENSION = "x-ignored-when-present"
 DEPRECATED_PARTS_EXTENSION = "x-deprecated-parts"
 
 
+class FormSchema:
+    """What one operation's form schema says, prepared once: connexion builds a body
+    validator per request, and building the jsonschema validator each time cost more
+    than using it."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.properties: dict[str, dict[str, Any]] = {
+            **schema.get("properties", {}),
+            **schema.get(DEPRECATED_PARTS_EXTENSION, {}),
+        }
+        self.validator = Draft4RequestValidator(
+            {**schema, "properties": self.properties},
+            format_checker=Draft4Validator.FORMAT_CHECKER,
+        )
+        self.binary_fields = {n for n, p in self.properties.items() if _is_binary(p)}
+        self.text_fields = set(self.properties) - self.binary_fields
+
+
 class StreamingMultipartValidator(AbstractRequestBodyValidator):
     """Construct through :func:`streaming_multipart_validator`, which binds the limits."""
 
-    def __init__(self, *, limits: FormLimits, **kwargs: Any) -> None:
+    def __init__(self, *, limits: FormLimits, form_schema: FormSchema, **kwargs: Any) -> None:
         kwargs.pop("uri_parser", None)
         super().__init__(**kwargs)
         self._limits = limits
-        properties: dict[str, dict[str, Any]] = {
-            **self._schema.get("properties", {}),
-            **self._schema.get(DEPRECATED_PARTS_EXTENSION, {}),
-        }
-        self._properties = properties
-        self._validation_schema = {**self._schema, "properties": properties}
-        self._binary_fields = {n for n, p in properties.items() if _is_binary(p)}
-        self._text_fields = set(properties) - self._binary_fields
+        self._properties = form_schema.properties
+        self._form_validator = form_schema.validator
+        self._binary_fields = form_schema.binary_fields
+        self._text_fields = form_schema.text_fields
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = Headers(scope=scope)
@@ -94,10 +108,7 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
                 instance[name] = part.text
             else:
                 instance[name] = ""  # content is opaque bytes; the schema says only "binary"
-        validator = Draft4RequestValidator(
-            self._validation_schema, format_checker=Draft4Validator.FORMAT_CHECKER
-        )
-        error = first_error(validator.iter_errors(instance))
+        error = first_error(self._form_validator.iter_errors(instance))
         if error is not None:
             raise error
 
@@ -112,8 +123,17 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
 def streaming_multipart_validator(limits: FormLimits) -> Any:
     """A validator factory for connexion's ``validator_map``, bound to ``limits``."""
 
-    def build(**kwargs: Any) -> StreamingMultipartValidator:
-        return StreamingMultipartValidator(limits=limits, **kwargs)
+    # By the identity of the operation's schema, which connexion passes each time; the
+    # schema is kept with its entry so that its id cannot be reused.
+    prepared: dict[int, tuple[dict[str, Any], FormSchema]] = {}
+
+    def build(*, schema: dict[str, Any], **kwargs: Any) -> StreamingMultipartValidator:
+        entry = prepared.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = prepared[id(schema)] = (schema, FormSchema(schema))
+        return StreamingMultipartValidator(
+            limits=limits, form_schema=entry[1], schema=schema, **kwargs
+        )
 
     return build
 
