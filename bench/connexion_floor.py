@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from connexion import AsyncApp
+from connexion.options import SwaggerUIOptions
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -52,5 +53,5 @@ async def upload(id_: str, var_name: str, data: Any = None, **form: Any) -> tupl
     return None, 204
 
 
-app = AsyncApp(__name__)
+app = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui=False))
 app.add_api(SPEC, pythonic_params=True, base_path="/engine-rest")

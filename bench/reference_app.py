@@ -1,6 +1,7 @@
 """The endpoint a user would otherwise write by hand, as the reference for small uploads:
-FastAPI + python-multipart + SQLAlchemy, one table, no scopes, on the same SQLite engine
-settings as taskvars (``create_database_engine``: WAL, the same pragmas and page size).
+FastAPI + python-multipart + SQLAlchemy, one table, no scopes, on the same engine
+settings as taskvars (``create_database_engine``: on SQLite WAL, the same pragmas and page
+size; on PostgreSQL the same driver and pool).
 
     TASKVARS_REFERENCE_DATABASE_URL=sqlite:///ref.db uvicorn bench.reference_app:app
 """
@@ -12,7 +13,7 @@ import os
 from fastapi import FastAPI, Form, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.dialects import postgresql, sqlite
 
 from taskvars.persistence.database import create_database_engine
 
@@ -26,6 +27,7 @@ uploads = Table(
     Column("data", LargeBinary),
 )
 metadata.create_all(engine)
+insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 app = FastAPI()
 
 

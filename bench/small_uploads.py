@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import httpx
 from tests.e2e.server import free_port, running_server
 
 BOUNDARY = "taskvars-bench"
+NAME = "NAME"  # in a URL given to wrk: replaced by each request's variable name
 BODY = (
     f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="valueType"\r\n\r\nBytes\r\n'
     f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="data"; filename="v.bin"\r\n'
@@ -45,10 +47,25 @@ def lua_script(directory: Path) -> Path:
         BODY.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
     )
     script = directory / "upload.lua"
+    # Each request names its own variable (NAME in the URL's path): wrk thread t, request n
+    # writes "v<t>-<n mod 1000>", so no two requests in flight write the same variable (a
+    # lost race would be a correct 409, not a measure of speed), and after the first
+    # thousand every upload replaces a value.
     script.write_text(
         'wrk.method = "POST"\n'
         f'wrk.body = "{escaped}"\n'
         f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}"\n'
+        "local threads = 0\n"
+        "function setup(thread)\n"
+        "  thread:set('id', threads)\n"
+        "  threads = threads + 1\n"
+        "end\n"
+        "local n = 0\n"
+        "function request()\n"
+        "  n = n + 1\n"
+        "  local name = string.format('v%d-%d', id, n % 1000)\n"
+        "  return wrk.format(nil, (wrk.path:gsub('NAME', name)))\n"
+        "end\n"
     )
     return script
 
@@ -92,11 +109,16 @@ def _milliseconds(text: str) -> float:
 
 
 def measure_app(
-    app: str, path: str, directory: Path, script: Path, connections: int, seconds: int
+    app: str,
+    path: str,
+    script: Path,
+    connections: int,
+    seconds: int,
+    database_url: str = "sqlite://",
 ) -> LoadResult:
     """One uvicorn process serving ``app`` (module:attribute), loaded at ``path``."""
     port = free_port()
-    environment = {**os.environ, "TASKVARS_REFERENCE_DATABASE_URL": f"sqlite:///{directory}/ref.db"}
+    environment = {**os.environ, "TASKVARS_REFERENCE_DATABASE_URL": database_url}
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, env=environment)
     try:
@@ -105,7 +127,7 @@ def measure_app(
         while time.monotonic() < deadline:
             try:
                 httpx.post(
-                    url,
+                    url.replace(NAME, "warm-up"),
                     content=BODY,
                     headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
                 ).raise_for_status()
@@ -118,12 +140,90 @@ def measure_app(
         process.wait()
 
 
-def measure_taskvars(directory: Path, script: Path, connections: int, seconds: int) -> LoadResult:
-    url = f"sqlite:///{directory}/taskvars.db"
-    with running_server(url, directory, "--log-level", "warning") as server:
+def measure_taskvars(
+    database_url: str,
+    directory: Path,
+    script: Path,
+    connections: int,
+    seconds: int,
+    workers: int = 1,
+) -> LoadResult:
+    arguments = ("--log-level", "warning", "--workers", str(workers))
+    with running_server(database_url, directory, *arguments) as server:
         httpx.post(f"{server.base_url}/task/create", json={"id": "bench"}).raise_for_status()
-        url = f"{server.base_url}/task/bench/localVariables/small/data"
+        url = f"{server.base_url}/task/bench/localVariables/{NAME}/data"
         return run_wrk(url, script, connections, seconds)
+
+
+@dataclass(frozen=True)
+class SmallUploadsResult:
+    connections: int
+    seconds: int
+    rows: dict[str, LoadResult]  # by server label, the reference first
+
+    @property
+    def reference(self) -> LoadResult:
+        return next(iter(self.rows.values()))
+
+
+REFERENCE = "FastAPI reference"
+FLOOR = "connexion, no-op"
+
+
+def run(
+    connections: int,
+    seconds: int,
+    database_url: Callable[[Path, str], str] | None = None,
+    taskvars_workers: tuple[int, ...] = (1,),
+) -> SmallUploadsResult:
+    """The reference, the connexion floor, then taskvars with each number of workers;
+    ``database_url(directory, name)`` gives each an empty database (default: SQLite files)."""
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+
+        def url(label: str) -> str:
+            if database_url is not None:
+                return database_url(directory, label)
+            return f"sqlite:///{directory}/{label}.db"
+
+        script = lua_script(directory)
+        rows = {
+            REFERENCE: measure_app(
+                "bench.reference_app:app",
+                f"/upload/{NAME}",
+                script,
+                connections,
+                seconds,
+                url("reference"),
+            ),
+            FLOOR: measure_app(
+                "bench.connexion_floor:app",
+                f"/engine-rest/task/bench/localVariables/{NAME}/data",
+                script,
+                connections,
+                seconds,
+            ),
+        }
+        for workers in taskvars_workers:
+            label = "taskvars" if workers == 1 else f"taskvars, {workers} workers"
+            rows[label] = measure_taskvars(
+                url(f"taskvars{workers}"), directory, script, connections, seconds, workers
+            )
+    return SmallUploadsResult(connections, seconds, rows)
+
+
+def print_table(result: SmallUploadsResult, database: str) -> None:
+    print(
+        f"1 KiB Bytes uploads, {result.connections} connections, {result.seconds} s, "
+        f"{database}; reference: {REFERENCE}"
+    )
+    print(f"{'server':<26}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x ref':>8}")
+    for label, row in result.rows.items():
+        ratio = row.requests_per_second / result.reference.requests_per_second
+        print(
+            f"{label:<26}{row.requests_per_second:>12.1f}{row.p50_ms:>9.2f}"
+            f"{row.p99_ms:>9.2f}{row.errors:>8}{ratio:>8.2f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,37 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("bench.small_uploads needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as name:
-        directory = Path(name)
-        script = lua_script(directory)
-        reference = measure_app(
-            "bench.reference_app:app",
-            "/upload/small",
-            directory,
-            script,
-            arguments.connections,
-            arguments.seconds,
-        )
-        floor = measure_app(
-            "bench.connexion_floor:app",
-            "/engine-rest/task/bench/localVariables/small/data",
-            directory,
-            script,
-            arguments.connections,
-            arguments.seconds,
-        )
-        ours = measure_taskvars(directory, script, arguments.connections, arguments.seconds)
-    print(
-        f"1 KiB Bytes uploads, {arguments.connections} connections, {arguments.seconds} s, "
-        "SQLite, one process"
-    )
-    print(f"{'server':<22}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    rows = (("FastAPI reference", reference), ("connexion, no-op", floor), ("taskvars", ours))
-    for label, result in rows:
-        print(
-            f"{label:<22}{result.requests_per_second:>12.1f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}{result.errors:>8}"
-        )
-    print(f"taskvars / reference: {ours.requests_per_second / reference.requests_per_second:.2f}x")
+    print_table(run(arguments.connections, arguments.seconds), "sqlite, one process")
     return 0
 
 

@@ -1,0 +1,121 @@
+"""The whole benchmark suite: every measurement beside its reference, on SQLite and, when
+it is reachable, on PostgreSQL; prints each table as it is measured, then the targets,
+and writes ``docs/benchmarks.md`` with a plot (``docs/benchmarks.png``).
+
+    python -m bench                 # the full run (about 5 minutes here)
+    python -m bench --quick --output DIR   # tiny sizes, short runs: a smoke test
+
+PostgreSQL: ``--postgres-url`` or ``TASKVARS_BENCH_POSTGRES_URL`` (default
+postgresql://postgres@127.0.0.1:5432/test); each measurement works in a schema of its own,
+dropped afterwards. Small uploads need wrk (Debian: ``apt-get install wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bench import report, small_uploads, transfer, variables
+from tests.databases import private_schema
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+FULL = {"sizes": "1KiB,1MiB,64MiB,1GiB", "seconds": 10, "large": 1_000_000, "requests": 300}
+QUICK = {"sizes": "1KiB,2MiB", "seconds": 1, "large": 5_000, "requests": 20}
+
+
+def postgres_unreachable(url: str) -> str | None:
+    """Why PostgreSQL at ``url`` cannot be used, or ``None``."""
+    try:
+        engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except (OperationalError, ImportError) as error:
+        return f"PostgreSQL not reachable at {url}: {str(error).splitlines()[0]}"
+    return None
+
+
+def schemas(server_url: str, stack: ExitStack) -> Callable[[Path, str], str]:
+    """A database URL factory handing out private schemas, dropped when ``stack`` closes."""
+
+    def new_schema(_directory: Path, _name: str) -> str:
+        return stack.enter_context(private_schema(server_url))
+
+    return new_schema
+
+
+def measure(
+    database: str,
+    settings: dict[str, Any],
+    url_factory: Callable[[Path, str], str] | None,
+    run: report.Run,
+) -> None:
+    """One database's three measurements, printed as they come and added to ``run``."""
+    sizes = [transfer.parse_size(size) for size in settings["sizes"].split(",")]
+    single_url = url_factory(Path("."), "transfer") if url_factory else None
+    results = transfer.run(sizes, single_url)
+    transfer.print_table(results, database)
+    run.transfers[database] = results
+    print()
+    if shutil.which("wrk") is None:
+        run.skipped.append(f"small uploads on {database}: wrk is not installed")
+    else:
+        workers = (1, 2) if database == "postgresql" else (1,)
+        uploads = small_uploads.run(8, settings["seconds"], url_factory, workers)
+        small_uploads.print_table(uploads, database)
+        run.small_uploads[database] = uploads
+    print()
+    latency = variables.run(settings["large"], settings["requests"], url_factory)
+    variables.print_table(latency, database)
+    run.variables[database] = latency
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and short runs")
+    parser.add_argument("--output", type=Path, default=Path("docs"))
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TASKVARS_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    arguments = parser.parse_args(argv)
+    settings = QUICK if arguments.quick else FULL
+    run = report.Run(
+        started=datetime.now(UTC),
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        quick=arguments.quick,
+    )
+    measure("sqlite", settings, None, run)
+    reason = (
+        "--no-postgres" if arguments.no_postgres else postgres_unreachable(arguments.postgres_url)
+    )
+    if reason is None:
+        with ExitStack() as stack:
+            measure("postgresql", settings, schemas(arguments.postgres_url, stack), run)
+    else:
+        run.skipped.append(f"PostgreSQL: {reason}")
+    for line in report.target_lines(run):
+        print(line)
+    for line in run.skipped:
+        print(f"skipped: {line}")
+    written = report.write(run, arguments.output)
+    print(f"wrote {', '.join(str(path) for path in written)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
