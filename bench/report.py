@@ -48,16 +48,18 @@ def target_lines(run: Run) -> list[str]:
             f"{largest.upload.growth_mib:.1f}, download {largest.download.growth_mib:.1f} MiB: "
             f"{_verdict(growth <= MAX_GROWTH_MIB)}"
         )
+        uploads = ", ".join(f"{label(r.size)} {r.upload_vs_sink:.2f}x" for r in transfers)
         lines.append(
-            f"- {size} upload <= {MAX_UPLOAD_VS_SINK:.0f}x the sink: {largest.upload_vs_sink:.2f}x "
-            f"({largest.upload.seconds:.2f} s; sink {largest.sink_upload.seconds:.2f} s; writing "
-            f"and syncing the same bytes to disk alone {largest.disk_seconds:.2f} s): "
-            f"{_verdict(largest.upload_vs_sink <= MAX_UPLOAD_VS_SINK)}"
+            f"- upload <= {MAX_UPLOAD_VS_SINK:.0f}x the sink's time: {uploads}; at {size} "
+            f"{largest.upload.seconds:.2f} s against the sink's "
+            f"{largest.sink_upload.seconds:.2f} s and the disk's own "
+            f"{largest.disk_seconds:.2f} s to write and sync the same bytes: "
+            f"{_verdict(all(r.upload_vs_sink <= MAX_UPLOAD_VS_SINK for r in transfers))}"
         )
+        downloads = ", ".join(f"{label(r.size)} {r.download_vs_sink:.2f}x" for r in transfers)
         lines.append(
-            f"- {size} download <= {MAX_DOWNLOAD_VS_SINK:.0f}x the sink: "
-            f"{largest.download_vs_sink:.2f}x: "
-            f"{_verdict(largest.download_vs_sink <= MAX_DOWNLOAD_VS_SINK)}"
+            f"- download <= {MAX_DOWNLOAD_VS_SINK:.0f}x the sink's time: {downloads}: "
+            f"{_verdict(all(r.download_vs_sink <= MAX_DOWNLOAD_VS_SINK for r in transfers))}"
         )
     uploads = run.small_uploads.get("sqlite")
     if uploads is not None:
@@ -204,6 +206,13 @@ def plot(run: Run, path: Path) -> None:
                 label=f"{direction}, {database}",
             )
         if not sink_drawn:
+            speed.plot(
+                sizes,
+                [r.size / 1e6 / r.disk_seconds if r.disk_seconds else None for r in results],
+                "--^",
+                color="black",
+                label="disk, write and sync",
+            )
             for direction, style in (("upload", ":o"), ("download", ":s")):
                 speed.plot(
                     sizes,
