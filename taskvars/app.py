@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -16,6 +17,7 @@ from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
+from taskvars.credentials import Credentials
 from taskvars.handlers.runtime import STATE_KEY, Runtime
 from taskvars.persistence.database import content_files_for
 from taskvars.persistence.migrate import upgrade
@@ -23,6 +25,7 @@ from taskvars.persistence.unit_of_work import Database
 from taskvars.resources import SPEC_NAME, load_spec, spec_directory
 from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
+from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.declared_errors import operation_prefixes
 from taskvars.web.error_rendering import register_error_handlers
@@ -50,6 +53,14 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         validate_responses=validate_responses,
         validator_map=_validators(settings, operation_prefixes(spec)),
     )
+    if settings.auth_file:
+        # First of all, the spec document included: a request without credentials is
+        # answered before anything else (inside the middleware that renders errors).
+        app.add_middleware(
+            BasicAuthMiddleware,
+            position=MiddlewarePosition.BEFORE_SWAGGER,
+            credentials=Credentials.from_file(Path(settings.auth_file)),
+        )
     app.add_middleware(QueryNulMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
     app.add_middleware(
         BodyLimitMiddleware,

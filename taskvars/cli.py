@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from taskvars.credentials import Credentials, hash_password
 from taskvars.persistence.database import create_database_engine
 from taskvars.services.seeding import SeedError
 from taskvars.settings import LOG_LEVELS, Settings
@@ -44,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         help="info (the default) logs every request; warning logs only problems",
     )
     serve.add_argument(
+        "--auth-file",
+        metavar="FILE",
+        help="require HTTP Basic authentication; FILE holds user:bcrypt-hash lines",
+    )
+    serve.add_argument(
         "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
     )
 
@@ -55,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("file", type=Path, metavar="FILE")
     _add_database_url(seed)
+
+    commands.add_parser(
+        "hash-password",
+        help="print a bcrypt hash for an auth file line (reads the password from stdin)",
+    )
 
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
@@ -72,10 +84,15 @@ def _add_database_url(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "hash-password":
+        return _hash_password()
     try:
         settings = _settings(arguments)
-        # Refuse a database URL we cannot use now, with a sentence rather than a traceback.
+        # Refuse a database URL or auth file we cannot use now, with a sentence rather
+        # than a traceback.
         create_database_engine(settings.database_url).dispose()
+        if settings.auth_file:
+            Credentials.from_file(Path(settings.auth_file))
     except ValueError as error:
         print(f"taskvars: {error}", file=sys.stderr)
         return 2
@@ -100,6 +117,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         max_upload_bytes=getattr(arguments, "max_upload_bytes", None),
         workers=getattr(arguments, "workers", None),
         log_level=getattr(arguments, "log_level", None),
+        auth_file=getattr(arguments, "auth_file", None),
     )
 
 
@@ -130,6 +148,21 @@ def _serve(settings: Settings) -> int:
         port=settings.port,
         log_level=settings.log_level,
     )
+    return 0
+
+
+def _hash_password() -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("taskvars: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("taskvars: an empty password is not allowed", file=sys.stderr)
+        return 2
+    print(hash_password(password))
     return 0
 
 

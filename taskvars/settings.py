@@ -36,6 +36,9 @@ class Settings:
     chunk_bytes: int = MIB
     # uvicorn's log level; "info" logs every request, "warning" and above do not.
     log_level: str = "info"
+    # HTTP Basic authentication: users and bcrypt hashes, one "user:hash" a line. Empty:
+    # no authentication, as in Camunda's default.
+    auth_file: str = ""
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""

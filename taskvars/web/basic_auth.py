@@ -1,0 +1,61 @@
+"""HTTP Basic authentication in front of every path, when an auth file is configured."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import anyio.to_thread
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from taskvars.credentials import Credentials
+from taskvars.errors import ApiError
+
+REALM = "taskvars"
+
+
+class NotAuthorizedError(ApiError):
+    """JAX-RS's name for a 401, as Camunda reports its other HTTP-level errors."""
+
+    status = 401
+    type = "NotAuthorizedException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": f'Basic realm="{REALM}"'})
+
+
+class BasicAuthMiddleware:
+    """Every request needs valid credentials: routing, validation and the body come
+    after, so nothing is read or revealed to a client without them."""
+
+    def __init__(self, app: ASGIApp, *, credentials: Credentials) -> None:
+        self.app = app
+        self.credentials = credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._authenticate(Headers(scope=scope).get("authorization"))
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, header: str | None) -> None:
+        if header is None:
+            raise NotAuthorizedError("Authentication required: send HTTP Basic credentials")
+        user_password = _basic_credentials(header)
+        if user_password is None:
+            raise NotAuthorizedError("The Authorization header is not valid HTTP Basic")
+        valid = await anyio.to_thread.run_sync(self.credentials.verify, *user_password)
+        if not valid:
+            raise NotAuthorizedError("Unknown user or wrong password")
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, separator, password = decoded.partition(":")
+    return (user, password) if separator else None
