@@ -254,7 +254,9 @@ def download_binary(resource: VariableResource, scope_id: str, name: str) -> Res
         etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
         if none_match(request_headers.get("if-none-match"), etag):
             uow.close()
-            return Response(status_code=304, headers={"ETag": etag})
+            return Response(
+                status_code=304, headers={"ETag": etag, "X-Content-Type-Options": "nosniff"}
+            )
         headers = {**binary_headers(stored), "ETag": etag, "Accept-Ranges": "bytes"}
         byte_range = requested_range(
             request_headers.get("range"), request_headers.get("if-range"), etag, size

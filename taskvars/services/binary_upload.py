@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 from taskvars.errors import InvalidRequestError, RestError
 from taskvars.persistence.values import BinarySource, NewValue
-from taskvars.services.typed_values import FILENAME_REQUIRED, JSON_FORMAT
+from taskvars.services.typed_values import (
+    FILENAME_REQUIRED,
+    JSON_FORMAT,
+    ValueConversionError,
+    checked_details,
+)
 from taskvars.web.header_params import HeaderValueError, parse_media_type
 from taskvars.web.multipart import BinaryPart, MultipartForm, TextPart
 
@@ -27,6 +32,16 @@ class BinaryUpload:
 
 
 def interpret_upload(form: MultipartForm, *, chunk_bytes: int) -> BinaryUpload:
+    upload = _interpret(form, chunk_bytes)
+    if upload.value is not None:
+        try:
+            checked_details(upload.value)
+        except ValueConversionError as error:
+            raise InvalidRequestError(str(error)) from None
+    return upload
+
+
+def _interpret(form: MultipartForm, chunk_bytes: int) -> BinaryUpload:
     data = form.get("data")
     type_part = form.get("type")
     if isinstance(type_part, TextPart):

@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.values import BinarySource, NewValue, StoredValue
 from taskvars.services.dates import format_date, parse_date
 
@@ -37,8 +38,44 @@ class ValueConversionError(ValueError):
     """The value cannot become the requested type; the message is Camunda's."""
 
 
+# [ours] Limits of the columns that hold a value's details. Camunda's database refuses
+# longer ones with a 500 (and SQLite would not refuse them at all): a 400 on every
+# database. A File's filename has no limit of its own but the body's.
+DETAIL_LIMITS = {
+    "mimeType": ID_LENGTH,
+    "encoding": ID_LENGTH,
+    "serializationDataFormat": ID_LENGTH,
+    "filename": None,
+    "objectTypeName": None,
+}
+
+
+def checked_details(value: NewValue) -> NewValue:
+    """``value`` if its details are text within their limits; else a conversion error."""
+    details = {
+        "mimeType": value.mime_type,
+        "encoding": value.encoding,
+        "serializationDataFormat": value.serialization_data_format,
+        "filename": value.filename,
+        "objectTypeName": value.object_type_name,
+    }
+    for name, detail in details.items():
+        if detail is None:
+            continue
+        if not isinstance(detail, str):
+            raise ValueConversionError(f"valueInfo.{name} must be a string")
+        limit = DETAIL_LIMITS[name]
+        if limit is not None and len(detail) > limit:
+            raise ValueConversionError(f"valueInfo.{name} is longer than {limit} characters")
+    return value
+
+
 def value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
     """A ``VariableValueDto`` as a value to store."""
+    return checked_details(_value_from_dto(dto, chunk_bytes=chunk_bytes))
+
+
+def _value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
     value = dto.get("value")
     value_type = dto.get("type")
     info = dto.get("valueInfo") or {}

@@ -240,3 +240,43 @@ def test_objects_that_are_not_json_come_back_serialized(
     assert put(api, VAR, body).status_code == 204
     assert api.get(VAR).json()["value"] == value
     assert api.get("/task/t1/variables").json()["v"]["value"] == value
+
+
+@pytest.mark.parametrize(
+    ("value_info", "message"),
+    [
+        (
+            {"filename": "f", "mimeType": "text/" + "x" * 300},
+            "valueInfo.mimeType is longer than 255",
+        ),
+        ({"filename": "f", "encoding": "u" * 256}, "valueInfo.encoding is longer than 255"),
+        ({"filename": "f", "mimeType": 42}, "valueInfo.mimeType must be a string"),
+        ({"filename": ["f"]}, "valueInfo.filename must be a string"),
+    ],
+)
+def test_file_details_beyond_their_columns_are_a_400_on_every_database(
+    api: Api, value_info: dict, message: str
+) -> None:
+    api.create_task("lim")
+    response = api.client.put(
+        api.url("/task/lim/variables/f"),
+        json={"type": "File", "value": "YWJj", "valueInfo": value_info},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "InvalidRequestException"
+    assert message in response.json()["message"]
+    assert api.get("/task/lim/variables/f").status_code == 404
+
+
+def test_a_part_media_type_beyond_its_column_is_a_400_on_every_database(api: Api) -> None:
+    api.create_task("lim")
+    response = api.upload(
+        "/task/lim/variables/f",
+        b"abc",
+        value_type="File",
+        filename="f.txt",
+        content_type_header="text/" + "x" * 300,
+    )
+    assert response.status_code == 400, response.text
+    assert "valueInfo.mimeType is longer than 255" in response.json()["message"]
+    assert api.get("/task/lim/variables/f").status_code == 404
