@@ -27,6 +27,7 @@ from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.body_limit import BodyLimitMiddleware
+from taskvars.web.client_timeout import ClientTimeoutMiddleware
 from taskvars.web.declared_errors import operation_prefixes
 from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.json_validator import json_body_validator
@@ -61,6 +62,11 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
             position=MiddlewarePosition.BEFORE_SWAGGER,
             credentials=Credentials.from_file(Path(settings.auth_file)),
         )
+    app.add_middleware(
+        ClientTimeoutMiddleware,
+        position=MiddlewarePosition.BEFORE_ROUTING,
+        seconds=settings.client_timeout_seconds,
+    )
     app.add_middleware(QueryNulMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
     app.add_middleware(
         BodyLimitMiddleware,

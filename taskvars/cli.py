@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         help="info (the default) logs every request; warning logs only problems",
     )
     serve.add_argument(
+        "--client-timeout-seconds",
+        type=int,
+        help="how long a stalled client may keep a request waiting (default 60)",
+    )
+    serve.add_argument(
         "--auth-file",
         metavar="FILE",
         help="require HTTP Basic authentication; FILE holds user:bcrypt-hash lines",
@@ -118,6 +123,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         workers=getattr(arguments, "workers", None),
         log_level=getattr(arguments, "log_level", None),
         auth_file=getattr(arguments, "auth_file", None),
+        client_timeout_seconds=getattr(arguments, "client_timeout_seconds", None),
     )
 
 
@@ -135,6 +141,8 @@ def _serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            timeout_keep_alive=settings.keep_alive_seconds,
+            timeout_graceful_shutdown=settings.client_timeout_seconds,
         )
         return 0
     # Migrate once here, so that the workers starting together find the schema ready.
@@ -147,6 +155,8 @@ def _serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.client_timeout_seconds,
     )
     return 0
 

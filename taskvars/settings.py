@@ -36,6 +36,12 @@ class Settings:
     chunk_bytes: int = MIB
     # uvicorn's log level; "info" logs every request, "warning" and above do not.
     log_level: str = "info"
+    # How long the server waits for a client that stalls: for the next part of a request
+    # body (then 408, nothing stored), or to take the next part of a response (then the
+    # connection is closed).
+    client_timeout_seconds: int = 60
+    # An idle keep-alive connection is closed after this long (uvicorn's timeout_keep_alive).
+    keep_alive_seconds: int = 5
     # HTTP Basic authentication: users and bcrypt hashes, one "user:hash" a line. Empty:
     # no authentication, as in Camunda's default.
     auth_file: str = ""

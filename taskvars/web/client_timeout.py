@@ -1,0 +1,76 @@
+"""A client that stops sending its body, or stops reading the answer, is let go.
+
+uvicorn closes idle keep-alive connections (``timeout_keep_alive``) but waits forever for
+the rest of a body that stalls, and for a reader that never reads a download: each such
+client would hold a task, and a download its database snapshot (which on SQLite also
+keeps the write-ahead log from being checkpointed). Here every wait for the client is
+bounded: a body stalled longer than the timeout answers 408 and nothing is stored; a
+response the client does not take in that time is abandoned and its connection closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskvars.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+
+class RequestTimeoutError(ApiError):
+    status = 408
+    type = "RestException"
+
+
+class ClientStalledError(Exception):
+    """The client did not take a part of the response in time; the connection is dropped."""
+
+
+class ClientTimeoutMiddleware:
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seconds = self.seconds
+        body_complete = False
+
+        async def bounded_receive() -> Message:
+            nonlocal body_complete
+            if body_complete:
+                # Past the body, receive() waits for a disconnect (Starlette's streaming
+                # responses listen for one): that wait is the client's right.
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), seconds)
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"The client sent no part of the body for {seconds:g} s; nothing was stored"
+                ) from None
+            body_complete = message["type"] != "http.request" or not message.get("more_body")
+            return message
+
+        async def bounded_send(message: Message) -> None:
+            try:
+                await asyncio.wait_for(send(message), seconds)
+            except TimeoutError:
+                raise ClientStalledError(
+                    f"the client took no part of the response for {seconds:g} s"
+                ) from None
+
+        try:
+            await self.app(scope, bounded_receive, bounded_send)
+        except (ClientStalledError, RuntimeError) as error:
+            # Starlette's route wrapper finds our error handler for any exception and,
+            # the response having started, raises a RuntimeError from it instead.
+            stalled = error if isinstance(error, ClientStalledError) else error.__cause__
+            if not isinstance(stalled, ClientStalledError):
+                raise
+            # Nothing more can be said to this client; uvicorn closes the connection.
+            logger.warning("%s %s abandoned: %s", scope["method"], scope["path"], stalled)
