@@ -134,6 +134,7 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from taskvars.app import create_app
+    from taskvars.web.http_protocol import CamundaErrorHttpProtocol
 
     if settings.workers == 1:
         uvicorn.run(
@@ -143,6 +144,7 @@ def _serve(settings: Settings) -> int:
             log_level=settings.log_level,
             timeout_keep_alive=settings.keep_alive_seconds,
             timeout_graceful_shutdown=settings.client_timeout_seconds,
+            http=CamundaErrorHttpProtocol,
         )
         return 0
     # Migrate once here, so that the workers starting together find the schema ready.
@@ -157,6 +159,7 @@ def _serve(settings: Settings) -> int:
         log_level=settings.log_level,
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.client_timeout_seconds,
+        http=CamundaErrorHttpProtocol,
     )
     return 0
 

@@ -11,13 +11,21 @@
   request created inside a process instance, or Camunda's answer to ``sortBy`` without
   ``sortOrder`` (OpenAPI 3.0 cannot say that two parameters go together); and a 416 for
   a range beyond the end of what an earlier request stored.
+- ``binary_round_trip``: every binary upload that answered 204 downloads back byte for
+  byte, and a ``File`` with the filename and media type it was sent with.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from urllib.parse import unquote
 
+import requests
 import schemathesis
 from schemathesis import CheckContext, Response
 from schemathesis.core.failures import ServerError
@@ -103,3 +111,81 @@ def camunda_positive_data_acceptance(
         if is_admitted_rejection(response.status_code, response.content):
             return True
         raise
+
+
+# Binary uploads that downloaded back as sent, one line each, when this names a file: the
+# test reads it to know the check did check something.
+ROUND_TRIP_LOG = "TASKVARS_ROUND_TRIP_LOG"
+_BINARY_UPLOAD = re.compile(r"/(?:variables|localVariables)/[^/]+/data$")
+
+
+@dataclass(frozen=True)
+class SentBinary:
+    content: bytes
+    value_type: str  # "Bytes" or "File"
+    filename: str | None
+    media_type: str
+
+
+def sent_binary(content_type: str, body: bytes) -> SentBinary | None:
+    """What a stored binary upload must download as, read from the request as sent (with
+    the standard library's MIME parser, not the server's); ``None`` when the request does
+    not store a binary (the serialized-object form, a transient File)."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    parts = {
+        part.get_param("name", header="content-disposition"): part for part in message.iter_parts()
+    }
+    if "type" in parts or "data" not in parts:
+        return None
+    value_type_part = parts.get("valueType")
+    value_type = "Bytes"
+    if value_type_part is not None:
+        value_type = value_type_part.get_payload(decode=True).decode("utf-8")
+        value_type = value_type[:1].upper() + value_type[1:]
+    data = parts["data"]
+    media_type = data.get_content_type() if data.get("content-type") else "application/octet-stream"
+    if data.get_param("transient", header="content-type") in ("true", "True", "TRUE"):
+        return None
+    return SentBinary(
+        content=data.get_payload(decode=True) or b"",
+        value_type=value_type,
+        filename=data.get_filename(),
+        media_type=media_type,
+    )
+
+
+@schemathesis.check
+def binary_round_trip(
+    ctx: CheckContext, response: Response, case: schemathesis.Case
+) -> bool | None:
+    """A stored binary upload downloads back byte for byte, a File with the filename and
+    media type it was sent with."""
+    request = response.request
+    if (
+        request.method != "POST"
+        or response.status_code != 204
+        or not _BINARY_UPLOAD.search(request.url.split("?")[0])
+    ):
+        return None
+    body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+    sent = sent_binary(request.headers.get("Content-Type", ""), body)
+    if sent is None or sent.value_type not in ("Bytes", "File"):
+        return None
+    download = requests.get(request.url.split("?")[0], timeout=30)
+    assert download.status_code == 200, (
+        f"the upload answered 204, its download {download.status_code}"
+    )
+    assert download.content == sent.content, "the download differs from the upload"
+    if sent.value_type == "File":
+        media_type = download.headers["Content-Type"].split(";")[0].strip().lower()
+        assert media_type == sent.media_type.lower(), (media_type, sent.media_type)
+        disposition = download.headers["Content-Disposition"]
+        encoded = disposition.split("filename*=UTF-8''", 1)[1]
+        assert unquote(encoded) == sent.filename, (disposition, sent.filename)
+    log = os.environ.get(ROUND_TRIP_LOG)
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{request.url}\n")
+    return True

@@ -15,10 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.schemathesis_hooks import is_admitted_rejection, is_documented_scope_missing
+from tests.contract.schemathesis_hooks import (
+    ROUND_TRIP_LOG,
+    is_admitted_rejection,
+    is_documented_scope_missing,
+)
 from tests.e2e.server import running_server
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.contract]
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = int(os.environ.get("TASKVARS_SCHEMATHESIS_EXAMPLES", "50"))
@@ -26,6 +30,7 @@ SEED = int(os.environ.get("TASKVARS_SCHEMATHESIS_SEED", "20261127"))
 
 
 def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
+    round_trips = tmp_path / "round-trips.log"
     with running_server(db_url, tmp_path) as server:
         command = [
             sys.executable,
@@ -50,7 +55,11 @@ def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
             "--generation-allow-x00",
             "false",
         ]
-        environment = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks"}
+        environment = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks",
+            ROUND_TRIP_LOG: str(round_trips),
+        }
         result = subprocess.run(
             command, capture_output=True, text=True, env=environment, timeout=900
         )
@@ -62,7 +71,12 @@ def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
     links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected", report)
     assert links is not None, report[-5000:]
     assert int(links[1]) > 0, "the stateful phase followed no link"
-    print(f"schemathesis: {generated[0]}; links {links[1]} of {links[2]} covered")
+    checked = len(round_trips.read_text().splitlines()) if round_trips.exists() else 0
+    assert checked > 0, "binary_round_trip checked no upload"
+    print(
+        f"schemathesis: {generated[0]}; links {links[1]} of {links[2]} covered; "
+        f"{checked} binary uploads downloaded back and compared"
+    )
 
 
 def error(type_: str, message: str, code: int | None) -> bytes:
