@@ -29,6 +29,7 @@ from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.client_timeout import ClientTimeoutMiddleware
 from taskvars.web.declared_errors import operation_prefixes
+from taskvars.web.dot_segments import DotSegmentMiddleware
 from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         seconds=settings.client_timeout_seconds,
     )
     app.add_middleware(QueryNulMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
+    app.add_middleware(DotSegmentMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
     app.add_middleware(
         BodyLimitMiddleware,
         position=MiddlewarePosition.BEFORE_ROUTING,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -213,14 +215,15 @@ def _as_integer(value: Any, value_type: str) -> int:
 
 
 def _as_double(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise _conversion_error(value, "Double", "java.lang.Double")
+    """[ours] Infinity and NaN are refused: JSON cannot carry them back (1e999 parses as
+    infinity, and a listing holding it would not be JSON any more)."""
+    number = None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError, OverflowError):
+            number = float(value)
+    if number is None or not math.isfinite(number):
+        raise _conversion_error(value, "Double", "java.lang.Double")
+    return number
 
 
 def _as_date(value: Any) -> datetime:

@@ -280,3 +280,14 @@ def test_a_part_media_type_beyond_its_column_is_a_400_on_every_database(api: Api
     assert response.status_code == 400, response.text
     assert "valueInfo.mimeType is longer than 255" in response.json()["message"]
     assert api.get("/task/lim/variables/f").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", 10**400])
+def test_a_double_that_json_cannot_carry_back_is_refused(api: Api, value: object) -> None:
+    api.create_task("dbl")
+    response = api.client.put(
+        api.url("/task/dbl/variables/d"), json={"type": "Double", "value": value}
+    )
+    assert response.status_code == 400, response.text
+    assert "java.lang.Double" in response.json()["message"]
+    assert api.get("/task/dbl/variables/d").status_code == 404
