@@ -1,0 +1,168 @@
+"""kill -9 in the middle of uploads and modifications, then a restart on the same
+database: the previous value is intact or the new one is whole, never a part of one, no
+orphaned content remains, and the server serves."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.e2e.server import Server, running_server
+from tests.e2e.test_concurrent_writers import orphans
+from tests.multipart_bodies import BOUNDARY, Part, content_type, multipart_body
+
+pytestmark = pytest.mark.e2e
+
+MIB = 1024 * 1024
+NO_ORPHANS = {
+    "content rows without a variable": 0,
+    "chunks without content": 0,
+    "files without a row": 0,
+    "rows without a file": 0,
+}
+# Seconds after the whole body was sent: before, during and after the server stores it.
+KILL_DELAYS = [0.0, 0.05, 0.15, 0.3, 0.6]
+
+
+def value(seed: str, size: int) -> bytes:
+    return hashlib.sha256(seed.encode()).digest() * (size // 32)
+
+
+@contextmanager
+def serving(db_url: str, directory: Path) -> Iterator[httpx.Client]:
+    with (
+        running_server(db_url, directory) as server,
+        httpx.Client(base_url=server.base_url, timeout=120) as client,
+    ):
+        client.server = server  # type: ignore[attr-defined]
+        yield client
+
+
+def send_without_waiting(
+    server: Server, method: str, path: str, body: bytes, ctype: str
+) -> socket.socket:
+    url = urlsplit(server.base_url)
+    connection = socket.create_connection((url.hostname, url.port), timeout=30)
+    head = (
+        f"{method} {url.path}{path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    connection.sendall(head.encode() + body)
+    return connection
+
+
+def kill(server: Server) -> None:
+    server.process.kill()  # SIGKILL: no cleanup of any kind
+    server.process.wait()
+
+
+def test_killed_in_the_middle_of_a_large_upload_the_previous_value_is_intact(
+    db_url: str, tmp_path: Path
+) -> None:
+    previous = value("previous", 3 * MIB)
+    with serving(db_url, tmp_path) as client:
+        assert client.post("/task/create", json={"id": "t"}).status_code == 204
+        upload = multipart_body(Part("data", previous))
+        assert (
+            client.post(
+                "/task/t/localVariables/v/data",
+                content=upload,
+                headers={"Content-Type": content_type()},
+            ).status_code
+            == 204
+        )
+        server = client.server  # type: ignore[attr-defined]
+        url = urlsplit(server.base_url)
+        with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
+            body = multipart_body(Part("data", value("new", 64 * MIB)))
+            head = (
+                f"POST {url.path}/task/t/localVariables/v/data HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            connection.sendall(head.encode() + body[: len(body) // 2])
+            time.sleep(0.5)  # half of it is in the server's spool
+            kill(server)
+    with serving(db_url, tmp_path) as client:
+        assert client.get("/task/t/localVariables/v/data").content == previous
+        assert client.get("/health").status_code == 200
+    assert orphans(db_url) == NO_ORPHANS
+
+
+def test_killed_while_storing_an_upload_one_whole_value_survives(
+    db_url: str, tmp_path: Path
+) -> None:
+    current = value("first", 3 * MIB)
+    with serving(db_url, tmp_path) as client:
+        assert client.post("/task/create", json={"id": "t"}).status_code == 204
+        body = multipart_body(Part("data", current))
+        assert (
+            client.post(
+                "/task/t/localVariables/v/data",
+                content=body,
+                headers={"Content-Type": content_type()},
+            ).status_code
+            == 204
+        )
+    outcomes = []
+    for attempt, delay in enumerate(KILL_DELAYS):
+        new = value(f"attempt {attempt}", 24 * MIB)
+        with serving(db_url, tmp_path) as client:
+            server = client.server  # type: ignore[attr-defined]
+            body = multipart_body(Part("data", new))
+            with send_without_waiting(
+                server, "POST", "/task/t/localVariables/v/data", body, content_type()
+            ):
+                time.sleep(delay)
+                kill(server)
+        with serving(db_url, tmp_path) as client:
+            stored = client.get("/task/t/localVariables/v/data").content
+            assert client.get("/health").status_code == 200
+        assert stored in (current, new), f"attempt {attempt}: a partial value"
+        outcomes.append("new" if stored == new else "previous")
+        current = stored
+        assert orphans(db_url) == NO_ORPHANS, f"attempt {attempt}"
+    print(f"kills while storing: {outcomes}")
+
+
+def test_killed_during_a_modification_it_applies_all_or_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    names = [f"v{n}" for n in range(300)]
+    with serving(db_url, tmp_path) as client:
+        assert client.post("/task/create", json={"id": "t"}).status_code == 204
+        before = {name: {"value": "before", "type": "String"} for name in names}
+        assert (
+            client.post("/task/t/localVariables", json={"modifications": before}).status_code == 204
+        )
+    outcomes = []
+    for attempt, delay in enumerate(KILL_DELAYS):
+        text = f"after {attempt}"
+        modifications = {name: {"value": "x" * 1000 + text, "type": "String"} for name in names[1:]}
+        payload = {"modifications": modifications, "deletions": ["v0"] if attempt % 2 == 0 else []}
+        raw = json.dumps(payload).encode()
+        with serving(db_url, tmp_path) as client:
+            server = client.server  # type: ignore[attr-defined]
+            with send_without_waiting(
+                server, "POST", "/task/t/localVariables", raw, "application/json"
+            ):
+                time.sleep(delay)
+                kill(server)
+        with serving(db_url, tmp_path) as client:
+            stored = client.get("/task/t/localVariables").json()
+        values = {stored[name]["value"] for name in names[1:]}
+        assert len(values) == 1, f"attempt {attempt}: a modification half applied"
+        applied = values == {"x" * 1000 + text}
+        if applied and attempt % 2 == 0:
+            assert "v0" not in stored
+        outcomes.append("applied" if applied else "not applied")
+    print(f"kills during modifications: {outcomes}")
