@@ -136,30 +136,22 @@ def _serve(settings: Settings) -> int:
     from taskvars.app import create_app
     from taskvars.web.http_protocol import CamundaErrorHttpProtocol
 
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "timeout_graceful_shutdown": settings.client_timeout_seconds,
+        "http": CamundaErrorHttpProtocol,
+    }
     if settings.workers == 1:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            timeout_keep_alive=settings.keep_alive_seconds,
-            timeout_graceful_shutdown=settings.client_timeout_seconds,
-            http=CamundaErrorHttpProtocol,
-        )
+        uvicorn.run(create_app(settings), **options)
         return 0
     # Migrate once here, so that the workers starting together find the schema ready.
     _upgrade(settings)
     os.environ.update(settings.to_env())
     uvicorn.run(
-        "taskvars.app:app_from_environment",
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        timeout_keep_alive=settings.keep_alive_seconds,
-        timeout_graceful_shutdown=settings.client_timeout_seconds,
-        http=CamundaErrorHttpProtocol,
+        "taskvars.app:app_from_environment", factory=True, workers=settings.workers, **options
     )
     return 0
 

@@ -60,6 +60,17 @@ def send_without_waiting(
     return connection
 
 
+def store_first(client: httpx.Client, content: bytes) -> None:
+    """Task ``t`` with ``content`` in its local variable ``v``."""
+    assert client.post("/task/create", json={"id": "t"}).status_code == 204
+    body = multipart_body(Part("data", content))
+    headers = {"Content-Type": content_type()}
+    assert (
+        client.post("/task/t/localVariables/v/data", content=body, headers=headers).status_code
+        == 204
+    )
+
+
 def kill(server: Server) -> None:
     server.process.kill()  # SIGKILL: no cleanup of any kind
     server.process.wait()
@@ -70,16 +81,7 @@ def test_killed_in_the_middle_of_a_large_upload_the_previous_value_is_intact(
 ) -> None:
     previous = value("previous", 3 * MIB)
     with serving(db_url, tmp_path) as client:
-        assert client.post("/task/create", json={"id": "t"}).status_code == 204
-        upload = multipart_body(Part("data", previous))
-        assert (
-            client.post(
-                "/task/t/localVariables/v/data",
-                content=upload,
-                headers={"Content-Type": content_type()},
-            ).status_code
-            == 204
-        )
+        store_first(client, previous)
         server = client.server  # type: ignore[attr-defined]
         url = urlsplit(server.base_url)
         with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
@@ -103,16 +105,7 @@ def test_killed_while_storing_an_upload_one_whole_value_survives(
 ) -> None:
     current = value("first", 3 * MIB)
     with serving(db_url, tmp_path) as client:
-        assert client.post("/task/create", json={"id": "t"}).status_code == 204
-        body = multipart_body(Part("data", current))
-        assert (
-            client.post(
-                "/task/t/localVariables/v/data",
-                content=body,
-                headers={"Content-Type": content_type()},
-            ).status_code
-            == 204
-        )
+        store_first(client, current)
     outcomes = []
     for attempt, delay in enumerate(KILL_DELAYS):
         new = value(f"attempt {attempt}", 24 * MIB)
