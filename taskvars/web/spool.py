@@ -83,7 +83,8 @@ class Spool:
         return self._file.path if self._file is not None else None
 
     def write(self, data: memoryview) -> None:
-        """Take ``data`` (a view of a chunk that must not change afterwards)."""
+        """Take ``data``. A large view of immutable ``bytes`` is kept as it is until
+        written; anything else is copied."""
         self.size += len(data)
         if self._file is None:
             self._memory += data
