@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.server import Server, running_server
 from tests.e2e.test_concurrent_writers import orphans
-from tests.multipart_bodies import BOUNDARY, Part, content_type, multipart_body
+from tests.multipart_bodies import Part, content_type, multipart_body
 
 pytestmark = pytest.mark.e2e
 
@@ -38,25 +38,26 @@ def value(seed: str, size: int) -> bytes:
 
 
 @contextmanager
-def serving(db_url: str, directory: Path) -> Iterator[httpx.Client]:
+def serving(db_url: str, directory: Path) -> Iterator[tuple[Server, httpx.Client]]:
     with (
         running_server(db_url, directory) as server,
         httpx.Client(base_url=server.base_url, timeout=120) as client,
     ):
-        client.server = server  # type: ignore[attr-defined]
-        yield client
+        yield server, client
 
 
 def send_without_waiting(
-    server: Server, method: str, path: str, body: bytes, ctype: str
+    server: Server, method: str, path: str, body: bytes, ctype: str, *, only: int | None = None
 ) -> socket.socket:
+    """Send the request (its head and the first ``only`` bytes of ``body``, or all of it)
+    and leave the connection open without reading the answer."""
     url = urlsplit(server.base_url)
     connection = socket.create_connection((url.hostname, url.port), timeout=30)
     head = (
         f"{method} {url.path}{path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
-    connection.sendall(head.encode() + body)
+    connection.sendall(head.encode() + body[:only])
     return connection
 
 
@@ -80,21 +81,14 @@ def test_killed_in_the_middle_of_a_large_upload_the_previous_value_is_intact(
     db_url: str, tmp_path: Path
 ) -> None:
     previous = value("previous", 3 * MIB)
-    with serving(db_url, tmp_path) as client:
+    with serving(db_url, tmp_path) as (server, client):
         store_first(client, previous)
-        server = client.server  # type: ignore[attr-defined]
-        url = urlsplit(server.base_url)
-        with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
-            body = multipart_body(Part("data", value("new", 64 * MIB)))
-            head = (
-                f"POST {url.path}/task/t/localVariables/v/data HTTP/1.1\r\nHost: x\r\n"
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            )
-            connection.sendall(head.encode() + body[: len(body) // 2])
+        body = multipart_body(Part("data", value("new", 64 * MIB)))
+        path = "/task/t/localVariables/v/data"
+        with send_without_waiting(server, "POST", path, body, content_type(), only=len(body) // 2):
             time.sleep(0.5)  # half of it is in the server's spool
             kill(server)
-    with serving(db_url, tmp_path) as client:
+    with serving(db_url, tmp_path) as (_, client):
         assert client.get("/task/t/localVariables/v/data").content == previous
         assert client.get("/health").status_code == 200
     assert orphans(db_url) == NO_ORPHANS
@@ -104,20 +98,19 @@ def test_killed_while_storing_an_upload_one_whole_value_survives(
     db_url: str, tmp_path: Path
 ) -> None:
     current = value("first", 3 * MIB)
-    with serving(db_url, tmp_path) as client:
+    with serving(db_url, tmp_path) as (_, client):
         store_first(client, current)
     outcomes = []
     for attempt, delay in enumerate(KILL_DELAYS):
         new = value(f"attempt {attempt}", 24 * MIB)
-        with serving(db_url, tmp_path) as client:
-            server = client.server  # type: ignore[attr-defined]
+        with serving(db_url, tmp_path) as (server, _):
             body = multipart_body(Part("data", new))
             with send_without_waiting(
                 server, "POST", "/task/t/localVariables/v/data", body, content_type()
             ):
                 time.sleep(delay)
                 kill(server)
-        with serving(db_url, tmp_path) as client:
+        with serving(db_url, tmp_path) as (_, client):
             stored = client.get("/task/t/localVariables/v/data").content
             assert client.get("/health").status_code == 200
         assert stored in (current, new), f"attempt {attempt}: a partial value"
@@ -131,7 +124,7 @@ def test_killed_during_a_modification_it_applies_all_or_nothing(
     db_url: str, tmp_path: Path
 ) -> None:
     names = [f"v{n}" for n in range(300)]
-    with serving(db_url, tmp_path) as client:
+    with serving(db_url, tmp_path) as (_, client):
         assert client.post("/task/create", json={"id": "t"}).status_code == 204
         before = {name: {"value": "before", "type": "String"} for name in names}
         assert (
@@ -143,14 +136,12 @@ def test_killed_during_a_modification_it_applies_all_or_nothing(
         modifications = {name: {"value": "x" * 1000 + text, "type": "String"} for name in names[1:]}
         payload = {"modifications": modifications, "deletions": ["v0"] if attempt % 2 == 0 else []}
         raw = json.dumps(payload).encode()
-        with serving(db_url, tmp_path) as client:
-            server = client.server  # type: ignore[attr-defined]
-            with send_without_waiting(
-                server, "POST", "/task/t/localVariables", raw, "application/json"
-            ):
-                time.sleep(delay)
-                kill(server)
-        with serving(db_url, tmp_path) as client:
+        with serving(db_url, tmp_path) as (server, _), send_without_waiting(
+            server, "POST", "/task/t/localVariables", raw, "application/json"
+        ):
+            time.sleep(delay)
+            kill(server)
+        with serving(db_url, tmp_path) as (_, client):
             stored = client.get("/task/t/localVariables").json()
         values = {stored[name]["value"] for name in names[1:]}
         assert len(values) == 1, f"attempt {attempt}: a modification half applied"
