@@ -136,8 +136,9 @@ def test_killed_during_a_modification_it_applies_all_or_nothing(
         modifications = {name: {"value": "x" * 1000 + text, "type": "String"} for name in names[1:]}
         payload = {"modifications": modifications, "deletions": ["v0"] if attempt % 2 == 0 else []}
         raw = json.dumps(payload).encode()
-        with serving(db_url, tmp_path) as (server, _), send_without_waiting(
-            server, "POST", "/task/t/localVariables", raw, "application/json"
+        with (
+            serving(db_url, tmp_path) as (server, _),
+            send_without_waiting(server, "POST", "/task/t/localVariables", raw, "application/json"),
         ):
             time.sleep(delay)
             kill(server)

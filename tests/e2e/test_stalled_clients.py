@@ -33,6 +33,22 @@ def connect(server: Server) -> tuple[socket.socket, str]:
     return socket.create_connection((url.hostname, url.port), timeout=30), url.path
 
 
+def whole_response(connection: socket.socket, received: bytes) -> bytes:
+    """The response whose first bytes were ``received``, read to the end of its body:
+    the head and the body may arrive in separate segments."""
+    while b"\r\n\r\n" not in received:
+        received += connection.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
 def assert_serving(remote: Api) -> None:
     assert remote.get("/health").status_code == 200
     assert remote.client.put("/task/t/localVariables/after", json={"value": 1}).status_code == 204
@@ -52,6 +68,7 @@ def test_a_body_that_stops_coming_is_a_408_and_stores_nothing(server: Server, re
         started = time.monotonic()
         answer = connection.recv(65536)
         waited = time.monotonic() - started
+        answer = whole_response(connection, answer)
     status_line, _, rest = answer.partition(b"\r\n")
     assert status_line.startswith(b"HTTP/1.1 408"), answer
     assert b'"type": "RestException"' in rest
