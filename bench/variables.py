@@ -87,7 +87,7 @@ def fill(database_url: str, total_variables: int, *, listing_tasks: bool) -> Non
             holdings += [("list-10", 10), ("list-1000", 1000)]
         with database.unit_of_work(write=True) as uow:
             scopes = {
-                task_id: uow.store.add_task(task_id, None, {"created": datetime.now(UTC)})
+                task_id: uow.store.tasks.add(task_id, None, {"created": datetime.now(UTC)})
                 for task_id, _ in holdings
             }
             rows = (

@@ -1,9 +1,31 @@
-"""The application factory: the spec, its handlers, validation and error rendering."""
+"""The application factory: the spec, its handlers, the request pipeline and errors.
+
+The pipeline, outermost first (connexion's own stages in brackets; the README's
+"Architecture" section walks a request through it):
+
+1. [connexion: server errors, then the exception middleware] every error below is
+   rendered as Camunda's error JSON (:mod:`taskvars.web.error_rendering`);
+2. ``BasicAuthMiddleware`` — only with ``--auth-file``: credentials before anything else;
+3. [Swagger UI is off]
+4. ``ClientTimeoutMiddleware`` — a stalled body is a 408, a stalled reader is let go;
+5. ``QueryNulMiddleware`` — U+0000 in a query string is a 400;
+6. ``DotSegmentMiddleware`` — ``.`` and ``..`` path segments are a 404;
+7. ``BodyLimitMiddleware`` — a body over ``--max-upload-bytes`` is a 413;
+8. [connexion: routing] the operation is known from here on;
+9. [connexion: security, none declared]
+10. ``OperationErrorsMiddleware`` — errors get their operation's prefix; lost write
+    races become 409 ``OptimisticLockingException``;
+11. [connexion: request validation] parameters against the spec, and the body through
+    our validators: JSON (:mod:`taskvars.web.json_validator`) and streaming multipart
+    (:mod:`taskvars.web.multipart_validator`);
+12. [connexion: response validation, in tests; context] and the handler.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +40,10 @@ from connexion.utils import get_function_from_name
 from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
 from taskvars.credentials import Credentials
-from taskvars.handlers.runtime import STATE_KEY, Runtime
-from taskvars.persistence.database import content_files_for
+from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
-from taskvars.resources import SPEC_NAME, load_spec, spec_directory
+from taskvars.resources import load_spec, spec_directory
 from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
@@ -35,46 +56,75 @@ from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
 from taskvars.web.nul_characters import QueryNulMiddleware
-from taskvars.web.spool import TemporarySpoolFile
+from taskvars.web.operation_errors import OperationErrorsMiddleware
+
+HANDLERS_PACKAGE = "taskvars.handlers"
+BASE_PATH = "/engine-rest"  # the spec's server URL, Camunda Run's default
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One of our middlewares, where it goes among connexion's, and its options."""
+
+    middleware: type
+    position: MiddlewarePosition
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def pipeline(settings: Settings, spec: dict[str, Any]) -> list[Stage]:
+    """Our middlewares, outermost first (see the module docstring)."""
+    stages = []
+    if settings.auth_file:
+        credentials = Credentials.from_file(Path(settings.auth_file))
+        stages.append(
+            Stage(
+                BasicAuthMiddleware, MiddlewarePosition.BEFORE_SWAGGER, {"credentials": credentials}
+            )
+        )
+    return [
+        *stages,
+        Stage(
+            ClientTimeoutMiddleware,
+            MiddlewarePosition.BEFORE_ROUTING,
+            {"seconds": settings.client_timeout_seconds},
+        ),
+        Stage(QueryNulMiddleware, MiddlewarePosition.BEFORE_ROUTING),
+        Stage(DotSegmentMiddleware, MiddlewarePosition.BEFORE_ROUTING),
+        Stage(
+            BodyLimitMiddleware,
+            MiddlewarePosition.BEFORE_ROUTING,
+            {"max_body_bytes": settings.max_upload_bytes},
+        ),
+        Stage(
+            OperationErrorsMiddleware,
+            MiddlewarePosition.BEFORE_VALIDATION,
+            {"prefixes": operation_prefixes(spec)},
+        ),
+    ]
 
 
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
     spec = load_spec()
+    database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
     app = AsyncApp(
         __name__,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, database),
         specification_dir=str(spec_directory()),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
     )
     app.add_api(
-        SPEC_NAME,
+        spec,
         resolver=Resolver(function_resolver=_handler_function),
         pythonic_params=True,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map=_validators(settings, operation_prefixes(spec)),
+        validator_map=_validators(settings, database),
     )
-    if settings.auth_file:
-        # First of all, the spec document included: a request without credentials is
-        # answered before anything else (inside the middleware that renders errors).
-        app.add_middleware(
-            BasicAuthMiddleware,
-            position=MiddlewarePosition.BEFORE_SWAGGER,
-            credentials=Credentials.from_file(Path(settings.auth_file)),
-        )
-    app.add_middleware(
-        ClientTimeoutMiddleware,
-        position=MiddlewarePosition.BEFORE_ROUTING,
-        seconds=settings.client_timeout_seconds,
-    )
-    app.add_middleware(QueryNulMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
-    app.add_middleware(DotSegmentMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
-    app.add_middleware(
-        BodyLimitMiddleware,
-        position=MiddlewarePosition.BEFORE_ROUTING,
-        max_body_bytes=settings.max_upload_bytes,
-    )
+    # Each stage goes right before its position's middleware, so after the stages
+    # added before it at the same position: adding them in order keeps the order.
+    for stage in pipeline(settings, spec):
+        app.add_middleware(stage.middleware, position=stage.position, **stage.options)
     register_error_handlers(app, AllowedMethods(spec, BASE_PATH))
     return app
 
@@ -84,11 +134,10 @@ def app_from_environment() -> AsyncApp:
     return create_app(Settings.from_env())
 
 
-def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str, Any]:
-    content_files = content_files_for(settings.database_url)
+def _validators(settings: Settings, database: Database) -> dict[str, Any]:
     limits = FormLimits(
-        # Large uploads spool straight into the content file they will be stored as.
-        open_spool_file=content_files.create if content_files else TemporarySpoolFile,
+        # On SQLite, large uploads spool straight into the content file they are stored as.
+        open_spool_file=database.new_upload_file,
         max_parts=settings.max_form_parts,
         max_part_header_bytes=settings.max_part_header_bytes,
         max_text_part_bytes=settings.max_text_part_bytes,
@@ -98,7 +147,7 @@ def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str,
     return {
         "body": MediaTypeDict(
             {
-                "*/*json": json_body_validator(error_prefixes),
+                "*/*json": json_body_validator(),
                 "application/x-www-form-urlencoded": FormDataValidator,
                 "multipart/form-data": streaming_multipart_validator(limits),
             }
@@ -109,24 +158,20 @@ def _validators(settings: Settings, error_prefixes: dict[str, str]) -> dict[str,
     }
 
 
-HANDLERS_PACKAGE = "taskvars.handlers"
-BASE_PATH = "/engine-rest"  # the spec's server URL, Camunda Run's default
-
-
 def _handler_function(controller_and_operation: str) -> Callable[..., Any]:
     """``task.createTask`` (``x-openapi-router-controller`` and operationId) ->
     ``taskvars.handlers.task.create_task``: operationIds stay Camunda's, function names
     stay Python's."""
     module, _, operation_id = controller_and_operation.rpartition(".")
-    return get_function_from_name(
+    function: Callable[..., Any] = get_function_from_name(
         f"{HANDLERS_PACKAGE}.{module}.{inflection.underscore(operation_id)}"
     )
+    return function
 
 
-def _lifespan(settings: Settings) -> Callable[[Any], Any]:
+def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[dict[str, Runtime]]:
-        database = Database(settings.database_url)
         try:
             await anyio.to_thread.run_sync(upgrade, database.engine)
             # Files of uploads a killed process left behind.

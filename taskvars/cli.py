@@ -9,6 +9,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from taskvars.credentials import Credentials, hash_password
 from taskvars.persistence.database import create_database_engine
@@ -134,25 +135,27 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from taskvars.app import create_app
-    from taskvars.web.http_protocol import CamundaErrorHttpProtocol
+    from taskvars.web.framework import CamundaErrorHttpProtocol
 
-    options = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level,
-        "timeout_keep_alive": settings.keep_alive_seconds,
-        "timeout_graceful_shutdown": settings.client_timeout_seconds,
-        "http": CamundaErrorHttpProtocol,
-    }
+    def run(app: Any, **options: Any) -> None:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            timeout_keep_alive=settings.keep_alive_seconds,
+            timeout_graceful_shutdown=settings.client_timeout_seconds,
+            http=CamundaErrorHttpProtocol,
+            **options,
+        )
+
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        run(create_app(settings))
         return 0
     # Migrate once here, so that the workers starting together find the schema ready.
     _upgrade(settings)
     os.environ.update(settings.to_env())
-    uvicorn.run(
-        "taskvars.app:app_from_environment", factory=True, workers=settings.workers, **options
-    )
+    run("taskvars.app:app_from_environment", factory=True, workers=settings.workers)
     return 0
 
 
@@ -179,12 +182,11 @@ def _seed(settings: Settings, path: Path) -> None:
     from taskvars.services.seeding import load_seed, read_seed_file
 
     document = read_seed_file(path, load_spec())
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
     try:
         upgrade(database.engine)
         with database.unit_of_work(write=True) as uow:
-            summary = load_seed(uow.store, path, document, chunk_bytes=settings.chunk_bytes)
-            uow.commit()
+            summary = load_seed(uow, path, document)
     finally:
         database.dispose()
     print(f"taskvars: loaded {summary} from {path}")

@@ -1,38 +1,60 @@
-"""Errors that leave the server as Camunda's error JSON: ``{"type", "message", "code"}``.
+"""Every error a client can be told about, and the one JSON body they all leave as.
 
-Handlers and the HTTP layer raise these; one error handler renders them
-(see :mod:`taskvars.web.error_rendering`). ``code`` is ``None`` for errors of the
-REST layer, ``0`` for errors Camunda raises in its engine, ``1`` for optimistic locking.
+Camunda answers ``{"type": ..., "message": ..., "code": ...}``: ``type`` is its exception
+name, ``code`` is ``None`` for errors of the REST layer, ``0`` for errors its engine
+raises, ``1`` for optimistic locking. Services and the HTTP layer raise these classes;
+:mod:`taskvars.web.error_rendering` renders them, and the HTTP protocol's own 400s use
+:func:`error_body` too.
+
+Operations whose errors Camunda prefixes with what they were doing ("Cannot put task
+variable x: ...") declare that prefix in the spec (``x-camunda-error-prefix``); errors
+with ``prefixed = True`` get it, in one place (:mod:`taskvars.web.operation_errors`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+
+
+def error_body(type_: str, message: str, code: int | None = None) -> bytes:
+    """Camunda's error JSON."""
+    return json.dumps({"type": type_, "message": message, "code": code}).encode()
 
 
 class ApiError(Exception):
     status: int = 500
     type: str = "RestException"
     code: int | None = None
+    # Whether the operation's error prefix (see the module docstring) goes before the message.
+    prefixed: bool = False
 
     def __init__(
         self,
         message: str,
         *,
-        status: int | None = None,
-        code: int | None = None,
         headers: Mapping[str, str] | None = None,
+        prefixed: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        if status is not None:
-            self.status = status
-        if code is not None:
-            self.code = code
         self.headers = dict(headers or {})
+        if prefixed is not None:
+            self.prefixed = prefixed
 
-    def body(self) -> dict[str, object]:
-        return {"type": self.type, "message": self.message, "code": self.code}
+    def with_prefix(self, prefix: str) -> ApiError:
+        """The same error, its message after ``prefix``."""
+        if not prefix:
+            return self
+        prefixed = type(self).__new__(type(self))
+        prefixed.__dict__.update(self.__dict__)
+        prefixed.message = prefix + self.message
+        prefixed.args = (prefixed.message,)
+        prefixed.prefixed = False
+        return prefixed
+
+
+# The REST layer's errors (code None)
 
 
 class InvalidRequestError(ApiError):
@@ -40,13 +62,26 @@ class InvalidRequestError(ApiError):
     type = "InvalidRequestException"
 
 
+class InvalidValueError(InvalidRequestError):
+    """A value in the request cannot be used: a schema violation of a JSON body, or a
+    typed value that cannot become its type. Camunda reports it under the operation."""
+
+    prefixed = True
+
+
+class NotFoundError(InvalidRequestError):
+    """Camunda's 404s for a missing task, variable or process instance."""
+
+    status = 404
+
+
 class RestError(ApiError):
     status = 400
     type = "RestException"
 
 
-class IdTakenError(RestError):
-    """[ours] 409 where Camunda fails on its database's unique constraint with a 500."""
+class ConflictError(RestError):
+    """[ours] 409 where Camunda fails with a 500 (an id taken, a task moved into a cycle)."""
 
     status = 409
 
@@ -66,18 +101,61 @@ class PayloadTooLargeError(RestError):
         super().__init__(f"Request body exceeds the configured limit of {limit} bytes")
 
 
+class RequestTimeoutError(RestError):
+    status = 408
+
+
+class ClientDisconnectedError(RestError):
+    def __init__(self) -> None:
+        super().__init__("The client disconnected before the body was complete")
+
+
+class RangeNotSatisfiableError(RestError):
+    status = 416
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"The requested range is not within the value's {size} bytes",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+
+
+class NotAuthorizedError(ApiError):
+    """JAX-RS's name for a 401, as Camunda reports its other HTTP-level errors."""
+
+    status = 401
+    type = "NotAuthorizedException"
+
+
+class DatabaseUnavailableError(ApiError):
+    status = 503
+
+
+# The engine's errors (code 0)
+
+
 class EngineError(ApiError):
-    """An error Camunda raises inside its engine (``code`` 0)."""
+    """An error Camunda raises inside its engine, reported under the operation."""
 
     status = 500
     code = 0
+    prefixed = True
 
 
 class NullValueError(EngineError):
+    """Camunda's bare ``NullValueException``, which it reports without a prefix."""
+
     type = "NullValueException"
+    prefixed = False
 
 
 class OptimisticLockingError(ApiError):
+    """[ours] 409 for a write that lost a race it cannot resolve (Camunda: 500)."""
+
     status = 409
     type = "OptimisticLockingException"
     code = 1
+    prefixed = True
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; nothing was changed, retry")

@@ -1,14 +1,28 @@
+"""Fixtures: ``database_kind -> db_url -> settings -> client -> api``.
+
+Each database kind has one migrated database per test session, and one app serving it;
+every test starts from that database emptied (rows and content files), which takes
+milliseconds where migrating a new database and building a new app took a second. A test
+that needs other settings overrides ``settings`` and gets an app of its own.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from taskvars.app import create_app
 from taskvars.settings import Settings
 from tests.api_client import Api
-from tests.databases import DATABASE_KINDS, database_url, postgres_server_url, private_schema
+from tests.databases import (
+    DATABASE_KINDS,
+    SessionDatabase,
+    migrated_sqlite_database,
+    postgres_server_url,
+    private_schema,
+)
 
 
 @pytest.fixture(params=DATABASE_KINDS)
@@ -22,11 +36,29 @@ def postgres_schema_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionDatabase]:
+    with migrated_sqlite_database(tmp_path_factory.mktemp("sqlite")) as database:
+        yield database
+
+
+@pytest.fixture(scope="session")
+def postgres_session_database(postgres_schema_url: str) -> Iterator[SessionDatabase]:
+    with SessionDatabase.migrated(postgres_schema_url) as database:
+        yield database
+
+
 @pytest.fixture
-def db_url(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    return database_url(
-        database_kind, tmp_path, lambda: request.getfixturevalue("postgres_schema_url")
-    )
+def session_database(database_kind: str, request: pytest.FixtureRequest) -> SessionDatabase:
+    database: SessionDatabase = request.getfixturevalue(f"{database_kind}_session_database")
+    return database
+
+
+@pytest.fixture
+def db_url(session_database: SessionDatabase) -> str:
+    """A migrated database of the test's kind, empty."""
+    session_database.empty()
+    return session_database.url
 
 
 @pytest.fixture
@@ -34,13 +66,29 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url)
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[object]:
-    app = create_app(settings, validate_responses=True)
-    with app.test_client() as test_client:
-        yield test_client
+@pytest.fixture(scope="session")
+def session_clients() -> Iterator[dict[str, Any]]:
+    """One test client per session database, started when first asked for."""
+    clients: dict[str, Any] = {}
+    try:
+        yield clients
+    finally:
+        for client in clients.values():
+            client.__exit__(None, None, None)
 
 
 @pytest.fixture
-def api(client: object) -> Api:
+def client(settings: Settings, db_url: str, session_clients: dict[str, Any]) -> Iterator[Any]:
+    if settings != Settings(database_url=db_url):
+        with create_app(settings, validate_responses=True).test_client() as own_client:
+            yield own_client
+        return
+    if db_url not in session_clients:
+        test_client = create_app(settings, validate_responses=True).test_client()
+        session_clients[db_url] = test_client.__enter__()
+    yield session_clients[db_url]
+
+
+@pytest.fixture
+def api(client: Any) -> Api:
     return Api(client)

@@ -56,8 +56,48 @@ def private_schema(server_url: str) -> Iterator[str]:
         engine.dispose()
 
 
+class SessionDatabase:
+    """A database migrated once for the test session, emptied before each test."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._database = Database(url)
+        # DELETE rather than TRUNCATE: it waits for no lock that a connection of the
+        # session's app might hold, and on a few rows it is the faster of the two.
+        self._empty_statements = [
+            f"DELETE FROM {table.name}" for table in reversed(Base.metadata.sorted_tables)
+        ]
+
+    @classmethod
+    @contextmanager
+    def migrated(cls, url: str) -> Iterator[SessionDatabase]:
+        database = cls(url)
+        try:
+            upgrade(database._database.engine)
+            yield database
+        finally:
+            database._database.dispose()
+
+    def empty(self) -> None:
+        """No rows in any table, no content files."""
+        with self._database.engine.begin() as connection:
+            for statement in self._empty_statements:
+                connection.execute(text(statement))
+        files = self._database.content_files
+        if files is not None:
+            for path in files.directory.iterdir():
+                path.unlink()
+
+
+@contextmanager
+def migrated_sqlite_database(directory: Path) -> Iterator[SessionDatabase]:
+    with SessionDatabase.migrated(f"sqlite:///{directory / 'taskvars.db'}") as database:
+        yield database
+
+
 def database_url(kind: str, tmp_path: Path, postgres_url: Callable[[], str]) -> str:
-    """A migrated, empty database of ``kind``."""
+    """A migrated, empty database of ``kind``: a new SQLite file, or the session's
+    PostgreSQL schema emptied."""
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'taskvars.db'}"
         with _migrated(url):

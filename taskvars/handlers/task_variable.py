@@ -6,36 +6,36 @@ from typing import Any
 
 from starlette.responses import Response
 
-from taskvars.handlers import variables
-from taskvars.handlers.variables import TASK_VARIABLES as RESOURCE
+from taskvars.handlers.http import variable_operations as operations
+from taskvars.services.variables import TASK_VARIABLES as RESOURCE
 from taskvars.web.multipart import MultipartForm
 
 
 def set_binary_task_variable(
     id_: str, var_name: str, multipart_form: MultipartForm
 ) -> tuple[Any, int]:
-    return variables.upload_binary(RESOURCE, id_, var_name, multipart_form)
+    return operations.upload_binary(RESOURCE, id_, var_name, multipart_form)
 
 
 def get_task_variable_binary(id_: str, var_name: str) -> Response:
-    return variables.download_binary(RESOURCE, id_, var_name)
+    return operations.download_binary(RESOURCE, id_, var_name)
 
 
 def get_task_variable(id_: str, var_name: str, deserialize_value: bool = True) -> dict[str, Any]:
-    return variables.get_variable(RESOURCE, id_, var_name, deserialize_value)
+    return operations.get_variable(RESOURCE, id_, var_name, deserialize_value)
 
 
 def get_task_variables(id_: str, deserialize_values: bool = True) -> dict[str, Any]:
-    return variables.get_variables(RESOURCE, id_, deserialize_values)
+    return operations.get_variables(RESOURCE, id_, deserialize_values)
 
 
 def put_task_variable(id_: str, var_name: str, body: dict[str, Any]) -> tuple[Any, int]:
-    return variables.put_variable(RESOURCE, id_, var_name, body)
+    return operations.put_variable(RESOURCE, id_, var_name, body)
 
 
 def delete_task_variable(id_: str, var_name: str) -> tuple[Any, int]:
-    return variables.delete_variable(RESOURCE, id_, var_name)
+    return operations.delete_variable(RESOURCE, id_, var_name)
 
 
 def modify_task_variables(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    return variables.modify_variables(RESOURCE, id_, body)
+    return operations.modify_variables(RESOURCE, id_, body)

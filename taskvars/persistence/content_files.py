@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 # The file names this module creates: 32 hex digits. Anything else in the directory is
 # left alone.
@@ -41,13 +42,26 @@ class ContentReplacedError(LookupError):
     """The content a snapshot names was removed after the snapshot was taken."""
 
 
+class UploadFile(Protocol):
+    """A file an upload is spooled into as it arrives (see :mod:`taskvars.web.spool`)."""
+
+    path: Path
+    fd: int
+
+    def keep(self) -> None:
+        """Its content was committed as a value: :meth:`release` leaves it on disk."""
+
+    def release(self) -> None:
+        """Close; remove the file unless kept."""
+
+
 class LockedContentFile:
     """A new content file, open for writing and locked until :meth:`release`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, files: ContentFiles) -> None:
         while True:
             name = uuid.uuid4().hex
-            path = directory / name
+            path = files.directory / name
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -58,17 +72,44 @@ class LockedContentFile:
             except OSError:
                 pass
             os.close(fd)
+        self.files = files
         self.name = name
         self.path = path
         self.fd = fd
+        self._kept = False
 
-    def release(self, *, keep: bool) -> None:
-        """Unlock and close; the file stays only if ``keep`` (its row was committed)."""
+    def keep(self) -> None:
+        self._kept = True
+
+    def release(self) -> None:
+        """Unlock and close; the file stays only if kept (its row was committed)."""
         if self.fd < 0:
             return
         try:
-            if not keep:
+            if not self._kept:
                 self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class TemporaryUploadFile:
+    """An upload's file where the database keeps no content files (PostgreSQL, or an
+    in-memory SQLite database): in the system's temporary directory, always removed when
+    released, since the store copies its bytes into the database."""
+
+    def __init__(self) -> None:
+        self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-")
+        self.path = Path(name)
+
+    def keep(self) -> None:
+        pass
+
+    def release(self) -> None:
+        if self.fd < 0:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
         finally:
             os.close(self.fd)
             self.fd = -1
@@ -82,10 +123,12 @@ class ContentFiles:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def create(self) -> LockedContentFile:
-        return LockedContentFile(self.directory)
+        return LockedContentFile(self)
 
-    def holds(self, path: Path) -> bool:
-        return path.parent == self.directory and _is_content_name(path.name)
+    def adopts(self, file: UploadFile) -> bool:
+        """Whether ``file`` is one of this directory's content files, which a value can
+        name as it is instead of copying it."""
+        return isinstance(file, LockedContentFile) and file.files is self
 
     def open(self, name: str) -> BinaryIO:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -138,7 +138,7 @@ class Variable(Base):
     serialization_data_format: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     revision: Mapped[int] = mapped_column(Integer)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": revision}
+    __mapper_args__: Any = {"version_id_col": revision}  # noqa: RUF012 (SQLAlchemy's name)
 
 
 class BinaryContent(Base):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Protocol
 
+from taskvars.persistence.content_files import UploadFile
 from taskvars.persistence.models import IdSpace, ScopeKind
 
 
@@ -70,24 +70,28 @@ class ExecutionRecord:
     process_instance_id: str
 
 
-class SpooledContent(Protocol):
-    """Content already on disk as it arrived, which the store may adopt as it is."""
-
-    @property
-    def path(self) -> Path | None: ...
-
-    def keep(self) -> None:
-        """Called once the transaction referencing ``path`` has committed."""
-
-
 @dataclass(frozen=True)
 class BinarySource:
-    """Content to store: chunks to read once, with their total size and SHA-256."""
+    """Content to store, read once: ``read(chunk_bytes)`` yields it in chunks (the store
+    chooses their size), with its total size and SHA-256."""
 
-    chunks: Iterator[bytes]
+    read: Callable[[int], Iterator[bytes]]
     size: int
     sha256: str
-    spooled: SpooledContent | None = None
+    # The file an upload was spooled into as it arrived. If it is one of the database's
+    # content files, the store names it in the new row instead of copying the bytes.
+    file: UploadFile | None = None
+
+    @classmethod
+    def of_bytes(cls, data: bytes) -> BinarySource:
+        def read(chunk_bytes: int) -> Iterator[bytes]:
+            for offset in range(0, len(data), chunk_bytes):
+                yield data[offset : offset + chunk_bytes]
+
+        return cls(read, len(data), hashlib.sha256(data).hexdigest())
+
+    def read_all(self) -> bytes:
+        return b"".join(self.read(1024 * 1024))
 
 
 @dataclass(frozen=True)
@@ -136,12 +140,9 @@ class ScopeNotFoundError(LookupError):
 
 
 class ConcurrentModificationError(RuntimeError):
-    """Another transaction changed or created the same variable first."""
+    """Another transaction changed or created the same data first, or kept the database
+    busy too long; nothing of this one was written. The message says which."""
 
 
-class DuplicateIdError(ValueError):
-    """An entity with this id exists already."""
-
-
-class UnknownReferenceError(ValueError):
-    """A create request points at a parent that does not exist."""
+class DatabaseUnreachableError(RuntimeError):
+    """The database did not answer, or has no schema; the message says which."""

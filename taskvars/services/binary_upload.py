@@ -1,4 +1,13 @@
-"""What a ``.../data`` upload means, in Camunda's decision order (compat §2)."""
+"""What a ``.../data`` upload means, in Camunda's decision order.
+
+Which parts exist and what they may hold is the spec's to say
+(``MultiFormVariableBinaryDto``: ``data`` is required, ``valueType`` is ``Bytes`` or
+``File`` with either first letter, the deprecated ``type`` part is a Java type name), and
+the request is refused before it gets here if they do not. This module decides what valid
+parts mean: which value they make, with which file name, media type and encoding, and
+refuses what only their content can tell (a media type that does not parse, JSON that
+does not parse, a serialized object sent as something other than JSON).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from taskvars.errors import InvalidRequestError, RestError
+from taskvars.header_values import HeaderValueError, parse_media_type
 from taskvars.persistence.values import BinarySource, NewValue
 from taskvars.services.typed_values import (
     FILENAME_REQUIRED,
@@ -13,11 +23,29 @@ from taskvars.services.typed_values import (
     ValueConversionError,
     checked_details,
 )
-from taskvars.web.header_params import HeaderValueError, parse_media_type
-from taskvars.web.multipart import BinaryPart, MultipartForm, TextPart
 
 DEFAULT_MIME_TYPE = "application/octet-stream"
-_BINARY_TYPES = {"bytes": "Bytes", "file": "File"}
+DEFAULT_VALUE_TYPE = "Bytes"
+
+
+@dataclass(frozen=True)
+class DataPart:
+    """The ``data`` part: its bytes, and what its headers said about them."""
+
+    content: BinarySource
+    filename: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadedParts:
+    """The parts of an upload that mean something; other parts are ignored."""
+
+    data: DataPart
+    # The text of the ``valueType`` part, if sent.
+    value_type: str | None = None
+    # The text of the deprecated ``type`` part (a Java type name), if sent.
+    type_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,14 +53,14 @@ class BinaryUpload:
     """The value to store; ``None`` when there is nothing to store (a JSON ``null``)."""
 
     value: NewValue | None
-    # The deprecated serialized-object form (``type`` part): Camunda reports its errors
-    # without the "Cannot put ..." prefix.
+    # The deprecated serialized-object form (``type`` part): Camunda reports its engine
+    # errors without saying which operation failed.
     serialized: bool = False
     transient: bool = False
 
 
-def interpret_upload(form: MultipartForm, *, chunk_bytes: int) -> BinaryUpload:
-    upload = _interpret(form, chunk_bytes)
+def interpret_upload(parts: UploadedParts) -> BinaryUpload:
+    upload = _interpret(parts)
     if upload.value is not None:
         try:
             checked_details(upload.value)
@@ -41,58 +69,45 @@ def interpret_upload(form: MultipartForm, *, chunk_bytes: int) -> BinaryUpload:
     return upload
 
 
-def _interpret(form: MultipartForm, chunk_bytes: int) -> BinaryUpload:
-    data = form.get("data")
-    type_part = form.get("type")
-    if isinstance(type_part, TextPart):
-        return _serialized_object(type_part.text, _required_data(data))
-    value_type_part = form.get("valueType")
-    value_type = value_type_part.text if isinstance(value_type_part, TextPart) else "Bytes"
-    canonical = _BINARY_TYPES.get(value_type[:1].lower() + value_type[1:])
-    if canonical is None:
-        raise RestError(f"Unsupported value type '{value_type}'")
-    part = _required_data(data)
-    content = BinarySource(part.chunks(chunk_bytes), part.size, part.sha256, spooled=part.spool)
-    if canonical == "Bytes":
-        return BinaryUpload(NewValue(type="Bytes", content=content))
-    return _file(part, content)
+def _interpret(parts: UploadedParts) -> BinaryUpload:
+    if parts.type_name is not None:
+        return _serialized_object(parts.type_name, parts.data)
+    value_type = parts.value_type or DEFAULT_VALUE_TYPE
+    # The spec admits only Bytes and File, first letter in either case.
+    if value_type[:1].upper() + value_type[1:] == "Bytes":
+        return BinaryUpload(NewValue(type="Bytes", content=parts.data.content))
+    return _file(parts.data)
 
 
-def _required_data(data: object) -> BinaryPart:
-    if not isinstance(data, BinaryPart):
-        raise InvalidRequestError("No 'data' part given")
-    return data
-
-
-def _file(part: BinaryPart, content: BinarySource) -> BinaryUpload:
-    if part.filename is None:
+def _file(data: DataPart) -> BinaryUpload:
+    if data.filename is None:
         raise InvalidRequestError(FILENAME_REQUIRED)
     mime_type, encoding, transient = DEFAULT_MIME_TYPE, None, False
-    if part.content_type is not None:
+    if data.content_type is not None:
         try:
-            media_type = parse_media_type(part.content_type)
+            media_type = parse_media_type(data.content_type)
         except HeaderValueError:
             raise RestError("Invalid mime type given") from None
         mime_type = media_type.value
         encoding = media_type.params.get("encoding") or media_type.params.get("charset")
         transient = media_type.params.get("transient", "").lower() == "true"
     value = NewValue(
-        type="File", content=content, filename=part.filename, mime_type=mime_type, encoding=encoding
+        type="File",
+        content=data.content,
+        filename=data.filename,
+        mime_type=mime_type,
+        encoding=encoding,
     )
     return BinaryUpload(value, transient=transient)
 
 
-def _serialized_object(type_name: str, data: BinaryPart) -> BinaryUpload:
+def _serialized_object(type_name: str, data: DataPart) -> BinaryUpload:
     content_type = data.content_type
     if content_type is None or JSON_FORMAT not in content_type.lower():
-        raise InvalidRequestError(
-            f"Unrecognized content type for serialized java type: {content_type}"
-            if content_type is not None
-            else "Unrecognized content type for serialized java type: null"
-        )
-    charset = _charset(content_type)
+        named = "null" if content_type is None else content_type
+        raise InvalidRequestError(f"Unrecognized content type for serialized java type: {named}")
     try:
-        text = data.read_all().decode(charset)
+        text = data.content.read_all().decode(_charset(content_type))
         parsed = json.loads(text)
     except (UnicodeDecodeError, LookupError, ValueError) as error:
         raise InvalidRequestError(f"Could not deserialize JSON object: {error}") from None

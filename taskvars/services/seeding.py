@@ -20,8 +20,9 @@ from connexion.json_schema import Draft4RequestValidator
 from jsonschema.exceptions import best_match
 
 from taskvars.errors import ApiError
-from taskvars.persistence.store import Store
-from taskvars.services.scopes import create_process_instance, create_task
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.services.process_instances import add_tree
+from taskvars.services.tasks import add_task
 
 
 class SeedError(ValueError):
@@ -37,27 +38,31 @@ def read_seed_file(path: Path, spec: dict[str, Any]) -> dict[str, Any]:
         document = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
     except (yaml.YAMLError, ValueError) as error:
         raise SeedError(f"{path}: not valid {_format(path)}: {error}") from None
-    error = best_match(Draft4RequestValidator(_schema(spec)).iter_errors(document))
-    if error is not None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise SeedError(f"{path}: {where.lstrip('.') or 'document'}: {error.message}")
-    return document
+    violation = best_match(Draft4RequestValidator(_schema(spec)).iter_errors(document))
+    if violation is not None:
+        where = "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in violation.absolute_path
+        )
+        raise SeedError(f"{path}: {where.lstrip('.') or 'document'}: {violation.message}")
+    seed: dict[str, Any] = document  # the schema says it is an object
+    return seed
 
 
-def load_seed(store: Store, path: Path, document: dict[str, Any], *, chunk_bytes: int) -> str:
-    """Create everything in ``document``; the caller commits. Returns a summary."""
+def load_seed(uow: UnitOfWork, path: Path, document: dict[str, Any]) -> str:
+    """Create everything in ``document`` and commit, or nothing. Returns a summary."""
     instances = document.get("processInstances", [])
     tasks = document.get("tasks", [])
     for index, tree in enumerate(instances):
         try:
-            create_process_instance(store, tree, chunk_bytes=chunk_bytes)
+            add_tree(uow, tree)
         except ApiError as error:
             raise SeedError(f"{path}: processInstances[{index}]: {error.message}") from None
     for index, task in enumerate(tasks):
         try:
-            create_task(store, task)
+            add_task(uow, task)
         except ApiError as error:
             raise SeedError(f"{path}: tasks[{index}]: {error.message}") from None
+    uow.commit()
     return f"{len(instances)} process instances and {len(tasks)} standalone tasks"
 
 

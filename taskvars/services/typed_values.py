@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import hashlib
 import json
 import math
 from datetime import datetime
@@ -40,9 +39,9 @@ class ValueConversionError(ValueError):
     """The value cannot become the requested type; the message is Camunda's."""
 
 
-# [ours] Limits of the columns that hold a value's details. Camunda's database refuses
-# longer ones with a 500 (and SQLite would not refuse them at all): a 400 on every
-# database. A File's filename has no limit of its own but the body's.
+# Limits of the columns that hold a value's details. Camunda's database refuses longer
+# ones with a 500 (and SQLite would not refuse them at all): a 400 on every database
+# (docs/compatibility.md). A File's filename has no limit of its own but the body's.
 DETAIL_LIMITS = {
     "mimeType": ID_LENGTH,
     "encoding": ID_LENGTH,
@@ -72,12 +71,12 @@ def checked_details(value: NewValue) -> NewValue:
     return value
 
 
-def value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
+def value_from_dto(dto: dict[str, Any]) -> NewValue:
     """A ``VariableValueDto`` as a value to store."""
-    return checked_details(_value_from_dto(dto, chunk_bytes=chunk_bytes))
+    return checked_details(_value_from_dto(dto))
 
 
-def _value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
+def _value_from_dto(dto: dict[str, Any]) -> NewValue:
     value = dto.get("value")
     value_type = dto.get("type")
     info = dto.get("valueInfo") or {}
@@ -101,7 +100,7 @@ def _value_from_dto(dto: dict[str, Any], *, chunk_bytes: int) -> NewValue:
         return NewValue(type="Date", text_value=format_date(_as_date(value)))
     if value_type == "Object":
         return _object_from_dto(dto, value, info)
-    return _binary_from_dto(value_type, value, info, chunk_bytes)
+    return _binary_from_dto(value_type, value, info)
 
 
 def is_transient(dto: dict[str, Any]) -> bool:
@@ -215,8 +214,8 @@ def _as_integer(value: Any, value_type: str) -> int:
 
 
 def _as_double(value: Any) -> float:
-    """[ours] Infinity and NaN are refused: JSON cannot carry them back (1e999 parses as
-    infinity, and a listing holding it would not be JSON any more)."""
+    """Infinity and NaN are refused (docs/compatibility.md): JSON cannot carry them back
+    (1e999 parses as infinity, and a listing holding it would not be JSON any more)."""
     number = None
     if isinstance(value, int | float | str) and not isinstance(value, bool):
         with contextlib.suppress(ValueError, OverflowError):
@@ -235,17 +234,14 @@ def _as_date(value: Any) -> datetime:
     raise _conversion_error(value, "Date", "java.util.Date")
 
 
-def _binary_from_dto(
-    value_type: str, value: Any, info: dict[str, Any], chunk_bytes: int
-) -> NewValue:
+def _binary_from_dto(value_type: str, value: Any, info: dict[str, Any]) -> NewValue:
     if not isinstance(value, str):
         raise _conversion_error(value, value_type, "[B")
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise _conversion_error(value, value_type, "[B") from None
-    chunks = iter([raw[i : i + chunk_bytes] for i in range(0, len(raw), chunk_bytes)])
-    content = BinarySource(chunks, len(raw), hashlib.sha256(raw).hexdigest())
+    content = BinarySource.of_bytes(raw)
     if value_type == "Bytes":
         return NewValue(type="Bytes", content=content)
     if info.get("filename") is None:

@@ -10,19 +10,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskvars.credentials import Credentials
-from taskvars.errors import ApiError
+from taskvars.errors import NotAuthorizedError
 
 REALM = "taskvars"
-
-
-class NotAuthorizedError(ApiError):
-    """JAX-RS's name for a 401, as Camunda reports its other HTTP-level errors."""
-
-    status = 401
-    type = "NotAuthorizedException"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, headers={"WWW-Authenticate": f'Basic realm="{REALM}"'})
 
 
 class BasicAuthMiddleware:
@@ -40,13 +30,17 @@ class BasicAuthMiddleware:
 
     async def _authenticate(self, header: str | None) -> None:
         if header is None:
-            raise NotAuthorizedError("Authentication required: send HTTP Basic credentials")
+            raise _unauthorized("Authentication required: send HTTP Basic credentials")
         user_password = _basic_credentials(header)
         if user_password is None:
-            raise NotAuthorizedError("The Authorization header is not valid HTTP Basic")
+            raise _unauthorized("The Authorization header is not valid HTTP Basic")
         valid = await anyio.to_thread.run_sync(self.credentials.verify, *user_password)
         if not valid:
-            raise NotAuthorizedError("Unknown user or wrong password")
+            raise _unauthorized("Unknown user or wrong password")
+
+
+def _unauthorized(message: str) -> NotAuthorizedError:
+    return NotAuthorizedError(message, headers={"WWW-Authenticate": f'Basic realm="{REALM}"'})
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:

@@ -15,14 +15,10 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskvars.errors import ApiError
+from taskvars.errors import RequestTimeoutError
+from taskvars.web.framework import raised_after_response_started
 
 logger = logging.getLogger(__name__)
-
-
-class RequestTimeoutError(ApiError):
-    status = 408
-    type = "RestException"
 
 
 class ClientStalledError(Exception):
@@ -67,9 +63,11 @@ class ClientTimeoutMiddleware:
         try:
             await self.app(scope, bounded_receive, bounded_send)
         except (ClientStalledError, RuntimeError) as error:
-            # Starlette's route wrapper finds our error handler for any exception and,
-            # the response having started, raises a RuntimeError from it instead.
-            stalled = error if isinstance(error, ClientStalledError) else error.__cause__
+            # Raised inside the response, our stall comes out as Starlette reports an
+            # error after the response started.
+            stalled: BaseException | None = error
+            if not isinstance(error, ClientStalledError):
+                stalled = raised_after_response_started(error)
             if not isinstance(stalled, ClientStalledError):
                 raise
             # Nothing more can be said to this client; uvicorn closes the connection.

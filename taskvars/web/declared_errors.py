@@ -8,7 +8,8 @@ spec and clients still get the messages they match on:
 - ``x-camunda-missing-errors: {data: {type: ..., message: ...}}`` on an object: the error
   for each required property that is missing;
 - ``x-camunda-error-prefix: "Cannot put task variable {varName}: "`` on an operation:
-  put before the message, with the request's path parameters filled in.
+  put before the message of the operation's errors that Camunda reports under it, with
+  the request's path parameters filled in (:mod:`taskvars.web.operation_errors`).
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ _ERROR_TYPES: dict[str, type[ApiError]] = {
 }
 
 
-def first_error(errors: Iterable[ValidationError], prefix: str = "") -> ApiError | None:
+def first_error(errors: Iterable[ValidationError], *, prefixed: bool) -> ApiError | None:
     """The most relevant violation, as the error the spec declares for it (or a generic
-    ``InvalidRequestException`` with jsonschema's sentence)."""
+    ``InvalidRequestException`` with jsonschema's sentence). ``prefixed``: whether Camunda
+    reports it under the operation's prefix."""
     error = best_match(errors)
     if error is None:
         return None
@@ -42,11 +44,12 @@ def first_error(errors: Iterable[ValidationError], prefix: str = "") -> ApiError
         missing = next((n for n in error.validator_value if n not in error.instance), None)
         declared = schema.get(MISSING_ERRORS_EXTENSION, {}).get(missing)
         if declared:
-            return _declared(declared, prefix, value=None)
+            return _declared(declared, prefixed, value=None)
     elif schema.get(ERROR_EXTENSION):
-        return _declared(schema[ERROR_EXTENSION], prefix, value=error.instance)
+        return _declared(schema[ERROR_EXTENSION], prefixed, value=error.instance)
     where = "".join(f"[{part!r}]" for part in error.absolute_path)
-    return InvalidRequestError(f"{prefix}{error.message}{f' (at {where})' if where else ''}")
+    message = f"{error.message} (at {where})" if where else error.message
+    return InvalidRequestError(message, prefixed=prefixed)
 
 
 def operation_prefixes(spec: Mapping[str, Any]) -> dict[str, str]:
@@ -59,6 +62,6 @@ def operation_prefixes(spec: Mapping[str, Any]) -> dict[str, str]:
     return prefixes
 
 
-def _declared(declared: Mapping[str, str], prefix: str, value: object) -> ApiError:
+def _declared(declared: Mapping[str, str], prefixed: bool, value: object) -> ApiError:
     error_class = _ERROR_TYPES.get(declared.get("type", ""), InvalidRequestError)
-    return error_class(prefix + declared["message"].format(value=value))
+    return error_class(declared["message"].format(value=value), prefixed=prefixed)

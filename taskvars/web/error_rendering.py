@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -12,8 +11,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from taskvars.errors import ApiError, MalformedMultipartError, OptimisticLockingError
-from taskvars.persistence.values import ConcurrentModificationError
+from taskvars.errors import ApiError, MalformedMultipartError, error_body
 from taskvars.web.allowed_methods import AllowedMethods
 
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
@@ -36,12 +34,11 @@ def render(
     code: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
-    body = json.dumps({"type": type_, "message": message, "code": code})
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
-        body=body.encode(),
+        body=error_body(type_, message, code),
         headers=headers or {},
     )
 
@@ -88,13 +85,6 @@ def malformed_multipart(_request: ConnexionRequest, _error: Exception) -> Connex
     return render(error.status, error.type, error.message, error.code)
 
 
-def busy(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-    """A write that could not start or finish for other writers, wherever it surfaced:
-    Camunda's optimistic-locking answer, which clients retry."""
-    conflict = OptimisticLockingError(f"{error}; nothing was written, retry")
-    return render(conflict.status, conflict.type, conflict.message, conflict.code)
-
-
 def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     logger.exception("unexpected error", exc_info=error)
     return render(500, type(error).__name__, "An unexpected error occurred; see the server log")
@@ -105,5 +95,4 @@ def register_error_handlers(app: AsyncApp, allowed_methods: AllowedMethods) -> N
     app.add_error_handler(ProblemException, problem)
     app.add_error_handler(HTTPException, http_error(allowed_methods))
     app.add_error_handler(MultiPartException, malformed_multipart)
-    app.add_error_handler(ConcurrentModificationError, busy)
     app.add_error_handler(Exception, unexpected)

@@ -17,9 +17,10 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
 
 from taskvars.errors import InvalidRequestError, MalformedMultipartError
-from taskvars.web.header_params import HeaderValueError, has_control_characters, parse_header_value
+from taskvars.header_values import HeaderValueError, has_control_characters, parse_header_value
+from taskvars.persistence.content_files import TemporaryUploadFile, UploadFile
 from taskvars.web.nul_characters import NUL_MESSAGE
-from taskvars.web.spool import Spool, SpoolFile, TemporarySpoolFile
+from taskvars.web.spool import Spool
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,9 @@ class FormLimits:
     max_part_header_bytes: int
     max_text_part_bytes: int
     spool_memory_bytes: int
-    # Where a binary part goes once it outgrows memory.
-    open_spool_file: Callable[[], SpoolFile] = TemporarySpoolFile
+    # Where a binary part goes once it outgrows memory (the database says, see
+    # Database.new_upload_file).
+    open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile
 
 
 @dataclass

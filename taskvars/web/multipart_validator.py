@@ -1,10 +1,14 @@
-"""connexion's request-body validator for ``multipart/form-data``, replaced by one that
-parses the body once, streaming, and lets the spec decide which parts are valid.
+"""The request-body validator for ``multipart/form-data`` (connexion's
+``validator_map`` contract, see :mod:`taskvars.web.framework`): it parses the body once,
+streaming, and lets the spec decide which parts are valid.
 
 connexion's stock validator keeps every received chunk to replay it, and the body is then
 parsed a second time for the handler; both cost the whole body in memory. This one
-consumes the body itself, hands the parsed form to the handler through connexion's
-request context (argument ``multipart_form``), and replays an empty form downstream.
+consumes the body itself, hands the parsed form to the handler (argument
+``multipart_form``), and replays an empty form downstream.
+
+The form's errors are Camunda's for the upload itself ("No 'data' part given"), not
+reported under the operation's prefix.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import AbstractRequestBodyValidator
 from jsonschema import Draft4Validator
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from taskvars.errors import InvalidRequestError
+from taskvars.header_values import HeaderValueError, parse_media_type
 from taskvars.web.declared_errors import first_error
-from taskvars.web.header_params import HeaderValueError, parse_media_type
+from taskvars.web.framework import hand_to_handler
 from taskvars.web.multipart import (
     FormLimits,
     FormPart,
@@ -29,8 +33,10 @@ from taskvars.web.multipart import (
     boundary_of,
 )
 from taskvars.web.request_body import body_chunks, replace_body
+from taskvars.web.schema_cache import SchemaCache
 
-FORM_CONTEXT_KEY = "multipart_form"
+# The handler's argument that receives the parsed form.
+FORM_ARGUMENT = "multipart_form"
 
 # A spec property may name another property whose presence makes it ignored, as
 # Camunda ignores ``valueType`` when the serialized-object ``type`` part is sent.
@@ -41,9 +47,7 @@ DEPRECATED_PARTS_EXTENSION = "x-deprecated-parts"
 
 
 class FormSchema:
-    """What one operation's form schema says, prepared once: connexion builds a body
-    validator per request, and building the jsonschema validator each time cost more
-    than using it."""
+    """What one operation's form schema says, prepared once (see :mod:`.schema_cache`)."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.properties: dict[str, dict[str, Any]] = {
@@ -58,12 +62,12 @@ class FormSchema:
         self.text_fields = set(self.properties) - self.binary_fields
 
 
-class StreamingMultipartValidator(AbstractRequestBodyValidator):
-    """Construct through :func:`streaming_multipart_validator`, which binds the limits."""
+class StreamingMultipartValidator:
+    """One request's body; construct through :func:`streaming_multipart_validator`."""
 
-    def __init__(self, *, limits: FormLimits, form_schema: FormSchema, **kwargs: Any) -> None:
-        kwargs.pop("uri_parser", None)
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, limits: FormLimits, form_schema: FormSchema, **_connexion_arguments: Any
+    ) -> None:
         self._limits = limits
         self._properties = form_schema.properties
         self._form_validator = form_schema.validator
@@ -88,15 +92,14 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
             parser.abort()
             raise
         try:
-            self._validate_form(form)
+            self.validate_form(form)
         except BaseException:
             form.close()
             raise
-        context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
-        context[FORM_CONTEXT_KEY] = form
+        hand_to_handler(scope, FORM_ARGUMENT, form)
         return self._replay_empty_form(receive, scope, boundary)
 
-    def _validate_form(self, form: MultipartForm) -> None:
+    def validate_form(self, form: MultipartForm) -> None:
         present = set(form.parts)
         instance: dict[str, Any] = {}
         for name, part in form.parts.items():
@@ -108,7 +111,7 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
                 instance[name] = part.text
             else:
                 instance[name] = ""  # content is opaque bytes; the schema says only "binary"
-        error = first_error(self._form_validator.iter_errors(instance))
+        error = first_error(self._form_validator.iter_errors(instance), prefixed=False)
         if error is not None:
             raise error
 
@@ -122,17 +125,11 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
 
 def streaming_multipart_validator(limits: FormLimits) -> Any:
     """A validator factory for connexion's ``validator_map``, bound to ``limits``."""
-
-    # By the identity of the operation's schema, which connexion passes each time; the
-    # schema is kept with its entry so that its id cannot be reused.
-    prepared: dict[int, tuple[dict[str, Any], FormSchema]] = {}
+    form_schemas = SchemaCache(FormSchema)
 
     def build(*, schema: dict[str, Any], **kwargs: Any) -> StreamingMultipartValidator:
-        entry = prepared.get(id(schema))
-        if entry is None or entry[0] is not schema:
-            entry = prepared[id(schema)] = (schema, FormSchema(schema))
         return StreamingMultipartValidator(
-            limits=limits, form_schema=entry[1], schema=schema, **kwargs
+            limits=limits, form_schema=form_schemas.get(schema), **kwargs
         )
 
     return build

@@ -1,11 +1,13 @@
 """Where an uploaded binary waits between the socket and the database.
 
-Up to a limit in memory; past it in a file that two worker threads write and hash (both
-release the GIL) while the event loop receives the next bytes: on 1 GiB, receiving,
-hashing and writing each cost 0.6 to 0.9 s of CPU, and done one after another on the
-event loop they took 2.9 s. Received chunks are handed over as memoryviews, never
-copied, in blocks of about 1 MiB, and at most ``MAX_IN_FLIGHT_BYTES`` wait for the
-threads at any time: memory stays flat whatever the size.
+Up to a limit in memory; past it in a file (from the database, see
+:meth:`taskvars.persistence.unit_of_work.Database.new_upload_file`) that two worker
+threads write and hash while the event loop receives the next bytes: receiving, hashing
+and writing each cost about as much CPU, so doing them one after another on the event
+loop would take three times as long (both threads release the GIL). Received chunks are
+handed over as memoryviews, never copied, in blocks of about 1 MiB, and at most
+``MAX_IN_FLIGHT_BYTES`` wait for the threads at any time: memory stays flat whatever the
+size.
 
 Before :meth:`Spool.finish` returns, the file is on disk (``fdatasync``): a row that names
 it may be committed. Writeback is started every few MiB so that the final sync waits for
@@ -17,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from taskvars.persistence.content_files import UploadFile
 
 BLOCK_BYTES = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
@@ -34,52 +37,31 @@ MIN_SHARED_BYTES = 16 * 1024
 WRITEBACK_BYTES = 32 * BLOCK_BYTES
 
 
-class SpoolFile(Protocol):
-    path: Path
-    fd: int
-
-    def release(self, *, keep: bool) -> None: ...
-
-
-class TemporarySpoolFile:
-    """A spool file in the system's temporary directory, removed when released."""
-
-    def __init__(self) -> None:
-        self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-")
-        self.path = Path(name)
-
-    def release(self, *, keep: bool) -> None:
-        if self.fd < 0:
-            return
-        try:
-            self.path.unlink(missing_ok=True)
-        finally:
-            os.close(self.fd)
-            self.fd = -1
-
-
 class Spool:
     """One part's bytes. Feed with :meth:`write` (and :meth:`drain` between feeds),
     then :meth:`finish`; read back with :meth:`chunks`; end with :meth:`close`."""
 
-    def __init__(self, memory_bytes: int, open_file: Callable[[], SpoolFile]) -> None:
+    def __init__(self, memory_bytes: int, open_file: Callable[[], UploadFile]) -> None:
         self._memory_bytes = memory_bytes
         self._open_file = open_file
         self._memory = bytearray()
         self._block: list[memoryview | bytearray] = []
         self._block_bytes = 0
-        self._file: SpoolFile | None = None
+        self._file: UploadFile | None = None
         self._threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
         self._in_flight: deque[tuple[int, Future[None], Future[None]]] = deque()
         self._in_flight_bytes = 0
         self._digest = hashlib.sha256()
-        self._kept = False
         self.size = 0
         self.sha256 = ""
 
     @property
-    def path(self) -> Path | None:
+    def file(self) -> UploadFile | None:
         """The file holding the content, or ``None`` while it fits in memory."""
+        return self._file
+
+    @property
+    def path(self) -> Path | None:
         return self._file.path if self._file is not None else None
 
     def write(self, data: memoryview) -> None:
@@ -132,10 +114,6 @@ class Spool:
     def read_all(self) -> bytes:
         return b"".join(self.chunks(BLOCK_BYTES))
 
-    def keep(self) -> None:
-        """The file now belongs to the store: :meth:`close` leaves it on disk."""
-        self._kept = True
-
     def close(self) -> None:
         if self._threads is not None:
             for executor in self._threads:
@@ -144,7 +122,7 @@ class Spool:
         self._in_flight.clear()
         self._block.clear()
         if self._file is not None:
-            self._file.release(keep=self._kept)
+            self._file.release()  # which leaves it on disk if the store kept it
 
     def _spill(self) -> None:
         self._file = self._open_file()

@@ -150,9 +150,9 @@ def stored_values(url: str) -> list[tuple[int, str, str, bytes]]:
                     result.append((scope_pk, name, value_type, (text_value or "").encode()))
                     continue
                 # The scope's kind and id do not matter to a lookup by pk.
-                stored = uow.store.visible_variable([ScopeRef(scope_pk, ScopeKind.TASK, "")], name)
+                stored = uow.store.variables.visible([ScopeRef(scope_pk, ScopeKind.TASK, "")], name)
                 assert stored is not None
-                content = b"".join(uow.store.content_chunks(stored, MIB))
+                content = b"".join(uow.store.contents.chunks(stored))
                 assert hashlib.sha256(content).hexdigest() == stored.content_sha256, name
                 result.append((scope_pk, name, value_type, content))
             return result

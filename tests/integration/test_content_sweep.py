@@ -23,7 +23,8 @@ def test_start_up_sweeps_files_that_no_value_names(sqlite_url: str) -> None:
     assert files is not None
     files.prepare()
     orphan = files.create()
-    orphan.release(keep=True)  # as a process killed before its commit leaves it
+    orphan.keep()
+    orphan.release()  # as a process killed before its commit leaves it
     app = create_app(Settings(database_url=sqlite_url, spool_memory_bytes=SPOOL_BYTES))
     with app.test_client() as client:
         api = Api(client)

@@ -37,7 +37,7 @@ def task_ids(db_url: str) -> set[str]:
     database = Database(db_url)
     try:
         with database.unit_of_work(write=False) as uow:
-            return {task.id for task in uow.store.tasks(TaskFilter())}
+            return {task.id for task in uow.store.tasks.query(TaskFilter())}
     finally:
         database.dispose()
 
@@ -57,8 +57,8 @@ def test_json_scenario_is_loaded(
     database = Database(db_url)
     try:
         with database.unit_of_work(write=False) as uow:
-            chain = uow.store.scope_chain(IdSpace.TASK, "t-1")
-            assert uow.store.visible_variable(chain, "customer") is not None
+            chain = uow.store.scopes.chain(IdSpace.TASK, "t-1")
+            assert uow.store.variables.visible(chain, "customer") is not None
     finally:
         database.dispose()
 

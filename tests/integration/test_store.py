@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from taskvars.persistence.content_files import ContentReplacedError, LockedContentFile
 from taskvars.persistence.migrate import upgrade
-from taskvars.persistence.models import BinaryChunk, BinaryContent, IdSpace, ScopeKind, Variable
+from taskvars.persistence.models import BinaryChunk, BinaryContent, IdSpace, Variable
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import (
     BinarySource,
@@ -26,23 +26,21 @@ CHUNK = 1024
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
+    database = Database(db_url, chunk_bytes=CHUNK)
     yield database
     database.dispose()
 
 
 def binary(data: bytes) -> NewValue:
-    chunks = iter([data[i : i + CHUNK] for i in range(0, len(data), CHUNK)])
-    source = BinarySource(chunks, len(data), hashlib.sha256(data).hexdigest())
-    return NewValue(type="Bytes", content=source)
+    return NewValue(type="Bytes", content=BinarySource.of_bytes(data))
 
 
 def deep_chain(uow: UnitOfWork, depth: int) -> str:
     """A process instance, ``depth`` nested executions, and a task at the bottom."""
-    parent = uow.store.add_process_instance("pi", None, None)
+    parent = uow.store.process_instances.add("pi", None, None)
     for level in range(depth):
-        parent = uow.store.add_scope(ScopeKind.EXECUTION, f"ex-{level}", parent)
-    uow.store.add_task("task", parent, {"created": datetime.now(UTC)})
+        parent = uow.store.process_instances.add_execution(f"ex-{level}", parent)
+    uow.store.tasks.add("task", parent, {"created": datetime.now(UTC)})
     return "task"
 
 
@@ -52,13 +50,13 @@ def test_scope_chain_is_one_query_whatever_its_depth(database: Database, depth: 
         deep_chain(uow, depth)
         uow.commit()
     with database.unit_of_work(write=False) as uow:
-        uow.store.scope_chain(IdSpace.TASK, "task")  # warm the connection (SQLite pragmas)
+        uow.store.scopes.chain(IdSpace.TASK, "task")  # warm the connection (SQLite pragmas)
         statements: list[str] = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(database.engine, "before_cursor_execute", listener)
         try:
-            chain = uow.store.scope_chain(IdSpace.TASK, "task")
-            uow.store.visible_variables(chain)
+            chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+            uow.store.variables.all_visible(chain)
         finally:
             event.remove(database.engine, "before_cursor_execute", listener)
     assert [scope.external_id for scope in chain] == [
@@ -71,7 +69,7 @@ def test_scope_chain_is_one_query_whatever_its_depth(database: Database, depth: 
 
 def test_missing_scope_raises_with_camundas_message(database: Database) -> None:
     with database.unit_of_work(write=False) as uow, pytest.raises(ScopeNotFoundError) as raised:
-        uow.store.scope_chain(IdSpace.EXECUTION, "nope")
+        uow.store.scopes.chain(IdSpace.EXECUTION, "nope")
     assert str(raised.value) == "execution nope doesn't exist: execution is null"
 
 
@@ -79,16 +77,16 @@ def test_content_is_split_into_chunks_and_read_back_in_order(database: Database)
     data = bytes(range(256)) * 20  # 5 chunks of 1 KiB
     with database.unit_of_work(write=True) as uow:
         deep_chain(uow, 1)
-        chain = uow.store.scope_chain(IdSpace.TASK, "task")
-        uow.store.set_variable(chain, "doc", binary(data), local=True)
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, "doc", binary(data), local=True)
         uow.commit()
     with database.unit_of_work(write=False) as uow:
-        chain = uow.store.scope_chain(IdSpace.TASK, "task")
-        stored = uow.store.visible_variable(chain, "doc")
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        stored = uow.store.variables.visible(chain, "doc")
         assert stored is not None
         assert stored.content_size == len(data)
         assert stored.content_sha256 == hashlib.sha256(data).hexdigest()
-        chunks = list(uow.store.content_chunks(stored, 1024))
+        chunks = list(uow.store.contents.chunks(stored))
     assert [len(c) for c in chunks] == [CHUNK] * 5
     assert b"".join(chunks) == data
 
@@ -96,13 +94,13 @@ def test_content_is_split_into_chunks_and_read_back_in_order(database: Database)
 def test_replacing_or_failing_leaves_no_orphaned_content(database: Database) -> None:
     with database.unit_of_work(write=True) as uow:
         deep_chain(uow, 0)
-        chain = uow.store.scope_chain(IdSpace.TASK, "task")
-        uow.store.set_variable(chain, "doc", binary(b"a" * 3000), local=False)
-        uow.store.set_variable(chain, "doc", binary(b"b" * 10), local=False)
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, "doc", binary(b"a" * 3000), local=False)
+        uow.store.variables.set(chain, "doc", binary(b"b" * 10), local=False)
         uow.commit()
     with database.unit_of_work(write=True) as uow:
-        chain = uow.store.scope_chain(IdSpace.TASK, "task")
-        uow.store.set_variable(chain, "doc", binary(b"c" * 5000), local=False)
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, "doc", binary(b"c" * 5000), local=False)
         # not committed: rolled back on exit
     with database.unit_of_work(write=False) as uow:
         session = uow.store.session
@@ -114,10 +112,10 @@ def test_replacing_or_failing_leaves_no_orphaned_content(database: Database) -> 
 def test_new_variable_lands_in_the_top_most_scope(database: Database) -> None:
     with database.unit_of_work(write=True) as uow:
         deep_chain(uow, 2)
-        chain = uow.store.scope_chain(IdSpace.TASK, "task")
-        uow.store.set_variable(chain, "x", NewValue(type="String", text_value="v"), local=False)
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, "x", NewValue(type="String", text_value="v"), local=False)
         uow.commit()
-        stored = uow.store.visible_variable(chain, "x")
+        stored = uow.store.variables.visible(chain, "x")
         assert stored is not None
         assert stored.scope_pk == chain[-1].pk
 
@@ -127,8 +125,8 @@ def test_concurrent_creation_of_the_same_variable_is_a_conflict(database: Databa
         deep_chain(uow, 0)
         uow.commit()
     with database.unit_of_work(write=True) as first:
-        chain = first.store.scope_chain(IdSpace.TASK, "task")
-        first.store.set_variable(chain, "x", NewValue(type="String", text_value="1"), local=True)
+        chain = first.store.scopes.chain(IdSpace.TASK, "task")
+        first.store.variables.set(chain, "x", NewValue(type="String", text_value="1"), local=True)
         first.commit()
     # A second writer that looked before the first committed still believes "x" is new.
     with database.unit_of_work(write=True) as second:
@@ -140,7 +138,7 @@ def test_concurrent_creation_of_the_same_variable_is_a_conflict(database: Databa
 
 def test_deleting_a_process_instance_leaves_no_row_behind(database: Database) -> None:
     from taskvars.persistence.models import Base
-    from taskvars.services.scopes import create_process_instance
+    from taskvars.services.process_instances import add_tree
 
     tree = {
         "id": "pi",
@@ -149,14 +147,14 @@ def test_deleting_a_process_instance_leaves_no_row_behind(database: Database) ->
         "tasks": [{"id": "t", "executionId": "deeper", "variables": {"w": {"value": 1}}}],
     }
     with database.unit_of_work(write=True) as uow:
-        create_process_instance(uow.store, tree, chunk_bytes=CHUNK)
-        task_chain = uow.store.scope_chain(IdSpace.TASK, "t")
-        sub = uow.store.add_task("sub", task_chain[0].pk, {"created": datetime.now(UTC)})
-        uow.store.set_local_variable(sub, "doc", binary(b"s" * 5000))
-        uow.store.set_variable(task_chain, "doc", binary(b"p" * 3000), local=False)
+        add_tree(uow, tree)
+        task_chain = uow.store.scopes.chain(IdSpace.TASK, "t")
+        sub = uow.store.tasks.add("sub", task_chain[0].pk, {"created": datetime.now(UTC)})
+        uow.store.variables.set_local(sub, "doc", binary(b"s" * 5000))
+        uow.store.variables.set(task_chain, "doc", binary(b"p" * 3000), local=False)
         uow.commit()
     with database.unit_of_work(write=True) as uow:
-        uow.store.delete_scope_tree(uow.store.scope_chain(IdSpace.EXECUTION, "pi")[0].pk)
+        uow.store.scopes.delete_tree(uow.store.scopes.chain(IdSpace.EXECUTION, "pi")[0].pk)
         uow.commit()
     with database.unit_of_work(write=False) as uow:
         counts = {
@@ -171,7 +169,7 @@ def test_listing_variables_takes_the_same_statements_for_ten_or_a_thousand(
     database: Database, depth: int
 ) -> None:
     """Scope chain, variables and their Bytes contents: a fixed number of statements."""
-    from taskvars.handlers.variables import variable_map
+    from taskvars.services.variables import variable_map
 
     with database.unit_of_work(write=True) as uow:
         deep_chain(uow, depth)
@@ -179,23 +177,23 @@ def test_listing_variables_takes_the_same_statements_for_ten_or_a_thousand(
 
     def statements_to_list(count: int) -> int:
         with database.unit_of_work(write=True) as uow:
-            chain = uow.store.scope_chain(IdSpace.TASK, "task")
+            chain = uow.store.scopes.chain(IdSpace.TASK, "task")
             for index in range(count):
                 value = (
                     binary(b"b%d" % index)
                     if index % 2
                     else NewValue(type="String", text_value=str(index))
                 )
-                uow.store.set_local_variable(chain[index % len(chain)].pk, f"v{index}", value)
+                uow.store.variables.set_local(chain[index % len(chain)].pk, f"v{index}", value)
             uow.commit()
         statements: list[str] = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         with database.unit_of_work(write=False) as uow:
-            uow.store.scope_chain(IdSpace.TASK, "task")  # warm the connection
+            uow.store.scopes.chain(IdSpace.TASK, "task")  # warm the connection
             event.listen(database.engine, "before_cursor_execute", listener)
             try:
-                chain = uow.store.scope_chain(IdSpace.TASK, "task")
-                listed = variable_map(uow, chain, True)
+                chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+                listed = variable_map(uow, chain, deserialize=True)
             finally:
                 event.remove(database.engine, "before_cursor_execute", listener)
         assert len(listed) >= count
@@ -215,7 +213,7 @@ def test_a_writer_that_waits_too_long_is_told_to_retry(
     with database.unit_of_work(write=True), pytest.raises(ConcurrentModificationError):
         database.unit_of_work(write=True).open()
     with database.unit_of_work(write=True) as later:  # the queue is free again
-        assert later.store.scope_pk(IdSpace.TASK, "nobody") is None
+        assert later.store.scopes.pk(IdSpace.TASK, "nobody") is None
 
 
 def test_a_reader_whose_file_was_replaced_is_told_to_look_again(tmp_path) -> None:
@@ -228,38 +226,31 @@ def test_a_reader_whose_file_was_replaced_is_told_to_look_again(tmp_path) -> Non
             os.write(held.fd, data)
         with database.unit_of_work(write=True) as uow:
             deep_chain(uow, 0)
-            chain = uow.store.scope_chain(IdSpace.TASK, "task")
-            uow.store.set_variable(chain, "doc", spooled(first, b"first"), local=True)
+            chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+            uow.store.variables.set(chain, "doc", spooled(first, b"first"), local=True)
             uow.commit()
         with database.unit_of_work(write=False) as reader:
-            stored = reader.store.visible_variable(
-                reader.store.scope_chain(IdSpace.TASK, "task"), "doc"
+            stored = reader.store.variables.visible(
+                reader.store.scopes.chain(IdSpace.TASK, "task"), "doc"
             )
             assert stored is not None
             assert stored.content_file == first.name
             with database.unit_of_work(write=True) as writer:
-                chain = writer.store.scope_chain(IdSpace.TASK, "task")
-                writer.store.set_variable(chain, "doc", spooled(second, b"second"), local=True)
+                chain = writer.store.scopes.chain(IdSpace.TASK, "task")
+                writer.store.variables.set(chain, "doc", spooled(second, b"second"), local=True)
                 writer.commit()
             assert not first.path.exists()  # removed once the replacing commit was done
             with pytest.raises(ContentReplacedError):
-                reader.store.content_chunks(stored, CHUNK)
+                reader.store.contents.chunks(stored)
     finally:
         for held in (first, second):
-            held.release(keep=held is second)
+            held.release()
         database.dispose()
 
 
 def spooled(held: LockedContentFile, data: bytes) -> NewValue:
     """A value whose content is already in the content file ``held``."""
-
-    class Spooled:
-        path = held.path
-
-        def keep(self) -> None:
-            pass
-
     source = BinarySource(
-        iter([data]), len(data), hashlib.sha256(data).hexdigest(), spooled=Spooled()
+        lambda _chunk_bytes: iter([data]), len(data), hashlib.sha256(data).hexdigest(), file=held
     )
     return NewValue(type="Bytes", content=source)

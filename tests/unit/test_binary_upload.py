@@ -1,4 +1,5 @@
-"""How a parsed form becomes a value, in Camunda's decision order."""
+"""How a parsed form becomes a value, in Camunda's decision order: the spec's form
+schema decides which parts are valid, the upload service what they mean."""
 
 from __future__ import annotations
 
@@ -8,13 +9,26 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from taskvars.errors import InvalidRequestError, RestError
-from taskvars.services.binary_upload import interpret_upload
+from taskvars.handlers.http.uploads import uploaded_parts
+from taskvars.resources import load_spec
+from taskvars.services.binary_upload import BinaryUpload
+from taskvars.services.binary_upload import interpret_upload as interpret_parts
 from taskvars.web.multipart import FormLimits, MultipartForm, StreamingFormParser
+from taskvars.web.multipart_validator import FormSchema, StreamingMultipartValidator
 from tests.multipart_bodies import BOUNDARY, Part, multipart_body
 
 LIMITS = FormLimits(
     max_parts=10, max_part_header_bytes=1024, max_text_part_bytes=1024, spool_memory_bytes=64
 )
+FORM_VALIDATOR = StreamingMultipartValidator(
+    limits=LIMITS,
+    form_schema=FormSchema(load_spec()["components"]["schemas"]["MultiFormVariableBinaryDto"]),
+)
+
+
+def interpret_upload(form: MultipartForm) -> BinaryUpload:
+    FORM_VALIDATOR.validate_form(form)
+    return interpret_parts(uploaded_parts(form))
 
 
 @pytest.fixture
@@ -37,13 +51,13 @@ def form() -> Iterator[Callable[..., MultipartForm]]:
 
 def test_bytes_is_the_default_and_keeps_no_metadata(form: Callable[..., MultipartForm]) -> None:
     upload = interpret_upload(
-        form(Part("data", b"abc", filename="a.txt", content_type="text/plain")), chunk_bytes=2
+        form(Part("data", b"abc", filename="a.txt", content_type="text/plain"))
     )
     assert upload.value is not None
     assert upload.value.type == "Bytes"
     assert upload.value.filename is None
     assert upload.value.content is not None
-    assert list(upload.value.content.chunks) == [b"ab", b"c"]
+    assert list(upload.value.content.read(2)) == [b"ab", b"c"]
 
 
 def test_file_takes_name_type_and_charset_from_the_part(form: Callable[..., MultipartForm]) -> None:
@@ -52,7 +66,6 @@ def test_file_takes_name_type_and_charset_from_the_part(form: Callable[..., Mult
             Part("data", b"x", filename="n.txt", content_type="TEXT/plain; charset=latin1"),
             Part("valueType", "File"),
         ),
-        chunk_bytes=10,
     )
     assert upload.value is not None
     assert (upload.value.filename, upload.value.mime_type, upload.value.encoding) == (
@@ -67,15 +80,13 @@ def test_serialized_object_is_checked_before_anything_else(
     form: Callable[..., MultipartForm],
 ) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        interpret_upload(
-            form(Part("type", "java.util.List"), Part("valueType", "Nonsense")), chunk_bytes=10
-        )
+        interpret_upload(form(Part("type", "java.util.List"), Part("valueType", "Nonsense")))
     assert raised.value.message == "No 'data' part given"
 
 
 def test_unsupported_value_type(form: Callable[..., MultipartForm]) -> None:
     with pytest.raises(RestError) as raised:
-        interpret_upload(form(Part("data", b"x"), Part("valueType", "FILE")), chunk_bytes=10)
+        interpret_upload(form(Part("data", b"x"), Part("valueType", "FILE")))
     assert raised.value.message == "Unsupported value type 'FILE'"
 
 
@@ -85,7 +96,6 @@ def test_serialized_json_keeps_the_text_as_sent(form: Callable[..., MultipartFor
             Part("data", '{ "a" : 1 }', content_type="application/json"),
             Part("type", "java.util.Map"),
         ),
-        chunk_bytes=10,
     )
     assert upload.serialized
     assert upload.value is not None

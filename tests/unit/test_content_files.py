@@ -13,6 +13,7 @@ import pytest
 from taskvars.persistence.content_files import (
     ContentFiles,
     ContentReplacedError,
+    TemporaryUploadFile,
     content_directory,
 )
 
@@ -33,8 +34,9 @@ def test_the_directory_sits_beside_the_database_file(tmp_path: Path) -> None:
 def test_a_released_file_stays_only_when_kept(files: ContentFiles) -> None:
     kept, dropped = files.create(), files.create()
     os.write(kept.fd, b"kept")
-    kept.release(keep=True)
-    dropped.release(keep=False)
+    kept.keep()
+    kept.release()
+    dropped.release()
     assert kept.path.read_bytes() == b"kept"
     assert not dropped.path.exists()
     assert sorted(files.directory.iterdir()) == [kept.path]
@@ -42,8 +44,10 @@ def test_a_released_file_stays_only_when_kept(files: ContentFiles) -> None:
 
 def test_sweep_removes_only_files_no_row_names_and_no_writer_holds(files: ContentFiles) -> None:
     referenced, orphan, in_progress = files.create(), files.create(), files.create()
-    referenced.release(keep=True)
-    orphan.release(keep=True)  # as if its process died after writing, before committing
+    referenced.keep()
+    referenced.release()
+    orphan.keep()
+    orphan.release()  # as if its process died after writing, before committing
     foreign = files.directory / "notes.txt"
     foreign.write_text("not ours")
 
@@ -54,7 +58,7 @@ def test_sweep_removes_only_files_no_row_names_and_no_writer_holds(files: Conten
     assert not orphan.path.exists()
     assert in_progress.path.exists()  # still locked by its writer
     assert foreign.exists()
-    in_progress.release(keep=False)
+    in_progress.release()
 
 
 def test_a_killed_writers_file_is_swept_and_a_live_ones_is_not(files: ContentFiles) -> None:
@@ -89,15 +93,19 @@ def test_a_killed_writers_file_is_swept_and_a_live_ones_is_not(files: ContentFil
 
 def test_opening_a_removed_file_tells_the_reader_to_look_again(files: ContentFiles) -> None:
     held = files.create()
-    held.release(keep=True)
+    held.keep()
+    held.release()
     files.remove([held.name])
     with pytest.raises(ContentReplacedError):
         files.open(held.name)
 
 
-def test_holds_only_its_own_names_in_its_own_directory(files: ContentFiles, tmp_path: Path) -> None:
+def test_adopts_only_the_files_it_created(files: ContentFiles) -> None:
     held = files.create()
-    assert files.holds(held.path)
-    assert not files.holds(tmp_path / held.name)
-    assert not files.holds(files.directory / "notes.txt")
-    held.release(keep=False)
+    other = ContentFiles(files.directory)  # the same directory, another owner
+    foreign, temporary = other.create(), TemporaryUploadFile()
+    assert files.adopts(held)
+    assert not files.adopts(foreign)
+    assert not files.adopts(temporary)
+    for file in (held, foreign, temporary):
+        file.release()

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from taskvars.web.ranges import (
+from taskvars.errors import RangeNotSatisfiableError
+from taskvars.handlers.http.ranges import (
     ByteRange,
-    RangeNotSatisfiableError,
     none_match,
     requested_range,
     strong_etag,

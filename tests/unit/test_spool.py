@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from taskvars.persistence.content_files import ContentFiles
+from taskvars.persistence.content_files import ContentFiles, TemporaryUploadFile
 from taskvars.web import spool as spool_module
-from taskvars.web.spool import MAX_IN_FLIGHT_BYTES, Spool, TemporarySpoolFile
+from taskvars.web.spool import MAX_IN_FLIGHT_BYTES, Spool
 
 MIB = 1024 * 1024
 
@@ -27,7 +27,7 @@ def fill(spool: Spool, pieces: list[bytes | bytearray]) -> None:
 
 
 def test_small_content_stays_in_memory() -> None:
-    spool = Spool(1024, TemporarySpoolFile)
+    spool = Spool(1024, TemporaryUploadFile)
     fill(spool, [b"abc", b"def"])
     assert spool.path is None
     assert spool.size == 6
@@ -42,7 +42,7 @@ def test_large_content_reaches_the_file_whole_and_hashed(piece_bytes: int) -> No
     if piece_bytes == 1:
         data = data[: 2 * MIB + 3]  # a byte at a time: the copying path, kept short
     pieces = [data[i : i + piece_bytes] for i in range(0, len(data), piece_bytes)]
-    spool = Spool(MIB, TemporarySpoolFile)
+    spool = Spool(MIB, TemporaryUploadFile)
     fill(spool, pieces)
     assert spool.path is not None
     assert spool.path.read_bytes() == data
@@ -55,7 +55,7 @@ def test_large_content_reaches_the_file_whole_and_hashed(piece_bytes: int) -> No
 
 def test_mutable_buffers_are_copied_not_shared() -> None:
     buffer = bytearray(b"x" * (2 * MIB))
-    spool = Spool(1024, TemporarySpoolFile)
+    spool = Spool(1024, TemporaryUploadFile)
 
     async def run() -> None:
         spool.write(memoryview(buffer))
@@ -73,14 +73,15 @@ def test_kept_content_file_outlives_the_spool(tmp_path: Path) -> None:
     spool = Spool(16, files.create)
     fill(spool, [b"0123456789" * 10])
     assert spool.path is not None
-    assert files.holds(spool.path)
-    spool.keep()
+    assert spool.file is not None
+    assert files.adopts(spool.file)
+    spool.file.keep()
     spool.close()
     assert spool.path.read_bytes() == b"0123456789" * 10
 
 
 def test_an_abandoned_spool_removes_its_file() -> None:
-    spool = Spool(16, TemporarySpoolFile)
+    spool = Spool(16, TemporaryUploadFile)
     spool.write(memoryview(b"z" * (3 * MIB)))  # no finish: the body broke off
     assert spool.path is not None
     spool.close()

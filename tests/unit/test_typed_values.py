@@ -41,7 +41,7 @@ def stored(value_type: str, text: str | None) -> StoredValue:
     ],
 )
 def test_values_round_trip(dto: dict, expected: object) -> None:
-    value = value_from_dto(dto, chunk_bytes=10)
+    value = value_from_dto(dto)
     assert value_to_dto(stored(value.type, value.text_value), deserialize=True)["value"] == expected
 
 
@@ -65,9 +65,9 @@ def test_values_round_trip(dto: dict, expected: object) -> None:
 )
 def test_conversion_errors_use_camundas_words(dto: dict, message: str) -> None:
     with pytest.raises(ValueConversionError) as raised:
-        value_from_dto(dto, chunk_bytes=10)
+        value_from_dto(dto)
     assert str(raised.value) == message
 
 
 def test_untyped_large_integer_is_a_long() -> None:
-    assert value_from_dto({"value": 2**40}, chunk_bytes=10).type == "Long"
+    assert value_from_dto({"value": 2**40}).type == "Long"

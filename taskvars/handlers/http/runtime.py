@@ -19,4 +19,9 @@ class Runtime:
 
 
 def runtime() -> Runtime:
-    return getattr(connexion.request.state, STATE_KEY)
+    runtime: Runtime = getattr(connexion.request.state, STATE_KEY)
+    return runtime
+
+
+def database() -> Database:
+    return runtime().database

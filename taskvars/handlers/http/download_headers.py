@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from taskvars.persistence.values import StoredValue
-from taskvars.web.header_params import (
+from taskvars.header_values import (
     HeaderValueError,
     attachment_disposition,
     is_token,
     parse_media_type,
 )
+from taskvars.persistence.values import StoredValue
 
 OCTET_STREAM = "application/octet-stream"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from taskvars.errors import RestError
+from taskvars.errors import RangeNotSatisfiableError
 
 _SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(?:(\d+)\s*-\s*(\d*)|-\s*(\d+))\s*$", re.IGNORECASE)
 
@@ -23,16 +23,6 @@ class ByteRange:
 
     def content_range(self, size: int) -> str:
         return f"bytes {self.start}-{self.end}/{size}"
-
-
-class RangeNotSatisfiableError(RestError):
-    status = 416
-
-    def __init__(self, size: int) -> None:
-        super().__init__(
-            f"The requested range is not within the value's {size} bytes",
-            headers={"Content-Range": f"bytes */{size}"},
-        )
 
 
 def strong_etag(sha256: str) -> str:

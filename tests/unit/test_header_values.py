@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from taskvars.web.header_params import (
+from taskvars.header_values import (
     HeaderValueError,
     attachment_disposition,
     is_token,

@@ -1,0 +1,132 @@
+"""The seven variable operations, for any variable resource: HTTP in, one call of the
+variables service in one unit of work, HTTP out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import connexion
+from connexion import NoContent
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from taskvars.handlers.http.download_headers import binary_headers
+from taskvars.handlers.http.ranges import ByteRange, none_match, requested_range, strong_etag
+from taskvars.handlers.http.runtime import database
+from taskvars.handlers.http.uploads import uploaded_parts
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import StoredValue
+from taskvars.services import variables
+from taskvars.services.binary_upload import interpret_upload
+from taskvars.services.variables import VariableResource
+from taskvars.web.multipart import MultipartForm
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+NO_CONTENT = (NoContent, 204)
+
+
+def upload_binary(
+    resource: VariableResource, scope_id: str, name: str, form: MultipartForm
+) -> tuple[Any, int]:
+    with form:  # releases the spooled parts, and any file the store did not adopt
+        upload = interpret_upload(uploaded_parts(form))
+        with database().unit_of_work(write=True) as uow:
+            variables.set_upload(uow, resource, scope_id, name, upload)
+    return NO_CONTENT
+
+
+def put_variable(
+    resource: VariableResource, scope_id: str, name: str, dto: dict[str, Any]
+) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        variables.put(uow, resource, scope_id, name, dto)
+    return NO_CONTENT
+
+
+def delete_variable(resource: VariableResource, scope_id: str, name: str) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        variables.delete(uow, resource, scope_id, name)
+    return NO_CONTENT
+
+
+def modify_variables(
+    resource: VariableResource, scope_id: str, patch: dict[str, Any]
+) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        variables.modify(
+            uow, resource, scope_id, patch.get("modifications"), patch.get("deletions")
+        )
+    return NO_CONTENT
+
+
+def get_variable(
+    resource: VariableResource, scope_id: str, name: str, deserialize: bool
+) -> dict[str, Any]:
+    return database().read(
+        lambda uow: variables.get(uow, resource, scope_id, name, deserialize=deserialize)
+    )
+
+
+def get_variables(resource: VariableResource, scope_id: str, deserialize: bool) -> dict[str, Any]:
+    return database().read(
+        lambda uow: variables.get_all(uow, resource, scope_id, deserialize=deserialize)
+    )
+
+
+@dataclass(frozen=True)
+class _Download:
+    stored: StoredValue
+    etag: str
+    byte_range: ByteRange | None
+    # None: the client has this version already (304).
+    chunks: Iterator[bytes] | None
+
+
+def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
+    """Stream the value (or the requested range of it) out of one read snapshot, closed
+    when the stream ends; 304 when the client has it already."""
+    request_headers = connexion.request.headers
+
+    def prepare(uow: UnitOfWork) -> _Download:
+        stored = variables.binary(uow, resource, scope_id, name)
+        etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
+        if none_match(request_headers.get("if-none-match"), etag):
+            return _Download(stored, etag, None, None)
+        byte_range = requested_range(
+            request_headers.get("range"),
+            request_headers.get("if-range"),
+            etag,
+            stored.content_size or 0,
+        )
+        bounds = (byte_range.start, byte_range.end) if byte_range else None
+        return _Download(stored, etag, byte_range, variables.content(uow, stored, bounds))
+
+    uow, download = database().open_read(prepare)
+    if download.chunks is None:
+        uow.close()
+        return Response(
+            status_code=304, headers={"ETag": download.etag, "X-Content-Type-Options": "nosniff"}
+        )
+    headers = {**binary_headers(download.stored), "ETag": download.etag, "Accept-Ranges": "bytes"}
+    status = 200
+    if download.byte_range is not None:
+        status = 206
+        headers["Content-Range"] = download.byte_range.content_range(
+            download.stored.content_size or 0
+        )
+        headers["Content-Length"] = str(download.byte_range.length)
+    return StreamingResponse(
+        _then_close(uow, download.chunks),
+        status_code=status,
+        headers=headers,
+        background=BackgroundTask(uow.close),
+    )
+
+
+def _then_close(uow: UnitOfWork, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        uow.close()

@@ -1,0 +1,185 @@
+"""The bytes of ``Bytes`` and ``File`` values: chunk rows, or content files on SQLite.
+
+Written once per value, read in chunks, never joined whole except for JSON answers,
+which carry ``Bytes`` values in Base64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO, cast
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from taskvars.persistence.content_files import ContentFiles
+from taskvars.persistence.models import BinaryChunk, BinaryContent
+from taskvars.persistence.values import BinarySource, StoredValue
+
+# Session.info key: callables to run once the session's transaction has committed.
+AFTER_COMMIT = "taskvars_after_commit"
+
+_CONTENT = cast(Table, BinaryContent.__table__)
+_CHUNK = cast(Table, BinaryChunk.__table__)
+_INSERT_CONTENT = insert(_CONTENT).returning(_CONTENT.c.pk)
+_INSERT_CHUNK = insert(_CHUNK)
+_DELETE_CONTENT = (
+    delete(_CONTENT).where(_CONTENT.c.pk == bindparam("content_pk")).returning(_CONTENT.c.file_name)
+)
+
+
+class BinaryContents:
+    def __init__(
+        self, session: Session, content_files: ContentFiles | None, chunk_bytes: int
+    ) -> None:
+        self.session = session
+        # SQLite keeps large content in files beside the database; PostgreSQL in rows.
+        self._files = content_files
+        self.chunk_bytes = chunk_bytes
+
+    @property
+    def _connection(self) -> Connection:
+        return self.session.connection()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self.session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+    def remove_files_after_commit(self, names: Iterable[str | None]) -> None:
+        """Content files of rows this transaction deleted go once it has committed."""
+        present = [name for name in names if name is not None]
+        if present and self._files is not None:
+            files = self._files
+            self.after_commit(lambda: files.remove(present))
+
+    def write(self, source: BinarySource) -> int:
+        """Store ``source``; returns its content pk."""
+        file_name: str | None = None
+        if source.file is not None and self._files is not None and self._files.adopts(source.file):
+            # Already in a content file (see content_files): only the row is new.
+            file_name = source.file.path.name
+            self.after_commit(source.file.keep)
+        connection = self._connection
+        content_pk: int = connection.execute(
+            _INSERT_CONTENT, {"size": source.size, "sha256": source.sha256, "file_name": file_name}
+        ).scalar_one()
+        if file_name is None:
+            # One statement per chunk keeps memory at one chunk, whatever the value's size.
+            for seq, chunk in enumerate(source.read(self.chunk_bytes)):
+                connection.execute(
+                    _INSERT_CHUNK, {"content_pk": content_pk, "seq": seq, "data": chunk}
+                )
+        return content_pk
+
+    def delete(self, content_pk: int) -> None:
+        removed = self._connection.execute(_DELETE_CONTENT, {"content_pk": content_pk}).scalars()
+        self.remove_files_after_commit(removed)
+
+    def referenced_files(self) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(BinaryContent.file_name).where(BinaryContent.file_name.is_not(None))
+            )
+        )
+
+    def whole(self, values: Iterable[StoredValue]) -> dict[int, bytes]:
+        """Whole contents of several values, by content pk, for JSON answers: the rows of
+        all of them in one query, then any content files."""
+        joined: dict[int, bytearray] = {}
+        files: dict[int, str] = {}
+        for value in values:
+            if value.content_pk is None:
+                continue
+            joined[value.content_pk] = bytearray()
+            if value.content_file is not None:
+                files[value.content_pk] = value.content_file
+        in_rows = [pk for pk in joined if pk not in files]
+        if in_rows:
+            rows = self.session.execute(
+                select(BinaryChunk.content_pk, BinaryChunk.data)
+                .where(BinaryChunk.content_pk.in_(in_rows))
+                .order_by(BinaryChunk.content_pk, BinaryChunk.seq)
+            )
+            for content_pk, data in rows:
+                joined[content_pk] += data
+        for content_pk, name in files.items():
+            with self._open_file(name) as file:
+                joined[content_pk] += file.read()
+        return {pk: bytes(data) for pk, data in joined.items()}
+
+    def chunks(self, stored: StoredValue) -> Iterator[bytes]:
+        """``stored``'s content in order, a chunk at a time. A content file is opened
+        before this returns."""
+        if stored.content_pk is None:
+            return iter(())
+        if stored.content_file is not None:
+            return _file_chunks(self._open_file(stored.content_file), 0, None, self.chunk_bytes)
+        return self._chunk_rows(stored.content_pk)
+
+    def slice(self, stored: StoredValue, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` (inclusive) of ``stored``'s content, reading only
+        what holds them. A content file is opened before this returns."""
+        if stored.content_pk is None:
+            return iter(())
+        if stored.content_file is not None:
+            return _file_chunks(
+                self._open_file(stored.content_file), start, end + 1, self.chunk_bytes
+            )
+        return self._chunk_rows_slice(stored.content_pk, start, end)
+
+    def _open_file(self, name: str) -> BinaryIO:
+        """Raises ``ContentReplacedError`` if the file went after this snapshot began."""
+        if self._files is None:
+            raise RuntimeError(f"content file {name} named, but this database keeps none")
+        return self._files.open(name)
+
+    def _chunk_rows(self, content_pk: int) -> Iterator[bytes]:
+        result = self.session.execute(
+            select(BinaryChunk.data)
+            .where(BinaryChunk.content_pk == content_pk)
+            .order_by(BinaryChunk.seq)
+            .execution_options(yield_per=1)
+        )
+        for (data,) in result:
+            yield data
+
+    def _chunk_rows_slice(self, content_pk: int, start: int, end: int) -> Iterator[bytes]:
+        lengths = self.session.execute(
+            select(BinaryChunk.seq, func.length(BinaryChunk.data))
+            .where(BinaryChunk.content_pk == content_pk)
+            .order_by(BinaryChunk.seq)
+        ).all()
+        offset, wanted = 0, []
+        for seq, length in lengths:
+            if offset + length > start and offset <= end:
+                wanted.append((seq, offset))
+            offset += length
+        if not wanted:
+            return
+        offsets = dict(wanted)
+        result = self.session.execute(
+            select(BinaryChunk.seq, BinaryChunk.data)
+            .where(
+                BinaryChunk.content_pk == content_pk,
+                BinaryChunk.seq.between(wanted[0][0], wanted[-1][0]),
+            )
+            .order_by(BinaryChunk.seq)
+            .execution_options(yield_per=1)
+        )
+        for seq, data in result:
+            chunk_start = offsets[seq]
+            yield bytes(data[max(start - chunk_start, 0) : end - chunk_start + 1])
+
+
+def _file_chunks(file: BinaryIO, start: int, end: int | None, chunk_bytes: int) -> Iterator[bytes]:
+    """Bytes ``start`` up to ``end`` (exclusive; ``None``: to the end) of ``file``, which
+    is closed when they have been read."""
+    with file:
+        file.seek(start)
+        remaining = end - start if end is not None else None
+        while remaining is None or remaining > 0:
+            chunk = file.read(chunk_bytes if remaining is None else min(chunk_bytes, remaining))
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk

@@ -1,0 +1,126 @@
+"""The scope tree: process instances, executions, tasks and subtasks, nearest first.
+
+"Not found" is ``None`` for lookups and :class:`ScopeNotFoundError` for a chain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, bindparam, delete, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from taskvars.persistence.binary_contents import BinaryContents
+from taskvars.persistence.models import BinaryContent, IdSpace, Scope, ScopeKind, Variable
+from taskvars.persistence.values import ScopeNotFoundError, ScopeRef
+
+
+def _scope_chain_statement() -> Select[Any]:
+    """Built once: every request asks this, and building it costs more than running it."""
+    scope = Scope.__table__
+    parent = scope.alias("parent")
+    start = (
+        select(
+            scope.c.pk,
+            scope.c.parent_pk,
+            scope.c.kind,
+            scope.c.external_id,
+            literal(0).label("depth"),
+        )
+        .where(
+            scope.c.id_space == bindparam("id_space"),
+            scope.c.external_id == bindparam("external_id"),
+        )
+        .cte("chain", recursive=True)
+    )
+    chain = start.union_all(
+        select(
+            parent.c.pk, parent.c.parent_pk, parent.c.kind, parent.c.external_id, start.c.depth + 1
+        ).where(parent.c.pk == start.c.parent_pk)
+    )
+    return select(chain.c.pk, chain.c.kind, chain.c.external_id).order_by(chain.c.depth)
+
+
+_SCOPE_CHAIN = _scope_chain_statement()
+
+
+class ScopeTree:
+    def __init__(self, session: Session, contents: BinaryContents) -> None:
+        self.session = session
+        self._contents = contents
+
+    def chain(self, id_space: IdSpace, external_id: str) -> list[ScopeRef]:
+        """The scope and all its ancestors, nearest first, in one query."""
+        rows = (
+            self.session.connection()
+            .execute(_SCOPE_CHAIN, {"id_space": id_space, "external_id": external_id})
+            .all()
+        )
+        if not rows:
+            raise ScopeNotFoundError(id_space, external_id)
+        return [ScopeRef(pk, ScopeKind(kind), ext) for pk, kind, ext in rows]
+
+    def exists(self, id_space: IdSpace, external_id: str) -> bool:
+        return self.pk(id_space, external_id) is not None
+
+    def pk(self, id_space: IdSpace, external_id: str) -> int | None:
+        return self.session.scalar(
+            select(Scope.pk).where(Scope.id_space == id_space, Scope.external_id == external_id)
+        )
+
+    def add(self, kind: ScopeKind, external_id: str, parent_pk: int | None) -> int:
+        scope = Scope(
+            kind=kind,
+            id_space=kind.id_space,
+            external_id=external_id,
+            parent_pk=parent_pk,
+            process_instance_pk=self._process_instance_below(parent_pk),
+        )
+        self.session.add(scope)
+        self.session.flush()
+        return scope.pk
+
+    def move_task(self, task_pk: int, parent_task_pk: int | None) -> None:
+        """Make a task a subtask of another, or (``None``) standalone."""
+        scope = self.session.get_one(Scope, task_pk)
+        scope.parent_pk = parent_task_pk
+        scope.process_instance_pk = self._process_instance_below(parent_task_pk)
+        self.session.flush()
+
+    def is_ancestor(self, candidate_pk: int, scope_pk: int) -> bool:
+        scope = self.session.get_one(Scope, scope_pk)
+        return any(
+            ancestor.pk == candidate_pk
+            for ancestor in self.chain(scope.id_space, scope.external_id)
+        )
+
+    def delete_tree(self, scope_pk: int) -> None:
+        """The scope, every scope below it, their variables and their binary content."""
+        child = aliased(Scope)
+        start = select(Scope.pk).where(Scope.pk == scope_pk).cte("subtree", recursive=True)
+        subtree = start.union_all(select(child.pk).where(child.parent_pk == start.c.pk))
+        contents = select(Variable.content_pk).where(
+            Variable.scope_pk.in_(select(subtree.c.pk)), Variable.content_pk.is_not(None)
+        )
+        removed = self.session.execute(
+            delete(BinaryContent)
+            .where(BinaryContent.pk.in_(contents))
+            .returning(BinaryContent.file_name),
+            execution_options={"synchronize_session": False},
+        ).scalars()
+        self._contents.remove_files_after_commit(removed)
+        # Executions, tasks, subtasks and variables below go by ON DELETE CASCADE.
+        self.session.execute(
+            delete(Scope).where(Scope.pk == scope_pk),
+            execution_options={"synchronize_session": False},
+        )
+        self.session.expunge_all()
+
+    def _process_instance_below(self, parent_pk: int | None) -> int | None:
+        """The process instance that a new child of ``parent_pk`` belongs to."""
+        if parent_pk is None:
+            return None
+        parent = self.session.get_one(Scope, parent_pk)
+        if parent.kind is ScopeKind.PROCESS_INSTANCE:
+            return parent.pk
+        return parent.process_instance_pk

@@ -1,0 +1,126 @@
+"""Tasks: their attributes, and queries over them with their place in the scope tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from taskvars.persistence.models import Scope, ScopeKind, Task
+from taskvars.persistence.scope_tree import ScopeTree
+from taskvars.persistence.values import TaskFilter, TaskRecord
+
+
+class Tasks:
+    def __init__(self, session: Session, scopes: ScopeTree) -> None:
+        self.session = session
+        self._scopes = scopes
+
+    def add(self, external_id: str, parent_pk: int | None, attributes: dict[str, Any]) -> int:
+        pk = self._scopes.add(ScopeKind.TASK, external_id, parent_pk)
+        self.session.add(Task(scope_pk=pk, **attributes))
+        self.session.flush()
+        return pk
+
+    def get(self, external_id: str) -> TaskRecord | None:
+        records = self.query(TaskFilter(task_id=external_id))
+        return records[0] if records else None
+
+    def query(
+        self,
+        criteria: TaskFilter,
+        *,
+        first_result: int = 0,
+        max_results: int | None = None,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> list[TaskRecord]:
+        """Tasks matching ``criteria``, in one query whatever their number."""
+        statement = _matching_tasks(criteria)
+        columns = statement.selected_columns
+        order = {"name": Task.name, "created": Task.created, "id": columns.task_id}.get(
+            sort_by or "", columns.task_pk
+        )
+        statement = statement.order_by(order.desc() if descending else order.asc(), columns.task_pk)
+        rows = self.session.execute(statement.offset(first_result).limit(max_results)).all()
+        return [
+            _task_record(
+                row.Task, row.task_id, row.parent_kind, row.parent_id, row.process_instance_id
+            )
+            for row in rows
+        ]
+
+    def count(self, criteria: TaskFilter) -> int:
+        matching = _matching_tasks(criteria).subquery()
+        return self.session.scalar(select(func.count()).select_from(matching)) or 0
+
+    def update(self, task_pk: int, attributes: dict[str, Any]) -> None:
+        task = self.session.get_one(Task, task_pk)
+        for name, value in attributes.items():
+            setattr(task, name, value)
+        self.session.flush()
+
+
+def _matching_tasks(criteria: TaskFilter) -> Select[*tuple[Any, ...]]:
+    """Tasks with their place in the tree: their own, parent and process-instance scopes."""
+    task_scope, parent, root = (aliased(Scope) for _ in range(3))
+    statement = (
+        select(
+            Task,
+            task_scope.pk.label("task_pk"),
+            task_scope.external_id.label("task_id"),
+            parent.kind.label("parent_kind"),
+            parent.external_id.label("parent_id"),
+            root.external_id.label("process_instance_id"),
+        )
+        .join(task_scope, task_scope.pk == Task.scope_pk)
+        .outerjoin(parent, parent.pk == task_scope.parent_pk)
+        .outerjoin(root, root.pk == task_scope.process_instance_pk)
+    )
+    on_execution = parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE])
+    conditions: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+        "task_id": lambda v: task_scope.external_id == v,
+        "task_id_in": lambda v: task_scope.external_id.in_(v),
+        "process_instance_id": lambda v: (root.external_id == v) & on_execution,
+        "execution_id": lambda v: (parent.external_id == v) & on_execution,
+        "assignee": lambda v: Task.assignee == v,
+        "name": lambda v: Task.name == v,
+        "name_like": lambda v: Task.name.like(v),
+        "task_definition_key": lambda v: Task.task_definition_key == v,
+        "parent_task_id": lambda v: (parent.external_id == v) & (parent.kind == ScopeKind.TASK),
+    }
+    for field, condition in conditions.items():
+        value = getattr(criteria, field)
+        if value is not None:
+            statement = statement.where(condition(value))
+    return statement
+
+
+def _task_record(
+    task: Task,
+    task_id: str,
+    parent_kind: ScopeKind | None,
+    parent_id: str | None,
+    process_instance_id: str | None,
+) -> TaskRecord:
+    on_execution = parent_kind in (ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE)
+    return TaskRecord(
+        id=task_id,
+        execution_id=parent_id if on_execution else None,
+        parent_task_id=parent_id if parent_kind is ScopeKind.TASK else None,
+        process_instance_id=process_instance_id if on_execution else None,
+        name=task.name,
+        description=task.description,
+        assignee=task.assignee,
+        owner=task.owner,
+        priority=task.priority,
+        delegation_state=task.delegation_state,
+        due=task.due,
+        follow_up=task.follow_up,
+        created=task.created,
+        task_definition_key=task.task_definition_key,
+        tenant_id=task.tenant_id,
+        case_instance_id=task.case_instance_id,
+    )

@@ -1,0 +1,193 @@
+"""Variables in scopes: read as seen from a scope, written where Camunda writes them.
+
+Every read and write is a statement built once with bound parameters and run through
+Core: building statements and the ORM's unit of work would cost more than the
+statements themselves on a small request. Writes lock optimistically: a row changes only
+if its revision is the one that was read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from taskvars.persistence.binary_contents import BinaryContents
+from taskvars.persistence.models import BinaryContent, Variable
+from taskvars.persistence.values import (
+    ConcurrentModificationError,
+    NewValue,
+    ScopeRef,
+    StoredValue,
+)
+
+_VARIABLE = cast(Table, Variable.__table__)
+_CONTENT = cast(Table, BinaryContent.__table__)
+_VARIABLE_ROWS = (
+    select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.sha256, _CONTENT.c.file_name)
+    .select_from(_VARIABLE.outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk))
+    .where(_VARIABLE.c.scope_pk.in_(bindparam("scope_pks", expanding=True)))
+)
+_NAMED_VARIABLE_ROWS = _VARIABLE_ROWS.where(_VARIABLE.c.name == bindparam("name"))
+_LOCAL_VARIABLE = select(_VARIABLE.c.pk, _VARIABLE.c.content_pk, _VARIABLE.c.revision).where(
+    _VARIABLE.c.scope_pk == bindparam("scope_pk"), _VARIABLE.c.name == bindparam("name")
+)
+_VALUE_COLUMNS = (
+    "type",
+    "text_value",
+    "content_pk",
+    "filename",
+    "mime_type",
+    "encoding",
+    "object_type_name",
+    "serialization_data_format",
+)
+_INSERT_VARIABLE = insert(_VARIABLE)
+_UPDATE_VARIABLE = (
+    update(_VARIABLE)
+    .where(
+        _VARIABLE.c.pk == bindparam("variable_pk"),
+        _VARIABLE.c.revision == bindparam("read_revision"),
+    )
+    .values(
+        revision=_VARIABLE.c.revision + 1,
+        **{column: bindparam(f"new_{column}") for column in _VALUE_COLUMNS},
+    )
+)
+_DELETE_VARIABLE = delete(_VARIABLE).where(
+    _VARIABLE.c.pk == bindparam("variable_pk"),
+    _VARIABLE.c.revision == bindparam("read_revision"),
+)
+
+
+class Variables:
+    def __init__(self, session: Session, contents: BinaryContents) -> None:
+        self.session = session
+        self._contents = contents
+
+    @property
+    def _connection(self) -> Connection:
+        return self.session.connection()
+
+    def visible(self, chain: list[ScopeRef], name: str) -> StoredValue | None:
+        """The variable ``name`` as seen from ``chain[0]``: the nearest scope wins."""
+        rows = self._connection.execute(
+            _NAMED_VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain], "name": name}
+        )
+        found = {row.scope_pk: _stored(row) for row in rows}
+        return next((found[scope.pk] for scope in chain if scope.pk in found), None)
+
+    def all_visible(self, chain: list[ScopeRef]) -> dict[str, StoredValue]:
+        """Every variable visible from ``chain[0]``; on a name clash the nearest wins."""
+        by_scope: dict[int, list[StoredValue]] = {}
+        rows = self._connection.execute(
+            _VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain]}
+        )
+        for value in map(_stored, rows):
+            by_scope.setdefault(value.scope_pk, []).append(value)
+        visible: dict[str, StoredValue] = {}
+        for scope in reversed(chain):
+            for value in sorted(by_scope.get(scope.pk, []), key=lambda v: v.name):
+                visible[value.name] = value
+        return visible
+
+    def set(self, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool) -> None:
+        """Write ``name`` where Camunda would and drop replaced content.
+
+        Local: on ``chain[0]``. Otherwise where it is visible from, or, if nowhere,
+        in the top-most scope.
+        """
+        if local:
+            target_pk = chain[0].pk
+        else:
+            holder = self.visible(chain, name)
+            target_pk = holder.scope_pk if holder else chain[-1].pk
+        self.set_local(target_pk, name, value)
+
+    def set_local(self, scope_pk: int, name: str, value: NewValue) -> None:
+        """Create or replace ``name`` in the scope ``scope_pk``; drop replaced content."""
+        connection = self._connection
+        content_pk = self._contents.write(value.content) if value.content else None
+        values = {
+            "type": value.type,
+            "text_value": value.text_value,
+            "content_pk": content_pk,
+            "filename": value.filename,
+            "mime_type": value.mime_type,
+            "encoding": value.encoding,
+            "object_type_name": value.object_type_name,
+            "serialization_data_format": value.serialization_data_format,
+        }
+        existing = connection.execute(_LOCAL_VARIABLE, {"scope_pk": scope_pk, "name": name}).first()
+        if existing is None:
+            try:
+                connection.execute(
+                    _INSERT_VARIABLE, {"scope_pk": scope_pk, "name": name, "revision": 1, **values}
+                )
+            except IntegrityError as error:
+                raise ConcurrentModificationError(
+                    f"variable {name} was created by another request meanwhile"
+                ) from error
+            return
+        updated = connection.execute(
+            _UPDATE_VARIABLE,
+            {
+                "variable_pk": existing.pk,
+                "read_revision": existing.revision,
+                **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+            },
+        )
+        if updated.rowcount != 1:
+            raise ConcurrentModificationError(
+                f"variable {name} was changed by another request meanwhile"
+            )
+        if existing.content_pk is not None:
+            self._contents.delete(existing.content_pk)
+
+    def delete(self, chain: list[ScopeRef], name: str, *, local: bool) -> None:
+        """Remove ``name`` from ``chain[0]`` (local) or from the nearest scope that holds it.
+        Absent is not an error."""
+        if local:
+            target_pk = chain[0].pk
+        else:
+            holder = self.visible(chain, name)
+            if holder is None:
+                return
+            target_pk = holder.scope_pk
+        connection = self._connection
+        existing = connection.execute(
+            _LOCAL_VARIABLE, {"scope_pk": target_pk, "name": name}
+        ).first()
+        if existing is None:
+            return
+        deleted = connection.execute(
+            _DELETE_VARIABLE, {"variable_pk": existing.pk, "read_revision": existing.revision}
+        )
+        if deleted.rowcount != 1:
+            raise ConcurrentModificationError(
+                f"variable {name} was changed by another request meanwhile"
+            )
+        if existing.content_pk is not None:
+            self._contents.delete(existing.content_pk)
+
+
+def _stored(row: Row[*tuple[Any, ...]]) -> StoredValue:
+    """A row of ``_VARIABLE_ROWS`` as a value."""
+    return StoredValue(
+        name=row.name,
+        scope_pk=row.scope_pk,
+        type=row.type,
+        text_value=row.text_value,
+        content_pk=row.content_pk,
+        content_size=row.size,
+        content_sha256=row.sha256,
+        content_file=row.file_name,
+        filename=row.filename,
+        mime_type=row.mime_type,
+        encoding=row.encoding,
+        object_type_name=row.object_type_name,
+        serialization_data_format=row.serialization_data_format,
+        revision=row.revision,
+    )

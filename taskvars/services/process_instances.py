@@ -1,0 +1,158 @@
+"""Process instances and executions: whole trees created at once (our extension, since
+this server runs no BPMN), read back and deleted as Camunda describes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
+from taskvars.persistence.models import IdSpace
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
+from taskvars.services.tasks import new_id, task_attributes
+from taskvars.services.typed_values import ValueConversionError, value_from_dto
+
+
+def create(uow: UnitOfWork, tree: dict[str, Any]) -> dict[str, Any]:
+    created = add_tree(uow, tree)
+    uow.commit()
+    return created
+
+
+def add_tree(uow: UnitOfWork, tree: dict[str, Any]) -> dict[str, Any]:
+    """Create the whole tree, or raise before the caller commits anything. Returns the
+    ids created, as ``ProcessInstanceTreeCreatedDto``."""
+    store = uow.store
+    root_id = tree.get("id") or new_id()
+    executions = [
+        dict(e, id=e.get("id") or new_id(), parentId=e.get("parentId") or root_id)
+        for e in tree.get("executions", [])
+    ]
+    tasks = [
+        dict(t, id=t.get("id") or new_id(), executionId=t.get("executionId") or root_id)
+        for t in tree.get("tasks", [])
+    ]
+    _require_unique([root_id, *(e["id"] for e in executions)], "execution")
+    _require_unique([t["id"] for t in tasks], "task")
+    for execution_id in [root_id, *(e["id"] for e in executions)]:
+        if store.scopes.exists(IdSpace.EXECUTION, execution_id):
+            raise ConflictError(
+                f"Cannot create process instance: execution {execution_id} already exists"
+            )
+    for task in tasks:
+        if store.scopes.exists(IdSpace.TASK, task["id"]):
+            raise ConflictError(f"Cannot create process instance: task {task['id']} already exists")
+
+    root_pk = store.process_instances.add(
+        root_id, tree.get("businessKey"), tree.get("processDefinitionKey")
+    )
+    execution_pks = {root_id: root_pk}
+    _set_variables(uow, root_pk, tree.get("variables"))
+    for execution in _parents_first(executions, root_id):
+        pk = store.process_instances.add_execution(
+            execution["id"], execution_pks[execution["parentId"]]
+        )
+        execution_pks[execution["id"]] = pk
+        _set_variables(uow, pk, execution.get("variables"))
+    for task in tasks:
+        parent_pk = execution_pks.get(task["executionId"])
+        if parent_pk is None:
+            raise NotFoundError(
+                f"Cannot create process instance: task {task['id']} refers to unknown "
+                f"execution {task['executionId']}"
+            )
+        pk = store.tasks.add(task["id"], parent_pk, task_attributes(task))
+        _set_variables(uow, pk, task.get("variables"))
+    return {
+        "id": root_id,
+        "executions": [{"id": e["id"], "parentId": e["parentId"]} for e in executions],
+        "tasks": [{"id": t["id"], "executionId": t["executionId"]} for t in tasks],
+    }
+
+
+def get(uow: UnitOfWork, process_instance_id: str) -> dict[str, Any]:
+    record = uow.store.process_instances.get(process_instance_id)
+    if record is None:
+        raise NotFoundError(f"Process instance with id {process_instance_id} does not exist")
+    return process_instance_dto(record)
+
+
+def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: bool) -> None:
+    """Everything in it goes: executions, tasks, variables, binary content."""
+    store = uow.store
+    if store.process_instances.get(process_instance_id) is None:
+        if not fail_if_not_exists:
+            return
+        raise NotFoundError(
+            f"No process instance found for id '{process_instance_id}': processInstance is null"
+        )
+    scope_pk = store.scopes.pk(IdSpace.EXECUTION, process_instance_id)
+    assert scope_pk is not None
+    store.scopes.delete_tree(scope_pk)
+    uow.commit()
+
+
+def get_execution(uow: UnitOfWork, execution_id: str) -> dict[str, Any]:
+    record = uow.store.process_instances.execution(execution_id)
+    if record is None:
+        raise NotFoundError(f"Execution with id {execution_id} does not exist")
+    return execution_dto(record)
+
+
+def _require_unique(ids: list[str], noun: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ConflictError(f"Cannot create process instance: {noun} id {item} is given twice")
+        seen.add(item)
+
+
+def _parents_first(executions: list[dict[str, Any]], root_id: str) -> list[dict[str, Any]]:
+    """Executions ordered so that each comes after its parent; unknown parents are refused."""
+    placed = {root_id}
+    ordered: list[dict[str, Any]] = []
+    pending = list(executions)
+    while pending:
+        ready = [e for e in pending if e["parentId"] in placed]
+        if not ready:
+            orphan = pending[0]
+            raise NotFoundError(
+                f"Cannot create process instance: execution {orphan['id']} refers to unknown "
+                f"or circular parent {orphan['parentId']}"
+            )
+        for execution in ready:
+            placed.add(execution["id"])
+            ordered.append(execution)
+        pending = [e for e in pending if e["id"] not in placed]
+    return ordered
+
+
+def _set_variables(uow: UnitOfWork, scope_pk: int, variables: dict[str, Any] | None) -> None:
+    for name, dto in (variables or {}).items():
+        try:
+            value = value_from_dto(dto)
+        except ValueConversionError as error:
+            raise InvalidRequestError(f"Cannot put variable {name}: {error}") from None
+        uow.store.variables.set_local(scope_pk, name, value)
+
+
+def process_instance_dto(record: ProcessInstanceRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "definitionId": None,
+        "businessKey": record.business_key,
+        "caseInstanceId": None,
+        "ended": False,
+        "suspended": False,
+        "tenantId": None,
+        "links": [],
+    }
+
+
+def execution_dto(record: ExecutionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "processInstanceId": record.process_instance_id,
+        "ended": False,
+        "tenantId": None,
+    }

@@ -1,0 +1,224 @@
+"""Tasks: standalone ones (Camunda's ``createTask``), queries, updates, completion, and
+Camunda's ``TaskDto``.
+
+Functions named after an operation (``create``, ``update``, ``delete``, ``complete``)
+commit; ``add_task`` is a building block that leaves committing to its caller.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from taskvars.errors import (
+    ConflictError,
+    EngineError,
+    InvalidRequestError,
+    NotFoundError,
+)
+from taskvars.persistence.models import IdSpace
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import ScopeNotFoundError, TaskFilter, TaskRecord
+from taskvars.services import variables
+from taskvars.services.dates import format_date, parse_date
+
+_TASK_ATTRIBUTES = {
+    "name": "name",
+    "description": "description",
+    "assignee": "assignee",
+    "owner": "owner",
+    "delegationState": "delegation_state",
+    "taskDefinitionKey": "task_definition_key",
+    "tenantId": "tenant_id",
+    "caseInstanceId": "case_instance_id",
+}
+_TASK_DATES = {"due": "due", "followUp": "follow_up"}
+DEFAULT_PRIORITY = 50
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def create(uow: UnitOfWork, dto: dict[str, Any]) -> str:
+    task_id = add_task(uow, dto)
+    uow.commit()
+    return task_id
+
+
+def add_task(uow: UnitOfWork, dto: dict[str, Any]) -> str:
+    """A standalone task, or a subtask when ``parentTaskId`` is given."""
+    store = uow.store
+    task_id = dto.get("id") or new_id()
+    if store.scopes.exists(IdSpace.TASK, task_id):
+        raise ConflictError(f"Cannot create task: a task with id {task_id} already exists")
+    parent_pk = None
+    if dto.get("parentTaskId"):
+        parent_pk = store.scopes.pk(IdSpace.TASK, dto["parentTaskId"])
+        if parent_pk is None:
+            raise NotFoundError(
+                f"Cannot create task: parent task {dto['parentTaskId']} does not exist"
+            )
+    store.tasks.add(task_id, parent_pk, task_attributes(dto))
+    return task_id
+
+
+def get(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
+    task = uow.store.tasks.get(task_id)
+    if task is None:
+        raise NotFoundError(f"No matching task with id {task_id}")
+    return task_dto(task)
+
+
+def query(
+    uow: UnitOfWork,
+    criteria: TaskFilter,
+    *,
+    first_result: int = 0,
+    max_results: int | None = None,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks matching ``criteria`` as ``TaskDto``s. The spec checks each sorting
+    parameter; that they come together is the one rule it cannot say."""
+    if (sort_by is None) != (sort_order is None):
+        raise InvalidRequestError(
+            "Only a single sorting parameter specified. sortBy and sortOrder required"
+        )
+    tasks = uow.store.tasks.query(
+        criteria,
+        first_result=first_result,
+        max_results=max_results,
+        sort_by=sort_by,
+        descending=sort_order == "desc",
+    )
+    return [task_dto(task) for task in tasks]
+
+
+def count(uow: UnitOfWork, criteria: TaskFilter) -> int:
+    return uow.store.tasks.count(criteria)
+
+
+def update(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
+    """Replace the task's attributes; ``parentTaskId`` moves a standalone task."""
+    store = uow.store
+    task = store.tasks.get(task_id)
+    task_pk = store.scopes.pk(IdSpace.TASK, task_id)
+    if task is None or task_pk is None:
+        raise NotFoundError(f"No matching task with id {task_id}")
+    attributes = task_attributes(dto)
+    del attributes["created"]
+    store.tasks.update(task_pk, attributes)
+    new_parent = dto.get("parentTaskId")
+    if new_parent != task.parent_task_id:
+        _move(uow, task, task_pk, new_parent)
+    uow.commit()
+
+
+def _move(uow: UnitOfWork, task: TaskRecord, task_pk: int, new_parent: str | None) -> None:
+    store = uow.store
+    if task.execution_id is not None:
+        raise ConflictError(
+            f"Cannot update task {task.id}: a task of a process instance cannot become a subtask"
+        )
+    parent_pk = None
+    if new_parent is not None:
+        parent_pk = store.scopes.pk(IdSpace.TASK, new_parent)
+        if parent_pk is None:
+            raise NotFoundError(
+                f"Cannot update task {task.id}: parent task {new_parent} does not exist"
+            )
+        if store.scopes.is_ancestor(task_pk, parent_pk):
+            raise ConflictError(
+                f"Cannot update task {task.id}: it cannot become a subtask of itself "
+                f"or of its own subtask {new_parent}"
+            )
+    store.scopes.move_task(task_pk, parent_pk)
+
+
+def delete(uow: UnitOfWork, task_id: str) -> None:
+    """A standalone task (or subtask) with its variables and subtasks; absent is no error."""
+    store = uow.store
+    task = store.tasks.get(task_id)
+    task_pk = store.scopes.pk(IdSpace.TASK, task_id)
+    if task is None or task_pk is None:
+        return
+    if task.execution_id is not None:
+        raise InvalidRequestError(
+            "Could not delete task: The task cannot be deleted because is part of a running process"
+        )
+    store.scopes.delete_tree(task_pk)
+    uow.commit()
+
+
+def complete(
+    uow: UnitOfWork,
+    task_id: str,
+    variable_dtos: dict[str, Any] | None,
+    *,
+    with_variables_in_return: bool,
+) -> dict[str, Any] | None:
+    """Write the variables from the task (as non-local writes do), then remove it.
+    Returns the variables visible from it, if asked for."""
+    values = variables.convert_values(variable_dtos)
+    try:
+        chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
+    except ScopeNotFoundError:
+        raise EngineError(f"Cannot find task with id {task_id}: task is null") from None
+    variables.write_values(uow, chain, values, local=False)
+    returned = None
+    if with_variables_in_return:
+        returned = variables.variable_map(uow, chain, deserialize=True)
+    uow.store.scopes.delete_tree(chain[0].pk)
+    uow.commit()
+    return returned
+
+
+def task_attributes(dto: dict[str, Any]) -> dict[str, Any]:
+    """A ``TaskDto``'s attributes as the store keeps them."""
+    attributes = {column: dto.get(key) for key, column in _TASK_ATTRIBUTES.items()}
+    for key, column in _TASK_DATES.items():
+        # Stored in UTC: SQLite keeps no offset, and an instant is what matters.
+        attributes[column] = _parse_date(dto[key]).astimezone(UTC) if dto.get(key) else None
+    attributes["priority"] = DEFAULT_PRIORITY if dto.get("priority") is None else dto["priority"]
+    attributes["created"] = datetime.now(UTC)
+    return attributes
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        raise InvalidRequestError(f"Cannot parse date: {error}") from None
+
+
+def _format_date(value: datetime | None) -> str | None:
+    return None if value is None else format_date(value)
+
+
+def task_dto(task: TaskRecord) -> dict[str, Any]:
+    """Camunda's ``TaskDto`` for a task."""
+    return {
+        "id": task.id,
+        "name": task.name,
+        "assignee": task.assignee,
+        "owner": task.owner,
+        "created": _format_date(task.created),
+        "due": _format_date(task.due),
+        "followUp": _format_date(task.follow_up),
+        "delegationState": task.delegation_state,
+        "description": task.description,
+        "executionId": task.execution_id,
+        "parentTaskId": task.parent_task_id,
+        "priority": task.priority,
+        "processDefinitionId": None,
+        "processInstanceId": task.process_instance_id,
+        "caseDefinitionId": None,
+        "caseInstanceId": task.case_instance_id,
+        "caseExecutionId": None,
+        "taskDefinitionKey": task.task_definition_key,
+        "suspended": False,
+        "formKey": None,
+        "tenantId": task.tenant_id,
+    }

@@ -1,0 +1,195 @@
+"""Variables of tasks, process instances and executions, by Camunda's rules.
+
+Camunda's variable resources differ only in three things, held by
+:class:`VariableResource`: the noun in their messages, which id space their ``{id}``
+names, and whether they are local (read and write the scope itself only). Every
+function takes an open unit of work and plain values, returns plain values, and raises
+:mod:`taskvars.errors`; writes commit, so a failure writes nothing.
+
+Messages are Camunda's without the operation's prefix ("Cannot put task variable x: "),
+which the spec declares per operation and the HTTP layer puts before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from taskvars.errors import (
+    EngineError,
+    InvalidRequestError,
+    InvalidValueError,
+    NotFoundError,
+    NullValueError,
+)
+from taskvars.persistence.models import IdSpace
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import NewValue, ScopeNotFoundError, ScopeRef, StoredValue
+from taskvars.services.binary_upload import BinaryUpload
+from taskvars.services.typed_values import (
+    ValueConversionError,
+    is_transient,
+    value_from_dto,
+    value_to_dto,
+)
+
+BINARY_TYPES = frozenset({"Bytes", "File"})
+
+
+@dataclass(frozen=True)
+class VariableResource:
+    noun: str
+    id_space: IdSpace
+    local: bool
+
+
+TASK_VARIABLES = VariableResource("task", IdSpace.TASK, local=False)
+TASK_LOCAL_VARIABLES = VariableResource("task", IdSpace.TASK, local=True)
+PROCESS_INSTANCE_VARIABLES = VariableResource("process instance", IdSpace.EXECUTION, local=False)
+EXECUTION_LOCAL_VARIABLES = VariableResource("execution", IdSpace.EXECUTION, local=True)
+
+
+def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, dto: Any) -> None:
+    """Set one variable from a ``VariableValueDto``; a transient one is checked, not kept."""
+    value = _converted(dto)
+    chain = _chain(uow, resource, scope_id)
+    if is_transient(dto):
+        return
+    uow.store.variables.set(chain, name, value, local=resource.local)
+    uow.commit()
+
+
+def set_upload(
+    uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, upload: BinaryUpload
+) -> None:
+    """Store what a ``.../data`` upload means (see :mod:`.binary_upload`)."""
+    if upload.value is None:
+        return  # a JSON null: Camunda stores nothing and asks nothing
+    try:
+        chain = _chain(uow, resource, scope_id)
+    except EngineError as error:
+        if upload.serialized:
+            raise NullValueError(error.message) from None
+        raise
+    if upload.transient:
+        return
+    uow.store.variables.set(chain, name, upload.value, local=resource.local)
+    uow.commit()
+
+
+def delete(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> None:
+    """Remove a variable; one that does not exist is no error."""
+    chain = _chain(uow, resource, scope_id)
+    uow.store.variables.delete(chain, name, local=resource.local)
+    uow.commit()
+
+
+def modify(
+    uow: UnitOfWork,
+    resource: VariableResource,
+    scope_id: str,
+    modifications: dict[str, Any] | None,
+    deletions: list[str] | None,
+) -> None:
+    """Modifications first, then deletions, in one transaction."""
+    values = convert_values(modifications)
+    chain = _chain(uow, resource, scope_id)
+    write_values(uow, chain, values, local=resource.local)
+    for name in deletions or []:
+        uow.store.variables.delete(chain, name, local=resource.local)
+    uow.commit()
+
+
+def get(
+    uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, *, deserialize: bool
+) -> dict[str, Any]:
+    """One variable as a ``VariableValueDto``."""
+    stored = _visible(uow, resource, scope_id, name)
+    content = None
+    if stored.type == "Bytes" and stored.content_pk is not None:
+        content = uow.store.contents.whole([stored])[stored.content_pk]
+    return value_to_dto(stored, deserialize=deserialize, content=content)
+
+
+def get_all(
+    uow: UnitOfWork, resource: VariableResource, scope_id: str, *, deserialize: bool
+) -> dict[str, Any]:
+    """Every variable the resource sees, as ``{name: VariableValueDto}``."""
+    try:
+        chain = _resource_chain(uow, resource, scope_id)
+    except ScopeNotFoundError as error:
+        raise NullValueError(str(error)) from None
+    return variable_map(uow, chain, deserialize=deserialize)
+
+
+def binary(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
+    """A ``Bytes`` or ``File`` variable, whose content :func:`content` reads."""
+    stored = _visible(uow, resource, scope_id, name)
+    if stored.type not in BINARY_TYPES:
+        raise InvalidRequestError(f"Value of variable with id {scope_id} is not a binary value.")
+    return stored
+
+
+def content(
+    uow: UnitOfWork, stored: StoredValue, byte_range: tuple[int, int] | None = None
+) -> Iterator[bytes]:
+    """The bytes of a binary value, all of them or ``(first, last)`` inclusive, in chunks."""
+    if byte_range is None:
+        return uow.store.contents.chunks(stored)
+    return uow.store.contents.slice(stored, *byte_range)
+
+
+def variable_map(uow: UnitOfWork, chain: list[ScopeRef], *, deserialize: bool) -> dict[str, Any]:
+    """Every variable visible from ``chain[0]``, as Camunda's ``{name: VariableValueDto}``,
+    in a number of queries that does not grow with the number of variables."""
+    visible = uow.store.variables.all_visible(chain)
+    contents = uow.store.contents.whole(v for v in visible.values() if v.type == "Bytes")
+    return {
+        name: value_to_dto(
+            stored,
+            deserialize=deserialize,
+            content=contents.get(stored.content_pk) if stored.content_pk is not None else None,
+        )
+        for name, stored in visible.items()
+    }
+
+
+def convert_values(dtos: dict[str, Any] | None) -> dict[str, NewValue]:
+    """``{name: VariableValueDto}`` as values to store, transient ones left out."""
+    return {name: _converted(dto) for name, dto in (dtos or {}).items() if not is_transient(dto)}
+
+
+def write_values(
+    uow: UnitOfWork, chain: list[ScopeRef], values: dict[str, NewValue], *, local: bool
+) -> None:
+    for name, value in values.items():
+        uow.store.variables.set(chain, name, value, local=local)
+
+
+def _converted(dto: Any) -> NewValue:
+    try:
+        return value_from_dto(dto)
+    except ValueConversionError as error:
+        raise InvalidValueError(str(error)) from None
+
+
+def _resource_chain(uow: UnitOfWork, resource: VariableResource, scope_id: str) -> list[ScopeRef]:
+    """The scopes whose variables ``resource`` sees, nearest first."""
+    chain = uow.store.scopes.chain(resource.id_space, scope_id)
+    return chain[:1] if resource.local else chain
+
+
+def _chain(uow: UnitOfWork, resource: VariableResource, scope_id: str) -> list[ScopeRef]:
+    """As :func:`_resource_chain`; a missing scope is the engine's error."""
+    try:
+        return _resource_chain(uow, resource, scope_id)
+    except ScopeNotFoundError as error:
+        raise EngineError(str(error)) from None
+
+
+def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
+    stored = uow.store.variables.visible(_chain(uow, resource, scope_id), name)
+    if stored is None:
+        raise NotFoundError(f"{resource.noun} variable with name {name} does not exist")
+    return stored
