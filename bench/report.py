@@ -229,10 +229,19 @@ def plot(run: Run, path: Path) -> None:
     pyplot.close(figure)
 
 
+# Below this line docs/benchmarks.md is written by hand (measurements behind design
+# decisions, which the code's comments point to); a new report keeps it.
+KEPT_MARKER = "<!-- Written by hand from here on; bench/report.py keeps it. -->"
+
+
 def write(run: Run, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     image = directory / "benchmarks.png"
     document = directory / "benchmarks.md"
     plot(run, image)
-    document.write_text(markdown(run, image.name))
+    kept = ""
+    if document.exists():
+        _, marker, rest = document.read_text().partition(KEPT_MARKER)
+        kept = f"\n{marker}{rest}" if marker else ""
+    document.write_text(markdown(run, image.name) + kept)
     return [document, image]

@@ -179,7 +179,8 @@ def _seed(settings: Settings, path: Path) -> None:
     from taskvars.persistence.migrate import upgrade
     from taskvars.persistence.unit_of_work import Database
     from taskvars.resources import load_spec
-    from taskvars.services.seeding import load_seed, read_seed_file
+    from taskvars.seed_files import read_seed_file
+    from taskvars.services.seeding import load_seed
 
     document = read_seed_file(path, load_spec())
     database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)

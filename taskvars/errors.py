@@ -81,7 +81,8 @@ class RestError(ApiError):
 
 
 class ConflictError(RestError):
-    """[ours] 409 where Camunda fails with a 500 (an id taken, a task moved into a cycle)."""
+    """409 where Camunda fails with a 500: an id taken, a task moved into a cycle
+    (docs/compatibility.md, "Existing ids", "Moving tasks with PUT /task/{id}")."""
 
     status = 409
 
@@ -150,7 +151,8 @@ class NullValueError(EngineError):
 
 
 class OptimisticLockingError(ApiError):
-    """[ours] 409 for a write that lost a race it cannot resolve (Camunda: 500)."""
+    """409 for a write that lost a race it cannot resolve, where Camunda answers 500
+    (docs/compatibility.md, "Concurrent writes to one variable")."""
 
     status = 409
     type = "OptimisticLockingException"

@@ -43,7 +43,7 @@ def sqlite_session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="session")
-def postgres_session_database(postgres_schema_url: str) -> Iterator[SessionDatabase]:
+def postgresql_session_database(postgres_schema_url: str) -> Iterator[SessionDatabase]:
     with SessionDatabase.migrated(postgres_schema_url) as database:
         yield database
 

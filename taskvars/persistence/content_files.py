@@ -1,8 +1,9 @@
 """Large binary content kept as files in a directory beside an SQLite database.
 
 SQLite writes every byte twice (into the WAL, then into the database file at the
-checkpoint) and holds its single write lock while it does: a 1 GiB value took 8 to 17 s
-to store as chunk rows. Kept as a file, a value is written once, while it is received,
+checkpoint) and holds its single write lock while it does, so large values stored as
+chunk rows are slow to store and hold up every other writer (docs/benchmarks.md). Kept as
+a file, a value is written once, while it is received,
 and the transaction that makes it visible only inserts a row naming the file. SQLite is
 one machine's database anyway, so files beside it share its fate; PostgreSQL, whose
 server processes may run on several machines, keeps chunk rows.
@@ -43,7 +44,7 @@ class ContentReplacedError(LookupError):
 
 
 class UploadFile(Protocol):
-    """A file an upload is spooled into as it arrives (see :mod:`taskvars.web.spool`)."""
+    """A file an upload is spooled into as it arrives (the upload spool)."""
 
     path: Path
     fd: int

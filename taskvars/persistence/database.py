@@ -40,9 +40,9 @@ def _sqlite_engine(database_url: str) -> Engine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # Binary content is stored in 1 MiB chunks; in 64 KiB pages a chunk takes 16
-        # overflow pages instead of 256, and a 1 GiB upload inserts 2.4x faster (bench:
-        # 1.41 s -> 0.59 s) for 0.15 ms more per small commit. Takes effect only on a new,
+        # Binary content is stored in 1 MiB chunks, which in 64 KiB pages take 16
+        # overflow pages instead of 256: large values are inserted much faster, small
+        # commits cost a little more (docs/benchmarks.md). Takes effect only on a new,
         # empty database, and must come before WAL mode is set.
         cursor.execute("PRAGMA page_size=65536")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -1,4 +1,5 @@
-"""``POST /task/{id}/variables/{varName}/data`` as compat §2 describes it."""
+"""``POST /task/{id}/variables/{varName}/data``, as Camunda answers it and as
+docs/compatibility.md says where this server differs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""[ours] A body over the configured maximum answers 413 and stores nothing."""
+"""A body over the configured maximum answers 413 and stores nothing
+(docs/compatibility.md, "Request body size limit")."""
 
 from __future__ import annotations
 

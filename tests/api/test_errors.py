@@ -1,4 +1,4 @@
-"""Every error, including connexion's own, is Camunda's error JSON (compat §1)."""
+"""Every error, including connexion's own, is Camunda's error JSON."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where variables are written and read (compat §5), through every endpoint family."""
+"""Where variables are written and read, through every endpoint family."""
 
 from __future__ import annotations
 

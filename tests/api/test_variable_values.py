@@ -1,4 +1,4 @@
-"""Typed JSON values through PUT and GET (compat §4)."""
+"""Typed JSON values through PUT and GET."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DELETE and modify, and the scope rules for every write path (compat §4, §5)."""
+"""DELETE and modify, and the scope rules for every write path."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ REQUIRED_OPERATIONS = {
     "getLocalExecutionVariableBinary",
     "createProcessInstance",
     "getHealth",
-    # the rest of the variable family and the task lifecycle (compat §4)
+    # the rest of the variable family and the task lifecycle
     "putTaskVariable",
     "deleteTaskVariable",
     "modifyTaskVariables",

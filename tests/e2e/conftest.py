@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -10,10 +10,29 @@ from tests.api_client import Api
 from tests.e2e.server import Server, running_server
 
 
+@pytest.fixture(scope="session")
+def session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Server]]:
+    """A real server process per database, started when a test first asks for it.
+    Servers keep nothing but the database, which is emptied before each test, so one
+    serves every test of the session; one that died is started again."""
+    servers: dict[str, tuple[Server, ExitStack]] = {}
+
+    def serving(db_url: str) -> Server:
+        if db_url in servers and servers[db_url][0].process.poll() is None:
+            return servers[db_url][0]
+        stack = ExitStack()
+        server = stack.enter_context(running_server(db_url, tmp_path_factory.mktemp("server")))
+        servers[db_url] = (server, stack)
+        return server
+
+    yield serving
+    for _, stack in servers.values():
+        stack.close()
+
+
 @pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    with running_server(db_url, tmp_path) as server:
-        yield server
+def server(db_url: str, session_server: Callable[[str], Server]) -> Server:
+    return session_server(db_url)
 
 
 @pytest.fixture

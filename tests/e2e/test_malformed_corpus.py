@@ -23,7 +23,8 @@ from taskvars.persistence.unit_of_work import Database
 from tests.databases import DATABASE_KINDS, database_url
 from tests.e2e.server import Server, running_server
 
-pytestmark = pytest.mark.e2e
+# One server per database serves the whole corpus: keep its tests on one process.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("malformed-corpus")]
 
 B = "XyZ"
 UPLOAD = "/engine-rest/task/t/localVariables/v/data"
