@@ -1,24 +1,8 @@
 """The application factory: the spec, its handlers, the request pipeline and errors.
 
-The pipeline, outermost first (connexion's own stages in brackets; the README's
-"Architecture" section walks a request through it):
-
-1. [connexion: server errors, then the exception middleware] every error below is
-   rendered as Camunda's error JSON (:mod:`taskvars.web.error_rendering`);
-2. ``BasicAuthMiddleware`` — only with ``--auth-file``: credentials before anything else;
-3. [Swagger UI is off]
-4. ``ClientTimeoutMiddleware`` — a stalled body is a 408, a stalled reader is let go;
-5. ``QueryNulMiddleware`` — U+0000 in a query string is a 400;
-6. ``DotSegmentMiddleware`` — ``.`` and ``..`` path segments are a 404;
-7. ``BodyLimitMiddleware`` — a body over ``--max-upload-bytes`` is a 413;
-8. [connexion: routing] the operation is known from here on;
-9. [connexion: security, none declared]
-10. ``OperationErrorsMiddleware`` — errors get their operation's prefix; lost write
-    races become 409 ``OptimisticLockingException``;
-11. [connexion: request validation] parameters against the spec, and the body through
-    our validators: JSON (:mod:`taskvars.web.json_validator`) and streaming multipart
-    (:mod:`taskvars.web.multipart_validator`);
-12. [connexion: response validation, in tests; context] and the handler.
+The pipeline is :func:`pipeline`, one ordered list; :mod:`taskvars.web` describes each
+stage among connexion's own, and the README's "Architecture" section walks a request
+through it.
 """
 
 from __future__ import annotations
@@ -72,7 +56,7 @@ class Stage:
 
 
 def pipeline(settings: Settings, spec: dict[str, Any]) -> list[Stage]:
-    """Our middlewares, outermost first (see the module docstring)."""
+    """Our middlewares, outermost first (see :mod:`taskvars.web`)."""
     stages = []
     if settings.auth_file:
         credentials = Credentials.from_file(Path(settings.auth_file))

@@ -84,6 +84,8 @@ def _value_from_dto(dto: dict[str, Any]) -> NewValue:
         value_type = _inferred_type(value)
     else:
         value_type = value_type[:1].upper() + value_type[1:]
+    # The spec's enum is the authority on ``type`` (requests and seed files are checked
+    # against it, with Camunda's message); this keeps the conversion total on its own.
     if value_type not in KNOWN_TYPES:
         raise ValueConversionError(f"Unsupported value type '{dto.get('type')}'")
     if value is None or value_type == "Null":

@@ -1,1 +1,25 @@
-"""The HTTP layer below the handlers: body limits, multipart parsing, error rendering."""
+"""HTTP around the handlers: the request pipeline, the body validators, error rendering.
+
+The pipeline a request goes through, outermost first, as ``taskvars.app.pipeline``
+declares it (connexion's own stages in brackets):
+
+1. [connexion: server errors, then the exception middleware] every error raised below
+   leaves as Camunda's error JSON (:mod:`.error_rendering`);
+2. :mod:`.basic_auth` — only with ``--auth-file``: credentials before anything else;
+3. :mod:`.client_timeout` — a stalled body is a 408, a client that stops reading is let go;
+4. :mod:`.nul_characters` — U+0000 in the query string is a 400;
+5. :mod:`.dot_segments` — ``.`` and ``..`` path segments are a 404;
+6. :mod:`.body_limit` — a body over ``--max-upload-bytes`` is a 413;
+7. [connexion: routing] from here on the operation is known; [security: none declared];
+8. :mod:`.operation_errors` — errors get their operation's prefix, and a write that lost
+   a race becomes a 409 ``OptimisticLockingException``;
+9. [connexion: request validation] parameters against the spec; the body through
+   :mod:`.json_validator` or :mod:`.multipart_validator` (streaming, :mod:`.multipart`
+   and :mod:`.spool`), which answer a violation with the error the spec declares for it
+   (:mod:`.declared_errors`);
+10. [connexion: response validation (in tests), context] and the handler.
+
+Below the pipeline, uvicorn answers what is not HTTP at all with
+:class:`.framework.CamundaErrorHttpProtocol`. Every reliance on connexion's, Starlette's
+or uvicorn's internals is in :mod:`.framework`.
+"""

@@ -20,6 +20,8 @@ by name, instead of somewhere downstream.
 5. uvicorn's httptools protocol answers requests it cannot parse through
    ``send_400_response(msg)``, with ``STATUS_LINE``, ``server_state.default_headers`` and
    ``transport``.
+6. connexion keeps an app's middlewares, outermost first, in ``app.middleware.middlewares``
+   (ours as ``functools.partial`` of the class): read only by the test of the pipeline.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ def operation_id(scope: Scope) -> str | None:
 def hand_to_handler(scope: Scope, name: str, value: Any) -> None:
     """Make ``value`` the handler's keyword argument ``name``."""
     scope.setdefault("extensions", {}).setdefault(HANDLER_CONTEXT, {})[name] = value
+
+
+def middleware_classes(app: Any) -> list[type]:
+    """The middlewares a request passes, outermost first."""
+    return [getattr(middleware, "func", middleware) for middleware in app.middleware.middlewares]
 
 
 def raised_after_response_started(error: BaseException) -> BaseException | None:

@@ -1,0 +1,53 @@
+"""The request pipeline is the one ordered list ``taskvars.app.pipeline`` declares, in
+that order among connexion's own middlewares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+
+from taskvars.app import create_app, pipeline
+from taskvars.credentials import hash_password
+from taskvars.resources import load_spec
+from taskvars.settings import Settings
+from taskvars.web.basic_auth import BasicAuthMiddleware
+from taskvars.web.framework import middleware_classes
+from taskvars.web.operation_errors import OperationErrorsMiddleware
+
+
+@pytest.fixture(scope="module")
+def settings_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    directory = tmp_path_factory.mktemp("pipeline")
+    users = directory / "users"
+    users.write_text(f"ann:{hash_password('secret')}\n")
+    return Settings(database_url=f"sqlite:///{directory / 'db'}", auth_file=str(users))
+
+
+def test_our_middlewares_run_in_the_declared_order(settings_with_auth: Settings) -> None:
+    declared = [stage.middleware for stage in pipeline(settings_with_auth, load_spec())]
+    built = middleware_classes(create_app(settings_with_auth))
+    assert [m for m in built if m in declared] == declared
+
+
+def test_each_middleware_sits_where_its_stage_says(settings_with_auth: Settings) -> None:
+    built = middleware_classes(create_app(settings_with_auth))
+    position = built.index
+    assert position(BasicAuthMiddleware) < position(SwaggerUIMiddleware)
+    for stage in pipeline(settings_with_auth, load_spec()):
+        if stage.position.value is RoutingMiddleware:
+            assert position(stage.middleware) < position(RoutingMiddleware)
+    assert (
+        position(SecurityMiddleware)
+        < position(OperationErrorsMiddleware)
+        < position(RequestValidationMiddleware)
+    )
+
+
+def test_without_an_auth_file_nothing_asks_for_credentials(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db'}")
+    assert BasicAuthMiddleware not in middleware_classes(create_app(settings))
