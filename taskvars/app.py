@@ -27,7 +27,7 @@ from taskvars.credentials import Credentials
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
-from taskvars.resources import load_spec, spec_directory
+from taskvars.resources import load_spec, spec_directory, spec_text
 from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
@@ -41,9 +41,10 @@ from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
 from taskvars.web.nul_characters import QueryNulMiddleware
 from taskvars.web.operation_errors import OperationErrorsMiddleware
+from taskvars.web.spec_document import SpecDocumentMiddleware
 
 HANDLERS_PACKAGE = "taskvars.handlers"
-BASE_PATH = "/engine-rest"  # the spec's server URL, Camunda Run's default
+BASE_PATH = "/engine-rest"  # the path of the spec's server URLs, Camunda Run's default
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ def pipeline(settings: Settings, spec: dict[str, Any]) -> list[Stage]:
         )
     return [
         *stages,
+        Stage(
+            SpecDocumentMiddleware,
+            MiddlewarePosition.BEFORE_SWAGGER,
+            {"spec": spec, "text": spec_text(), "base_path": BASE_PATH},
+        ),
         Stage(
             ClientTimeoutMiddleware,
             MiddlewarePosition.BEFORE_ROUTING,
@@ -95,10 +101,12 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         __name__,
         lifespan=_lifespan(settings, database),
         specification_dir=str(spec_directory()),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        # The spec is served as written by SpecDocumentMiddleware, not as connexion's copy.
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
     app.add_api(
-        spec,
+        load_spec(),  # a copy of its own: connexion changes the document it is given
+        base_path=BASE_PATH,
         resolver=Resolver(function_resolver=_handler_function),
         pythonic_params=True,
         strict_validation=True,

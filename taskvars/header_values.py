@@ -114,3 +114,16 @@ def attachment_disposition(filename: str) -> str:
     fallback = fallback.replace("\\", "\\\\").replace('"', '\\"')
     encoded = quote(filename, safe="!#$&+-.^_`|~")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def strong_etag(digest: str) -> str:
+    return f'"{digest}"'
+
+
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names the current ``etag`` (weak comparison, RFC 9110
+    §13.1.2), so that the answer is a 304."""
+    if if_none_match is None:
+        return False
+    candidates = [candidate.strip() for candidate in if_none_match.split(",")]
+    return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)

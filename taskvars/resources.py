@@ -30,7 +30,12 @@ def load_spec() -> dict[str, Any]:
 
 
 @functools.cache
+def spec_text() -> bytes:
+    """The spec file's bytes, read once per process."""
+    return (spec_directory() / SPEC_NAME).read_bytes()
+
+
+@functools.cache
 def _parsed_spec() -> dict[str, Any]:
-    with (spec_directory() / SPEC_NAME).open(encoding="utf-8") as spec:
-        document: dict[str, Any] = yaml.load(spec, Loader=_SafeLoader)
+    document: dict[str, Any] = yaml.load(spec_text(), Loader=_SafeLoader)
     return document

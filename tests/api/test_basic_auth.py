@@ -58,7 +58,12 @@ def every_request() -> list[tuple[str, str]]:
     return [
         (method.upper(), BASE + re.sub(r"\{[^}]+\}", "x", path))
         for path, method, _ in operations(load_spec())
-    ] + [("GET", BASE + "/openapi.json"), ("GET", BASE + "/no/such/path"), ("GET", "/")]
+    ] + [
+        ("GET", BASE + "/openapi.json"),
+        ("GET", BASE + "/openapi.yaml"),
+        ("GET", BASE + "/no/such/path"),
+        ("GET", "/"),
+    ]
 
 
 @pytest.mark.parametrize(("method", "url"), every_request())

@@ -3,12 +3,8 @@ from __future__ import annotations
 import pytest
 
 from taskvars.errors import RangeNotSatisfiableError
-from taskvars.handlers.http.ranges import (
-    ByteRange,
-    none_match,
-    requested_range,
-    strong_etag,
-)
+from taskvars.handlers.http.ranges import ByteRange, requested_range
+from taskvars.header_values import none_match, strong_etag
 
 ETAG = strong_etag("abc")
 

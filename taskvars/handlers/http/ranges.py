@@ -1,6 +1,5 @@
-"""Conditional and partial downloads: ETag matching (RFC 9110 §13) and single byte
-ranges (RFC 9110 §14). Several ranges in one request are answered with the whole value,
-which the RFC allows."""
+"""Partial downloads: single byte ranges (RFC 9110 §14), and ``If-Range``. Several ranges
+in one request are answered with the whole value, which the RFC allows."""
 
 from __future__ import annotations
 
@@ -23,18 +22,6 @@ class ByteRange:
 
     def content_range(self, size: int) -> str:
         return f"bytes {self.start}-{self.end}/{size}"
-
-
-def strong_etag(sha256: str) -> str:
-    return f'"{sha256}"'
-
-
-def none_match(if_none_match: str | None, etag: str) -> bool:
-    """Whether ``If-None-Match`` names the current ``etag`` (weak comparison), so 304."""
-    if if_none_match is None:
-        return False
-    candidates = [candidate.strip() for candidate in if_none_match.split(",")]
-    return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
 
 
 def requested_range(

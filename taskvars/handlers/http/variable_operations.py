@@ -13,9 +13,10 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from taskvars.handlers.http.download_headers import binary_headers
-from taskvars.handlers.http.ranges import ByteRange, none_match, requested_range, strong_etag
+from taskvars.handlers.http.ranges import ByteRange, requested_range
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.uploads import uploaded_parts
+from taskvars.header_values import none_match, strong_etag
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import StoredValue
 from taskvars.services import variables
