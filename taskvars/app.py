@@ -39,6 +39,7 @@ from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
+from taskvars.web.named_engine import NamedEngineMiddleware
 from taskvars.web.nul_characters import QueryNulMiddleware
 from taskvars.web.operation_errors import OperationErrorsMiddleware
 from taskvars.web.spec_document import SpecDocumentMiddleware
@@ -56,7 +57,9 @@ class Stage:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def pipeline(settings: Settings, spec: dict[str, Any]) -> list[Stage]:
+def pipeline(
+    settings: Settings, spec: dict[str, Any], allowed_methods: AllowedMethods
+) -> list[Stage]:
     """Our middlewares, outermost first (see :mod:`taskvars.web`)."""
     stages = []
     if settings.auth_file:
@@ -80,6 +83,11 @@ def pipeline(settings: Settings, spec: dict[str, Any]) -> list[Stage]:
         ),
         Stage(QueryNulMiddleware, MiddlewarePosition.BEFORE_ROUTING),
         Stage(DotSegmentMiddleware, MiddlewarePosition.BEFORE_ROUTING),
+        Stage(
+            NamedEngineMiddleware,
+            MiddlewarePosition.BEFORE_ROUTING,
+            {"base_path": BASE_PATH, "allowed_methods": allowed_methods},
+        ),
         Stage(
             BodyLimitMiddleware,
             MiddlewarePosition.BEFORE_ROUTING,
@@ -115,9 +123,10 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     )
     # Each stage goes right before its position's middleware, so after the stages
     # added before it at the same position: adding them in order keeps the order.
-    for stage in pipeline(settings, spec):
+    allowed_methods = AllowedMethods(spec, BASE_PATH)
+    for stage in pipeline(settings, spec, allowed_methods):
         app.add_middleware(stage.middleware, position=stage.position, **stage.options)
-    register_error_handlers(app, AllowedMethods(spec, BASE_PATH))
+    register_error_handlers(app, allowed_methods)
     return app
 
 

@@ -10,6 +10,7 @@ declares it (connexion's own stages in brackets):
 3. :mod:`.client_timeout` — a stalled body is a 408, a client that stops reading is let go;
 4. :mod:`.nul_characters` — U+0000 in the query string is a 400;
 5. :mod:`.dot_segments` — ``.`` and ``..`` path segments are a 404;
+   :mod:`.named_engine` — ``/engine/default/...`` is served as the plain path;
 6. :mod:`.body_limit` — a body over ``--max-upload-bytes`` is a 413;
 7. [connexion: routing] from here on the operation is known; [security: none declared];
 8. :mod:`.operation_errors` — errors get their operation's prefix, and a write that lost

@@ -57,6 +57,8 @@ REQUIRED_OPERATIONS = {
     "getProcessInstance",
     "deleteProcessInstance",
     "getExecution",
+    # the engine
+    "getProcessEngineNames",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

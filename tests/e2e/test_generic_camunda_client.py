@@ -123,3 +123,20 @@ def test_missing_task_surfaces_as_camundas_500(client: camunda.ApiClient, tmp_pa
         )
     assert raised.value.status == 500
     assert "task absent doesn't exist" in raised.value.body
+
+
+def test_engine_names_and_the_named_engine_paths(server: Server, tmp_path: Path) -> None:
+    """The client's EngineApi, and the whole client pointed at ``/engine/default``."""
+    configuration = camunda.Configuration(host=f"{server.base_url}/engine/default")
+    configuration.temp_folder_path = str(tmp_path)
+    with camunda.ApiClient(configuration) as named:
+        camunda.TaskApi(named).create_task(task_dto=camunda.TaskDto(id="named", name="Named"))
+        camunda.TaskVariableApi(named).set_binary_task_variable(
+            "named", "doc", data=write(tmp_path / "doc.bin", b"\x00\x01named"), value_type="Bytes"
+        )
+        assert camunda.TaskApi(named).get_task("named").name == "Named"
+    with camunda.ApiClient(camunda.Configuration(host=server.base_url)) as plain:
+        names = camunda.EngineApi(plain).get_process_engine_names()
+        assert [engine.name for engine in names] == ["default"]
+        stored = camunda.TaskVariableApi(plain).get_task_variable("named", "doc")
+        assert stored.type == "Bytes"

@@ -11,10 +11,11 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
-from taskvars.app import create_app, pipeline
+from taskvars.app import BASE_PATH, Stage, create_app, pipeline
 from taskvars.credentials import hash_password
 from taskvars.resources import load_spec
 from taskvars.settings import Settings
+from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.framework import middleware_classes
 from taskvars.web.operation_errors import OperationErrorsMiddleware
@@ -28,8 +29,13 @@ def settings_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(database_url=f"sqlite:///{directory / 'db'}", auth_file=str(users))
 
 
+def stages(settings: Settings) -> list[Stage]:
+    spec = load_spec()
+    return pipeline(settings, spec, AllowedMethods(spec, BASE_PATH))
+
+
 def test_our_middlewares_run_in_the_declared_order(settings_with_auth: Settings) -> None:
-    declared = [stage.middleware for stage in pipeline(settings_with_auth, load_spec())]
+    declared = [stage.middleware for stage in stages(settings_with_auth)]
     built = middleware_classes(create_app(settings_with_auth))
     assert [m for m in built if m in declared] == declared
 
@@ -38,7 +44,7 @@ def test_each_middleware_sits_where_its_stage_says(settings_with_auth: Settings)
     built = middleware_classes(create_app(settings_with_auth))
     position = built.index
     assert position(BasicAuthMiddleware) < position(SwaggerUIMiddleware)
-    for stage in pipeline(settings_with_auth, load_spec()):
+    for stage in stages(settings_with_auth):
         if stage.position.value is RoutingMiddleware:
             assert position(stage.middleware) < position(RoutingMiddleware)
     assert (
