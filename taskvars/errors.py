@@ -150,6 +150,20 @@ class NullValueError(EngineError):
     prefixed = False
 
 
+class TaskAlreadyClaimedError(EngineError):
+    type = "TaskAlreadyClaimedException"
+    prefixed = False
+
+
+class EngineNotFoundError(ApiError):
+    """The engine's ``NotFoundException``, a ``BadUserRequestException``, which Camunda's
+    REST layer answers with a 400 (``ExceptionHandlerHelper.getStatus``)."""
+
+    status = 400
+    type = "NotFoundException"
+    code = 0
+
+
 class OptimisticLockingError(ApiError):
     """409 for a write that lost a race it cannot resolve, where Camunda answers 500
     (docs/compatibility.md, "Concurrent writes to one variable")."""

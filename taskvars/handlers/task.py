@@ -69,6 +69,36 @@ def complete(id_: str, body: dict[str, Any] | None = None) -> Any:
     return (returned, 200) if returned is not None else NO_CONTENT
 
 
+def claim(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.claim(uow, id_, body.get("userId"))
+    return NO_CONTENT
+
+
+def unclaim(id_: str) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.set_assignee(uow, id_, None)
+    return NO_CONTENT
+
+
+def set_assignee(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.set_assignee(uow, id_, body.get("userId"))
+    return NO_CONTENT
+
+
+def delegate_task(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.delegate(uow, id_, body.get("userId"))
+    return NO_CONTENT
+
+
+def resolve(id_: str, body: dict[str, Any] | None = None) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.resolve(uow, id_, (body or {}).get("variables"))
+    return NO_CONTENT
+
+
 def _task_filter(criteria: dict[str, Any]) -> TaskFilter:
     """Query parameters as the store's filter; ``taskIdIn`` is a comma-separated list."""
     task_id_in = criteria.pop("task_id_in", None)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from taskvars.persistence.models import Scope, ScopeKind, Task
+from taskvars.persistence.models import IdSpace, Scope, ScopeKind, Task
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.values import TaskFilter, TaskRecord
 
@@ -27,6 +27,17 @@ class Tasks:
     def get(self, external_id: str) -> TaskRecord | None:
         records = self.query(TaskFilter(task_id=external_id))
         return records[0] if records else None
+
+    def lock(self, external_id: str) -> int | None:
+        """The task's pk, its row locked until the transaction ends (on PostgreSQL; an
+        SQLite writer holds the whole database already), so that what is read of it next
+        cannot change before this transaction writes it."""
+        return self.session.scalar(
+            select(Task.scope_pk)
+            .join(Scope, Scope.pk == Task.scope_pk)
+            .where(Scope.id_space == IdSpace.TASK, Scope.external_id == external_id)
+            .with_for_update(of=Task)
+        )
 
     def query(
         self,

@@ -12,10 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from taskvars.errors import (
+    ApiError,
     ConflictError,
     EngineError,
+    EngineNotFoundError,
     InvalidRequestError,
     NotFoundError,
+    NullValueError,
+    TaskAlreadyClaimedError,
 )
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
@@ -35,6 +39,8 @@ _TASK_ATTRIBUTES = {
 }
 _TASK_DATES = {"due": "due", "followUp": "follow_up"}
 DEFAULT_PRIORITY = 50
+PENDING = "PENDING"
+RESOLVED = "RESOLVED"
 
 
 def new_id() -> str:
@@ -173,6 +179,61 @@ def complete(
     uow.store.scopes.delete_tree(chain[0].pk)
     uow.commit()
     return returned
+
+
+# Claim and delegation, as Camunda's engine does them (ClaimTaskCmd, AssignTaskCmd,
+# DelegateTaskCmd, ResolveTaskCmd and TaskEntity.delegate/resolve): each finds the task
+# first and says so in its own way when it is missing.
+
+
+def claim(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
+    """``user_id`` becomes the assignee, unless another user is; ``None`` unassigns."""
+    task, task_pk = _locked(uow, task_id, missing=NullValueError)
+    if user_id is not None and task.assignee not in (None, user_id):
+        raise TaskAlreadyClaimedError(f"Task '{task_id}' is already claimed by someone else.")
+    uow.store.tasks.update(task_pk, {"assignee": user_id})
+    uow.commit()
+
+
+def set_assignee(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
+    """``user_id`` becomes the assignee, whoever was; ``None`` unassigns."""
+    _, task_pk = _locked(uow, task_id, missing=EngineNotFoundError)
+    uow.store.tasks.update(task_pk, {"assignee": user_id})
+    uow.commit()
+
+
+def delegate(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
+    """The assignee becomes the owner (unless there is one), ``user_id`` the assignee,
+    and the delegation is pending."""
+    task, task_pk = _locked(uow, task_id, missing=NullValueError)
+    uow.store.tasks.update(
+        task_pk,
+        {
+            "owner": task.owner if task.owner is not None else task.assignee,
+            "assignee": user_id,
+            "delegation_state": PENDING,
+        },
+    )
+    uow.commit()
+
+
+def resolve(uow: UnitOfWork, task_id: str, variable_dtos: dict[str, Any] | None) -> None:
+    """Write the variables as ``complete`` does, then hand the task back to its owner."""
+    values = variables.convert_values(variable_dtos)
+    task, task_pk = _locked(uow, task_id, missing=NullValueError)
+    chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
+    variables.write_values(uow, chain, values, local=False)
+    uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
+    uow.commit()
+
+
+def _locked(uow: UnitOfWork, task_id: str, *, missing: type[ApiError]) -> tuple[TaskRecord, int]:
+    """The task and its pk, its row locked for this transaction; else ``missing``."""
+    task_pk = uow.store.tasks.lock(task_id)
+    task = uow.store.tasks.get(task_id) if task_pk is not None else None
+    if task is None or task_pk is None:
+        raise missing(f"Cannot find task with id {task_id}: task is null")
+    return task, task_pk
 
 
 def task_attributes(dto: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import pytest
 from tests.contract.schemathesis_hooks import (
     ROUND_TRIP_LOG,
     is_admitted_rejection,
+    is_documented_engine_refusal,
     is_documented_scope_missing,
 )
 from tests.e2e.server import running_server
@@ -153,3 +154,21 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
 )
 def test_only_type_conversion_400s_pass_for_valid_data(message: str, admitted: bool) -> None:
     assert is_admitted_rejection(400, error("InvalidRequestException", message, None)) is admitted
+
+
+@pytest.mark.parametrize(
+    ("body", "admitted"),
+    [
+        (
+            error("TaskAlreadyClaimedException", "Task 't' is already claimed by someone else.", 0),
+            True,
+        ),
+        (error("NullValueException", "Cannot find task with id t: task is null", 0), True),
+        (error("TaskAlreadyClaimedException", "something else", 0), False),
+        (error("RestException", "Task 't' is already claimed by someone else.", 0), False),
+    ],
+)
+def test_a_claim_refused_by_the_engine_passes_as_a_documented_500(
+    body: bytes, admitted: bool
+) -> None:
+    assert is_documented_engine_refusal(500, body) is admitted

@@ -59,6 +59,12 @@ REQUIRED_OPERATIONS = {
     "getExecution",
     # the engine
     "getProcessEngineNames",
+    # claim and delegation
+    "claim",
+    "unclaim",
+    "setAssignee",
+    "delegateTask",
+    "resolve",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

@@ -141,3 +141,29 @@ def test_delete_process_instance_removes_it(client: camunda.ApiClient) -> None:
         api.get_process_instance("pi")
     assert raised.value.status == 404
     assert camunda.TaskApi(client).get_tasks_count().count == 0
+
+
+def test_claim_delegate_resolve_unclaim_and_assign(client: camunda.ApiClient) -> None:
+    tasks = camunda.TaskApi(client)
+    tasks.create_task(task_dto=camunda.TaskDto(id="cl", name="Claim me"))
+    tasks.claim("cl", user_id_dto=camunda.UserIdDto(user_id="ann"))
+    with pytest.raises(camunda.ApiException) as raised:
+        tasks.claim("cl", user_id_dto=camunda.UserIdDto(user_id="bob"))
+    assert raised.value.status == 500
+    assert "TaskAlreadyClaimedException" in raised.value.body
+    tasks.delegate_task("cl", user_id_dto=camunda.UserIdDto(user_id="bob"))
+    delegated = tasks.get_task("cl")
+    assert (delegated.assignee, delegated.owner, delegated.delegation_state) == (
+        "bob",
+        "ann",
+        "PENDING",
+    )
+    values = {"approved": camunda.VariableValueDto(value=True, type="Boolean")}
+    tasks.resolve("cl", complete_task_dto=camunda.CompleteTaskDto(variables=values))
+    resolved = tasks.get_task("cl")
+    assert (resolved.assignee, resolved.delegation_state) == ("ann", "RESOLVED")
+    assert camunda.TaskVariableApi(client).get_task_variable("cl", "approved").value is True
+    tasks.unclaim("cl")
+    assert tasks.get_task("cl").assignee is None
+    tasks.set_assignee("cl", user_id_dto=camunda.UserIdDto(user_id="cy"))
+    assert tasks.get_task("cl").assignee == "cy"
