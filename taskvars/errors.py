@@ -155,6 +155,14 @@ class TaskAlreadyClaimedError(EngineError):
     prefixed = False
 
 
+class BadUserRequestError(ApiError):
+    """The engine's ``BadUserRequestException``, which Camunda answers with a 400."""
+
+    status = 400
+    type = "BadUserRequestException"
+    code = 0
+
+
 class EngineNotFoundError(ApiError):
     """The engine's ``NotFoundException``, a ``BadUserRequestException``, which Camunda's
     REST layer answers with a 400 (``ExceptionHandlerHelper.getStatus``)."""

@@ -99,6 +99,27 @@ def resolve(id_: str, body: dict[str, Any] | None = None) -> tuple[Any, int]:
     return NO_CONTENT
 
 
+def get_form_variables(
+    id_: str, variable_names: str | None = None, deserialize_values: bool = True
+) -> dict[str, Any]:
+    names = variable_names.split(",") if variable_names is not None else None
+    return database().read(
+        lambda uow: tasks.form_variables(uow, id_, names, deserialize=deserialize_values)
+    )
+
+
+def submit(id_: str, body: dict[str, Any] | None = None) -> Any:
+    body = body or {}
+    with database().unit_of_work(write=True) as uow:
+        returned = tasks.submit_form(
+            uow,
+            id_,
+            body.get("variables"),
+            with_variables_in_return=bool(body.get("withVariablesInReturn")),
+        )
+    return (returned, 200) if returned is not None else NO_CONTENT
+
+
 def _task_filter(criteria: dict[str, Any]) -> TaskFilter:
     """Query parameters as the store's filter; ``taskIdIn`` is a comma-separated list."""
     task_id_in = criteria.pop("task_id_in", None)

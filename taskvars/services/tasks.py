@@ -13,6 +13,7 @@ from typing import Any
 
 from taskvars.errors import (
     ApiError,
+    BadUserRequestError,
     ConflictError,
     EngineError,
     EngineNotFoundError,
@@ -225,6 +226,45 @@ def resolve(uow: UnitOfWork, task_id: str, variable_dtos: dict[str, Any] | None)
     variables.write_values(uow, chain, values, local=False)
     uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
     uow.commit()
+
+
+def form_variables(
+    uow: UnitOfWork, task_id: str, names: list[str] | None, *, deserialize: bool
+) -> dict[str, Any]:
+    """The variables a form without fields shows: every one visible from the task, or
+    those of ``names`` (GetTaskFormVariablesCmd)."""
+    try:
+        chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
+    except ScopeNotFoundError:
+        raise BadUserRequestError(f"Cannot find task with id '{task_id}'.: task is null") from None
+    visible = variables.variable_map(uow, chain, deserialize=deserialize)
+    if names is None:
+        return visible
+    return {name: value for name, value in visible.items() if name in names}
+
+
+def submit_form(
+    uow: UnitOfWork,
+    task_id: str,
+    variable_dtos: dict[str, Any] | None,
+    *,
+    with_variables_in_return: bool,
+) -> dict[str, Any] | None:
+    """Write the variables, then complete the task, or resolve it if its delegation is
+    pending (SubmitTaskFormCmd). Returns the variables visible from it, if asked for."""
+    values = variables.convert_values(variable_dtos)
+    task, task_pk = _locked(uow, task_id, missing=NullValueError)
+    chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
+    variables.write_values(uow, chain, values, local=False)
+    returned = None
+    if with_variables_in_return:
+        returned = variables.variable_map(uow, chain, deserialize=True)
+    if task.delegation_state == PENDING:
+        uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
+    else:
+        uow.store.scopes.delete_tree(task_pk)
+    uow.commit()
+    return returned
 
 
 def _locked(uow: UnitOfWork, task_id: str, *, missing: type[ApiError]) -> tuple[TaskRecord, int]:

@@ -103,6 +103,7 @@ ADMITTED_400 = re.compile(
     # unclaim and setAssignee of a task no earlier request created: the engine's
     # NotFoundException, which Camunda answers with a 400
     r"|^Cannot find task with id .+: task is null$"
+    r"|^Cannot find task with id '.+'\.: task is null$"
     # OpenAPI 3.0 cannot say that two query parameters go together
     r"|^Only a single sorting parameter specified\. sortBy and sortOrder required$",
     re.DOTALL,

@@ -65,6 +65,9 @@ REQUIRED_OPERATIONS = {
     "setAssignee",
     "delegateTask",
     "resolve",
+    # forms
+    "getFormVariables",
+    "submit",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

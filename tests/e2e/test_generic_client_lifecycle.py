@@ -167,3 +167,29 @@ def test_claim_delegate_resolve_unclaim_and_assign(client: camunda.ApiClient) ->
     assert tasks.get_task("cl").assignee is None
     tasks.set_assignee("cl", user_id_dto=camunda.UserIdDto(user_id="cy"))
     assert tasks.get_task("cl").assignee == "cy"
+
+
+def test_form_variables_then_submit_form(client: camunda.ApiClient) -> None:
+    tasks = camunda.TaskApi(client)
+    tasks.create_task(task_dto=camunda.TaskDto(id="form", name="Fill me"))
+    variables = camunda.TaskVariableApi(client)
+    variables.put_task_variable(
+        "form", "amount", variable_value_dto=camunda.VariableValueDto(value=7, type="Long")
+    )
+    variables.put_task_variable(
+        "form", "note", variable_value_dto=camunda.VariableValueDto(value="x", type="String")
+    )
+    shown = tasks.get_form_variables("form", variable_names="amount")
+    assert set(shown) == {"amount"}
+    assert shown["amount"].value == 7
+    submitted = {"approved": camunda.VariableValueDto(value=True, type="Boolean")}
+    returned = tasks.submit(
+        "form",
+        complete_task_dto=camunda.CompleteTaskDto(
+            variables=submitted, with_variables_in_return=True
+        ),
+    )
+    assert set(returned) == {"amount", "note", "approved"}
+    with pytest.raises(camunda.ApiException) as raised:
+        tasks.get_task("form")
+    assert raised.value.status == 404
