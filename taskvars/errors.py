@@ -150,6 +150,13 @@ class NullValueError(EngineError):
     prefixed = False
 
 
+class ProcessEngineError(EngineError):
+    """The engine's plain ``ProcessEngineException``, reported without a prefix."""
+
+    type = "ProcessEngineException"
+    prefixed = False
+
+
 class TaskAlreadyClaimedError(EngineError):
     type = "TaskAlreadyClaimedException"
     prefixed = False

@@ -6,7 +6,7 @@ from typing import Any
 
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import NO_CONTENT
-from taskvars.persistence.values import TaskFilter
+from taskvars.persistence.values import IdentityLinkRecord, TaskFilter
 from taskvars.services import tasks
 
 
@@ -118,6 +118,26 @@ def submit(id_: str, body: dict[str, Any] | None = None) -> Any:
             with_variables_in_return=bool(body.get("withVariablesInReturn")),
         )
     return (returned, 200) if returned is not None else NO_CONTENT
+
+
+def get_identity_links(id_: str, type_: str | None = None) -> list[dict[str, Any]]:
+    return database().read(lambda uow: tasks.identity_links(uow, id_, type_))
+
+
+def add_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.add_identity_link(uow, id_, _identity_link(body))
+    return NO_CONTENT
+
+
+def delete_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    with database().unit_of_work(write=True) as uow:
+        tasks.delete_identity_link(uow, id_, _identity_link(body))
+    return NO_CONTENT
+
+
+def _identity_link(body: dict[str, Any]) -> IdentityLinkRecord:
+    return IdentityLinkRecord(body["type"], body.get("userId"), body.get("groupId"))
 
 
 def _task_filter(criteria: dict[str, Any]) -> TaskFilter:

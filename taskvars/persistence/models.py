@@ -116,6 +116,19 @@ class Task(Base):
     case_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
+class IdentityLink(Base):
+    """A candidate user or group of a task, or a link of another type; a task's assignee
+    and owner are its own columns and shown as links (as Camunda shows them)."""
+
+    __tablename__ = "identity_link"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_pk: Mapped[int] = mapped_column(ForeignKey("scope.pk", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(ID_LENGTH))
+    user_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    group_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
 class Variable(Base):
     """A named value in one scope; its binary content, if any, lives in ``binary_content``."""
 

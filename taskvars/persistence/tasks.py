@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from taskvars.persistence.models import IdSpace, Scope, ScopeKind, Task
+from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
 from taskvars.persistence.scope_tree import ScopeTree
-from taskvars.persistence.values import TaskFilter, TaskRecord
+from taskvars.persistence.values import IdentityLinkRecord, TaskFilter, TaskRecord
 
 
 class Tasks:
@@ -67,11 +67,45 @@ class Tasks:
         matching = _matching_tasks(criteria).subquery()
         return self.session.scalar(select(func.count()).select_from(matching)) or 0
 
+    def identity_links(self, task_pk: int) -> list[IdentityLinkRecord]:
+        """The task's stored links, oldest first (its assignee and owner are columns)."""
+        rows = self.session.execute(
+            select(IdentityLink.type, IdentityLink.user_id, IdentityLink.group_id)
+            .where(IdentityLink.task_pk == task_pk)
+            .order_by(IdentityLink.pk)
+        )
+        return [IdentityLinkRecord(*row) for row in rows]
+
+    def add_identity_link(self, task_pk: int, link: IdentityLinkRecord) -> None:
+        """Store ``link`` unless the task has it already."""
+        if link not in self.identity_links(task_pk):
+            self.session.add(
+                IdentityLink(
+                    task_pk=task_pk, type=link.type, user_id=link.user_id, group_id=link.group_id
+                )
+            )
+            self.session.flush()
+
+    def delete_identity_link(self, task_pk: int, link: IdentityLinkRecord) -> None:
+        self.session.execute(
+            delete(IdentityLink).where(
+                IdentityLink.task_pk == task_pk,
+                IdentityLink.type == link.type,
+                _same(IdentityLink.user_id, link.user_id),
+                _same(IdentityLink.group_id, link.group_id),
+            )
+        )
+
     def update(self, task_pk: int, attributes: dict[str, Any]) -> None:
         task = self.session.get_one(Task, task_pk)
         for name, value in attributes.items():
             setattr(task, name, value)
         self.session.flush()
+
+
+def _same(column: InstrumentedAttribute[str | None], value: str | None) -> ColumnElement[bool]:
+    """``column = value``, where ``None`` matches NULL."""
+    return column.is_(None) if value is None else column == value
 
 
 def _matching_tasks(criteria: TaskFilter) -> Select[*tuple[Any, ...]]:

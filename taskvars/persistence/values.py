@@ -58,6 +58,13 @@ class TaskFilter:
 
 
 @dataclass(frozen=True)
+class IdentityLinkRecord:
+    type: str
+    user_id: str | None
+    group_id: str | None
+
+
+@dataclass(frozen=True)
 class ProcessInstanceRecord:
     id: str
     business_key: str | None

@@ -20,11 +20,17 @@ from taskvars.errors import (
     InvalidRequestError,
     NotFoundError,
     NullValueError,
+    ProcessEngineError,
     TaskAlreadyClaimedError,
 )
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import ScopeNotFoundError, TaskFilter, TaskRecord
+from taskvars.persistence.values import (
+    IdentityLinkRecord,
+    ScopeNotFoundError,
+    TaskFilter,
+    TaskRecord,
+)
 from taskvars.services import variables
 from taskvars.services.dates import format_date, parse_date
 
@@ -265,6 +271,67 @@ def submit_form(
         uow.store.scopes.delete_tree(task_pk)
     uow.commit()
     return returned
+
+
+# Identity links (TaskResourceImpl, IdentityLinkDto.validate, AbstractAddIdentityLinkCmd,
+# DeleteIdentityLinkCmd, GetIdentityLinksForTaskCmd). The assignee and the owner are the
+# task's own attributes, shown and changed as links of those types.
+ASSIGNEE = "assignee"
+OWNER = "owner"
+_PERSON_COLUMNS = {ASSIGNEE: "assignee", OWNER: "owner"}
+
+
+def identity_links(uow: UnitOfWork, task_id: str, link_type: str | None) -> list[dict[str, Any]]:
+    """The task's links (of ``link_type`` only, if given): stored ones, then its
+    assignee, then its owner."""
+    task = uow.store.tasks.get(task_id)
+    task_pk = uow.store.scopes.pk(IdSpace.TASK, task_id)
+    if task is None or task_pk is None:
+        raise NullValueError(f"Cannot find task with id {task_id}: task is null")
+    links = uow.store.tasks.identity_links(task_pk)
+    links += [
+        IdentityLinkRecord(link, person, None)
+        for link, person in ((ASSIGNEE, task.assignee), (OWNER, task.owner))
+        if person is not None
+    ]
+    return [
+        {"userId": link.user_id, "groupId": link.group_id, "type": link.type}
+        for link in links
+        if link_type is None or link.type == link_type
+    ]
+
+
+def add_identity_link(uow: UnitOfWork, task_id: str, link: IdentityLinkRecord) -> None:
+    _require_user_or_group(link)
+    if link.type == ASSIGNEE and link.group_id is not None:
+        raise BadUserRequestError("Incompatible usage: cannot use ASSIGNEE together with a groupId")
+    _, task_pk = _locked(uow, task_id, missing=EngineNotFoundError)
+    if link.type in _PERSON_COLUMNS:
+        uow.store.tasks.update(task_pk, {_PERSON_COLUMNS[link.type]: link.user_id})
+    else:
+        uow.store.tasks.add_identity_link(task_pk, link)
+    uow.commit()
+
+
+def delete_identity_link(uow: UnitOfWork, task_id: str, link: IdentityLinkRecord) -> None:
+    _require_user_or_group(link)
+    if link.type in _PERSON_COLUMNS and link.group_id is not None:
+        raise ProcessEngineError(
+            f"Incompatible usage: cannot use type '{link.type}' together with a groupId"
+        )
+    _, task_pk = _locked(uow, task_id, missing=NullValueError)
+    if link.type in _PERSON_COLUMNS:
+        uow.store.tasks.update(task_pk, {_PERSON_COLUMNS[link.type]: None})
+    else:
+        uow.store.tasks.delete_identity_link(task_pk, link)
+    uow.commit()
+
+
+def _require_user_or_group(link: IdentityLinkRecord) -> None:
+    if link.user_id is not None and link.group_id is not None:
+        raise InvalidRequestError("Identity Link requires userId or groupId, but not both.")
+    if link.user_id is None and link.group_id is None:
+        raise InvalidRequestError("Identity Link requires userId or groupId.")
 
 
 def _locked(uow: UnitOfWork, task_id: str, *, missing: type[ApiError]) -> tuple[TaskRecord, int]:

@@ -43,8 +43,16 @@ DOCUMENTED_500 = re.compile(
 )
 
 
-# Claiming a task another user holds: Camunda's engine refuses it with a 500 as well.
-ALREADY_CLAIMED = re.compile(r"^Task '.+' is already claimed by someone else\.$", re.DOTALL)
+# Claiming a task another user holds, or removing an assignee or owner link by group:
+# Camunda's engine refuses them with a 500 as well.
+ENGINE_REFUSALS = {
+    "TaskAlreadyClaimedException": re.compile(
+        r"^Task '.+' is already claimed by someone else\.$", re.DOTALL
+    ),
+    "ProcessEngineException": re.compile(
+        r"^Incompatible usage: cannot use type '(?:assignee|owner)' together with a groupId$"
+    ),
+}
 
 
 def is_documented_engine_refusal(status: int, body: bytes) -> bool:
@@ -52,12 +60,10 @@ def is_documented_engine_refusal(status: int, body: bytes) -> bool:
     if is_documented_scope_missing(status, body):
         return True
     error = _json_object(body) if status == 500 else None
-    return (
-        error is not None
-        and error.get("type") == "TaskAlreadyClaimedException"
-        and error.get("code") == 0
-        and _message_matches(body, ALREADY_CLAIMED)
-    )
+    if error is None or error.get("code") != 0:
+        return False
+    pattern = ENGINE_REFUSALS.get(str(error.get("type")))
+    return pattern is not None and _message_matches(body, pattern)
 
 
 def _json_object(body: bytes) -> dict[str, object] | None:
@@ -104,6 +110,9 @@ ADMITTED_400 = re.compile(
     # NotFoundException, which Camunda answers with a 400
     r"|^Cannot find task with id .+: task is null$"
     r"|^Cannot find task with id '.+'\.: task is null$"
+    # a link is a user or a group, which one schema with two optional ids cannot say
+    r"|^Identity Link requires userId or groupId(?:, but not both)?\.$"
+    r"|^Incompatible usage: cannot use ASSIGNEE together with a groupId$"
     # OpenAPI 3.0 cannot say that two query parameters go together
     r"|^Only a single sorting parameter specified\. sortBy and sortOrder required$",
     re.DOTALL,

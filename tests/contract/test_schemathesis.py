@@ -172,3 +172,13 @@ def test_a_claim_refused_by_the_engine_passes_as_a_documented_500(
     body: bytes, admitted: bool
 ) -> None:
     assert is_documented_engine_refusal(500, body) is admitted
+
+
+def test_an_incompatible_link_removal_passes_as_a_documented_500() -> None:
+    body = error(
+        "ProcessEngineException",
+        "Incompatible usage: cannot use type 'owner' together with a groupId",
+        0,
+    )
+    assert is_documented_engine_refusal(500, body)
+    assert not is_documented_engine_refusal(500, error("ProcessEngineException", "boom", 0))

@@ -68,6 +68,10 @@ REQUIRED_OPERATIONS = {
     # forms
     "getFormVariables",
     "submit",
+    # identity links
+    "getIdentityLinks",
+    "addIdentityLink",
+    "deleteIdentityLink",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

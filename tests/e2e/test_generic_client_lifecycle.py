@@ -193,3 +193,21 @@ def test_form_variables_then_submit_form(client: camunda.ApiClient) -> None:
     with pytest.raises(camunda.ApiException) as raised:
         tasks.get_task("form")
     assert raised.value.status == 404
+
+
+def test_identity_links_add_list_and_delete(client: camunda.ApiClient) -> None:
+    camunda.TaskApi(client).create_task(task_dto=camunda.TaskDto(id="il", assignee="ann"))
+    links = camunda.TaskIdentityLinkApi(client)
+    links.add_identity_link(
+        "il", identity_link_dto=camunda.IdentityLinkDto(group_id="sales", type="candidate")
+    )
+    listed = links.get_identity_links("il")
+    assert [(link.user_id, link.group_id, link.type) for link in listed] == [
+        (None, "sales", "candidate"),
+        ("ann", None, "assignee"),
+    ]
+    assert [link.type for link in links.get_identity_links("il", type="candidate")] == ["candidate"]
+    links.delete_identity_link(
+        "il", identity_link_dto=camunda.IdentityLinkDto(group_id="sales", type="candidate")
+    )
+    assert [link.type for link in links.get_identity_links("il")] == ["assignee"]
