@@ -9,7 +9,7 @@ from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
-from taskvars.services.tasks import new_id, task_attributes
+from taskvars.services.tasks import add_candidates, new_id, task_attributes
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
 
 
@@ -62,6 +62,7 @@ def add_tree(uow: UnitOfWork, tree: dict[str, Any]) -> dict[str, Any]:
                 f"execution {task['executionId']}"
             )
         pk = store.tasks.add(task["id"], parent_pk, task_attributes(task))
+        add_candidates(uow, pk, task)
         _set_variables(uow, pk, task.get("variables"))
     return {
         "id": root_id,

@@ -48,6 +48,11 @@ _TASK_DATES = {"due": "due", "followUp": "follow_up"}
 DEFAULT_PRIORITY = 50
 PENDING = "PENDING"
 RESOLVED = "RESOLVED"
+# Identity link types; a task's assignee and owner are its own attributes, shown and
+# changed as links of those types.
+ASSIGNEE = "assignee"
+OWNER = "owner"
+CANDIDATE = "candidate"
 
 
 def new_id() -> str:
@@ -73,8 +78,17 @@ def add_task(uow: UnitOfWork, dto: dict[str, Any]) -> str:
             raise NotFoundError(
                 f"Cannot create task: parent task {dto['parentTaskId']} does not exist"
             )
-    store.tasks.add(task_id, parent_pk, task_attributes(dto))
+    task_pk = store.tasks.add(task_id, parent_pk, task_attributes(dto))
+    add_candidates(uow, task_pk, dto)
     return task_id
+
+
+def add_candidates(uow: UnitOfWork, task_pk: int, dto: dict[str, Any]) -> None:
+    """``candidateUsers`` and ``candidateGroups`` of a task being created, as links."""
+    for user_id in dto.get("candidateUsers") or []:
+        uow.store.tasks.add_identity_link(task_pk, IdentityLinkRecord(CANDIDATE, user_id, None))
+    for group_id in dto.get("candidateGroups") or []:
+        uow.store.tasks.add_identity_link(task_pk, IdentityLinkRecord(CANDIDATE, None, group_id))
 
 
 def get(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
@@ -274,10 +288,7 @@ def submit_form(
 
 
 # Identity links (TaskResourceImpl, IdentityLinkDto.validate, AbstractAddIdentityLinkCmd,
-# DeleteIdentityLinkCmd, GetIdentityLinksForTaskCmd). The assignee and the owner are the
-# task's own attributes, shown and changed as links of those types.
-ASSIGNEE = "assignee"
-OWNER = "owner"
+# DeleteIdentityLinkCmd, GetIdentityLinksForTaskCmd).
 _PERSON_COLUMNS = {ASSIGNEE: "assignee", OWNER: "owner"}
 
 

@@ -124,3 +124,32 @@ def test_a_missing_task_is_said_as_each_engine_command_says_it(api: Api) -> None
     assert (added.status_code, added.json()["type"]) == (400, "NotFoundException")
     assert (deleted.status_code, deleted.json()["type"]) == (500, "NullValueException")
     assert {r.json()["message"] for r in (listed, added, deleted)} == {message}
+
+
+def test_candidates_given_at_creation_become_links(api: Api) -> None:
+    api.create_task("t1", candidateUsers=["bob"], candidateGroups=["sales", "audit"])
+    api.create_process_instance(
+        {
+            "id": "pi",
+            "tasks": [
+                {
+                    "id": "t2",
+                    "owner": "olga",
+                    "delegationState": "PENDING",
+                    "tenantId": "acme",
+                    "candidateGroups": ["sales"],
+                }
+            ],
+        }
+    )
+    assert [(link["userId"], link["groupId"]) for link in links(api)] == [
+        ("bob", None),
+        (None, "sales"),
+        (None, "audit"),
+    ]
+    t2 = api.get("/task/t2").json()
+    assert (t2["owner"], t2["delegationState"], t2["tenantId"]) == ("olga", "PENDING", "acme")
+    assert api.get("/task/t2/identity-links").json() == [
+        {"userId": None, "groupId": "sales", "type": "candidate"},
+        {"userId": "olga", "groupId": None, "type": "owner"},
+    ]

@@ -118,3 +118,39 @@ def test_missing_file_is_refused(
 ) -> None:
     assert seed(db_url, tmp_path / "absent.json") == 2
     assert "absent.json: cannot read it" in capsys.readouterr().err
+
+
+def test_candidates_owner_and_delegation_in_a_scenario_are_loaded(
+    db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "people.yaml"
+    path.write_text(
+        "processInstances:\n"
+        "  - id: pi-p\n"
+        "    tasks: [{id: t-p, owner: olga, delegationState: PENDING,"
+        " candidateUsers: [bob], candidateGroups: [sales]}]\n"
+        "tasks:\n"
+        "  - {id: solo-p, tenantId: acme, candidateGroups: [audit]}\n"
+    )
+    assert seed(db_url, path) == 0
+    database = Database(db_url)
+    try:
+        with database.unit_of_work(write=False) as uow:
+            task = uow.store.tasks.get("t-p")
+            assert task is not None
+            assert (task.owner, task.delegation_state) == ("olga", "PENDING")
+            links = {
+                task_id: [
+                    (link.type, link.user_id, link.group_id)
+                    for link in uow.store.tasks.identity_links(
+                        uow.store.scopes.pk(IdSpace.TASK, task_id) or 0
+                    )
+                ]
+                for task_id in ("t-p", "solo-p")
+            }
+    finally:
+        database.dispose()
+    assert links == {
+        "t-p": [("candidate", "bob", None), ("candidate", None, "sales")],
+        "solo-p": [("candidate", None, "audit")],
+    }
