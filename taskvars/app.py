@@ -43,6 +43,10 @@ from taskvars.web.named_engine import NamedEngineMiddleware
 from taskvars.web.nul_characters import QueryNulMiddleware
 from taskvars.web.operation_errors import OperationErrorsMiddleware
 from taskvars.web.spec_document import SpecDocumentMiddleware
+from taskvars.web.unknown_parameters import (
+    UnknownParametersMiddleware,
+    declared_query_parameters,
+)
 
 HANDLERS_PACKAGE = "taskvars.handlers"
 BASE_PATH = "/engine-rest"  # the path of the spec's server URLs, Camunda Run's default
@@ -97,6 +101,17 @@ def pipeline(
             OperationErrorsMiddleware,
             MiddlewarePosition.BEFORE_VALIDATION,
             {"prefixes": operation_prefixes(spec)},
+        ),
+        *(
+            []
+            if settings.strict_params
+            else [
+                Stage(
+                    UnknownParametersMiddleware,
+                    MiddlewarePosition.BEFORE_VALIDATION,
+                    {"declared": declared_query_parameters(spec)},
+                )
+            ]
         ),
     ]
 

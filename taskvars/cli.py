@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         help="require HTTP Basic authentication; FILE holds user:bcrypt-hash lines",
     )
     serve.add_argument(
+        "--strict-params",
+        action="store_true",
+        default=None,
+        help="refuse query parameters an operation does not declare (default: ignore them, "
+        "as Camunda does)",
+    )
+    serve.add_argument(
         "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
     )
 
@@ -125,6 +132,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         log_level=getattr(arguments, "log_level", None),
         auth_file=getattr(arguments, "auth_file", None),
         client_timeout_seconds=getattr(arguments, "client_timeout_seconds", None),
+        strict_params=getattr(arguments, "strict_params", None),
     )
 
 

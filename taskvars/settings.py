@@ -45,6 +45,9 @@ class Settings:
     # HTTP Basic authentication: users and bcrypt hashes, one "user:hash" a line. Empty:
     # no authentication, as in Camunda's default.
     auth_file: str = ""
+    # Refuse query parameters an operation does not declare (400), where Camunda, and by
+    # default this server, ignores them.
+    strict_params: bool = False
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""
@@ -77,6 +80,13 @@ class Settings:
 
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:
+    if type_name == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        variable = ENV_PREFIX + name.upper()
+        raise ValueError(f"{variable} must be true or false, got {raw!r}")
     if type_name == "int":
         try:
             return int(raw)

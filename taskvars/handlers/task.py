@@ -6,7 +6,7 @@ from typing import Any
 
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import NO_CONTENT
-from taskvars.persistence.values import IdentityLinkRecord, TaskFilter
+from taskvars.persistence.values import IdentityLinkRecord
 from taskvars.services import tasks
 
 
@@ -27,7 +27,7 @@ def get_tasks(
     sort_order: str | None = None,
     **criteria: Any,
 ) -> list[dict[str, Any]]:
-    task_filter = _task_filter(criteria)
+    task_filter = tasks.task_filter(criteria)
     return database().read(
         lambda uow: tasks.query(
             uow,
@@ -41,7 +41,7 @@ def get_tasks(
 
 
 def get_tasks_count(**criteria: Any) -> dict[str, int]:
-    task_filter = _task_filter(criteria)
+    task_filter = tasks.task_filter(criteria)
     return {"count": database().read(lambda uow: tasks.count(uow, task_filter))}
 
 
@@ -138,11 +138,3 @@ def delete_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
 
 def _identity_link(body: dict[str, Any]) -> IdentityLinkRecord:
     return IdentityLinkRecord(body["type"], body.get("userId"), body.get("groupId"))
-
-
-def _task_filter(criteria: dict[str, Any]) -> TaskFilter:
-    """Query parameters as the store's filter; ``taskIdIn`` is a comma-separated list."""
-    task_id_in = criteria.pop("task_id_in", None)
-    return TaskFilter(
-        task_id_in=task_id_in.split(",") if task_id_in is not None else None, **criteria
-    )

@@ -11,6 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import inflection
+
 from taskvars.errors import (
     ApiError,
     BadUserRequestError,
@@ -89,6 +91,41 @@ def add_candidates(uow: UnitOfWork, task_pk: int, dto: dict[str, Any]) -> None:
         uow.store.tasks.add_identity_link(task_pk, IdentityLinkRecord(CANDIDATE, user_id, None))
     for group_id in dto.get("candidateGroups") or []:
         uow.store.tasks.add_identity_link(task_pk, IdentityLinkRecord(CANDIDATE, None, group_id))
+
+
+# The task-query filters this server answers, by their Python names; every other
+# parameter of Camunda's task query is declared in the spec but refused here unless it
+# is a boolean ``false``, which filters nothing in Camunda either.
+SUPPORTED_FILTERS = frozenset(
+    {
+        "task_id",
+        "task_id_in",
+        "process_instance_id",
+        "execution_id",
+        "assignee",
+        "name",
+        "name_like",
+        "task_definition_key",
+        "parent_task_id",
+    }
+)
+
+
+def task_filter(criteria: dict[str, Any]) -> TaskFilter:
+    """Task-query parameters (Python names, as given) as the store's filter."""
+    supported = {}
+    for name, value in criteria.items():
+        if name in SUPPORTED_FILTERS:
+            supported[name] = value
+        elif value is not False:
+            raise InvalidRequestError(
+                f"The task query parameter {inflection.camelize(name, False)} is not "
+                "supported by this server"
+            )
+    task_id_in = supported.pop("task_id_in", None)
+    return TaskFilter(
+        task_id_in=task_id_in.split(",") if task_id_in is not None else None, **supported
+    )
 
 
 def get(uow: UnitOfWork, task_id: str) -> dict[str, Any]:

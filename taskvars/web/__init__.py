@@ -15,6 +15,8 @@ declares it (connexion's own stages in brackets):
 7. [connexion: routing] from here on the operation is known; [security: none declared];
 8. :mod:`.operation_errors` — errors get their operation's prefix, and a write that lost
    a race becomes a 409 ``OptimisticLockingException``;
+   :mod:`.unknown_parameters` — query parameters the operation does not declare are
+   dropped (unless ``--strict-params``);
 9. [connexion: request validation] parameters against the spec; the body through
    :mod:`.json_validator` or :mod:`.multipart_validator` (streaming, :mod:`.multipart`
    and :mod:`.spool`), which answer a violation with the error the spec declares for it

@@ -148,6 +148,7 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
             True,
         ),
         ("Only a single sorting parameter specified. sortBy and sortOrder required", True),
+        ("The task query parameter candidateUser is not supported by this server", True),
         ("Cannot put task variable x: Unsupported value type 'Foo'", False),
         ("'high' is not of type 'integer'", False),
     ],

@@ -3,6 +3,7 @@ lifecycle around a form: claim, delegation, resolution, assignment, identity lin
 
 from __future__ import annotations
 
+import httpx
 import pycamunda
 import pycamunda.task as task
 import pytest
@@ -44,3 +45,19 @@ def test_identity_links_add_list_and_delete(server: Server) -> None:
     task.IdentityLinksDelete(url, "links", type_="candidate", group_id="sales")()
     listed = task.IdentityLinksGetList(url, "links")()
     assert [(link.user_id, link.type_) for link in listed] == [("bob", "candidate")]
+
+
+def test_a_binary_download_with_its_deserialize_value_parameter_works(server: Server) -> None:
+    """pycamunda sends ``deserializeValue=false`` with every binary download, a parameter
+    the operation does not declare: ignored, as Camunda ignores it."""
+    url = server.base_url
+    task.Create(url, name="Scan", id_="bin")()
+    body = b'--b\r\nContent-Disposition: form-data; name="data"\r\n\r\n\x00\xffscan\r\n--b--\r\n'
+    uploaded = httpx.post(
+        f"{url}/task/bin/localVariables/scan/data",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert uploaded.status_code == 204
+    downloaded = task.LocalVariablesGet(url, "bin", "scan", binary=True)()
+    assert downloaded == b"\x00\xffscan"

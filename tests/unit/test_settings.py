@@ -41,3 +41,12 @@ def test_bad_values_are_refused_with_the_reason(environ: dict[str, str], message
 def test_settings_survive_the_trip_to_worker_processes() -> None:
     settings = Settings(port=9123, workers=3, max_upload_bytes=77, database_url="sqlite:///x.db")
     assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_strict_params_is_read_as_a_boolean() -> None:
+    assert Settings.from_env({"TASKVARS_STRICT_PARAMS": "true"}).strict_params is True
+    assert Settings.from_env({"TASKVARS_STRICT_PARAMS": "0"}).strict_params is False
+    assert Settings.from_env({}).strict_params is False
+    with pytest.raises(ValueError, match="TASKVARS_STRICT_PARAMS must be true or false"):
+        Settings.from_env({"TASKVARS_STRICT_PARAMS": "maybe"})
+    assert Settings.from_env(Settings(strict_params=True).to_env()).strict_params is True

@@ -1,0 +1,79 @@
+"""Query parameters an operation does not declare are ignored, as Camunda ignores them.
+
+Hand-written clients rely on that (``pycamunda`` sends ``deserializeValue=false`` with
+every binary download). The parameters the spec declares are validated as before; the
+others are taken out of the query string before validation, and logged at debug level.
+With ``--strict-params`` this stage is left out and connexion refuses them with a 400, for
+users who want their own client's typos caught.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote_plus
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from taskvars.web.framework import operation_id
+
+logger = logging.getLogger(__name__)
+
+_METHODS = ("get", "put", "post", "delete", "head", "options", "patch", "trace")
+
+
+def declared_query_parameters(spec: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """The names of each operation's query parameters, by operationId."""
+    components = spec.get("components", {}).get("parameters", {})
+
+    def resolved(parameter: Mapping[str, Any]) -> Mapping[str, Any]:
+        reference = parameter.get("$ref")
+        return components[reference.rpartition("/")[2]] if reference else parameter
+
+    declared = {}
+    for item in spec.get("paths", {}).values():
+        shared = item.get("parameters", [])
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            parameters = [resolved(p) for p in [*shared, *operation.get("parameters", [])]]
+            declared[operation["operationId"]] = frozenset(
+                p["name"] for p in parameters if p["in"] == "query"
+            )
+    return declared
+
+
+class UnknownParametersMiddleware:
+    def __init__(self, app: ASGIApp, *, declared: Mapping[str, frozenset[str]]) -> None:
+        self.app = app
+        self.declared = declared
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        known = self.declared.get(operation_id(scope) or "")
+        if query and known is not None:
+            kept, ignored = _split(query.split(b"&"), known)
+            if ignored:
+                logger.debug(
+                    "%s %s: ignored query parameters %s",
+                    scope["method"],
+                    scope["path"],
+                    ", ".join(sorted(ignored)),
+                )
+                scope = {**scope, "query_string": b"&".join(kept)}
+        await self.app(scope, receive, send)
+
+
+def _split(pieces: Iterable[bytes], known: frozenset[str]) -> tuple[list[bytes], set[str]]:
+    kept, ignored = [], set()
+    for piece in pieces:
+        if not piece:
+            continue
+        name = unquote_plus(piece.partition(b"=")[0].decode("latin-1"))
+        if name in known:
+            kept.append(piece)
+        else:
+            ignored.add(name)
+    return kept, ignored
