@@ -7,7 +7,7 @@ from typing import Any
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import NO_CONTENT
 from taskvars.persistence.values import IdentityLinkRecord
-from taskvars.services import tasks
+from taskvars.services import task_forms, task_people, tasks
 
 
 def create_task(body: dict[str, Any]) -> tuple[Any, int]:
@@ -71,31 +71,31 @@ def complete(id_: str, body: dict[str, Any] | None = None) -> Any:
 
 def claim(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.claim(uow, id_, body.get("userId"))
+        task_people.claim(uow, id_, body.get("userId"))
     return NO_CONTENT
 
 
 def unclaim(id_: str) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.set_assignee(uow, id_, None)
+        task_people.set_assignee(uow, id_, None)
     return NO_CONTENT
 
 
 def set_assignee(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.set_assignee(uow, id_, body.get("userId"))
+        task_people.set_assignee(uow, id_, body.get("userId"))
     return NO_CONTENT
 
 
 def delegate_task(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.delegate(uow, id_, body.get("userId"))
+        task_people.delegate(uow, id_, body.get("userId"))
     return NO_CONTENT
 
 
 def resolve(id_: str, body: dict[str, Any] | None = None) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.resolve(uow, id_, (body or {}).get("variables"))
+        task_people.resolve(uow, id_, (body or {}).get("variables"))
     return NO_CONTENT
 
 
@@ -104,14 +104,14 @@ def get_form_variables(
 ) -> dict[str, Any]:
     names = variable_names.split(",") if variable_names is not None else None
     return database().read(
-        lambda uow: tasks.form_variables(uow, id_, names, deserialize=deserialize_values)
+        lambda uow: task_forms.form_variables(uow, id_, names, deserialize=deserialize_values)
     )
 
 
 def submit(id_: str, body: dict[str, Any] | None = None) -> Any:
     body = body or {}
     with database().unit_of_work(write=True) as uow:
-        returned = tasks.submit_form(
+        returned = task_forms.submit_form(
             uow,
             id_,
             body.get("variables"),
@@ -121,18 +121,18 @@ def submit(id_: str, body: dict[str, Any] | None = None) -> Any:
 
 
 def get_identity_links(id_: str, type_: str | None = None) -> list[dict[str, Any]]:
-    return database().read(lambda uow: tasks.identity_links(uow, id_, type_))
+    return database().read(lambda uow: task_people.identity_links(uow, id_, type_))
 
 
 def add_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.add_identity_link(uow, id_, _identity_link(body))
+        task_people.add_identity_link(uow, id_, _identity_link(body))
     return NO_CONTENT
 
 
 def delete_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
     with database().unit_of_work(write=True) as uow:
-        tasks.delete_identity_link(uow, id_, _identity_link(body))
+        task_people.delete_identity_link(uow, id_, _identity_link(body))
     return NO_CONTENT
 
 

@@ -2,7 +2,8 @@
 Camunda's ``TaskDto``.
 
 Functions named after an operation (``create``, ``update``, ``delete``, ``complete``)
-commit; ``add_task`` is a building block that leaves committing to its caller.
+commit; ``add_task`` is a building block that leaves committing to its caller. Claims,
+delegation and identity links are in :mod:`.task_people`, forms in :mod:`.task_forms`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,10 @@ import inflection
 
 from taskvars.errors import (
     ApiError,
-    BadUserRequestError,
     ConflictError,
     EngineError,
-    EngineNotFoundError,
     InvalidRequestError,
     NotFoundError,
-    NullValueError,
-    ProcessEngineError,
-    TaskAlreadyClaimedError,
 )
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
@@ -50,10 +46,7 @@ _TASK_DATES = {"due": "due", "followUp": "follow_up"}
 DEFAULT_PRIORITY = 50
 PENDING = "PENDING"
 RESOLVED = "RESOLVED"
-# Identity link types; a task's assignee and owner are its own attributes, shown and
-# changed as links of those types.
-ASSIGNEE = "assignee"
-OWNER = "owner"
+# The identity link type of the candidates a task is created with.
 CANDIDATE = "candidate"
 
 
@@ -239,150 +232,9 @@ def complete(
     return returned
 
 
-# Claim and delegation, as Camunda's engine does them (ClaimTaskCmd, AssignTaskCmd,
-# DelegateTaskCmd, ResolveTaskCmd and TaskEntity.delegate/resolve): each finds the task
-# first and says so in its own way when it is missing.
-
-
-def claim(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
-    """``user_id`` becomes the assignee, unless another user is; ``None`` unassigns."""
-    task, task_pk = _locked(uow, task_id, missing=NullValueError)
-    if user_id is not None and task.assignee not in (None, user_id):
-        raise TaskAlreadyClaimedError(f"Task '{task_id}' is already claimed by someone else.")
-    uow.store.tasks.update(task_pk, {"assignee": user_id})
-    uow.commit()
-
-
-def set_assignee(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
-    """``user_id`` becomes the assignee, whoever was; ``None`` unassigns."""
-    _, task_pk = _locked(uow, task_id, missing=EngineNotFoundError)
-    uow.store.tasks.update(task_pk, {"assignee": user_id})
-    uow.commit()
-
-
-def delegate(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
-    """The assignee becomes the owner (unless there is one), ``user_id`` the assignee,
-    and the delegation is pending."""
-    task, task_pk = _locked(uow, task_id, missing=NullValueError)
-    uow.store.tasks.update(
-        task_pk,
-        {
-            "owner": task.owner if task.owner is not None else task.assignee,
-            "assignee": user_id,
-            "delegation_state": PENDING,
-        },
-    )
-    uow.commit()
-
-
-def resolve(uow: UnitOfWork, task_id: str, variable_dtos: dict[str, Any] | None) -> None:
-    """Write the variables as ``complete`` does, then hand the task back to its owner."""
-    values = variables.convert_values(variable_dtos)
-    task, task_pk = _locked(uow, task_id, missing=NullValueError)
-    chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
-    variables.write_values(uow, chain, values, local=False)
-    uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
-    uow.commit()
-
-
-def form_variables(
-    uow: UnitOfWork, task_id: str, names: list[str] | None, *, deserialize: bool
-) -> dict[str, Any]:
-    """The variables a form without fields shows: every one visible from the task, or
-    those of ``names`` (GetTaskFormVariablesCmd)."""
-    try:
-        chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
-    except ScopeNotFoundError:
-        raise BadUserRequestError(f"Cannot find task with id '{task_id}'.: task is null") from None
-    visible = variables.variable_map(uow, chain, deserialize=deserialize)
-    if names is None:
-        return visible
-    return {name: value for name, value in visible.items() if name in names}
-
-
-def submit_form(
-    uow: UnitOfWork,
-    task_id: str,
-    variable_dtos: dict[str, Any] | None,
-    *,
-    with_variables_in_return: bool,
-) -> dict[str, Any] | None:
-    """Write the variables, then complete the task, or resolve it if its delegation is
-    pending (SubmitTaskFormCmd). Returns the variables visible from it, if asked for."""
-    values = variables.convert_values(variable_dtos)
-    task, task_pk = _locked(uow, task_id, missing=NullValueError)
-    chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
-    variables.write_values(uow, chain, values, local=False)
-    returned = None
-    if with_variables_in_return:
-        returned = variables.variable_map(uow, chain, deserialize=True)
-    if task.delegation_state == PENDING:
-        uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
-    else:
-        uow.store.scopes.delete_tree(task_pk)
-    uow.commit()
-    return returned
-
-
-# Identity links (TaskResourceImpl, IdentityLinkDto.validate, AbstractAddIdentityLinkCmd,
-# DeleteIdentityLinkCmd, GetIdentityLinksForTaskCmd).
-_PERSON_COLUMNS = {ASSIGNEE: "assignee", OWNER: "owner"}
-
-
-def identity_links(uow: UnitOfWork, task_id: str, link_type: str | None) -> list[dict[str, Any]]:
-    """The task's links (of ``link_type`` only, if given): stored ones, then its
-    assignee, then its owner."""
-    task = uow.store.tasks.get(task_id)
-    task_pk = uow.store.scopes.pk(IdSpace.TASK, task_id)
-    if task is None or task_pk is None:
-        raise NullValueError(f"Cannot find task with id {task_id}: task is null")
-    links = uow.store.tasks.identity_links(task_pk)
-    links += [
-        IdentityLinkRecord(link, person, None)
-        for link, person in ((ASSIGNEE, task.assignee), (OWNER, task.owner))
-        if person is not None
-    ]
-    return [
-        {"userId": link.user_id, "groupId": link.group_id, "type": link.type}
-        for link in links
-        if link_type is None or link.type == link_type
-    ]
-
-
-def add_identity_link(uow: UnitOfWork, task_id: str, link: IdentityLinkRecord) -> None:
-    _require_user_or_group(link)
-    if link.type == ASSIGNEE and link.group_id is not None:
-        raise BadUserRequestError("Incompatible usage: cannot use ASSIGNEE together with a groupId")
-    _, task_pk = _locked(uow, task_id, missing=EngineNotFoundError)
-    if link.type in _PERSON_COLUMNS:
-        uow.store.tasks.update(task_pk, {_PERSON_COLUMNS[link.type]: link.user_id})
-    else:
-        uow.store.tasks.add_identity_link(task_pk, link)
-    uow.commit()
-
-
-def delete_identity_link(uow: UnitOfWork, task_id: str, link: IdentityLinkRecord) -> None:
-    _require_user_or_group(link)
-    if link.type in _PERSON_COLUMNS and link.group_id is not None:
-        raise ProcessEngineError(
-            f"Incompatible usage: cannot use type '{link.type}' together with a groupId"
-        )
-    _, task_pk = _locked(uow, task_id, missing=NullValueError)
-    if link.type in _PERSON_COLUMNS:
-        uow.store.tasks.update(task_pk, {_PERSON_COLUMNS[link.type]: None})
-    else:
-        uow.store.tasks.delete_identity_link(task_pk, link)
-    uow.commit()
-
-
-def _require_user_or_group(link: IdentityLinkRecord) -> None:
-    if link.user_id is not None and link.group_id is not None:
-        raise InvalidRequestError("Identity Link requires userId or groupId, but not both.")
-    if link.user_id is None and link.group_id is None:
-        raise InvalidRequestError("Identity Link requires userId or groupId.")
-
-
-def _locked(uow: UnitOfWork, task_id: str, *, missing: type[ApiError]) -> tuple[TaskRecord, int]:
+def locked_task(
+    uow: UnitOfWork, task_id: str, *, missing: type[ApiError]
+) -> tuple[TaskRecord, int]:
     """The task and its pk, its row locked for this transaction; else ``missing``."""
     task_pk = uow.store.tasks.lock(task_id)
     task = uow.store.tasks.get(task_id) if task_pk is not None else None
