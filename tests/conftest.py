@@ -9,6 +9,7 @@ that needs other settings overrides ``settings`` and gets an app of its own.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -67,26 +68,25 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def session_clients() -> Iterator[dict[str, Any]]:
+def session_clients() -> Iterator[tuple[dict[str, Any], ExitStack]]:
     """One test client per session database, started when first asked for."""
-    clients: dict[str, Any] = {}
-    try:
-        yield clients
-    finally:
-        for client in clients.values():
-            client.__exit__(None, None, None)
+    with ExitStack() as running:
+        yield {}, running
 
 
 @pytest.fixture
-def client(settings: Settings, db_url: str, session_clients: dict[str, Any]) -> Iterator[Any]:
+def client(
+    settings: Settings, db_url: str, session_clients: tuple[dict[str, Any], ExitStack]
+) -> Iterator[Any]:
     if settings != Settings(database_url=db_url):
         with create_app(settings, validate_responses=True).test_client() as own_client:
             yield own_client
         return
-    if db_url not in session_clients:
-        test_client = create_app(settings, validate_responses=True).test_client()
-        session_clients[db_url] = test_client.__enter__()
-    yield session_clients[db_url]
+    clients, running = session_clients
+    if db_url not in clients:
+        app = create_app(settings, validate_responses=True)
+        clients[db_url] = running.enter_context(app.test_client())
+    yield clients[db_url]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PARAMETER = re.compile(r"\\{[^/]+?\\}")
 
 
@@ -17,7 +17,7 @@ class AllowedMethods:
     def __init__(self, spec: dict[str, Any], base_path: str) -> None:
         self._routes: list[tuple[re.Pattern[str], str]] = []
         for template, item in spec.get("paths", {}).items():
-            methods = {m.upper() for m in item if m in _HTTP_METHODS}
+            methods = {m.upper() for m in item if m in HTTP_METHODS}
             if "GET" in methods:
                 methods.add("HEAD")
             pattern = _PARAMETER.sub("[^/]+", re.escape(base_path + template))

@@ -16,11 +16,10 @@ from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from taskvars.web.allowed_methods import HTTP_METHODS
 from taskvars.web.framework import operation_id
 
 logger = logging.getLogger(__name__)
-
-_METHODS = ("get", "put", "post", "delete", "head", "options", "patch", "trace")
 
 
 def declared_query_parameters(spec: Mapping[str, Any]) -> dict[str, frozenset[str]]:
@@ -34,7 +33,7 @@ def declared_query_parameters(spec: Mapping[str, Any]) -> dict[str, frozenset[st
     declared = {}
     for item in spec.get("paths", {}).values():
         shared = item.get("parameters", [])
-        for method in _METHODS:
+        for method in HTTP_METHODS:
             operation = item.get(method)
             if operation is None:
                 continue
