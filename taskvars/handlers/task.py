@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from taskvars.handlers.http.runtime import database
@@ -58,15 +59,7 @@ def delete_task(id_: str) -> tuple[Any, int]:
 
 
 def complete(id_: str, body: dict[str, Any] | None = None) -> Any:
-    body = body or {}
-    with database().unit_of_work(write=True) as uow:
-        returned = tasks.complete(
-            uow,
-            id_,
-            body.get("variables"),
-            with_variables_in_return=bool(body.get("withVariablesInReturn")),
-        )
-    return (returned, 200) if returned is not None else NO_CONTENT
+    return _finishing(tasks.complete, id_, body)
 
 
 def claim(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
@@ -109,9 +102,15 @@ def get_form_variables(
 
 
 def submit(id_: str, body: dict[str, Any] | None = None) -> Any:
+    return _finishing(task_forms.submit_form, id_, body)
+
+
+def _finishing(finish: Callable[..., dict[str, Any] | None], id_: str, body: Any) -> Any:
+    """Complete or submit with a ``CompleteTaskDto``: 200 with the variables if asked for
+    them (``withVariablesInReturn``), else 204."""
     body = body or {}
     with database().unit_of_work(write=True) as uow:
-        returned = task_forms.submit_form(
+        returned = finish(
             uow,
             id_,
             body.get("variables"),
