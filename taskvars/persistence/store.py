@@ -6,6 +6,8 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.tasks` — ``store.tasks``: task attributes and queries;
 - :mod:`~taskvars.persistence.process_instances` — ``store.process_instances``;
 - :mod:`~taskvars.persistence.variables` — ``store.variables``: reads and writes;
+- :mod:`~taskvars.persistence.variable_instances` — ``store.variable_instances``:
+  variables looked up across scopes;
 - :mod:`~taskvars.persistence.binary_contents` — ``store.contents``: the bytes of
   ``Bytes`` and ``File`` values, in chunks of the store's size.
 """
@@ -19,6 +21,7 @@ from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.tasks import Tasks
+from taskvars.persistence.variable_instances import VariableInstances
 from taskvars.persistence.variables import Variables
 
 DEFAULT_CHUNK_BYTES = 1024 * 1024
@@ -37,3 +40,4 @@ class Store:
         self.tasks = Tasks(session, self.scopes)
         self.process_instances = ProcessInstances(session, self.scopes)
         self.variables = Variables(session, self.contents)
+        self.variable_instances = VariableInstances(session)

@@ -134,6 +134,31 @@ class StoredValue:
     object_type_name: str | None
     serialization_data_format: str | None
     revision: int
+    # The variable's own id, stable for its life (an update keeps the row).
+    pk: int | None = None
+
+
+@dataclass(frozen=True)
+class VariableInstanceFilter:
+    """``GET /variable-instance`` criteria; ``None`` means "any"."""
+
+    variable_name: str | None = None
+    variable_name_like: str | None = None
+    process_instance_id_in: list[str] | None = None
+    execution_id_in: list[str] | None = None
+    task_id_in: list[str] | None = None
+    variable_scope_id_in: list[str] | None = None
+    pk: int | None = None
+
+
+@dataclass(frozen=True)
+class VariableInstance:
+    """A variable with the ids of where it lives, as Camunda's ``VariableInstanceDto``."""
+
+    value: StoredValue
+    process_instance_id: str | None
+    execution_id: str | None
+    task_id: str | None
 
 
 class ScopeNotFoundError(LookupError):

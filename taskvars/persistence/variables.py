@@ -76,7 +76,7 @@ class Variables:
         rows = self._connection.execute(
             _NAMED_VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain], "name": name}
         )
-        found = {row.scope_pk: _stored(row) for row in rows}
+        found = {row.scope_pk: stored_value(row) for row in rows}
         return next((found[scope.pk] for scope in chain if scope.pk in found), None)
 
     def all_visible(self, chain: list[ScopeRef]) -> dict[str, StoredValue]:
@@ -85,7 +85,7 @@ class Variables:
         rows = self._connection.execute(
             _VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain]}
         )
-        for value in map(_stored, rows):
+        for value in map(stored_value, rows):
             by_scope.setdefault(value.scope_pk, []).append(value)
         visible: dict[str, StoredValue] = {}
         for scope in reversed(chain):
@@ -173,7 +173,7 @@ class Variables:
             self._contents.delete(existing.content_pk)
 
 
-def _stored(row: Row[*tuple[Any, ...]]) -> StoredValue:
+def stored_value(row: Row[*tuple[Any, ...]]) -> StoredValue:
     """A row of ``_VARIABLE_ROWS`` as a value."""
     return StoredValue(
         name=row.name,
@@ -190,4 +190,5 @@ def _stored(row: Row[*tuple[Any, ...]]) -> StoredValue:
         object_type_name=row.object_type_name,
         serialization_data_format=row.serialization_data_format,
         revision=row.revision,
+        pk=row.pk,
     )

@@ -114,7 +114,7 @@ ADMITTED_400 = re.compile(
     r"|^Identity Link requires userId or groupId(?:, but not both)?\.$"
     r"|^Incompatible usage: cannot use ASSIGNEE together with a groupId$"
     # Camunda's task filters, declared for its clients, that this server does not answer
-    r"|^The task query parameter \w+ is not supported by this server$"
+    r"|^The (?:task|variable instance) query parameter \w+ is not supported by this server$"
     # OpenAPI 3.0 cannot say that two query parameters go together
     r"|^Only a single sorting parameter specified\. sortBy and sortOrder required$",
     re.DOTALL,

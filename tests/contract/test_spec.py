@@ -72,6 +72,11 @@ REQUIRED_OPERATIONS = {
     "getIdentityLinks",
     "addIdentityLink",
     "deleteIdentityLink",
+    # variable instances
+    "getVariableInstances",
+    "getVariableInstancesCount",
+    "getVariableInstance",
+    "getVariableInstanceBinary",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

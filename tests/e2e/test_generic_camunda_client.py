@@ -140,3 +140,18 @@ def test_engine_names_and_the_named_engine_paths(server: Server, tmp_path: Path)
         assert [engine.name for engine in names] == ["default"]
         stored = camunda.TaskVariableApi(plain).get_task_variable("named", "doc")
         assert stored.type == "Bytes"
+
+
+def test_variable_instances_list_count_read_and_download(
+    client: camunda.ApiClient, task_id: str, tmp_path: Path
+) -> None:
+    camunda.TaskVariableApi(client).set_binary_task_variable(
+        task_id, "blob", data=write(tmp_path / "blob.bin", b"\x00\x01blob"), value_type="Bytes"
+    )
+    instances = camunda.VariableInstanceApi(client)
+    listed = instances.get_variable_instances(task_id_in=task_id)
+    assert [(v.name, v.type, v.task_id) for v in listed] == [("blob", "Bytes", task_id)]
+    assert instances.get_variable_instances_count(task_id_in=task_id).count == 1
+    assert instances.get_variable_instance(listed[0].id).name == "blob"
+    downloaded = instances.get_variable_instance_binary(listed[0].id)
+    assert Path(downloaded).read_bytes() == b"\x00\x01blob"

@@ -3,7 +3,7 @@ variables service in one unit of work, HTTP out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +86,16 @@ class _Download:
 
 
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
-    """Stream the value (or the requested range of it) out of one read snapshot, closed
-    when the stream ends; 304 when the client has it already."""
+    return stream_binary(lambda uow: variables.binary(uow, resource, scope_id, name))
+
+
+def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
+    """Stream the binary value ``find`` names (or the requested range of it) out of one
+    read snapshot, closed when the stream ends; 304 when the client has it already."""
     request_headers = connexion.request.headers
 
     def prepare(uow: UnitOfWork) -> _Download:
-        stored = variables.binary(uow, resource, scope_id, name)
+        stored = find(uow)
         etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
         if none_match(request_headers.get("if-none-match"), etag):
             return _Download(stored, etag, None, None)
