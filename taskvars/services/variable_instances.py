@@ -83,10 +83,16 @@ def binary(uow: UnitOfWork, instance_id: str) -> StoredValue:
     return stored
 
 
+# Ids are the rows' integer keys; anything else names no variable (and must not reach
+# the database, whose column would refuse a larger number with an error).
+_LARGEST_ID = 2**31 - 1
+
+
 def _found(uow: UnitOfWork, instance_id: str) -> VariableInstance:
+    pk = int(instance_id) if instance_id.isascii() and instance_id.isdecimal() else None
     found = (
-        uow.store.variable_instances.query(VariableInstanceFilter(pk=int(instance_id)))
-        if instance_id.isdecimal() and len(instance_id) < 19
+        uow.store.variable_instances.query(VariableInstanceFilter(pk=pk))
+        if pk is not None and pk <= _LARGEST_ID
         else []
     )
     if not found:

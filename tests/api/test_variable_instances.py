@@ -100,7 +100,7 @@ def test_a_binary_variable_downloads_by_its_id(scopes: Api) -> None:
 
 
 def test_missing_and_not_binary_are_camundas_errors(scopes: Api) -> None:
-    for missing in ("999999", "not-a-number"):
+    for missing in ("999999", "not-a-number", "99999999999", "٣"):
         response = scopes.get(f"/variable-instance/{missing}")
         assert response.status_code == 404
         assert response.json() == {
