@@ -12,8 +12,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import inflection
-
 from taskvars.errors import (
     ApiError,
     ConflictError,
@@ -31,6 +29,7 @@ from taskvars.persistence.values import (
 )
 from taskvars.services import variables
 from taskvars.services.dates import format_date, parse_date
+from taskvars.services.query_parameters import answered_criteria, require_sort_pair
 
 _TASK_ATTRIBUTES = {
     "name": "name",
@@ -86,9 +85,8 @@ def add_candidates(uow: UnitOfWork, task_pk: int, dto: dict[str, Any]) -> None:
         uow.store.tasks.add_identity_link(task_pk, IdentityLinkRecord(CANDIDATE, None, group_id))
 
 
-# The task-query filters this server answers, by their Python names; every other
-# parameter of Camunda's task query is declared in the spec but refused here unless it
-# is a boolean ``false``, which filters nothing in Camunda either.
+# The task-query filters this server answers, by their Python names (see
+# services/query_parameters.py for the others).
 SUPPORTED_FILTERS = frozenset(
     {
         "task_id",
@@ -106,18 +104,8 @@ SUPPORTED_FILTERS = frozenset(
 
 def task_filter(criteria: dict[str, Any]) -> TaskFilter:
     """Task-query parameters (Python names, as given) as the store's filter."""
-    supported = {}
-    for name, value in criteria.items():
-        if name in SUPPORTED_FILTERS:
-            supported[name] = value
-        elif value is not False:
-            raise InvalidRequestError(
-                f"The task query parameter {inflection.camelize(name, False)} is not "
-                "supported by this server"
-            )
-    task_id_in = supported.pop("task_id_in", None)
     return TaskFilter(
-        task_id_in=task_id_in.split(",") if task_id_in is not None else None, **supported
+        **answered_criteria(criteria, SUPPORTED_FILTERS, query="task", comma_lists={"task_id_in"})
     )
 
 
@@ -137,12 +125,8 @@ def query(
     sort_by: str | None = None,
     sort_order: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Tasks matching ``criteria`` as ``TaskDto``s. The spec checks each sorting
-    parameter; that they come together is the one rule it cannot say."""
-    if (sort_by is None) != (sort_order is None):
-        raise InvalidRequestError(
-            "Only a single sorting parameter specified. sortBy and sortOrder required"
-        )
+    """Tasks matching ``criteria`` as ``TaskDto``s."""
+    require_sort_pair(sort_by, sort_order)
     tasks = uow.store.tasks.query(
         criteria,
         first_result=first_result,

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import inflection
-
 from taskvars.errors import InvalidRequestError, NotFoundError
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import StoredValue, VariableInstance, VariableInstanceFilter
+from taskvars.services.query_parameters import answered_criteria, require_sort_pair
 from taskvars.services.typed_values import value_to_dto
 from taskvars.services.variables import BINARY_TYPES
 
-# The filters answered, by their Python names; the query's other parameters are declared
-# in the spec and refused here unless they are a boolean ``false`` (as for tasks).
+# The filters answered, by their Python names (see services/query_parameters.py for the
+# others).
 SUPPORTED_FILTERS = frozenset(
     {
         "variable_name",
@@ -29,16 +28,11 @@ _LISTS = ("process_instance_id_in", "execution_id_in", "task_id_in", "variable_s
 
 
 def instance_filter(criteria: dict[str, Any]) -> VariableInstanceFilter:
-    supported: dict[str, Any] = {}
-    for name, value in criteria.items():
-        if name in SUPPORTED_FILTERS:
-            supported[name] = value.split(",") if name in _LISTS else value
-        elif value is not False:
-            raise InvalidRequestError(
-                f"The variable instance query parameter {inflection.camelize(name, False)} "
-                "is not supported by this server"
-            )
-    return VariableInstanceFilter(**supported)
+    return VariableInstanceFilter(
+        **answered_criteria(
+            criteria, SUPPORTED_FILTERS, query="variable instance", comma_lists=_LISTS
+        )
+    )
 
 
 def query(
@@ -51,10 +45,7 @@ def query(
     sort_order: str | None = None,
     deserialize: bool = True,
 ) -> list[dict[str, Any]]:
-    if (sort_by is None) != (sort_order is None):
-        raise InvalidRequestError(
-            "Only a single sorting parameter specified. sortBy and sortOrder required"
-        )
+    require_sort_pair(sort_by, sort_order)
     found = uow.store.variable_instances.query(
         criteria,
         first_result=first_result,

@@ -24,6 +24,3 @@ class SchemaCache(Generic[T]):
         if entry is None or entry[0] is not schema:
             entry = self._entries[id(schema)] = (schema, self._build(schema))
         return entry[1]
-
-    def __len__(self) -> int:
-        return len(self._entries)
