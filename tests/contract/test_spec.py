@@ -145,3 +145,17 @@ def test_every_reference_resolves(spec: dict[str, Any]) -> None:
     text = (spec_directory() / SPEC_NAME).read_text(encoding="utf-8")
     for section, name in set(re.findall(r"#/components/(\w+)/(\w+)", text)):
         assert name in spec["components"].get(section, {}), f"#/components/{section}/{name}"
+
+
+def test_every_operation_with_a_path_parameter_documents_the_routing_404(
+    spec: dict[str, Any],
+) -> None:
+    """An id the router cannot match (one with ``%0A`` or ``%2F`` in it) is a 404 on every
+    such path, whatever the operation; the spec must say so or clients and fuzzers call
+    it undocumented."""
+    missing = [
+        operation["operationId"]
+        for path, _, operation in operations(spec)
+        if "{" in path and "404" not in operation["responses"]
+    ]
+    assert missing == []
