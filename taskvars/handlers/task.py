@@ -9,6 +9,7 @@ from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import NO_CONTENT
 from taskvars.persistence.values import IdentityLinkRecord
 from taskvars.services import task_forms, task_people, tasks
+from taskvars.services import task_query as task_queries
 
 
 def create_task(body: dict[str, Any]) -> tuple[Any, int]:
@@ -22,28 +23,31 @@ def get_task(id_: str) -> dict[str, Any]:
 
 
 def get_tasks(
-    first_result: int = 0,
-    max_results: int | None = None,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
-    **criteria: Any,
+    first_result: int = 0, max_results: int | None = None, **parameters: Any
 ) -> list[dict[str, Any]]:
-    task_filter = tasks.task_filter(criteria)
+    task_query = task_queries.from_parameters(parameters)
     return database().read(
-        lambda uow: tasks.query(
-            uow,
-            task_filter,
-            first_result=first_result,
-            max_results=max_results,
-            sort_by=sort_by,
-            sort_order=sort_order,
-        )
+        lambda uow: tasks.query(uow, task_query, first_result=first_result, max_results=max_results)
     )
 
 
-def get_tasks_count(**criteria: Any) -> dict[str, int]:
-    task_filter = tasks.task_filter(criteria)
-    return {"count": database().read(lambda uow: tasks.count(uow, task_filter))}
+def get_tasks_count(**parameters: Any) -> dict[str, int]:
+    task_query = task_queries.from_parameters(parameters)
+    return {"count": database().read(lambda uow: tasks.count(uow, task_query))}
+
+
+def query_tasks(
+    body: dict[str, Any] | None = None, first_result: int = 0, max_results: int | None = None
+) -> list[dict[str, Any]]:
+    task_query = task_queries.from_body(body or {})
+    return database().read(
+        lambda uow: tasks.query(uow, task_query, first_result=first_result, max_results=max_results)
+    )
+
+
+def query_tasks_count(body: dict[str, Any] | None = None) -> dict[str, int]:
+    task_query = task_queries.from_body(body or {})
+    return {"count": database().read(lambda uow: tasks.count(uow, task_query))}
 
 
 def update_task(id_: str, body: dict[str, Any]) -> tuple[Any, int]:

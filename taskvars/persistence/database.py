@@ -49,6 +49,9 @@ def _sqlite_engine(database_url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # LIKE compares case-sensitively, as on PostgreSQL and in Camunda; queries that
+        # ignore case say so with UPPER on both sides.
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Integer,
@@ -111,6 +112,9 @@ class Task(Base):
     due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     follow_up: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Camunda's ``lastUpdated``: set by every change Camunda counts as a task update
+    # (attributes, claims, delegation, identity links, task-local variables).
+    last_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     task_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     case_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
@@ -141,6 +145,11 @@ class Variable(Base):
     type: Mapped[str] = mapped_column(String(32))
     # Serialized form of non-binary values (an Object's JSON text, for instance).
     text_value: Mapped[str | None] = mapped_column(Text)
+    # The value as a number, as Camunda keeps it beside the text, so that queries compare
+    # and sort values by their type: Short/Integer/Long, Boolean (1/0) and Date (epoch
+    # milliseconds) in ``long_value``, Double in ``double_value``.
+    long_value: Mapped[int | None] = mapped_column(BigInteger)
+    double_value: Mapped[float | None] = mapped_column(Double)
     content_pk: Mapped[int | None] = mapped_column(
         ForeignKey("binary_content.pk", ondelete="SET NULL"), index=True
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
 from taskvars.persistence.scope_tree import ScopeTree
-from taskvars.persistence.values import IdentityLinkRecord, TaskFilter, TaskRecord
+from taskvars.persistence.task_query import matching_tasks
+from taskvars.persistence.values import IdentityLinkRecord, TaskCriteria, TaskOrdering, TaskRecord
 
 
 class Tasks:
@@ -25,7 +27,7 @@ class Tasks:
         return pk
 
     def get(self, external_id: str) -> TaskRecord | None:
-        records = self.query(TaskFilter(task_id=external_id))
+        records = self.query(TaskCriteria(task_id=external_id))
         return records[0] if records else None
 
     def lock(self, external_id: str) -> int | None:
@@ -41,20 +43,14 @@ class Tasks:
 
     def query(
         self,
-        criteria: TaskFilter,
+        criteria: TaskCriteria,
+        orderings: Sequence[TaskOrdering] = (),
         *,
         first_result: int = 0,
         max_results: int | None = None,
-        sort_by: str | None = None,
-        descending: bool = False,
     ) -> list[TaskRecord]:
-        """Tasks matching ``criteria``, in one query whatever their number."""
-        statement = _matching_tasks(criteria)
-        columns = statement.selected_columns
-        order = {"name": Task.name, "created": Task.created, "id": columns.task_id}.get(
-            sort_by or "", columns.task_pk
-        )
-        statement = statement.order_by(order.desc() if descending else order.asc(), columns.task_pk)
+        """Tasks matching ``criteria``, in one statement whatever the criteria."""
+        statement = matching_tasks(criteria, orderings)
         rows = self.session.execute(statement.offset(first_result).limit(max_results)).all()
         return [
             _task_record(
@@ -63,9 +59,13 @@ class Tasks:
             for row in rows
         ]
 
-    def count(self, criteria: TaskFilter) -> int:
-        matching = _matching_tasks(criteria).subquery()
+    def count(self, criteria: TaskCriteria) -> int:
+        matching = matching_tasks(criteria).subquery()
         return self.session.scalar(select(func.count()).select_from(matching)) or 0
+
+    def touch(self, task_pk: int, now: datetime) -> None:
+        """Camunda's ``lastUpdated``: the task changed at ``now``."""
+        self.session.execute(update(Task).where(Task.scope_pk == task_pk).values(last_updated=now))
 
     def identity_links(self, task_pk: int) -> list[IdentityLinkRecord]:
         """The task's stored links, oldest first (its assignee and owner are columns)."""
@@ -108,41 +108,6 @@ def _same(column: InstrumentedAttribute[str | None], value: str | None) -> Colum
     return column.is_(None) if value is None else column == value
 
 
-def _matching_tasks(criteria: TaskFilter) -> Select[*tuple[Any, ...]]:
-    """Tasks with their place in the tree: their own, parent and process-instance scopes."""
-    task_scope, parent, root = (aliased(Scope) for _ in range(3))
-    statement = (
-        select(
-            Task,
-            task_scope.pk.label("task_pk"),
-            task_scope.external_id.label("task_id"),
-            parent.kind.label("parent_kind"),
-            parent.external_id.label("parent_id"),
-            root.external_id.label("process_instance_id"),
-        )
-        .join(task_scope, task_scope.pk == Task.scope_pk)
-        .outerjoin(parent, parent.pk == task_scope.parent_pk)
-        .outerjoin(root, root.pk == task_scope.process_instance_pk)
-    )
-    on_execution = parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE])
-    conditions: dict[str, Callable[[Any], ColumnElement[bool]]] = {
-        "task_id": lambda v: task_scope.external_id == v,
-        "task_id_in": lambda v: task_scope.external_id.in_(v),
-        "process_instance_id": lambda v: (root.external_id == v) & on_execution,
-        "execution_id": lambda v: (parent.external_id == v) & on_execution,
-        "assignee": lambda v: Task.assignee == v,
-        "name": lambda v: Task.name == v,
-        "name_like": lambda v: Task.name.like(v),
-        "task_definition_key": lambda v: Task.task_definition_key == v,
-        "parent_task_id": lambda v: (parent.external_id == v) & (parent.kind == ScopeKind.TASK),
-    }
-    for field, condition in conditions.items():
-        value = getattr(criteria, field)
-        if value is not None:
-            statement = statement.where(condition(value))
-    return statement
-
-
 def _task_record(
     task: Task,
     task_id: str,
@@ -165,6 +130,7 @@ def _task_record(
         due=task.due,
         follow_up=task.follow_up,
         created=task.created,
+        last_updated=task.last_updated,
         task_definition_key=task.task_definition_key,
         tenant_id=task.tenant_id,
         case_instance_id=task.case_instance_id,

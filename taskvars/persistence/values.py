@@ -37,24 +37,111 @@ class TaskRecord:
     due: datetime | None
     follow_up: datetime | None
     created: datetime
+    last_updated: datetime | None
     task_definition_key: str | None
     tenant_id: str | None
     case_instance_id: str | None
 
 
 @dataclass(frozen=True)
-class TaskFilter:
-    """``GET /task`` criteria; ``None`` means "any"."""
+class VariableCondition:
+    """One ``processVariables`` or ``taskVariables`` entry: a variable of that name
+    exists where the query looks and its value compares with ``value`` by ``operator``
+    (``eq``, ``neq``, ``gt``, ``gteq``, ``lt``, ``lteq``, ``like``, ``notLike``).
+
+    The value's Python type decides what it is compared with, as Camunda's value's Java
+    type does: ``str`` with String values, ``int`` and ``float`` with numbers of any
+    numeric type, ``bool`` with Booleans, ``datetime`` with Dates, ``None`` with nulls.
+    """
+
+    name: str
+    operator: str
+    value: str | int | float | bool | datetime | None
+    # Task-local variables (``taskVariables``), or the process instance's variables
+    # outside tasks (``processVariables``).
+    task_local: bool
+    ignore_name_case: bool = False
+    ignore_value_case: bool = False
+
+
+@dataclass(frozen=True)
+class TaskCriteria:
+    """The task query's criteria; ``None`` (or ``False``) means "any". Every criterion
+    given must hold, and for each of ``or_queries`` at least one of its criteria."""
 
     task_id: str | None = None
     task_id_in: list[str] | None = None
     process_instance_id: str | None = None
+    process_instance_id_in: list[str] | None = None
+    process_instance_business_key: str | None = None
+    process_instance_business_key_in: list[str] | None = None
+    process_instance_business_key_like: str | None = None
+    process_definition_key: str | None = None
+    process_definition_key_in: list[str] | None = None
     execution_id: str | None = None
+    case_instance_id: str | None = None
+    tenant_id_in: list[str] | None = None
+    without_tenant_id: bool = False
     assignee: str | None = None
-    name: str | None = None
-    name_like: str | None = None
+    assignee_like: str | None = None
+    assignee_in: list[str] | None = None
+    assignee_not_in: list[str] | None = None
+    owner: str | None = None
+    assigned: bool = False
+    unassigned: bool = False
+    # Candidates (identity links of type ``candidate``), as one condition like Camunda's.
+    candidate_user: str | None = None
+    candidate_groups: list[str] | None = None
+    candidate_group_like: str | None = None
+    with_candidate_groups: bool = False
+    with_candidate_users: bool = False
+    without_candidate_groups: bool = False
+    without_candidate_users: bool = False
+    include_assigned_tasks: bool = False
+    involved_user: str | None = None
     task_definition_key: str | None = None
+    task_definition_key_in: list[str] | None = None
+    task_definition_key_not_in: list[str] | None = None
+    task_definition_key_like: str | None = None
+    name: str | None = None
+    name_not_equal: str | None = None
+    name_like: str | None = None
+    name_not_like: str | None = None
+    description: str | None = None
+    description_like: str | None = None
+    priority: int | None = None
+    min_priority: int | None = None
+    max_priority: int | None = None
+    due_date: datetime | None = None
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+    without_due_date: bool = False
+    follow_up_date: datetime | None = None
+    follow_up_after: datetime | None = None
+    follow_up_before: datetime | None = None
+    # ``followUpBeforeOrNotExistent``: tasks without a follow-up date match too.
+    follow_up_null_accepted: bool = False
+    created_on: datetime | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    delegation_state: str | None = None
     parent_task_id: str | None = None
+    # No task is ever suspended here: ``suspended=true`` matches none.
+    suspended: bool = False
+    variables: tuple[VariableCondition, ...] = ()
+    or_queries: tuple[TaskCriteria, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskOrdering:
+    """One sorting criterion; ``variable`` and ``value_type`` for the variable sorts
+    (``processVariable``, ``executionVariable``, ``taskVariable``)."""
+
+    sort_by: str
+    descending: bool = False
+    variable: str | None = None
+    value_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +194,9 @@ class NewValue:
 
     type: str
     text_value: str | None = None
+    # The value as a number for queries (see models.Variable).
+    long_value: int | None = None
+    double_value: float | None = None
     content: BinarySource | None = None
     filename: str | None = None
     mime_type: str | None = None

@@ -37,6 +37,8 @@ _LOCAL_VARIABLE = select(_VARIABLE.c.pk, _VARIABLE.c.content_pk, _VARIABLE.c.rev
 _VALUE_COLUMNS = (
     "type",
     "text_value",
+    "long_value",
+    "double_value",
     "content_pk",
     "filename",
     "mime_type",
@@ -93,8 +95,9 @@ class Variables:
                 visible[value.name] = value
         return visible
 
-    def set(self, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool) -> None:
-        """Write ``name`` where Camunda would and drop replaced content.
+    def set(self, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool) -> int:
+        """Write ``name`` where Camunda would and drop replaced content; returns the pk of
+        the scope written to.
 
         Local: on ``chain[0]``. Otherwise where it is visible from, or, if nowhere,
         in the top-most scope.
@@ -105,6 +108,7 @@ class Variables:
             holder = self.visible(chain, name)
             target_pk = holder.scope_pk if holder else chain[-1].pk
         self.set_local(target_pk, name, value)
+        return target_pk
 
     def set_local(self, scope_pk: int, name: str, value: NewValue) -> None:
         """Create or replace ``name`` in the scope ``scope_pk``; drop replaced content."""
@@ -113,6 +117,8 @@ class Variables:
         values = {
             "type": value.type,
             "text_value": value.text_value,
+            "long_value": value.long_value,
+            "double_value": value.double_value,
             "content_pk": content_pk,
             "filename": value.filename,
             "mime_type": value.mime_type,

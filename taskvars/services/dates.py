@@ -44,3 +44,15 @@ def format_date(value: datetime) -> str:
         value = value.replace(tzinfo=UTC)
     millis = f"{value.microsecond // 1000:03d}"
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + millis + value.strftime("%z")
+
+
+def epoch_millis(value: datetime) -> int:
+    """Milliseconds since 1970 in UTC, as Camunda keeps a Date for queries."""
+    return round(value.timestamp() * 1000)
+
+
+def now_millis() -> datetime:
+    """The current instant in UTC, to the millisecond as Camunda keeps it, so that a
+    date read back compares equal with the one stored."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

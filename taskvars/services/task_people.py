@@ -19,7 +19,7 @@ from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import IdentityLinkRecord
 from taskvars.services import variables
-from taskvars.services.tasks import PENDING, RESOLVED, locked_task
+from taskvars.services.tasks import PENDING, RESOLVED, locked_task, touch
 
 # A task's assignee and owner are its own attributes, shown and changed as identity
 # links of these types.
@@ -33,6 +33,7 @@ def claim(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
     if user_id is not None and task.assignee not in (None, user_id):
         raise TaskAlreadyClaimedError(f"Task '{task_id}' is already claimed by someone else.")
     uow.store.tasks.update(task_pk, {"assignee": user_id})
+    touch(uow, task_pk)
     uow.commit()
 
 
@@ -40,6 +41,7 @@ def set_assignee(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
     """``user_id`` becomes the assignee, whoever was; ``None`` unassigns."""
     _, task_pk = locked_task(uow, task_id, missing=EngineNotFoundError)
     uow.store.tasks.update(task_pk, {"assignee": user_id})
+    touch(uow, task_pk)
     uow.commit()
 
 
@@ -55,6 +57,7 @@ def delegate(uow: UnitOfWork, task_id: str, user_id: str | None) -> None:
             "delegation_state": PENDING,
         },
     )
+    touch(uow, task_pk)
     uow.commit()
 
 
@@ -65,6 +68,7 @@ def resolve(uow: UnitOfWork, task_id: str, variable_dtos: dict[str, Any] | None)
     chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
     variables.write_values(uow, chain, values, local=False)
     uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
+    touch(uow, task_pk)
     uow.commit()
 
 
@@ -100,6 +104,7 @@ def add_identity_link(uow: UnitOfWork, task_id: str, link: IdentityLinkRecord) -
         uow.store.tasks.update(task_pk, {_PERSON_COLUMNS[link.type]: link.user_id})
     else:
         uow.store.tasks.add_identity_link(task_pk, link)
+    touch(uow, task_pk)
     uow.commit()
 
 
@@ -114,6 +119,7 @@ def delete_identity_link(uow: UnitOfWork, task_id: str, link: IdentityLinkRecord
         uow.store.tasks.update(task_pk, {_PERSON_COLUMNS[link.type]: None})
     else:
         uow.store.tasks.delete_identity_link(task_pk, link)
+    touch(uow, task_pk)
     uow.commit()
 
 

@@ -21,15 +21,10 @@ from taskvars.errors import (
 )
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import (
-    IdentityLinkRecord,
-    ScopeNotFoundError,
-    TaskFilter,
-    TaskRecord,
-)
+from taskvars.persistence.values import IdentityLinkRecord, ScopeNotFoundError, TaskRecord
 from taskvars.services import variables
-from taskvars.services.dates import format_date, parse_date
-from taskvars.services.query_parameters import answered_criteria, require_sort_pair
+from taskvars.services.dates import format_date, now_millis, parse_date
+from taskvars.services.task_query import TaskQuery
 
 _TASK_ATTRIBUTES = {
     "name": "name",
@@ -85,30 +80,6 @@ def add_candidates(uow: UnitOfWork, task_pk: int, dto: dict[str, Any]) -> None:
         uow.store.tasks.add_identity_link(task_pk, IdentityLinkRecord(CANDIDATE, None, group_id))
 
 
-# The task-query filters this server answers, by their Python names (see
-# services/query_parameters.py for the others).
-SUPPORTED_FILTERS = frozenset(
-    {
-        "task_id",
-        "task_id_in",
-        "process_instance_id",
-        "execution_id",
-        "assignee",
-        "name",
-        "name_like",
-        "task_definition_key",
-        "parent_task_id",
-    }
-)
-
-
-def task_filter(criteria: dict[str, Any]) -> TaskFilter:
-    """Task-query parameters (Python names, as given) as the store's filter."""
-    return TaskFilter(
-        **answered_criteria(criteria, SUPPORTED_FILTERS, query="task", comma_lists={"task_id_in"})
-    )
-
-
 def get(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
     task = uow.store.tasks.get(task_id)
     if task is None:
@@ -118,27 +89,34 @@ def get(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
 
 def query(
     uow: UnitOfWork,
-    criteria: TaskFilter,
+    task_query: TaskQuery,
     *,
     first_result: int = 0,
     max_results: int | None = None,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Tasks matching ``criteria`` as ``TaskDto``s."""
-    require_sort_pair(sort_by, sort_order)
+    """Tasks matching the query as ``TaskDto``s, in one statement."""
     tasks = uow.store.tasks.query(
-        criteria,
+        task_query.criteria,
+        task_query.orderings,
         first_result=first_result,
         max_results=max_results,
-        sort_by=sort_by,
-        descending=sort_order == "desc",
     )
-    return [task_dto(task) for task in tasks]
+    dtos = [task_dto(task) for task in tasks]
+    if task_query.with_comment_attachment_info:
+        # Camunda's TaskWithAttachmentAndCommentDto; comments and attachments are not
+        # kept here, so no task has any.
+        for dto in dtos:
+            dto.update(attachment=False, comment=False)
+    return dtos
 
 
-def count(uow: UnitOfWork, criteria: TaskFilter) -> int:
-    return uow.store.tasks.count(criteria)
+def count(uow: UnitOfWork, task_query: TaskQuery) -> int:
+    return uow.store.tasks.count(task_query.criteria)
+
+
+def touch(uow: UnitOfWork, task_pk: int) -> None:
+    """The task changed in a way Camunda counts as an update (its ``lastUpdated``)."""
+    uow.store.tasks.touch(task_pk, now_millis())
 
 
 def update(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
@@ -150,6 +128,7 @@ def update(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
         raise NotFoundError(f"No matching task with id {task_id}")
     attributes = task_attributes(dto)
     del attributes["created"]
+    attributes["last_updated"] = now_millis()
     store.tasks.update(task_pk, attributes)
     new_parent = dto.get("parentTaskId")
     if new_parent != task.parent_task_id:
@@ -234,7 +213,7 @@ def task_attributes(dto: dict[str, Any]) -> dict[str, Any]:
         # Stored in UTC: SQLite keeps no offset, and an instant is what matters.
         attributes[column] = _parse_date(dto[key]).astimezone(UTC) if dto.get(key) else None
     attributes["priority"] = DEFAULT_PRIORITY if dto.get("priority") is None else dto["priority"]
-    attributes["created"] = datetime.now(UTC)
+    attributes["created"] = now_millis()
     return attributes
 
 
@@ -257,6 +236,7 @@ def task_dto(task: TaskRecord) -> dict[str, Any]:
         "assignee": task.assignee,
         "owner": task.owner,
         "created": _format_date(task.created),
+        "lastUpdated": _format_date(task.last_updated),
         "due": _format_date(task.due),
         "followUp": _format_date(task.follow_up),
         "delegationState": task.delegation_state,

@@ -17,7 +17,7 @@ from typing import Any
 
 from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.values import BinarySource, NewValue, StoredValue
-from taskvars.services.dates import format_date, parse_date
+from taskvars.services.dates import epoch_millis, format_date, parse_date
 
 _INTEGER_RANGES = {
     "Short": (-(2**15), 2**15 - 1, "java.lang.Short"),
@@ -93,13 +93,19 @@ def _value_from_dto(dto: dict[str, Any]) -> NewValue:
     if value_type in _TEXT_TYPES:
         return NewValue(type=value_type, text_value=_as_text(value, value_type))
     if value_type == "Boolean":
-        return NewValue(type="Boolean", text_value=_as_boolean(value))
+        text = _as_boolean(value)
+        return NewValue(type="Boolean", text_value=text, long_value=int(text == "true"))
     if value_type in _INTEGER_RANGES:
-        return NewValue(type=value_type, text_value=str(_as_integer(value, value_type)))
+        number = _as_integer(value, value_type)
+        return NewValue(type=value_type, text_value=str(number), long_value=number)
     if value_type == "Double":
-        return NewValue(type="Double", text_value=repr(_as_double(value)))
+        double = _as_double(value)
+        return NewValue(type="Double", text_value=repr(double), double_value=double)
     if value_type == "Date":
-        return NewValue(type="Date", text_value=format_date(_as_date(value)))
+        instant = _as_date(value)
+        return NewValue(
+            type="Date", text_value=format_date(instant), long_value=epoch_millis(instant)
+        )
     if value_type == "Object":
         return _object_from_dto(dto, value, info)
     return _binary_from_dto(value_type, value, info)

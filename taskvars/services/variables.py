@@ -23,10 +23,11 @@ from taskvars.errors import (
     NotFoundError,
     NullValueError,
 )
-from taskvars.persistence.models import IdSpace
+from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import NewValue, ScopeNotFoundError, ScopeRef, StoredValue
 from taskvars.services.binary_upload import BinaryUpload
+from taskvars.services.dates import now_millis
 from taskvars.services.typed_values import (
     ValueConversionError,
     is_transient,
@@ -56,7 +57,7 @@ def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, d
     chain = _chain(uow, resource, scope_id)
     if is_transient(dto):
         return
-    uow.store.variables.set(chain, name, value, local=resource.local)
+    _set(uow, chain, name, value, local=resource.local)
     uow.commit()
 
 
@@ -74,7 +75,7 @@ def set_upload(
         raise
     if upload.transient:
         return
-    uow.store.variables.set(chain, name, upload.value, local=resource.local)
+    _set(uow, chain, name, upload.value, local=resource.local)
     uow.commit()
 
 
@@ -164,7 +165,17 @@ def write_values(
     uow: UnitOfWork, chain: list[ScopeRef], values: dict[str, NewValue], *, local: bool
 ) -> None:
     for name, value in values.items():
-        uow.store.variables.set(chain, name, value, local=local)
+        _set(uow, chain, name, value, local=local)
+
+
+def _set(
+    uow: UnitOfWork, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool
+) -> None:
+    """Write the variable; one written on a task itself updates the task, as Camunda's
+    SetTaskVariablesCmd counts it (its ``lastUpdated``)."""
+    target_pk = uow.store.variables.set(chain, name, value, local=local)
+    if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
+        uow.store.tasks.touch(target_pk, now_millis())
 
 
 def _converted(dto: Any) -> NewValue:

@@ -51,6 +51,8 @@ REQUIRED_OPERATIONS = {
     "modifyLocalExecutionVariables",
     "getTasks",
     "getTasksCount",
+    "queryTasks",
+    "queryTasksCount",
     "updateTask",
     "deleteTask",
     "complete",

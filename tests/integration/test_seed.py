@@ -10,7 +10,7 @@ import pytest
 from taskvars.cli import main
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import Database
-from taskvars.persistence.values import TaskFilter
+from taskvars.persistence.values import TaskCriteria
 
 SCENARIO = {
     "processInstances": [
@@ -37,7 +37,7 @@ def task_ids(db_url: str) -> set[str]:
     database = Database(db_url)
     try:
         with database.unit_of_work(write=False) as uow:
-            return {task.id for task in uow.store.tasks.query(TaskFilter())}
+            return {task.id for task in uow.store.tasks.query(TaskCriteria())}
     finally:
         database.dispose()
 

@@ -1,0 +1,410 @@
+"""Camunda's task query as one SQL statement: criteria, or-queries and sorting.
+
+Conditions follow Camunda's ``Task.xml`` mapping (the facts, not its shape): names and
+descriptions compare case-insensitively, ``LIKE`` escapes with a backslash, candidate
+criteria are one condition over one identity link, and a variable criterion is an
+``EXISTS`` over the variables where the query looks. Identity links and variables are
+``EXISTS`` subqueries rather than joins, so that a task is never listed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from taskvars.persistence.models import (
+    IdentityLink,
+    ProcessInstance,
+    Scope,
+    ScopeKind,
+    Task,
+    Variable,
+)
+from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
+
+# Camunda's escape character for LIKE patterns.
+ESCAPE = "\\"
+CANDIDATE = "candidate"
+INTEGER_TYPES = ("Short", "Integer", "Long")
+# The column a variable sort reads, by the sort's value type.
+SORT_COLUMN_BY_TYPE = {
+    "String": "text_value",
+    **dict.fromkeys((*INTEGER_TYPES, "Boolean", "Date"), "long_value"),
+    "Double": "double_value",
+}
+VARIABLE_SORTS = ("processVariable", "executionVariable", "taskVariable")
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The aliases one task row is read with: its scope, parent scope, process instance."""
+
+    task_scope: Any
+    parent: Any
+    root: Any
+    process_instance: Any
+
+    @property
+    def on_execution(self) -> ColumnElement[bool]:
+        """The task belongs to a process instance (a subtask does not)."""
+        on_execution: ColumnElement[bool] = self.parent.kind.in_(
+            [ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]
+        )
+        return on_execution
+
+    @property
+    def execution_id(self) -> ColumnElement[Any]:
+        return case((self.on_execution, self.parent.external_id), else_=None)
+
+    @property
+    def process_instance_id(self) -> ColumnElement[Any]:
+        return case((self.on_execution, self.root.external_id), else_=None)
+
+
+def matching_tasks(
+    criteria: TaskCriteria, orderings: Sequence[TaskOrdering] | None = None
+) -> Select[Any]:
+    """Tasks matching ``criteria`` with their place in the tree; in the order asked for
+    if ``orderings`` is given (ties, and an empty list, in creation order). Nulls come
+    last ascending and first descending on both databases (PostgreSQL's own rule)."""
+    rows = _Rows(aliased(Scope), aliased(Scope), aliased(Scope), aliased(ProcessInstance))
+    statement = (
+        select(
+            Task,
+            rows.task_scope.pk.label("task_pk"),
+            rows.task_scope.external_id.label("task_id"),
+            rows.parent.kind.label("parent_kind"),
+            rows.parent.external_id.label("parent_id"),
+            rows.root.external_id.label("process_instance_id"),
+        )
+        .join(rows.task_scope, rows.task_scope.pk == Task.scope_pk)
+        .outerjoin(rows.parent, rows.parent.pk == rows.task_scope.parent_pk)
+        .outerjoin(rows.root, rows.root.pk == rows.task_scope.process_instance_pk)
+        .outerjoin(
+            rows.process_instance,
+            rows.process_instance.scope_pk == rows.task_scope.process_instance_pk,
+        )
+    )
+    statement = statement.where(*_conditions(criteria, rows))
+    for or_query in criteria.or_queries:
+        conditions = list(_conditions(or_query, rows))
+        if conditions:
+            statement = statement.where(or_(*conditions))
+    if orderings is None:
+        return statement
+    keys = []
+    for ordering in orderings:
+        key = _sort_key(ordering, rows)
+        keys.append(key.desc().nulls_first() if ordering.descending else key.asc().nulls_last())
+    return statement.order_by(*keys, rows.task_scope.pk)
+
+
+def _conditions(criteria: TaskCriteria, rows: _Rows) -> Iterator[ColumnElement[bool]]:
+    """One condition per criterion given (Camunda ORs them inside an or-query)."""
+    for field in fields(TaskCriteria):
+        value = getattr(criteria, field.name)
+        if value is None or value is False or field.name in _NOT_ONE_BY_ONE:
+            continue
+        yield _CONDITIONS[field.name](rows, value)
+    if _asks_for_candidates(criteria):
+        yield _candidates(criteria, rows)
+    if criteria.without_candidate_groups or criteria.without_candidate_users:
+        yield _without_candidates(criteria, rows)
+    if criteria.follow_up_before is not None:
+        yield _follow_up_before(criteria, rows)
+    for condition in criteria.variables:
+        yield _variable_matches(condition, rows)
+
+
+def _upper(column: Any) -> Any:
+    return func.upper(column)
+
+
+def _like(column: Any, pattern: str) -> ColumnElement[bool]:
+    return column.like(pattern, escape=ESCAPE)  # type: ignore[no-any-return]
+
+
+def _ci_like(column: Any, pattern: str) -> ColumnElement[bool]:
+    return _upper(column).like(_upper(pattern), escape=ESCAPE)  # type: ignore[no-any-return]
+
+
+_Condition = Callable[[_Rows, Any], ColumnElement[bool]]
+_CONDITIONS: dict[str, _Condition] = {
+    "task_id": lambda r, v: r.task_scope.external_id == v,
+    "task_id_in": lambda r, v: r.task_scope.external_id.in_(v),
+    "process_instance_id": lambda r, v: (r.root.external_id == v) & r.on_execution,
+    "process_instance_id_in": lambda r, v: r.root.external_id.in_(v) & r.on_execution,
+    "process_instance_business_key": lambda r, v: r.process_instance.business_key == v,
+    "process_instance_business_key_in": lambda r, v: r.process_instance.business_key.in_(v),
+    "process_instance_business_key_like": lambda r, v: _like(r.process_instance.business_key, v),
+    "process_definition_key": lambda r, v: r.process_instance.process_definition_key == v,
+    "process_definition_key_in": lambda r, v: r.process_instance.process_definition_key.in_(v),
+    "execution_id": lambda r, v: (r.parent.external_id == v) & r.on_execution,
+    "case_instance_id": lambda r, v: Task.case_instance_id == v,
+    "tenant_id_in": lambda r, v: Task.tenant_id.in_(v),
+    "without_tenant_id": lambda r, v: Task.tenant_id.is_(None),
+    "assignee": lambda r, v: Task.assignee == v,
+    "assignee_like": lambda r, v: _like(Task.assignee, v),
+    "assignee_in": lambda r, v: Task.assignee.in_(v),
+    "assignee_not_in": lambda r, v: Task.assignee.not_in(v),
+    "owner": lambda r, v: Task.owner == v,
+    "assigned": lambda r, v: Task.assignee.is_not(None),
+    "unassigned": lambda r, v: Task.assignee.is_(None),
+    "involved_user": lambda r, v: _involved(r, v),
+    "task_definition_key": lambda r, v: Task.task_definition_key == v,
+    "task_definition_key_in": lambda r, v: Task.task_definition_key.in_(v),
+    "task_definition_key_not_in": lambda r, v: Task.task_definition_key.not_in(v),
+    "task_definition_key_like": lambda r, v: _like(Task.task_definition_key, v),
+    # Camunda compares names and descriptions ignoring case (CAM-6363, CAM-12186).
+    "name": lambda r, v: _upper(Task.name) == _upper(v),
+    "name_not_equal": lambda r, v: _upper(Task.name) != _upper(v),
+    "name_like": lambda r, v: _ci_like(Task.name, v),
+    "name_not_like": lambda r, v: not_(_ci_like(Task.name, v)),
+    "description": lambda r, v: _upper(Task.description) == _upper(v),
+    "description_like": lambda r, v: _ci_like(Task.description, v),
+    "priority": lambda r, v: Task.priority == v,
+    "min_priority": lambda r, v: Task.priority >= v,
+    "max_priority": lambda r, v: Task.priority <= v,
+    "due_date": lambda r, v: Task.due == v,
+    "due_after": lambda r, v: Task.due > v,
+    "due_before": lambda r, v: Task.due < v,
+    "without_due_date": lambda r, v: Task.due.is_(None),
+    "follow_up_date": lambda r, v: Task.follow_up == v,
+    "follow_up_after": lambda r, v: Task.follow_up > v,
+    "created_on": lambda r, v: Task.created == v,
+    "created_after": lambda r, v: Task.created > v,
+    "created_before": lambda r, v: Task.created < v,
+    # A task never updated counts as updated when it was created.
+    "updated_after": lambda r, v: (
+        (Task.last_updated > v) | (Task.last_updated.is_(None) & (Task.created > v))
+    ),
+    "delegation_state": lambda r, v: Task.delegation_state == v,
+    "parent_task_id": lambda r, v: (r.parent.external_id == v) & (r.parent.kind == ScopeKind.TASK),
+    "suspended": lambda r, v: false(),
+}
+# Criteria that are parts of a combined condition (or not conditions at all).
+_NOT_ONE_BY_ONE = frozenset(
+    {
+        "candidate_user",
+        "candidate_groups",
+        "candidate_group_like",
+        "with_candidate_groups",
+        "with_candidate_users",
+        "without_candidate_groups",
+        "without_candidate_users",
+        "include_assigned_tasks",
+        "follow_up_before",
+        "follow_up_null_accepted",
+        "variables",
+        "or_queries",
+    }
+)
+
+
+def _involved(rows: _Rows, user_id: str) -> ColumnElement[bool]:
+    link = aliased(IdentityLink)
+    linked = exists().where(link.task_pk == rows.task_scope.pk, link.user_id == user_id)
+    return linked | (Task.assignee == user_id) | (Task.owner == user_id)
+
+
+def _asks_for_candidates(criteria: TaskCriteria) -> bool:
+    return bool(
+        criteria.candidate_user
+        or criteria.candidate_groups
+        or criteria.candidate_group_like
+        or criteria.with_candidate_groups
+        or criteria.with_candidate_users
+    )
+
+
+def _candidates(criteria: TaskCriteria, rows: _Rows) -> ColumnElement[bool]:
+    """One candidate link satisfies every candidate criterion given; the task is
+    unassigned unless ``includeAssignedTasks``."""
+    link = aliased(IdentityLink)
+    who: list[ColumnElement[bool]] = []
+    if criteria.candidate_user is not None:
+        who.append(link.user_id == criteria.candidate_user)
+    if criteria.candidate_groups:
+        who.append(link.group_id.in_(criteria.candidate_groups))
+    if criteria.candidate_group_like is not None:
+        who.append(_like(link.group_id, criteria.candidate_group_like))
+    conditions = [link.task_pk == rows.task_scope.pk, link.type == CANDIDATE]
+    if who:
+        conditions.append(or_(*who))
+    if criteria.with_candidate_groups:
+        conditions.append(link.group_id.is_not(None))
+    if criteria.with_candidate_users:
+        conditions.append(link.user_id.is_not(None))
+    linked = exists().where(*conditions)
+    if criteria.include_assigned_tasks:
+        return linked
+    return linked & Task.assignee.is_(None)
+
+
+def _without_candidates(criteria: TaskCriteria, rows: _Rows) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
+    if not criteria.include_assigned_tasks:
+        parts.append(Task.assignee.is_(None))
+    for asked, column in (
+        (criteria.without_candidate_groups, "group_id"),
+        (criteria.without_candidate_users, "user_id"),
+    ):
+        if asked:
+            link = aliased(IdentityLink)
+            parts.append(
+                ~exists().where(
+                    link.task_pk == rows.task_scope.pk,
+                    link.type == CANDIDATE,
+                    getattr(link, column).is_not(None),
+                )
+            )
+    return and_(*parts)
+
+
+def _follow_up_before(criteria: TaskCriteria, rows: _Rows) -> ColumnElement[bool]:
+    before = Task.follow_up < criteria.follow_up_before
+    return Task.follow_up.is_(None) | before if criteria.follow_up_null_accepted else before
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "eq": lambda column, value: column == value,
+    "neq": lambda column, value: column == value,  # negated as a whole, as Camunda does
+    "gt": lambda column, value: column > value,
+    "gteq": lambda column, value: column >= value,
+    "lt": lambda column, value: column < value,
+    "lteq": lambda column, value: column <= value,
+    "like": lambda column, value: column.like(value, escape=ESCAPE),
+    "notLike": lambda column, value: column.like(value, escape=ESCAPE),
+}
+
+
+def _variable_matches(condition: VariableCondition, rows: _Rows) -> ColumnElement[bool]:
+    """A variable of the name exists where the condition looks, and its value matches
+    (``neq`` and ``notLike``: does not match)."""
+    variable = aliased(Variable)
+    if condition.ignore_name_case:
+        named = _upper(variable.name) == _upper(condition.name)
+    else:
+        named = variable.name == condition.name
+    value_matches = _value_matches(variable, condition)
+    if condition.operator in ("neq", "notLike"):
+        value_matches = not_(value_matches)
+    if condition.task_local:
+        return exists().where(variable.scope_pk == rows.task_scope.pk, named, value_matches)
+    # Camunda's process variables: any variable of the task's process instance that is
+    # not a task's own.
+    holder = aliased(Scope)
+    return rows.on_execution & exists().where(
+        holder.pk == variable.scope_pk,
+        holder.kind != ScopeKind.TASK,
+        or_(
+            holder.pk == rows.task_scope.process_instance_pk,
+            holder.process_instance_pk == rows.task_scope.process_instance_pk,
+        ),
+        named,
+        value_matches,
+    )
+
+
+def _value_matches(variable: Any, condition: VariableCondition) -> ColumnElement[bool]:
+    compare = _COMPARISONS[condition.operator]
+    value = condition.value
+    if value is None:
+        return and_(
+            variable.text_value.is_(None),
+            variable.long_value.is_(None),
+            variable.double_value.is_(None),
+            variable.content_pk.is_(None),
+        )
+    if isinstance(value, bool):
+        return and_(
+            variable.type == "Boolean",
+            variable.long_value.is_not(None),
+            compare(variable.long_value, int(value)),
+        )
+    if isinstance(value, datetime):
+        return and_(
+            variable.type == "Date",
+            variable.long_value.is_not(None),
+            compare(variable.long_value, round(value.timestamp() * 1000)),
+        )
+    if isinstance(value, int | float):
+        return or_(
+            and_(
+                variable.type.in_(INTEGER_TYPES),
+                variable.long_value.is_not(None),
+                compare(variable.long_value, value),
+            ),
+            and_(
+                variable.type == "Double",
+                variable.double_value.is_not(None),
+                compare(variable.double_value, value),
+            ),
+        )
+    text, pattern = variable.text_value, value
+    if condition.ignore_value_case:
+        text, pattern = _upper(text), _upper(pattern)
+    return and_(variable.type == "String", variable.text_value.is_not(None), compare(text, pattern))
+
+
+def _sort_key(ordering: TaskOrdering, rows: _Rows) -> KeyedColumnElement[Any] | Any:
+    if ordering.sort_by in VARIABLE_SORTS:
+        return _variable_sort_key(ordering, rows)
+    keys: dict[str, Any] = {
+        "instanceId": rows.process_instance_id,
+        "caseInstanceId": Task.case_instance_id,
+        "dueDate": Task.due,
+        "followUpDate": Task.follow_up,
+        "executionId": rows.execution_id,
+        # Case executions are not modelled: every task's is null.
+        "caseExecutionId": null(),
+        "assignee": Task.assignee,
+        "created": Task.created,
+        "lastUpdated": Task.last_updated,
+        "description": Task.description,
+        "id": rows.task_scope.external_id,
+        "name": Task.name,
+        "nameCaseInsensitive": func.lower(Task.name),
+        "priority": Task.priority,
+        "tenantId": Task.tenant_id,
+    }
+    return keys[ordering.sort_by]
+
+
+def _variable_sort_key(ordering: TaskOrdering, rows: _Rows) -> Any:
+    """The value of the variable sorted by, where Camunda looks for it: on the process
+    instance itself, on the task's execution, or on the task."""
+    variable = aliased(Variable)
+    holder_pk = {
+        "processVariable": case((rows.on_execution, rows.task_scope.process_instance_pk)),
+        "executionVariable": case((rows.on_execution, rows.parent.pk)),
+        "taskVariable": rows.task_scope.pk,
+    }[ordering.sort_by]
+    column = getattr(variable, SORT_COLUMN_BY_TYPE[ordering.value_type or ""])
+    return (
+        select(column)
+        .where(
+            variable.scope_pk == holder_pk,
+            variable.name == ordering.variable,
+            variable.type == ordering.value_type,
+        )
+        .scalar_subquery()
+    )
