@@ -14,28 +14,50 @@ from taskvars.services import variable_instances
 def get_variable_instances(
     first_result: int = 0,
     max_results: int | None = None,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
     deserialize_values: bool = True,
-    **criteria: Any,
+    **parameters: Any,
 ) -> list[dict[str, Any]]:
-    instance_filter = variable_instances.instance_filter(criteria)
+    instance_query = variable_instances.from_parameters(parameters)
+    return _listed(instance_query, first_result, max_results, deserialize_values)
+
+
+def get_variable_instances_count(**parameters: Any) -> dict[str, int]:
+    return _counted(variable_instances.from_parameters(parameters))
+
+
+def query_variable_instances(
+    body: dict[str, Any] | None = None,
+    first_result: int = 0,
+    max_results: int | None = None,
+    deserialize_values: bool = True,
+) -> list[dict[str, Any]]:
+    instance_query = variable_instances.from_body(body or {})
+    return _listed(instance_query, first_result, max_results, deserialize_values)
+
+
+def query_variable_instances_count(body: dict[str, Any] | None = None) -> dict[str, int]:
+    return _counted(variable_instances.from_body(body or {}))
+
+
+def _listed(
+    instance_query: variable_instances.VariableInstanceQuery,
+    first_result: int,
+    max_results: int | None,
+    deserialize: bool,
+) -> list[dict[str, Any]]:
     return database().read(
         lambda uow: variable_instances.query(
             uow,
-            instance_filter,
+            instance_query,
             first_result=first_result,
             max_results=max_results,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            deserialize=deserialize_values,
+            deserialize=deserialize,
         )
     )
 
 
-def get_variable_instances_count(**criteria: Any) -> dict[str, int]:
-    instance_filter = variable_instances.instance_filter(criteria)
-    return {"count": database().read(lambda uow: variable_instances.count(uow, instance_filter))}
+def _counted(instance_query: variable_instances.VariableInstanceQuery) -> dict[str, int]:
+    return {"count": database().read(lambda uow: variable_instances.count(uow, instance_query))}
 
 
 def get_variable_instance(id_: str, deserialize_value: bool = True) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -39,11 +38,9 @@ from taskvars.persistence.models import (
     Variable,
 )
 from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
+from taskvars.persistence.variable_conditions import ESCAPE, INTEGER_TYPES, variable_matches
 
-# Camunda's escape character for LIKE patterns.
-ESCAPE = "\\"
 CANDIDATE = "candidate"
-INTEGER_TYPES = ("Short", "Integer", "Long")
 # The column a variable sort reads, by the sort's value type.
 SORT_COLUMN_BY_TYPE = {
     "String": "text_value",
@@ -131,7 +128,7 @@ def _conditions(criteria: TaskCriteria, rows: _Rows) -> Iterator[ColumnElement[b
     if criteria.follow_up_before is not None:
         yield _follow_up_before(criteria, rows)
     for condition in criteria.variables:
-        yield _variable_matches(condition, rows)
+        yield _variable_condition(condition, rows)
 
 
 def _upper(column: Any) -> Any:
@@ -284,31 +281,13 @@ def _follow_up_before(criteria: TaskCriteria, rows: _Rows) -> ColumnElement[bool
     return Task.follow_up.is_(None) | before if criteria.follow_up_null_accepted else before
 
 
-_COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
-    "eq": lambda column, value: column == value,
-    "neq": lambda column, value: column == value,  # negated as a whole, as Camunda does
-    "gt": lambda column, value: column > value,
-    "gteq": lambda column, value: column >= value,
-    "lt": lambda column, value: column < value,
-    "lteq": lambda column, value: column <= value,
-    "like": lambda column, value: column.like(value, escape=ESCAPE),
-    "notLike": lambda column, value: column.like(value, escape=ESCAPE),
-}
-
-
-def _variable_matches(condition: VariableCondition, rows: _Rows) -> ColumnElement[bool]:
+def _variable_condition(condition: VariableCondition, rows: _Rows) -> ColumnElement[bool]:
     """A variable of the name exists where the condition looks, and its value matches
     (``neq`` and ``notLike``: does not match)."""
     variable = aliased(Variable)
-    if condition.ignore_name_case:
-        named = _upper(variable.name) == _upper(condition.name)
-    else:
-        named = variable.name == condition.name
-    value_matches = _value_matches(variable, condition)
-    if condition.operator in ("neq", "notLike"):
-        value_matches = not_(value_matches)
+    matches = variable_matches(variable, condition)
     if condition.task_local:
-        return exists().where(variable.scope_pk == rows.task_scope.pk, named, value_matches)
+        return exists().where(variable.scope_pk == rows.task_scope.pk, matches)
     # Camunda's process variables: any variable of the task's process instance that is
     # not a task's own.
     holder = aliased(Scope)
@@ -319,50 +298,8 @@ def _variable_matches(condition: VariableCondition, rows: _Rows) -> ColumnElemen
             holder.pk == rows.task_scope.process_instance_pk,
             holder.process_instance_pk == rows.task_scope.process_instance_pk,
         ),
-        named,
-        value_matches,
+        matches,
     )
-
-
-def _value_matches(variable: Any, condition: VariableCondition) -> ColumnElement[bool]:
-    compare = _COMPARISONS[condition.operator]
-    value = condition.value
-    if value is None:
-        return and_(
-            variable.text_value.is_(None),
-            variable.long_value.is_(None),
-            variable.double_value.is_(None),
-            variable.content_pk.is_(None),
-        )
-    if isinstance(value, bool):
-        return and_(
-            variable.type == "Boolean",
-            variable.long_value.is_not(None),
-            compare(variable.long_value, int(value)),
-        )
-    if isinstance(value, datetime):
-        return and_(
-            variable.type == "Date",
-            variable.long_value.is_not(None),
-            compare(variable.long_value, round(value.timestamp() * 1000)),
-        )
-    if isinstance(value, int | float):
-        return or_(
-            and_(
-                variable.type.in_(INTEGER_TYPES),
-                variable.long_value.is_not(None),
-                compare(variable.long_value, value),
-            ),
-            and_(
-                variable.type == "Double",
-                variable.double_value.is_not(None),
-                compare(variable.double_value, value),
-            ),
-        )
-    text, pattern = variable.text_value, value
-    if condition.ignore_value_case:
-        text, pattern = _upper(text), _upper(pattern)
-    return and_(variable.type == "String", variable.text_value.is_not(None), compare(text, pattern))
 
 
 def _sort_key(ordering: TaskOrdering, rows: _Rows) -> KeyedColumnElement[Any] | Any:

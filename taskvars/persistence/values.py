@@ -239,6 +239,8 @@ class VariableInstanceFilter:
     task_id_in: list[str] | None = None
     variable_scope_id_in: list[str] | None = None
     pk: int | None = None
+    # ``variableValues``: each names the variable itself and compares its value.
+    values: tuple[VariableCondition, ...] = ()
 
 
 @dataclass(frozen=True)

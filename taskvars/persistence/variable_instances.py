@@ -3,6 +3,7 @@ names, the process instances, executions and tasks they belong to, and their ids
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, func, select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from taskvars.persistence.models import BinaryContent, Scope, ScopeKind, Variable
 from taskvars.persistence.values import VariableInstance, VariableInstanceFilter
+from taskvars.persistence.variable_conditions import variable_matches
 from taskvars.persistence.variables import stored_value
 
 _VARIABLE = cast(Table, Variable.__table__)
@@ -26,17 +28,21 @@ class VariableInstances:
     def query(
         self,
         criteria: VariableInstanceFilter,
+        orderings: Sequence[tuple[str, bool]] = (),
         *,
         first_result: int = 0,
         max_results: int | None = None,
-        sort_by: str | None = None,
-        descending: bool = False,
     ) -> list[VariableInstance]:
-        """Matching variables, in one statement whatever their number."""
-        statement = _matching(criteria)
-        column = SORT_COLUMNS.get(sort_by or "")
-        order = _VARIABLE.c[column] if column else _VARIABLE.c.pk
-        statement = statement.order_by(order.desc() if descending else order.asc(), _VARIABLE.c.pk)
+        """Matching variables, in one statement whatever their number; ``orderings`` are
+        (sortBy, descending) pairs, ties in creation order. Camunda's sorts by activity
+        instance and tenant keep creation order: every variable's are null here."""
+        keys = []
+        for sort_by, descending in orderings:
+            column = SORT_COLUMNS.get(sort_by)
+            if column is not None:
+                key = _VARIABLE.c[column]
+                keys.append(key.desc() if descending else key.asc())
+        statement = _matching(criteria).order_by(*keys, _VARIABLE.c.pk)
         rows = self.session.connection().execute(statement.offset(first_result).limit(max_results))
         return [_instance(row) for row in rows]
 
@@ -89,6 +95,7 @@ def _matching(criteria: VariableInstanceFilter) -> Select[*tuple[Any, ...]]:
         conditions.append(is_task & scope.c.external_id.in_(criteria.task_id_in))
     if criteria.variable_scope_id_in is not None:
         conditions.append(scope.c.external_id.in_(criteria.variable_scope_id_in))
+    conditions.extend(variable_matches(_VARIABLE.c, value) for value in criteria.values)
     return statement.where(*conditions)
 
 

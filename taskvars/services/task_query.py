@@ -10,7 +10,6 @@ entries, the sorting pair, and the parameters this server does not model.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,18 +20,10 @@ import inflection
 from taskvars.errors import InvalidRequestError
 from taskvars.persistence.task_query import SORT_COLUMN_BY_TYPE, VARIABLE_SORTS
 from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
-from taskvars.services import date_expressions
+from taskvars.services import date_expressions, variable_criteria
 from taskvars.services.dates import parse_date
-from taskvars.services.query_parameters import require_sort_pair
+from taskvars.services.query_parameters import refuse_unmodelled, require_sort_pair
 
-OPERATORS = frozenset({"eq", "neq", "gt", "gteq", "lt", "lteq", "like", "notLike"})
-# Camunda's words for the comparisons that refuse Booleans and null.
-_ORDER_COMPARISONS = {
-    "gt": "greater than",
-    "gteq": "greater than or equal",
-    "lt": "less than",
-    "lteq": "less than or equal",
-}
 # Declared (clients generated from Camunda's spec send them) but asking for what this
 # server does not model: refused unless false or empty.
 NOT_MODELLED = frozenset(
@@ -97,11 +88,8 @@ def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> Task
         if value is None or value is False or name in ("sorting", "active"):
             continue
         if name in NOT_MODELLED:
-            if value in ("", []):
-                continue
-            raise InvalidRequestError(
-                f"The task query parameter {name} is not supported by this server"
-            )
+            refuse_unmodelled("task", name, value)
+            continue
         if name == "orQueries":
             if in_or_query:
                 raise InvalidRequestError(
@@ -111,7 +99,17 @@ def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> Task
                 _query(nested, from_text=False, in_or_query=True).criteria for nested in value
             )
         elif name in ("processVariables", "taskVariables"):
-            conditions.extend(_variable_conditions(name, value, named, from_text=from_text))
+            conditions.extend(
+                variable_criteria.conditions(
+                    name,
+                    value,
+                    from_text=from_text,
+                    noun="task variable" if name == "taskVariables" else "process variable",
+                    task_local=name == "taskVariables",
+                    ignore_name_case=named.get("variableNamesIgnoreCase") is True,
+                    ignore_value_case=named.get("variableValuesIgnoreCase") is True,
+                )
+            )
         elif name in _PARAMETERS:
             target, convert = _PARAMETERS[name]
             _merge(values, target, convert(_Parameter(name, value, from_text, now)))
@@ -306,78 +304,6 @@ def _refused_collection_expression(parameter: _Parameter) -> list[str]:
 
 
 _PARAMETERS = _parameters()
-
-
-def _variable_conditions(
-    parameter: str, value: Any, named: dict[str, Any], *, from_text: bool
-) -> list[VariableCondition]:
-    kind = "task" if parameter == "taskVariables" else "process"
-    entries = _text_entries(parameter, value) if from_text else _json_entries(parameter, value)
-    conditions = []
-    for name, operator, operand, shown in entries:
-        if operator not in OPERATORS:
-            raise InvalidRequestError(f"Invalid {kind} variable comparator specified: {operator}")
-        if operator in _ORDER_COMPARISONS and (operand is None or isinstance(operand, bool)):
-            raise InvalidRequestError(
-                f"Cannot set query parameter '{parameter}' to value '{shown}': Booleans and "
-                f"null cannot be used in '{_ORDER_COMPARISONS[operator]}' condition"
-            )
-        conditions.append(
-            VariableCondition(
-                name=name,
-                operator=operator,
-                value=_operand(operator, operand),
-                task_local=kind == "task",
-                ignore_name_case=named.get("variableNamesIgnoreCase") is True,
-                ignore_value_case=named.get("variableValuesIgnoreCase") is True,
-            )
-        )
-    return conditions
-
-
-_Entry = tuple[str, str, Any, str]
-
-
-def _text_entries(parameter: str, value: str) -> list[_Entry]:
-    """``name_operator_value`` entries, comma-separated; values are texts (or dates)."""
-    entries = []
-    for expression in value.split(","):
-        parts = expression.split("_")
-        if len(parts) != 3:
-            raise InvalidRequestError(
-                f"Cannot set query parameter '{parameter}' to value '{value}': variable query "
-                "parameter has to have format KEY_OPERATOR_VALUE."
-            )
-        entries.append((parts[0], parts[1], parts[2], expression))
-    return entries
-
-
-def _json_entries(parameter: str, value: list[dict[str, Any]]) -> list[_Entry]:
-    entries = []
-    for entry in value:
-        operand = entry.get("value")
-        shown = json.dumps(entry, separators=(",", ":"))
-        if isinstance(operand, dict | list):
-            raise InvalidRequestError(
-                f"Cannot set query parameter '{parameter}' to value '{shown}': a variable is "
-                "compared with a string, number, boolean or null"
-            )
-        entries.append((entry["name"], entry["operator"], operand, shown))
-    return entries
-
-
-def _operand(operator: str, operand: Any) -> Any:
-    """As Camunda resolves it: text in its date format is a Date; ``like`` takes text."""
-    if operator in ("like", "notLike"):
-        if isinstance(operand, bool) or operand is None:
-            return json.dumps(operand)
-        return str(operand)
-    if isinstance(operand, str):
-        try:
-            return parse_date(operand).astimezone(UTC)
-        except ValueError:
-            return operand
-    return operand
 
 
 def _ordering(entry: dict[str, Any]) -> TaskOrdering:

@@ -3,62 +3,102 @@ its id (VariableInstanceRestServiceImpl, VariableInstanceResourceImpl)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
+
+import inflection
 
 from taskvars.errors import InvalidRequestError, NotFoundError
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import StoredValue, VariableInstance, VariableInstanceFilter
-from taskvars.services.query_parameters import answered_criteria, require_sort_pair
+from taskvars.services import variable_criteria
+from taskvars.services.query_parameters import refuse_unmodelled, require_sort_pair
 from taskvars.services.typed_values import value_to_dto
 from taskvars.services.variables import BINARY_TYPES
 
-# The filters answered, by their Python names (see services/query_parameters.py for the
-# others).
-SUPPORTED_FILTERS = frozenset(
-    {
-        "variable_name",
-        "variable_name_like",
-        "process_instance_id_in",
-        "execution_id_in",
-        "task_id_in",
-        "variable_scope_id_in",
-    }
+# Declared (clients generated from Camunda's spec send them) but asking for what this
+# server does not model: refused unless empty.
+NOT_MODELLED = frozenset(
+    {"caseInstanceIdIn", "caseExecutionIdIn", "batchIdIn", "activityInstanceIdIn", "tenantIdIn"}
 )
-_LISTS = ("process_instance_id_in", "execution_id_in", "task_id_in", "variable_scope_id_in")
+_LISTS = ("processInstanceIdIn", "executionIdIn", "taskIdIn", "variableScopeIdIn")
 
 
-def instance_filter(criteria: dict[str, Any]) -> VariableInstanceFilter:
-    return VariableInstanceFilter(
-        **answered_criteria(
-            criteria, SUPPORTED_FILTERS, query="variable instance", comma_lists=_LISTS
-        )
-    )
+@dataclass(frozen=True)
+class VariableInstanceQuery:
+    criteria: VariableInstanceFilter
+    # (sortBy, descending) pairs
+    orderings: list[tuple[str, bool]] = field(default_factory=list)
+
+
+def from_parameters(parameters: dict[str, Any]) -> VariableInstanceQuery:
+    """The query from ``GET /variable-instance`` parameters (connexion's Python names):
+    lists comma-separated, ``variableValues`` as ``name_operator_value`` texts."""
+    named = {inflection.camelize(name, False): value for name, value in parameters.items()}
+    sort_by, sort_order = named.pop("sortBy", None), named.pop("sortOrder", None)
+    require_sort_pair(sort_by, sort_order)
+    orderings = [] if sort_by is None else [(sort_by, sort_order == "desc")]
+    return VariableInstanceQuery(_criteria(named, from_text=True), orderings)
+
+
+def from_body(body: dict[str, Any]) -> VariableInstanceQuery:
+    """The query from a ``VariableInstanceQueryDto``; ``sorting`` is a list."""
+    orderings = []
+    for entry in body.get("sorting") or []:
+        require_sort_pair(entry.get("sortBy"), entry.get("sortOrder"))
+        orderings.append((entry["sortBy"], entry["sortOrder"] == "desc"))
+    return VariableInstanceQuery(_criteria(body, from_text=False), orderings)
+
+
+def _criteria(named: dict[str, Any], *, from_text: bool) -> VariableInstanceFilter:
+    values: dict[str, Any] = {}
+    for name, value in named.items():
+        if value is None or value is False:
+            continue
+        if name in NOT_MODELLED:
+            refuse_unmodelled("variable instance", name, value)
+            continue
+        if name in ("variableName", "variableNameLike"):
+            values[inflection.underscore(name)] = value
+        elif name in _LISTS:
+            listed = value.split(",") if isinstance(value, str) else list(value)
+            values[inflection.underscore(name)] = listed
+        elif name == "variableValues":
+            values["values"] = tuple(
+                variable_criteria.conditions(
+                    name,
+                    value,
+                    from_text=from_text,
+                    noun="variable",
+                    ignore_name_case=named.get("variableNamesIgnoreCase") is True,
+                    ignore_value_case=named.get("variableValuesIgnoreCase") is True,
+                )
+            )
+        # The ignore-case flags are read with variableValues; unknown names are ignored,
+        # as Camunda ignores them.
+    return VariableInstanceFilter(**values)
 
 
 def query(
     uow: UnitOfWork,
-    criteria: VariableInstanceFilter,
+    instance_query: VariableInstanceQuery,
     *,
     first_result: int = 0,
     max_results: int | None = None,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
     deserialize: bool = True,
 ) -> list[dict[str, Any]]:
-    require_sort_pair(sort_by, sort_order)
     found = uow.store.variable_instances.query(
-        criteria,
+        instance_query.criteria,
+        instance_query.orderings,
         first_result=first_result,
         max_results=max_results,
-        sort_by=sort_by,
-        descending=sort_order == "desc",
     )
     contents = uow.store.contents.whole(i.value for i in found if i.value.type == "Bytes")
     return [_dto(instance, contents, deserialize=deserialize) for instance in found]
 
 
-def count(uow: UnitOfWork, criteria: VariableInstanceFilter) -> int:
-    return uow.store.variable_instances.count(criteria)
+def count(uow: UnitOfWork, instance_query: VariableInstanceQuery) -> int:
+    return uow.store.variable_instances.count(instance_query.criteria)
 
 
 def get(uow: UnitOfWork, instance_id: str, *, deserialize: bool) -> dict[str, Any]:

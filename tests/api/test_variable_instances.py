@@ -117,9 +117,71 @@ def test_missing_and_not_binary_are_camundas_errors(scopes: Api) -> None:
 
 
 def test_filters_this_server_does_not_model_are_refused_by_name(scopes: Api) -> None:
-    assert scopes.get("/variable-instance", variableNamesIgnoreCase="false").status_code == 200
-    response = scopes.get("/variable-instance", variableValues="step_eq_2")
+    assert scopes.get("/variable-instance", tenantIdIn="").status_code == 200
+    response = scopes.get("/variable-instance", tenantIdIn="t1")
     assert response.status_code == 400
     assert response.json()["message"] == (
-        "The variable instance query parameter variableValues is not supported by this server"
+        "The variable instance query parameter tenantIdIn is not supported by this server"
     )
+    posted = scopes.client.post(scopes.url("/variable-instance"), json={"batchIdIn": ["b"]})
+    assert posted.status_code == 400
+    assert "batchIdIn" in posted.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({"variableValues": "customer_eq_ACME"}, {"customer"}),
+        ({"variableValues": "customer_eq_acme"}, set()),
+        ({"variableValues": "customer_eq_acme", "variableValuesIgnoreCase": "true"}, {"customer"}),
+        ({"variableValues": "CUSTOMER_like_A%", "variableNamesIgnoreCase": "true"}, {"customer"}),
+        ({"variableValues": "note_neq_x"}, {"note"}),
+        # query-parameter values are text: the Integer 2 is not the text "2"
+        ({"variableValues": "step_eq_2"}, set()),
+    ],
+)
+def test_variable_values_match_the_variables_own_value(
+    scopes: Api, query: dict[str, str], names: set[str]
+) -> None:
+    assert {v["name"] for v in instances(scopes, **query)} == names
+    assert scopes.get("/variable-instance/count", **query).json() == {"count": len(names)}
+
+
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        ({"variableValues": [{"name": "step", "operator": "gteq", "value": 2}]}, {"step"}),
+        ({"variableValues": [{"name": "step", "operator": "lt", "value": 2}]}, set()),
+        ({"processInstanceIdIn": ["pi"], "variableNameLike": "%e%"}, {"customer", "step", "note"}),
+        ({"taskIdIn": ["t1", "solo"]}, {"note", "scan"}),
+    ],
+)
+def test_the_json_query_takes_typed_values_and_arrays(
+    scopes: Api, body: dict[str, Any], names: set[str]
+) -> None:
+    response = scopes.client.post(scopes.url("/variable-instance"), json=body)
+    assert response.status_code == 200, response.text
+    assert {v["name"] for v in response.json()} == names
+    count = scopes.client.post(scopes.url("/variable-instance/count"), json=body)
+    assert count.json() == {"count": len(names)}
+
+
+def test_the_json_query_sorts_by_several_criteria_and_pages(scopes: Api) -> None:
+    body = {
+        "sorting": [
+            {"sortBy": "variableType", "sortOrder": "desc"},
+            {"sortBy": "variableName", "sortOrder": "asc"},
+        ]
+    }
+    response = scopes.client.post(
+        scopes.url("/variable-instance"), json=body, params={"maxResults": 3}
+    )
+    assert [v["name"] for v in response.json()] == ["customer", "note", "step"]
+
+
+def test_bad_variable_values_are_refused_naming_the_problem(scopes: Api) -> None:
+    response = scopes.get("/variable-instance", variableValues="step_is_2")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Invalid variable comparator specified: is"
+    response = scopes.get("/variable-instance", variableValues="step")
+    assert "KEY_OPERATOR_VALUE" in response.json()["message"]

@@ -53,6 +53,8 @@ REQUIRED_OPERATIONS = {
     "getTasksCount",
     "queryTasks",
     "queryTasksCount",
+    "queryVariableInstances",
+    "queryVariableInstancesCount",
     "updateTask",
     "deleteTask",
     "complete",
