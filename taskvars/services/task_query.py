@@ -74,7 +74,11 @@ def from_parameters(parameters: dict[str, Any]) -> TaskQuery:
 def from_body(body: dict[str, Any]) -> TaskQuery:
     """The query from a ``TaskQueryDto``; ``sorting`` is a list of criteria."""
     query = _query(body, from_text=False, in_or_query=False)
-    orderings = [_ordering(entry) for entry in body.get("sorting") or []]
+    orderings = [
+        _ordering(entry)
+        for entry in body.get("sorting") or []
+        if entry.get("sortBy") is not None or entry.get("sortOrder") is not None
+    ]
     return TaskQuery(query.criteria, orderings, query.with_comment_attachment_info)
 
 
@@ -307,10 +311,9 @@ _PARAMETERS = _parameters()
 
 
 def _ordering(entry: dict[str, Any]) -> TaskOrdering:
-    sort_by, sort_order = entry.get("sortBy"), entry.get("sortOrder")
-    require_sort_pair(sort_by, sort_order)
-    assert sort_by is not None  # the pair holds
-    descending = sort_order == "desc"
+    require_sort_pair(entry.get("sortBy"), entry.get("sortOrder"))
+    sort_by: str = entry["sortBy"]
+    descending = entry["sortOrder"] == "desc"
     if sort_by in ("caseInstanceVariable", "caseExecutionVariable"):
         raise InvalidRequestError(f"Sorting by {sort_by} is not supported by this server")
     if sort_by not in VARIABLE_SORTS:

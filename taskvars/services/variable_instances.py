@@ -45,8 +45,10 @@ def from_body(body: dict[str, Any]) -> VariableInstanceQuery:
     """The query from a ``VariableInstanceQueryDto``; ``sorting`` is a list."""
     orderings = []
     for entry in body.get("sorting") or []:
-        require_sort_pair(entry.get("sortBy"), entry.get("sortOrder"))
-        orderings.append((entry["sortBy"], entry["sortOrder"] == "desc"))
+        sort_by, sort_order = entry.get("sortBy"), entry.get("sortOrder")
+        require_sort_pair(sort_by, sort_order)
+        if sort_by is not None:  # an empty entry asks for nothing
+            orderings.append((sort_by, sort_order == "desc"))
     return VariableInstanceQuery(_criteria(body, from_text=False), orderings)
 
 

@@ -149,6 +149,13 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
         ),
         ("Only a single sorting parameter specified. sortBy and sortOrder required", True),
         ("The task query parameter candidateUser is not supported by this server", True),
+        (
+            "Cannot set query parameter 'dueAfter' to value 'x': "
+            'Cannot convert value "x" to java type java.util.Date',
+            True,
+        ),
+        ("Invalid process variable comparator specified: is", True),
+        ("Sorting by caseInstanceVariable is not supported by this server", True),
         ("Cannot put task variable x: Unsupported value type 'Foo'", False),
         ("'high' is not of type 'integer'", False),
     ],
