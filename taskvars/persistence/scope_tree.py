@@ -44,6 +44,40 @@ def _scope_chain_statement() -> Select[Any]:
 _SCOPE_CHAIN = _scope_chain_statement()
 
 
+def _scope_chains_statement() -> Select[Any]:
+    """The chains of several scopes at once, each row naming the scope it starts from."""
+    scope = Scope.__table__
+    parent = scope.alias("parent")
+    start = (
+        select(
+            scope.c.pk.label("start_pk"),
+            scope.c.pk,
+            scope.c.parent_pk,
+            scope.c.kind,
+            scope.c.external_id,
+            literal(0).label("depth"),
+        )
+        .where(scope.c.pk.in_(bindparam("pks", expanding=True)))
+        .cte("chains", recursive=True)
+    )
+    chains = start.union_all(
+        select(
+            start.c.start_pk,
+            parent.c.pk,
+            parent.c.parent_pk,
+            parent.c.kind,
+            parent.c.external_id,
+            start.c.depth + 1,
+        ).where(parent.c.pk == start.c.parent_pk)
+    )
+    return select(chains.c.start_pk, chains.c.pk, chains.c.kind, chains.c.external_id).order_by(
+        chains.c.start_pk, chains.c.depth
+    )
+
+
+_SCOPE_CHAINS = _scope_chains_statement()
+
+
 class ScopeTree:
     def __init__(self, session: Session, contents: BinaryContents) -> None:
         self.session = session
@@ -59,6 +93,15 @@ class ScopeTree:
         if not rows:
             raise ScopeNotFoundError(id_space, external_id)
         return [ScopeRef(pk, ScopeKind(kind), ext) for pk, kind, ext in rows]
+
+    def chains(self, pks: list[int]) -> dict[int, list[ScopeRef]]:
+        """The chains of the scopes ``pks`` (nearest first), in one query."""
+        found: dict[int, list[ScopeRef]] = {pk: [] for pk in pks}
+        if pks:
+            rows = self.session.connection().execute(_SCOPE_CHAINS, {"pks": pks})
+            for start_pk, pk, kind, external_id in rows:
+                found[start_pk].append(ScopeRef(pk, ScopeKind(kind), external_id))
+        return found
 
     def exists(self, id_space: IdSpace, external_id: str) -> bool:
         return self.pk(id_space, external_id) is not None

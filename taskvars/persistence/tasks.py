@@ -54,7 +54,12 @@ class Tasks:
         rows = self.session.execute(statement.offset(first_result).limit(max_results)).all()
         return [
             _task_record(
-                row.Task, row.task_id, row.parent_kind, row.parent_id, row.process_instance_id
+                row.Task,
+                row.task_pk,
+                row.task_id,
+                row.parent_kind,
+                row.parent_id,
+                row.process_instance_id,
             )
             for row in rows
         ]
@@ -110,6 +115,7 @@ def _same(column: InstrumentedAttribute[str | None], value: str | None) -> Colum
 
 def _task_record(
     task: Task,
+    task_pk: int,
     task_id: str,
     parent_kind: ScopeKind | None,
     parent_id: str | None,
@@ -134,4 +140,5 @@ def _task_record(
         task_definition_key=task.task_definition_key,
         tenant_id=task.tenant_id,
         case_instance_id=task.case_instance_id,
+        pk=task_pk,
     )

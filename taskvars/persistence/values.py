@@ -41,6 +41,8 @@ class TaskRecord:
     task_definition_key: str | None
     tenant_id: str | None
     case_instance_id: str | None
+    # The task's scope, where its own variables live.
+    pk: int
 
 
 @dataclass(frozen=True)

@@ -83,16 +83,25 @@ class Variables:
 
     def all_visible(self, chain: list[ScopeRef]) -> dict[str, StoredValue]:
         """Every variable visible from ``chain[0]``; on a name clash the nearest wins."""
+        return self.all_visible_from_each({chain[0].pk: chain})[chain[0].pk]
+
+    def all_visible_from_each(
+        self, chains: dict[int, list[ScopeRef]]
+    ) -> dict[int, dict[str, StoredValue]]:
+        """:meth:`all_visible` for several chains (by the pk they start from), in one query."""
+        scope_pks = sorted({scope.pk for chain in chains.values() for scope in chain})
         by_scope: dict[int, list[StoredValue]] = {}
-        rows = self._connection.execute(
-            _VARIABLE_ROWS, {"scope_pks": [scope.pk for scope in chain]}
-        )
-        for value in map(stored_value, rows):
-            by_scope.setdefault(value.scope_pk, []).append(value)
-        visible: dict[str, StoredValue] = {}
-        for scope in reversed(chain):
-            for value in sorted(by_scope.get(scope.pk, []), key=lambda v: v.name):
-                visible[value.name] = value
+        if scope_pks:
+            rows = self._connection.execute(_VARIABLE_ROWS, {"scope_pks": scope_pks})
+            for value in map(stored_value, rows):
+                by_scope.setdefault(value.scope_pk, []).append(value)
+        visible: dict[int, dict[str, StoredValue]] = {}
+        for start_pk, chain in chains.items():
+            seen: dict[str, StoredValue] = {}
+            for scope in reversed(chain):
+                for value in sorted(by_scope.get(scope.pk, []), key=lambda v: v.name):
+                    seen[value.name] = value
+            visible[start_pk] = seen
         return visible
 
     def set(self, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool) -> int:

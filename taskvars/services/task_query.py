@@ -11,7 +11,7 @@ entries, the sorting pair, and the parameters this server does not model.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,8 +40,6 @@ NOT_MODELLED = frozenset(
         "caseExecutionId",
         "caseInstanceVariables",
         "activityInstanceIdIn",
-        "withTaskVariablesInReturn",
-        "withTaskLocalVariablesInReturn",
     }
 )
 
@@ -53,6 +51,9 @@ class TaskQuery:
     # ``withCommentAttachmentInfo``: each task says whether it has comments and
     # attachments (never, here).
     with_comment_attachment_info: bool = False
+    # ``withTaskVariablesInReturn`` ("visible": every variable visible from the task) or
+    # ``withTaskLocalVariablesInReturn`` ("local"); the first wins, as in Camunda.
+    variables_in_return: str | None = None
 
 
 def from_parameters(parameters: dict[str, Any]) -> TaskQuery:
@@ -64,11 +65,7 @@ def from_parameters(parameters: dict[str, Any]) -> TaskQuery:
     query = _query(named, from_text=True, in_or_query=False)
     if sort_by is None:
         return query
-    return TaskQuery(
-        query.criteria,
-        [TaskOrdering(sort_by, descending=sort_order == "desc")],
-        query.with_comment_attachment_info,
-    )
+    return replace(query, orderings=[TaskOrdering(sort_by, descending=sort_order == "desc")])
 
 
 def from_body(body: dict[str, Any]) -> TaskQuery:
@@ -79,7 +76,7 @@ def from_body(body: dict[str, Any]) -> TaskQuery:
         for entry in body.get("sorting") or []
         if entry.get("sortBy") is not None or entry.get("sortOrder") is not None
     ]
-    return TaskQuery(query.criteria, orderings, query.with_comment_attachment_info)
+    return replace(query, orderings=orderings)
 
 
 def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> TaskQuery:
@@ -119,9 +116,15 @@ def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> Task
             _merge(values, target, convert(_Parameter(name, value, from_text, now)))
         # Anything else is not a criterion (the ignore-case flags, read with the
         # variable criteria) or unknown, and unknown names are ignored as Camunda does.
+    variables_in_return = None
+    if named.get("withTaskVariablesInReturn") is True:
+        variables_in_return = "visible"
+    elif named.get("withTaskLocalVariablesInReturn") is True:
+        variables_in_return = "local"
     return TaskQuery(
         TaskCriteria(**values, variables=tuple(conditions), or_queries=tuple(or_queries)),
         with_comment_attachment_info=named.get("withCommentAttachmentInfo") is True,
+        variables_in_return=variables_in_return,
     )
 
 

@@ -144,15 +144,28 @@ def content(
 def variable_map(uow: UnitOfWork, chain: list[ScopeRef], *, deserialize: bool) -> dict[str, Any]:
     """Every variable visible from ``chain[0]``, as Camunda's ``{name: VariableValueDto}``,
     in a number of queries that does not grow with the number of variables."""
-    visible = uow.store.variables.all_visible(chain)
-    contents = uow.store.contents.whole(v for v in visible.values() if v.type == "Bytes")
+    return variable_maps(uow, {chain[0].pk: chain}, deserialize=deserialize)[chain[0].pk]
+
+
+def variable_maps(
+    uow: UnitOfWork, chains: dict[int, list[ScopeRef]], *, deserialize: bool
+) -> dict[int, dict[str, Any]]:
+    """:func:`variable_map` for several chains (by the pk they start from), in a number
+    of queries that grows with neither the chains nor their variables."""
+    visible = uow.store.variables.all_visible_from_each(chains)
+    contents = uow.store.contents.whole(
+        v for values in visible.values() for v in values.values() if v.type == "Bytes"
+    )
     return {
-        name: value_to_dto(
-            stored,
-            deserialize=deserialize,
-            content=contents.get(stored.content_pk) if stored.content_pk is not None else None,
-        )
-        for name, stored in visible.items()
+        start_pk: {
+            name: value_to_dto(
+                stored,
+                deserialize=deserialize,
+                content=contents.get(stored.content_pk) if stored.content_pk is not None else None,
+            )
+            for name, stored in values.items()
+        }
+        for start_pk, values in visible.items()
     }
 
 

@@ -316,6 +316,36 @@ def test_last_updated_follows_claims_and_task_local_writes(tasks: Api) -> None:
     assert tasks.get("/task/review").json()["lastUpdated"] is None
 
 
+def test_variables_in_return_are_the_visible_or_the_tasks_own(tasks: Api) -> None:
+    listed = tasks.get("/task", processInstanceId="pi1", withTaskVariablesInReturn="true")
+    by_id = {task["id"]: task for task in listed.json()}
+    assert set(by_id["review"]["variables"]) == {
+        "amount",
+        "customer",
+        "approved",
+        "received",
+        "rate",
+        "region",
+        "note",
+    }
+    assert by_id["review"]["variables"]["amount"] == {
+        "type": "Integer",
+        "value": 500,
+        "valueInfo": {},
+    }
+    assert "region" not in by_id["approve"]["variables"]
+    local = tasks.client.post(
+        tasks.url("/task"),
+        json={"processInstanceId": "pi1", "withTaskLocalVariablesInReturn": True},
+    ).json()
+    by_id = {task["id"]: task for task in local}
+    assert by_id["review"]["variables"] == {
+        "note": {"type": "String", "value": "urgent", "valueInfo": {}}
+    }
+    # no variables: no key, as Camunda leaves an empty map out
+    assert "variables" not in by_id["approve"]
+
+
 def test_comment_and_attachment_info_is_answered(tasks: Api) -> None:
     task = tasks.get("/task", taskId="solo", withCommentAttachmentInfo="true").json()[0]
     assert (task["comment"], task["attachment"]) == (False, False)
@@ -343,10 +373,6 @@ def test_comment_and_attachment_info_is_answered(tasks: Api) -> None:
         (
             {"processDefinitionId": "p:1"},
             "The task query parameter processDefinitionId is not supported by this server",
-        ),
-        (
-            {"withTaskVariablesInReturn": "true"},
-            "The task query parameter withTaskVariablesInReturn is not supported by this server",
         ),
     ],
 )
