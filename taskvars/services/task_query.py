@@ -113,7 +113,7 @@ def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> Task
             )
         elif name in _PARAMETERS:
             target, convert = _PARAMETERS[name]
-            _merge(values, target, convert(_Parameter(name, value, from_text, now)))
+            _merge(values, target, convert(_Parameter(name, value, now)))
         # Anything else is not a criterion (the ignore-case flags, read with the
         # variable criteria) or unknown, and unknown names are ignored as Camunda does.
     variables_in_return = None
@@ -142,7 +142,6 @@ def _merge(values: dict[str, Any], target: str, value: Any) -> None:
 class _Parameter:
     name: str
     value: Any
-    from_text: bool
     now: datetime
 
     def refused(self, reason: str) -> InvalidRequestError:
