@@ -22,7 +22,6 @@ from sqlalchemy import (
     false,
     func,
     not_,
-    null,
     or_,
     select,
 )
@@ -110,6 +109,8 @@ def matching_tasks(
     keys = []
     for ordering in orderings:
         key = _sort_key(ordering, rows)
+        if key is None:
+            continue
         keys.append(key.desc().nulls_first() if ordering.descending else key.asc().nulls_last())
     return statement.order_by(*keys, rows.task_scope.pk)
 
@@ -285,21 +286,27 @@ def _variable_condition(condition: VariableCondition, rows: _Rows) -> ColumnElem
     """A variable of the name exists where the condition looks, and its value matches
     (``neq`` and ``notLike``: does not match)."""
     variable = aliased(Variable)
-    matches = variable_matches(variable, condition)
     if condition.task_local:
-        return exists().where(variable.scope_pk == rows.task_scope.pk, matches)
+        return exists().where(
+            variable.scope_pk == rows.task_scope.pk, variable_matches(variable, condition)
+        )
     # Camunda's process variables: any variable of the task's process instance that is
-    # not a task's own.
-    holder = aliased(Scope)
-    return rows.on_execution & exists().where(
-        holder.pk == variable.scope_pk,
-        holder.kind != ScopeKind.TASK,
-        or_(
-            holder.pk == rows.task_scope.process_instance_pk,
-            holder.process_instance_pk == rows.task_scope.process_instance_pk,
-        ),
-        matches,
+    # not a task's own: on the process instance itself, or on one of its executions. Two
+    # EXISTS, each an index lookup per task; one joined on "pk OR process_instance_pk"
+    # cannot be hashed, and PostgreSQL fell back to a nested loop over every variable.
+    on_execution = aliased(Variable)
+    execution = aliased(Scope)
+    on_process_instance = exists().where(
+        variable.scope_pk == rows.task_scope.process_instance_pk,
+        variable_matches(variable, condition),
     )
+    on_an_execution = exists().where(
+        execution.process_instance_pk == rows.task_scope.process_instance_pk,
+        execution.kind == ScopeKind.EXECUTION,
+        on_execution.scope_pk == execution.pk,
+        variable_matches(on_execution, condition),
+    )
+    return rows.on_execution & (on_process_instance | on_an_execution)
 
 
 def _sort_key(ordering: TaskOrdering, rows: _Rows) -> KeyedColumnElement[Any] | Any:
@@ -311,8 +318,9 @@ def _sort_key(ordering: TaskOrdering, rows: _Rows) -> KeyedColumnElement[Any] | 
         "dueDate": Task.due,
         "followUpDate": Task.follow_up,
         "executionId": rows.execution_id,
-        # Case executions are not modelled: every task's is null.
-        "caseExecutionId": null(),
+        # Case executions are not modelled: every task's is null, which orders nothing
+        # (and PostgreSQL refuses a constant in ORDER BY).
+        "caseExecutionId": None,
         "assignee": Task.assignee,
         "created": Task.created,
         "lastUpdated": Task.last_updated,

@@ -266,6 +266,8 @@ def test_or_queries_match_when_one_of_their_criteria_holds(tasks: Api) -> None:
         ("tenantId", "asc", ["review", "solo", "approve", "pay", "sub"]),
         ("created", "asc", ["review", "approve", "pay", "solo", "sub"]),
         ("id", "desc", ["sub", "solo", "review", "pay", "approve"]),
+        # every task's is null: creation order
+        ("caseExecutionId", "desc", ["review", "approve", "pay", "solo", "sub"]),
     ],
 )
 def test_sorting_by_camundas_values(

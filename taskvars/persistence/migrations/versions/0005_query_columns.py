@@ -1,4 +1,5 @@
-"""what the full task query compares and sorts: tasks' lastUpdated, variables as numbers
+"""what the full task query compares and sorts: tasks' lastUpdated and creation order,
+variables as numbers
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +23,7 @@ _INTEGER_TYPES = ("Short", "Integer", "Long")
 def upgrade() -> None:
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_updated", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f("ix_task_created"), ["created"], unique=False)
     with op.batch_alter_table("variable", schema=None) as batch_op:
         batch_op.add_column(sa.Column("long_value", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("double_value", sa.Double(), nullable=True))
@@ -64,4 +66,5 @@ def downgrade() -> None:
         batch_op.drop_column("double_value")
         batch_op.drop_column("long_value")
     with op.batch_alter_table("task", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_task_created"))
         batch_op.drop_column("last_updated")
