@@ -2,7 +2,7 @@
 it is reachable, on PostgreSQL; prints each table as it is measured, then the targets,
 and writes ``docs/benchmarks.md`` with a plot (``docs/benchmarks.png``).
 
-    python -m bench                 # the full run (about 5 minutes here)
+    python -m bench                 # the full run (about 11 minutes here)
     python -m bench --quick --output DIR   # tiny sizes, short runs: a smoke test
 
 PostgreSQL: ``--postgres-url`` or ``TASKVARS_BENCH_POSTGRES_URL`` (default
@@ -27,12 +27,26 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench import report, small_uploads, transfer, variables
+from bench import report, small_uploads, task_query, transfer, variables
 from tests.databases import private_schema
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-FULL = {"sizes": "1KiB,1MiB,64MiB,1GiB", "seconds": 10, "large": 1_000_000, "requests": 300}
-QUICK = {"sizes": "1KiB,2MiB", "seconds": 1, "large": 5_000, "requests": 20}
+FULL = {
+    "sizes": "1KiB,1MiB,64MiB,1GiB",
+    "seconds": 10,
+    "large": 1_000_000,
+    "requests": 300,
+    "tasks": task_query.FULL_TASKS,
+    "task_requests": task_query.FULL_REQUESTS,
+}
+QUICK = {
+    "sizes": "1KiB,2MiB",
+    "seconds": 1,
+    "large": 5_000,
+    "requests": 20,
+    "tasks": task_query.QUICK_TASKS,
+    "task_requests": task_query.QUICK_REQUESTS,
+}
 
 
 def postgres_unreachable(url: str) -> str | None:
@@ -62,7 +76,7 @@ def measure(
     url_factory: Callable[[Path, str], str] | None,
     run: report.Run,
 ) -> None:
-    """One database's three measurements, printed as they come and added to ``run``."""
+    """One database's four measurements, printed as they come and added to ``run``."""
     sizes = [transfer.parse_size(size) for size in settings["sizes"].split(",")]
     single_url = url_factory(Path("."), "transfer") if url_factory else None
     results = transfer.run(sizes, single_url)
@@ -80,6 +94,10 @@ def measure(
     latency = variables.run(settings["large"], settings["requests"], url_factory)
     variables.print_table(latency, database)
     run.variables[database] = latency
+    print()
+    queries = task_query.run(settings["tasks"], settings["task_requests"], url_factory)
+    task_query.print_table(queries, database)
+    run.task_queries[database] = queries
     print()
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.small_uploads import SmallUploadsResult
+from bench.task_query import TaskQueryResult
 from bench.transfer import SizeResult, label
 from bench.variables import VariablesResult
 
@@ -28,6 +29,7 @@ class Run:
     transfers: dict[str, list[SizeResult]] = field(default_factory=dict)
     small_uploads: dict[str, SmallUploadsResult] = field(default_factory=dict)
     variables: dict[str, VariablesResult] = field(default_factory=dict)
+    task_queries: dict[str, TaskQueryResult] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -135,6 +137,16 @@ def _variables_table(result: VariablesResult) -> list[str]:
     return lines
 
 
+def _task_queries_table(result: TaskQueryResult) -> list[str]:
+    lines = ["| query | matching | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        f"| {name} | {query.matching:,} | {query.samples} | {query.latency.p50_ms:.2f} | "
+        f"{query.latency.p99_ms:.2f} |"
+        for name, query in result.queries.items()
+    ]
+    return lines
+
+
 def markdown(run: Run, plot_name: str) -> str:
     command = "python -m bench --quick" if run.quick else "tox -e bench"
     lines = [
@@ -168,6 +180,17 @@ def markdown(run: Run, plot_name: str) -> str:
         ]
     for database, result in run.variables.items():
         lines += [f"## Variable requests, {database}", "", *_variables_table(result), ""]
+    for database, queries in run.task_queries.items():
+        lines += [
+            f"## Task queries, {queries.tasks:,} tasks and {queries.variables:,} variables, "
+            f"{database}",
+            "",
+            f"Filled in {queries.fill_seconds:.1f} s; one request at a time, 50 tasks a page "
+            "(`bench/task_query.py`).",
+            "",
+            *_task_queries_table(queries),
+            "",
+        ]
     if run.skipped:
         lines += ["## Not measured", "", *[f"- {reason}" for reason in run.skipped], ""]
     lines += [f"![Throughput and peak memory against value size]({plot_name})", ""]

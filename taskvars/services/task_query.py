@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import inflection
 
@@ -53,7 +53,7 @@ class TaskQuery:
     with_comment_attachment_info: bool = False
     # ``withTaskVariablesInReturn`` ("visible": every variable visible from the task) or
     # ``withTaskLocalVariablesInReturn`` ("local"); the first wins, as in Camunda.
-    variables_in_return: str | None = None
+    variables_in_return: Literal["visible", "local"] | None = None
 
 
 def from_parameters(parameters: dict[str, Any]) -> TaskQuery:
@@ -116,7 +116,7 @@ def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> Task
             _merge(values, target, convert(_Parameter(name, value, now)))
         # Anything else is not a criterion (the ignore-case flags, read with the
         # variable criteria) or unknown, and unknown names are ignored as Camunda does.
-    variables_in_return = None
+    variables_in_return: Literal["visible", "local"] | None = None
     if named.get("withTaskVariablesInReturn") is True:
         variables_in_return = "visible"
     elif named.get("withTaskLocalVariablesInReturn") is True:

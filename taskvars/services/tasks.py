@@ -120,8 +120,8 @@ def query(
 def _add_variables(
     uow: UnitOfWork, tasks: list[TaskRecord], dtos: list[dict[str, Any]], *, local: bool
 ) -> None:
-    """Camunda's ``TaskWithVariablesDto``: each task's variables, deserialized, in three
-    queries for the whole page (Camunda asks once per task). An empty map is left out,
+    """Camunda's ``TaskWithVariablesDto``: each task's variables, deserialized, in at most
+    three queries for the whole page (Camunda asks once per task). An empty map is left out,
     as Camunda's ``@JsonInclude(NON_DEFAULT)`` leaves it out."""
     own_scopes = {task.pk: ScopeRef(task.pk, ScopeKind.TASK, task.id) for task in tasks}
     if local:
