@@ -290,7 +290,13 @@ def _counted(response: httpx.Response) -> int:
     return int(response.json()["count"])
 
 
+def _one_task(client: httpx.Client, index: int) -> httpx.Response:
+    return client.get(f"/task/task-{index % 1000}")
+
+
 QUERIES = (
+    # The reference in the same run: the cheapest task request, one task by its id.
+    _Query("reference: GET /task/{id}, one task", _one_task, lambda client: 1),
     _Query(
         "GET /task: process variable eq, assigned, by created desc",
         _by_region,
