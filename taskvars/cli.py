@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.metadata
 import os
 import sys
 import warnings
@@ -22,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="taskvars",
         description="Camunda 7's task-variable REST API on SQLite or PostgreSQL.",
     )
+    parser.add_argument("--version", action="version", version=f"taskvars {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser(
@@ -95,7 +97,15 @@ def _add_database_url(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def version() -> str:
+    return importlib.metadata.version("taskvars")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # connexion imports Starlette's test client, which warns when httpx2 is not installed
+    # (it is only in the test extra); no command uses the test client, and a warning the
+    # user did not cause is noise.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     arguments = _parser().parse_args(argv)
     if arguments.command == "hash-password":
         return _hash_password()
@@ -136,10 +146,29 @@ def _settings(arguments: argparse.Namespace) -> Settings:
     )
 
 
+def banner(settings: Settings) -> list[str]:
+    """What ``serve`` says before it starts: where the API is, what it serves from."""
+    from sqlalchemy.engine import make_url
+
+    from taskvars.app import BASE_PATH
+    from taskvars.persistence.database import content_files_for
+
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}{BASE_PATH}"
+    lines = [
+        f"taskvars {version()}: Camunda's REST API at {base}",
+        f"  spec: {base}/openapi.json (and /openapi.yaml)",
+        f"  database: {make_url(settings.database_url).render_as_string(hide_password=True)}",
+    ]
+    content_files = content_files_for(settings.database_url)
+    if content_files is not None:
+        lines.append(f"  content files: {content_files.directory}")
+    if settings.workers > 1:
+        lines.append(f"  {settings.workers} server processes")
+    return lines
+
+
 def _serve(settings: Settings) -> int:
-    # connexion imports Starlette's test client, which warns that httpx is deprecated there;
-    # the server never uses it.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     import uvicorn
 
     from taskvars.app import create_app
@@ -157,6 +186,7 @@ def _serve(settings: Settings) -> int:
             **options,
         )
 
+    print("\n".join(banner(settings)), file=sys.stderr, flush=True)
     if settings.workers == 1:
         run(create_app(settings))
         return 0
@@ -210,5 +240,5 @@ def _upgrade(settings: Settings) -> int:
         upgrade(database.engine)
     finally:
         database.dispose()
-    print(f"taskvars: {database.engine.url.render_as_string()} is up to date")
+    print(f"taskvars: {database.engine.url.render_as_string(hide_password=True)} is up to date")
     return 0

@@ -121,7 +121,8 @@ class ContentFiles:
         self.directory = directory
 
     def prepare(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Beside the database file, whose directory exists (see database.py).
+        self.directory.mkdir(mode=0o700, exist_ok=True)
 
     def create(self) -> LockedContentFile:
         return LockedContentFile(self)

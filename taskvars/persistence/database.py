@@ -21,6 +21,7 @@ def create_database_engine(database_url: str) -> Engine:
     except ArgumentError as error:
         raise ValueError(f"not a database URL: {database_url!r}") from error
     if url.get_backend_name() == "sqlite":
+        _require_directory(url.database)
         return _sqlite_engine(database_url)
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
@@ -29,6 +30,14 @@ def create_database_engine(database_url: str) -> Engine:
     raise ValueError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql://"
     )
+
+
+def _require_directory(database_path: str | None) -> None:
+    """A file database's directory must exist: creating it would hide a typo in the path
+    behind an empty database."""
+    directory = content_directory(database_path)
+    if directory is not None and not directory.parent.is_dir():
+        raise ValueError(f"the directory of the SQLite database does not exist: {directory.parent}")
 
 
 def _sqlite_engine(database_url: str) -> Engine:

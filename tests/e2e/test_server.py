@@ -91,3 +91,15 @@ def test_serve_with_seed_loads_the_scenario_first(db_url: str, tmp_path) -> None
         response = httpx.get(f"{server.base_url}/task/seeded")
     assert response.status_code == 200
     assert response.json()["name"] == "From the seed file"
+
+
+def test_serve_starts_by_saying_where_the_api_and_the_data_are(tmp_path) -> None:
+    database = tmp_path / "tasks.db"
+    with running_server(f"sqlite:///{database}", tmp_path) as server:
+        assert httpx.get(f"{server.base_url}/openapi.json").status_code == 200
+        log = server.log.read_text()
+    assert f"Camunda's REST API at {server.base_url}\n" in log
+    assert f"  spec: {server.base_url}/openapi.json" in log
+    assert f"  database: sqlite:///{database}\n" in log
+    assert f"  content files: {database}-content\n" in log
+    assert "Warning" not in log
