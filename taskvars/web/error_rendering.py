@@ -1,4 +1,10 @@
-"""Every error leaves as Camunda's error JSON: never problem+json, HTML or a traceback."""
+"""Every error leaves as Camunda's error JSON: never problem+json, HTML or a traceback.
+
+Every middleware and handler raises its errors, so each error answer is made here, and
+logged here once: at warning level with the operationId, the path and the message the
+client gets (never a request's content); an unexpected one at error level with its
+traceback.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from starlette.formparsers import MultiPartException
 
 from taskvars.errors import ApiError, MalformedMultipartError, error_body
 from taskvars.web.allowed_methods import AllowedMethods
+from taskvars.web.framework import operation_id
 
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
@@ -28,12 +35,26 @@ _HTTP_EXCEPTION_TYPES = {
 
 
 def render(
+    request: ConnexionRequest,
     status: int,
     type_: str,
     message: str,
     code: int | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    logged: bool = False,
 ) -> ConnexionResponse:
+    """The error answer; logged at warning level unless ``logged`` already."""
+    if not logged:
+        logger.warning(
+            "%s %s %s -> %d %s: %s",
+            operation_id(request.scope) or "-",
+            request.method,
+            request.scope.get("path", ""),
+            status,
+            type_,
+            message,
+        )
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
@@ -43,24 +64,40 @@ def render(
     )
 
 
-def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     assert isinstance(error, ApiError)
-    return render(error.status, error.type, error.message, error.code, error.headers)
+    return render(request, error.status, error.type, error.message, error.code, error.headers)
 
 
-def problem(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+def problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     """connexion's own errors: validation (400), unsupported media types (415), routing."""
     assert isinstance(error, ProblemException)
     status = error.status or 500
     headers = dict(error.headers or {})
     if status in _HTTP_EXCEPTION_TYPES and status != 400:
         type_, message = _HTTP_EXCEPTION_TYPES[status]
-        return render(status, type_, error.detail or message, None, headers)
+        return render(request, status, type_, error.detail or message, None, headers)
     if status >= 500:
-        logger.error("server error %s: %s", error.title, error.detail)
-        return render(status, type(error).__name__, "An unexpected error occurred", None, headers)
+        logger.error(
+            "%s %s %s -> %d %s: %s",
+            operation_id(request.scope) or "-",
+            request.method,
+            request.scope.get("path", ""),
+            status,
+            error.title,
+            error.detail,
+        )
+        return render(
+            request,
+            status,
+            type(error).__name__,
+            "An unexpected error occurred",
+            None,
+            headers,
+            logged=True,
+        )
     return render(
-        status, "InvalidRequestException", str(error.detail or error.title), None, headers
+        request, status, "InvalidRequestException", str(error.detail or error.title), None, headers
     )
 
 
@@ -75,19 +112,27 @@ def http_error(allowed_methods: AllowedMethods) -> ErrorHandler:
         type_, message = _HTTP_EXCEPTION_TYPES.get(
             error.status_code, ("RestException", f"HTTP {error.status_code}")
         )
-        return render(error.status_code, type_, message, None, headers)
+        return render(request, error.status_code, type_, message, None, headers)
 
     return handle
 
 
-def malformed_multipart(_request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
+def malformed_multipart(request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
     error = MalformedMultipartError()
-    return render(error.status, error.type, error.message, error.code)
+    return render(request, error.status, error.type, error.message, error.code)
 
 
-def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-    logger.exception("unexpected error", exc_info=error)
-    return render(500, type(error).__name__, "An unexpected error occurred; see the server log")
+def unexpected(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    logger.error(
+        "%s %s %s -> 500 unexpected error",
+        operation_id(request.scope) or "-",
+        request.method,
+        request.scope.get("path", ""),
+        exc_info=error,
+    )
+    # Camunda's error type is the exception's class name; the log has the rest.
+    message = "An unexpected error occurred; see the server log"
+    return render(request, 500, type(error).__name__, message, logged=True)
 
 
 def register_error_handlers(app: AsyncApp, allowed_methods: AllowedMethods) -> None:

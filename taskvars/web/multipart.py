@@ -120,7 +120,8 @@ class _TextSink:
     def write(self, data: memoryview) -> None:
         if len(self.buffer) + len(data) > self.limit:
             raise MalformedMultipartError(
-                f"part '{self.name}' is longer than the limit of {self.limit} bytes"
+                f"part '{self.name}' is longer than the limit of {self.limit} bytes "
+                "(TASKVARS_MAX_TEXT_PART_BYTES)"
             )
         self.buffer += data
 
@@ -150,6 +151,7 @@ class StreamingFormParser:
         self._text_fields = text_fields
         self._form = MultipartForm()
         self._part_count = 0
+        self._received_bytes = 0
         self._ended = False
         self._header_bytes = 0
         self._header_field = bytearray()
@@ -176,10 +178,13 @@ class StreamingFormParser:
         it); await :meth:`drain` before the next one."""
         if self._ended:
             return  # the epilogue after the closing boundary is ignored, as RFC 2046 says
+        self._received_bytes += len(chunk)
         try:
             self._parser.write(chunk)
         except MultipartParseError as error:
-            raise MalformedMultipartError() from error
+            raise MalformedMultipartError(
+                "the body does not follow the multipart framing of its boundary"
+            ) from error
         except BaseException:
             self._discard_current()
             raise
@@ -193,7 +198,9 @@ class StreamingFormParser:
         """The form, every binary part written and hashed; call once the body has ended."""
         if not self._ended:
             self.abort()
-            raise MalformedMultipartError()
+            if self._received_bytes == 0:
+                raise MalformedMultipartError("the body is empty")
+            raise MalformedMultipartError("the body ends before its closing boundary")
         for part in self._form.parts.values():
             if isinstance(part, BinaryPart):
                 await part.spool.finish()
@@ -209,7 +216,9 @@ class StreamingFormParser:
     def _on_part_begin(self) -> None:
         self._part_count += 1
         if self._part_count > self._limits.max_parts:
-            raise MalformedMultipartError(f"more than {self._limits.max_parts} parts")
+            raise MalformedMultipartError(
+                f"more than {self._limits.max_parts} parts (TASKVARS_MAX_FORM_PARTS)"
+            )
         self._headers = {}
         self._header_bytes = 0
 
@@ -217,7 +226,8 @@ class StreamingFormParser:
         self._header_bytes += length
         if self._header_bytes > self._limits.max_part_header_bytes:
             raise MalformedMultipartError(
-                f"part headers longer than {self._limits.max_part_header_bytes} bytes"
+                f"part headers longer than {self._limits.max_part_header_bytes} bytes "
+                "(TASKVARS_MAX_PART_HEADER_BYTES)"
             )
 
     def _on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -239,14 +249,18 @@ class StreamingFormParser:
     def _on_headers_finished(self) -> None:
         disposition_header = self._headers.get("content-disposition")
         if disposition_header is None:
-            raise MalformedMultipartError()
+            raise MalformedMultipartError("a part has no Content-Disposition header")
         try:
             disposition = parse_header_value(disposition_header)
         except HeaderValueError as error:
-            raise MalformedMultipartError() from error
+            raise MalformedMultipartError(
+                "a part's Content-Disposition header cannot be read"
+            ) from error
         name = disposition.params.get("name")
         if disposition.value.lower() != "form-data" or name is None:
-            raise MalformedMultipartError()
+            raise MalformedMultipartError(
+                "a part's Content-Disposition is not form-data with a name"
+            )
         if name in self._binary_fields:
             self._sink = Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
         elif name in self._text_fields:
@@ -258,7 +272,9 @@ class StreamingFormParser:
         filename = disposition.params.get("filename")
         if _unusable(self._headers.values()) or (filename and has_control_characters(filename)):
             self._discard_current()
-            raise MalformedMultipartError()
+            raise MalformedMultipartError(
+                f"the headers of part '{name}' hold control characters or invalid UTF-8"
+            )
         self._part = _PendingPart(name, self._headers, filename)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -308,10 +324,12 @@ def boundary_of(content_type: str | None) -> bytes:
     try:
         boundary = parse_header_value(content_type or "").params.get("boundary")
     except HeaderValueError as error:
-        raise MalformedMultipartError() from error
-    if not boundary or len(boundary) > 200:
-        raise MalformedMultipartError()
-    try:
-        return boundary.encode("ascii")
-    except UnicodeEncodeError as error:
-        raise MalformedMultipartError() from error
+        raise MalformedMultipartError("the Content-Type header cannot be read") from error
+    if boundary is None:
+        raise MalformedMultipartError("the Content-Type header has no boundary")
+    if not boundary or len(boundary) > 200 or not boundary.isascii():
+        raise MalformedMultipartError(
+            "the boundary in the Content-Type header is empty, longer than 200 characters "
+            "or not ASCII"
+        )
+    return boundary.encode("ascii")

@@ -426,7 +426,8 @@ def test_too_many_parts_are_rejected(api: Api) -> None:
     response = api.post_parts(TASK + "/x/data", Part("data", b"abc"), *parts)
     assert response.status_code == 400
     assert (
-        response.json()["message"] == "multipart/form-data cannot be processed: more than 100 parts"
+        response.json()["message"]
+        == "multipart/form-data cannot be processed: more than 100 parts (TASKVARS_MAX_FORM_PARTS)"
     )
     assert_nothing_stored(api)
 

@@ -121,12 +121,12 @@ def test_epilogue_after_the_closing_delimiter_is_ignored(parse: Parse) -> None:
     [
         (
             multipart_body(Part("valueType", "x" * 65)),
-            "part 'valueType' is longer than the limit of 64 bytes",
+            "part 'valueType' is longer than the limit of 64 bytes (TASKVARS_MAX_TEXT_PART_BYTES)",
         ),
-        (multipart_body(*[Part("p", "x")] * 11), "more than 10 parts"),
+        (multipart_body(*[Part("p", "x")] * 11), "more than 10 parts (TASKVARS_MAX_FORM_PARTS)"),
         (
             multipart_body(Part("data", b"a", headers=[("X", "y" * 2000)])),
-            "part headers longer than 1024 bytes",
+            "part headers longer than 1024 bytes (TASKVARS_MAX_PART_HEADER_BYTES)",
         ),
         (multipart_body(Part("valueType", b"\xff\xfe")), "part 'valueType' is not valid UTF-8"),
     ],
@@ -138,19 +138,42 @@ def test_limits_and_encodings_are_enforced(parse: Parse, body: bytes, message: s
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "message"),
     [
-        b"",
-        multipart_body(Part("data", b"abc"))[:-5],
-        multipart_body(Part("data", b"abc")).replace(b"Content-Disposition", b"Content-Dispositio"),
-        multipart_body(Part("data", b"abc")).replace(b"form-data", b"attachment"),
-        multipart_body(Part("data", b"abc", filename="a\rb")),
-        multipart_body(Part("data", b"abc", headers=[("X-Note", "a\x01b")])),
-        multipart_body(Part("valueType", "File", headers=[("X-Note", "\udcff")])),
+        (b"", "the body is empty"),
+        (multipart_body(Part("data", b"abc"))[:-5], "the body ends before its closing boundary"),
+        (
+            b"--boundary-that-is-not",
+            "the body does not follow the multipart framing of its boundary",
+        ),
+        (
+            multipart_body(Part("data", b"abc")).replace(
+                b"Content-Disposition", b"Content-Dispositio"
+            ),
+            "a part has no Content-Disposition header",
+        ),
+        (
+            multipart_body(Part("data", b"abc")).replace(b"form-data", b"attachment"),
+            "a part's Content-Disposition is not form-data with a name",
+        ),
+        (
+            # a CR inside a header line breaks the framing itself
+            multipart_body(Part("data", b"abc", filename="a\rb")),
+            "the body does not follow the multipart framing of its boundary",
+        ),
+        (
+            multipart_body(Part("data", b"abc", headers=[("X-Note", "a\x01b")])),
+            "the headers of part 'data' hold control characters or invalid UTF-8",
+        ),
+        (
+            multipart_body(Part("valueType", "File", headers=[("X-Note", "\udcff")])),
+            "the headers of part 'valueType' hold control characters or invalid UTF-8",
+        ),
     ],
     ids=[
         "empty",
         "unterminated",
+        "no-part",
         "no-disposition",
         "not-form-data",
         "cr-in-filename",
@@ -158,23 +181,26 @@ def test_limits_and_encodings_are_enforced(parse: Parse, body: bytes, message: s
         "bad-utf8-in-kept-header",
     ],
 )
-def test_broken_bodies_are_malformed(parse: Parse, body: bytes) -> None:
-    with pytest.raises(MalformedMultipartError):
+def test_each_broken_body_says_what_is_wrong(parse: Parse, body: bytes, message: str) -> None:
+    with pytest.raises(MalformedMultipartError) as raised:
         parse(body, 5)
+    assert raised.value.message == f"multipart/form-data cannot be processed: {message}"
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "message"),
     [
-        None,
-        "multipart/form-data",
-        "multipart/form-data; boundary=",
-        'multipart/form-data; boundary="' + "b" * 201 + '"',
+        (None, "the Content-Type header has no boundary"),
+        ("multipart/form-data", "the Content-Type header has no boundary"),
+        ("multipart/form-data; boundary=", "the boundary in the Content-Type header is empty"),
+        ('multipart/form-data; boundary="' + "b" * 201 + '"', "longer than 200 characters"),
+        ("multipart/form-data; boundary=\u00e9t\u00e9", "or not ASCII"),
     ],
 )
-def test_unusable_boundaries_are_malformed(header: str | None) -> None:
-    with pytest.raises(MalformedMultipartError):
+def test_each_unusable_boundary_says_what_is_wrong(header: str | None, message: str) -> None:
+    with pytest.raises(MalformedMultipartError) as raised:
         boundary_of(header)
+    assert message in raised.value.message
 
 
 def test_quoted_boundary_is_unquoted() -> None:
