@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from taskvars.persistence.models import (
     IdentityLink,
+    IdSpace,
     ProcessInstance,
     Scope,
     ScopeKind,
@@ -146,16 +147,27 @@ def _ci_like(column: Any, pattern: str) -> ColumnElement[bool]:
 
 _Condition = Callable[[_Rows, Any], ColumnElement[bool]]
 _CONDITIONS: dict[str, _Condition] = {
-    "task_id": lambda r, v: r.task_scope.external_id == v,
-    "task_id_in": lambda r, v: r.task_scope.external_id.in_(v),
-    "process_instance_id": lambda r, v: (r.root.external_id == v) & r.on_execution,
-    "process_instance_id_in": lambda r, v: r.root.external_id.in_(v) & r.on_execution,
+    # With the id space, so that the unique index on (id_space, external_id) finds them.
+    "task_id": lambda r, v: (
+        (r.task_scope.id_space == IdSpace.TASK) & (r.task_scope.external_id == v)
+    ),
+    "task_id_in": lambda r, v: (
+        (r.task_scope.id_space == IdSpace.TASK) & r.task_scope.external_id.in_(v)
+    ),
+    "process_instance_id": lambda r, v: (
+        (r.root.id_space == IdSpace.EXECUTION) & (r.root.external_id == v) & r.on_execution
+    ),
+    "process_instance_id_in": lambda r, v: (
+        (r.root.id_space == IdSpace.EXECUTION) & r.root.external_id.in_(v) & r.on_execution
+    ),
     "process_instance_business_key": lambda r, v: r.process_instance.business_key == v,
     "process_instance_business_key_in": lambda r, v: r.process_instance.business_key.in_(v),
     "process_instance_business_key_like": lambda r, v: _like(r.process_instance.business_key, v),
     "process_definition_key": lambda r, v: r.process_instance.process_definition_key == v,
     "process_definition_key_in": lambda r, v: r.process_instance.process_definition_key.in_(v),
-    "execution_id": lambda r, v: (r.parent.external_id == v) & r.on_execution,
+    "execution_id": lambda r, v: (
+        (r.parent.id_space == IdSpace.EXECUTION) & (r.parent.external_id == v) & r.on_execution
+    ),
     "case_instance_id": lambda r, v: Task.case_instance_id == v,
     "tenant_id_in": lambda r, v: Task.tenant_id.in_(v),
     "without_tenant_id": lambda r, v: Task.tenant_id.is_(None),
@@ -195,7 +207,9 @@ _CONDITIONS: dict[str, _Condition] = {
         (Task.last_updated > v) | (Task.last_updated.is_(None) & (Task.created > v))
     ),
     "delegation_state": lambda r, v: Task.delegation_state == v,
-    "parent_task_id": lambda r, v: (r.parent.external_id == v) & (r.parent.kind == ScopeKind.TASK),
+    "parent_task_id": lambda r, v: (
+        (r.parent.id_space == IdSpace.TASK) & (r.parent.external_id == v)
+    ),
     "suspended": lambda r, v: false(),
 }
 # Criteria that are parts of a combined condition (or not conditions at all).
