@@ -46,21 +46,33 @@ def render(
 ) -> ConnexionResponse:
     """The error answer; logged at warning level unless ``logged`` already."""
     if not logged:
-        logger.warning(
-            "%s %s %s -> %d %s: %s",
-            operation_id(request.scope) or "-",
-            request.method,
-            request.scope.get("path", ""),
-            status,
-            type_,
-            message,
-        )
+        _log(logging.WARNING, request, status, f"{type_}: {message}")
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
         body=error_body(type_, message, code),
         headers=headers or {},
+    )
+
+
+def _log(
+    level: int,
+    request: ConnexionRequest,
+    status: int,
+    said: str,
+    exc_info: BaseException | None = None,
+) -> None:
+    """One line per error answer: operation, method, path, status and what was said."""
+    logger.log(
+        level,
+        "%s %s %s -> %d %s",
+        operation_id(request.scope) or "-",
+        request.method,
+        request.scope.get("path", ""),
+        status,
+        said,
+        exc_info=exc_info,
     )
 
 
@@ -78,15 +90,7 @@ def problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         type_, message = _HTTP_EXCEPTION_TYPES[status]
         return render(request, status, type_, error.detail or message, None, headers)
     if status >= 500:
-        logger.error(
-            "%s %s %s -> %d %s: %s",
-            operation_id(request.scope) or "-",
-            request.method,
-            request.scope.get("path", ""),
-            status,
-            error.title,
-            error.detail,
-        )
+        _log(logging.ERROR, request, status, f"{error.title}: {error.detail}")
         return render(
             request,
             status,
@@ -123,13 +127,7 @@ def malformed_multipart(request: ConnexionRequest, _error: Exception) -> Connexi
 
 
 def unexpected(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-    logger.error(
-        "%s %s %s -> 500 unexpected error",
-        operation_id(request.scope) or "-",
-        request.method,
-        request.scope.get("path", ""),
-        exc_info=error,
-    )
+    _log(logging.ERROR, request, 500, "unexpected error", exc_info=error)
     # Camunda's error type is the exception's class name; the log has the rest.
     message = "An unexpected error occurred; see the server log"
     return render(request, 500, type(error).__name__, message, logged=True)
