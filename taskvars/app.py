@@ -34,6 +34,7 @@ from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.client_timeout import ClientTimeoutMiddleware
 from taskvars.web.declared_errors import operation_prefixes
+from taskvars.web.docs_redirect import DocsRedirectMiddleware
 from taskvars.web.dot_segments import DotSegmentMiddleware
 from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.json_validator import json_body_validator
@@ -50,6 +51,7 @@ from taskvars.web.unknown_parameters import (
 
 HANDLERS_PACKAGE = "taskvars.handlers"
 BASE_PATH = "/engine-rest"  # the path of the spec's server URLs, Camunda Run's default
+DOCS_PATH = "/docs"  # Swagger UI, under BASE_PATH
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ def pipeline(
             SpecDocumentMiddleware,
             MiddlewarePosition.BEFORE_SWAGGER,
             {"spec": spec, "text": spec_text(), "base_path": BASE_PATH},
+        ),
+        Stage(
+            DocsRedirectMiddleware,
+            MiddlewarePosition.BEFORE_SWAGGER,
+            {"base_path": BASE_PATH, "docs_path": DOCS_PATH},
         ),
         Stage(
             ClientTimeoutMiddleware,
@@ -124,8 +131,17 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         __name__,
         lifespan=_lifespan(settings, database),
         specification_dir=str(spec_directory()),
-        # The spec is served as written by SpecDocumentMiddleware, not as connexion's copy.
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+        # Swagger UI from the swagger-ui extra's files. The spec is served as written by
+        # SpecDocumentMiddleware at the path the page loads, not as connexion's copy.
+        swagger_ui_options=SwaggerUIOptions(
+            serve_spec=False,
+            spec_path="/openapi.json",
+            swagger_ui=True,
+            swagger_ui_path=DOCS_PATH,
+            # operationIds are the names of generated clients' methods; over a hundred
+            # operations want the filter box.
+            swagger_ui_config={"displayOperationId": True, "filter": True},
+        ),
     )
     app.add_api(
         load_spec(),  # a copy of its own: connexion changes the document it is given

@@ -150,13 +150,14 @@ def banner(settings: Settings) -> list[str]:
     """What ``serve`` says before it starts: where the API is, what it serves from."""
     from sqlalchemy.engine import make_url
 
-    from taskvars.app import BASE_PATH
+    from taskvars.app import BASE_PATH, DOCS_PATH
     from taskvars.persistence.database import content_files_for
 
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     base = f"http://{host}:{settings.port}{BASE_PATH}"
     lines = [
         f"taskvars {version()}: Camunda's REST API at {base}",
+        f"  docs: {base}{DOCS_PATH}/ (Swagger UI)",
         f"  spec: {base}/openapi.json (and /openapi.yaml)",
         f"  database: {make_url(settings.database_url).render_as_string(hide_password=True)}",
     ]

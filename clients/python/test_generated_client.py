@@ -41,6 +41,7 @@ try:
     from taskvars_engine_rest_client.models import (
         ExceptionDto,
         MultiFormVariableBinaryDto,
+        MultiFormVariableBinaryDtoValueType,
         TaskDto,
         VariableValueDto,
     )
@@ -119,7 +120,8 @@ def uploaded_bytes(client: Client, task_id: str) -> str:
         # opened "rb"); httpx refuses text streams. With neither file_name nor mime_type
         # the part goes without filename and without Content-Type: plain bytes.
         data=File(payload=io.BytesIO(AWKWARD_BYTES)),
-        value_type="Bytes",  # the model's default; sent either way
+        # the model's default; sent either way
+        value_type=MultiFormVariableBinaryDtoValueType.BYTES,
     )
     response = set_binary_task_variable.sync_detailed(task_id, name, client=client, body=body)
     assert response.status_code == 204, response.content
@@ -142,8 +144,8 @@ def uploaded_file(client: Client, task_id: str) -> str:
             # ("text/plain", no charset) and the charset is lost.
             mime_type=f"{FILE_MEDIA_TYPE}; charset={FILE_CHARSET}",
         ),
-        # CLIENT OPTION: value_type="File"; the model's default is "Bytes".
-        value_type="File",
+        # CLIENT OPTION: value_type=...FILE (an enum); the model's default is BYTES.
+        value_type=MultiFormVariableBinaryDtoValueType.FILE,
     )
     response = set_binary_task_variable.sync_detailed(task_id, name, client=client, body=body)
     assert response.status_code == 204, response.content
@@ -380,7 +382,10 @@ def test_content_holding_the_clients_fixed_boundary_does_not_round_trip(
     """Proves the limitation above: if a later generator picks a fresh boundary per
     request this test passes, and, being strict, fails the run until it is removed."""
     name = f"fixedBoundary{uuid.uuid4().hex}"
-    body = MultiFormVariableBinaryDto(data=File(payload=io.BytesIO(content)), value_type="Bytes")
+    body = MultiFormVariableBinaryDto(
+        data=File(payload=io.BytesIO(content)),
+        value_type=MultiFormVariableBinaryDtoValueType.BYTES,
+    )
     response = set_binary_task_variable.sync_detailed(task_id, name, client=client, body=body)
     assert response.status_code == 204, response.content
     downloaded = get_task_variable_binary.sync(task_id, name, client=client)

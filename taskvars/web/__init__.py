@@ -7,6 +7,8 @@ declares it (connexion's own stages in brackets):
    leaves as Camunda's error JSON (:mod:`.error_rendering`);
 2. :mod:`.basic_auth` — only with ``--auth-file``: credentials before anything else;
    :mod:`.spec_document` — ``openapi.json`` and ``openapi.yaml``, the spec as written;
+   :mod:`.docs_redirect` — ``/`` and ``/engine-rest/`` lead to the documentation;
+   [connexion: Swagger UI at ``/engine-rest/docs/``];
 3. :mod:`.client_timeout` — a stalled body is a 408, a client that stops reading is let go;
 4. :mod:`.nul_characters` — U+0000 in the query string is a 400;
 5. :mod:`.dot_segments` — ``.`` and ``..`` path segments are a 404;

@@ -44,6 +44,11 @@ IGNORED_WHEN_EXTENSION = "x-ignored-when-present"
 # On the schema: parts that are parsed and validated like properties but left out of the
 # documented properties, so that client and test generators do not produce them.
 DEPRECATED_PARTS_EXTENSION = "x-deprecated-parts"
+# On a property with an enum: a value that differs from a member only in the case of its
+# first letter is taken as that member, as Camunda's ``fromRestApiTypeName`` takes
+# ``file`` for ``File``. The enum lists one spelling so that generators and Swagger UI
+# show a clean list.
+FIRST_LETTER_ANY_CASE_EXTENSION = "x-first-letter-any-case"
 
 
 class FormSchema:
@@ -108,7 +113,7 @@ class StreamingMultipartValidator:
                 continue
             if isinstance(part, TextPart):
                 _require_plain_text(part)
-                instance[name] = part.text
+                instance[name] = _as_declared(part.text, self._properties.get(name, {}))
             else:
                 instance[name] = ""  # content is opaque bytes; the schema says only "binary"
         error = first_error(self._form_validator.iter_errors(instance), prefixed=False)
@@ -137,6 +142,15 @@ def streaming_multipart_validator(limits: FormLimits) -> Any:
 
 def _is_binary(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
+
+
+def _as_declared(text: str, schema: dict[str, Any]) -> str:
+    """``text``, or the enum member it spells with the other case of its first letter
+    where the property allows that; anything else is left for the schema to refuse."""
+    if not schema.get(FIRST_LETTER_ANY_CASE_EXTENSION):
+        return text
+    members: list[str] = schema.get("enum", [])
+    return next((m for m in members if m[:1].lower() + m[1:] == text), text)
 
 
 def _require_plain_text(part: FormPart) -> None:

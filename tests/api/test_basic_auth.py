@@ -63,6 +63,9 @@ def every_request() -> list[tuple[str, str]]:
         ("GET", BASE + "/openapi.yaml"),
         ("GET", BASE + "/no/such/path"),
         ("GET", "/"),
+        ("GET", BASE + "/"),
+        ("GET", BASE + "/docs/"),
+        ("GET", BASE + "/docs/swagger-ui.css"),
     ]
 
 
@@ -111,4 +114,5 @@ def test_valid_credentials_reach_every_operation_they_would_without_authenticati
     assert upload.status_code == 204
     assert client.get(f"{BASE}/task/t1/variables/doc/data", headers=ANN).content == b"bytes"
     assert client.get(f"{BASE}/health", headers=basic("bob", "other")).status_code == 200
+    assert client.get(f"{BASE}/docs/", headers=ANN).status_code == 200
     assert api.get("/health").status_code == 401  # the same client, without the header

@@ -60,7 +60,9 @@ def _wait_until_serving(server: Server, seconds: float) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"taskvars serve exited early:\n{server.log.read_text()}")
         try:
-            if httpx.get(f"{server.base_url}/openapi.json", timeout=1).status_code == 200:
+            # 401: serving, behind --auth-file
+            response = httpx.get(f"{server.base_url}/openapi.json", timeout=1)
+            if response.status_code in (200, 401):
                 return
         except httpx.TransportError:
             time.sleep(0.1)

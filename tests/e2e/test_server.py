@@ -99,6 +99,7 @@ def test_serve_starts_by_saying_where_the_api_and_the_data_are(tmp_path) -> None
         assert httpx.get(f"{server.base_url}/openapi.json").status_code == 200
         log = server.log.read_text()
     assert f"Camunda's REST API at {server.base_url}\n" in log
+    assert f"  docs: {server.base_url}/docs/ (Swagger UI)\n" in log
     assert f"  spec: {server.base_url}/openapi.json" in log
     assert f"  database: sqlite:///{database}\n" in log
     assert f"  content files: {database}-content\n" in log

@@ -115,14 +115,15 @@ def test_the_banner_says_where_the_api_and_the_data_are(tmp_path: Path) -> None:
     assert banner(settings) == [
         f"taskvars {importlib.metadata.version('taskvars')}: Camunda's REST API at "
         "http://127.0.0.1:9000/engine-rest",
+        "  docs: http://127.0.0.1:9000/engine-rest/docs/ (Swagger UI)",
         "  spec: http://127.0.0.1:9000/engine-rest/openapi.json (and /openapi.yaml)",
         f"  database: sqlite:///{tmp_path / 'tasks.db'}",
         f"  content files: {tmp_path / 'tasks.db-content'}",
     ]
     on_postgres = Settings(database_url="postgresql://ann:secret@db.example/tasks", workers=4)
     lines = banner(on_postgres)
-    assert lines[2] == "  database: postgresql://ann:***@db.example/tasks"
-    assert lines[3] == "  4 server processes"
+    assert lines[3] == "  database: postgresql://ann:***@db.example/tasks"
+    assert lines[4] == "  4 server processes"
     assert "secret" not in "\n".join(lines)
 
 
