@@ -25,6 +25,8 @@ from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
 from taskvars.credentials import Credentials
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
+from taskvars.metrics import multiprocess
+from taskvars.metrics.pool import watch_pool
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
 from taskvars.resources import load_spec, spec_directory, spec_text
@@ -43,6 +45,7 @@ from taskvars.web.multipart_validator import streaming_multipart_validator
 from taskvars.web.named_engine import NamedEngineMiddleware
 from taskvars.web.nul_characters import QueryNulMiddleware
 from taskvars.web.operation_errors import OperationErrorsMiddleware
+from taskvars.web.request_observation import Operations, RequestObservationMiddleware
 from taskvars.web.spec_document import SpecDocumentMiddleware
 from taskvars.web.unknown_parameters import (
     UnknownParametersMiddleware,
@@ -67,7 +70,13 @@ def pipeline(
     settings: Settings, spec: dict[str, Any], allowed_methods: AllowedMethods
 ) -> list[Stage]:
     """Our middlewares, outermost first (see :mod:`taskvars.web`)."""
-    stages = []
+    stages = [
+        Stage(
+            RequestObservationMiddleware,
+            MiddlewarePosition.BEFORE_EXCEPTION,
+            {"operations": Operations.from_spec(spec, BASE_PATH)},
+        )
+    ]
     if settings.auth_file:
         credentials = Credentials.from_file(Path(settings.auth_file))
         stages.append(
@@ -127,6 +136,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     """Nothing connects to the database until the server starts (the lifespan)."""
     spec = load_spec()
     database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
+    watch_pool(database.engine)
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings, database),
@@ -211,5 +221,7 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
             yield {STATE_KEY: Runtime(settings=settings, database=database)}
         finally:
             database.dispose()
+            if multiprocess.enabled():
+                multiprocess.process_stopped()
 
     return lifespan

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import importlib.metadata
+import logging
+import logging.config
 import os
 import sys
 import warnings
@@ -13,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from taskvars.credentials import Credentials, hash_password
+from taskvars.log_config import BANNER_LOGGER
 from taskvars.persistence.database import create_database_engine
 from taskvars.services.seeding import SeedError
-from taskvars.settings import LOG_LEVELS, Settings
+from taskvars.settings import LOG_FORMATS, LOG_LEVELS, Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level",
         choices=LOG_LEVELS,
         help="info (the default) logs every request; warning logs only problems",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="text lines (the default), or json: one JSON object a line",
     )
     serve.add_argument(
         "--client-timeout-seconds",
@@ -140,6 +148,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         max_upload_bytes=getattr(arguments, "max_upload_bytes", None),
         workers=getattr(arguments, "workers", None),
         log_level=getattr(arguments, "log_level", None),
+        log_format=getattr(arguments, "log_format", None),
         auth_file=getattr(arguments, "auth_file", None),
         client_timeout_seconds=getattr(arguments, "client_timeout_seconds", None),
         strict_params=getattr(arguments, "strict_params", None),
@@ -173,6 +182,8 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from taskvars.app import create_app
+    from taskvars.log_config import logging_config
+    from taskvars.metrics import multiprocess
     from taskvars.web.framework import CamundaErrorHttpProtocol
 
     def run(app: Any, **options: Any) -> None:
@@ -181,20 +192,30 @@ def _serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            log_config=log_config,
+            access_log=False,  # taskvars.web.request_log writes one line per request
             timeout_keep_alive=settings.keep_alive_seconds,
             timeout_graceful_shutdown=settings.client_timeout_seconds,
             http=CamundaErrorHttpProtocol,
             **options,
         )
 
-    print("\n".join(banner(settings)), file=sys.stderr, flush=True)
+    log_config = logging_config(settings.log_format, settings.log_level)
+    if settings.log_format == "json":
+        # Every line a JSON object, the banner's too, for whatever collects the log.
+        logging.config.dictConfig(log_config)
+        for line in banner(settings):
+            logging.getLogger(BANNER_LOGGER).info(line.strip())
+    else:
+        print("\n".join(banner(settings)), file=sys.stderr, flush=True)
     if settings.workers == 1:
         run(create_app(settings))
         return 0
     # Migrate once here, so that the workers starting together find the schema ready.
     _upgrade(settings)
     os.environ.update(settings.to_env())
-    run("taskvars.app:app_from_environment", factory=True, workers=settings.workers)
+    with multiprocess.shared_directory():
+        run("taskvars.app:app_from_environment", factory=True, workers=settings.workers)
     return 0
 
 

@@ -13,6 +13,7 @@ KIB = 1024
 
 ENV_PREFIX = "TASKVARS_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,10 @@ class Settings:
     spool_memory_bytes: int = MIB
     # Binary values are stored and streamed in chunks of this size.
     chunk_bytes: int = MIB
-    # uvicorn's log level; "info" logs every request, "warning" and above do not.
+    # The log level; "info" logs every request, "warning" and above do not.
     log_level: str = "info"
+    # "text" lines, or "json": one JSON object a line (taskvars.log_config).
+    log_format: str = "text"
     # How long the server waits for a client that stalls: for the next part of a request
     # body (then 408, nothing stored), or to take the next part of a response (then the
     # connection is closed).
@@ -73,6 +76,10 @@ class Settings:
                 raise ValueError(f"{field.name} must be a positive number, got {value}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(
+                f"log_format must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}"
+            )
         if self.log_level not in LOG_LEVELS:
             raise ValueError(
                 f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from taskvars.errors import DatabaseUnavailableError
 from taskvars.handlers.http.runtime import database
+from taskvars.metrics import exposition
 from taskvars.persistence.values import DatabaseUnreachableError
-from taskvars.services import process_instances
+from taskvars.services import process_instances, storage_totals
 
 
 def create_process_instance(body: dict[str, Any]) -> dict[str, Any]:
@@ -24,3 +27,15 @@ def get_health() -> dict[str, Any]:
     except DatabaseUnreachableError as error:
         raise DatabaseUnavailableError(str(error)) from None
     return {"status": "UP", "database": db.kind}
+
+
+def get_prometheus_metrics() -> Response:
+    """Served while the database is down too: then without the stored values, which
+    only it can count."""
+    db = database()
+    try:
+        db.check_schema()
+        stored: tuple[int, int] | None = db.read(storage_totals.binary_values)
+    except DatabaseUnreachableError:
+        stored = None
+    return Response(exposition.scrape(stored), media_type=exposition.MEDIA_TYPE)

@@ -41,6 +41,13 @@ class BinaryContents:
     def _connection(self) -> Connection:
         return self.session.connection()
 
+    def totals(self) -> tuple[int, int]:
+        """How many binary values are stored, and their bytes (one content per value)."""
+        values, size = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(_CONTENT.c.size), 0)).select_from(_CONTENT)
+        ).one()
+        return int(values), int(size)
+
     def after_commit(self, action: Callable[[], None]) -> None:
         self.session.info.setdefault(AFTER_COMMIT, []).append(action)
 

@@ -3,8 +3,10 @@
 The pipeline a request goes through, outermost first, as ``taskvars.app.pipeline``
 declares it (connexion's own stages in brackets):
 
-1. [connexion: server errors, then the exception middleware] every error raised below
-   leaves as Camunda's error JSON (:mod:`.error_rendering`);
+1. [connexion: server errors] then :mod:`.request_observation` — the request id, and,
+   once answered, one line in the request log (:mod:`.request_log`) and the metrics
+   (:mod:`taskvars.metrics`); [connexion: the exception middleware] every error raised
+   below leaves as Camunda's error JSON (:mod:`.error_rendering`);
 2. :mod:`.basic_auth` — only with ``--auth-file``: credentials before anything else;
    :mod:`.spec_document` — ``openapi.json`` and ``openapi.yaml``, the spec as written;
    :mod:`.docs_redirect` — ``/`` and ``/engine-rest/`` lead to the documentation;

@@ -20,6 +20,7 @@ from starlette.formparsers import MultiPartException
 from taskvars.errors import ApiError, MalformedMultipartError, error_body
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.framework import operation_id
+from taskvars.web.request_observation import request_id_of
 
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
@@ -73,6 +74,7 @@ def _log(
         status,
         said,
         exc_info=exc_info,
+        extra={"request_id": request_id_of(request.scope)},
     )
 
 

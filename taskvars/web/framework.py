@@ -11,7 +11,9 @@ by name, instead of somewhere downstream.
    which returns the ``receive`` and scope the rest of the app sees. Our validators
    implement that contract without subclassing connexion's.
 2. connexion's routing records the operation in ``scope["extensions"]["connexion_routing"]
-   ["operation_id"]`` as ``<x-openapi-router-controller>.<operationId>``.
+   ["operation_id"]`` as ``<x-openapi-router-controller>.<operationId>``, updating the
+   ``connexion_routing`` dict it finds there (the scope it writes to is a shallow copy of
+   the one outer middlewares hold, so a dict made beforehand is shared with them).
 3. connexion hands the items of ``scope["extensions"]["connexion_context"]`` to a handler
    as keyword arguments of the same name: that is how the streamed multipart form reaches
    the handler.
@@ -41,6 +43,12 @@ def operation_id(scope: Scope) -> str | None:
     """The Camunda operationId of the request's operation, once routing has matched it."""
     routed: str | None = scope.get("extensions", {}).get(ROUTING_CONTEXT, {}).get("operation_id")
     return routed.rpartition(".")[2] if routed else None
+
+
+def share_routing_record(scope: Scope) -> None:
+    """Let an outer middleware read the operation from ``scope`` once routing has run:
+    routing updates the record in place when it exists before the scope is copied."""
+    scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {})
 
 
 def hand_to_handler(scope: Scope, name: str, value: Any) -> None:

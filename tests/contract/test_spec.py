@@ -13,7 +13,7 @@ from openapi_spec_validator.readers import read_from_filename
 from taskvars.app import _handler_function
 from taskvars.resources import SPEC_NAME, spec_directory
 
-EXTENSION_PATHS = {"/process-instance/create", "/health"}
+EXTENSION_PATHS = {"/process-instance/create", "/health", "/metrics"}
 REQUIRED_OPERATIONS = {
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
@@ -36,6 +36,7 @@ REQUIRED_OPERATIONS = {
     "getLocalExecutionVariableBinary",
     "createProcessInstance",
     "getHealth",
+    "getPrometheusMetrics",
     # the rest of the variable family and the task lifecycle
     "putTaskVariable",
     "deleteTaskVariable",

@@ -30,13 +30,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    database_url: str, log_dir: Path, *extra_args: str, startup_seconds: float = 30
+    database_url: str,
+    log_dir: Path,
+    *extra_args: str,
+    startup_seconds: float = 30,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     port = free_port()
     log = log_dir / f"server-{port}.log"
     command = [sys.executable, "-m", "taskvars", "serve", "--port", str(port)]
     command += ["--database-url", database_url, *extra_args]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKVARS_")}
+    environment.update(env or {})
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=environment

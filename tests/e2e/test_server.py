@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 from urllib.parse import urlsplit
 
@@ -104,3 +105,25 @@ def test_serve_starts_by_saying_where_the_api_and_the_data_are(tmp_path) -> None
     assert f"  database: sqlite:///{database}\n" in log
     assert f"  content files: {database}-content\n" in log
     assert "Warning" not in log
+
+
+def test_with_the_json_log_format_every_line_is_a_json_object(tmp_path) -> None:
+    with running_server(
+        f"sqlite:///{tmp_path / 'db'}", tmp_path, env={"TASKVARS_LOG_FORMAT": "json"}
+    ) as server:
+        missing = httpx.get(f"{server.base_url}/task/none", headers={"X-Request-Id": "j-1"})
+        assert missing.headers["x-request-id"] == "j-1"
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line]
+    loggers = {line["logger"] for line in lines}
+    assert {"taskvars.banner", "uvicorn.error", "taskvars.errors", "taskvars.requests"} <= loggers
+    [request] = [
+        line for line in lines if line["logger"] == "taskvars.requests" and line["status"] == 404
+    ]
+    assert request["request_id"] == "j-1"
+    assert request["operation_id"] == "getTask"
+    assert request["path_template"] == "/engine-rest/task/{id}"
+    assert request["bytes_in"] == 0
+    assert request["bytes_out"] == len(missing.content)
+    [error] = [line for line in lines if line["logger"] == "taskvars.errors"]
+    assert error["level"] == "WARNING"
+    assert error["request_id"] == "j-1"

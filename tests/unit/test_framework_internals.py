@@ -45,6 +45,15 @@ def test_routing_records_the_operation_where_we_read_it() -> None:
     )
 
 
+def test_routing_updates_the_record_it_finds_so_outer_middlewares_see_it() -> None:
+    source = inspect.getsource(connexion.middleware.routing.RoutingOperation)
+    assert "extensions.setdefault(ROUTING_CONTEXT, {})" in source, (
+        "connexion's routing no longer updates an existing routing record in place: the "
+        "request log and metrics (taskvars.web.request_observation) cannot see the operation"
+    )
+    assert "connexion_routing.update(" in source
+
+
 def test_handlers_get_the_context_we_put_the_form_into() -> None:
     source = inspect.getsource(connexion.middleware.context)
     assert f'.get("{framework.HANDLER_CONTEXT}"' in source, (

@@ -19,6 +19,7 @@ from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.framework import middleware_classes
 from taskvars.web.operation_errors import OperationErrorsMiddleware
+from taskvars.web.request_observation import Operations
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +58,14 @@ def test_each_middleware_sits_where_its_stage_says(settings_with_auth: Settings)
 def test_without_an_auth_file_nothing_asks_for_credentials(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db'}")
     assert BasicAuthMiddleware not in middleware_classes(create_app(settings))
+
+
+def test_the_upload_operations_are_the_ones_with_multipart_bodies() -> None:
+    operations = Operations.from_spec(load_spec(), BASE_PATH)
+    assert operations.uploads == {
+        "setBinaryTaskVariable",
+        "setBinaryTaskLocalVariable",
+        "setProcessInstanceVariableBinary",
+        "setLocalExecutionVariableBinary",
+    }
+    assert operations.path_templates["getTask"] == "/engine-rest/task/{id}"

@@ -31,6 +31,7 @@ def test_environment_overrides_defaults_and_arguments_override_environment() -> 
         ({"TASKVARS_PORT": "http"}, "TASKVARS_PORT must be a whole number, got 'http'"),
         ({"TASKVARS_MAX_UPLOAD_BYTES": "0"}, "max_upload_bytes must be a positive number, got 0"),
         ({"TASKVARS_PORT": "70000"}, "port must be between 0 and 65535, got 70000"),
+        ({"TASKVARS_LOG_FORMAT": "xml"}, "log_format must be one of text, json, got 'xml'"),
     ],
 )
 def test_bad_values_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:
@@ -39,7 +40,9 @@ def test_bad_values_are_refused_with_the_reason(environ: dict[str, str], message
 
 
 def test_settings_survive_the_trip_to_worker_processes() -> None:
-    settings = Settings(port=9123, workers=3, max_upload_bytes=77, database_url="sqlite:///x.db")
+    settings = Settings(
+        port=9123, workers=3, max_upload_bytes=77, database_url="sqlite:///x.db", log_format="json"
+    )
     assert Settings.from_env(settings.to_env()) == settings
 
 
