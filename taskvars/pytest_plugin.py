@@ -1,0 +1,130 @@
+"""A pytest plugin for testing your own clients against a real taskvars server.
+
+Installed with the package (the ``pytest11`` entry point ``taskvars``) and inert until a
+test asks for one of its fixtures: it imports only the standard library and pytest, and
+starts nothing by itself. ``-p no:taskvars`` turns it off.
+
+- ``taskvars_server``: a ``taskvars serve`` process of its own for the test, on a free
+  loopback port, with a new SQLite database in a temporary directory; yields the base
+  URL, ``http://127.0.0.1:PORT/engine-rest``, and stops the process after the test. Each
+  test starts empty: nothing one test stores is seen by another.
+- ``@pytest.mark.taskvars(seed="scenario.yaml", args=["--strict-params"])`` on a test
+  (or module, or class): load a scenario file first (a path relative to the test file),
+  and pass more ``taskvars serve`` options.
+- ``taskvars_server_factory``: for servers shared by several tests (a module- or
+  session-scoped fixture of your own); ``factory(seed=None, args=())`` starts one and
+  returns its base URL; all are stopped at the end of the session.
+
+The server is the one installed beside pytest (``python -m taskvars``), so it is the
+version your project pins.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+
+MARKER = "taskvars"
+STARTUP_SECONDS = 60
+ServerFactory = Callable[..., str]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(seed=None, args=()): how taskvars_server starts: a scenario file to "
+        "load first (relative to the test file) and more `taskvars serve` options",
+    )
+
+
+@pytest.fixture
+def taskvars_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real taskvars server for this test alone, with an empty SQLite database (or
+    the marker's scenario); its base URL, ``http://127.0.0.1:PORT/engine-rest``."""
+    marker = request.node.get_closest_marker(MARKER)
+    seed = marker.kwargs.get("seed") if marker else None
+    args = tuple(marker.kwargs.get("args", ())) if marker else ()
+    seed_path = Path(request.path).parent / seed if seed else None
+    with _running_server(tmp_path_factory.mktemp("taskvars"), seed_path, args) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def taskvars_server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """``factory(seed=None, args=())`` starts a server, with a database of its own, and
+    returns its base URL; every one is stopped when the session ends."""
+    with ExitStack() as servers:
+
+        def start(seed: str | os.PathLike[str] | None = None, args: Sequence[str] = ()) -> str:
+            directory = tmp_path_factory.mktemp("taskvars")
+            seed_path = Path(seed) if seed is not None else None
+            return servers.enter_context(_running_server(directory, seed_path, tuple(args)))
+
+        yield start
+
+
+@contextmanager
+def _running_server(directory: Path, seed: Path | None, args: tuple[str, ...]) -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "taskvars", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--database-url", f"sqlite:///{directory / 'taskvars.db'}"]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    command += args
+    # The test's settings are the ones above, not whatever TASKVARS_* the shell has.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKVARS_")}
+    log = directory / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment
+        )
+    url = f"http://127.0.0.1:{port}/engine-rest"
+    try:
+        _wait_until_serving(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"taskvars serve exited with {process.returncode}:\n{log.read_text()}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                return
+        except urllib.error.HTTPError as error:
+            if error.code == 401:  # serving, behind --auth-file
+                return
+            time.sleep(0.05)
+        except OSError:  # not listening yet
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"taskvars serve did not answer in {STARTUP_SECONDS} s:\n{log.read_text()}")
