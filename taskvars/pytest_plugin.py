@@ -16,7 +16,8 @@ starts nothing by itself. ``-p no:taskvars`` turns it off.
   returns its base URL; all are stopped at the end of the session.
 
 The server is the one installed beside pytest (``python -m taskvars``), so it is the
-version your project pins.
+version your project pins. :func:`serving` is the same thing for any database URL and
+options, as taskvars' own end-to-end tests use it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,25 +77,41 @@ def taskvars_server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield start
 
 
+@dataclass(frozen=True)
+class ServerProcess:
+    """A running ``taskvars serve``: where it answers, the process, and its output."""
+
+    base_url: str  # http://127.0.0.1:PORT/engine-rest
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @contextmanager
-def _running_server(directory: Path, seed: Path | None, args: tuple[str, ...]) -> Iterator[str]:
-    port = _free_port()
+def serving(
+    database_url: str,
+    log_dir: Path,
+    args: Sequence[str] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    startup_seconds: float = STARTUP_SECONDS,
+) -> Iterator[ServerProcess]:
+    """``taskvars serve`` on a free loopback port until the block ends; its output goes
+    to ``log_dir/server-PORT.log``. ``TASKVARS_*`` variables of this process are not
+    passed on (the arguments say everything); ``env`` adds variables."""
+    port = free_port()
     command = [sys.executable, "-m", "taskvars", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--database-url", f"sqlite:///{directory / 'taskvars.db'}"]
-    if seed is not None:
-        command += ["--seed", str(seed)]
-    command += args
-    # The test's settings are the ones above, not whatever TASKVARS_* the shell has.
+    command += ["--port", str(port), "--database-url", database_url, *args]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKVARS_")}
-    log = directory / "server.log"
+    environment.update(env or {})
+    log = log_dir / f"server-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=environment
         )
-    url = f"http://127.0.0.1:{port}/engine-rest"
+    server = ServerProcess(f"http://127.0.0.1:{port}/engine-rest", process, log)
     try:
-        _wait_until_serving(url, process, log)
-        yield url
+        _wait_until_serving(server, startup_seconds)
+        yield server
     finally:
         process.terminate()
         try:
@@ -103,22 +121,29 @@ def _running_server(directory: Path, seed: Path | None, args: tuple[str, ...]) -
             process.wait()
 
 
-def _free_port() -> int:
+@contextmanager
+def _running_server(directory: Path, seed: Path | None, args: tuple[str, ...]) -> Iterator[str]:
+    database_url = f"sqlite:///{directory / 'taskvars.db'}"
+    seeding = ("--seed", str(seed)) if seed is not None else ()
+    with serving(database_url, directory, (*seeding, *args)) as server:
+        yield server.base_url
+
+
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
+def _wait_until_serving(server: ServerProcess, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"taskvars serve exited with {process.returncode}:\n{log.read_text()}"
-            )
+        if server.process.poll() is not None:
+            output = server.log.read_text()
+            raise RuntimeError(f"taskvars serve exited with {server.process.returncode}:\n{output}")
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
+            with urllib.request.urlopen(f"{server.base_url}/health", timeout=1):
                 return
         except urllib.error.HTTPError as error:
             if error.code == 401:  # serving, behind --auth-file
@@ -126,5 +151,6 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
             time.sleep(0.05)
         except OSError:  # not listening yet
             time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"taskvars serve did not answer in {STARTUP_SECONDS} s:\n{log.read_text()}")
+    server.process.kill()
+    output = server.log.read_text()
+    raise RuntimeError(f"taskvars serve did not answer in {seconds} s:\n{output}")
