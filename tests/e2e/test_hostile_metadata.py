@@ -38,6 +38,7 @@ ALLOWED_HEADERS = {
     "x-content-type-options",
     "etag",
     "accept-ranges",
+    "x-request-id",  # ours: the request id (taskvars.web.request_observation)
 }
 
 
