@@ -23,15 +23,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from bench import postgres_reference
 from tests.e2e.server import free_port, running_server
 
 UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
@@ -85,7 +88,7 @@ def body(size: int) -> tuple[bytes, bytes, int]:
     return head, tail, len(head) + size + len(tail)
 
 
-def stream(head: bytes, size: int, tail: bytes):
+def stream(head: bytes, size: int, tail: bytes) -> Iterator[bytes]:
     yield head
     block = hashlib.sha256(b"bench").digest() * (MIB // 32)
     sent = 0
@@ -114,6 +117,65 @@ def disk_write_seconds(directory: Path, size: int) -> float:
     path.unlink()
     os.sync()
     return seconds
+
+
+def curl_upload(base_url: str, pid: int, url: str, size: int, body_file: Path) -> Transfer:
+    """The upload sent by curl from a file in the page cache: a client that costs
+    next to nothing, so that what is measured is the server (httpx as the client spends
+    more time per megabyte than the sink does)."""
+    os.sync()
+    before = status_kib(pid, "VmRSS")
+    reset_peak(pid)
+    seconds = _curl(
+        "-X",
+        "POST",
+        "-T",
+        str(body_file),
+        "-H",
+        "Expect:",
+        "-H",
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+        base_url + url,
+        expected="204",
+    )
+    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024)
+
+
+def curl_download(base_url: str, pid: int, url: str, size: int) -> Transfer:
+    os.sync()
+    before = status_kib(pid, "VmRSS")
+    reset_peak(pid)
+    seconds = _curl(base_url + url, expected="200", expected_size=size)
+    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024)
+
+
+def _curl(*arguments: str, expected: str, expected_size: int | None = None) -> float:
+    written = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download} %{time_total}",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    status, downloaded, seconds = written[0], int(written[1]), float(written[2])
+    if status != expected or (expected_size is not None and downloaded != expected_size):
+        raise SystemExit(f"curl {arguments}: {status}, {downloaded} bytes")
+    return seconds
+
+
+def write_body_file(path: Path, size: int) -> Path:
+    head, tail, _ = body(size)
+    with path.open("wb") as file:
+        for piece in stream(head, size, tail):
+            file.write(piece)
+    return path
 
 
 def upload(client: httpx.Client, pid: int, url: str, size: int) -> Transfer:
@@ -159,6 +221,21 @@ class SizeResult:
     sink_upload: Transfer
     sink_download: Transfer
     disk_seconds: float
+    # PostgreSQL only: the same bytes through COPY in and out (bench/postgres_reference.py)
+    copy_in_seconds: float | None = None
+    copy_out_seconds: float | None = None
+
+    @property
+    def upload_vs_copy(self) -> float | None:
+        if self.copy_in_seconds is None:
+            return None
+        return self.upload.seconds / self.copy_in_seconds
+
+    @property
+    def download_vs_copy(self) -> float | None:
+        if self.copy_out_seconds is None:
+            return None
+        return self.download.seconds / self.copy_out_seconds
 
     @property
     def upload_vs_sink(self) -> float:
@@ -168,9 +245,32 @@ class SizeResult:
     def download_vs_sink(self) -> float:
         return self.download.seconds / self.sink_download.seconds
 
+    def table_rows(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Per direction, the cells under :data:`TABLE_COLUMNS`."""
+        rows: list[tuple[str, tuple[str, ...]]] = []
+        for direction, ours, sink, disk, copy in (
+            ("upload", self.upload, self.sink_upload, self.disk_seconds, self.copy_in_seconds),
+            ("download", self.download, self.sink_download, None, self.copy_out_seconds),
+        ):
+            cells = (
+                f"{ours.seconds:.3f}",
+                f"{ours.megabytes_per_second:.1f}",
+                f"{sink.seconds:.3f}",
+                "" if disk is None else f"{disk:.3f}",
+                f"{ours.seconds / sink.seconds:.2f}",
+                "" if copy is None else f"{copy:.3f}",
+                "" if copy is None else f"{ours.seconds / copy:.2f}",
+                f"{ours.growth_mib:.1f}",
+            )
+            rows.append((direction, cells))
+        return rows
+
+
+TABLE_COLUMNS = ("taskvars s", "MB/s", "sink s", "disk s", "x sink", "COPY s", "x COPY", "RSS +MiB")
+
 
 def measure_taskvars(
-    sizes: list[int], database_url: str, directory: Path
+    sizes: list[int], database_url: str, directory: Path, bodies: dict[int, Path] | None
 ) -> dict[int, tuple[Transfer, Transfer, float]]:
     results = {}
     extra = ["--max-upload-bytes", str(max(sizes) + MIB)]
@@ -182,12 +282,19 @@ def measure_taskvars(
             for size in sizes:
                 url = f"/task/bench/localVariables/v{size}/data"
                 disk = disk_write_seconds(directory, size)
-                up = upload(client, pid, url, size)
-                results[size] = (up, download(client, pid, url, size), disk)
+                if bodies is None:
+                    up = upload(client, pid, url, size)
+                    down = download(client, pid, url, size)
+                else:
+                    up = curl_upload(server.base_url, pid, url, size, bodies[size])
+                    down = curl_download(server.base_url, pid, url, size)
+                results[size] = (up, down, disk)
     return results
 
 
-def measure_sink(sizes: list[int]) -> dict[int, tuple[Transfer, Transfer]]:
+def measure_sink(
+    sizes: list[int], bodies: dict[int, Path] | None
+) -> dict[int, tuple[Transfer, Transfer]]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bench.sink", str(port)])
     try:
@@ -199,6 +306,14 @@ def measure_sink(sizes: list[int]) -> dict[int, tuple[Transfer, Transfer]]:
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
+        if bodies is not None:
+            return {
+                size: (
+                    curl_upload(base, process.pid, "/", size, bodies[size]),
+                    curl_download(base, process.pid, f"/{size}", size),
+                )
+                for size in sizes
+            }
         with httpx.Client(base_url=base, timeout=3600) as client:
             return {
                 size: (
@@ -212,38 +327,42 @@ def measure_sink(sizes: list[int]) -> dict[int, tuple[Transfer, Transfer]]:
         process.wait()
 
 
+def client_name() -> str:
+    """curl when it is installed (the cheaper client), else httpx."""
+    return "curl" if shutil.which("curl") else "httpx"
+
+
 def run(sizes: list[int], database_url: str | None = None) -> list[SizeResult]:
     """Every size through the sink, then through taskvars (a fresh SQLite file unless
-    ``database_url`` is given)."""
+    ``database_url`` is given), from the same client."""
     with tempfile.TemporaryDirectory() as directory:
         url = database_url or f"sqlite:///{directory}/bench.db"
-        sink = measure_sink(sizes)
-        taskvars = measure_taskvars(sizes, url, Path(directory))
+        bodies = None
+        if client_name() == "curl":
+            bodies = {
+                size: write_body_file(Path(directory) / f"body-{size}", size) for size in sizes
+            }
+        sink = measure_sink(sizes, bodies)
+        copies: dict[int, tuple[float | None, float | None]] = dict.fromkeys(sizes, (None, None))
+        if url.startswith("postgresql"):
+            copies = {size: postgres_reference.copy_seconds(url, size) for size in sizes}
+        taskvars = measure_taskvars(sizes, url, Path(directory), bodies)
     return [
-        SizeResult(size, up, down, sink[size][0], sink[size][1], disk)
+        SizeResult(size, up, down, sink[size][0], sink[size][1], disk, *copies[size])
         for size in sizes
         for up, down, disk in [taskvars[size]]
     ]
 
 
 def print_table(results: list[SizeResult], database: str) -> None:
-    print(f"File values, one connection, {database}; references: loopback sink, disk")
-    columns = ("taskvars s", "MB/s", "sink s", "disk s", "x sink", "RSS +MiB")
-    print(f"{'size':>8} {'direction':<9} " + " ".join(f"{c:>10}" for c in columns))
+    print(
+        f"File values, one connection from {client_name()}, {database}; "
+        "references: loopback sink, disk"
+    )
+    print(f"{'size':>8} {'direction':<9} " + " ".join(f"{c:>10}" for c in TABLE_COLUMNS))
     for result in results:
-        for direction, ours, reference, disk in (
-            ("upload", result.upload, result.sink_upload, f"{result.disk_seconds:.3f}"),
-            ("download", result.download, result.sink_download, ""),
-        ):
-            values = (
-                f"{ours.seconds:.3f}",
-                f"{ours.megabytes_per_second:.1f}",
-                f"{reference.seconds:.3f}",
-                disk,
-                f"{ours.seconds / reference.seconds:.2f}",
-                f"{ours.growth_mib:.1f}",
-            )
-            print(f"{label(result.size):>8} {direction:<9} " + " ".join(f"{v:>10}" for v in values))
+        for direction, cells in result.table_rows():
+            print(f"{label(result.size):>8} {direction:<9} " + " ".join(f"{v:>10}" for v in cells))
 
 
 def worst_growth_mib(results: list[SizeResult]) -> float:

@@ -12,6 +12,7 @@ from typing import BinaryIO, cast
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from taskvars.persistence import postgres_copy
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import BinaryChunk, BinaryContent
 from taskvars.persistence.values import BinarySource, StoredValue
@@ -70,11 +71,15 @@ class BinaryContents:
             _INSERT_CONTENT, {"size": source.size, "sha256": source.sha256, "file_name": file_name}
         ).scalar_one()
         if file_name is None:
-            # One statement per chunk keeps memory at one chunk, whatever the value's size.
-            for seq, chunk in enumerate(source.read(self.chunk_bytes)):
-                connection.execute(
-                    _INSERT_CHUNK, {"content_pk": content_pk, "seq": seq, "data": chunk}
-                )
+            chunks = source.read(self.chunk_bytes)
+            if connection.dialect.name == "postgresql":
+                postgres_copy.copy_chunks_in(connection, content_pk, chunks)
+            else:
+                # One statement per chunk keeps memory at one chunk, whatever the size.
+                for seq, chunk in enumerate(chunks):
+                    connection.execute(
+                        _INSERT_CHUNK, {"content_pk": content_pk, "seq": seq, "data": chunk}
+                    )
         return content_pk
 
     def delete(self, content_pk: int) -> None:
@@ -140,6 +145,10 @@ class BinaryContents:
         return self._files.open(name)
 
     def _chunk_rows(self, content_pk: int) -> Iterator[bytes]:
+        connection = self._connection
+        if connection.dialect.name == "postgresql":
+            yield from postgres_copy.copy_chunks_out(connection, content_pk)
+            return
         result = self.session.execute(
             select(BinaryChunk.data)
             .where(BinaryChunk.content_pk == content_pk)

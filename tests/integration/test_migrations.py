@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -11,6 +12,7 @@ from sqlalchemy import inspect
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.models import Base
 from taskvars.persistence.unit_of_work import Database
+from tests.databases import SessionDatabase
 
 
 def test_migrations_produce_exactly_the_models(db_url: str) -> None:
@@ -54,5 +56,21 @@ def test_new_sqlite_database_uses_large_pages_for_binary_content(tmp_path: Path)
         with database.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 65536
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_stores_binary_chunks_without_compression(
+    postgresql_session_database: SessionDatabase,
+) -> None:
+    database = Database(postgresql_session_database.url)
+    try:
+        with database.engine.connect() as connection:
+            storage = connection.exec_driver_sql(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = 'binary_chunk'::regclass AND attname = 'data'"
+            ).scalar()
+        assert storage == "e"  # EXTERNAL: out of line, never compressed
     finally:
         database.dispose()
