@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,6 +24,7 @@ from taskvars.persistence.database import (
     create_database_engine,
     is_sqlite,
 )
+from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
 
@@ -32,6 +32,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WRITER_WAIT_SECONDS = 30
+# Writes that store more binary content than this do not share a commit on PostgreSQL.
+SHARED_COMMIT_MAX_BYTES = 1024 * 1024
 # A read whose content file a writer replaced meanwhile runs again, at most this often.
 CONTENT_READ_ATTEMPTS = 3
 
@@ -41,8 +43,10 @@ class UnitOfWork:
 
     Reads run in one snapshot (a ``REPEATABLE READ`` transaction on PostgreSQL, a read
     transaction on SQLite), so a value streamed out chunk by chunk cannot change midway.
-    Writes on SQLite take the write lock when they begin; within one process they first
-    queue on ``writer_lock``.
+    Writes share their commit with the writes around them (see :mod:`.group_commit`),
+    each in a savepoint of its own; on SQLite that shared transaction is the one writer.
+    A write given no group (a large upload on PostgreSQL) has a transaction of its own.
+    After :meth:`commit` the unit of work is closed: its connection is no longer its own.
     """
 
     def __init__(
@@ -50,25 +54,13 @@ class UnitOfWork:
         engine: Engine,
         *,
         write: bool,
-        writer_lock: threading.Lock | None = None,
+        group: GroupCommit | None = None,
         content_files: ContentFiles | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     ) -> None:
-        # SQLite has one writer at a time, and a writer that finds the database locked
-        # sleeps in SQLite's busy handler with growing back-off (up to 100 ms a try), so
-        # under concurrent uploads that sleeping, not work, would set the pace. Writers of
-        # one process therefore wait on a Python lock, woken the moment it is free; the
-        # busy handler is left to contention between processes.
-        self._writer_lock = writer_lock if write and is_sqlite(engine) else None
-        self._holds_writer_lock = False
-        options: dict[str, Any]
-        if is_sqlite(engine):
-            options = {SQLITE_BEGIN: "BEGIN IMMEDIATE" if write else "BEGIN"}
-        elif write:
-            options = {"isolation_level": "READ COMMITTED"}
-        else:
-            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        self._bind = engine.execution_options(**options)
+        self._group = group if write else None
+        self._batch: Batch | None = None
+        self._bind = transactions(engine, write=write)
         self._session: Session | None = None
         self._content_files = content_files
         self._chunk_bytes = chunk_bytes
@@ -82,12 +74,17 @@ class UnitOfWork:
 
     def open(self) -> UnitOfWork:
         """Begin; for a unit of work that outlives a ``with`` block (a streamed download)."""
-        if self._writer_lock is not None:
+        if self._group is None:
+            self._session = Session(self._bind, expire_on_commit=False, autoflush=False)
+        else:
             # As long as SQLite's own busy_timeout: a writer waits, then is told to retry.
-            if not self._writer_lock.acquire(timeout=WRITER_WAIT_SECONDS):
-                raise ConcurrentModificationError("the database stayed busy with other writers")
-            self._holds_writer_lock = True
-        self._session = Session(self._bind, expire_on_commit=False, autoflush=False)
+            self._batch = self._group.join(WRITER_WAIT_SECONDS)
+            self._session = Session(
+                self._batch.connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+                autoflush=False,
+            )
         self._store = Store(self._session, self._content_files, self._chunk_bytes)
         return self
 
@@ -101,8 +98,15 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+        if isinstance(exc, DBAPIError) and _lost_a_race(exc):
+            raise ConcurrentModificationError(
+                "another request changed the same data at the same time"
+            ) from exc
 
     def commit(self) -> None:
+        """Make the work durable; returns once it is (in a shared commit, once that
+        commit is). Raises :class:`ConcurrentModificationError` on a lost race, and
+        :class:`SharedCommitFailedError` when the shared commit failed."""
         assert self._session is not None
         try:
             self._session.commit()
@@ -110,7 +114,13 @@ class UnitOfWork:
             raise ConcurrentModificationError(
                 "another request changed the same data at the same time"
             ) from error
-        for action in self._session.info.pop(AFTER_COMMIT, []):
+        after_commit = self._session.info.pop(AFTER_COMMIT, [])
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            self.close()
+            assert self._group is not None
+            self._group.leave(batch, with_work=True)
+        for action in after_commit:
             action()
 
     def close(self) -> None:
@@ -122,10 +132,32 @@ class UnitOfWork:
                 self._session = None
                 self._store = None
         finally:
-            if self._holds_writer_lock:
-                self._holds_writer_lock = False
-                assert self._writer_lock is not None
-                self._writer_lock.release()
+            batch, self._batch = self._batch, None
+            if batch is not None:
+                assert self._group is not None
+                self._group.leave(batch, with_work=False)
+
+
+def transactions(engine: Engine, *, write: bool) -> Engine:
+    """``engine``, beginning the kind of transaction a write or a read needs."""
+    options: dict[str, Any]
+    if is_sqlite(engine):
+        options = {SQLITE_BEGIN: "BEGIN IMMEDIATE" if write else "BEGIN"}
+    elif write:
+        options = {"isolation_level": "READ COMMITTED"}
+    else:
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    return engine.execution_options(**options)
+
+
+def _lost_a_race(error: DBAPIError) -> bool:
+    """PostgreSQL chose this transaction as a deadlock's victim, or could not serialise
+    it: another request's write got there first, as with a stale version."""
+    return getattr(error.orig, "sqlstate", None) in _RACE_SQLSTATES
+
+
+# deadlock_detected, serialization_failure
+_RACE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 class Database:
@@ -138,16 +170,23 @@ class Database:
     def __init__(self, database_url: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
         self.engine = create_database_engine(database_url)
         self.chunk_bytes = chunk_bytes
-        self._writer_lock = threading.Lock()
+        self.group_commit = GroupCommit(
+            transactions(self.engine, write=True), overlap_commits=not is_sqlite(self.engine)
+        )
         self.content_files = content_files_for(database_url)
         if self.content_files is not None:
             self.content_files.prepare()
 
-    def unit_of_work(self, *, write: bool) -> UnitOfWork:
+    def unit_of_work(self, *, write: bool, content_bytes: int = 0) -> UnitOfWork:
+        """``content_bytes``: how much binary content the write stores. On PostgreSQL
+        a large one gets a transaction of its own: in the shared one it would hold up
+        every small write queued behind it while its bytes are copied in. (On SQLite the
+        bytes are in a content file already, and there is one writer anyway.)"""
+        shares_commit = is_sqlite(self.engine) or content_bytes <= SHARED_COMMIT_MAX_BYTES
         return UnitOfWork(
             self.engine,
             write=write,
-            writer_lock=self._writer_lock,
+            group=self.group_commit if shares_commit else None,
             content_files=self.content_files,
             chunk_bytes=self.chunk_bytes,
         )

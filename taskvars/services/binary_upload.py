@@ -58,6 +58,12 @@ class BinaryUpload:
     serialized: bool = False
     transient: bool = False
 
+    @property
+    def content_bytes(self) -> int:
+        """How many bytes of binary content storing it writes."""
+        content = self.value.content if self.value is not None else None
+        return content.size if content is not None else 0
+
 
 def interpret_upload(parts: UploadedParts) -> BinaryUpload:
     upload = _interpret(parts)

@@ -115,6 +115,7 @@ def test_new_variable_lands_in_the_top_most_scope(database: Database) -> None:
         chain = uow.store.scopes.chain(IdSpace.TASK, "task")
         uow.store.variables.set(chain, "x", NewValue(type="String", text_value="v"), local=False)
         uow.commit()
+    with database.unit_of_work(write=False) as uow:
         stored = uow.store.variables.visible(chain, "x")
         assert stored is not None
         assert stored.scope_pk == chain[-1].pk
@@ -207,8 +208,6 @@ def test_a_writer_that_waits_too_long_is_told_to_retry(
 ) -> None:
     from taskvars.persistence import unit_of_work
 
-    if database.engine.dialect.name != "sqlite":
-        pytest.skip("the in-process writer queue is for SQLite")
     monkeypatch.setattr(unit_of_work, "WRITER_WAIT_SECONDS", 0.05)
     with database.unit_of_work(write=True), pytest.raises(ConcurrentModificationError):
         database.unit_of_work(write=True).open()
@@ -254,3 +253,27 @@ def spooled(held: LockedContentFile, data: bytes) -> NewValue:
         lambda _chunk_bytes: iter([data]), len(data), hashlib.sha256(data).hexdigest(), file=held
     )
     return NewValue(type="Bytes", content=source)
+
+
+def test_a_download_abandoned_halfway_leaves_the_database_usable(database: Database) -> None:
+    """On PostgreSQL the chunks come through COPY TO STDOUT: a client that goes away
+    mid-download cancels it, and the connection serves the next unit of work."""
+    data = bytes(range(256)) * 40  # 10 chunks
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, 0)
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, "doc", binary(data), local=True)
+        uow.commit()
+    for _ in range(3):  # more times than the pool has idle connections to hide a bad one
+        with database.unit_of_work(write=False) as uow:
+            stored = uow.store.variables.visible(
+                uow.store.scopes.chain(IdSpace.TASK, "task"), "doc"
+            )
+            assert stored is not None
+            chunks = uow.store.contents.chunks(stored)
+            assert next(chunks) == data[:CHUNK]
+            chunks.close()  # the client went away
+    with database.unit_of_work(write=False) as uow:
+        stored = uow.store.variables.visible(uow.store.scopes.chain(IdSpace.TASK, "task"), "doc")
+        assert stored is not None
+        assert b"".join(uow.store.contents.chunks(stored)) == data

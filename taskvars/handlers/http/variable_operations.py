@@ -33,7 +33,7 @@ def upload_binary(
 ) -> tuple[Any, int]:
     with form:  # releases the spooled parts, and any file the store did not adopt
         upload = interpret_upload(uploaded_parts(form))
-        with database().unit_of_work(write=True) as uow:
+        with database().unit_of_work(write=True, content_bytes=upload.content_bytes) as uow:
             variables.set_upload(uow, resource, scope_id, name, upload)
     return NO_CONTENT
 

@@ -1,0 +1,151 @@
+"""Group commit: write transactions that arrive together share one commit, and its sync.
+
+A commit waits for the disk (SQLite syncs its WAL, PostgreSQL flushes its own), and
+that wait, not the statements, is most of the time a small write takes. So writers do
+not each open a transaction: they take turns on one shared transaction, each inside a
+``SAVEPOINT`` of its own, and the last writer in line commits for everybody who went
+before it. One writer's error or conflict rolls back to its savepoint, undoing only its
+own statements and answering only its own client; the others stay in the batch.
+
+Every writer still waits for the commit that contains its work before it answers, so
+an acknowledged write is as durable as before. If that commit fails, every writer in
+the batch is told so (:class:`SharedCommitFailedError`) and none of their work stays.
+
+Turns are handed on while someone is waiting: a batch grows while writers queue, and is
+committed as soon as nobody is (or when it holds :data:`MAX_BATCH` writers), so a lone
+writer commits at once and never waits for company.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+
+from taskvars.persistence.values import ConcurrentModificationError
+
+# Writers per commit at most, so the first of a long queue does not wait for the last.
+MAX_BATCH = 32
+
+
+class SharedCommitFailedError(RuntimeError):
+    """The commit that held this write (and others) failed; none of them was stored."""
+
+
+@dataclass(eq=False)
+class Batch:
+    """One shared transaction, on one connection, and what became of its commit."""
+
+    connection: Connection
+    # Writers whose savepoint was released into this transaction.
+    members: int = 0
+    committed: threading.Event = field(default_factory=threading.Event)
+    failure: BaseException | None = None
+
+
+class GroupCommit:
+    """The turn to write, and the open batch, for one database in one process.
+
+    ``join`` waits for the turn and returns the batch to write in; ``leave`` gives the
+    turn up, and, for a writer whose work went into the batch, returns once the batch has
+    committed (raising if it could not).
+    """
+
+    def __init__(self, bind: Engine, *, overlap_commits: bool) -> None:
+        self._bind = bind
+        # PostgreSQL can run the next batch on another connection while this one commits;
+        # SQLite has one writer, so the turn is held until the commit is done.
+        self._overlap_commits = overlap_commits
+        self._condition = threading.Condition()
+        self._busy = False
+        self._waiting = 0
+        self._batch: Batch | None = None
+        # Batches committed and writers they held: how much sharing there was.
+        self.batches_committed = 0
+        self.writes_committed = 0
+
+    @property
+    def waiting(self) -> int:
+        """Writers waiting for their turn now."""
+        with self._condition:
+            return self._waiting
+
+    @property
+    def busy(self) -> bool:
+        """Whether a writer holds the turn now."""
+        with self._condition:
+            return self._busy
+
+    def join(self, timeout: float) -> Batch:
+        with self._condition:
+            self._waiting += 1
+            try:
+                if not self._condition.wait_for(lambda: not self._busy, timeout):
+                    raise ConcurrentModificationError("the database stayed busy with other writers")
+            finally:
+                self._waiting -= 1
+            self._busy = True
+            batch = self._batch
+        if batch is not None:
+            return batch
+        try:
+            connection = self._bind.connect()
+            connection.begin()
+        except BaseException:
+            self._give_up_turn()
+            raise
+        batch = Batch(connection)
+        with self._condition:
+            self._batch = batch
+        return batch
+
+    def leave(self, batch: Batch, *, with_work: bool) -> None:
+        """Give up the turn; ``with_work``: this writer's savepoint was released into
+        ``batch`` and it must learn whether the batch committed."""
+        if with_work:
+            batch.members += 1
+        with self._condition:
+            hand_on = self._waiting > 0 and batch.members < MAX_BATCH
+            if hand_on:
+                self._busy = False
+                self._condition.notify()
+            else:
+                self._batch = None
+        if not hand_on:
+            try:
+                self._finish(batch)
+            finally:
+                self._give_up_turn_after_commit()
+        if with_work:
+            batch.committed.wait()
+            if batch.failure is not None:
+                raise SharedCommitFailedError(
+                    f"the commit shared by {batch.members} writes failed: {batch.failure}"
+                ) from batch.failure
+
+    def _finish(self, batch: Batch) -> None:
+        if self._overlap_commits:
+            self._give_up_turn()
+        try:
+            if batch.members:
+                batch.connection.commit()
+                with self._condition:
+                    self.batches_committed += 1
+                    self.writes_committed += batch.members
+        except BaseException as error:
+            batch.failure = error
+        finally:
+            try:
+                batch.connection.close()  # rolls back what was not committed
+            finally:
+                batch.committed.set()
+
+    def _give_up_turn_after_commit(self) -> None:
+        if not self._overlap_commits:
+            self._give_up_turn()
+
+    def _give_up_turn(self) -> None:
+        with self._condition:
+            self._busy = False
+            self._condition.notify()

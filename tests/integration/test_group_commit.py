@@ -1,0 +1,124 @@
+"""Group commit on a real database: writes that queue up share one commit, and a write
+that fails inside the batch takes only its own statements with it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from taskvars.persistence.models import IdSpace, Variable
+from taskvars.persistence.unit_of_work import Database, UnitOfWork
+from taskvars.persistence.values import ConcurrentModificationError, NewValue
+from tests.integration.test_store import binary, deep_chain
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    database = Database(db_url, chunk_bytes=1024)
+    with database.unit_of_work(write=True) as uow:
+        deep_chain(uow, 0)
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, "taken", text("first"), local=True)
+        uow.commit()
+    yield database
+    database.dispose()
+
+
+def text(value: str) -> NewValue:
+    return NewValue(type="String", text_value=value)
+
+
+def set_variable(name: str, value: NewValue) -> Callable[[UnitOfWork], None]:
+    def write(uow: UnitOfWork) -> None:
+        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+        uow.store.variables.set(chain, name, value, local=True)
+
+    return write
+
+
+def create_taken_again(uow: UnitOfWork) -> None:
+    """A write that stores one variable, then loses a race: it inserts "taken" as if it
+    were new, as a writer that looked before another committed it would."""
+    set_variable("lost", text("must not stay"))(uow)
+    chain = uow.store.scopes.chain(IdSpace.TASK, "task")
+    uow.store.session.add(Variable(scope_pk=chain[0].pk, name="taken", type="String"))
+
+
+def names_stored(database: Database) -> set[str]:
+    with database.unit_of_work(write=False) as uow:
+        return set(uow.store.session.scalars(select(Variable.name)))
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_writes_queued_behind_a_writer_share_one_commit_and_a_conflict_fails_alone(
+    database: Database,
+) -> None:
+    group = database.group_commit
+    outcomes: dict[str, str] = {}
+
+    def writer(name: str, work: Callable[[UnitOfWork], None], hold: bool = False) -> None:
+        try:
+            with database.unit_of_work(write=True) as uow:
+                if hold:  # keep the turn until the others are queued behind it
+                    wait_until(lambda: group.waiting == 3)
+                work(uow)
+                uow.commit()
+            outcomes[name] = "committed"
+        except ConcurrentModificationError:
+            outcomes[name] = "conflict"
+
+    before = group.batches_committed
+    first = threading.Thread(target=writer, args=("a", set_variable("a", text("1")), True))
+    first.start()
+    wait_until(lambda: group.busy)
+    others = [
+        threading.Thread(target=writer, args=("b", set_variable("b", binary(b"b" * 3000)))),
+        threading.Thread(target=writer, args=("conflicting", create_taken_again)),
+        threading.Thread(target=writer, args=("c", set_variable("c", text("3")))),
+    ]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(timeout=30)
+
+    assert outcomes == {
+        "a": "committed",
+        "b": "committed",
+        "c": "committed",
+        "conflicting": "conflict",
+    }
+    assert group.batches_committed == before + 1
+    assert names_stored(database) == {"taken", "a", "b", "c"}
+
+
+def test_a_write_that_raises_gives_up_its_turn_and_leaves_nothing(database: Database) -> None:
+    def failing_write() -> None:
+        with database.unit_of_work(write=True) as uow:
+            set_variable("half", text("x"))(uow)
+            uow.store.session.flush()
+            raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError, match="the handler failed"):
+        failing_write()
+    with database.unit_of_work(write=True) as uow:
+        set_variable("whole", text("y"))(uow)
+        uow.commit()
+    assert names_stored(database) == {"taken", "whole"}
+
+
+def test_a_committed_unit_of_work_is_closed(database: Database) -> None:
+    with database.unit_of_work(write=True) as uow:
+        set_variable("x", text("1"))(uow)
+        uow.commit()
+        with pytest.raises(RuntimeError, match="not open"):
+            uow.store  # noqa: B018
