@@ -1,4 +1,5 @@
-"""The endpoint a user would otherwise write by hand, as the reference for small uploads:
+"""The endpoints a user would otherwise write by hand, as the reference for small uploads
+and downloads:
 FastAPI + python-multipart + SQLAlchemy, one table, no scopes, on the same engine
 settings as taskvars (``create_database_engine``: on SQLite WAL, the same pragmas and page
 size; on PostgreSQL the same driver and pool).
@@ -12,7 +13,7 @@ import os
 
 from fastapi import FastAPI, Form, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import Column, LargeBinary, MetaData, String, Table
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from taskvars.persistence.database import create_database_engine
@@ -42,3 +43,12 @@ def upload(name: str, data: UploadFile, valueType: str = Form("Bytes")) -> Respo
             )
         )
     return Response(status_code=204)
+
+
+@app.get("/upload/{name}")
+def download(name: str) -> Response:
+    with engine.connect() as connection:
+        data = connection.scalar(select(uploads.c.data).where(uploads.c.name == name))
+    if data is None:
+        return Response(status_code=404)
+    return Response(content=data, media_type="application/octet-stream")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.small_uploads import SmallUploadsResult
+from bench.small_uploads import LoadResult, SmallUploadsResult
 from bench.task_query import TaskQueryResult
 from bench.transfer import TABLE_COLUMNS, SizeResult, label
 from bench.variables import VariablesResult
@@ -21,6 +21,7 @@ MAX_UPLOAD_VS_LIMIT = 1.5  # SQLite: the slower of sink and disk
 MAX_DOWNLOAD_VS_SINK = 2.0  # SQLite
 MAX_VS_COPY = 1.5  # PostgreSQL, upload against COPY in, download against COPY out
 MIN_SMALL_UPLOADS_VS_REFERENCE = 1.0
+MIN_SMALL_DOWNLOADS_VS_REFERENCE = 1.0
 MAX_LARGE_DATABASE_RATIO = 1.5
 MIN_TWO_WORKERS_GAIN = 1.3
 
@@ -61,6 +62,14 @@ def target_lines(run: Run) -> list[str]:
             f"({ours.requests_per_second:.0f} against {reference.requests_per_second:.0f}), p99 "
             f"{ours.p99_ms:.1f} against {reference.p99_ms:.1f} ms, {ours.errors} errors: "
             f"{_verdict(met)}"
+        )
+        ours, reference = uploads.downloads["taskvars"], uploads.download_reference
+        ratio = ours.requests_per_second / reference.requests_per_second
+        lines.append(
+            f"- {database}, 1 KiB downloads >= {MIN_SMALL_DOWNLOADS_VS_REFERENCE:.1f}x the "
+            f"FastAPI reference's requests/s: {ratio:.2f}x ({ours.requests_per_second:.0f} "
+            f"against {reference.requests_per_second:.0f}), {ours.errors} errors: "
+            f"{_verdict(ratio >= MIN_SMALL_DOWNLOADS_VS_REFERENCE and ours.errors == 0)}"
         )
     lines.append(
         "- SQL statements of a variable listing do not grow with variables or depth: "
@@ -134,13 +143,13 @@ def _transfer_table(results: list[SizeResult]) -> list[str]:
     return lines
 
 
-def _small_uploads_table(result: SmallUploadsResult) -> list[str]:
+def _small_requests_table(rows: dict[str, LoadResult], reference: LoadResult) -> list[str]:
     lines = [
         "| server | requests/s | p50 ms | p99 ms | errors | x reference |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, row in result.rows.items():
-        ratio = row.requests_per_second / result.reference.requests_per_second
+    for name, row in rows.items():
+        ratio = row.requests_per_second / reference.requests_per_second
         lines.append(
             f"| {name} | {row.requests_per_second:.1f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | "
             f"{row.errors} | {ratio:.2f} |"
@@ -197,7 +206,12 @@ def markdown(run: Run, plot_name: str) -> str:
         lines += [
             f"## 1 KiB uploads, {result.connections} connections, {result.seconds} s, {database}",
             "",
-            *_small_uploads_table(result),
+            *_small_requests_table(result.rows, result.reference),
+            "",
+            f"## 1 KiB downloads of one stored value, {result.connections} connections, "
+            f"{result.seconds} s, {database}",
+            "",
+            *_small_requests_table(result.downloads, result.download_reference),
             "",
         ]
     for database, result in run.variables.items():

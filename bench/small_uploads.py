@@ -1,8 +1,10 @@
-"""1 KiB uploads under concurrent connections: taskvars beside a hand-written reference.
+"""1 KiB uploads, then downloads, under concurrent connections: taskvars beside a
+hand-written reference.
 
 Both servers run one process on a fresh SQLite file with the same engine settings; wrk
 (Debian package ``wrk``) sends the same multipart body to each for the same time over the
-same number of connections. Prints requests/s, p50 and p99 latency and errors.
+same number of connections, then asks each as long for one of the values it stored.
+Prints requests/s, p50 and p99 latency and errors.
 
     python -m bench.small_uploads [--connections 8] [--seconds 10]
 """
@@ -42,6 +44,16 @@ class LoadResult:
     errors: int
 
 
+@dataclass(frozen=True)
+class Measured:
+    uploads: LoadResult
+    downloads: LoadResult | None = None
+
+
+# The value the download measurement asks for: the first the upload script stores.
+DOWNLOADED = "v0-1"
+
+
 def lua_script(directory: Path) -> Path:
     escaped = (
         BODY.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
@@ -70,7 +82,9 @@ def lua_script(directory: Path) -> Path:
     return script
 
 
-def run_wrk(url: str, script: Path, connections: int, seconds: int) -> LoadResult:
+def run_wrk(url: str, script: Path | None, connections: int, seconds: int) -> LoadResult:
+    """wrk's GET of ``url``, or what ``script`` makes of it."""
+    scripted = ["-s", str(script)] if script is not None else []
     output = subprocess.run(
         [
             "wrk",
@@ -81,8 +95,7 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> LoadResul
             "-d",
             f"{seconds}s",
             "--latency",
-            "-s",
-            str(script),
+            *scripted,
             url,
         ],
         capture_output=True,
@@ -115,8 +128,11 @@ def measure_app(
     connections: int,
     seconds: int,
     database_url: str = "sqlite://",
-) -> LoadResult:
-    """One uvicorn process serving ``app`` (module:attribute), loaded at ``path``."""
+    *,
+    downloads: bool = False,
+) -> Measured:
+    """One uvicorn process serving ``app`` (module:attribute), loaded at ``path``;
+    ``downloads``: then GET at ``path`` one of the values uploaded."""
     port = free_port()
     environment = {**os.environ, "TASKVARS_REFERENCE_DATABASE_URL": database_url}
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"]
@@ -134,10 +150,19 @@ def measure_app(
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        return run_wrk(url, script, connections, seconds)
+        return _uploads_then_downloads(url, script, connections, seconds, downloads)
     finally:
         process.terminate()
         process.wait()
+
+
+def _uploads_then_downloads(
+    url: str, script: Path, connections: int, seconds: int, downloads: bool
+) -> Measured:
+    uploads = run_wrk(url, script, connections, seconds)
+    if not downloads:
+        return Measured(uploads)
+    return Measured(uploads, run_wrk(url.replace(NAME, DOWNLOADED), None, connections, seconds))
 
 
 def measure_taskvars(
@@ -147,12 +172,14 @@ def measure_taskvars(
     connections: int,
     seconds: int,
     workers: int = 1,
-) -> LoadResult:
+    *,
+    downloads: bool = False,
+) -> Measured:
     arguments = ("--log-level", "warning", "--workers", str(workers))
     with running_server(database_url, directory, *arguments) as server:
         httpx.post(f"{server.base_url}/task/create", json={"id": "bench"}).raise_for_status()
         url = f"{server.base_url}/task/bench/localVariables/{NAME}/data"
-        return run_wrk(url, script, connections, seconds)
+        return _uploads_then_downloads(url, script, connections, seconds, downloads)
 
 
 @dataclass(frozen=True)
@@ -160,10 +187,16 @@ class SmallUploadsResult:
     connections: int
     seconds: int
     rows: dict[str, LoadResult]  # by server label, the reference first
+    # 1 KiB downloads of one stored value: the reference, then taskvars (one process).
+    downloads: dict[str, LoadResult]
 
     @property
     def reference(self) -> LoadResult:
         return next(iter(self.rows.values()))
+
+    @property
+    def download_reference(self) -> LoadResult:
+        return self.downloads[REFERENCE]
 
 
 REFERENCE = "FastAPI reference"
@@ -187,7 +220,7 @@ def run(
             return f"sqlite:///{directory}/{label}.db"
 
         script = lua_script(directory)
-        rows = {
+        measured = {
             REFERENCE: measure_app(
                 "bench.reference_app:app",
                 f"/upload/{NAME}",
@@ -195,6 +228,7 @@ def run(
                 connections,
                 seconds,
                 url("reference"),
+                downloads=True,
             ),
             FLOOR: measure_app(
                 "bench.connexion_floor:app",
@@ -206,24 +240,45 @@ def run(
         }
         for workers in taskvars_workers:
             label = "taskvars" if workers == 1 else f"taskvars, {workers} workers"
-            rows[label] = measure_taskvars(
-                url(f"taskvars{workers}"), directory, script, connections, seconds, workers
+            measured[label] = measure_taskvars(
+                url(f"taskvars{workers}"),
+                directory,
+                script,
+                connections,
+                seconds,
+                workers,
+                downloads=workers == 1,
             )
-    return SmallUploadsResult(connections, seconds, rows)
+    return SmallUploadsResult(
+        connections,
+        seconds,
+        rows={label: result.uploads for label, result in measured.items()},
+        downloads={
+            label: result.downloads
+            for label, result in measured.items()
+            if result.downloads is not None
+        },
+    )
 
 
 def print_table(result: SmallUploadsResult, database: str) -> None:
-    print(
-        f"1 KiB Bytes uploads, {result.connections} connections, {result.seconds} s, "
-        f"{database}; reference: {REFERENCE}"
-    )
-    print(f"{'server':<26}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x ref':>8}")
-    for label, row in result.rows.items():
-        ratio = row.requests_per_second / result.reference.requests_per_second
+    for title, rows, reference in (
+        ("uploads", result.rows, result.reference),
+        ("downloads", result.downloads, result.download_reference),
+    ):
         print(
-            f"{label:<26}{row.requests_per_second:>12.1f}{row.p50_ms:>9.2f}"
-            f"{row.p99_ms:>9.2f}{row.errors:>8}{ratio:>8.2f}"
+            f"1 KiB Bytes {title}, {result.connections} connections, {result.seconds} s, "
+            f"{database}; reference: {REFERENCE}"
         )
+        print(
+            f"{'server':<26}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x ref':>8}"
+        )
+        for label, row in rows.items():
+            ratio = row.requests_per_second / reference.requests_per_second
+            print(
+                f"{label:<26}{row.requests_per_second:>12.1f}{row.p50_ms:>9.2f}"
+                f"{row.p99_ms:>9.2f}{row.errors:>8}{ratio:>8.2f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,11 +49,13 @@ def _sqlite_engine(database_url: str) -> Engine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # Binary content is stored in 1 MiB chunks, which in 64 KiB pages take 16
-        # overflow pages instead of 256: large values are inserted much faster, small
-        # commits cost a little more (docs/benchmarks.md). Takes effect only on a new,
-        # empty database, and must come before WAL mode is set.
-        cursor.execute("PRAGMA page_size=65536")
+        # 16 KiB pages: a value of up to 1 MiB (larger ones go to content files) is
+        # stored as chunk rows in 64 overflow pages instead of 4 KiB pages' 256, while a
+        # small write's commit puts far fewer bytes into the WAL than with 64 KiB pages.
+        # Measured here: 1 KiB write 1.24 ms (64 KiB pages: 1.80, 4 KiB: 1.15), 1 MiB
+        # write 7.2 ms (6.9, 10.2). Takes effect only on a new, empty database, and must
+        # come before WAL mode is set.
+        cursor.execute("PRAGMA page_size=16384")
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit syncs the WAL before it returns, so an acknowledged write
         # survives a power cut too (NORMAL syncs only at checkpoints). Group commit

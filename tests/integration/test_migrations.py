@@ -49,13 +49,15 @@ def test_database_url_with_percent_signs_migrates(tmp_path: Path) -> None:
         database.dispose()
 
 
-def test_new_sqlite_database_uses_large_pages_for_binary_content(tmp_path: Path) -> None:
+def test_new_sqlite_database_uses_16_kib_pages_wal_and_synced_commits(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'new.db'}")
     try:
         upgrade(database.engine)
         with database.engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 65536
+            assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 16384
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            # FULL (2): a commit is on disk before the write is acknowledged
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     finally:
         database.dispose()
 

@@ -25,6 +25,10 @@ from taskvars.services.variables import VariableResource
 from taskvars.web.multipart import MultipartForm
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+# Contents up to this size are read whole in the handler and answered in one piece:
+# streaming them would cost a task group and a worker-thread hop per chunk, several
+# times the read itself for a small value (docs/benchmarks.md, 1 KiB downloads).
+WHOLE_ANSWER_BYTES = 64 * 1024
 NO_CONTENT = (NoContent, 204)
 
 
@@ -83,6 +87,8 @@ class _Download:
     byte_range: ByteRange | None
     # None: the client has this version already (304).
     chunks: Iterator[bytes] | None
+    # The bytes themselves, for a small content (see WHOLE_ANSWER_BYTES).
+    whole: bytes | None = None
 
 
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
@@ -106,7 +112,11 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
             stored.content_size or 0,
         )
         bounds = (byte_range.start, byte_range.end) if byte_range else None
-        return _Download(stored, etag, byte_range, variables.content(uow, stored, bounds))
+        chunks = variables.content(uow, stored, bounds)
+        length = byte_range.length if byte_range else stored.content_size or 0
+        if length <= WHOLE_ANSWER_BYTES:
+            return _Download(stored, etag, byte_range, chunks, whole=b"".join(chunks))
+        return _Download(stored, etag, byte_range, chunks)
 
     uow, download = database().open_read(prepare)
     if download.chunks is None:
@@ -122,6 +132,9 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
             download.stored.content_size or 0
         )
         headers["Content-Length"] = str(download.byte_range.length)
+    if download.whole is not None:
+        uow.close()
+        return Response(download.whole, status_code=status, headers=headers)
     return StreamingResponse(
         _then_close(uow, download.chunks),
         status_code=status,
