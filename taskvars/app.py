@@ -26,6 +26,7 @@ from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 from taskvars.credentials import Credentials
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.metrics import multiprocess
+from taskvars.metrics.commits import watch_commits
 from taskvars.metrics.pool import watch_pool
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
@@ -137,6 +138,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     spec = load_spec()
     database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
     watch_pool(database.engine)
+    watch_commits(database.group_commit)
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings, database),

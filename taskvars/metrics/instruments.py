@@ -61,3 +61,9 @@ DATABASE_CONNECTIONS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+COMMIT_WRITES = Histogram(
+    "taskvars_commit_writes",
+    "Writes that shared one database commit (group commit; 1: a write committed alone).",
+    buckets=(1, 2, 4, 8, 16, 32),
+    registry=REGISTRY,
+)

@@ -19,6 +19,7 @@ writer commits at once and never waits for company.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
@@ -64,6 +65,8 @@ class GroupCommit:
         # Batches committed and writers they held: how much sharing there was.
         self.batches_committed = 0
         self.writes_committed = 0
+        # Told the number of writes of each batch committed (metrics).
+        self.on_commit: Callable[[int], None] | None = None
 
     @property
     def waiting(self) -> int:
@@ -133,6 +136,8 @@ class GroupCommit:
                 with self._condition:
                     self.batches_committed += 1
                     self.writes_committed += batch.members
+                if self.on_commit is not None:
+                    self.on_commit(batch.members)
         except BaseException as error:
             batch.failure = error
         finally:

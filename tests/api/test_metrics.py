@@ -87,3 +87,19 @@ def test_database_connections_are_open_and_none_in_use_between_requests(api: Api
     assert value(scraped, "taskvars_database_connections", state="open") >= 1
     assert value(scraped, "taskvars_database_connections", state="in_use") == 0
     assert value(scraped, "taskvars_uploads_in_progress") == 0
+
+
+def test_each_commit_is_counted_with_the_writes_it_carried(api: Api) -> None:
+    before = scrape(api)
+    api.create_task("m5")
+    assert api.upload("/task/m5/variables/a", b"x").status_code == 204
+    assert api.upload("/task/m5/variables/b", b"y").status_code == 204
+    after = scrape(api)
+
+    def added(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    # One after another, each write has its commit to itself (sharing: test_group_commit).
+    assert added("taskvars_commit_writes_count") == 3
+    assert added("taskvars_commit_writes_sum") == 3
+    assert added("taskvars_commit_writes_bucket", le="1.0") == 3
