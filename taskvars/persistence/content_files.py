@@ -48,6 +48,9 @@ class UploadFile(Protocol):
 
     path: Path
     fd: int
+    # Whether the file itself becomes the stored value, and so must be on disk before
+    # its row commits; a staging copy whose bytes go into the database need not be.
+    durable: bool
 
     def keep(self) -> None:
         """Its content was committed as a value: :meth:`release` leaves it on disk."""
@@ -58,6 +61,8 @@ class UploadFile(Protocol):
 
 class LockedContentFile:
     """A new content file, open for writing and locked until :meth:`release`."""
+
+    durable = True
 
     def __init__(self, files: ContentFiles) -> None:
         while True:
@@ -98,6 +103,9 @@ class TemporaryUploadFile:
     """An upload's file where the database keeps no content files (PostgreSQL, or an
     in-memory SQLite database): in the system's temporary directory, always removed when
     released, since the store copies its bytes into the database."""
+
+    # Read back at once, by the store's COPY: kept in the page cache, never synced.
+    durable = False
 
     def __init__(self) -> None:
         self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-")

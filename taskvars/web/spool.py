@@ -9,9 +9,11 @@ handed over as memoryviews, never copied, in blocks of about 1 MiB, and at most
 ``MAX_IN_FLIGHT_BYTES`` wait for the threads at any time: memory stays flat whatever the
 size.
 
-Before :meth:`Spool.finish` returns, the file is on disk (``fdatasync``): a row that names
-it may be committed. Writeback is started every few MiB so that the final sync waits for
-little.
+Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
+beside an SQLite database) is on disk (``fdatasync``): a row that names it may be
+committed. Writeback is started every few MiB so that the final sync waits for little. A
+staging file whose bytes the store copies into the database (PostgreSQL) is neither
+synced nor written back early: it is read again at once, from the page cache.
 """
 
 from __future__ import annotations
@@ -96,8 +98,9 @@ class Spool:
             self._submit_block()
             while self._in_flight:
                 await self._wait_oldest()
-            _, writer = self._running_threads()
-            await asyncio.wrap_future(writer.submit(os.fdatasync, self._file.fd))
+            if self._file.durable:
+                _, writer = self._running_threads()
+                await asyncio.wrap_future(writer.submit(os.fdatasync, self._file.fd))
         self.sha256 = self._digest.hexdigest()
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
@@ -148,7 +151,7 @@ class Spool:
         self._block, self._block_bytes = [], 0
         hasher, writer = self._running_threads()
         hashed = hasher.submit(_hash, self._digest, block)
-        written = writer.submit(_write, self._file.fd, block, offset)
+        written = writer.submit(_write, self._file.fd, block, offset, self._file.durable)
         self._in_flight.append((length, hashed, written))
         self._in_flight_bytes += length
 
@@ -165,7 +168,7 @@ def _hash(digest: Any, block: list[memoryview | bytearray]) -> None:
         digest.update(view)
 
 
-def _write(fd: int, block: list[memoryview | bytearray], offset: int) -> None:
+def _write(fd: int, block: list[memoryview | bytearray], offset: int, durable: bool) -> None:
     end = offset + sum(len(view) for view in block)
     position = offset
     while block:
@@ -175,7 +178,8 @@ def _write(fd: int, block: list[memoryview | bytearray], offset: int) -> None:
     # Start writing back each WRITEBACK_BYTES as it completes; the final fdatasync then
     # waits for the last stretch only. (On Linux, DONTNEED starts writeback of dirty
     # pages and drops only those already clean.)
-    if hasattr(os, "posix_fadvise") and end // WRITEBACK_BYTES != offset // WRITEBACK_BYTES:
+    crossed = end // WRITEBACK_BYTES != offset // WRITEBACK_BYTES
+    if durable and crossed and hasattr(os, "posix_fadvise"):
         start = (end // WRITEBACK_BYTES - 1) * WRITEBACK_BYTES
         os.posix_fadvise(fd, start, WRITEBACK_BYTES, os.POSIX_FADV_DONTNEED)
 

@@ -93,3 +93,26 @@ def test_partial_vectored_writes_continue_where_they_stopped() -> None:
     rest = spool_module._after(block, 5)
     assert b"".join(bytes(piece) for piece in rest) == b"fgh"
     assert spool_module._after(block, 8) == []
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_only_a_file_that_becomes_the_value_is_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    """A content file must be on disk before its row commits; a staging file for
+    PostgreSQL is read back at once by COPY, from the page cache, and never synced."""
+    synced: list[int] = []
+    real_fdatasync = spool_module.os.fdatasync
+
+    def recording_fdatasync(fd: int) -> None:
+        synced.append(fd)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
+    files = ContentFiles(tmp_path / "content")
+    files.prepare()
+    spool = Spool(16, files.create if durable else TemporaryUploadFile)
+    fill(spool, [b"z" * (2 * MIB)])
+    assert spool.file is not None
+    assert synced == ([spool.file.fd] if durable else [])
+    spool.close()
