@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from taskvars.persistence import postgres_copy
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import BinaryChunk, BinaryContent
-from taskvars.persistence.values import BinarySource, StoredValue
+from taskvars.persistence.values import BinarySource, FileSpan, StoredValue
 
 # Session.info key: callables to run once the session's transaction has committed.
 AFTER_COMMIT = "taskvars_after_commit"
@@ -143,6 +143,13 @@ class BinaryContents:
                 self._open_file(stored.content_file), start, end + 1, self.chunk_bytes
             )
         return self._chunk_rows_slice(stored.content_pk, start, end)
+
+    def file_span(self, stored: StoredValue, start: int, end: int) -> FileSpan | None:
+        """Bytes ``start`` to ``end`` (inclusive) of ``stored``'s content file, opened
+        now; ``None`` when its content is in rows."""
+        if stored.content_file is None:
+            return None
+        return FileSpan(self._open_file(stored.content_file), start, end - start + 1)
 
     def _open_file(self, name: str) -> BinaryIO:
         """Raises ``ContentReplacedError`` if the file went after this snapshot began."""

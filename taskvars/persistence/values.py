@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from taskvars.persistence.content_files import UploadFile
 from taskvars.persistence.models import IdSpace, ScopeKind
@@ -164,6 +165,16 @@ class ProcessInstanceRecord:
 class ExecutionRecord:
     id: str
     process_instance_id: str
+
+
+@dataclass(frozen=True)
+class FileSpan:
+    """``count`` bytes from ``offset`` of a content file, opened in the reader's snapshot:
+    what the server can send without reading it (zero-copy). The receiver closes it."""
+
+    file: BinaryIO
+    offset: int
+    count: int
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ from taskvars.errors import (
 )
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import NewValue, ScopeNotFoundError, ScopeRef, StoredValue
+from taskvars.persistence.values import (
+    FileSpan,
+    NewValue,
+    ScopeNotFoundError,
+    ScopeRef,
+    StoredValue,
+)
 from taskvars.services.binary_upload import BinaryUpload
 from taskvars.services.dates import now_millis
 from taskvars.services.typed_values import (
@@ -139,6 +145,15 @@ def content(
     if byte_range is None:
         return uow.store.contents.chunks(stored)
     return uow.store.contents.slice(stored, *byte_range)
+
+
+def content_file_span(
+    uow: UnitOfWork, stored: StoredValue, byte_range: tuple[int, int] | None = None
+) -> FileSpan | None:
+    """The bytes :func:`content` would give, as a span of an open content file that can
+    be sent without reading it; ``None`` where the content is not in a file."""
+    first, last = byte_range or (0, (stored.content_size or 0) - 1)
+    return uow.store.contents.file_span(stored, first, last)
 
 
 def variable_map(uow: UnitOfWork, chain: list[ScopeRef], *, deserialize: bool) -> dict[str, Any]:

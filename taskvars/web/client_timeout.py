@@ -16,7 +16,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskvars.errors import RequestTimeoutError
-from taskvars.web.framework import raised_after_response_started
+from taskvars.web.framework import STALL_SECONDS, ZERO_COPY_SEND, raised_after_response_started
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ class ClientTimeoutMiddleware:
             return
         seconds = self.seconds
         body_complete = False
+        zero_copy = scope.get("extensions", {}).get(ZERO_COPY_SEND)
+        if zero_copy is not None:
+            # A file sent without Python waits for the client in a worker thread, which
+            # a timeout here could not interrupt: it bounds its own waits the same way.
+            zero_copy[STALL_SECONDS] = seconds
 
         async def bounded_receive() -> Message:
             nonlocal body_complete

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskvars.metrics import instruments
 from taskvars.web import request_log
-from taskvars.web.framework import operation_id, share_routing_record
+from taskvars.web.framework import ZERO_COPY_SEND, operation_id, share_routing_record
 
 REQUEST_ID_HEADER = "x-request-id"
 # What is taken from a client: printable ASCII, without spaces, of a sensible length
@@ -108,6 +108,8 @@ class RequestObservationMiddleware:
                 message = {**message, "headers": [*message.get("headers", ()), echoed]}
             elif message["type"] == "http.response.body":
                 bytes_out += len(message.get("body", b""))
+            elif message["type"] == ZERO_COPY_SEND:
+                bytes_out += message["count"]
             await send(message)
 
         try:

@@ -16,7 +16,11 @@ import pytest
 from starlette.exceptions import HTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.testclient import TestClient
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from taskvars.web import framework
 
@@ -92,3 +96,23 @@ def test_uvicorn_answers_unparseable_requests_through_the_method_we_override() -
     assert parameters == ["self", "msg"]
     assert STATUS_LINE[400].startswith(b"HTTP/1.1 400")
     assert issubclass(framework.CamundaErrorHttpProtocol, HttpToolsProtocol)
+
+
+def test_uvicorn_starts_requests_and_buffers_bodies_where_we_hook_in() -> None:
+    assert list(inspect.signature(HttpToolsProtocol._start_asgi_task).parameters) == [
+        "self",
+        "cycle",
+        "app",
+    ], "uvicorn no longer starts each request through _start_asgi_task(cycle, app)"
+    assert list(inspect.signature(HttpToolsProtocol.on_body).parameters) == ["self", "body"]
+    receive = inspect.getsource(RequestResponseCycle.receive)
+    assert "bytes(self.body)" in receive, "uvicorn no longer hands the body out as bytes(...)"
+    send = inspect.getsource(RequestResponseCycle.send)
+    for attribute in (
+        "response_started",
+        "response_complete",
+        "chunked_encoding",
+        "expected_content_length",
+        "disconnected",
+    ):
+        assert f"self.{attribute}" in send, f"uvicorn's send no longer tracks {attribute}"

@@ -18,10 +18,11 @@ from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.uploads import uploaded_parts
 from taskvars.header_values import none_match, strong_etag
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import StoredValue
+from taskvars.persistence.values import FileSpan, StoredValue
 from taskvars.services import variables
 from taskvars.services.binary_upload import interpret_upload
 from taskvars.services.variables import VariableResource
+from taskvars.web.file_span_response import FileSpanResponse
 from taskvars.web.multipart import MultipartForm
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -82,13 +83,20 @@ def get_variables(resource: VariableResource, scope_id: str, deserialize: bool) 
 
 @dataclass(frozen=True)
 class _Download:
+    """What a download answers, prepared in its read snapshot: one of ``whole`` (a small
+    content), ``span`` (a content file, sent without reading it) or ``chunks``; none of
+    them when the client has this version already (304)."""
+
     stored: StoredValue
     etag: str
     byte_range: ByteRange | None
-    # None: the client has this version already (304).
-    chunks: Iterator[bytes] | None
-    # The bytes themselves, for a small content (see WHOLE_ANSWER_BYTES).
     whole: bytes | None = None
+    span: FileSpan | None = None
+    chunks: Iterator[bytes] | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.whole is None and self.span is None and self.chunks is None
 
 
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
@@ -104,7 +112,7 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
         stored = find(uow)
         etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
         if none_match(request_headers.get("if-none-match"), etag):
-            return _Download(stored, etag, None, None)
+            return _Download(stored, etag, None)
         byte_range = requested_range(
             request_headers.get("range"),
             request_headers.get("if-range"),
@@ -112,14 +120,17 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
             stored.content_size or 0,
         )
         bounds = (byte_range.start, byte_range.end) if byte_range else None
-        chunks = variables.content(uow, stored, bounds)
         length = byte_range.length if byte_range else stored.content_size or 0
         if length <= WHOLE_ANSWER_BYTES:
-            return _Download(stored, etag, byte_range, chunks, whole=b"".join(chunks))
-        return _Download(stored, etag, byte_range, chunks)
+            whole = b"".join(variables.content(uow, stored, bounds))
+            return _Download(stored, etag, byte_range, whole=whole)
+        span = variables.content_file_span(uow, stored, bounds)
+        if span is not None:
+            return _Download(stored, etag, byte_range, span=span)
+        return _Download(stored, etag, byte_range, chunks=variables.content(uow, stored, bounds))
 
     uow, download = database().open_read(prepare)
-    if download.chunks is None:
+    if download.not_modified:
         uow.close()
         return Response(
             status_code=304, headers={"ETag": download.etag, "X-Content-Type-Options": "nosniff"}
@@ -135,6 +146,11 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
     if download.whole is not None:
         uow.close()
         return Response(download.whole, status_code=status, headers=headers)
+    if download.span is not None:
+        # The open file is the snapshot: the unit of work can go now.
+        uow.close()
+        return FileSpanResponse(download.span, status_code=status, headers=headers)
+    assert download.chunks is not None
     return StreamingResponse(
         _then_close(uow, download.chunks),
         status_code=status,
