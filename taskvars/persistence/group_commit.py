@@ -133,11 +133,6 @@ class GroupCommit:
         try:
             if batch.members:
                 batch.connection.commit()
-                with self._condition:
-                    self.batches_committed += 1
-                    self.writes_committed += batch.members
-                if self.on_commit is not None:
-                    self.on_commit(batch.members)
         except BaseException as error:
             batch.failure = error
         finally:
@@ -145,6 +140,12 @@ class GroupCommit:
                 batch.connection.close()  # rolls back what was not committed
             finally:
                 batch.committed.set()
+        if batch.members and batch.failure is None:
+            with self._condition:
+                self.batches_committed += 1
+                self.writes_committed += batch.members
+            if self.on_commit is not None:
+                self.on_commit(batch.members)
 
     def _give_up_turn_after_commit(self) -> None:
         if not self._overlap_commits:

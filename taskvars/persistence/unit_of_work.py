@@ -79,12 +79,16 @@ class UnitOfWork:
         else:
             # As long as SQLite's own busy_timeout: a writer waits, then is told to retry.
             self._batch = self._group.join(WRITER_WAIT_SECONDS)
-            self._session = Session(
-                self._batch.connection,
-                join_transaction_mode="create_savepoint",
-                expire_on_commit=False,
-                autoflush=False,
-            )
+            try:
+                self._session = Session(
+                    self._batch.connection,
+                    join_transaction_mode="create_savepoint",
+                    expire_on_commit=False,
+                    autoflush=False,
+                )
+            except BaseException:
+                self.close()  # gives the turn up: the writers queued behind must not wait
+                raise
         self._store = Store(self._session, self._content_files, self._chunk_bytes)
         return self
 

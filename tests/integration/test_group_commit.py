@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from taskvars.persistence.models import IdSpace, Variable
-from taskvars.persistence.unit_of_work import Database, UnitOfWork
+from taskvars.persistence.unit_of_work import SHARED_COMMIT_MAX_BYTES, Database, UnitOfWork
 from taskvars.persistence.values import ConcurrentModificationError, NewValue
 from tests.integration.test_store import binary, deep_chain
 
@@ -122,3 +123,48 @@ def test_a_committed_unit_of_work_is_closed(database: Database) -> None:
         uow.commit()
         with pytest.raises(RuntimeError, match="not open"):
             uow.store  # noqa: B018
+
+
+def test_a_deadlock_between_two_writers_is_a_conflict_for_one_of_them(
+    database: Database,
+) -> None:
+    """PostgreSQL aborts one of two transactions that wait for each other's rows: that
+    writer lost a race (409), it did not crash (500)."""
+    if database.kind != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its writers cannot deadlock")
+    with database.unit_of_work(write=True) as uow:
+        uow.store.tasks.add("other", None, {"created": datetime.now(UTC)})
+        uow.commit()
+    both_hold_one = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def writer(name: str, first: str, second: str) -> None:
+        # Large writes have transactions of their own, as two server processes would.
+        try:
+            with database.unit_of_work(write=True, content_bytes=BEYOND_SHARING) as uow:
+                touch(uow, first)
+                both_hold_one.wait(timeout=10)
+                touch(uow, second)
+                uow.commit()
+            outcomes[name] = "committed"
+        except ConcurrentModificationError:
+            outcomes[name] = "conflict"
+
+    threads = [
+        threading.Thread(target=writer, args=("a", "task", "other")),
+        threading.Thread(target=writer, args=("b", "other", "task")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["committed", "conflict"]
+
+
+BEYOND_SHARING = SHARED_COMMIT_MAX_BYTES + 1
+
+
+def touch(uow: UnitOfWork, task_id: str) -> None:
+    task_pk = uow.store.scopes.pk(IdSpace.TASK, task_id)
+    assert task_pk is not None
+    uow.store.tasks.touch(task_pk, datetime.now(UTC))
