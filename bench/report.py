@@ -182,9 +182,12 @@ def markdown(run: Run, plot_name: str) -> str:
         "Every number was measured in the same run as the reference beside it.",
         "",
         "References: the **sink** (`bench/sink.py`) is a loopback HTTP server that only "
-        "reads and discards a body or sends N bytes, from one preallocated buffer each "
-        "way: the most one connection carries here. Transfers go through curl when it is "
-        "installed (the client costs next to nothing), for the sink and taskvars alike. "
+        "reads a body into one preallocated buffer and discards it, or sends N bytes by "
+        "`sendfile` from the page cache: the most one connection carries here (taskvars "
+        "sends content files by `sendfile` too, so downloads can at best equal it; "
+        "differences of a few tens of percent either way are run-to-run noise). Transfers "
+        "go through curl when it is installed (the client costs next to nothing), for the "
+        "sink and taskvars alike, and each transfer and reference is the best of 3 runs. "
         "**disk** is the time to write and sync the same bytes to a file beside the "
         "database, which a stored upload cannot beat. **COPY** (PostgreSQL) is psycopg's "
         "binary `COPY ... FROM STDIN` of the same bytes into a fresh table of 1 MiB "
