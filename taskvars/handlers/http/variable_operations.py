@@ -3,14 +3,15 @@ variables service in one unit of work, HTTP out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import connexion
 from connexion import NoContent
-from starlette.background import BackgroundTask
-from starlette.responses import Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+from starlette.responses import Response
 
 from taskvars.handlers.http.download_headers import binary_headers
 from taskvars.handlers.http.ranges import ByteRange, requested_range
@@ -22,6 +23,7 @@ from taskvars.persistence.values import FileSpan, StoredValue
 from taskvars.services import variables
 from taskvars.services.binary_upload import interpret_upload
 from taskvars.services.variables import VariableResource
+from taskvars.web.closing_stream import ClosingStreamingResponse
 from taskvars.web.file_span_response import FileSpanResponse
 from taskvars.web.multipart import MultipartForm
 
@@ -151,16 +153,30 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
         uow.close()
         return FileSpanResponse(download.span, status_code=status, headers=headers)
     assert download.chunks is not None
-    return StreamingResponse(
-        _then_close(uow, download.chunks),
-        status_code=status,
-        headers=headers,
-        background=BackgroundTask(uow.close),
+    return ClosingStreamingResponse(
+        _stream_then_close(uow, download.chunks), status_code=status, headers=headers
     )
 
 
-def _then_close(uow: UnitOfWork, chunks: Iterator[bytes]) -> Iterator[bytes]:
+async def _stream_then_close(
+    uow: UnitOfWork, chunks: Iterator[bytes]
+) -> AsyncGenerator[bytes, None]:
+    """``chunks``, each read in a worker thread; then, however the stream ended (a client
+    that went away or stalled included), ``chunks`` and the unit of work are closed in a
+    worker thread too. Closing a half-read PostgreSQL ``COPY`` cancels it and waits for
+    the server: left to the garbage collector, that wait could fall on the event loop."""
     try:
-        yield from chunks
+        async for chunk in iterate_in_threadpool(chunks):
+            yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_close, chunks, uow)
+
+
+def _close(chunks: Iterator[bytes], uow: UnitOfWork) -> None:
+    try:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
     finally:
         uow.close()
