@@ -2,7 +2,7 @@
 it is reachable, on PostgreSQL; prints each table as it is measured, then the targets,
 and writes ``docs/benchmarks.md`` with a plot (``docs/benchmarks.png``).
 
-    python -m bench                 # the full run (about 11 minutes here)
+    python -m bench                 # the full run (about 8 minutes here)
     python -m bench --quick --output DIR   # tiny sizes, short runs: a smoke test
 
 PostgreSQL: ``--postgres-url`` or ``TASKVARS_BENCH_POSTGRES_URL`` (default
