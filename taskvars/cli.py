@@ -19,6 +19,7 @@ from taskvars.log_config import BANNER_LOGGER
 from taskvars.persistence.database import create_database_engine
 from taskvars.services.seeding import SeedError
 from taskvars.settings import LOG_FORMATS, LOG_LEVELS, Settings
+from taskvars.tls import check_certificate, is_loopback
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         "--auth-file",
         metavar="FILE",
         help="require HTTP Basic authentication; FILE holds user:bcrypt-hash lines",
+    )
+    serve.add_argument(
+        "--ssl-certfile", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)"
+    )
+    serve.add_argument(
+        "--ssl-keyfile", metavar="FILE", help="the private key of --ssl-certfile (PEM)"
     )
     serve.add_argument(
         "--strict-params",
@@ -124,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         create_database_engine(settings.database_url).dispose()
         if settings.auth_file:
             Credentials.from_file(Path(settings.auth_file))
+        if settings.tls:
+            check_certificate(settings.ssl_certfile, settings.ssl_keyfile)
     except ValueError as error:
         print(f"taskvars: {error}", file=sys.stderr)
         return 2
@@ -152,6 +161,8 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         auth_file=getattr(arguments, "auth_file", None),
         client_timeout_seconds=getattr(arguments, "client_timeout_seconds", None),
         strict_params=getattr(arguments, "strict_params", None),
+        ssl_certfile=getattr(arguments, "ssl_certfile", None),
+        ssl_keyfile=getattr(arguments, "ssl_keyfile", None),
     )
 
 
@@ -163,7 +174,8 @@ def banner(settings: Settings) -> list[str]:
     from taskvars.persistence.database import content_files_for
 
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    base = f"http://{host}:{settings.port}{BASE_PATH}"
+    scheme = "https" if settings.tls else "http"
+    base = f"{scheme}://{host}:{settings.port}{BASE_PATH}"
     lines = [
         f"taskvars {version()}: Camunda's REST API at {base}",
         f"  docs: {base}{DOCS_PATH}/ (Swagger UI)",
@@ -175,6 +187,11 @@ def banner(settings: Settings) -> list[str]:
         lines.append(f"  content files: {content_files.directory}")
     if settings.workers > 1:
         lines.append(f"  {settings.workers} server processes")
+    if settings.auth_file and not settings.tls and not is_loopback(settings.host):
+        lines.append(
+            f"  WARNING: --auth-file without TLS on {settings.host}: passwords cross the "
+            "network readable by anyone on the way; add --ssl-certfile and --ssl-keyfile"
+        )
     return lines
 
 
@@ -197,6 +214,8 @@ def _serve(settings: Settings) -> int:
             timeout_keep_alive=settings.keep_alive_seconds,
             timeout_graceful_shutdown=settings.client_timeout_seconds,
             http=CamundaErrorHttpProtocol,
+            ssl_certfile=settings.ssl_certfile or None,
+            ssl_keyfile=settings.ssl_keyfile or None,
             **options,
         )
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -94,10 +95,12 @@ def serving(
     *,
     env: Mapping[str, str] | None = None,
     startup_seconds: float = STARTUP_SECONDS,
+    client_ssl: ssl.SSLContext | None = None,
 ) -> Iterator[ServerProcess]:
     """``taskvars serve`` on a free loopback port until the block ends; its output goes
     to ``log_dir/server-PORT.log``. ``TASKVARS_*`` variables of this process are not
-    passed on (the arguments say everything); ``env`` adds variables."""
+    passed on (the arguments say everything); ``env`` adds variables. ``client_ssl``: the
+    server speaks HTTPS (``args`` name its certificate), trusted by this context."""
     port = free_port()
     command = [sys.executable, "-m", "taskvars", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--database-url", database_url, *args]
@@ -108,9 +111,10 @@ def serving(
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=environment
         )
-    server = ServerProcess(f"http://127.0.0.1:{port}/engine-rest", process, log)
+    scheme = "https" if client_ssl is not None else "http"
+    server = ServerProcess(f"{scheme}://127.0.0.1:{port}/engine-rest", process, log)
     try:
-        _wait_until_serving(server, startup_seconds)
+        _wait_until_serving(server, startup_seconds, client_ssl)
         yield server
     finally:
         process.terminate()
@@ -136,14 +140,16 @@ def free_port() -> int:
         return port
 
 
-def _wait_until_serving(server: ServerProcess, seconds: float) -> None:
+def _wait_until_serving(
+    server: ServerProcess, seconds: float, client_ssl: ssl.SSLContext | None = None
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             output = server.log.read_text()
             raise RuntimeError(f"taskvars serve exited with {server.process.returncode}:\n{output}")
         try:
-            with urllib.request.urlopen(f"{server.base_url}/health", timeout=1):
+            with urllib.request.urlopen(f"{server.base_url}/health", timeout=1, context=client_ssl):
                 return
         except urllib.error.HTTPError as error:
             if error.code == 401:  # serving, behind --auth-file

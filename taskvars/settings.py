@@ -48,6 +48,9 @@ class Settings:
     # HTTP Basic authentication: users and bcrypt hashes, one "user:hash" a line. Empty:
     # no authentication, as in Camunda's default.
     auth_file: str = ""
+    # TLS: a PEM certificate (chain) and its private key; both or neither. Empty: plain HTTP.
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
     # Refuse query parameters an operation does not declare (400), where Camunda, and by
     # default this server, ignores them.
     strict_params: bool = False
@@ -80,10 +83,16 @@ class Settings:
             raise ValueError(
                 f"log_format must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}"
             )
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("--ssl-certfile and --ssl-keyfile go together: give both or neither")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(
                 f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
             )
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.ssl_certfile)
 
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:

@@ -3,6 +3,7 @@ users' tests start the same way."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +21,14 @@ def running_server(
     *extra_args: str,
     startup_seconds: float = 30,
     env: dict[str, str] | None = None,
+    client_ssl: ssl.SSLContext | None = None,
 ) -> Iterator[Server]:
     with serving(
-        database_url, log_dir, extra_args, env=env, startup_seconds=startup_seconds
+        database_url,
+        log_dir,
+        extra_args,
+        env=env,
+        startup_seconds=startup_seconds,
+        client_ssl=client_ssl,
     ) as server:
         yield server
