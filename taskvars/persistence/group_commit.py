@@ -18,13 +18,17 @@ writer commits at once and never waits for company.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from taskvars.persistence.values import ConcurrentModificationError
+
+logger = logging.getLogger(__name__)
 
 # Writers per commit at most, so the first of a long queue does not wait for the last.
 MAX_BATCH = 32
@@ -41,6 +45,8 @@ class Batch:
     connection: Connection
     # Writers whose savepoint was released into this transaction.
     members: int = 0
+    # A writer could not roll back to its savepoint: the transaction cannot be trusted.
+    broken: bool = False
     committed: threading.Event = field(default_factory=threading.Event)
     failure: BaseException | None = None
 
@@ -92,10 +98,13 @@ class GroupCommit:
             batch = self._batch
         if batch is not None:
             return batch
+        connection: Connection | None = None
         try:
             connection = self._bind.connect()
             connection.begin()
         except BaseException:
+            if connection is not None:
+                connection.close()
             self._give_up_turn()
             raise
         batch = Batch(connection)
@@ -108,8 +117,12 @@ class GroupCommit:
         ``batch`` and it must learn whether the batch committed."""
         if with_work:
             batch.members += 1
+        if not batch.broken and not _in_transaction(batch.connection):
+            # The database ended the transaction itself (SQLite does on a full disk or an
+            # I/O error): what follows would run outside it, one statement at a time.
+            batch.broken = True
         with self._condition:
-            hand_on = self._waiting > 0 and batch.members < MAX_BATCH
+            hand_on = not batch.broken and self._waiting > 0 and batch.members < MAX_BATCH
             if hand_on:
                 self._busy = False
                 self._condition.notify()
@@ -131,13 +144,19 @@ class GroupCommit:
         if self._overlap_commits:
             self._give_up_turn()
         try:
-            if batch.members:
+            if batch.broken:
+                batch.failure = RuntimeError("the shared transaction was lost")
+            elif batch.members:
                 batch.connection.commit()
         except BaseException as error:
             batch.failure = error
         finally:
             try:
                 batch.connection.close()  # rolls back what was not committed
+            except Exception:
+                # Committed or not is decided; a connection that will not close is the
+                # pool's to discard, not the writers' to fail for.
+                logger.exception("closing a shared transaction's connection failed")
             finally:
                 batch.committed.set()
         if batch.members and batch.failure is None:
@@ -145,7 +164,10 @@ class GroupCommit:
                 self.batches_committed += 1
                 self.writes_committed += batch.members
             if self.on_commit is not None:
-                self.on_commit(batch.members)
+                try:
+                    self.on_commit(batch.members)
+                except Exception:
+                    logger.exception("the commit observer failed")
 
     def _give_up_turn_after_commit(self) -> None:
         if not self._overlap_commits:
@@ -155,3 +177,14 @@ class GroupCommit:
         with self._condition:
             self._busy = False
             self._condition.notify()
+
+
+def _in_transaction(connection: Connection) -> bool:
+    """Whether the database, not only SQLAlchemy, still has the transaction open and
+    usable (sqlite3's ``in_transaction``; psycopg's transaction status)."""
+    driver: Any = connection.connection.driver_connection
+    if driver is None:
+        return False
+    if hasattr(driver, "in_transaction"):
+        return bool(driver.in_transaction)
+    return str(driver.info.transaction_status.name) == "INTRANS"

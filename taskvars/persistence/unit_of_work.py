@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -121,20 +123,32 @@ class UnitOfWork:
         after_commit = self._session.info.pop(AFTER_COMMIT, [])
         batch, self._batch = self._batch, None
         if batch is not None:
-            self.close()
             assert self._group is not None
-            self._group.leave(batch, with_work=True)
+            try:
+                self.close()
+            finally:
+                self._group.leave(batch, with_work=True)
+        # Committed: every action runs (a kept upload file must stay even if removing
+        # some replaced file failed), and none of them can undo the answer.
         for action in after_commit:
-            action()
+            try:
+                action()
+            except Exception:
+                logger.exception("an action after a commit failed")
 
     def close(self) -> None:
         """Roll back whatever was not committed and give the connection back."""
         try:
             if self._session is not None:
-                self._session.info.pop(AFTER_COMMIT, None)
-                self._session.close()
-                self._session = None
-                self._store = None
+                session, self._session, self._store = self._session, None, None
+                session.info.pop(AFTER_COMMIT, None)
+                session.close()
+        except BaseException:
+            if self._batch is not None:
+                # Its savepoint could not be rolled back: the shared transaction may hold
+                # half of this writer's work, or be gone.
+                self._batch.broken = True
+            raise
         finally:
             batch, self._batch = self._batch, None
             if batch is not None:

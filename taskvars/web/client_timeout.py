@@ -58,6 +58,14 @@ class ClientTimeoutMiddleware:
             return message
 
         async def bounded_send(message: Message) -> None:
+            if message["type"] == ZERO_COPY_SEND:
+                # Bounded by the sender itself (STALL_SECONDS above), per wait for the
+                # client: a timeout here would leave its thread running, unwaited for.
+                try:
+                    await send(message)
+                except TimeoutError as error:
+                    raise ClientStalledError(str(error)) from None
+                return
             try:
                 await asyncio.wait_for(send(message), seconds)
             except TimeoutError:

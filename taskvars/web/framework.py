@@ -168,6 +168,11 @@ class _ZeroCopySend:
         if cycle.scope["method"] != "HEAD" and not cycle.disconnected:
             offered: Any = cycle.scope["extensions"][ZERO_COPY_SEND]
             stall_seconds = float(offered.get(STALL_SECONDS, send_file.DEFAULT_STALL_SECONDS))
+            # Nothing else may write to the socket meanwhile: a pipelined request that
+            # does not parse would be answered (400) in the middle of the file's bytes.
+            paused_here = not cycle.flow.read_paused
+            if paused_here:
+                cycle.flow.pause_reading()
             try:
                 await send_file.flushed(cycle.transport)
                 await send_file.send_span(
@@ -177,6 +182,9 @@ class _ZeroCopySend:
                 cycle.disconnected = True  # the client went away: nothing left to send
                 cycle.transport.close()
                 return
+            finally:
+                if paused_here and not cycle.transport.is_closing():
+                    cycle.flow.resume_reading()
             cycle.expected_content_length -= count
         if not message.get("more_body", False):
             # uvicorn's own completion: length check, keep-alive, the next pipelined request

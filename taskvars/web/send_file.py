@@ -35,16 +35,37 @@ async def flushed(transport: asyncio.Transport) -> None:
 async def send_span(
     transport: Any, file: BinaryIO, offset: int, count: int, stall_seconds: float
 ) -> None:
+    """Send in a worker thread, on duplicates of the socket's and the file's descriptors:
+    should the connection or the file be closed meanwhile (a client gone, a shutdown),
+    their numbers may be reused at once for another connection or file, which the thread
+    must never write to or read from. A duplicate keeps pointing where it pointed."""
     global _senders
     if _senders is None:
         _senders = anyio.CapacityLimiter(SENDERS)
-    socket = transport.get_extra_info("socket")
+    socket_fd = os.dup(transport.get_extra_info("socket").fileno())
+    try:
+        file_fd = os.dup(file.fileno())
+    except BaseException:
+        os.close(socket_fd)
+        raise
     await anyio.to_thread.run_sync(
-        _send, socket.fileno(), file.fileno(), offset, count, stall_seconds, limiter=_senders
+        _send_and_close, socket_fd, file_fd, offset, count, stall_seconds, limiter=_senders
     )
 
 
+def _send_and_close(
+    socket_fd: int, file_fd: int, offset: int, count: int, stall_seconds: float
+) -> None:
+    try:
+        _send(socket_fd, file_fd, offset, count, stall_seconds)
+    finally:
+        os.close(file_fd)
+        os.close(socket_fd)
+
+
 def _send(socket_fd: int, file_fd: int, offset: int, count: int, stall_seconds: float) -> None:
+    """``count`` bytes from ``offset``; waits at most ``stall_seconds`` at a time for the
+    client to take more (a slow client that keeps reading is not cut off)."""
     end = offset + count
     poller = select.poll()
     poller.register(socket_fd, select.POLLOUT)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from taskvars.persistence.group_commit import SharedCommitFailedError
 from taskvars.persistence.models import IdSpace, Variable
 from taskvars.persistence.unit_of_work import SHARED_COMMIT_MAX_BYTES, Database, UnitOfWork
 from taskvars.persistence.values import ConcurrentModificationError, NewValue
@@ -168,3 +169,50 @@ def touch(uow: UnitOfWork, task_id: str) -> None:
     task_pk = uow.store.scopes.pk(IdSpace.TASK, task_id)
     assert task_pk is not None
     uow.store.tasks.touch(task_pk, datetime.now(UTC))
+
+
+def test_a_batch_whose_transaction_the_database_ended_fails_every_write_in_it(
+    database: Database,
+) -> None:
+    """SQLite ends the whole transaction itself on a full disk or an I/O error, and a
+    connection can be lost: a write already released into the batch must then be told
+    its commit failed, never that it succeeded (nor may later writes run outside it)."""
+    group = database.group_commit
+    outcomes: dict[str, str] = {}
+
+    def first(uow: UnitOfWork) -> None:
+        wait_until(lambda: group.waiting == 1)  # the second writer queues behind
+        set_variable("a", text("1"))(uow)
+
+    def second(uow: UnitOfWork) -> None:
+        set_variable("b", text("2"))(uow)
+        uow.store.session.flush()
+        driver = uow.store.session.connection().connection.driver_connection
+        assert driver is not None
+        driver.rollback()  # what the database does on its own on such a failure
+        raise OSError("disk full")
+
+    def writer(name: str, work: Callable[[UnitOfWork], None]) -> None:
+        try:
+            with database.unit_of_work(write=True) as uow:
+                work(uow)
+                uow.commit()
+            outcomes[name] = "committed"
+        except SharedCommitFailedError:
+            outcomes[name] = "told it failed"
+        except Exception:
+            outcomes[name] = "failed"
+
+    threads = [threading.Thread(target=writer, args=("a", first))]
+    threads[0].start()
+    wait_until(lambda: group.busy)
+    threads.append(threading.Thread(target=writer, args=("b", second)))
+    threads[1].start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcomes == {"a": "told it failed", "b": "failed"}
+    with database.unit_of_work(write=True) as uow:  # the next writer is not affected
+        set_variable("d", text("4"))(uow)
+        uow.commit()
+    assert names_stored(database) == {"taken", "d"}
