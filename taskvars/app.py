@@ -138,6 +138,8 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     spec = load_spec()
     database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
     watch_pool(database.engine)
+    if database.commit_engine is not database.engine:
+        watch_pool(database.commit_engine)
     watch_commits(database.group_commit)
     app = AsyncApp(
         __name__,

@@ -14,19 +14,20 @@ from taskvars.persistence.content_files import ContentFiles, content_directory
 SQLITE_BEGIN = "taskvars_sqlite_begin"
 
 
-def create_database_engine(database_url: str) -> Engine:
-    """Raises ``ValueError`` for a URL that names no database this server supports."""
+def create_database_engine(database_url: str, *, connections: int | None = None) -> Engine:
+    """Raises ``ValueError`` for a URL that names no database this server supports.
+    ``connections``: the pool holds at most this many (default: SQLAlchemy's 5 + 10)."""
     try:
         url = make_url(database_url)
     except ArgumentError as error:
         raise ValueError(f"not a database URL: {database_url!r}") from error
     if url.get_backend_name() == "sqlite":
         _require_directory(url.database)
-        return _sqlite_engine(database_url)
+        return _sqlite_engine(database_url, _pool_limits(connections))
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **_pool_limits(connections))
     raise ValueError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql://"
     )
@@ -40,9 +41,13 @@ def _require_directory(database_path: str | None) -> None:
         raise ValueError(f"the directory of the SQLite database does not exist: {directory.parent}")
 
 
-def _sqlite_engine(database_url: str) -> Engine:
+def _pool_limits(connections: int | None) -> dict[str, Any]:
+    return {} if connections is None else {"pool_size": connections, "max_overflow": 0}
+
+
+def _sqlite_engine(database_url: str, pool_limits: dict[str, Any]) -> Engine:
     # Connections are used from worker threads, one thread at a time.
-    engine = create_engine(database_url, connect_args={"check_same_thread": False})
+    engine = create_engine(database_url, connect_args={"check_same_thread": False}, **pool_limits)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

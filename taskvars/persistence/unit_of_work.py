@@ -188,10 +188,19 @@ class Database:
     def __init__(self, database_url: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
         self.engine = create_database_engine(database_url)
         self.chunk_bytes = chunk_bytes
-        self.group_commit = GroupCommit(
-            transactions(self.engine, write=True), overlap_commits=not is_sqlite(self.engine)
-        )
         self.content_files = content_files_for(database_url)
+        # Shared commits get connections of their own: queued in the pool behind slow
+        # downloads (each holds one while it streams), the writer holding the turn would
+        # keep every other writer waiting. Two: one batch commits while the next fills.
+        # (An in-memory SQLite database is one connection's own: it shares the engine.)
+        self.commit_engine = (
+            create_database_engine(database_url, connections=2)
+            if not is_sqlite(self.engine) or self.content_files is not None
+            else self.engine
+        )
+        self.group_commit = GroupCommit(
+            transactions(self.commit_engine, write=True), overlap_commits=not is_sqlite(self.engine)
+        )
         if self.content_files is not None:
             self.content_files.prepare()
 
@@ -281,3 +290,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.commit_engine.dispose()
