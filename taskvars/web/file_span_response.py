@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -26,16 +25,9 @@ SLICE_BYTES = 4 * 1024 * 1024
 
 
 class FileSpanResponse(Response):
-    def __init__(
-        self,
-        span: FileSpan,
-        *,
-        status_code: int,
-        headers: dict[str, str],
-        background: BackgroundTask | None = None,
-    ) -> None:
+    def __init__(self, span: FileSpan, *, status_code: int, headers: dict[str, str]) -> None:
         # Content-Length comes from ``headers``: the span's length, not an empty body's.
-        super().__init__(status_code=status_code, headers=headers, background=background)
+        super().__init__(status_code=status_code, headers=headers)
         self.span = span
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,8 +40,8 @@ class FileSpanResponse(Response):
                 }
             )
             if ZERO_COPY_SEND in scope.get("extensions", {}):
-                # In slices: a client must take each within the client timeout, as it
-                # must each chunk of a streamed answer.
+                # In slices, so that a worker thread of the senders' limited capacity is
+                # held for one slice at a time, not for a slow client's whole download.
                 offset, end = self.span.offset, self.span.offset + self.span.count
                 while True:
                     count = min(SLICE_BYTES, end - offset)
@@ -71,8 +63,6 @@ class FileSpanResponse(Response):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             self.span.file.close()
-            if self.background is not None:
-                await self.background()
 
 
 def _read(span: FileSpan) -> Iterator[bytes]:
