@@ -129,7 +129,15 @@ class NotAuthorizedError(ApiError):
 
 
 class DatabaseUnavailableError(ApiError):
+    """The database did not answer (docs/compatibility.md, "When the database goes away")."""
+
     status = 503
+
+
+class InsufficientStorageError(ApiError):
+    """The disk or the database is full (docs/compatibility.md, "A full disk")."""
+
+    status = 507
 
 
 # The engine's errors (code 0)

@@ -107,8 +107,8 @@ class TemporaryUploadFile:
     # Read back at once, by the store's COPY: kept in the page cache, never synced.
     durable = False
 
-    def __init__(self) -> None:
-        self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-")
+    def __init__(self, directory: str | None = None) -> None:
+        self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-", dir=directory)
         self.path = Path(name)
 
     def keep(self) -> None:

@@ -27,10 +27,23 @@ def create_database_engine(database_url: str, *, connections: int | None = None)
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True, **_pool_limits(connections))
+        timeouts = {
+            name: value for name, value in _POSTGRES_TIMEOUTS.items() if name not in url.query
+        }
+        return create_engine(
+            url, pool_pre_ping=True, connect_args=timeouts, **_pool_limits(connections)
+        )
     raise ValueError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql://"
     )
+
+
+# libpq waits for ever by default: for a server that does not answer a connection
+# attempt (connect_timeout, seconds), and for a peer that vanished without closing the
+# connection while data waits to be acknowledged (tcp_user_timeout, milliseconds). A
+# request must get its 503 well within the client timeout instead. The URL's own values,
+# if it has any, win.
+_POSTGRES_TIMEOUTS = {"connect_timeout": 10, "tcp_user_timeout": 20000}
 
 
 def _require_directory(database_path: str | None) -> None:

@@ -47,6 +47,8 @@ class Batch:
     members: int = 0
     # A writer could not roll back to its savepoint: the transaction cannot be trusted.
     broken: bool = False
+    # Why, when known: every writer of the batch is told (a lost connection is a 503).
+    broken_by: BaseException | None = None
     committed: threading.Event = field(default_factory=threading.Event)
     failure: BaseException | None = None
 
@@ -112,15 +114,18 @@ class GroupCommit:
             self._batch = batch
         return batch
 
-    def leave(self, batch: Batch, *, with_work: bool) -> None:
+    def leave(self, batch: Batch, *, with_work: bool, error: BaseException | None = None) -> None:
         """Give up the turn; ``with_work``: this writer's savepoint was released into
-        ``batch`` and it must learn whether the batch committed."""
+        ``batch`` and it must learn whether the batch committed. ``error``: what ended
+        this writer's work, if anything did."""
         if with_work:
             batch.members += 1
         if not batch.broken and not _in_transaction(batch.connection):
             # The database ended the transaction itself (SQLite does on a full disk or an
-            # I/O error): what follows would run outside it, one statement at a time.
+            # I/O error; PostgreSQL when it shuts down): what follows would run outside
+            # it, one statement at a time. The error that met it says why.
             batch.broken = True
+            batch.broken_by = error
         with self._condition:
             hand_on = not batch.broken and self._waiting > 0 and batch.members < MAX_BATCH
             if hand_on:
@@ -145,7 +150,7 @@ class GroupCommit:
             self._give_up_turn()
         try:
             if batch.broken:
-                batch.failure = RuntimeError("the shared transaction was lost")
+                batch.failure = batch.broken_by or RuntimeError("the shared transaction was lost")
             elif batch.members:
                 batch.connection.commit()
         except BaseException as error:

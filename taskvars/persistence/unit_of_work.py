@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -103,7 +104,7 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(exc)
         if isinstance(exc, DBAPIError) and _lost_a_race(exc):
             raise ConcurrentModificationError(
                 "another request changed the same data at the same time"
@@ -136,24 +137,26 @@ class UnitOfWork:
             except Exception:
                 logger.exception("an action after a commit failed")
 
-    def close(self) -> None:
-        """Roll back whatever was not committed and give the connection back."""
+    def close(self, error: BaseException | None = None) -> None:
+        """Roll back whatever was not committed and give the connection back.
+        ``error``: what ended the work, if anything did."""
         try:
             if self._session is not None:
                 session, self._session, self._store = self._session, None, None
                 session.info.pop(AFTER_COMMIT, None)
                 session.close()
-        except BaseException:
+        except BaseException as closing_error:
             if self._batch is not None:
                 # Its savepoint could not be rolled back: the shared transaction may hold
                 # half of this writer's work, or be gone.
                 self._batch.broken = True
+                self._batch.broken_by = self._batch.broken_by or error or closing_error
             raise
         finally:
             batch, self._batch = self._batch, None
             if batch is not None:
                 assert self._group is not None
-                self._group.leave(batch, with_work=False)
+                self._group.leave(batch, with_work=False, error=error)
 
 
 def transactions(engine: Engine, *, write: bool) -> Engine:
@@ -203,6 +206,10 @@ class Database:
         )
         if self.content_files is not None:
             self.content_files.prepare()
+        # Chosen once, now: the standard library picks the temporary directory on first
+        # use, skipping one it cannot write a test file into, so a TMPDIR full at that
+        # moment would silently move every later upload elsewhere.
+        self.spool_directory = tempfile.gettempdir()
 
     def unit_of_work(self, *, write: bool, content_bytes: int = 0) -> UnitOfWork:
         """``content_bytes``: how much binary content the write stores. On PostgreSQL
@@ -223,7 +230,7 @@ class Database:
         will be stored as; elsewhere a temporary file the store copies from."""
         if self.content_files is not None:
             return self.content_files.create()
-        return TemporaryUploadFile()
+        return TemporaryUploadFile(self.spool_directory)
 
     def read(self, query: Callable[[UnitOfWork], T]) -> T:
         """``query`` in a read unit of work, closed afterwards; see :meth:`open_read`."""

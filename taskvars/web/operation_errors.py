@@ -7,7 +7,8 @@ after routing and around validation and the handler: the one place prefixes are 
 
 Here too, in one place, a write that lost a race or waited too long for other writers
 (the store's :class:`ConcurrentModificationError`) becomes Camunda's optimistic-locking
-conflict, which clients retry.
+conflict, which clients retry; and a database that went away or a full disk, however
+deep in a library it was noticed, becomes a 503 or a 507 instead of a 500.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from taskvars.errors import ApiError, OptimisticLockingError
+from taskvars.errors import (
+    ApiError,
+    DatabaseUnavailableError,
+    InsufficientStorageError,
+    OptimisticLockingError,
+)
+from taskvars.persistence.failures import StorageFullError, storage_failure
 from taskvars.persistence.values import ConcurrentModificationError
 from taskvars.web.framework import operation_id
 
@@ -36,6 +43,13 @@ class OperationErrorsMiddleware:
             if not error.prefixed:
                 raise
             raise self._said_for(scope, error) from None
+        except Exception as error:
+            failure = storage_failure(error)
+            if failure is None:
+                raise
+            if isinstance(failure, StorageFullError):
+                raise InsufficientStorageError(str(failure)) from error
+            raise DatabaseUnavailableError(str(failure)) from error
 
     def _said_for(self, scope: Scope, error: ApiError) -> ApiError:
         template = self.prefixes.get(operation_id(scope) or "", "")
