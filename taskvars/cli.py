@@ -98,6 +98,29 @@ def _parser() -> argparse.ArgumentParser:
         help="print a bcrypt hash for an auth file line (reads the password from stdin)",
     )
 
+    backup = commands.add_parser(
+        "backup",
+        help="copy an SQLite database and its content files, consistently, while it serves",
+        description="DEST is a new directory; the copy is served as it is with "
+        "taskvars serve --database-url sqlite:///DEST/<database file>. For PostgreSQL use "
+        "pg_dump.",
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST")
+    _add_database_url(backup)
+
+    check = commands.add_parser(
+        "check",
+        help="read every binary value back and compare its SHA-256; list orphans",
+        description="Exits 1 when a value is damaged or missing, or anything is orphaned "
+        "(and not repaired); safe while servers use the database.",
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="remove orphaned files and rows (never a value, damaged or not)",
+    )
+    _add_database_url(check)
+
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     upgrade = database_commands.add_parser("upgrade", help="apply all pending migrations")
@@ -124,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "hash-password":
         return _hash_password()
+    if arguments.command == "backup":
+        return _backup(_settings(arguments).database_url, arguments.destination)
     try:
         settings = _settings(arguments)
         # Refuse a database URL or auth file we cannot use now, with a sentence rather
@@ -146,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings)
     if arguments.command == "db":
         return _upgrade(settings)
+    if arguments.command == "check":
+        return _check(settings, repair=arguments.repair)
     return 0
 
 
@@ -283,3 +310,76 @@ def _upgrade(settings: Settings) -> int:
         database.dispose()
     print(f"taskvars: {database.engine.url.render_as_string(hide_password=True)} is up to date")
     return 0
+
+
+def _backup(database_url: str, destination: Path) -> int:
+    from taskvars.persistence.backup import BackupError, backup
+
+    try:
+        summary = backup(database_url, destination)
+    except BackupError as error:
+        print(f"taskvars: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"taskvars: backed up {summary.database} with {summary.content_files} content files "
+        f"({summary.content_bytes} bytes); serve it with: "
+        f"taskvars serve --database-url sqlite:///{summary.database}"
+    )
+    return 0
+
+
+def _check(settings: Settings, *, repair: bool) -> int:
+    from taskvars.persistence import integrity
+    from taskvars.persistence.migrate import latest_version
+    from taskvars.persistence.unit_of_work import Database
+    from taskvars.persistence.values import DatabaseUnreachableError
+
+    refusal = _missing_database_file(settings.database_url)
+    if refusal:
+        print(f"taskvars: {refusal}", file=sys.stderr)
+        return 2
+    database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
+    try:
+        try:
+            schema = database.check_schema()
+        except DatabaseUnreachableError as error:
+            print(f"taskvars: {error}", file=sys.stderr)
+            return 2
+        if schema != latest_version():
+            print(
+                f"taskvars: the database's schema is version {schema}, this taskvars "
+                f"{version()} knows {latest_version()}: run taskvars db upgrade, "
+                "or check it with the taskvars that wrote it",
+                file=sys.stderr,
+            )
+            return 2
+        report = integrity.check(database)
+        for finding in report.findings:
+            print(f"  {finding}")
+        print(
+            f"taskvars: checked {report.values} binary values ({report.bytes} bytes): "
+            f"{len(report.damage)} damaged or missing, {len(report.orphans)} orphaned"
+        )
+        if repair and report.orphans:
+            removed = integrity.repair(database)
+            said = ", ".join(f"{kind}: {count}" for kind, count in removed.items())
+            print(f"taskvars: removed {said}")
+            return 1 if report.damage else 0
+        return 1 if report.findings else 0
+    finally:
+        database.dispose()
+
+
+def _missing_database_file(database_url: str) -> str | None:
+    """Why ``database_url`` names an SQLite file that is not there (connecting would
+    create an empty one), or ``None``."""
+    from sqlalchemy.engine import make_url
+
+    from taskvars.persistence.content_files import content_directory
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or content_directory(url.database) is None:
+        return None
+    assert url.database is not None
+    path = Path(url.database).resolve()
+    return None if path.is_file() else f"there is no database at {path}"

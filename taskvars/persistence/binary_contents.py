@@ -129,9 +129,14 @@ class BinaryContents:
         before this returns."""
         if stored.content_pk is None:
             return iter(())
-        if stored.content_file is not None:
-            return _file_chunks(self._open_file(stored.content_file), 0, None, self.chunk_bytes)
-        return self._chunk_rows(stored.content_pk)
+        return self.content_chunks(stored.content_pk, stored.content_file)
+
+    def content_chunks(self, content_pk: int, file_name: str | None) -> Iterator[bytes]:
+        """The content ``content_pk`` in order: from the file ``file_name``, opened before
+        this returns, or from its chunk rows."""
+        if file_name is not None:
+            return _file_chunks(self._open_file(file_name), 0, None, self.chunk_bytes)
+        return self._chunk_rows(content_pk)
 
     def slice(self, stored: StoredValue, start: int, end: int) -> Iterator[bytes]:
         """Bytes ``start`` to ``end`` (inclusive) of ``stored``'s content, reading only

@@ -30,7 +30,7 @@ import fcntl
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -157,6 +157,31 @@ class ContentFiles:
         same transaction, so that no reference can be committed meanwhile.
         """
         removed = 0
+        for path, fd in self._unclaimed(referenced):
+            try:
+                path.unlink(missing_ok=True)
+                removed += 1
+            finally:
+                os.close(fd)
+        return removed
+
+    def unclaimed(self, referenced: set[str]) -> dict[str, int]:
+        """Files, with their sizes, that ``referenced`` does not name and no writer holds
+        now: what :meth:`sweep` would remove. Removes nothing."""
+        found = {}
+        for path, fd in self._unclaimed(referenced):
+            try:
+                found[path.name] = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        return found
+
+    def names(self) -> set[str]:
+        """Every content file in the directory now."""
+        return {path.name for path in self.directory.iterdir() if _is_content_name(path.name)}
+
+    def _unclaimed(self, referenced: set[str]) -> Iterator[tuple[Path, int]]:
+        """Unreferenced content files, each open and locked (the caller closes ``fd``)."""
         for path in self.directory.iterdir():
             if not _is_content_name(path.name) or path.name in referenced:
                 continue
@@ -169,12 +194,7 @@ class ContentFiles:
             except BlockingIOError:
                 os.close(fd)
                 continue  # a writer is still on it
-            try:
-                path.unlink(missing_ok=True)
-                removed += 1
-            finally:
-                os.close(fd)
-        return removed
+            yield path, fd
 
 
 def _is_content_name(name: str) -> bool:

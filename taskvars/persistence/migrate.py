@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
 from taskvars.persistence.database import SQLITE_BEGIN
@@ -32,3 +33,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             )
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def latest_version() -> str:
+    """The schema version this code's migrations lead to."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.private_postgres import PrivatePostgres, private_postgres
 from tests.e2e.server import Server, running_server
 from tests.multipart_bodies import Part, content_type, multipart_body
+from tests.private_postgres import PrivatePostgres, private_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

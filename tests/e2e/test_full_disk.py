@@ -15,7 +15,7 @@ import pytest
 from tests.api_client import Api
 from tests.databases import postgres_server_url, private_schema
 from tests.e2e.server import running_server
-from tests.e2e.small_disk import fill, small_filesystem
+from tests.small_disk import fill, small_filesystem
 
 pytestmark = pytest.mark.e2e
 

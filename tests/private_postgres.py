@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from taskvars.pytest_plugin import free_port
-from tests.e2e.small_disk import unavailable
+from tests.small_disk import unavailable
 
 SERVER_USER = "postgres"
 

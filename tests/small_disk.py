@@ -27,10 +27,13 @@ def unavailable(reason: str) -> NoReturn:
 
 
 @contextmanager
-def small_filesystem(mount_point: Path, size_bytes: int) -> Iterator[Path]:
+def small_filesystem(
+    mount_point: Path, size_bytes: int, *, read_only: bool = False
+) -> Iterator[Path]:
     mount_point.mkdir(parents=True, exist_ok=True)
+    options = f"size={size_bytes},mode=0700" + (",ro" if read_only else "")
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_bytes},mode=0700", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )

@@ -1,0 +1,218 @@
+"""The integrity check behind ``taskvars check``: every stored binary value read back and
+hashed against the SHA-256 stored with it, and the storage around the values inspected
+for what nothing names (orphans) and what is named but gone.
+
+Safe while servers use the database: the values are read in one snapshot, and whatever
+looks wrong only because a writer moved on meanwhile (a file removed after its value was
+replaced, a file committed after the snapshot) is looked at again in a later snapshot
+before it is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import Select, delete, select
+
+from taskvars.persistence.content_files import ContentReplacedError
+from taskvars.persistence.models import BinaryChunk, BinaryContent, Scope, Variable
+from taskvars.persistence.unit_of_work import Database, UnitOfWork
+
+
+class Kind(StrEnum):
+    CORRUPT = "corrupt"
+    MISSING_FILE = "missing file"
+    ORPHANED_FILE = "orphaned file"
+    ORPHANED_CONTENT = "orphaned content"
+    ORPHANED_CHUNKS = "orphaned chunks"
+
+    @property
+    def is_orphan(self) -> bool:
+        return self.name.startswith("ORPHANED")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    subject: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject}: {self.detail}"
+
+
+@dataclass
+class IntegrityReport:
+    values: int = 0
+    bytes: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def damage(self) -> list[Finding]:
+        """Stored values that are not what was stored: the check cannot mend these."""
+        return [finding for finding in self.findings if not finding.kind.is_orphan]
+
+    @property
+    def orphans(self) -> list[Finding]:
+        """Storage nothing names: ``--repair`` removes it."""
+        return [finding for finding in self.findings if finding.kind.is_orphan]
+
+
+@dataclass(frozen=True)
+class _Content:
+    pk: int
+    size: int
+    sha256: str
+    file_name: str | None
+    owner: str | None  # the variable holding it, said for a person
+
+
+def check(database: Database) -> IntegrityReport:
+    report = IntegrityReport()
+    gone: list[_Content] = []
+
+    def in_one_snapshot(uow: UnitOfWork) -> set[str]:
+        for content in _contents(uow):
+            if content.owner is None:
+                # Nothing can read it, whole or not: it is only in the way.
+                report.findings.append(
+                    Finding(Kind.ORPHANED_CONTENT, f"content {content.pk}", "no variable names it")
+                )
+                continue
+            report.values += 1
+            report.bytes += content.size
+            try:
+                finding = _verify(uow, content)
+            except ContentReplacedError:
+                gone.append(content)
+                continue
+            if finding is not None:
+                report.findings.append(finding)
+        report.findings.extend(_loose_chunks(uow))
+        return uow.store.contents.referenced_files()
+
+    referenced = database.read(in_one_snapshot)
+    unclaimed = database.content_files.unclaimed(referenced) if database.content_files else {}
+    # Looked at again now: a file may have been removed, or committed, after the snapshot.
+    now = database.read(_file_names_by_content)
+    for content in gone:
+        if now.get(content.pk) == content.file_name:
+            report.findings.append(
+                Finding(Kind.MISSING_FILE, _described(content), f"{content.file_name} is not there")
+            )
+    named_now = set(now.values())
+    for name, size in sorted(unclaimed.items()):
+        if name not in named_now:
+            report.findings.append(
+                Finding(Kind.ORPHANED_FILE, name, f"{size} bytes that no value names")
+            )
+    return report
+
+
+def repair(database: Database) -> dict[Kind, int]:
+    """Remove orphans only (never a value, whole or not); returns how many of each."""
+    files = database.sweep_content_files()
+    with database.unit_of_work(write=True) as uow:
+        session = uow.store.contents.session
+        removed_contents = session.scalars(
+            delete(BinaryContent)
+            .where(~BinaryContent.pk.in_(_named_contents()))
+            .returning(BinaryContent.file_name)
+        ).all()
+        uow.store.contents.remove_files_after_commit(removed_contents)
+        # Chunks of the contents just removed went with them (ON DELETE CASCADE).
+        removed_chunks = len(
+            session.scalars(
+                delete(BinaryChunk)
+                .where(~BinaryChunk.content_pk.in_(select(BinaryContent.pk)))
+                .returning(BinaryChunk.seq)
+            ).all()
+        )
+        uow.commit()
+    return {
+        Kind.ORPHANED_FILE: files,
+        Kind.ORPHANED_CONTENT: len(removed_contents),
+        Kind.ORPHANED_CHUNKS: removed_chunks,
+    }
+
+
+def _named_contents() -> Select[int | None]:
+    return select(Variable.content_pk).where(Variable.content_pk.is_not(None))
+
+
+def _contents(uow: UnitOfWork) -> list[_Content]:
+    rows = uow.store.contents.session.execute(
+        select(
+            BinaryContent.pk,
+            BinaryContent.size,
+            BinaryContent.sha256,
+            BinaryContent.file_name,
+            Variable.name,
+            Scope.kind,
+            Scope.external_id,
+        )
+        .outerjoin(Variable, Variable.content_pk == BinaryContent.pk)
+        .outerjoin(Scope, Scope.pk == Variable.scope_pk)
+        .order_by(BinaryContent.pk)
+    )
+    return [
+        _Content(
+            pk,
+            size,
+            sha256,
+            file_name,
+            f"variable {name!r} of {str(kind).replace('_', ' ')} {scope_id!r}"
+            if name is not None
+            else None,
+        )
+        for pk, size, sha256, file_name, name, kind, scope_id in rows
+    ]
+
+
+def _verify(uow: UnitOfWork, content: _Content) -> Finding | None:
+    """A finding if the bytes are not what was stored; raises ``ContentReplacedError``
+    if the content's file is not there."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in uow.store.contents.content_chunks(content.pk, content.file_name):
+        digest.update(chunk)
+        size += len(chunk)
+    actual = digest.hexdigest()
+    if size == content.size and actual == content.sha256:
+        return None
+    return Finding(
+        Kind.CORRUPT,
+        _described(content),
+        f"{size} bytes with SHA-256 {actual}, stored as {content.size} bytes with "
+        f"SHA-256 {content.sha256}",
+    )
+
+
+def _described(content: _Content) -> str:
+    where = f"file {content.file_name}" if content.file_name else "chunk rows"
+    return f"{content.owner or 'no variable'} (content {content.pk}, {where})"
+
+
+def _loose_chunks(uow: UnitOfWork) -> list[Finding]:
+    rows = uow.store.contents.session.execute(
+        select(BinaryChunk.content_pk, BinaryChunk.seq).where(
+            ~BinaryChunk.content_pk.in_(select(BinaryContent.pk))
+        )
+    ).all()
+    by_content: dict[int, int] = {}
+    for content_pk, _seq in rows:
+        by_content[content_pk] = by_content.get(content_pk, 0) + 1
+    return [
+        Finding(Kind.ORPHANED_CHUNKS, f"content {pk}", f"{count} chunk rows of no content")
+        for pk, count in sorted(by_content.items())
+    ]
+
+
+def _file_names_by_content(uow: UnitOfWork) -> dict[int, str]:
+    rows = uow.store.contents.session.execute(
+        select(BinaryContent.pk, BinaryContent.file_name).where(
+            BinaryContent.file_name.is_not(None)
+        )
+    )
+    return {pk: name for pk, name in rows if name is not None}

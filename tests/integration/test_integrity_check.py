@@ -1,0 +1,181 @@
+"""``taskvars check``: every binary value read back and hashed; damage found by flipping
+one byte of a real content file and of a real chunk row; orphans listed, and removed by
+``--repair``, which never touches a value."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text, update
+
+from taskvars.app import create_app
+from taskvars.cli import main
+from taskvars.persistence.database import content_files_for
+from taskvars.persistence.models import BinaryChunk, BinaryContent, Variable
+from taskvars.settings import Settings
+from tests.api_client import Api
+
+SPOOL_BYTES = 1024
+SMALL = b"small value"  # chunk rows on both databases
+LARGE = hashlib.sha256(b"large").digest() * 320  # past the spool: a content file on SQLite
+# Content files exist on SQLite only (PostgreSQL keeps every value in chunk rows).
+SQLITE_ONLY = pytest.mark.parametrize("database_kind", ["sqlite"])
+
+
+@pytest.fixture
+def stored(db_url: str) -> str:
+    """Task ``t`` with ``small`` and ``large``, stored through the API."""
+    settings = Settings(database_url=db_url, spool_memory_bytes=SPOOL_BYTES)
+    with create_app(settings).test_client() as client:
+        api = Api(client)
+        api.create_task("t")
+        assert api.upload("/task/t/localVariables/small", SMALL).status_code == 204
+        assert api.upload("/task/t/localVariables/large", LARGE).status_code == 204
+    return db_url
+
+
+def check(db_url: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    status = main(["check", "--database-url", db_url, *args])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def content_of(db_url: str, name: str) -> tuple[int, str | None]:
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(BinaryContent.pk, BinaryContent.file_name)
+            .join(Variable, Variable.content_pk == BinaryContent.pk)
+            .where(Variable.name == name)
+        ).one()
+    engine.dispose()
+    return row.pk, row.file_name
+
+
+def flip_a_chunk_byte(db_url: str, content_pk: int) -> None:
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        data = connection.scalar(
+            select(BinaryChunk.data).where(
+                BinaryChunk.content_pk == content_pk, BinaryChunk.seq == 0
+            )
+        )
+        assert data
+        connection.execute(
+            update(BinaryChunk)
+            .where(BinaryChunk.content_pk == content_pk, BinaryChunk.seq == 0)
+            .values(data=bytes([data[0] ^ 0xFF]) + data[1:])
+        )
+    engine.dispose()
+
+
+def test_an_intact_database_passes(stored: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, said = check(stored, capsys)
+    assert status == 0, said
+    assert f"checked 2 binary values ({len(SMALL) + len(LARGE)} bytes): 0 damaged" in said
+
+
+def test_a_flipped_byte_in_a_chunk_row_is_found(
+    stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flip_a_chunk_byte(stored, content_of(stored, "small")[0])
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert "corrupt: variable 'small' of task 't'" in said
+    assert "1 damaged or missing" in said
+
+
+@SQLITE_ONLY
+def test_a_flipped_byte_in_a_content_file_is_found_and_not_repaired(
+    stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content_pk, file_name = content_of(stored, "large")
+    files = content_files_for(stored)
+    assert files is not None
+    assert file_name is not None
+    with (files.directory / file_name).open("r+b") as file:
+        file.seek(1000)
+        byte = file.read(1)
+        file.seek(1000)
+        file.write(bytes([byte[0] ^ 0x01]))
+    status, said = check(stored, capsys, "--repair")
+    assert status == 1
+    assert f"corrupt: variable 'large' of task 't' (content {content_pk}, file {file_name})" in said
+    assert (files.directory / file_name).exists()  # --repair removes orphans only
+
+
+@SQLITE_ONLY
+def test_a_missing_content_file_is_found(stored: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _, file_name = content_of(stored, "large")
+    files = content_files_for(stored)
+    assert files is not None
+    assert file_name is not None
+    (files.directory / file_name).unlink()
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert "missing file: variable 'large' of task 't'" in said
+
+
+def test_orphans_are_listed_and_repair_removes_only_them(
+    stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_engine(stored.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO binary_content (size, sha256) VALUES (3, :sha)"),
+            {"sha": hashlib.sha256(b"abc").hexdigest()},
+        )
+    engine.dispose()
+    files = content_files_for(stored)
+    orphan_file = None
+    if files is not None:
+        orphan_file = files.directory / uuid.uuid4().hex
+        orphan_file.write_bytes(b"left by a killed writer")
+
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert "orphaned content: content " in said
+    if orphan_file is not None:
+        assert f"orphaned file: {orphan_file.name}: 23 bytes that no value names" in said
+
+    status, said = check(stored, capsys, "--repair")
+    assert status == 0, said
+    assert "removed" in said
+    assert check(stored, capsys)[0] == 0
+    if orphan_file is not None:
+        assert not orphan_file.exists()
+    settings = Settings(database_url=stored)
+    with create_app(settings).test_client() as client:
+        api = Api(client)
+        assert api.get("/task/t/localVariables/small/data").content == SMALL
+        assert api.get("/task/t/localVariables/large/data").content == LARGE
+
+
+def test_a_database_of_another_schema_version_is_refused_and_left_alone(
+    stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_engine(stored.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+    try:
+        status, said = check(stored, capsys, "--repair")
+        assert status == 2
+        assert said.count("\n") == 1
+        assert "schema is version 0005" in said
+        assert "run taskvars db upgrade" in said
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+        engine.dispose()
+
+
+def test_a_missing_sqlite_file_is_refused_and_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, said = check(f"sqlite:///{tmp_path / 'none.db'}", capsys)
+    assert status == 2
+    assert said == f"taskvars: there is no database at {tmp_path / 'none.db'}\n"
+    assert list(tmp_path.iterdir()) == []
