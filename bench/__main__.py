@@ -4,6 +4,7 @@ and writes ``docs/benchmarks.md`` with a plot (``docs/benchmarks.png``).
 
     python -m bench                 # the full run (about 8 minutes here)
     python -m bench --quick --output DIR   # tiny sizes, short runs: a smoke test
+    python -m bench soak [--minutes 5]     # the soak run, on its own (bench/soak.py)
 
 PostgreSQL: ``--postgres-url`` or ``TASKVARS_BENCH_POSTGRES_URL`` (default
 postgresql://postgres@127.0.0.1:5432/test); each measurement works in a schema of its own,
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import sys
 from collections.abc import Callable
@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench import report, small_uploads, task_query, transfer, variables
+from bench import report, small_uploads, soak, task_query, transfer, variables
 from tests.databases import private_schema
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -102,19 +102,23 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    argv = sys.argv[1:] if argv is None else argv
+    postgres_url = os.environ.get("TASKVARS_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    if argv[:1] == ["soak"]:
+        return soak.main(argv[1:], postgres_url)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="python -m bench soak --help: the soak run, which the full run does not include",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes and short runs")
     parser.add_argument("--output", type=Path, default=Path("docs"))
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TASKVARS_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-    )
+    parser.add_argument("--postgres-url", default=postgres_url)
     parser.add_argument("--no-postgres", action="store_true")
     arguments = parser.parse_args(argv)
     settings = QUICK if arguments.quick else FULL
     run = report.Run(
         started=datetime.now(UTC),
-        machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        machine=report.machine(),
         quick=arguments.quick,
     )
     measure("sqlite", settings, None, run)

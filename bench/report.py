@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -294,16 +296,49 @@ def plot(run: Run, path: Path) -> None:
 # Below this line docs/benchmarks.md is written by hand (measurements behind design
 # decisions, which the code's comments point to); a new report keeps it.
 KEPT_MARKER = "<!-- Written by hand from here on; bench/report.py keeps it. -->"
+BENCHMARKS_DOCUMENT = "benchmarks.md"
+
+# The soak run (python -m bench soak, bench/soak.py) is separate from the full run and
+# writes soak.md. Its copy in benchmarks.md, headings one level down, sits between these
+# markers, just above the hand-written part: the soak run replaces what is between them,
+# and the full run, which rewrites everything above the hand-written part, puts soak.md
+# back there. Neither run erases the other's figures.
+SOAK_DOCUMENT = "soak.md"
+SOAK_BEGIN = "<!-- The soak run, copied from soak.md by bench/soak.py and bench/report.py. -->"
+SOAK_END = "<!-- End of the soak run. -->"
+
+
+def with_soak_section(document: str, soak: str) -> str:
+    """``document`` (benchmarks.md) with ``soak`` (soak.md) as its soak section: in
+    place of the one it has, else above the hand-written part, else at the end."""
+    demoted = "\n".join("#" + line if line.startswith("#") else line for line in soak.splitlines())
+    section = f"{SOAK_BEGIN}\n\n{demoted.strip()}\n\n{SOAK_END}"
+    before, begin, rest = document.partition(SOAK_BEGIN)
+    if begin:
+        _, _, after = rest.partition(SOAK_END)
+        return before + section + after
+    above, marker, below = document.partition(KEPT_MARKER)
+    if marker:
+        return f"{above}{section}\n\n{marker}{below}"
+    return f"{document.rstrip()}\n\n{section}\n"
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def write(run: Run, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     image = directory / "benchmarks.png"
-    document = directory / "benchmarks.md"
+    document = directory / BENCHMARKS_DOCUMENT
     plot(run, image)
     kept = ""
     if document.exists():
         _, marker, rest = document.read_text().partition(KEPT_MARKER)
         kept = f"\n{marker}{rest}" if marker else ""
-    document.write_text(markdown(run, image.name) + kept)
+    text = markdown(run, image.name) + kept
+    soak = directory / SOAK_DOCUMENT
+    if soak.exists():
+        text = with_soak_section(text, soak.read_text())
+    document.write_text(text)
     return [document, image]

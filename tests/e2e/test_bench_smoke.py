@@ -1,4 +1,5 @@
-"""The benchmark suite still runs end to end (tiny sizes; its numbers are not judged here)."""
+"""The benchmark suite and the soak run still run end to end (tiny sizes, seconds; their
+numbers are not judged here, but the soak's correctness targets are)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 import bench.__main__ as suite
+from bench.report import KEPT_MARKER, with_soak_section
+from bench.soak import MIX
 from bench.transfer import client_name
 from tests.databases import POSTGRES_URL_VARIABLE
 
@@ -20,6 +23,7 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
 ) -> None:
     postgres_url = os.environ.get(POSTGRES_URL_VARIABLE)
     database_options = ["--postgres-url", postgres_url] if postgres_url else ["--no-postgres"]
+    (tmp_path / "soak.md").write_text("# Soak run\n\nfigures of the last soak run\n")
 
     assert suite.main(["--quick", "--output", str(tmp_path), *database_options]) == 0
 
@@ -36,6 +40,36 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "Targets (one server process unless named):" in output
     report = (tmp_path / "benchmarks.md").read_text()
     assert "## Targets" in report
+    assert "## Soak run\n\nfigures of the last soak run" in report  # kept from soak.md
     assert "2 MiB" in report
     assert "## 1 KiB downloads of one stored value" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_soak_run_serves_without_error_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    benchmarks = tmp_path / "benchmarks.md"
+    benchmarks.write_text(
+        f"# Benchmarks\n\nthe full run's figures\n\n{KEPT_MARKER}\n\nwritten by hand\n"
+    )
+
+    # 6 s, SQLite; exits 1 on any request error or content file too many or too few.
+    assert suite.main(["soak", "--minutes", "0.1", "--output", str(tmp_path)]) == 0
+
+    assert "# Soak run" in capsys.readouterr().out
+    document = (tmp_path / "soak.md").read_text()
+    for heading in ("Targets", "Server resources", "Requests:", "Errors", "Per minute"):
+        assert f"\n## {heading}" in document
+    assert "- no error: 0 errors in" in document
+    assert "\n## Errors\n\nNone.\n" in document
+    for operation in MIX:
+        assert f"| {operation} |" in document
+    assert "content directory equal to the live values' bytes" in document
+    combined = benchmarks.read_text()
+    assert "the full run's figures" in combined
+    assert combined.index("## Soak run") < combined.index(KEPT_MARKER)
+    assert combined.endswith("written by hand\n")
+    assert "### Targets" in combined
+    # A later soak run replaces its section rather than adding another.
+    assert with_soak_section(combined, document) == combined
