@@ -11,6 +11,7 @@ before it is reported.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -19,6 +20,9 @@ from sqlalchemy import Select, delete, select
 from taskvars.persistence.content_files import ContentReplacedError
 from taskvars.persistence.models import BinaryChunk, BinaryContent, Scope, Variable
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
+
+# Content rows read at a time.
+_PAGE_ROWS = 1000
 
 
 class Kind(StrEnum):
@@ -142,33 +146,37 @@ def _named_contents() -> Select[int | None]:
     return select(Variable.content_pk).where(Variable.content_pk.is_not(None))
 
 
-def _contents(uow: UnitOfWork) -> list[_Content]:
-    rows = uow.store.contents.session.execute(
-        select(
-            BinaryContent.pk,
-            BinaryContent.size,
-            BinaryContent.sha256,
-            BinaryContent.file_name,
-            Variable.name,
-            Scope.kind,
-            Scope.external_id,
-        )
-        .outerjoin(Variable, Variable.content_pk == BinaryContent.pk)
-        .outerjoin(Scope, Scope.pk == Variable.scope_pk)
-        .order_by(BinaryContent.pk)
-    )
-    return [
-        _Content(
-            pk,
-            size,
-            sha256,
-            file_name,
-            f"variable {name!r} of {str(kind).replace('_', ' ')} {scope_id!r}"
-            if name is not None
-            else None,
-        )
-        for pk, size, sha256, file_name, name, kind, scope_id in rows
-    ]
+def _contents(uow: UnitOfWork) -> Iterator[_Content]:
+    """Every content row of the snapshot, a page at a time: memory stays flat however
+    many values there are, and no cursor is left open while a value's chunks are read."""
+    after = 0
+    while True:
+        rows = uow.store.contents.session.execute(
+            select(
+                BinaryContent.pk,
+                BinaryContent.size,
+                BinaryContent.sha256,
+                BinaryContent.file_name,
+                Variable.name,
+                Scope.kind,
+                Scope.external_id,
+            )
+            .outerjoin(Variable, Variable.content_pk == BinaryContent.pk)
+            .outerjoin(Scope, Scope.pk == Variable.scope_pk)
+            .where(BinaryContent.pk > after)
+            .order_by(BinaryContent.pk)
+            .limit(_PAGE_ROWS)
+        ).all()
+        if not rows:
+            return
+        for pk, size, sha256, file_name, name, kind, scope_id in rows:
+            owner = (
+                f"variable {name!r} of {str(kind).replace('_', ' ')} {scope_id!r}"
+                if name is not None
+                else None
+            )
+            yield _Content(pk, size, sha256, file_name, owner)
+        after = rows[-1].pk
 
 
 def _verify(uow: UnitOfWork, content: _Content) -> Finding | None:

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text, update
 
 from taskvars.app import create_app
 from taskvars.cli import main
+from taskvars.persistence import integrity
 from taskvars.persistence.database import content_files_for
 from taskvars.persistence.models import BinaryChunk, BinaryContent, Variable
 from taskvars.settings import Settings
@@ -179,3 +180,14 @@ def test_a_missing_sqlite_file_is_refused_and_not_created(
     assert status == 2
     assert said == f"taskvars: there is no database at {tmp_path / 'none.db'}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_values_are_read_a_page_at_a_time_and_none_is_missed(
+    stored: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "_PAGE_ROWS", 1)
+    flip_a_chunk_byte(stored, content_of(stored, "small")[0])
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert "checked 2 binary values" in said
+    assert "corrupt: variable 'small'" in said
