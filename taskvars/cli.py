@@ -148,7 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "hash-password":
         return _hash_password()
     if arguments.command == "backup":
-        return _backup(_settings(arguments).database_url, arguments.destination)
+        try:
+            database_url = _settings(arguments).database_url
+        except ValueError as error:
+            print(f"taskvars: {error}", file=sys.stderr)
+            return 2
+        return _backup(database_url, arguments.destination)
     try:
         settings = _settings(arguments)
         # Refuse a database URL or auth file we cannot use now, with a sentence rather
@@ -329,29 +334,21 @@ def _backup(database_url: str, destination: Path) -> int:
 
 
 def _check(settings: Settings, *, repair: bool) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from taskvars.persistence import integrity
-    from taskvars.persistence.migrate import latest_version
     from taskvars.persistence.unit_of_work import Database
     from taskvars.persistence.values import DatabaseUnreachableError
 
-    refusal = _missing_database_file(settings.database_url)
+    refusal = _sqlite_refusal(settings.database_url)
     if refusal:
         print(f"taskvars: {refusal}", file=sys.stderr)
         return 2
     database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
     try:
-        try:
-            schema = database.check_schema()
-        except DatabaseUnreachableError as error:
-            print(f"taskvars: {error}", file=sys.stderr)
-            return 2
-        if schema != latest_version():
-            print(
-                f"taskvars: the database's schema is version {schema}, this taskvars "
-                f"{version()} knows {latest_version()}: run taskvars db upgrade, "
-                "or check it with the taskvars that wrote it",
-                file=sys.stderr,
-            )
+        refusal = _schema_refusal(database.check_schema())
+        if refusal:
+            print(f"taskvars: {refusal}", file=sys.stderr)
             return 2
         report = integrity.check(database)
         for finding in report.findings:
@@ -366,20 +363,50 @@ def _check(settings: Settings, *, repair: bool) -> int:
             print(f"taskvars: removed {said}")
             return 1 if report.damage else 0
         return 1 if report.findings else 0
+    except (DatabaseUnreachableError, SQLAlchemyError, OSError) as error:
+        # The database went away, or the disk failed, during the check: not a finding.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        print(f"taskvars: the check could not finish: {reason}", file=sys.stderr)
+        return 2
     finally:
         database.dispose()
 
 
-def _missing_database_file(database_url: str) -> str | None:
-    """Why ``database_url`` names an SQLite file that is not there (connecting would
-    create an empty one), or ``None``."""
+def _schema_refusal(schema: str) -> str | None:
+    from taskvars.persistence.migrate import latest_version
+
+    if schema == latest_version():
+        return None
+    return (
+        f"the database's schema is version {schema}, this taskvars {version()} knows "
+        f"{latest_version()}: run taskvars db upgrade, or check it with the taskvars that "
+        "wrote it"
+    )
+
+
+def _sqlite_refusal(database_url: str) -> str | None:
+    """Why the SQLite file ``database_url`` names cannot be checked, found without
+    changing anything (connecting to a missing file would create it, and opening a
+    database of another version as the server does would set it up); ``None`` when it
+    can be, or when the URL is not an SQLite file."""
+    import sqlite3
+
     from sqlalchemy.engine import make_url
 
     from taskvars.persistence.content_files import content_directory
+    from taskvars.persistence.migrate import sqlite_schema_version
 
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or content_directory(url.database) is None:
         return None
     assert url.database is not None
     path = Path(url.database).resolve()
-    return None if path.is_file() else f"there is no database at {path}"
+    if not path.is_file():
+        return f"there is no database at {path}"
+    try:
+        schema = sqlite_schema_version(path)
+    except sqlite3.Error as error:
+        return f"{path} cannot be read as an SQLite database: {error}"
+    if schema is None:
+        return f"{path} is not a taskvars database: it has no schema version"
+    return _schema_refusal(schema)

@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from taskvars.persistence.content_files import content_directory
+from taskvars.persistence.migrate import sqlite_schema_version
 
 # Staging directories are named so: never a content file's name, which sweeps ignore.
 STAGING_PREFIX = ".backup-"
@@ -58,6 +59,7 @@ def backup(database_url: str, destination: Path) -> BackupSummary:
     source = _source_database(database_url)
     destination = Path(os.path.abspath(destination))
     _check_destination(source, destination)
+    _require_taskvars_database(source)
     try:
         partial = Path(
             tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent)
@@ -65,7 +67,10 @@ def backup(database_url: str, destination: Path) -> BackupSummary:
     except OSError as error:
         raise BackupError(f"cannot write into {destination.parent}: {error.strerror}") from None
     try:
-        summary = _copy(source, partial)
+        try:
+            summary = _copy(source, partial)
+        except (OSError, sqlite3.Error) as error:
+            raise BackupError(f"the backup failed, nothing was kept: {error}") from None
         if destination.exists():
             raise BackupError(f"{destination} appeared while the backup was made; not replaced")
         partial.rename(destination)
@@ -97,6 +102,15 @@ def _source_database(database_url: str) -> Path:
     return path
 
 
+def _require_taskvars_database(source: Path) -> None:
+    try:
+        schema = sqlite_schema_version(source)
+    except sqlite3.Error as error:
+        raise BackupError(f"{source} cannot be read as an SQLite database: {error}") from None
+    if schema is None:
+        raise BackupError(f"{source} is not a taskvars database: it has no schema version")
+
+
 def _check_destination(source: Path, destination: Path) -> None:
     content = content_directory(str(source))
     assert content is not None
@@ -119,11 +133,14 @@ def _copy(source: Path, target_directory: Path) -> BackupSummary:
     target_content.mkdir(mode=0o700)
     source_content.mkdir(mode=0o700, exist_ok=True)  # as a server starting on it would
     remove_stale_staging(source_content)
-    staging = source_content / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-    staging.mkdir(mode=0o700)
-    # Held while the backup runs: tells another backup's clean-up this one is alive.
-    staging_lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    # Made under another name, locked, then given its own: another backup's clean-up
+    # never sees it unlocked. The lock, held while this backup runs, says it is alive.
+    name = uuid.uuid4().hex
+    unlocked = source_content / f".new{STAGING_PREFIX}{name}"
+    unlocked.mkdir(mode=0o700)
+    staging_lock = os.open(unlocked, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     fcntl.flock(staging_lock, fcntl.LOCK_EX)
+    staging = unlocked.rename(source_content / f"{STAGING_PREFIX}{name}")
     try:
         with closing(_connect(source)) as reader:
             names = _pin_snapshot(source, reader, staging)
@@ -149,7 +166,7 @@ def _pin_snapshot(source: Path, reader: sqlite3.Connection, staging: Path) -> li
         try:
             writer.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
-            raise BackupError(f"the database stayed busy: {error}") from None
+            raise BackupError(f"could not take the database's write lock: {error}") from None
         try:
             reader.execute("BEGIN")
             try:

@@ -70,7 +70,9 @@ class LockedContentFile:
             path = files.directory / name
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # Waits while a sweep or a check holds the new, empty file's lock for
+                # a moment (never longer: neither keeps it).
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 # A sweep may have locked and removed the file between our open and our
                 # lock; then the name is gone and the file we hold is nobody's.
                 if os.fstat(fd).st_ino == os.stat(path).st_ino:

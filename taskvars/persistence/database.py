@@ -39,11 +39,19 @@ def create_database_engine(database_url: str, *, connections: int | None = None)
 
 
 # libpq waits for ever by default: for a server that does not answer a connection
-# attempt (connect_timeout, seconds), and for a peer that vanished without closing the
-# connection while data waits to be acknowledged (tcp_user_timeout, milliseconds). A
-# request must get its 503 well within the client timeout instead. The URL's own values,
-# if it has any, win.
-_POSTGRES_TIMEOUTS = {"connect_timeout": 10, "tcp_user_timeout": 20000}
+# attempt (connect_timeout, seconds), for a peer that vanished without closing the
+# connection while data waits to be acknowledged (tcp_user_timeout, milliseconds), and,
+# through the kernel's two-hour keepalive default, for one that vanished while we wait
+# for its answer (keepalive probes after 10 s of silence, 5 s apart, 3 unanswered: 25 s;
+# a live server answers probes however long its query runs). A request must get its 503
+# well within the client timeout instead. The URL's own values, if it has any, win.
+_POSTGRES_TIMEOUTS = {
+    "connect_timeout": 10,
+    "tcp_user_timeout": 20000,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 def _require_directory(database_path: str | None) -> None:

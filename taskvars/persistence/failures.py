@@ -10,9 +10,11 @@ error raised in a worker thread), so that one place, the HTTP layer's, can answe
 from __future__ import annotations
 
 import errno
+import sqlite3
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from taskvars.persistence.values import DatabaseUnreachableError
 
@@ -44,40 +46,60 @@ def storage_failure(error: BaseException) -> StorageFullError | DatabaseUnreacha
             return cause
         if isinstance(cause, OSError) and cause.errno in _OUT_OF_SPACE_ERRNOS:
             return StorageFullError(OUT_OF_SPACE_MESSAGE)
+        if isinstance(cause, PoolTimeoutError):
+            # Every connection stayed busy (or hung) for the pool's whole wait.
+            return DatabaseUnreachableError(
+                "The database is unavailable: no connection to it became free in time"
+            )
+        found = None
         if isinstance(cause, DBAPIError):
-            found = _database_failure(cause)
-            if found is not None:
-                return found
+            found = _driver_failure(cause.orig, invalidated=cause.connection_invalidated)
+        elif isinstance(cause, (sqlite3.Error, psycopg.Error)):
+            # Raised by the driver itself, not through SQLAlchemy: psycopg's COPY.
+            found = _driver_failure(cause, invalidated=False)
+        if found is not None:
+            return found
     return None
 
 
-def _database_failure(error: DBAPIError) -> StorageFullError | DatabaseUnreachableError | None:
-    driver_error = error.orig
+def most_telling(*errors: BaseException | None) -> BaseException | None:
+    """Of several errors that met one shared transaction, the one to tell every writer
+    in it: a storage failure (a lost connection, a full disk) is everybody's, whereas one
+    writer's own error (a 404, say) is not."""
+    present = [error for error in errors if error is not None]
+    return next((e for e in present if storage_failure(e) is not None), None) or (
+        present[0] if present else None
+    )
+
+
+def _driver_failure(
+    driver_error: BaseException | None, *, invalidated: bool
+) -> StorageFullError | DatabaseUnreachableError | None:
     sqlite_code = getattr(driver_error, "sqlite_errorcode", None)
     if sqlite_code is not None:
         if sqlite_code & 0xFF == _SQLITE_FULL:
             return StorageFullError(OUT_OF_SPACE_MESSAGE)
         if sqlite_code & 0xFF == _SQLITE_CANTOPEN:
-            return _unreachable(error)
+            return _unreachable(driver_error)
         return None
     sqlstate = getattr(driver_error, "sqlstate", None)
     if sqlstate in _POSTGRES_FULL:
         return StorageFullError(OUT_OF_SPACE_MESSAGE)
     if (
-        error.connection_invalidated
+        invalidated
         or sqlstate in _POSTGRES_UNREACHABLE
         or (sqlstate or "").startswith("08")
         # psycopg raises a connection that failed or broke as an OperationalError with
         # no SQLSTATE: no server ever answered it.
         or (sqlstate is None and isinstance(driver_error, psycopg.OperationalError))
     ):
-        return _unreachable(error)
+        return _unreachable(driver_error)
     return None
 
 
-def _unreachable(error: DBAPIError) -> DatabaseUnreachableError:
-    reason = str(error.orig or error).strip().splitlines()
-    detail = reason[0] if reason else type(error.orig).__name__
+def _unreachable(driver_error: BaseException | None) -> DatabaseUnreachableError:
+    reason = str(driver_error).strip().splitlines()
+    detail = reason[0] if reason else type(driver_error).__name__
     return DatabaseUnreachableError(f"The database is unavailable: {detail}")
 
 

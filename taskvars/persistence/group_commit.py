@@ -26,7 +26,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from taskvars.persistence.values import ConcurrentModificationError
+from taskvars.persistence.failures import most_telling
+from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +121,15 @@ class GroupCommit:
         this writer's work, if anything did."""
         if with_work:
             batch.members += 1
-        if not batch.broken and not _in_transaction(batch.connection):
-            # The database ended the transaction itself (SQLite does on a full disk or an
-            # I/O error; PostgreSQL when it shuts down): what follows would run outside
-            # it, one statement at a time. The error that met it says why.
-            batch.broken = True
-            batch.broken_by = error
+        if not batch.broken:
+            lost = _transaction_lost(batch.connection)
+            if lost is not None:
+                # The database ended the transaction itself (SQLite does on a full disk or
+                # an I/O error; PostgreSQL when it shuts down or the connection breaks):
+                # what follows would run outside it, one statement at a time. The error
+                # that met it says why.
+                batch.broken = True
+                batch.broken_by = most_telling(error, lost)
         with self._condition:
             hand_on = not batch.broken and self._waiting > 0 and batch.members < MAX_BATCH
             if hand_on:
@@ -184,12 +188,21 @@ class GroupCommit:
             self._condition.notify()
 
 
-def _in_transaction(connection: Connection) -> bool:
-    """Whether the database, not only SQLAlchemy, still has the transaction open and
-    usable (sqlite3's ``in_transaction``; psycopg's transaction status)."""
-    driver: Any = connection.connection.driver_connection
+def _transaction_lost(connection: Connection) -> BaseException | None:
+    """Why the database, not only SQLAlchemy, no longer has the transaction open and
+    usable (sqlite3's ``in_transaction``; psycopg's transaction status), or ``None``."""
+    lost = DatabaseUnreachableError("The database is unavailable: the connection was lost")
+    if connection.invalidated:
+        # SQLAlchemy saw the connection break (and asking it for the driver's would raise).
+        return lost
+    try:
+        driver: Any = connection.connection.driver_connection
+    except Exception as error:
+        return error
     if driver is None:
-        return False
+        return lost
     if hasattr(driver, "in_transaction"):
-        return bool(driver.in_transaction)
-    return str(driver.info.transaction_status.name) == "INTRANS"
+        in_transaction = bool(driver.in_transaction)
+    else:
+        in_transaction = str(driver.info.transaction_status.name) == "INTRANS"
+    return None if in_transaction else RuntimeError("the database ended the transaction")

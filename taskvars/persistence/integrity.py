@@ -11,22 +11,26 @@ before it is reported.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import Select, delete, select
 
+from taskvars.persistence.backup import remove_stale_staging
 from taskvars.persistence.content_files import ContentReplacedError
 from taskvars.persistence.models import BinaryChunk, BinaryContent, Scope, Variable
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 
 # Content rows read at a time.
 _PAGE_ROWS = 1000
+ORPHAN_SETTLE_SECONDS = 0.5
 
 
 class Kind(StrEnum):
     CORRUPT = "corrupt"
+    UNREADABLE = "unreadable"
     MISSING_FILE = "missing file"
     ORPHANED_FILE = "orphaned file"
     ORPHANED_CONTENT = "orphaned content"
@@ -107,16 +111,24 @@ def check(database: Database) -> IntegrityReport:
                 Finding(Kind.MISSING_FILE, _described(content), f"{content.file_name} is not there")
             )
     named_now = set(now.values())
-    for name, size in sorted(unclaimed.items()):
-        if name not in named_now:
-            report.findings.append(
-                Finding(Kind.ORPHANED_FILE, name, f"{size} bytes that no value names")
-            )
+    candidates = {name for name in unclaimed if name not in named_now}
+    if candidates and database.content_files is not None:
+        # A replaced value's file goes right after the commit that unnamed it: one that
+        # is still there, and still nobody's, a moment later is an orphan.
+        time.sleep(ORPHAN_SETTLE_SECONDS)
+        candidates &= set(database.content_files.unclaimed(named_now))
+    for name in sorted(candidates):
+        report.findings.append(
+            Finding(Kind.ORPHANED_FILE, name, f"{unclaimed[name]} bytes that no value names")
+        )
     return report
 
 
 def repair(database: Database) -> dict[Kind, int]:
-    """Remove orphans only (never a value, whole or not); returns how many of each."""
+    """Remove orphans only (never a value, whole or not); returns how many of each.
+    Also what a killed ``taskvars backup`` left (see :mod:`.backup`)."""
+    if database.content_files is not None:
+        remove_stale_staging(database.content_files.directory)
     files = database.sweep_content_files()
     with database.unit_of_work(write=True) as uow:
         session = uow.store.contents.session
@@ -183,9 +195,15 @@ def _verify(uow: UnitOfWork, content: _Content) -> Finding | None:
     """A finding if the bytes are not what was stored; raises ``ContentReplacedError``
     if the content's file is not there."""
     digest, size = hashlib.sha256(), 0
-    for chunk in uow.store.contents.content_chunks(content.pk, content.file_name):
-        digest.update(chunk)
-        size += len(chunk)
+    try:
+        for chunk in uow.store.contents.content_chunks(content.pk, content.file_name):
+            digest.update(chunk)
+            size += len(chunk)
+    except ContentReplacedError:
+        raise
+    except OSError as error:
+        # The disk would not give the bytes back (EIO, a permission): damage, told as such.
+        return Finding(Kind.UNREADABLE, _described(content), f"{error.strerror or error}")
     actual = digest.hexdigest()
     if size == content.size and actual == content.sha256:
         return None

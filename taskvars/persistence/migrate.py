@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from alembic import command
@@ -40,3 +42,18 @@ def latest_version() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def sqlite_schema_version(path: Path) -> str | None:
+    """The schema version of the SQLite database file at ``path``, read without writing
+    anything (not even a journal mode); ``None`` when it has none: not a taskvars
+    database. Raises ``sqlite3.Error`` when the file cannot be read as a database."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as connection:
+        try:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None
+            raise
+    return str(row[0]) if row else None

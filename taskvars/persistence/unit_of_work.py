@@ -26,6 +26,7 @@ from taskvars.persistence.database import (
     create_database_engine,
     is_sqlite,
 )
+from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
@@ -150,7 +151,7 @@ class UnitOfWork:
                 # Its savepoint could not be rolled back: the shared transaction may hold
                 # half of this writer's work, or be gone.
                 self._batch.broken = True
-                self._batch.broken_by = self._batch.broken_by or error or closing_error
+                self._batch.broken_by = self._batch.broken_by or most_telling(error, closing_error)
             raise
         finally:
             batch, self._batch = self._batch, None

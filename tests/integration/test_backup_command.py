@@ -4,7 +4,9 @@ database (pg_dump's job); a database that is not there."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,31 @@ def test_a_missing_database_is_refused_and_not_created(
 ) -> None:
     said = refused(capsys, f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "backup", tmp_path)
     assert said == f"taskvars: there is no database at {tmp_path / 'none.db'}\n"
+
+
+def test_a_database_of_another_program_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE notes (text)").connection.close()
+    said = refused(capsys, f"sqlite:///{other}", tmp_path / "backup", tmp_path)
+    assert said == f"taskvars: {other} is not a taskvars database: it has no schema version\n"
+
+
+def test_what_a_killed_backup_left_is_removed_and_a_running_ones_is_not(
+    database: Path, tmp_path: Path
+) -> None:
+    content = database.with_name("taskvars.db-content")
+    content.mkdir(exist_ok=True)
+    left = content / ".backup-left-by-a-killed-backup"
+    left.mkdir()
+    running = content / ".backup-of-a-running-backup"
+    running.mkdir()
+    lock = os.open(running, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        assert main(["backup", str(tmp_path / "b"), "--database-url", f"sqlite:///{database}"]) == 0
+        assert not left.exists()
+        assert running.exists()
+    finally:
+        os.close(lock)

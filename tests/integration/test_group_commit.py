@@ -9,12 +9,18 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy import text as text_sql
 
+from taskvars.persistence.failures import storage_failure
 from taskvars.persistence.group_commit import SharedCommitFailedError
 from taskvars.persistence.models import IdSpace, Variable
 from taskvars.persistence.unit_of_work import SHARED_COMMIT_MAX_BYTES, Database, UnitOfWork
-from taskvars.persistence.values import ConcurrentModificationError, NewValue
+from taskvars.persistence.values import (
+    ConcurrentModificationError,
+    DatabaseUnreachableError,
+    NewValue,
+)
 from tests.integration.test_store import binary, deep_chain
 
 
@@ -213,6 +219,61 @@ def test_a_batch_whose_transaction_the_database_ended_fails_every_write_in_it(
 
     assert outcomes == {"a": "told it failed", "b": "failed"}
     with database.unit_of_work(write=True) as uow:  # the next writer is not affected
+        set_variable("d", text("4"))(uow)
+        uow.commit()
+    assert names_stored(database) == {"taken", "d"}
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_a_batch_whose_connection_the_database_dropped_tells_every_writer_and_frees_the_turn(
+    database: Database, db_url: str
+) -> None:
+    """PostgreSQL ends the shared transaction's connection (a restart, an administrator)
+    while a second writer is on it: both writers learn the database went away (a 503,
+    not a 500), and the turn is free for the next writer at once."""
+    group = database.group_commit
+    failures: dict[str, BaseException | None] = {}
+
+    def first(uow: UnitOfWork) -> None:
+        wait_until(lambda: group.waiting == 1)
+        set_variable("a", text("1"))(uow)
+
+    def second(uow: UnitOfWork) -> None:
+        driver = uow.store.session.connection().connection.driver_connection
+        assert driver is not None
+        admin = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.connect() as connection:
+            connection.execute(
+                text_sql("SELECT pg_terminate_backend(:pid)"), {"pid": driver.info.backend_pid}
+            )
+        admin.dispose()
+        set_variable("b", text("2"))(uow)
+        uow.store.session.flush()
+
+    def writer(name: str, work: Callable[[UnitOfWork], None]) -> None:
+        try:
+            with database.unit_of_work(write=True) as uow:
+                work(uow)
+                uow.commit()
+            failures[name] = None
+        except Exception as error:
+            failures[name] = error
+
+    threads = [threading.Thread(target=writer, args=("a", first))]
+    threads[0].start()
+    wait_until(lambda: group.busy)
+    threads.append(threading.Thread(target=writer, args=("b", second)))
+    threads[1].start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert isinstance(failures["a"], SharedCommitFailedError)
+    for name in "ab":
+        failure = failures[name]
+        assert failure is not None
+        assert isinstance(storage_failure(failure), DatabaseUnreachableError), name
+    assert not group.busy
+    with database.unit_of_work(write=True) as uow:
         set_variable("d", text("4"))(uow)
         uow.commit()
     assert names_stored(database) == {"taken", "d"}

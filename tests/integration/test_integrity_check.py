@@ -5,6 +5,7 @@ one byte of a real content file and of a real chunk row; orphans listed, and rem
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -191,3 +192,14 @@ def test_values_are_read_a_page_at_a_time_and_none_is_missed(
     assert status == 1
     assert "checked 2 binary values" in said
     assert "corrupt: variable 'small'" in said
+
+
+def test_a_database_of_another_program_is_refused_and_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE notes (text)").connection.close()
+    status, said = check(f"sqlite:///{other}", capsys)
+    assert status == 2
+    assert said == f"taskvars: {other} is not a taskvars database: it has no schema version\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other.db"]

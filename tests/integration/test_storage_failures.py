@@ -5,8 +5,10 @@ PostgreSQL connection, not constructed exceptions."""
 from __future__ import annotations
 
 import errno
+import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -15,6 +17,7 @@ from taskvars.persistence.failures import StorageFullError, storage_failure
 from taskvars.persistence.group_commit import SharedCommitFailedError
 from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
 from taskvars.pytest_plugin import free_port
+from tests.databases import postgres_server_url
 
 
 def sqlite_full_error(path: Path) -> DBAPIError:
@@ -63,3 +66,43 @@ def test_other_database_errors_are_not_storage_failures(tmp_path: Path) -> None:
     assert storage_failure(raised.value) is None
     assert storage_failure(ConcurrentModificationError("busy")) is None
     assert storage_failure(OSError(errno.EACCES, "denied")) is None
+
+
+def test_a_raw_psycopg_connection_failure_is_unreachable() -> None:
+    # psycopg's own errors, as its COPY raises them, not wrapped by SQLAlchemy.
+    with pytest.raises(psycopg.OperationalError) as raised:
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{free_port()}/test", connect_timeout=5)
+    assert isinstance(storage_failure(raised.value), DatabaseUnreachableError)
+
+
+def test_postgres_shutdown_and_disk_full_states_are_recognised_unwrapped() -> None:
+    assert isinstance(
+        storage_failure(psycopg.errors.AdminShutdown("bye")), DatabaseUnreachableError
+    )
+    assert isinstance(storage_failure(psycopg.errors.DiskFull("full")), StorageFullError)
+
+
+def test_a_locked_sqlite_database_is_not_a_storage_failure(tmp_path: Path) -> None:
+    holder = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    engine = create_engine(f"sqlite:///{tmp_path / 'db'}", connect_args={"timeout": 0})
+    with pytest.raises(DBAPIError) as raised, engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    holder.close()
+    engine.dispose()
+    assert "locked" in str(raised.value)
+    assert storage_failure(raised.value) is None
+
+
+@pytest.mark.postgres
+def test_a_postgres_unique_violation_is_not_a_storage_failure() -> None:
+    url = postgres_server_url().replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TEMPORARY TABLE t (x int PRIMARY KEY)"))
+        with pytest.raises(DBAPIError) as raised:
+            connection.execute(text("INSERT INTO t VALUES (1), (1)"))
+    engine.dispose()
+    assert getattr(raised.value.orig, "sqlstate", None) == "23505"
+    assert storage_failure(raised.value) is None
