@@ -1,0 +1,230 @@
+"""BPMN files as Camunda Modeler writes them, checked before anything is deployed: this
+server runs a model only if it can run every element of it, as Camunda would.
+
+A model passes three checks, in order, and the first refusal names the file, the element
+(its id and line) and the reason:
+
+1. it is well-formed XML without a DOCTYPE (no entities, nothing fetched) whose root is
+   BPMN's ``definitions``, with at least one executable process;
+2. every element and Camunda extension inside its processes is one this server runs
+   (:data:`RUNNABLE_ELEMENTS`): a script task, a service task, a timer or a listener would
+   be skipped silently or fail later, so it is refused now; every expression (gateway
+   conditions, task attributes) compiles in the supported subset
+   (:mod:`taskvars.services.expressions`);
+3. SpiffWorkflow's Camunda parser, the engine that will run it, builds every process
+   (a process without a start event, an exclusive flow without a condition, ...).
+
+Elements outside any process (the diagram, collaborations) are not looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser import CamundaParser
+
+from taskvars.services.expressions import ExpressionError, compile_expression
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+# BPMN elements (local names) that may appear inside a process.
+RUNNABLE_ELEMENTS = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "userTask",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "subProcess",
+        "sequenceFlow",
+        "conditionExpression",
+        "incoming",
+        "outgoing",
+        "documentation",
+        "extensionElements",
+        # Lanes and annotations say who and why; they change nothing in a run.
+        "laneSet",
+        "lane",
+        "flowNodeRef",
+        "childLaneSet",
+        "textAnnotation",
+        "text",
+        "association",
+    }
+)
+# Camunda extension elements that change nothing in a run.
+INERT_EXTENSIONS = frozenset({"properties", "property"})
+# Camunda attributes that would run code or call out.
+CODE_ATTRIBUTES = frozenset(
+    {"class", "expression", "delegateExpression", "type", "topic", "resultVariable"}
+)
+# Camunda attributes of a user task whose values are expressions (or plain text).
+TASK_EXPRESSION_ATTRIBUTES = (
+    "assignee",
+    "candidateUsers",
+    "candidateGroups",
+    "formKey",
+    "dueDate",
+    "followUpDate",
+    "priority",
+)
+
+
+class ModelRefusedError(ValueError):
+    """The model cannot be deployed; says where and why."""
+
+    def __init__(
+        self, file_name: str, reason: str, element_id: str | None = None, line: int | None = None
+    ) -> None:
+        where = f"element '{element_id}'" if element_id else "the file"
+        at_line = f" (line {line})" if line else ""
+        super().__init__(f"{file_name}: {where}{at_line}: {reason}")
+        self.file_name = file_name
+        self.element_id = element_id
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ProcessModel:
+    """One executable process of a checked file."""
+
+    key: str  # the process id: Camunda's process definition key
+    name: str | None
+    version_tag: str | None
+    history_time_to_live: str | None
+
+
+def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
+    """The executable processes of the BPMN file ``data``; raises
+    :class:`ModelRefusedError` for the first thing this server cannot run."""
+    root = _parse(file_name, data)
+    processes = [
+        process
+        for process in root.iterchildren(f"{{{BPMN}}}process")
+        if process.get("isExecutable") == "true"
+    ]
+    if not processes:
+        raise ModelRefusedError(
+            file_name, 'no executable process (a process with isExecutable="true")'
+        )
+    for process in processes:
+        _check_elements(file_name, process)
+    _check_with_engine(file_name, root, [process.get("id", "") for process in processes])
+    return [
+        ProcessModel(
+            key=process.get("id", ""),
+            name=process.get("name"),
+            version_tag=process.get(f"{{{CAMUNDA}}}versionTag"),
+            history_time_to_live=process.get(f"{{{CAMUNDA}}}historyTimeToLive"),
+        )
+        for process in processes
+    ]
+
+
+def _parse(file_name: str, data: bytes) -> etree._Element:
+    # No entities, no DTD, nothing from the network: a model is data, not instructions.
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        tree = etree.fromstring(data, parser).getroottree()
+    except etree.XMLSyntaxError as error:
+        raise ModelRefusedError(file_name, f"not well-formed XML: {error.msg}") from None
+    if tree.docinfo.doctype:
+        raise ModelRefusedError(file_name, "a DOCTYPE declaration is not accepted")
+    root = tree.getroot()
+    if root.tag != f"{{{BPMN}}}definitions":
+        raise ModelRefusedError(
+            file_name, f"the root element is {etree.QName(root).localname}, not BPMN's definitions"
+        )
+    return root
+
+
+def _check_elements(file_name: str, process: etree._Element) -> None:
+    for element in process.iterdescendants():
+        if not isinstance(element.tag, str):
+            continue  # comments, processing instructions
+        name = etree.QName(element)
+        refusal = _refusal(element, name)
+        if refusal is not None:
+            raise ModelRefusedError(file_name, refusal, _element_id(element), element.sourceline)
+
+
+def _refusal(element: etree._Element, name: etree.QName) -> str | None:
+    """Why this server cannot run ``element``, or ``None``."""
+    if name.namespace == BPMN:
+        if name.localname not in RUNNABLE_ELEMENTS:
+            return f"{name.localname} is not supported (supported: {_supported()})"
+        if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":
+            return "event sub-processes are not supported"
+    elif name.namespace == CAMUNDA and name.localname not in INERT_EXTENSIONS:
+        return f"camunda:{name.localname} is not supported"
+    for attribute in element.attrib:
+        qualified = etree.QName(attribute)
+        if qualified.namespace == CAMUNDA and qualified.localname in CODE_ATTRIBUTES:
+            return f"camunda:{qualified.localname} would run code, which this server does not"
+    if name.namespace == BPMN and name.localname == "conditionExpression":
+        return _condition_refusal(element)
+    if name.namespace == BPMN and name.localname == "userTask":
+        for attribute in TASK_EXPRESSION_ATTRIBUTES:
+            source = element.get(f"{{{CAMUNDA}}}{attribute}")
+            if source is not None:
+                try:
+                    compile_expression(source)
+                except ExpressionError as error:
+                    return f"camunda:{attribute}: {error}"
+    return None
+
+
+def _condition_refusal(condition: etree._Element) -> str | None:
+    if condition.get("language"):
+        return f"script conditions ({condition.get('language')}) are not supported"
+    source = (condition.text or "").strip()
+    try:
+        expression = compile_expression(source)
+    except ExpressionError as error:
+        return f"condition: {error}"
+    if expression.is_literal:
+        return f"condition {source!r} is not an expression: write ${{...}}"
+    return None
+
+
+def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) -> None:
+    parser = CamundaParser()
+    try:
+        parser.add_bpmn_xml(root, filename=file_name)
+        for key in keys:
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+    except ValidationException as error:
+        reason = str(error.args[0] if error.args else error).strip().rstrip(".").strip()
+        line = getattr(error, "line_number", None)
+        raise ModelRefusedError(
+            file_name,
+            reason,
+            getattr(error, "id", None) or None,
+            line if isinstance(line, int) else None,
+        ) from None
+
+
+def _element_id(element: etree._Element) -> str | None:
+    """The id of ``element``, or of the nearest element around it that has one."""
+    current: etree._Element | None = element
+    while current is not None:
+        if identifier := current.get("id"):
+            return str(identifier)
+        current = current.getparent()
+    return None
+
+
+def _supported() -> str:
+    return (
+        "start and end events, user tasks, exclusive, parallel and inclusive gateways, "
+        "sub-processes"
+    )
