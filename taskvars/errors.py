@@ -170,6 +170,14 @@ class TaskAlreadyClaimedError(EngineError):
     prefixed = False
 
 
+class ModelParseError(ApiError):
+    """A deployed model this server cannot run: Camunda's ``ParseException``, a 400."""
+
+    status = 400
+    type = "ParseException"
+    code = 0
+
+
 class BadUserRequestError(ApiError):
     """The engine's ``BadUserRequestException``, which Camunda answers with a 400."""
 

@@ -184,3 +184,52 @@ class BinaryChunk(Base):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Deployment(Base):
+    """A set of BPMN files deployed together (``POST /deployment/create``)."""
+
+    __tablename__ = "deployment"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    source: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # "" for none: uniqueness of (key, version, tenant) must hold without a tenant too,
+    # and NULLs are all distinct to a unique constraint.
+    tenant_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    deployment_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DeploymentResource(Base):
+    """One file of a deployment, as it was uploaded."""
+
+    __tablename__ = "deployment_resource"
+    __table_args__ = (UniqueConstraint("deployment_pk", "name"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    deployment_pk: Mapped[int] = mapped_column(ForeignKey("deployment.pk", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(ID_LENGTH))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProcessDefinition(Base):
+    """One executable process of a deployed file, in its version."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "tenant_id", "version"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    key: Mapped[str] = mapped_column(String(ID_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    tenant_id: Mapped[str] = mapped_column(String(ID_LENGTH))  # "" for none, as above
+    name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    category: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    version_tag: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    history_time_to_live: Mapped[int | None] = mapped_column(Integer)
+    deployment_pk: Mapped[int] = mapped_column(
+        ForeignKey("deployment.pk", ondelete="CASCADE"), index=True
+    )
+    resource_name: Mapped[str] = mapped_column(String(ID_LENGTH))

@@ -9,7 +9,9 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.variable_instances` — ``store.variable_instances``:
   variables looked up across scopes;
 - :mod:`~taskvars.persistence.binary_contents` — ``store.contents``: the bytes of
-  ``Bytes`` and ``File`` values, in chunks of the store's size.
+  ``Bytes`` and ``File`` values, in chunks of the store's size;
+- :mod:`~taskvars.persistence.deployments` — ``store.deployments``: deployed files and
+  process definitions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
+from taskvars.persistence.deployments import Deployments
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.tasks import Tasks
@@ -41,3 +44,4 @@ class Store:
         self.process_instances = ProcessInstances(session, self.scopes)
         self.variables = Variables(session, self.contents)
         self.variable_instances = VariableInstances(session)
+        self.deployments = Deployments(session)

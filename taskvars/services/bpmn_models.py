@@ -96,6 +96,7 @@ class ProcessModel:
 
     key: str  # the process id: Camunda's process definition key
     name: str | None
+    category: str | None  # the file's targetNamespace, as Camunda reports it
     version_tag: str | None
     history_time_to_live: str | None
 
@@ -120,6 +121,7 @@ def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
         ProcessModel(
             key=process.get("id", ""),
             name=process.get("name"),
+            category=root.get("targetNamespace"),
             version_tag=process.get(f"{{{CAMUNDA}}}versionTag"),
             history_time_to_live=process.get(f"{{{CAMUNDA}}}historyTimeToLive"),
         )

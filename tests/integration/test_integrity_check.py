@@ -16,6 +16,7 @@ from taskvars.app import create_app
 from taskvars.cli import main
 from taskvars.persistence import integrity
 from taskvars.persistence.database import content_files_for
+from taskvars.persistence.migrate import latest_version
 from taskvars.persistence.models import BinaryChunk, BinaryContent, Variable
 from taskvars.settings import Settings
 from tests.api_client import Api
@@ -170,7 +171,10 @@ def test_a_database_of_another_schema_version_is_refused_and_left_alone(
         assert "run taskvars db upgrade" in said
     finally:
         with engine.begin() as connection:
-            connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :latest"),
+                {"latest": latest_version()},
+            )
         engine.dispose()
 
 

@@ -1,0 +1,196 @@
+"""Deployments: BPMN files checked, stored and turned into versioned process definitions,
+as ``POST /deployment/create`` and its neighbours describe them (Camunda's
+``DeploymentRestServiceImpl`` and ``DeployCmd``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from taskvars.errors import InvalidRequestError, ModelParseError, NotFoundError
+from taskvars.persistence.deployments import DeploymentRecord, ProcessDefinitionRecord
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.services.bpmn_models import ModelRefusedError, ProcessModel, check_model
+from taskvars.services.dates import format_date, now_millis
+
+# Files Camunda's BPMN deployer parses; others are stored as they are.
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+
+
+@dataclass(frozen=True)
+class DeploymentFile:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    files: list[DeploymentFile]
+    name: str | None = None
+    source: str | None = None
+    tenant_id: str | None = None
+    # Another deployment of this name with the same files: return it, deploy nothing.
+    duplicate_filtering: bool = False
+    # Deploy only the files that changed since the last deployment of this name.
+    changed_only: bool = False
+
+
+def deploy(uow: UnitOfWork, request: DeploymentRequest) -> dict[str, Any]:
+    """Check every file, then store the deployment and its process definitions in one
+    transaction; a refused file stores nothing. Returns ``DeploymentWithDefinitionsDto``."""
+    files = _checked_names(request.files)
+    models = {file.name: _models_of(file) for file in files if _is_bpmn(file.name)}
+    store = uow.store.deployments
+    if request.duplicate_filtering or request.changed_only:
+        previous = store.latest_named(request.name, request.tenant_id)
+        if previous is not None:
+            deployed = store.resources(previous.pk)
+            changed = [file for file in files if deployed.get(file.name) != file.content]
+            if not changed:
+                return deployment_dto(previous) | _no_definitions()
+            if request.changed_only:
+                files = changed
+    deployment_id = str(uuid.uuid4())
+    deployment = DeploymentRecord(
+        0, deployment_id, request.name, request.source, request.tenant_id, now_millis()
+    )
+    pk = store.add(
+        deployment_id, request.name, request.source, request.tenant_id, deployment.deployment_time
+    )
+    definitions: dict[str, Any] = {}
+    for file in files:
+        store.add_resource(pk, str(uuid.uuid4()), file.name, file.content)
+        for model in models.get(file.name, []):
+            definition = _definition(
+                store.latest_version(model.key, request.tenant_id) + 1,
+                model,
+                file.name,
+                deployment_id,
+                request.tenant_id,
+            )
+            store.add_definition(pk, definition)
+            definitions[definition.id] = process_definition_dto(definition)
+    uow.commit()
+    return (
+        deployment_dto(deployment)
+        | _no_definitions()
+        | {"deployedProcessDefinitions": definitions or None}
+    )
+
+
+def get(uow: UnitOfWork, deployment_id: str) -> dict[str, Any]:
+    return deployment_dto(_existing(uow, deployment_id))
+
+
+def list_all(uow: UnitOfWork) -> list[dict[str, Any]]:
+    return [deployment_dto(record) for record in uow.store.deployments.all()]
+
+
+def delete(uow: UnitOfWork, deployment_id: str) -> None:
+    """The deployment, its files and its process definitions. (Process instances started
+    from them do not exist yet: issue 15, point 3.)"""
+    uow.store.deployments.delete(_existing(uow, deployment_id).pk)
+    uow.commit()
+
+
+def deployment_dto(record: DeploymentRecord) -> dict[str, Any]:
+    """``DeploymentDto``."""
+    return {
+        "links": [],
+        "id": record.id,
+        "name": record.name,
+        "source": record.source,
+        "deploymentTime": format_date(record.deployment_time),
+        "tenantId": record.tenant_id,
+    }
+
+
+def process_definition_dto(record: ProcessDefinitionRecord) -> dict[str, Any]:
+    """``ProcessDefinitionDto``."""
+    return {
+        "id": record.id,
+        "key": record.key,
+        "category": record.category,
+        "description": None,
+        "name": record.name,
+        "version": record.version,
+        "resource": record.resource_name,
+        "deploymentId": record.deployment_id,
+        "diagram": None,
+        "suspended": False,
+        "tenantId": record.tenant_id,
+        "versionTag": record.version_tag,
+        "historyTimeToLive": record.history_time_to_live,
+        "startableInTasklist": True,
+    }
+
+
+def _no_definitions() -> dict[str, Any]:
+    return {
+        "deployedProcessDefinitions": None,
+        "deployedCaseDefinitions": None,
+        "deployedDecisionDefinitions": None,
+        "deployedDecisionRequirementsDefinitions": None,
+    }
+
+
+def _checked_names(files: list[DeploymentFile]) -> list[DeploymentFile]:
+    if not files:
+        raise InvalidRequestError("No deployment resources contained in the form upload.")
+    names = [file.name for file in files]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InvalidRequestError(f"The deployment contains the resource '{twice[0]}' twice")
+    return files
+
+
+def _models_of(file: DeploymentFile) -> list[ProcessModel]:
+    try:
+        return check_model(file.name, file.content)
+    except ModelRefusedError as refusal:
+        line = f" | line {refusal.line}" if refusal.line else ""
+        element = f" | element {refusal.element_id}" if refusal.element_id else ""
+        raise ModelParseError(
+            "ENGINE-09005 Could not parse BPMN process. Errors: "
+            f"* {refusal.reason} | resource {refusal.file_name}{line}{element}"
+        ) from None
+
+
+def _definition(
+    version: int,
+    model: ProcessModel,
+    resource_name: str,
+    deployment_id: str,
+    tenant_id: str | None,
+) -> ProcessDefinitionRecord:
+    return ProcessDefinitionRecord(
+        # Camunda's form: key:version:generated id.
+        id=f"{model.key}:{version}:{uuid.uuid4()}",
+        key=model.key,
+        version=version,
+        tenant_id=tenant_id,
+        name=model.name,
+        category=model.category,
+        version_tag=model.version_tag,
+        history_time_to_live=_days(model.history_time_to_live),
+        deployment_id=deployment_id,
+        resource_name=resource_name,
+    )
+
+
+def _days(text: str | None) -> int | None:
+    """camunda:historyTimeToLive in days; an ISO period (P30D) or an expression is kept
+    as unknown."""
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+def _existing(uow: UnitOfWork, deployment_id: str) -> DeploymentRecord:
+    record = uow.store.deployments.get(deployment_id)
+    if record is None:
+        raise NotFoundError(f"Deployment with id '{deployment_id}' does not exist")
+    return record
+
+
+def _is_bpmn(name: str) -> bool:
+    return name.lower().endswith(BPMN_SUFFIXES)
