@@ -32,8 +32,6 @@ def create_deployment(multipart_form: MultipartForm) -> dict[str, Any]:
             elif isinstance(part, TextPart) and name in _FLAGS:
                 settings[_FLAGS[name]] = part.text == "true"
             elif isinstance(part, BinaryPart):
-                # Held whole (a model is parsed whole, and kept in one row): bounded.
-                deployments.require_resource_size(part.filename or name, part.size)
                 # Named by the part's filename, else (only `data` can lack one) by its name.
                 files.append(DeploymentFile(part.filename or name, part.spool.read_all()))
     with database().unit_of_work(write=True) as uow:

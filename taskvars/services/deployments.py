@@ -17,8 +17,6 @@ from taskvars.services.dates import format_date, now_millis
 
 # Files Camunda's BPMN deployer parses; others are stored as they are.
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
-# A deployed file's largest size: BPMN models are kilobytes; this leaves room for forms.
-MAX_RESOURCE_BYTES = 16 * 1024 * 1024
 # As long as the column that keeps it (models.ID_LENGTH).
 MAX_RESOURCE_NAME = ID_LENGTH
 
@@ -82,16 +80,6 @@ def deploy(uow: UnitOfWork, request: DeploymentRequest) -> dict[str, Any]:
         | _no_definitions()
         | {"deployedProcessDefinitions": definitions or None}
     )
-
-
-def require_resource_size(name: str, size: int) -> None:
-    """Deployed files are read whole (a model is parsed whole) and kept in one row, so
-    their size is bounded, unlike binary variables, which are streamed."""
-    if size > MAX_RESOURCE_BYTES:
-        raise InvalidRequestError(
-            f"The resource '{name[:100]}' has {size} bytes; a deployed file may have at most "
-            f"{MAX_RESOURCE_BYTES}"
-        )
 
 
 def get(uow: UnitOfWork, deployment_id: str) -> dict[str, Any]:

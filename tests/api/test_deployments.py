@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from taskvars.services import deployments
 from tests.api_client import Api
 from tests.multipart_bodies import Part
 
@@ -85,17 +84,3 @@ def test_a_deployment_without_files_is_refused(client: Any) -> None:
     response = deploy(Api(client), Part("deployment-name", "empty", content_type="text/plain"))
     assert response.status_code == 400
     assert response.json()["message"] == "No deployment resources contained in the form upload."
-
-
-def test_a_file_larger_than_a_deployed_file_may_be_is_refused_and_nothing_stored(
-    client: Any, monkeypatch: Any
-) -> None:
-    monkeypatch.setattr(deployments, "MAX_RESOURCE_BYTES", len(INVOICE) - 1)
-    api = Api(client)
-    response = deploy(api, Part("a", INVOICE, filename="invoice.bpmn"))
-    assert response.status_code == 400
-    assert response.json()["message"] == (
-        f"The resource 'invoice.bpmn' has {len(INVOICE)} bytes; a deployed file may have at "
-        f"most {len(INVOICE) - 1}"
-    )
-    assert api.get("/deployment").json() == []
