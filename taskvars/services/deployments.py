@@ -10,15 +10,12 @@ from typing import Any
 
 from taskvars.errors import InvalidRequestError, ModelParseError, NotFoundError
 from taskvars.persistence.deployments import DeploymentRecord, ProcessDefinitionRecord
-from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.bpmn_models import ModelRefusedError, ProcessModel, check_model
 from taskvars.services.dates import format_date, now_millis
 
 # Files Camunda's BPMN deployer parses; others are stored as they are.
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
-# As long as the column that keeps it (models.ID_LENGTH).
-MAX_RESOURCE_NAME = ID_LENGTH
 
 
 @dataclass(frozen=True)
@@ -142,11 +139,6 @@ def _checked_names(files: list[DeploymentFile]) -> list[DeploymentFile]:
     if not files:
         raise InvalidRequestError("No deployment resources contained in the form upload.")
     names = [file.name for file in files]
-    too_long = next((name for name in names if len(name) > MAX_RESOURCE_NAME), None)
-    if too_long is not None:
-        raise InvalidRequestError(
-            f"The resource name '{too_long[:40]}...' is longer than {MAX_RESOURCE_NAME} characters"
-        )
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise InvalidRequestError(f"The deployment contains the resource '{twice[0]}' twice")

@@ -15,11 +15,6 @@ from taskvars.resources import SPEC_NAME, spec_directory
 
 EXTENSION_PATHS = {"/process-instance/create", "/health", "/metrics"}
 REQUIRED_OPERATIONS = {
-    # deployments of BPMN files (issue 15)
-    "createDeployment",
-    "getDeployments",
-    "getDeployment",
-    "deleteDeployment",
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",
