@@ -140,7 +140,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     watch_pool(database.engine)
     if database.commit_engine is not database.engine:
         watch_pool(database.commit_engine)
-    watch_commits(database.group_commit)
+    watch_commits(database)
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings, database),

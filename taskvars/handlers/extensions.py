@@ -14,8 +14,7 @@ from taskvars.services import process_instances, storage_totals
 
 
 def create_process_instance(body: dict[str, Any]) -> dict[str, Any]:
-    with database().unit_of_work(write=True) as uow:
-        return process_instances.create(uow, body)
+    return database().write(lambda uow: process_instances.create(uow, body))
 
 
 def get_health() -> dict[str, Any]:

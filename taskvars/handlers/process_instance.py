@@ -59,6 +59,7 @@ def delete_process_instance(
     """Everything in it goes: executions, tasks, variables, binary content. (Nothing
     here runs listeners, I/O mappings or subprocesses, so the ``skip*`` flags change
     nothing.)"""
-    with database().unit_of_work(write=True) as uow:
-        process_instances.delete(uow, id_, fail_if_not_exists=fail_if_not_exists)
+    database().write(
+        lambda uow: process_instances.delete(uow, id_, fail_if_not_exists=fail_if_not_exists)
+    )
     return operations.NO_CONTENT

@@ -13,8 +13,7 @@ from taskvars.services import task_query as task_queries
 
 
 def create_task(body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        tasks.create(uow, body)
+    database().write(lambda uow: tasks.create(uow, body))
     return NO_CONTENT
 
 
@@ -51,14 +50,12 @@ def query_tasks_count(body: dict[str, Any] | None = None) -> dict[str, int]:
 
 
 def update_task(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        tasks.update(uow, id_, body)
+    database().write(lambda uow: tasks.update(uow, id_, body))
     return NO_CONTENT
 
 
 def delete_task(id_: str) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        tasks.delete(uow, id_)
+    database().write(lambda uow: tasks.delete(uow, id_))
     return NO_CONTENT
 
 
@@ -67,32 +64,27 @@ def complete(id_: str, body: dict[str, Any] | None = None) -> Any:
 
 
 def claim(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.claim(uow, id_, body.get("userId"))
+    database().write(lambda uow: task_people.claim(uow, id_, body.get("userId")))
     return NO_CONTENT
 
 
 def unclaim(id_: str) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.set_assignee(uow, id_, None)
+    database().write(lambda uow: task_people.set_assignee(uow, id_, None))
     return NO_CONTENT
 
 
 def set_assignee(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.set_assignee(uow, id_, body.get("userId"))
+    database().write(lambda uow: task_people.set_assignee(uow, id_, body.get("userId")))
     return NO_CONTENT
 
 
 def delegate_task(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.delegate(uow, id_, body.get("userId"))
+    database().write(lambda uow: task_people.delegate(uow, id_, body.get("userId")))
     return NO_CONTENT
 
 
 def resolve(id_: str, body: dict[str, Any] | None = None) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.resolve(uow, id_, (body or {}).get("variables"))
+    database().write(lambda uow: task_people.resolve(uow, id_, (body or {}).get("variables")))
     return NO_CONTENT
 
 
@@ -113,13 +105,14 @@ def _finishing(finish: Callable[..., dict[str, Any] | None], id_: str, body: Any
     """Complete or submit with a ``CompleteTaskDto``: 200 with the variables if asked for
     them (``withVariablesInReturn``), else 204."""
     body = body or {}
-    with database().unit_of_work(write=True) as uow:
-        returned = finish(
+    returned = database().write(
+        lambda uow: finish(
             uow,
             id_,
             body.get("variables"),
             with_variables_in_return=bool(body.get("withVariablesInReturn")),
         )
+    )
     return (returned, 200) if returned is not None else NO_CONTENT
 
 
@@ -128,14 +121,12 @@ def get_identity_links(id_: str, type_: str | None = None) -> list[dict[str, Any
 
 
 def add_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.add_identity_link(uow, id_, _identity_link(body))
+    database().write(lambda uow: task_people.add_identity_link(uow, id_, _identity_link(body)))
     return NO_CONTENT
 
 
 def delete_identity_link(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        task_people.delete_identity_link(uow, id_, _identity_link(body))
+    database().write(lambda uow: task_people.delete_identity_link(uow, id_, _identity_link(body)))
     return NO_CONTENT
 
 

@@ -61,6 +61,13 @@ DATABASE_CONNECTIONS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+WRITE_RETRIES = Counter(
+    "taskvars_write_retries",
+    "Writes run again after PostgreSQL failed them over a lock (a deadlock among the "
+    "writers of shared commits, or a row that stayed locked too long); nothing of the "
+    "failed attempt was stored.",
+    registry=REGISTRY,
+)
 COMMIT_WRITES = Histogram(
     "taskvars_commit_writes",
     "Writes that shared one database commit (group commit; 1: a write committed alone).",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,7 +29,11 @@ from taskvars.persistence.database import (
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
-from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
+from taskvars.persistence.values import (
+    ConcurrentModificationError,
+    DatabaseUnreachableError,
+    LockConflictError,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +44,15 @@ WRITER_WAIT_SECONDS = 30
 SHARED_COMMIT_MAX_BYTES = 1024 * 1024
 # A read whose content file a writer replaced meanwhile runs again, at most this often.
 CONTENT_READ_ATTEMPTS = 3
+# A write that lost a lock to another transaction (not a stale version) runs again, at
+# most this often in all.
+WRITE_ATTEMPTS = 3
+# How long a writer in a shared PostgreSQL transaction waits for a row another
+# transaction holds before it steps out and runs again in a transaction of its own.
+# While it waits, the batch (and the turn of every writer queued behind it) waits too;
+# and it waits holding the locks of every writer before it in the batch, which is how
+# two batches of two server processes deadlock on writes that do not conflict at all.
+SHARED_LOCK_WAIT = "100ms"
 
 
 class UnitOfWork:
@@ -106,8 +119,8 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self.close(exc)
-        if isinstance(exc, DBAPIError) and _lost_a_race(exc):
-            raise ConcurrentModificationError(
+        if isinstance(exc, DBAPIError) and _lost_a_lock(exc):
+            raise LockConflictError(
                 "another request changed the same data at the same time"
             ) from exc
 
@@ -172,14 +185,20 @@ def transactions(engine: Engine, *, write: bool) -> Engine:
     return engine.execution_options(**options)
 
 
-def _lost_a_race(error: DBAPIError) -> bool:
-    """PostgreSQL chose this transaction as a deadlock's victim, or could not serialise
-    it: another request's write got there first, as with a stale version."""
-    return getattr(error.orig, "sqlstate", None) in _RACE_SQLSTATES
+def _lost_a_lock(error: DBAPIError) -> bool:
+    """PostgreSQL chose this transaction as a deadlock's victim, could not serialise it,
+    or gave up waiting for a row lock (``lock_timeout``)."""
+    return getattr(error.orig, "sqlstate", None) in _LOCK_SQLSTATES
 
 
-# deadlock_detected, serialization_failure
-_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+# deadlock_detected, serialization_failure, lock_not_available
+_LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _limit_lock_waits(connection: Connection) -> None:
+    """In a shared PostgreSQL transaction, a writer waits :data:`SHARED_LOCK_WAIT` at
+    most for a lock (see :meth:`Database.write`)."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{SHARED_LOCK_WAIT}'")
 
 
 class Database:
@@ -203,8 +222,12 @@ class Database:
             else self.engine
         )
         self.group_commit = GroupCommit(
-            transactions(self.commit_engine, write=True), overlap_commits=not is_sqlite(self.engine)
+            transactions(self.commit_engine, write=True),
+            overlap_commits=not is_sqlite(self.engine),
+            on_begin=None if is_sqlite(self.engine) else _limit_lock_waits,
         )
+        # Told each time a write runs again after losing a lock (see write; metrics).
+        self.on_write_retry: Callable[[], None] | None = None
         if self.content_files is not None:
             self.content_files.prepare()
         # Chosen once, now: the standard library picks the temporary directory on first
@@ -212,12 +235,43 @@ class Database:
         # moment would silently move every later upload elsewhere.
         self.spool_directory = tempfile.gettempdir()
 
-    def unit_of_work(self, *, write: bool, content_bytes: int = 0) -> UnitOfWork:
+    def write(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
+        """``work`` (which commits) in a write unit of work; see :meth:`unit_of_work`.
+
+        A write PostgreSQL failed over a lock (:class:`LockConflictError`: a deadlock's
+        victim, or a row that stayed locked past :data:`SHARED_LOCK_WAIT` in a shared
+        transaction) stored nothing, and most likely conflicted with the other writers
+        of its batch, not with its own data: it runs again in a transaction of its own,
+        holding no locks but its own, up to :data:`WRITE_ATTEMPTS` times in all. A stale
+        version is a conflict of the data itself and is not retried.
+        """
+        attempt = 1
+        while True:
+            uow = self.unit_of_work(
+                write=True, content_bytes=content_bytes, own_transaction=attempt > 1
+            )
+            try:
+                with uow:
+                    return work(uow)
+            except LockConflictError:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+            logger.debug("a write lost a lock (attempt %d of %d)", attempt, WRITE_ATTEMPTS)
+            if self.on_write_retry is not None:
+                self.on_write_retry()
+            attempt += 1
+
+    def unit_of_work(
+        self, *, write: bool, content_bytes: int = 0, own_transaction: bool = False
+    ) -> UnitOfWork:
         """``content_bytes``: how much binary content the write stores. On PostgreSQL
         a large one gets a transaction of its own: in the shared one it would hold up
         every small write queued behind it while its bytes are copied in. (On SQLite the
-        bytes are in a content file already, and there is one writer anyway.)"""
-        shares_commit = is_sqlite(self.engine) or content_bytes <= SHARED_COMMIT_MAX_BYTES
+        bytes are in a content file already, and there is one writer anyway.)
+        ``own_transaction``: not in a shared one, whatever the size (PostgreSQL only)."""
+        shares_commit = is_sqlite(self.engine) or (
+            content_bytes <= SHARED_COMMIT_MAX_BYTES and not own_transaction
+        )
         return UnitOfWork(
             self.engine,
             write=write,

@@ -179,8 +179,9 @@ class FileSpan:
 
 @dataclass(frozen=True)
 class BinarySource:
-    """Content to store, read once: ``read(chunk_bytes)`` yields it in chunks (the store
-    chooses their size), with its total size and SHA-256."""
+    """Content to store: ``read(chunk_bytes)`` yields it in chunks (the store chooses
+    their size), from the start each time it is called (a write that lost a lock runs
+    again), with its total size and SHA-256."""
 
     read: Callable[[int], Iterator[bytes]]
     size: int
@@ -279,6 +280,12 @@ class ScopeNotFoundError(LookupError):
 class ConcurrentModificationError(RuntimeError):
     """Another transaction changed or created the same data first, or kept the database
     busy too long; nothing of this one was written. The message says which."""
+
+
+class LockConflictError(ConcurrentModificationError):
+    """PostgreSQL failed this write to break a deadlock, or because a row it needed stayed
+    locked too long; nothing of it was written, and the same work run again may well
+    succeed (unlike a stale version, which it would meet again)."""
 
 
 class DatabaseUnreachableError(RuntimeError):

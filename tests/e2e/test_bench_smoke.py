@@ -42,7 +42,8 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "## Targets" in report
     assert "## Soak run\n\nfigures of the last soak run" in report  # kept from soak.md
     assert "2 MiB" in report
-    assert "## 1 KiB downloads of one stored value" in report
+    if shutil.which("wrk"):
+        assert "## 1 KiB downloads of one stored value" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
 
 

@@ -277,3 +277,62 @@ def test_a_batch_whose_connection_the_database_dropped_tells_every_writer_and_fr
         set_variable("d", text("4"))(uow)
         uow.commit()
     assert names_stored(database) == {"taken", "d"}
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_a_shared_write_kept_waiting_by_a_locked_row_runs_again_alone_and_is_stored(
+    database: Database, db_url: str
+) -> None:
+    """A writer in a shared transaction that meets a row another transaction holds does
+    not keep the batch (and every writer queued behind it) waiting, nor hold its
+    batch-mates' locks while it waits (two server processes' batches deadlock so): it
+    steps out, and runs again in a transaction of its own, which may wait."""
+    retries: list[None] = []
+    database.on_write_retry = lambda: retries.append(None)
+    outcome: dict[str, BaseException | None] = {}
+
+    def touch_and_set(uow: UnitOfWork) -> None:
+        touch(uow, "task")
+        set_variable("late", text("stored"))(uow)
+        uow.commit()
+
+    def writer() -> None:
+        try:
+            database.write(touch_and_set)
+            outcome["late"] = None
+        except BaseException as error:
+            outcome["late"] = error
+
+    admin = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with admin.connect() as holder:
+            holder.execute(text_sql("UPDATE task SET last_updated = now()"))  # locks the rows
+            thread = threading.Thread(target=writer)
+            thread.start()
+            wait_until(lambda: len(retries) == 1)
+            # Its retry waits for the lock outside the shared transaction: others write.
+            database.write(lambda uow: (set_variable("meanwhile", text("1"))(uow), uow.commit()))
+            assert "late" not in outcome
+            holder.commit()
+        thread.join(timeout=30)
+    finally:
+        admin.dispose()
+
+    assert outcome == {"late": None}
+    assert len(retries) == 1
+    assert names_stored(database) == {"taken", "meanwhile", "late"}
+
+
+def test_a_write_that_lost_to_a_newer_version_is_not_run_again(database: Database) -> None:
+    """Running a stale write again would meet the same newer version: a conflict at once."""
+    retries: list[None] = []
+    database.on_write_retry = lambda: retries.append(None)
+
+    def lose_the_race(uow: UnitOfWork) -> None:
+        create_taken_again(uow)
+        uow.commit()
+
+    with pytest.raises(ConcurrentModificationError):
+        database.write(lose_the_race)
+    assert retries == []
+    assert names_stored(database) == {"taken"}

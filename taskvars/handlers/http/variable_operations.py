@@ -40,32 +40,33 @@ def upload_binary(
 ) -> tuple[Any, int]:
     with form:  # releases the spooled parts, and any file the store did not adopt
         upload = interpret_upload(uploaded_parts(form))
-        with database().unit_of_work(write=True, content_bytes=upload.content_bytes) as uow:
-            variables.set_upload(uow, resource, scope_id, name, upload)
+        database().write(
+            lambda uow: variables.set_upload(uow, resource, scope_id, name, upload),
+            content_bytes=upload.content_bytes,
+        )
     return NO_CONTENT
 
 
 def put_variable(
     resource: VariableResource, scope_id: str, name: str, dto: dict[str, Any]
 ) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        variables.put(uow, resource, scope_id, name, dto)
+    database().write(lambda uow: variables.put(uow, resource, scope_id, name, dto))
     return NO_CONTENT
 
 
 def delete_variable(resource: VariableResource, scope_id: str, name: str) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        variables.delete(uow, resource, scope_id, name)
+    database().write(lambda uow: variables.delete(uow, resource, scope_id, name))
     return NO_CONTENT
 
 
 def modify_variables(
     resource: VariableResource, scope_id: str, patch: dict[str, Any]
 ) -> tuple[Any, int]:
-    with database().unit_of_work(write=True) as uow:
-        variables.modify(
+    database().write(
+        lambda uow: variables.modify(
             uow, resource, scope_id, patch.get("modifications"), patch.get("deletions")
         )
+    )
     return NO_CONTENT
 
 
