@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench import report, small_uploads, soak, task_query, transfer, variables
+from bench import processes, report, small_uploads, soak, task_query, transfer, variables
 from tests.databases import private_schema
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -76,7 +76,7 @@ def measure(
     url_factory: Callable[[Path, str], str] | None,
     run: report.Run,
 ) -> None:
-    """One database's four measurements, printed as they come and added to ``run``."""
+    """One database's five measurements, printed as they come and added to ``run``."""
     sizes = [transfer.parse_size(size) for size in settings["sizes"].split(",")]
     single_url = url_factory(Path("."), "transfer") if url_factory else None
     results = transfer.run(sizes, single_url)
@@ -98,6 +98,10 @@ def measure(
     queries = task_query.run(settings["tasks"], settings["task_requests"], url_factory)
     task_query.print_table(queries, database)
     run.task_queries[database] = queries
+    print()
+    process_runs = processes.run(settings["seconds"], 8, url_factory)
+    processes.print_table(process_runs, database)
+    run.processes[database] = process_runs
     print()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bench.processes import STEPS, ProcessResult
 from bench.small_uploads import LoadResult, SmallUploadsResult
 from bench.task_query import TaskQueryResult
 from bench.transfer import TABLE_COLUMNS, SizeResult, label
@@ -37,6 +38,7 @@ class Run:
     small_uploads: dict[str, SmallUploadsResult] = field(default_factory=dict)
     variables: dict[str, VariablesResult] = field(default_factory=dict)
     task_queries: dict[str, TaskQueryResult] = field(default_factory=dict)
+    processes: dict[str, ProcessResult] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -175,6 +177,24 @@ def _task_queries_table(result: TaskQueryResult) -> list[str]:
     return lines
 
 
+def _processes_table(result: ProcessResult) -> list[str]:
+    lines = [
+        "| step | engine p50 ms | engine p99 ms | no engine p50 ms | no engine p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for step in STEPS:
+        engine, plain = result.steps["engine"][step], result.steps["no engine"][step]
+        lines.append(
+            f"| {step} | {engine.p50_ms:.2f} | {engine.p99_ms:.2f} | {plain.p50_ms:.2f} | "
+            f"{plain.p99_ms:.2f} |"
+        )
+    lines.append(
+        f"| steps per second | {result.throughput['engine']:.0f} | | "
+        f"{result.throughput['no engine']:.0f} | |"
+    )
+    return lines
+
+
 def markdown(run: Run, plot_name: str) -> str:
     command = "python -m bench --quick" if run.quick else "tox -e bench"
     lines = [
@@ -230,6 +250,19 @@ def markdown(run: Run, plot_name: str) -> str:
             "(`bench/task_query.py`).",
             "",
             *_task_queries_table(queries),
+            "",
+        ]
+    for database, result in run.processes.items():
+        lines += [
+            f"## A two-task process, {result.connections} connections, {result.seconds:g} s, "
+            f"{database}",
+            "",
+            "Start, complete the first task, complete the second (which ends the instance): "
+            "a deployed model run by SpiffWorkflow (engine), beside the same steps on a "
+            "process instance and tasks created by our extension (no engine) "
+            f"(`bench/processes.py`); {result.errors} errors.",
+            "",
+            *_processes_table(result),
             "",
         ]
     if run.skipped:

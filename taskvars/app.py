@@ -136,7 +136,9 @@ def pipeline(
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
     spec = load_spec()
-    database = Database(settings.database_url, chunk_bytes=settings.chunk_bytes)
+    database = Database(
+        settings.database_url, chunk_bytes=settings.chunk_bytes, history=not settings.no_history
+    )
     watch_pool(database.engine)
     if database.commit_engine is not database.engine:
         watch_pool(database.commit_engine)

@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         "as Camunda does)",
     )
     serve.add_argument(
+        "--no-history",
+        action="store_true",
+        default=None,
+        help="keep no history of the process instances deployed models run",
+    )
+    serve.add_argument(
         "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
     )
 
@@ -193,6 +199,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         auth_file=getattr(arguments, "auth_file", None),
         client_timeout_seconds=getattr(arguments, "client_timeout_seconds", None),
         strict_params=getattr(arguments, "strict_params", None),
+        no_history=getattr(arguments, "no_history", None),
         ssl_certfile=getattr(arguments, "ssl_certfile", None),
         ssl_keyfile=getattr(arguments, "ssl_keyfile", None),
     )

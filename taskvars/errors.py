@@ -80,6 +80,13 @@ class RestError(ApiError):
     type = "RestException"
 
 
+class RestNotFoundError(RestError):
+    """404s Camunda's resources raise as a plain ``RestException`` (a process definition
+    looked up by key)."""
+
+    status = 404
+
+
 class ConflictError(RestError):
     """409 where Camunda fails with a 500: an id taken, a task moved into a cycle
     (docs/compatibility.md, "Existing ids", "Moving tasks with PUT /task/{id}")."""
@@ -163,6 +170,21 @@ class ProcessEngineError(EngineError):
 
     type = "ProcessEngineException"
     prefixed = False
+
+
+class ModelRunError(EngineError):
+    """A deployed model could not move on: a condition over variables the request did not
+    set, say. Camunda answers 500; it is the client's to fix, so a 400 here."""
+
+    status = 400
+    type = "ProcessEngineException"
+
+
+class DefinitionInUseError(ProcessEngineError):
+    """A deployment deleted without ``cascade`` while its process instances run. Camunda
+    answers 500; it is a conflict with what runs, so a 409 here."""
+
+    status = 409
 
 
 class TaskAlreadyClaimedError(EngineError):

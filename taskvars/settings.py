@@ -54,6 +54,9 @@ class Settings:
     # Refuse query parameters an operation does not declare (400), where Camunda, and by
     # default this server, ignores them.
     strict_params: bool = False
+    # Keep no history of the process instances deployed models run (GET /history/...
+    # then finds what was kept before, and nothing new).
+    no_history: bool = False
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""

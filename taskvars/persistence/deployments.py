@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import Deployment, DeploymentResource, ProcessDefinition
 
@@ -153,3 +153,173 @@ def _definition(row: ProcessDefinition, deployment_id: str) -> ProcessDefinition
         deployment_id=deployment_id,
         resource_name=row.resource_name,
     )
+
+
+@dataclass(frozen=True)
+class DefinitionCriteria:
+    """What ``GET /process-definition`` filters by; ``None`` filters nothing. ``*_like``
+    are SQL ``LIKE`` patterns as the client wrote them (``%`` and ``_``), as in Camunda."""
+
+    ids: list[str] | None = None
+    key: str | None = None
+    keys: list[str] | None = None
+    key_like: str | None = None
+    name: str | None = None
+    name_like: str | None = None
+    category: str | None = None
+    category_like: str | None = None
+    version: int | None = None
+    latest_version: bool = False
+    deployment_id: str | None = None
+    deployed_after: datetime | None = None
+    deployed_at: datetime | None = None
+    resource_name: str | None = None
+    resource_name_like: str | None = None
+    version_tag: str | None = None
+    version_tag_like: str | None = None
+    without_version_tag: bool = False
+    # Tenants: ``tenant_ids`` (plus those without one if ``include_without_tenant``), or
+    # only those without one (``without_tenant``).
+    tenant_ids: list[str] | None = None
+    without_tenant: bool = False
+    include_without_tenant: bool = False
+    # Every definition here is active and startable: asking for the others finds none.
+    none: bool = False
+
+
+# sortBy values of Camunda's process definition query, and the columns they sort.
+DEFINITION_SORTS = {
+    "id": ProcessDefinition.id,
+    "key": ProcessDefinition.key,
+    "name": ProcessDefinition.name,
+    "category": ProcessDefinition.category,
+    "version": ProcessDefinition.version,
+    "deploymentId": Deployment.id,
+    "deployTime": Deployment.deployment_time,
+    "tenantId": ProcessDefinition.tenant_id,
+    "versionTag": ProcessDefinition.version_tag,
+}
+
+
+class ProcessDefinitions:
+    """Process definitions as Camunda's query finds them, with the deployed XML."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def matching(
+        self,
+        criteria: DefinitionCriteria,
+        sort_by: str | None = None,
+        descending: bool = False,
+        first_result: int = 0,
+        max_results: int | None = None,
+    ) -> list[ProcessDefinitionRecord]:
+        column = DEFINITION_SORTS[sort_by or "id"]
+        order = column.desc() if descending else column.asc()
+        rows = self.session.execute(
+            select(ProcessDefinition, Deployment.id)
+            .join(Deployment, Deployment.pk == ProcessDefinition.deployment_pk)
+            .where(*_conditions(criteria))
+            .order_by(order, ProcessDefinition.pk)
+            .offset(first_result)
+            .limit(max_results)
+        )
+        return [_definition(definition, deployment_id) for definition, deployment_id in rows]
+
+    def count(self, criteria: DefinitionCriteria) -> int:
+        statement = (
+            select(func.count(ProcessDefinition.pk))
+            .join(Deployment, Deployment.pk == ProcessDefinition.deployment_pk)
+            .where(*_conditions(criteria))
+        )
+        return int(self.session.scalar(statement) or 0)
+
+    def get(self, definition_id: str) -> ProcessDefinitionRecord | None:
+        found = self.matching(DefinitionCriteria(ids=[definition_id]))
+        return found[0] if found else None
+
+    def latest(self, key: str, tenant_id: str | None) -> ProcessDefinitionRecord | None:
+        """The newest version of ``key`` of the tenant (``None``: of no tenant)."""
+        tenants = DefinitionCriteria(
+            key=key,
+            latest_version=True,
+            tenant_ids=[tenant_id] if tenant_id else None,
+            without_tenant=tenant_id is None,
+        )
+        found = self.matching(tenants)
+        return found[0] if found else None
+
+    def xml(self, definition_id: str) -> bytes | None:
+        """The deployed file the definition was parsed from."""
+        content = self.session.scalar(
+            select(DeploymentResource.content)
+            .join(
+                ProcessDefinition,
+                ProcessDefinition.deployment_pk == DeploymentResource.deployment_pk,
+            )
+            .where(
+                ProcessDefinition.id == definition_id,
+                DeploymentResource.name == ProcessDefinition.resource_name,
+            )
+        )
+        return None if content is None else bytes(content)
+
+
+def _conditions(criteria: DefinitionCriteria) -> list[ColumnElement[bool]]:
+    """The criteria, on process definitions joined with their deployments."""
+    definition = ProcessDefinition
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.none:
+        conditions.append(false())
+    if criteria.ids is not None:
+        conditions.append(definition.id.in_(criteria.ids))
+    if criteria.key is not None:
+        conditions.append(definition.key == criteria.key)
+    if criteria.keys is not None:
+        conditions.append(definition.key.in_(criteria.keys))
+    if criteria.key_like is not None:
+        conditions.append(definition.key.like(criteria.key_like))
+    if criteria.name is not None:
+        conditions.append(definition.name == criteria.name)
+    if criteria.name_like is not None:
+        conditions.append(definition.name.like(criteria.name_like))
+    if criteria.category is not None:
+        conditions.append(definition.category == criteria.category)
+    if criteria.category_like is not None:
+        conditions.append(definition.category.like(criteria.category_like))
+    if criteria.version is not None:
+        conditions.append(definition.version == criteria.version)
+    if criteria.deployment_id is not None:
+        conditions.append(Deployment.id == criteria.deployment_id)
+    if criteria.deployed_after is not None:
+        conditions.append(Deployment.deployment_time > criteria.deployed_after)
+    if criteria.deployed_at is not None:
+        conditions.append(Deployment.deployment_time == criteria.deployed_at)
+    if criteria.resource_name is not None:
+        conditions.append(definition.resource_name == criteria.resource_name)
+    if criteria.resource_name_like is not None:
+        conditions.append(definition.resource_name.like(criteria.resource_name_like))
+    if criteria.version_tag is not None:
+        conditions.append(definition.version_tag == criteria.version_tag)
+    if criteria.version_tag_like is not None:
+        conditions.append(definition.version_tag.like(criteria.version_tag_like))
+    if criteria.without_version_tag:
+        conditions.append(definition.version_tag.is_(None))
+    if criteria.without_tenant:
+        conditions.append(definition.tenant_id == "")
+    elif criteria.tenant_ids is not None:
+        tenants: ColumnElement[bool] = definition.tenant_id.in_(criteria.tenant_ids)
+        if criteria.include_without_tenant:
+            tenants = or_(tenants, definition.tenant_id == "")
+        conditions.append(tenants)
+    if criteria.latest_version:
+        # The highest version of the same key and tenant (Camunda's latestVersion).
+        newer = aliased(ProcessDefinition)
+        conditions.append(
+            definition.version
+            == select(func.max(newer.version))
+            .where(newer.key == definition.key, newer.tenant_id == definition.tenant_id)
+            .scalar_subquery()
+        )
+    return conditions

@@ -15,12 +15,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import CompoundSelect, delete, select, union_all
 
 from taskvars.persistence.backup import remove_stale_staging
 from taskvars.persistence.content_files import ContentReplacedError
-from taskvars.persistence.models import BinaryChunk, BinaryContent, Scope, Variable
+from taskvars.persistence.models import (
+    BinaryChunk,
+    BinaryContent,
+    HistoricProcessInstance,
+    HistoricVariable,
+    Scope,
+    Variable,
+)
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 
 # Content rows read at a time.
@@ -154,8 +162,13 @@ def repair(database: Database) -> dict[Kind, int]:
     }
 
 
-def _named_contents() -> Select[int | None]:
-    return select(Variable.content_pk).where(Variable.content_pk.is_not(None))
+def _named_contents() -> CompoundSelect[int | None]:
+    """Content rows a variable holds, or a historic variable (a finished process
+    instance's final value)."""
+    return union_all(
+        select(Variable.content_pk).where(Variable.content_pk.is_not(None)),
+        select(HistoricVariable.content_pk).where(HistoricVariable.content_pk.is_not(None)),
+    )
 
 
 def _contents(uow: UnitOfWork) -> Iterator[_Content]:
@@ -172,21 +185,32 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
                 Variable.name,
                 Scope.kind,
                 Scope.external_id,
+                HistoricVariable.name,
+                HistoricProcessInstance.id,
             )
             .outerjoin(Variable, Variable.content_pk == BinaryContent.pk)
             .outerjoin(Scope, Scope.pk == Variable.scope_pk)
+            .outerjoin(HistoricVariable, HistoricVariable.content_pk == BinaryContent.pk)
+            .outerjoin(
+                HistoricProcessInstance,
+                HistoricProcessInstance.pk == HistoricVariable.process_instance_pk,
+            )
             .where(BinaryContent.pk > after)
             .order_by(BinaryContent.pk)
             .limit(_PAGE_ROWS)
         ).all()
         if not rows:
             return
-        for pk, size, sha256, file_name, name, kind, scope_id in rows:
-            owner = (
-                f"variable {name!r} of {str(kind).replace('_', ' ')} {scope_id!r}"
-                if name is not None
-                else None
-            )
+        for row in rows:
+            # Outer joins: a content row is a variable's, a historic variable's, or nobody's.
+            pk, size, sha256, file_name = row[0], row[1], row[2], row[3]
+            owners: tuple[Any, ...] = tuple(row[4:])
+            name, kind, scope_id, past_name, past_id = owners
+            owner = None
+            if name is not None:
+                owner = f"variable {name!r} of {str(kind).replace('_', ' ')} {scope_id!r}"
+            elif past_name is not None:
+                owner = f"historic variable {past_name!r} of process instance {past_id!r}"
             yield _Content(pk, size, sha256, file_name, owner)
         after = rows[-1].pk
 

@@ -119,6 +119,9 @@ class Task(Base):
     task_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     case_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # Set for tasks a deployed model created (camunda:formKey, the definition run).
+    form_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_definition_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class IdentityLink(Base):
@@ -233,3 +236,66 @@ class ProcessDefinition(Base):
         ForeignKey("deployment.pk", ondelete="CASCADE"), index=True
     )
     resource_name: Mapped[str] = mapped_column(String(ID_LENGTH))
+
+
+class ProcessRun(Base):
+    """A process instance the BPMN engine runs: where its tokens are (SpiffWorkflow's
+    serialised state, without the model), and the revision that serialises changes to
+    it (optimistic locking, as for variables)."""
+
+    __tablename__ = "process_run"
+
+    scope_pk: Mapped[int] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), primary_key=True
+    )
+    process_definition_pk: Mapped[int] = mapped_column(
+        ForeignKey("process_definition.pk"), index=True
+    )
+    state: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer)
+
+
+class HistoricProcessInstance(Base):
+    """A process instance a deployed model ran, kept after it ended (Camunda's history,
+    as far as clients read it)."""
+
+    __tablename__ = "history_process_instance"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    business_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # Copied, not referenced: history outlives a deployment deleted without cascade.
+    process_definition_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    process_definition_key: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_definition_name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_definition_version: Mapped[int] = mapped_column(Integer)
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # ACTIVE, COMPLETED or EXTERNALLY_TERMINATED, as Camunda names them.
+    state: Mapped[str] = mapped_column(String(32))
+
+
+class HistoricVariable(Base):
+    """A variable's final value in a process instance that ended; a binary value keeps
+    its content row (and file), handed over from the runtime variable."""
+
+    __tablename__ = "history_variable"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    process_instance_pk: Mapped[int] = mapped_column(
+        ForeignKey("history_process_instance.pk", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    task_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    name: Mapped[str] = mapped_column(String(ID_LENGTH))
+    type: Mapped[str] = mapped_column(String(32))
+    text_value: Mapped[str | None] = mapped_column(Text)
+    content_pk: Mapped[int | None] = mapped_column(ForeignKey("binary_content.pk"), index=True)
+    filename: Mapped[str | None] = mapped_column(Text)
+    mime_type: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    encoding: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    object_type_name: Mapped[str | None] = mapped_column(Text)
+    serialization_data_format: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))

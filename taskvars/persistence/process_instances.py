@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from taskvars.persistence.models import IdSpace, ProcessInstance, Scope, ScopeKind
+from taskvars.persistence.models import (
+    IdSpace,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessRun,
+    Scope,
+    ScopeKind,
+)
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
 
@@ -33,11 +40,23 @@ class ProcessInstances:
 
     def get(self, external_id: str) -> ProcessInstanceRecord | None:
         row = self.session.execute(
-            select(ProcessInstance.business_key, ProcessInstance.process_definition_key)
+            select(
+                ProcessInstance.business_key,
+                ProcessInstance.process_definition_key,
+                ProcessDefinition.id,
+                ProcessDefinition.tenant_id,
+            )
             .join(Scope, Scope.pk == ProcessInstance.scope_pk)
+            .outerjoin(ProcessRun, ProcessRun.scope_pk == ProcessInstance.scope_pk)
+            .outerjoin(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
             .where(Scope.id_space == IdSpace.EXECUTION, Scope.external_id == external_id)
         ).first()
-        return None if row is None else ProcessInstanceRecord(external_id, *row)
+        if row is None:
+            return None
+        business_key, key, definition_id, tenant_id = row
+        return ProcessInstanceRecord(
+            external_id, business_key, key, definition_id, tenant_id or None
+        )
 
     def execution(self, external_id: str) -> ExecutionRecord | None:
         """An execution, or a process instance seen as its own root execution."""

@@ -11,7 +11,11 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.binary_contents` — ``store.contents``: the bytes of
   ``Bytes`` and ``File`` values, in chunks of the store's size;
 - :mod:`~taskvars.persistence.deployments` — ``store.deployments``: deployed files and
-  process definitions.
+  the process definitions of each; ``store.definitions``: process definitions queried;
+- :mod:`~taskvars.persistence.process_runs` — ``store.process_runs``: the BPMN engine's
+  state of each process instance it runs;
+- :mod:`~taskvars.persistence.history` — ``store.history``: the instances models ran,
+  and the final values of their variables.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
-from taskvars.persistence.deployments import Deployments
+from taskvars.persistence.deployments import Deployments, ProcessDefinitions
+from taskvars.persistence.history import History
 from taskvars.persistence.process_instances import ProcessInstances
+from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.tasks import Tasks
 from taskvars.persistence.variable_instances import VariableInstances
@@ -36,6 +42,8 @@ class Store:
         session: Session,
         content_files: ContentFiles | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        *,
+        history: bool = True,
     ) -> None:
         self.session = session
         self.contents = BinaryContents(session, content_files, chunk_bytes)
@@ -45,3 +53,6 @@ class Store:
         self.variables = Variables(session, self.contents)
         self.variable_instances = VariableInstances(session)
         self.deployments = Deployments(session)
+        self.definitions = ProcessDefinitions(session)
+        self.process_runs = ProcessRuns(session)
+        self.history = History(session, self.contents, enabled=history)

@@ -150,4 +150,6 @@ def _task_record(
         tenant_id=task.tenant_id,
         case_instance_id=task.case_instance_id,
         pk=task_pk,
+        form_key=task.form_key,
+        process_definition_id=task.process_definition_id,
     )

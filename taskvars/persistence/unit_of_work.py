@@ -74,8 +74,10 @@ class UnitOfWork:
         group: GroupCommit | None = None,
         content_files: ContentFiles | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        history: bool = True,
     ) -> None:
         self._group = group if write else None
+        self._history = history
         self._batch: Batch | None = None
         self._bind = transactions(engine, write=write)
         self._session: Session | None = None
@@ -106,7 +108,9 @@ class UnitOfWork:
             except BaseException:
                 self.close()  # gives the turn up: the writers queued behind must not wait
                 raise
-        self._store = Store(self._session, self._content_files, self._chunk_bytes)
+        self._store = Store(
+            self._session, self._content_files, self._chunk_bytes, history=self._history
+        )
         return self
 
     def __enter__(self) -> UnitOfWork:
@@ -208,9 +212,13 @@ class Database:
     :meth:`new_upload_file`, and the store adopts that same file as the value's content.
     """
 
-    def __init__(self, database_url: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+    def __init__(
+        self, database_url: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES, history: bool = True
+    ) -> None:
         self.engine = create_database_engine(database_url)
         self.chunk_bytes = chunk_bytes
+        # Whether process instances models run are recorded in history when they end.
+        self.history = history
         self.content_files = content_files_for(database_url)
         # Shared commits get connections of their own: queued in the pool behind slow
         # downloads (each holds one while it streams), the writer holding the turn would
@@ -278,6 +286,7 @@ class Database:
             group=self.group_commit if shares_commit else None,
             content_files=self.content_files,
             chunk_bytes=self.chunk_bytes,
+            history=self.history,
         )
 
     def new_upload_file(self) -> UploadFile:
@@ -351,5 +360,9 @@ class Database:
         return self.engine.dialect.name
 
     def dispose(self) -> None:
+        """Close every pooled connection, the shared commits' too (left to the garbage
+        collector, an open PostgreSQL connection warns, wherever it is collected)."""
         self.engine.dispose()
+        if self.commit_engine is not self.engine:
+            self.commit_engine.dispose()
         self.commit_engine.dispose()

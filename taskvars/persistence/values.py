@@ -44,6 +44,9 @@ class TaskRecord:
     case_instance_id: str | None
     # The task's scope, where its own variables live.
     pk: int
+    # Set for tasks a deployed model created.
+    form_key: str | None = None
+    process_definition_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,9 @@ class ProcessInstanceRecord:
     id: str
     business_key: str | None
     process_definition_key: str | None
+    # For one a deployed model runs.
+    process_definition_id: str | None = None
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True)

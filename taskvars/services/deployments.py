@@ -8,14 +8,24 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from taskvars.errors import InvalidRequestError, ModelParseError, NotFoundError
+from taskvars.errors import (
+    DefinitionInUseError,
+    InvalidRequestError,
+    ModelParseError,
+    NotFoundError,
+)
 from taskvars.persistence.deployments import DeploymentRecord, ProcessDefinitionRecord
+from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.bpmn_models import ModelRefusedError, ProcessModel, check_model
 from taskvars.services.dates import format_date, now_millis
 
 # Files Camunda's BPMN deployer parses; others are stored as they are.
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+# A deployed file's largest size: BPMN models are kilobytes; this leaves room for forms.
+MAX_RESOURCE_BYTES = 16 * 1024 * 1024
+# As long as the column that keeps it (models.ID_LENGTH).
+MAX_RESOURCE_NAME = ID_LENGTH
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,16 @@ def deploy(uow: UnitOfWork, request: DeploymentRequest) -> dict[str, Any]:
     )
 
 
+def require_resource_size(name: str, size: int) -> None:
+    """Deployed files are read whole (a model is parsed whole) and kept in one row, so
+    their size is bounded, unlike binary variables, which are streamed."""
+    if size > MAX_RESOURCE_BYTES:
+        raise InvalidRequestError(
+            f"The resource '{name[:100]}' has {size} bytes; a deployed file may have at most "
+            f"{MAX_RESOURCE_BYTES}"
+        )
+
+
 def get(uow: UnitOfWork, deployment_id: str) -> dict[str, Any]:
     return deployment_dto(_existing(uow, deployment_id))
 
@@ -87,10 +107,31 @@ def list_all(uow: UnitOfWork) -> list[dict[str, Any]]:
     return [deployment_dto(record) for record in uow.store.deployments.all()]
 
 
-def delete(uow: UnitOfWork, deployment_id: str) -> None:
-    """The deployment, its files and its process definitions. (Process instances started
-    from them do not exist yet: issue 15, point 3.)"""
-    uow.store.deployments.delete(_existing(uow, deployment_id).pk)
+def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
+    """The deployment, its files and its process definitions; with ``cascade``, the
+    process instances running them too (with their tasks and variables), else none may
+    run (Camunda's ``ProcessDefinitionManager.deleteProcessDefinition``)."""
+    store = uow.store
+    record = store.deployments.get(deployment_id)
+    if record is None:  # sic: Camunda's DeploymentResourceImpl.deleteDeployment
+        raise NotFoundError(f"Deployment with id '{deployment_id}' do not exist")
+    running = store.process_runs.scopes_of_deployment(record.pk)
+    if running and not cascade:
+        definitions = store.deployments.definitions(record.pk)
+        counts = {d.id: store.process_runs.count_of_definition(d.id) for d in definitions}
+        definition_id, count = next((i, n) for i, n in counts.items() if n)
+        raise DefinitionInUseError(
+            "ENGINE-03076 Deletion of process definition without cascading failed. Process "
+            f"definition with id: {definition_id} can't be deleted, because there are "
+            f"{count} dependent process instances."
+        )
+    for scope_pk in running:
+        store.scopes.delete_tree(scope_pk)
+    if cascade:  # Camunda's cascade takes the history of the definitions' instances too
+        store.history.delete_of_definitions(
+            [d.id for d in store.deployments.definitions(record.pk)]
+        )
+    store.deployments.delete(record.pk)
     uow.commit()
 
 
@@ -139,6 +180,11 @@ def _checked_names(files: list[DeploymentFile]) -> list[DeploymentFile]:
     if not files:
         raise InvalidRequestError("No deployment resources contained in the form upload.")
     names = [file.name for file in files]
+    too_long = next((name for name in names if len(name) > MAX_RESOURCE_NAME), None)
+    if too_long is not None:
+        raise InvalidRequestError(
+            f"The resource name '{too_long[:40]}...' is longer than {MAX_RESOURCE_NAME} characters"
+        )
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise InvalidRequestError(f"The deployment contains the resource '{twice[0]}' twice")

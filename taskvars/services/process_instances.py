@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
+from taskvars.persistence.history import EXTERNALLY_TERMINATED
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
-from taskvars.services.tasks import add_candidates, new_id, task_attributes
+from taskvars.services.dates import now_millis
+from taskvars.services.task_defaults import new_id
+from taskvars.services.tasks import add_candidates, task_attributes
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
 
 
@@ -89,6 +92,8 @@ def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: boo
         )
     scope_pk = store.scopes.pk(IdSpace.EXECUTION, process_instance_id)
     assert scope_pk is not None
+    # One a deployed model ran is kept in history as ended by someone (Camunda's state).
+    store.history.ended(scope_pk, process_instance_id, EXTERNALLY_TERMINATED, now_millis())
     store.scopes.delete_tree(scope_pk)
     uow.commit()
 
@@ -140,12 +145,13 @@ def _set_variables(uow: UnitOfWork, scope_pk: int, variables: dict[str, Any] | N
 def process_instance_dto(record: ProcessInstanceRecord) -> dict[str, Any]:
     return {
         "id": record.id,
-        "definitionId": None,
+        "definitionId": record.process_definition_id,
+        "definitionKey": record.process_definition_key,
         "businessKey": record.business_key,
         "caseInstanceId": None,
         "ended": False,
         "suspended": False,
-        "tenantId": None,
+        "tenantId": record.tenant_id,
         "links": [],
     }
 

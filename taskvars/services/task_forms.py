@@ -9,7 +9,7 @@ from taskvars.errors import BadUserRequestError, NullValueError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeNotFoundError
-from taskvars.services import variables
+from taskvars.services import process_runtime, variables
 from taskvars.services.tasks import PENDING, RESOLVED, locked_task
 
 
@@ -46,7 +46,7 @@ def submit_form(
         returned = variables.variable_map(uow, chain, deserialize=True)
     if task.delegation_state == PENDING:
         uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
-    else:
+    elif not process_runtime.finish_task(uow, chain):
         uow.store.scopes.delete_tree(task_pk)
     uow.commit()
     return returned

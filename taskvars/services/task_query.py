@@ -21,8 +21,11 @@ from taskvars.errors import InvalidRequestError
 from taskvars.persistence.task_query import SORT_COLUMN_BY_TYPE, VARIABLE_SORTS
 from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
 from taskvars.services import date_expressions, variable_criteria
-from taskvars.services.dates import parse_date
-from taskvars.services.query_parameters import refuse_unmodelled, require_sort_pair
+from taskvars.services.query_parameters import (
+    date_parameter,
+    refuse_unmodelled,
+    require_sort_pair,
+)
 
 # Declared (clients generated from Camunda's spec send them) but asking for what this
 # server does not model: refused unless false or empty.
@@ -164,18 +167,7 @@ def _as_true(parameter: _Parameter) -> bool:
 
 
 def _as_date(parameter: _Parameter) -> datetime:
-    text = parameter.value
-    try:
-        instant = parse_date(text)
-    except ValueError:
-        try:
-            instant = datetime.fromisoformat(text)
-        except ValueError:
-            raise parameter.refused(
-                f'Cannot convert value "{text}" to java type java.util.Date'
-            ) from None
-    # Stored in UTC (SQLite keeps no offset); a time without an offset is the server's.
-    return (instant if instant.tzinfo else instant.astimezone()).astimezone(UTC)
+    return date_parameter(parameter.name, parameter.value)
 
 
 def _as_date_expression(parameter: _Parameter) -> datetime:

@@ -8,7 +8,6 @@ delegation and identity links are in :mod:`.task_people`, forms in :mod:`.task_f
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,8 +26,9 @@ from taskvars.persistence.values import (
     ScopeRef,
     TaskRecord,
 )
-from taskvars.services import variables
+from taskvars.services import process_runtime, variables
 from taskvars.services.dates import format_date, now_millis, parse_date
+from taskvars.services.task_defaults import CANDIDATE, DEFAULT_PRIORITY, new_id
 from taskvars.services.task_query import TaskQuery
 
 _TASK_ATTRIBUTES = {
@@ -42,15 +42,8 @@ _TASK_ATTRIBUTES = {
     "caseInstanceId": "case_instance_id",
 }
 _TASK_DATES = {"due": "due", "followUp": "follow_up"}
-DEFAULT_PRIORITY = 50
 PENDING = "PENDING"
 RESOLVED = "RESOLVED"
-# The identity link type of the candidates a task is created with.
-CANDIDATE = "candidate"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def create(uow: UnitOfWork, dto: dict[str, Any]) -> str:
@@ -203,7 +196,8 @@ def complete(
     *,
     with_variables_in_return: bool,
 ) -> dict[str, Any] | None:
-    """Write the variables from the task (as non-local writes do), then remove it.
+    """Write the variables from the task (as non-local writes do), then remove it; a
+    task of a deployed model moves its process instance on (:mod:`.process_runtime`).
     Returns the variables visible from it, if asked for."""
     values = variables.convert_values(variable_dtos)
     try:
@@ -214,7 +208,8 @@ def complete(
     returned = None
     if with_variables_in_return:
         returned = variables.variable_map(uow, chain, deserialize=True)
-    uow.store.scopes.delete_tree(chain[0].pk)
+    if not process_runtime.finish_task(uow, chain):
+        uow.store.scopes.delete_tree(chain[0].pk)
     uow.commit()
     return returned
 
@@ -268,13 +263,13 @@ def task_dto(task: TaskRecord) -> dict[str, Any]:
         "executionId": task.execution_id,
         "parentTaskId": task.parent_task_id,
         "priority": task.priority,
-        "processDefinitionId": None,
+        "processDefinitionId": task.process_definition_id,
         "processInstanceId": task.process_instance_id,
         "caseDefinitionId": None,
         "caseInstanceId": task.case_instance_id,
         "caseExecutionId": None,
         "taskDefinitionKey": task.task_definition_key,
         "suspended": False,
-        "formKey": None,
+        "formKey": task.form_key,
         "tenantId": task.tenant_id,
     }

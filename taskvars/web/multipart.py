@@ -135,7 +135,9 @@ class StreamingFormParser:
     """Feed it the body chunk by chunk; ``finish()`` returns the parsed form.
 
     ``binary_fields`` are spooled as raw bytes, whether or not they carry a filename;
-    ``text_fields`` are decoded as UTF-8; every other part is skipped.
+    ``text_fields`` are decoded as UTF-8; every other part is skipped, or, with
+    ``other_parts_binary`` (a form of files under any names: a deployment's), spooled too
+    if it carries a filename, as every file a client attaches does.
     """
 
     def __init__(
@@ -145,10 +147,12 @@ class StreamingFormParser:
         *,
         binary_fields: Collection[str],
         text_fields: Collection[str],
+        other_parts_binary: bool = False,
     ) -> None:
         self._limits = limits
         self._binary_fields = binary_fields
         self._text_fields = text_fields
+        self._other_parts_binary = other_parts_binary
         self._form = MultipartForm()
         self._part_count = 0
         self._received_bytes = 0
@@ -261,7 +265,10 @@ class StreamingFormParser:
             raise MalformedMultipartError(
                 "a part's Content-Disposition is not form-data with a name"
             )
-        if name in self._binary_fields:
+        filename = disposition.params.get("filename")
+        if name in self._binary_fields or (
+            self._other_parts_binary and name not in self._text_fields and filename is not None
+        ):
             self._sink = Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
         elif name in self._text_fields:
             self._sink = _TextSink(name, self._limits.max_text_part_bytes)
@@ -269,7 +276,6 @@ class StreamingFormParser:
             # Camunda ignores parts it does not know; so do we, whatever their headers say.
             self._part, self._sink = None, _DiscardSink()
             return
-        filename = disposition.params.get("filename")
         if _unusable(self._headers.values()) or (filename and has_control_characters(filename)):
             self._discard_current()
             raise MalformedMultipartError(

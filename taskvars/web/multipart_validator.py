@@ -25,6 +25,7 @@ from taskvars.header_values import HeaderValueError, parse_media_type
 from taskvars.web.declared_errors import first_error
 from taskvars.web.framework import hand_to_handler
 from taskvars.web.multipart import (
+    BinaryPart,
     FormLimits,
     FormPart,
     MultipartForm,
@@ -49,6 +50,9 @@ DEPRECATED_PARTS_EXTENSION = "x-deprecated-parts"
 # ``file`` for ``File``. The enum lists one spelling so that generators and Swagger UI
 # show a clean list.
 FIRST_LETTER_ANY_CASE_EXTENSION = "x-first-letter-any-case"
+# On the schema: every part whose name is not a property is a file (binary), as
+# Camunda's deployment form takes files under any part names.
+OTHER_PARTS_BINARY_EXTENSION = "x-other-parts-binary"
 
 
 class FormSchema:
@@ -65,6 +69,8 @@ class FormSchema:
         )
         self.binary_fields = {n for n, p in self.properties.items() if _is_binary(p)}
         self.text_fields = set(self.properties) - self.binary_fields
+        # Files under any other name (a deployment's).
+        self.other_parts_binary = bool(schema.get(OTHER_PARTS_BINARY_EXTENSION))
 
 
 class StreamingMultipartValidator:
@@ -78,6 +84,7 @@ class StreamingMultipartValidator:
         self._form_validator = form_schema.validator
         self._binary_fields = form_schema.binary_fields
         self._text_fields = form_schema.text_fields
+        self._other_parts_binary = form_schema.other_parts_binary
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = Headers(scope=scope)
@@ -87,6 +94,7 @@ class StreamingMultipartValidator:
             self._limits,
             binary_fields=self._binary_fields,
             text_fields=self._text_fields,
+            other_parts_binary=self._other_parts_binary,
         )
         try:
             async for chunk in body_chunks(receive):
@@ -116,6 +124,12 @@ class StreamingMultipartValidator:
                 instance[name] = _as_declared(part.text, self._properties.get(name, {}))
             else:
                 instance[name] = ""  # content is opaque bytes; the schema says only "binary"
+        if self._other_parts_binary and any(
+            isinstance(part, BinaryPart) for part in form.parts.values()
+        ):
+            # A form of files under any names: a required file is there under another one.
+            for name in self._binary_fields:
+                instance.setdefault(name, "")
         error = first_error(self._form_validator.iter_errors(instance), prefixed=False)
         if error is not None:
             raise error

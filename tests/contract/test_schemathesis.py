@@ -17,6 +17,7 @@ import pytest
 
 from tests.contract.schemathesis_hooks import (
     ROUND_TRIP_LOG,
+    _only_retyped_text,
     is_admitted_rejection,
     is_documented_engine_refusal,
     is_documented_scope_missing,
@@ -44,8 +45,9 @@ def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
             "--checks",
             "all",
             "--exclude-checks",
-            # replaced by camunda_server_errors and camunda_positive_data_acceptance
-            "not_a_server_error,positive_data_acceptance",
+            # replaced by camunda_server_errors, camunda_positive_data_acceptance and
+            # camunda_negative_data_rejection
+            "not_a_server_error,positive_data_acceptance,negative_data_rejection",
             "--phases",
             "examples,coverage,fuzzing,stateful",
             "--max-examples",
@@ -149,6 +151,7 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
         ),
         ("Only a single sorting parameter specified. sortBy and sortOrder required", True),
         ("The task query parameter candidateUser is not supported by this server", True),
+        ("The process definition query parameter incidentId is not supported by this server", True),
         (
             "Cannot set query parameter 'dueAfter' to value 'x': "
             'Cannot convert value "x" to java type java.util.Date',
@@ -190,3 +193,25 @@ def test_an_incompatible_link_removal_passes_as_a_documented_500() -> None:
     )
     assert is_documented_engine_refusal(500, body)
     assert not is_documented_engine_refusal(500, error("ProcessEngineException", "boom", 0))
+
+
+@pytest.mark.parametrize(
+    ("message", "admitted"),
+    [
+        ("Invalid component: in body - violates `anyOf` at /properties/deployment-name", True),
+        (
+            "Invalid component: in body\n"
+            "  - violates `type` at /properties/deployment-name (was string, became object)\n"
+            "  - violates `type` at /properties/tenant-id (was string, became array)",
+            True,
+        ),
+        ("Invalid component: in body - violates `maxLength` at /properties/tenant-id", False),
+        ("Invalid component: in body - violates `type` at /properties/valueType", False),
+        ("Invalid component: in body - violates `type` at /properties/data", False),
+        ("Invalid component: parameter `version` in query - value greater than maximum", False),
+    ],
+)
+def test_only_a_retyped_free_text_part_passes_as_accepted_negative_data(
+    message: str, admitted: bool
+) -> None:
+    assert _only_retyped_text(message) is admitted

@@ -15,6 +15,26 @@ from taskvars.resources import SPEC_NAME, spec_directory
 
 EXTENSION_PATHS = {"/process-instance/create", "/health", "/metrics"}
 REQUIRED_OPERATIONS = {
+    # deployments of BPMN files (issue 15)
+    "createDeployment",
+    "getDeployments",
+    "getDeployment",
+    "deleteDeployment",
+    "getProcessDefinitions",
+    "getProcessDefinitionsCount",
+    "getProcessDefinition",
+    "getProcessDefinitionBpmn20Xml",
+    "getProcessDefinitionByKey",
+    "getProcessDefinitionBpmn20XmlByKey",
+    "startProcessInstance",
+    "startProcessInstanceByKey",
+    "getHistoricProcessInstances",
+    "getHistoricProcessInstancesCount",
+    "getHistoricProcessInstance",
+    "getHistoricVariableInstances",
+    "getHistoricVariableInstancesCount",
+    "getHistoricVariableInstance",
+    "getHistoricVariableInstanceBinary",
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",

@@ -32,6 +32,7 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     for database in databases:
         assert f"File values, one connection from {client_name()}, {database}" in output
         assert f"Variable requests, one connection, one at a time, {database}" in output
+        assert f"Two-task process, 8 connections, 1 s, {database} (errors: 0)" in output
         if shutil.which("wrk"):
             assert f"1 KiB Bytes uploads, 8 connections, 1 s, {database}" in output
             assert f"1 KiB Bytes downloads, 8 connections, 1 s, {database}" in output
@@ -42,6 +43,8 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "## Targets" in report
     assert "## Soak run\n\nfigures of the last soak run" in report  # kept from soak.md
     assert "2 MiB" in report
+    assert "## A two-task process, 8 connections" in report
+    assert "| complete second task |" in report
     if shutil.which("wrk"):
         assert "## 1 KiB downloads of one stored value" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")

@@ -151,3 +151,62 @@ def test_killed_during_a_modification_it_applies_all_or_nothing(
             assert "v0" not in stored
         outcomes.append("applied" if applied else "not applied")
     print(f"kills during modifications: {outcomes}")
+
+
+def test_killed_during_a_complete_the_process_instance_is_before_or_after_that_step(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The variables, the tasks and executions, and the engine's state of a process
+    instance change in one transaction: after a kill -9 mid-``complete`` the instance is
+    where it was (both review tasks, none of the variables) or one step on (the legal
+    branch ended, every variable written), and runs on to its end either way."""
+    model = (Path(__file__).parents[1] / "bpmn" / "parallel-review.bpmn").read_bytes()
+    names = [f"finding{n}" for n in range(200)]
+    with serving(db_url, tmp_path) as (_, client):
+        deployed = client.post(
+            "/deployment/create",
+            content=multipart_body(Part("data", model, filename="parallel-review.bpmn")),
+            headers={"Content-Type": content_type()},
+        )
+        assert deployed.status_code == 200, deployed.text
+    outcomes = []
+    for delay in KILL_DELAYS:
+        with serving(db_url, tmp_path) as (_, client):
+            started = client.post("/process-definition/key/parallelReview/start", json={})
+            instance_id = started.json()["id"]
+            tasks = {
+                t["taskDefinitionKey"]: t
+                for t in client.get(f"/task?processInstanceId={instance_id}").json()
+            }
+        variables = {name: {"value": "y" * 1000, "type": "String"} for name in names}
+        raw = json.dumps({"variables": variables}).encode()
+        legal = tasks["legalReview"]["id"]
+        with (
+            serving(db_url, tmp_path) as (server, _),
+            send_without_waiting(
+                server, "POST", f"/task/{legal}/complete", raw, "application/json"
+            ),
+        ):
+            time.sleep(delay)
+            kill(server)
+        with serving(db_url, tmp_path) as (_, client):
+            left = {
+                t["taskDefinitionKey"]
+                for t in client.get(f"/task?processInstanceId={instance_id}").json()
+            }
+            stored = client.get(f"/process-instance/{instance_id}/variables").json()
+            if left == {"legalReview", "financeReview"}:
+                assert stored == {}, "the step did not happen, but variables of it stayed"
+                outcomes.append("before")
+                assert client.post(f"/task/{legal}/complete", json={}).status_code == 204
+            else:
+                assert left == {"financeReview"}, f"between two steps: {left}"
+                assert set(stored) == set(names), "the step happened without all its variables"
+                outcomes.append("after")
+            (finance,) = client.get(f"/task?processInstanceId={instance_id}").json()
+            assert client.post(f"/task/{finance['id']}/complete", json={}).status_code == 204
+            (decide,) = client.get(f"/task?processInstanceId={instance_id}").json()
+            assert decide["taskDefinitionKey"] == "decide"
+            assert client.post(f"/task/{decide['id']}/complete", json={}).status_code == 204
+            assert client.get(f"/process-instance/{instance_id}").status_code == 404
+    print(f"kills during completes: {outcomes}")

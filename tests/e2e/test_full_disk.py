@@ -6,6 +6,7 @@ nothing behind, and once space is freed the same server stores and serves again.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,6 +64,14 @@ def test_on_a_full_disk_sqlite_uploads_answer_507_keep_nothing_and_work_once_spa
         assert upload(api, "small", 100 * 1024).status_code == 204  # chunk rows
         files_before = set(content_directory.iterdir())
         wal = disk / "taskvars.db-wal"
+        # An empty WAL, whatever the migrations and writes so far left in it: the next
+        # write into the database must grow it (and so meet the full disk).
+        checkpoint = sqlite3.connect(disk / "taskvars.db")
+        try:
+            busy, _, _ = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            checkpoint.close()
+        assert busy == 0, "a reader kept the WAL from being emptied"
         filler = fill(disk)
 
         # Larger than the spool's memory: written into a new content file as it arrives.

@@ -116,7 +116,7 @@ def test_a_deployment_needs_files_each_named_once(database: Database) -> None:
 def test_deleting_a_deployment_removes_its_definitions(database: Database) -> None:
     deployed = deploy(database, INVOICE)
     with database.unit_of_work(write=True) as uow:
-        deployments.delete(uow, str(deployed["id"]))
+        deployments.delete(uow, str(deployed["id"]), cascade=False)
     with database.unit_of_work(write=False) as uow:
         assert deployments.list_all(uow) == []
         with pytest.raises(NotFoundError, match="does not exist"):

@@ -19,6 +19,7 @@ def test_the_projects_models_pass_with_their_process_keys() -> None:
         for path in sorted(MODELS.glob("*.bpmn"))
     }
     assert found == {
+        "inclusive-checks.bpmn": ["inclusiveChecks"],
         "invoice.bpmn": ["invoice"],
         "onboarding.bpmn": ["onboarding"],
         "parallel-review.bpmn": ["parallelReview"],

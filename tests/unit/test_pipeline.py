@@ -67,5 +67,6 @@ def test_the_upload_operations_are_the_ones_with_multipart_bodies() -> None:
         "setBinaryTaskLocalVariable",
         "setProcessInstanceVariableBinary",
         "setLocalExecutionVariableBinary",
+        "createDeployment",  # its files are uploads too
     }
     assert operations.path_templates["getTask"] == "/engine-rest/task/{id}"

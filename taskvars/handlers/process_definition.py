@@ -1,0 +1,69 @@
+"""Operations tagged `Process Definition`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taskvars.handlers.http.runtime import database
+from taskvars.services import process_definitions, process_runtime
+
+
+def get_process_definitions(
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+    first_result: int = 0,
+    max_results: int | None = None,
+    **parameters: Any,
+) -> list[dict[str, Any]]:
+    criteria = process_definitions.criteria_from_parameters(parameters)
+    return database().read(
+        lambda uow: process_definitions.query(
+            uow,
+            criteria,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            first_result=first_result,
+            max_results=max_results,
+        )
+    )
+
+
+def get_process_definitions_count(**parameters: Any) -> dict[str, int]:
+    criteria = process_definitions.criteria_from_parameters(parameters)
+    return {"count": database().read(lambda uow: process_definitions.count(uow, criteria))}
+
+
+def get_process_definition(id_: str) -> dict[str, Any]:
+    return database().read(lambda uow: process_definitions.dto(process_definitions.by_id(uow, id_)))
+
+
+def get_process_definition_bpmn20_xml(id_: str) -> dict[str, Any]:
+    return database().read(
+        lambda uow: process_definitions.xml(uow, process_definitions.by_id(uow, id_))
+    )
+
+
+def get_process_definition_by_key(key: str) -> dict[str, Any]:
+    return database().read(
+        lambda uow: process_definitions.dto(process_definitions.by_key(uow, key))
+    )
+
+
+def get_process_definition_bpmn20_xml_by_key(key: str) -> dict[str, Any]:
+    return database().read(
+        lambda uow: process_definitions.xml(uow, process_definitions.by_key(uow, key))
+    )
+
+
+def start_process_instance(id_: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    dto = process_runtime.start_request(body or {})
+    return database().write(
+        lambda uow: process_runtime.start(uow, process_definitions.by_id(uow, id_), dto)
+    )
+
+
+def start_process_instance_by_key(key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    dto = process_runtime.start_request(body or {})
+    return database().write(
+        lambda uow: process_runtime.start(uow, process_definitions.by_key(uow, key), dto)
+    )

@@ -1,0 +1,106 @@
+"""Process instances the BPMN engine runs: their engine state and its revision, and the
+executions and tasks below them (scopes, kept in step with the state by the service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind
+from taskvars.persistence.values import ConcurrentModificationError
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    scope_pk: int
+    definition_id: str
+    state: str
+    revision: int
+
+
+class ProcessRuns:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, scope_pk: int, definition_id: str, state: str) -> None:
+        definition_pk = self.session.scalar(
+            select(ProcessDefinition.pk).where(ProcessDefinition.id == definition_id)
+        )
+        self.session.add(
+            ProcessRun(
+                scope_pk=scope_pk, process_definition_pk=definition_pk, state=state, revision=1
+            )
+        )
+        self.session.flush()
+
+    def get(self, scope_pk: int) -> RunRecord | None:
+        row = self.session.execute(
+            select(ProcessRun.state, ProcessRun.revision, ProcessDefinition.id)
+            .join(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
+            .where(ProcessRun.scope_pk == scope_pk)
+        ).first()
+        return None if row is None else RunRecord(scope_pk, row.id, row.state, row.revision)
+
+    def claim(self, record: RunRecord) -> None:
+        """Take the next revision of the run, if nobody took it since ``record`` was read:
+        the optimistic lock, taken before the step's work so that a request that lost
+        the race stops at once (a 409), before reading anything the winner changes. On
+        PostgreSQL a second claimer waits here for the first to end."""
+        runs = _RUNS
+        claimed = self.session.connection().execute(
+            update(runs)
+            .where(runs.c.scope_pk == record.scope_pk, runs.c.revision == record.revision)
+            .values(revision=runs.c.revision + 1)
+        )
+        if claimed.rowcount != 1:
+            raise ConcurrentModificationError(
+                "the process instance was moved on by another request meanwhile"
+            )
+
+    def save_state(self, scope_pk: int, state: str) -> None:
+        """The run's state after a step (its revision claimed already)."""
+        runs = _RUNS
+        self.session.connection().execute(
+            update(runs).where(runs.c.scope_pk == scope_pk).values(state=state)
+        )
+
+    def count_of_definition(self, definition_id: str) -> int:
+        """Running process instances of the definition."""
+        return int(
+            self.session.scalar(
+                select(func.count(ProcessRun.scope_pk))
+                .join(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
+                .where(ProcessDefinition.id == definition_id)
+            )
+            or 0
+        )
+
+    def scopes_of_deployment(self, deployment_pk: int) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(ProcessRun.scope_pk)
+                .join(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
+                .where(ProcessDefinition.deployment_pk == deployment_pk)
+            )
+        )
+
+    def below(self, process_instance_pk: int, kind: ScopeKind) -> dict[str, int]:
+        """The executions, or the tasks of executions, in the process instance: pk by id.
+        (Subtasks someone created under a task are the task's, not the engine's.)"""
+        parent = aliased(Scope)
+        rows = self.session.execute(
+            select(Scope.external_id, Scope.pk)
+            .join(parent, parent.pk == Scope.parent_pk)
+            .where(
+                Scope.process_instance_pk == process_instance_pk,
+                Scope.kind == kind,
+                parent.kind != ScopeKind.TASK,
+            )
+        )
+        return {external_id: pk for external_id, pk in rows}
+
+
+_RUNS = cast(Table, ProcessRun.__table__)

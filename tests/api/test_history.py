@@ -1,0 +1,135 @@
+"""History over HTTP: the process instances deployed models ran, running or ended, and
+the final values of their variables, a file uploaded on a task still downloadable after
+the process ended; nothing recorded with history off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taskvars.settings import Settings
+from tests.api_client import Api
+from tests.multipart_bodies import Part
+
+MODELS = Path(__file__).parent.parent / "bpmn"
+
+
+def run_invoice(api: Api, amount: int) -> tuple[str, str]:
+    """Deploy (if needed), start and complete an invoice with a scan uploaded on its
+    first task; returns the instance id and its first task's id."""
+    deployed = api.post_parts(
+        "/deployment/create",
+        Part("enable-duplicate-filtering", "true", content_type="text/plain"),
+        Part("deployment-name", "invoices", content_type="text/plain"),
+        Part("data", (MODELS / "invoice.bpmn").read_bytes(), filename="invoice.bpmn"),
+    )
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(
+        api.url("/process-definition/key/invoice/start"),
+        json={"businessKey": f"INV-{amount}", "variables": {"clerk": {"value": "anna"}}},
+    )
+    assert started.status_code == 200, started.text
+    instance_id = started.json()["id"]
+    (task,) = api.get("/task", processInstanceId=instance_id).json()
+    uploaded = api.upload(
+        f"/task/{task['id']}/variables/scan", b"%PDF scan", value_type="File", filename="scan.pdf"
+    )
+    assert uploaded.status_code == 204, uploaded.text
+    completed = api.client.post(
+        api.url(f"/task/{task['id']}/complete"),
+        json={"variables": {"amount": {"value": amount, "type": "Integer"}}},
+    )
+    assert completed.status_code == 204, completed.text
+    return instance_id, task["id"]
+
+
+def test_a_file_uploaded_on_a_task_downloads_after_the_process_ended(client: Any) -> None:
+    api = Api(client)
+    instance_id, _ = run_invoice(api, 10)  # small: ends after the first task
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+    past = api.get(f"/history/process-instance/{instance_id}").json()
+    assert past["state"] == "COMPLETED"
+    assert past["businessKey"] == "INV-10"
+    assert past["processDefinitionKey"] == "invoice"
+    assert past["endTime"] is not None
+    assert past["durationInMillis"] >= 0
+
+    found = api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    by_name = {variable["name"]: variable for variable in found}
+    assert set(by_name) == {"clerk", "scan", "amount"}
+    assert by_name["amount"]["value"] == 10
+    scan = by_name["scan"]
+    assert scan["type"] == "File"
+    assert scan["valueInfo"]["filename"] == "scan.pdf"
+    assert scan["executionId"] == instance_id
+    download = api.get(f"/history/variable-instance/{scan['id']}/data")
+    assert download.status_code == 200
+    assert download.content == b"%PDF scan"
+    assert "scan.pdf" in download.headers["content-disposition"]
+    one = api.get(f"/history/variable-instance/{by_name['clerk']['id']}").json()
+    assert one["value"] == "anna"
+    not_binary = api.get(f"/history/variable-instance/{by_name['clerk']['id']}/data")
+    assert not_binary.status_code == 400
+
+
+def test_running_and_ended_instances_are_told_apart(client: Any) -> None:
+    api = Api(client)
+    ended, _ = run_invoice(api, 20)
+    running, _ = run_invoice(api, 5000)  # large: waits for approval
+    ids = {ended, running}
+
+    def found(**query: Any) -> set[str]:
+        response = api.get("/history/process-instance", **query)
+        assert response.status_code == 200, response.text
+        return {instance["id"] for instance in response.json()} & ids
+
+    assert found() == ids
+    assert found(finished="true") == {ended}
+    assert found(unfinished="true") == {running}
+    assert found(processInstanceBusinessKey="INV-5000") == {running}
+    assert api.get(f"/history/process-instance/{running}").json()["state"] == "ACTIVE"
+    count = api.get("/history/process-instance/count", processInstanceIds=f"{ended},{running}")
+    assert count.json() == {"count": 2}
+
+    deleted = api.client.delete(api.url(f"/process-instance/{running}"))
+    assert deleted.status_code == 204
+    assert api.get(f"/history/process-instance/{running}").json()["state"] == (
+        "EXTERNALLY_TERMINATED"
+    )
+    assert found(completed="true") == {ended}
+
+
+def test_missing_history_is_a_404_in_camundas_words(client: Any) -> None:
+    api = Api(client)
+    instance = api.get("/history/process-instance/nothing")
+    assert instance.status_code == 404
+    assert instance.json()["message"] == "Historic process instance with id nothing does not exist"
+    variable = api.get("/history/variable-instance/nothing")
+    assert variable.status_code == 404
+    assert variable.json()["message"] == (
+        "Historic variable instance with Id 'nothing' does not exist."
+    )
+
+
+def test_a_filter_this_server_does_not_model_is_refused_by_name(client: Any) -> None:
+    refused = Api(client).get("/history/process-instance", withIncidents="true")
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "The historic process instance query parameter withIncidents is not supported by "
+        "this server"
+    )
+
+
+class TestWithHistoryOff:
+    @pytest.fixture
+    def settings(self, db_url: str) -> Settings:
+        return Settings(database_url=db_url, no_history=True)
+
+    def test_nothing_is_recorded_and_the_content_goes_with_the_instance(self, client: Any) -> None:
+        api = Api(client)
+        instance_id, _ = run_invoice(api, 30)
+        assert api.get(f"/history/process-instance/{instance_id}").status_code == 404
+        assert api.get("/history/variable-instance", processInstanceId=instance_id).json() == []
