@@ -103,8 +103,8 @@ def finish_task(uow: UnitOfWork, chain: list[ScopeRef]) -> bool:
     on, and the tasks and executions follow. ``False`` (nothing done) for a task no
     deployed model runs; the caller removes it then."""
     instance = chain[-1]
-    if instance.kind is not ScopeKind.PROCESS_INSTANCE:
-        return False
+    if instance.kind is not ScopeKind.PROCESS_INSTANCE or chain[1].kind is ScopeKind.TASK:
+        return False  # not in a process instance, or a subtask someone created
     record = uow.store.process_runs.get(instance.pk)
     if record is None:
         return False

@@ -276,3 +276,6 @@ def test_a_subtask_of_a_models_task_is_left_alone_when_the_process_moves_on(
     assert created.status_code == 204, created.text
     complete(api, finance["id"])
     assert api.get("/task/ask-a-lawyer").status_code == 200
+    # Completing the subtask is not a step of the process: it only goes.
+    complete(api, "ask-a-lawyer")
+    assert [t["taskDefinitionKey"] for t in tasks_of(api, instance_id)] == ["legalReview"]

@@ -100,7 +100,14 @@ def test_invoice_approval_with_a_file_uploaded_on_its_first_task(
     camunda.TaskVariableApi(client).set_binary_task_variable(
         check.id, "scan", data=str(scan), value_type="File"
     )
-    complete(client, check.id, amount=value("Integer", 1500))
+    # The amount comes from the first task's form, as a task form submits it.
+    submitted = camunda.TaskApi(client).submit(
+        check.id,
+        complete_task_dto=camunda.CompleteTaskDto(
+            variables={"amount": value("Integer", 1500)}, with_variables_in_return=True
+        ),
+    )
+    assert submitted["amount"].value == 1500
 
     (approve,) = tasks(client, started.id)
     assert approve.task_definition_key == "approveInvoice"
