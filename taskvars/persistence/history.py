@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
@@ -25,6 +26,7 @@ from taskvars.persistence.models import (
     ScopeKind,
     Variable,
 )
+from taskvars.persistence.scope_tree import subtree_of
 from taskvars.persistence.values import StoredValue
 
 ACTIVE = "ACTIVE"
@@ -160,17 +162,20 @@ class History:
         )
         if historic_pk is None:  # started while history was off
             return
-        self.session.execute(
+        ended = self.session.execute(
             update(HistoricProcessInstance)
-            .where(HistoricProcessInstance.pk == historic_pk)
+            .where(
+                HistoricProcessInstance.pk == historic_pk,
+                HistoricProcessInstance.state == ACTIVE,
+            )
             .values(state=state, end_time=end_time)
             .execution_options(synchronize_session=False)
         )
-        subtree = (
-            select(Scope.pk)
-            .where((Scope.pk == instance_pk) | (Scope.process_instance_pk == instance_pk))
-            .subquery()
-        )
+        if cast("CursorResult[Any]", ended).rowcount != 1:
+            # Another request ended it first: its record stands.
+            return
+        # What delete_tree takes: the scopes below the instance by parent.
+        subtree = subtree_of(instance_pk)
         rows = self.session.execute(
             select(Variable, Scope.kind, Scope.external_id)
             .join(Scope, Scope.pk == Variable.scope_pk)
@@ -230,6 +235,11 @@ class History:
         max_results: int | None = None,
     ) -> list[HistoricInstanceRecord]:
         column = INSTANCE_SORTS[sort_by] if sort_by else HistoricProcessInstance.pk
+        if sort_by == "duration" and self.session.get_bind().dialect.name == "sqlite":
+            # SQLite keeps dates as text: subtracting them would compare their years.
+            column = func.julianday(HistoricProcessInstance.end_time) - func.julianday(
+                HistoricProcessInstance.start_time
+            )
         rows = self.session.scalars(
             select(HistoricProcessInstance)
             .where(*_instance_conditions(criteria))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, literal, select
+from sqlalchemy import CTE, Select, bindparam, delete, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.binary_contents import BinaryContents
@@ -139,9 +139,7 @@ class ScopeTree:
 
     def delete_tree(self, scope_pk: int) -> None:
         """The scope, every scope below it, their variables and their binary content."""
-        child = aliased(Scope)
-        start = select(Scope.pk).where(Scope.pk == scope_pk).cte("subtree", recursive=True)
-        subtree = start.union_all(select(child.pk).where(child.parent_pk == start.c.pk))
+        subtree = subtree_of(scope_pk)
         contents = select(Variable.content_pk).where(
             Variable.scope_pk.in_(select(subtree.c.pk)), Variable.content_pk.is_not(None)
         )
@@ -167,3 +165,10 @@ class ScopeTree:
         if parent.kind is ScopeKind.PROCESS_INSTANCE:
             return parent.pk
         return parent.process_instance_pk
+
+
+def subtree_of(scope_pk: int) -> CTE:
+    """The pks of the scope and of every scope below it (by parent), as a CTE."""
+    child = aliased(Scope)
+    start = select(Scope.pk).where(Scope.pk == scope_pk).cte("subtree", recursive=True)
+    return start.union_all(select(child.pk).where(child.parent_pk == start.c.pk))

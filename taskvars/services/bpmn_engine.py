@@ -207,8 +207,14 @@ class ProcessRun:
         except BpmnRunError:
             raise
         except Exception as error:
-            # SpiffWorkflow wraps what a condition raised (WorkflowTaskException).
+            # SpiffWorkflow wraps what a condition raised (WorkflowTaskException): a
+            # condition's own error is the model's; the store's (a lost connection, a
+            # full disk, a lost lock) goes on as it is, to be answered as such.
             cause = _first_cause(error)
+            if isinstance(cause, BpmnRunError):
+                raise cause from error
+            if not type(cause).__module__.startswith("SpiffWorkflow"):
+                raise cause from error
             raise BpmnRunError(str(cause)) from error
 
 
@@ -241,10 +247,10 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
         self._lookup = lookup
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        compiled = compile_expression(expression)
-        names = compiled.names
-        values = self._lookup(_executions(task), names) if names else {}
         try:
+            compiled = compile_expression(expression)
+            names = compiled.names
+            values = self._lookup(_executions(task), names) if names else {}
             return compiled.evaluate_condition(values.__getitem__)
         except ExpressionError as error:
             raise BpmnRunError(str(error)) from error
@@ -283,10 +289,11 @@ def _branch_of(task: Any) -> str | None:
         parent = current.parent
         if _is_join(parent.task_spec):
             joins_passed += 1
-        if _is_split(parent.task_spec) and len(parent.children) > 1:
-            if joins_passed == 0:
+        if _is_split(parent.task_spec):
+            if joins_passed > 0:
+                joins_passed -= 1  # the split of a join passed: whatever paths it took
+            elif len(parent.children) > 1:
                 return str(current.id)
-            joins_passed -= 1
         current = parent
     return None
 

@@ -119,7 +119,10 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
     if running and not cascade:
         definitions = store.deployments.definitions(record.pk)
         counts = {d.id: store.process_runs.count_of_definition(d.id) for d in definitions}
-        definition_id, count = next((i, n) for i, n in counts.items() if n)
+        # (Counted again: an instance may have ended since the first look.)
+        definition_id, count = next(
+            ((i, n) for i, n in counts.items() if n), (definitions[0].id, len(running))
+        )
         raise DefinitionInUseError(
             "ENGINE-03076 Deletion of process definition without cascading failed. Process "
             f"definition with id: {definition_id} can't be deleted, because there are "

@@ -92,6 +92,9 @@ def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: boo
         )
     scope_pk = store.scopes.pk(IdSpace.EXECUTION, process_instance_id)
     assert scope_pk is not None
+    run = store.process_runs.get(scope_pk)
+    if run is not None:  # a model runs it: a request moving it on meanwhile makes this a 409
+        store.process_runs.claim(run)
     # One a deployed model ran is kept in history as ended by someone (Camunda's state).
     store.history.ended(scope_pk, process_instance_id, EXTERNALLY_TERMINATED, now_millis())
     store.scopes.delete_tree(scope_pk)

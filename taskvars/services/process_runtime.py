@@ -200,7 +200,7 @@ def _task_attributes(
         try:
             expression = compile_expression(value)
             return expression.evaluate(lambda name: _one(lookup, task.executions, name))
-        except ExpressionError as error:
+        except (ExpressionError, BpmnRunError) as error:
             raise ModelRunError(f"{model.element_id}: {error}") from None
 
     def names(value: str | None) -> list[str]:

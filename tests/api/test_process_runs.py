@@ -279,3 +279,18 @@ def test_a_subtask_of_a_models_task_is_left_alone_when_the_process_moves_on(
     # Completing the subtask is not a step of the process: it only goes.
     complete(api, "ask-a-lawyer")
     assert [t["taskDefinitionKey"] for t in tasks_of(api, instance_id)] == ["legalReview"]
+
+
+def test_a_binary_variable_in_a_task_attribute_is_a_400_and_starts_nothing(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "invoice.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/invoice/start"),
+        json={"variables": {"clerk": {"value": "YW5uYQ==", "type": "Bytes"}}},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "ProcessEngineException"
+    assert response.json()["message"] == (
+        "Cannot instantiate process definition invoice: checkInvoice: the Bytes variable "
+        "'clerk' cannot be used in an expression"
+    )

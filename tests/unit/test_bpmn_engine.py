@@ -114,3 +114,48 @@ def test_of_several_true_conditions_the_first_in_the_model_wins_wherever_it_is_d
     run = ProcessRun.start(process, Variables(amount=1500))
     run.complete(run.ready_user_tasks()[0].id)
     assert ready(run) == {"approveInvoice": ()}
+
+
+NESTED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:process id="nested" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="P1" />
+    <bpmn:parallelGateway id="P1" />
+    <bpmn:sequenceFlow id="f2" sourceRef="P1" targetRef="t1" />
+    <bpmn:sequenceFlow id="f3" sourceRef="P1" targetRef="tB" />
+    <bpmn:userTask id="t1" />
+    <bpmn:sequenceFlow id="f4" sourceRef="t1" targetRef="I1" />
+    <bpmn:inclusiveGateway id="I1" />
+    <bpmn:sequenceFlow id="f5" sourceRef="I1" targetRef="tX">
+      <bpmn:conditionExpression>${x == 1}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f6" sourceRef="I1" targetRef="tY">
+      <bpmn:conditionExpression>${x == 2}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:userTask id="tX" />
+    <bpmn:userTask id="tY" />
+    <bpmn:sequenceFlow id="f7" sourceRef="tX" targetRef="I2" />
+    <bpmn:sequenceFlow id="f8" sourceRef="tY" targetRef="I2" />
+    <bpmn:inclusiveGateway id="I2" />
+    <bpmn:sequenceFlow id="f9" sourceRef="I2" targetRef="t2" />
+    <bpmn:userTask id="t2" />
+    <bpmn:sequenceFlow id="f10" sourceRef="t2" targetRef="P2" />
+    <bpmn:userTask id="tB" />
+    <bpmn:sequenceFlow id="f11" sourceRef="tB" targetRef="P2" />
+    <bpmn:parallelGateway id="P2" />
+    <bpmn:sequenceFlow id="f12" sourceRef="P2" targetRef="e" />
+    <bpmn:endEvent id="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_branch_keeps_its_execution_past_a_nested_gateway_that_took_one_path() -> None:
+    run = ProcessRun.start(CompiledProcess("nested", NESTED.encode(), "n.bpmn"), Variables(x=1))
+    branch = ready(run)["t1"]
+    assert len(branch) == 1
+    run.complete(next(t.id for t in run.ready_user_tasks() if t.model.element_id == "t1"))
+    assert ready(run)["tX"] == branch
+    run.complete(next(t.id for t in run.ready_user_tasks() if t.model.element_id == "tX"))
+    assert ready(run)["t2"] == branch  # still the parallel branch: tB runs beside it
