@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskvars.engine import runtime
 from taskvars.handlers.http.runtime import database
-from taskvars.services import process_definitions, process_runtime
+from taskvars.services import process_definitions
 
 
 def get_process_definitions(
@@ -56,14 +57,14 @@ def get_process_definition_bpmn20_xml_by_key(key: str) -> dict[str, Any]:
 
 
 def start_process_instance(id_: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    dto = process_runtime.start_request(body or {})
+    dto = runtime.start_request(body or {})
     return database().write(
-        lambda uow: process_runtime.start(uow, process_definitions.by_id(uow, id_), dto)
+        lambda uow: runtime.start(uow, process_definitions.by_id(uow, id_), dto)
     )
 
 
 def start_process_instance_by_key(key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    dto = process_runtime.start_request(body or {})
+    dto = runtime.start_request(body or {})
     return database().write(
-        lambda uow: process_runtime.start(uow, process_definitions.by_key(uow, key), dto)
+        lambda uow: runtime.start(uow, process_definitions.by_key(uow, key), dto)
     )

@@ -1,37 +1,81 @@
-"""History: the process instances deployed models ran, and the final values of their
-variables, kept after the runtime rows are gone (Camunda's ``HistoricProcessInstance``
-and ``HistoricVariableInstance``, as far as clients read them).
+"""History: the process instances deployed models run, their activity instances, user
+tasks and variables, recorded as they start, change and end, and kept after the runtime
+rows are gone (Camunda's ``Historic*`` entities at its default level, as far as clients
+read them).
 
-A binary value's content is handed over, not copied: the history row takes the runtime
-variable's content row (and its file), and the runtime variable lets go of it before
-the process instance's tree is deleted.
+A binary value's content is shared, not copied: the historic variable holds the same
+content row (and file) as the runtime variable; the runtime lets go of content history
+still holds, and history's content goes with history.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.binary_contents import BinaryContents
+from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.models import (
     BinaryContent,
+    HistoricActivityInstance,
     HistoricProcessInstance,
+    HistoricTaskInstance,
     HistoricVariable,
+    IdSpace,
     Scope,
     ScopeKind,
-    Variable,
+    Task,
 )
-from taskvars.persistence.scope_tree import subtree_of
 from taskvars.persistence.values import StoredValue
+
+if TYPE_CHECKING:
+    from taskvars.engine.executions import Activity
 
 ACTIVE = "ACTIVE"
 COMPLETED = "COMPLETED"
 EXTERNALLY_TERMINATED = "EXTERNALLY_TERMINATED"
+# A historic variable's states.
+CREATED = "CREATED"
+DELETED = "DELETED"
+
+_VALUE_COLUMNS = (
+    "type",
+    "text_value",
+    "content_pk",
+    "filename",
+    "mime_type",
+    "encoding",
+    "object_type_name",
+    "serialization_data_format",
+)
+
+
+def _place_statement() -> Select[int, ScopeKind, str]:
+    """A scope's historic process instance (a model's instance, history on) and the
+    scope's kind and id: built once, asked on every variable write."""
+    scope = aliased(Scope)
+    instance = aliased(Scope)
+    return (
+        select(HistoricProcessInstance.pk, scope.kind, scope.external_id)
+        .select_from(scope)
+        .join(instance, instance.pk == func.coalesce(scope.process_instance_pk, scope.pk))
+        .join(HistoricProcessInstance, HistoricProcessInstance.id == instance.external_id)
+        .where(scope.pk == bindparam("scope_pk"), instance.kind == ScopeKind.PROCESS_INSTANCE)
+    )
 
 
 @dataclass(frozen=True)
@@ -46,6 +90,8 @@ class HistoricInstanceRecord:
     start_time: datetime
     end_time: datetime | None
     state: str
+    start_activity_id: str | None = None
+    delete_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +108,7 @@ class HistoricVariableRecord:
     execution_id: str | None
     task_id: str | None
     create_time: datetime
+    state: str = CREATED
 
 
 @dataclass(frozen=True)
@@ -124,90 +171,260 @@ class History:
         self._contents = contents
         # Off (a setting): nothing is recorded, and what was recorded stays readable.
         self.enabled = enabled
+        # Looked up once per unit of work: a step writes many rows of one instance.
+        self._instance_pks: dict[str, int | None] = {}
+        self._places: dict[int, tuple[int, str | None, str | None] | None] = {}
 
     def started(
         self,
         instance_id: str,
         business_key: str | None,
-        definition: tuple[str, str, str | None, int, str | None],
+        definition: ProcessDefinitionRecord,
         start_time: datetime,
     ) -> None:
-        """``definition``: id, key, name, version, tenant."""
         if not self.enabled:
             return
-        definition_id, key, name, version, tenant_id = definition
-        self.session.add(
-            HistoricProcessInstance(
-                id=instance_id,
-                business_key=business_key,
-                process_definition_id=definition_id,
-                process_definition_key=key,
-                process_definition_name=name,
-                process_definition_version=version,
-                tenant_id=tenant_id,
-                start_time=start_time,
-                state=ACTIVE,
-            )
+        row = HistoricProcessInstance(
+            id=instance_id,
+            business_key=business_key,
+            process_definition_id=definition.id,
+            process_definition_key=definition.key,
+            process_definition_name=definition.name,
+            process_definition_version=definition.version,
+            tenant_id=definition.tenant_id,
+            start_time=start_time,
+            state=ACTIVE,
         )
+        self.session.add(row)
         self.session.flush()
+        self._instance_pks[instance_id] = row.pk
 
-    def ended(self, instance_pk: int, instance_id: str, state: str, end_time: datetime) -> None:
-        """Record the end, and every variable still in the instance's tree as its final
-        value; the runtime variables let go of their binary content, which the history
-        rows now hold. Call before the tree is deleted."""
-        if not self.enabled:
+    def is_model_instance(self, instance_id: str) -> bool:
+        """Whether a deployed model started the instance (as far as history knows)."""
+        return self._instance_pk(instance_id) is not None
+
+    def ended(
+        self,
+        instance_id: str,
+        state: str,
+        end_time: datetime,
+        *,
+        delete_reason: str | None = None,
+    ) -> None:
+        """Record the end, unless another request ended it first. The variables were
+        recorded as they were written: nothing else is copied."""
+        historic_pk = self._instance_pk(instance_id)
+        if historic_pk is None:  # history is off, or was when it started
             return
-        historic_pk = self.session.scalar(
-            select(HistoricProcessInstance.pk).where(HistoricProcessInstance.id == instance_id)
-        )
-        if historic_pk is None:  # started while history was off
-            return
-        ended = self.session.execute(
+        self.session.execute(
             update(HistoricProcessInstance)
             .where(
                 HistoricProcessInstance.pk == historic_pk,
                 HistoricProcessInstance.state == ACTIVE,
             )
-            .values(state=state, end_time=end_time)
+            .values(state=state, end_time=end_time, delete_reason=delete_reason)
             .execution_options(synchronize_session=False)
         )
-        if cast("CursorResult[Any]", ended).rowcount != 1:
-            # Another request ended it first: its record stands.
+
+    def activity_started(self, instance_id: str, activity: Activity, start_time: datetime) -> None:
+        historic_pk = self._instance_pk(instance_id)
+        if historic_pk is None:
             return
-        # What delete_tree takes: the scopes below the instance by parent.
-        subtree = subtree_of(instance_pk)
-        rows = self.session.execute(
-            select(Variable, Scope.kind, Scope.external_id)
-            .join(Scope, Scope.pk == Variable.scope_pk)
-            .where(Variable.scope_pk.in_(select(subtree.c.pk)))
-        ).all()
-        for variable, kind, scope_id in rows:
-            on_task = kind is ScopeKind.TASK
-            self.session.add(
-                HistoricVariable(
-                    id=str(uuid.uuid4()),
-                    process_instance_pk=historic_pk,
-                    execution_id=None if on_task else scope_id,
-                    task_id=scope_id if on_task else None,
-                    name=variable.name,
-                    type=variable.type,
-                    text_value=variable.text_value,
-                    content_pk=variable.content_pk,
-                    filename=variable.filename,
-                    mime_type=variable.mime_type,
-                    encoding=variable.encoding,
-                    object_type_name=variable.object_type_name,
-                    serialization_data_format=variable.serialization_data_format,
-                    create_time=end_time,
-                )
-            )
-        self.session.flush()
+        on_top = activity.parent_activity_instance_id == instance_id
         self.session.execute(
-            update(Variable)
-            .where(Variable.scope_pk.in_(select(subtree.c.pk)), Variable.content_pk.is_not(None))
-            .values(content_pk=None)
+            insert(HistoricActivityInstance).values(
+                id=activity.instance_id,
+                process_instance_pk=historic_pk,
+                parent_activity_instance_id=activity.parent_activity_instance_id,
+                execution_id=activity.execution_id,
+                activity_id=activity.element_id,
+                activity_name=activity.name,
+                activity_type=activity.kind.value,
+                task_id=activity.task_id if activity.kind.value == "userTask" else None,
+                start_time=start_time,
+                canceled=False,
+            )
+        )
+        if on_top and activity.kind.value == "startEvent":
+            self.session.execute(
+                update(HistoricProcessInstance)
+                .where(HistoricProcessInstance.pk == historic_pk)
+                .values(start_activity_id=activity.element_id)
+                .execution_options(synchronize_session=False)
+            )
+
+    def activity_ended(
+        self, activity_instance_id: str, end_time: datetime, *, canceled: bool
+    ) -> None:
+        if not self.enabled:
+            return
+        self.session.execute(
+            update(HistoricActivityInstance)
+            .where(
+                HistoricActivityInstance.id == activity_instance_id,
+                HistoricActivityInstance.end_time.is_(None),
+            )
+            .values(end_time=end_time, canceled=canceled)
             .execution_options(synchronize_session=False)
         )
+
+    def task_started(
+        self,
+        instance_id: str,
+        task_id: str,
+        execution_id: str,
+        activity_instance_id: str,
+        attributes: dict[str, Any],
+    ) -> None:
+        historic_pk = self._instance_pk(instance_id)
+        if historic_pk is None:
+            return
+        self.session.execute(
+            insert(HistoricTaskInstance).values(
+                id=task_id,
+                process_instance_pk=historic_pk,
+                execution_id=execution_id,
+                activity_instance_id=activity_instance_id,
+                task_definition_key=attributes.get("task_definition_key"),
+                name=attributes.get("name"),
+                description=attributes.get("description"),
+                assignee=attributes.get("assignee"),
+                owner=attributes.get("owner"),
+                priority=attributes.get("priority"),
+                due=attributes.get("due"),
+                follow_up=attributes.get("follow_up"),
+                start_time=attributes["created"],
+            )
+        )
+
+    def task_ended(self, task_id: str, delete_reason: str, end_time: datetime) -> None:
+        """The task's end, with its attributes as they are at the end (claims, renames)."""
+        if not self.enabled:
+            return
+        current = (
+            select(Task.name, Task.assignee, Task.owner, Task.priority, Task.due, Task.follow_up)
+            .join(Scope, Scope.pk == Task.scope_pk)
+            .where(Scope.id_space == IdSpace.TASK, Scope.external_id == task_id)
+        )
+        row = self.session.execute(current).first()
+        values: dict[str, Any] = {"end_time": end_time, "delete_reason": delete_reason}
+        if row is not None:
+            values.update(row._asdict())
+        self.session.execute(
+            update(HistoricTaskInstance)
+            .where(HistoricTaskInstance.id == task_id, HistoricTaskInstance.end_time.is_(None))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def task_moved(self, task_id: str, execution_id: str) -> None:
+        if not self.enabled:
+            return
+        self.session.execute(
+            update(HistoricTaskInstance)
+            .where(HistoricTaskInstance.id == task_id)
+            .values(execution_id=execution_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    # Variables, as Camunda's default history level records them: one row per
+    # variable, created with it, updated with it, marked DELETED when someone removes it.
+
+    def variable_written(self, scope_pk: int, variable: dict[str, Any], *, created: bool) -> None:
+        """``variable``: the runtime row's columns (its ``id``, name and value)."""
+        place = self._place(scope_pk)
+        if place is None:
+            return
+        historic_pk, execution_id, task_id = place
+        values = {column: variable.get(column) for column in _VALUE_COLUMNS}
+        if not created:
+            updated = self.session.execute(
+                update(HistoricVariable)
+                .where(HistoricVariable.id == variable["id"])
+                .values(**values, state=CREATED)
+                .execution_options(synchronize_session=False)
+            )
+            if cast("CursorResult[Any]", updated).rowcount == 1:
+                return
+        self.session.execute(
+            insert(HistoricVariable).values(
+                id=variable["id"],
+                process_instance_pk=historic_pk,
+                execution_id=execution_id,
+                task_id=task_id,
+                name=variable["name"],
+                create_time=datetime.now(UTC),
+                state=CREATED,
+                **values,
+            )
+        )
+
+    def variable_deleted(self, variable_id: str) -> None:
+        if not self.enabled:
+            return
+        self.session.execute(
+            update(HistoricVariable)
+            .where(HistoricVariable.id == variable_id)
+            .values(state=DELETED)
+            .execution_options(synchronize_session=False)
+        )
+
+    def variable_moved(self, variable_id: str, scope_pk: int) -> None:
+        place = self._place(scope_pk)
+        if place is None:
+            return
+        _, execution_id, task_id = place
+        self.session.execute(
+            update(HistoricVariable)
+            .where(HistoricVariable.id == variable_id)
+            .values(execution_id=execution_id, task_id=task_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    def forget_places(self) -> None:
+        """Scopes were deleted: a pk looked up before may name another scope now."""
+        self._places.clear()
+
+    def holds(self) -> ColumnElement[bool]:
+        """A condition on ``BinaryContent.pk``: history still holds that content."""
+        return self.referenced_contents()
+
+    def holds_content(self, content_pk: int) -> bool:
+        return (
+            self.session.scalar(
+                select(HistoricVariable.pk)
+                .where(HistoricVariable.content_pk == content_pk)
+                .limit(1)
+            )
+            is not None
+        )
+
+    def _instance_pk(self, instance_id: str) -> int | None:
+        if not self.enabled:
+            return None
+        if instance_id not in self._instance_pks:
+            self._instance_pks[instance_id] = self.session.scalar(
+                select(HistoricProcessInstance.pk).where(HistoricProcessInstance.id == instance_id)
+            )
+        return self._instance_pks[instance_id]
+
+    def _place(self, scope_pk: int) -> tuple[int, str | None, str | None] | None:
+        """The historic instance a scope's variables belong to, and the execution or
+        task they are in; ``None`` outside a model's process instance."""
+        if not self.enabled:
+            return None
+        if scope_pk not in self._places:
+            row = self.session.execute(_PLACE, {"scope_pk": scope_pk}).first()
+            place = None
+            if row is not None:
+                on_task = row.kind == ScopeKind.TASK
+                place = (
+                    row.pk,
+                    None if on_task else row.external_id,
+                    row.external_id if on_task else None,
+                )
+            self._places[scope_pk] = place
+        return self._places[scope_pk]
 
     def delete_of_definitions(self, definition_ids: list[str]) -> None:
         """The history of these definitions' instances, binary content included."""
@@ -372,6 +589,8 @@ def _instance(row: HistoricProcessInstance) -> HistoricInstanceRecord:
         start_time=row.start_time,
         end_time=row.end_time,
         state=row.state,
+        start_activity_id=row.start_activity_id,
+        delete_reason=row.delete_reason,
     )
 
 
@@ -408,4 +627,8 @@ def _variable(
         execution_id=row.execution_id,
         task_id=row.task_id,
         create_time=row.create_time,
+        state=row.state,
     )
+
+
+_PLACE = _place_statement()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Double,
     Enum,
@@ -144,6 +145,9 @@ class Variable(Base):
     __table_args__ = (UniqueConstraint("scope_pk", "name"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Camunda's variable id: a UUID made when the variable is created, kept for its life
+    # (moves between scopes included) and by its history; never reused, unlike ``pk``.
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
     scope_pk: Mapped[int] = mapped_column(ForeignKey("scope.pk", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(ID_LENGTH))
     type: Mapped[str] = mapped_column(String(32))
@@ -274,11 +278,63 @@ class HistoricProcessInstance(Base):
     end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # ACTIVE, COMPLETED or EXTERNALLY_TERMINATED, as Camunda names them.
     state: Mapped[str] = mapped_column(String(32))
+    delete_reason: Mapped[str | None] = mapped_column(Text)
+    start_activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
+class HistoricActivityInstance(Base):
+    """An activity instance (an element a token passed or waits in), recorded when it
+    starts and when it ends (Camunda's ``HistoricActivityInstance``)."""
+
+    __tablename__ = "history_activity_instance"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    process_instance_pk: Mapped[int] = mapped_column(
+        ForeignKey("history_process_instance.pk", ondelete="CASCADE"), index=True
+    )
+    parent_activity_instance_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    execution_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    activity_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    activity_name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    activity_type: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    canceled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HistoricTaskInstance(Base):
+    """A user task a model created, recorded when it is created and when it ends, with
+    Camunda's ``deleteReason`` (``completed``, ``deleted`` or the instance's reason)."""
+
+    __tablename__ = "history_task_instance"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    process_instance_pk: Mapped[int] = mapped_column(
+        ForeignKey("history_process_instance.pk", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    activity_instance_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    task_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    description: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    priority: Mapped[int] = mapped_column(Integer)
+    due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    follow_up: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delete_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class HistoricVariable(Base):
-    """A variable's final value in a process instance that ended; a binary value keeps
-    its content row (and file), handed over from the runtime variable."""
+    """A variable of a model's process instance as last written, recorded when it is
+    created and kept up to date (Camunda's default history level); its id is the runtime
+    variable's. A binary value shares its content row (and file) with the runtime
+    variable while both hold it; the content goes when neither does."""
 
     __tablename__ = "history_variable"
 
@@ -299,3 +355,6 @@ class HistoricVariable(Base):
     object_type_name: Mapped[str | None] = mapped_column(Text)
     serialization_data_format: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # CREATED, or DELETED once someone removed the variable (Camunda's states; a
+    # variable whose scope ended stays CREATED).
+    state: Mapped[str] = mapped_column(String(16), default="CREATED")

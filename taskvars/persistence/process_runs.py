@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind
+from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind, Task
 from taskvars.persistence.values import ConcurrentModificationError
 
 
@@ -78,20 +78,54 @@ class ProcessRuns:
             or 0
         )
 
-    def scopes_of_deployment(self, deployment_pk: int) -> list[int]:
-        return list(
-            self.session.scalars(
-                select(ProcessRun.scope_pk)
-                .join(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
-                .where(ProcessDefinition.deployment_pk == deployment_pk)
-            )
+    def instances_of_deployment(self, deployment_pk: int) -> list[tuple[int, str]]:
+        """The running instances of a deployment's definitions: scope pk and id."""
+        rows = self.session.execute(
+            select(ProcessRun.scope_pk, Scope.external_id)
+            .join(Scope, Scope.pk == ProcessRun.scope_pk)
+            .join(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
+            .where(ProcessDefinition.deployment_pk == deployment_pk)
         )
+        return [(pk, instance_id) for pk, instance_id in rows]
 
     def below(self, process_instance_pk: int, kind: ScopeKind) -> dict[str, int]:
         """The executions, or the tasks of executions, in the process instance: pk by id.
         (Subtasks someone created under a task are the task's, not the engine's.)"""
         rows = self.session.execute(_BELOW[kind], {"instance_pk": process_instance_pk})
         return {external_id: pk for external_id, pk in rows}
+
+    def executions_with_parents(self, process_instance_pk: int) -> list[tuple[str, str | None]]:
+        """The executions below the process instance and their parents' ids (``None``:
+        the process instance), parents first."""
+        parent = aliased(Scope)
+        rows = self.session.execute(
+            select(Scope.external_id, parent.external_id, parent.kind)
+            .join(parent, parent.pk == Scope.parent_pk)
+            .where(
+                Scope.process_instance_pk == process_instance_pk,
+                Scope.kind == ScopeKind.EXECUTION,
+            )
+            .order_by(Scope.pk)
+        )
+        return [
+            (execution_id, None if kind is ScopeKind.PROCESS_INSTANCE else parent_id)
+            for execution_id, parent_id, kind in rows
+        ]
+
+    def tasks_with_executions(self, process_instance_pk: int) -> list[tuple[str, str, str | None]]:
+        """The model's tasks in the process instance: id, execution id, element id."""
+        parent = aliased(Scope)
+        rows = self.session.execute(
+            select(Scope.external_id, parent.external_id, Task.task_definition_key)
+            .join(parent, parent.pk == Scope.parent_pk)
+            .join(Task, Task.scope_pk == Scope.pk)
+            .where(
+                Scope.process_instance_pk == process_instance_pk,
+                Scope.kind == ScopeKind.TASK,
+                parent.kind != ScopeKind.TASK,
+            )
+        )
+        return [(task_id, execution_id, key) for task_id, execution_id, key in rows]
 
 
 _RUNS = cast(Table, ProcessRun.__table__)

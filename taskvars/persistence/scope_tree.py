@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CTE, Select, bindparam, delete, literal, select
+from sqlalchemy import CTE, ColumnElement, Select, bindparam, delete, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.models import BinaryContent, IdSpace, Scope, ScopeKind, Variable
 from taskvars.persistence.values import ScopeNotFoundError, ScopeRef
+
+if TYPE_CHECKING:
+    from taskvars.persistence.history import History
 
 
 def _scope_chain_statement() -> Select[Any]:
@@ -79,9 +82,13 @@ _SCOPE_CHAINS = _scope_chains_statement()
 
 
 class ScopeTree:
-    def __init__(self, session: Session, contents: BinaryContents) -> None:
+    def __init__(
+        self, session: Session, contents: BinaryContents, history: History | None = None
+    ) -> None:
         self.session = session
         self._contents = contents
+        # Content a historic variable holds outlives the runtime variable.
+        self._history = history
 
     def chain(self, id_space: IdSpace, external_id: str) -> list[ScopeRef]:
         """The scope and all its ancestors, nearest first, in one query."""
@@ -130,6 +137,15 @@ class ScopeTree:
         scope.process_instance_pk = self._process_instance_below(parent_task_pk)
         self.session.flush()
 
+    def reparent(self, scope_pk: int, parent_pk: int) -> None:
+        """Move a scope (and what is below it) under another of the same process instance."""
+        self.session.execute(
+            update(Scope)
+            .where(Scope.pk == scope_pk)
+            .values(parent_pk=parent_pk)
+            .execution_options(synchronize_session=False)
+        )
+
     def is_ancestor(self, candidate_pk: int, scope_pk: int) -> bool:
         scope = self.session.get_one(Scope, scope_pk)
         return any(
@@ -143,10 +159,12 @@ class ScopeTree:
         contents = select(Variable.content_pk).where(
             Variable.scope_pk.in_(select(subtree.c.pk)), Variable.content_pk.is_not(None)
         )
+        unheld: ColumnElement[bool] = BinaryContent.pk.in_(contents)
+        if self._history is not None:
+            unheld = unheld & ~self._history.holds()
+            self._history.forget_places()
         removed = self.session.execute(
-            delete(BinaryContent)
-            .where(BinaryContent.pk.in_(contents))
-            .returning(BinaryContent.file_name),
+            delete(BinaryContent).where(unheld).returning(BinaryContent.file_name),
             execution_options={"synchronize_session": False},
         ).scalars()
         self._contents.remove_files_after_commit(removed)

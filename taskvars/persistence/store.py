@@ -14,8 +14,8 @@ Each concern is a module of its own; the store only puts them on the same sessio
   the process definitions of each; ``store.definitions``: process definitions queried;
 - :mod:`~taskvars.persistence.process_runs` — ``store.process_runs``: the BPMN engine's
   state of each process instance it runs;
-- :mod:`~taskvars.persistence.history` — ``store.history``: the instances models ran,
-  and the final values of their variables.
+- :mod:`~taskvars.persistence.history` — ``store.history``: the instances models run,
+  their activities, tasks and variables, recorded as they change.
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ class Store:
     ) -> None:
         self.session = session
         self.contents = BinaryContents(session, content_files, chunk_bytes)
-        self.scopes = ScopeTree(session, self.contents)
+        self.history = History(session, self.contents, enabled=history)
+        self.scopes = ScopeTree(session, self.contents, self.history)
         self.tasks = Tasks(session, self.scopes)
         self.process_instances = ProcessInstances(session, self.scopes)
-        self.variables = Variables(session, self.contents)
+        self.variables = Variables(session, self.contents, self.history)
         self.variable_instances = VariableInstances(session)
         self.deployments = Deployments(session)
         self.definitions = ProcessDefinitions(session)
         self.process_runs = ProcessRuns(session)
-        self.history = History(session, self.contents, enabled=history)

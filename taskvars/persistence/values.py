@@ -246,6 +246,8 @@ class StoredValue:
     revision: int
     # The variable's own id, stable for its life (an update keeps the row).
     pk: int | None = None
+    # Camunda's variable id (a UUID); None for values read from elsewhere.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ class VariableInstanceFilter:
     execution_id_in: list[str] | None = None
     task_id_in: list[str] | None = None
     variable_scope_id_in: list[str] | None = None
-    pk: int | None = None
+    id: str | None = None
     # ``variableValues``: each names the variable itself and compares its value.
     values: tuple[VariableCondition, ...] = ()
 

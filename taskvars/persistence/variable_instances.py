@@ -73,8 +73,8 @@ def _matching(criteria: VariableInstanceFilter) -> Select[*tuple[Any, ...]]:
     on_execution = scope.c.kind.in_(_EXECUTIONS)
     task_on_execution = is_task & parent.c.kind.in_(_EXECUTIONS)
     conditions: list[ColumnElement[bool]] = []
-    if criteria.pk is not None:
-        conditions.append(_VARIABLE.c.pk == criteria.pk)
+    if criteria.id is not None:
+        conditions.append(_VARIABLE.c.id == criteria.id)
     if criteria.variable_name is not None:
         conditions.append(_VARIABLE.c.name == criteria.variable_name)
     if criteria.variable_name_like is not None:

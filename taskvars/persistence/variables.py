@@ -8,7 +8,8 @@ if its revision is the one that was read.
 
 from __future__ import annotations
 
-from typing import Any, cast
+import uuid
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,9 @@ from taskvars.persistence.values import (
     StoredValue,
 )
 
+if TYPE_CHECKING:
+    from taskvars.persistence.history import History
+
 _VARIABLE = cast(Table, Variable.__table__)
 _CONTENT = cast(Table, BinaryContent.__table__)
 _VARIABLE_ROWS = (
@@ -31,8 +35,17 @@ _VARIABLE_ROWS = (
     .where(_VARIABLE.c.scope_pk.in_(bindparam("scope_pks", expanding=True)))
 )
 _NAMED_VARIABLE_ROWS = _VARIABLE_ROWS.where(_VARIABLE.c.name == bindparam("name"))
-_LOCAL_VARIABLE = select(_VARIABLE.c.pk, _VARIABLE.c.content_pk, _VARIABLE.c.revision).where(
-    _VARIABLE.c.scope_pk == bindparam("scope_pk"), _VARIABLE.c.name == bindparam("name")
+_NAMES_VARIABLE_ROWS = _VARIABLE_ROWS.where(
+    _VARIABLE.c.name.in_(bindparam("names", expanding=True))
+)
+_LOCAL_VARIABLE = select(
+    _VARIABLE.c.pk, _VARIABLE.c.id, _VARIABLE.c.content_pk, _VARIABLE.c.revision
+).where(_VARIABLE.c.scope_pk == bindparam("scope_pk"), _VARIABLE.c.name == bindparam("name"))
+_SCOPE_VARIABLES = select(*_VARIABLE.c).where(_VARIABLE.c.scope_pk == bindparam("scope_pk"))
+_MOVE_VARIABLE = (
+    update(_VARIABLE)
+    .where(_VARIABLE.c.pk == bindparam("variable_pk"))
+    .values(scope_pk=bindparam("new_scope_pk"))
 )
 _VALUE_COLUMNS = (
     "type",
@@ -65,9 +78,13 @@ _DELETE_VARIABLE = delete(_VARIABLE).where(
 
 
 class Variables:
-    def __init__(self, session: Session, contents: BinaryContents) -> None:
+    def __init__(
+        self, session: Session, contents: BinaryContents, history: History | None = None
+    ) -> None:
         self.session = session
         self._contents = contents
+        # Told of every write, to record the variables of models' process instances.
+        self._history = history
 
     @property
     def _connection(self) -> Connection:
@@ -80,6 +97,22 @@ class Variables:
         )
         found = {row.scope_pk: stored_value(row) for row in rows}
         return next((found[scope.pk] for scope in chain if scope.pk in found), None)
+
+    def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:
+        """The variables ``names`` as seen from ``chain[0]``, in one query."""
+        if not names or not chain:
+            return {}
+        rows = self._connection.execute(
+            _NAMES_VARIABLE_ROWS,
+            {"scope_pks": [scope.pk for scope in chain], "names": sorted(names)},
+        )
+        depth = {scope.pk: index for index, scope in enumerate(chain)}
+        found: dict[str, StoredValue] = {}
+        for value in map(stored_value, rows):
+            nearest = found.get(value.name)
+            if nearest is None or depth[value.scope_pk] < depth[nearest.scope_pk]:
+                found[value.name] = value
+        return found
 
     def all_visible(self, chain: list[ScopeRef]) -> dict[str, StoredValue]:
         """Every variable visible from ``chain[0]``; on a name clash the nearest wins."""
@@ -137,14 +170,26 @@ class Variables:
         }
         existing = connection.execute(_LOCAL_VARIABLE, {"scope_pk": scope_pk, "name": name}).first()
         if existing is None:
+            variable_id = str(uuid.uuid4())
             try:
                 connection.execute(
-                    _INSERT_VARIABLE, {"scope_pk": scope_pk, "name": name, "revision": 1, **values}
+                    _INSERT_VARIABLE,
+                    {
+                        "id": variable_id,
+                        "scope_pk": scope_pk,
+                        "name": name,
+                        "revision": 1,
+                        **values,
+                    },
                 )
             except IntegrityError as error:
                 raise ConcurrentModificationError(
                     f"variable {name} was created by another request meanwhile"
                 ) from error
+            if self._history is not None:
+                self._history.variable_written(
+                    scope_pk, {"id": variable_id, "name": name, **values}, created=True
+                )
             return
         updated = connection.execute(
             _UPDATE_VARIABLE,
@@ -158,8 +203,55 @@ class Variables:
             raise ConcurrentModificationError(
                 f"variable {name} was changed by another request meanwhile"
             )
-        if existing.content_pk is not None:
-            self._contents.delete(existing.content_pk)
+        if self._history is not None:
+            self._history.variable_written(
+                scope_pk, {"id": existing.id, "name": name, **values}, created=False
+            )
+        self._release(existing.content_pk)
+
+    def move_all(self, from_scope_pk: int, to_scope_pk: int) -> None:
+        """Every variable of one scope into another, keeping their ids; where the other
+        has one of the same name, that one takes the value and this one goes (Camunda's
+        ``ExecutionEntity.moveVariablesTo``, when a concurrent execution is compacted)."""
+        connection = self._connection
+        for row in connection.execute(_SCOPE_VARIABLES, {"scope_pk": from_scope_pk}).all():
+            clash = connection.execute(
+                _LOCAL_VARIABLE, {"scope_pk": to_scope_pk, "name": row.name}
+            ).first()
+            if clash is None:
+                connection.execute(
+                    _MOVE_VARIABLE, {"variable_pk": row.pk, "new_scope_pk": to_scope_pk}
+                )
+                if self._history is not None:
+                    self._history.variable_moved(row.id, to_scope_pk)
+                continue
+            values = {column: getattr(row, column) for column in _VALUE_COLUMNS}
+            connection.execute(
+                _UPDATE_VARIABLE,
+                {
+                    "variable_pk": clash.pk,
+                    "read_revision": clash.revision,
+                    **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+                },
+            )
+            # The content now belongs to the other variable: this row lets go of it.
+            connection.execute(
+                update(_VARIABLE).where(_VARIABLE.c.pk == row.pk).values(content_pk=None)
+            )
+            connection.execute(delete(_VARIABLE).where(_VARIABLE.c.pk == row.pk))
+            if self._history is not None:
+                self._history.variable_written(
+                    to_scope_pk, {"id": clash.id, "name": row.name, **values}, created=False
+                )
+            self._release(clash.content_pk)
+
+    def _release(self, content_pk: int | None) -> None:
+        """Drop content a runtime variable let go of, unless history still holds it."""
+        if content_pk is None:
+            return
+        if self._history is not None and self._history.holds_content(content_pk):
+            return
+        self._contents.delete(content_pk)
 
     def delete(self, chain: list[ScopeRef], name: str, *, local: bool) -> None:
         """Remove ``name`` from ``chain[0]`` (local) or from the nearest scope that holds it.
@@ -184,8 +276,9 @@ class Variables:
             raise ConcurrentModificationError(
                 f"variable {name} was changed by another request meanwhile"
             )
-        if existing.content_pk is not None:
-            self._contents.delete(existing.content_pk)
+        if self._history is not None:
+            self._history.variable_deleted(existing.id)
+        self._release(existing.content_pk)
 
 
 def stored_value(row: Row[*tuple[Any, ...]]) -> StoredValue:
@@ -206,4 +299,5 @@ def stored_value(row: Row[*tuple[Any, ...]]) -> StoredValue:
         serialization_data_format=row.serialization_data_format,
         revision=row.revision,
         pk=row.pk,
+        id=row.id,
     )

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine import runtime
+from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model
 from taskvars.errors import (
     DefinitionInUseError,
     InvalidRequestError,
@@ -17,7 +19,6 @@ from taskvars.errors import (
 from taskvars.persistence.deployments import DeploymentRecord, ProcessDefinitionRecord
 from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.services.bpmn_models import ModelRefusedError, ProcessModel, check_model
 from taskvars.services.dates import format_date, now_millis
 
 # Files Camunda's BPMN deployer parses; others are stored as they are.
@@ -115,7 +116,7 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
     record = store.deployments.get(deployment_id)
     if record is None:  # sic: Camunda's DeploymentResourceImpl.deleteDeployment
         raise NotFoundError(f"Deployment with id '{deployment_id}' do not exist")
-    running = store.process_runs.scopes_of_deployment(record.pk)
+    running = store.process_runs.instances_of_deployment(record.pk)
     if running and not cascade:
         definitions = store.deployments.definitions(record.pk)
         counts = {d.id: store.process_runs.count_of_definition(d.id) for d in definitions}
@@ -128,8 +129,9 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
             f"definition with id: {definition_id} can't be deleted, because there are "
             f"{count} dependent process instances."
         )
-    for scope_pk in running:
-        store.scopes.delete_tree(scope_pk)
+    for scope_pk, instance_id in running:
+        # Each run is claimed first: a step racing the deletion is a 409, never a half.
+        runtime.terminate(uow, scope_pk, instance_id, "deleted with its deployment")
     if cascade:  # Camunda's cascade takes the history of the definitions' instances too
         store.history.delete_of_definitions(
             [d.id for d in store.deployments.definitions(record.pk)]

@@ -249,8 +249,8 @@ def instance_dto(record: HistoricInstanceRecord) -> dict[str, Any]:
         "removalTime": None,
         "durationInMillis": duration,
         "startUserId": None,
-        "startActivityId": None,
-        "deleteReason": None,
+        "startActivityId": record.start_activity_id,
+        "deleteReason": record.delete_reason,
         "tenantId": record.tenant_id,
         "state": record.state,
     }
@@ -279,7 +279,7 @@ def variable_dto(
         "taskId": record.task_id,
         "tenantId": record.tenant_id,
         "errorMessage": None,
-        "state": "CREATED",
+        "state": record.state,
         "createTime": format_date(record.create_time),
         "removalTime": None,
     }

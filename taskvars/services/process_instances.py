@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskvars.engine import runtime
 from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
-from taskvars.persistence.history import EXTERNALLY_TERMINATED
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
-from taskvars.services.dates import now_millis
 from taskvars.services.task_defaults import new_id
 from taskvars.services.tasks import add_candidates, task_attributes
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
@@ -81,7 +80,13 @@ def get(uow: UnitOfWork, process_instance_id: str) -> dict[str, Any]:
     return process_instance_dto(record)
 
 
-def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: bool) -> None:
+def delete(
+    uow: UnitOfWork,
+    process_instance_id: str,
+    *,
+    fail_if_not_exists: bool,
+    delete_reason: str | None = None,
+) -> None:
     """Everything in it goes: executions, tasks, variables, binary content."""
     store = uow.store
     if store.process_instances.get(process_instance_id) is None:
@@ -92,12 +97,9 @@ def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: boo
         )
     scope_pk = store.scopes.pk(IdSpace.EXECUTION, process_instance_id)
     assert scope_pk is not None
-    run = store.process_runs.get(scope_pk)
-    if run is not None:  # a model runs it: a request moving it on meanwhile makes this a 409
-        store.process_runs.claim(run)
-    # One a deployed model ran is kept in history as ended by someone (Camunda's state).
-    store.history.ended(scope_pk, process_instance_id, EXTERNALLY_TERMINATED, now_millis())
-    store.scopes.delete_tree(scope_pk)
+    # A model's run is claimed first (a request moving it on meanwhile makes this a 409);
+    # its history records the instance as ended by someone (Camunda's state).
+    runtime.terminate(uow, scope_pk, process_instance_id, delete_reason)
     uow.commit()
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskvars.engine import runtime
 from taskvars.errors import BadUserRequestError, NullValueError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeNotFoundError
-from taskvars.services import process_runtime, variables
+from taskvars.services import variables
 from taskvars.services.tasks import PENDING, RESOLVED, locked_task
 
 
@@ -40,13 +41,18 @@ def submit_form(
     values = variables.convert_values(variable_dtos)
     task, task_pk = locked_task(uow, task_id, missing=NullValueError)
     chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
+    resolving = task.delegation_state == PENDING
+    # A model's run is claimed before anything is written: a race is a 409 at once.
+    claimed = None if resolving else runtime.claim_for_task(uow, chain)
     variables.write_values(uow, chain, values, local=False)
     returned = None
     if with_variables_in_return:
         returned = variables.variable_map(uow, chain, deserialize=True)
-    if task.delegation_state == PENDING:
+    if resolving:
         uow.store.tasks.update(task_pk, {"assignee": task.owner, "delegation_state": RESOLVED})
-    elif not process_runtime.finish_task(uow, chain):
+    elif claimed is None:
         uow.store.scopes.delete_tree(task_pk)
+    else:
+        runtime.finish_task(uow, claimed, task_id)
     uow.commit()
     return returned

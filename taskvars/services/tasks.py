@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from taskvars.engine import runtime
 from taskvars.errors import (
     ApiError,
     ConflictError,
@@ -26,7 +27,7 @@ from taskvars.persistence.values import (
     ScopeRef,
     TaskRecord,
 )
-from taskvars.services import process_runtime, variables
+from taskvars.services import variables
 from taskvars.services.dates import format_date, now_millis, parse_date
 from taskvars.services.task_defaults import CANDIDATE, DEFAULT_PRIORITY, new_id
 from taskvars.services.task_query import TaskQuery
@@ -204,12 +205,16 @@ def complete(
         chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
     except ScopeNotFoundError:
         raise EngineError(f"Cannot find task with id {task_id}: task is null") from None
+    # A model's run is claimed before anything is written: a race is a 409 at once.
+    claimed = runtime.claim_for_task(uow, chain)
     variables.write_values(uow, chain, values, local=False)
     returned = None
     if with_variables_in_return:
         returned = variables.variable_map(uow, chain, deserialize=True)
-    if not process_runtime.finish_task(uow, chain):
+    if claimed is None:
         uow.store.scopes.delete_tree(chain[0].pk)
+    else:
+        runtime.finish_task(uow, claimed, task_id)
     uow.commit()
     return returned
 

@@ -116,18 +116,8 @@ def binary(uow: UnitOfWork, instance_id: str) -> StoredValue:
     return stored
 
 
-# Ids are the rows' integer keys; anything else names no variable (and must not reach
-# the database, whose column would refuse a larger number with an error).
-_LARGEST_ID = 2**31 - 1
-
-
 def _found(uow: UnitOfWork, instance_id: str) -> VariableInstance:
-    pk = int(instance_id) if instance_id.isascii() and instance_id.isdecimal() else None
-    found = (
-        uow.store.variable_instances.query(VariableInstanceFilter(pk=pk))
-        if pk is not None and pk <= _LARGEST_ID
-        else []
-    )
+    found = uow.store.variable_instances.query(VariableInstanceFilter(id=instance_id))
     if not found:
         raise NotFoundError(f"Variable instance with Id '{instance_id}' does not exist.")
     return found[0]
@@ -142,7 +132,7 @@ def _dto(
     stored = instance.value
     content = contents.get(stored.content_pk) if stored.content_pk is not None else None
     return {
-        "id": str(stored.pk),
+        "id": stored.id,
         "name": stored.name,
         **value_to_dto(stored, deserialize=deserialize, content=content),
         "processDefinitionId": None,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from taskvars.settings import Settings
 from tests.api_client import Api
@@ -133,3 +134,93 @@ class TestWithHistoryOff:
         instance_id, _ = run_invoice(api, 30)
         assert api.get(f"/history/process-instance/{instance_id}").status_code == 404
         assert api.get("/history/variable-instance", processInstanceId=instance_id).json() == []
+
+
+def history_rows(db_url: str, table: str, instance_id: str) -> list[dict[str, Any]]:
+    """Rows of a history table that has no query yet (activity and task instances)."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT t.* FROM {table} t JOIN history_process_instance h "
+                    "ON h.pk = t.process_instance_pk WHERE h.id = :instance ORDER BY t.pk"
+                ),
+                {"instance": instance_id},
+            )
+            return [dict(row._mapping) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_a_running_instances_variables_are_in_history_with_their_runtime_ids(
+    client: Any,
+) -> None:
+    api = Api(client)
+    instance_id, _ = run_invoice(api, 5000)  # waits for approval
+    runtime = api.get("/variable-instance", processInstanceIdIn=instance_id).json()
+    historic = api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    assert {v["name"]: v["id"] for v in runtime} == {v["name"]: v["id"] for v in historic}
+    assert {v["state"] for v in historic} == {"CREATED"}
+    assert api.get(f"/history/process-instance/{instance_id}").json()["startActivityId"] == (
+        "InvoiceReceived"
+    )
+
+    changed = api.client.put(
+        api.url(f"/process-instance/{instance_id}/variables/amount"),
+        json={"value": 6000, "type": "Integer"},
+    )
+    assert changed.status_code == 204, changed.text
+    deleted = api.client.delete(api.url(f"/process-instance/{instance_id}/variables/clerk"))
+    assert deleted.status_code == 204
+    after = {
+        v["name"]: v
+        for v in api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    }
+    assert after["amount"]["value"] == 6000
+    assert after["amount"]["state"] == "CREATED"
+    # Removed by someone: DELETED, its last value kept (Camunda's default history level).
+    assert after["clerk"]["state"] == "DELETED"
+    assert after["clerk"]["value"] == "anna"
+
+
+def test_variable_ids_are_never_reused_by_later_instances(client: Any) -> None:
+    api = Api(client)
+    first, _ = run_invoice(api, 11)
+    second, _ = run_invoice(api, 12)
+    ids = [
+        v["id"]
+        for instance in (first, second)
+        for v in api.get("/history/variable-instance", processInstanceId=instance).json()
+    ]
+    assert len(ids) == len(set(ids)) == 6
+    assert all(len(variable_id) == 36 for variable_id in ids)  # UUIDs, not table keys
+
+
+def test_activities_and_tasks_are_recorded_when_they_start_and_end(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    instance_id, check_task = run_invoice(api, 5000)
+    activities = history_rows(db_url, "history_activity_instance", instance_id)
+    assert [(a["activity_id"], a["activity_type"], a["end_time"] is None) for a in activities] == [
+        ("InvoiceReceived", "startEvent", False),
+        ("checkInvoice", "userTask", False),
+        ("AmountDecision", "exclusiveGateway", False),
+        ("approveInvoice", "userTask", True),
+    ]
+    assert all(a["id"].startswith(f"{a['activity_id']}:") for a in activities)
+    assert {a["parent_activity_instance_id"] for a in activities} == {instance_id}
+    tasks = history_rows(db_url, "history_task_instance", instance_id)
+    assert [(t["id"] == check_task, t["delete_reason"]) for t in tasks] == [
+        (True, "completed"),
+        (False, None),
+    ]
+    assert tasks[1]["task_definition_key"] == "approveInvoice"
+
+    assert api.client.delete(api.url(f"/process-instance/{instance_id}")).status_code == 204
+    tasks = history_rows(db_url, "history_task_instance", instance_id)
+    assert tasks[1]["delete_reason"] == "deleted"
+    assert tasks[1]["end_time"] is not None
+    approve = history_rows(db_url, "history_activity_instance", instance_id)[-1]
+    assert approve["canceled"] in (True, 1)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from taskvars.services.expressions import ExpressionError, compile_expression
+from taskvars.engine.expressions import ExpressionError, compile_expression
 
 VARIABLES: dict[str, Any] = {
     "amount": 1500,

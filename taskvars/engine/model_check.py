@@ -10,7 +10,7 @@ A model passes three checks, in order, and the first refusal names the file, the
    (:data:`RUNNABLE_ELEMENTS`): a script task, a service task, a timer or a listener would
    be skipped silently or fail later, so it is refused now; every expression (gateway
    conditions, task attributes) compiles in the supported subset
-   (:mod:`taskvars.services.expressions`);
+   (:mod:`taskvars.engine.expressions`);
 3. SpiffWorkflow's Camunda parser, the engine that will run it, builds every process
    (a process without a start event, an exclusive flow without a condition, ...).
 
@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.camunda.parser import CamundaParser
 
-from taskvars.services.expressions import ExpressionError, compile_expression
+from taskvars.engine.adapter import SpecBuildError, check_builds
+from taskvars.engine.expressions import ExpressionError, compile_expression
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -198,21 +197,11 @@ def _condition_refusal(condition: etree._Element) -> str | None:
 
 
 def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) -> None:
-    parser = CamundaParser()
+    """The parser that runs the model builds it (:mod:`.adapter`)."""
     try:
-        parser.add_bpmn_xml(root, filename=file_name)
-        for key in keys:
-            parser.get_spec(key)
-            parser.get_subprocess_specs(key)
-    except ValidationException as error:
-        reason = str(error.args[0] if error.args else error).strip().rstrip(".").strip()
-        line = getattr(error, "line_number", None)
-        raise ModelRefusedError(
-            file_name,
-            reason,
-            getattr(error, "id", None) or None,
-            line if isinstance(line, int) else None,
-        ) from None
+        check_builds(root, file_name, keys)
+    except SpecBuildError as error:
+        raise ModelRefusedError(file_name, error.reason, error.element_id, error.line) from None
 
 
 def _element_id(element: etree._Element) -> str | None:

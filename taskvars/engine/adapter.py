@@ -1,0 +1,457 @@
+"""SpiffWorkflow, as this server runs it; the only module that imports it.
+
+- One parser (:class:`_Parser`) builds the specs for the deployment check and for runs.
+- :class:`CompiledProcess` holds one process's specs, built once per definition and
+  shared by every run of it: runs never change a spec (the elements this server runs
+  keep no state in their specs), and restoring a run reuses them instead of rebuilding
+  them from JSON.
+- :class:`WorkflowRun` starts or restores a run, completes a user task and runs the
+  engine's steps, and reports what is left as plain values (:mod:`.tree`) with the tasks
+  the step completed, in order (SpiffWorkflow's step callbacks).
+- Finished parts of a run are pruned once one token is left in a workflow, so that the
+  state, and the cost of a step, depends on the model and not on the steps taken.
+
+Variables never enter SpiffWorkflow's task data: a condition asks the runtime for the
+names it reads (:data:`VariableReader`), with the ancestry of the task evaluating it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
+from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.tree import NodeKind, NodeState, RunSnapshot, TaskNode, WorkflowTree
+
+# Compiled models kept per process (definitions never change once deployed).
+COMPILED_CACHE_SIZE = 64
+
+# ``(ancestry, names) -> values``: the variables of ``names`` visible to the task whose
+# ancestry (its id, its ancestors' ids, crossing out of sub-processes) is given.
+VariableReader = Callable[[Sequence[str], frozenset[str]], dict[str, Any]]
+
+
+class BpmnRunError(RuntimeError):
+    """The model could not be run on (a condition failed); the message says why."""
+
+
+class SpecBuildError(ValueError):
+    """SpiffWorkflow could not build a process of a model."""
+
+    def __init__(self, reason: str, element_id: str | None, line: int | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.element_id = element_id
+        self.line = line
+
+
+class _ModelOrderGatewayParser(ConditionalGatewayParser):  # type: ignore[misc]
+    """Camunda takes the first outgoing flow whose condition holds in the order the model
+    lists them; SpiffWorkflow orders a gateway's flows by where their targets are drawn
+    (top first). One position for every target keeps the model's order (the sort that
+    orders them is stable)."""
+
+    def get_position(self, node: Any = None) -> dict[str, float]:
+        return {"x": 0.0, "y": 0.0}
+
+
+class _Parser(CamundaParser):  # type: ignore[misc]
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("exclusiveGateway"): (_ModelOrderGatewayParser, ExclusiveGatewaySpec),
+        full_tag("inclusiveGateway"): (_ModelOrderGatewayParser, InclusiveGatewaySpec),
+    }
+
+
+def _parsed(root: etree._Element, file_name: str) -> _Parser:
+    parser = _Parser()
+    parser.add_bpmn_xml(root, filename=file_name)
+    return parser
+
+
+def check_builds(root: etree._Element, file_name: str, keys: Sequence[str]) -> None:
+    """Build every process ``keys`` of a model as a run would; :class:`SpecBuildError`
+    names what SpiffWorkflow refused."""
+    try:
+        parser = _parsed(root, file_name)
+        for key in keys:
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+    except ValidationException as error:
+        reason = str(error.args[0] if error.args else error).strip().rstrip(".").strip()
+        line = getattr(error, "line_number", None)
+        raise SpecBuildError(
+            reason, getattr(error, "id", None) or None, line if isinstance(line, int) else None
+        ) from None
+
+
+class CompiledProcess:
+    """One executable process of a deployed file: SpiffWorkflow's specs, built once."""
+
+    def __init__(self, process_key: str, xml: bytes, file_name: str) -> None:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+        parser = _parsed(root, file_name)
+        self.key = process_key
+        self.spec = parser.get_spec(process_key)
+        self.subprocess_specs = parser.get_subprocess_specs(process_key)
+
+
+class WorkflowRun:
+    """A process instance's tokens: started, or restored from :meth:`state`."""
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._workflow = workflow
+        self.completed: list[str] = []  # the tasks the last step completed, in order
+
+    @classmethod
+    def start(cls, compiled: CompiledProcess, reader: VariableReader) -> WorkflowRun:
+        workflow = BpmnWorkflow(
+            compiled.spec, compiled.subprocess_specs, script_engine=_ConditionsOnly(reader)
+        )
+        run = cls(workflow)
+        run._advance()
+        return run
+
+    @classmethod
+    def restore(
+        cls, compiled: CompiledProcess, state: dict[str, Any], reader: VariableReader
+    ) -> WorkflowRun:
+        stored = dict(state)
+        if stored.get(_SERIALIZER.VERSION_KEY) != _SERIALIZER.VERSION:
+            _SERIALIZER.migrate(stored)
+        else:
+            stored.pop(_SERIALIZER.VERSION_KEY)
+        stored.pop("spec", None)  # states written before the specs were left out
+        stored.pop("subprocess_specs", None)
+        workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
+        workflow.script_engine = _ConditionsOnly(reader)
+        return cls(workflow)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._workflow.is_completed())
+
+    def complete(self, task_id: str) -> None:
+        """Run the waiting user task ``task_id`` and everything up to the next waits."""
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskNotFoundException):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise BpmnRunError(f"task {task_id} is not waiting in this process instance")
+        self.completed = []
+        _run_reporting(task, self.completed)
+        self._advance()
+
+    def snapshot(self) -> RunSnapshot:
+        """The tree of the process and of each running sub-process, as plain values."""
+        completed = set(self.completed)
+        workflows: dict[str | None, WorkflowTree] = {None: _tree(self._workflow, None, completed)}
+        for task_id, subworkflow in self._workflow.subprocesses.items():
+            parent = _task_or_none(self._workflow, task_id)
+            if parent is not None and parent.state == TaskState.STARTED:
+                workflows[str(task_id)] = _tree(subworkflow, str(task_id), completed)
+        return RunSnapshot(workflows, self.finished)
+
+    def prune(self) -> None:
+        """Drop the finished part of each workflow holding one token (see the module doc)."""
+        for workflow in [self._workflow, *self._workflow.subprocesses.values()]:
+            _prune(workflow)
+        _drop_finished_subprocesses(self._workflow)
+
+    def state(self) -> dict[str, Any]:
+        """The tokens, without the specs (they come from the deployed file)."""
+        converted: dict[str, Any] = _SERIALIZER.registry.convert(self._workflow)
+        converted[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
+        return converted
+
+    def _advance(self) -> None:
+        try:
+            self._workflow.do_engine_steps(
+                did_complete_task=lambda task: self.completed.append(str(task.id))
+            )
+        except BpmnRunError:
+            raise
+        except Exception as error:
+            # SpiffWorkflow wraps what a condition raised (WorkflowTaskException): a
+            # condition's own error is the model's; the store's (a lost connection, a
+            # full disk, a lost lock) goes on as it is, to be answered as such.
+            cause = _first_cause(error)
+            if isinstance(cause, BpmnRunError):
+                raise cause from error
+            if not type(cause).__module__.startswith("SpiffWorkflow"):
+                raise cause from error
+            raise BpmnRunError(str(cause)) from error
+
+
+def compiled_process(
+    definition_id: str, process_key: str, load: Callable[[], tuple[bytes, str]]
+) -> CompiledProcess:
+    """The compiled process of ``definition_id``; ``load`` gives its file and file name
+    when it is not compiled yet in this server process."""
+    with _CACHE_LOCK:
+        cached = _CACHE.get(definition_id)
+        if cached is not None:
+            _CACHE.move_to_end(definition_id)
+            return cached
+    xml, file_name = load()
+    compiled = CompiledProcess(process_key, xml, file_name)
+    with _CACHE_LOCK:
+        _CACHE[definition_id] = compiled
+        while len(_CACHE) > COMPILED_CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return compiled
+
+
+class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
+    """SpiffWorkflow's script engine, reduced to what this server runs: a condition in
+    the supported expression subset (:mod:`.expressions`), evaluated over the variables
+    it names, read through the runtime. Scripts never run (the model check refused them)."""
+
+    def __init__(self, reader: VariableReader) -> None:
+        super().__init__()
+        self._reader = reader
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        try:
+            compiled = compile_expression(expression)
+            names = compiled.names
+            values = self._reader(_ancestry(task), names) if names else {}
+            return compiled.evaluate_condition(values.__getitem__)
+        except ExpressionError as error:
+            raise BpmnRunError(str(error)) from error
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
+        raise BpmnRunError("scripts are not run by this server")
+
+    def call_service(self, *args: Any, **kwargs: Any) -> Any:
+        raise BpmnRunError("service tasks are not run by this server")
+
+
+class _ReusedSpecsConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """SpiffWorkflow's workflow converter, writing no specs and restoring onto the
+    compiled ones (rebuilding them from JSON was almost half of a restore)."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        converted: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        converted["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        converted["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return converted
+
+    def from_dict(self, dct: dict[str, Any], compiled: CompiledProcess | None = None) -> Any:
+        if compiled is None:
+            return super().from_dict(dct)
+        workflow = self.target_class(compiled.spec, compiled.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _run_reporting(task: Any, completed: list[str]) -> None:
+    task.run()
+    completed.append(str(task.id))
+
+
+_LIVE_STATES = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+
+
+def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> WorkflowTree:
+    nodes: dict[str, TaskNode] = {}
+    for task in _tree_order(workflow):
+        task_id = str(task.id)
+        spec = task.task_spec
+        kind = _kind(spec)
+        nodes[task_id] = TaskNode(
+            id=task_id,
+            parent_id=str(task._parent) if task._parent is not None else None,
+            element_id=getattr(spec, "bpmn_id", None),
+            name=getattr(spec, "bpmn_name", None),
+            kind=kind,
+            state=_state(task, kind),
+            children=tuple(
+                str(child.id) for child in task.children if not child.has_state(_PREDICTED)
+            ),
+            merged=task_id in completed and _merged(task),
+        )
+    return WorkflowTree(scope_task_id, nodes)
+
+
+_PREDICTED = TaskState.MAYBE | TaskState.LIKELY
+
+
+def _tree_order(workflow: Any) -> list[Any]:
+    ordered, pending = [], [workflow.task_tree]
+    while pending:
+        task = pending.pop()
+        ordered.append(task)
+        pending.extend(reversed(task.children))
+    return ordered
+
+
+def _kind(spec: Any) -> NodeKind:
+    if getattr(spec, "bpmn_id", None) is None:
+        return NodeKind.INTERNAL
+    for spec_class, kind in _KINDS:
+        if isinstance(spec, spec_class):
+            return kind
+    raise BpmnRunError(f"{spec.bpmn_id} is not an element this server runs")
+
+
+_KINDS: tuple[tuple[type, NodeKind], ...] = (
+    (UserTask, NodeKind.USER_TASK),
+    (StartEvent, NodeKind.START_EVENT),
+    (EndEvent, NodeKind.END_EVENT),
+    (ParallelGateway, NodeKind.PARALLEL_GATEWAY),
+    (InclusiveGateway, NodeKind.INCLUSIVE_GATEWAY),
+    (ExclusiveGateway, NodeKind.EXCLUSIVE_GATEWAY),
+    (SubWorkflowTask, NodeKind.SUB_PROCESS),
+)
+
+
+def _state(task: Any, kind: NodeKind) -> NodeState:
+    if task.has_state(TaskState.COMPLETED | TaskState.ERROR):
+        return NodeState.DONE
+    if task.has_state(TaskState.CANCELLED):
+        return NodeState.CANCELLED
+    if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
+        return NodeState.ARRIVED
+    if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
+        return NodeState.LIVE
+    return NodeState.AHEAD
+
+
+_JOIN_KINDS = frozenset({NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY})
+
+
+def _merged(task: Any) -> bool:
+    """A join that fired for more than one token: another arrival at the same gateway
+    was absorbed (SpiffWorkflow cancels every arrival but the one that goes on)."""
+    spec = task.task_spec
+    if not isinstance(spec, ParallelGateway | InclusiveGateway) or len(spec.inputs) < 2:
+        return False
+    for other in task.workflow.tasks.values():
+        if other is task or other.task_spec is not spec:
+            continue
+        if not other.has_state(TaskState.CANCELLED) or other.parent is None:
+            continue
+        if other.parent.has_state(TaskState.COMPLETED) and not (
+            other.is_descendant_of(task) or task.is_descendant_of(other)
+        ):
+            return True
+    return False
+
+
+def _prune(workflow: Any) -> None:
+    """Keep the root, the one task holding a token and what lies ahead of it; drop the
+    rest. Nothing is dropped while several tokens (or a token waiting at a join) run:
+    SpiffWorkflow's joins read the finished branches."""
+    holding = [task for task in workflow.tasks.values() if task.has_state(_LIVE_STATES)]
+    if len(holding) != 1:
+        return
+    (token,) = holding
+    root = workflow.task_tree
+    if token is root or token.parent is root:
+        return
+    keep = {root.id, *(task.id for task in _subtree(token))}
+    token._parent = root.id
+    root._children = [token.id]
+    workflow.tasks = {task_id: task for task_id, task in workflow.tasks.items() if task_id in keep}
+    if workflow.last_task is not None and workflow.last_task.id not in keep:
+        workflow.last_task = token
+
+
+def _subtree(task: Any) -> list[Any]:
+    found, pending = [], [task]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(current.children)
+    return found
+
+
+def _drop_finished_subprocesses(top: Any) -> None:
+    """Sub-process workflows whose task is gone or finished (a loop through a
+    sub-process would otherwise keep each pass)."""
+    while True:
+        gone = [
+            task_id
+            for task_id in top.subprocesses
+            if (owner := _task_or_none(top, task_id)) is None
+            or owner.has_state(TaskState.FINISHED_MASK)
+        ]
+        if not gone:
+            return
+        for task_id in gone:
+            del top.subprocesses[task_id]
+
+
+def _task_or_none(workflow: Any, task_id: UUID) -> Any:
+    try:
+        return workflow.get_task_from_id(task_id)
+    except TaskNotFoundException:
+        return None
+
+
+def _ancestry(task: Any) -> list[str]:
+    """``task``'s id and its ancestors', crossing out of sub-process workflows."""
+    found: list[str] = []
+    current = task
+    while current is not None:
+        found.append(str(current.id))
+        parent = current.parent
+        workflow = current.workflow
+        if parent is None and isinstance(workflow, BpmnSubWorkflow):
+            parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        current = parent
+    return found
+
+
+def _first_cause(error: BaseException) -> BaseException:
+    seen: set[int] = set()
+    current: BaseException = error
+    while current.__cause__ is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current.__cause__, BpmnRunError):
+            return current.__cause__
+        current = current.__cause__
+    return current
+
+
+def dumps(state: dict[str, Any]) -> str:
+    return json.dumps(state, separators=(",", ":"))
+
+
+_CONFIG = {**DEFAULT_CONFIG, BpmnWorkflow: _ReusedSpecsConverter}
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+_CACHE: OrderedDict[str, CompiledProcess] = OrderedDict()
+_CACHE_LOCK = threading.Lock()

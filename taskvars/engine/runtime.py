@@ -1,0 +1,343 @@
+"""Process instances of deployed models, run step by step in the request's transaction.
+
+Every step takes one path:
+
+1. **claim** the run's next revision before anything is written (optimistic lock: the
+   loser of a race is a 409 before it reads what the winner changed);
+2. **restore** the workflow onto the compiled specs, and the executions from the state;
+3. **apply** the command (start, complete a user task) in SpiffWorkflow
+   (:mod:`.adapter`), which reports the tasks it completed and the tree left;
+4. **map** that onto Camunda's executions (:mod:`.executions`, pure);
+5. let the **behaviours** remove the rows of the waits left and write those of the waits
+   entered (:mod:`.behaviours`), executions created and ended in between;
+6. write **history** from the same changes (activity instances, the instance's end);
+7. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from taskvars.engine.adapter import (
+    BpmnRunError,
+    CompiledProcess,
+    WorkflowRun,
+    compiled_process,
+    dumps,
+)
+from taskvars.engine.behaviours import StepContext, behaviour_of
+from taskvars.engine.executions import (
+    Execution,
+    ExecutionState,
+    StepChanges,
+    Token,
+    map_step,
+)
+from taskvars.engine.tree import NodeKind
+from taskvars.engine.user_tasks import UserTaskModel, user_task_models
+from taskvars.engine.variable_reader import ExecutionReader
+from taskvars.errors import InvalidRequestError, ModelRunError
+from taskvars.persistence.deployments import ProcessDefinitionRecord
+from taskvars.persistence.history import COMPLETED, EXTERNALLY_TERMINATED
+from taskvars.persistence.models import ScopeKind
+from taskvars.persistence.process_runs import RunRecord
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import ScopeRef
+from taskvars.services import variables
+from taskvars.services.dates import now_millis
+from taskvars.services.task_defaults import new_id
+
+
+def start_request(dto: dict[str, Any]) -> dict[str, Any]:
+    """``StartProcessInstanceDto``, refused for what this server cannot do: start
+    elsewhere than at the start event, or within a case."""
+    if dto.get("startInstructions"):
+        raise InvalidRequestError("Start instructions are not supported by this server")
+    if dto.get("caseInstanceId") is not None:
+        raise InvalidRequestError("Cases are not supported by this server: caseInstanceId")
+    return dto
+
+
+def start(
+    uow: UnitOfWork, definition: ProcessDefinitionRecord, dto: dict[str, Any]
+) -> dict[str, Any]:
+    """Start a process instance of ``definition`` with ``StartProcessInstanceDto``'s
+    variables and business key, run it to its first waits, and commit. Returns
+    ``ProcessInstanceWithVariablesDto`` (``variables`` only if asked for)."""
+    store = uow.store
+    values = variables.convert_values(dto.get("variables"))
+    instance_id = new_id()
+    business_key = dto.get("businessKey")
+    instance_pk = store.process_instances.add(instance_id, business_key, definition.key)
+    store.history.started(instance_id, business_key, definition, now_millis())
+    chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
+    variables.write_values(uow, chain, values, local=True)
+    step = _step(uow, instance_pk, instance_id, definition, ExecutionState.initial(instance_id))
+    try:
+        run = WorkflowRun.start(step.compiled, step.read_for_conditions)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    returned = None
+    if dto.get("withVariablesInReturn"):
+        returned = variables.variable_map(uow, chain, deserialize=True)
+    step.apply(run)
+    if not run.finished:
+        store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
+    uow.commit()
+    instance: dict[str, Any] = {
+        "links": [],
+        "id": instance_id,
+        "definitionId": definition.id,
+        "definitionKey": definition.key,
+        "businessKey": business_key,
+        "caseInstanceId": None,
+        "ended": run.finished,
+        "suspended": False,
+        "tenantId": definition.tenant_id,
+    }
+    if returned is not None:
+        instance["variables"] = returned
+    return instance
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    """A model's task whose run this transaction has claimed."""
+
+    record: RunRecord
+    definition: ProcessDefinitionRecord
+    instance: ScopeRef
+
+
+def claim_for_task(uow: UnitOfWork, chain: list[ScopeRef]) -> ClaimedRun | None:
+    """Claim the run of the task at ``chain[0]`` before anything is written for it;
+    ``None`` for a task no deployed model runs (standalone, a subtask, a created tree)."""
+    instance = chain[-1]
+    if instance.kind is not ScopeKind.PROCESS_INSTANCE or chain[1].kind is ScopeKind.TASK:
+        return None
+    store = uow.store
+    record = store.process_runs.get(instance.pk)
+    if record is None:
+        if store.history.is_model_instance(instance.external_id):
+            # Its run is gone while its task is not: never remove the task silently.
+            raise RuntimeError(f"the run of process instance {instance.external_id} is gone")
+        return None
+    definition = _definition(uow, record.definition_id)
+    store.process_runs.claim(record)
+    return ClaimedRun(record, definition, instance)
+
+
+def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
+    """Complete the claimed run's user task ``task_id``: the run moves on, and the
+    tasks, executions and history follow."""
+    instance = claimed.instance
+    stored = json.loads(claimed.record.state)
+    step = _step(uow, instance.pk, instance.external_id, claimed.definition, None)
+    run = WorkflowRun.restore(step.compiled, stored.get("spiff", stored), step.read_for_conditions)
+    step.state = (
+        ExecutionState.from_dict(stored["camunda"])
+        if "camunda" in stored
+        else _state_before_mapping(uow, instance, run)
+    )
+    try:
+        run.complete(task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.apply(run)
+    if not run.finished:
+        uow.store.process_runs.save_state(instance.pk, step.stored_state(run))
+
+
+def terminate(
+    uow: UnitOfWork, instance_pk: int, instance_id: str, delete_reason: str | None
+) -> None:
+    """End a process instance someone deletes: its run claimed first (a step racing it
+    is a 409), its history ended as ``EXTERNALLY_TERMINATED``, its tree removed."""
+    store = uow.store
+    record = store.process_runs.get(instance_pk)
+    if record is not None:
+        store.process_runs.claim(record)
+        stored = json.loads(record.state)
+        if "camunda" in stored:
+            state = ExecutionState.from_dict(stored["camunda"])
+            ended = now_millis()
+            for token in state.tokens.values():
+                if token.kind is NodeKind.USER_TASK:
+                    store.history.task_ended(token.task_id, delete_reason or "deleted", ended)
+                if token.element_id:
+                    store.history.activity_ended(
+                        f"{token.element_id}:{token.task_id}", ended, canceled=True
+                    )
+    store.history.ended(
+        instance_id, EXTERNALLY_TERMINATED, now_millis(), delete_reason=delete_reason
+    )
+    store.scopes.delete_tree(instance_pk)
+
+
+class _Step:
+    """One step of one process instance: the pipeline's stages 2 to 7."""
+
+    def __init__(self, context: StepContext, compiled: CompiledProcess) -> None:
+        self.context = context
+        self.compiled = compiled
+        self.state: ExecutionState | None = None
+
+    def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
+        execution_id = self._state().reading_from(ancestry)
+        return self.context.reader.read(execution_id, names)
+
+    def apply(self, run: WorkflowRun) -> None:
+        snapshot = run.snapshot()
+        state, changes = map_step(self._state(), snapshot, run.completed, new_id)
+        self._leave(changes)
+        self.state = state
+        self._executions(changes)
+        self._enter(changes)
+        self._history(changes)
+        if snapshot.finished:
+            self._end()
+        else:
+            run.prune()
+
+    def stored_state(self, run: WorkflowRun) -> str:
+        return dumps({"spiff": run.state(), "camunda": self._state().to_dict()})
+
+    def _state(self) -> ExecutionState:
+        if self.state is None:
+            raise RuntimeError("the step's executions are not restored yet")
+        return self.state
+
+    def _leave(self, changes: StepChanges) -> None:
+        """The waits left, then the executions: new ones made and tokens moved into
+        them before ended ones go (a compacted execution's task and sub-process move up
+        first, or its deletion would take them along)."""
+        context = self.context
+        store = context.uow.store
+        for token, completed in changes.left:
+            behaviour_of(token.kind).leave(context, token, completed=completed)
+        for child, scope in changes.compacted:
+            child_pk, scope_pk = context.reader.pk(child), context.reader.pk(scope)
+            if child_pk is not None and scope_pk is not None:
+                store.variables.move_all(child_pk, scope_pk)
+
+    def _executions(self, changes: StepChanges) -> None:
+        context = self.context
+        store = context.uow.store
+        for execution in changes.created:
+            parent_pk = self._pk(execution.parent_id)
+            context.reader.remember(
+                execution.id, store.process_instances.add_execution(execution.id, parent_pk)
+            )
+        for execution in changes.reparented:
+            store.scopes.reparent(self._pk(execution.id), self._pk(execution.parent_id))
+        for token in changes.moved:
+            behaviour_of(token.kind).move(context, token)
+        for execution_id in changes.ended:
+            pk = context.reader.pk(execution_id)
+            if pk is not None:
+                store.scopes.delete_tree(pk)
+                context.reader.forget(execution_id)
+
+    def _enter(self, changes: StepChanges) -> None:
+        for token in changes.entered:
+            behaviour_of(token.kind).enter(self.context, token)
+
+    def _history(self, changes: StepChanges) -> None:
+        history = self.context.uow.store.history
+        now = now_millis()
+        for activity in changes.activities_started:
+            history.activity_started(self.context.instance_id, activity, now)
+        for activity_instance_id, canceled in changes.activities_ended:
+            history.activity_ended(activity_instance_id, now, canceled=canceled)
+
+    def _end(self) -> None:
+        """A process instance that ran to its end leaves the runtime; its variables stay
+        in history as they were last written."""
+        store = self.context.uow.store
+        store.history.ended(self.context.instance_id, COMPLETED, now_millis())
+        store.scopes.delete_tree(self.context.instance_pk)
+
+    def _pk(self, execution_id: str | None) -> int:
+        pk = self.context.reader.pk(execution_id or self.context.instance_id)
+        if pk is None:
+            raise RuntimeError(f"the execution {execution_id} has no row")
+        return pk
+
+
+def _step(
+    uow: UnitOfWork,
+    instance_pk: int,
+    instance_id: str,
+    definition: ProcessDefinitionRecord,
+    state: ExecutionState | None,
+) -> _Step:
+    compiled, user_tasks = _compiled(uow, definition)
+    holder: list[_Step] = []
+    reader = ExecutionReader(uow, instance_pk, lambda: holder[0]._state())
+    context = StepContext(uow, instance_pk, instance_id, definition, user_tasks, reader)
+    step = _Step(context, compiled)
+    step.state = state
+    holder.append(step)
+    return step
+
+
+def _definition(uow: UnitOfWork, definition_id: str) -> ProcessDefinitionRecord:
+    definition = uow.store.definitions.get(definition_id)
+    if definition is None:  # a definition is not deleted while it runs
+        raise RuntimeError(f"the definition {definition_id} of a running instance is gone")
+    return definition
+
+
+_USER_TASKS: dict[str, dict[str, UserTaskModel]] = {}
+
+
+def _compiled(
+    uow: UnitOfWork, definition: ProcessDefinitionRecord
+) -> tuple[CompiledProcess, dict[str, UserTaskModel]]:
+    loaded: list[bytes] = []
+
+    def load() -> tuple[bytes, str]:
+        xml = uow.store.definitions.xml(definition.id)
+        if xml is None:
+            raise RuntimeError(f"the file of {definition.id} is gone")
+        loaded.append(xml)
+        return xml, definition.resource_name
+
+    compiled = compiled_process(definition.id, definition.key, load)
+    user_tasks = _USER_TASKS.get(definition.id)
+    if user_tasks is None:
+        xml = loaded[0] if loaded else uow.store.definitions.xml(definition.id) or b""
+        user_tasks = user_task_models(xml)
+        _USER_TASKS[definition.id] = user_tasks
+    return compiled, user_tasks
+
+
+def _state_before_mapping(uow: UnitOfWork, instance: ScopeRef, run: WorkflowRun) -> ExecutionState:
+    """The executions of a run stored before they were kept in its state: read back from
+    the rows (an execution was then named by the SpiffWorkflow task that began it)."""
+    store = uow.store
+    rows = store.process_runs.executions_with_parents(instance.pk)
+    executions = {instance.external_id: Execution(instance.external_id, None, False)}
+    snapshot = run.snapshot()
+    running_scopes = {
+        node.id
+        for tree in snapshot.workflows.values()
+        for node in tree.live()
+        if node.kind is NodeKind.SUB_PROCESS
+    }
+    for execution_id, parent_id in rows:
+        executions[execution_id] = Execution(
+            execution_id, parent_id or instance.external_id, execution_id not in running_scopes
+        )
+    tokens: dict[str, Token] = {}
+    for task_id, execution_id, element_id in store.process_runs.tasks_with_executions(instance.pk):
+        tokens[task_id] = Token(task_id, element_id, None, NodeKind.USER_TASK, execution_id)
+    scopes = {}
+    for scope_id in running_scopes & set(executions):
+        parent = executions[scope_id].parent_id or instance.external_id
+        tokens[scope_id] = Token(scope_id, None, None, NodeKind.SUB_PROCESS, parent)
+        scopes[scope_id] = scope_id
+    return ExecutionState(instance.external_id, executions, tokens, scopes)

@@ -1,0 +1,89 @@
+"""What a step of a run leaves behind, in plain values: the task tree of each workflow
+(the process, and each running sub-process), as the adapter reads it from SpiffWorkflow.
+
+The execution mapping (:mod:`.executions`) works on these values only, so it can be
+tested on hand-made trees and never depends on SpiffWorkflow's classes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class NodeKind(enum.StrEnum):
+    """A BPMN element's kind, named as Camunda's ``activityType`` names it; ``INTERNAL``
+    for SpiffWorkflow's own bookkeeping tasks (its root, start and end joins)."""
+
+    START_EVENT = "startEvent"
+    END_EVENT = "noneEndEvent"
+    USER_TASK = "userTask"
+    EXCLUSIVE_GATEWAY = "exclusiveGateway"
+    PARALLEL_GATEWAY = "parallelGateway"
+    INCLUSIVE_GATEWAY = "inclusiveGateway"
+    SUB_PROCESS = "subProcess"
+    INTERNAL = "internal"
+
+
+class NodeState(enum.StrEnum):
+    """Where a task stands: ``LIVE`` holds a token (a user task waiting, a sub-process
+    running); ``ARRIVED`` is a token waiting at a join for the others; ``DONE`` and
+    ``CANCELLED`` are finished; ``AHEAD`` is a task not reached yet."""
+
+    LIVE = "live"
+    ARRIVED = "arrived"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    AHEAD = "ahead"
+
+
+@dataclass(frozen=True)
+class TaskNode:
+    """One task of a workflow's tree.
+
+    ``children`` lists only the paths taken (or certain to be), in the model's order of
+    outgoing flows; ``merged`` is set on a join that fired for more than one token."""
+
+    id: str
+    parent_id: str | None
+    element_id: str | None
+    name: str | None
+    kind: NodeKind
+    state: NodeState
+    children: tuple[str, ...] = ()
+    merged: bool = False
+
+    @property
+    def is_activity(self) -> bool:
+        """A BPMN element (Camunda records an activity instance for it)."""
+        return self.kind is not NodeKind.INTERNAL
+
+
+@dataclass(frozen=True)
+class WorkflowTree:
+    """The tasks of one workflow: the process itself (``scope_task_id`` ``None``) or a
+    sub-process, whose task in the enclosing workflow is ``scope_task_id``. ``tasks``
+    keeps the tree's order (parents before children)."""
+
+    scope_task_id: str | None
+    tasks: Mapping[str, TaskNode]
+
+    def live(self) -> list[TaskNode]:
+        return [node for node in self.tasks.values() if node.state is NodeState.LIVE]
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """Every running workflow of one process instance after a step, by the id of its
+    sub-process task (``None``: the process), and whether the run has ended."""
+
+    workflows: Mapping[str | None, WorkflowTree]
+    finished: bool
+
+    def node(self, task_id: str) -> TaskNode | None:
+        for tree in self.workflows.values():
+            found = tree.tasks.get(task_id)
+            if found is not None:
+                return found
+        return None

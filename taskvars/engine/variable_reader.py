@@ -1,0 +1,98 @@
+"""Variables as a run's conditions and task attributes read them: by name, from one
+execution of the process instance and its ancestors, in one query; never a binary value's
+content (naming one in an expression is an error)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from taskvars.engine.executions import ExecutionState
+from taskvars.engine.expressions import ExpressionError
+from taskvars.persistence.models import ScopeKind
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import ScopeRef
+
+_BINARY_TYPES = frozenset({"Bytes", "File"})
+
+
+class ExecutionReader:
+    """Reads the variables visible from an execution of one process instance. The
+    executions' rows are looked up once per step (:meth:`refresh` after adding some)."""
+
+    def __init__(self, uow: UnitOfWork, instance_pk: int, state: Callable[[], ExecutionState]):
+        self._uow = uow
+        self._instance_pk = instance_pk
+        self._state = state
+        self._pks: dict[str, int] | None = None
+
+    def refresh(self) -> None:
+        self._pks = None
+
+    def pk(self, execution_id: str) -> int | None:
+        state = self._state()
+        if execution_id == state.instance_id:
+            return self._instance_pk
+        if self._pks is None:
+            self._pks = self._uow.store.process_runs.below(self._instance_pk, ScopeKind.EXECUTION)
+        return self._pks.get(execution_id)
+
+    def remember(self, execution_id: str, pk: int) -> None:
+        if self._pks is not None:
+            self._pks[execution_id] = pk
+
+    def forget(self, execution_id: str) -> None:
+        if self._pks is not None:
+            self._pks.pop(execution_id, None)
+
+    def chain(self, execution_id: str) -> list[ScopeRef]:
+        """The scopes whose variables the execution sees, nearest first; an execution
+        without a row yet (made in this step) sees what its nearest stored ancestor sees."""
+        state = self._state()
+        chain = []
+        for ancestor in state.path(execution_id):
+            pk = self.pk(ancestor)
+            if pk is None:
+                continue
+            kind = (
+                ScopeKind.PROCESS_INSTANCE if ancestor == state.instance_id else ScopeKind.EXECUTION
+            )
+            chain.append(ScopeRef(pk, kind, ancestor))
+        return chain
+
+    def read(self, execution_id: str, names: frozenset[str]) -> dict[str, Any]:
+        found = self._uow.store.variables.visible_named(self.chain(execution_id), names)
+        values = {}
+        for name, stored in found.items():
+            if stored.type in _BINARY_TYPES:
+                raise ExpressionError(
+                    f"the {stored.type} variable '{name}' cannot be used in an expression"
+                )
+            values[name] = _plain(stored.type, stored.text_value)
+        return values
+
+    def one(self, execution_id: str) -> Callable[[str], Any]:
+        """``name -> value`` from the execution; KeyError for a name nobody set."""
+
+        def read_one(name: str) -> Any:
+            return self.read(execution_id, frozenset({name}))[name]
+
+        return read_one
+
+
+def _plain(value_type: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    if value_type == "Boolean":
+        return text == "true"
+    if value_type in ("Integer", "Long", "Short"):
+        return int(text)
+    if value_type == "Double":
+        return float(text)
+    if value_type in ("Json", "Object"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
