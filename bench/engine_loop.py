@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,19 +64,20 @@ def run(iterations: int) -> LoopResult:
                 )
                 timings.append((time.perf_counter() - began) * 1000)
                 done.raise_for_status()
-                if not last:
+                if iteration in (WINDOW - 1, iterations - 2):
                     sizes.append(_state_bytes(database))
     return LoopResult(
         iterations,
         statistics.median(timings[:WINDOW]),
         statistics.median(timings[-WINDOW - 1 : -1]),
-        sizes[WINDOW - 1],
+        sizes[0],
         sizes[-1],
     )
 
 
 def _state_bytes(database: Path) -> int:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+    # Closed at once: a reader left open would hold back SQLite's checkpoints.
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
         (size,) = connection.execute("SELECT length(state) FROM process_run").fetchone()
     return int(size)
 

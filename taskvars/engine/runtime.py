@@ -34,6 +34,7 @@ from taskvars.engine.executions import (
     ExecutionState,
     StepChanges,
     Token,
+    activity_instance_id,
     map_step,
 )
 from taskvars.engine.tree import NodeKind
@@ -167,10 +168,15 @@ def terminate(
             for token in state.tokens.values():
                 if token.kind is NodeKind.USER_TASK:
                     store.history.task_ended(token.task_id, delete_reason or "deleted", ended)
-                if token.element_id:
-                    store.history.activity_ended(
-                        f"{token.element_id}:{token.task_id}", ended, canceled=True
-                    )
+            store.history.activities_ended(
+                [
+                    activity_instance_id(token.element_id, token.task_id)
+                    for token in state.tokens.values()
+                    if token.element_id
+                ],
+                ended,
+                canceled=True,
+            )
     store.history.ended(
         instance_id, EXTERNALLY_TERMINATED, now_millis(), delete_reason=delete_reason
     )
@@ -248,10 +254,10 @@ class _Step:
     def _history(self, changes: StepChanges) -> None:
         history = self.context.uow.store.history
         now = now_millis()
-        for activity in changes.activities_started:
-            history.activity_started(self.context.instance_id, activity, now)
-        for activity_instance_id, canceled in changes.activities_ended:
-            history.activity_ended(activity_instance_id, now, canceled=canceled)
+        history.activities_started(self.context.instance_id, changes.activities_started, now)
+        for canceled in (False, True):
+            ended = [i for i, was_canceled in changes.activities_ended if was_canceled == canceled]
+            history.activities_ended(ended, now, canceled=canceled)
 
     def _end(self) -> None:
         """A process instance that ran to its end leaves the runtime; its variables stay

@@ -10,6 +10,7 @@ still holds, and history's content goes with history.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -184,20 +185,21 @@ class History:
     ) -> None:
         if not self.enabled:
             return
-        row = HistoricProcessInstance(
-            id=instance_id,
-            business_key=business_key,
-            process_definition_id=definition.id,
-            process_definition_key=definition.key,
-            process_definition_name=definition.name,
-            process_definition_version=definition.version,
-            tenant_id=definition.tenant_id,
-            start_time=start_time,
-            state=ACTIVE,
-        )
-        self.session.add(row)
-        self.session.flush()
-        self._instance_pks[instance_id] = row.pk
+        self._instance_pks[instance_id] = self.session.execute(
+            insert(HistoricProcessInstance)
+            .values(
+                id=instance_id,
+                business_key=business_key,
+                process_definition_id=definition.id,
+                process_definition_key=definition.key,
+                process_definition_name=definition.name,
+                process_definition_version=definition.version,
+                tenant_id=definition.tenant_id,
+                start_time=start_time,
+                state=ACTIVE,
+            )
+            .returning(HistoricProcessInstance.pk)
+        ).scalar_one()
 
     def is_model_instance(self, instance_id: str) -> bool:
         """Whether a deployed model started the instance (as far as history knows)."""
@@ -226,42 +228,57 @@ class History:
             .execution_options(synchronize_session=False)
         )
 
-    def activity_started(self, instance_id: str, activity: Activity, start_time: datetime) -> None:
+    def activities_started(
+        self, instance_id: str, activities: Sequence[Activity], start_time: datetime
+    ) -> None:
+        """The activity instances a step started, in one statement."""
         historic_pk = self._instance_pk(instance_id)
-        if historic_pk is None:
+        if historic_pk is None or not activities:
             return
-        on_top = activity.parent_activity_instance_id == instance_id
         self.session.execute(
-            insert(HistoricActivityInstance).values(
-                id=activity.instance_id,
-                process_instance_pk=historic_pk,
-                parent_activity_instance_id=activity.parent_activity_instance_id,
-                execution_id=activity.execution_id,
-                activity_id=activity.element_id,
-                activity_name=activity.name,
-                activity_type=activity.kind.value,
-                task_id=activity.task_id if activity.kind.value == "userTask" else None,
-                start_time=start_time,
-                canceled=False,
-            )
+            insert(HistoricActivityInstance),
+            [
+                {
+                    "id": activity.instance_id,
+                    "process_instance_pk": historic_pk,
+                    "parent_activity_instance_id": activity.parent_activity_instance_id,
+                    "execution_id": activity.execution_id,
+                    "activity_id": activity.element_id,
+                    "activity_name": activity.name,
+                    "activity_type": activity.kind.value,
+                    "task_id": activity.task_id if activity.kind.value == "userTask" else None,
+                    "start_time": start_time,
+                    "canceled": False,
+                }
+                for activity in activities
+            ],
         )
-        if on_top and activity.kind.value == "startEvent":
+        start = next(
+            (
+                a.element_id
+                for a in activities
+                if a.kind.value == "startEvent" and a.parent_activity_instance_id == instance_id
+            ),
+            None,
+        )
+        if start is not None:
             self.session.execute(
                 update(HistoricProcessInstance)
                 .where(HistoricProcessInstance.pk == historic_pk)
-                .values(start_activity_id=activity.element_id)
+                .values(start_activity_id=start)
                 .execution_options(synchronize_session=False)
             )
 
-    def activity_ended(
-        self, activity_instance_id: str, end_time: datetime, *, canceled: bool
+    def activities_ended(
+        self, activity_instance_ids: Sequence[str], end_time: datetime, *, canceled: bool
     ) -> None:
-        if not self.enabled:
+        """Activity instances a step ended (or cancelled), in one statement."""
+        if not self.enabled or not activity_instance_ids:
             return
         self.session.execute(
             update(HistoricActivityInstance)
             .where(
-                HistoricActivityInstance.id == activity_instance_id,
+                HistoricActivityInstance.id.in_(activity_instance_ids),
                 HistoricActivityInstance.end_time.is_(None),
             )
             .values(end_time=end_time, canceled=canceled)
