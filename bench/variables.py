@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +93,7 @@ def fill(database_url: str, total_variables: int, *, listing_tasks: bool) -> Non
             }
             rows = (
                 {
+                    "id": str(uuid.uuid4()),
                     "scope_pk": scopes[task_id],
                     "name": f"v{index}",
                     "type": "String",
