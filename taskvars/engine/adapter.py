@@ -48,7 +48,14 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.expressions import ExpressionError, compile_expression
-from taskvars.engine.tree import NodeKind, NodeState, RunSnapshot, TaskNode, WorkflowTree
+from taskvars.engine.tree import (
+    SCOPE_MARK,
+    NodeKind,
+    NodeState,
+    RunSnapshot,
+    TaskNode,
+    WorkflowTree,
+)
 
 # Compiled models kept per process (definitions never change once deployed).
 COMPILED_CACHE_SIZE = 64
@@ -423,7 +430,8 @@ def _task_or_none(workflow: Any, task_id: UUID) -> Any:
 
 
 def _ancestry(task: Any) -> list[str]:
-    """``task``'s id and its ancestors', crossing out of sub-process workflows."""
+    """``task``'s id and its ancestors', crossing out of sub-process workflows (each
+    crossing marked with :data:`SCOPE_MARK` and the sub-process task's id)."""
     found: list[str] = []
     current = task
     while current is not None:
@@ -431,6 +439,7 @@ def _ancestry(task: Any) -> list[str]:
         parent = current.parent
         workflow = current.workflow
         if parent is None and isinstance(workflow, BpmnSubWorkflow):
+            found.append(f"{SCOPE_MARK}{workflow.parent_task_id}")
             parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
         current = parent
     return found

@@ -28,7 +28,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from taskvars.engine.tree import NodeKind, NodeState, RunSnapshot, TaskNode, WorkflowTree
+from taskvars.engine.tree import (
+    SCOPE_MARK,
+    NodeKind,
+    NodeState,
+    RunSnapshot,
+    TaskNode,
+    WorkflowTree,
+)
 
 
 @dataclass(frozen=True)
@@ -64,14 +71,16 @@ class ExecutionState:
 
     def reading_from(self, ancestry: Sequence[str]) -> str:
         """The execution whose variables a task sees during a step, from its ancestry (its
-        own id, its ancestors', and, on leaving a sub-process's workflow, the sub-process
-        task's): the nearest task that held a token before the step, or scope execution,
-        else the process instance."""
-        for task_id in ancestry:
-            if task_id in self.scopes:
-                return self.scopes[task_id]
-            if task_id in self.tokens:
-                return self.tokens[task_id].execution_id
+        own id, its ancestors', and, on leaving a sub-process's workflow, the marked
+        sub-process task's): the nearest task that held a token before the step, or the
+        scope execution of the sub-process it is in, else the process instance."""
+        for entry in ancestry:
+            if entry.startswith(SCOPE_MARK):
+                scope = self.scopes.get(entry.removeprefix(SCOPE_MARK))
+                if scope is not None:
+                    return scope
+            elif entry in self.tokens:
+                return self.tokens[entry].execution_id
         return self.instance_id
 
     def to_dict(self) -> dict[str, Any]:
@@ -335,6 +344,7 @@ class _Mapping:
                 found.append(current.id)
                 current = tree.tasks.get(current.parent_id or "")
             if scope_task_id is not None:
+                found.append(f"{SCOPE_MARK}{scope_task_id}")
                 outer = self.snapshot.node(scope_task_id)
                 if outer is not None:
                     found.extend(self._ancestry(outer))
@@ -344,8 +354,9 @@ class _Mapping:
     def _parent_activity(self, ancestry: list[str]) -> str:
         """The activity instance of the nearest enclosing sub-process, else the process
         instance (Camunda's root activity instance has the process instance's id)."""
-        for task_id in ancestry[1:]:
-            if task_id in self.scopes or task_id in self.previous.scopes:
+        for entry in ancestry:
+            if entry.startswith(SCOPE_MARK):
+                task_id = entry.removeprefix(SCOPE_MARK)
                 node = self.snapshot.node(task_id)
                 element = node.element_id if node is not None else None
                 return activity_instance_id(element or "", task_id)

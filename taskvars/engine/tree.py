@@ -11,6 +11,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# In an ancestry (a task's id, then its ancestors'), the step out of a sub-process's
+# workflow into the enclosing one: what follows is read in the sub-process's scope.
+SCOPE_MARK = "scope:"
+
 
 class NodeKind(enum.StrEnum):
     """A BPMN element's kind, named as Camunda's ``activityType`` names it; ``INTERNAL``

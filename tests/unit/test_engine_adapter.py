@@ -15,8 +15,8 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 
 from taskvars.engine.adapter import BpmnRunError, CompiledProcess, WorkflowRun
-from taskvars.engine.executions import Execution, ExecutionState, StepChanges, map_step
-from taskvars.engine.tree import NodeKind
+from taskvars.engine.executions import Execution, ExecutionState, StepChanges, Token, map_step
+from taskvars.engine.tree import SCOPE_MARK, NodeKind
 from taskvars.engine.user_tasks import user_task_models
 
 MODELS = Path(__file__).parent.parent / "bpmn"
@@ -367,3 +367,22 @@ NESTED = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:endEvent id="e" />
   </bpmn:process>
 </bpmn:definitions>"""
+
+
+def test_a_task_after_a_sub_process_reads_the_enclosing_execution_not_the_sub_processes() -> None:
+    """A sub-process task holds a token outside and has a scope inside: only a task
+    inside it (its ancestry marks the step out of the sub-process) reads the scope."""
+    sub = Token("S", "Sub", None, NodeKind.SUB_PROCESS, "outer")
+    state = ExecutionState(
+        "pi",
+        {
+            "pi": Execution("pi", None, False),
+            "outer": Execution("outer", "pi", True),
+            "inner": Execution("inner", "outer", False),
+        },
+        {"S": sub},
+        {"S": "inner"},
+    )
+    assert state.reading_from(["gateway", "S", "start"]) == "outer"
+    assert state.reading_from(["task", "innerStart", f"{SCOPE_MARK}S", "S"]) == "inner"
+    assert state.reading_from(["new", "start"]) == "pi"
