@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ def _variable(
     scope_pk: int, name: str, kind: str, text_value: str, long: int | None, double: float | None
 ) -> _Row:
     return {
+        "id": str(uuid.uuid4()),
         "scope_pk": scope_pk,
         "name": name,
         "type": kind,
