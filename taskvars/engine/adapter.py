@@ -1,10 +1,10 @@
 """SpiffWorkflow, as this server runs it; the only module that imports it.
 
 - One parser (:class:`_Parser`) builds the specs for the deployment check and for runs.
-- :class:`CompiledProcess` holds one process's specs, built once per definition and
-  shared by every run of it: runs never change a spec (the elements this server runs
-  keep no state in their specs), and restoring a run reuses them instead of rebuilding
-  them from JSON.
+- :class:`CompiledProcess` holds one process's specs, built once per definition
+  (:mod:`.runnable_models` keeps them) and shared by every run of it: runs never change
+  a spec (the elements this server runs keep no state in their specs), and restoring a
+  run reuses them instead of rebuilding them from JSON.
 - :class:`WorkflowRun` starts or restores a run, completes a user task and runs the
   engine's steps, and reports what is left as plain values (:mod:`.tree`) with the tasks
   the step completed, in order (SpiffWorkflow's step callbacks).
@@ -18,8 +18,6 @@ names it reads (:data:`VariableReader`), with the ancestry of the task evaluatin
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
@@ -56,9 +54,6 @@ from taskvars.engine.tree import (
     TaskNode,
     WorkflowTree,
 )
-
-# Compiled models kept per process (definitions never change once deployed).
-COMPILED_CACHE_SIZE = 64
 
 # ``(ancestry, names) -> values``: the variables of ``names`` visible to the task whose
 # ancestry (its id, its ancestors' ids, crossing out of sub-processes) is given.
@@ -122,8 +117,7 @@ def check_builds(root: etree._Element, file_name: str, keys: Sequence[str]) -> N
 class CompiledProcess:
     """One executable process of a deployed file: SpiffWorkflow's specs, built once."""
 
-    def __init__(self, process_key: str, xml: bytes, file_name: str) -> None:
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    def __init__(self, process_key: str, root: etree._Element, file_name: str) -> None:
         parser = _parsed(root, file_name)
         self.key = process_key
         self.spec = parser.get_spec(process_key)
@@ -216,25 +210,6 @@ class WorkflowRun:
             if not type(cause).__module__.startswith("SpiffWorkflow"):
                 raise cause from error
             raise BpmnRunError(str(cause)) from error
-
-
-def compiled_process(
-    definition_id: str, process_key: str, load: Callable[[], tuple[bytes, str]]
-) -> CompiledProcess:
-    """The compiled process of ``definition_id``; ``load`` gives its file and file name
-    when it is not compiled yet in this server process."""
-    with _CACHE_LOCK:
-        cached = _CACHE.get(definition_id)
-        if cached is not None:
-            _CACHE.move_to_end(definition_id)
-            return cached
-    xml, file_name = load()
-    compiled = CompiledProcess(process_key, xml, file_name)
-    with _CACHE_LOCK:
-        _CACHE[definition_id] = compiled
-        while len(_CACHE) > COMPILED_CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return compiled
 
 
 class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
@@ -462,5 +437,3 @@ def dumps(state: dict[str, Any]) -> str:
 
 _CONFIG = {**DEFAULT_CONFIG, BpmnWorkflow: _ReusedSpecsConverter}
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
-_CACHE: OrderedDict[str, CompiledProcess] = OrderedDict()
-_CACHE_LOCK = threading.Lock()

@@ -38,7 +38,8 @@ class StepContext:
     definition: ProcessDefinitionRecord
     user_tasks: Mapping[str, UserTaskModel]
     reader: ExecutionReader
-    # Why tasks still waiting are removed when the instance is ended by someone.
+    # The historic deleteReason of tasks left without being completed: the instance was
+    # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
 
 
@@ -76,10 +77,10 @@ class UserTaskBehaviour:
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         store = step.uow.store
         reason = COMPLETED if completed else step.delete_reason
-        store.history.task_ended(token.task_id, reason, now_millis())
-        task_pk = store.scopes.pk(IdSpace.TASK, token.task_id)
-        if task_pk is not None:
-            store.scopes.delete_tree(task_pk)
+        task = store.tasks.get(token.task_id)
+        store.history.task_ended(token.task_id, reason, now_millis(), task)
+        if task is not None:
+            store.scopes.delete_tree(task.pk)
 
     def move(self, step: StepContext, token: Token) -> None:
         """The task follows its token into another execution (Camunda's ``moveTasksTo``

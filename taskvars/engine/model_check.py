@@ -24,11 +24,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from taskvars.engine.adapter import SpecBuildError, check_builds
+from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
-
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
-XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -61,16 +58,6 @@ INERT_EXTENSIONS = frozenset({"properties", "property"})
 # Camunda attributes that would run code or call out.
 CODE_ATTRIBUTES = frozenset(
     {"class", "expression", "delegateExpression", "type", "topic", "resultVariable"}
-)
-# Camunda attributes of a user task whose values are expressions (or plain text).
-TASK_EXPRESSION_ATTRIBUTES = (
-    "assignee",
-    "candidateUsers",
-    "candidateGroups",
-    "formKey",
-    "dueDate",
-    "followUpDate",
-    "priority",
 )
 
 
@@ -129,12 +116,8 @@ def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
 
 
 def _parse(file_name: str, data: bytes) -> etree._Element:
-    # No entities, no DTD, nothing from the network: a model is data, not instructions.
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
     try:
-        tree = etree.fromstring(data, parser).getroottree()
+        tree = parse_bpmn(data).getroottree()
     except etree.XMLSyntaxError as error:
         raise ModelRefusedError(file_name, f"not well-formed XML: {error.msg}") from None
     if tree.docinfo.doctype:
@@ -173,7 +156,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
     if name.namespace == BPMN and name.localname == "userTask":
-        for attribute in TASK_EXPRESSION_ATTRIBUTES:
+        for attribute in USER_TASK_ATTRIBUTES:
             source = element.get(f"{{{CAMUNDA}}}{attribute}")
             if source is not None:
                 try:

@@ -21,14 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taskvars.engine.adapter import (
-    BpmnRunError,
-    CompiledProcess,
-    WorkflowRun,
-    compiled_process,
-    dumps,
-)
-from taskvars.engine.behaviours import StepContext, behaviour_of
+from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
+from taskvars.engine.behaviours import DELETED, StepContext, behaviour_of
 from taskvars.engine.executions import (
     Execution,
     ExecutionState,
@@ -37,8 +31,8 @@ from taskvars.engine.executions import (
     activity_instance_id,
     map_step,
 )
+from taskvars.engine.runnable_models import RunnableModel, runnable_model
 from taskvars.engine.tree import NodeKind
-from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
@@ -76,9 +70,10 @@ def start(
     store.history.started(instance_id, business_key, definition, now_millis())
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     variables.write_values(uow, chain, values, local=True)
-    step = _step(uow, instance_pk, instance_id, definition, ExecutionState.initial(instance_id))
+    step = _Step(uow, instance_pk, instance_id, definition)
+    step.state = ExecutionState.initial(instance_id)
     try:
-        run = WorkflowRun.start(step.compiled, step.read_for_conditions)
+        run = WorkflowRun.start(step.model.compiled, step.read_for_conditions)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     returned = None
@@ -136,8 +131,10 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
     tasks, executions and history follow."""
     instance = claimed.instance
     stored = json.loads(claimed.record.state)
-    step = _step(uow, instance.pk, instance.external_id, claimed.definition, None)
-    run = WorkflowRun.restore(step.compiled, stored.get("spiff", stored), step.read_for_conditions)
+    step = _Step(uow, instance.pk, instance.external_id, claimed.definition)
+    run = WorkflowRun.restore(
+        step.model.compiled, stored.get("spiff", stored), step.read_for_conditions
+    )
     step.state = (
         ExecutionState.from_dict(stored["camunda"])
         if "camunda" in stored
@@ -153,30 +150,22 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
 
 
 def terminate(
-    uow: UnitOfWork, instance_pk: int, instance_id: str, delete_reason: str | None
+    uow: UnitOfWork, instance_pk: int, instance_id: str, delete_reason: str | None = None
 ) -> None:
     """End a process instance someone deletes: its run claimed first (a step racing it
-    is a 409), its history ended as ``EXTERNALLY_TERMINATED``, its tree removed."""
+    is a 409), its waits left as cancelled (tasks with ``delete_reason``, else Camunda's
+    ``deleted``; activities cancelled), the instance ``EXTERNALLY_TERMINATED`` with
+    ``delete_reason``, its tree removed."""
     store = uow.store
     record = store.process_runs.get(instance_pk)
     if record is not None:
         store.process_runs.claim(record)
         stored = json.loads(record.state)
-        if "camunda" in stored:
-            state = ExecutionState.from_dict(stored["camunda"])
-            ended = now_millis()
-            for token in state.tokens.values():
-                if token.kind is NodeKind.USER_TASK:
-                    store.history.task_ended(token.task_id, delete_reason or "deleted", ended)
-            store.history.activities_ended(
-                [
-                    activity_instance_id(token.element_id, token.task_id)
-                    for token in state.tokens.values()
-                    if token.element_id
-                ],
-                ended,
-                canceled=True,
-            )
+        if "camunda" in stored:  # a run stored before executions were kept has no history
+            step = _Step(uow, instance_pk, instance_id, _definition(uow, record.definition_id))
+            step.context.delete_reason = delete_reason or DELETED
+            step.state = ExecutionState.from_dict(stored["camunda"])
+            step.cancel_waits()
     store.history.ended(
         instance_id, EXTERNALLY_TERMINATED, now_millis(), delete_reason=delete_reason
     )
@@ -186,10 +175,21 @@ def terminate(
 class _Step:
     """One step of one process instance: the pipeline's stages 2 to 7."""
 
-    def __init__(self, context: StepContext, compiled: CompiledProcess) -> None:
-        self.context = context
-        self.compiled = compiled
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        instance_pk: int,
+        instance_id: str,
+        definition: ProcessDefinitionRecord,
+    ) -> None:
+        self.model = _runnable(uow, definition)
+        # The executions as they stand: before the step while SpiffWorkflow runs it,
+        # after it once mapped. Set by the caller (new, or restored from the state).
         self.state: ExecutionState | None = None
+        reader = ExecutionReader(uow, instance_pk, self._state)
+        self.context = StepContext(
+            uow, instance_pk, instance_id, definition, self.model.user_tasks, reader
+        )
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
         execution_id = self._state().reading_from(ancestry)
@@ -251,6 +251,17 @@ class _Step:
         for token in changes.entered:
             behaviour_of(token.kind).enter(self.context, token)
 
+    def cancel_waits(self) -> None:
+        """Every wait left as cancelled, as when someone deletes the instance."""
+        tokens = list(self._state().tokens.values())
+        for token in tokens:
+            behaviour_of(token.kind).leave(self.context, token, completed=False)
+        self.context.uow.store.history.activities_ended(
+            [activity_instance_id(t.element_id, t.task_id) for t in tokens if t.element_id],
+            now_millis(),
+            canceled=True,
+        )
+
     def _history(self, changes: StepChanges) -> None:
         history = self.context.uow.store.history
         now = now_millis()
@@ -273,23 +284,6 @@ class _Step:
         return pk
 
 
-def _step(
-    uow: UnitOfWork,
-    instance_pk: int,
-    instance_id: str,
-    definition: ProcessDefinitionRecord,
-    state: ExecutionState | None,
-) -> _Step:
-    compiled, user_tasks = _compiled(uow, definition)
-    holder: list[_Step] = []
-    reader = ExecutionReader(uow, instance_pk, lambda: holder[0]._state())
-    context = StepContext(uow, instance_pk, instance_id, definition, user_tasks, reader)
-    step = _Step(context, compiled)
-    step.state = state
-    holder.append(step)
-    return step
-
-
 def _definition(uow: UnitOfWork, definition_id: str) -> ProcessDefinitionRecord:
     definition = uow.store.definitions.get(definition_id)
     if definition is None:  # a definition is not deleted while it runs
@@ -297,28 +291,14 @@ def _definition(uow: UnitOfWork, definition_id: str) -> ProcessDefinitionRecord:
     return definition
 
 
-_USER_TASKS: dict[str, dict[str, UserTaskModel]] = {}
-
-
-def _compiled(
-    uow: UnitOfWork, definition: ProcessDefinitionRecord
-) -> tuple[CompiledProcess, dict[str, UserTaskModel]]:
-    loaded: list[bytes] = []
-
+def _runnable(uow: UnitOfWork, definition: ProcessDefinitionRecord) -> RunnableModel:
     def load() -> tuple[bytes, str]:
         xml = uow.store.definitions.xml(definition.id)
         if xml is None:
             raise RuntimeError(f"the file of {definition.id} is gone")
-        loaded.append(xml)
         return xml, definition.resource_name
 
-    compiled = compiled_process(definition.id, definition.key, load)
-    user_tasks = _USER_TASKS.get(definition.id)
-    if user_tasks is None:
-        xml = loaded[0] if loaded else uow.store.definitions.xml(definition.id) or b""
-        user_tasks = user_task_models(xml)
-        _USER_TASKS[definition.id] = user_tasks
-    return compiled, user_tasks
+    return runnable_model(definition.id, definition.key, load)
 
 
 def _state_before_mapping(uow: UnitOfWork, instance: ScopeRef, run: WorkflowRun) -> ExecutionState:

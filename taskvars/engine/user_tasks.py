@@ -11,23 +11,12 @@ from typing import Any
 
 from lxml import etree
 
+from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES
 from taskvars.engine.expressions import ExpressionError, compile_expression
-from taskvars.engine.model_check import BPMN, CAMUNDA
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.values import IdentityLinkRecord
-from taskvars.services.dates import now_millis, parse_date
+from taskvars.services.dates import now_millis, parse_any_date
 from taskvars.services.task_defaults import CANDIDATE, DEFAULT_PRIORITY
-
-# The attributes of a user task Camunda reads from the model (camunda: namespace).
-_TASK_ATTRIBUTES = (
-    "assignee",
-    "candidateUsers",
-    "candidateGroups",
-    "formKey",
-    "dueDate",
-    "followUpDate",
-    "priority",
-)
 
 # ``name -> value`` of a variable visible from the task; KeyError when there is none.
 ReadOne = Callable[[str], Any]
@@ -44,15 +33,14 @@ class UserTaskModel:
     attributes: dict[str, str]
 
 
-def user_task_models(xml: bytes) -> dict[str, UserTaskModel]:
-    """Every user task of a deployed file, by element id."""
-    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+def user_task_models(root: etree._Element) -> dict[str, UserTaskModel]:
+    """Every user task of a deployed file (its parsed root), by element id."""
     tasks = {}
     for element in root.iter(f"{{{BPMN}}}userTask"):
         documentation = element.find(f"{{{BPMN}}}documentation")
         attributes = {
             name: element.get(f"{{{CAMUNDA}}}{name}")
-            for name in _TASK_ATTRIBUTES
+            for name in USER_TASK_ATTRIBUTES
             if element.get(f"{{{CAMUNDA}}}{name}") is not None
         }
         tasks[element.get("id")] = UserTaskModel(
@@ -123,17 +111,12 @@ def _as_date(value: Any, element_id: str, attribute: str) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value.astimezone(UTC)
-    text = str(value)
     try:
-        instant = parse_date(text)
+        return parse_any_date(str(value))
     except ValueError:
-        try:
-            instant = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidRequestError(
-                f"{element_id}: camunda:{attribute} '{text}' is not a date"
-            ) from None
-    return (instant if instant.tzinfo else instant.astimezone()).astimezone(UTC)
+        raise InvalidRequestError(
+            f"{element_id}: camunda:{attribute} '{value}' is not a date"
+        ) from None
 
 
 def _as_priority(value: Any, element_id: str) -> int:

@@ -4,7 +4,6 @@ content (naming one in an expression is an error)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,13 +12,15 @@ from taskvars.engine.expressions import ExpressionError
 from taskvars.persistence.models import ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeRef
+from taskvars.services.typed_values import plain_value
 
 _BINARY_TYPES = frozenset({"Bytes", "File"})
 
 
 class ExecutionReader:
     """Reads the variables visible from an execution of one process instance. The
-    executions' rows are looked up once per step (:meth:`refresh` after adding some)."""
+    executions' rows are looked up once per step, and kept up to date by the step
+    (:meth:`remember`, :meth:`forget`)."""
 
     def __init__(self, uow: UnitOfWork, instance_pk: int, state: Callable[[], ExecutionState]):
         self._uow = uow
@@ -27,15 +28,12 @@ class ExecutionReader:
         self._state = state
         self._pks: dict[str, int] | None = None
 
-    def refresh(self) -> None:
-        self._pks = None
-
     def pk(self, execution_id: str) -> int | None:
         state = self._state()
         if execution_id == state.instance_id:
             return self._instance_pk
         if self._pks is None:
-            self._pks = self._uow.store.process_runs.below(self._instance_pk, ScopeKind.EXECUTION)
+            self._pks = self._uow.store.process_runs.executions(self._instance_pk)
         return self._pks.get(execution_id)
 
     def remember(self, execution_id: str, pk: int) -> None:
@@ -69,7 +67,7 @@ class ExecutionReader:
                 raise ExpressionError(
                     f"the {stored.type} variable '{name}' cannot be used in an expression"
                 )
-            values[name] = _plain(stored.type, stored.text_value)
+            values[name] = plain_value(stored.type, stored.text_value)
         return values
 
     def one(self, execution_id: str) -> Callable[[str], Any]:
@@ -79,20 +77,3 @@ class ExecutionReader:
             return self.read(execution_id, frozenset({name}))[name]
 
         return read_one
-
-
-def _plain(value_type: str, text: str | None) -> Any:
-    if text is None:
-        return None
-    if value_type == "Boolean":
-        return text == "true"
-    if value_type in ("Integer", "Long", "Short"):
-        return int(text)
-    if value_type == "Double":
-        return float(text)
-    if value_type in ("Json", "Object"):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text

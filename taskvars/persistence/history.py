@@ -36,12 +36,10 @@ from taskvars.persistence.models import (
     HistoricProcessInstance,
     HistoricTaskInstance,
     HistoricVariable,
-    IdSpace,
     Scope,
     ScopeKind,
-    Task,
 )
-from taskvars.persistence.values import StoredValue
+from taskvars.persistence.values import StoredValue, TaskRecord
 
 if TYPE_CHECKING:
     from taskvars.engine.executions import Activity
@@ -314,19 +312,23 @@ class History:
             )
         )
 
-    def task_ended(self, task_id: str, delete_reason: str, end_time: datetime) -> None:
-        """The task's end, with its attributes as they are at the end (claims, renames)."""
+    def task_ended(
+        self, task_id: str, delete_reason: str, end_time: datetime, task: TaskRecord | None
+    ) -> None:
+        """The task's end, with its attributes as they are at its end (``task``, read by
+        the caller who removes it: claims and renames since its start)."""
         if not self.enabled:
             return
-        current = (
-            select(Task.name, Task.assignee, Task.owner, Task.priority, Task.due, Task.follow_up)
-            .join(Scope, Scope.pk == Task.scope_pk)
-            .where(Scope.id_space == IdSpace.TASK, Scope.external_id == task_id)
-        )
-        row = self.session.execute(current).first()
         values: dict[str, Any] = {"end_time": end_time, "delete_reason": delete_reason}
-        if row is not None:
-            values.update(row._asdict())
+        if task is not None:
+            values.update(
+                name=task.name,
+                assignee=task.assignee,
+                owner=task.owner,
+                priority=task.priority,
+                due=task.due,
+                follow_up=task.follow_up,
+            )
         self.session.execute(
             update(HistoricTaskInstance)
             .where(HistoricTaskInstance.id == task_id, HistoricTaskInstance.end_time.is_(None))
@@ -401,10 +403,6 @@ class History:
     def forget_places(self) -> None:
         """Scopes were deleted: a pk looked up before may name another scope now."""
         self._places.clear()
-
-    def holds(self) -> ColumnElement[bool]:
-        """A condition on ``BinaryContent.pk``: history still holds that content."""
-        return self.referenced_contents()
 
     def holds_content(self, content_pk: int) -> bool:
         return (

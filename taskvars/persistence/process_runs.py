@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind, Task
@@ -88,10 +88,9 @@ class ProcessRuns:
         )
         return [(pk, instance_id) for pk, instance_id in rows]
 
-    def below(self, process_instance_pk: int, kind: ScopeKind) -> dict[str, int]:
-        """The executions, or the tasks of executions, in the process instance: pk by id.
-        (Subtasks someone created under a task are the task's, not the engine's.)"""
-        rows = self.session.execute(_BELOW[kind], {"instance_pk": process_instance_pk})
+    def executions(self, process_instance_pk: int) -> dict[str, int]:
+        """The executions in the process instance: pk by id."""
+        rows = self.session.execute(_EXECUTIONS, {"instance_pk": process_instance_pk})
         return {external_id: pk for external_id, pk in rows}
 
     def executions_with_parents(self, process_instance_pk: int) -> list[tuple[str, str | None]]:
@@ -131,18 +130,7 @@ class ProcessRuns:
 _RUNS = cast(Table, ProcessRun.__table__)
 
 
-def _below(kind: ScopeKind) -> Select[str, int]:
-    # Built once: an aliased entity costs more to build than the query takes to run.
-    parent = aliased(Scope)
-    return (
-        select(Scope.external_id, Scope.pk)
-        .join(parent, parent.pk == Scope.parent_pk)
-        .where(
-            Scope.process_instance_pk == bindparam("instance_pk"),
-            Scope.kind == kind,
-            parent.kind != ScopeKind.TASK,
-        )
-    )
-
-
-_BELOW = {kind: _below(kind) for kind in (ScopeKind.EXECUTION, ScopeKind.TASK)}
+# Built once: building a statement costs more than running this one.
+_EXECUTIONS = select(Scope.external_id, Scope.pk).where(
+    Scope.process_instance_pk == bindparam("instance_pk"), Scope.kind == ScopeKind.EXECUTION
+)

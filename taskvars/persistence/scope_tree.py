@@ -161,7 +161,7 @@ class ScopeTree:
         )
         unheld: ColumnElement[bool] = BinaryContent.pk.in_(contents)
         if self._history is not None:
-            unheld = unheld & ~self._history.holds()
+            unheld = unheld & ~self._history.referenced_contents()
             self._history.forget_places()
         removed = self.session.execute(
             delete(BinaryContent).where(unheld).returning(BinaryContent.file_name),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
-from taskvars.persistence.models import BinaryContent, Variable
+from taskvars.persistence.models import BinaryContent, ScopeKind, Variable
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     NewValue,
@@ -149,11 +149,16 @@ class Variables:
         else:
             holder = self.visible(chain, name)
             target_pk = holder.scope_pk if holder else chain[-1].pk
-        self.set_local(target_pk, name, value)
+        self.set_local(target_pk, name, value, recorded=_in_process_instance(chain))
         return target_pk
 
-    def set_local(self, scope_pk: int, name: str, value: NewValue) -> None:
-        """Create or replace ``name`` in the scope ``scope_pk``; drop replaced content."""
+    def set_local(
+        self, scope_pk: int, name: str, value: NewValue, *, recorded: bool = True
+    ) -> None:
+        """Create or replace ``name`` in the scope ``scope_pk``; drop replaced content.
+        ``recorded=False`` says the scope is outside any process instance, so history
+        need not be asked (it records only models' process instances)."""
+        history = self._history if recorded else None
         connection = self._connection
         content_pk = self._contents.write(value.content) if value.content else None
         values = {
@@ -186,8 +191,8 @@ class Variables:
                 raise ConcurrentModificationError(
                     f"variable {name} was created by another request meanwhile"
                 ) from error
-            if self._history is not None:
-                self._history.variable_written(
+            if history is not None:
+                history.variable_written(
                     scope_pk, {"id": variable_id, "name": name, **values}, created=True
                 )
             return
@@ -203,8 +208,8 @@ class Variables:
             raise ConcurrentModificationError(
                 f"variable {name} was changed by another request meanwhile"
             )
-        if self._history is not None:
-            self._history.variable_written(
+        if history is not None:
+            history.variable_written(
                 scope_pk, {"id": existing.id, "name": name, **values}, created=False
             )
         self._release(existing.content_pk)
@@ -246,7 +251,8 @@ class Variables:
             self._release(clash.content_pk)
 
     def _release(self, content_pk: int | None) -> None:
-        """Drop content a runtime variable let go of, unless history still holds it."""
+        """Drop content a runtime variable let go of, unless history still holds it
+        (asked even outside a process instance: a subtask may have left one)."""
         if content_pk is None:
             return
         if self._history is not None and self._history.holds_content(content_pk):
@@ -276,9 +282,14 @@ class Variables:
             raise ConcurrentModificationError(
                 f"variable {name} was changed by another request meanwhile"
             )
-        if self._history is not None:
-            self._history.variable_deleted(existing.id)
+        history = self._history if _in_process_instance(chain) else None
+        if history is not None:
+            history.variable_deleted(existing.id)
         self._release(existing.content_pk)
+
+
+def _in_process_instance(chain: list[ScopeRef]) -> bool:
+    return chain[-1].kind is ScopeKind.PROCESS_INSTANCE
 
 
 def stored_value(row: Row[*tuple[Any, ...]]) -> StoredValue:

@@ -39,6 +39,17 @@ def parse_date(text: str) -> datetime:
         raise ValueError(f"date out of range: {text!r}") from error
 
 
+def parse_any_date(text: str) -> datetime:
+    """A date in Camunda's format, or ISO 8601 as clients generated from Camunda's spec
+    (``format: date-time``) send it, in UTC; a time without an offset is the server's.
+    Raises ``ValueError`` for anything else."""
+    try:
+        instant = parse_date(text)
+    except ValueError:
+        instant = datetime.fromisoformat(text)
+    return (instant if instant.tzinfo else instant.astimezone()).astimezone(UTC)
+
+
 def format_date(value: datetime) -> str:
     if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
         value = value.replace(tzinfo=UTC)

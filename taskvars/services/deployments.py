@@ -131,7 +131,7 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
         )
     for scope_pk, instance_id in running:
         # Each run is claimed first: a step racing the deletion is a 409, never a half.
-        runtime.terminate(uow, scope_pk, instance_id, "deleted with its deployment")
+        runtime.terminate(uow, scope_pk, instance_id)
     if cascade:  # Camunda's cascade takes the history of the definitions' instances too
         store.history.delete_of_definitions(
             [d.id for d in store.deployments.definitions(record.pk)]

@@ -80,13 +80,7 @@ def get(uow: UnitOfWork, process_instance_id: str) -> dict[str, Any]:
     return process_instance_dto(record)
 
 
-def delete(
-    uow: UnitOfWork,
-    process_instance_id: str,
-    *,
-    fail_if_not_exists: bool,
-    delete_reason: str | None = None,
-) -> None:
+def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: bool) -> None:
     """Everything in it goes: executions, tasks, variables, binary content."""
     store = uow.store
     if store.process_instances.get(process_instance_id) is None:
@@ -99,7 +93,7 @@ def delete(
     assert scope_pk is not None
     # A model's run is claimed first (a request moving it on meanwhile makes this a 409);
     # its history records the instance as ended by someone (Camunda's state).
-    runtime.terminate(uow, scope_pk, process_instance_id, delete_reason)
+    runtime.terminate(uow, scope_pk, process_instance_id)
     uow.commit()
 
 

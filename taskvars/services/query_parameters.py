@@ -9,11 +9,11 @@ a filter silently ignored would return what the client meant to exclude.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from taskvars.errors import InvalidRequestError
-from taskvars.services.dates import parse_date
+from taskvars.services.dates import parse_any_date
 
 
 def refuse_unmodelled(query: str, name: str, value: Any) -> None:
@@ -37,14 +37,10 @@ def date_parameter(name: str, text: str) -> datetime:
     """A date query parameter, in UTC: Camunda's format, or ISO 8601 as clients generated
     from Camunda's spec (``format: date-time``) send it."""
     try:
-        instant = parse_date(text)
+        # Stored in UTC (SQLite keeps no offset).
+        return parse_any_date(text)
     except ValueError:
-        try:
-            instant = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidRequestError(
-                f"Cannot set query parameter '{name}' to value '{text}': "
-                f'Cannot convert value "{text}" to java type java.util.Date'
-            ) from None
-    # Stored in UTC (SQLite keeps no offset); a time without an offset is the server's.
-    return (instant if instant.tzinfo else instant.astimezone()).astimezone(UTC)
+        raise InvalidRequestError(
+            f"Cannot set query parameter '{name}' to value '{text}': "
+            f'Cannot convert value "{text}" to java type java.util.Date'
+        ) from None

@@ -263,6 +263,14 @@ def _binary_from_dto(value_type: str, value: Any, info: dict[str, Any]) -> NewVa
     )
 
 
+def plain_value(value_type: str, text: str | None) -> Any:
+    """A stored non-binary value as a plain Python value, as expressions read it: numbers
+    and booleans by their type, JSON (``Json``, serialized ``Object``) parsed."""
+    if value_type in ("Json", "Object"):
+        return _parsed_json_or_text(text)
+    return _parsed_text(value_type, text)
+
+
 def _parsed_json_or_text(text: str | None) -> Any:
     """There are no Java classes here to deserialize into: a JSON-serialized object comes
     back as parsed JSON, anything else (XML, Java serialization, text that is not JSON

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 
 from taskvars.engine.adapter import BpmnRunError, CompiledProcess, WorkflowRun
+from taskvars.engine.bpmn_xml import parse_bpmn
 from taskvars.engine.executions import Execution, ExecutionState, StepChanges, Token, map_step
 from taskvars.engine.tree import SCOPE_MARK, NodeKind
 from taskvars.engine.user_tasks import user_task_models
@@ -24,7 +25,7 @@ INSTANCE = "pi"
 
 
 def compiled(file_name: str, key: str) -> CompiledProcess:
-    return CompiledProcess(key, (MODELS / file_name).read_bytes(), file_name)
+    return CompiledProcess(key, parse_bpmn((MODELS / file_name).read_bytes()), file_name)
 
 
 class Variables:
@@ -94,7 +95,7 @@ def test_one_token_runs_in_the_process_instance_itself() -> None:
     mapped = Mapped.start(compiled("invoice.bpmn", "invoice"))
     assert mapped.waiting() == {"checkInvoice": INSTANCE}
     assert set(mapped.state.executions) == {INSTANCE}
-    model = user_task_models((MODELS / "invoice.bpmn").read_bytes())["checkInvoice"]
+    model = user_task_models(parse_bpmn((MODELS / "invoice.bpmn").read_bytes()))["checkInvoice"]
     assert model.attributes["assignee"] == "${clerk}"
     assert model.documentation == "Attach the scanned invoice and set the amount."
 
@@ -220,7 +221,9 @@ def test_a_branch_left_alone_after_its_sibling_ended_is_compacted_into_the_insta
 
 
 def test_a_branch_keeps_its_execution_past_a_nested_gateway_that_took_one_path() -> None:
-    run = WorkflowRun.start(CompiledProcess("nested", NESTED.encode(), "n.bpmn"), Variables(x=1))
+    run = WorkflowRun.start(
+        CompiledProcess("nested", parse_bpmn(NESTED.encode()), "n.bpmn"), Variables(x=1)
+    )
     mapped = Mapped(run)
     branch = mapped.waiting()["t1"]
     assert concurrent_under(mapped, branch, INSTANCE)
@@ -288,7 +291,7 @@ def test_of_several_true_conditions_the_first_in_the_model_wins_wherever_it_is_d
     # approveInvoice (first flow's target) is drawn at y=180, InvoicePaid at y=102.
     assert 'bpmnElement="approveInvoice"><dc:Bounds x="500" y="180"' in both_true
     assert "${amount &gt; 0}" in both_true
-    process = CompiledProcess("invoice", both_true.encode(), "invoice.bpmn")
+    process = CompiledProcess("invoice", parse_bpmn(both_true.encode()), "invoice.bpmn")
     mapped = Mapped.start(process, Variables(amount=1500))
     mapped.complete("checkInvoice")
     assert mapped.waiting() == {"approveInvoice": INSTANCE}
