@@ -27,7 +27,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench import processes, report, small_uploads, soak, task_query, transfer, variables
+from bench import (
+    engine_loop,
+    processes,
+    report,
+    small_uploads,
+    soak,
+    task_query,
+    transfer,
+    variables,
+)
 from tests.databases import private_schema
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -38,6 +47,7 @@ FULL = {
     "requests": 300,
     "tasks": task_query.FULL_TASKS,
     "task_requests": task_query.FULL_REQUESTS,
+    "loop_iterations": engine_loop.FULL_ITERATIONS,
 }
 QUICK = {
     "sizes": "1KiB,2MiB",
@@ -46,6 +56,7 @@ QUICK = {
     "requests": 20,
     "tasks": task_query.QUICK_TASKS,
     "task_requests": task_query.QUICK_REQUESTS,
+    "loop_iterations": engine_loop.QUICK_ITERATIONS,
 }
 
 
@@ -103,6 +114,11 @@ def measure(
     processes.print_table(process_runs, database)
     run.processes[database] = process_runs
     print()
+    if url_factory is None:  # the stored state is read from the SQLite file
+        loop = engine_loop.run(settings["loop_iterations"])
+        engine_loop.print_table(loop)
+        run.engine_loop = loop
+        print()
 
 
 def main(argv: list[str] | None = None) -> int:

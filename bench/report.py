@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bench.engine_loop import MAX_LATE_RATIO, LoopResult
 from bench.processes import STEPS, ProcessResult
 from bench.small_uploads import LoadResult, SmallUploadsResult
 from bench.task_query import TaskQueryResult
@@ -39,6 +40,7 @@ class Run:
     variables: dict[str, VariablesResult] = field(default_factory=dict)
     task_queries: dict[str, TaskQueryResult] = field(default_factory=dict)
     processes: dict[str, ProcessResult] = field(default_factory=dict)
+    engine_loop: LoopResult | None = None
     skipped: list[str] = field(default_factory=list)
 
 
@@ -86,6 +88,14 @@ def target_lines(run: Run) -> list[str]:
             f"{MAX_LARGE_DATABASE_RATIO}x that with {latency.small_database:,}: set "
             f"{latency.set_ratio:.2f}x, get {latency.get_ratio:.2f}x: "
             f"{_verdict(worst <= MAX_LARGE_DATABASE_RATIO)}"
+        )
+    if run.engine_loop is not None:
+        loop = run.engine_loop
+        lines.append(
+            f"- sqlite, one instance looped {loop.iterations} times: last completes' median "
+            f"<= {MAX_LATE_RATIO}x the first's: {loop.ratio:.2f}x ({loop.late_ms:.2f} against "
+            f"{loop.early_ms:.2f} ms), stored state {loop.early_state_bytes:,} -> "
+            f"{loop.late_state_bytes:,} bytes: {_verdict(loop.ratio <= MAX_LATE_RATIO)}"
         )
     postgres = run.small_uploads.get("postgresql")
     if postgres is not None and "taskvars, 2 workers" in postgres.rows:
@@ -263,6 +273,23 @@ def markdown(run: Run, plot_name: str) -> str:
             f"(`bench/processes.py`); {result.errors} errors.",
             "",
             *_processes_table(result),
+            "",
+        ]
+    if run.engine_loop is not None:
+        loop = run.engine_loop
+        lines += [
+            f"## One instance looped {loop.iterations} times, sqlite",
+            "",
+            "A user task and a gateway back to it, completed from one connection "
+            "(`bench/engine_loop.py`): the first completes against the last, and the size "
+            "of the run's stored state.",
+            "",
+            "| | first | last | ratio |",
+            "|---|---:|---:|---:|",
+            f"| complete, median ms | {loop.early_ms:.2f} | {loop.late_ms:.2f} | "
+            f"{loop.ratio:.2f} |",
+            f"| stored state, bytes | {loop.early_state_bytes:,} | {loop.late_state_bytes:,} | "
+            f"{loop.late_state_bytes / loop.early_state_bytes:.2f} |",
             "",
         ]
     if run.skipped:

@@ -63,9 +63,10 @@ class UserTaskBehaviour:
         execution_pk = step.reader.pk(token.execution_id)
         if execution_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
-        task_pk = store.tasks.add(token.task_id, execution_pk, attributes)
-        for link in candidates:
-            store.tasks.add_identity_link(task_pk, link)
+        task_pk = store.tasks.add(
+            token.task_id, execution_pk, attributes, instance_pk=step.instance_pk
+        )
+        store.tasks.add_new_identity_links(task_pk, candidates)
         store.history.task_started(
             step.instance_id,
             token.task_id,
@@ -77,10 +78,11 @@ class UserTaskBehaviour:
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         store = step.uow.store
         reason = COMPLETED if completed else step.delete_reason
-        task = store.tasks.get(token.task_id)
-        store.history.task_ended(token.task_id, reason, now_millis(), task)
-        if task is not None:
-            store.scopes.delete_tree(task.pk)
+        found = store.tasks.as_it_ends(token.task_id)
+        task_pk, attributes = found if found is not None else (None, None)
+        store.history.task_ended(token.task_id, reason, now_millis(), attributes)
+        if task_pk is not None:
+            store.scopes.delete_tree(task_pk)
 
     def move(self, step: StepContext, token: Token) -> None:
         """The task follows its token into another execution (Camunda's ``moveTasksTo``

@@ -1,6 +1,7 @@
 """Deployed processes ready to run, built once per definition in each server process:
-SpiffWorkflow's specs and the user tasks' Camunda attributes, from one parse of the
-deployed file (definitions never change once deployed)."""
+the definition's record, SpiffWorkflow's specs and the user tasks' Camunda attributes,
+from one read and one parse of the deployed file. What a run uses of them never changes
+once deployed, so a step reads none of it from the database again."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lxml import etree
+
 from taskvars.engine.adapter import CompiledProcess
-from taskvars.engine.bpmn_xml import parse_bpmn
+from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
+from taskvars.persistence.deployments import ProcessDefinitionRecord
 
 # Definitions kept; the least recently run goes first.
 CACHE_SIZE = 64
@@ -19,28 +23,49 @@ CACHE_SIZE = 64
 
 @dataclass(frozen=True)
 class RunnableModel:
+    definition: ProcessDefinitionRecord
     compiled: CompiledProcess
     user_tasks: dict[str, UserTaskModel]
+    # The process's none start event, where every instance starts (Camunda's
+    # startActivityId); None where it has several.
+    start_activity_id: str | None
 
 
 def runnable_model(
-    definition_id: str, process_key: str, load: Callable[[], tuple[bytes, str]]
+    definition_id: str, load: Callable[[], tuple[ProcessDefinitionRecord, bytes]]
 ) -> RunnableModel:
-    """The model of ``definition_id``; ``load`` gives its file and file name when it is
-    not built yet in this server process."""
+    """The model of ``definition_id``; ``load`` gives its record and deployed file when
+    it is not built yet in this server process."""
     with _LOCK:
         cached = _CACHE.get(definition_id)
         if cached is not None:
             _CACHE.move_to_end(definition_id)
             return cached
-    xml, file_name = load()
+    definition, xml = load()
     root = parse_bpmn(xml)
-    model = RunnableModel(CompiledProcess(process_key, root, file_name), user_task_models(root))
+    model = RunnableModel(
+        definition,
+        CompiledProcess(definition.key, root, definition.resource_name),
+        user_task_models(root),
+        _start_activity(root, definition.key),
+    )
     with _LOCK:
         _CACHE[definition_id] = model
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return model
+
+
+def _start_activity(root: etree._Element, process_key: str) -> str | None:
+    for process in root.iterchildren(f"{{{BPMN}}}process"):
+        if process.get("id") == process_key:
+            starts = [
+                event.get("id")
+                for event in process.iterchildren(f"{{{BPMN}}}startEvent")
+                if not any("EventDefinition" in str(child.tag) for child in event)
+            ]
+            return starts[0] if len(starts) == 1 else None
+    return None
 
 
 _CACHE: OrderedDict[str, RunnableModel] = OrderedDict()

@@ -67,10 +67,13 @@ def start(
     instance_id = new_id()
     business_key = dto.get("businessKey")
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key)
-    store.history.started(instance_id, business_key, definition, now_millis())
+    model = _runnable(uow, definition.id, definition)
+    step = _Step(uow, instance_pk, instance_id, model)
+    step.history_pk = store.history.started(
+        instance_id, business_key, definition, now_millis(), model.start_activity_id
+    )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     variables.write_values(uow, chain, values, local=True)
-    step = _Step(uow, instance_pk, instance_id, definition)
     step.state = ExecutionState.initial(instance_id)
     try:
         run = WorkflowRun.start(step.model.compiled, step.read_for_conditions)
@@ -104,7 +107,7 @@ class ClaimedRun:
     """A model's task whose run this transaction has claimed."""
 
     record: RunRecord
-    definition: ProcessDefinitionRecord
+    model: RunnableModel
     instance: ScopeRef
 
 
@@ -121,9 +124,9 @@ def claim_for_task(uow: UnitOfWork, chain: list[ScopeRef]) -> ClaimedRun | None:
             # Its run is gone while its task is not: never remove the task silently.
             raise RuntimeError(f"the run of process instance {instance.external_id} is gone")
         return None
-    definition = _definition(uow, record.definition_id)
+    model = _runnable(uow, record.definition_id)
     store.process_runs.claim(record)
-    return ClaimedRun(record, definition, instance)
+    return ClaimedRun(record, model, instance)
 
 
 def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
@@ -131,7 +134,8 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
     tasks, executions and history follow."""
     instance = claimed.instance
     stored = json.loads(claimed.record.state)
-    step = _Step(uow, instance.pk, instance.external_id, claimed.definition)
+    step = _Step(uow, instance.pk, instance.external_id, claimed.model)
+    step.restore_history(stored)
     run = WorkflowRun.restore(
         step.model.compiled, stored.get("spiff", stored), step.read_for_conditions
     )
@@ -162,7 +166,8 @@ def terminate(
         store.process_runs.claim(record)
         stored = json.loads(record.state)
         if "camunda" in stored:  # a run stored before executions were kept has no history
-            step = _Step(uow, instance_pk, instance_id, _definition(uow, record.definition_id))
+            step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
+            step.restore_history(stored)
             step.context.delete_reason = delete_reason or DELETED
             step.state = ExecutionState.from_dict(stored["camunda"])
             step.cancel_waits()
@@ -176,19 +181,17 @@ class _Step:
     """One step of one process instance: the pipeline's stages 2 to 7."""
 
     def __init__(
-        self,
-        uow: UnitOfWork,
-        instance_pk: int,
-        instance_id: str,
-        definition: ProcessDefinitionRecord,
+        self, uow: UnitOfWork, instance_pk: int, instance_id: str, model: RunnableModel
     ) -> None:
-        self.model = _runnable(uow, definition)
+        self.model = model
+        # The instance's row in history (None: not recorded), kept in the run's state.
+        self.history_pk: int | None = None
         # The executions as they stand: before the step while SpiffWorkflow runs it,
         # after it once mapped. Set by the caller (new, or restored from the state).
         self.state: ExecutionState | None = None
         reader = ExecutionReader(uow, instance_pk, self._state)
         self.context = StepContext(
-            uow, instance_pk, instance_id, definition, self.model.user_tasks, reader
+            uow, instance_pk, instance_id, model.definition, model.user_tasks, reader
         )
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -209,7 +212,18 @@ class _Step:
             run.prune()
 
     def stored_state(self, run: WorkflowRun) -> str:
-        return dumps({"spiff": run.state(), "camunda": self._state().to_dict()})
+        return dumps(
+            {"spiff": run.state(), "camunda": self._state().to_dict(), "history": self.history_pk}
+        )
+
+    def restore_history(self, stored: dict[str, Any]) -> None:
+        """Tell history the instance's row, kept in the state (older states: looked up)."""
+        history = self.context.uow.store.history
+        if "history" in stored:
+            self.history_pk = stored["history"]
+            history.knows(self.context.instance_id, self.history_pk)
+        else:
+            self.history_pk = history.instance_pk(self.context.instance_id)
 
     def _state(self) -> ExecutionState:
         if self.state is None:
@@ -234,9 +248,10 @@ class _Step:
         store = context.uow.store
         for execution in changes.created:
             parent_pk = self._pk(execution.parent_id)
-            context.reader.remember(
-                execution.id, store.process_instances.add_execution(execution.id, parent_pk)
+            execution_pk = store.process_instances.add_execution(
+                execution.id, parent_pk, instance_pk=context.instance_pk
             )
+            context.reader.remember(execution.id, execution_pk)
         for execution in changes.reparented:
             store.scopes.reparent(self._pk(execution.id), self._pk(execution.parent_id))
         for token in changes.moved:
@@ -265,10 +280,16 @@ class _Step:
     def _history(self, changes: StepChanges) -> None:
         history = self.context.uow.store.history
         now = now_millis()
-        history.activities_started(self.context.instance_id, changes.activities_started, now)
+        ended = dict(changes.activities_ended)
+        started = changes.activities_started
+        history.activities_started(self.context.instance_id, started, now, ended)
+        already = {activity.instance_id for activity in started}
         for canceled in (False, True):
-            ended = [i for i, was_canceled in changes.activities_ended if was_canceled == canceled]
-            history.activities_ended(ended, now, canceled=canceled)
+            history.activities_ended(
+                [i for i, was in ended.items() if was == canceled and i not in already],
+                now,
+                canceled=canceled,
+            )
 
     def _end(self) -> None:
         """A process instance that ran to its end leaves the runtime; its variables stay
@@ -284,21 +305,17 @@ class _Step:
         return pk
 
 
-def _definition(uow: UnitOfWork, definition_id: str) -> ProcessDefinitionRecord:
-    definition = uow.store.definitions.get(definition_id)
-    if definition is None:  # a definition is not deleted while it runs
-        raise RuntimeError(f"the definition {definition_id} of a running instance is gone")
-    return definition
+def _runnable(
+    uow: UnitOfWork, definition_id: str, known: ProcessDefinitionRecord | None = None
+) -> RunnableModel:
+    def load() -> tuple[ProcessDefinitionRecord, bytes]:
+        definition = known or uow.store.definitions.get(definition_id)
+        xml = uow.store.definitions.xml(definition_id)
+        if definition is None or xml is None:  # not deleted while it runs
+            raise RuntimeError(f"the definition {definition_id} of a running instance is gone")
+        return definition, xml
 
-
-def _runnable(uow: UnitOfWork, definition: ProcessDefinitionRecord) -> RunnableModel:
-    def load() -> tuple[bytes, str]:
-        xml = uow.store.definitions.xml(definition.id)
-        if xml is None:
-            raise RuntimeError(f"the file of {definition.id} is gone")
-        return xml, definition.resource_name
-
-    return runnable_model(definition.id, definition.key, load)
+    return runnable_model(definition_id, load)
 
 
 def _state_before_mapping(uow: UnitOfWork, instance: ScopeRef, run: WorkflowRun) -> ExecutionState:

@@ -10,7 +10,7 @@ still holds, and history's content goes with history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Select,
+    Table,
     bindparam,
     delete,
     func,
@@ -39,7 +40,7 @@ from taskvars.persistence.models import (
     Scope,
     ScopeKind,
 )
-from taskvars.persistence.values import StoredValue, TaskRecord
+from taskvars.persistence.values import StoredValue
 
 if TYPE_CHECKING:
     from taskvars.engine.executions import Activity
@@ -180,10 +181,12 @@ class History:
         business_key: str | None,
         definition: ProcessDefinitionRecord,
         start_time: datetime,
-    ) -> None:
+        start_activity_id: str | None,
+    ) -> int | None:
+        """Record the start; returns the historic row's key (``None``: history is off)."""
         if not self.enabled:
-            return
-        self._instance_pks[instance_id] = self.session.execute(
+            return None
+        pk: int = self.session.execute(
             insert(HistoricProcessInstance)
             .values(
                 id=instance_id,
@@ -194,14 +197,25 @@ class History:
                 process_definition_version=definition.version,
                 tenant_id=definition.tenant_id,
                 start_time=start_time,
+                start_activity_id=start_activity_id,
                 state=ACTIVE,
             )
             .returning(HistoricProcessInstance.pk)
         ).scalar_one()
+        self._instance_pks[instance_id] = pk
+        return pk
+
+    def knows(self, instance_id: str, historic_pk: int | None) -> None:
+        """The instance's historic row, as its run remembers it (saves a lookup)."""
+        self._instance_pks[instance_id] = historic_pk if self.enabled else None
+
+    def instance_pk(self, instance_id: str) -> int | None:
+        """The historic row of an instance, if history records it."""
+        return self._instance_pk(instance_id)
 
     def is_model_instance(self, instance_id: str) -> bool:
         """Whether a deployed model started the instance (as far as history knows)."""
-        return self._instance_pk(instance_id) is not None
+        return self.instance_pk(instance_id) is not None
 
     def ended(
         self,
@@ -227,14 +241,20 @@ class History:
         )
 
     def activities_started(
-        self, instance_id: str, activities: Sequence[Activity], start_time: datetime
+        self,
+        instance_id: str,
+        activities: Sequence[Activity],
+        start_time: datetime,
+        ended: Mapping[str, bool],
     ) -> None:
-        """The activity instances a step started, in one statement."""
+        """The activity instances a step started, in one statement; those of ``ended``
+        (activity instance id: cancelled?) ended in the same step and are written whole."""
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None or not activities:
             return
         self.session.execute(
-            insert(HistoricActivityInstance),
+            # The table, not the entity: the ORM would split the rows by their NULLs.
+            insert(_ACTIVITIES),
             [
                 {
                     "id": activity.instance_id,
@@ -246,26 +266,12 @@ class History:
                     "activity_type": activity.kind.value,
                     "task_id": activity.task_id if activity.kind.value == "userTask" else None,
                     "start_time": start_time,
-                    "canceled": False,
+                    "end_time": start_time if activity.instance_id in ended else None,
+                    "canceled": ended.get(activity.instance_id, False),
                 }
                 for activity in activities
             ],
         )
-        start = next(
-            (
-                a.element_id
-                for a in activities
-                if a.kind.value == "startEvent" and a.parent_activity_instance_id == instance_id
-            ),
-            None,
-        )
-        if start is not None:
-            self.session.execute(
-                update(HistoricProcessInstance)
-                .where(HistoricProcessInstance.pk == historic_pk)
-                .values(start_activity_id=start)
-                .execution_options(synchronize_session=False)
-            )
 
     def activities_ended(
         self, activity_instance_ids: Sequence[str], end_time: datetime, *, canceled: bool
@@ -313,26 +319,20 @@ class History:
         )
 
     def task_ended(
-        self, task_id: str, delete_reason: str, end_time: datetime, task: TaskRecord | None
+        self,
+        task_id: str,
+        delete_reason: str,
+        end_time: datetime,
+        attributes: Mapping[str, Any] | None,
     ) -> None:
-        """The task's end, with its attributes as they are at its end (``task``, read by
-        the caller who removes it: claims and renames since its start)."""
+        """The task's end, with ``attributes`` as they are at its end (claims and
+        renames since its start), read by the caller who removes it."""
         if not self.enabled:
             return
-        values: dict[str, Any] = {"end_time": end_time, "delete_reason": delete_reason}
-        if task is not None:
-            values.update(
-                name=task.name,
-                assignee=task.assignee,
-                owner=task.owner,
-                priority=task.priority,
-                due=task.due,
-                follow_up=task.follow_up,
-            )
         self.session.execute(
             update(HistoricTaskInstance)
             .where(HistoricTaskInstance.id == task_id, HistoricTaskInstance.end_time.is_(None))
-            .values(**values)
+            .values(end_time=end_time, delete_reason=delete_reason, **(attributes or {}))
             .execution_options(synchronize_session=False)
         )
 
@@ -529,9 +529,7 @@ class History:
 
     def referenced_contents(self) -> ColumnElement[bool]:
         """A condition: the content row is a historic variable's."""
-        return BinaryContent.pk.in_(
-            select(HistoricVariable.content_pk).where(HistoricVariable.content_pk.is_not(None))
-        )
+        return HELD_BY_HISTORY
 
 
 def _instance_conditions(criteria: InstanceCriteria) -> list[ColumnElement[bool]]:
@@ -647,3 +645,9 @@ def _variable(
 
 
 _PLACE = _place_statement()
+_ACTIVITIES = cast(Table, HistoricActivityInstance.__table__)
+
+# A condition on a content row: a historic variable holds it (the runtime lets go of it).
+HELD_BY_HISTORY: ColumnElement[bool] = BinaryContent.pk.in_(
+    select(HistoricVariable.content_pk).where(HistoricVariable.content_pk.is_not(None))
+)

@@ -35,8 +35,12 @@ class ProcessInstances:
         )
         return pk
 
-    def add_execution(self, external_id: str, parent_pk: int) -> int:
-        return self._scopes.add(ScopeKind.EXECUTION, external_id, parent_pk)
+    def add_execution(
+        self, external_id: str, parent_pk: int, *, instance_pk: int | None = None
+    ) -> int:
+        return self._scopes.add(
+            ScopeKind.EXECUTION, external_id, parent_pk, instance_pk=instance_pk
+        )
 
     def get(self, external_id: str) -> ProcessInstanceRecord | None:
         row = self.session.execute(

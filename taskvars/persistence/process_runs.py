@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind, Task
@@ -26,22 +26,19 @@ class ProcessRuns:
         self.session = session
 
     def add(self, scope_pk: int, definition_id: str, state: str) -> None:
-        definition_pk = self.session.scalar(
-            select(ProcessDefinition.pk).where(ProcessDefinition.id == definition_id)
+        definition_pk = (
+            select(ProcessDefinition.pk)
+            .where(ProcessDefinition.id == definition_id)
+            .scalar_subquery()
         )
-        self.session.add(
-            ProcessRun(
+        self.session.execute(
+            insert(_RUNS).values(
                 scope_pk=scope_pk, process_definition_pk=definition_pk, state=state, revision=1
             )
         )
-        self.session.flush()
 
     def get(self, scope_pk: int) -> RunRecord | None:
-        row = self.session.execute(
-            select(ProcessRun.state, ProcessRun.revision, ProcessDefinition.id)
-            .join(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
-            .where(ProcessRun.scope_pk == scope_pk)
-        ).first()
+        row = self.session.connection().execute(_GET, {"scope_pk": scope_pk}).first()
         return None if row is None else RunRecord(scope_pk, row.id, row.state, row.revision)
 
     def claim(self, record: RunRecord) -> None:
@@ -49,11 +46,8 @@ class ProcessRuns:
         the optimistic lock, taken before the step's work so that a request that lost
         the race stops at once (a 409), before reading anything the winner changes. On
         PostgreSQL a second claimer waits here for the first to end."""
-        runs = _RUNS
         claimed = self.session.connection().execute(
-            update(runs)
-            .where(runs.c.scope_pk == record.scope_pk, runs.c.revision == record.revision)
-            .values(revision=runs.c.revision + 1)
+            _CLAIM, {"run_pk": record.scope_pk, "read_revision": record.revision}
         )
         if claimed.rowcount != 1:
             raise ConcurrentModificationError(
@@ -62,10 +56,7 @@ class ProcessRuns:
 
     def save_state(self, scope_pk: int, state: str) -> None:
         """The run's state after a step (its revision claimed already)."""
-        runs = _RUNS
-        self.session.connection().execute(
-            update(runs).where(runs.c.scope_pk == scope_pk).values(state=state)
-        )
+        self.session.connection().execute(_SAVE, {"run_pk": scope_pk, "new_state": state})
 
     def count_of_definition(self, definition_id: str) -> int:
         """Running process instances of the definition."""
@@ -128,6 +119,22 @@ class ProcessRuns:
 
 
 _RUNS = cast(Table, ProcessRun.__table__)
+# Built once: each step runs them, and building one costs more than running it.
+_GET = (
+    select(_RUNS.c.state, _RUNS.c.revision, ProcessDefinition.id)
+    .join(ProcessDefinition, ProcessDefinition.pk == _RUNS.c.process_definition_pk)
+    .where(_RUNS.c.scope_pk == bindparam("scope_pk"))
+)
+_CLAIM = (
+    update(_RUNS)
+    .where(_RUNS.c.scope_pk == bindparam("run_pk"), _RUNS.c.revision == bindparam("read_revision"))
+    .values(revision=_RUNS.c.revision + 1)
+)
+_SAVE = (
+    update(_RUNS)
+    .where(_RUNS.c.scope_pk == bindparam("run_pk"))
+    .values(state=bindparam("new_state"))
+)
 
 
 # Built once: building a statement costs more than running this one.

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
@@ -29,11 +29,27 @@ class Tasks:
         self.session = session
         self._scopes = scopes
 
-    def add(self, external_id: str, parent_pk: int | None, attributes: dict[str, Any]) -> int:
-        pk = self._scopes.add(ScopeKind.TASK, external_id, parent_pk)
+    def add(
+        self,
+        external_id: str,
+        parent_pk: int | None,
+        attributes: dict[str, Any],
+        *,
+        instance_pk: int | None = None,
+    ) -> int:
+        pk = self._scopes.add(ScopeKind.TASK, external_id, parent_pk, instance_pk=instance_pk)
         self.session.add(Task(scope_pk=pk, **attributes))
         self.session.flush()
         return pk
+
+    def as_it_ends(self, external_id: str) -> tuple[int, dict[str, Any]] | None:
+        """A task's pk and the attributes history keeps of it at its end, in one
+        prebuilt query (the task query's machinery costs more than a step's work)."""
+        row = self.session.connection().execute(_AS_IT_ENDS, {"task_id": external_id}).first()
+        if row is None:
+            return None
+        pk, *values = row
+        return pk, dict(zip(ENDING_ATTRIBUTES, values, strict=True))
 
     def get(self, external_id: str) -> TaskRecord | None:
         records = self.query(TaskCriteria(task_id=external_id))
@@ -100,6 +116,25 @@ class Tasks:
             )
             self.session.flush()
 
+    def add_new_identity_links(self, task_pk: int, links: list[IdentityLinkRecord]) -> None:
+        """The links of a task just created (it has none to compare with), in one
+        statement; a link given twice is stored once."""
+        unique = list(dict.fromkeys(links))
+        if unique:
+            self.session.execute(
+                # The table, not the entity: the ORM would split the rows by their NULLs.
+                insert(cast(Table, IdentityLink.__table__)),
+                [
+                    {
+                        "task_pk": task_pk,
+                        "type": link.type,
+                        "user_id": link.user_id,
+                        "group_id": link.group_id,
+                    }
+                    for link in unique
+                ],
+            )
+
     def delete_identity_link(self, task_pk: int, link: IdentityLinkRecord) -> None:
         self.session.execute(
             delete(IdentityLink).where(
@@ -153,3 +188,12 @@ def _task_record(
         form_key=task.form_key,
         process_definition_id=task.process_definition_id,
     )
+
+
+# The attributes of a task history records again when it ends (they may have changed).
+ENDING_ATTRIBUTES = ("name", "assignee", "owner", "priority", "due", "follow_up")
+_AS_IT_ENDS = (
+    select(Task.scope_pk, *(getattr(Task, name) for name in ENDING_ATTRIBUTES))
+    .join(Scope, Scope.pk == Task.scope_pk)
+    .where(Scope.id_space == IdSpace.TASK, Scope.external_id == bindparam("task_id"))
+)

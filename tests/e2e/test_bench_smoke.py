@@ -39,12 +39,15 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
         else:
             assert f"small uploads on {database}: wrk is not installed" in output
     assert "Targets (one server process unless named):" in output
+    assert "One instance of a two-element loop, 45 completes, sqlite" in output
     report = (tmp_path / "benchmarks.md").read_text()
     assert "## Targets" in report
     assert "## Soak run\n\nfigures of the last soak run" in report  # kept from soak.md
     assert "2 MiB" in report
     assert "## A two-task process, 8 connections" in report
     assert "| complete second task |" in report
+    assert "## One instance looped 45 times, sqlite" in report
+    assert "- sqlite, one instance looped 45 times: last completes' median" in report
     if shutil.which("wrk"):
         assert "## 1 KiB downloads of one stored value" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
