@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.api.test_process_runs import complete, deploy, start, tasks_of
 from tests.api_client import Api
@@ -299,3 +300,91 @@ def test_a_loop_of_three_hundred_passes_runs_in_the_instance_and_ends(client: An
         complete(api, work["id"], **({"done": boolean(True)} if number == passes else {}))
     assert tasks_of(api, instance_id) == []
     assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def test_a_loop_back_into_a_splitting_gateway_is_no_join_and_each_pass_forks_anew(
+    client: Any,
+) -> None:
+    """An inclusive gateway that splits and takes the loop's flow back in has two
+    incoming flows but joins nothing: one token passes it each time."""
+    api = Api(client)
+    deploy(api, "loop-into-split.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/loopIntoSplit/start",
+        variables={"go": boolean(True), "again": boolean(True)},
+    )["id"]
+    seen: set[str] = set()
+    for round_number in range(3):
+        tasks = by_key(api, instance_id)
+        assert set(tasks) == {"taskA", "taskB"}, round_number
+        a, b = tasks["taskA"], tasks["taskB"]
+        branches = {a["executionId"], b["executionId"]}
+        assert len(branches) == 2, round_number
+        assert instance_id not in branches
+        assert not branches & seen, round_number
+        seen |= branches
+        put_local(api, a["executionId"], "onBranchA", "a")
+        assert task_sees(api, a, "onBranchA")
+        assert not task_sees(api, b, "onBranchA")
+        complete(api, a["id"])
+        last = round_number == 2
+        complete(api, b["id"], **({"again": boolean(False)} if last else {}))
+        if not last:
+            assert not instance_has(api, instance_id, "onBranchA")
+    assert tasks_of(api, instance_id) == []
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def test_an_inclusive_gateways_branches_keep_their_local_variables_until_they_join(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "inclusive-checks.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/inclusiveChecks/start",
+        variables={
+            "amount": {"value": 5000, "type": "Integer"},
+            "customer": {"value": '{"new": true, "country": "DE"}', "type": "Json"},
+        },
+    )["id"]
+    tasks = by_key(api, instance_id)
+    assert set(tasks) == {"creditCheck", "fraudCheck"}  # the legal check's condition fails
+    credit, fraud = tasks["creditCheck"], tasks["fraudCheck"]
+    put_local(api, credit["executionId"], "creditScore", "AA")
+    assert task_sees(api, credit, "creditScore")
+    assert not task_sees(api, fraud, "creditScore")
+    assert not instance_has(api, instance_id, "creditScore")
+
+    complete(api, credit["id"])
+    # The credit branch waits at the join: its execution and variable are gone, and the
+    # fraud branch keeps its own execution.
+    assert not execution_lives(api, credit["executionId"], instance_id)
+    (still,) = tasks_of(api, instance_id)
+    assert still["executionId"] == fraud["executionId"]
+    assert not instance_has(api, instance_id, "creditScore")
+    complete(api, fraud["id"])
+    (decide,) = tasks_of(api, instance_id)
+    assert decide["executionId"] == instance_id
+    assert not task_sees(api, decide, "creditScore")
+
+
+def test_a_task_whose_run_is_gone_is_never_removed_silently(client: Any, db_url: str) -> None:
+    """A model's task without its run cannot be moved on: the complete fails and the
+    task stays (before, it was deleted as if it were a standalone task)."""
+    api = Api(client)
+    deploy(api, "invoice.bpmn")
+    instance_id = start(
+        api, "/process-definition/key/invoice/start", variables={"clerk": {"value": "anna"}}
+    )["id"]
+    (check,) = tasks_of(api, instance_id)
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM process_run"))
+    finally:
+        engine.dispose()
+    response = api.client.post(api.url(f"/task/{check['id']}/complete"), json={})
+    assert response.status_code == 500
+    assert [task["id"] for task in tasks_of(api, instance_id)] == [check["id"]]
