@@ -1,0 +1,68 @@
+"""The SQL side of the query toolkit: criteria dataclasses to ``WHERE`` conditions by a
+resource's condition table, ``orQueries``, sorting with Camunda's null order, paging.
+
+A resource's table maps each criterion field to a function of the statement's rows (the
+aliases the resource selects from) and the value; fields left ``None`` or ``False`` ask
+for nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import fields
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, or_
+
+Rows = TypeVar("Rows")
+Condition = Callable[[Rows, Any], ColumnElement[bool]]
+
+
+class ConditionTable(Generic[Rows]):
+    """Criterion field -> SQL condition, for one resource's criteria dataclass."""
+
+    def __init__(self, conditions: Mapping[str, Condition[Rows]]) -> None:
+        self._conditions = dict(conditions)
+
+    def conditions(self, criteria: Any, rows: Rows) -> Iterator[ColumnElement[bool]]:
+        """One condition per criterion given; fields the table does not know (variable
+        criteria, or-queries) are the caller's."""
+        for item in fields(criteria):
+            condition = self._conditions.get(item.name)
+            if condition is None:
+                continue
+            value = getattr(criteria, item.name)
+            if value is None or value is False:
+                continue
+            yield condition(rows, value)
+
+
+def where_any(
+    statement: Select[Any], or_queries: Iterable[Iterable[ColumnElement[bool]]]
+) -> Select[Any]:
+    """Each or-query's conditions ORed (an empty or-query asks for nothing), the or-queries
+    ANDed with the rest, as Camunda combines them."""
+    for conditions in or_queries:
+        listed = list(conditions)
+        if listed:
+            statement = statement.where(or_(*listed))
+    return statement
+
+
+def ordered(
+    statement: Select[Any],
+    keys: Sequence[tuple[ColumnElement[Any], bool]],
+    tiebreak: ColumnElement[Any],
+) -> Select[Any]:
+    """Sorted by ``(column, descending)`` keys, ties by ``tiebreak`` (creation order).
+    Nulls last ascending and first descending on both databases (PostgreSQL's own rule,
+    which Camunda's results on it follow)."""
+    order = [
+        key.desc().nulls_first() if descending else key.asc().nulls_last()
+        for key, descending in keys
+    ]
+    return statement.order_by(*order, tiebreak)
+
+
+def paged(statement: Select[Any], first_result: int, max_results: int | None) -> Select[Any]:
+    return statement.offset(first_result or 0).limit(max_results)
