@@ -172,6 +172,16 @@ class ProcessEngineError(EngineError):
     prefixed = False
 
 
+class SuspendedEntityError(EngineError):
+    """Camunda's ``SuspendedEntityInteractionException``: a command that would change a
+    task of a suspended process instance (``TaskEntity.ensureTaskActive``)."""
+
+    type = "SuspendedEntityInteractionException"
+
+    def __init__(self, noun: str, entity_id: str) -> None:
+        super().__init__(f"{noun} with id '{entity_id}' is suspended.")
+
+
 class ModelRunError(EngineError):
     """A deployed model could not move on: a condition over variables the request did not
     set, say. Camunda answers 500; it is the client's to fix, so a 400 here."""

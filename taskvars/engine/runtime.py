@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine.activity_tree import ActivityInstance, activity_tree
 from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
 from taskvars.engine.behaviours import DELETED, StepContext, behaviour_of
 from taskvars.engine.executions import (
@@ -151,6 +152,27 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
     step.apply(run)
     if not run.finished:
         uow.store.process_runs.save_state(instance.pk, step.stored_state(run))
+
+
+def activity_instances(uow: UnitOfWork, instance: ScopeRef) -> ActivityInstance | None:
+    """The activity instance tree of a model's running instance; ``None`` for an
+    instance no deployed model runs."""
+    record = uow.store.process_runs.get(instance.pk)
+    if record is None:
+        return None
+    model = _runnable(uow, record.definition_id)
+    stored = json.loads(record.state)
+    if "camunda" in stored:
+        state = ExecutionState.from_dict(stored["camunda"])
+    else:
+        run = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
+        state = _state_before_mapping(uow, instance, run)
+    return activity_tree(state, model.definition.id, model.definition.name)
+
+
+def _no_conditions(ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
+    """A run restored only to be read evaluates no condition."""
+    raise RuntimeError("a run restored for reading was asked to evaluate a condition")
 
 
 def terminate(

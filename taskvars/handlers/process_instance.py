@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from taskvars.handlers.http import variable_operations as operations
 from taskvars.handlers.http.runtime import database
-from taskvars.services import process_instances
+from taskvars.services import process_instance_query, process_instances
 from taskvars.services.variables import PROCESS_INSTANCE_VARIABLES as RESOURCE
 from taskvars.web.multipart import MultipartForm
 
@@ -63,3 +63,45 @@ def delete_process_instance(
         lambda uow: process_instances.delete(uow, id_, fail_if_not_exists=fail_if_not_exists)
     )
     return operations.NO_CONTENT
+
+
+def get_process_instances(
+    first_result: int = 0, max_results: int | None = None, **parameters: Any
+) -> list[dict[str, Any]]:
+    instance_query = process_instance_query.from_parameters(parameters)
+    return database().read(
+        lambda uow: process_instances.query(
+            uow, instance_query, first_result=first_result, max_results=max_results
+        )
+    )
+
+
+def get_process_instances_count(**parameters: Any) -> dict[str, int]:
+    instance_query = process_instance_query.from_parameters(parameters)
+    return {"count": database().read(lambda uow: process_instances.count(uow, instance_query))}
+
+
+def query_process_instances(
+    body: dict[str, Any] | None = None, first_result: int = 0, max_results: int | None = None
+) -> list[dict[str, Any]]:
+    instance_query = process_instance_query.from_body(body or {})
+    return database().read(
+        lambda uow: process_instances.query(
+            uow, instance_query, first_result=first_result, max_results=max_results
+        )
+    )
+
+
+def query_process_instances_count(body: dict[str, Any] | None = None) -> dict[str, int]:
+    instance_query = process_instance_query.from_body(body or {})
+    return {"count": database().read(lambda uow: process_instances.count(uow, instance_query))}
+
+
+def update_suspension_state_by_id(id_: str, body: dict[str, Any]) -> tuple[Any, int]:
+    suspended = body.get("suspended") is True
+    database().write(lambda uow: process_instances.set_suspended(uow, id_, suspended))
+    return operations.NO_CONTENT
+
+
+def get_activity_instance_tree(id_: str) -> dict[str, Any]:
+    return database().read(lambda uow: process_instances.activity_instances(uow, id_))

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from taskvars.engine.executions import Activity
 
 ACTIVE = "ACTIVE"
+SUSPENDED = "SUSPENDED"
 COMPLETED = "COMPLETED"
 EXTERNALLY_TERMINATED = "EXTERNALLY_TERMINATED"
 # A historic variable's states.
@@ -234,9 +235,25 @@ class History:
             update(HistoricProcessInstance)
             .where(
                 HistoricProcessInstance.pk == historic_pk,
-                HistoricProcessInstance.state == ACTIVE,
+                HistoricProcessInstance.state.in_([ACTIVE, SUSPENDED]),
             )
             .values(state=state, end_time=end_time, delete_reason=delete_reason)
+            .execution_options(synchronize_session=False)
+        )
+
+    def suspension_changed(self, instance_id: str, suspended: bool) -> None:
+        """A running instance's state follows its suspension (Camunda's
+        ``PROCESS_INSTANCE_UPDATE`` event)."""
+        historic_pk = self._instance_pk(instance_id)
+        if historic_pk is None:
+            return
+        self.session.execute(
+            update(HistoricProcessInstance)
+            .where(
+                HistoricProcessInstance.pk == historic_pk,
+                HistoricProcessInstance.state.in_([ACTIVE, SUSPENDED]),
+            )
+            .values(state=SUSPENDED if suspended else ACTIVE)
             .execution_options(synchronize_session=False)
         )
 

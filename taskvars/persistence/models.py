@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,6 +95,9 @@ class ProcessInstance(Base):
     )
     business_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     process_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # Camunda's suspension state of the instance, its executions and its tasks: a
+    # suspended instance's tasks refuse the commands that would move it on.
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Task(Base):
@@ -276,7 +280,7 @@ class HistoricProcessInstance(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # ACTIVE, COMPLETED or EXTERNALLY_TERMINATED, as Camunda names them.
+    # ACTIVE, SUSPENDED, COMPLETED or EXTERNALLY_TERMINATED, as Camunda names them.
     state: Mapped[str] = mapped_column(String(32))
     delete_reason: Mapped[str | None] = mapped_column(Text)
     start_activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
-from taskvars.persistence.models import (
-    IdSpace,
-    ProcessDefinition,
-    ProcessInstance,
-    ProcessRun,
-    Scope,
-    ScopeKind,
-)
+from taskvars.persistence.models import IdSpace, ProcessInstance, Scope, ScopeKind
+from taskvars.persistence.process_instance_query import counted, matching_instances, record
+from taskvars.persistence.query_statements import paged
 from taskvars.persistence.scope_tree import ScopeTree
-from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
+from taskvars.persistence.values import (
+    ExecutionRecord,
+    ProcessInstanceCriteria,
+    ProcessInstanceRecord,
+)
 
 
 class ProcessInstances:
@@ -43,24 +44,51 @@ class ProcessInstances:
         )
 
     def get(self, external_id: str) -> ProcessInstanceRecord | None:
-        row = self.session.execute(
-            select(
-                ProcessInstance.business_key,
-                ProcessInstance.process_definition_key,
-                ProcessDefinition.id,
-                ProcessDefinition.tenant_id,
-            )
+        found = self.query(ProcessInstanceCriteria(process_instance_ids=[external_id]))
+        return found[0] if found else None
+
+    def query(
+        self,
+        criteria: ProcessInstanceCriteria,
+        orderings: Sequence[tuple[str, bool]] = (),
+        *,
+        first_result: int = 0,
+        max_results: int | None = None,
+    ) -> list[ProcessInstanceRecord]:
+        statement = paged(matching_instances(criteria, orderings), first_result, max_results)
+        return [record(row) for row in self.session.execute(statement)]
+
+    def count(self, criteria: ProcessInstanceCriteria) -> int:
+        count: int = self.session.execute(counted(criteria)).scalar_one()
+        return count
+
+    def lock(self, external_id: str) -> int | None:
+        """The instance's scope pk, its row locked until the transaction ends."""
+        return self.session.scalar(
+            select(ProcessInstance.scope_pk)
             .join(Scope, Scope.pk == ProcessInstance.scope_pk)
-            .outerjoin(ProcessRun, ProcessRun.scope_pk == ProcessInstance.scope_pk)
-            .outerjoin(ProcessDefinition, ProcessDefinition.pk == ProcessRun.process_definition_pk)
             .where(Scope.id_space == IdSpace.EXECUTION, Scope.external_id == external_id)
-        ).first()
-        if row is None:
-            return None
-        business_key, key, definition_id, tenant_id = row
-        return ProcessInstanceRecord(
-            external_id, business_key, key, definition_id, tenant_id or None
+            .with_for_update(of=ProcessInstance)
         )
+
+    def set_suspended(self, scope_pk: int, suspended: bool) -> None:
+        self.session.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.scope_pk == scope_pk)
+            .values(suspended=suspended)
+            .execution_options(synchronize_session=False)
+        )
+
+    def is_suspended(self, scope_pk: int) -> bool:
+        """Whether the instance is suspended, its row held until this transaction ends
+        (``FOR SHARE`` on PostgreSQL), so that a suspension cannot slip in between this
+        check and the command it guards."""
+        suspended = self.session.scalar(
+            select(ProcessInstance.suspended)
+            .where(ProcessInstance.scope_pk == scope_pk)
+            .with_for_update(read=True)
+        )
+        return bool(suspended)
 
     def execution(self, external_id: str) -> ExecutionRecord | None:
         """An execution, or a process instance seen as its own root execution."""

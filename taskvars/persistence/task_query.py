@@ -19,7 +19,6 @@ from sqlalchemy import (
     and_,
     case,
     exists,
-    false,
     func,
     not_,
     or_,
@@ -91,6 +90,7 @@ def matching_tasks(
             rows.parent.kind.label("parent_kind"),
             rows.parent.external_id.label("parent_id"),
             rows.root.external_id.label("process_instance_id"),
+            rows.process_instance.suspended.label("suspended"),
         )
         .join(rows.task_scope, rows.task_scope.pk == Task.scope_pk)
         .outerjoin(rows.parent, rows.parent.pk == rows.task_scope.parent_pk)
@@ -210,7 +210,11 @@ _CONDITIONS: dict[str, _Condition] = {
     "parent_task_id": lambda r, v: (
         (r.parent.id_space == IdSpace.TASK) & (r.parent.external_id == v)
     ),
-    "suspended": lambda r, v: false(),
+    "suspended": lambda r, v: r.process_instance.suspended.is_(True),
+    # A task outside a process instance is never suspended.
+    "active": lambda r, v: or_(
+        r.process_instance.suspended.is_(None), r.process_instance.suspended.is_(False)
+    ),
 }
 # Criteria that are parts of a combined condition (or not conditions at all).
 _NOT_ONE_BY_ONE = frozenset(

@@ -85,6 +85,7 @@ class Tasks:
                 row.parent_kind,
                 row.parent_id,
                 row.process_instance_id,
+                suspended=bool(row.suspended),
             )
             for row in rows
         ]
@@ -164,6 +165,8 @@ def _task_record(
     parent_kind: ScopeKind | None,
     parent_id: str | None,
     process_instance_id: str | None,
+    *,
+    suspended: bool,
 ) -> TaskRecord:
     on_execution = parent_kind in (ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE)
     return TaskRecord(
@@ -187,6 +190,7 @@ def _task_record(
         pk=task_pk,
         form_key=task.form_key,
         process_definition_id=task.process_definition_id,
+        suspended=suspended,
     )
 
 

@@ -47,6 +47,8 @@ class TaskRecord:
     # Set for tasks a deployed model created.
     form_key: str | None = None
     process_definition_id: str | None = None
+    # With its process instance (a standalone task never is).
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,9 @@ class TaskCriteria:
     updated_after: datetime | None = None
     delegation_state: str | None = None
     parent_task_id: str | None = None
-    # No task is ever suspended here: ``suspended=true`` matches none.
+    # A task is suspended with its process instance.
     suspended: bool = False
+    active: bool = False
     variables: tuple[VariableCondition, ...] = ()
     or_queries: tuple[TaskCriteria, ...] = ()
 
@@ -165,6 +168,33 @@ class ProcessInstanceRecord:
     # For one a deployed model runs.
     process_definition_id: str | None = None
     tenant_id: str | None = None
+    suspended: bool = False
+    # The instance's own scope (its variables, its run).
+    pk: int = 0
+
+
+@dataclass(frozen=True)
+class ProcessInstanceCriteria:
+    """Camunda's process-instance query, as far as this server keeps what it asks for;
+    ``None`` and ``False`` ask for nothing."""
+
+    process_instance_ids: list[str] | None = None
+    business_key: str | None = None
+    business_key_like: str | None = None
+    process_definition_id: str | None = None
+    process_definition_key: str | None = None
+    process_definition_key_in: list[str] | None = None
+    process_definition_key_not_in: list[str] | None = None
+    deployment_id: str | None = None
+    root_process_instance_id: str | None = None
+    active: bool = False
+    suspended: bool = False
+    tenant_id_in: list[str] | None = None
+    without_tenant_id: bool = False
+    process_definition_without_tenant_id: bool = False
+    activity_id_in: list[str] | None = None
+    variables: tuple[VariableCondition, ...] = ()
+    or_queries: tuple[ProcessInstanceCriteria, ...] = ()
 
 
 @dataclass(frozen=True)

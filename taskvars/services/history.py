@@ -20,6 +20,7 @@ from taskvars.persistence.history import (
     ACTIVE,
     COMPLETED,
     EXTERNALLY_TERMINATED,
+    SUSPENDED,
     HistoricInstanceRecord,
     HistoricVariableRecord,
     InstanceCriteria,
@@ -107,12 +108,16 @@ def instance_criteria(parameters: dict[str, Any]) -> InstanceCriteria:
             only(COMPLETED, EXTERNALLY_TERMINATED)
         elif name == "completed":
             only(COMPLETED)
-        elif name in ("unfinished", "active"):
+        elif name == "unfinished":
+            only(ACTIVE, SUSPENDED)
+        elif name == "active":
             only(ACTIVE)
+        elif name == "suspended":
+            only(SUSPENDED)
         elif name == "externallyTerminated":
             only(EXTERNALLY_TERMINATED)
-        elif name in ("suspended", "internallyTerminated"):
-            only()  # nothing here is suspended, nor ended by the engine itself
+        elif name == "internallyTerminated":
+            only()  # nothing here is ended by the engine itself
         elif name in ("startedBefore", "startedAfter", "finishedBefore", "finishedAfter"):
             fields[inflection.underscore(name)] = date_parameter(name, value)
         elif name == "tenantIdIn":

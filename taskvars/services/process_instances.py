@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from taskvars.engine import runtime
+from taskvars.engine.activity_tree import PROCESS_DEFINITION, ActivityInstance
 from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
-from taskvars.persistence.models import IdSpace
+from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord
+from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord, ScopeRef
+from taskvars.services.process_instance_query import ProcessInstanceQuery
 from taskvars.services.task_defaults import new_id
 from taskvars.services.tasks import add_candidates, task_attributes
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
@@ -74,10 +76,82 @@ def add_tree(uow: UnitOfWork, tree: dict[str, Any]) -> dict[str, Any]:
 
 
 def get(uow: UnitOfWork, process_instance_id: str) -> dict[str, Any]:
+    return process_instance_dto(_found(uow, process_instance_id))
+
+
+def query(
+    uow: UnitOfWork,
+    instance_query: ProcessInstanceQuery,
+    *,
+    first_result: int = 0,
+    max_results: int | None = None,
+) -> list[dict[str, Any]]:
+    found = uow.store.process_instances.query(
+        instance_query.criteria,
+        instance_query.orderings,
+        first_result=first_result,
+        max_results=max_results,
+    )
+    return [process_instance_dto(record) for record in found]
+
+
+def count(uow: UnitOfWork, instance_query: ProcessInstanceQuery) -> int:
+    return uow.store.process_instances.count(instance_query.criteria)
+
+
+def set_suspended(uow: UnitOfWork, process_instance_id: str, suspended: bool) -> None:
+    """Suspend or activate the instance, and so its executions and tasks (Camunda's
+    ``AbstractSetProcessInstanceStateCmd``); history records the instance's state. Its
+    row is locked first, so that a complete holding it (``FOR SHARE``) finishes before."""
+    store = uow.store
+    instance_pk = store.process_instances.lock(process_instance_id)
+    if instance_pk is None:
+        # Camunda answers 204 for an id it does not know; a 404 says the id is wrong.
+        raise NotFoundError(f"Process instance with id {process_instance_id} does not exist")
+    store.process_instances.set_suspended(instance_pk, suspended)
+    store.history.suspension_changed(process_instance_id, suspended)
+    uow.commit()
+
+
+def activity_instances(uow: UnitOfWork, process_instance_id: str) -> dict[str, Any]:
+    """``ActivityInstanceDto``: the tree of what the instance runs now. An instance our
+    extension created runs no model: its tree is its root alone."""
+    record = _found(uow, process_instance_id)
+    instance = ScopeRef(record.pk, ScopeKind.PROCESS_INSTANCE, record.id)
+    tree = runtime.activity_instances(uow, instance) or ActivityInstance(
+        record.id,
+        None,
+        record.process_definition_id or record.id,
+        None,
+        PROCESS_DEFINITION,
+        [record.id],
+    )
+    return _activity_instance_dto(tree, record)
+
+
+def _found(uow: UnitOfWork, process_instance_id: str) -> ProcessInstanceRecord:
     record = uow.store.process_instances.get(process_instance_id)
     if record is None:
         raise NotFoundError(f"Process instance with id {process_instance_id} does not exist")
-    return process_instance_dto(record)
+    return record
+
+
+def _activity_instance_dto(node: ActivityInstance, record: ProcessInstanceRecord) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "parentActivityInstanceId": node.parent_id,
+        "activityId": node.activity_id,
+        "activityName": node.activity_name,
+        "name": node.activity_name,
+        "activityType": node.activity_type,
+        "processInstanceId": record.id,
+        "processDefinitionId": record.process_definition_id,
+        "childActivityInstances": [_activity_instance_dto(c, record) for c in node.children],
+        "childTransitionInstances": [],
+        "executionIds": node.execution_ids,
+        "incidentIds": [],
+        "incidents": [],
+    }
 
 
 def delete(uow: UnitOfWork, process_instance_id: str, *, fail_if_not_exists: bool) -> None:
@@ -149,7 +223,7 @@ def process_instance_dto(record: ProcessInstanceRecord) -> dict[str, Any]:
         "businessKey": record.business_key,
         "caseInstanceId": None,
         "ended": False,
-        "suspended": False,
+        "suspended": record.suspended,
         "tenantId": record.tenant_id,
         "links": [],
     }

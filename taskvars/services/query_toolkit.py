@@ -224,9 +224,8 @@ class QueryShape:
 
 
 def refuse_sort(ordering: Ordering, allowed: frozenset[str]) -> None:
-    """A ``sortBy`` the resource does not sort by (a JSON body is not checked against an
-    enum by the spec the way a query parameter is)."""
+    """A ``sortBy`` the resource does not sort by, in Camunda's words
+    (``AbstractQueryDto.setSortBy``): a JSON body's ``sorting`` is not held to an enum the
+    way a query parameter is."""
     if ordering.sort_by not in allowed:
-        raise InvalidRequestError(
-            f"Cannot set query parameter 'sortBy' to value '{ordering.sort_by}'"
-        )
+        raise InvalidRequestError(f"sortBy parameter has invalid value: {ordering.sort_by}")

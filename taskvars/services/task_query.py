@@ -88,8 +88,7 @@ def _query(named: dict[str, Any], *, from_text: bool, in_or_query: bool) -> Task
     or_queries: list[TaskCriteria] = []
     now = datetime.now().astimezone()
     for name, value in named.items():
-        # Every task here is active: ``active=true`` narrows nothing.
-        if value is None or value is False or name in ("sorting", "active"):
+        if value is None or value is False or name == "sorting":
             continue
         if name in NOT_MODELLED:
             refuse_unmodelled("task", name, value)
@@ -262,6 +261,7 @@ def _parameters() -> dict[str, tuple[str, _Converter]]:
         "includeAssignedTasks",
         "withoutDueDate",
         "suspended",
+        "active",
     ):
         table[name] = (inflection.underscore(name), _as_true)
     for name in (

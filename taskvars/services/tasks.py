@@ -18,6 +18,7 @@ from taskvars.errors import (
     EngineError,
     InvalidRequestError,
     NotFoundError,
+    SuspendedEntityError,
 )
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
@@ -144,6 +145,7 @@ def update(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
     task_pk = store.scopes.pk(IdSpace.TASK, task_id)
     if task is None or task_pk is None:
         raise NotFoundError(f"No matching task with id {task_id}")
+    require_active(task)
     attributes = task_attributes(dto)
     del attributes["created"]
     attributes["last_updated"] = now_millis()
@@ -205,6 +207,7 @@ def complete(
         chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
     except ScopeNotFoundError:
         raise EngineError(f"Cannot find task with id {task_id}: task is null") from None
+    _require_instance_active(uow, chain, task_id)
     # A model's run is claimed before anything is written: a race is a 409 at once.
     claimed = runtime.claim_for_task(uow, chain)
     variables.write_values(uow, chain, values, local=False)
@@ -227,7 +230,26 @@ def locked_task(
     task = uow.store.tasks.get(task_id) if task_pk is not None else None
     if task is None or task_pk is None:
         raise missing(f"Cannot find task with id {task_id}: task is null")
+    require_active(task)
     return task, task_pk
+
+
+def require_active(task: TaskRecord) -> None:
+    """Camunda's ``TaskEntity.ensureTaskActive``: the commands that change a task (its
+    people, its identity links, its attributes, its end) refuse a suspended one; its
+    variables may still be written, as in Camunda."""
+    if task.suspended:
+        raise SuspendedEntityError("task", task.id)
+
+
+def _require_instance_active(uow: UnitOfWork, chain: list[ScopeRef], task_id: str) -> None:
+    """``require_active`` for a complete, which reads the task's chain, not its record: the
+    instance at the chain's root, held against a suspension until the step commits."""
+    root = chain[-1]
+    if root.kind is ScopeKind.PROCESS_INSTANCE and uow.store.process_instances.is_suspended(
+        root.pk
+    ):
+        raise SuspendedEntityError("task", task_id)
 
 
 def task_attributes(dto: dict[str, Any]) -> dict[str, Any]:
@@ -274,7 +296,7 @@ def task_dto(task: TaskRecord) -> dict[str, Any]:
         "caseInstanceId": task.case_instance_id,
         "caseExecutionId": None,
         "taskDefinitionKey": task.task_definition_key,
-        "suspended": False,
+        "suspended": task.suspended,
         "formKey": task.form_key,
         "tenantId": task.tenant_id,
     }

@@ -81,6 +81,12 @@ REQUIRED_OPERATIONS = {
     "complete",
     "getProcessInstance",
     "deleteProcessInstance",
+    "getProcessInstances",
+    "getProcessInstancesCount",
+    "queryProcessInstances",
+    "queryProcessInstancesCount",
+    "updateSuspensionStateById",
+    "getActivityInstanceTree",
     "getExecution",
     # the engine
     "getProcessEngineNames",

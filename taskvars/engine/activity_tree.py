@@ -1,0 +1,74 @@
+"""Camunda's activity instance tree of a running process instance
+(``RuntimeService.getActivityInstance``), from the executions kept in its run's state.
+
+The root is the process instance itself (its id, the definition's id as its activity);
+below it the activities that hold a token: user tasks waiting and embedded sub-processes
+running, each sub-process holding the activities that run inside it. A token's parent is
+the nearest running sub-process whose scope execution is above the token's execution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from taskvars.engine.executions import ExecutionState, Token, activity_instance_id
+from taskvars.engine.tree import NodeKind
+
+PROCESS_DEFINITION = "processDefinition"
+
+
+@dataclass
+class ActivityInstance:
+    id: str
+    parent_id: str | None
+    activity_id: str
+    activity_name: str | None
+    activity_type: str
+    execution_ids: list[str]
+    children: list[ActivityInstance] = field(default_factory=list)
+
+
+def activity_tree(
+    state: ExecutionState, definition_id: str, definition_name: str | None
+) -> ActivityInstance:
+    root = ActivityInstance(
+        state.instance_id,
+        None,
+        definition_id,
+        definition_name,
+        PROCESS_DEFINITION,
+        [state.instance_id],
+    )
+    # A running sub-process's scope execution -> its activity instance.
+    by_scope_execution: dict[str, ActivityInstance] = {}
+    nodes: dict[str, ActivityInstance] = {}
+    for token in state.tokens.values():
+        if token.element_id is None:  # a run stored before element ids were kept
+            continue
+        execution_ids = [state.scopes.get(token.task_id, token.execution_id)]
+        node = ActivityInstance(
+            activity_instance_id(token.element_id, token.task_id),
+            None,
+            token.element_id,
+            token.name,
+            token.kind.value,
+            execution_ids,
+        )
+        nodes[token.task_id] = node
+        if token.kind is NodeKind.SUB_PROCESS and token.task_id in state.scopes:
+            by_scope_execution[state.scopes[token.task_id]] = node
+    for task_id, node in nodes.items():
+        parent = _parent(state, state.tokens[task_id], by_scope_execution) or root
+        node.parent_id = parent.id
+        parent.children.append(node)
+    return root
+
+
+def _parent(
+    state: ExecutionState, token: Token, by_scope_execution: dict[str, ActivityInstance]
+) -> ActivityInstance | None:
+    # From the execution the token is in: a sub-process's own scope execution is below it.
+    for execution_id in state.path(token.execution_id):
+        if execution_id in by_scope_execution:
+            return by_scope_execution[execution_id]
+    return None

@@ -1,0 +1,93 @@
+"""Camunda's process-instance query (``ProcessInstanceQueryDto``): its filter table on
+the query toolkit, from ``GET /process-instance`` parameters or the JSON body of
+``POST /process-instance``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from taskvars.persistence.process_instance_query import SORT_KEYS
+from taskvars.persistence.values import ProcessInstanceCriteria
+from taskvars.services.query_toolkit import (
+    ParsedQuery,
+    QueryShape,
+    VariableParameter,
+    as_is,
+    as_list,
+    as_true,
+    refuse_sort,
+)
+
+SHAPE = QueryShape(
+    noun="process instance",
+    filters={
+        "processInstanceIds": ("process_instance_ids", as_list),
+        "businessKey": ("business_key", as_is),
+        "businessKeyLike": ("business_key_like", as_is),
+        "processDefinitionId": ("process_definition_id", as_is),
+        "processDefinitionKey": ("process_definition_key", as_is),
+        "processDefinitionKeyIn": ("process_definition_key_in", as_list),
+        "processDefinitionKeyNotIn": ("process_definition_key_not_in", as_list),
+        "deploymentId": ("deployment_id", as_is),
+        "rootProcessInstanceId": ("root_process_instance_id", as_is),
+        "active": ("active", as_true),
+        "suspended": ("suspended", as_true),
+        "tenantIdIn": ("tenant_id_in", as_list),
+        "withoutTenantId": ("without_tenant_id", as_true),
+        "processDefinitionWithoutTenantId": ("process_definition_without_tenant_id", as_true),
+        "activityIdIn": ("activity_id_in", as_list),
+    },
+    # No case instances, call activities or incidents here.
+    not_modelled=frozenset(
+        {
+            "caseInstanceId",
+            "superProcessInstance",
+            "subProcessInstance",
+            "superCaseInstance",
+            "subCaseInstance",
+            "withIncident",
+            "incidentId",
+            "incidentType",
+            "incidentMessage",
+            "incidentMessageLike",
+        }
+    ),
+    variable_parameters={"variables": VariableParameter("process instance variable")},
+    # Without call activities every instance is both a root and a leaf: these narrow
+    # nothing.
+    flags=frozenset({"rootProcessInstances", "leafProcessInstances"}),
+    or_queries=True,
+)
+
+
+@dataclass(frozen=True)
+class ProcessInstanceQuery:
+    criteria: ProcessInstanceCriteria
+    # (sortBy, descending) pairs
+    orderings: list[tuple[str, bool]] = field(default_factory=list)
+
+
+def from_parameters(parameters: Mapping[str, Any]) -> ProcessInstanceQuery:
+    return _query(SHAPE.from_parameters(parameters))
+
+
+def from_body(body: Mapping[str, Any]) -> ProcessInstanceQuery:
+    return _query(SHAPE.from_body(body))
+
+
+def _query(parsed: ParsedQuery) -> ProcessInstanceQuery:
+    for ordering in parsed.orderings:
+        refuse_sort(ordering, frozenset(SORT_KEYS))
+    return ProcessInstanceQuery(
+        _criteria(parsed), [(o.sort_by, o.descending) for o in parsed.orderings]
+    )
+
+
+def _criteria(parsed: ParsedQuery) -> ProcessInstanceCriteria:
+    return ProcessInstanceCriteria(
+        **parsed.fields,
+        variables=parsed.variables,
+        or_queries=tuple(_criteria(nested) for nested in parsed.or_queries),
+    )
