@@ -122,7 +122,7 @@ ADMITTED_400 = re.compile(
     r"|^Identity Link requires userId or groupId(?:, but not both)?\.$"
     r"|^Incompatible usage: cannot use ASSIGNEE together with a groupId$"
     # Camunda's task filters, declared for its clients, that this server does not answer
-    r"|^The (?:task|variable instance|process definition|historic process instance"
+    r"|^The (?:task|variable instance|process definition|process instance|historic process instance"
     r"|historic variable instance) query parameter \w+ is not "
     r"supported by this server$"
     # starting elsewhere than at the start event, or in a case: not modelled here
