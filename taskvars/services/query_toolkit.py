@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import inflection
 
@@ -230,3 +230,30 @@ def refuse_sort(ordering: Ordering, allowed: frozenset[str]) -> None:
         raise InvalidRequestError(
             f"Cannot set query parameter 'sortBy' to value '{ordering.sort_by}'"
         )
+
+
+def sort_pairs(parsed: ParsedQuery, allowed: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+    """The orderings as the store takes them, ``(sortBy, descending)``; a ``sortBy`` not
+    in ``allowed`` refused (the spec checks the ``GET`` form's, not the JSON body's)."""
+    for ordering in parsed.orderings:
+        refuse_sort(ordering, allowed)
+    return tuple((ordering.sort_by, ordering.descending) for ordering in parsed.orderings)
+
+
+Criteria = TypeVar("Criteria")
+
+
+@dataclass(frozen=True)
+class StoreQuery(Generic[Criteria]):
+    """A parsed query as a store reads it: the resource's criteria dataclass and the
+    ``(sortBy, descending)`` orderings."""
+
+    criteria: Criteria
+    orderings: tuple[tuple[str, bool], ...] = ()
+
+
+class Page(NamedTuple):
+    """``firstResult`` and ``maxResults``."""
+
+    first_result: int = 0
+    max_results: int | None = None
