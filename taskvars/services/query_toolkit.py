@@ -86,8 +86,12 @@ def as_literal(parameter: Parameter) -> str:
 
 
 def named_like_camunda(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """connexion's Python names (``business_key_like``) back to Camunda's."""
-    return {inflection.camelize(name, False): value for name, value in parameters.items()}
+    """connexion's Python names (``business_key_like``, ``id_`` for a name that shadows
+    a builtin) back to Camunda's."""
+    return {
+        inflection.camelize(name.removesuffix("_"), False): value
+        for name, value in parameters.items()
+    }
 
 
 @dataclass(frozen=True)
