@@ -4,9 +4,9 @@ downloadable after its process instance ended (``HistoricProcessInstanceRestServ
 ``HistoricVariableInstanceRestServiceImpl``, whose messages these are).
 
 Only process instances a deployed model ran have history; one created through our
-``POST /process-instance/create`` extension has none. Variables are recorded when their
-process instance ends: those still in its tree then (its own, and those of executions
-and tasks still there), not those of tasks and branches removed earlier.
+``POST /process-instance/create`` extension has none. Variables are recorded as they are
+written (:mod:`taskvars.persistence.history`). Both queries are filter tables on
+:mod:`.query_toolkit`, their ``GET`` and JSON forms alike.
 """
 
 from __future__ import annotations

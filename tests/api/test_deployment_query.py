@@ -71,9 +71,7 @@ def test_each_filter_narrows_the_deployments(three: tuple[Api, str, str, str]) -
 def test_deployments_sort_and_page(three: tuple[Api, str, str, str]) -> None:
     api = three[0]
     assert names(api, sortBy="name", sortOrder="asc") == ["billing", "invoices", "orders"]
-    assert names(api, sortBy="name", sortOrder="desc", firstResult=1, maxResults=1) == [
-        "invoices"
-    ]
+    assert names(api, sortBy="name", sortOrder="desc", firstResult=1, maxResults=1) == ["invoices"]
     # No tenant sorts as Camunda's null: last ascending.
     assert names(api, sortBy="tenantId", sortOrder="asc") == ["orders", "billing", "invoices"]
     assert names(api, sortBy="deploymentTime", sortOrder="desc") == [
