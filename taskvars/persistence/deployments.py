@@ -65,7 +65,7 @@ _DEPLOYMENT_CONDITIONS: ConditionTable[None] = ConditionTable(
 
 def _matching_deployments(criteria: DeploymentCriteria) -> Select[Deployment]:
     statement = select(Deployment).where(*_DEPLOYMENT_CONDITIONS.conditions(criteria, None))
-    if criteria.tenant_id_in is not None and not criteria.without_tenant_id:
+    if criteria.tenant_id_in is not None:
         tenants: ColumnElement[bool] = Deployment.tenant_id.in_(criteria.tenant_id_in)
         if criteria.include_deployments_without_tenant_id:
             tenants = tenants | (Deployment.tenant_id == "")

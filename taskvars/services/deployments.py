@@ -35,6 +35,7 @@ from taskvars.services.query_toolkit import (
     as_list,
     as_true,
     sort_pairs,
+    without_tenant_wins,
 )
 
 # Files Camunda's BPMN deployer parses; others are stored as they are.
@@ -143,9 +144,10 @@ def deployment_query(parsed: ParsedQuery) -> StoreQuery[DeploymentCriteria]:
         raise InvalidRequestError(
             'The query parameters "withoutSource" and "source" cannot be used in combination.'
         )
-    return StoreQuery(
-        DeploymentCriteria(**parsed.fields), sort_pairs(parsed, frozenset(DEPLOYMENT_SORTS))
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_id_in", without_tenant="without_tenant_id"
     )
+    return StoreQuery(DeploymentCriteria(**fields), sort_pairs(parsed, frozenset(DEPLOYMENT_SORTS)))
 
 
 def query(

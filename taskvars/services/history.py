@@ -39,6 +39,7 @@ from taskvars.services.query_toolkit import (
     as_list,
     as_true,
     sort_pairs,
+    without_tenant_wins,
 )
 from taskvars.services.typed_values import value_to_dto
 from taskvars.services.variables import BINARY_TYPES
@@ -148,10 +149,9 @@ def instance_query(parsed: ParsedQuery) -> StoreQuery[InstanceCriteria]:
 
 
 def _instance_criteria(parsed: ParsedQuery) -> InstanceCriteria:
-    fields = dict(parsed.fields)
-    if fields.get("without_tenant"):
-        # Camunda's DTO applies withoutTenantId after tenantIdIn: it wins.
-        fields.pop("tenant_ids", None)
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_ids", without_tenant="without_tenant"
+    )
     return InstanceCriteria(
         **fields, or_queries=tuple(_instance_criteria(nested) for nested in parsed.or_queries)
     )

@@ -28,6 +28,7 @@ from taskvars.services.query_toolkit import (
     as_list,
     as_true,
     sort_pairs,
+    without_tenant_wins,
 )
 
 
@@ -57,10 +58,9 @@ SHAPE = QueryShape(noun="historic activity instance", filters=_filters())
 
 
 def activity_query(parsed: ParsedQuery) -> StoreQuery[HistoricActivityCriteria]:
-    fields = dict(parsed.fields)
-    if fields.get("without_tenant_id"):
-        # Camunda's DTO applies withoutTenantId after tenantIdIn: it wins.
-        fields.pop("tenant_id_in", None)
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_id_in", without_tenant="without_tenant_id"
+    )
     return StoreQuery(HistoricActivityCriteria(**fields), sort_pairs(parsed, frozenset(SORTS)))
 
 

@@ -29,6 +29,7 @@ from taskvars.services.query_toolkit import (
     as_list,
     as_true,
     sort_pairs,
+    without_tenant_wins,
 )
 
 # Declared (clients generated from Camunda's spec send them) but asking for what this
@@ -132,10 +133,9 @@ def task_query(parsed: ParsedQuery) -> StoreQuery[HistoricTaskCriteria]:
 
 
 def _criteria(parsed: ParsedQuery) -> HistoricTaskCriteria:
-    fields = dict(parsed.fields)
-    if fields.get("without_tenant_id"):
-        # Camunda's DTO applies withoutTenantId after tenantIdIn: it wins.
-        fields.pop("tenant_id_in", None)
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_id_in", without_tenant="without_tenant_id"
+    )
     return HistoricTaskCriteria(
         **fields,
         variables=parsed.variables,

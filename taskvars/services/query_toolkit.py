@@ -238,7 +238,8 @@ def refuse_sort(ordering: Ordering, allowed: frozenset[str]) -> None:
 
 def sort_pairs(parsed: ParsedQuery, allowed: frozenset[str]) -> tuple[tuple[str, bool], ...]:
     """The orderings as the store takes them, ``(sortBy, descending)``; a ``sortBy`` not
-    in ``allowed`` refused (the spec checks the ``GET`` form's, not the JSON body's)."""
+    in ``allowed`` refused (the spec's enums check them already; this keeps a name the
+    store cannot sort by from ever reaching it)."""
     for ordering in parsed.orderings:
         refuse_sort(ordering, allowed)
     return tuple((ordering.sort_by, ordering.descending) for ordering in parsed.orderings)
@@ -261,3 +262,14 @@ class Page(NamedTuple):
 
     first_result: int = 0
     max_results: int | None = None
+
+
+def without_tenant_wins(
+    fields: Mapping[str, Any], *, tenant_ids: str, without_tenant: str
+) -> dict[str, Any]:
+    """The fields with ``tenant_ids`` dropped when ``without_tenant`` is asked for:
+    Camunda's DTOs apply ``withoutTenantId`` after ``tenantIdIn``, so it wins."""
+    kept = dict(fields)
+    if kept.get(without_tenant):
+        kept.pop(tenant_ids, None)
+    return kept

@@ -60,6 +60,7 @@ def test_each_filter_narrows_the_deployments(three: tuple[Api, str, str, str]) -
         "orders",
     ]
     assert names(api, withoutTenantId="true") == ["invoices"]
+    assert names(api, withoutTenantId="true", tenantIdIn="acme") == ["invoices"]  # it wins
     deployed = api.get(f"/deployment/{orders}").json()["deploymentTime"]
     assert names(api, after="2000-01-01T00:00:00.000+0000") == ["invoices", "orders", "billing"]
     assert names(api, before="2000-01-01T00:00:00.000+0000") == []
