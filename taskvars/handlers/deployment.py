@@ -8,6 +8,7 @@ from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import NO_CONTENT
 from taskvars.services import deployments
 from taskvars.services.deployments import DeploymentFile, DeploymentRequest
+from taskvars.services.query_toolkit import Page
 from taskvars.web.multipart import BinaryPart, MultipartForm, TextPart
 
 # The form's settings; every other part is a file.
@@ -40,8 +41,17 @@ def create_deployment(multipart_form: MultipartForm) -> dict[str, Any]:
     return database().write(lambda uow: deployments.deploy(uow, request))
 
 
-def get_deployments() -> list[dict[str, Any]]:
-    return database().read(deployments.list_all)
+def get_deployments(
+    first_result: int = 0, max_results: int | None = None, **parameters: Any
+) -> list[dict[str, Any]]:
+    query = deployments.deployment_query(deployments.QUERY_SHAPE.from_parameters(parameters))
+    page = Page(first_result, max_results)
+    return database().read(lambda uow: deployments.query(uow, query, page))
+
+
+def get_deployments_count(**parameters: Any) -> dict[str, int]:
+    query = deployments.deployment_query(deployments.QUERY_SHAPE.from_parameters(parameters))
+    return {"count": database().read(lambda uow: deployments.count(uow, query))}
 
 
 def get_deployment(id_: str) -> dict[str, Any]:

@@ -9,31 +9,33 @@ from starlette.responses import Response
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import stream_binary
 from taskvars.services import history
+from taskvars.services.query_toolkit import Page
 
 
 def get_historic_process_instances(
-    sort_by: str | None = None,
-    sort_order: str | None = None,
-    first_result: int = 0,
-    max_results: int | None = None,
-    **parameters: Any,
+    first_result: int = 0, max_results: int | None = None, **parameters: Any
 ) -> list[dict[str, Any]]:
-    criteria = history.instance_criteria(parameters)
-    return database().read(
-        lambda uow: history.instances(
-            uow,
-            criteria,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            first_result=first_result,
-            max_results=max_results,
-        )
-    )
+    query = history.instance_query(history.INSTANCE_SHAPE.from_parameters(parameters))
+    page = Page(first_result, max_results)
+    return database().read(lambda uow: history.instances(uow, query, page))
+
+
+def query_historic_process_instances(
+    body: dict[str, Any] | None = None, first_result: int = 0, max_results: int | None = None
+) -> list[dict[str, Any]]:
+    query = history.instance_query(history.INSTANCE_SHAPE.from_body(body or {}))
+    page = Page(first_result, max_results)
+    return database().read(lambda uow: history.instances(uow, query, page))
 
 
 def get_historic_process_instances_count(**parameters: Any) -> dict[str, int]:
-    criteria = history.instance_criteria(parameters)
-    return {"count": database().read(lambda uow: history.count_instances(uow, criteria))}
+    query = history.instance_query(history.INSTANCE_SHAPE.from_parameters(parameters))
+    return {"count": database().read(lambda uow: history.count_instances(uow, query))}
+
+
+def query_historic_process_instances_count(body: dict[str, Any] | None = None) -> dict[str, int]:
+    query = history.instance_query(history.INSTANCE_SHAPE.from_body(body or {}))
+    return {"count": database().read(lambda uow: history.count_instances(uow, query))}
 
 
 def get_historic_process_instance(id_: str) -> dict[str, Any]:
@@ -41,30 +43,39 @@ def get_historic_process_instance(id_: str) -> dict[str, Any]:
 
 
 def get_historic_variable_instances(
-    sort_by: str | None = None,
-    sort_order: str | None = None,
     first_result: int = 0,
     max_results: int | None = None,
     deserialize_values: bool = True,
     **parameters: Any,
 ) -> list[dict[str, Any]]:
-    criteria = history.variable_criteria(parameters)
+    query = history.variable_query(history.VARIABLE_SHAPE.from_parameters(parameters))
+    page = Page(first_result, max_results)
     return database().read(
-        lambda uow: history.variables(
-            uow,
-            criteria,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            first_result=first_result,
-            max_results=max_results,
-            deserialize=deserialize_values,
-        )
+        lambda uow: history.variables(uow, query, page, deserialize=deserialize_values)
+    )
+
+
+def query_historic_variable_instances(
+    body: dict[str, Any] | None = None,
+    first_result: int = 0,
+    max_results: int | None = None,
+    deserialize_values: bool = True,
+) -> list[dict[str, Any]]:
+    query = history.variable_query(history.VARIABLE_SHAPE.from_body(body or {}))
+    page = Page(first_result, max_results)
+    return database().read(
+        lambda uow: history.variables(uow, query, page, deserialize=deserialize_values)
     )
 
 
 def get_historic_variable_instances_count(**parameters: Any) -> dict[str, int]:
-    criteria = history.variable_criteria(parameters)
-    return {"count": database().read(lambda uow: history.count_variables(uow, criteria))}
+    query = history.variable_query(history.VARIABLE_SHAPE.from_parameters(parameters))
+    return {"count": database().read(lambda uow: history.count_variables(uow, query))}
+
+
+def query_historic_variable_instances_count(body: dict[str, Any] | None = None) -> dict[str, int]:
+    query = history.variable_query(history.VARIABLE_SHAPE.from_body(body or {}))
+    return {"count": database().read(lambda uow: history.count_variables(uow, query))}
 
 
 def get_historic_variable_instance(id_: str, deserialize_value: bool = True) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import Deployment, DeploymentResource, ProcessDefinition
+from taskvars.persistence.query_statements import ConditionTable, SortKey, like, ordered, paged
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,56 @@ class DeploymentRecord:
     source: str | None
     tenant_id: str | None
     deployment_time: datetime
+
+
+@dataclass(frozen=True)
+class DeploymentCriteria:
+    """``GET /deployment`` filters; ``None`` (or ``False``) filters nothing."""
+
+    id: str | None = None
+    name: str | None = None
+    name_like: str | None = None
+    source: str | None = None
+    without_source: bool = False
+    tenant_id_in: list[str] | None = None
+    without_tenant_id: bool = False
+    # With ``tenant_id_in``: deployments without a tenant match too.
+    include_deployments_without_tenant_id: bool = False
+    after: datetime | None = None
+    before: datetime | None = None
+
+
+# Stored "" for none (see models.Deployment); sorted as Camunda's NULL.
+_TENANT = func.nullif(Deployment.tenant_id, "")
+DEPLOYMENT_SORTS: dict[str, SortKey] = {
+    "id": Deployment.id,
+    "name": Deployment.name,
+    "deploymentTime": Deployment.deployment_time,
+    "tenantId": _TENANT,
+}
+_DEPLOYMENT_CONDITIONS: ConditionTable[None] = ConditionTable(
+    {
+        "id": lambda _, v: Deployment.id == v,
+        "name": lambda _, v: Deployment.name == v,
+        "name_like": lambda _, v: like(Deployment.name, v),
+        "source": lambda _, v: Deployment.source == v,
+        "without_source": lambda _, v: Deployment.source.is_(None),
+        "without_tenant_id": lambda _, v: Deployment.tenant_id == "",
+        # Camunda's bounds exclude the instant (``DEPLOY_TIME_ > #{deploymentAfter}``).
+        "after": lambda _, v: Deployment.deployment_time > v,
+        "before": lambda _, v: Deployment.deployment_time < v,
+    }
+)
+
+
+def _matching_deployments(criteria: DeploymentCriteria) -> Select[Deployment]:
+    statement = select(Deployment).where(*_DEPLOYMENT_CONDITIONS.conditions(criteria, None))
+    if criteria.tenant_id_in is not None:
+        tenants: ColumnElement[bool] = Deployment.tenant_id.in_(criteria.tenant_id_in)
+        if criteria.include_deployments_without_tenant_id:
+            tenants = tenants | (Deployment.tenant_id == "")
+        statement = statement.where(tenants)
+    return statement
 
 
 @dataclass(frozen=True)
@@ -123,11 +175,23 @@ class Deployments:
         )
         return [_definition(definition, deployment_id) for definition, deployment_id in rows]
 
-    def all(self) -> list[DeploymentRecord]:
-        rows = self.session.scalars(
-            select(Deployment).order_by(Deployment.deployment_time, Deployment.pk)
-        )
-        return [_deployment(row) for row in rows]
+    def query(
+        self,
+        criteria: DeploymentCriteria,
+        orderings: Sequence[tuple[str, bool]] = (),
+        first_result: int = 0,
+        max_results: int | None = None,
+    ) -> list[DeploymentRecord]:
+        """Matching deployments sorted by ``(sortBy, descending)`` pairs; unsorted, and
+        ties, oldest first."""
+        keys = [(DEPLOYMENT_SORTS[sort_by], descending) for sort_by, descending in orderings]
+        statement = ordered(_matching_deployments(criteria), keys, Deployment.deployment_time)
+        statement = paged(statement.order_by(Deployment.pk), first_result, max_results)
+        return [_deployment(row) for row in self.session.scalars(statement)]
+
+    def count(self, criteria: DeploymentCriteria) -> int:
+        statement = _matching_deployments(criteria).with_only_columns(func.count(Deployment.pk))
+        return int(self.session.scalar(statement) or 0)
 
     def delete(self, deployment_pk: int) -> None:
         """The deployment, its files and its process definitions."""

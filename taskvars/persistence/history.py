@@ -40,6 +40,14 @@ from taskvars.persistence.models import (
     Scope,
     ScopeKind,
 )
+from taskvars.persistence.query_statements import (
+    ConditionTable,
+    SortKey,
+    duration,
+    ordered,
+    paged,
+    where_any,
+)
 from taskvars.persistence.values import StoredValue
 
 if TYPE_CHECKING:
@@ -56,6 +64,8 @@ DELETED = "DELETED"
 _VALUE_COLUMNS = (
     "type",
     "text_value",
+    "long_value",
+    "double_value",
     "content_pk",
     "filename",
     "mime_type",
@@ -122,13 +132,15 @@ class InstanceCriteria:
     definition_id: str | None = None
     definition_key: str | None = None
     definition_keys: list[str] | None = None
-    states: list[str] | None = None
+    states: frozenset[str] | None = None
     started_after: datetime | None = None
     started_before: datetime | None = None
     finished_after: datetime | None = None
     finished_before: datetime | None = None
     tenant_ids: list[str] | None = None
     without_tenant: bool = False
+    # Each holds if one of its criteria does (Camunda's ``orQueries``).
+    or_queries: tuple[InstanceCriteria, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,7 @@ class VariableCriteria:
     ids: list[str] | None = None
 
 
-INSTANCE_SORTS = {
+INSTANCE_SORTS: dict[str, Any] = {
     "instanceId": HistoricProcessInstance.id,
     "definitionId": HistoricProcessInstance.process_definition_id,
     "definitionKey": HistoricProcessInstance.process_definition_key,
@@ -156,7 +168,7 @@ INSTANCE_SORTS = {
     "businessKey": HistoricProcessInstance.business_key,
     "startTime": HistoricProcessInstance.start_time,
     "endTime": HistoricProcessInstance.end_time,
-    "duration": HistoricProcessInstance.end_time - HistoricProcessInstance.start_time,
+    "duration": None,  # by dialect (query_statements.duration)
     "tenantId": HistoricProcessInstance.tenant_id,
 }
 VARIABLE_SORTS = {
@@ -478,70 +490,44 @@ class History:
     def instances(
         self,
         criteria: InstanceCriteria,
-        sort_by: str | None = None,
-        descending: bool = False,
+        orderings: Sequence[tuple[str, bool]] = (),
         first_result: int = 0,
         max_results: int | None = None,
     ) -> list[HistoricInstanceRecord]:
-        column = INSTANCE_SORTS[sort_by] if sort_by else HistoricProcessInstance.pk
-        if sort_by == "duration" and self.session.get_bind().dialect.name == "sqlite":
-            # SQLite keeps dates as text: subtracting them would compare their years.
-            column = func.julianday(HistoricProcessInstance.end_time) - func.julianday(
-                HistoricProcessInstance.start_time
-            )
-        rows = self.session.scalars(
-            select(HistoricProcessInstance)
-            .where(*_instance_conditions(criteria))
-            .order_by(column.desc() if descending else column.asc(), HistoricProcessInstance.pk)
-            .offset(first_result)
-            .limit(max_results)
-        )
+        """Matching instances, sorted by ``(sortBy, descending)`` pairs, ties in start
+        order."""
+        dialect = self.session.get_bind().dialect.name
+        keys = [(_instance_sort_key(sort_by, dialect), desc) for sort_by, desc in orderings]
+        statement = ordered(_matching_instances(criteria), keys, HistoricProcessInstance.pk)
+        rows = self.session.scalars(paged(statement, first_result, max_results))
         return [_instance(row) for row in rows]
 
     def count_instances(self, criteria: InstanceCriteria) -> int:
-        statement = select(func.count(HistoricProcessInstance.pk)).where(
-            *_instance_conditions(criteria)
+        statement = _matching_instances(criteria).with_only_columns(
+            func.count(HistoricProcessInstance.pk)
         )
         return int(self.session.scalar(statement) or 0)
 
     def variables(
         self,
         criteria: VariableCriteria,
-        sort_by: str | None = None,
-        descending: bool = False,
+        orderings: Sequence[tuple[str, bool]] = (),
         first_result: int = 0,
         max_results: int | None = None,
     ) -> list[HistoricVariableRecord]:
-        column = VARIABLE_SORTS[sort_by] if sort_by else HistoricVariable.pk
-        rows = self.session.execute(
-            select(
-                HistoricVariable,
-                HistoricProcessInstance,
-                BinaryContent.size,
-                BinaryContent.sha256,
-                BinaryContent.file_name,
-            )
-            .join(
-                HistoricProcessInstance,
-                HistoricProcessInstance.pk == HistoricVariable.process_instance_pk,
-            )
-            .outerjoin(BinaryContent, BinaryContent.pk == HistoricVariable.content_pk)
-            .where(*_variable_conditions(criteria))
-            .order_by(column.desc() if descending else column.asc(), HistoricVariable.pk)
-            .offset(first_result)
-            .limit(max_results)
+        keys = [(VARIABLE_SORTS[sort_by], descending) for sort_by, descending in orderings]
+        statement = ordered(
+            _matching_variables(criteria)
+            .add_columns(BinaryContent.size, BinaryContent.sha256, BinaryContent.file_name)
+            .outerjoin(BinaryContent, BinaryContent.pk == HistoricVariable.content_pk),
+            keys,
+            HistoricVariable.pk,
         )
+        rows = self.session.execute(paged(statement, first_result, max_results))
         return [_variable(*row) for row in rows]
 
     def count_variables(self, criteria: VariableCriteria) -> int:
-        statement = (
-            select(func.count(HistoricVariable.pk))
-            .join(
-                HistoricProcessInstance,
-                HistoricProcessInstance.pk == HistoricVariable.process_instance_pk,
-            )
-            .where(*_variable_conditions(criteria))
-        )
+        statement = _matching_variables(criteria).with_only_columns(func.count(HistoricVariable.pk))
         return int(self.session.scalar(statement) or 0)
 
     def referenced_contents(self) -> ColumnElement[bool]:
@@ -549,62 +535,71 @@ class History:
         return HELD_BY_HISTORY
 
 
-def _instance_conditions(criteria: InstanceCriteria) -> list[ColumnElement[bool]]:
-    row = HistoricProcessInstance
-    conditions: list[ColumnElement[bool]] = []
-    if criteria.ids is not None:
-        conditions.append(row.id.in_(criteria.ids))
-    if criteria.business_key is not None:
-        conditions.append(row.business_key == criteria.business_key)
-    if criteria.business_key_like is not None:
-        conditions.append(row.business_key.like(criteria.business_key_like))
-    if criteria.definition_id is not None:
-        conditions.append(row.process_definition_id == criteria.definition_id)
-    if criteria.definition_key is not None:
-        conditions.append(row.process_definition_key == criteria.definition_key)
-    if criteria.definition_keys is not None:
-        conditions.append(row.process_definition_key.in_(criteria.definition_keys))
-    if criteria.states is not None:
-        conditions.append(row.state.in_(criteria.states))
-    if criteria.started_after is not None:
-        conditions.append(row.start_time > criteria.started_after)
-    if criteria.started_before is not None:
-        conditions.append(row.start_time < criteria.started_before)
-    if criteria.finished_after is not None:
-        conditions.append(row.end_time > criteria.finished_after)
-    if criteria.finished_before is not None:
-        conditions.append(row.end_time < criteria.finished_before)
-    if criteria.without_tenant:
-        conditions.append(row.tenant_id.is_(None))
-    elif criteria.tenant_ids is not None:
-        conditions.append(row.tenant_id.in_(criteria.tenant_ids))
-    return conditions
+def _instance_sort_key(sort_by: str, dialect: str) -> SortKey:
+    if sort_by == "duration":
+        return duration(
+            HistoricProcessInstance.start_time, HistoricProcessInstance.end_time, dialect
+        )
+    key: SortKey = INSTANCE_SORTS[sort_by]
+    return key
 
 
-def _variable_conditions(criteria: VariableCriteria) -> list[ColumnElement[bool]]:
-    row, instance = HistoricVariable, HistoricProcessInstance
-    conditions: list[ColumnElement[bool]] = []
-    if criteria.ids is not None:
-        conditions.append(row.id.in_(criteria.ids))
-    if criteria.name is not None:
-        conditions.append(row.name == criteria.name)
-    if criteria.name_like is not None:
-        conditions.append(row.name.like(criteria.name_like))
-    if criteria.process_instance_ids is not None:
-        conditions.append(instance.id.in_(criteria.process_instance_ids))
-    if criteria.definition_id is not None:
-        conditions.append(instance.process_definition_id == criteria.definition_id)
-    if criteria.definition_key is not None:
-        conditions.append(instance.process_definition_key == criteria.definition_key)
-    if criteria.execution_ids is not None:
-        conditions.append(row.execution_id.in_(criteria.execution_ids))
-    if criteria.task_ids is not None:
-        conditions.append(row.task_id.in_(criteria.task_ids))
-    if criteria.types is not None:
-        conditions.append(row.type.in_(criteria.types))
-    if criteria.tenant_ids is not None:
-        conditions.append(instance.tenant_id.in_(criteria.tenant_ids))
-    return conditions
+def _matching_instances(criteria: InstanceCriteria) -> Select[Any]:
+    statement = select(HistoricProcessInstance).where(
+        *_INSTANCE_CONDITIONS.conditions(criteria, HistoricProcessInstance)
+    )
+    return where_any(
+        statement,
+        (
+            _INSTANCE_CONDITIONS.conditions(nested, HistoricProcessInstance)
+            for nested in criteria.or_queries
+        ),
+    )
+
+
+def _matching_variables(criteria: VariableCriteria) -> Select[*tuple[Any, ...]]:
+    statement: Select[*tuple[Any, ...]] = (
+        select(HistoricVariable, HistoricProcessInstance)
+        .join(
+            HistoricProcessInstance,
+            HistoricProcessInstance.pk == HistoricVariable.process_instance_pk,
+        )
+        .where(*_VARIABLE_CONDITIONS.conditions(criteria, HistoricVariable))
+    )
+    return statement
+
+
+_INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionTable(
+    {
+        "ids": lambda row, v: row.id.in_(v),
+        "business_key": lambda row, v: row.business_key == v,
+        "business_key_like": lambda row, v: row.business_key.like(v),
+        "definition_id": lambda row, v: row.process_definition_id == v,
+        "definition_key": lambda row, v: row.process_definition_key == v,
+        "definition_keys": lambda row, v: row.process_definition_key.in_(v),
+        "states": lambda row, v: row.state.in_(sorted(v)),
+        "started_after": lambda row, v: row.start_time > v,
+        "started_before": lambda row, v: row.start_time < v,
+        "finished_after": lambda row, v: row.end_time > v,
+        "finished_before": lambda row, v: row.end_time < v,
+        "tenant_ids": lambda row, v: row.tenant_id.in_(v),
+        "without_tenant": lambda row, v: row.tenant_id.is_(None),
+    }
+)
+_VARIABLE_CONDITIONS: ConditionTable[type[HistoricVariable]] = ConditionTable(
+    {
+        "ids": lambda row, v: row.id.in_(v),
+        "name": lambda row, v: row.name == v,
+        "name_like": lambda row, v: row.name.like(v),
+        "process_instance_ids": lambda row, v: HistoricProcessInstance.id.in_(v),
+        "definition_id": lambda row, v: HistoricProcessInstance.process_definition_id == v,
+        "definition_key": lambda row, v: HistoricProcessInstance.process_definition_key == v,
+        "execution_ids": lambda row, v: row.execution_id.in_(v),
+        "task_ids": lambda row, v: row.task_id.in_(v),
+        "types": lambda row, v: row.type.in_(v),
+        "tenant_ids": lambda row, v: HistoricProcessInstance.tenant_id.in_(v),
+    }
+)
 
 
 def _instance(row: HistoricProcessInstance) -> HistoricInstanceRecord:

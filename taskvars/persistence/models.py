@@ -352,6 +352,8 @@ class HistoricVariable(Base):
     name: Mapped[str] = mapped_column(String(ID_LENGTH))
     type: Mapped[str] = mapped_column(String(32))
     text_value: Mapped[str | None] = mapped_column(Text)
+    long_value: Mapped[int | None] = mapped_column(BigInteger)
+    double_value: Mapped[float | None] = mapped_column(Double)
     content_pk: Mapped[int | None] = mapped_column(ForeignKey("binary_content.pk"), index=True)
     filename: Mapped[str | None] = mapped_column(Text)
     mime_type: Mapped[str | None] = mapped_column(String(ID_LENGTH))

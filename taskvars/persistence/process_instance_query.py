@@ -28,13 +28,13 @@ from taskvars.persistence.models import (
     Task,
     Variable,
 )
-from taskvars.persistence.query_statements import ConditionTable, ordered, where_any
+from taskvars.persistence.query_statements import ConditionTable, like, ordered, where_any
 from taskvars.persistence.values import (
     ProcessInstanceCriteria,
     ProcessInstanceRecord,
     VariableCondition,
 )
-from taskvars.persistence.variable_conditions import ESCAPE, variable_matches
+from taskvars.persistence.variable_conditions import variable_matches
 
 SORT_KEYS = ("instanceId", "definitionKey", "definitionId", "tenantId", "businessKey")
 
@@ -92,7 +92,7 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
             (r.scope.id_space == IdSpace.EXECUTION) & (r.scope.external_id == v)
         ),
         "business_key": lambda r, v: r.instance.business_key == v,
-        "business_key_like": lambda r, v: r.instance.business_key.like(v, escape=ESCAPE),
+        "business_key_like": lambda r, v: like(r.instance.business_key, v),
         "process_definition_id": lambda r, v: r.definition.id == v,
         "process_definition_key": lambda r, v: r.definition_key == v,
         "process_definition_key_in": lambda r, v: r.definition_key.in_(v),

@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy import ColumnElement, Select, func, or_
+from sqlalchemy.orm import QueryableAttribute
 
 Rows = TypeVar("Rows")
+# A column or an expression a statement sorts by.
+SortKey = ColumnElement[Any] | QueryableAttribute[Any]
 Condition = Callable[[Rows, Any], ColumnElement[bool]]
 
 
@@ -51,8 +54,8 @@ def where_any(
 
 def ordered(
     statement: Select[Any],
-    keys: Sequence[tuple[ColumnElement[Any], bool]],
-    tiebreak: ColumnElement[Any],
+    keys: Sequence[tuple[SortKey, bool]],
+    tiebreak: SortKey,
 ) -> Select[Any]:
     """Sorted by ``(column, descending)`` keys, ties by ``tiebreak`` (creation order).
     Nulls last ascending and first descending on both databases (PostgreSQL's own rule,
@@ -66,3 +69,29 @@ def ordered(
 
 def paged(statement: Select[Any], first_result: int, max_results: int | None) -> Select[Any]:
     return statement.offset(first_result or 0).limit(max_results)
+
+
+def duration(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
+    """``end - start`` as a sort key: SQLite keeps dates as text, whose difference would
+    compare their years, so there it is the difference of their Julian days."""
+    if dialect == "sqlite":
+        return func.julianday(end) - func.julianday(start)
+    return end - start  # type: ignore[no-any-return]
+
+
+# Camunda's escape character for LIKE patterns.
+ESCAPE = "\\"
+
+
+def like(column: Any, pattern: str) -> ColumnElement[bool]:
+    """Camunda's ``LIKE``: ``%`` and ``_``, a backslash escaping them."""
+    return column.like(pattern, escape=ESCAPE)  # type: ignore[no-any-return]
+
+
+def equal_ignoring_case(column: Any, text: str) -> ColumnElement[bool]:
+    """As Camunda compares task names and descriptions (CAM-6363, CAM-12186)."""
+    return func.upper(column) == func.upper(text)
+
+
+def like_ignoring_case(column: Any, pattern: str) -> ColumnElement[bool]:
+    return func.upper(column).like(func.upper(pattern), escape=ESCAPE)

@@ -15,7 +15,10 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.process_runs` — ``store.process_runs``: the BPMN engine's
   state of each process instance it runs;
 - :mod:`~taskvars.persistence.history` — ``store.history``: the instances models run,
-  their activities, tasks and variables, recorded as they change.
+  their activities, tasks and variables, recorded as they change;
+- :mod:`~taskvars.persistence.history_tasks` — ``store.historic_tasks`` and
+  :mod:`~taskvars.persistence.history_activities` — ``store.historic_activities``: the
+  recorded tasks and activity instances queried.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.deployments import Deployments, ProcessDefinitions
 from taskvars.persistence.history import History
+from taskvars.persistence.history_activities import HistoricActivities
+from taskvars.persistence.history_tasks import HistoricTasks
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
@@ -56,3 +61,5 @@ class Store:
         self.deployments = Deployments(session)
         self.definitions = ProcessDefinitions(session)
         self.process_runs = ProcessRuns(session)
+        self.historic_tasks = HistoricTasks(session)
+        self.historic_activities = HistoricActivities(session)

@@ -9,8 +9,8 @@ criteria are one condition over one identity link, and a variable criterion is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -36,8 +36,16 @@ from taskvars.persistence.models import (
     Task,
     Variable,
 )
+from taskvars.persistence.query_statements import (
+    ConditionTable,
+    equal_ignoring_case,
+    like,
+    like_ignoring_case,
+    ordered,
+    where_any,
+)
 from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
-from taskvars.persistence.variable_conditions import ESCAPE, INTEGER_TYPES, variable_matches
+from taskvars.persistence.variable_conditions import INTEGER_TYPES, variable_matches
 
 CANDIDATE = "candidate"
 # The column a variable sort reads, by the sort's value type.
@@ -101,28 +109,21 @@ def matching_tasks(
         )
     )
     statement = statement.where(*_conditions(criteria, rows))
-    for or_query in criteria.or_queries:
-        conditions = list(_conditions(or_query, rows))
-        if conditions:
-            statement = statement.where(or_(*conditions))
+    statement = where_any(statement, (_conditions(q, rows) for q in criteria.or_queries))
     if orderings is None:
         return statement
-    keys = []
-    for ordering in orderings:
-        key = _sort_key(ordering, rows)
-        if key is None:
-            continue
-        keys.append(key.desc().nulls_first() if ordering.descending else key.asc().nulls_last())
-    return statement.order_by(*keys, rows.task_scope.pk)
+    keys = [
+        (key, ordering.descending)
+        for ordering in orderings
+        if (key := _sort_key(ordering, rows)) is not None
+    ]
+    return ordered(statement, keys, rows.task_scope.pk)
 
 
 def _conditions(criteria: TaskCriteria, rows: _Rows) -> Iterator[ColumnElement[bool]]:
-    """One condition per criterion given (Camunda ORs them inside an or-query)."""
-    for field in fields(TaskCriteria):
-        value = getattr(criteria, field.name)
-        if value is None or value is False or field.name in _NOT_ONE_BY_ONE:
-            continue
-        yield _CONDITIONS[field.name](rows, value)
+    """One condition per criterion given (Camunda ORs them inside an or-query); the
+    candidate, follow-up and variable criteria are combined conditions of their own."""
+    yield from _CONDITIONS.conditions(criteria, rows)
     if _asks_for_candidates(criteria):
         yield _candidates(criteria, rows)
     if criteria.without_candidate_groups or criteria.without_candidate_users:
@@ -133,104 +134,76 @@ def _conditions(criteria: TaskCriteria, rows: _Rows) -> Iterator[ColumnElement[b
         yield _variable_condition(condition, rows)
 
 
-def _upper(column: Any) -> Any:
-    return func.upper(column)
-
-
-def _like(column: Any, pattern: str) -> ColumnElement[bool]:
-    return column.like(pattern, escape=ESCAPE)  # type: ignore[no-any-return]
-
-
-def _ci_like(column: Any, pattern: str) -> ColumnElement[bool]:
-    return _upper(column).like(_upper(pattern), escape=ESCAPE)  # type: ignore[no-any-return]
-
-
-_Condition = Callable[[_Rows, Any], ColumnElement[bool]]
-_CONDITIONS: dict[str, _Condition] = {
-    # With the id space, so that the unique index on (id_space, external_id) finds them.
-    "task_id": lambda r, v: (
-        (r.task_scope.id_space == IdSpace.TASK) & (r.task_scope.external_id == v)
-    ),
-    "task_id_in": lambda r, v: (
-        (r.task_scope.id_space == IdSpace.TASK) & r.task_scope.external_id.in_(v)
-    ),
-    "process_instance_id": lambda r, v: (
-        (r.root.id_space == IdSpace.EXECUTION) & (r.root.external_id == v) & r.on_execution
-    ),
-    "process_instance_id_in": lambda r, v: (
-        (r.root.id_space == IdSpace.EXECUTION) & r.root.external_id.in_(v) & r.on_execution
-    ),
-    "process_instance_business_key": lambda r, v: r.process_instance.business_key == v,
-    "process_instance_business_key_in": lambda r, v: r.process_instance.business_key.in_(v),
-    "process_instance_business_key_like": lambda r, v: _like(r.process_instance.business_key, v),
-    "process_definition_key": lambda r, v: r.process_instance.process_definition_key == v,
-    "process_definition_key_in": lambda r, v: r.process_instance.process_definition_key.in_(v),
-    "execution_id": lambda r, v: (
-        (r.parent.id_space == IdSpace.EXECUTION) & (r.parent.external_id == v) & r.on_execution
-    ),
-    "case_instance_id": lambda r, v: Task.case_instance_id == v,
-    "tenant_id_in": lambda r, v: Task.tenant_id.in_(v),
-    "without_tenant_id": lambda r, v: Task.tenant_id.is_(None),
-    "assignee": lambda r, v: Task.assignee == v,
-    "assignee_like": lambda r, v: _like(Task.assignee, v),
-    "assignee_in": lambda r, v: Task.assignee.in_(v),
-    "assignee_not_in": lambda r, v: Task.assignee.not_in(v),
-    "owner": lambda r, v: Task.owner == v,
-    "assigned": lambda r, v: Task.assignee.is_not(None),
-    "unassigned": lambda r, v: Task.assignee.is_(None),
-    "involved_user": lambda r, v: _involved(r, v),
-    "task_definition_key": lambda r, v: Task.task_definition_key == v,
-    "task_definition_key_in": lambda r, v: Task.task_definition_key.in_(v),
-    "task_definition_key_not_in": lambda r, v: Task.task_definition_key.not_in(v),
-    "task_definition_key_like": lambda r, v: _like(Task.task_definition_key, v),
-    # Camunda compares names and descriptions ignoring case (CAM-6363, CAM-12186).
-    "name": lambda r, v: _upper(Task.name) == _upper(v),
-    "name_not_equal": lambda r, v: _upper(Task.name) != _upper(v),
-    "name_like": lambda r, v: _ci_like(Task.name, v),
-    "name_not_like": lambda r, v: not_(_ci_like(Task.name, v)),
-    "description": lambda r, v: _upper(Task.description) == _upper(v),
-    "description_like": lambda r, v: _ci_like(Task.description, v),
-    "priority": lambda r, v: Task.priority == v,
-    "min_priority": lambda r, v: Task.priority >= v,
-    "max_priority": lambda r, v: Task.priority <= v,
-    "due_date": lambda r, v: Task.due == v,
-    "due_after": lambda r, v: Task.due > v,
-    "due_before": lambda r, v: Task.due < v,
-    "without_due_date": lambda r, v: Task.due.is_(None),
-    "follow_up_date": lambda r, v: Task.follow_up == v,
-    "follow_up_after": lambda r, v: Task.follow_up > v,
-    "created_on": lambda r, v: Task.created == v,
-    "created_after": lambda r, v: Task.created > v,
-    "created_before": lambda r, v: Task.created < v,
-    # A task never updated counts as updated when it was created.
-    "updated_after": lambda r, v: (
-        (Task.last_updated > v) | (Task.last_updated.is_(None) & (Task.created > v))
-    ),
-    "delegation_state": lambda r, v: Task.delegation_state == v,
-    "parent_task_id": lambda r, v: (
-        (r.parent.id_space == IdSpace.TASK) & (r.parent.external_id == v)
-    ),
-    "suspended": lambda r, v: r.process_instance.suspended.is_(True),
-    # A task outside a process instance is never suspended.
-    "active": lambda r, v: or_(
-        r.process_instance.suspended.is_(None), r.process_instance.suspended.is_(False)
-    ),
-}
-# Criteria that are parts of a combined condition (or not conditions at all).
-_NOT_ONE_BY_ONE = frozenset(
+_CONDITIONS: ConditionTable[_Rows] = ConditionTable(
     {
-        "candidate_user",
-        "candidate_groups",
-        "candidate_group_like",
-        "with_candidate_groups",
-        "with_candidate_users",
-        "without_candidate_groups",
-        "without_candidate_users",
-        "include_assigned_tasks",
-        "follow_up_before",
-        "follow_up_null_accepted",
-        "variables",
-        "or_queries",
+        # With the id space, so that the unique index on (id_space, external_id) finds them.
+        "task_id": lambda r, v: (
+            (r.task_scope.id_space == IdSpace.TASK) & (r.task_scope.external_id == v)
+        ),
+        "task_id_in": lambda r, v: (
+            (r.task_scope.id_space == IdSpace.TASK) & r.task_scope.external_id.in_(v)
+        ),
+        "process_instance_id": lambda r, v: (
+            (r.root.id_space == IdSpace.EXECUTION) & (r.root.external_id == v) & r.on_execution
+        ),
+        "process_instance_id_in": lambda r, v: (
+            (r.root.id_space == IdSpace.EXECUTION) & r.root.external_id.in_(v) & r.on_execution
+        ),
+        "process_instance_business_key": lambda r, v: r.process_instance.business_key == v,
+        "process_instance_business_key_in": lambda r, v: r.process_instance.business_key.in_(v),
+        "process_instance_business_key_like": lambda r, v: like(r.process_instance.business_key, v),
+        "process_definition_key": lambda r, v: r.process_instance.process_definition_key == v,
+        "process_definition_key_in": lambda r, v: r.process_instance.process_definition_key.in_(v),
+        "execution_id": lambda r, v: (
+            (r.parent.id_space == IdSpace.EXECUTION) & (r.parent.external_id == v) & r.on_execution
+        ),
+        "case_instance_id": lambda r, v: Task.case_instance_id == v,
+        "tenant_id_in": lambda r, v: Task.tenant_id.in_(v),
+        "without_tenant_id": lambda r, v: Task.tenant_id.is_(None),
+        "assignee": lambda r, v: Task.assignee == v,
+        "assignee_like": lambda r, v: like(Task.assignee, v),
+        "assignee_in": lambda r, v: Task.assignee.in_(v),
+        "assignee_not_in": lambda r, v: Task.assignee.not_in(v),
+        "owner": lambda r, v: Task.owner == v,
+        "assigned": lambda r, v: Task.assignee.is_not(None),
+        "unassigned": lambda r, v: Task.assignee.is_(None),
+        "involved_user": lambda r, v: _involved(r, v),
+        "task_definition_key": lambda r, v: Task.task_definition_key == v,
+        "task_definition_key_in": lambda r, v: Task.task_definition_key.in_(v),
+        "task_definition_key_not_in": lambda r, v: Task.task_definition_key.not_in(v),
+        "task_definition_key_like": lambda r, v: like(Task.task_definition_key, v),
+        # Camunda compares names and descriptions ignoring case (CAM-6363, CAM-12186).
+        "name": lambda r, v: equal_ignoring_case(Task.name, v),
+        "name_not_equal": lambda r, v: not_(equal_ignoring_case(Task.name, v)),
+        "name_like": lambda r, v: like_ignoring_case(Task.name, v),
+        "name_not_like": lambda r, v: not_(like_ignoring_case(Task.name, v)),
+        "description": lambda r, v: equal_ignoring_case(Task.description, v),
+        "description_like": lambda r, v: like_ignoring_case(Task.description, v),
+        "priority": lambda r, v: Task.priority == v,
+        "min_priority": lambda r, v: Task.priority >= v,
+        "max_priority": lambda r, v: Task.priority <= v,
+        "due_date": lambda r, v: Task.due == v,
+        "due_after": lambda r, v: Task.due > v,
+        "due_before": lambda r, v: Task.due < v,
+        "without_due_date": lambda r, v: Task.due.is_(None),
+        "follow_up_date": lambda r, v: Task.follow_up == v,
+        "follow_up_after": lambda r, v: Task.follow_up > v,
+        "created_on": lambda r, v: Task.created == v,
+        "created_after": lambda r, v: Task.created > v,
+        "created_before": lambda r, v: Task.created < v,
+        # A task never updated counts as updated when it was created.
+        "updated_after": lambda r, v: (
+            (Task.last_updated > v) | (Task.last_updated.is_(None) & (Task.created > v))
+        ),
+        "delegation_state": lambda r, v: Task.delegation_state == v,
+        "parent_task_id": lambda r, v: (
+            (r.parent.id_space == IdSpace.TASK) & (r.parent.external_id == v)
+        ),
+        "suspended": lambda r, v: r.process_instance.suspended.is_(True),
+        # A task outside a process instance is never suspended.
+        "active": lambda r, v: or_(
+            r.process_instance.suspended.is_(None), r.process_instance.suspended.is_(False)
+        ),
     }
 )
 
@@ -261,7 +234,7 @@ def _candidates(criteria: TaskCriteria, rows: _Rows) -> ColumnElement[bool]:
     if criteria.candidate_groups:
         who.append(link.group_id.in_(criteria.candidate_groups))
     if criteria.candidate_group_like is not None:
-        who.append(_like(link.group_id, criteria.candidate_group_like))
+        who.append(like(link.group_id, criteria.candidate_group_like))
     conditions = [link.task_pk == rows.task_scope.pk, link.type == CANDIDATE]
     if who:
         conditions.append(or_(*who))

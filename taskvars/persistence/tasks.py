@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, se
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
+from taskvars.persistence.query_statements import paged
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.task_query import matching_tasks
 from taskvars.persistence.values import IdentityLinkRecord, TaskCriteria, TaskOrdering, TaskRecord
@@ -76,7 +77,7 @@ class Tasks:
     ) -> list[TaskRecord]:
         """Tasks matching ``criteria``, in one statement whatever the criteria."""
         statement = matching_tasks(criteria, orderings)
-        rows = self.session.execute(statement.offset(first_result).limit(max_results)).all()
+        rows = self.session.execute(paged(statement, first_result, max_results)).all()
         return [
             _task_record(
                 row.Task,

@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_
 
+from taskvars.persistence.query_statements import ESCAPE
 from taskvars.persistence.values import VariableCondition
 
-# Camunda's escape character for LIKE patterns.
-ESCAPE = "\\"
 INTEGER_TYPES = ("Short", "Integer", "Long")
 
 

@@ -4,12 +4,15 @@ names, the process instances, executions and tasks they belong to, and their ids
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from taskvars.persistence.models import BinaryContent, Scope, ScopeKind, Variable
+from taskvars.persistence.query_statements import ConditionTable, ordered, paged
 from taskvars.persistence.values import VariableInstance, VariableInstanceFilter
 from taskvars.persistence.variable_conditions import variable_matches
 from taskvars.persistence.variables import stored_value
@@ -36,14 +39,13 @@ class VariableInstances:
         """Matching variables, in one statement whatever their number; ``orderings`` are
         (sortBy, descending) pairs, ties in creation order. Camunda's sorts by activity
         instance and tenant keep creation order: every variable's are null here."""
-        keys = []
-        for sort_by, descending in orderings:
-            column = SORT_COLUMNS.get(sort_by)
-            if column is not None:
-                key = _VARIABLE.c[column]
-                keys.append(key.desc() if descending else key.asc())
-        statement = _matching(criteria).order_by(*keys, _VARIABLE.c.pk)
-        rows = self.session.connection().execute(statement.offset(first_result).limit(max_results))
+        keys = [
+            (_VARIABLE.c[SORT_COLUMNS[sort_by]], descending)
+            for sort_by, descending in orderings
+            if sort_by in SORT_COLUMNS
+        ]
+        statement = ordered(_matching(criteria), keys, _VARIABLE.c.pk)
+        rows = self.session.connection().execute(paged(statement, first_result, max_results))
         return [_instance(row) for row in rows]
 
     def count(self, criteria: VariableInstanceFilter) -> int:
@@ -69,34 +71,49 @@ def _matching(criteria: VariableInstanceFilter) -> Select[*tuple[Any, ...]]:
         .outerjoin(root, root.c.pk == scope.c.process_instance_pk)
         .outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk)
     )
-    is_task = scope.c.kind == ScopeKind.TASK
-    on_execution = scope.c.kind.in_(_EXECUTIONS)
-    task_on_execution = is_task & parent.c.kind.in_(_EXECUTIONS)
-    conditions: list[ColumnElement[bool]] = []
-    if criteria.id is not None:
-        conditions.append(_VARIABLE.c.id == criteria.id)
-    if criteria.variable_name is not None:
-        conditions.append(_VARIABLE.c.name == criteria.variable_name)
-    if criteria.variable_name_like is not None:
-        conditions.append(_VARIABLE.c.name.like(criteria.variable_name_like))
-    if criteria.process_instance_id_in is not None:
-        ids = criteria.process_instance_id_in
-        conditions.append(
-            ((scope.c.kind == ScopeKind.PROCESS_INSTANCE) & scope.c.external_id.in_(ids))
-            | ((scope.c.kind != ScopeKind.PROCESS_INSTANCE) & root.c.external_id.in_(ids))
+    rows = _Rows(scope, parent, root)
+    statement = statement.where(*_CONDITIONS.conditions(criteria, rows))
+    return statement.where(*(variable_matches(_VARIABLE.c, value) for value in criteria.values))
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The variable's scope, that scope's parent and its process instance."""
+
+    scope: NamedFromClause
+    parent: NamedFromClause
+    root: NamedFromClause
+
+    @property
+    def is_task(self) -> ColumnElement[bool]:
+        is_task: ColumnElement[bool] = self.scope.c.kind == ScopeKind.TASK
+        return is_task
+
+    def in_process_instances(self, ids: list[str]) -> ColumnElement[bool]:
+        is_instance = self.scope.c.kind == ScopeKind.PROCESS_INSTANCE
+        return (is_instance & self.scope.c.external_id.in_(ids)) | (
+            ~is_instance & self.root.c.external_id.in_(ids)
         )
-    if criteria.execution_id_in is not None:
-        ids = criteria.execution_id_in
-        conditions.append(
-            (on_execution & scope.c.external_id.in_(ids))
-            | (task_on_execution & parent.c.external_id.in_(ids))
+
+    def in_executions(self, ids: list[str]) -> ColumnElement[bool]:
+        on_execution = self.scope.c.kind.in_(_EXECUTIONS)
+        task_on_execution = self.is_task & self.parent.c.kind.in_(_EXECUTIONS)
+        return (on_execution & self.scope.c.external_id.in_(ids)) | (
+            task_on_execution & self.parent.c.external_id.in_(ids)
         )
-    if criteria.task_id_in is not None:
-        conditions.append(is_task & scope.c.external_id.in_(criteria.task_id_in))
-    if criteria.variable_scope_id_in is not None:
-        conditions.append(scope.c.external_id.in_(criteria.variable_scope_id_in))
-    conditions.extend(variable_matches(_VARIABLE.c, value) for value in criteria.values)
-    return statement.where(*conditions)
+
+
+_CONDITIONS: ConditionTable[_Rows] = ConditionTable(
+    {
+        "id": lambda r, v: _VARIABLE.c.id == v,
+        "variable_name": lambda r, v: _VARIABLE.c.name == v,
+        "variable_name_like": lambda r, v: _VARIABLE.c.name.like(v),
+        "process_instance_id_in": lambda r, v: r.in_process_instances(v),
+        "execution_id_in": lambda r, v: r.in_executions(v),
+        "task_id_in": lambda r, v: r.is_task & r.scope.c.external_id.in_(v),
+        "variable_scope_id_in": lambda r, v: r.scope.c.external_id.in_(v),
+    }
+)
 
 
 def _instance(row: Any) -> VariableInstance:

@@ -16,10 +16,27 @@ from taskvars.errors import (
     ModelParseError,
     NotFoundError,
 )
-from taskvars.persistence.deployments import DeploymentRecord, ProcessDefinitionRecord
+from taskvars.persistence.deployments import (
+    DEPLOYMENT_SORTS,
+    DeploymentCriteria,
+    DeploymentRecord,
+    ProcessDefinitionRecord,
+)
 from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.dates import format_date, now_millis
+from taskvars.services.query_toolkit import (
+    Page,
+    ParsedQuery,
+    QueryShape,
+    StoreQuery,
+    as_date,
+    as_is,
+    as_list,
+    as_true,
+    sort_pairs,
+    without_tenant_wins,
+)
 
 # Files Camunda's BPMN deployer parses; others are stored as they are.
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -104,8 +121,48 @@ def get(uow: UnitOfWork, deployment_id: str) -> dict[str, Any]:
     return deployment_dto(_existing(uow, deployment_id))
 
 
+QUERY_SHAPE = QueryShape(
+    noun="deployment",
+    filters={
+        "id": ("id", as_is),
+        "name": ("name", as_is),
+        "nameLike": ("name_like", as_is),
+        "source": ("source", as_is),
+        "withoutSource": ("without_source", as_true),
+        "tenantIdIn": ("tenant_id_in", as_list),
+        "withoutTenantId": ("without_tenant_id", as_true),
+        "includeDeploymentsWithoutTenantId": ("include_deployments_without_tenant_id", as_true),
+        "after": ("after", as_date),
+        "before": ("before", as_date),
+    },
+)
+
+
+def deployment_query(parsed: ParsedQuery) -> StoreQuery[DeploymentCriteria]:
+    """``GET /deployment``'s criteria (Camunda's ``DeploymentQueryDto``)."""
+    if parsed.fields.get("without_source") and parsed.fields.get("source") is not None:
+        raise InvalidRequestError(
+            'The query parameters "withoutSource" and "source" cannot be used in combination.'
+        )
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_id_in", without_tenant="without_tenant_id"
+    )
+    return StoreQuery(DeploymentCriteria(**fields), sort_pairs(parsed, frozenset(DEPLOYMENT_SORTS)))
+
+
+def query(
+    uow: UnitOfWork, deployments: StoreQuery[DeploymentCriteria], page: Page
+) -> list[dict[str, Any]]:
+    found = uow.store.deployments.query(deployments.criteria, deployments.orderings, *page)
+    return [deployment_dto(record) for record in found]
+
+
 def list_all(uow: UnitOfWork) -> list[dict[str, Any]]:
-    return [deployment_dto(record) for record in uow.store.deployments.all()]
+    return query(uow, StoreQuery(DeploymentCriteria()), Page())
+
+
+def count(uow: UnitOfWork, deployments: StoreQuery[DeploymentCriteria]) -> int:
+    return uow.store.deployments.count(deployments.criteria)
 
 
 def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:

@@ -4,23 +4,23 @@ downloadable after its process instance ended (``HistoricProcessInstanceRestServ
 ``HistoricVariableInstanceRestServiceImpl``, whose messages these are).
 
 Only process instances a deployed model ran have history; one created through our
-``POST /process-instance/create`` extension has none. Variables are recorded when their
-process instance ends: those still in its tree then (its own, and those of executions
-and tasks still there), not those of tasks and branches removed earlier.
+``POST /process-instance/create`` extension has none. Variables are recorded as they are
+written (:mod:`taskvars.persistence.history`). Both queries are filter tables on
+:mod:`.query_toolkit`, their ``GET`` and JSON forms alike.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import inflection
-
 from taskvars.errors import InvalidRequestError, NotFoundError
 from taskvars.persistence.history import (
     ACTIVE,
     COMPLETED,
     EXTERNALLY_TERMINATED,
+    INSTANCE_SORTS,
     SUSPENDED,
+    VARIABLE_SORTS,
     HistoricInstanceRecord,
     HistoricVariableRecord,
     InstanceCriteria,
@@ -29,10 +29,18 @@ from taskvars.persistence.history import (
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import StoredValue
 from taskvars.services.dates import format_date
-from taskvars.services.query_parameters import (
-    date_parameter,
-    refuse_unmodelled,
-    require_sort_pair,
+from taskvars.services.query_toolkit import (
+    Converter,
+    Page,
+    ParsedQuery,
+    QueryShape,
+    StoreQuery,
+    as_date,
+    as_is,
+    as_list,
+    as_true,
+    sort_pairs,
+    without_tenant_wins,
 )
 from taskvars.services.typed_values import value_to_dto
 from taskvars.services.variables import BINARY_TYPES
@@ -74,114 +82,99 @@ VARIABLE_NOT_MODELLED = frozenset(
 )
 
 
-def instance_criteria(parameters: dict[str, Any]) -> InstanceCriteria:
-    """``GET /history/process-instance`` parameters (connexion's Python names, sorting and
-    paging taken out) as criteria."""
-    named = {inflection.camelize(name, False): value for name, value in parameters.items()}
-    fields: dict[str, Any] = {}
-    states: set[str] | None = None
-
-    def only(*allowed: str) -> None:
-        nonlocal states
-        states = set(allowed) if states is None else states & set(allowed)
-
-    for name, value in named.items():
-        if value is None or value is False:
-            continue
-        if name in INSTANCE_NOT_MODELLED:
-            refuse_unmodelled("historic process instance", name, value)
-        elif name == "processInstanceId":
-            fields["ids"] = [value]
-        elif name == "processInstanceIds":
-            fields["ids"] = [item for item in value.split(",") if item]
-        elif name == "processInstanceBusinessKey":
-            fields["business_key"] = value
-        elif name == "processInstanceBusinessKeyLike":
-            fields["business_key_like"] = value
-        elif name == "processDefinitionId":
-            fields["definition_id"] = value
-        elif name == "processDefinitionKey":
-            fields["definition_key"] = value
-        elif name == "processDefinitionKeyIn":
-            fields["definition_keys"] = [item for item in value.split(",") if item]
-        elif name == "finished":
-            only(COMPLETED, EXTERNALLY_TERMINATED)
-        elif name == "completed":
-            only(COMPLETED)
-        elif name == "unfinished":
-            only(ACTIVE, SUSPENDED)
-        elif name == "active":
-            only(ACTIVE)
-        elif name == "suspended":
-            only(SUSPENDED)
-        elif name == "externallyTerminated":
-            only(EXTERNALLY_TERMINATED)
-        elif name == "internallyTerminated":
-            only()  # nothing here is ended by the engine itself
-        elif name in ("startedBefore", "startedAfter", "finishedBefore", "finishedAfter"):
-            fields[inflection.underscore(name)] = date_parameter(name, value)
-        elif name == "tenantIdIn":
-            fields["tenant_ids"] = [item for item in value.split(",") if item]
-        elif name == "withoutTenantId":
-            fields["without_tenant"] = True
-        # rootProcessInstances, leafProcessInstances: every instance here is both (no call
-        # activities), so they narrow nothing.
-    if states is not None:
-        fields["states"] = sorted(states)
-    return InstanceCriteria(**fields)
+def _only_states(*states: str) -> Converter:
+    """A state filter: the states it allows (several filters: those all allow)."""
+    return lambda parameter: frozenset(states)
 
 
-def variable_criteria(parameters: dict[str, Any]) -> VariableCriteria:
-    """``GET /history/variable-instance`` parameters as criteria."""
-    named = {inflection.camelize(name, False): value for name, value in parameters.items()}
-    fields: dict[str, Any] = {}
-    lists = {
-        "processInstanceIdIn": "process_instance_ids",
-        "executionIdIn": "execution_ids",
-        "taskIdIn": "task_ids",
-        "variableTypeIn": "types",
-        "tenantIdIn": "tenant_ids",
-    }
-    for name, value in named.items():
-        if value is None or value is False:
-            continue
-        if name in VARIABLE_NOT_MODELLED:
-            refuse_unmodelled("historic variable instance", name, value)
-        elif name == "variableName":
-            fields["name"] = value
-        elif name == "variableNameLike":
-            fields["name_like"] = value
-        elif name == "processInstanceId":
-            fields["process_instance_ids"] = [value]
-        elif name == "processDefinitionId":
-            fields["definition_id"] = value
-        elif name == "processDefinitionKey":
-            fields["definition_key"] = value
-        elif name in lists:
-            fields[lists[name]] = [item for item in value.split(",") if item]
-        # includeDeleted: nothing recorded here is deleted; deserializeValues is the
-        # handler's.
-    return VariableCriteria(**fields)
+def _merge_states(fields: dict[str, Any], target: str, value: Any) -> None:
+    if target == "states" and target in fields:
+        value = fields[target] & value
+    fields[target] = value
+
+
+INSTANCE_SHAPE = QueryShape(
+    noun="historic process instance",
+    filters={
+        "processInstanceId": ("ids", lambda parameter: [parameter.value]),
+        "processInstanceIds": ("ids", as_list),
+        "processInstanceBusinessKey": ("business_key", as_is),
+        "processInstanceBusinessKeyLike": ("business_key_like", as_is),
+        "processDefinitionId": ("definition_id", as_is),
+        "processDefinitionKey": ("definition_key", as_is),
+        "processDefinitionKeyIn": ("definition_keys", as_list),
+        "finished": ("states", _only_states(COMPLETED, EXTERNALLY_TERMINATED)),
+        "completed": ("states", _only_states(COMPLETED)),
+        "unfinished": ("states", _only_states(ACTIVE, SUSPENDED)),
+        "active": ("states", _only_states(ACTIVE)),
+        "suspended": ("states", _only_states(SUSPENDED)),
+        "externallyTerminated": ("states", _only_states(EXTERNALLY_TERMINATED)),
+        # Nothing here is ended by the engine itself.
+        "internallyTerminated": ("states", _only_states()),
+        "startedBefore": ("started_before", as_date),
+        "startedAfter": ("started_after", as_date),
+        "finishedBefore": ("finished_before", as_date),
+        "finishedAfter": ("finished_after", as_date),
+        "tenantIdIn": ("tenant_ids", as_list),
+        "withoutTenantId": ("without_tenant", as_true),
+        # rootProcessInstances, leafProcessInstances: every instance here is both (no
+        # call activities), so they narrow nothing and are not filters.
+    },
+    not_modelled=INSTANCE_NOT_MODELLED,
+    or_queries=True,
+    merge=_merge_states,
+)
+VARIABLE_SHAPE = QueryShape(
+    noun="historic variable instance",
+    filters={
+        "variableName": ("name", as_is),
+        "variableNameLike": ("name_like", as_is),
+        "processInstanceId": ("process_instance_ids", lambda parameter: [parameter.value]),
+        "processInstanceIdIn": ("process_instance_ids", as_list),
+        "processDefinitionId": ("definition_id", as_is),
+        "processDefinitionKey": ("definition_key", as_is),
+        "executionIdIn": ("execution_ids", as_list),
+        "taskIdIn": ("task_ids", as_list),
+        "variableTypeIn": ("types", as_list),
+        "tenantIdIn": ("tenant_ids", as_list),
+        # includeDeleted: not a filter; deserializeValues is the handler's.
+    },
+    not_modelled=VARIABLE_NOT_MODELLED,
+)
+
+
+def instance_query(parsed: ParsedQuery) -> StoreQuery[InstanceCriteria]:
+    """A historic process-instance query (``GET`` parameters or
+    ``HistoricProcessInstanceQueryDto``) for the store."""
+    return StoreQuery(_instance_criteria(parsed), sort_pairs(parsed, frozenset(INSTANCE_SORTS)))
+
+
+def _instance_criteria(parsed: ParsedQuery) -> InstanceCriteria:
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_ids", without_tenant="without_tenant"
+    )
+    return InstanceCriteria(
+        **fields, or_queries=tuple(_instance_criteria(nested) for nested in parsed.or_queries)
+    )
+
+
+def variable_query(parsed: ParsedQuery) -> StoreQuery[VariableCriteria]:
+    """A historic variable-instance query (``GET`` parameters or
+    ``HistoricVariableInstanceQueryDto``) for the store."""
+    return StoreQuery(
+        VariableCriteria(**parsed.fields), sort_pairs(parsed, frozenset(VARIABLE_SORTS))
+    )
 
 
 def instances(
-    uow: UnitOfWork,
-    criteria: InstanceCriteria,
-    *,
-    sort_by: str | None,
-    sort_order: str | None,
-    first_result: int,
-    max_results: int | None,
+    uow: UnitOfWork, query: StoreQuery[InstanceCriteria], page: Page
 ) -> list[dict[str, Any]]:
-    require_sort_pair(sort_by, sort_order)
-    found = uow.store.history.instances(
-        criteria, sort_by, sort_order == "desc", first_result, max_results
-    )
+    found = uow.store.history.instances(query.criteria, query.orderings, *page)
     return [instance_dto(record) for record in found]
 
 
-def count_instances(uow: UnitOfWork, criteria: InstanceCriteria) -> int:
-    return uow.store.history.count_instances(criteria)
+def count_instances(uow: UnitOfWork, query: StoreQuery[InstanceCriteria]) -> int:
+    return uow.store.history.count_instances(query.criteria)
 
 
 def instance(uow: UnitOfWork, instance_id: str) -> dict[str, Any]:
@@ -192,25 +185,15 @@ def instance(uow: UnitOfWork, instance_id: str) -> dict[str, Any]:
 
 
 def variables(
-    uow: UnitOfWork,
-    criteria: VariableCriteria,
-    *,
-    sort_by: str | None,
-    sort_order: str | None,
-    first_result: int,
-    max_results: int | None,
-    deserialize: bool,
+    uow: UnitOfWork, query: StoreQuery[VariableCriteria], page: Page, *, deserialize: bool
 ) -> list[dict[str, Any]]:
-    require_sort_pair(sort_by, sort_order)
-    found = uow.store.history.variables(
-        criteria, sort_by, sort_order == "desc", first_result, max_results
-    )
+    found = uow.store.history.variables(query.criteria, query.orderings, *page)
     contents = uow.store.contents.whole(r.value for r in found if r.value.type == "Bytes")
     return [variable_dto(record, contents, deserialize=deserialize) for record in found]
 
 
-def count_variables(uow: UnitOfWork, criteria: VariableCriteria) -> int:
-    return uow.store.history.count_variables(criteria)
+def count_variables(uow: UnitOfWork, query: StoreQuery[VariableCriteria]) -> int:
+    return uow.store.history.count_variables(query.criteria)
 
 
 def variable(uow: UnitOfWork, variable_id: str, *, deserialize: bool) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import inflection
 
@@ -86,8 +86,12 @@ def as_literal(parameter: Parameter) -> str:
 
 
 def named_like_camunda(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """connexion's Python names (``business_key_like``) back to Camunda's."""
-    return {inflection.camelize(name, False): value for name, value in parameters.items()}
+    """connexion's Python names (``business_key_like``, ``id_`` for a name that shadows
+    a builtin) back to Camunda's."""
+    return {
+        inflection.camelize(name.removesuffix("_"), False): value
+        for name, value in parameters.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -224,8 +228,46 @@ class QueryShape:
 
 
 def refuse_sort(ordering: Ordering, allowed: frozenset[str]) -> None:
-    """A ``sortBy`` the resource does not sort by, in Camunda's words
-    (``AbstractQueryDto.setSortBy``): a JSON body's ``sorting`` is not held to an enum the
-    way a query parameter is."""
+    """A ``sortBy`` the resource does not sort by (a JSON body is not checked against an
+    enum by the spec the way a query parameter is)."""
     if ordering.sort_by not in allowed:
         raise InvalidRequestError(f"sortBy parameter has invalid value: {ordering.sort_by}")
+
+
+def sort_pairs(parsed: ParsedQuery, allowed: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+    """The orderings as the store takes them, ``(sortBy, descending)``; a ``sortBy`` not
+    in ``allowed`` refused (the spec's enums check them already; this keeps a name the
+    store cannot sort by from ever reaching it)."""
+    for ordering in parsed.orderings:
+        refuse_sort(ordering, allowed)
+    return tuple((ordering.sort_by, ordering.descending) for ordering in parsed.orderings)
+
+
+Criteria = TypeVar("Criteria")
+
+
+@dataclass(frozen=True)
+class StoreQuery(Generic[Criteria]):
+    """A parsed query as a store reads it: the resource's criteria dataclass and the
+    ``(sortBy, descending)`` orderings."""
+
+    criteria: Criteria
+    orderings: tuple[tuple[str, bool], ...] = ()
+
+
+class Page(NamedTuple):
+    """``firstResult`` and ``maxResults``."""
+
+    first_result: int = 0
+    max_results: int | None = None
+
+
+def without_tenant_wins(
+    fields: Mapping[str, Any], *, tenant_ids: str, without_tenant: str
+) -> dict[str, Any]:
+    """The fields with ``tenant_ids`` dropped when ``without_tenant`` is asked for:
+    Camunda's DTOs apply ``withoutTenantId`` after ``tenantIdIn``, so it wins."""
+    kept = dict(fields)
+    if kept.get(without_tenant):
+        kept.pop(tenant_ids, None)
+    return kept

@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import inflection
-
 from taskvars.errors import InvalidRequestError, NotFoundError
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import StoredValue, VariableInstance, VariableInstanceFilter
-from taskvars.services import variable_criteria
-from taskvars.services.query_parameters import refuse_unmodelled, require_sort_pair
+from taskvars.services.query_toolkit import (
+    ParsedQuery,
+    QueryShape,
+    VariableParameter,
+    as_is,
+    as_list,
+)
 from taskvars.services.typed_values import value_to_dto
 from taskvars.services.variables import BINARY_TYPES
 
@@ -21,7 +24,20 @@ from taskvars.services.variables import BINARY_TYPES
 NOT_MODELLED = frozenset(
     {"caseInstanceIdIn", "caseExecutionIdIn", "batchIdIn", "activityInstanceIdIn", "tenantIdIn"}
 )
-_LISTS = ("processInstanceIdIn", "executionIdIn", "taskIdIn", "variableScopeIdIn")
+SHAPE = QueryShape(
+    noun="variable instance",
+    filters={
+        "variableName": ("variable_name", as_is),
+        "variableNameLike": ("variable_name_like", as_is),
+        "processInstanceIdIn": ("process_instance_id_in", as_list),
+        "executionIdIn": ("execution_id_in", as_list),
+        "taskIdIn": ("task_id_in", as_list),
+        "variableScopeIdIn": ("variable_scope_id_in", as_list),
+    },
+    not_modelled=NOT_MODELLED,
+    # ``variableValues`` names the variable itself.
+    variable_parameters={"variableValues": VariableParameter("variable")},
+)
 
 
 @dataclass(frozen=True)
@@ -32,53 +48,20 @@ class VariableInstanceQuery:
 
 
 def from_parameters(parameters: dict[str, Any]) -> VariableInstanceQuery:
-    """The query from ``GET /variable-instance`` parameters (connexion's Python names):
-    lists comma-separated, ``variableValues`` as ``name_operator_value`` texts."""
-    named = {inflection.camelize(name, False): value for name, value in parameters.items()}
-    sort_by, sort_order = named.pop("sortBy", None), named.pop("sortOrder", None)
-    require_sort_pair(sort_by, sort_order)
-    orderings = [] if sort_by is None else [(sort_by, sort_order == "desc")]
-    return VariableInstanceQuery(_criteria(named, from_text=True), orderings)
+    """The query from ``GET /variable-instance`` parameters (connexion's Python names)."""
+    return _instance_query(SHAPE.from_parameters(parameters))
 
 
 def from_body(body: dict[str, Any]) -> VariableInstanceQuery:
     """The query from a ``VariableInstanceQueryDto``; ``sorting`` is a list."""
-    orderings = []
-    for entry in body.get("sorting") or []:
-        sort_by, sort_order = entry.get("sortBy"), entry.get("sortOrder")
-        require_sort_pair(sort_by, sort_order)
-        if sort_by is not None:  # an empty entry asks for nothing
-            orderings.append((sort_by, sort_order == "desc"))
-    return VariableInstanceQuery(_criteria(body, from_text=False), orderings)
+    return _instance_query(SHAPE.from_body(body))
 
 
-def _criteria(named: dict[str, Any], *, from_text: bool) -> VariableInstanceFilter:
-    values: dict[str, Any] = {}
-    for name, value in named.items():
-        if value is None or value is False:
-            continue
-        if name in NOT_MODELLED:
-            refuse_unmodelled("variable instance", name, value)
-            continue
-        if name in ("variableName", "variableNameLike"):
-            values[inflection.underscore(name)] = value
-        elif name in _LISTS:
-            listed = value.split(",") if isinstance(value, str) else list(value)
-            values[inflection.underscore(name)] = listed
-        elif name == "variableValues":
-            values["values"] = tuple(
-                variable_criteria.conditions(
-                    name,
-                    value,
-                    from_text=from_text,
-                    noun="variable",
-                    ignore_name_case=named.get("variableNamesIgnoreCase") is True,
-                    ignore_value_case=named.get("variableValuesIgnoreCase") is True,
-                )
-            )
-        # The ignore-case flags are read with variableValues; unknown names are ignored,
-        # as Camunda ignores them.
-    return VariableInstanceFilter(**values)
+def _instance_query(parsed: ParsedQuery) -> VariableInstanceQuery:
+    return VariableInstanceQuery(
+        VariableInstanceFilter(**parsed.fields, values=parsed.variables),
+        [(ordering.sort_by, ordering.descending) for ordering in parsed.orderings],
+    )
 
 
 def query(

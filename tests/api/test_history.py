@@ -224,3 +224,69 @@ def test_activities_and_tasks_are_recorded_when_they_start_and_end(
     assert tasks[1]["end_time"] is not None
     approve = history_rows(db_url, "history_activity_instance", instance_id)[-1]
     assert approve["canceled"] in (True, 1)
+
+
+def test_the_json_process_instance_query_has_or_queries_and_sorting(client: Any) -> None:
+    api = Api(client)
+    ended, _ = run_invoice(api, 20)
+    running, _ = run_invoice(api, 5000)
+    other, _ = run_invoice(api, 30)
+
+    def post(path: str, body: dict[str, Any]) -> Any:
+        response = api.client.post(api.url(path), json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    body = {
+        "processDefinitionKey": "invoice",
+        "orQueries": [{"processInstanceBusinessKey": "INV-20", "unfinished": True}],
+        "sorting": [{"sortBy": "businessKey", "sortOrder": "desc"}],
+    }
+    assert [i["id"] for i in post("/history/process-instance", body)] == [running, ended]
+    assert post("/history/process-instance/count", body) == {"count": 2}
+    paged = post("/history/process-instance?firstResult=1", body)
+    assert [i["id"] for i in paged] == [ended]
+    by_ids = {"processInstanceIds": [ended, other], "finished": True}
+    assert post("/history/process-instance/count", by_ids) == {"count": 2}
+    refused = api.client.post(api.url("/history/process-instance"), json={"withIncidents": True})
+    assert refused.status_code == 400
+    assert "withIncidents" in refused.json()["message"]
+
+
+def test_the_json_variable_query_sorts_by_several_criteria(client: Any) -> None:
+    api = Api(client)
+    first, _ = run_invoice(api, 20)
+    second, _ = run_invoice(api, 30)
+    body = {
+        "processInstanceIdIn": [first, second],
+        "variableNameLike": "%",  # clerk, scan, amount
+        "sorting": [
+            {"sortBy": "variableName", "sortOrder": "asc"},
+            {"sortBy": "instanceId", "sortOrder": "desc"},
+        ],
+    }
+    response = api.client.post(api.url("/history/variable-instance"), json=body)
+    assert response.status_code == 200, response.text
+    later, earlier = sorted([first, second], reverse=True)
+    assert [(v["name"], v["processInstanceId"]) for v in response.json()] == [
+        ("amount", later),
+        ("amount", earlier),
+        ("clerk", later),
+        ("clerk", earlier),
+        ("scan", later),
+        ("scan", earlier),
+    ]
+    count = api.client.post(
+        api.url("/history/variable-instance/count"), json={"variableName": "amount"}
+    )
+    assert count.json() == {"count": 2}
+    not_deserialized = api.client.post(
+        api.url("/history/variable-instance?deserializeValues=false"),
+        json={"variableName": "clerk", "processInstanceId": first},
+    )
+    assert [v["value"] for v in not_deserialized.json()] == ["anna"]
+    refused = api.client.post(
+        api.url("/history/variable-instance"),
+        json={"sorting": [{"sortBy": "variableType", "sortOrder": "asc"}]},
+    )
+    assert refused.status_code == 400

@@ -108,6 +108,21 @@ REQUIRED_OPERATIONS = {
     "getVariableInstancesCount",
     "getVariableInstance",
     "getVariableInstanceBinary",
+    # history of tasks and activities, the POST query forms, the deployment query
+    "getDeploymentsCount",
+    "getHistoricActivityInstance",
+    "getHistoricActivityInstances",
+    "getHistoricActivityInstancesCount",
+    "getHistoricTaskInstances",
+    "getHistoricTaskInstancesCount",
+    "queryHistoricActivityInstances",
+    "queryHistoricActivityInstancesCount",
+    "queryHistoricProcessInstances",
+    "queryHistoricProcessInstancesCount",
+    "queryHistoricTaskInstances",
+    "queryHistoricTaskInstancesCount",
+    "queryHistoricVariableInstances",
+    "queryHistoricVariableInstancesCount",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
