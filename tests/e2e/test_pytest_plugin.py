@@ -3,17 +3,15 @@ subprocess (pytester), finding the plugin through its entry point."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests import readme
+
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.e2e  # the tests start real server processes
-
-README = Path(__file__).parents[2] / "README.md"
 
 # What users' tests use: the standard library only, no client of ours.
 HELPERS = """
@@ -133,10 +131,7 @@ def test_a_server_that_cannot_start_fails_the_test_with_its_output(
 
 
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
-    section = README.read_text().split("## Testing your own client with pytest", 1)[1]
-    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert example is not None
-    pytester.makepyfile(test_invoice_review=example.group(1))
+    pytester.makepyfile(test_invoice_review=readme.snippet("plugin-example"))
     run(pytester).assert_outcomes(passed=1)
 
 
