@@ -15,7 +15,10 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.process_runs` — ``store.process_runs``: the BPMN engine's
   state of each process instance it runs;
 - :mod:`~taskvars.persistence.history` — ``store.history``: the instances models run,
-  their activities, tasks and variables, recorded as they change.
+  their activities, tasks and variables, recorded as they change;
+- :mod:`~taskvars.persistence.task_comments` — ``store.task_comments`` and
+  :mod:`~taskvars.persistence.task_attachments` — ``store.task_attachments``: what people
+  noted on tasks, kept past the tasks' end.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from taskvars.persistence.history import History
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
+from taskvars.persistence.task_attachments import TaskAttachments
+from taskvars.persistence.task_comments import TaskComments
 from taskvars.persistence.tasks import Tasks
 from taskvars.persistence.variable_instances import VariableInstances
 from taskvars.persistence.variables import Variables
@@ -56,3 +61,5 @@ class Store:
         self.deployments = Deployments(session)
         self.definitions = ProcessDefinitions(session)
         self.process_runs = ProcessRuns(session)
+        self.task_comments = TaskComments(session)
+        self.task_attachments = TaskAttachments(session, self.contents)

@@ -102,6 +102,15 @@ REQUIRED_OPERATIONS = {
     "getVariableInstancesCount",
     "getVariableInstance",
     "getVariableInstanceBinary",
+    # comments and attachments of tasks
+    "getComments",
+    "getComment",
+    "createComment",
+    "getAttachments",
+    "getAttachment",
+    "getAttachmentData",
+    "addAttachment",
+    "deleteAttachment",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
