@@ -197,7 +197,7 @@ def test_attachments_stay_after_the_task_is_deleted_or_completed(api: Api) -> No
 
 
 def test_a_models_task_keeps_its_attachments_until_its_history_goes(api: Api, db_url: str) -> None:
-    instance_id, task_id = run_invoice(api, 10)  # the instance ends after the first task
+    _, task_id = run_invoice(api, 10)  # the instance ends after the first task
     attached = attach(api, task_id, Part("content", LARGE))
     assert attached.status_code == 200, attached.text
     assert api.get(f"/task/{task_id}/attachment/{attached.json()['id']}/data").content == LARGE

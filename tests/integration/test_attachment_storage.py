@@ -63,7 +63,8 @@ def content_file(db_url: str, attachment_id: str) -> Path:
         )
     engine.dispose()
     files = content_files_for(db_url)
-    assert files is not None and name is not None
+    assert files is not None
+    assert name is not None
     return files.directory / name
 
 
