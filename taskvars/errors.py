@@ -75,6 +75,13 @@ class NotFoundError(InvalidRequestError):
     status = 404
 
 
+class ForbiddenError(InvalidRequestError):
+    """Camunda's 403 ``InvalidRequestException``: comments and attachments written while
+    history is off (``TaskCommentResourceImpl.ensureHistoryEnabled``)."""
+
+    status = 403
+
+
 class RestError(ApiError):
     status = 400
     type = "RestException"

@@ -123,6 +123,14 @@ class HistoricVariableRecord:
 
 
 @dataclass(frozen=True)
+class ForgottenInstances:
+    """The ids of historic process instances deleted, and of their tasks."""
+
+    instance_ids: list[str]
+    task_ids: list[str]
+
+
+@dataclass(frozen=True)
 class InstanceCriteria:
     """``GET /history/process-instance`` filters; ``None`` filters nothing."""
 
@@ -470,10 +478,36 @@ class History:
             self._places[scope_pk] = place
         return self._places[scope_pk]
 
-    def delete_of_definitions(self, definition_ids: list[str]) -> None:
-        """The history of these definitions' instances, binary content included."""
+    def knows_task(self, task_id: str) -> bool:
+        """Whether history recorded a task of this id (running or ended)."""
+        return (
+            self.session.scalar(
+                select(HistoricTaskInstance.pk).where(HistoricTaskInstance.id == task_id)
+            )
+            is not None
+        )
+
+    def delete_of_definitions(self, definition_ids: list[str]) -> ForgottenInstances:
+        """The history of these definitions' instances, binary content included; returns
+        which instances and tasks it forgot (what was noted on them goes too)."""
         instances = select(HistoricProcessInstance.pk).where(
             HistoricProcessInstance.process_definition_id.in_(definition_ids)
+        )
+        forgotten = ForgottenInstances(
+            list(
+                self.session.scalars(
+                    select(HistoricProcessInstance.id).where(
+                        HistoricProcessInstance.pk.in_(instances)
+                    )
+                )
+            ),
+            list(
+                self.session.scalars(
+                    select(HistoricTaskInstance.id).where(
+                        HistoricTaskInstance.process_instance_pk.in_(instances)
+                    )
+                )
+            ),
         )
         contents = select(HistoricVariable.content_pk).where(
             HistoricVariable.process_instance_pk.in_(instances),
@@ -486,6 +520,7 @@ class History:
         )
         for content_pk in content_pks:
             self._contents.delete(content_pk)
+        return forgotten
 
     def instances(
         self,

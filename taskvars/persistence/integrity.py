@@ -27,6 +27,7 @@ from taskvars.persistence.models import (
     HistoricProcessInstance,
     HistoricVariable,
     Scope,
+    TaskAttachment,
     Variable,
 )
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
@@ -94,7 +95,11 @@ def check(database: Database) -> IntegrityReport:
             if content.owner is None:
                 # Nothing can read it, whole or not: it is only in the way.
                 report.findings.append(
-                    Finding(Kind.ORPHANED_CONTENT, f"content {content.pk}", "no variable names it")
+                    Finding(
+                        Kind.ORPHANED_CONTENT,
+                        f"content {content.pk}",
+                        "no variable or attachment names it",
+                    )
                 )
                 continue
             report.values += 1
@@ -163,11 +168,12 @@ def repair(database: Database) -> dict[Kind, int]:
 
 
 def _named_contents() -> CompoundSelect[int | None]:
-    """Content rows a variable holds, or a historic variable (a finished process
-    instance's final value)."""
+    """Content rows a variable holds, a historic variable (a finished process
+    instance's final value), or a task's attachment."""
     return union_all(
         select(Variable.content_pk).where(Variable.content_pk.is_not(None)),
         select(HistoricVariable.content_pk).where(HistoricVariable.content_pk.is_not(None)),
+        select(TaskAttachment.content_pk).where(TaskAttachment.content_pk.is_not(None)),
     )
 
 
@@ -187,6 +193,8 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
                 Scope.external_id,
                 HistoricVariable.name,
                 HistoricProcessInstance.id,
+                TaskAttachment.id,
+                TaskAttachment.task_id,
             )
             .outerjoin(Variable, Variable.content_pk == BinaryContent.pk)
             .outerjoin(Scope, Scope.pk == Variable.scope_pk)
@@ -195,6 +203,7 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
                 HistoricProcessInstance,
                 HistoricProcessInstance.pk == HistoricVariable.process_instance_pk,
             )
+            .outerjoin(TaskAttachment, TaskAttachment.content_pk == BinaryContent.pk)
             .where(BinaryContent.pk > after)
             .order_by(BinaryContent.pk)
             .limit(_PAGE_ROWS)
@@ -202,15 +211,18 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
         if not rows:
             return
         for row in rows:
-            # Outer joins: a content row is a variable's, a historic variable's, or nobody's.
+            # Outer joins: a content row is a variable's, a historic variable's, an
+            # attachment's, or nobody's.
             pk, size, sha256, file_name = row[0], row[1], row[2], row[3]
             owners: tuple[Any, ...] = tuple(row[4:])
-            name, kind, scope_id, past_name, past_id = owners
+            name, kind, scope_id, past_name, past_id, attachment_id, task_id = owners
             owner = None
             if name is not None:
                 owner = f"variable {name!r} of {str(kind).replace('_', ' ')} {scope_id!r}"
             elif past_name is not None:
                 owner = f"historic variable {past_name!r} of process instance {past_id!r}"
+            elif attachment_id is not None:
+                owner = f"attachment {attachment_id!r} of task {task_id!r}"
             yield _Content(pk, size, sha256, file_name, owner)
         after = rows[-1].pk
 

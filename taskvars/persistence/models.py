@@ -364,3 +364,40 @@ class HistoricVariable(Base):
     # CREATED, or DELETED once someone removed the variable (Camunda's states; a
     # variable whose scope ended stays CREATED).
     state: Mapped[str] = mapped_column(String(16), default="CREATED")
+
+
+class TaskComment(Base):
+    """A comment on a task (Camunda's ``ACT_HI_COMMENT``, a history table): kept by the
+    task's id, not tied to its row, so that it outlives the task."""
+
+    __tablename__ = "task_comment"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    # As the client gave it (Camunda stores it unchecked).
+    process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # The process instance of the task when the comment was made; None for a standalone
+    # task or one that had ended. History's deletion of an instance takes its comments.
+    root_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class TaskAttachment(Base):
+    """An attachment of a task (Camunda's ``ACT_HI_ATTACHMENT``): a link (``url``) or
+    content in the binary store, which it holds alone and takes with it when deleted."""
+
+    __tablename__ = "task_attachment"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    root_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    description: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    url: Mapped[str | None] = mapped_column(Text)
+    content_pk: Mapped[int | None] = mapped_column(ForeignKey("binary_content.pk"), index=True)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))

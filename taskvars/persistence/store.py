@@ -19,6 +19,9 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.history_tasks` — ``store.historic_tasks`` and
   :mod:`~taskvars.persistence.history_activities` — ``store.historic_activities``: the
   recorded tasks and activity instances queried.
+- :mod:`~taskvars.persistence.task_comments` — ``store.task_comments`` and
+  :mod:`~taskvars.persistence.task_attachments` — ``store.task_attachments``: what people
+  noted on tasks, kept past the tasks' end.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from taskvars.persistence.history_tasks import HistoricTasks
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
+from taskvars.persistence.task_attachments import TaskAttachments
+from taskvars.persistence.task_comments import TaskComments
 from taskvars.persistence.tasks import Tasks
 from taskvars.persistence.variable_instances import VariableInstances
 from taskvars.persistence.variables import Variables
@@ -63,3 +68,5 @@ class Store:
         self.process_runs = ProcessRuns(session)
         self.historic_tasks = HistoricTasks(session)
         self.historic_activities = HistoricActivities(session)
+        self.task_comments = TaskComments(session)
+        self.task_attachments = TaskAttachments(session, self.contents)

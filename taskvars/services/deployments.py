@@ -24,6 +24,7 @@ from taskvars.persistence.deployments import (
 )
 from taskvars.persistence.models import ID_LENGTH
 from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.services import task_notes
 from taskvars.services.dates import format_date, now_millis
 from taskvars.services.query_toolkit import (
     Page,
@@ -190,9 +191,11 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
         # Each run is claimed first: a step racing the deletion is a 409, never a half.
         runtime.terminate(uow, scope_pk, instance_id)
     if cascade:  # Camunda's cascade takes the history of the definitions' instances too
-        store.history.delete_of_definitions(
+        forgotten = store.history.delete_of_definitions(
             [d.id for d in store.deployments.definitions(record.pk)]
         )
+        # As Camunda's HistoricTaskInstanceManager, with the tasks' history.
+        task_notes.forget(uow, forgotten.instance_ids, forgotten.task_ids)
     store.deployments.delete(record.pk)
     uow.commit()
 

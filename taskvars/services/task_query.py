@@ -58,7 +58,7 @@ class TaskQuery:
     criteria: TaskCriteria
     orderings: list[TaskOrdering] = field(default_factory=list)
     # ``withCommentAttachmentInfo``: each task says whether it has comments and
-    # attachments (never, here).
+    # attachments.
     with_comment_attachment_info: bool = False
     # ``withTaskVariablesInReturn`` ("visible": every variable visible from the task) or
     # ``withTaskLocalVariablesInReturn`` ("local"); the first wins, as in Camunda.

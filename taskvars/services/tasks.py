@@ -105,11 +105,24 @@ def query(
     if task_query.variables_in_return is not None:
         _add_variables(uow, tasks, dtos, local=task_query.variables_in_return == "local")
     if task_query.with_comment_attachment_info:
-        # Camunda's TaskWithAttachmentAndCommentDto; comments and attachments are not
-        # kept here, so no task has any.
-        for dto in dtos:
-            dto.update(attachment=False, comment=False)
+        _add_comment_attachment_info(uow, tasks, dtos)
     return dtos
+
+
+def _add_comment_attachment_info(
+    uow: UnitOfWork, tasks: list[TaskRecord], dtos: list[dict[str, Any]]
+) -> None:
+    """Camunda's ``TaskWithAttachmentAndCommentDto``: whether each task has attachments
+    and comments, in two queries for the page; false for all while history is off, as
+    Camunda then does not look (``TaskQueryImpl.executeList``)."""
+    task_ids = [task.id for task in tasks]
+    attached: set[str] = set()
+    commented: set[str] = set()
+    if uow.store.history.enabled:
+        attached = uow.store.task_attachments.tasks_with_any(task_ids)
+        commented = uow.store.task_comments.tasks_with_any(task_ids)
+    for task, dto in zip(tasks, dtos, strict=True):
+        dto.update(attachment=task.id in attached, comment=task.id in commented)
 
 
 def _add_variables(

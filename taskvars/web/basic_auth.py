@@ -13,6 +13,8 @@ from taskvars.credentials import Credentials
 from taskvars.errors import NotAuthorizedError
 
 REALM = "taskvars"
+# Request state key: the user the request signed in as (who wrote a comment, say).
+AUTHENTICATED_USER = "authenticated_user"
 
 
 class BasicAuthMiddleware:
@@ -25,10 +27,12 @@ class BasicAuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._authenticate(Headers(scope=scope).get("authorization"))
+            user = await self._authenticate(Headers(scope=scope).get("authorization"))
+            scope.setdefault("state", {})[AUTHENTICATED_USER] = user
         await self.app(scope, receive, send)
 
-    async def _authenticate(self, header: str | None) -> None:
+    async def _authenticate(self, header: str | None) -> str:
+        """The user the valid credentials name."""
         if header is None:
             raise _unauthorized("Authentication required: send HTTP Basic credentials")
         user_password = _basic_credentials(header)
@@ -37,6 +41,7 @@ class BasicAuthMiddleware:
         valid = await anyio.to_thread.run_sync(self.credentials.verify, *user_password)
         if not valid:
             raise _unauthorized("Unknown user or wrong password")
+        return user_password[0]
 
 
 def _unauthorized(message: str) -> NotAuthorizedError:

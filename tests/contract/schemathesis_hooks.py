@@ -17,7 +17,8 @@
   no type, so a generated object, number or null reaches the server as its text, which
   is a valid value of that part (``deployment-name`` sent as ``{}``).
 - ``binary_round_trip``: every binary upload that answered 204 downloads back byte for
-  byte, and a ``File`` with the filename and media type it was sent with.
+  byte, and a ``File`` with the filename and media type it was sent with;
+  ``attachment_round_trip``: so does every task attachment created with content.
 """
 
 from __future__ import annotations
@@ -135,7 +136,13 @@ ADMITTED_400 = re.compile(
     r"|^Cannot set query parameter '\w+' to value '.*': "
     r"|^Invalid (?:process |task )?variable comparator specified: "
     r"|^Invalid query usage: cannot set orQueries within 'or' query$"
-    r"|^Sorting by \w+ (?:is not supported by this server|needs parameters\.variable .+)$",
+    r"|^Sorting by \w+ (?:is not supported by this server|needs parameters\.variable .+)$"
+    # comments and attachments of a task no earlier request created (Camunda's 400 from
+    # the historic task query), and what the forms' schemas cannot say: a comment needs a
+    # message (Camunda's own answer, not a schema violation), an attachment content or url
+    r"|^No task found for task id .+$"
+    r"|^Not enough parameters submitted$"
+    r"|^No content or url to remote content exists to create the task attachment\.$",
     re.DOTALL,
 )
 
@@ -286,8 +293,53 @@ def binary_round_trip(
         disposition = download.headers["Content-Disposition"]
         encoded = disposition.split("filename*=UTF-8''", 1)[1]
         assert unquote(encoded) == sent.filename, (disposition, sent.filename)
+    _log_round_trip(request.url)
+    return True
+
+
+_ATTACHMENT_UPLOAD = re.compile(r"/task/[^/]+/attachment/create$")
+
+
+def sent_attachment_content(content_type: str, body: bytes) -> bytes | None:
+    """The ``content`` part of an attachment form as sent; ``None`` without one."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "content":
+            payload: bytes = part.get_payload(decode=True) or b""
+            return payload
+    return None
+
+
+@schemathesis.check
+def attachment_round_trip(
+    ctx: CheckContext, response: Response, case: schemathesis.Case
+) -> bool | None:
+    """An attachment created with content downloads back byte for byte."""
+    request = response.request
+    if (
+        request.method != "POST"
+        or response.status_code != 200
+        or not _ATTACHMENT_UPLOAD.search(request.url.split("?")[0])
+    ):
+        return None
+    body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+    sent = sent_attachment_content(request.headers.get("Content-Type", ""), body)
+    if sent is None:
+        return None
+    data_url = request.url.split("?")[0].removesuffix("create") + response.json()["id"] + "/data"
+    download = requests.get(data_url, timeout=30)
+    assert download.status_code == 200, (
+        f"the attachment answered 200, its download {download.status_code}"
+    )
+    assert download.content == sent, "the download differs from the attachment's content"
+    _log_round_trip(request.url)
+    return True
+
+
+def _log_round_trip(url: str) -> None:
     log = os.environ.get(ROUND_TRIP_LOG)
     if log:
         with open(log, "a", encoding="utf-8") as file:
-            file.write(f"{request.url}\n")
-    return True
+            file.write(f"{url}\n")

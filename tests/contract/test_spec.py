@@ -123,6 +123,15 @@ REQUIRED_OPERATIONS = {
     "queryHistoricTaskInstancesCount",
     "queryHistoricVariableInstances",
     "queryHistoricVariableInstancesCount",
+    # comments and attachments of tasks
+    "getComments",
+    "getComment",
+    "createComment",
+    "getAttachments",
+    "getAttachment",
+    "getAttachmentData",
+    "addAttachment",
+    "deleteAttachment",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

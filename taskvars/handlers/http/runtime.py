@@ -8,6 +8,7 @@ import connexion
 
 from taskvars.persistence.unit_of_work import Database
 from taskvars.settings import Settings
+from taskvars.web.basic_auth import AUTHENTICATED_USER
 
 STATE_KEY = "taskvars"
 
@@ -25,3 +26,9 @@ def runtime() -> Runtime:
 
 def database() -> Database:
     return runtime().database
+
+
+def signed_in_user() -> str | None:
+    """The user the request authenticated as; ``None`` without ``--auth-file``."""
+    user: str | None = getattr(connexion.request.state, AUTHENTICATED_USER, None)
+    return user

@@ -1,4 +1,4 @@
-"""A parsed multipart form as the upload service takes it: plain values."""
+"""A parsed multipart form as the services take it: plain values."""
 
 from __future__ import annotations
 
@@ -12,15 +12,24 @@ def uploaded_parts(form: MultipartForm) -> UploadedParts:
     the form has it as a spooled part."""
     data = form.get("data")
     assert isinstance(data, BinaryPart), "the spec requires a binary data part"
-    spool = data.spool
-    content = BinarySource(spool.chunks, spool.size, spool.sha256, file=spool.file)
     return UploadedParts(
-        data=DataPart(content, filename=data.filename, content_type=data.content_type),
-        value_type=_text(form, "valueType"),
-        type_name=_text(form, "type"),
+        data=DataPart(binary_source(data), filename=data.filename, content_type=data.content_type),
+        value_type=text_of(form, "valueType"),
+        type_name=text_of(form, "type"),
     )
 
 
-def _text(form: MultipartForm, name: str) -> str | None:
+def binary_source(part: BinaryPart) -> BinarySource:
+    """A spooled part as content to store: the store adopts its file where it can."""
+    spool = part.spool
+    return BinarySource(spool.chunks, spool.size, spool.sha256, file=spool.file)
+
+
+def binary_part_source(form: MultipartForm, name: str) -> BinarySource | None:
+    part = form.get(name)
+    return binary_source(part) if isinstance(part, BinaryPart) else None
+
+
+def text_of(form: MultipartForm, name: str) -> str | None:
     part = form.get(name)
     return part.text if isinstance(part, TextPart) else None
