@@ -19,6 +19,7 @@ Elements outside any process (the diagram, collaborations) are not looked at.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -26,6 +27,7 @@ from lxml import etree
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.forms import FormDeclarationError, form_declaration
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -55,6 +57,11 @@ RUNNABLE_ELEMENTS = frozenset(
 )
 # Camunda extension elements that change nothing in a run.
 INERT_EXTENSIONS = frozenset({"properties", "property"})
+# A start event's generated form (its fields give the start form's variables).
+START_FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+# Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
+_ISO_DAYS = re.compile(r"^P(\d+)D$")
 # Camunda attributes that would run code or call out.
 CODE_ATTRIBUTES = frozenset(
     {"class", "expression", "delegateExpression", "type", "topic", "resultVariable"}
@@ -84,7 +91,8 @@ class ProcessModel:
     name: str | None
     category: str | None  # the file's targetNamespace, as Camunda reports it
     version_tag: str | None
-    history_time_to_live: str | None
+    history_time_to_live: int | None  # days
+    startable_in_tasklist: bool
 
 
 def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
@@ -109,10 +117,31 @@ def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
             name=process.get("name"),
             category=root.get("targetNamespace"),
             version_tag=process.get(f"{{{CAMUNDA}}}versionTag"),
-            history_time_to_live=process.get(f"{{{CAMUNDA}}}historyTimeToLive"),
+            history_time_to_live=_history_time_to_live(file_name, process),
+            # BpmnParse.isStartable: true unless the attribute says otherwise.
+            startable_in_tasklist=process.get(f"{{{CAMUNDA}}}isStartableInTasklist", "true").lower()
+            == "true",
         )
         for process in processes
     ]
+
+
+def _history_time_to_live(file_name: str, process: etree._Element) -> int | None:
+    """``camunda:historyTimeToLive`` in days: a number or ``P<days>D``, refused otherwise
+    as Camunda's ``ParseUtil.parseHistoryTimeToLive`` refuses it (absent: none, as an
+    engine without a configured default has)."""
+    text = process.get(f"{{{CAMUNDA}}}historyTimeToLive")
+    if not text:
+        return None
+    days = iso.group(1) if (iso := _ISO_DAYS.match(text)) else text
+    value = int(days) if _JAVA_INT.fullmatch(days) else None
+    if value is None or not -(2**31) <= value < 2**31:
+        reason = f'Cannot parse historyTimeToLive: For input string: "{days}"'
+    elif value < 0:
+        reason = "Cannot parse historyTimeToLive: negative value is not allowed"
+    else:
+        return value
+    raise ModelRefusedError(file_name, reason, process.get("id"), process.sourceline)
 
 
 def _parse(file_name: str, data: bytes) -> etree._Element:
@@ -147,7 +176,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":
             return "event sub-processes are not supported"
-    elif name.namespace == CAMUNDA and name.localname not in INERT_EXTENSIONS:
+    elif name.namespace == CAMUNDA and not _inert_extension(element, name.localname):
         return f"camunda:{name.localname} is not supported"
     for attribute in element.attrib:
         qualified = etree.QName(attribute)
@@ -155,6 +184,11 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             return f"camunda:{qualified.localname} would run code, which this server does not"
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
+    if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
+        try:
+            form_declaration(element, with_fields=name.localname == "startEvent")
+        except FormDeclarationError as error:
+            return str(error)
     if name.namespace == BPMN and name.localname == "userTask":
         for attribute in USER_TASK_ATTRIBUTES:
             source = element.get(f"{{{CAMUNDA}}}{attribute}")
@@ -185,6 +219,15 @@ def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) ->
         check_builds(root, file_name, keys)
     except SpecBuildError as error:
         raise ModelRefusedError(file_name, error.reason, error.element_id, error.line) from None
+
+
+def _inert_extension(element: etree._Element, name: str) -> bool:
+    """Properties anywhere; a start event's form fields (read for its start form)."""
+    if name in INERT_EXTENSIONS:
+        return True
+    return name in START_FORM_EXTENSIONS and any(
+        ancestor.tag == f"{{{BPMN}}}startEvent" for ancestor in element.iterancestors()
+    )
 
 
 def _element_id(element: etree._Element) -> str | None:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
+from taskvars.engine.forms import FormDeclaration, form_declaration
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 
@@ -29,6 +30,8 @@ class RunnableModel:
     # The process's none start event, where every instance starts (Camunda's
     # startActivityId); None where it has several.
     start_activity_id: str | None
+    # The form that start event declares (Camunda's start form); None without one.
+    start_form: FormDeclaration | None
 
 
 def runnable_model(
@@ -43,11 +46,13 @@ def runnable_model(
             return cached
     definition, xml = load()
     root = parse_bpmn(xml)
+    start_event = _start_event(root, definition.key)
     model = RunnableModel(
         definition,
         CompiledProcess(definition.key, root, definition.resource_name),
         user_task_models(root),
-        _start_activity(root, definition.key),
+        None if start_event is None else start_event.get("id"),
+        None if start_event is None else form_declaration(start_event, with_fields=True),
     )
     with _LOCK:
         _CACHE[definition_id] = model
@@ -56,11 +61,11 @@ def runnable_model(
     return model
 
 
-def _start_activity(root: etree._Element, process_key: str) -> str | None:
+def _start_event(root: etree._Element, process_key: str) -> etree._Element | None:
     for process in root.iterchildren(f"{{{BPMN}}}process"):
         if process.get("id") == process_key:
             starts = [
-                event.get("id")
+                event
                 for event in process.iterchildren(f"{{{BPMN}}}startEvent")
                 if not any("EventDefinition" in str(child.tag) for child in event)
             ]

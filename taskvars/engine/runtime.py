@@ -327,6 +327,11 @@ class _Step:
         return pk
 
 
+def definition_model(uow: UnitOfWork, definition: ProcessDefinitionRecord) -> RunnableModel:
+    """The deployed model of ``definition``, ready to run (and to read its forms from)."""
+    return _runnable(uow, definition.id, definition)
+
+
 def _runnable(
     uow: UnitOfWork, definition_id: str, known: ProcessDefinitionRecord | None = None
 ) -> RunnableModel:

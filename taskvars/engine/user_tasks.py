@@ -87,7 +87,8 @@ def task_attributes(
         if priority in (None, "")
         else _as_priority(priority, model.element_id),
         "created": now_millis(),
-        "form_key": declared.get("formKey"),
+        # Evaluated, as Camunda's TaskEntity.initializeFormKey does (here once, at creation).
+        "form_key": _as_text(text(declared.get("formKey"))),
     }
     candidates = [
         *(

@@ -60,15 +60,7 @@ class ExecutionReader:
         return chain
 
     def read(self, execution_id: str, names: frozenset[str]) -> dict[str, Any]:
-        found = self._uow.store.variables.visible_named(self.chain(execution_id), names)
-        values = {}
-        for name, stored in found.items():
-            if stored.type in _BINARY_TYPES:
-                raise ExpressionError(
-                    f"the {stored.type} variable '{name}' cannot be used in an expression"
-                )
-            values[name] = plain_value(stored.type, stored.text_value)
-        return values
+        return visible_values(self._uow, self.chain(execution_id), names)
 
     def one(self, execution_id: str) -> Callable[[str], Any]:
         """``name -> value`` from the execution; KeyError for a name nobody set."""
@@ -77,3 +69,25 @@ class ExecutionReader:
             return self.read(execution_id, frozenset({name}))[name]
 
         return read_one
+
+
+def visible_values(uow: UnitOfWork, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, Any]:
+    """The values of ``names`` visible from ``chain`` (nearest scope first), as
+    expressions read them; a name no scope holds is left out."""
+    values = {}
+    for name, stored in uow.store.variables.visible_named(chain, names).items():
+        if stored.type in _BINARY_TYPES:
+            raise ExpressionError(
+                f"the {stored.type} variable '{name}' cannot be used in an expression"
+            )
+        values[name] = plain_value(stored.type, stored.text_value)
+    return values
+
+
+def reader_of(uow: UnitOfWork, chain: list[ScopeRef]) -> Callable[[str], Any]:
+    """``name -> value`` visible from ``chain``; KeyError for a name nobody set."""
+
+    def read_one(name: str) -> Any:
+        return visible_values(uow, chain, frozenset({name}))[name]
+
+    return read_one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskvars.handlers.http.links import with_self_link
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.variable_operations import NO_CONTENT
 from taskvars.services import deployments
@@ -31,14 +32,16 @@ def create_deployment(multipart_form: MultipartForm) -> dict[str, Any]:
             if isinstance(part, TextPart) and name in _SETTINGS:
                 settings[_SETTINGS[name]] = part.text
             elif isinstance(part, TextPart) and name in _FLAGS:
-                settings[_FLAGS[name]] = part.text == "true"
+                settings[_FLAGS[name]] = part.java_boolean
             elif isinstance(part, BinaryPart):
                 # Held whole (a model is parsed whole, and kept in one row): bounded.
                 deployments.require_resource_size(part.filename or name, part.size)
                 # Named by the part's filename, else (only `data` can lack one) by its name.
                 files.append(DeploymentFile(part.filename or name, part.spool.read_all()))
     request = DeploymentRequest(files, **settings)
-    return database().write(lambda uow: deployments.deploy(uow, request))
+    deployed = database().write(lambda uow: deployments.deploy(uow, request))
+    # DeploymentRestServiceImpl.createDeployment: a self link to the deployment.
+    return with_self_link(deployed, f"/deployment/{deployed['id']}")
 
 
 def get_deployments(

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from taskvars.errors import DatabaseUnavailableError
+from taskvars.handlers.http.links import with_self_link
 from taskvars.handlers.http.runtime import database
 from taskvars.metrics import exposition
 from taskvars.persistence.values import DatabaseUnreachableError
@@ -14,7 +15,9 @@ from taskvars.services import process_instances, storage_totals
 
 
 def create_process_instance(body: dict[str, Any]) -> dict[str, Any]:
-    return database().write(lambda uow: process_instances.create(uow, body))
+    """With a self link to the process instance, as Camunda's start answers."""
+    created = database().write(lambda uow: process_instances.create(uow, body))
+    return with_self_link(created, f"/process-instance/{created['id']}")
 
 
 def get_health() -> dict[str, Any]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from taskvars.engine import runtime
+from taskvars.handlers.http.links import with_self_link
 from taskvars.handlers.http.runtime import database
-from taskvars.services import process_definitions
+from taskvars.services import process_definitions, start_forms
 
 
 def get_process_definitions(
@@ -58,13 +59,51 @@ def get_process_definition_bpmn20_xml_by_key(key: str) -> dict[str, Any]:
 
 def start_process_instance(id_: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     dto = runtime.start_request(body or {})
-    return database().write(
-        lambda uow: runtime.start(uow, process_definitions.by_id(uow, id_), dto)
+    return _linked_instance(
+        database().write(lambda uow: runtime.start(uow, process_definitions.by_id(uow, id_), dto))
     )
 
 
 def start_process_instance_by_key(key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     dto = runtime.start_request(body or {})
-    return database().write(
-        lambda uow: runtime.start(uow, process_definitions.by_key(uow, key), dto)
+    return _linked_instance(
+        database().write(lambda uow: runtime.start(uow, process_definitions.by_key(uow, key), dto))
     )
+
+
+def _linked_instance(instance: dict[str, Any]) -> dict[str, Any]:
+    """ProcessDefinitionResourceImpl.startProcessInstance: a self link to the instance."""
+    return with_self_link(instance, f"/process-instance/{instance['id']}")
+
+
+def get_start_form(id_: str) -> dict[str, Any]:
+    return database().read(lambda uow: start_forms.start_form_of(uow, id_))
+
+
+def get_start_form_by_key(key: str) -> dict[str, Any]:
+    return database().read(
+        lambda uow: start_forms.start_form(uow, process_definitions.by_key(uow, key))
+    )
+
+
+def get_start_form_variables(
+    id_: str, variable_names: str | None = None, deserialize_values: bool = True
+) -> dict[str, Any]:
+    """``deserializeValues`` changes nothing: form fields hold no serialized objects."""
+    names = _names(variable_names)
+    return database().read(lambda uow: start_forms.start_form_variables_of(uow, id_, names))
+
+
+def get_start_form_variables_by_key(
+    key: str, variable_names: str | None = None, deserialize_values: bool = True
+) -> dict[str, Any]:
+    names = _names(variable_names)
+    return database().read(
+        lambda uow: start_forms.start_form_variables(
+            uow, process_definitions.by_key(uow, key), names
+        )
+    )
+
+
+def _names(variable_names: str | None) -> list[str] | None:
+    return variable_names.split(",") if variable_names is not None else None

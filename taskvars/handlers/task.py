@@ -88,6 +88,10 @@ def resolve(id_: str, body: dict[str, Any] | None = None) -> tuple[Any, int]:
     return NO_CONTENT
 
 
+def get_form(id_: str) -> dict[str, Any]:
+    return database().read(lambda uow: task_forms.task_form(uow, id_))
+
+
 def get_form_variables(
     id_: str, variable_names: str | None = None, deserialize_values: bool = True
 ) -> dict[str, Any]:

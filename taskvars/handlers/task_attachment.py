@@ -22,7 +22,7 @@ def add_attachment(id_: str, multipart_form: MultipartForm) -> dict[str, Any]:
             lambda uow: task_attachments.create(uow, id_, upload),
             content_bytes=upload.content_bytes,
         )
-    attachment["links"] = [self_link(attachment["id"])]
+    attachment["links"] = [self_link(f"/task/{id_}/attachment/{attachment['id']}")]
     return attachment
 
 

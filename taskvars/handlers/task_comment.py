@@ -20,5 +20,5 @@ def get_comment(id_: str, comment_id: str) -> dict[str, Any]:
 def create_comment(id_: str, body: dict[str, Any]) -> dict[str, Any]:
     user = signed_in_user()
     comment = database().write(lambda uow: task_comments.create(uow, id_, body, user))
-    comment["links"] = [self_link(comment["id"])]
+    comment["links"] = [self_link(f"/task/{id_}/comment/{comment['id']}")]
     return comment

@@ -85,6 +85,7 @@ class ProcessDefinitionRecord:
     history_time_to_live: int | None
     deployment_id: str
     resource_name: str
+    startable_in_tasklist: bool = True
 
 
 class Deployments:
@@ -128,6 +129,7 @@ class Deployments:
                 category=definition.category,
                 version_tag=definition.version_tag,
                 history_time_to_live=definition.history_time_to_live,
+                startable_in_tasklist=definition.startable_in_tasklist,
                 deployment_pk=deployment_pk,
                 resource_name=definition.resource_name,
             )
@@ -216,6 +218,7 @@ def _definition(row: ProcessDefinition, deployment_id: str) -> ProcessDefinition
         history_time_to_live=row.history_time_to_live,
         deployment_id=deployment_id,
         resource_name=row.resource_name,
+        startable_in_tasklist=row.startable_in_tasklist,
     )
 
 
@@ -247,7 +250,9 @@ class DefinitionCriteria:
     tenant_ids: list[str] | None = None
     without_tenant: bool = False
     include_without_tenant: bool = False
-    # Every definition here is active and startable: asking for the others finds none.
+    # camunda:isStartableInTasklist: only those that are (True) or are not (False).
+    startable_in_tasklist: bool | None = None
+    # Every definition here is active: asking for suspended ones finds none.
     none: bool = False
 
 
@@ -336,6 +341,8 @@ def _conditions(criteria: DefinitionCriteria) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if criteria.none:
         conditions.append(false())
+    if criteria.startable_in_tasklist is not None:
+        conditions.append(definition.startable_in_tasklist.is_(criteria.startable_in_tasklist))
     if criteria.ids is not None:
         conditions.append(definition.id.in_(criteria.ids))
     if criteria.key is not None:

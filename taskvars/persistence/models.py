@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -240,6 +241,8 @@ class ProcessDefinition(Base):
     category: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     version_tag: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     history_time_to_live: Mapped[int | None] = mapped_column(Integer)
+    # camunda:isStartableInTasklist (true unless the model says otherwise)
+    startable_in_tasklist: Mapped[bool] = mapped_column(Boolean, server_default=true())
     deployment_pk: Mapped[int] = mapped_column(
         ForeignKey("deployment.pk", ondelete="CASCADE"), index=True
     )

@@ -303,6 +303,8 @@ class VariableInstance:
     process_instance_id: str | None
     execution_id: str | None
     task_id: str | None
+    # The definition a deployed model's instance runs; None outside one.
+    process_definition_id: str | None = None
 
 
 class ScopeNotFoundError(LookupError):

@@ -11,7 +11,14 @@ from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from taskvars.persistence.models import BinaryContent, Scope, ScopeKind, Variable
+from taskvars.persistence.models import (
+    BinaryContent,
+    ProcessDefinition,
+    ProcessRun,
+    Scope,
+    ScopeKind,
+    Variable,
+)
 from taskvars.persistence.query_statements import ConditionTable, ordered, paged
 from taskvars.persistence.values import VariableInstance, VariableInstanceFilter
 from taskvars.persistence.variable_conditions import variable_matches
@@ -20,6 +27,8 @@ from taskvars.persistence.variables import stored_value
 _VARIABLE = cast(Table, Variable.__table__)
 _CONTENT = cast(Table, BinaryContent.__table__)
 _SCOPE = cast(Table, Scope.__table__)
+_RUN = cast(Table, ProcessRun.__table__)
+_DEFINITION = cast(Table, ProcessDefinition.__table__)
 _EXECUTIONS = (ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE)
 SORT_COLUMNS = {"variableName": "name", "variableType": "type"}
 
@@ -65,11 +74,16 @@ def _matching(criteria: VariableInstanceFilter) -> Select[*tuple[Any, ...]]:
         parent.c.kind.label("parent_kind"),
         parent.c.external_id.label("parent_id"),
         root.c.external_id.label("root_id"),
+        _DEFINITION.c.id.label("definition_id"),
     ).select_from(
         _VARIABLE.join(scope, scope.c.pk == _VARIABLE.c.scope_pk)
         .outerjoin(parent, parent.c.pk == scope.c.parent_pk)
         .outerjoin(root, root.c.pk == scope.c.process_instance_pk)
         .outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk)
+        # The run of the instance (the scope itself for a process instance's variables),
+        # if a deployed model runs it: its definition.
+        .outerjoin(_RUN, _RUN.c.scope_pk == func.coalesce(scope.c.process_instance_pk, scope.c.pk))
+        .outerjoin(_DEFINITION, _DEFINITION.c.pk == _RUN.c.process_definition_pk)
     )
     rows = _Rows(scope, parent, root)
     statement = statement.where(*_CONDITIONS.conditions(criteria, rows))
@@ -125,6 +139,10 @@ def _instance(row: Any) -> VariableInstance:
         on_execution = row.parent_kind is not None and ScopeKind(row.parent_kind) in _EXECUTIONS
         execution_id = row.parent_id if on_execution else None
         process_instance_id = row.root_id if on_execution else None
-        return VariableInstance(stored_value(row), process_instance_id, execution_id, row.scope_id)
+        return VariableInstance(
+            stored_value(row), process_instance_id, execution_id, row.scope_id, row.definition_id
+        )
     process_instance_id = row.scope_id if kind is ScopeKind.PROCESS_INSTANCE else row.root_id
-    return VariableInstance(stored_value(row), process_instance_id, row.scope_id, None)
+    return VariableInstance(
+        stored_value(row), process_instance_id, row.scope_id, None, row.definition_id
+    )

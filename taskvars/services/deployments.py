@@ -228,7 +228,7 @@ def process_definition_dto(record: ProcessDefinitionRecord) -> dict[str, Any]:
         "tenantId": record.tenant_id,
         "versionTag": record.version_tag,
         "historyTimeToLive": record.history_time_to_live,
-        "startableInTasklist": True,
+        "startableInTasklist": record.startable_in_tasklist,
     }
 
 
@@ -284,16 +284,11 @@ def _definition(
         name=model.name,
         category=model.category,
         version_tag=model.version_tag,
-        history_time_to_live=_days(model.history_time_to_live),
+        history_time_to_live=model.history_time_to_live,
         deployment_id=deployment_id,
         resource_name=resource_name,
+        startable_in_tasklist=model.startable_in_tasklist,
     )
-
-
-def _days(text: str | None) -> int | None:
-    """camunda:historyTimeToLive in days; an ISO period (P30D) or an expression is kept
-    as unknown."""
-    return int(text) if text is not None and text.strip().isdigit() else None
 
 
 def _existing(uow: UnitOfWork, deployment_id: str) -> DeploymentRecord:

@@ -24,10 +24,13 @@ from taskvars.services.query_parameters import (
 NOT_MODELLED = frozenset(
     {"startableBy", "incidentId", "incidentType", "incidentMessage", "incidentMessageLike"}
 )
-# Every definition here is active and startable in the tasklist, none suspended: these
-# ask for all of them (True) or none.
-ALL_OF_THEM = frozenset({"active", "startableInTasklist", "startablePermissionCheck"})
-NONE_OF_THEM = frozenset({"suspended", "notStartableInTasklist"})
+# Every definition here is active, none suspended: these ask for all of them (True) or
+# none.
+ALL_OF_THEM = frozenset({"active", "startablePermissionCheck"})
+NONE_OF_THEM = frozenset({"suspended"})
+# Only those camunda:isStartableInTasklist makes startable, or not, when true; false
+# filters nothing (ProcessDefinitionQueryDto.applyFilters).
+_STARTABLE = {"startableInTasklist": True, "notStartableInTasklist": False}
 # Query parameter -> DefinitionCriteria field, for those taken as they come.
 _AS_IS = {
     "processDefinitionId": "ids",
@@ -66,6 +69,12 @@ def criteria_from_parameters(parameters: dict[str, Any]) -> DefinitionCriteria:
             fields["none"] = fields.get("none", False) or value is True
         elif name in ALL_OF_THEM:
             fields["none"] = fields.get("none", False) or value is False
+        elif name in _STARTABLE:
+            if value is True:
+                wanted = _STARTABLE[name]
+                if fields.get("startable_in_tasklist", wanted) != wanted:
+                    fields["none"] = True  # both asked for
+                fields["startable_in_tasklist"] = wanted
         elif name == "processDefinitionId":
             fields["ids"] = sorted({value} & set(fields["ids"])) if "ids" in fields else [value]
         elif name in _AS_IS:

@@ -1,17 +1,57 @@
-"""A task's form, as Camunda handles a task without deployed form fields
-(GetTaskFormVariablesCmd, SubmitTaskFormCmd)."""
+"""A task's form: its key or Camunda Form reference (TaskResourceImpl.getForm,
+GetTaskFormCmd, DefaultTaskFormHandler), and the form's variables and submission as
+Camunda handles a task without deployed form fields (GetTaskFormVariablesCmd,
+SubmitTaskFormCmd)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from taskvars.engine import runtime
-from taskvars.errors import BadUserRequestError, NullValueError
+from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.variable_reader import reader_of
+from taskvars.errors import BadUserRequestError, ModelRunError, NullValueError, RestError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeNotFoundError
 from taskvars.services import variables
+from taskvars.services.start_forms import form_dto, form_ref_dto
 from taskvars.services.tasks import PENDING, RESOLVED, locked_task
+
+
+def task_form(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
+    """``FormDto``: the model's ``camunda:formKey``, else its ``camunda:formRef``,
+    evaluated now over the variables visible from the task (as GetTaskFormCmd does);
+    all null for a task no model created. Any failure is Camunda's one 400."""
+    task = uow.store.tasks.get(task_id)
+    if task is None:
+        raise RestError(f"Cannot get form for task {task_id}")
+    if task.process_definition_id is None or task.task_definition_key is None:
+        return form_dto(None, None)  # standalone: no TaskFormData
+    definition = uow.store.definitions.get(task.process_definition_id)
+    if definition is None:
+        raise RestError(f"Cannot get form for task {task_id}")
+    model = runtime.definition_model(uow, definition).user_tasks.get(task.task_definition_key)
+    declared = model.attributes if model is not None else {}
+    read = reader_of(uow, uow.store.scopes.chain(IdSpace.TASK, task_id))
+    try:
+        if "formKey" in declared:
+            return form_dto(_text(declared["formKey"], read), None)
+        ref_key = _text(declared.get("formRef"), read)
+        if ref_key is None:
+            return form_dto(None, None)
+        version = _text(declared.get("formRefVersion"), read)
+        return form_dto(None, form_ref_dto(ref_key, declared["formRefBinding"], version))
+    except (ExpressionError, ModelRunError):
+        raise RestError(f"Cannot get form for task {task_id}") from None
+
+
+def _text(source: str | None, read: Callable[[str], Any]) -> str | None:
+    if source is None:
+        return None
+    value = compile_expression(source).evaluate(read)
+    return None if value is None else str(value)
 
 
 def form_variables(

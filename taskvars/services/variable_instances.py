@@ -110,15 +110,15 @@ def _dto(
     instance: VariableInstance, contents: dict[int, bytes], *, deserialize: bool
 ) -> dict[str, Any]:
     """Camunda's ``VariableInstanceDto``: the value's type, value and details, and where
-    it lives; what this server has no notion of (definitions, cases, batches, activity
-    instances, tenants) is ``null``."""
+    it lives, and the definition a deployed model's instance runs; what this server has
+    no notion of (cases, batches, activity instances, tenants) is ``null``."""
     stored = instance.value
     content = contents.get(stored.content_pk) if stored.content_pk is not None else None
     return {
         "id": stored.id,
         "name": stored.name,
         **value_to_dto(stored, deserialize=deserialize, content=content),
-        "processDefinitionId": None,
+        "processDefinitionId": instance.process_definition_id,
         "processInstanceId": instance.process_instance_id,
         "executionId": instance.execution_id,
         "caseInstanceId": None,

@@ -51,6 +51,13 @@ class FormPart:
 class TextPart(FormPart):
     text: str
 
+    @property
+    def java_boolean(self) -> bool:
+        """The text as Java's ``Boolean.parseBoolean`` reads a form's flag (Camunda's
+        ``DeploymentRestServiceImpl``): true iff it is ``true`` in any letter case, so
+        ``True`` (Python's spelling, which some clients send) is true, anything else false."""
+        return self.text.lower() == "true"
+
 
 @dataclass
 class BinaryPart(FormPart):

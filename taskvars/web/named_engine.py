@@ -16,6 +16,10 @@ from taskvars.web.allowed_methods import AllowedMethods
 
 DEFAULT_ENGINE = "default"
 NO_ENGINE = "No process engine available"  # Camunda's AbstractRestProcessEngineAware
+# The scope key that keeps the path the request named its resource under, up to the
+# resource (``/engine-rest`` or ``/engine-rest/engine/default``): the links an answer
+# gives go the same way (Camunda's rootResourcePath).
+API_ROOT = "taskvars.api_root"
 
 
 class NamedEngineMiddleware:
@@ -27,6 +31,8 @@ class NamedEngineMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope["type"] == "http":
+            scope = {**scope, API_ROOT: self.base_path}
         if path.startswith(self.prefix):
             name, separator, rest = path[len(self.prefix) :].partition("/")
             if separator:
@@ -45,4 +51,9 @@ class NamedEngineMiddleware:
             raw = self.base_path.encode() + raw[len(engine_prefix) :]
         else:
             raw = plain.encode()
-        return {**scope, "path": plain, "raw_path": raw}
+        return {
+            **scope,
+            "path": plain,
+            "raw_path": raw,
+            API_ROOT: f"{self.base_path}/engine/{DEFAULT_ENGINE}",
+        }

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskvars.header_values import none_match, strong_etag
+from taskvars.web.base_url import origin
 
 JSON_MEDIA_TYPE = "application/json"
 YAML_MEDIA_TYPE = "application/yaml"  # RFC 9512
@@ -47,20 +48,12 @@ class SpecDocumentMiddleware:
         await _conditional(scope, body, media_type)(scope, receive, send)
 
     def _json_for(self, scope: Scope) -> bytes:
-        fetched_from = f"{_origin(scope)}{scope.get('root_path', '')}{self.base_path}"
+        fetched_from = f"{origin(scope)}{scope.get('root_path', '')}{self.base_path}"
         servers = [
             {"url": fetched_from, "description": "The address this document was fetched from"},
             *(server for server in self.spec.get("servers", []) if server["url"] != fetched_from),
         ]
         return json.dumps({**self.spec, "servers": servers}, ensure_ascii=False).encode()
-
-
-def _origin(scope: Scope) -> str:
-    host = Headers(scope=scope).get("host")
-    if host is None:
-        server_host, server_port = scope.get("server") or ("localhost", 80)
-        host = f"{server_host}:{server_port}"
-    return f"{scope.get('scheme', 'http')}://{host}"
 
 
 def _conditional(scope: Scope, body: bytes, media_type: str) -> Response:

@@ -32,6 +32,13 @@ def test_create_answers_with_the_created_ids(tree: dict) -> None:
         "id": "pi-1",
         "executions": [{"id": "ex-1", "parentId": "pi-1"}],
         "tasks": [{"id": "t-1", "executionId": "ex-1"}],
+        "links": [
+            {
+                "method": "GET",
+                "href": "http://testserver/engine-rest/process-instance/pi-1",
+                "rel": "self",
+            }
+        ],
     }
 
 

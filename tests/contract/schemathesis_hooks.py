@@ -119,6 +119,10 @@ ADMITTED_400 = re.compile(
     # NotFoundException, which Camunda answers with a 400
     r"|^Cannot find task with id .+: task is null$"
     r"|^Cannot find task with id '.+'\.: task is null$"
+    # the forms of a task or definition no earlier request created: Camunda's 400s
+    r"|^Cannot get form for task .+$"
+    r"|^Cannot get start form data for process definition .+$"
+    r"|^no deployed process definition found with id '.+': processDefinition is null$"
     # a link is a user or a group, which one schema with two optional ids cannot say
     r"|^Identity Link requires userId or groupId(?:, but not both)?\.$"
     r"|^Incompatible usage: cannot use ASSIGNEE together with a groupId$"

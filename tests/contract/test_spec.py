@@ -99,6 +99,13 @@ REQUIRED_OPERATIONS = {
     # forms
     "getFormVariables",
     "submit",
+    "getForm",
+    "getStartForm",
+    "getStartFormByKey",
+    "getStartFormVariables",
+    "getStartFormVariablesByKey",
+    # the version of Camunda's API followed
+    "getRestAPIVersion",
     # identity links
     "getIdentityLinks",
     "addIdentityLink",

@@ -26,7 +26,7 @@ def test_the_projects_models_pass_with_their_process_keys() -> None:
     assert found["onboarding.bpmn"] == ["onboarding"]
     assert found["parallel-review.bpmn"] == ["parallelReview"]
     assert check_model("invoice.bpmn", INVOICE.encode()) == [
-        ProcessModel("invoice", "Invoice approval", "http://bpmn.io/schema/bpmn", "1", "30")
+        ProcessModel("invoice", "Invoice approval", "http://bpmn.io/schema/bpmn", "1", 30, True)
     ]
 
 

@@ -1,20 +1,25 @@
-"""Camunda's ``links`` on a resource just created (``LinkableDto.addReflexiveLink``)."""
+"""Camunda's ``links`` (``LinkableDto.addReflexiveLink``): where a created resource is read,
+as an absolute URL under the address, context path and engine path of the request."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import connexion
 
-CREATE_SEGMENT = "/create"
+from taskvars.web.base_url import origin
+from taskvars.web.named_engine import API_ROOT
 
 
-def self_link(created_id: str) -> dict[str, str]:
-    """A ``GET`` link to what ``POST .../create`` made: the request's own address, with
-    its last segment replaced by ``created_id``."""
-    request = connexion.request
-    url = request.url
-    # The decoded path (the URL's own has some characters escaped), quoted once here.
-    collection: str = request.scope["path"].removesuffix(CREATE_SEGMENT)
-    href = f"{url.scheme}://{url.netloc}{quote(collection, safe='/')}/{quote(created_id, safe='')}"
+def self_link(resource_path: str) -> dict[str, Any]:
+    """``AtomLink`` ``rel: self``, ``GET``, to ``resource_path`` (``/deployment/<id>``;
+    quoted here, ids may hold characters a URL escapes)."""
+    scope = connexion.request.scope
+    path = quote(resource_path, safe="/")
+    href = f"{origin(scope)}{scope.get('root_path', '')}{scope[API_ROOT]}{path}"
     return {"method": "GET", "href": href, "rel": "self"}
+
+
+def with_self_link(dto: dict[str, Any], resource_path: str) -> dict[str, Any]:
+    return {**dto, "links": [*dto.get("links", []), self_link(resource_path)]}

@@ -1,0 +1,164 @@
+"""The forms a model declares on its start event and user tasks, as Camunda parses them
+(``BpmnParse.parseFormDefinition``, ``DefaultFormHandler.parseFormData``, ``FormTypes``):
+
+- ``camunda:formKey`` (an expression), or ``camunda:formRef`` with ``camunda:formRefBinding``
+  (``deployment``, ``latest`` or ``version``) and, for ``version``, ``camunda:formRefVersion``;
+  not both;
+- generated form fields, ``camunda:formData`` / ``camunda:formField`` (id, type, default
+  value) in the element's extension elements, read here on start events (the start
+  form's variables).
+
+Nothing here is evaluated: expressions are compiled (and refused outside the subset) at
+deployment and evaluated by whoever asks for the form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
+from taskvars.engine.expressions import ExpressionError, compile_expression
+
+# DefaultFormHandler.ALLOWED_FORM_REF_BINDINGS
+FORM_REF_BINDINGS = ("deployment", "latest", "version")
+# FormTypes as the engine registers them; ``date`` without a pattern is "dd/MM/yyyy".
+FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
+DEFAULT_DATE_PATTERN = "dd/MM/yyyy"
+# SimpleDateFormat letters this server formats, and their strftime codes.
+_DATE_LETTERS = {
+    "yyyy": "%Y",
+    "yy": "%y",
+    "MM": "%m",
+    "dd": "%d",
+    "HH": "%H",
+    "mm": "%M",
+    "ss": "%S",
+}
+_DATE_PATTERN_PART = re.compile(r"yyyy|yy|MM|dd|HH|mm|ss|'[^']*'|[A-Za-z]|[^A-Za-z']+")
+
+
+class FormDeclarationError(ValueError):
+    """A form declaration Camunda's parser refuses; the message is its error."""
+
+
+@dataclass(frozen=True)
+class FormRef:
+    """``camunda:formRef`` as written: the key and version may be expressions."""
+
+    key: str
+    binding: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class FormField:
+    """A generated form's field: ``camunda:formField``."""
+
+    id: str
+    type: str
+    default: str | None  # an expression or plain text, as written
+    date_pattern: str = DEFAULT_DATE_PATTERN
+    enum_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormDeclaration:
+    form_key: str | None = None
+    form_ref: FormRef | None = None
+    fields: tuple[FormField, ...] = ()
+
+
+def form_declaration(element: etree._Element, *, with_fields: bool) -> FormDeclaration:
+    """The form ``element`` declares; :class:`FormDeclarationError` with Camunda's
+    message for what its parser refuses."""
+    form_key = element.get(f"{{{CAMUNDA}}}formKey")
+    form_ref_key = element.get(f"{{{CAMUNDA}}}formRef")
+    if form_key is not None and form_ref_key is not None:
+        raise FormDeclarationError(
+            "Invalid element definition: only one of the attributes formKey and formRef is allowed."
+        )
+    form_ref = None
+    if form_ref_key is not None:
+        binding = element.get(f"{{{CAMUNDA}}}formRefBinding")
+        if binding not in FORM_REF_BINDINGS:
+            raise FormDeclarationError(
+                "Invalid element definition: value for formRefBinding attribute has to be one "
+                f"of [deployment, latest, version] but was {binding}"
+            )
+        version = element.get(f"{{{CAMUNDA}}}formRefVersion") if binding == "version" else None
+        form_ref = FormRef(form_ref_key, binding, version)
+    for source in (form_key, form_ref_key, form_ref.version if form_ref else None):
+        _compile(source)
+    fields = _fields(element) if with_fields else ()
+    return FormDeclaration(form_key, form_ref, fields)
+
+
+def format_date(value: datetime, pattern: str) -> str:
+    """``value`` as Java's ``SimpleDateFormat(pattern)`` writes it."""
+    return value.strftime(_strftime(pattern))
+
+
+def parse_date(text: str, pattern: str) -> datetime:
+    """``text`` read with ``pattern``; ValueError when it does not fit."""
+    return datetime.strptime(text.strip(), _strftime(pattern))
+
+
+def _fields(element: etree._Element) -> tuple[FormField, ...]:
+    fields = []
+    for form_data in element.iterfind(f"./{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData"):
+        for field in form_data.iterchildren(f"{{{CAMUNDA}}}formField"):
+            fields.append(_field(field))
+    return tuple(fields)
+
+
+def _field(field: etree._Element) -> FormField:
+    field_id = field.get("id")
+    if not field_id:
+        raise FormDeclarationError(
+            "attribute id must be set for FormFieldGroup and must have a non-empty value"
+        )
+    field_type = field.get("type")
+    if field_type is None:
+        raise FormDeclarationError("form field must have a 'type' attribute")
+    if field_type not in FIELD_TYPES:
+        raise FormDeclarationError(f"unknown type '{field_type}'")
+    default = field.get("defaultValue")
+    _compile(default)
+    date_pattern = field.get("datePattern") or DEFAULT_DATE_PATTERN
+    if field_type == "date":
+        _strftime(date_pattern)
+    values = tuple(str(value.get("id")) for value in field.iterchildren(f"{{{CAMUNDA}}}value"))
+    return FormField(field_id, field_type, default, date_pattern, values)
+
+
+def _compile(source: str | None) -> None:
+    if source is None:
+        return
+    try:
+        compile_expression(source)
+    except ExpressionError as error:
+        raise FormDeclarationError(str(error)) from None
+
+
+def _strftime(pattern: str) -> str:
+    """A SimpleDateFormat pattern as strftime's; refused beyond years, months, days,
+    hours, minutes and seconds."""
+    parts = []
+    for match in _DATE_PATTERN_PART.finditer(pattern):
+        part = match.group()
+        if part in _DATE_LETTERS:
+            parts.append(_DATE_LETTERS[part])
+        elif part.startswith("'"):
+            parts.append(part[1:-1].replace("%", "%%") or "'")
+        elif part.isalpha():
+            raise FormDeclarationError(
+                f"date pattern '{pattern}': '{part}' is not supported "
+                "(supported: yyyy, yy, MM, dd, HH, mm, ss)"
+            )
+        else:
+            parts.append(part.replace("%", "%%"))
+    return "".join(parts)
