@@ -97,7 +97,11 @@ def test_start_process_returns_the_instance_and_its_self_link(
     assert (instance["business_key"], instance["definition_id"]) == ("INV-9", invoice["id"])
     assert get_process_instance_variable(instance_id, "clerk") == "anna"
 
-    by_id = start_process(process_id=invoice["id"], business_key="INV-10")
+    by_id = start_process(
+        process_id=invoice["id"],
+        business_key="INV-10",
+        variables={"clerk": {"type": "String", "value": "bo"}},
+    )
     assert by_id["instance_url"].endswith(f"/process-instance/{by_id['instance_id']}")
 
 
