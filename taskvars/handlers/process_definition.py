@@ -8,31 +8,24 @@ from taskvars.engine import runtime
 from taskvars.handlers.http.links import with_self_link
 from taskvars.handlers.http.runtime import database
 from taskvars.services import process_definitions, start_forms
+from taskvars.services.query_toolkit import Page
 
 
 def get_process_definitions(
-    sort_by: str | None = None,
-    sort_order: str | None = None,
-    first_result: int = 0,
-    max_results: int | None = None,
-    **parameters: Any,
+    first_result: int = 0, max_results: int | None = None, **parameters: Any
 ) -> list[dict[str, Any]]:
-    criteria = process_definitions.criteria_from_parameters(parameters)
-    return database().read(
-        lambda uow: process_definitions.query(
-            uow,
-            criteria,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            first_result=first_result,
-            max_results=max_results,
-        )
+    query = process_definitions.definition_query(
+        process_definitions.SHAPE.from_parameters(parameters)
     )
+    page = Page(first_result, max_results)
+    return database().read(lambda uow: process_definitions.query(uow, query, page))
 
 
 def get_process_definitions_count(**parameters: Any) -> dict[str, int]:
-    criteria = process_definitions.criteria_from_parameters(parameters)
-    return {"count": database().read(lambda uow: process_definitions.count(uow, criteria))}
+    query = process_definitions.definition_query(
+        process_definitions.SHAPE.from_parameters(parameters)
+    )
+    return {"count": database().read(lambda uow: process_definitions.count(uow, query))}
 
 
 def get_process_definition(id_: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -279,21 +280,22 @@ class ProcessDefinitions:
     def matching(
         self,
         criteria: DefinitionCriteria,
-        sort_by: str | None = None,
-        descending: bool = False,
+        orderings: Sequence[tuple[str, bool]] = (),
         first_result: int = 0,
         max_results: int | None = None,
     ) -> list[ProcessDefinitionRecord]:
-        column = DEFINITION_SORTS[sort_by or "id"]
-        order = column.desc() if descending else column.asc()
-        rows = self.session.execute(
+        """Matching definitions sorted by ``(sortBy, descending)`` pairs; unsorted by id,
+        ties in the order they were deployed."""
+        keys = [(DEFINITION_SORTS[sort_by], descending) for sort_by, descending in orderings]
+        statement = cast(
+            "Select[Any]",
             select(ProcessDefinition, Deployment.id)
             .join(Deployment, Deployment.pk == ProcessDefinition.deployment_pk)
-            .where(*_conditions(criteria))
-            .order_by(order, ProcessDefinition.pk)
-            .offset(first_result)
-            .limit(max_results)
+            .where(*_conditions(criteria)),
         )
+        tiebreak = ProcessDefinition.pk if keys else ProcessDefinition.id
+        statement = paged(ordered(statement, keys, tiebreak), first_result, max_results)
+        rows = self.session.execute(statement)
         return [_definition(definition, deployment_id) for definition, deployment_id in rows]
 
     def count(self, criteria: DefinitionCriteria) -> int:
@@ -335,62 +337,53 @@ class ProcessDefinitions:
         return None if content is None else bytes(content)
 
 
+_DEFINITION_CONDITIONS: ConditionTable[None] = ConditionTable(
+    {
+        "none": lambda _, v: false(),
+        "ids": lambda _, v: ProcessDefinition.id.in_(v),
+        "key": lambda _, v: ProcessDefinition.key == v,
+        "keys": lambda _, v: ProcessDefinition.key.in_(v),
+        "key_like": lambda _, v: like(ProcessDefinition.key, v),
+        "name": lambda _, v: ProcessDefinition.name == v,
+        "name_like": lambda _, v: like(ProcessDefinition.name, v),
+        "category": lambda _, v: ProcessDefinition.category == v,
+        "category_like": lambda _, v: like(ProcessDefinition.category, v),
+        "version": lambda _, v: ProcessDefinition.version == v,
+        "deployment_id": lambda _, v: Deployment.id == v,
+        "deployed_after": lambda _, v: Deployment.deployment_time > v,
+        "deployed_at": lambda _, v: Deployment.deployment_time == v,
+        "resource_name": lambda _, v: ProcessDefinition.resource_name == v,
+        "resource_name_like": lambda _, v: like(ProcessDefinition.resource_name, v),
+        "version_tag": lambda _, v: ProcessDefinition.version_tag == v,
+        "version_tag_like": lambda _, v: like(ProcessDefinition.version_tag, v),
+        "without_version_tag": lambda _, v: ProcessDefinition.version_tag.is_(None),
+        "latest_version": lambda _, v: _latest_version(),
+    }
+)
+
+
+def _latest_version() -> ColumnElement[bool]:
+    """The highest version of the same key and tenant (Camunda's latestVersion)."""
+    newer = aliased(ProcessDefinition)
+    return ProcessDefinition.version == (
+        select(func.max(newer.version))
+        .where(newer.key == ProcessDefinition.key, newer.tenant_id == ProcessDefinition.tenant_id)
+        .scalar_subquery()
+    )
+
+
 def _conditions(criteria: DefinitionCriteria) -> list[ColumnElement[bool]]:
     """The criteria, on process definitions joined with their deployments."""
-    definition = ProcessDefinition
-    conditions: list[ColumnElement[bool]] = []
-    if criteria.none:
-        conditions.append(false())
+    conditions = list(_DEFINITION_CONDITIONS.conditions(criteria, None))
     if criteria.startable_in_tasklist is not None:
-        conditions.append(definition.startable_in_tasklist.is_(criteria.startable_in_tasklist))
-    if criteria.ids is not None:
-        conditions.append(definition.id.in_(criteria.ids))
-    if criteria.key is not None:
-        conditions.append(definition.key == criteria.key)
-    if criteria.keys is not None:
-        conditions.append(definition.key.in_(criteria.keys))
-    if criteria.key_like is not None:
-        conditions.append(definition.key.like(criteria.key_like))
-    if criteria.name is not None:
-        conditions.append(definition.name == criteria.name)
-    if criteria.name_like is not None:
-        conditions.append(definition.name.like(criteria.name_like))
-    if criteria.category is not None:
-        conditions.append(definition.category == criteria.category)
-    if criteria.category_like is not None:
-        conditions.append(definition.category.like(criteria.category_like))
-    if criteria.version is not None:
-        conditions.append(definition.version == criteria.version)
-    if criteria.deployment_id is not None:
-        conditions.append(Deployment.id == criteria.deployment_id)
-    if criteria.deployed_after is not None:
-        conditions.append(Deployment.deployment_time > criteria.deployed_after)
-    if criteria.deployed_at is not None:
-        conditions.append(Deployment.deployment_time == criteria.deployed_at)
-    if criteria.resource_name is not None:
-        conditions.append(definition.resource_name == criteria.resource_name)
-    if criteria.resource_name_like is not None:
-        conditions.append(definition.resource_name.like(criteria.resource_name_like))
-    if criteria.version_tag is not None:
-        conditions.append(definition.version_tag == criteria.version_tag)
-    if criteria.version_tag_like is not None:
-        conditions.append(definition.version_tag.like(criteria.version_tag_like))
-    if criteria.without_version_tag:
-        conditions.append(definition.version_tag.is_(None))
-    if criteria.without_tenant:
-        conditions.append(definition.tenant_id == "")
-    elif criteria.tenant_ids is not None:
-        tenants: ColumnElement[bool] = definition.tenant_id.in_(criteria.tenant_ids)
-        if criteria.include_without_tenant:
-            tenants = or_(tenants, definition.tenant_id == "")
-        conditions.append(tenants)
-    if criteria.latest_version:
-        # The highest version of the same key and tenant (Camunda's latestVersion).
-        newer = aliased(ProcessDefinition)
         conditions.append(
-            definition.version
-            == select(func.max(newer.version))
-            .where(newer.key == definition.key, newer.tenant_id == definition.tenant_id)
-            .scalar_subquery()
+            ProcessDefinition.startable_in_tasklist.is_(criteria.startable_in_tasklist)
         )
+    if criteria.without_tenant:
+        conditions.append(ProcessDefinition.tenant_id == "")
+    elif criteria.tenant_ids is not None:
+        tenants: ColumnElement[bool] = ProcessDefinition.tenant_id.in_(criteria.tenant_ids)
+        if criteria.include_without_tenant:
+            tenants = or_(tenants, ProcessDefinition.tenant_id == "")
+        conditions.append(tenants)
     return conditions

@@ -7,110 +7,101 @@ from __future__ import annotations
 
 from typing import Any
 
-import inflection
-
 from taskvars.errors import InvalidRequestError, NotFoundError, RestNotFoundError
-from taskvars.persistence.deployments import DefinitionCriteria, ProcessDefinitionRecord
+from taskvars.persistence.deployments import (
+    DEFINITION_SORTS,
+    DefinitionCriteria,
+    ProcessDefinitionRecord,
+)
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.deployments import process_definition_dto
-from taskvars.services.query_parameters import (
-    date_parameter,
-    refuse_unmodelled,
-    require_sort_pair,
+from taskvars.services.query_toolkit import (
+    Page,
+    ParsedQuery,
+    QueryShape,
+    StoreQuery,
+    as_date,
+    as_is,
+    as_list,
+    as_true,
+    sort_pairs,
 )
 
-# Declared (clients generated from Camunda's spec send them), asking for what this server
-# does not model (authorizations, incidents): refused unless false or empty.
-NOT_MODELLED = frozenset(
-    {"startableBy", "incidentId", "incidentType", "incidentMessage", "incidentMessageLike"}
+
+def _merge(fields: dict[str, Any], target: str, value: Any) -> None:
+    """Two criteria on one field narrow together: ``processDefinitionId`` and
+    ``processDefinitionIdIn`` both ask for ids, ``startableInTasklist`` and
+    ``notStartableInTasklist`` for opposite answers (none then)."""
+    if target not in fields:
+        fields[target] = value
+    elif target == "startable_in_tasklist":
+        if fields[target] != value:
+            fields["none"] = True
+    elif isinstance(value, list):
+        fields[target] = sorted(set(value) & set(fields[target]))
+    else:
+        fields[target] = value
+
+
+SHAPE = QueryShape(
+    noun="process definition",
+    filters={
+        "processDefinitionId": ("ids", lambda parameter: [parameter.value]),
+        "processDefinitionIdIn": ("ids", as_list),
+        "key": ("key", as_is),
+        "keysIn": ("keys", as_list),
+        "keyLike": ("key_like", as_is),
+        "name": ("name", as_is),
+        "nameLike": ("name_like", as_is),
+        "category": ("category", as_is),
+        "categoryLike": ("category_like", as_is),
+        "version": ("version", as_is),
+        "latestVersion": ("latest_version", as_true),
+        "deploymentId": ("deployment_id", as_is),
+        "deployedAfter": ("deployed_after", as_date),
+        "deployedAt": ("deployed_at", as_date),
+        "resourceName": ("resource_name", as_is),
+        "resourceNameLike": ("resource_name_like", as_is),
+        "versionTag": ("version_tag", as_is),
+        "versionTagLike": ("version_tag_like", as_is),
+        "withoutVersionTag": ("without_version_tag", as_true),
+        "tenantIdIn": ("tenant_ids", as_list),
+        "withoutTenantId": ("without_tenant", as_true),
+        "includeProcessDefinitionsWithoutTenantId": ("include_without_tenant", as_true),
+        # camunda:isStartableInTasklist: only those it makes startable, or not, when
+        # true; false filters nothing (ProcessDefinitionQueryDto.applyFilters).
+        "startableInTasklist": ("startable_in_tasklist", lambda parameter: True),
+        "notStartableInTasklist": ("startable_in_tasklist", lambda parameter: False),
+        # No definition here is suspended.
+        "suspended": ("none", as_true),
+    },
+    # Authorizations and incidents are not modelled.
+    not_modelled=frozenset(
+        {"startableBy", "incidentId", "incidentType", "incidentMessage", "incidentMessageLike"}
+    ),
+    # Every definition here is active, and anyone may start it: true asks for all of
+    # them, false (as everywhere in Camunda's DTOs) for nothing.
+    flags=frozenset({"active", "startablePermissionCheck"}),
+    merge=_merge,
 )
-# Every definition here is active, none suspended: these ask for all of them (True) or
-# none.
-ALL_OF_THEM = frozenset({"active", "startablePermissionCheck"})
-NONE_OF_THEM = frozenset({"suspended"})
-# Only those camunda:isStartableInTasklist makes startable, or not, when true; false
-# filters nothing (ProcessDefinitionQueryDto.applyFilters).
-_STARTABLE = {"startableInTasklist": True, "notStartableInTasklist": False}
-# Query parameter -> DefinitionCriteria field, for those taken as they come.
-_AS_IS = {
-    "processDefinitionId": "ids",
-    "key": "key",
-    "keyLike": "key_like",
-    "name": "name",
-    "nameLike": "name_like",
-    "category": "category",
-    "categoryLike": "category_like",
-    "version": "version",
-    "latestVersion": "latest_version",
-    "deploymentId": "deployment_id",
-    "resourceName": "resource_name",
-    "resourceNameLike": "resource_name_like",
-    "versionTag": "version_tag",
-    "versionTagLike": "version_tag_like",
-    "withoutVersionTag": "without_version_tag",
-    "withoutTenantId": "without_tenant",
-    "includeProcessDefinitionsWithoutTenantId": "include_without_tenant",
-}
-_LISTS = {"processDefinitionIdIn": "ids", "keysIn": "keys", "tenantIdIn": "tenant_ids"}
-_DATES = {"deployedAfter": "deployed_after", "deployedAt": "deployed_at"}
 
 
-def criteria_from_parameters(parameters: dict[str, Any]) -> DefinitionCriteria:
-    """The criteria from ``GET /process-definition`` parameters, by connexion's Python
-    names (sorting and paging taken out)."""
-    fields: dict[str, Any] = {}
-    for python_name, value in parameters.items():
-        name = inflection.camelize(python_name, False)
-        if value is None:
-            continue
-        if name in NOT_MODELLED:
-            refuse_unmodelled("process definition", name, value)
-        elif name in NONE_OF_THEM:
-            fields["none"] = fields.get("none", False) or value is True
-        elif name in ALL_OF_THEM:
-            fields["none"] = fields.get("none", False) or value is False
-        elif name in _STARTABLE:
-            if value is True:
-                wanted = _STARTABLE[name]
-                if fields.get("startable_in_tasklist", wanted) != wanted:
-                    fields["none"] = True  # both asked for
-                fields["startable_in_tasklist"] = wanted
-        elif name == "processDefinitionId":
-            fields["ids"] = sorted({value} & set(fields["ids"])) if "ids" in fields else [value]
-        elif name in _AS_IS:
-            if value is not False:
-                fields[_AS_IS[name]] = value
-        elif name in _LISTS:
-            items = [item for item in value.split(",") if item]
-            field = _LISTS[name]
-            fields[field] = sorted(set(items) & set(fields[field])) if field in fields else items
-        elif name in _DATES:
-            fields[_DATES[name]] = date_parameter(name, value)
-    return DefinitionCriteria(**fields)
+def definition_query(parsed: ParsedQuery) -> StoreQuery[DefinitionCriteria]:
+    """``GET /process-definition``'s criteria (Camunda's ``ProcessDefinitionQueryDto``)."""
+    return StoreQuery(
+        DefinitionCriteria(**parsed.fields), sort_pairs(parsed, frozenset(DEFINITION_SORTS))
+    )
 
 
 def query(
-    uow: UnitOfWork,
-    criteria: DefinitionCriteria,
-    *,
-    sort_by: str | None,
-    sort_order: str | None,
-    first_result: int,
-    max_results: int | None,
+    uow: UnitOfWork, definitions: StoreQuery[DefinitionCriteria], page: Page
 ) -> list[dict[str, Any]]:
-    require_sort_pair(sort_by, sort_order)
-    records = uow.store.definitions.matching(
-        criteria,
-        sort_by=sort_by,
-        descending=sort_order == "desc",
-        first_result=first_result,
-        max_results=max_results,
-    )
+    records = uow.store.definitions.matching(definitions.criteria, definitions.orderings, *page)
     return [process_definition_dto(record) for record in records]
 
 
-def count(uow: UnitOfWork, criteria: DefinitionCriteria) -> int:
-    return uow.store.definitions.count(criteria)
+def count(uow: UnitOfWork, definitions: StoreQuery[DefinitionCriteria]) -> int:
+    return uow.store.definitions.count(definitions.criteria)
 
 
 def by_id(uow: UnitOfWork, definition_id: str) -> ProcessDefinitionRecord:

@@ -72,6 +72,10 @@ def test_the_query_filters_by_key_version_tenant_and_tag(
     assert ids(api, resourceName="inv.bpmn") == [deployed["invoice:2"]]
     assert ids(api, suspended="true") == []
     assert set(ids(api, active="true", startableInTasklist="true")) == set(deployed.values())
+    # false asks for nothing, as everywhere in Camunda's query DTOs
+    everything = set(deployed.values())
+    assert set(ids(api, active="false", startablePermissionCheck="false")) == everything
+    assert set(ids(api, suspended="false", startableInTasklist="false")) == everything
     assert api.get("/process-definition/count", key="invoice").json() == {"count": 3}
 
 
