@@ -9,6 +9,7 @@ from starlette.responses import Response
 from taskvars.handlers.http import variable_operations as operations
 from taskvars.handlers.http.runtime import database
 from taskvars.services import process_instance_query, process_instances
+from taskvars.services.query_toolkit import Page
 from taskvars.services.variables import PROCESS_INSTANCE_VARIABLES as RESOURCE
 from taskvars.web.multipart import MultipartForm
 
@@ -70,9 +71,7 @@ def get_process_instances(
 ) -> list[dict[str, Any]]:
     instance_query = process_instance_query.from_parameters(parameters)
     return database().read(
-        lambda uow: process_instances.query(
-            uow, instance_query, first_result=first_result, max_results=max_results
-        )
+        lambda uow: process_instances.query(uow, instance_query, Page(first_result, max_results))
     )
 
 
@@ -86,9 +85,7 @@ def query_process_instances(
 ) -> list[dict[str, Any]]:
     instance_query = process_instance_query.from_body(body or {})
     return database().read(
-        lambda uow: process_instances.query(
-            uow, instance_query, first_result=first_result, max_results=max_results
-        )
+        lambda uow: process_instances.query(uow, instance_query, Page(first_result, max_results))
     )
 
 

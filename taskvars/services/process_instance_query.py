@@ -5,7 +5,6 @@ the query toolkit, from ``GET /process-instance`` parameters or the JSON body of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from taskvars.persistence.process_instance_query import SORT_KEYS
@@ -13,11 +12,13 @@ from taskvars.persistence.values import ProcessInstanceCriteria
 from taskvars.services.query_toolkit import (
     ParsedQuery,
     QueryShape,
+    StoreQuery,
     VariableParameter,
     as_is,
     as_list,
     as_true,
-    refuse_sort,
+    sort_pairs,
+    without_tenant_wins,
 )
 
 SHAPE = QueryShape(
@@ -62,11 +63,7 @@ SHAPE = QueryShape(
 )
 
 
-@dataclass(frozen=True)
-class ProcessInstanceQuery:
-    criteria: ProcessInstanceCriteria
-    # (sortBy, descending) pairs
-    orderings: list[tuple[str, bool]] = field(default_factory=list)
+ProcessInstanceQuery = StoreQuery[ProcessInstanceCriteria]
 
 
 def from_parameters(parameters: Mapping[str, Any]) -> ProcessInstanceQuery:
@@ -78,16 +75,15 @@ def from_body(body: Mapping[str, Any]) -> ProcessInstanceQuery:
 
 
 def _query(parsed: ParsedQuery) -> ProcessInstanceQuery:
-    for ordering in parsed.orderings:
-        refuse_sort(ordering, frozenset(SORT_KEYS))
-    return ProcessInstanceQuery(
-        _criteria(parsed), [(o.sort_by, o.descending) for o in parsed.orderings]
-    )
+    return StoreQuery(_criteria(parsed), sort_pairs(parsed, frozenset(SORT_KEYS)))
 
 
 def _criteria(parsed: ParsedQuery) -> ProcessInstanceCriteria:
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_id_in", without_tenant="without_tenant_id"
+    )
     return ProcessInstanceCriteria(
-        **parsed.fields,
+        **fields,
         variables=parsed.variables,
         or_queries=tuple(_criteria(nested) for nested in parsed.or_queries),
     )

@@ -12,6 +12,7 @@ from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord, ScopeRef
 from taskvars.services.process_instance_query import ProcessInstanceQuery
+from taskvars.services.query_toolkit import Page
 from taskvars.services.task_defaults import new_id
 from taskvars.services.tasks import add_candidates, task_attributes
 from taskvars.services.typed_values import ValueConversionError, value_from_dto
@@ -80,17 +81,13 @@ def get(uow: UnitOfWork, process_instance_id: str) -> dict[str, Any]:
 
 
 def query(
-    uow: UnitOfWork,
-    instance_query: ProcessInstanceQuery,
-    *,
-    first_result: int = 0,
-    max_results: int | None = None,
+    uow: UnitOfWork, instance_query: ProcessInstanceQuery, page: Page
 ) -> list[dict[str, Any]]:
     found = uow.store.process_instances.query(
         instance_query.criteria,
         instance_query.orderings,
-        first_result=first_result,
-        max_results=max_results,
+        first_result=page.first_result,
+        max_results=page.max_results,
     )
     return [process_instance_dto(record) for record in found]
 
