@@ -224,3 +224,32 @@ def test_the_activity_tree_of_an_unknown_instance_is_a_404(client: Any) -> None:
     response = api.get("/process-instance/nope/activity-instances")
     assert response.status_code == 404
     assert response.json()["message"] == "Process instance with id nope does not exist"
+
+
+def _shape(node: dict[str, Any]) -> Any:
+    """A tree as (activityId, [children]) pairs, children sorted."""
+    children = sorted((_shape(child) for child in node["childActivityInstances"]), key=str)
+    return (node["activityId"], children)
+
+
+def test_the_activity_tree_nests_sub_processes_in_each_other(client: Any) -> None:
+    api = Api(client)
+    definition_id = deploy(api, "nested-subprocesses.bpmn")
+    instance = str(start(api, "/process-definition/key/nestedSubProcesses/start")["id"])
+    (first,) = tasks_of(api, instance)
+    complete(api, first["id"])  # taskO1: into the inner sub-process
+    tree = api.get(f"/process-instance/{instance}/activity-instances").json()
+    assert _shape(tree) == (definition_id, [("Outer", [("Inner", [("taskI1", [])])])])
+    (outer,) = tree["childActivityInstances"]
+    (inner,) = outer["childActivityInstances"]
+    (task,) = inner["childActivityInstances"]
+    assert inner["parentActivityInstanceId"] == outer["id"]
+    assert task["parentActivityInstanceId"] == inner["id"]
+    assert len({outer["id"], inner["id"], task["id"]}) == 3
+    (waiting,) = tasks_of(api, instance)
+    assert task["executionIds"] == [waiting["executionId"]] == inner["executionIds"]
+    assert outer["executionIds"] != inner["executionIds"]
+
+    complete(api, waiting["id"])  # taskI1: the inner sub-process ends
+    after = api.get(f"/process-instance/{instance}/activity-instances").json()
+    assert _shape(after) == (definition_id, [("Outer", [("taskO2", [])])])
