@@ -79,14 +79,22 @@ class ProcessInstances:
             .execution_options(synchronize_session=False)
         )
 
-    def is_suspended(self, scope_pk: int) -> bool:
-        """Whether the instance is suspended, its row held until this transaction ends
-        (``FOR SHARE`` on PostgreSQL), so that a suspension cannot slip in between this
-        check and the command it guards."""
+    def task_suspended(self, task_id: str) -> bool:
+        """Whether the task belongs to a suspended process instance (a subtask does not,
+        as in Camunda), that instance's row held until this transaction ends
+        (``FOR SHARE`` on PostgreSQL): a suspension, which locks the row, cannot commit
+        between this check and the command it guards."""
+        task, parent = aliased(Scope), aliased(Scope)
         suspended = self.session.scalar(
             select(ProcessInstance.suspended)
-            .where(ProcessInstance.scope_pk == scope_pk)
-            .with_for_update(read=True)
+            .join(task, task.process_instance_pk == ProcessInstance.scope_pk)
+            .join(parent, parent.pk == task.parent_pk)
+            .where(
+                task.id_space == IdSpace.TASK,
+                task.external_id == task_id,
+                parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]),
+            )
+            .with_for_update(read=True, of=ProcessInstance)
         )
         return bool(suspended)
 

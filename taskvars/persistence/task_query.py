@@ -75,6 +75,14 @@ class _Rows:
         return on_execution
 
     @property
+    def suspended(self) -> ColumnElement[bool]:
+        """With its process instance; a subtask or a standalone task never is."""
+        suspended: ColumnElement[bool] = and_(
+            self.on_execution, self.process_instance.suspended.is_(True)
+        )
+        return suspended
+
+    @property
     def execution_id(self) -> ColumnElement[Any]:
         return case((self.on_execution, self.parent.external_id), else_=None)
 
@@ -98,7 +106,7 @@ def matching_tasks(
             rows.parent.kind.label("parent_kind"),
             rows.parent.external_id.label("parent_id"),
             rows.root.external_id.label("process_instance_id"),
-            rows.process_instance.suspended.label("suspended"),
+            rows.suspended.label("suspended"),
         )
         .join(rows.task_scope, rows.task_scope.pk == Task.scope_pk)
         .outerjoin(rows.parent, rows.parent.pk == rows.task_scope.parent_pk)
@@ -153,6 +161,7 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
         "process_instance_business_key_in": lambda r, v: r.process_instance.business_key.in_(v),
         "process_instance_business_key_like": lambda r, v: like(r.process_instance.business_key, v),
         "process_definition_key": lambda r, v: r.process_instance.process_definition_key == v,
+        "process_definition_id": lambda r, v: Task.process_definition_id == v,
         "process_definition_key_in": lambda r, v: r.process_instance.process_definition_key.in_(v),
         "execution_id": lambda r, v: (
             (r.parent.id_space == IdSpace.EXECUTION) & (r.parent.external_id == v) & r.on_execution
@@ -199,11 +208,8 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
         "parent_task_id": lambda r, v: (
             (r.parent.id_space == IdSpace.TASK) & (r.parent.external_id == v)
         ),
-        "suspended": lambda r, v: r.process_instance.suspended.is_(True),
-        # A task outside a process instance is never suspended.
-        "active": lambda r, v: or_(
-            r.process_instance.suspended.is_(None), r.process_instance.suspended.is_(False)
-        ),
+        "suspended": lambda r, v: r.suspended,
+        "active": lambda r, v: not_(r.suspended),
     }
 )
 

@@ -86,6 +86,7 @@ class TaskCriteria:
     process_instance_business_key_like: str | None = None
     process_definition_key: str | None = None
     process_definition_key_in: list[str] | None = None
+    process_definition_id: str | None = None
     execution_id: str | None = None
     case_instance_id: str | None = None
     tenant_id_in: list[str] | None = None

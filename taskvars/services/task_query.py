@@ -34,7 +34,6 @@ from taskvars.services.query_toolkit import (
 # server does not model: refused unless false or empty.
 NOT_MODELLED = frozenset(
     {
-        "processDefinitionId",
         "processDefinitionName",
         "processDefinitionNameLike",
         "caseInstanceBusinessKey",
@@ -134,6 +133,7 @@ def _filters() -> dict[str, tuple[str, Converter]]:
         "processInstanceBusinessKey",
         "processInstanceBusinessKeyLike",
         "processDefinitionKey",
+        "processDefinitionId",
         "executionId",
         "caseInstanceId",
         "assignee",

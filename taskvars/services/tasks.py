@@ -158,7 +158,7 @@ def update(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
     task_pk = store.scopes.pk(IdSpace.TASK, task_id)
     if task is None or task_pk is None:
         raise NotFoundError(f"No matching task with id {task_id}")
-    require_active(task)
+    require_active(uow, task_id)
     attributes = task_attributes(dto)
     del attributes["created"]
     attributes["last_updated"] = now_millis()
@@ -220,9 +220,9 @@ def complete(
         chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
     except ScopeNotFoundError:
         raise EngineError(f"Cannot find task with id {task_id}: task is null") from None
-    _require_instance_active(uow, chain, task_id)
     # A model's run is claimed before anything is written: a race is a 409 at once.
     claimed = runtime.claim_for_task(uow, chain)
+    require_active(uow, task_id)
     variables.write_values(uow, chain, values, local=False)
     returned = None
     if with_variables_in_return:
@@ -238,30 +238,23 @@ def complete(
 def locked_task(
     uow: UnitOfWork, task_id: str, *, missing: type[ApiError]
 ) -> tuple[TaskRecord, int]:
-    """The task and its pk, its row locked for this transaction; else ``missing``."""
+    """The task and its pk, its row locked for this transaction; else ``missing``. A
+    task of a suspended process instance is refused (``require_active``)."""
+    require_active(uow, task_id)
     task_pk = uow.store.tasks.lock(task_id)
     task = uow.store.tasks.get(task_id) if task_pk is not None else None
     if task is None or task_pk is None:
         raise missing(f"Cannot find task with id {task_id}: task is null")
-    require_active(task)
     return task, task_pk
 
 
-def require_active(task: TaskRecord) -> None:
+def require_active(uow: UnitOfWork, task_id: str) -> None:
     """Camunda's ``TaskEntity.ensureTaskActive``: the commands that change a task (its
-    people, its identity links, its attributes, its end) refuse a suspended one; its
-    variables may still be written, as in Camunda."""
-    if task.suspended:
-        raise SuspendedEntityError("task", task.id)
-
-
-def _require_instance_active(uow: UnitOfWork, chain: list[ScopeRef], task_id: str) -> None:
-    """``require_active`` for a complete, which reads the task's chain, not its record: the
-    instance at the chain's root, held against a suspension until the step commits."""
-    root = chain[-1]
-    if root.kind is ScopeKind.PROCESS_INSTANCE and uow.store.process_instances.is_suspended(
-        root.pk
-    ):
+    end, its people, its identity links, its attributes) refuse one of a suspended
+    process instance; its variables may still be written, as in Camunda. The instance
+    stays as checked until the command commits. Called before the task's own row is
+    locked, and after a run is claimed: the order a deletion of the instance takes too."""
+    if uow.store.process_instances.task_suspended(task_id):
         raise SuspendedEntityError("task", task_id)
 
 

@@ -253,3 +253,35 @@ def test_the_activity_tree_nests_sub_processes_in_each_other(client: Any) -> Non
     complete(api, waiting["id"])  # taskI1: the inner sub-process ends
     after = api.get(f"/process-instance/{instance}/activity-instances").json()
     assert _shape(after) == (definition_id, [("Outer", [("taskO2", [])])])
+
+
+def test_suspension_reaches_the_instances_tasks_not_their_subtasks_nor_standalone_ones(
+    client: Any,
+) -> None:
+    api = Api(client)
+    definition_id = deploy(api, "parallel-review.bpmn")
+    instance = _started(api, "parallelReview", "SUB")
+    legal = next(t for t in tasks_of(api, instance) if t["taskDefinitionKey"] == "legalReview")
+    for task_id, parent in (("sub", legal["id"]), ("alone", None)):
+        created = api.client.post(
+            api.url("/task/create"), json={"id": task_id, "name": task_id, "parentTaskId": parent}
+        )
+        assert created.status_code == 204, created.text
+    api.client.put(api.url(f"/process-instance/{instance}/suspended"), json={"suspended": True})
+
+    assert api.get("/task/sub").json()["suspended"] is False
+    assert api.get("/task/alone").json()["suspended"] is False
+    active = {t["id"] for t in api.get("/task", active="true").json()}
+    assert {"sub", "alone"} <= active
+    assert legal["id"] not in active
+    claimed = api.client.post(api.url("/task/sub/claim"), json={"userId": "ann"})
+    assert claimed.status_code == 204, claimed.text
+    refused = api.client.put(
+        api.url(f"/task/{legal['id']}"), json={"name": "renamed", "priority": 1}
+    )
+    assert refused.status_code == 500
+    assert refused.json()["type"] == "SuspendedEntityInteractionException"
+    assert api.get(f"/task/{legal['id']}").json()["name"] == "Legal review"
+    # The task query finds the instance's tasks by their definition.
+    by_definition = api.get("/task", processDefinitionId=definition_id).json()
+    assert {t["id"] for t in by_definition} == {t["id"] for t in tasks_of(api, instance)}

@@ -374,8 +374,8 @@ def test_comment_and_attachment_info_is_answered(tasks: Api) -> None:
             "Only a single sorting parameter specified. sortBy and sortOrder required",
         ),
         (
-            {"processDefinitionId": "p:1"},
-            "The task query parameter processDefinitionId is not supported by this server",
+            {"processDefinitionName": "Invoice"},
+            "The task query parameter processDefinitionName is not supported by this server",
         ),
     ],
 )
