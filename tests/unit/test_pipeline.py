@@ -68,5 +68,6 @@ def test_the_upload_operations_are_the_ones_with_multipart_bodies() -> None:
         "setProcessInstanceVariableBinary",
         "setLocalExecutionVariableBinary",
         "createDeployment",  # its files are uploads too
+        "addAttachment",  # so is an attachment's content
     }
     assert operations.path_templates["getTask"] == "/engine-rest/task/{id}"
