@@ -35,6 +35,22 @@ REQUIRED_OPERATIONS = {
     "getHistoricVariableInstancesCount",
     "getHistoricVariableInstance",
     "getHistoricVariableInstanceBinary",
+    # historic tasks and activity instances, the JSON history queries, deployment
+    # queries (issue 22)
+    "getDeploymentsCount",
+    "queryHistoricProcessInstances",
+    "queryHistoricProcessInstancesCount",
+    "queryHistoricVariableInstances",
+    "queryHistoricVariableInstancesCount",
+    "getHistoricTaskInstances",
+    "queryHistoricTaskInstances",
+    "getHistoricTaskInstancesCount",
+    "queryHistoricTaskInstancesCount",
+    "getHistoricActivityInstances",
+    "queryHistoricActivityInstances",
+    "getHistoricActivityInstancesCount",
+    "queryHistoricActivityInstancesCount",
+    "getHistoricActivityInstance",
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",
