@@ -157,6 +157,7 @@ class VariableCriteria:
 
     name: str | None = None
     name_like: str | None = None
+    names: list[str] | None = None
     process_instance_ids: list[str] | None = None
     definition_id: str | None = None
     definition_key: str | None = None
@@ -164,6 +165,7 @@ class VariableCriteria:
     task_ids: list[str] | None = None
     types: list[str] | None = None
     tenant_ids: list[str] | None = None
+    without_tenant: bool = False
     ids: list[str] | None = None
 
 
@@ -626,6 +628,7 @@ _VARIABLE_CONDITIONS: ConditionTable[type[HistoricVariable]] = ConditionTable(
         "ids": lambda row, v: row.id.in_(v),
         "name": lambda row, v: row.name == v,
         "name_like": lambda row, v: row.name.like(v),
+        "names": lambda row, v: row.name.in_(v),
         "process_instance_ids": lambda row, v: HistoricProcessInstance.id.in_(v),
         "definition_id": lambda row, v: HistoricProcessInstance.process_definition_id == v,
         "definition_key": lambda row, v: HistoricProcessInstance.process_definition_key == v,
@@ -633,6 +636,7 @@ _VARIABLE_CONDITIONS: ConditionTable[type[HistoricVariable]] = ConditionTable(
         "task_ids": lambda row, v: row.task_id.in_(v),
         "types": lambda row, v: row.type.in_(v),
         "tenant_ids": lambda row, v: HistoricProcessInstance.tenant_id.in_(v),
+        "without_tenant": lambda row, v: HistoricProcessInstance.tenant_id.is_(None),
     }
 )
 

@@ -129,6 +129,7 @@ VARIABLE_SHAPE = QueryShape(
     filters={
         "variableName": ("name", as_is),
         "variableNameLike": ("name_like", as_is),
+        "variableNameIn": ("names", as_list),
         "processInstanceId": ("process_instance_ids", lambda parameter: [parameter.value]),
         "processInstanceIdIn": ("process_instance_ids", as_list),
         "processDefinitionId": ("definition_id", as_is),
@@ -137,6 +138,7 @@ VARIABLE_SHAPE = QueryShape(
         "taskIdIn": ("task_ids", as_list),
         "variableTypeIn": ("types", as_list),
         "tenantIdIn": ("tenant_ids", as_list),
+        "withoutTenantId": ("without_tenant", as_true),
         # includeDeleted: not a filter; deserializeValues is the handler's.
     },
     not_modelled=VARIABLE_NOT_MODELLED,
@@ -161,9 +163,10 @@ def _instance_criteria(parsed: ParsedQuery) -> InstanceCriteria:
 def variable_query(parsed: ParsedQuery) -> StoreQuery[VariableCriteria]:
     """A historic variable-instance query (``GET`` parameters or
     ``HistoricVariableInstanceQueryDto``) for the store."""
-    return StoreQuery(
-        VariableCriteria(**parsed.fields), sort_pairs(parsed, frozenset(VARIABLE_SORTS))
+    fields = without_tenant_wins(
+        parsed.fields, tenant_ids="tenant_ids", without_tenant="without_tenant"
     )
+    return StoreQuery(VariableCriteria(**fields), sort_pairs(parsed, frozenset(VARIABLE_SORTS)))
 
 
 def instances(

@@ -280,6 +280,11 @@ def test_the_json_variable_query_sorts_by_several_criteria(client: Any) -> None:
         api.url("/history/variable-instance/count"), json={"variableName": "amount"}
     )
     assert count.json() == {"count": 2}
+    named = api.client.post(
+        api.url("/history/variable-instance/count"),
+        json={"variableNameIn": ["amount", "clerk"], "withoutTenantId": True},
+    )
+    assert named.json() == {"count": 4}
     not_deserialized = api.client.post(
         api.url("/history/variable-instance?deserializeValues=false"),
         json={"variableName": "clerk", "processInstanceId": first},
