@@ -269,6 +269,12 @@ def _ordered(operator: str, left: Any, right: Any) -> bool:
     return bool({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[operator])
 
 
+def as_text(value: Any) -> str | None:
+    """An expression's value as the text of an attribute (a name, a form key): JUEL's
+    coercion to String (Booleans ``true`` and ``false``); ``None`` stays absent."""
+    return None if value is None else _as_string(value)
+
+
 def _as_string(value: Any) -> str:
     if value is None:
         return ""

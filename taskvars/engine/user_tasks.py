@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES
-from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.values import IdentityLinkRecord
 from taskvars.services.dates import now_millis, parse_any_date
@@ -74,9 +74,9 @@ def task_attributes(
 
     priority = text(declared.get("priority"))
     attributes: dict[str, Any] = {
-        "name": _as_text(text(model.name)),
+        "name": as_text(text(model.name)),
         "description": model.documentation,
-        "assignee": _as_text(text(declared.get("assignee"))),
+        "assignee": as_text(text(declared.get("assignee"))),
         "owner": None,
         "delegation_state": None,
         "task_definition_key": model.element_id,
@@ -88,7 +88,7 @@ def task_attributes(
         else _as_priority(priority, model.element_id),
         "created": now_millis(),
         # Evaluated, as Camunda's TaskEntity.initializeFormKey does (here once, at creation).
-        "form_key": _as_text(text(declared.get("formKey"))),
+        "form_key": as_text(text(declared.get("formKey"))),
     }
     candidates = [
         *(
@@ -101,10 +101,6 @@ def task_attributes(
         ),
     ]
     return attributes, candidates
-
-
-def _as_text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _as_date(value: Any, element_id: str, attribute: str) -> datetime | None:

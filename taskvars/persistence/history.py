@@ -44,6 +44,7 @@ from taskvars.persistence.query_statements import (
     ConditionTable,
     SortKey,
     duration,
+    like,
     ordered,
     paged,
     where_any,
@@ -167,6 +168,9 @@ class VariableCriteria:
     tenant_ids: list[str] | None = None
     without_tenant: bool = False
     ids: list[str] | None = None
+    # Removed variables (DELETED) are left out unless asked for, as in Camunda's
+    # HistoricVariableInstance.xml; their single reads too.
+    include_deleted: bool = False
 
 
 INSTANCE_SORTS: dict[str, Any] = {
@@ -603,6 +607,8 @@ def _matching_variables(criteria: VariableCriteria) -> Select[*tuple[Any, ...]]:
         )
         .where(*_VARIABLE_CONDITIONS.conditions(criteria, HistoricVariable))
     )
+    if not criteria.include_deleted:
+        statement = statement.where(HistoricVariable.state != DELETED)
     return statement
 
 
@@ -610,7 +616,7 @@ _INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionT
     {
         "ids": lambda row, v: row.id.in_(v),
         "business_key": lambda row, v: row.business_key == v,
-        "business_key_like": lambda row, v: row.business_key.like(v),
+        "business_key_like": lambda row, v: like(row.business_key, v),
         "definition_id": lambda row, v: row.process_definition_id == v,
         "definition_key": lambda row, v: row.process_definition_key == v,
         "definition_keys": lambda row, v: row.process_definition_key.in_(v),
@@ -627,7 +633,7 @@ _VARIABLE_CONDITIONS: ConditionTable[type[HistoricVariable]] = ConditionTable(
     {
         "ids": lambda row, v: row.id.in_(v),
         "name": lambda row, v: row.name == v,
-        "name_like": lambda row, v: row.name.like(v),
+        "name_like": lambda row, v: like(row.name, v),
         "names": lambda row, v: row.name.in_(v),
         "process_instance_ids": lambda row, v: HistoricProcessInstance.id.in_(v),
         "definition_id": lambda row, v: HistoricProcessInstance.process_definition_id == v,

@@ -19,7 +19,7 @@ from taskvars.persistence.models import (
     ScopeKind,
     Variable,
 )
-from taskvars.persistence.query_statements import ConditionTable, ordered, paged
+from taskvars.persistence.query_statements import ConditionTable, like, ordered, paged
 from taskvars.persistence.values import VariableInstance, VariableInstanceFilter
 from taskvars.persistence.variable_conditions import variable_matches
 from taskvars.persistence.variables import stored_value
@@ -121,7 +121,7 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
     {
         "id": lambda r, v: _VARIABLE.c.id == v,
         "variable_name": lambda r, v: _VARIABLE.c.name == v,
-        "variable_name_like": lambda r, v: _VARIABLE.c.name.like(v),
+        "variable_name_like": lambda r, v: like(_VARIABLE.c.name, v),
         "process_instance_id_in": lambda r, v: r.in_process_instances(v),
         "execution_id_in": lambda r, v: r.in_executions(v),
         "task_id_in": lambda r, v: r.is_task & r.scope.c.external_id.in_(v),

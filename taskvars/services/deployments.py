@@ -158,10 +158,6 @@ def query(
     return [deployment_dto(record) for record in found]
 
 
-def list_all(uow: UnitOfWork) -> list[dict[str, Any]]:
-    return query(uow, StoreQuery(DeploymentCriteria()), Page())
-
-
 def count(uow: UnitOfWork, deployments: StoreQuery[DeploymentCriteria]) -> int:
     return uow.store.deployments.count(deployments.criteria)
 

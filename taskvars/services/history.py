@@ -39,6 +39,7 @@ from taskvars.services.query_toolkit import (
     as_is,
     as_list,
     as_true,
+    narrow,
     sort_pairs,
     without_tenant_wins,
 )
@@ -89,8 +90,9 @@ def _only_states(*states: str) -> Converter:
 
 def _merge_states(fields: dict[str, Any], target: str, value: Any) -> None:
     if target == "states" and target in fields:
-        value = fields[target] & value
-    fields[target] = value
+        fields[target] = fields[target] & value
+    else:
+        narrow(fields, target, value)
 
 
 INSTANCE_SHAPE = QueryShape(
@@ -139,7 +141,8 @@ VARIABLE_SHAPE = QueryShape(
         "variableTypeIn": ("types", as_list),
         "tenantIdIn": ("tenant_ids", as_list),
         "withoutTenantId": ("without_tenant", as_true),
-        # includeDeleted: not a filter; deserializeValues is the handler's.
+        "includeDeleted": ("include_deleted", as_true),
+        # deserializeValues is the handler's.
     },
     not_modelled=VARIABLE_NOT_MODELLED,
 )

@@ -24,6 +24,7 @@ from taskvars.services.query_toolkit import (
     as_is,
     as_list,
     as_true,
+    narrow,
     sort_pairs,
 )
 
@@ -37,10 +38,8 @@ def _merge(fields: dict[str, Any], target: str, value: Any) -> None:
     elif target == "startable_in_tasklist":
         if fields[target] != value:
             fields["none"] = True
-    elif isinstance(value, list):
-        fields[target] = sorted(set(value) & set(fields[target]))
     else:
-        fields[target] = value
+        narrow(fields, target, value)
 
 
 SHAPE = QueryShape(

@@ -126,8 +126,14 @@ class ParsedQuery:
     flags: frozenset[str] = frozenset()
 
 
-def _assign(fields: dict[str, Any], target: str, value: Any) -> None:
-    fields[target] = value
+def narrow(fields: dict[str, Any], target: str, value: Any) -> None:
+    """Put ``value`` into the fields; two parameters asking for ids (``processInstanceId``
+    and ``processInstanceIds``, say) narrow together, as Camunda applies both."""
+    current = fields.get(target)
+    if isinstance(current, list) and isinstance(value, list):
+        fields[target] = [item for item in current if item in set(value)]
+    else:
+        fields[target] = value
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ class QueryShape:
     variable_parameters: Mapping[str, VariableParameter] = field(default_factory=dict)
     flags: frozenset[str] = frozenset()
     or_queries: bool = False
-    merge: Callable[[dict[str, Any], str, Any], None] = _assign
+    merge: Callable[[dict[str, Any], str, Any], None] = narrow
 
     def from_parameters(self, parameters: Mapping[str, Any]) -> ParsedQuery:
         """The query from ``GET`` parameters by connexion's Python names (paging taken

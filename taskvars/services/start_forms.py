@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from taskvars.engine import runtime
-from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
 from taskvars.engine.forms import FormDeclaration, FormField, format_date, parse_date
 from taskvars.errors import EngineNotFoundError, InvalidRequestError, ModelRunError, NullValueError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
@@ -145,9 +145,7 @@ def _java_long(field_id: str, value: Any) -> int:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return as_text(value) or ""
 
 
 def _no_variables(name: str) -> Any:

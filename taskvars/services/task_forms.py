@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from taskvars.engine import runtime
-from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
 from taskvars.engine.variable_reader import reader_of
 from taskvars.errors import BadUserRequestError, ModelRunError, NullValueError, RestError
 from taskvars.persistence.models import IdSpace
@@ -50,8 +50,7 @@ def task_form(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
 def _text(source: str | None, read: Callable[[str], Any]) -> str | None:
     if source is None:
         return None
-    value = compile_expression(source).evaluate(read)
-    return None if value is None else str(value)
+    return as_text(compile_expression(source).evaluate(read))
 
 
 def form_variables(

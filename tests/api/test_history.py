@@ -179,9 +179,21 @@ def test_a_running_instances_variables_are_in_history_with_their_runtime_ids(
     }
     assert after["amount"]["value"] == 6000
     assert after["amount"]["state"] == "CREATED"
-    # Removed by someone: DELETED, its last value kept (Camunda's default history level).
-    assert after["clerk"]["state"] == "DELETED"
-    assert after["clerk"]["value"] == "anna"
+    # Removed by someone: DELETED, its last value kept (Camunda's default history level),
+    # and left out unless includeDeleted asks for it, its single read too.
+    assert "clerk" not in after
+    with_deleted = {
+        v["name"]: v
+        for v in api.get(
+            "/history/variable-instance", processInstanceId=instance_id, includeDeleted="true"
+        ).json()
+    }
+    assert with_deleted["clerk"]["state"] == "DELETED"
+    assert with_deleted["clerk"]["value"] == "anna"
+    counted = api.get("/history/variable-instance/count", processInstanceId=instance_id)
+    assert counted.json() == {"count": len(after)}
+    gone = api.get(f"/history/variable-instance/{with_deleted['clerk']['id']}")
+    assert gone.status_code == 404
 
 
 def test_variable_ids_are_never_reused_by_later_instances(client: Any) -> None:

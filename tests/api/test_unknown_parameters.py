@@ -33,7 +33,7 @@ def test_camundas_task_filters_this_server_does_not_model_are_refused_by_name(ap
     api.create_task("t1", assignee="ann")
     assert api.get("/task", active="false", assigned="false").status_code == 200
     for parameter, value in (
-        ("processDefinitionId", "p:1:1"),
+        ("processDefinitionName", "Invoice"),
         ("caseDefinitionKey", "case"),
         ("activityInstanceIdIn", "a1,a2"),
     ):

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from taskvars.errors import InvalidRequestError, ModelParseError, NotFoundError
+from taskvars.persistence.deployments import DeploymentCriteria
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services import deployments
 from taskvars.services.deployments import DeploymentFile, DeploymentRequest
+from taskvars.services.query_toolkit import StoreQuery
 
 MODELS = Path(__file__).parent.parent / "bpmn"
 INVOICE = DeploymentFile("invoice.bpmn", (MODELS / "invoice.bpmn").read_bytes())
@@ -102,7 +104,7 @@ def test_a_refused_file_refuses_the_whole_deployment_and_stores_nothing(
     assert "* scriptTask is not supported (supported: " in raised.value.message
     assert raised.value.message.endswith("| resource bad.bpmn | line 32 | element tax")
     with database.unit_of_work(write=False) as uow:
-        assert deployments.list_all(uow) == []
+        assert deployments.count(uow, StoreQuery(DeploymentCriteria())) == 0
     assert definitions(deploy(database, INVOICE)) == [("invoice", 1, "invoice.bpmn")]
 
 
@@ -118,7 +120,7 @@ def test_deleting_a_deployment_removes_its_definitions(database: Database) -> No
     with database.unit_of_work(write=True) as uow:
         deployments.delete(uow, str(deployed["id"]), cascade=False)
     with database.unit_of_work(write=False) as uow:
-        assert deployments.list_all(uow) == []
+        assert deployments.count(uow, StoreQuery(DeploymentCriteria())) == 0
         with pytest.raises(NotFoundError, match="does not exist"):
             deployments.get(uow, str(deployed["id"]))
     # The key's versions start again: nothing of the deleted deployment is left.

@@ -75,3 +75,22 @@ def test_the_historic_task_query_reads_or_queries_and_variables() -> None:
     assert (condition.name, condition.operator, condition.value) == ("amount", "gt", 5)
     (nested,) = criteria.or_queries
     assert (nested.task_assignee, nested.finished) == ("anna", True)
+
+
+def test_two_parameters_asking_for_ids_narrow_together_as_camunda_applies_both() -> None:
+    both = history.instance_query(
+        history.INSTANCE_SHAPE.from_parameters(
+            {"process_instance_id": "a", "process_instance_ids": "b,a"}
+        )
+    )
+    assert both.criteria.ids == ["a"]
+    apart = history.instance_query(
+        history.INSTANCE_SHAPE.from_parameters(
+            {"process_instance_id": "a", "process_instance_ids": "b"}
+        )
+    )
+    assert apart.criteria.ids == []
+    variables = history.VARIABLE_SHAPE.from_parameters(
+        {"process_instance_id": "a", "process_instance_id_in": "a,c"}
+    )
+    assert variables.fields["process_instance_ids"] == ["a"]
