@@ -8,7 +8,7 @@ for nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, func, or_
 from sqlalchemy.orm import QueryableAttribute
 
 Rows = TypeVar("Rows")
+T = TypeVar("T")
 # A column or an expression a statement sorts by.
 SortKey = ColumnElement[Any] | QueryableAttribute[Any]
 Condition = Callable[[Rows, Any], ColumnElement[bool]]
@@ -95,3 +96,15 @@ def equal_ignoring_case(column: Any, text: str) -> ColumnElement[bool]:
 
 def like_ignoring_case(column: Any, pattern: str) -> ColumnElement[bool]:
     return func.upper(column).like(func.upper(pattern), escape=ESCAPE)
+
+
+# Ids bound into one ``IN`` list at most: well below SQLite's limit of parameters per
+# statement (32,766 by default) and PostgreSQL's (65,535), however many a caller has.
+IN_LIST_BATCH = 1000
+
+
+def in_batches(items: Collection[T]) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``IN_LIST_BATCH``, for one statement each."""
+    listed = list(items)
+    for start in range(0, len(listed), IN_LIST_BATCH):
+        yield listed[start : start + IN_LIST_BATCH]

@@ -8,11 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select
+from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.models import BinaryContent, TaskAttachment
+from taskvars.persistence.query_statements import in_batches
 from taskvars.persistence.values import BinarySource
 
 
@@ -94,16 +95,17 @@ class TaskAttachments:
             self._contents.delete(content_pk)
 
     def tasks_with_any(self, task_ids: Collection[str]) -> set[str]:
-        """Which of ``task_ids`` have attachments, in one query."""
-        if not task_ids:
-            return set()
-        return set(
-            self.session.scalars(
-                select(TaskAttachment.task_id)
-                .where(TaskAttachment.task_id.in_(task_ids))
-                .distinct()
+        """Which of ``task_ids`` have attachments (a query per thousand ids)."""
+        found: set[str] = set()
+        for batch in in_batches(task_ids):
+            found.update(
+                self.session.scalars(
+                    select(TaskAttachment.task_id)
+                    .where(TaskAttachment.task_id.in_(batch))
+                    .distinct()
+                )
             )
-        )
+        return found
 
     def has_any(self, task_id: str) -> bool:
         return bool(self.tasks_with_any([task_id]))
@@ -111,19 +113,24 @@ class TaskAttachments:
     def delete_of_instances(self, instance_ids: list[str], task_ids: list[str]) -> None:
         """The attachments of these process instances' tasks, with their contents
         (Camunda's ``deleteAttachmentsByTaskProcessInstanceIds``)."""
-        content_pks = self.session.scalars(
-            delete(TaskAttachment)
-            .where(
-                or_(
-                    TaskAttachment.root_process_instance_id.in_(instance_ids),
-                    TaskAttachment.task_id.in_(task_ids),
-                )
+        content_pks: list[int | None] = []
+        for batch in in_batches(instance_ids):
+            content_pks.extend(
+                self._delete_where(TaskAttachment.root_process_instance_id.in_(batch))
             )
-            .returning(TaskAttachment.content_pk)
-        ).all()
+        for batch in in_batches(task_ids):
+            content_pks.extend(self._delete_where(TaskAttachment.task_id.in_(batch)))
         for content_pk in content_pks:
             if content_pk is not None:
                 self._contents.delete(content_pk)
+
+    def _delete_where(self, condition: ColumnElement[bool]) -> list[int | None]:
+        """Delete the matching attachments; their content pks."""
+        return list(
+            self.session.scalars(
+                delete(TaskAttachment).where(condition).returning(TaskAttachment.content_pk)
+            )
+        )
 
     def _records(self, *conditions: ColumnElement[bool]) -> list[AttachmentRecord]:
         rows = self.session.execute(

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.models import TaskComment
+from taskvars.persistence.query_statements import in_batches
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,15 @@ class TaskComments:
         return None if row is None else _record(row)
 
     def tasks_with_any(self, task_ids: Collection[str]) -> set[str]:
-        """Which of ``task_ids`` have comments, in one query."""
-        if not task_ids:
-            return set()
-        return set(
-            self.session.scalars(
-                select(TaskComment.task_id).where(TaskComment.task_id.in_(task_ids)).distinct()
+        """Which of ``task_ids`` have comments (a query per thousand ids)."""
+        found: set[str] = set()
+        for batch in in_batches(task_ids):
+            found.update(
+                self.session.scalars(
+                    select(TaskComment.task_id).where(TaskComment.task_id.in_(batch)).distinct()
+                )
             )
-        )
+        return found
 
     def has_any(self, task_id: str) -> bool:
         return bool(self.tasks_with_any([task_id]))
@@ -72,13 +74,17 @@ class TaskComments:
     def delete_of_instances(self, instance_ids: list[str], task_ids: list[str]) -> None:
         """The comments of these process instances and of these tasks (Camunda's
         ``deleteCommentsByProcessInstanceIds`` and ``...ByTaskProcessInstanceIds``)."""
-        conditions: list[ColumnElement[bool]] = [
-            TaskComment.process_instance_id.in_(instance_ids),
-            TaskComment.root_process_instance_id.in_(instance_ids),
-            TaskComment.task_id.in_(task_ids),
-        ]
+        for batch in in_batches(instance_ids):
+            self._delete_where(
+                TaskComment.process_instance_id.in_(batch),
+                TaskComment.root_process_instance_id.in_(batch),
+            )
+        for batch in in_batches(task_ids):
+            self._delete_where(TaskComment.task_id.in_(batch))
+
+    def _delete_where(self, *any_of: ColumnElement[bool]) -> None:
         self.session.execute(
-            delete(TaskComment).where(or_(*conditions)),
+            delete(TaskComment).where(or_(*any_of)),
             execution_options={"synchronize_session": False},
         )
 
