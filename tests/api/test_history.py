@@ -307,3 +307,18 @@ def test_the_json_variable_query_sorts_by_several_criteria(client: Any) -> None:
         json={"sorting": [{"sortBy": "variableType", "sortOrder": "asc"}]},
     )
     assert refused.status_code == 400
+
+
+def test_historic_variables_are_found_by_several_names_in_the_query_parameters(
+    client: Any,
+) -> None:
+    api = Api(client)
+    instance_id, _ = run_invoice(api, 13)
+    found = api.get(
+        "/history/variable-instance",
+        processInstanceId=instance_id,
+        variableNameIn="amount,nothing",
+        withoutTenantId="true",
+    )
+    assert found.status_code == 200, found.text
+    assert [v["name"] for v in found.json()] == ["amount"]
