@@ -16,7 +16,10 @@ _PARAMETER = re.compile(r"\\{[^/]+?\\}")
 class AllowedMethods:
     def __init__(self, spec: dict[str, Any], base_path: str) -> None:
         self._routes: list[tuple[re.Pattern[str], str]] = []
-        for template, item in spec.get("paths", {}).items():
+        # The most specific template first, whatever the spec's order: a literal segment
+        # beats a parameter (``/comment/create`` before ``/comment/{commentId}``).
+        templates = sorted(spec.get("paths", {}).items(), key=lambda entry: entry[0].count("{"))
+        for template, item in templates:
             methods = {m.upper() for m in item if m in HTTP_METHODS}
             if "GET" in methods:
                 methods.add("HEAD")

@@ -71,3 +71,16 @@ def test_the_upload_operations_are_the_ones_with_multipart_bodies() -> None:
         "addAttachment",  # so is an attachment's content
     }
     assert operations.path_templates["getTask"] == "/engine-rest/task/{id}"
+
+
+def test_allow_names_the_methods_of_the_most_specific_path_whatever_the_spec_order() -> None:
+    spec = {
+        "paths": {
+            "/task/{id}/comment/{commentId}": {"get": {}},
+            "/task/{id}/comment/create": {"post": {}},
+        }
+    }
+    allowed = AllowedMethods(spec, "/engine-rest")
+    assert allowed.for_path("/engine-rest/task/t1/comment/create") == "POST"
+    assert allowed.for_path("/engine-rest/task/t1/comment/c1") == "GET, HEAD"
+    assert allowed.for_path("/engine-rest/elsewhere") is None
