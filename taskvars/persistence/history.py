@@ -42,7 +42,6 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.query_statements import (
     ConditionTable,
-    SortKey,
     duration,
     like,
     ordered,
@@ -182,7 +181,7 @@ INSTANCE_SORTS: dict[str, Any] = {
     "businessKey": HistoricProcessInstance.business_key,
     "startTime": HistoricProcessInstance.start_time,
     "endTime": HistoricProcessInstance.end_time,
-    "duration": None,  # by dialect (query_statements.duration)
+    "duration": duration(HistoricProcessInstance.start_time, HistoricProcessInstance.end_time),
     "tenantId": HistoricProcessInstance.tenant_id,
 }
 VARIABLE_SORTS = {
@@ -537,8 +536,7 @@ class History:
     ) -> list[HistoricInstanceRecord]:
         """Matching instances, sorted by ``(sortBy, descending)`` pairs, ties in start
         order."""
-        dialect = self.session.get_bind().dialect.name
-        keys = [(_instance_sort_key(sort_by, dialect), desc) for sort_by, desc in orderings]
+        keys = [(INSTANCE_SORTS[sort_by], descending) for sort_by, descending in orderings]
         statement = ordered(_matching_instances(criteria), keys, HistoricProcessInstance.pk)
         rows = self.session.scalars(paged(statement, first_result, max_results))
         return [_instance(row) for row in rows]
@@ -574,15 +572,6 @@ class History:
     def referenced_contents(self) -> ColumnElement[bool]:
         """A condition: the content row is a historic variable's."""
         return HELD_BY_HISTORY
-
-
-def _instance_sort_key(sort_by: str, dialect: str) -> SortKey:
-    if sort_by == "duration":
-        return duration(
-            HistoricProcessInstance.start_time, HistoricProcessInstance.end_time, dialect
-        )
-    key: SortKey = INSTANCE_SORTS[sort_by]
-    return key
 
 
 def _matching_instances(criteria: InstanceCriteria) -> Select[Any]:

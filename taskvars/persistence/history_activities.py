@@ -20,7 +20,6 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.query_statements import (
     ConditionTable,
-    SortKey,
     duration,
     ordered,
     paged,
@@ -99,7 +98,7 @@ SORTS: dict[str, Any] = {
     "activityType": _ACTIVITY.activity_type,
     "startTime": _ACTIVITY.start_time,
     "endTime": _ACTIVITY.end_time,
-    "duration": None,  # by dialect (query_statements.duration)
+    "duration": duration(_ACTIVITY.start_time, _ACTIVITY.end_time),
     "definitionId": _INSTANCE.process_definition_id,
     "occurrence": _ACTIVITY.pk,
     "tenantId": _INSTANCE.tenant_id,
@@ -117,8 +116,7 @@ class HistoricActivities:
         first_result: int = 0,
         max_results: int | None = None,
     ) -> list[HistoricActivityRecord]:
-        dialect = self.session.get_bind().dialect.name
-        keys = [(_sort_key(sort_by, dialect), desc) for sort_by, desc in orderings]
+        keys = [(SORTS[sort_by], descending) for sort_by, descending in orderings]
         statement = ordered(_matching(criteria), keys, _ACTIVITY.pk)
         rows = self.session.execute(paged(statement, first_result, max_results))
         return [_record(*row) for row in rows]
@@ -126,13 +124,6 @@ class HistoricActivities:
     def count(self, criteria: HistoricActivityCriteria) -> int:
         statement = _matching(criteria).with_only_columns(func.count(_ACTIVITY.pk))
         return int(self.session.scalar(statement) or 0)
-
-
-def _sort_key(sort_by: str, dialect: str) -> SortKey:
-    if sort_by == "duration":
-        return duration(_ACTIVITY.start_time, _ACTIVITY.end_time, dialect)
-    key: SortKey = SORTS[sort_by]
-    return key
 
 
 def _matching(criteria: HistoricActivityCriteria) -> Select[*tuple[Any, ...]]:

@@ -22,7 +22,6 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.query_statements import (
     ConditionTable,
-    SortKey,
     duration,
     equal_ignoring_case,
     like,
@@ -119,7 +118,7 @@ SORTS: dict[str, Any] = {
     "processDefinitionId": _INSTANCE.process_definition_id,
     "processInstanceId": _INSTANCE.id,
     "executionId": _TASK.execution_id,
-    "duration": None,  # by dialect (query_statements.duration)
+    "duration": duration(_TASK.start_time, _TASK.end_time),
     "endTime": _TASK.end_time,
     "startTime": _TASK.start_time,
     "taskName": _TASK.name,
@@ -151,11 +150,10 @@ class HistoricTasks:
     ) -> list[HistoricTaskRecord]:
         """Matching tasks sorted by ``(sortBy, descending)`` pairs, ties in creation
         order."""
-        dialect = self.session.get_bind().dialect.name
         keys = [
-            (key, descending)
+            (SORTS[sort_by], descending)
             for sort_by, descending in orderings
-            if (key := _sort_key(sort_by, dialect)) is not None
+            if SORTS[sort_by] is not None
         ]
         statement = ordered(_matching(criteria), keys, _TASK.pk)
         rows = self.session.execute(paged(statement, first_result, max_results))
@@ -164,13 +162,6 @@ class HistoricTasks:
     def count(self, criteria: HistoricTaskCriteria) -> int:
         statement = _matching(criteria).with_only_columns(func.count(_TASK.pk))
         return int(self.session.scalar(statement) or 0)
-
-
-def _sort_key(sort_by: str, dialect: str) -> SortKey | None:
-    if sort_by == "duration":
-        return duration(_TASK.start_time, _TASK.end_time, dialect)
-    key: SortKey | None = SORTS[sort_by]
-    return key
 
 
 def _matching(criteria: HistoricTaskCriteria) -> Select[*tuple[Any, ...]]:

@@ -13,7 +13,10 @@ from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 Rows = TypeVar("Rows")
 T = TypeVar("T")
@@ -72,12 +75,25 @@ def paged(statement: Select[Any], first_result: int, max_results: int | None) ->
     return statement.offset(first_result or 0).limit(max_results)
 
 
-def duration(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
-    """``end - start`` as a sort key: SQLite keeps dates as text, whose difference would
-    compare their years, so there it is the difference of their Julian days."""
-    if dialect == "sqlite":
-        return func.julianday(end) - func.julianday(start)
-    return end - start  # type: ignore[no-any-return]
+class duration(FunctionElement[Any]):  # noqa: N801 (used as a function)
+    """``duration(start, end)``: ``end - start`` as a sort key, written per database when
+    the statement is compiled. SQLite keeps dates as text, whose difference would compare
+    their years, so there it is the difference of their Julian days."""
+
+    name = "duration"
+    inherit_cache = True
+
+
+@compiles(duration)
+def _duration(element: duration, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({end} - {start})"
+
+
+@compiles(duration, "sqlite")
+def _duration_on_sqlite(element: duration, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday({end}) - julianday({start}))"
 
 
 # Camunda's escape character for LIKE patterns.
