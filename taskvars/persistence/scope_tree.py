@@ -14,6 +14,7 @@ from sqlalchemy.sql.dml import ReturningDelete
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.history import HELD_BY_HISTORY
 from taskvars.persistence.models import BinaryContent, IdSpace, Scope, ScopeKind, Variable
+from taskvars.persistence.query_statements import in_batches
 from taskvars.persistence.values import ScopeNotFoundError, ScopeRef
 
 if TYPE_CHECKING:
@@ -104,10 +105,10 @@ class ScopeTree:
         return [ScopeRef(pk, ScopeKind(kind), ext) for pk, kind, ext in rows]
 
     def chains(self, pks: list[int]) -> dict[int, list[ScopeRef]]:
-        """The chains of the scopes ``pks`` (nearest first), in one query."""
+        """The chains of the scopes ``pks`` (nearest first), in a query per thousand."""
         found: dict[int, list[ScopeRef]] = {pk: [] for pk in pks}
-        if pks:
-            rows = self.session.connection().execute(_SCOPE_CHAINS, {"pks": pks})
+        for batch in in_batches(pks):
+            rows = self.session.connection().execute(_SCOPE_CHAINS, {"pks": batch})
             for start_pk, pk, kind, external_id in rows:
                 found[start_pk].append(ScopeRef(pk, ScopeKind(kind), external_id))
         return found

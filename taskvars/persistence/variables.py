@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.models import BinaryContent, ScopeKind, Variable
+from taskvars.persistence.query_statements import in_batches
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     NewValue,
@@ -121,11 +122,12 @@ class Variables:
     def all_visible_from_each(
         self, chains: dict[int, list[ScopeRef]]
     ) -> dict[int, dict[str, StoredValue]]:
-        """:meth:`all_visible` for several chains (by the pk they start from), in one query."""
+        """:meth:`all_visible` for several chains (by the pk they start from), in a query
+        per thousand scopes."""
         scope_pks = sorted({scope.pk for chain in chains.values() for scope in chain})
         by_scope: dict[int, list[StoredValue]] = {}
-        if scope_pks:
-            rows = self._connection.execute(_VARIABLE_ROWS, {"scope_pks": scope_pks})
+        for batch in in_batches(scope_pks):
+            rows = self._connection.execute(_VARIABLE_ROWS, {"scope_pks": batch})
             for value in map(stored_value, rows):
                 by_scope.setdefault(value.scope_pk, []).append(value)
         visible: dict[int, dict[str, StoredValue]] = {}

@@ -1,6 +1,6 @@
-"""Comments looked up or deleted for more task ids than one statement may bind (SQLite
-takes 32,766 parameters by default and 250,000 as Debian builds it, PostgreSQL 65,535):
-the ids go in batches, on both databases."""
+"""More ids than one statement may bind (SQLite takes 32,766 parameters by default and
+250,000 as Debian builds it, PostgreSQL 65,535): comments looked up and deleted, task
+chains and variables read for a page of tasks, the ids in batches, on both databases."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.query_statements import IN_LIST_BATCH, in_batches
 from taskvars.persistence.task_comments import CommentRecord
 from taskvars.persistence.unit_of_work import Database
+from taskvars.persistence.values import ScopeRef
+from taskvars.services import tasks
+from taskvars.services.typed_values import value_from_dto
 
 MANY = 260_000  # more than either database binds into one statement
 
@@ -58,3 +62,26 @@ def test_comments_are_found_and_deleted_among_more_ids_than_a_statement_binds(
         uow.commit()
     with database.unit_of_work(write=False) as uow:
         assert uow.store.task_comments.tasks_with_any(task_ids) == set()
+
+
+def test_a_page_of_more_tasks_than_a_statement_binds_gets_its_chains_and_variables(
+    database: Database,
+) -> None:
+    """``withTaskVariablesInReturn`` over every task reads their chains and variables
+    for all their scopes at once: in batches, so that no statement binds too many."""
+    with database.unit_of_work(write=True) as uow:
+        tasks.create(uow, {"id": "real"})
+    with database.unit_of_work(write=True) as uow:
+        real_pk = uow.store.scopes.pk(IdSpace.TASK, "real")
+        assert real_pk is not None
+        uow.store.variables.set_local(real_pk, "note", value_from_dto({"value": "kept"}))
+        uow.commit()
+    pks = [real_pk, *range(real_pk + 1, real_pk + MANY)]  # the rest exist nowhere
+    with database.unit_of_work(write=False) as uow:
+        chains = uow.store.scopes.chains(pks)
+        assert [scope.external_id for scope in chains[real_pk]] == ["real"]
+        assert sum(1 for chain in chains.values() if chain) == 1
+        own = {pk: [ScopeRef(pk, ScopeKind.TASK, str(pk))] for pk in pks}
+        visible = uow.store.variables.all_visible_from_each(own)
+    assert visible[real_pk]["note"].text_value == "kept"
+    assert sum(1 for found in visible.values() if found) == 1
