@@ -13,6 +13,7 @@ from sqlalchemy import (
     Double,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -404,3 +405,50 @@ class TaskAttachment(Base):
     url: Mapped[str | None] = mapped_column(Text)
     content_pk: Mapped[int | None] = mapped_column(ForeignKey("binary_content.pk"), index=True)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExternalTask(Base):
+    """A service task waiting for a worker (Camunda's ``ExternalTaskEntity``): created when
+    a token reaches it, locked by one worker at a time, gone when the token leaves.
+
+    Times are epoch milliseconds: a lock's expiry is compared with the clock in SQL on
+    both databases alike. The instance's suspension is read from ``process_instance``."""
+
+    __tablename__ = "external_task"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    execution_pk: Mapped[int] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    process_instance_pk: Mapped[int] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_instance_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    business_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    activity_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    activity_instance_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_definition_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_definition_key: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_definition_version_tag: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # Indexed with the expiry: a fetch looks for a topic's unlocked or expired tasks.
+    topic_name: Mapped[str] = mapped_column(String(ID_LENGTH))
+    worker_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    lock_expiration_time: Mapped[int | None] = mapped_column(BigInteger)
+    # None: never failed (Camunda's null retries); 0: an incident, not fetched.
+    retries: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(BigInteger, default=0)
+    create_time: Mapped[int] = mapped_column(BigInteger)
+    # camunda:properties of the element, as JSON (``includeExtensionProperties``).
+    extension_properties: Mapped[str | None] = mapped_column(Text)
+
+
+Index(
+    "ix_external_task_topic_name_lock_expiration_time",
+    ExternalTask.topic_name,
+    ExternalTask.lock_expiration_time,
+)
