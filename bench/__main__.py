@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from bench import (
     engine_loop,
+    external_tasks,
     processes,
     report,
     small_uploads,
@@ -48,6 +49,8 @@ FULL = {
     "tasks": task_query.FULL_TASKS,
     "task_requests": task_query.FULL_REQUESTS,
     "loop_iterations": engine_loop.FULL_ITERATIONS,
+    "external_tasks": external_tasks.FULL_TASKS,
+    "wake_ups": external_tasks.FULL_WAKE_UPS,
 }
 QUICK = {
     "sizes": "1KiB,2MiB",
@@ -57,6 +60,8 @@ QUICK = {
     "tasks": task_query.QUICK_TASKS,
     "task_requests": task_query.QUICK_REQUESTS,
     "loop_iterations": engine_loop.QUICK_ITERATIONS,
+    "external_tasks": external_tasks.QUICK_TASKS,
+    "wake_ups": external_tasks.QUICK_WAKE_UPS,
 }
 
 
@@ -87,7 +92,7 @@ def measure(
     url_factory: Callable[[Path, str], str] | None,
     run: report.Run,
 ) -> None:
-    """One database's five measurements, printed as they come and added to ``run``."""
+    """One database's six measurements, printed as they come and added to ``run``."""
     sizes = [transfer.parse_size(size) for size in settings["sizes"].split(",")]
     single_url = url_factory(Path("."), "transfer") if url_factory else None
     results = transfer.run(sizes, single_url)
@@ -113,6 +118,10 @@ def measure(
     process_runs = processes.run(settings["seconds"], 8, url_factory)
     processes.print_table(process_runs, database)
     run.processes[database] = process_runs
+    print()
+    external = external_tasks.run(settings["external_tasks"], settings["wake_ups"], url_factory)
+    external_tasks.print_table(external, database, process_runs)
+    run.external_tasks[database] = external
     print()
     if url_factory is None:  # the stored state is read from the SQLite file
         loop = engine_loop.run(settings["loop_iterations"])

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.engine_loop import MAX_LATE_RATIO, LoopResult
+from bench.external_tasks import SECTION_TITLE, ExternalTasksResult, markdown_lines
 from bench.processes import STEPS, ProcessResult
 from bench.small_uploads import LoadResult, SmallUploadsResult
 from bench.task_query import TaskQueryResult
@@ -40,6 +41,7 @@ class Run:
     variables: dict[str, VariablesResult] = field(default_factory=dict)
     task_queries: dict[str, TaskQueryResult] = field(default_factory=dict)
     processes: dict[str, ProcessResult] = field(default_factory=dict)
+    external_tasks: dict[str, ExternalTasksResult] = field(default_factory=dict)
     engine_loop: LoopResult | None = None
     skipped: list[str] = field(default_factory=list)
 
@@ -273,6 +275,13 @@ def markdown(run: Run, plot_name: str) -> str:
             f"(`bench/processes.py`); {result.errors} errors.",
             "",
             *_processes_table(result),
+            "",
+        ]
+    for database, external in run.external_tasks.items():
+        lines += [
+            f"## {SECTION_TITLE}, {database}",
+            "",
+            *markdown_lines(external, run.processes.get(database)),
             "",
         ]
     if run.engine_loop is not None:

@@ -15,6 +15,21 @@ def session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     """A real server process per database, started when a test first asks for it.
     Servers keep nothing but the database, which is emptied before each test, so one
     serves every test of the session; one that died is started again."""
+    yield from _servers_by_database(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def second_session_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], Server]]:
+    """Another process per database, beside ``session_server``'s (PostgreSQL: two
+    processes over one database)."""
+    yield from _servers_by_database(tmp_path_factory)
+
+
+def _servers_by_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], Server]]:
     servers: dict[str, tuple[Server, ExitStack]] = {}
 
     def serving(db_url: str) -> Server:
@@ -33,6 +48,19 @@ def session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
 @pytest.fixture
 def server(db_url: str, session_server: Callable[[str], Server]) -> Server:
     return session_server(db_url)
+
+
+@pytest.fixture
+def servers_over_one_database(
+    db_url: str,
+    database_kind: str,
+    session_server: Callable[[str], Server],
+    second_session_server: Callable[[str], Server],
+) -> list[Server]:
+    """One server process on SQLite; two over the one database on PostgreSQL."""
+    if database_kind == "sqlite":
+        return [session_server(db_url)]
+    return [session_server(db_url), second_session_server(db_url)]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import bench.__main__ as suite
+from bench.external_tasks import QUICK_TASKS
 from bench.report import KEPT_MARKER, with_soak_section
 from bench.soak import MIX
 from bench.transfer import client_name
@@ -33,6 +34,10 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
         assert f"File values, one connection from {client_name()}, {database}" in output
         assert f"Variable requests, one connection, one at a time, {database}" in output
         assert f"Two-task process, 8 connections, 1 s, {database} (errors: 0)" in output
+        assert (
+            "External tasks, fetchAndLock + complete, long polling (10 s), "
+            f"{QUICK_TASKS} tasks, {database} (errors: 0)"
+        ) in output
         if shutil.which("wrk"):
             assert f"1 KiB Bytes uploads, 8 connections, 1 s, {database}" in output
             assert f"1 KiB Bytes downloads, 8 connections, 1 s, {database}" in output
@@ -46,6 +51,10 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "2 MiB" in report
     assert "## A two-task process, 8 connections" in report
     assert "| complete second task |" in report
+    for database in databases:
+        assert f"## External tasks, 1, 4 and 16 workers, {database}" in report
+    assert "| 16 | " in report
+    assert "| two-task process, 8 connections (engine, steps per second, same run) |" in report
     assert "## One instance looped 45 times, sqlite" in report
     assert "- sqlite, one instance looped 45 times: last completes' median" in report
     if shutil.which("wrk"):
