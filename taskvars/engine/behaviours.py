@@ -22,6 +22,7 @@ from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
+from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.models import ExternalTask, IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.dates import epoch_millis, now_millis
@@ -140,7 +141,7 @@ class ExternalTaskBehaviour:
                 extension_properties=json.dumps(model.properties) if model.properties else None,
             )
         )
-        # TODO(integration): announce(step.uow, [attributes.topic])
+        announce(step.uow, [attributes.topic])  # parked fetches look once this commits
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         removed = step.uow.store.external_tasks.remove(token.task_id)

@@ -5,9 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
+
 from taskvars.handlers.http import variable_operations as operations
-from taskvars.handlers.http.runtime import database
+from taskvars.handlers.http.client_presence import client_gone_probe
+from taskvars.handlers.http.runtime import database, parked_fetches
 from taskvars.services import external_tasks
+from taskvars.services.long_polling import FetchOutcome
+
+
+async def fetch_and_lock(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """One attempt at once; with ``asyncResponseTimeout`` and nothing found, the request
+    is parked (:mod:`taskvars.services.long_polling`) holding no thread, and each wake
+    runs another attempt in a worker thread."""
+    request = external_tasks.fetch_request(body)
+    db = database()
+
+    def locked() -> FetchOutcome:
+        return db.write(lambda uow: external_tasks.fetch_and_lock(uow, request))
+
+    async def attempt() -> FetchOutcome:
+        return await anyio.to_thread.run_sync(locked)
+
+    if request.async_response_timeout is None:
+        return (await attempt()).tasks
+    return await parked_fetches().wait_for_tasks(
+        attempt,
+        request.topic_names,
+        request.async_response_timeout / 1000,
+        client_gone_probe(),
+    )
 
 
 def complete_external_task_resource(id_: str, body: dict[str, Any]) -> tuple[Any, int]:

@@ -26,19 +26,23 @@ from taskvars.errors import (
     RestNotFoundError,
     SuspendedEntityError,
 )
+from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.external_tasks import TopicCriteria
 from taskvars.persistence.models import ExternalTask, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeRef, VariableCondition
 from taskvars.services import variables
 from taskvars.services.dates import epoch_millis, format_date, now_millis
+from taskvars.services.long_polling import (
+    MAX_ASYNC_RESPONSE_TIMEOUT_MS,
+    MAX_TIMEOUT_MESSAGE,
+    FetchOutcome,
+)
 
 # Camunda's ExternalTaskEntity.MAX_EXCEPTION_MESSAGE_LENGTH.
 MAX_ERROR_MESSAGE_LENGTH = 666
 # The incident a task whose retries ran out gets (Camunda's Incident.EXTERNAL_TASK_HANDLER_TYPE).
 FAILED_EXTERNAL_TASK = "failedExternalTask"
-# FetchAndLockHandlerImpl.MAX_REQUEST_TIMEOUT: 30 minutes.
-MAX_ASYNC_RESPONSE_TIMEOUT = 1_800_000
 
 
 @dataclass(frozen=True)
@@ -70,23 +74,12 @@ class FetchRequest:
         return frozenset(topic.criteria.topic_name for topic in self.topics)
 
 
-@dataclass(frozen=True)
-class FetchResult:
-    tasks: list[dict[str, Any]]
-    # Epoch milliseconds when a lock (or a failure's retry timeout) of a task of the
-    # request's topics ends: a parked request tries again then. None: no such lock.
-    next_lock_expiry: int | None
-
-
 def fetch_request(dto: dict[str, Any]) -> FetchRequest:
     """The request, refused as Camunda refuses it (``FetchExternalTasksCmd``,
     ``FetchAndLockHandlerImpl``, ``FetchExternalTasksDto.SortMapper``)."""
     timeout = dto.get("asyncResponseTimeout")
-    if timeout is not None and timeout > MAX_ASYNC_RESPONSE_TIMEOUT:
-        raise InvalidRequestError(
-            "The asynchronous response timeout cannot be set to a value greater than "
-            f"{MAX_ASYNC_RESPONSE_TIMEOUT} milliseconds"
-        )
+    if timeout is not None and timeout > MAX_ASYNC_RESPONSE_TIMEOUT_MS:
+        raise InvalidRequestError(MAX_TIMEOUT_MESSAGE)
     worker_id = dto.get("workerId")
     if worker_id is None:
         raise _null("workerId")
@@ -155,9 +148,11 @@ def _condition_value(value: Any) -> str | int | float | bool | None:
     )
 
 
-def fetch_and_lock(uow: UnitOfWork, request: FetchRequest) -> FetchResult:
+def fetch_and_lock(uow: UnitOfWork, request: FetchRequest) -> FetchOutcome:
     """Lock up to ``max_tasks`` tasks of the request's topics for its worker and commit;
-    a task another fetch locked first is left out, never an error."""
+    a task another fetch locked first is left out, never an error. With none found, the
+    outcome says when a lock on a task of these topics ends (a parked request looks
+    again then)."""
     store = uow.store
     now = epoch_millis(now_millis())
     tasks = store.external_tasks.fetchable(
@@ -178,7 +173,7 @@ def fetch_and_lock(uow: UnitOfWork, request: FetchRequest) -> FetchResult:
     if not tasks:
         next_expiry = store.external_tasks.next_lock_expiry(request.topic_names, now)
     uow.commit()
-    return FetchResult(answered, next_expiry)
+    return FetchOutcome(answered, None if next_expiry is None else next_expiry / 1000)
 
 
 def _locked_dtos(
@@ -366,7 +361,7 @@ def unlock(uow: UnitOfWork, task_id: str) -> None:
     """Camunda's ``UnlockExternalTaskCmd``: whoever holds it, the task is free again."""
     task = _locked(uow, task_id)
     uow.store.external_tasks.set_lock(task, None, None)
-    _announce(uow, [task.topic_name])
+    announce(uow, [task.topic_name])
     uow.commit()
 
 
@@ -440,12 +435,7 @@ def _set_retries(uow: UnitOfWork, task: ExternalTask, retries: int) -> None:
     task.retries = retries
     uow.store.external_tasks.save(task)
     if retries > 0:
-        _announce(uow, [task.topic_name])
-
-
-def _announce(uow: UnitOfWork, topics: Sequence[str]) -> None:
-    """Parked fetches of these topics look again once this commits."""
-    # TODO(integration): external_task_signals.announce(uow, topics)
+        announce(uow, [task.topic_name])
 
 
 def _claimed(uow: UnitOfWork, task_id: str) -> tuple[runtime.ClaimedRun, ExternalTask]:
