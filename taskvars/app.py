@@ -28,9 +28,11 @@ from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.metrics import multiprocess
 from taskvars.metrics.commits import watch_commits
 from taskvars.metrics.pool import watch_pool
+from taskvars.persistence.external_task_signals import TopicListener
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database
 from taskvars.resources import load_spec, spec_directory, spec_text
+from taskvars.services.long_polling import ParkedFetches
 from taskvars.settings import Settings
 from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
@@ -224,10 +226,31 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
             await anyio.to_thread.run_sync(upgrade, database.engine)
             # Files of uploads a killed process left behind.
             await anyio.to_thread.run_sync(database.sweep_content_files)
-            yield {STATE_KEY: Runtime(settings=settings, database=database)}
+            async with _parked_fetches(settings) as parked_fetches:
+                yield {
+                    STATE_KEY: Runtime(
+                        settings=settings, database=database, parked_fetches=parked_fetches
+                    )
+                }
         finally:
             database.dispose()
             if multiprocess.enabled():
                 multiprocess.process_stopped()
 
     return lifespan
+
+
+@asynccontextmanager
+async def _parked_fetches(settings: Settings) -> AsyncIterator[ParkedFetches]:
+    """This process's waiting fetch-and-lock requests, told by every process's
+    transactions which topics have tasks; all answered at shutdown."""
+    parked = ParkedFetches(
+        max_parked=settings.max_parked_fetches, recheck_seconds=settings.fetch_recheck_seconds
+    )
+    listener = TopicListener(settings.database_url, parked)
+    listener.start()
+    try:
+        yield parked
+    finally:
+        parked.close()
+        await anyio.to_thread.run_sync(listener.stop)

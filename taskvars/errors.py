@@ -172,6 +172,13 @@ class NullValueError(EngineError):
     prefixed = False
 
 
+class NullArgumentError(NullValueError):
+    """A command's argument the client left out (``EnsureUtil.ensureNotNull``: "workerId
+    is null"). Camunda answers 500; it is the client's to fix, so a 400 here."""
+
+    status = 400
+
+
 class ProcessEngineError(EngineError):
     """The engine's plain ``ProcessEngineException``, reported without a prefix."""
 
@@ -245,3 +252,13 @@ class OptimisticLockingError(ApiError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{reason}; nothing was changed, retry")
+
+
+class EngineInputError(EngineError):
+    """A command's argument Camunda's engine refuses (``EnsureUtil``: "lockTime is not
+    greater than 0"), with its type and message. Camunda answers 500; it is the client's
+    to fix, so a 400 here."""
+
+    status = 400
+    type = "ProcessEngineException"
+    prefixed = False

@@ -57,6 +57,15 @@ class Settings:
     # Keep no history of the process instances deployed models run (GET /history/...
     # then finds what was kept before, and nothing new).
     no_history: bool = False
+    # Fetch-and-lock requests that wait for tasks at once (long polling), per server
+    # process; one more is refused as Camunda refuses it (500). Camunda queues at most 200
+    # new ones per round of its handler thread (fetch-and-lock-queue-capacity) but
+    # bounds the waiting ones by nothing. Each costs a connection and a few KiB here, no
+    # thread; 1000 leaves the process room within a default 1024 open files.
+    max_parked_fetches: int = 1000
+    # How often a waiting fetch-and-lock request tries again when nothing told it to:
+    # the safety net for changes no announcement reports (Camunda: 30 s).
+    fetch_recheck_seconds: int = 30
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""

@@ -30,17 +30,23 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
@@ -84,11 +90,42 @@ class _ModelOrderGatewayParser(ConditionalGatewayParser):  # type: ignore[misc]
         return {"x": 0.0, "y": 0.0}
 
 
+class ExternalServiceTask(BpmnSpecMixin):  # type: ignore[misc]
+    """A service, send or business rule task with ``camunda:type="external"``: it waits
+    (``manual``, so the engine's steps stop at it) until a worker completes it or raises
+    a BPMN error from it. ``activity_type`` is the element's, as Camunda reports it."""
+
+    def __init__(
+        self, wf_spec: Any, bpmn_id: str, activity_type: str = "serviceTask", **kwargs: Any
+    ) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+        self.activity_type = activity_type
+
+
+class _ExternalTaskParser(CamundaTaskParser):  # type: ignore[misc]
+    @staticmethod
+    def get_decision_ref(node: Any) -> None:
+        """An external business rule task decides nothing here (SpiffWorkflow's DMN
+        parser asks every business rule task which decision it names)."""
+        return None
+
+    def create_task(self) -> ExternalServiceTask:
+        activity_type = etree.QName(self.node).localname
+        return ExternalServiceTask(
+            self.spec, self.bpmn_id, activity_type=activity_type, **self.bpmn_attributes
+        )
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("exclusiveGateway"): (_ModelOrderGatewayParser, ExclusiveGatewaySpec),
         full_tag("inclusiveGateway"): (_ModelOrderGatewayParser, InclusiveGatewaySpec),
+        # The model check lets these through only with camunda:type="external".
+        full_tag("serviceTask"): (_ExternalTaskParser, ExternalServiceTask),
+        full_tag("sendTask"): (_ExternalTaskParser, ExternalServiceTask),
+        full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
     }
 
 
@@ -160,16 +197,40 @@ class WorkflowRun:
         return bool(self._workflow.is_completed())
 
     def complete(self, task_id: str) -> None:
-        """Run the waiting user task ``task_id`` and everything up to the next waits."""
+        """Run the waiting task ``task_id`` (a user or an external task) and everything up
+        to the next waits."""
+        task = self._waiting(task_id)
+        self.completed = []
+        _run_reporting(task, self.completed)
+        self._advance()
+
+    def throw_error(self, task_id: str, error_code: str) -> str | None:
+        """A BPMN error raised from the waiting task ``task_id``, propagated as Camunda's
+        ``BpmnExceptionHandler`` does: the first interrupting error boundary event that
+        matches the code, on the task or on a sub-process around it, nearest first,
+        catches it and the run goes on from there; returns that event's element id. With
+        no catch, the token ends where it is (Camunda's ``execution.end(true)``) and
+        ``None`` is returned."""
+        task = self._waiting(task_id)
+        self.completed = []
+        event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
+        catcher = _error_catcher(task, event)
+        if catcher is None:
+            _end_token(task)
+        else:
+            catcher.task_spec.catch(catcher, event)
+            catcher.task_spec._update(catcher)
+        self._advance()
+        return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def _waiting(self, task_id: str) -> Any:
         try:
             task = self._workflow.get_task_from_id(UUID(task_id))
         except (ValueError, TaskNotFoundException):
             task = None
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise BpmnRunError(f"task {task_id} is not waiting in this process instance")
-        self.completed = []
-        _run_reporting(task, self.completed)
-        self._advance()
+        return task
 
     def snapshot(self) -> RunSnapshot:
         """The tree of the process and of each running sub-process, as plain values."""
@@ -259,6 +320,52 @@ class _ReusedSpecsConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
+def _error_catcher(task: Any, event: Any) -> Any:
+    """The waiting error boundary event that catches ``event`` thrown from ``task``: on
+    the task itself, else on the sub-process around it, and so on outwards. On one
+    activity, an event naming the code wins over one that catches every error (Camunda's
+    ``ErrorEventDefinition`` comparator)."""
+    code = event.event_definition.code
+    current = task
+    while current is not None:
+        split = current.parent
+        if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
+            candidates = [
+                sibling
+                for sibling in split.children
+                if sibling is not current
+                and isinstance(sibling.task_spec, BoundaryEvent)
+                and isinstance(sibling.task_spec.event_definition, ErrorEventDefinition)
+                and sibling.state == TaskState.WAITING
+                and sibling.task_spec.catches(sibling, event)
+            ]
+            if candidates:
+                candidates.sort(key=lambda c: c.task_spec.event_definition.code != code)
+                return candidates[0]
+        workflow = current.workflow
+        current = (
+            workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            if isinstance(workflow, BpmnSubWorkflow)
+            else None
+        )
+    return None
+
+
+def _end_token(task: Any) -> None:
+    """End the token at ``task`` with its activity (boundary events included), and
+    complete the scope it leaves without tokens, as Camunda's ``execution.end(true)``:
+    an emptied sub-process goes on past its end, an emptied process ends."""
+    split = task.parent
+    if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
+        for child in list(split.children):
+            child.cancel()
+    else:
+        task.cancel()
+    workflow = task.workflow
+    if not workflow.completed and workflow.is_completed():
+        workflow.completed_event(workflow)
+
+
 def _run_reporting(task: Any, completed: list[str]) -> None:
     task.run()
     completed.append(str(task.id))
@@ -275,17 +382,45 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
         kind = _kind(spec)
         nodes[task_id] = TaskNode(
             id=task_id,
-            parent_id=str(task._parent) if task._parent is not None else None,
+            parent_id=_parent_id(task),
             element_id=getattr(spec, "bpmn_id", None),
             name=getattr(spec, "bpmn_name", None),
             kind=kind,
             state=_state(task, kind),
-            children=tuple(
-                str(child.id) for child in task.children if not child.has_state(_PREDICTED)
-            ),
+            children=tuple(str(child.id) for child in task.children if _path_taken(child)),
             merged=task_id in completed and _merged(task),
         )
     return WorkflowTree(scope_task_id, nodes)
+
+
+def _path_taken(child: Any) -> bool:
+    """A path the token took or will take: not a prediction, not a boundary event still
+    waiting, not an activity its boundary event interrupted."""
+    if child.has_state(_PREDICTED):
+        return False
+    if isinstance(child.task_spec, BoundaryEvent) and child.state == TaskState.WAITING:
+        return False
+    parent = child.parent
+    return not (
+        parent is not None
+        and isinstance(parent.task_spec, BoundaryEventSplit)
+        and child.has_state(TaskState.CANCELLED)
+    )
+
+
+def _parent_id(task: Any) -> str | None:
+    """A boundary event that fired took its token from the activity it is attached to
+    (SpiffWorkflow makes both children of one split): it is read as that activity's."""
+    if task._parent is None:
+        return None
+    parent = task.parent
+    if isinstance(task.task_spec, BoundaryEvent) and isinstance(
+        parent.task_spec, BoundaryEventSplit
+    ):
+        for sibling in parent.children:
+            if not isinstance(sibling.task_spec, BoundaryEvent):
+                return str(sibling.id)
+    return str(task._parent)
 
 
 _PREDICTED = TaskState.MAYBE | TaskState.LIKELY
@@ -303,6 +438,10 @@ def _tree_order(workflow: Any) -> list[Any]:
 def _kind(spec: Any) -> NodeKind:
     if getattr(spec, "bpmn_id", None) is None:
         return NodeKind.INTERNAL
+    if isinstance(spec, ExternalServiceTask):
+        return NodeKind(spec.activity_type)
+    if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
+        return NodeKind.BOUNDARY_ERROR
     for spec_class, kind in _KINDS:
         if isinstance(spec, spec_class):
             return kind
@@ -327,6 +466,8 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
         return NodeState.CANCELLED
     if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
         return NodeState.ARRIVED
+    if task.has_state(TaskState.WAITING) and kind is NodeKind.BOUNDARY_ERROR:
+        return NodeState.AHEAD  # armed, holding no token of its own
     if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
         return NodeState.LIVE
     return NodeState.AHEAD

@@ -2,26 +2,31 @@
 leaves: one behaviour per kind, looked up by the element's kind (Camunda's
 ``*ActivityBehavior``: ``execute`` inserts the wait's row, ``signal`` leaves it).
 
-A user task becomes a task row (and a historic task instance); a running sub-process
-has no row of its own (its scope execution is the mapping's). The kinds added later
-(external tasks, timers, messages, call activities) are new behaviours here.
+A user task becomes a task row (and a historic task instance); an external task a row
+workers fetch, in an execution of its own; a running sub-process has no row of its own
+(its scope execution is the mapping's). The kinds added later (timers, messages, call
+activities) are new behaviours here.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from taskvars.engine.executions import Token, activity_instance_id
-from taskvars.engine.tree import NodeKind
+from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
+from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
-from taskvars.persistence.models import IdSpace
+from taskvars.persistence.external_task_signals import announce
+from taskvars.persistence.models import ExternalTask, IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.services.dates import now_millis
+from taskvars.services.dates import epoch_millis, now_millis
+from taskvars.services.task_defaults import new_id
 
 # Camunda's deleteReason of a historic task completed, or removed with its scope.
 COMPLETED = "completed"
@@ -37,6 +42,7 @@ class StepContext:
     instance_id: str
     definition: ProcessDefinitionRecord
     user_tasks: Mapping[str, UserTaskModel]
+    external_tasks: Mapping[str, ExternalTaskModel]
     reader: ExecutionReader
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
@@ -95,6 +101,62 @@ class UserTaskBehaviour:
         store.history.task_moved(token.task_id, token.execution_id)
 
 
+class ExternalTaskBehaviour:
+    """A service, send or business rule task with ``camunda:type="external"``: an
+    external task row, in an execution of its own below the token's (Camunda's
+    ``BpmnParse.parseExternalServiceTask`` makes the activity a scope: a worker's local
+    variables land there and go with it)."""
+
+    def enter(self, step: StepContext, token: Token) -> None:
+        model = step.external_tasks.get(token.element_id or "")
+        if model is None:  # the model check lets no other service task through
+            raise ModelRunError(f"{token.element_id} is not an external task this server runs")
+        store = step.uow.store
+        attributes = evaluate(model, step.reader.one(token.execution_id))
+        parent_pk = step.reader.pk(token.execution_id)
+        if parent_pk is None:
+            raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
+        execution_id = new_id()
+        execution_pk = store.process_instances.add_execution(
+            execution_id, parent_pk, instance_pk=step.instance_pk
+        )
+        definition = step.definition
+        store.external_tasks.add(
+            ExternalTask(
+                id=token.task_id,
+                execution_pk=execution_pk,
+                process_instance_pk=step.instance_pk,
+                execution_id=execution_id,
+                process_instance_id=step.instance_id,
+                business_key=store.process_instances.business_key(step.instance_pk),
+                activity_id=model.element_id,
+                activity_instance_id=activity_instance_id(model.element_id, token.task_id),
+                process_definition_id=definition.id,
+                process_definition_key=definition.key,
+                process_definition_version_tag=definition.version_tag,
+                tenant_id=definition.tenant_id,
+                topic_name=attributes.topic,
+                priority=attributes.priority,
+                create_time=epoch_millis(now_millis()),
+                extension_properties=json.dumps(model.properties) if model.properties else None,
+            )
+        )
+        announce(step.uow, [attributes.topic])  # parked fetches look once this commits
+
+    def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        removed = step.uow.store.external_tasks.remove(token.task_id)
+        if removed is not None:
+            step.uow.store.scopes.delete_tree(removed.execution_pk)
+            # TODO(integration): delete_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
+
+    def move(self, step: StepContext, token: Token) -> None:
+        store = step.uow.store
+        task = store.external_tasks.get(token.task_id)
+        parent_pk = step.reader.pk(token.execution_id)
+        if task is not None and parent_pk is not None:
+            store.scopes.reparent(task.execution_pk, parent_pk)
+
+
 class ScopeBehaviour:
     """A running sub-process: its scope execution is all it has."""
 
@@ -111,6 +173,7 @@ class ScopeBehaviour:
 BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
+    **dict.fromkeys(EXTERNAL_TASK_KINDS, ExternalTaskBehaviour()),
 }
 
 

@@ -27,6 +27,7 @@ from lxml import etree
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration
 
 # BPMN elements (local names) that may appear inside a process.
@@ -39,6 +40,13 @@ RUNNABLE_ELEMENTS = frozenset(
         "parallelGateway",
         "inclusiveGateway",
         "subProcess",
+        # Only with camunda:type="external" (checked below).
+        "serviceTask",
+        "sendTask",
+        "businessRuleTask",
+        # Only interrupting error boundary events (checked below).
+        "boundaryEvent",
+        "errorEventDefinition",
         "sequenceFlow",
         "conditionExpression",
         "incoming",
@@ -62,10 +70,10 @@ START_FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "const
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
-# Camunda attributes that would run code or call out.
-CODE_ATTRIBUTES = frozenset(
-    {"class", "expression", "delegateExpression", "type", "topic", "resultVariable"}
-)
+# Camunda attributes that would run code or call out; ``type`` and ``topic`` are an
+# external task's (checked with the element).
+CODE_ATTRIBUTES = frozenset({"class", "expression", "delegateExpression", "resultVariable"})
+_EXTERNAL_TASK_ATTRIBUTES = frozenset({"type", "topic"})
 
 
 class ModelRefusedError(ValueError):
@@ -182,6 +190,20 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         qualified = etree.QName(attribute)
         if qualified.namespace == CAMUNDA and qualified.localname in CODE_ATTRIBUTES:
             return f"camunda:{qualified.localname} would run code, which this server does not"
+        if (
+            qualified.namespace == CAMUNDA
+            and qualified.localname in _EXTERNAL_TASK_ATTRIBUTES
+            and name.localname not in EXTERNAL_TASK_ELEMENTS
+        ):
+            return f"camunda:{qualified.localname} is not supported on {name.localname}"
+    if name.namespace == BPMN and name.localname in EXTERNAL_TASK_ELEMENTS:
+        return _external_task_refusal(element, name.localname)
+    if name.namespace == BPMN and name.localname == "boundaryEvent":
+        return _boundary_event_refusal(element)
+    if name.namespace == BPMN and name.localname == "errorEventDefinition":
+        parent = element.getparent()
+        if parent is None or etree.QName(parent).localname != "boundaryEvent":
+            return "error events are supported as boundary events only"
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
@@ -197,6 +219,53 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
                     compile_expression(source)
                 except ExpressionError as error:
                     return f"camunda:{attribute}: {error}"
+    return None
+
+
+def _external_task_refusal(element: etree._Element, kind: str) -> str | None:
+    """Camunda's BpmnParse: a task of these kinds runs Java or DMN unless it is external;
+    an external task names its topic; a constant priority is a whole number."""
+    task_type = element.get(f"{{{CAMUNDA}}}type")
+    if task_type != "external":
+        if task_type is not None:
+            return f"camunda:type '{task_type}' is not supported: only 'external'"
+        return f'a {kind} runs only as an external task here: camunda:type="external"'
+    topic = element.get(f"{{{CAMUNDA}}}topic")
+    if topic is None:
+        return "External tasks must specify a 'topic' attribute in the camunda namespace"
+    for attribute, source in (("topic", topic), ("taskPriority", _priority(element))):
+        if source is None:
+            continue
+        try:
+            expression = compile_expression(source)
+        except ExpressionError as error:
+            return f"camunda:{attribute}: {error}"
+        if attribute == "taskPriority" and expression.is_literal and not _java_int(source):
+            return f"Value '{source}' for attribute 'taskPriority' is not a valid number"
+    return None
+
+
+def _priority(element: etree._Element) -> str | None:
+    found = element.get(f"{{{CAMUNDA}}}taskPriority")
+    return None if found is None else str(found)
+
+
+def _java_int(text: str) -> bool:
+    """Java's ``Integer.parseInt`` accepts it."""
+    return bool(_JAVA_INT.fullmatch(text)) and -(2**31) <= int(text) < 2**31
+
+
+def _boundary_event_refusal(event: etree._Element) -> str | None:
+    """Error boundary events, interrupting (timers and messages come later)."""
+    definitions = [
+        etree.QName(child).localname
+        for child in event.iterchildren()
+        if isinstance(child.tag, str) and etree.QName(child).localname.endswith("EventDefinition")
+    ]
+    if definitions != ["errorEventDefinition"]:
+        return "only error boundary events are supported"
+    if event.get("cancelActivity", "true") == "false":
+        return "non-interrupting error boundary events are not supported"
     return None
 
 
@@ -242,6 +311,6 @@ def _element_id(element: etree._Element) -> str | None:
 
 def _supported() -> str:
     return (
-        "start and end events, user tasks, exclusive, parallel and inclusive gateways, "
-        "sub-processes"
+        "start and end events, user tasks, external service, send and business rule tasks, "
+        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes"
     )

@@ -14,6 +14,8 @@ from lxml import etree
 
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
+from taskvars.engine.error_events import ErrorVariables, error_variables
+from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.persistence.deployments import ProcessDefinitionRecord
@@ -27,6 +29,9 @@ class RunnableModel:
     definition: ProcessDefinitionRecord
     compiled: CompiledProcess
     user_tasks: dict[str, UserTaskModel]
+    external_tasks: dict[str, ExternalTaskModel]
+    # By error boundary event id: where a caught error's code and message go.
+    error_variables: dict[str, ErrorVariables]
     # The process's none start event, where every instance starts (Camunda's
     # startActivityId); None where it has several.
     start_activity_id: str | None
@@ -51,6 +56,8 @@ def runnable_model(
         definition,
         CompiledProcess(definition.key, root, definition.resource_name),
         user_task_models(root),
+        external_task_models(root),
+        error_variables(root),
         None if start_event is None else start_event.get("id"),
         None if start_event is None else form_declaration(start_event, with_fields=True),
     )

@@ -118,11 +118,17 @@ def claim_for_task(uow: UnitOfWork, chain: list[ScopeRef]) -> ClaimedRun | None:
     instance = chain[-1]
     if instance.kind is not ScopeKind.PROCESS_INSTANCE or chain[1].kind is ScopeKind.TASK:
         return None
+    return claim_run(uow, instance)
+
+
+def claim_run(uow: UnitOfWork, instance: ScopeRef) -> ClaimedRun | None:
+    """Claim the run of a process instance before anything is written for it (a step
+    racing this one is a 409 at once); ``None`` for an instance no deployed model runs."""
     store = uow.store
     record = store.process_runs.get(instance.pk)
     if record is None:
         if store.history.is_model_instance(instance.external_id):
-            # Its run is gone while its task is not: never remove the task silently.
+            # Its run is gone while its tasks are not: never remove a task silently.
             raise RuntimeError(f"the run of process instance {instance.external_id} is gone")
         return None
     model = _runnable(uow, record.definition_id)
@@ -131,8 +137,53 @@ def claim_for_task(uow: UnitOfWork, chain: list[ScopeRef]) -> ClaimedRun | None:
 
 
 def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
-    """Complete the claimed run's user task ``task_id``: the run moves on, and the
-    tasks, executions and history follow."""
+    """Complete the claimed run's waiting task ``task_id`` (a user or an external task):
+    the run moves on, and the tasks, executions and history follow."""
+    step, run = _restored(uow, claimed)
+    try:
+        run.complete(task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
+def throw_error(
+    uow: UnitOfWork,
+    claimed: ClaimedRun,
+    task_id: str,
+    error_code: str,
+    error_message: str | None,
+    thrower_chain: list[ScopeRef],
+) -> None:
+    """A BPMN error raised from the claimed run's waiting task ``task_id``: caught by a
+    matching error boundary event (its ``camunda:errorCodeVariable`` and
+    ``errorMessageVariable`` set from ``thrower_chain``, as Camunda sets them from the
+    handling execution) or, uncaught, ending the token there (see
+    :meth:`.WorkflowRun.throw_error`)."""
+    step, run = _restored(uow, claimed)
+    try:
+        catcher = run.throw_error(task_id, error_code)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    names = claimed.model.error_variables.get(catcher or "")
+    if names is not None:
+        values = {
+            name: value
+            for name, value in ((names.code, error_code), (names.message, error_message))
+            if name is not None
+        }
+        variables.write_values(
+            uow,
+            thrower_chain,
+            variables.convert_values(
+                {name: {"value": value, "type": "String"} for name, value in values.items()}
+            ),
+            local=False,
+        )
+    step.finish(run)
+
+
+def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]:
     instance = claimed.instance
     stored = json.loads(claimed.record.state)
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
@@ -145,13 +196,7 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
         if "camunda" in stored
         else _state_before_mapping(uow, instance, run)
     )
-    try:
-        run.complete(task_id)
-    except BpmnRunError as error:
-        raise ModelRunError(str(error)) from None
-    step.apply(run)
-    if not run.finished:
-        uow.store.process_runs.save_state(instance.pk, step.stored_state(run))
+    return step, run
 
 
 def activity_instances(uow: UnitOfWork, instance: ScopeRef) -> ActivityInstance | None:
@@ -213,7 +258,13 @@ class _Step:
         self.state: ExecutionState | None = None
         reader = ExecutionReader(uow, instance_pk, self._state)
         self.context = StepContext(
-            uow, instance_pk, instance_id, model.definition, model.user_tasks, reader
+            uow,
+            instance_pk,
+            instance_id,
+            model.definition,
+            model.user_tasks,
+            model.external_tasks,
+            reader,
         )
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -232,6 +283,14 @@ class _Step:
             self._end()
         else:
             run.prune()
+
+    def finish(self, run: WorkflowRun) -> None:
+        """Apply the step, then save the run's state unless it ended."""
+        self.apply(run)
+        if not run.finished:
+            self.context.uow.store.process_runs.save_state(
+                self.context.instance_pk, self.stored_state(run)
+            )
 
     def stored_state(self, run: WorkflowRun) -> str:
         return dumps(

@@ -27,7 +27,17 @@ class NodeKind(enum.StrEnum):
     PARALLEL_GATEWAY = "parallelGateway"
     INCLUSIVE_GATEWAY = "inclusiveGateway"
     SUB_PROCESS = "subProcess"
+    # External tasks (camunda:type="external"), by the element that declares one.
+    SERVICE_TASK = "serviceTask"
+    SEND_TASK = "sendTask"
+    BUSINESS_RULE_TASK = "businessRuleTask"
+    BOUNDARY_ERROR = "boundaryError"
     INTERNAL = "internal"
+
+
+EXTERNAL_TASK_KINDS = frozenset(
+    {NodeKind.SERVICE_TASK, NodeKind.SEND_TASK, NodeKind.BUSINESS_RULE_TASK}
+)
 
 
 class NodeState(enum.StrEnum):

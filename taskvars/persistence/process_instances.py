@@ -43,6 +43,11 @@ class ProcessInstances:
             ScopeKind.EXECUTION, external_id, parent_pk, instance_pk=instance_pk
         )
 
+    def business_key(self, scope_pk: int) -> str | None:
+        return self.session.scalar(
+            select(ProcessInstance.business_key).where(ProcessInstance.scope_pk == scope_pk)
+        )
+
     def get(self, external_id: str) -> ProcessInstanceRecord | None:
         found = self.query(ProcessInstanceCriteria(process_instance_ids=[external_id]))
         return found[0] if found else None
@@ -95,6 +100,16 @@ class ProcessInstances:
                 parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]),
             )
             .with_for_update(read=True, of=ProcessInstance)
+        )
+        return bool(suspended)
+
+    def is_suspended(self, scope_pk: int) -> bool:
+        """Whether the instance is suspended, its row held as :meth:`task_suspended`
+        holds it."""
+        suspended = self.session.scalar(
+            select(ProcessInstance.suspended)
+            .where(ProcessInstance.scope_pk == scope_pk)
+            .with_for_update(read=True)
         )
         return bool(suspended)
 

@@ -19,6 +19,8 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.history_tasks` — ``store.historic_tasks`` and
   :mod:`~taskvars.persistence.history_activities` — ``store.historic_activities``: the
   recorded tasks and activity instances queried.
+- :mod:`~taskvars.persistence.external_tasks` — ``store.external_tasks``: service tasks
+  waiting for workers, their locks and failures;
 - :mod:`~taskvars.persistence.task_comments` — ``store.task_comments`` and
   :mod:`~taskvars.persistence.task_attachments` — ``store.task_attachments``: what people
   noted on tasks, kept past the tasks' end.
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.deployments import Deployments, ProcessDefinitions
+from taskvars.persistence.external_tasks import ExternalTasks
 from taskvars.persistence.history import History
 from taskvars.persistence.history_activities import HistoricActivities
 from taskvars.persistence.history_tasks import HistoricTasks
@@ -69,4 +72,5 @@ class Store:
         self.historic_tasks = HistoricTasks(session)
         self.historic_activities = HistoricActivities(session)
         self.task_comments = TaskComments(session)
+        self.external_tasks = ExternalTasks(session)
         self.task_attachments = TaskAttachments(session, self.contents)

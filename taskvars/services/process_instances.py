@@ -8,6 +8,7 @@ from typing import Any
 from taskvars.engine import runtime
 from taskvars.engine.activity_tree import PROCESS_DEFINITION, ActivityInstance
 from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
+from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord, ScopeRef
@@ -107,6 +108,8 @@ def set_suspended(uow: UnitOfWork, process_instance_id: str, suspended: bool) ->
         raise NotFoundError(f"Process instance with id {process_instance_id} does not exist")
     store.process_instances.set_suspended(instance_pk, suspended)
     store.history.suspension_changed(process_instance_id, suspended)
+    if not suspended:  # its external tasks can be fetched again
+        announce(uow, store.external_tasks.topics_of_instance(instance_pk))
     uow.commit()
 
 

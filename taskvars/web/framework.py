@@ -30,6 +30,9 @@ by name, instead of somewhere downstream.
    ``_start_asgi_task(cycle, app)``, and a cycle's ``send`` tracks ``response_started``,
    ``response_complete``, ``chunked_encoding`` and ``expected_content_length`` and
    completes the response on an empty final body message.
+8. uvicorn's server, told to stop, calls ``shutdown()`` on each open connection's
+   protocol before it waits for the requests in flight (and only then ends the app's
+   lifespan), and the protocol holds the state the lifespan yielded as ``app_state``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.protocols.utils import is_ssl
 
 from taskvars.errors import error_body
+from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.web import send_file
 
 ROUTING_CONTEXT = "connexion_routing"
@@ -107,6 +111,16 @@ class CamundaErrorHttpProtocol(HttpToolsProtocol):
         )
         self.transport.write(b"".join(content))
         self.transport.close()
+
+    def shutdown(self) -> None:
+        """uvicorn's, after the parked fetch-and-lock requests have been answered: uvicorn
+        waits for requests in flight before it ends the lifespan, and a parked one could
+        hold the server that long (up to 30 minutes), to be cut off at the graceful
+        shutdown's timeout. Called for each connection; answering is done once."""
+        runtime: Runtime | None = self.app_state.get(STATE_KEY)
+        if runtime is not None:
+            runtime.parked_fetches.close()
+        super().shutdown()
 
     def on_body(self, body: bytes) -> None:
         """uvicorn's, except that a chunk arriving while none waits is handed to the app

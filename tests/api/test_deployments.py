@@ -69,14 +69,14 @@ def test_a_model_this_server_cannot_run_is_a_parse_exception_and_stores_nothing(
 ) -> None:
     api = Api(client)
     refused = INVOICE.replace(
-        b"  </bpmn:process>", b'<bpmn:serviceTask id="mail" />\n  </bpmn:process>'
+        b"  </bpmn:process>", b'<bpmn:scriptTask id="mail" />\n  </bpmn:process>'
     )
     response = deploy(api, Part("a", refused, filename="invoice.bpmn"))
     assert response.status_code == 400
     error = response.json()
     assert error["type"] == "ParseException"
     assert error["code"] == 0
-    assert "serviceTask is not supported" in error["message"]
+    assert "scriptTask is not supported" in error["message"]
     assert error["message"].endswith("| resource invoice.bpmn | line 32 | element mail")
     assert api.get("/deployment").json() == []
 

@@ -13,6 +13,7 @@ import connexion.middleware.context
 import connexion.middleware.request_validation
 import connexion.middleware.routing
 import pytest
+import uvicorn.server
 from starlette.exceptions import HTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.testclient import TestClient
@@ -116,3 +117,17 @@ def test_uvicorn_starts_requests_and_buffers_bodies_where_we_hook_in() -> None:
         "disconnected",
     ):
         assert f"self.{attribute}" in send, f"uvicorn's send no longer tracks {attribute}"
+
+
+def test_uvicorn_shuts_connections_down_before_it_waits_for_requests_in_flight() -> None:
+    shutdown = inspect.getsource(uvicorn.server.Server.shutdown)
+    told, waited, ended = (
+        shutdown.find(step)
+        for step in ("connection.shutdown()", "_wait_tasks_to_complete()", "lifespan.shutdown()")
+    )
+    assert -1 < told < waited < ended, (
+        "uvicorn no longer tells connections to shut down before it waits for requests in "
+        "flight and then ends the lifespan: parked fetches would hold the server up"
+    )
+    assert list(inspect.signature(HttpToolsProtocol.shutdown).parameters) == ["self"]
+    assert "self.app_state = app_state" in inspect.getsource(HttpToolsProtocol.__init__)

@@ -45,7 +45,66 @@ def in_process(element: str) -> str:
         (
             in_process('<bpmn:serviceTask id="sendMail" camunda:class="org.example.Mail" />'),
             "sendMail",
-            "serviceTask is not supported",
+            "camunda:class would run code, which this server does not",
+        ),
+        (
+            in_process('<bpmn:serviceTask id="sendMail" />'),
+            "sendMail",
+            'a serviceTask runs only as an external task here: camunda:type="external"',
+        ),
+        (
+            in_process('<bpmn:sendTask id="sendMail" camunda:type="mail" />'),
+            "sendMail",
+            "camunda:type 'mail' is not supported: only 'external'",
+        ),
+        (
+            in_process('<bpmn:serviceTask id="charge" camunda:type="external" />'),
+            "charge",
+            "External tasks must specify a 'topic' attribute in the camunda namespace",
+        ),
+        (
+            in_process(
+                '<bpmn:businessRuleTask id="score" camunda:type="external" camunda:topic="s" '
+                'camunda:taskPriority="high" />'
+            ),
+            "score",
+            "Value 'high' for attribute 'taskPriority' is not a valid number",
+        ),
+        (
+            in_process(
+                '<bpmn:serviceTask id="charge" camunda:type="external" '
+                'camunda:topic="${topics.pick()}" />'
+            ),
+            "charge",
+            "camunda:topic: ${topics.pick()}: method and function calls are not supported",
+        ),
+        (
+            INVOICE.replace('camunda:assignee="${clerk}"', 'camunda:topic="mail"'),
+            "checkInvoice",
+            "camunda:topic is not supported on userTask",
+        ),
+        (
+            in_process(
+                '<bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">'
+                '<bpmn:timerEventDefinition id="in1h" /></bpmn:boundaryEvent>'
+            ),
+            "late",
+            "only error boundary events are supported",
+        ),
+        (
+            in_process(
+                '<bpmn:boundaryEvent id="failed" attachedToRef="checkInvoice" '
+                'cancelActivity="false"><bpmn:errorEventDefinition id="e" /></bpmn:boundaryEvent>'
+            ),
+            "failed",
+            "non-interrupting error boundary events are not supported",
+        ),
+        (
+            in_process(
+                '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition id="e" /></bpmn:endEvent>'
+            ),
+            "e",
+            "error events are supported as boundary events only",
         ),
         (
             INVOICE.replace(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import connexion
 
 from taskvars.persistence.unit_of_work import Database
+from taskvars.services.long_polling import ParkedFetches
 from taskvars.settings import Settings
 from taskvars.web.basic_auth import AUTHENTICATED_USER
 
@@ -17,6 +18,8 @@ STATE_KEY = "taskvars"
 class Runtime:
     settings: Settings
     database: Database
+    # This server process's fetch-and-lock requests waiting for tasks.
+    parked_fetches: ParkedFetches
 
 
 def runtime() -> Runtime:
@@ -26,6 +29,10 @@ def runtime() -> Runtime:
 
 def database() -> Database:
     return runtime().database
+
+
+def parked_fetches() -> ParkedFetches:
+    return runtime().parked_fetches
 
 
 def signed_in_user() -> str | None:
