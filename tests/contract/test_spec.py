@@ -140,6 +140,14 @@ REQUIRED_OPERATIONS = {
     "getAttachmentData",
     "addAttachment",
     "deleteAttachment",
+    # external tasks read (issue 23)
+    "getExternalTasks",
+    "queryExternalTasks",
+    "getExternalTasksCount",
+    "queryExternalTasksCount",
+    "getTopicNames",
+    "getExternalTask",
+    "getExternalTaskErrorDetails",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
