@@ -9,7 +9,7 @@ is after ``now``, which the caller passes so that one request sees one instant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
@@ -96,6 +96,15 @@ class ExternalTaskRow:
     priority: int
     create_time: int
     suspended: bool
+
+    @classmethod
+    def of(cls, task: Any, *, suspended: bool) -> ExternalTaskRow:
+        """From an ``ExternalTask`` model, or a result row with its columns, and the
+        suspension of its process instance."""
+        columns = {
+            item.name: getattr(task, item.name) for item in fields(cls) if item.name != "suspended"
+        }
+        return cls(**columns, suspended=bool(suspended))
 
 
 @dataclass(frozen=True)
@@ -234,29 +243,6 @@ def matching_external_tasks(
     return ordered(statement, keys, task.pk)
 
 
-def _row(found: Any) -> ExternalTaskRow:
-    return ExternalTaskRow(
-        id=found.id,
-        activity_id=found.activity_id,
-        activity_instance_id=found.activity_instance_id,
-        execution_id=found.execution_id,
-        process_instance_id=found.process_instance_id,
-        process_definition_id=found.process_definition_id,
-        process_definition_key=found.process_definition_key,
-        process_definition_version_tag=found.process_definition_version_tag,
-        business_key=found.business_key,
-        tenant_id=found.tenant_id,
-        topic_name=found.topic_name,
-        worker_id=found.worker_id,
-        lock_expiration_time=found.lock_expiration_time,
-        retries=found.retries,
-        error_message=found.error_message,
-        priority=found.priority,
-        create_time=found.create_time,
-        suspended=bool(found.suspended),
-    )
-
-
 class ExternalTaskQueries:
     """``store.external_task_query``: external tasks read as Camunda's query reads them."""
 
@@ -274,7 +260,7 @@ class ExternalTaskQueries:
     ) -> list[ExternalTaskRow]:
         statement = matching_external_tasks(criteria, now, orderings)
         return [
-            _row(found)
+            ExternalTaskRow.of(found, suspended=found.suspended)
             for found in self.session.execute(paged(statement, first_result, max_results))
         ]
 
