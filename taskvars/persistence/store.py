@@ -24,6 +24,8 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.task_comments` — ``store.task_comments`` and
   :mod:`~taskvars.persistence.task_attachments` — ``store.task_attachments``: what people
   noted on tasks, kept past the tasks' end.
+- :mod:`~taskvars.persistence.external_task_query` — ``store.external_task_query``:
+  external tasks read as Camunda's query reads them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.deployments import Deployments, ProcessDefinitions
+from taskvars.persistence.external_task_query import ExternalTaskQueries
 from taskvars.persistence.external_tasks import ExternalTasks
 from taskvars.persistence.history import History
 from taskvars.persistence.history_activities import HistoricActivities
@@ -74,3 +77,4 @@ class Store:
         self.task_comments = TaskComments(session)
         self.external_tasks = ExternalTasks(session)
         self.task_attachments = TaskAttachments(session, self.contents)
+        self.external_task_query = ExternalTaskQueries(session)

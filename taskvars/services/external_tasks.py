@@ -6,7 +6,8 @@ A command on one task reads the task to find its process instance, claims the
 instance's run when it will move the run on (a step racing it is a 409 before anything
 is written), then locks the task's row and checks it again: the order a step that
 removes the task takes too. Each command's checks and messages are Camunda's
-(``HandleExternalTaskCmd`` and its subclasses, ``ExternalTaskEntity``, ``EnsureUtil``).
+(``HandleExternalTaskCmd`` and its subclasses, ``ExternalTaskEntity``, ``EnsureUtil``);
+what ``ExternalTaskResourceImpl`` wraps comes as a ``RestException``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from taskvars.engine import runtime
@@ -22,17 +22,21 @@ from taskvars.errors import (
     BadUserRequestError,
     EngineInputError,
     InvalidRequestError,
+    NotFoundError,
     NullArgumentError,
-    RestNotFoundError,
+    RestError,
     SuspendedEntityError,
 )
+from taskvars.persistence.external_task_query import ExternalTaskCriteria
 from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.external_tasks import TopicCriteria
 from taskvars.persistence.models import ExternalTask, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeRef, VariableCondition
-from taskvars.services import variables
-from taskvars.services.dates import epoch_millis, format_date, now_millis
+from taskvars.services import external_task_query, process_instance_query, variables
+from taskvars.services.dates import epoch_millis, now_millis
+from taskvars.services.external_task_dtos import date_from_millis
+from taskvars.services.external_task_reads import not_found
 from taskvars.services.long_polling import (
     MAX_ASYNC_RESPONSE_TIMEOUT_MS,
     MAX_TIMEOUT_MESSAGE,
@@ -103,6 +107,10 @@ def fetch_request(dto: dict[str, Any]) -> FetchRequest:
         include_extension_properties=bool(dto.get("includeExtensionProperties")),
         async_response_timeout=timeout,
     )
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else str(value)
 
 
 def _topic_request(dto: dict[str, Any]) -> TopicRequest:
@@ -220,8 +228,8 @@ def locked_task_dto(
         "errorDetails": task.error_details,
         "executionId": task.execution_id,
         "id": task.id,
-        "lockExpirationTime": _date(task.lock_expiration_time),
-        "createTime": _date(task.create_time),
+        "lockExpirationTime": date_from_millis(task.lock_expiration_time),
+        "createTime": date_from_millis(task.create_time),
         "processDefinitionId": task.process_definition_id,
         "processDefinitionKey": task.process_definition_key,
         "processDefinitionVersionTag": task.process_definition_version_tag,
@@ -238,12 +246,6 @@ def locked_task_dto(
         if with_properties
         else {},
     }
-
-
-def _date(millis: int | None) -> str | None:
-    if millis is None:
-        return None
-    return format_date(datetime.fromtimestamp(millis / 1000, UTC))
 
 
 # Commands on one task
@@ -275,9 +277,7 @@ def handle_bpmn_error(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> Non
         raise _null("errorCode")
     values = variables.convert_values(dto.get("variables"))
     claimed, task = _claimed(uow, task_id)
-    _check_worker(
-        task, worker_id, f"Bpmn error of External Task {task_id} cannot be reported by worker"
-    )
+    _check_worker(task, worker_id, "bpmnError")
     _ensure_active(uow, task)
     chain = _execution_chain(uow, task)
     variables.write_values(uow, chain, values, local=False)
@@ -299,9 +299,7 @@ def handle_failure(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
     values = variables.convert_values(dto.get("variables"))
     local_values = variables.convert_values(dto.get("localVariables"))
     task = _locked(uow, task_id)
-    _check_worker(
-        task, worker_id, f"Failure of External Task {task_id} cannot be reported by worker"
-    )
+    _check_worker(task, worker_id, "failure")
     _ensure_active(uow, task)
     chain = _execution_chain(uow, task)
     variables.write_values(uow, chain, values, local=False)
@@ -321,16 +319,12 @@ def extend_lock(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
     worker_id = _worker(dto)
     duration = dto.get("newDuration") or 0
     if duration <= 0:
-        raise BadUserRequestError("lockTime is not greater than 0")
+        raise RestError("lockTime is not greater than 0")
     task = _locked(uow, task_id)
-    _check_worker(
-        task,
-        worker_id,
-        f"The lock of the External Task {task_id} cannot be extended by worker '{worker_id}'",
-    )
+    _check_worker(task, worker_id, "extendLock")
     now = epoch_millis(now_millis())
     if (task.lock_expiration_time or 0) < now:
-        raise BadUserRequestError(
+        raise RestError(
             "Cannot extend a lock that expired: lockExpirationTime is not greater than or "
             f"equal to {now}"
         )
@@ -344,12 +338,12 @@ def lock(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
     worker_id = _worker(dto)
     duration = dto.get("lockDuration") or 0
     if duration <= 0:
-        raise BadUserRequestError("lockDuration is not greater than 0")
+        raise RestError("lockDuration is not greater than 0")
     task = _locked(uow, task_id)
     now = epoch_millis(now_millis())
     held = task.lock_expiration_time is not None and task.lock_expiration_time >= now
     if task.worker_id is not None and task.worker_id != worker_id and held:
-        raise BadUserRequestError(
+        raise RestError(
             f"External Task {task_id} cannot be locked by worker '{worker_id}'. "
             f"It is locked by worker '{task.worker_id}'."
         )
@@ -376,30 +370,49 @@ def set_retries(uow: UnitOfWork, task_id: str, retries: int | None) -> None:
 
 
 def set_retries_of_many(uow: UnitOfWork, dto: dict[str, Any]) -> None:
-    """``PUT /external-task/retries`` (synchronous): the tasks by id; a query or a
-    historic query to pick them is not supported by this server."""
-    for unsupported in (
-        "processInstanceIds",
-        "externalTaskQuery",
-        "processInstanceQuery",
-        "historicProcessInstanceQuery",
-    ):
-        if dto.get(unsupported):
-            raise InvalidRequestError(
-                f"{unsupported} is not supported by this server: name the tasks in externalTaskIds"
-            )
-    ids = dto.get("externalTaskIds")
-    if not ids:
-        raise BadUserRequestError("externalTaskIds is empty")
+    """``PUT /external-task/retries``, synchronous (Camunda's
+    ``SetExternalTasksRetriesCmd``): the tasks named, those of the process instances
+    named, and those the queries find, each as :func:`set_retries` sets it, in one
+    transaction."""
+    if dto.get("historicProcessInstanceQuery"):
+        raise InvalidRequestError(
+            "historicProcessInstanceQuery is not supported by this server: name the "
+            "instances in processInstanceIds or find them with processInstanceQuery"
+        )
     retries = dto.get("retries")
     _check_retries(retries)
     assert retries is not None
+    ids = _tasks_to_retry(uow, dto)
+    if not ids:
+        raise InvalidRequestError("externalTaskIds is empty")
     for task_id in ids:
         task = uow.store.external_tasks.lock(task_id)
         if task is None:
-            raise BadUserRequestError(f"Cannot find external task with id {task_id}")
+            raise NotFoundError(f"Cannot find external task with id {task_id}")
         _set_retries(uow, task, retries)
     uow.commit()
+
+
+def _tasks_to_retry(uow: UnitOfWork, dto: dict[str, Any]) -> list[str]:
+    store = uow.store
+    now = epoch_millis(now_millis())
+    named = dto.get("externalTaskIds") or []
+    if None in named:
+        raise InvalidRequestError(
+            "External task id cannot be null: externalTaskIds contains null value"
+        )
+    ids = set(named)
+    instance_ids = set(dto.get("processInstanceIds") or [])
+    if dto.get("processInstanceQuery") is not None:
+        instances = process_instance_query.from_body(dto["processInstanceQuery"])
+        instance_ids |= {r.id for r in store.process_instances.query(instances.criteria)}
+    if dto.get("externalTaskQuery") is not None:
+        tasks = external_task_query.from_body(dto["externalTaskQuery"])
+        ids |= {row.id for row in store.external_task_query.query(tasks.criteria, now)}
+    if instance_ids:
+        of_instances = ExternalTaskCriteria(process_instance_id_in=sorted(instance_ids))
+        ids |= {row.id for row in store.external_task_query.query(of_instances, now)}
+    return sorted(ids)  # one lock order for every writer
 
 
 def set_priority(uow: UnitOfWork, task_id: str, priority: int | None) -> None:
@@ -412,7 +425,7 @@ def set_priority(uow: UnitOfWork, task_id: str, priority: int | None) -> None:
 def error_details(uow: UnitOfWork, task_id: str) -> str | None:
     task = uow.store.external_tasks.get(task_id)
     if task is None:
-        raise _not_found(task_id)
+        raise not_found(task_id)
     return task.error_details
 
 
@@ -443,7 +456,7 @@ def _claimed(uow: UnitOfWork, task_id: str) -> tuple[runtime.ClaimedRun, Externa
     removed is missing."""
     found = uow.store.external_tasks.get(task_id)
     if found is None:
-        raise _not_found(task_id)
+        raise not_found(task_id)
     instance = ScopeRef(
         found.process_instance_pk, ScopeKind.PROCESS_INSTANCE, found.process_instance_id
     )
@@ -456,7 +469,7 @@ def _claimed(uow: UnitOfWork, task_id: str) -> tuple[runtime.ClaimedRun, Externa
 def _locked(uow: UnitOfWork, task_id: str) -> ExternalTask:
     task = uow.store.external_tasks.lock(task_id)
     if task is None:
-        raise _not_found(task_id)
+        raise not_found(task_id)
     return task
 
 
@@ -487,7 +500,7 @@ def _check_worker(task: ExternalTask, worker_id: str, command: str) -> None:
     task (expired or not) may act on it."""
     if task.worker_id != worker_id:
         refusal = _WRONG_WORKER[command].format(task=task.id, worker=worker_id)
-        raise BadUserRequestError(f"{refusal}'. It is locked by worker '{task.worker_id}'.")
+        raise RestError(f"{refusal}'. It is locked by worker '{task.worker_id}'.")
 
 
 def _ensure_active(uow: UnitOfWork, task: ExternalTask) -> None:
@@ -497,7 +510,3 @@ def _ensure_active(uow: UnitOfWork, task: ExternalTask) -> None:
 
 def _null(name: str) -> NullArgumentError:
     return NullArgumentError(f"{name} is null")
-
-
-def _not_found(task_id: str) -> RestNotFoundError:
-    return RestNotFoundError(f"External task with id {task_id} does not exist")

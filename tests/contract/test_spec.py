@@ -140,6 +140,25 @@ REQUIRED_OPERATIONS = {
     "getAttachmentData",
     "addAttachment",
     "deleteAttachment",
+    # external tasks read (issue 23)
+    "getExternalTasks",
+    "queryExternalTasks",
+    "getExternalTasksCount",
+    "queryExternalTasksCount",
+    "getTopicNames",
+    "getExternalTask",
+    "getExternalTaskErrorDetails",
+    # external tasks commanded (issue 23)
+    "fetchAndLock",
+    "completeExternalTaskResource",
+    "handleFailure",
+    "handleExternalTaskBpmnError",
+    "extendLock",
+    "lock",
+    "unlock",
+    "setExternalTaskResourceRetries",
+    "setExternalTaskResourcePriority",
+    "setExternalTaskRetries",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from taskvars.engine import runtime
-from taskvars.errors import BadUserRequestError, RestNotFoundError, SuspendedEntityError
+from taskvars.errors import RestError, RestNotFoundError, SuspendedEntityError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import TaskCriteria
@@ -142,7 +142,7 @@ def test_only_the_worker_holding_the_lock_may_complete(database: Database) -> No
     start(database, "charge", paymentTopic="payments", urgency=1)
     (task,) = fetch(database, "worker-1", "payments")
 
-    with pytest.raises(BadUserRequestError) as refused:
+    with pytest.raises(RestError) as refused:
         database.write(
             lambda uow: external_tasks.complete(uow, task["id"], {"workerId": "worker-2"})
         )
@@ -264,7 +264,7 @@ def test_an_expired_lock_cannot_be_extended_but_the_task_can_still_be_completed(
     (task,) = database.write(lambda uow: external_tasks.fetch_and_lock(uow, request)).tasks
     time.sleep(0.01)
 
-    with pytest.raises(BadUserRequestError, match=r"^Cannot extend a lock that expired"):
+    with pytest.raises(RestError, match=r"^Cannot extend a lock that expired"):
         database.write(
             lambda uow: external_tasks.extend_lock(
                 uow, task["id"], {"workerId": "w", "newDuration": 1000}
