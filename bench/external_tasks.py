@@ -224,7 +224,10 @@ def _latency(milliseconds: list[float]) -> Latency:
     if len(milliseconds) < 2:
         value = milliseconds[0] if milliseconds else float("nan")
         return Latency(value, value)
-    return Latency(statistics.median(milliseconds), statistics.quantiles(milliseconds, n=100)[98])
+    return Latency(
+        statistics.median(milliseconds),
+        statistics.quantiles(milliseconds, n=100, method="inclusive")[98],
+    )
 
 
 def print_table(

@@ -87,7 +87,10 @@ def test_a_fetch_parked_in_one_process_gets_a_task_created_through_the_other_wit
         (task,) = fetch.answer()
         assert task["processInstanceId"] == started.json()["id"]
         latencies.append((fetch.answered_at - started_at) * 1000)
-    p50, p99 = statistics.median(latencies), statistics.quantiles(latencies, n=100)[98]
+    p50, p99 = (
+        statistics.median(latencies),
+        statistics.quantiles(latencies, n=100, method="inclusive")[98],
+    )
     print(f"wake-up across processes: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies):.1f}")
     assert p99 < MAX_P99_MS, sorted(latencies)
 
