@@ -9,8 +9,9 @@ by the instance's String variable ``action``:
   ``decision`` (Json), ``attempt`` (Integer: which fetch of the task this was) and
   ``receipt`` (a File, ``RECEIPT``, ``receipt.txt``, utf-8, text/plain). The JavaScript
   worker also reads the instance's File ``scan`` and sets ``scanBytes`` to its length.
-- ``fail-once``: report a failure the first time (``Scanner offline``, retries 1,
-  retryTimeout ``RETRY_TIMEOUT_MS``), complete as above the second time.
+- ``fail-twice``: report a failure the first two times (``Scanner offline (attempt N)``,
+  retries 2, then the fetched task's retries less one, retryTimeout ``RETRY_TIMEOUT_MS``),
+  complete as above the third time.
 - ``reject``: report BPMN error ``REJECTED`` with the String variable ``rejectionReason``.
 """
 
@@ -31,7 +32,7 @@ import pytest
 HERE = Path(__file__).parent
 JS_WORKER = HERE / "js_worker"
 TOPIC = "scan-invoice"
-RETRY_TIMEOUT_MS = 2000
+RETRY_TIMEOUT_MS = 1500
 RECEIPT = "Receipt INV-1: 1 250,00 € paid\n".encode()
 REQUIRE_NODE_VARIABLE = "TASKVARS_REQUIRE_NODE"
 CLIENTS = ["python", "javascript"]

@@ -24,7 +24,7 @@ with warnings.catch_warnings():
 
 TOPIC = "scan-invoice"
 RECEIPT = "Receipt INV-1: 1 250,00 € paid\n".encode()
-# Fetches of each task seen by this process: the first of a "fail-once" task fails.
+# Fetches of each task seen by this process: the first two of a "fail-twice" task fail.
 attempts: dict[str, int] = {}
 
 
@@ -52,9 +52,11 @@ def handle(task: ExternalTask, retry_timeout_ms: int) -> TaskResult:
         return task.bpmn_error(
             "REJECTED", "Invoice rejected", {"rejectionReason": {"value": "duplicate"}}
         )
-    if action == "fail-once" and attempt == 1:
-        # max_retries: the retries the engine is told when the task has none yet
-        return task.failure("Scanner offline", "paper jam in tray 2", 1, retry_timeout_ms)
+    if action == "fail-twice" and attempt <= 2:
+        # 2 when the task has no retries yet, else its retries less one (ExternalTask's
+        # own arithmetic)
+        message = f"Scanner offline (attempt {attempt})"
+        return task.failure(message, "paper jam in tray 2", 2, retry_timeout_ms)
     return task.complete(completion_variables(attempt))
 
 

@@ -136,28 +136,26 @@ def test_the_worker_completes_with_typed_variables_and_a_file(
 def test_a_reported_failure_comes_back_after_its_retry_timeout_with_one_retry_less(
     http: httpx.Client, worker: Path
 ) -> None:
-    instance_id = start(http, "fail-once")
+    instance_id = start(http, "fail-twice")
 
-    def failed_task() -> dict[str, Any] | None:
-        tasks = http.get("/external-task", params={"processInstanceId": instance_id}).json()
-        return tasks[0] if tasks and tasks[0]["errorMessage"] else None
+    for attempt, retries in ((1, 2), (2, 1)):
+        message = f"Scanner offline (attempt {attempt})"
 
-    failed = eventually(failed_task, 30, "the worker's failure reported")
-    assert (failed["retries"], failed["errorMessage"], failed["topicName"]) == (
-        1,
-        "Scanner offline",
-        TOPIC,
-    )
-    details = http.get(f"/external-task/{failed['id']}/errorDetails")
-    assert (details.status_code, details.text) == (200, "paper jam in tray 2")
+        def failed(message: str = message) -> dict[str, Any] | None:
+            tasks = http.get("/external-task", params={"processInstanceId": instance_id}).json()
+            return tasks[0] if tasks and tasks[0]["errorMessage"] == message else None
 
-    # Locked for the retry timeout from the failure on (ExternalTaskEntity.failed)
-    retry_at = datetime.strptime(failed["lockExpirationTime"], "%Y-%m-%dT%H:%M:%S.%f%z")
-    assert 0 < retry_at.timestamp() - time.time() <= RETRY_TIMEOUT_MS / 1000
+        task = eventually(failed, 30, f"the worker's failure {attempt} reported")
+        assert (task["retries"], task["topicName"]) == (retries, TOPIC)
+        details = http.get(f"/external-task/{task['id']}/errorDetails")
+        assert (details.status_code, details.text) == (200, "paper jam in tray 2")
+        # Locked for the retry timeout from the failure on (ExternalTaskEntity.failed)
+        retry_at = datetime.strptime(task["lockExpirationTime"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        assert 0 < retry_at.timestamp() - time.time() <= RETRY_TIMEOUT_MS / 1000
 
     assert user_task_reached(http, instance_id, worker) == "review"
     assert time.time() >= retry_at.timestamp()
-    assert variable(http, instance_id, "attempt")["value"] == 2  # fetched again, completed
+    assert variable(http, instance_id, "attempt")["value"] == 3  # fetched again, completed
 
 
 def test_a_bpmn_error_takes_the_boundary_events_path(http: httpx.Client, worker: Path) -> None:

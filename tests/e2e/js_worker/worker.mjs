@@ -16,7 +16,7 @@ const RECEIPT = Buffer.from("Receipt INV-1: 1 250,00 € paid\n", "utf-8");
 const receiptPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "js-worker-")), "receipt.txt");
 fs.writeFileSync(receiptPath, RECEIPT);
 
-// Fetches of each task seen by this process: the first of a "fail-once" task fails.
+// Fetches of each task seen by this process: the first two of a "fail-twice" task fail.
 const attempts = new Map();
 
 async function completionVariables(task, attempt) {
@@ -56,11 +56,11 @@ client.subscribe("scan-invoice", async ({ task, taskService }) => {
   if (action === "reject") {
     const variables = new Variables().set("rejectionReason", "duplicate");
     await taskService.handleBpmnError(task, "REJECTED", "Invoice rejected", variables);
-  } else if (action === "fail-once" && attempt === 1) {
+  } else if (action === "fail-twice" && attempt <= 2) {
     await taskService.handleFailure(task, {
-      errorMessage: "Scanner offline",
+      errorMessage: `Scanner offline (attempt ${attempt})`,
       errorDetails: "paper jam in tray 2",
-      retries: 1,
+      retries: task.retries == null ? 2 : task.retries - 1,
       retryTimeout: Number(retryTimeout),
     });
   } else {
