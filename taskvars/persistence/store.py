@@ -22,6 +22,9 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.task_comments` — ``store.task_comments`` and
   :mod:`~taskvars.persistence.task_attachments` — ``store.task_attachments``: what people
   noted on tasks, kept past the tasks' end.
+- :mod:`~taskvars.persistence.incidents` — ``store.incidents`` and
+  :mod:`~taskvars.persistence.history_incidents` — ``store.historic_incidents``: what a
+  process instance needs a person for, open and recorded.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.deployments import Deployments, ProcessDefinitions
 from taskvars.persistence.history import History
 from taskvars.persistence.history_activities import HistoricActivities
+from taskvars.persistence.history_incidents import HistoricIncidents
 from taskvars.persistence.history_tasks import HistoricTasks
+from taskvars.persistence.incidents import Incidents
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
@@ -70,3 +75,5 @@ class Store:
         self.historic_activities = HistoricActivities(session)
         self.task_comments = TaskComments(session)
         self.task_attachments = TaskAttachments(session, self.contents)
+        self.historic_incidents = HistoricIncidents(session)
+        self.incidents = Incidents(session, self.history, self.historic_incidents)
