@@ -414,3 +414,16 @@ class TestWithHistoryOff:
         resolve(database, "task-1")
         assert counted(api) == 0
         assert listed(api, "/history/incident") == []
+
+
+def test_the_activity_instance_tree_shows_incidents_where_they_happened(
+    api: Api, database: Database
+) -> None:
+    at = start_invoice(api)
+    incident_id = open_incident(database, at, "task-1", "boom")
+    tree = api.get(f"/process-instance/{at.instance_id}/activity-instances").json()
+    assert (tree["incidentIds"], tree["incidents"]) == ([], [])
+    (waiting,) = tree["childActivityInstances"]
+    assert waiting["activityId"] == at.activity_id
+    assert waiting["incidentIds"] == [incident_id]
+    assert waiting["incidents"] == [{"id": incident_id, "activityId": at.activity_id}]
