@@ -427,3 +427,35 @@ def test_the_activity_instance_tree_shows_incidents_where_they_happened(
     assert waiting["activityId"] == at.activity_id
     assert waiting["incidentIds"] == [incident_id]
     assert waiting["incidents"] == [{"id": incident_id, "activityId": at.activity_id}]
+
+
+def test_an_instance_that_completes_takes_its_incidents_and_history_deletes_them(
+    api: Api, database: Database
+) -> None:
+    at = start_invoice(api)
+    incident_id = open_incident(database, at, "cfg", "mine", incident_type=CUSTOM)
+    (task,) = api.get("/task", processInstanceId=at.instance_id).json()
+    completed = api.client.post(
+        api.url(f"/task/{task['id']}/complete"),
+        json={"variables": {"amount": {"value": 10, "type": "Integer"}}},
+    )
+    assert completed.status_code == 204, completed.text
+    assert api.get(f"/process-instance/{at.instance_id}").status_code == 404
+
+    assert listed(api) == []
+    (history,) = listed(api, "/history/incident")
+    assert (history["id"], history["deleted"]) == (incident_id, True)
+
+
+def test_deleting_the_deployment_with_cascade_takes_incidents_and_their_history(
+    api: Api, database: Database
+) -> None:
+    at = start_invoice(api)
+    open_incident(database, at, "task-1", "boom")
+    (deployment,) = api.get("/deployment").json()
+    deleted = api.client.delete(
+        api.url(f"/deployment/{deployment['id']}"), params={"cascade": "true"}
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert listed(api) == []
+    assert listed(api, "/history/incident") == []
