@@ -149,17 +149,6 @@ class Incidents:
         statement = _matching(criteria).with_only_columns(func.count(_INCIDENT.pk))
         return int(self.session.scalar(statement) or 0)
 
-    def of_executions(self, execution_ids: Sequence[str]) -> list[IncidentRecord]:
-        """The incidents on these executions, in creation order."""
-        if not execution_ids:
-            return []
-        rows = self.session.scalars(
-            select(_INCIDENT)
-            .where(_INCIDENT.execution_id.in_(execution_ids))
-            .order_by(_INCIDENT.pk)
-        )
-        return [_record(row) for row in rows]
-
     @staticmethod
     def _of(incident_type: str, configuration: str) -> Any:
         return (_INCIDENT.incident_type == incident_type) & (
