@@ -11,16 +11,18 @@ definition keys (user tasks are this engine's waits).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from taskvars.persistence.incident_conditions import runtime_incident
 from taskvars.persistence.models import (
     Deployment,
     IdSpace,
+    Incident,
     ProcessDefinition,
     ProcessInstance,
     ProcessRun,
@@ -81,6 +83,13 @@ def _waiting_in(rows: _Rows, activity_ids: list[str]) -> ColumnElement[bool]:
     )
 
 
+def _incident_of(field: str) -> Callable[[_Rows, Any], ColumnElement[bool]]:
+    """An incident of the instance matches (Execution.xml joins ``INC.PROC_INST_ID_``)."""
+    return lambda rows, value: runtime_incident(
+        field, value, Incident.process_instance_pk == rows.scope.pk
+    )
+
+
 _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
     {
         # With the id space, so that the unique index on (id_space, external_id) finds them.
@@ -104,6 +113,16 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
         "without_tenant_id": lambda r, v: r.tenant_id.is_(None),
         "process_definition_without_tenant_id": lambda r, v: r.tenant_id.is_(None),
         "activity_id_in": _waiting_in,
+        **{
+            field: _incident_of(field)
+            for field in (
+                "with_incident",
+                "incident_id",
+                "incident_type",
+                "incident_message",
+                "incident_message_like",
+            )
+        },
     }
 )
 
