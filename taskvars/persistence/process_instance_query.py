@@ -5,8 +5,8 @@ neither.
 
 Variable criteria match a variable of the instance that is not a task's (on the
 instance or one of its executions), as Camunda's ``TASK_ID_ is null and PROC_INST_ID_``.
-``activityIdIn`` matches the activities the instance waits in: its tasks'
-definition keys (user tasks are this engine's waits).
+``activityIdIn`` matches the activities the instance waits in: its user tasks'
+definition keys and its external tasks' activities.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from taskvars.persistence.incident_conditions import runtime_incident
 from taskvars.persistence.models import (
     Deployment,
+    ExternalTask,
     IdSpace,
     Incident,
     ProcessDefinition,
@@ -75,11 +76,17 @@ def _variable(rows: _Rows, condition: VariableCondition) -> ColumnElement[bool]:
 
 def _waiting_in(rows: _Rows, activity_ids: list[str]) -> ColumnElement[bool]:
     task_scope = aliased(Scope)
-    return exists().where(
-        task_scope.process_instance_pk == rows.scope.pk,
-        task_scope.id_space == IdSpace.TASK,
-        Task.scope_pk == task_scope.pk,
-        Task.task_definition_key.in_(activity_ids),
+    return or_(
+        exists().where(
+            task_scope.process_instance_pk == rows.scope.pk,
+            task_scope.id_space == IdSpace.TASK,
+            Task.scope_pk == task_scope.pk,
+            Task.task_definition_key.in_(activity_ids),
+        ),
+        exists().where(
+            ExternalTask.process_instance_pk == rows.scope.pk,
+            ExternalTask.activity_id.in_(activity_ids),
+        ),
     )
 
 

@@ -346,3 +346,20 @@ def test_an_incident_goes_with_its_task_when_the_worker_completes_it(api: Api) -
     assert api.get("/incident", processInstanceId=instance_id).json() == []
     (recorded,) = api.get("/history/incident", processInstanceId=instance_id).json()
     assert recorded["deleted"] is True
+
+
+def test_an_instance_waiting_in_a_service_task_shows_it_in_its_tree_and_queries(
+    api: Api,
+) -> None:
+    deploy(api, "external-charge.bpmn")
+    instance_id = start_charge(api)
+
+    tree = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    (child,) = tree["childActivityInstances"]
+    assert (child["activityId"], child["activityType"]) == ("chargeCard", "serviceTask")
+    found = api.get("/process-instance", activityIdIn="chargeCard").json()
+    assert [instance["id"] for instance in found] == [instance_id]
+    (activity,) = api.get(
+        "/history/activity-instance", processInstanceId=instance_id, activityId="chargeCard"
+    ).json()
+    assert (activity["activityType"], activity["endTime"]) == ("serviceTask", None)
