@@ -26,6 +26,7 @@ from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.models import ExternalTask, IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.dates import epoch_millis, now_millis
+from taskvars.services.incidents import FAILED_EXTERNAL_TASK, delete_incidents
 from taskvars.services.task_defaults import new_id
 
 # Camunda's deleteReason of a historic task completed, or removed with its scope.
@@ -147,7 +148,9 @@ class ExternalTaskBehaviour:
         removed = step.uow.store.external_tasks.remove(token.task_id)
         if removed is not None:
             step.uow.store.scopes.delete_tree(removed.execution_pk)
-            # TODO(integration): delete_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
+            # Completed, cancelled or interrupted: its incident goes (ExternalTaskEntity's
+            # deleteFromExecutionAndRuntimeTable).
+            delete_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
 
     def move(self, step: StepContext, token: Token) -> None:
         store = step.uow.store

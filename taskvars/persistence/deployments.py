@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -10,7 +10,13 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from taskvars.persistence.models import Deployment, DeploymentResource, ProcessDefinition
+from taskvars.persistence.incident_conditions import runtime_incident
+from taskvars.persistence.models import (
+    Deployment,
+    DeploymentResource,
+    Incident,
+    ProcessDefinition,
+)
 from taskvars.persistence.query_statements import ConditionTable, SortKey, like, ordered, paged
 
 
@@ -255,6 +261,11 @@ class DefinitionCriteria:
     startable_in_tasklist: bool | None = None
     # Every definition here is active: asking for suspended ones finds none.
     none: bool = False
+    # An incident of one of its process instances matches (ProcessDefinition.xml).
+    incident_id: str | None = None
+    incident_type: str | None = None
+    incident_message: str | None = None
+    incident_message_like: str | None = None
 
 
 # sortBy values of Camunda's process definition query, and the columns they sort.
@@ -337,6 +348,12 @@ class ProcessDefinitions:
         return None if content is None else bytes(content)
 
 
+def _incident_of(field: str) -> Callable[[None, Any], ColumnElement[bool]]:
+    return lambda _, value: runtime_incident(
+        field, value, Incident.process_definition_id == ProcessDefinition.id
+    )
+
+
 _DEFINITION_CONDITIONS: ConditionTable[None] = ConditionTable(
     {
         "none": lambda _, v: false(),
@@ -358,6 +375,15 @@ _DEFINITION_CONDITIONS: ConditionTable[None] = ConditionTable(
         "version_tag_like": lambda _, v: like(ProcessDefinition.version_tag, v),
         "without_version_tag": lambda _, v: ProcessDefinition.version_tag.is_(None),
         "latest_version": lambda _, v: _latest_version(),
+        **{
+            field: _incident_of(field)
+            for field in (
+                "incident_id",
+                "incident_type",
+                "incident_message",
+                "incident_message_like",
+            )
+        },
     }
 )
 

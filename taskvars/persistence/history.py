@@ -10,7 +10,7 @@ still holds, and history's content goes with history.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -31,9 +31,12 @@ from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.deployments import ProcessDefinitionRecord
+from taskvars.persistence.history_incidents import end_open_of_instance
+from taskvars.persistence.incident_conditions import historic_incident
 from taskvars.persistence.models import (
     BinaryContent,
     HistoricActivityInstance,
+    HistoricIncident,
     HistoricProcessInstance,
     HistoricTaskInstance,
     HistoricVariable,
@@ -147,6 +150,12 @@ class InstanceCriteria:
     finished_before: datetime | None = None
     tenant_ids: list[str] | None = None
     without_tenant: bool = False
+    # An incident of the instance matches (HistoricProcessInstance.xml).
+    with_incident: bool = False
+    incident_status: str | None = None
+    incident_type: str | None = None
+    incident_message: str | None = None
+    incident_message_like: str | None = None
     # Each holds if one of its criteria does (Camunda's ``orQueries``).
     or_queries: tuple[InstanceCriteria, ...] = ()
 
@@ -252,7 +261,8 @@ class History:
         delete_reason: str | None = None,
     ) -> None:
         """Record the end, unless another request ended it first. The variables were
-        recorded as they were written: nothing else is copied."""
+        recorded as they were written: nothing else is copied; incidents still open
+        are closed as deleted (their runtime rows go with the instance)."""
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None:  # history is off, or was when it started
             return
@@ -265,6 +275,7 @@ class History:
             .values(state=state, end_time=end_time, delete_reason=delete_reason)
             .execution_options(synchronize_session=False)
         )
+        end_open_of_instance(self.session, historic_pk, end_time)
 
     def suspension_changed(self, instance_id: str, suspended: bool) -> None:
         """A running instance's state follows its suspension (Camunda's
@@ -601,6 +612,12 @@ def _matching_variables(criteria: VariableCriteria) -> Select[*tuple[Any, ...]]:
     return statement
 
 
+def _incident_of(field: str) -> Callable[[type[HistoricProcessInstance], Any], Any]:
+    return lambda row, value: historic_incident(
+        field, value, HistoricIncident.process_instance_pk == row.pk
+    )
+
+
 _INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionTable(
     {
         "ids": lambda row, v: row.id.in_(v),
@@ -616,6 +633,16 @@ _INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionT
         "finished_before": lambda row, v: row.end_time < v,
         "tenant_ids": lambda row, v: row.tenant_id.in_(v),
         "without_tenant": lambda row, v: row.tenant_id.is_(None),
+        **{
+            field: _incident_of(field)
+            for field in (
+                "with_incident",
+                "incident_status",
+                "incident_type",
+                "incident_message",
+                "incident_message_like",
+            )
+        },
     }
 )
 _VARIABLE_CONDITIONS: ConditionTable[type[HistoricVariable]] = ConditionTable(

@@ -452,3 +452,69 @@ Index(
     ExternalTask.topic_name,
     ExternalTask.lock_expiration_time,
 )
+
+
+class Incident(Base):
+    """Something in a process instance that needs a person (Camunda's ``IncidentEntity``):
+    an external task out of retries, say. Opened, then resolved or deleted, and gone
+    from here either way; ``history_incident`` keeps its story."""
+
+    __tablename__ = "incident"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    # The instance's deletion takes its incidents (history marks them deleted first).
+    process_instance_pk: Mapped[int] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    process_instance_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    execution_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    process_definition_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    incident_timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    incident_type: Mapped[str] = mapped_column(String(ID_LENGTH))
+    activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    failed_activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    cause_incident_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    root_cause_incident_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # What the incident is about, for its type (an external task's id): resolving and
+    # deleting find incidents by it.
+    configuration: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    incident_message: Mapped[str | None] = mapped_column(Text)
+    job_definition_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    annotation: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_incident_configuration_incident_type", Incident.configuration, Incident.incident_type)
+
+
+class HistoricIncident(Base):
+    """An incident of a model's process instance as it was opened, and how it ended
+    (Camunda's ``HistoricIncidentEntity``); its id is the runtime incident's."""
+
+    __tablename__ = "history_incident"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    process_instance_pk: Mapped[int] = mapped_column(
+        ForeignKey("history_process_instance.pk", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_definition_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    process_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    incident_type: Mapped[str] = mapped_column(String(ID_LENGTH))
+    activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    failed_activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    cause_incident_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    root_cause_incident_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    configuration: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    history_configuration: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    incident_message: Mapped[str | None] = mapped_column(Text)
+    job_definition_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    annotation: Mapped[str | None] = mapped_column(Text)
+    # Camunda's IncidentState codes, which its sort by incidentState orders:
+    # 0 open, 1 resolved, 2 deleted.
+    incident_state: Mapped[int] = mapped_column(Integer, default=0)

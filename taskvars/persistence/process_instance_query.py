@@ -5,22 +5,25 @@ neither.
 
 Variable criteria match a variable of the instance that is not a task's (on the
 instance or one of its executions), as Camunda's ``TASK_ID_ is null and PROC_INST_ID_``.
-``activityIdIn`` matches the activities the instance waits in: its tasks'
-definition keys (user tasks are this engine's waits).
+``activityIdIn`` matches the activities the instance waits in: its user tasks'
+definition keys and its external tasks' activities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from taskvars.persistence.incident_conditions import runtime_incident
 from taskvars.persistence.models import (
     Deployment,
+    ExternalTask,
     IdSpace,
+    Incident,
     ProcessDefinition,
     ProcessInstance,
     ProcessRun,
@@ -73,11 +76,24 @@ def _variable(rows: _Rows, condition: VariableCondition) -> ColumnElement[bool]:
 
 def _waiting_in(rows: _Rows, activity_ids: list[str]) -> ColumnElement[bool]:
     task_scope = aliased(Scope)
-    return exists().where(
-        task_scope.process_instance_pk == rows.scope.pk,
-        task_scope.id_space == IdSpace.TASK,
-        Task.scope_pk == task_scope.pk,
-        Task.task_definition_key.in_(activity_ids),
+    return or_(
+        exists().where(
+            task_scope.process_instance_pk == rows.scope.pk,
+            task_scope.id_space == IdSpace.TASK,
+            Task.scope_pk == task_scope.pk,
+            Task.task_definition_key.in_(activity_ids),
+        ),
+        exists().where(
+            ExternalTask.process_instance_pk == rows.scope.pk,
+            ExternalTask.activity_id.in_(activity_ids),
+        ),
+    )
+
+
+def _incident_of(field: str) -> Callable[[_Rows, Any], ColumnElement[bool]]:
+    """An incident of the instance matches (Execution.xml joins ``INC.PROC_INST_ID_``)."""
+    return lambda rows, value: runtime_incident(
+        field, value, Incident.process_instance_pk == rows.scope.pk
     )
 
 
@@ -104,6 +120,16 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
         "without_tenant_id": lambda r, v: r.tenant_id.is_(None),
         "process_definition_without_tenant_id": lambda r, v: r.tenant_id.is_(None),
         "activity_id_in": _waiting_in,
+        **{
+            field: _incident_of(field)
+            for field in (
+                "with_incident",
+                "incident_id",
+                "incident_type",
+                "incident_message",
+                "incident_message_like",
+            )
+        },
     }
 )
 

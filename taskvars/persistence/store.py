@@ -26,6 +26,9 @@ Each concern is a module of its own; the store only puts them on the same sessio
   noted on tasks, kept past the tasks' end.
 - :mod:`~taskvars.persistence.external_task_query` — ``store.external_task_query``:
   external tasks read as Camunda's query reads them.
+- :mod:`~taskvars.persistence.incidents` — ``store.incidents`` and
+  :mod:`~taskvars.persistence.history_incidents` — ``store.historic_incidents``: what a
+  process instance needs a person for, open and recorded.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from taskvars.persistence.external_task_query import ExternalTaskQueries
 from taskvars.persistence.external_tasks import ExternalTasks
 from taskvars.persistence.history import History
 from taskvars.persistence.history_activities import HistoricActivities
+from taskvars.persistence.history_incidents import HistoricIncidents
 from taskvars.persistence.history_tasks import HistoricTasks
+from taskvars.persistence.incidents import Incidents
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
@@ -78,3 +83,5 @@ class Store:
         self.external_tasks = ExternalTasks(session)
         self.task_attachments = TaskAttachments(session, self.contents)
         self.external_task_query = ExternalTaskQueries(session)
+        self.historic_incidents = HistoricIncidents(session)
+        self.incidents = Incidents(session, self.history, self.historic_incidents)

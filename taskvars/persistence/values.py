@@ -194,6 +194,11 @@ class ProcessInstanceCriteria:
     without_tenant_id: bool = False
     process_definition_without_tenant_id: bool = False
     activity_id_in: list[str] | None = None
+    with_incident: bool = False
+    incident_id: str | None = None
+    incident_type: str | None = None
+    incident_message: str | None = None
+    incident_message_like: str | None = None
     variables: tuple[VariableCondition, ...] = ()
     or_queries: tuple[ProcessInstanceCriteria, ...] = ()
 

@@ -37,6 +37,12 @@ from taskvars.services import external_task_query, process_instance_query, varia
 from taskvars.services.dates import epoch_millis, now_millis
 from taskvars.services.external_task_dtos import date_from_millis
 from taskvars.services.external_task_reads import not_found
+from taskvars.services.incidents import (
+    FAILED_EXTERNAL_TASK,
+    IncidentSite,
+    open_incident,
+    resolve_incidents,
+)
 from taskvars.services.long_polling import (
     MAX_ASYNC_RESPONSE_TIMEOUT_MS,
     MAX_TIMEOUT_MESSAGE,
@@ -45,8 +51,6 @@ from taskvars.services.long_polling import (
 
 # Camunda's ExternalTaskEntity.MAX_EXCEPTION_MESSAGE_LENGTH.
 MAX_ERROR_MESSAGE_LENGTH = 666
-# The incident a task whose retries ran out gets (Camunda's Incident.EXTERNAL_TASK_HANDLER_TYPE).
-FAILED_EXTERNAL_TASK = "failedExternalTask"
 
 
 @dataclass(frozen=True)
@@ -442,9 +446,17 @@ def _set_retries(uow: UnitOfWork, task: ExternalTask, retries: int) -> None:
     """``ExternalTaskEntity.setRetriesAndManageIncidents``."""
     had_retries = task.retries is None or task.retries > 0
     if had_retries and retries <= 0:
-        pass  # TODO(integration): open the incident
+        site = IncidentSite(
+            process_instance_pk=task.process_instance_pk,
+            process_instance_id=task.process_instance_id,
+            execution_id=task.execution_id,
+            activity_id=task.activity_id,
+            process_definition_id=task.process_definition_id,
+            tenant_id=task.tenant_id,
+        )
+        open_incident(uow, FAILED_EXTERNAL_TASK, task.id, task.error_message, site)
     elif not had_retries and retries > 0:
-        pass  # TODO(integration): resolve the incident
+        resolve_incidents(uow, FAILED_EXTERNAL_TASK, task.id)
     task.retries = retries
     uow.store.external_tasks.save(task)
     if retries > 0:

@@ -55,11 +55,6 @@ INSTANCE_NOT_MODELLED = frozenset(
         "superCaseInstanceId",
         "subCaseInstanceId",
         "caseInstanceId",
-        "withIncidents",
-        "incidentStatus",
-        "incidentType",
-        "incidentMessage",
-        "incidentMessageLike",
         "startedBy",
         "executedActivityAfter",
         "executedActivityBefore",
@@ -119,6 +114,11 @@ INSTANCE_SHAPE = QueryShape(
         "finishedAfter": ("finished_after", as_date),
         "tenantIdIn": ("tenant_ids", as_list),
         "withoutTenantId": ("without_tenant", as_true),
+        "withIncidents": ("with_incident", as_true),
+        "incidentStatus": ("incident_status", as_is),
+        "incidentType": ("incident_type", as_is),
+        "incidentMessage": ("incident_message", as_is),
+        "incidentMessageLike": ("incident_message_like", as_is),
         # rootProcessInstances, leafProcessInstances: every instance here is both (no
         # call activities), so they narrow nothing and are not filters.
     },

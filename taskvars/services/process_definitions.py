@@ -73,11 +73,13 @@ SHAPE = QueryShape(
         "notStartableInTasklist": ("startable_in_tasklist", lambda parameter: False),
         # No definition here is suspended.
         "suspended": ("none", as_true),
+        "incidentId": ("incident_id", as_is),
+        "incidentType": ("incident_type", as_is),
+        "incidentMessage": ("incident_message", as_is),
+        "incidentMessageLike": ("incident_message_like", as_is),
     },
-    # Authorizations and incidents are not modelled.
-    not_modelled=frozenset(
-        {"startableBy", "incidentId", "incidentType", "incidentMessage", "incidentMessageLike"}
-    ),
+    # Authorizations are not modelled.
+    not_modelled=frozenset({"startableBy"}),
     # Every definition here is active, and anyone may start it: true asks for all of
     # them, false (as everywhere in Camunda's DTOs) for nothing.
     flags=frozenset({"active", "startablePermissionCheck"}),

@@ -39,8 +39,13 @@ SHAPE = QueryShape(
         "withoutTenantId": ("without_tenant_id", as_true),
         "processDefinitionWithoutTenantId": ("process_definition_without_tenant_id", as_true),
         "activityIdIn": ("activity_id_in", as_list),
+        "withIncident": ("with_incident", as_true),
+        "incidentId": ("incident_id", as_is),
+        "incidentType": ("incident_type", as_is),
+        "incidentMessage": ("incident_message", as_is),
+        "incidentMessageLike": ("incident_message_like", as_is),
     },
-    # No case instances, call activities or incidents here.
+    # No case instances or call activities here.
     not_modelled=frozenset(
         {
             "caseInstanceId",
@@ -48,11 +53,6 @@ SHAPE = QueryShape(
             "subProcessInstance",
             "superCaseInstance",
             "subCaseInstance",
-            "withIncident",
-            "incidentId",
-            "incidentType",
-            "incidentMessage",
-            "incidentMessageLike",
         }
     ),
     variable_parameters={"variables": VariableParameter("process instance variable")},

@@ -9,6 +9,7 @@ from taskvars.engine import runtime
 from taskvars.engine.activity_tree import PROCESS_DEFINITION, ActivityInstance
 from taskvars.errors import ConflictError, InvalidRequestError, NotFoundError
 from taskvars.persistence.external_task_signals import announce
+from taskvars.persistence.incidents import IncidentCriteria, IncidentRecord
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ExecutionRecord, ProcessInstanceRecord, ScopeRef
@@ -126,7 +127,8 @@ def activity_instances(uow: UnitOfWork, process_instance_id: str) -> dict[str, A
         PROCESS_DEFINITION,
         [record.id],
     )
-    return _activity_instance_dto(tree, record)
+    incidents = uow.store.incidents.query(IncidentCriteria(process_instance_id=record.id))
+    return _activity_instance_dto(tree, record, incidents)
 
 
 def _found(uow: UnitOfWork, process_instance_id: str) -> ProcessInstanceRecord:
@@ -136,7 +138,16 @@ def _found(uow: UnitOfWork, process_instance_id: str) -> ProcessInstanceRecord:
     return record
 
 
-def _activity_instance_dto(node: ActivityInstance, record: ProcessInstanceRecord) -> dict[str, Any]:
+def _activity_instance_dto(
+    node: ActivityInstance, record: ProcessInstanceRecord, incidents: list[IncidentRecord]
+) -> dict[str, Any]:
+    # An activity instance shows the incidents of its execution in its activity
+    # (GetActivityInstanceCmd: those of the execution, when it is in that activity).
+    own = [
+        incident
+        for incident in incidents
+        if incident.execution_id in node.execution_ids and incident.activity_id == node.activity_id
+    ]
     return {
         "id": node.id,
         "parentActivityInstanceId": node.parent_id,
@@ -146,11 +157,13 @@ def _activity_instance_dto(node: ActivityInstance, record: ProcessInstanceRecord
         "activityType": node.activity_type,
         "processInstanceId": record.id,
         "processDefinitionId": record.process_definition_id,
-        "childActivityInstances": [_activity_instance_dto(c, record) for c in node.children],
+        "childActivityInstances": [
+            _activity_instance_dto(child, record, incidents) for child in node.children
+        ],
         "childTransitionInstances": [],
         "executionIds": node.execution_ids,
-        "incidentIds": [],
-        "incidents": [],
+        "incidentIds": [incident.id for incident in own],
+        "incidents": [{"id": incident.id, "activityId": incident.activity_id} for incident in own],
     }
 
 

@@ -304,3 +304,62 @@ def test_retries_and_priority_are_set_by_id_and_by_process_instance(api: Api) ->
     assert (stored["priority"], stored["retries"]) == (99, 4)
     empty = api.client.put(api.url("/external-task/retries"), json={"retries": 1})
     assert (empty.status_code, empty.json()["message"]) == (400, "externalTaskIds is empty")
+
+
+def test_retries_running_out_open_an_incident_that_new_retries_resolve(api: Api) -> None:
+    deploy(api, "external-charge.bpmn")
+    instance_id = start_charge(api)
+    (task,) = fetch(api)
+    failed = post(
+        api,
+        f"/external-task/{task['id']}/failure",
+        {"workerId": "w", "errorMessage": "card service down", "retries": 0},
+    )
+    assert failed.status_code == 204, failed.text
+
+    (incident,) = api.get("/incident", processInstanceId=instance_id).json()
+    assert incident["incidentType"] == "failedExternalTask"
+    assert incident["configuration"] == task["id"]
+    assert incident["incidentMessage"] == "card service down"
+    assert incident["activityId"] == "chargeCard"
+    assert incident["executionId"] == task["executionId"]
+    assert fetch(api) == []  # no retries left
+
+    retried = api.client.put(api.url(f"/external-task/{task['id']}/retries"), json={"retries": 1})
+    assert retried.status_code == 204, retried.text
+    assert api.get("/incident", processInstanceId=instance_id).json() == []
+    (recorded,) = api.get("/history/incident", processInstanceId=instance_id).json()
+    assert (recorded["resolved"], recorded["open"]) == (True, False)
+    assert [t["id"] for t in fetch(api)] == [task["id"]]
+
+
+def test_an_incident_goes_with_its_task_when_the_worker_completes_it(api: Api) -> None:
+    deploy(api, "external-charge.bpmn")
+    instance_id = start_charge(api)
+    (task,) = fetch(api)
+    failed = post(api, f"/external-task/{task['id']}/failure", {"workerId": "w", "retries": 0})
+    assert failed.status_code == 204, failed.text
+    assert len(api.get("/incident", processInstanceId=instance_id).json()) == 1
+
+    done = post(api, f"/external-task/{task['id']}/complete", {"workerId": "w"})
+    assert done.status_code == 204, done.text
+    assert api.get("/incident", processInstanceId=instance_id).json() == []
+    (recorded,) = api.get("/history/incident", processInstanceId=instance_id).json()
+    assert recorded["deleted"] is True
+
+
+def test_an_instance_waiting_in_a_service_task_shows_it_in_its_tree_and_queries(
+    api: Api,
+) -> None:
+    deploy(api, "external-charge.bpmn")
+    instance_id = start_charge(api)
+
+    tree = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    (child,) = tree["childActivityInstances"]
+    assert (child["activityId"], child["activityType"]) == ("chargeCard", "serviceTask")
+    found = api.get("/process-instance", activityIdIn="chargeCard").json()
+    assert [instance["id"] for instance in found] == [instance_id]
+    (activity,) = api.get(
+        "/history/activity-instance", processInstanceId=instance_id, activityId="chargeCard"
+    ).json()
+    assert (activity["activityType"], activity["endTime"]) == ("serviceTask", None)

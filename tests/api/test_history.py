@@ -116,11 +116,10 @@ def test_missing_history_is_a_404_in_camundas_words(client: Any) -> None:
 
 
 def test_a_filter_this_server_does_not_model_is_refused_by_name(client: Any) -> None:
-    refused = Api(client).get("/history/process-instance", withIncidents="true")
+    refused = Api(client).get("/history/process-instance", startedBy="anna")
     assert refused.status_code == 400
     assert refused.json()["message"] == (
-        "The historic process instance query parameter withIncidents is not supported by "
-        "this server"
+        "The historic process instance query parameter startedBy is not supported by this server"
     )
 
 
@@ -260,9 +259,9 @@ def test_the_json_process_instance_query_has_or_queries_and_sorting(client: Any)
     assert [i["id"] for i in paged] == [ended]
     by_ids = {"processInstanceIds": [ended, other], "finished": True}
     assert post("/history/process-instance/count", by_ids) == {"count": 2}
-    refused = api.client.post(api.url("/history/process-instance"), json={"withIncidents": True})
+    refused = api.client.post(api.url("/history/process-instance"), json={"startedBy": "anna"})
     assert refused.status_code == 400
-    assert "withIncidents" in refused.json()["message"]
+    assert "startedBy" in refused.json()["message"]
 
 
 def test_the_json_variable_query_sorts_by_several_criteria(client: Any) -> None:

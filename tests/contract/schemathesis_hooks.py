@@ -149,7 +149,11 @@ ADMITTED_400 = re.compile(
     # message (Camunda's own answer, not a schema violation), an attachment content or url
     r"|^No task found for task id .+$"
     r"|^Not enough parameters submitted$"
-    r"|^No content or url to remote content exists to create the task attachment\.$",
+    r"|^No content or url to remote content exists to create the task attachment\.$"
+    # annotating an incident no earlier request opened (the engine's BadUserRequestException)
+    r"|^incident is null$"
+    # an incident of Camunda's own types ends only through what failed
+    r"|^Cannot resolve an incident of type (?:failedJob|failedExternalTask)$",
     re.DOTALL,
 )
 

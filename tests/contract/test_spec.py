@@ -51,6 +51,15 @@ REQUIRED_OPERATIONS = {
     "getHistoricActivityInstancesCount",
     "queryHistoricActivityInstancesCount",
     "getHistoricActivityInstance",
+    # incidents (issue 23)
+    "getIncidents",
+    "getIncidentsCount",
+    "getIncident",
+    "resolveIncident",
+    "setIncidentAnnotation",
+    "clearIncidentAnnotation",
+    "getHistoricIncidents",
+    "getHistoricIncidentsCount",
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",

@@ -137,6 +137,21 @@ def test_the_bpmn_walkthrough_runs_from_deployment_to_download_after_the_end(
     assert lines[-1] == "the same bytes"
 
 
+def test_the_worker_walkthrough_parks_a_fetch_and_sends_the_declined_card_to_a_person(
+    server: Server, tmp_path: Path
+) -> None:
+    need("bash", "curl", "jq")
+    (tmp_path / "tests" / "bpmn").mkdir(parents=True)
+    model = readme.ROOT / "tests" / "bpmn" / "external-charge.bpmn"
+    shutil.copy(model, tmp_path / "tests" / "bpmn")
+    output = sh(readme.snippet("external-task-walkthrough"), tmp_path, {"B": server.base_url})
+
+    assert '"topicName": "payments"' in output
+    assert '"workerId": "worker-1"' in output
+    assert '"amount": 42' in output
+    assert output.splitlines()[-1] == "Call the customer"
+
+
 def test_the_seeding_example_loads_its_instance_and_task(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(readme.snippet("seed-scenario"))
