@@ -1,7 +1,7 @@
 """``camunda-external-task-client-python3`` from PyPI (import name ``camunda``): the calls
 its ``EngineClient`` and ``ProcessDefinitionClient`` make on process instances and
 definitions, run unmodified against a real server process. Its external-task worker
-(``fetchAndLock``) is not tested here."""
+(``fetchAndLock``) runs in test_external_task_workers.py."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ processes: PyPI's ``camunda-external-task-client-python3`` and npm's
 scripts do). On PostgreSQL the worker long-polls one server process while instances are
 started and read through the other, over one database.
 
-Each completes with typed and File variables, reports a failure that comes back after
-its retry timeout, and raises a BPMN error that the boundary event catches."""
+Each completes with typed and File variables, reports failures that come back after
+their retry timeout with a retry less each time, and raises a BPMN error that the
+boundary event catches."""
 
 from __future__ import annotations
 
