@@ -32,7 +32,7 @@ import pytest
 HERE = Path(__file__).parent
 JS_WORKER = HERE / "js_worker"
 TOPIC = "scan-invoice"
-RETRY_TIMEOUT_MS = 1500
+RETRY_TIMEOUT_MS = 2000  # long enough to see each failure before the task is fetched again
 RECEIPT = "Receipt INV-1: 1 250,00 € paid\n".encode()
 REQUIRE_NODE_VARIABLE = "TASKVARS_REQUIRE_NODE"
 CLIENTS = ["python", "javascript"]
