@@ -45,7 +45,7 @@ EVERY_KIND_OF_CRITERION = {
 def database(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
-    database.engine.dispose()
+    database.dispose()
 
 
 def add_instances(database: Database, count: int, first: int) -> None:
