@@ -146,10 +146,12 @@ class ExternalTaskBehaviour:
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         removed = step.uow.store.external_tasks.remove(token.task_id)
-        if removed is not None:
-            step.uow.store.scopes.delete_tree(removed.execution_pk)
-            # Completed, cancelled or interrupted: its incident goes (ExternalTaskEntity's
-            # deleteFromExecutionAndRuntimeTable).
+        if removed is None:
+            return
+        step.uow.store.scopes.delete_tree(removed.execution_pk)
+        if removed.retries == 0:
+            # Only a task without retries has an open incident; completed, cancelled or
+            # interrupted, it goes (ExternalTaskEntity.deleteFromExecutionAndRuntimeTable).
             delete_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
 
     def move(self, step: StepContext, token: Token) -> None:

@@ -34,6 +34,12 @@ class TopicCriteria:
     process_variables: Sequence[VariableCondition] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class RemovedTask:
+    execution_pk: int  # the task's own execution, to be removed with it
+    retries: int | None  # 0: it may have an open incident
+
+
 class ExternalTasks:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -56,12 +62,16 @@ class ExternalTasks:
             .execution_options(populate_existing=True)
         )
 
-    def remove(self, external_task_id: str) -> ExternalTask | None:
-        """The task's row removed (the token left it); returns what it was."""
-        found = self.lock(external_task_id)
-        if found is not None:
-            self.session.execute(delete(ExternalTask).where(ExternalTask.pk == found.pk))
-        return found
+    def remove(self, external_task_id: str) -> RemovedTask | None:
+        """The task's row removed (the token left it), in one statement; ``None`` if it
+        was gone already."""
+        row = self.session.execute(
+            delete(ExternalTask)
+            .where(ExternalTask.id == external_task_id)
+            .returning(ExternalTask.execution_pk, ExternalTask.retries)
+            .execution_options(synchronize_session=False)
+        ).first()
+        return None if row is None else RemovedTask(row.execution_pk, row.retries)
 
     def fetchable(
         self,
