@@ -26,7 +26,11 @@ from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.models import ExternalTask, IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.dates import epoch_millis, now_millis
-from taskvars.services.incidents import FAILED_EXTERNAL_TASK, delete_incidents
+from taskvars.services.incidents import (
+    FAILED_EXTERNAL_TASK,
+    delete_incidents,
+    resolve_incidents,
+)
 from taskvars.services.task_defaults import new_id
 
 # Camunda's deleteReason of a historic task completed, or removed with its scope.
@@ -150,9 +154,13 @@ class ExternalTaskBehaviour:
             return
         step.uow.store.scopes.delete_tree(removed.execution_pk)
         if removed.retries == 0:
-            # Only a task without retries has an open incident; completed, cancelled or
-            # interrupted, it goes (ExternalTaskEntity.deleteFromExecutionAndRuntimeTable).
-            delete_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
+            # Only a task without retries has an open incident. Completed, it is resolved;
+            # cancelled or interrupted, deleted (ExternalTaskEntity's
+            # deleteFromExecutionAndRuntimeTable(true) and delete()).
+            if completed:
+                resolve_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
+            else:
+                delete_incidents(step.uow, FAILED_EXTERNAL_TASK, token.task_id)
 
     def move(self, step: StepContext, token: Token) -> None:
         store = step.uow.store

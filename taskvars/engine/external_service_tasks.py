@@ -17,6 +17,8 @@ from taskvars.errors import ModelRunError
 
 # The elements that may be external tasks (Camunda's BpmnParse parses each the same way).
 EXTERNAL_TASK_ELEMENTS = ("serviceTask", "sendTask", "businessRuleTask")
+# The external_task table's topic column (Camunda's TOPIC_NAME_ is varchar(255) too).
+MAX_TOPIC_LENGTH = 255
 # Camunda's priorities are Java longs.
 _LONG_RANGE = range(-(2**63), 2**63)
 
@@ -88,6 +90,11 @@ def evaluate(model: ExternalTaskModel, read: ReadOne) -> ExternalTaskAttributes:
     topic = as_text(value(model.topic))
     if not topic:
         raise ModelRunError(f"{model.element_id}: camunda:topic '{model.topic}' gave no topic")
+    if len(topic) > MAX_TOPIC_LENGTH:
+        raise ModelRunError(
+            f"{model.element_id}: camunda:topic '{model.topic}' gave a topic longer than "
+            f"{MAX_TOPIC_LENGTH} characters"
+        )
     priority = 0 if model.priority is None else _as_priority(value(model.priority), model)
     return ExternalTaskAttributes(topic, priority)
 

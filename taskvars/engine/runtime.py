@@ -47,6 +47,11 @@ from taskvars.services.dates import now_millis
 from taskvars.services.task_defaults import new_id
 
 
+class RunGoneError(RuntimeError):
+    """A process instance a model ran has no run: it ended (or was deleted) since its
+    task was read, or its state was lost."""
+
+
 def start_request(dto: dict[str, Any]) -> dict[str, Any]:
     """``StartProcessInstanceDto``, refused for what this server cannot do: start
     elsewhere than at the start event, or within a case."""
@@ -129,7 +134,7 @@ def claim_run(uow: UnitOfWork, instance: ScopeRef) -> ClaimedRun | None:
     if record is None:
         if store.history.is_model_instance(instance.external_id):
             # Its run is gone while its tasks are not: never remove a task silently.
-            raise RuntimeError(f"the run of process instance {instance.external_id} is gone")
+            raise RunGoneError(f"the run of process instance {instance.external_id} is gone")
         return None
     model = _runnable(uow, record.definition_id)
     store.process_runs.claim(record)

@@ -107,10 +107,17 @@ def fetch_request(dto: dict[str, Any]) -> FetchRequest:
         max_tasks=max_tasks,
         use_priority=bool(dto.get("usePriority")),
         create_time_order=order,
-        topics=[_topic_request(topic) for topic in dto.get("topics") or []],
+        topics=_last_per_name([_topic_request(topic) for topic in dto.get("topics") or []]),
         include_extension_properties=bool(dto.get("includeExtensionProperties")),
         async_response_timeout=timeout,
     )
+
+
+def _last_per_name(topics: list[TopicRequest]) -> list[TopicRequest]:
+    """A topic named twice is the last one named (Camunda keeps its instructions in a map
+    by topic name: ``ExternalTaskQueryTopicBuilderImpl``)."""
+    by_name = {topic.criteria.topic_name: topic for topic in topics}
+    return list(by_name.values())
 
 
 def _shown(value: Any) -> str:
@@ -174,9 +181,7 @@ def fetch_and_lock(uow: UnitOfWork, request: FetchRequest) -> FetchOutcome:
         use_priority=request.use_priority,
         create_time_order=request.create_time_order,
     )
-    by_topic: dict[str, TopicRequest] = {}
-    for topic in request.topics:
-        by_topic.setdefault(topic.criteria.topic_name, topic)
+    by_topic = {topic.criteria.topic_name: topic for topic in request.topics}
     for task in tasks:
         duration = by_topic[task.topic_name].lock_duration
         store.external_tasks.set_lock(task, request.worker_id, now + duration)
@@ -332,6 +337,7 @@ def extend_lock(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
             "Cannot extend a lock that expired: lockExpirationTime is not greater than or "
             f"equal to {now}"
         )
+    _ensure_active(uow, task)
     uow.store.external_tasks.set_lock(task, worker_id, now + duration)
     uow.commit()
 
@@ -349,7 +355,7 @@ def lock(uow: UnitOfWork, task_id: str, dto: dict[str, Any]) -> None:
     if task.worker_id is not None and task.worker_id != worker_id and held:
         raise RestError(
             f"External Task {task_id} cannot be locked by worker '{worker_id}'. "
-            f"It is locked by worker '{task.worker_id}'."
+            f"It is locked by worker '{_shown(task.worker_id)}'."
         )
     uow.store.external_tasks.set_lock(task, worker_id, now + duration)
     uow.commit()
@@ -472,7 +478,13 @@ def _claimed(uow: UnitOfWork, task_id: str) -> tuple[runtime.ClaimedRun, Externa
     instance = ScopeRef(
         found.process_instance_pk, ScopeKind.PROCESS_INSTANCE, found.process_instance_id
     )
-    claimed = runtime.claim_run(uow, instance)
+    try:
+        claimed = runtime.claim_run(uow, instance)
+    except runtime.RunGoneError:
+        # The step that ended the instance committed after the task was read.
+        if uow.store.external_tasks.get(task_id) is None:
+            raise not_found(task_id) from None
+        raise
     if claimed is None:
         raise RuntimeError(f"the external task {task_id} has no run")
     return claimed, _locked(uow, task_id)
@@ -512,7 +524,8 @@ def _check_worker(task: ExternalTask, worker_id: str, command: str) -> None:
     task (expired or not) may act on it."""
     if task.worker_id != worker_id:
         refusal = _WRONG_WORKER[command].format(task=task.id, worker=worker_id)
-        raise RestError(f"{refusal}'. It is locked by worker '{task.worker_id}'.")
+        holder = _shown(task.worker_id)  # Java writes a missing worker as "null"
+        raise RestError(f"{refusal}'. It is locked by worker '{holder}'.")
 
 
 def _ensure_active(uow: UnitOfWork, task: ExternalTask) -> None:

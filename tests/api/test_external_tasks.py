@@ -333,7 +333,7 @@ def test_retries_running_out_open_an_incident_that_new_retries_resolve(api: Api)
     assert [t["id"] for t in fetch(api)] == [task["id"]]
 
 
-def test_an_incident_goes_with_its_task_when_the_worker_completes_it(api: Api) -> None:
+def test_an_incident_is_resolved_when_the_worker_completes_its_task(api: Api) -> None:
     deploy(api, "external-charge.bpmn")
     instance_id = start_charge(api)
     (task,) = fetch(api)
@@ -345,7 +345,7 @@ def test_an_incident_goes_with_its_task_when_the_worker_completes_it(api: Api) -
     assert done.status_code == 204, done.text
     assert api.get("/incident", processInstanceId=instance_id).json() == []
     (recorded,) = api.get("/history/incident", processInstanceId=instance_id).json()
-    assert recorded["deleted"] is True
+    assert (recorded["resolved"], recorded["deleted"]) == (True, False)  # as Camunda's complete
 
 
 def test_an_instance_waiting_in_a_service_task_shows_it_in_its_tree_and_queries(
@@ -363,3 +363,51 @@ def test_an_instance_waiting_in_a_service_task_shows_it_in_its_tree_and_queries(
         "/history/activity-instance", processInstanceId=instance_id, activityId="chargeCard"
     ).json()
     assert (activity["activityType"], activity["endTime"]) == ("serviceTask", None)
+
+
+def test_an_incident_is_deleted_when_a_bpmn_error_interrupts_its_task(api: Api) -> None:
+    deploy(api, "external-charge.bpmn")
+    instance_id = start_charge(api)
+    (task,) = fetch(api)
+    failed = post(api, f"/external-task/{task['id']}/failure", {"workerId": "w", "retries": 0})
+    assert failed.status_code == 204, failed.text
+
+    error = {"workerId": "w", "errorCode": "CARD_DECLINED"}
+    assert post(api, f"/external-task/{task['id']}/bpmnError", error).status_code == 204
+    (recorded,) = api.get("/history/incident", processInstanceId=instance_id).json()
+    assert (recorded["resolved"], recorded["deleted"]) == (False, True)
+
+
+def test_a_suspended_instance_s_task_lock_is_not_extended(api: Api) -> None:
+    deploy(api, "external-charge.bpmn")
+    instance_id = start_charge(api)
+    (task,) = fetch(api)
+    suspend = api.client.put(
+        api.url(f"/process-instance/{instance_id}/suspended"), json={"suspended": True}
+    )
+    assert suspend.status_code == 204, suspend.text
+
+    body = {"workerId": "w", "newDuration": 1000}
+    response = post(api, f"/external-task/{task['id']}/extendLock", body)
+    assert response.status_code == 500
+    assert response.json()["message"] == f"ExternalTask with id '{task['id']}' is suspended."
+
+
+def test_a_topic_named_twice_in_a_fetch_is_the_last_one_named(api: Api) -> None:
+    deploy(api, "external-charge.bpmn")
+    start_charge(api)
+    body = {
+        "workerId": "w",
+        "maxTasks": 5,
+        "topics": [
+            {"topicName": "payments", "lockDuration": 60_000, "processDefinitionKey": "charge"},
+            {"topicName": "payments", "lockDuration": 1_000, "processDefinitionKey": "other"},
+        ],
+    }
+    response = post(api, "/external-task/fetchAndLock", body)
+    assert (response.status_code, response.json()) == (200, [])
+
+
+def test_a_worker_id_longer_than_its_column_is_a_400(api: Api) -> None:
+    body = {"workerId": "w" * 256, "maxTasks": 1, "topics": []}
+    assert post(api, "/external-task/fetchAndLock", body).status_code == 400

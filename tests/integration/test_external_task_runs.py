@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from taskvars.engine import runtime
-from taskvars.errors import RestError, RestNotFoundError, SuspendedEntityError
+from taskvars.errors import ModelRunError, RestError, RestNotFoundError, SuspendedEntityError
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import TaskCriteria
@@ -294,3 +294,12 @@ def test_deleting_the_instance_removes_its_external_tasks(database: Database) ->
     instance_id = start(database, "charge", paymentTopic="payments", urgency=1)
     database.write(lambda uow: process_instances.delete(uow, instance_id, fail_if_not_exists=True))
     assert fetch(database, "w", "payments") == []
+
+
+def test_a_topic_longer_than_its_column_refuses_the_step_that_reaches_it(
+    database: Database,
+) -> None:
+    deploy(database, "external-charge.bpmn")
+    with pytest.raises(ModelRunError, match="gave a topic longer than 255 characters"):
+        start(database, "charge", paymentTopic="p" * 256, urgency=1)
+    assert fetch(database, "w", "p" * 256) == []
