@@ -432,13 +432,6 @@ def set_priority(uow: UnitOfWork, task_id: str, priority: int | None) -> None:
     uow.commit()
 
 
-def error_details(uow: UnitOfWork, task_id: str) -> str | None:
-    task = uow.store.external_tasks.get(task_id)
-    if task is None:
-        raise not_found(task_id)
-    return task.error_details
-
-
 def _check_retries(retries: int | None) -> None:
     if retries is None:
         raise InvalidRequestError("The number of retries cannot be null.")

@@ -45,7 +45,9 @@ def sh(script: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        # npx asks before it installs a package; a reader answers yes at the prompt, a
+        # run without a terminal says so here (else npx cancels on a fresh npm cache).
+        env={**os.environ, "npm_config_yes": "true", **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
