@@ -27,7 +27,7 @@ from taskvars.errors import (
     RestError,
     SuspendedEntityError,
 )
-from taskvars.persistence.external_task_query import ExternalTaskCriteria
+from taskvars.persistence.external_task_query import ExternalTaskCriteria, ExternalTaskRow
 from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.external_tasks import TopicCriteria
 from taskvars.persistence.models import ExternalTask, ScopeKind
@@ -35,7 +35,7 @@ from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeRef, VariableCondition
 from taskvars.services import external_task_query, process_instance_query, variables
 from taskvars.services.dates import epoch_millis, now_millis
-from taskvars.services.external_task_dtos import date_from_millis
+from taskvars.services.external_task_dtos import external_task_dto
 from taskvars.services.external_task_reads import not_found
 from taskvars.services.incidents import (
     FAILED_EXTERNAL_TASK,
@@ -230,30 +230,14 @@ def _locked_dtos(
 def locked_task_dto(
     task: ExternalTask, variable_dtos: dict[str, Any], *, with_properties: bool
 ) -> dict[str, Any]:
+    """``LockedExternalTaskDto``: the task's ``ExternalTaskDto`` (a fetched task's instance
+    is active) with its error details, variables and, if asked, extension properties."""
+    properties = json.loads(task.extension_properties or "{}") if with_properties else {}
     return {
-        "activityId": task.activity_id,
-        "activityInstanceId": task.activity_instance_id,
-        "errorMessage": task.error_message,
+        **external_task_dto(ExternalTaskRow.of(task, suspended=False)),
         "errorDetails": task.error_details,
-        "executionId": task.execution_id,
-        "id": task.id,
-        "lockExpirationTime": date_from_millis(task.lock_expiration_time),
-        "createTime": date_from_millis(task.create_time),
-        "processDefinitionId": task.process_definition_id,
-        "processDefinitionKey": task.process_definition_key,
-        "processDefinitionVersionTag": task.process_definition_version_tag,
-        "processInstanceId": task.process_instance_id,
-        "retries": task.retries,
-        "suspended": False,
-        "workerId": task.worker_id,
-        "topicName": task.topic_name,
-        "tenantId": task.tenant_id,
         "variables": variable_dtos,
-        "priority": task.priority,
-        "businessKey": task.business_key,
-        "extensionProperties": json.loads(task.extension_properties or "{}")
-        if with_properties
-        else {},
+        "extensionProperties": properties,
     }
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from taskvars.engine import runtime
 from taskvars.errors import ModelRunError, RestError, RestNotFoundError, SuspendedEntityError
+from taskvars.persistence.external_task_query import ExternalTaskCriteria
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import TaskCriteria
@@ -292,7 +293,14 @@ def test_a_suspended_instance_s_task_is_neither_fetched_nor_completed(
 def test_deleting_the_instance_removes_its_external_tasks(database: Database) -> None:
     deploy(database, "external-charge.bpmn")
     instance_id = start(database, "charge", paymentTopic="payments", urgency=1)
+    of_instance = ExternalTaskCriteria(process_instance_id_in=[instance_id])
+
+    def tasks_left() -> int:
+        return database.read(lambda uow: uow.store.external_task_query.count(of_instance, 0))
+
+    assert tasks_left() == 1
     database.write(lambda uow: process_instances.delete(uow, instance_id, fail_if_not_exists=True))
+    assert tasks_left() == 0
     assert fetch(database, "w", "payments") == []
 
 
