@@ -77,7 +77,55 @@ def test_a_model_this_server_cannot_run_is_a_parse_exception_and_stores_nothing(
     assert error["type"] == "ParseException"
     assert error["code"] == 0
     assert "scriptTask is not supported" in error["message"]
-    assert error["message"].endswith("| resource invoice.bpmn | line 32 | element mail")
+    assert error["message"].endswith("| resource invoice.bpmn | line 32 | column 30")
+    assert api.get("/deployment").json() == []
+
+
+def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_details(
+    client: Any,
+) -> None:
+    api = Api(client)
+    two_problems = INVOICE.replace(
+        b"  </bpmn:process>",
+        b'    <bpmn:scriptTask id="mail" />\n'
+        b'    <bpmn:serviceTask id="charge" camunda:class="org.example.Charge" />\n'
+        b"  </bpmn:process>",
+    )
+    not_xml = b"<bpmn:definitions"
+    response = deploy(
+        api,
+        Part("a", two_problems, filename="invoice.bpmn"),
+        Part("b", INVOICE, filename="fine.bpmn"),
+        Part("c", not_xml, filename="broken.bpmn"),
+    )
+    assert response.status_code == 400
+    error = response.json()
+    assert error["type"] == "ParseException"
+    lines = error["message"].split("\n")
+    assert lines[0] == "ENGINE-09005 Could not parse BPMN process. Errors: "
+    assert [line.rsplit(" | resource ", 1)[1] for line in lines[1:]] == [
+        "invoice.bpmn | line 32 | column 34",
+        "invoice.bpmn | line 33 | column 72",
+        "broken.bpmn | line 1 | column 18",
+    ]
+    assert sorted(error["details"]) == ["broken.bpmn", "invoice.bpmn"]
+    invoice = error["details"]["invoice.bpmn"]
+    assert invoice["warnings"] == []
+    assert [problem["mainElementId"] for problem in invoice["errors"]] == ["mail", "charge"]
+    mail = invoice["errors"][0]
+    # Camunda's ProblemDto names the ids with a Cyrillic first letter (U+0435).
+    assert mail == {
+        "message": mail["message"],
+        "line": 32,
+        "column": 34,
+        "mainElementId": "mail",
+        "\u0435lementIds": ["mail"],
+    }
+    assert mail["message"].startswith("scriptTask is not supported")
+    assert "camunda:class would run code" in invoice["errors"][1]["message"]
+    broken = error["details"]["broken.bpmn"]["errors"]
+    assert [problem["mainElementId"] for problem in broken] == [None]
+    assert broken[0]["message"].startswith("not well-formed XML")
     assert api.get("/deployment").json() == []
 
 

@@ -207,7 +207,7 @@ def test_a_model_this_server_cannot_run_is_refused_and_nothing_is_stored(
     assert refused.value.status == 400
     body: dict[str, Any] = json.loads(refused.value.body)
     assert body["type"] == "ParseException"
-    assert body["message"].startswith("ENGINE-09005 Could not parse BPMN process. Errors: * ")
+    assert body["message"].startswith("ENGINE-09005 Could not parse BPMN process. Errors: \n* ")
     assert "| resource refused.bpmn" in body["message"]
     assert [d.id for d in deployments.get_deployments()] == before
     assert definitions.get_process_definitions_count().count == definitions_before

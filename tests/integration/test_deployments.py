@@ -101,8 +101,8 @@ def test_a_refused_file_refuses_the_whole_deployment_and_stores_nothing(
     with pytest.raises(ModelParseError) as raised:
         deploy(database, INVOICE, script)
     assert raised.value.message.startswith("ENGINE-09005 Could not parse BPMN process. Errors: ")
-    assert "* scriptTask is not supported (supported: " in raised.value.message
-    assert raised.value.message.endswith("| resource bad.bpmn | line 32 | element tax")
+    assert "\n* scriptTask is not supported (supported: " in raised.value.message
+    assert raised.value.message.endswith("| resource bad.bpmn | line 32 | column 29")
     with database.unit_of_work(write=False) as uow:
         assert deployments.count(uow, StoreQuery(DeploymentCriteria())) == 0
     assert definitions(deploy(database, INVOICE)) == [("invoice", 1, "invoice.bpmn")]

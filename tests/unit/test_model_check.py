@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model
+from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model, inspect_model
 
 MODELS = Path(__file__).parent.parent / "bpmn"
 INVOICE = (MODELS / "invoice.bpmn").read_text()
@@ -195,7 +195,7 @@ def test_a_file_that_is_no_runnable_model_is_refused(model: str, reason: str) ->
     with pytest.raises(ModelRefusedError) as raised:
         check_model("x.bpmn", model.encode())
     assert reason in str(raised.value)
-    assert str(raised.value).startswith("x.bpmn: the file: ")
+    assert str(raised.value).startswith("x.bpmn: the file")
 
 
 def test_a_process_without_a_start_event_is_refused_by_the_engines_check() -> None:
@@ -207,3 +207,51 @@ def test_a_process_without_a_start_event_is_refused_by_the_engines_check() -> No
     with pytest.raises(ModelRefusedError) as raised:
         check_model("invoice.bpmn", model.encode())
     assert "No start event found" in raised.value.reason
+
+
+def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_column() -> None:
+    model = in_process(
+        '<bpmn:scriptTask id="mail"><bpmn:script>x</bpmn:script></bpmn:scriptTask>\n'
+        '    <bpmn:serviceTask id="charge"\n        camunda:class="org.example.Charge" />\n'
+        '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
+        "      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
+        "</bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>"
+    ).replace('camunda:historyTimeToLive="30"', 'camunda:historyTimeToLive="soon"')
+    report = inspect_model("invoice.bpmn", model.encode())
+    assert report.refused
+    assert report.processes == []
+    assert [(error.element_id, error.line, error.column) for error in report.errors] == [
+        ("mail", 32, 32),
+        ("charge", 34, 46),  # a start tag over two lines: where it ends, as SAX says
+        ("late", 35, 64),
+        ("invoice", 3, 130),
+    ]
+    assert report.errors[0].message.startswith("scriptTask is not supported")
+    assert report.errors[2].message == "only error boundary events are supported"
+    assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
+    with pytest.raises(ModelRefusedError) as raised:
+        check_model("invoice.bpmn", model.encode())
+    assert raised.value.report == report
+    assert str(raised.value).count("\n") == 3
+
+
+def test_the_engines_check_runs_only_once_the_elements_pass() -> None:
+    without_start = INVOICE.replace(
+        '<bpmn:startEvent id="InvoiceReceived" name="Invoice received">\n'
+        "      <bpmn:outgoing>Flow_toCheck</bpmn:outgoing>\n    </bpmn:startEvent>",
+        "",
+    )
+    (error,) = inspect_model("a.bpmn", without_start.encode()).errors
+    assert "No start event found" in error.message
+    both = without_start.replace(
+        "  </bpmn:process>", '    <bpmn:scriptTask id="mail" />\n  </bpmn:process>'
+    )
+    assert [e.element_id for e in inspect_model("a.bpmn", both.encode()).errors] == ["mail"]
+
+
+def test_a_model_that_deploys_has_its_processes_and_no_problems() -> None:
+    report = inspect_model("invoice.bpmn", INVOICE.encode())
+    assert not report.refused
+    assert [process.key for process in report.processes] == ["invoice"]
+    assert report.errors == report.warnings == []
+    assert report.notes == {}
