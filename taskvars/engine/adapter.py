@@ -34,9 +34,13 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
+    BoundaryEvent,
+    IntermediateThrowEvent,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
@@ -51,6 +55,7 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from taskvars.engine.artifacts import without_artifacts
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.tree import (
     SCOPE_MARK,
@@ -117,6 +122,24 @@ class _ExternalTaskParser(CamundaTaskParser):  # type: ignore[misc]
         )
 
 
+class PassThroughTask(BpmnSpecMixin):  # type: ignore[misc]
+    """A ``task`` or ``manualTask``: Camunda's ``TaskActivityBehavior`` leaves it as soon
+    as it is entered (SpiffWorkflow's own specs for them wait, ``manual``).
+    ``activity_type`` is the element's, as Camunda reports it."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, activity_type: str = "task", **kwargs: Any):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.activity_type = activity_type
+
+
+class _PassThroughParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> PassThroughTask:
+        activity_type = etree.QName(self.node).localname
+        return PassThroughTask(
+            self.spec, self.bpmn_id, activity_type=activity_type, **self.bpmn_attributes
+        )
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -126,12 +149,14 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("serviceTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
+        full_tag("task"): (_PassThroughParser, PassThroughTask),
+        full_tag("manualTask"): (_PassThroughParser, PassThroughTask),
     }
 
 
 def _parsed(root: etree._Element, file_name: str) -> _Parser:
     parser = _Parser()
-    parser.add_bpmn_xml(root, filename=file_name)
+    parser.add_bpmn_xml(without_artifacts(root), filename=file_name)
     return parser
 
 
@@ -238,7 +263,10 @@ class WorkflowRun:
         workflows: dict[str | None, WorkflowTree] = {None: _tree(self._workflow, None, completed)}
         for task_id, subworkflow in self._workflow.subprocesses.items():
             parent = _task_or_none(self._workflow, task_id)
-            if parent is not None and parent.state == TaskState.STARTED:
+            # A sub-process that ended in this step too: what ran in it is history.
+            if parent is not None and (
+                parent.state == TaskState.STARTED or str(task_id) in completed
+            ):
                 workflows[str(task_id)] = _tree(subworkflow, str(task_id), completed)
         return RunSnapshot(workflows, self.finished)
 
@@ -438,8 +466,10 @@ def _tree_order(workflow: Any) -> list[Any]:
 def _kind(spec: Any) -> NodeKind:
     if getattr(spec, "bpmn_id", None) is None:
         return NodeKind.INTERNAL
-    if isinstance(spec, ExternalServiceTask):
+    if isinstance(spec, ExternalServiceTask | PassThroughTask):
         return NodeKind(spec.activity_type)
+    if isinstance(spec, EndEvent) and isinstance(spec.event_definition, TerminateEventDefinition):
+        return NodeKind.TERMINATE_END_EVENT
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
     for spec_class, kind in _KINDS:
@@ -452,6 +482,7 @@ _KINDS: tuple[tuple[type, NodeKind], ...] = (
     (UserTask, NodeKind.USER_TASK),
     (StartEvent, NodeKind.START_EVENT),
     (EndEvent, NodeKind.END_EVENT),
+    (IntermediateThrowEvent, NodeKind.INTERMEDIATE_NONE_THROW_EVENT),
     (ParallelGateway, NodeKind.PARALLEL_GATEWAY),
     (InclusiveGateway, NodeKind.INCLUSIVE_GATEWAY),
     (ExclusiveGateway, NodeKind.EXCLUSIVE_GATEWAY),

@@ -269,8 +269,10 @@ class _Mapping:
             if task_id in self.tokens:
                 continue
             node = self.snapshot.node(task_id)
-            completed = self.snapshot.finished or (
-                node is not None and node.state is NodeState.DONE
+            # A token a terminate end event took ends cancelled, even as its process ends.
+            cancelled = node is not None and node.state is NodeState.CANCELLED
+            completed = not cancelled and (
+                self.snapshot.finished or (node is not None and node.state is NodeState.DONE)
             )
             self.changes.left.append((token, completed))
 

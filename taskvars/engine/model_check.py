@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from taskvars.engine.adapter import SpecBuildError, check_builds
+from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
@@ -66,6 +67,16 @@ RUNNABLE_ELEMENTS = frozenset(
         "textAnnotation",
         "text",
         "association",
+        # Camunda passes these through at once (TaskActivityBehavior, a none throw event).
+        "task",
+        "manualTask",
+        # Only without an event definition: a none event (the definitions are checked).
+        "intermediateThrowEvent",
+        # Only in an end event (checked below).
+        "terminateEventDefinition",
+        # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
+        *ARTIFACTS,
+        *ARTIFACT_CONTENT,
     }
 )
 # Camunda extension elements that change nothing in a run.
@@ -272,6 +283,10 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             return "error events are supported as boundary events only"
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
+    if name.namespace == BPMN and name.localname == "terminateEventDefinition":
+        parent = element.getparent()
+        if parent is None or etree.QName(parent).localname != "endEvent":
+            return "terminate events are end events only"
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
         try:
             form_declaration(element, with_fields=name.localname == "startEvent")
@@ -396,6 +411,8 @@ def _element_id(element: etree._Element) -> str | None:
 
 def _supported() -> str:
     return (
-        "start and end events, user tasks, external service, send and business rule tasks, "
-        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes"
+        "start and end events, terminate end events, none intermediate throw events, "
+        "user tasks, tasks, manual tasks, external service, send and business rule tasks, "
+        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes, "
+        "data objects and stores, annotations and groups"
     )

@@ -32,6 +32,12 @@ class NodeKind(enum.StrEnum):
     SEND_TASK = "sendTask"
     BUSINESS_RULE_TASK = "businessRuleTask"
     BOUNDARY_ERROR = "boundaryError"
+    # Passed through at once, as Camunda does (ActivityTypes names).
+    TASK = "task"
+    MANUAL_TASK = "manualTask"
+    INTERMEDIATE_NONE_THROW_EVENT = "intermediateNoneThrowEvent"
+    # Ends every token of its scope (the process, or the sub-process it is in).
+    TERMINATE_END_EVENT = "terminateEndEvent"
     INTERNAL = "internal"
 
 
