@@ -35,6 +35,7 @@ from taskvars.engine.forms import FormDeclarationError, form_declaration
 from taskvars.engine.model_notes import notes_of
 from taskvars.engine.model_report import ModelReport, Problem
 from taskvars.engine.source_positions import element_positions
+from taskvars.engine.starters import candidate_starters
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -127,6 +128,9 @@ class ProcessModel:
     version_tag: str | None
     history_time_to_live: int | None  # days
     startable_in_tasklist: bool
+    # camunda:candidateStarterUsers / candidateStarterGroups, as written.
+    candidate_starter_users: tuple[str, ...] = ()
+    candidate_starter_groups: tuple[str, ...] = ()
 
 
 def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
@@ -183,6 +187,8 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
             # BpmnParse.isStartable: true unless the attribute says otherwise.
             startable_in_tasklist=process.get(f"{{{CAMUNDA}}}isStartableInTasklist", "true").lower()
             == "true",
+            candidate_starter_users=candidate_starters(process)[0],
+            candidate_starter_groups=candidate_starters(process)[1],
         )
         for process in processes
     ]

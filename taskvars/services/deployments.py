@@ -287,6 +287,8 @@ def _definition(
         deployment_id=deployment_id,
         resource_name=resource_name,
         startable_in_tasklist=model.startable_in_tasklist,
+        candidate_starter_users=model.candidate_starter_users,
+        candidate_starter_groups=model.candidate_starter_groups,
     )
 
 

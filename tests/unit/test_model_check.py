@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model, inspect_model
+from taskvars.engine.starters import split_entries
 
 MODELS = Path(__file__).parent.parent / "bpmn"
 INVOICE = (MODELS / "invoice.bpmn").read_text()
@@ -255,3 +256,30 @@ def test_a_model_that_deploys_has_its_processes_and_no_problems() -> None:
     assert [process.key for process in report.processes] == ["invoice"]
     assert report.errors == report.warnings == []
     assert report.notes == {}
+
+
+@pytest.mark.parametrize(
+    ("written", "entries"),
+    [
+        ("anna, bob ,carl", ("anna", "bob", "carl")),
+        ("${users('a,b')}, dora", ("${users('a,b')}", "dora")),
+        ("#{x, y},eve", ("#{x, y}", "eve")),
+        ("anna,,", ("anna",)),
+        ("", ()),
+    ],
+)
+def test_candidate_starters_split_as_camundas_comma_separated_lists(
+    written: str, entries: tuple[str, ...]
+) -> None:
+    assert split_entries(written) == entries
+
+
+def test_a_process_model_has_its_candidate_starters() -> None:
+    model = INVOICE.replace(
+        'camunda:versionTag="1"',
+        'camunda:versionTag="1" camunda:candidateStarterUsers="anna, bob" '
+        'camunda:candidateStarterGroups="clerks"',
+    )
+    (process,) = check_model("invoice.bpmn", model.encode())
+    assert process.candidate_starter_users == ("anna", "bob")
+    assert process.candidate_starter_groups == ("clerks",)
