@@ -152,7 +152,8 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
     processes = [
         process
         for process in root.iterchildren(f"{{{BPMN}}}process")
-        if process.get("isExecutable") == "true"
+        # BpmnParse.parseProcessDefinitions: Boolean.parseBoolean, any case.
+        if (process.get("isExecutable") or "").lower() == "true"
     ]
     if not processes:
         no_process = Problem('no executable process (a process with isExecutable="true")')
