@@ -263,9 +263,11 @@ class WorkflowRun:
         workflows: dict[str | None, WorkflowTree] = {None: _tree(self._workflow, None, completed)}
         for task_id, subworkflow in self._workflow.subprocesses.items():
             parent = _task_or_none(self._workflow, task_id)
-            # A sub-process that ended in this step too: what ran in it is history.
+            # A sub-process that ended or was cancelled in this step too: what ran and
+            # what was cancelled in it is history (finished ones are pruned after a step).
             if parent is not None and (
-                parent.state == TaskState.STARTED or str(task_id) in completed
+                parent.state in (TaskState.STARTED, TaskState.CANCELLED)
+                or str(task_id) in completed
             ):
                 workflows[str(task_id)] = _tree(subworkflow, str(task_id), completed)
         return RunSnapshot(workflows, self.finished)

@@ -27,6 +27,7 @@ def git(directory: str, *args: str) -> bytes:
 
 def main(arguments: list[str]) -> int:
     seen: set[str] = set()
+    names: set[str] = set()
     rows: list[str] = []
     for argument in arguments:
         repo, _, where = argument.partition("=")
@@ -47,9 +48,13 @@ def main(arguments: list[str]) -> int:
                 continue
             seen.add(digest)
             name = f"{repo.split('/')[1]}--{path.replace('/src/main/resources', '')}"
-            name = re.sub(r"[^A-Za-z0-9.]+", "-", name.removesuffix(".bpmn"))[:120] + ".bpmn"
+            stem = re.sub(r"[^A-Za-z0-9.]+", "-", name.removesuffix(".bpmn"))
+            name = stem[:120] + ".bpmn"
+            if name in names:  # two long paths cut to the same name
+                name = f"{stem[:111]}-{digest[:8]}.bpmn"
+            names.add(name)
             (HERE / name).write_bytes(data)
-            rows.append(f"| {name} | {repo} | {commit[:12]} | {path} | Apache-2.0 |")
+            rows.append(f"| {name} | {repo} | {commit} | {path} | Apache-2.0 |")
     sources = HERE / "SOURCES.md"
     sources.write_text(
         "# Sources of the model corpus\n\n"
