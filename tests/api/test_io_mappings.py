@@ -200,3 +200,71 @@ def test_a_model_with_a_script_parameter_is_refused_naming_it(api: Api) -> None:
     message = response.json()["message"]
     assert "camunda:inputParameter 'card': camunda:script (groovy) would run a script" in message
     assert message.endswith("| resource scripted.bpmn | line 10 | element charge")
+
+
+def test_an_error_from_an_external_task_still_runs_its_output_mapping(api: Api) -> None:
+    """Camunda runs the output parameters of an activity an error interrupts (its
+    skipOutputMappingOnCanceledActivities is off by default)."""
+    deploy(api, "io-mapped-charge.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/ioCharge/start",
+        variables={"customerCard": {"value": "4111", "type": "String"}},
+    )["id"]
+    response = api.client.post(
+        api.url("/external-task/fetchAndLock"),
+        json={
+            "workerId": "w",
+            "maxTasks": 1,
+            "topics": [{"topicName": "mapped-payments", "lockDuration": 60_000}],
+        },
+    )
+    (task,) = response.json()
+
+    response = api.client.post(
+        api.url(f"/external-task/{task['id']}/bpmnError"),
+        json={
+            "workerId": "w",
+            "errorCode": "DECLINED",
+            "variables": {"receipt": {"value": "none", "type": "String"}},
+        },
+    )
+    assert response.status_code == 204, response.text
+
+    (call,) = tasks_of(api, instance_id)
+    assert call["taskDefinitionKey"] == "callCustomer"
+    values = instance_variables(api, instance_id)
+    assert values["chargedCard"]["value"] == "4111"
+    assert values["receiptNumber"]["value"] == "none"
+    assert "card" not in values
+
+
+def test_a_mapped_task_keeps_its_execution_and_inputs_when_its_branch_is_the_last(
+    api: Api,
+) -> None:
+    deploy(api, "io-mapped-parallel.bpmn")
+    instance_id = start(api, "/process-definition/key/ioParallel/start")["id"]
+    finance, legal = tasks_of(api, instance_id)  # by name
+    assert legal["taskDefinitionKey"] == "legal"
+    assert local_variables(api, legal["executionId"]) == {
+        "department": {"type": "String", "value": "legal", "valueInfo": {}}
+    }
+
+    # The finance branch ends: the legal branch is the instance's last, and its
+    # concurrent execution gives way to the instance's (Camunda's compaction).
+    complete(api, finance["id"])
+
+    (legal_after,) = tasks_of(api, instance_id)
+    assert legal_after["executionId"] == legal["executionId"]
+    department = variable(api, f"/task/{legal['id']}/variables/department")
+    assert department is not None
+    assert department["value"] == "legal"
+
+    complete(api, legal["id"])
+
+    (sign,) = tasks_of(api, instance_id)
+    assert sign["taskDefinitionKey"] == "sign"
+    values = instance_variables(api, instance_id)
+    assert values["legalBy"]["value"] == "legal"
+    assert "department" not in values
+    assert api.get(f"/execution/{legal['executionId']}").status_code == 404
