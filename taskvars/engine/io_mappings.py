@@ -213,8 +213,8 @@ def io_refusal(io: etree._Element) -> str | None:
         return camunda_refusal
     if not _runs_mappings(activity, tag):
         return (
-            f"camunda:inputOutput on a {tag} is not run by this server "
-            "(it is on user tasks, external tasks and sub-processes)"
+            f"camunda:inputOutput on {tag} elements is not run by this server "
+            "(only on user tasks, external tasks and sub-processes)"
         )
     if _multi_instance(activity):
         return "camunda:inputOutput on a multi-instance activity is not run by this server"
