@@ -114,13 +114,14 @@ class UserTaskBehaviour:
         """The task follows its token into another execution (Camunda's ``moveTasksTo``
         when a concurrent execution is compacted into its scope)."""
         store = step.uow.store
-        task_pk = store.scopes.pk(IdSpace.TASK, token.task_id)
-        if task_pk is not None and step.io is not None:
-            task_pk = step.io.task_scope_pk(token) or task_pk  # its own execution moves
+        # A task with a mapping keeps its own execution, which moves.
+        own_pk = None if step.io is None else step.io.task_scope_pk(token)
+        task_pk = own_pk or store.scopes.pk(IdSpace.TASK, token.task_id)
         execution_pk = step.reader.pk(token.execution_id)
         if task_pk is not None and execution_pk is not None:
             store.scopes.reparent(task_pk, execution_pk)
-        store.history.task_moved(token.task_id, token.execution_id)
+        if own_pk is None:
+            store.history.task_moved(token.task_id, token.execution_id)
 
 
 class ExternalTaskBehaviour:

@@ -78,6 +78,10 @@ def test_a_mapped_user_task_has_its_inputs_as_local_variables_of_its_own_executi
     assert seen["value"] == "Dear anna"
     assert variable(api, f"/task/{task['id']}/localVariables/greeting") is None
     assert set(instance_variables(api, instance_id)) == {"clerk", "amount", "zip"}
+    (historic,) = api.get(
+        "/history/variable-instance", processInstanceId=instance_id, variableName="greeting"
+    ).json()
+    assert historic["executionId"] == task["executionId"]
 
 
 def test_a_mapped_user_task_s_outputs_reach_the_instance_before_the_gateway_after_it(
@@ -268,3 +272,33 @@ def test_a_mapped_task_keeps_its_execution_and_inputs_when_its_branch_is_the_las
     assert values["legalBy"]["value"] == "legal"
     assert "department" not in values
     assert api.get(f"/execution/{legal['executionId']}").status_code == 404
+    (historic,) = api.get("/history/task", taskId=legal["id"]).json()
+    assert historic["executionId"] == legal["executionId"]
+
+
+def test_a_sub_process_begun_in_the_same_step_takes_the_outputs_of_one_inside_it(
+    api: Api,
+) -> None:
+    """outer and inner begin in the start's step and inner ends there too: inner's input
+    reads outer's (not written yet), and its output updates outer's local variable, as
+    Camunda's setVariable finds it there, before outer's execution is written."""
+    deploy(api, "io-mapped-nested.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/ioNested/start",
+        variables={"title": {"value": "draft", "type": "String"}},
+    )["id"]
+
+    (check,) = tasks_of(api, instance_id)
+    assert check["assignee"] == "draft (checked)"
+    assert local_variables(api, check["executionId"]) == {
+        "label": {"type": "String", "value": "draft (checked)", "valueInfo": {}}
+    }
+    assert set(instance_variables(api, instance_id)) == {"title"}
+
+    complete(api, check["id"])
+
+    (done,) = tasks_of(api, instance_id)
+    assert done["taskDefinitionKey"] == "done"
+    assert instance_variables(api, instance_id)["finalLabel"]["value"] == "draft (checked)"
+    assert set(instance_variables(api, instance_id)) == {"title", "finalLabel"}
