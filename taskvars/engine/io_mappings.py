@@ -118,7 +118,7 @@ def io_mappings(root: etree._Element) -> dict[str, IoMapping]:
         for io in process.iter(f"{{{CAMUNDA}}}inputOutput"):
             extensions = io.getparent()
             activity = extensions.getparent() if extensions is not None else None
-            if activity is None or activity.get("id") is None:
+            if activity is None or activity.get("id") is None or activity is process:
                 continue
             mapping = io_mapping(activity)
             if mapping is not None:
@@ -201,6 +201,8 @@ def io_refusal(io: etree._Element) -> str | None:
         or etree.QName(activity).namespace != BPMN
     ):
         return "camunda:inputOutput belongs in the extensionElements of an activity"
+    if activity.tag == f"{{{BPMN}}}process":
+        return None  # Camunda reads mappings of activities only; a process's is ignored
     try:
         mapping = io_mapping(activity)
     except IoMappingError as error:

@@ -191,3 +191,15 @@ def test_an_unknown_variable_is_camunda_s_unknown_property_error() -> None:
         value_of("<camunda:inputParameter name='p'>${missing}</camunda:inputParameter>")
     with pytest.raises(ExpressionError, match="Cannot resolve identifier 'missing'"):
         value_of("<camunda:inputParameter name='p'>${missing == 1}</camunda:inputParameter>")
+
+
+def test_a_mapping_on_the_process_itself_is_ignored_as_camunda_ignores_it() -> None:
+    model = INVOICE.replace(
+        '<bpmn:startEvent id="InvoiceReceived"',
+        "<bpmn:extensionElements><camunda:inputOutput>"
+        '<camunda:inputParameter name="x"><camunda:script scriptFormat="groovy">1'
+        "</camunda:script></camunda:inputParameter></camunda:inputOutput>"
+        '</bpmn:extensionElements><bpmn:startEvent id="InvoiceReceived"',
+    )
+    assert model != INVOICE
+    assert [p.key for p in check_model("mapped.bpmn", model.encode())] == ["invoice"]
