@@ -236,14 +236,16 @@ class WorkflowRun:
         ``None`` is returned."""
         task = self._waiting(task_id)
         self.completed = []
-        # Camunda runs the output mapping of an activity an error interrupts too (unless
-        # skipOutputMappingOnCanceledActivities is set; it is not by default).
+        # Camunda runs the output mappings of the activities an error interrupts too
+        # (unless skipOutputMappingOnCanceledActivities is set; it is not by default).
         self._ending(task)
         event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
         catcher = _error_catcher(task, event)
         if catcher is None:
             _end_token(task)
         else:
+            for scope in _scopes_left(task, catcher):
+                self._ending(scope)
             catcher.task_spec.catch(catcher, event)
             catcher.task_spec._update(catcher)
         self._advance()
@@ -393,6 +395,22 @@ def _error_catcher(task: Any, event: Any) -> Any:
             else None
         )
     return None
+
+
+def _scopes_left(task: Any, catcher: Any) -> list[Any]:
+    """The sub-process tasks an error thrown from ``task`` and caught by the boundary
+    event ``catcher`` interrupts, innermost first: those around ``task`` up to the one
+    ``catcher`` is attached to (none when it is attached to ``task``)."""
+    attached = next(
+        (c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None
+    )
+    left: list[Any] = []
+    current = task
+    while current is not attached and isinstance(current.workflow, BpmnSubWorkflow):
+        workflow = current.workflow
+        current = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        left.append(current)
+    return left
 
 
 def _end_token(task: Any) -> None:

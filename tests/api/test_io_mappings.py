@@ -302,3 +302,50 @@ def test_a_sub_process_begun_in_the_same_step_takes_the_outputs_of_one_inside_it
     assert done["taskDefinitionKey"] == "done"
     assert instance_variables(api, instance_id)["finalLabel"]["value"] == "draft (checked)"
     assert set(instance_variables(api, instance_id)) == {"title", "finalLabel"}
+
+
+def test_an_error_caught_around_a_sub_process_runs_the_sub_process_s_outputs(
+    api: Api,
+) -> None:
+    model = (
+        (MODELS / "external-in-subprocess.bpmn")
+        .read_text()
+        .replace(
+            '<bpmn:subProcess id="picking" name="Picking">',
+            '<bpmn:subProcess id="picking" name="Picking"><bpmn:extensionElements>'
+            '<camunda:inputOutput><camunda:inputParameter name="picker">${who}'
+            '</camunda:inputParameter><camunda:outputParameter name="pickedBy">${picker}'
+            "</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements>",
+        )
+    )
+    response = api.post_parts(
+        "/deployment/create", Part("data", model.encode(), filename="mapped-picking.bpmn")
+    )
+    assert response.status_code == 200, response.text
+    instance_id = start(
+        api,
+        "/process-definition/key/fulfil/start",
+        variables={"who": {"value": "bob", "type": "String"}},
+    )["id"]
+    response = api.client.post(
+        api.url("/external-task/fetchAndLock"),
+        json={
+            "workerId": "w",
+            "maxTasks": 1,
+            "topics": [{"topicName": "stock", "lockDuration": 60_000, "variables": ["picker"]}],
+        },
+    )
+    (task,) = response.json()
+    assert task["variables"]["picker"]["value"] == "bob"
+
+    response = api.client.post(
+        api.url(f"/external-task/{task['id']}/bpmnError"),
+        json={"workerId": "w", "errorCode": "OUT_OF_STOCK"},
+    )
+    assert response.status_code == 204, response.text
+
+    (backorder,) = tasks_of(api, instance_id)
+    assert backorder["taskDefinitionKey"] == "backorder"
+    values = instance_variables(api, instance_id)
+    assert values["pickedBy"]["value"] == "bob"
+    assert "picker" not in values
