@@ -14,7 +14,8 @@ or ``camunda:outputParameter`` holds one value:
 Values become typed variables (:func:`evaluate`): an expression naming one variable
 (``${order}``) copies that variable with its type, as Camunda's value of it would keep its
 Java class; other values are typed from what they are (text ``String``, whole numbers
-``Long`` as JUEL's, decimals ``Double``, ``Json`` for a part of a ``Json`` value); a list
+``Long`` as JUEL's, decimals ``Double``, dates ``Date``, ``Json`` for a part of a
+``Json`` value); a list
 is Camunda's ``java.util.ArrayList`` and a map its ``java.util.TreeMap``, stored as
 ``Object`` values serialized as JSON (docs/compatibility.md, "Input/output mappings").
 """
@@ -25,6 +26,8 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -38,6 +41,7 @@ from taskvars.engine.expressions import (
 )
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.persistence.values import NewValue
+from taskvars.services.dates import epoch_millis, format_date
 from taskvars.services.typed_values import JSON_FORMAT, plain_value
 
 # The elements that make up a mapping (local names, in Camunda's namespace).
@@ -270,7 +274,7 @@ def evaluate(source: Source, read: TypedRead) -> NewValue:
         name = _lone_name(source.expression)
         if name is not None:
             return _read(read, name, source.expression.source)
-        return _typed(source.expression.evaluate(_plain_reader(read)))
+        return typed_value(source.expression.evaluate(_plain_reader(read)))
     return _object(_plain(source, read), LIST_TYPE if isinstance(source, ListOf) else MAP_TYPE)
 
 
@@ -318,7 +322,8 @@ def _plain_reader(read: TypedRead) -> Callable[[str], Any]:
     return plain
 
 
-def _typed(value: Any) -> NewValue:
+def typed_value(value: Any) -> NewValue:
+    """An expression's value as the typed variable Camunda would store for its Java value."""
     if value is None:
         return NewValue(type="Null")
     if isinstance(value, bool):
@@ -328,8 +333,12 @@ def _typed(value: Any) -> NewValue:
         if value not in _LONG_RANGE:
             raise ExpressionError(f"{value} is out of the range of a Long")
         return NewValue(type="Long", text_value=str(value), long_value=value)
+    if isinstance(value, Decimal):  # arithmetic's results
+        return typed_value(int(value) if value == value.to_integral_value() else float(value))
     if isinstance(value, float):
         return NewValue(type="Double", text_value=repr(value), double_value=value)
+    if isinstance(value, datetime):  # a java.util.Date
+        return NewValue(type="Date", text_value=format_date(value), long_value=epoch_millis(value))
     if isinstance(value, dict | list):
         return NewValue(type="Json", text_value=json.dumps(value))
     return NewValue(type="String", text_value=str(value))

@@ -5,13 +5,15 @@ run) and the typed values its parameters give."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from taskvars.engine.expressions import ExpressionError
-from taskvars.engine.io_mappings import IoMapping, evaluate, io_mapping
+from taskvars.engine.io_mappings import IoMapping, evaluate, io_mapping, typed_value
 from taskvars.engine.model_check import ModelRefusedError, check_model
 from taskvars.persistence.values import NewValue
 
@@ -203,3 +205,15 @@ def test_a_mapping_on_the_process_itself_is_ignored_as_camunda_ignores_it() -> N
     )
     assert model != INVOICE
     assert [p.key for p in check_model("mapped.bpmn", model.encode())] == ["invoice"]
+
+
+def test_numbers_and_dates_from_richer_expressions_keep_camunda_s_types() -> None:
+    """What arithmetic and date functions give (Decimal, datetime) is typed as their Java
+    results would be: Long or Double, Date."""
+    assert (typed_value(Decimal("4")).type, typed_value(Decimal("4")).text_value) == ("Long", "4")
+    assert (typed_value(Decimal("2.5")).type, typed_value(Decimal("2.5")).text_value) == (
+        "Double",
+        "2.5",
+    )
+    moment = typed_value(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert (moment.type, moment.text_value) == ("Date", "2026-01-02T03:04:05.000+0000")
