@@ -15,9 +15,9 @@ Values become typed variables (:func:`evaluate`): an expression naming one varia
 (``${order}``) copies that variable with its type, as Camunda's value of it would keep its
 Java class; other values are typed from what they are (text ``String``, whole numbers
 ``Long`` as JUEL's, decimals ``Double``, dates ``Date``, ``Json`` for a part of a
-``Json`` value); a list
-is Camunda's ``java.util.ArrayList`` and a map its ``java.util.TreeMap``, stored as
-``Object`` values serialized as JSON (docs/compatibility.md, "Input/output mappings").
+``Json`` value); a list is Camunda's ``java.util.ArrayList`` and a map its
+``java.util.TreeMap``, stored as ``Object`` values serialized as JSON
+(docs/compatibility.md, "Input/output mappings").
 """
 
 from __future__ import annotations
@@ -44,10 +44,6 @@ from taskvars.persistence.values import NewValue
 from taskvars.services.dates import epoch_millis, format_date
 from taskvars.services.typed_values import JSON_FORMAT, plain_value
 
-# The elements that make up a mapping (local names, in Camunda's namespace).
-IO_ELEMENTS = frozenset(
-    {"inputOutput", "inputParameter", "outputParameter", "list", "map", "entry", "value", "script"}
-)
 LIST_TYPE = "java.util.ArrayList"
 MAP_TYPE = "java.util.TreeMap"
 _LONG_RANGE = range(-(2**63), 2**63)
@@ -287,7 +283,7 @@ def _plain(source: Source, read: TypedRead) -> Any:
         if name is not None:
             value = _read(read, name, source.expression.source)
             return plain_value(value.type, value.text_value)
-        return source.expression.evaluate(_plain_reader(read))
+        return _jsonable(source.expression.evaluate(_plain_reader(read)))
     if isinstance(source, ListOf):
         return [_plain(item, read) for item in source.items]
     entries = {
@@ -295,6 +291,15 @@ def _plain(source: Source, read: TypedRead) -> Any:
         for key, value in source.entries
     }
     return dict(sorted(entries.items()))  # a TreeMap's order
+
+
+def _jsonable(value: Any) -> Any:
+    """A value richer expressions give, as a collection's JSON holds it."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return format_date(value)
+    return value
 
 
 def _lone_name(expression: Expression) -> str | None:
@@ -334,7 +339,7 @@ def typed_value(value: Any) -> NewValue:
             raise ExpressionError(f"{value} is out of the range of a Long")
         return NewValue(type="Long", text_value=str(value), long_value=value)
     if isinstance(value, Decimal):  # arithmetic's results
-        return typed_value(int(value) if value == value.to_integral_value() else float(value))
+        return typed_value(_jsonable(value))
     if isinstance(value, float):
         return NewValue(type="Double", text_value=repr(value), double_value=value)
     if isinstance(value, datetime):  # a java.util.Date
