@@ -32,6 +32,7 @@ from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration
+from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 from taskvars.engine.model_notes import notes_of
 from taskvars.engine.model_report import ModelReport, Problem
 from taskvars.engine.source_positions import element_positions
@@ -263,6 +264,9 @@ def _problem(element: etree._Element, reason: str, positions: _Positions) -> Pro
 
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     """Why this server cannot run ``element``, or ``None``."""
+    if name.namespace == CAMUNDA and in_io_mapping(element):
+        # A mapping is checked whole, at its camunda:inputOutput (.io_mappings).
+        return io_refusal(element) if name.localname == "inputOutput" else None
     if name.namespace == BPMN:
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
