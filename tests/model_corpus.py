@@ -87,6 +87,17 @@ def blocking_reasons(checked: list[Checked]) -> Counter[str]:
     return counts
 
 
+def sole_reasons(checked: list[Checked]) -> Counter[str]:
+    """Per kind of reason, how many refused models it alone refuses (they would deploy
+    once it is gone, unless the engine's own check then finds more)."""
+    counts: Counter[str] = Counter()
+    for model in checked:
+        kinds = {reason_kind(error.message) for error in model.report.errors}
+        if len(kinds) == 1:
+            counts.update(kinds)
+    return counts
+
+
 def table(checked: list[Checked]) -> str:
     lines = []
     for model in checked:
@@ -100,9 +111,11 @@ def table(checked: list[Checked]) -> str:
         f"{len(checked)} models: "
         + ", ".join(f"{kind} {counts[kind]}" for kind in (DEPLOYED, NEXT_ISSUE, OTHER))
     )
-    lines.append("Reasons, by how many models each blocks:")
+    lines.append("Reasons, by how many models each blocks (and blocks alone):")
+    alone = sole_reasons(checked)
     lines.extend(
-        f"{count:>5}  {reason}" for reason, count in blocking_reasons(checked).most_common()
+        f"{count:>5} {alone[reason]:>4}  {reason}"
+        for reason, count in blocking_reasons(checked).most_common()
     )
     return "\n".join(lines)
 
