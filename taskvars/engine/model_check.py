@@ -65,8 +65,9 @@ RUNNABLE_ELEMENTS = frozenset(
 )
 # Camunda extension elements that change nothing in a run.
 INERT_EXTENSIONS = frozenset({"properties", "property"})
-# A start event's generated form (its fields give the start form's variables).
-START_FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+# A generated form (camunda:formData) of a start event or a user task.
+FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
@@ -208,7 +209,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _condition_refusal(element)
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
         try:
-            form_declaration(element, with_fields=name.localname == "startEvent")
+            form_declaration(element, with_fields=True)
         except FormDeclarationError as error:
             return str(error)
     if name.namespace == BPMN and name.localname == "userTask":
@@ -291,11 +292,11 @@ def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) ->
 
 
 def _inert_extension(element: etree._Element, name: str) -> bool:
-    """Properties anywhere; a start event's form fields (read for its start form)."""
+    """Properties anywhere; a start event's or a user task's generated form."""
     if name in INERT_EXTENSIONS:
         return True
-    return name in START_FORM_EXTENSIONS and any(
-        ancestor.tag == f"{{{BPMN}}}startEvent" for ancestor in element.iterancestors()
+    return name in FORM_EXTENSIONS and any(
+        ancestor.tag in FORM_ELEMENTS for ancestor in element.iterancestors()
     )
 
 
