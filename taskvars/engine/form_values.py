@@ -44,6 +44,10 @@ _NUMERIC = {
     "Double": ("Double", None),
 }
 _TEXT_TYPES = frozenset({"String", "Json", "Xml"})
+# Values whose Java value is no String, Number, Boolean or Date: a form type converts
+# none of them (a ``string`` field takes Json and Xml as their text).
+_FOREIGN_TYPES = frozenset({"Json", "Xml", "Bytes", "File", "Object"})
+_JAVA_NAMES = {"long": "Long", "boolean": "Boolean", "enum": "String"}
 _JAVA_CLASSES = {
     "String": "java.lang.String",
     "Json": "java.lang.String",
@@ -54,6 +58,9 @@ _JAVA_CLASSES = {
     "Long": "java.lang.Long",
     "Double": "java.lang.Double",
     "Date": "java.util.Date",
+    "Bytes": "[B",
+    "File": "java.io.ByteArrayInputStream",
+    "Object": "java.lang.Object",
 }
 _VALIDATOR_INTERFACE = "org.camunda.bpm.engine.impl.form.validator.FormFieldValidator"
 
@@ -152,6 +159,10 @@ def _to_form(field: FormField, value: Typed) -> Typed:
 def to_model(field: FormField, value: Typed) -> Typed:
     """``convertToModelValue``: ``value`` in the field's type."""
     raw = value.value
+    if value.type in _FOREIGN_TYPES and raw is not None:
+        if field.type == "string" and value.type in _TEXT_TYPES:
+            return Typed("String", str(raw))
+        _refuse_foreign(field, value)
     if field.type == "string":
         if value.type == "String" or raw is None:
             return Typed("String", raw)
@@ -173,6 +184,17 @@ def to_model(field: FormField, value: Typed) -> Typed:
     if raw is not None and raw not in field.enum_values:
         raise FormValueError(f"Invalid value for enum form property: {raw}")
     return Typed("String", raw)
+
+
+def _refuse_foreign(field: FormField, value: Typed) -> NoReturn:
+    """A Json or Xml value (a Spin node in Camunda) fails as the form type fails on it;
+    binary and serialized values **[ours]** are refused by their type, where Camunda
+    would write a ``string`` field their Java object's ``toString()``."""
+    if value.type in _TEXT_TYPES:
+        if field.type == "date":
+            raise FormValueError(f"Value '{value.value}' cannot be transformed into a Date.")
+        raise FormValueError(f"Value '{value.value}' is not of type {_JAVA_NAMES[field.type]}.")
+    raise FormValueError(f"A {value.type} value cannot be the value of form field '{field.id}'.")
 
 
 def _long(value: Typed) -> int | None:

@@ -149,17 +149,20 @@ def _typed_variables(
 
 
 def _typed_stored(stored: StoredValue) -> Typed:
-    if stored.type in ("Bytes", "File", "Object"):
-        return Typed(stored.type, stored.text_value or "")
     return _typed(stored.type, stored.text_value)
 
 
 def _typed(value_type: str, text: str | None) -> Typed:
+    if value_type in ("Bytes", "File"):
+        return Typed(value_type, BINARY)  # a value, whatever its content: no form's
     if text is None:
         return Typed(value_type, None)
     if value_type == "Date":
         return Typed("Date", parse_date(text))
     return Typed(value_type, plain_value(value_type, text))
+
+
+BINARY = b"binary content"
 
 
 def _new_value(model: Typed) -> NewValue:

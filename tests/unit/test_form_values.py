@@ -179,3 +179,11 @@ def test_a_custom_validator_fails_as_camunda_without_its_class_or_bean() -> None
         validate(field("string", Constraint("validator", "com.acme.Check")), None, context())
     with pytest.raises(FormModelError, match=r"^Unknown property used in expression"):
         validate(field("string", Constraint("validator", "${checker}")), None, context())
+
+
+def test_json_is_text_only_for_a_string_field_and_binaries_for_none() -> None:
+    assert to_model(field(), Typed("Json", '{"a":1}')) == Typed("String", '{"a":1}')
+    with pytest.raises(FormValueError, match=r"^Value 'true' is not of type Boolean\.$"):
+        to_model(field("boolean"), Typed("Json", "true"))
+    with pytest.raises(FormValueError, match=r"^A Bytes value cannot be the value of form"):
+        to_model(field(), Typed("Bytes", b"x"))
