@@ -36,15 +36,23 @@ def task_form(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
     declared = model.attributes if model is not None else {}
     read = reader_of(uow, uow.store.scopes.chain(IdSpace.TASK, task_id))
     try:
-        if "formKey" in declared:
-            return form_dto(_text(declared["formKey"], read), None)
-        ref_key = _text(declared.get("formRef"), read)
-        if ref_key is None:
-            return form_dto(None, None)
-        version = _text(declared.get("formRefVersion"), read)
-        return form_dto(None, form_ref_dto(ref_key, declared["formRefBinding"], version))
+        form = _declared_form(declared, read)
     except (ExpressionError, ModelRunError):
         raise RestError(f"Cannot get form for task {task_id}") from None
+    if not form["key"] and generated_forms.task_form(uow, task) is not None:
+        # TaskResourceImpl.getForm: generated fields without a key are the engine's form.
+        form["key"] = f"embedded:engine://engine/:engine/task/{task_id}/rendered-form"
+    return form
+
+
+def _declared_form(declared: dict[str, str], read: Callable[[str], Any]) -> dict[str, Any]:
+    if "formKey" in declared:
+        return form_dto(_text(declared["formKey"], read), None)
+    ref_key = _text(declared.get("formRef"), read)
+    if ref_key is None:
+        return form_dto(None, None)
+    version = _text(declared.get("formRefVersion"), read)
+    return form_dto(None, form_ref_dto(ref_key, declared["formRefBinding"], version))
 
 
 def _text(source: str | None, read: Callable[[str], Any]) -> str | None:

@@ -316,3 +316,13 @@ def test_unknown_validators_and_types_are_refused_at_deployment(api: Api) -> Non
         assert response.json()["type"] == "ParseException"
         assert reason in response.json()["message"]
     assert api.get("/process-definition/count").json() == {"count": 0}
+
+
+def test_a_task_form_of_fields_alone_is_the_engines_rendered_form(api: Api) -> None:
+    deployed(api)
+    task_id = approval(api, started(api, employee="Ada"))
+    assert api.get(f"/task/{task_id}/form").json() == {
+        "key": f"embedded:engine://engine/:engine/task/{task_id}/rendered-form",
+        "camundaFormRef": None,
+        "contextPath": None,
+    }
