@@ -148,7 +148,7 @@ def _fields(element: etree._Element) -> tuple[FormField, ...]:
     fields = []
     for form_data in element.iterfind(f"./{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData"):
         for field in form_data.iterchildren(f"{{{CAMUNDA}}}formField"):
-            fields.append(_field(field))
+            fields.append(form_field(field))
     return tuple(fields)
 
 
@@ -157,7 +157,9 @@ def _business_key_field(element: etree._Element) -> str | None:
     return None if form_data is None else form_data.get("businessKey")
 
 
-def _field(field: etree._Element) -> FormField:
+def form_field(field: etree._Element) -> FormField:
+    """A ``camunda:formField``; :class:`FormDeclarationError` with Camunda's message for
+    what its parser refuses (DefaultFormHandler.parseFormField)."""
     field_id = field.get("id")
     if not field_id:
         raise FormDeclarationError(

@@ -28,7 +28,7 @@ from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
-from taskvars.engine.forms import FormDeclarationError, form_declaration
+from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -209,7 +209,13 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _condition_refusal(element)
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
         try:
-            form_declaration(element, with_fields=True)
+            form_declaration(element, with_fields=False)
+        except FormDeclarationError as error:
+            return str(error)
+    if name.namespace == CAMUNDA and name.localname == "formField":
+        # Checked here, not with its task, so that a refusal names the field as Camunda's does.
+        try:
+            form_field(element)
         except FormDeclarationError as error:
             return str(error)
     if name.namespace == BPMN and name.localname == "userTask":
