@@ -371,4 +371,8 @@ def java_text(value: Any) -> str:
         return _local(value).strftime("%a %b %d %H:%M:%S %Z %Y")
     if isinstance(value, float):
         return repr(value)
-    return as_text(value) or ("null" if value is None else str(value))
+    if isinstance(value, dict):  # a JSON object arrives as a LinkedHashMap
+        return "{" + ", ".join(f"{k}={java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):  # and an array as an ArrayList
+        return "[" + ", ".join(java_text(item) for item in value) + "]"
+    return "null" if value is None else str(as_text(value))

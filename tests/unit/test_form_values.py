@@ -187,3 +187,8 @@ def test_json_is_text_only_for_a_string_field_and_binaries_for_none() -> None:
         to_model(field("boolean"), Typed("Json", "true"))
     with pytest.raises(FormValueError, match=r"^A Bytes value cannot be the value of form"):
         to_model(field(), Typed("Bytes", b"x"))
+
+
+def test_a_string_field_writes_json_objects_and_arrays_as_javas_collections_do() -> None:
+    sent = Typed(None, {"a": 1, "b": [True, None, "x"]})
+    assert to_model(field(), sent) == Typed("String", "{a=1, b=[true, null, x]}")
