@@ -28,7 +28,7 @@ from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
-from taskvars.engine.forms import FormDeclarationError, form_declaration
+from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
 from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 
 # BPMN elements (local names) that may appear inside a process.
@@ -66,8 +66,9 @@ RUNNABLE_ELEMENTS = frozenset(
 )
 # Camunda extension elements that change nothing in a run.
 INERT_EXTENSIONS = frozenset({"properties", "property"})
-# A start event's generated form (its fields give the start form's variables).
-START_FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+# A generated form (camunda:formData) of a start event or a user task.
+FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
@@ -212,7 +213,13 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _condition_refusal(element)
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
         try:
-            form_declaration(element, with_fields=name.localname == "startEvent")
+            form_declaration(element, with_fields=False)
+        except FormDeclarationError as error:
+            return str(error)
+    if name.namespace == CAMUNDA and name.localname == "formField":
+        # Checked here, not with its task, so that a refusal names the field as Camunda's does.
+        try:
+            form_field(element)
         except FormDeclarationError as error:
             return str(error)
     if name.namespace == BPMN and name.localname == "userTask":
@@ -295,11 +302,11 @@ def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) ->
 
 
 def _inert_extension(element: etree._Element, name: str) -> bool:
-    """Properties anywhere; a start event's form fields (read for its start form)."""
+    """Properties anywhere; a start event's or a user task's generated form."""
     if name in INERT_EXTENSIONS:
         return True
-    return name in START_FORM_EXTENSIONS and any(
-        ancestor.tag == f"{{{BPMN}}}startEvent" for ancestor in element.iterancestors()
+    return name in FORM_EXTENSIONS and any(
+        ancestor.tag in FORM_ELEMENTS for ancestor in element.iterancestors()
     )
 
 

@@ -17,7 +17,7 @@ Every step takes one path:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,11 +64,17 @@ def start_request(dto: dict[str, Any]) -> dict[str, Any]:
 
 
 def start(
-    uow: UnitOfWork, definition: ProcessDefinitionRecord, dto: dict[str, Any]
+    uow: UnitOfWork,
+    definition: ProcessDefinitionRecord,
+    dto: dict[str, Any],
+    *,
+    write_variables: Callable[[list[ScopeRef]], None] | None = None,
 ) -> dict[str, Any]:
     """Start a process instance of ``definition`` with ``StartProcessInstanceDto``'s
     variables and business key, run it to its first waits, and commit. Returns
-    ``ProcessInstanceWithVariablesDto`` (``variables`` only if asked for)."""
+    ``ProcessInstanceWithVariablesDto`` (``variables`` only if asked for).
+    ``write_variables`` writes the variables instead (a submitted start form's), given
+    the instance's chain before the instance runs."""
     store = uow.store
     values = variables.convert_values(dto.get("variables"))
     instance_id = new_id()
@@ -80,7 +86,10 @@ def start(
         instance_id, business_key, definition, now_millis(), model.start_activity_id
     )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
-    variables.write_values(uow, chain, values, local=True)
+    if write_variables is None:
+        variables.write_values(uow, chain, values, local=True)
+    else:
+        write_variables(chain)
     step.state = ExecutionState.initial(instance_id)
     try:
         run = WorkflowRun.start(step.model.compiled, step.read_for_conditions, step.context.io)
