@@ -51,7 +51,7 @@ from taskvars.persistence.query_statements import (
     paged,
     where_any,
 )
-from taskvars.persistence.values import StoredValue
+from taskvars.persistence.values import CallerLink, StoredValue
 
 if TYPE_CHECKING:
     from taskvars.engine.executions import Activity
@@ -106,6 +106,8 @@ class HistoricInstanceRecord:
     state: str
     start_activity_id: str | None = None
     delete_reason: str | None = None
+    super_process_instance_id: str | None = None
+    root_process_instance_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,9 @@ class InstanceCriteria:
     incident_type: str | None = None
     incident_message: str | None = None
     incident_message_like: str | None = None
+    # Call activities: instances called from this one / the one that called this one.
+    super_process_instance_id: str | None = None
+    sub_process_instance_id: str | None = None
     # Each holds if one of its criteria does (Camunda's ``orQueries``).
     or_queries: tuple[InstanceCriteria, ...] = ()
 
@@ -217,6 +222,7 @@ class History:
         definition: ProcessDefinitionRecord,
         start_time: datetime,
         start_activity_id: str | None,
+        caller: CallerLink | None = None,
     ) -> int | None:
         """Record the start; returns the historic row's key (``None``: history is off)."""
         if not self.enabled:
@@ -234,6 +240,8 @@ class History:
                 start_time=start_time,
                 start_activity_id=start_activity_id,
                 state=ACTIVE,
+                super_process_instance_id=caller.super_process_instance_id if caller else None,
+                root_process_instance_id=caller.root_process_instance_id if caller else None,
             )
             .returning(HistoricProcessInstance.pk)
         ).scalar_one()
@@ -324,6 +332,17 @@ class History:
                 }
                 for activity in activities
             ],
+        )
+
+    def activity_called(self, activity_instance_id: str, called_instance_id: str) -> None:
+        """A call activity's instance started ``called_instance_id``."""
+        if not self.enabled:
+            return
+        self.session.execute(
+            update(HistoricActivityInstance)
+            .where(HistoricActivityInstance.id == activity_instance_id)
+            .values(called_process_instance_id=called_instance_id)
+            .execution_options(synchronize_session=False)
         )
 
     def activities_ended(
@@ -612,6 +631,9 @@ def _matching_variables(criteria: VariableCriteria) -> Select[*tuple[Any, ...]]:
     return statement
 
 
+_CALLED = aliased(HistoricProcessInstance)
+
+
 def _incident_of(field: str) -> Callable[[type[HistoricProcessInstance], Any], Any]:
     return lambda row, value: historic_incident(
         field, value, HistoricIncident.process_instance_pk == row.pk
@@ -633,6 +655,10 @@ _INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionT
         "finished_before": lambda row, v: row.end_time < v,
         "tenant_ids": lambda row, v: row.tenant_id.in_(v),
         "without_tenant": lambda row, v: row.tenant_id.is_(None),
+        "super_process_instance_id": lambda row, v: row.super_process_instance_id == v,
+        "sub_process_instance_id": lambda row, v: row.id.in_(
+            select(_CALLED.super_process_instance_id).where(_CALLED.id == v)
+        ),
         **{
             field: _incident_of(field)
             for field in (
@@ -677,6 +703,8 @@ def _instance(row: HistoricProcessInstance) -> HistoricInstanceRecord:
         state=row.state,
         start_activity_id=row.start_activity_id,
         delete_reason=row.delete_reason,
+        super_process_instance_id=row.super_process_instance_id,
+        root_process_instance_id=row.root_process_instance_id,
     )
 
 

@@ -50,8 +50,6 @@ from taskvars.services.variables import BINARY_TYPES
 # does not model: refused unless empty or false.
 INSTANCE_NOT_MODELLED = frozenset(
     {
-        "superProcessInstanceId",
-        "subProcessInstanceId",
         "superCaseInstanceId",
         "subCaseInstanceId",
         "caseInstanceId",
@@ -119,8 +117,9 @@ INSTANCE_SHAPE = QueryShape(
         "incidentType": ("incident_type", as_is),
         "incidentMessage": ("incident_message", as_is),
         "incidentMessageLike": ("incident_message_like", as_is),
-        # rootProcessInstances, leafProcessInstances: every instance here is both (no
-        # call activities), so they narrow nothing and are not filters.
+        "superProcessInstanceId": ("super_process_instance_id", as_is),
+        "subProcessInstanceId": ("sub_process_instance_id", as_is),
+        # rootProcessInstances, leafProcessInstances narrow nothing here (yet).
     },
     not_modelled=INSTANCE_NOT_MODELLED,
     or_queries=True,
@@ -229,8 +228,8 @@ def instance_dto(record: HistoricInstanceRecord) -> dict[str, Any]:
         duration = int((record.end_time - record.start_time).total_seconds() * 1000)
     return {
         "id": record.id,
-        "rootProcessInstanceId": record.id,
-        "superProcessInstanceId": None,
+        "rootProcessInstanceId": record.root_process_instance_id or record.id,
+        "superProcessInstanceId": record.super_process_instance_id,
         "superCaseInstanceId": None,
         "caseInstanceId": None,
         "processDefinitionName": record.process_definition_name,

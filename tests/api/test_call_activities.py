@@ -1,0 +1,274 @@
+"""Call activities over HTTP: the called process runs as a process instance of its own,
+linked to its caller as Camunda links them (``superProcessInstanceId``, the caller's
+``subProcessInstance``, ``calledProcessInstanceId`` in history), with the variables and
+business key the ``camunda:in`` mappings pass, and the caller goes on with the
+``camunda:out`` variables once it ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.api_client import Api
+from tests.multipart_bodies import Part
+
+MODELS = Path(__file__).parent.parent / "bpmn"
+
+
+def deploy(api: Api, file_name: str, content: bytes | None = None) -> dict[str, Any]:
+    data = (MODELS / file_name).read_bytes() if content is None else content
+    response = api.post_parts("/deployment/create", Part("data", data, filename=file_name))
+    assert response.status_code == 200, response.text
+    deployed: dict[str, Any] = response.json()
+    return deployed
+
+
+def deployed_id(api: Api, file_name: str, content: bytes | None = None) -> str:
+    (definition_id,) = deploy(api, file_name, content)["deployedProcessDefinitions"]
+    return str(definition_id)
+
+
+def start(api: Api, key: str, **variables: Any) -> dict[str, Any]:
+    response = api.client.post(
+        api.url(f"/process-definition/key/{key}/start"),
+        json={"variables": {name: {"value": v} for name, v in variables.items()}},
+    )
+    assert response.status_code == 200, response.text
+    started: dict[str, Any] = response.json()
+    return started
+
+
+def instances(api: Api, **params: Any) -> list[dict[str, Any]]:
+    response = api.get("/process-instance", **params)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+def called_from(api: Api, instance_id: str) -> dict[str, Any]:
+    (called,) = instances(api, superProcessInstance=instance_id)
+    return called
+
+
+def only_task(api: Api, instance_id: str) -> dict[str, Any]:
+    response = api.get("/task", processInstanceId=instance_id)
+    assert response.status_code == 200, response.text
+    (task,) = response.json()
+    return dict(task)
+
+
+def variables_of(api: Api, instance_id: str) -> dict[str, Any]:
+    response = api.get(f"/process-instance/{instance_id}/variables")
+    assert response.status_code == 200, response.text
+    return {name: dto["value"] for name, dto in response.json().items()}
+
+
+def complete(api: Api, task_id: str, **variables: Any) -> None:
+    body = {"variables": {name: {"value": v} for name, v in variables.items()}}
+    response = api.client.post(api.url(f"/task/{task_id}/complete"), json=body)
+    assert response.status_code == 204, response.text
+
+
+def historic_instance(api: Api, instance_id: str) -> dict[str, Any]:
+    response = api.get(f"/history/process-instance/{instance_id}")
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def test_a_call_passes_its_in_variables_and_business_key_and_takes_the_out_ones_back(
+    client: Any,
+) -> None:
+    api = Api(client)
+    review_id = deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    order = start(
+        api, "order", reviewProcess="review", orderId="ORD-7", amount=120, customer="carla"
+    )
+    assert order["ended"] is False
+
+    review = called_from(api, order["id"])
+    assert review["definitionId"] == review_id
+    assert review["businessKey"] == "ORD-7"
+    # camunda:in: source, sourceExpression, and a source nobody set (passed as null).
+    assert variables_of(api, review["id"]) == {"total": 120, "reviewer": "carla", "missing": None}
+    assert instances(api, subProcessInstance=review["id"])[0]["id"] == order["id"]
+    assert only_task(api, review["id"])["assignee"] == "carla"
+    # The caller waits in its call activity, with no task of its own.
+    assert api.get("/task", processInstanceId=order["id"]).json() == []
+    tree = api.get(f"/process-instance/{order['id']}/activity-instances").json()
+    (waiting,) = tree["childActivityInstances"]
+    assert (waiting["activityId"], waiting["activityType"]) == ("callReview", "callActivity")
+
+    complete(api, only_task(api, review["id"])["id"], verdict="approved")
+
+    assert instances(api, processInstanceIds=review["id"]) == []
+    ship = only_task(api, order["id"])
+    assert ship["taskDefinitionKey"] == "ship"
+    values = variables_of(api, order["id"])
+    # camunda:out: source and sourceExpression; local="true" stayed with the call's own
+    # execution, gone with it.
+    assert values["decision"] == "approved"
+    assert values["reviewedTotal"] == 120
+    assert "kept" not in values
+    assert "verdict" not in values
+
+    history = historic_instance(api, review["id"])
+    assert history["superProcessInstanceId"] == order["id"]
+    assert history["rootProcessInstanceId"] == order["id"]
+    assert history["state"] == "COMPLETED"
+    assert historic_instance(api, order["id"])["superProcessInstanceId"] is None
+    found = api.get("/history/process-instance", superProcessInstanceId=order["id"]).json()
+    assert [h["id"] for h in found] == [review["id"]]
+    found = api.get("/history/process-instance", subProcessInstanceId=review["id"]).json()
+    assert [h["id"] for h in found] == [order["id"]]
+    (call,) = api.get(
+        "/history/activity-instance", processInstanceId=order["id"], activityId="callReview"
+    ).json()
+    assert call["calledProcessInstanceId"] == review["id"]
+    assert call["activityType"] == "callActivity"
+    assert call["endTime"] is not None and call["canceled"] is False
+
+    complete(api, ship["id"])
+    assert historic_instance(api, order["id"])["state"] == "COMPLETED"
+
+
+def test_variables_all_passes_every_variable_both_ways(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-all-variables.bpmn")
+    caller = start(api, "passAll", reviewer="dan", amount=3, flag=True)
+    review = called_from(api, caller["id"])
+    assert variables_of(api, review["id"]) == {"reviewer": "dan", "amount": 3, "flag": True}
+
+    complete(api, only_task(api, review["id"])["id"], verdict="ok")
+
+    assert instances(api, processInstanceIds=caller["id"]) == []
+    history = api.get("/history/variable-instance", processInstanceId=caller["id"]).json()
+    assert {h["name"]: h["value"] for h in history} == {
+        "reviewer": "dan",
+        "amount": 3,
+        "flag": True,
+        "verdict": "ok",
+    }
+
+
+def test_a_called_process_that_ends_at_once_returns_within_the_callers_start(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "call-straight-through.bpmn")
+    caller = start(api, "stampTwice", paper="form A")
+    assert only_task(api, caller["id"])["taskDefinitionKey"] == "check"
+    assert variables_of(api, caller["id"])["paper"] == "form A stamped"
+    (call,) = api.get("/history/activity-instance", activityId="firstStamp").json()
+    called = historic_instance(api, call["calledProcessInstanceId"])
+    assert called["state"] == "COMPLETED"
+    assert called["superProcessInstanceId"] == caller["id"]
+
+
+def _bound(binding: str) -> bytes:
+    return (MODELS / "call-binding.bpmn").read_bytes().replace(b"BINDING", binding.encode())
+
+
+def _review(tag: str) -> bytes:
+    return (MODELS / "call-review.bpmn").read_bytes().replace(b'"v1"', f'"{tag}"'.encode())
+
+
+def test_the_binding_picks_the_called_definition(client: Any) -> None:
+    api = Api(client)
+    first = deployed_id(api, "call-review.bpmn", _review("v1"))
+    second = deployed_id(api, "call-review.bpmn", _review("v2"))
+    third = deployed_id(api, "call-review.bpmn", _review("v3"))
+    chosen = {
+        "": third,  # latest, the default
+        'camunda:calledElementBinding="latest"': third,
+        'camunda:calledElementBinding="version" camunda:calledElementVersion="1"': first,
+        'camunda:calledElementBinding="version" camunda:calledElementVersion="${v}"': second,
+        'camunda:calledElementBinding="versionTag" camunda:calledElementVersionTag="v2"': second,
+    }
+    for binding, expected in chosen.items():
+        deployed_id(api, "bound.bpmn", _bound(binding))
+        caller = start(api, "bound", v=2, reviewer="eve")
+        assert called_from(api, caller["id"])["definitionId"] == expected, binding
+
+
+def test_deployment_binding_calls_the_definition_deployed_with_the_caller(client: Any) -> None:
+    api = Api(client)
+    together = _bound('camunda:calledElementBinding="deployment"')
+    response = api.post_parts(
+        "/deployment/create",
+        Part("data", together, filename="bound.bpmn"),
+        Part("review", _review("together"), filename="review.bpmn"),
+    )
+    assert response.status_code == 200, response.text
+    deployed = response.json()["deployedProcessDefinitions"]
+    review_id = next(d for d in deployed.values() if d["key"] == "review")["id"]
+    deployed_id(api, "call-review.bpmn", _review("later"))  # a newer version elsewhere
+    caller = start(api, "bound", reviewer="eve")
+    assert called_from(api, caller["id"])["definitionId"] == review_id
+
+
+def test_a_call_to_a_process_nobody_deployed_is_camundas_error_and_writes_nothing(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deployed_id(api, "call-order.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/order/start"),
+        json={"variables": {"reviewProcess": {"value": "nowhere"}}},
+    )
+    assert response.status_code == 500, response.text
+    assert response.json()["type"] == "NullValueException"
+    assert response.json()["message"] == (
+        "no processes deployed with key 'nowhere' and tenant-id 'null': "
+        "processDefinition is null"
+    )
+    assert instances(api) == []
+    assert api.get("/history/process-instance").json() == []
+
+
+def test_deleting_the_caller_deletes_the_called_instance(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    order = start(api, "order", reviewProcess="review", orderId="ORD-8", customer="fay")
+    review = called_from(api, order["id"])
+    task_id = only_task(api, review["id"])["id"]
+
+    response = api.client.delete(api.url(f"/process-instance/{order['id']}"))
+    assert response.status_code == 204, response.text
+
+    assert instances(api) == []
+    assert api.get("/task").json() == []
+    assert historic_instance(api, review["id"])["state"] == "EXTERNALLY_TERMINATED"
+    (task,) = api.get("/history/task", taskId=task_id).json()
+    assert task["deleteReason"] == "deleted"
+
+
+def test_deleting_the_called_instance_cancels_the_call_and_its_caller(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    order = start(api, "order", reviewProcess="review", orderId="ORD-9", customer="gus")
+    review = called_from(api, order["id"])
+
+    response = api.client.delete(api.url(f"/process-instance/{review['id']}"))
+    assert response.status_code == 204, response.text
+
+    assert instances(api) == []
+    assert historic_instance(api, order["id"])["state"] == "EXTERNALLY_TERMINATED"
+    (call,) = api.get("/history/activity-instance", activityId="callReview").json()
+    assert call["canceled"] is True
+
+
+def test_root_and_leaf_instances(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    order = start(api, "order", reviewProcess="review", orderId="ORD-10", customer="hal")
+    review = called_from(api, order["id"])
+    assert [i["id"] for i in instances(api, rootProcessInstances="true")] == [order["id"]]
+    assert [i["id"] for i in instances(api, leafProcessInstances="true")] == [review["id"]]
+    found = instances(api, rootProcessInstanceId=order["id"])
+    assert {i["id"] for i in found} == {order["id"], review["id"]}
