@@ -509,9 +509,7 @@ class _Calls:
         return started.instance_id
 
     def terminate(self, instance: ScopeRef, delete_reason: str) -> None:
-        terminate(
-            self._uow, instance.pk, instance.external_id, delete_reason, cancel_caller=False
-        )
+        terminate(self._uow, instance.pk, instance.external_id, delete_reason, cancel_caller=False)
 
 
 def _return_to_caller(uow: UnitOfWork, caller: CallerLink, ended: VariableSource) -> None:

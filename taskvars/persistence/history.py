@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     select,
@@ -161,6 +162,8 @@ class InstanceCriteria:
     # Call activities: instances called from this one / the one that called this one.
     super_process_instance_id: str | None = None
     sub_process_instance_id: str | None = None
+    root_instances: bool = False
+    leaf_instances: bool = False
     # Each holds if one of its criteria does (Camunda's ``orQueries``).
     or_queries: tuple[InstanceCriteria, ...] = ()
 
@@ -658,6 +661,10 @@ _INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionT
         "super_process_instance_id": lambda row, v: row.super_process_instance_id == v,
         "sub_process_instance_id": lambda row, v: row.id.in_(
             select(_CALLED.super_process_instance_id).where(_CALLED.id == v)
+        ),
+        "root_instances": lambda row, v: row.super_process_instance_id.is_(None),
+        "leaf_instances": lambda row, v: (
+            ~exists().where(_CALLED.super_process_instance_id == row.id)
         ),
         **{
             field: _incident_of(field)

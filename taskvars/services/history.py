@@ -119,7 +119,8 @@ INSTANCE_SHAPE = QueryShape(
         "incidentMessageLike": ("incident_message_like", as_is),
         "superProcessInstanceId": ("super_process_instance_id", as_is),
         "subProcessInstanceId": ("sub_process_instance_id", as_is),
-        # rootProcessInstances, leafProcessInstances narrow nothing here (yet).
+        "rootProcessInstances": ("root_instances", as_true),
+        "leafProcessInstances": ("leaf_instances", as_true),
     },
     not_modelled=INSTANCE_NOT_MODELLED,
     or_queries=True,

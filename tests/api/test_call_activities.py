@@ -127,7 +127,8 @@ def test_a_call_passes_its_in_variables_and_business_key_and_takes_the_out_ones_
     ).json()
     assert call["calledProcessInstanceId"] == review["id"]
     assert call["activityType"] == "callActivity"
-    assert call["endTime"] is not None and call["canceled"] is False
+    assert call["endTime"] is not None
+    assert call["canceled"] is False
 
     complete(api, ship["id"])
     assert historic_instance(api, order["id"])["state"] == "COMPLETED"
@@ -168,7 +169,8 @@ def test_a_called_process_that_ends_at_once_returns_within_the_callers_start(
 
 
 def _bound(binding: str) -> bytes:
-    return (MODELS / "call-binding.bpmn").read_bytes().replace(b"BINDING", binding.encode())
+    written = b'camunda:calledElementBinding="latest"'
+    return (MODELS / "call-binding.bpmn").read_bytes().replace(written, binding.encode())
 
 
 def _review(tag: str) -> bytes:
@@ -221,8 +223,7 @@ def test_a_call_to_a_process_nobody_deployed_is_camundas_error_and_writes_nothin
     assert response.status_code == 500, response.text
     assert response.json()["type"] == "NullValueException"
     assert response.json()["message"] == (
-        "no processes deployed with key 'nowhere' and tenant-id 'null': "
-        "processDefinition is null"
+        "no processes deployed with key 'nowhere' and tenant-id 'null': processDefinition is null"
     )
     assert instances(api) == []
     assert api.get("/history/process-instance").json() == []
@@ -272,3 +273,15 @@ def test_root_and_leaf_instances(client: Any) -> None:
     assert [i["id"] for i in instances(api, leafProcessInstances="true")] == [review["id"]]
     found = instances(api, rootProcessInstanceId=order["id"])
     assert {i["id"] for i in found} == {order["id"], review["id"]}
+
+
+def test_history_tells_root_and_leaf_instances(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    order = start(api, "order", reviewProcess="review", orderId="ORD-11", customer="ida")
+    review = called_from(api, order["id"])
+    roots = api.get("/history/process-instance", rootProcessInstances="true").json()
+    leaves = api.get("/history/process-instance", leafProcessInstances="true").json()
+    assert [h["id"] for h in roots] == [order["id"]]
+    assert [h["id"] for h in leaves] == [review["id"]]
