@@ -24,7 +24,7 @@ from lxml import etree
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
 from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
 from taskvars.engine.variable_reader import reader_of
-from taskvars.errors import ModelRunError, NullValueError, ProcessEngineError
+from taskvars.errors import EngineError, ModelRunError, NullValueError, ProcessEngineError
 from taskvars.persistence.deployments import DefinitionCriteria, ProcessDefinitionRecord
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import CallerLink, NewValue, ScopeRef, StoredValue
@@ -32,6 +32,9 @@ from taskvars.services import variables
 from taskvars.services.typed_values import value_from_dto, value_to_dto
 
 BINDINGS = ("latest", "deployment", "version", "versionTag")
+# A multi-instance body's counters never pass out (``CallableElementActivityBehavior``'s
+# ``variablesFilter``).
+_NOT_PASSED_OUT = ("nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances")
 # The mapping elements a call activity may carry (its only Camunda extensions here).
 MAPPING_EXTENSIONS = frozenset({"in", "out"})
 
@@ -241,10 +244,20 @@ def _version(model: CallActivityModel, value: Any) -> int:
         ) from None
 
 
+class BusinessKeyCastError(EngineError):
+    """``CallableElement.getBusinessKey``: a business key that is no string."""
+
+    type = "ClassCastException"
+    prefixed = False
+
+
 def business_key(model: CallActivityModel, read: ReadOne) -> str | None:
     if model.business_key is None:
         return None
-    return as_text(_evaluated(model, model.business_key, read))
+    value = _evaluated(model, model.business_key, read)
+    if value is not None and not isinstance(value, str):
+        raise BusinessKeyCastError(f"Cannot cast '{as_text(value)}' to String")
+    return value
 
 
 class VariableSource(Protocol):
@@ -338,7 +351,10 @@ def pass_outputs(
     on that execution (``CallableElementActivityBehavior.passOutputVariables``)."""
     plain = tuple(replace(p, local=False) for p in model.outputs if not p.local)
     local = tuple(replace(p, local=False) for p in model.outputs if p.local)
-    variables.write_values(uow, chain, mapped_values(model, plain, called), local=False)
+    values = mapped_values(model, plain, called)
+    for name in _NOT_PASSED_OUT:
+        values.pop(name, None)
+    variables.write_values(uow, chain, values, local=False)
     variables.write_values(uow, chain[:1], mapped_values(model, local, called), local=True)
 
 

@@ -285,3 +285,66 @@ def test_history_tells_root_and_leaf_instances(client: Any) -> None:
     leaves = api.get("/history/process-instance", leafProcessInstances="true").json()
     assert [h["id"] for h in roots] == [order["id"]]
     assert [h["id"] for h in leaves] == [review["id"]]
+
+
+def test_parallel_calls_each_return_into_their_branch(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-two-reviews.bpmn")
+    caller = start(api, "twoReviews")
+    called = {
+        variables_of(api, i["id"])["reviewer"]: i
+        for i in instances(api, superProcessInstance=caller["id"])
+    }
+    assert set(called) == {"legal", "finance"}
+    executions = api.get("/execution", processInstanceId=caller["id"]).json()
+    assert len(executions) >= 3  # the instance, a branch each, a call activity's own each
+
+    complete(api, only_task(api, called["legal"]["id"])["id"], verdict="fine")
+    assert api.get("/task", processInstanceId=caller["id"]).json() == []
+    complete(api, only_task(api, called["finance"]["id"])["id"], verdict="costly")
+
+    decide = only_task(api, caller["id"])
+    assert decide["taskDefinitionKey"] == "decide"
+    values = variables_of(api, caller["id"])
+    assert (values["legalVerdict"], values["financeVerdict"]) == ("fine", "costly")
+
+
+def test_deleting_one_of_two_called_instances_cancels_only_its_branch(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-two-reviews.bpmn")
+    caller = start(api, "twoReviews")
+    legal, finance = sorted(
+        instances(api, superProcessInstance=caller["id"]),
+        key=lambda i: variables_of(api, i["id"])["reviewer"] != "legal",
+    )
+
+    response = api.client.delete(api.url(f"/process-instance/{legal['id']}"))
+    assert response.status_code == 204, response.text
+
+    assert {i["id"] for i in instances(api)} == {caller["id"], finance["id"]}
+    tree = api.get(f"/process-instance/{caller['id']}/activity-instances").json()
+    assert [a["activityId"] for a in tree["childActivityInstances"]] == ["financeReview"]
+    (call,) = api.get("/history/activity-instance", activityId="legalReview").json()
+    assert call["canceled"] is True
+
+
+def test_a_business_key_that_is_no_string_is_camundas_class_cast_error(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/order/start"),
+        json={
+            "variables": {
+                "reviewProcess": {"value": "review"},
+                "orderId": {"value": 7, "type": "Integer"},
+                "customer": {"value": "ida"},
+            }
+        },
+    )
+    assert response.status_code == 500, response.text
+    assert response.json()["type"] == "ClassCastException"
+    assert response.json()["message"] == "Cannot cast '7' to String"
+    assert instances(api) == []
