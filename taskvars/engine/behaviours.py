@@ -69,8 +69,9 @@ class StepContext:
     # Call activities whose called instance ended within this step (their task ids): the
     # step completes them once it has applied what it ran.
     finished_calls: list[str] = field(default_factory=list)
-    # (activity instance id, called process instance id) for history, once it is written.
-    called: list[tuple[str, str]] = field(default_factory=list)
+    # (activity instance id, its execution, called process instance id) for history, once
+    # the step has written its activity instances.
+    called: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Behaviour(Protocol):
@@ -240,7 +241,9 @@ class CallActivityBehaviour:
         called_id = step.calls.start(
             definition, values, business_key(model, read), caller, returns_to
         )
-        step.called.append((activity_instance_id(model.element_id, token.task_id), called_id))
+        step.called.append(
+            (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)
+        )
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         """Cancelled, the call takes its called instance with it (Camunda deletes the

@@ -370,8 +370,10 @@ class _Step:
         self._executions(changes)
         self._enter(changes)
         self._history(changes)
-        for activity_instance, called_id in self.context.called:
-            self.context.uow.store.history.activity_called(activity_instance, called_id)
+        for activity_instance, execution_id, called_id in self.context.called:
+            self.context.uow.store.history.activity_called(
+                activity_instance, execution_id, called_id
+            )
         self.context.called.clear()
         if snapshot.finished:
             self._end()

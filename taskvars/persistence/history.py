@@ -337,14 +337,17 @@ class History:
             ],
         )
 
-    def activity_called(self, activity_instance_id: str, called_instance_id: str) -> None:
-        """A call activity's instance started ``called_instance_id``."""
+    def activity_called(
+        self, activity_instance_id: str, execution_id: str, called_instance_id: str
+    ) -> None:
+        """A call activity's instance started ``called_instance_id`` from its own scope
+        execution ``execution_id``."""
         if not self.enabled:
             return
         self.session.execute(
             update(HistoricActivityInstance)
             .where(HistoricActivityInstance.id == activity_instance_id)
-            .values(called_process_instance_id=called_instance_id)
+            .values(execution_id=execution_id, called_process_instance_id=called_instance_id)
             .execution_options(synchronize_session=False)
         )
 

@@ -126,6 +126,8 @@ def test_a_call_passes_its_in_variables_and_business_key_and_takes_the_out_ones_
         "/history/activity-instance", processInstanceId=order["id"], activityId="callReview"
     ).json()
     assert call["calledProcessInstanceId"] == review["id"]
+    assert call["executionId"] == waiting["executionIds"][0]  # the call's own execution
+    assert call["executionId"] not in (order["id"], review["id"])
     assert call["activityType"] == "callActivity"
     assert call["endTime"] is not None
     assert call["canceled"] is False
