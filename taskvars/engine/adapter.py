@@ -239,6 +239,12 @@ class WorkflowRun:
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
 
+    def catches(self, task_id: str, error_code: str) -> bool:
+        """Whether a BPMN error thrown from the waiting task ``task_id`` would be caught
+        in this run (see :meth:`throw_error`); nothing changes."""
+        event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
+        return _error_catcher(self._waiting(task_id), event) is not None
+
     def cancel(self, task_id: str) -> None:
         """Cancel the waiting task ``task_id`` (someone deleted what it waits for), the
         scope it leaves without tokens completed as :meth:`throw_error` does uncaught."""

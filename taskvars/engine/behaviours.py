@@ -63,6 +63,9 @@ class StepContext:
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
+    # Someone deletes the instance (its called instances end EXTERNALLY_TERMINATED);
+    # otherwise a wait left uncompleted was interrupted (INTERNALLY_TERMINATED).
+    deleting: bool = False
     call_activities: Mapping[str, CallActivityModel] = field(default_factory=dict)
     # The runtime's side of call activities (None: this step starts no call).
     calls: CallPort | None = None
@@ -247,12 +250,13 @@ class CallActivityBehaviour:
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         """Cancelled, the call takes its called instance with it (Camunda deletes the
-        sub-process instance with the super execution, ``deleteCascade``)."""
+        sub-process instance with the super execution, ``PvmExecutionImpl.clearScope``:
+        externally terminated when someone deletes the caller, else internally)."""
         store = step.uow.store
         if not completed:
             called = store.process_instances.called_by(token.task_id)
             if called is not None and step.calls is not None:
-                step.calls.terminate(called, step.delete_reason)
+                step.calls.terminate(called, step.delete_reason, externally=step.deleting)
         execution_pk = store.scopes.pk(IdSpace.EXECUTION, token.task_id)
         if execution_pk is not None:
             store.scopes.delete_tree(execution_pk)

@@ -38,7 +38,11 @@ from taskvars.engine.tree import NodeKind
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
-from taskvars.persistence.history import COMPLETED, EXTERNALLY_TERMINATED
+from taskvars.persistence.history import (
+    COMPLETED,
+    EXTERNALLY_TERMINATED,
+    INTERNALLY_TERMINATED,
+)
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.process_runs import RunRecord
 from taskvars.persistence.unit_of_work import UnitOfWork
@@ -198,10 +202,29 @@ def throw_error(
     :meth:`.WorkflowRun.throw_error`)."""
     step, run = _restored(uow, claimed)
     try:
+        caught = run.catches(task_id, error_code)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    if not caught and _caught_by_a_caller(uow, claimed.instance, error_code, error_message):
+        return
+    _throw(uow, claimed.model, step, run, task_id, error_code, error_message, thrower_chain)
+
+
+def _throw(
+    uow: UnitOfWork,
+    model: RunnableModel,
+    step: _Step,
+    run: WorkflowRun,
+    task_id: str,
+    error_code: str,
+    error_message: str | None,
+    thrower_chain: list[ScopeRef],
+) -> None:
+    try:
         catcher = run.throw_error(task_id, error_code)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
-    names = claimed.model.error_variables.get(catcher or "")
+    names = model.error_variables.get(catcher or "")
     if names is not None:
         values = {
             name: value
@@ -217,6 +240,63 @@ def throw_error(
             local=False,
         )
     step.finish(run)
+
+
+def _caught_by_a_caller(
+    uow: UnitOfWork, instance: ScopeRef, error_code: str, error_message: str | None
+) -> bool:
+    """A BPMN error nothing in its own instance catches goes up to the call activity
+    that started it, and so on up the calls (Camunda's ``BpmnExceptionHandler`` walks the
+    super executions, ``ActivityExecutionHierarchyWalker``). Where an error boundary event
+    of a call activity catches it, the called instance's outputs are passed first
+    (``OutputVariablesPropagator``), then the event interrupts the call, which ends the
+    called instances below it (``INTERNALLY_TERMINATED``). ``False``: nobody up there
+    catches it, and nothing was changed."""
+    store = uow.store
+    called, caller = instance, store.process_instances.caller(instance.pk)
+    while caller is not None:
+        calling_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_process_instance_id)
+        if calling_pk is None:
+            return False
+        calling = ScopeRef(calling_pk, ScopeKind.PROCESS_INSTANCE, caller.super_process_instance_id)
+        record = store.process_runs.get(calling.pk)
+        if record is None:
+            return False
+        model = _runnable(uow, record.definition_id)
+        stored = json.loads(record.state)
+        looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
+        try:
+            caught = looked.catches(caller.super_execution_id, error_code)
+        except BpmnRunError:
+            return False  # the call waits no more: nothing to catch it there
+        if caught:
+            _throw_at_call(uow, calling, caller, called, error_code, error_message)
+            return True
+        called, caller = calling, store.process_instances.caller(calling.pk)
+    return False
+
+
+def _throw_at_call(
+    uow: UnitOfWork,
+    calling: ScopeRef,
+    caller: CallerLink,
+    called: ScopeRef,
+    error_code: str,
+    error_message: str | None,
+) -> None:
+    claimed = claim_run(uow, calling)
+    if claimed is None:
+        raise RunGoneError(f"the run of process instance {calling.external_id} is gone")
+    step, run = _restored(uow, claimed)
+    token = step._state().tokens.get(caller.super_execution_id)
+    model = claimed.model.call_activities.get(token.element_id or "") if token else None
+    execution_pk = uow.store.scopes.pk(IdSpace.EXECUTION, caller.super_execution_id)
+    if token is None or model is None or execution_pk is None:
+        raise RunGoneError(f"the call activity {caller.super_execution_id} waits no more")
+    handling = step.context.reader.chain(token.execution_id)
+    own = ScopeRef(execution_pk, ScopeKind.EXECUTION, caller.super_execution_id)
+    pass_outputs(uow, model, [own, *handling], StoredVariables(uow, [called]))
+    _throw(uow, claimed.model, step, run, token.task_id, error_code, error_message, handling)
 
 
 def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]:
@@ -263,6 +343,7 @@ def terminate(
     delete_reason: str | None = None,
     *,
     cancel_caller: bool = True,
+    state: str = EXTERNALLY_TERMINATED,
 ) -> None:
     """End a process instance someone deletes: its run claimed first (a step racing it
     is a 409), its waits left as cancelled (tasks with ``delete_reason``, else Camunda's
@@ -280,11 +361,10 @@ def terminate(
             step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
             step.restore_history(stored)
             step.context.delete_reason = delete_reason or DELETED
+            step.context.deleting = state == EXTERNALLY_TERMINATED
             step.state = ExecutionState.from_dict(stored["camunda"])
             step.cancel_waits()
-    store.history.ended(
-        instance_id, EXTERNALLY_TERMINATED, now_millis(), delete_reason=delete_reason
-    )
+    store.history.ended(instance_id, state, now_millis(), delete_reason=delete_reason)
     store.scopes.delete_tree(instance_pk)
     if caller is not None:
         _cancel_call(uow, caller, delete_reason)
@@ -510,8 +590,15 @@ class _Calls:
         )
         return started.instance_id
 
-    def terminate(self, instance: ScopeRef, delete_reason: str) -> None:
-        terminate(self._uow, instance.pk, instance.external_id, delete_reason, cancel_caller=False)
+    def terminate(self, instance: ScopeRef, delete_reason: str, *, externally: bool) -> None:
+        terminate(
+            self._uow,
+            instance.pk,
+            instance.external_id,
+            delete_reason if externally else None,
+            cancel_caller=False,
+            state=EXTERNALLY_TERMINATED if externally else INTERNALLY_TERMINATED,
+        )
 
 
 def _return_to_caller(uow: UnitOfWork, caller: CallerLink, ended: VariableSource) -> None:

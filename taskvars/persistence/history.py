@@ -61,6 +61,8 @@ ACTIVE = "ACTIVE"
 SUSPENDED = "SUSPENDED"
 COMPLETED = "COMPLETED"
 EXTERNALLY_TERMINATED = "EXTERNALLY_TERMINATED"
+# Ended by the engine, not by someone: a called instance whose call was interrupted.
+INTERNALLY_TERMINATED = "INTERNALLY_TERMINATED"
 # A historic variable's states.
 CREATED = "CREATED"
 DELETED = "DELETED"

@@ -19,6 +19,7 @@ from taskvars.persistence.history import (
     COMPLETED,
     EXTERNALLY_TERMINATED,
     INSTANCE_SORTS,
+    INTERNALLY_TERMINATED,
     SUSPENDED,
     VARIABLE_SORTS,
     HistoricInstanceRecord,
@@ -98,14 +99,17 @@ INSTANCE_SHAPE = QueryShape(
         "processDefinitionId": ("definition_id", as_is),
         "processDefinitionKey": ("definition_key", as_is),
         "processDefinitionKeyIn": ("definition_keys", as_list),
-        "finished": ("states", _only_states(COMPLETED, EXTERNALLY_TERMINATED)),
+        "finished": (
+            "states",
+            _only_states(COMPLETED, EXTERNALLY_TERMINATED, INTERNALLY_TERMINATED),
+        ),
         "completed": ("states", _only_states(COMPLETED)),
         "unfinished": ("states", _only_states(ACTIVE, SUSPENDED)),
         "active": ("states", _only_states(ACTIVE)),
         "suspended": ("states", _only_states(SUSPENDED)),
         "externallyTerminated": ("states", _only_states(EXTERNALLY_TERMINATED)),
-        # Nothing here is ended by the engine itself.
-        "internallyTerminated": ("states", _only_states()),
+        # Called instances whose call was interrupted (a boundary event, an error).
+        "internallyTerminated": ("states", _only_states(INTERNALLY_TERMINATED)),
         "startedBefore": ("started_before", as_date),
         "startedAfter": ("started_after", as_date),
         "finishedBefore": ("finished_before", as_date),

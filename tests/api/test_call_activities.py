@@ -350,3 +350,70 @@ def test_a_business_key_that_is_no_string_is_camundas_class_cast_error(client: A
     assert response.json()["type"] == "ClassCastException"
     assert response.json()["message"] == "Cannot cast '7' to String"
     assert instances(api) == []
+
+
+def _charge_task(api: Api) -> dict[str, Any]:
+    body = {
+        "workerId": "w",
+        "maxTasks": 1,
+        "topics": [{"topicName": "charge", "lockDuration": 60_000}],
+    }
+    response = api.client.post(api.url("/external-task/fetchAndLock"), json=body)
+    assert response.status_code == 200, response.text
+    (task,) = response.json()
+    return dict(task)
+
+
+def test_an_error_the_called_instance_does_not_catch_goes_to_the_call_activity(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "call-charge.bpmn")
+    caller = start(api, "pay")
+    charge = called_from(api, caller["id"])
+    task = _charge_task(api)
+    assert task["processInstanceId"] == charge["id"]
+
+    response = api.client.post(
+        api.url(f"/external-task/{task['id']}/bpmnError"),
+        json={
+            "workerId": "w",
+            "errorCode": "CARD_DECLINED",
+            "errorMessage": "insufficient funds",
+            "variables": {"attempt": {"value": 1}},
+        },
+    )
+    assert response.status_code == 204, response.text
+
+    assert [i["id"] for i in instances(api)] == [caller["id"]]
+    assert only_task(api, caller["id"])["taskDefinitionKey"] == "callCustomer"
+    values = variables_of(api, caller["id"])
+    # The called instance's outputs pass on the way up, then the event's variables.
+    assert values == {
+        "attempt": 1,
+        "declineCode": "CARD_DECLINED",
+        "declineReason": "insufficient funds",
+    }
+    history = historic_instance(api, charge["id"])
+    assert history["state"] == "INTERNALLY_TERMINATED"
+    found = api.get("/history/process-instance", internallyTerminated="true").json()
+    assert [h["id"] for h in found] == [charge["id"]]
+    (call,) = api.get("/history/activity-instance", activityId="callCharge").json()
+    assert call["canceled"] is True
+
+
+def test_an_error_nobody_catches_ends_the_token_in_the_called_instance(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "call-charge.bpmn")
+    caller = start(api, "pay")
+    task = _charge_task(api)
+
+    response = api.client.post(
+        api.url(f"/external-task/{task['id']}/bpmnError"),
+        json={"workerId": "w", "errorCode": "SOMETHING_ELSE"},
+    )
+    assert response.status_code == 204, response.text
+
+    # As at the top (execution.end(true)): the called instance ends, the caller goes on.
+    assert instances(api) == []
+    assert historic_instance(api, caller["id"])["state"] == "COMPLETED"
