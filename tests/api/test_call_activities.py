@@ -417,3 +417,65 @@ def test_an_error_nobody_catches_ends_the_token_in_the_called_instance(client: A
     # As at the top (execution.end(true)): the called instance ends, the caller goes on.
     assert instances(api) == []
     assert historic_instance(api, caller["id"])["state"] == "COMPLETED"
+
+
+def test_deleting_a_deployment_with_cascade_takes_callers_and_called_instances(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deployment = deploy(api, "call-charge.bpmn")
+    caller = start(api, "pay")
+    charge = called_from(api, caller["id"])
+    response = api.client.delete(
+        api.url(f"/deployment/{deployment['id']}"), params={"cascade": "true"}
+    )
+    assert response.status_code == 204, response.text
+    assert instances(api) == []
+    assert api.get(f"/history/process-instance/{charge['id']}").status_code == 404
+
+
+def test_a_called_instance_deleted_with_its_deployment_leaves_its_caller_waiting(
+    client: Any,
+) -> None:
+    api = Api(client)
+    review = deploy(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    order = start(api, "order", reviewProcess="review", orderId="ORD-12", customer="jo")
+    response = api.client.delete(api.url(f"/deployment/{review['id']}"), params={"cascade": "true"})
+    assert response.status_code == 204, response.text
+    # Camunda's deleteCascade of the called instance does not touch its caller.
+    assert [i["id"] for i in instances(api)] == [order["id"]]
+    assert instances(api, superProcessInstance=order["id"]) == []
+    deleted = api.client.delete(api.url(f"/process-instance/{order['id']}"))
+    assert deleted.status_code == 204, deleted.text
+
+
+def _deploy_for(api: Api, tenant: str | None, file_name: str, content: bytes) -> str:
+    parts = [Part("data", content, filename=file_name)]
+    if tenant is not None:
+        parts.append(Part("tenant-id", tenant, content_type="text/plain"))
+    response = api.post_parts("/deployment/create", *parts)
+    assert response.status_code == 200, response.text
+    (definition_id,) = response.json()["deployedProcessDefinitions"]
+    return str(definition_id)
+
+
+def test_a_call_looks_in_the_callers_tenant_unless_it_names_one(client: Any) -> None:
+    api = Api(client)
+    review = (MODELS / "call-review.bpmn").read_bytes()
+    shared = _deploy_for(api, None, "review.bpmn", review)
+    acme = _deploy_for(api, "acme", "review.bpmn", review)
+    in_acme = _deploy_for(api, "acme", "bound.bpmn", _bound(""))
+    naming = _deploy_for(
+        api, None, "bound.bpmn", _bound('camunda:calledElementTenantId="${calledTenant}"')
+    )
+
+    def called_definition(caller_id: str, **values: Any) -> str:
+        body = {"variables": {name: {"value": v} for name, v in values.items()}}
+        response = api.client.post(api.url(f"/process-definition/{caller_id}/start"), json=body)
+        assert response.status_code == 200, response.text
+        return str(called_from(api, response.json()["id"])["definitionId"])
+
+    assert called_definition(in_acme, reviewer="kim") == acme
+    assert called_definition(naming, reviewer="kim", calledTenant="acme") == acme
+    assert called_definition(naming, reviewer="kim", calledTenant=None) == shared
