@@ -143,6 +143,13 @@ def test_variables_all_passes_every_variable_both_ways(client: Any) -> None:
     caller = start(api, "passAll", reviewer="dan", amount=3, flag=True)
     review = called_from(api, caller["id"])
     assert variables_of(api, review["id"]) == {"reviewer": "dan", "amount": 3, "flag": True}
+    uploaded = api.upload(
+        f"/process-instance/{review['id']}/variables/scan",
+        b"%PDF-1.7",
+        value_type="File",
+        filename="scan.pdf",
+    )
+    assert uploaded.status_code == 204, uploaded.text
 
     complete(api, only_task(api, review["id"])["id"], verdict="ok")
 
@@ -153,7 +160,13 @@ def test_variables_all_passes_every_variable_both_ways(client: Any) -> None:
         "amount": 3,
         "flag": True,
         "verdict": "ok",
+        "scan": None,
     }
+    (scan,) = [h for h in history if h["name"] == "scan"]
+    assert scan["type"] == "File"
+    assert scan["valueInfo"]["filename"] == "scan.pdf"
+    content = api.get(f"/history/variable-instance/{scan['id']}/data")
+    assert content.content == b"%PDF-1.7"
 
 
 def test_a_called_process_that_ends_at_once_returns_within_the_callers_start(
