@@ -12,6 +12,10 @@ Every step takes one path:
    entered (:mod:`.behaviours`), executions created and ended in between;
 6. write **history** from the same changes (activity instances, the instance's end);
 7. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
+
+A call activity starts its called instance within its caller's step (stage 5, through
+:class:`_Calls`); a called instance that ends hands its outputs back and completes the
+call, in a step of the caller's run claimed as any step is (the end of this module).
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ from typing import Any
 from taskvars.engine.activity_tree import ActivityInstance, activity_tree
 from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
 from taskvars.engine.behaviours import DELETED, StepContext, behaviour_of
-from taskvars.engine.call_activities import StoredVariables, VariableSource, pass_outputs
+from taskvars.engine.call_activities import (
+    CallActivityModel,
+    StoredVariables,
+    VariableSource,
+    pass_outputs,
+)
 from taskvars.engine.executions import (
     Execution,
     ExecutionState,
@@ -242,63 +251,6 @@ def _throw(
     step.finish(run)
 
 
-def _caught_by_a_caller(
-    uow: UnitOfWork, instance: ScopeRef, error_code: str, error_message: str | None
-) -> bool:
-    """A BPMN error nothing in its own instance catches goes up to the call activity
-    that started it, and so on up the calls (Camunda's ``BpmnExceptionHandler`` walks the
-    super executions, ``ActivityExecutionHierarchyWalker``). Where an error boundary event
-    of a call activity catches it, the called instance's outputs are passed first
-    (``OutputVariablesPropagator``), then the event interrupts the call, which ends the
-    called instances below it (``INTERNALLY_TERMINATED``). ``False``: nobody up there
-    catches it, and nothing was changed."""
-    store = uow.store
-    called, caller = instance, store.process_instances.caller(instance.pk)
-    while caller is not None:
-        calling_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_process_instance_id)
-        if calling_pk is None:
-            return False
-        calling = ScopeRef(calling_pk, ScopeKind.PROCESS_INSTANCE, caller.super_process_instance_id)
-        record = store.process_runs.get(calling.pk)
-        if record is None:
-            return False
-        model = _runnable(uow, record.definition_id)
-        stored = json.loads(record.state)
-        looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
-        try:
-            caught = looked.catches(caller.super_execution_id, error_code)
-        except BpmnRunError:
-            return False  # the call waits no more: nothing to catch it there
-        if caught:
-            _throw_at_call(uow, calling, caller, called, error_code, error_message)
-            return True
-        called, caller = calling, store.process_instances.caller(calling.pk)
-    return False
-
-
-def _throw_at_call(
-    uow: UnitOfWork,
-    calling: ScopeRef,
-    caller: CallerLink,
-    called: ScopeRef,
-    error_code: str,
-    error_message: str | None,
-) -> None:
-    claimed = claim_run(uow, calling)
-    if claimed is None:
-        raise RunGoneError(f"the run of process instance {calling.external_id} is gone")
-    step, run = _restored(uow, claimed)
-    token = step._state().tokens.get(caller.super_execution_id)
-    model = claimed.model.call_activities.get(token.element_id or "") if token else None
-    execution_pk = uow.store.scopes.pk(IdSpace.EXECUTION, caller.super_execution_id)
-    if token is None or model is None or execution_pk is None:
-        raise RunGoneError(f"the call activity {caller.super_execution_id} waits no more")
-    handling = step.context.reader.chain(token.execution_id)
-    own = ScopeRef(execution_pk, ScopeKind.EXECUTION, caller.super_execution_id)
-    pass_outputs(uow, model, [own, *handling], StoredVariables(uow, [called]))
-    _throw(uow, claimed.model, step, run, token.task_id, error_code, error_message, handling)
-
-
 def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]:
     instance = claimed.instance
     stored = json.loads(claimed.record.state)
@@ -368,34 +320,6 @@ def terminate(
     store.scopes.delete_tree(instance_pk)
     if caller is not None:
         _cancel_call(uow, caller, delete_reason)
-
-
-def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None) -> None:
-    """The call activity whose called instance was deleted is cancelled; the calling
-    instance, left with nothing else to do, is deleted too (a process instance
-    modification cancelling its last activity instance cancels the instance)."""
-    store = uow.store
-    instance_id = caller.super_process_instance_id
-    instance_pk = store.scopes.pk(IdSpace.EXECUTION, instance_id)
-    if instance_pk is None:
-        return
-    claimed = claim_run(uow, ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id))
-    if claimed is None:
-        return
-    step, run = _restored(uow, claimed)
-    tokens = step._state().tokens
-    if caller.super_execution_id not in tokens:
-        return
-    if len(tokens) == 1:
-        # Claimed already in this transaction: terminate claims the next revision.
-        terminate(uow, instance_pk, instance_id, delete_reason)
-        return
-    step.context.delete_reason = delete_reason or DELETED
-    try:
-        run.cancel(caller.super_execution_id)
-    except BpmnRunError as error:
-        raise ModelRunError(str(error)) from None
-    step.finish(run)
 
 
 class _Step:
@@ -571,66 +495,6 @@ class _Step:
         return pk
 
 
-class _Calls:
-    """The runtime's side of call activities (:class:`.CallPort`)."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-
-    def start(
-        self,
-        definition: ProcessDefinitionRecord,
-        values: dict[str, NewValue],
-        business_key: str | None,
-        caller: CallerLink,
-        returns_to: Callable[[VariableSource], None],
-    ) -> str:
-        started = start_instance(
-            self._uow, definition, values, business_key, caller=caller, returns_to=returns_to
-        )
-        return started.instance_id
-
-    def terminate(self, instance: ScopeRef, delete_reason: str, *, externally: bool) -> None:
-        terminate(
-            self._uow,
-            instance.pk,
-            instance.external_id,
-            delete_reason if externally else None,
-            cancel_caller=False,
-            state=EXTERNALLY_TERMINATED if externally else INTERNALLY_TERMINATED,
-        )
-
-
-def _return_to_caller(uow: UnitOfWork, caller: CallerLink, ended: VariableSource) -> None:
-    """A called instance ended in a step of its own: the caller takes its outputs and
-    completes the call activity, a step of the caller's run, claimed as any step is
-    (``PvmAtomicOperationProcessEnd``: outputs passed, then the super execution goes on)."""
-    store = uow.store
-    instance_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_process_instance_id)
-    if instance_pk is None:
-        raise RunGoneError(f"the calling instance {caller.super_process_instance_id} is gone")
-    instance = ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, caller.super_process_instance_id)
-    claimed = claim_run(uow, instance)
-    if claimed is None:
-        raise RunGoneError(f"the run of process instance {instance.external_id} is gone")
-    step, run = _restored(uow, claimed)
-    token = step._state().tokens.get(caller.super_execution_id)
-    model = claimed.model.call_activities.get(token.element_id or "") if token else None
-    execution_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_execution_id)
-    if token is None or model is None or execution_pk is None:
-        raise RunGoneError(f"the call activity {caller.super_execution_id} waits no more")
-    chain = [
-        ScopeRef(execution_pk, ScopeKind.EXECUTION, caller.super_execution_id),
-        *step.context.reader.chain(token.execution_id),
-    ]
-    pass_outputs(uow, model, chain, ended)
-    try:
-        run.complete(token.task_id)
-    except BpmnRunError as error:
-        raise ModelRunError(str(error)) from None
-    step.finish(run)
-
-
 def definition_model(uow: UnitOfWork, definition: ProcessDefinitionRecord) -> RunnableModel:
     """The deployed model of ``definition``, ready to run (and to read its forms from)."""
     return _runnable(uow, definition.id, definition)
@@ -675,3 +539,166 @@ def _state_before_mapping(uow: UnitOfWork, instance: ScopeRef, run: WorkflowRun)
         tokens[scope_id] = Token(scope_id, None, None, NodeKind.SUB_PROCESS, parent)
         scopes[scope_id] = scope_id
     return ExecutionState(instance.external_id, executions, tokens, scopes)
+
+
+# Call activities: the runtime's side (see taskvars.engine.call_activities).
+
+
+def _caught_by_a_caller(
+    uow: UnitOfWork, instance: ScopeRef, error_code: str, error_message: str | None
+) -> bool:
+    """A BPMN error nothing in its own instance catches goes up to the call activity
+    that started it, and so on up the calls (Camunda's ``BpmnExceptionHandler`` walks the
+    super executions, ``ActivityExecutionHierarchyWalker``). Where an error boundary event
+    of a call activity catches it, the called instance's outputs are passed first
+    (``OutputVariablesPropagator``), then the event interrupts the call, which ends the
+    called instances below it (``INTERNALLY_TERMINATED``). ``False``: nobody up there
+    catches it, and nothing was changed."""
+    store = uow.store
+    called, caller = instance, store.process_instances.caller(instance.pk)
+    while caller is not None:
+        calling_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_process_instance_id)
+        if calling_pk is None:
+            return False
+        calling = ScopeRef(calling_pk, ScopeKind.PROCESS_INSTANCE, caller.super_process_instance_id)
+        record = store.process_runs.get(calling.pk)
+        if record is None:
+            return False
+        model = _runnable(uow, record.definition_id)
+        stored = json.loads(record.state)
+        looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
+        try:
+            caught = looked.catches(caller.super_execution_id, error_code)
+        except BpmnRunError:
+            return False  # the call waits no more: nothing to catch it there
+        if caught:
+            _throw_at_call(uow, caller, called, error_code, error_message)
+            return True
+        called, caller = calling, store.process_instances.caller(calling.pk)
+    return False
+
+
+def _throw_at_call(
+    uow: UnitOfWork,
+    caller: CallerLink,
+    called: ScopeRef,
+    error_code: str,
+    error_message: str | None,
+) -> None:
+    call = _waiting_call(uow, caller)
+    pass_outputs(uow, call.model, call.chain, StoredVariables(uow, [called]))
+    handling = call.chain[1:]
+    _throw(
+        uow,
+        call.claimed.model,
+        call.step,
+        call.run,
+        call.token.task_id,
+        error_code,
+        error_message,
+        handling,
+    )
+
+
+def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None) -> None:
+    """The call activity whose called instance was deleted is cancelled; the calling
+    instance, left with nothing else to do, is deleted too (a process instance
+    modification cancelling its last activity instance cancels the instance)."""
+    store = uow.store
+    instance_id = caller.super_process_instance_id
+    instance_pk = store.scopes.pk(IdSpace.EXECUTION, instance_id)
+    if instance_pk is None:
+        return
+    claimed = claim_run(uow, ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id))
+    if claimed is None:
+        return
+    step, run = _restored(uow, claimed)
+    tokens = step._state().tokens
+    if caller.super_execution_id not in tokens:
+        return
+    if len(tokens) == 1:
+        # Claimed already in this transaction: terminate claims the next revision.
+        terminate(uow, instance_pk, instance_id, delete_reason)
+        return
+    step.context.delete_reason = delete_reason or DELETED
+    try:
+        run.cancel(caller.super_execution_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
+class _Calls:
+    """The runtime's side of call activities (:class:`.CallPort`)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def start(
+        self,
+        definition: ProcessDefinitionRecord,
+        values: dict[str, NewValue],
+        business_key: str | None,
+        caller: CallerLink,
+        returns_to: Callable[[VariableSource], None],
+    ) -> str:
+        started = start_instance(
+            self._uow, definition, values, business_key, caller=caller, returns_to=returns_to
+        )
+        return started.instance_id
+
+    def terminate(self, instance: ScopeRef, delete_reason: str, *, externally: bool) -> None:
+        terminate(
+            self._uow,
+            instance.pk,
+            instance.external_id,
+            delete_reason if externally else None,
+            cancel_caller=False,
+            state=EXTERNALLY_TERMINATED if externally else INTERNALLY_TERMINATED,
+        )
+
+
+def _return_to_caller(uow: UnitOfWork, caller: CallerLink, ended: VariableSource) -> None:
+    """A called instance ended in a step of its own: the caller takes its outputs and
+    completes the call activity, a step of the caller's run, claimed as any step is
+    (``PvmAtomicOperationProcessEnd``: outputs passed, then the super execution goes on)."""
+    call = _waiting_call(uow, caller)
+    pass_outputs(uow, call.model, call.chain, ended)
+    try:
+        call.run.complete(call.token.task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    call.step.finish(call.run)
+
+
+@dataclass(frozen=True)
+class _WaitingCall:
+    claimed: ClaimedRun
+    step: _Step
+    run: WorkflowRun
+    token: Token
+    model: CallActivityModel
+    # The call activity's own execution, then the scopes its token's execution sees.
+    chain: list[ScopeRef]
+
+
+def _waiting_call(uow: UnitOfWork, caller: CallerLink) -> _WaitingCall:
+    """The caller's run, claimed and restored, at the call activity that waits for the
+    called instance."""
+    store = uow.store
+    instance_id = caller.super_process_instance_id
+    instance_pk = store.scopes.pk(IdSpace.EXECUTION, instance_id)
+    claimed = None
+    if instance_pk is not None:
+        claimed = claim_run(uow, ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id))
+    if claimed is None:
+        raise RunGoneError(f"the run of the calling instance {instance_id} is gone")
+    step, run = _restored(uow, claimed)
+    token = step._state().tokens.get(caller.super_execution_id)
+    model = claimed.model.call_activities.get(token.element_id or "") if token else None
+    execution_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_execution_id)
+    if token is None or model is None or execution_pk is None:
+        raise RunGoneError(f"the call activity {caller.super_execution_id} waits no more")
+    own = ScopeRef(execution_pk, ScopeKind.EXECUTION, caller.super_execution_id)
+    chain = [own, *step.context.reader.chain(token.execution_id)]
+    return _WaitingCall(claimed, step, run, token, model, chain)
