@@ -15,6 +15,7 @@ Nothing here runs a step: the behaviour (:mod:`.behaviours`) and the runtime use
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -265,7 +266,7 @@ class VariableSource(Protocol):
 
     def all(self, *, local: bool) -> dict[str, NewValue]: ...
 
-    def one(self, name: str, *, local: bool) -> NewValue: ...
+    def one(self, name: str, *, local: bool) -> NewValue | None: ...
 
     def reader(self, *, local: bool) -> ReadOne: ...
 
@@ -287,10 +288,10 @@ class StoredVariables:
             name: self._copied(stored) for name, stored in visible.get(scopes[0].pk, {}).items()
         }
 
-    def one(self, name: str, *, local: bool) -> NewValue:
-        """A missing variable passes as null (``getVariableTyped`` gives ``null``)."""
+    def one(self, name: str, *, local: bool) -> NewValue | None:
+        """The variable, typed; ``None`` when nobody set it."""
         stored = self._uow.store.variables.visible(self._scopes(local), name)
-        return NewValue(type="Null") if stored is None else self._copied(stored)
+        return None if stored is None else self._copied(stored)
 
     def reader(self, *, local: bool) -> ReadOne:
         return reader_of(self._uow, self._scopes(local))
@@ -316,13 +317,23 @@ def mapped_values(
         if parameter.all_variables:
             values.update(source.all(local=parameter.local))
         elif parameter.source is not None and parameter.target is not None:
-            values[parameter.target] = source.one(parameter.source, local=parameter.local)
+            # A variable nobody set passes as null (``getVariableTyped`` gives null).
+            found = source.one(parameter.source, local=parameter.local)
+            values[parameter.target] = found or NewValue(type="Null")
         elif parameter.source_expression is not None and parameter.target is not None:
-            value = _evaluated(
-                model, parameter.source_expression, source.reader(local=parameter.local)
-            )
-            values[parameter.target] = _plain(value)
+            lone = _LONE_NAME.fullmatch(parameter.source_expression)
+            found = source.one(lone.group(1), local=parameter.local) if lone else None
+            if found is None:  # an expression's value, typed by what it is
+                value = _evaluated(
+                    model, parameter.source_expression, source.reader(local=parameter.local)
+                )
+                found = _plain(value)
+            values[parameter.target] = found
     return values
+
+
+# ``${name}``: the variable's value as it is, its type kept (a Json value stays Json).
+_LONE_NAME = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 
 def _plain(value: Any) -> NewValue:

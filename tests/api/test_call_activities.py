@@ -492,3 +492,29 @@ def test_a_call_looks_in_the_callers_tenant_unless_it_names_one(client: Any) -> 
     assert called_definition(in_acme, reviewer="kim") == acme
     assert called_definition(naming, reviewer="kim", calledTenant="acme") == acme
     assert called_definition(naming, reviewer="kim", calledTenant=None) == shared
+
+
+def test_a_source_expression_naming_a_variable_passes_it_with_its_type(client: Any) -> None:
+    api = Api(client)
+    deployed_id(api, "call-review.bpmn")
+    deployed_id(api, "call-order.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/order/start"),
+        json={
+            "variables": {
+                "reviewProcess": {"value": "review"},
+                "orderId": {"value": "ORD-13"},
+                "customer": {"value": "lee"},
+                "amount": {"value": 5, "type": "Long"},
+            }
+        },
+    )
+    assert response.status_code == 200, response.text
+    order = response.json()
+    review = called_from(api, order["id"])
+    total = api.get(f"/process-instance/{review['id']}/variables/total").json()
+    assert (total["type"], total["value"]) == ("Long", 5)
+    complete(api, only_task(api, review["id"])["id"], verdict="ok")
+    # camunda:out sourceExpression="${total}": the Long stays a Long.
+    back = api.get(f"/process-instance/{order['id']}/variables/reviewedTotal").json()
+    assert (back["type"], back["value"]) == ("Long", 5)
