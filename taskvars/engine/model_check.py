@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from taskvars.engine import call_activities
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
@@ -41,6 +42,8 @@ RUNNABLE_ELEMENTS = frozenset(
         "parallelGateway",
         "inclusiveGateway",
         "subProcess",
+        # Calls another deployed process (taskvars.engine.call_activities).
+        "callActivity",
         # Only with camunda:type="external" (checked below).
         "serviceTask",
         "sendTask",
@@ -205,6 +208,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _external_task_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "boundaryEvent":
         return _boundary_event_refusal(element)
+    if name.namespace == BPMN and name.localname == "callActivity":
+        return call_activities.refusal(element)
     if name.namespace == BPMN and name.localname == "errorEventDefinition":
         parent = element.getparent()
         if parent is None or etree.QName(parent).localname != "boundaryEvent":
@@ -305,6 +310,10 @@ def _inert_extension(element: etree._Element, name: str) -> bool:
     """Properties anywhere; a start event's or a user task's generated form."""
     if name in INERT_EXTENSIONS:
         return True
+    if name in call_activities.MAPPING_EXTENSIONS:
+        extensions = element.getparent()
+        owner = extensions.getparent() if extensions is not None else None
+        return owner is not None and owner.tag == f"{{{BPMN}}}callActivity"
     return name in FORM_EXTENSIONS and any(
         ancestor.tag in FORM_ELEMENTS for ancestor in element.iterancestors()
     )
@@ -323,5 +332,6 @@ def _element_id(element: etree._Element) -> str | None:
 def _supported() -> str:
     return (
         "start and end events, user tasks, external service, send and business rule tasks, "
-        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes"
+        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes, "
+        "call activities"
     )

@@ -14,6 +14,7 @@ from lxml import etree
 
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
+from taskvars.engine.call_activities import CallActivityModel, call_activity_models
 from taskvars.engine.error_events import ErrorVariables, error_variables
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
@@ -42,6 +43,8 @@ class RunnableModel:
     task_forms: dict[str, FormDeclaration]
     # By element id: the activities' camunda:inputOutput.
     io_mappings: dict[str, IoMapping] = field(default_factory=dict)
+    # By element id: the call activities and what they call.
+    call_activities: dict[str, CallActivityModel] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -67,6 +70,7 @@ def runnable_model(
         None if start_event is None else form_declaration(start_event, with_fields=True),
         task_forms=task_forms(root),
         io_mappings=io_mappings(root),
+        call_activities=call_activity_models(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model
