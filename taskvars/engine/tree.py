@@ -38,6 +38,8 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_NONE_THROW_EVENT = "intermediateNoneThrowEvent"
     # Ends every token of its scope (the process, or the sub-process it is in).
     TERMINATE_END_EVENT = "terminateEndEvent"
+    # Waits while the process it calls runs as an instance of its own.
+    CALL_ACTIVITY = "callActivity"
     INTERNAL = "internal"
 
 
