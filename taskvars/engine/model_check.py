@@ -37,7 +37,7 @@ from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 from taskvars.engine.model_notes import notes_of
 from taskvars.engine.model_report import ModelReport, Problem
 from taskvars.engine.source_positions import element_positions
-from taskvars.engine.starters import candidate_starters
+from taskvars.engine.starters import POTENTIAL_STARTER_CONTENT, candidate_starters
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -82,6 +82,8 @@ RUNNABLE_ELEMENTS = frozenset(
         # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
         *ARTIFACTS,
         *ARTIFACT_CONTENT,
+        # Only in a process's camunda:potentialStarter (checked below).
+        *POTENTIAL_STARTER_CONTENT,
     }
 )
 # Camunda extension elements that change nothing in a run.
@@ -300,6 +302,12 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             return "error events are supported as boundary events only"
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
+    if (
+        name.namespace == BPMN
+        and name.localname in POTENTIAL_STARTER_CONTENT
+        and not any(a.tag == f"{{{CAMUNDA}}}potentialStarter" for a in element.iterancestors())
+    ):
+        return f"{name.localname} is supported in camunda:potentialStarter only"
     if name.namespace == BPMN and name.localname == "terminateEventDefinition":
         parent = element.getparent()
         if parent is None or etree.QName(parent).localname != "endEvent":
@@ -417,6 +425,11 @@ def _inert_extension(element: etree._Element, name: str) -> bool:
     """Properties anywhere; a start event's or a user task's generated form."""
     if name in INERT_EXTENSIONS:
         return True
+    if name == "potentialStarter":
+        # The process's own (taskvars.engine.starters); Camunda reads no other.
+        extensions = element.getparent()
+        owner = extensions.getparent() if extensions is not None else None
+        return owner is not None and owner.tag == f"{{{BPMN}}}process"
     if name in call_activities.MAPPING_EXTENSIONS:
         extensions = element.getparent()
         owner = extensions.getparent() if extensions is not None else None

@@ -283,3 +283,35 @@ def test_a_process_model_has_its_candidate_starters() -> None:
     (process,) = check_model("invoice.bpmn", model.encode())
     assert process.candidate_starter_users == ("anna", "bob")
     assert process.candidate_starter_groups == ("clerks",)
+
+
+def test_potential_starters_add_users_and_groups_before_the_attributes() -> None:
+    model = INVOICE.replace(
+        'camunda:versionTag="1"',
+        'camunda:versionTag="1" camunda:candidateStarterUsers="bob"',
+    ).replace(
+        '    <bpmn:startEvent id="InvoiceReceived"',
+        "    <bpmn:extensionElements><camunda:potentialStarter>"
+        "<bpmn:resourceAssignmentExpression><bpmn:formalExpression>"
+        "user(anna), group( clerks ), management"
+        "</bpmn:formalExpression></bpmn:resourceAssignmentExpression>"
+        "</camunda:potentialStarter></bpmn:extensionElements>\n"
+        '    <bpmn:startEvent id="InvoiceReceived"',
+        1,
+    )
+    (process,) = check_model("invoice.bpmn", model.encode())
+    assert process.candidate_starter_users == ("anna", "bob")
+    assert process.candidate_starter_groups == ("clerks", "management")
+
+
+def test_a_formal_expression_outside_a_potential_starter_is_refused() -> None:
+    model = in_process(
+        '<bpmn:task id="t"><bpmn:extensionElements><camunda:potentialStarter>'
+        "<bpmn:resourceAssignmentExpression><bpmn:formalExpression>x</bpmn:formalExpression>"
+        "</bpmn:resourceAssignmentExpression></camunda:potentialStarter>"
+        "</bpmn:extensionElements></bpmn:task>"
+    )
+    errors = inspect_model("invoice.bpmn", model.encode()).errors
+    assert [(error.element_id, error.message) for error in errors] == [
+        ("t", "camunda:potentialStarter is not supported")
+    ]
