@@ -57,6 +57,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.tree import (
     SCOPE_MARK,
     NodeKind,
@@ -184,7 +185,9 @@ class _Parser(CamundaParser):  # type: ignore[misc]
 
 def _parsed(root: etree._Element, file_name: str) -> _Parser:
     parser = _Parser()
-    parser.add_bpmn_xml(without_artifacts(root), filename=file_name)
+    as_run = without_artifacts(root)  # a copy
+    with_assumed_defaults(as_run)
+    parser.add_bpmn_xml(as_run, filename=file_name)
     return parser
 
 

@@ -33,6 +33,7 @@ from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
+from taskvars.engine.gateway_defaults import gateway_findings
 from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 from taskvars.engine.model_notes import notes_of
 from taskvars.engine.model_report import ModelReport, Problem
@@ -169,6 +170,13 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
     errors: list[Problem] = []
     for process in processes:
         errors.extend(_element_problems(process, positions))
+    warnings: list[Problem] = []
+    for process in processes:
+        for finding in gateway_findings(process):
+            line, column = positions.get(finding.flow, (finding.flow.sourceline or 0, 0))
+            ids = (finding.gateway_id, str(finding.flow.get("id", "")))
+            found = Problem(finding.message, line, column, finding.gateway_id, ids)
+            (errors if finding.is_error else warnings).append(found)
     ttl = {process: _history_time_to_live(process) for process in processes}
     errors.extend(
         _problem(process, reason, positions)
@@ -184,7 +192,7 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
             if (problem := _engine_problem(root, file_name, process, positions)) is not None
         )
     if errors:
-        return ModelReport(file_name, errors=errors)
+        return ModelReport(file_name, errors=errors, warnings=warnings)
     models = [
         ProcessModel(
             key=process.get("id", ""),
@@ -200,7 +208,7 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
         )
         for process in processes
     ]
-    return ModelReport(file_name, processes=models, notes=notes_of(root))
+    return ModelReport(file_name, processes=models, warnings=warnings, notes=notes_of(root))
 
 
 def _history_time_to_live(process: etree._Element) -> tuple[int | None, str | None]:

@@ -33,6 +33,8 @@ class Problem:
     line: int = 0
     column: int = 0
     element_id: str | None = None
+    # Every element concerned, when more than the main one (a gateway and its flow).
+    element_ids: tuple[str, ...] = ()
 
     def where(self) -> str:
         """Camunda's ``ProblemImpl.toString``: `` | line n | column m`` when known."""
@@ -47,7 +49,8 @@ class Problem:
             "line": self.line,
             "column": self.column,
             "mainElementId": self.element_id,
-            ELEMENT_IDS_KEY: [self.element_id] if self.element_id else [],
+            ELEMENT_IDS_KEY: list(self.element_ids)
+            or ([self.element_id] if self.element_id else []),
         }
 
 

@@ -147,3 +147,41 @@ def test_a_file_larger_than_a_deployed_file_may_be_is_refused_and_nothing_stored
         f"most {len(INVOICE) - 1}"
     )
     assert api.get("/deployment").json() == []
+
+
+def test_a_gateways_only_flow_without_condition_runs_as_its_default_as_in_camunda(
+    client: Any,
+) -> None:
+    api = Api(client)
+    no_default = INVOICE.replace(b' default="Flow_small"', b"")
+    deployed = deploy(api, Part("a", no_default, filename="invoice.bpmn"))
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(
+        api.url("/process-definition/key/invoice/start"),
+        json={"variables": {"clerk": {"value": "anna"}}},
+    )
+    instance_id = started.json()["id"]
+    (task,) = api.get("/task", processInstanceId=instance_id).json()
+    completed = api.client.post(
+        api.url(f"/task/{task['id']}/complete"),
+        json={"variables": {"amount": {"value": 800, "type": "Integer"}}},
+    )
+    assert completed.status_code == 204, completed.text
+    ended = api.get(f"/history/process-instance/{instance_id}").json()
+    assert ended["state"] == "COMPLETED"
+
+
+def test_a_refused_files_details_carry_its_warnings_too(client: Any) -> None:
+    refused = INVOICE.replace(b' default="Flow_small"', b"").replace(
+        b"  </bpmn:process>", b'<bpmn:scriptTask id="mail" />\n  </bpmn:process>'
+    )
+    response = deploy(Api(client), Part("a", refused, filename="invoice.bpmn"))
+    assert response.status_code == 400
+    details = response.json()["details"]["invoice.bpmn"]
+    assert [error["mainElementId"] for error in details["errors"]] == ["mail"]
+    (warning,) = details["warnings"]
+    assert warning["mainElementId"] == "AmountDecision"
+    assert warning["\u0435lementIds"] == ["AmountDecision", "Flow_small"]
+    assert warning["message"].endswith("better set the default flow in your gateway.")
+    # Camunda's message lists the errors only.
+    assert "AmountDecision" not in response.json()["message"]

@@ -162,9 +162,14 @@ def in_process(element: str) -> str:
             "event sub-processes are not supported",
         ),
         (
-            INVOICE.replace(' default="Flow_small"', ""),
-            "Flow_small",
-            "Non-default exclusive outgoing sequence flow without condition",
+            INVOICE.replace(
+                '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
+                "${amount &gt; 1000}</bpmn:conditionExpression>",
+                "",
+            ),
+            "AmountDecision",
+            "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_large' "
+            "without condition which is not the default flow.",
         ),
     ],
 )
@@ -314,4 +319,35 @@ def test_a_formal_expression_outside_a_potential_starter_is_refused() -> None:
     errors = inspect_model("invoice.bpmn", model.encode()).errors
     assert [(error.element_id, error.message) for error in errors] == [
         ("t", "camunda:potentialStarter is not supported")
+    ]
+
+
+def test_a_gateways_one_flow_without_condition_is_its_default_with_camundas_warning() -> None:
+    report = inspect_model("invoice.bpmn", INVOICE.replace(' default="Flow_small"', "").encode())
+    assert not report.refused
+    (warning,) = report.warnings
+    assert warning.message.startswith(
+        "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_small' without "
+        "condition which is not the default flow. We assume it to be the default flow"
+    )
+    assert (warning.element_id, warning.element_ids) == (
+        "AmountDecision",
+        ("AmountDecision", "Flow_small"),
+    )
+
+
+def test_a_default_flow_with_a_condition_is_refused_as_camunda_refuses_it() -> None:
+    model = INVOICE.replace(' default="Flow_small"', ' default="Flow_large"')
+    errors = inspect_model("invoice.bpmn", model.encode()).errors
+    # Camunda's order: a default flow's condition while reading the flows, then the flows
+    # without a condition.
+    assert [error.message for error in errors] == [
+        "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_large' which is "
+        "the default flow but has a condition too.",
+        "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_small' without "
+        "condition which is not the default flow.",
+    ]
+    assert [error.element_ids for error in errors] == [
+        ("AmountDecision", "Flow_large"),
+        ("AmountDecision", "Flow_small"),
     ]
