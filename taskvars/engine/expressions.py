@@ -1,20 +1,28 @@
-"""Camunda's expressions (JUEL), the subset BPMN models use for conditions and task
-attributes, parsed and evaluated here, never by ``eval``: no user string runs as Python.
+"""Camunda's expressions (JUEL), the subset BPMN models use for conditions, task
+attributes and topics, parsed and evaluated here, never by ``eval``: no user string runs
+as Python.
 
 The subset (docs/compatibility.md, "Expressions"):
 
 - ``${...}`` or ``#{...}``, alone or inside text (``Review of ${name}``: a string);
-- variable names and property access on ``Json`` values (``${invoice.amount}``);
-- literals: numbers, ``'strings'`` and ``"strings"``, ``true``, ``false``, ``null``, and a
-  leading ``-`` on a number;
-- comparison: ``==`` ``!=`` ``<`` ``>`` ``<=`` ``>=`` and ``eq`` ``ne`` ``lt`` ``gt`` ``le`` ``ge``;
-- ``&&`` / ``and``, ``||`` / ``or``, ``!`` / ``not``, ``empty``, parentheses.
+- variable names, properties (``${invoice.amount}``: a ``Json`` value's property, a
+  JavaBean getter of the objects below) and brackets (``${a['b']}``, ``${list[0]}``);
+- literals: numbers, ``'strings'`` and ``"strings"``, ``true``, ``false``, ``null``;
+- arithmetic ``+ - * / div % mod`` and unary ``-``; comparison ``== != < > <= >=`` and
+  ``eq ne lt gt le ge``; ``&&`` / ``and``, ``||`` / ``or``, ``!`` / ``not``, ``empty``,
+  the ternary ``a ? b : c`` and parentheses;
+- method calls on strings, numbers, lists, maps, Json values, the built-in functions
+  ``now()`` (a Date), ``dateTime()`` (Joda's DateTime), ``S(...)`` and ``JSON(...)``
+  (Spin's Json node), and ``execution`` / ``task`` where the caller supplies them
+  (:mod:`.expression_methods` lists every method).
 
-Values follow JUEL's coercion rules where they differ from Python's: ``null`` is less
-than nothing and equal only to ``null``; a string compared with a number is read as a
-number; ``'true'`` is a true condition. Anything outside the subset (arithmetic, method
-calls, brackets, functions) is refused when the expression is compiled, which a
-deployment does for every expression of a model.
+Values follow JUEL's coercion rules where they differ from Python's
+(:mod:`.juel_values`): ``null`` is less than nothing and equal only to ``null``; a
+string compared with or added to a number is read as a number (``+`` never
+concatenates); ``/`` is a Double division; ``'true'`` is a true condition. Anything
+outside the subset, and a method no type has, is refused when the expression is
+compiled, which a deployment does for every expression of a model; a method called on a
+value of a type that lacks it is an error when evaluated, as in JUEL.
 
 Written by hand: the JUEL libraries are Java's, and Python's expression evaluators either
 run Python (``eval``, ``simpleeval``'s attribute access) or speak another language.
@@ -25,16 +33,66 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
+from taskvars.engine import expression_methods as methods
+from taskvars.engine.expression_methods import (
+    ANY,
+    BOOLEAN,
+    NUMBER,
+    STRING,
+    DateTime,
+    ExecutionView,
+    JsonNode,
+    TaskView,
+)
+from taskvars.engine.juel_values import (
+    EvaluationError,
+    arithmetic,
+    as_string,
+    coerce_to_boolean,
+    coerce_to_long,
+    java_type,
+    negate,
+    shown,
+)
+
+__all__ = [
+    "DateTime",
+    "ExecutionView",
+    "Expression",
+    "ExpressionError",
+    "JsonNode",
+    "Resolver",
+    "TaskView",
+    "as_text",
+    "compile_expression",
+]
+
 # The value of a name, or KeyError when the scope has no such variable.
 Resolver = Callable[[str], Any]
+
+# Names Camunda resolves to the objects of the evaluation, not to variables, when the
+# scope has them (VariableScopeElResolver).
+EXECUTION, TASK = "execution", "task"
+# Methods whose one literal argument names a variable the expression reads.
+_VARIABLE_METHODS = frozenset(
+    {"getVariable", "getVariableLocal", "hasVariable", "hasVariableLocal"}
+)
 
 
 class ExpressionError(ValueError):
     """An expression outside the subset, or one that cannot be evaluated; the message
     says which and where."""
+
+
+@dataclass(frozen=True)
+class _Env:
+    resolve: Resolver
+    execution: ExecutionView | None
+    task: TaskView | None
 
 
 @dataclass(frozen=True)
@@ -51,35 +109,63 @@ class Expression:
 
     @property
     def names(self) -> frozenset[str]:
-        """The variables it reads."""
+        """The variables it reads, as far as known before it runs: names, and the
+        literal names given to ``execution.getVariable(...)`` and its siblings
+        (``execution`` and ``task`` themselves are the evaluation's objects)."""
         found: set[str] = set()
         for part in self.parts:
             if not isinstance(part, str):
                 part.collect_names(found)
-        return frozenset(found)
+        return frozenset(found - {EXECUTION, TASK})
 
-    def evaluate(self, resolve: Resolver) -> Any:
+    @property
+    def uses(self) -> frozenset[str]:
+        """Which of ``execution`` and ``task`` it names (a caller builds only those)."""
+        found: set[str] = set()
+        for part in self.parts:
+            if not isinstance(part, str):
+                part.collect_names(found)
+        return frozenset(found & {EXECUTION, TASK})
+
+    def evaluate(
+        self,
+        resolve: Resolver,
+        *,
+        execution: ExecutionView | None = None,
+        task: TaskView | None = None,
+    ) -> Any:
         """The value: a lone ``${...}`` gives its value as it is; text with parts gives
-        a string."""
+        a string. ``execution`` and ``task``, when given, are what those names mean."""
+        env = _Env(resolve, execution, task)
         if len(self.parts) == 1 and not isinstance(self.parts[0], str):
-            return self._value(self.parts[0], resolve)
+            return self._value(self.parts[0], env)
         return "".join(
-            part if isinstance(part, str) else _as_string(self._value(part, resolve))
+            part if isinstance(part, str) else as_string(self._value(part, env))
             for part in self.parts
         )
 
-    def evaluate_condition(self, resolve: Resolver) -> bool:
-        return _as_boolean(self.evaluate(resolve), self.source)
-
-    def _value(self, node: _Node, resolve: Resolver) -> Any:
+    def evaluate_condition(
+        self,
+        resolve: Resolver,
+        *,
+        execution: ExecutionView | None = None,
+        task: TaskView | None = None,
+    ) -> bool:
+        value = self.evaluate(resolve, execution=execution, task=task)
         try:
-            return node.value(resolve)
+            return coerce_to_boolean(value, self.source)
+        except EvaluationError as error:
+            raise ExpressionError(str(error)) from None
+
+    def _value(self, node: _Node, env: _Env) -> Any:
+        try:
+            return node.value(env)
         except KeyError as missing:
             raise ExpressionError(
                 f"Unknown property used in expression: {self.source}. "
                 f"Cause: Cannot resolve identifier '{missing.args[0]}'"
             ) from None
-        except _EvaluationError as error:
+        except EvaluationError as error:
             raise ExpressionError(f"Cannot evaluate {self.source}: {error}") from None
 
 
@@ -103,15 +189,14 @@ def compile_expression(source: str) -> Expression:
     return Expression(source, tuple(parts))
 
 
-class _EvaluationError(Exception):
-    pass
-
-
-# Nodes
+# Nodes; ``kind`` is the static type (expression_methods' names), ANY when only the
+# value will tell.
 
 
 class _Node:
-    def value(self, resolve: Resolver) -> Any:
+    kind: str = ANY
+
+    def value(self, env: _Env) -> Any:
         raise NotImplementedError
 
     def collect_names(self, names: set[str]) -> None:
@@ -122,7 +207,15 @@ class _Node:
 class _Literal(_Node):
     constant: Any
 
-    def value(self, resolve: Resolver) -> Any:
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        if isinstance(self.constant, bool):
+            return BOOLEAN
+        if isinstance(self.constant, str):
+            return STRING
+        return ANY if self.constant is None else NUMBER
+
+    def value(self, env: _Env) -> Any:
         return self.constant
 
 
@@ -130,8 +223,14 @@ class _Literal(_Node):
 class _Name(_Node):
     name: str
 
-    def value(self, resolve: Resolver) -> Any:
-        return resolve(self.name)
+    def value(self, env: _Env) -> Any:
+        if self.name == EXECUTION and env.execution is not None:
+            return env.execution
+        if self.name == TASK and env.task is not None:
+            return env.task
+        if self.name == EXECUTION and env.task is not None and env.task.execution is not None:
+            return env.task.execution
+        return env.resolve(self.name)
 
     def collect_names(self, names: set[str]) -> None:
         names.add(self.name)
@@ -139,30 +238,99 @@ class _Name(_Node):
 
 @dataclass(frozen=True)
 class _Property(_Node):
-    owner: _Node
-    name: str
+    """``owner.name`` and ``owner[key]``: a map's (a Json object's) entry, a list's
+    element, a typed object's getter; ``null`` of ``null`` (JUEL's AstProperty)."""
 
-    def value(self, resolve: Resolver) -> Any:
-        owner = self.owner.value(resolve)
+    owner: _Node
+    key: _Node
+    kind: str = ANY
+
+    def value(self, env: _Env) -> Any:
+        owner = self.owner.value(env)
         if owner is None:
-            raise _EvaluationError(f"property '{self.name}' of null")
-        if not isinstance(owner, dict):
-            raise _EvaluationError(
-                f"property '{self.name}' of a {type(owner).__name__}: only Json objects have "
-                "properties"
+            return None
+        key = self.key.value(env)
+        if isinstance(owner, dict):
+            return owner.get(key)  # MapELResolver: a missing key is null
+        if isinstance(owner, list):
+            index = coerce_to_long(key)
+            return owner[index] if 0 <= index < len(owner) else None  # ListELResolver
+        found, result = methods.bean_property(owner, as_string(key))
+        if not found:
+            raise EvaluationError(
+                f"Cannot resolve property '{as_string(key)}' in '{java_type(owner)}'"
             )
-        return owner.get(self.name)
+        return result
 
     def collect_names(self, names: set[str]) -> None:
         self.owner.collect_names(names)
+        self.key.collect_names(names)
+
+
+@dataclass(frozen=True)
+class _Call(_Node):
+    """``owner.name(arguments)``; the method looked up by the owner's type when
+    evaluated (checked against the static type when compiled)."""
+
+    owner: _Node
+    name: str
+    arguments: tuple[_Node, ...]
+    kind: str = ANY
+
+    def value(self, env: _Env) -> Any:
+        owner = self.owner.value(env)
+        if owner is None:
+            raise EvaluationError(f"Cannot call '{self.name}' on null")
+        return methods.call_method(owner, self.name, [a.value(env) for a in self.arguments])
+
+    def collect_names(self, names: set[str]) -> None:
+        self.owner.collect_names(names)
+        for argument in self.arguments:
+            argument.collect_names(names)
+        if (
+            self.name in _VARIABLE_METHODS
+            and isinstance(self.owner, _Name)
+            and self.owner.name in (EXECUTION, TASK)
+            and len(self.arguments) == 1
+            and isinstance(self.arguments[0], _Literal)
+            and isinstance(self.arguments[0].constant, str)
+        ):
+            names.add(self.arguments[0].constant)
+
+
+@dataclass(frozen=True)
+class _Function(_Node):
+    name: str
+    arguments: tuple[_Node, ...]
+    kind: str = ANY
+
+    def value(self, env: _Env) -> Any:
+        return methods.call_function(self.name, [a.value(env) for a in self.arguments])
+
+    def collect_names(self, names: set[str]) -> None:
+        for argument in self.arguments:
+            argument.collect_names(names)
 
 
 @dataclass(frozen=True)
 class _Not(_Node):
     operand: _Node
+    kind: str = BOOLEAN
 
-    def value(self, resolve: Resolver) -> Any:
-        return not _as_boolean(self.operand.value(resolve), "!")
+    def value(self, env: _Env) -> Any:
+        return not coerce_to_boolean(self.operand.value(env), "!")
+
+    def collect_names(self, names: set[str]) -> None:
+        self.operand.collect_names(names)
+
+
+@dataclass(frozen=True)
+class _Negate(_Node):
+    operand: _Node
+    kind: str = NUMBER
+
+    def value(self, env: _Env) -> Any:
+        return negate(self.operand.value(env))
 
     def collect_names(self, names: set[str]) -> None:
         self.operand.collect_names(names)
@@ -171,9 +339,10 @@ class _Not(_Node):
 @dataclass(frozen=True)
 class _Empty(_Node):
     operand: _Node
+    kind: str = BOOLEAN
 
-    def value(self, resolve: Resolver) -> Any:
-        operand = self.operand.value(resolve)
+    def value(self, env: _Env) -> Any:
+        operand = self.operand.value(env)
         return operand is None or (isinstance(operand, (str, list, dict)) and not operand)
 
     def collect_names(self, names: set[str]) -> None:
@@ -181,16 +350,52 @@ class _Empty(_Node):
 
 
 @dataclass(frozen=True)
+class _Arithmetic(_Node):
+    operator: str  # + - * / %
+    left: _Node
+    right: _Node
+    kind: str = NUMBER
+
+    def value(self, env: _Env) -> Any:
+        return arithmetic(self.operator, self.left.value(env), self.right.value(env))
+
+    def collect_names(self, names: set[str]) -> None:
+        self.left.collect_names(names)
+        self.right.collect_names(names)
+
+
+@dataclass(frozen=True)
+class _Choice(_Node):
+    """``question ? yes : no``: only the branch chosen is evaluated (JUEL's AstChoice)."""
+
+    question: _Node
+    yes: _Node
+    no: _Node
+    kind: str = ANY
+
+    def value(self, env: _Env) -> Any:
+        if coerce_to_boolean(self.question.value(env), "?"):
+            return self.yes.value(env)
+        return self.no.value(env)
+
+    def collect_names(self, names: set[str]) -> None:
+        self.question.collect_names(names)
+        self.yes.collect_names(names)
+        self.no.collect_names(names)
+
+
+@dataclass(frozen=True)
 class _Logical(_Node):
     operator: str  # "and" or "or"
     left: _Node
     right: _Node
+    kind: str = BOOLEAN
 
-    def value(self, resolve: Resolver) -> Any:
-        left = _as_boolean(self.left.value(resolve), self.operator)
+    def value(self, env: _Env) -> Any:
+        left = coerce_to_boolean(self.left.value(env), self.operator)
         if left == (self.operator == "or"):
             return left  # decided: the right side is not evaluated, as in JUEL
-        return _as_boolean(self.right.value(resolve), self.operator)
+        return coerce_to_boolean(self.right.value(env), self.operator)
 
     def collect_names(self, names: set[str]) -> None:
         self.left.collect_names(names)
@@ -202,9 +407,10 @@ class _Comparison(_Node):
     operator: str  # == != < > <= >=
     left: _Node
     right: _Node
+    kind: str = BOOLEAN
 
-    def value(self, resolve: Resolver) -> Any:
-        left, right = self.left.value(resolve), self.right.value(resolve)
+    def value(self, env: _Env) -> Any:
+        left, right = self.left.value(env), self.right.value(env)
         if self.operator in ("==", "!="):
             return _equal(left, right) == (self.operator == "==")
         return _ordered(self.operator, left, right)
@@ -214,30 +420,22 @@ class _Comparison(_Node):
         self.right.collect_names(names)
 
 
-# JUEL's coercions (JSR 245, section 1.18)
-
-
-def _as_boolean(value: Any, where: str) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.lower() == "true"
-    raise _EvaluationError(f"{_shown(value)} is not a boolean ({where})")
+# JUEL's comparisons (JSR 245, sections 1.8 and 1.9)
 
 
 def _as_number(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise _EvaluationError(f"{_shown(value)} is not a number")
+        raise EvaluationError(f"{shown(value)} is not a number")
     if isinstance(value, (int, float)):
         return Decimal(str(value))
+    if value is None or value == "":
+        return Decimal(0)
     if isinstance(value, str):
         try:
             return Decimal(value.strip())
         except InvalidOperation:
-            raise _EvaluationError(f"{_shown(value)} is not a number") from None
-    raise _EvaluationError(f"{_shown(value)} is not a number")
+            raise EvaluationError(f"{shown(value)} is not a number") from None
+    raise EvaluationError(f"{shown(value)} is not a number")
 
 
 def _is_number(value: Any) -> bool:
@@ -250,9 +448,9 @@ def _equal(left: Any, right: Any) -> bool:
     if _is_number(left) or _is_number(right):
         return _as_number(left) == _as_number(right)
     if isinstance(left, bool) or isinstance(right, bool):
-        return _as_boolean(left, "==") == _as_boolean(right, "==")
+        return coerce_to_boolean(left, "==") == coerce_to_boolean(right, "==")
     if isinstance(left, str) or isinstance(right, str):
-        return _as_string(left) == _as_string(right)
+        return as_string(left) == as_string(right)
     return bool(left == right)
 
 
@@ -264,37 +462,30 @@ def _ordered(operator: str, left: Any, right: Any) -> bool:
         b: Any = _as_number(right)
     elif isinstance(left, str) and isinstance(right, str):
         a, b = left, right
+    elif isinstance(left, datetime) and isinstance(right, datetime):
+        a, b = left, right  # Comparable: two Dates
     else:
-        raise _EvaluationError(f"cannot compare {_shown(left)} with {_shown(right)}")
-    return bool({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[operator])
+        raise EvaluationError(f"cannot compare {shown(left)} with {shown(right)}")
+    try:
+        return bool({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[operator])
+    except TypeError:
+        raise EvaluationError(f"cannot compare {shown(left)} with {shown(right)}") from None
 
 
 def as_text(value: Any) -> str | None:
     """An expression's value as the text of an attribute (a name, a form key): JUEL's
     coercion to String (Booleans ``true`` and ``false``); ``None`` stays absent."""
-    return None if value is None else _as_string(value)
-
-
-def _as_string(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _shown(value: Any) -> str:
-    return "null" if value is None else repr(value)
+    return None if value is None else as_string(value)
 
 
 # Parsing
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+        (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
       | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
       | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
-      | (?P<operator>&&|\|\||==|!=|<=|>=|[<>!().}-])
+      | (?P<operator>&&|\|\||==|!=|<=|>=|[<>!().}\[\],?:+*/%-])
     )""",
     re.VERBOSE,
 )
@@ -308,21 +499,31 @@ _KEYWORD_OPERATORS = {
     "gt": ">",
     "le": "<=",
     "ge": ">=",
+    "div": "/",
+    "mod": "%",
 }
 _LITERALS = {"true": True, "false": False, "null": None}
 # Reserved by JUEL; outside the subset.
-_UNSUPPORTED_KEYWORDS = {"div", "mod", "instanceof"}
+_UNSUPPORTED_KEYWORDS = {"instanceof"}
 
 
 class _Parser:
-    """Recursive descent over one ``${...}``, from ``position`` to its ``}``."""
+    """Recursive descent over one ``${...}``, from ``position`` to its ``}``, in JUEL's
+    precedence: ``?:``, ``||``, ``&&``, equality, relations, ``+ -``, ``* / %``,
+    unary operators, then ``.``/``[]`` and calls."""
 
     def __init__(self, source: str, position: int) -> None:
         self.source = source
         self.position = position
 
     def expression(self) -> _Node:
-        return self._or()
+        question = self._or()
+        if not self._take("?"):
+            return question
+        yes = self.expression()
+        self.expect(":")
+        no = self.expression()
+        return _Choice(question, yes, no, yes.kind if yes.kind == no.kind else ANY)
 
     def expect(self, token: str) -> None:
         found = self._next()
@@ -348,9 +549,21 @@ class _Parser:
         return node
 
     def _relation(self) -> _Node:
-        node = self._unary()
+        node = self._additive()
         while operator := self._take("<", ">", "<=", ">="):
-            node = _Comparison(operator, node, self._unary())
+            node = _Comparison(operator, node, self._additive())
+        return node
+
+    def _additive(self) -> _Node:
+        node = self._multiplicative()
+        while operator := self._take("+", "-"):
+            node = _Arithmetic(operator, node, self._multiplicative())
+        return node
+
+    def _multiplicative(self) -> _Node:
+        node = self._unary()
+        while operator := self._take("*", "/", "%"):
+            node = _Arithmetic(operator, node, self._unary())
         return node
 
     def _unary(self) -> _Node:
@@ -359,43 +572,108 @@ class _Parser:
         if self._take_name("empty"):
             return _Empty(self._unary())
         if self._take("-"):
-            kind, text = self._next()
-            if kind != "number":
-                self._refuse("'-' is only allowed before a number (no arithmetic)", (kind, text))
-            return _Literal(-_number(text))
-        return self._primary()
+            return _Negate(self._unary())
+        return self._value()
+
+    def _value(self) -> _Node:
+        node = self._primary()
+        while True:
+            if self._take("."):
+                at = self._token_start()
+                kind, text = self._next()
+                if kind != "name":
+                    self._refuse("expected a property or method name after '.'", (kind, text))
+                if self._take("("):
+                    node = self._call(node, text, at)
+                else:
+                    node = self._property(node, _Literal(text))
+            elif self._take("["):
+                key = self.expression()
+                self.expect("]")
+                node = self._property(node, key)
+            else:
+                return node
+
+    def _property(self, owner: _Node, key: _Node) -> _Node:
+        kind = ANY
+        if owner.kind not in (ANY, methods.MAP, methods.LIST, methods.JSON) and isinstance(
+            key, _Literal
+        ):
+            getter = methods.getter_of(owner.kind, as_string(key.constant))
+            if getter is None:
+                self._refuse(f"{owner.kind} has no property '{as_string(key.constant)}'", None)
+            kind = methods.METHODS[owner.kind][getter].returns
+        return _Property(owner, key, kind)
+
+    def _call(self, owner: _Node, name: str, at: int) -> _Node:
+        """After ``owner.name(`` (``name`` at ``at``): the arguments and ``)``, checked
+        against the owner's static type."""
+        arguments = self._arguments()
+        try:
+            kind = methods.static_method(owner.kind, name, len(arguments))
+        except LookupError as error:
+            self._refuse(str(error), None, at)
+        return _Call(owner, name, arguments, kind)
+
+    def _arguments(self) -> tuple[_Node, ...]:
+        arguments: list[_Node] = []
+        if self._take(")"):
+            return ()
+        while True:
+            arguments.append(self.expression())
+            if self._take(")"):
+                return tuple(arguments)
+            self.expect(",")
 
     def _primary(self) -> _Node:
+        at = self._token_start()
         kind, text = self._next()
-        node: _Node
         if kind == "number":
-            node = _Literal(_number(text))
-        elif kind == "string":
-            node = _Literal(re.sub(r"\\(.)", r"\1", text[1:-1]))
-        elif kind == "name" and text in _LITERALS:
-            node = _Literal(_LITERALS[text])
-        elif kind == "name" and text not in _UNSUPPORTED_KEYWORDS | set(_KEYWORD_OPERATORS):
-            node = _Name(text)
-        elif (kind, text) == ("operator", "("):
+            return _Literal(_number(text))
+        if kind == "string":
+            return _Literal(re.sub(r"\\(.)", r"\1", text[1:-1]))
+        if kind == "name" and text in _LITERALS:
+            return _Literal(_LITERALS[text])
+        if kind == "name" and text not in _UNSUPPORTED_KEYWORDS | set(_KEYWORD_OPERATORS):
+            if (
+                self._peek() == ("operator", ":")
+                and self._peek(2)[0] == "name"
+                and self._peek(3) == ("operator", "(")
+            ):
+                self._refuse("functions with a prefix are not supported", ("name", text))
+            if not self._take("("):
+                return _Name(text)
+            arguments = self._arguments()
+            function = methods.FUNCTIONS.get(text)
+            if function is None:
+                self._refuse(
+                    f"unknown function '{text}' (there are {', '.join(methods.FUNCTIONS)})",
+                    None,
+                    at,
+                )
+            if not any(len(p) == len(arguments) for p in function.parameters):
+                self._refuse(f"{text} does not take {len(arguments)} argument(s)", None, at)
+            return _Function(text, arguments, function.returns)
+        if (kind, text) == ("operator", "("):
             node = self.expression()
             self.expect(")")
-        else:
-            self._refuse("expected a name, a literal or '('", (kind, text))
-        while self._take("."):
-            kind, text = self._next()
-            if kind != "name":
-                self._refuse("expected a property name after '.'", (kind, text))
-            node = _Property(node, text)
-        if self._peek() == ("operator", "("):
-            self._refuse("method and function calls are not supported", self._peek())
-        return node
+            return node
+        self._refuse("expected a name, a literal or '('", (kind, text))
 
     # Tokens
 
-    def _peek(self) -> tuple[str, str]:
+    def _token_start(self) -> int:
+        return len(self.source) - len(self.source[self.position :].lstrip())
+
+    def _peek(self, ahead: int = 1) -> tuple[str, str]:
         saved = self.position
         try:
-            return self._next()
+            found = ("end", "")
+            for _ in range(ahead):
+                found = self._next()
+            return found
+        except ExpressionError:
+            return ("error", "")
         finally:
             self.position = saved
 
@@ -426,10 +704,15 @@ class _Parser:
             return True
         return False
 
-    def _refuse(self, reason: str, found: tuple[str, str]) -> NoReturn:
-        shown = "the end" if found[0] == "end" else repr(found[1])
+    def _refuse(
+        self, reason: str, found: tuple[str, str] | None, position: int | None = None
+    ) -> NoReturn:
+        shown_found = ""
+        if found is not None:
+            shown_found = ", found " + ("the end" if found[0] == "end" else repr(found[1]))
         raise ExpressionError(
-            f"{self.source}: {reason}, found {shown} at position {self.position}; "
+            f"{self.source}: {reason}{shown_found} at position "
+            f"{self.position if position is None else position}; "
             "see docs/compatibility.md, Expressions, for what is supported"
         )
 

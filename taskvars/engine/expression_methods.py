@@ -1,0 +1,584 @@
+"""The methods an expression may call, per receiver type, and the objects only
+expressions see: Joda's ``DateTime`` (``dateTime()``), Spin's Json nodes (``S(...)``),
+``execution`` and ``task``.
+
+Each type lists its methods with their parameter types (JUEL coerces each argument to
+its parameter's type) and the type they return, so that a call on a receiver whose type
+is known when the expression is compiled (a literal, a built-in function, a method of a
+known type) is checked then, and a call on a variable is checked against every type's
+methods then and against the value's own type when evaluated. A JavaBean property
+(``execution.processBusinessKey``) is its getter (``getProcessBusinessKey()``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from taskvars.engine.juel_values import (
+    EvaluationError,
+    as_string,
+    coerce_to_boolean,
+    coerce_to_long,
+    is_number,
+    java_equals,
+    java_type,
+)
+from taskvars.services.dates import epoch_millis, now_millis
+
+# ``name -> value`` of a variable; KeyError when there is none.
+Resolver = Callable[[str], Any]
+
+# Static types: what the compiler knows of a value ("any": only evaluation knows).
+ANY = "any"
+STRING, NUMBER, BOOLEAN = "String", "Number", "Boolean"
+LIST, MAP = "List", "Map"
+DATE, DATE_TIME, JSON = "Date", "DateTime", "Json"
+EXECUTION, TASK = "Execution", "Task"
+
+
+# Objects only expressions see
+
+
+@dataclass(frozen=True)
+class DateTime:
+    """Joda's ``DateTime`` in the server's time zone (Joda's default zone, which decides
+    where a day starts and what ``plusDays`` keeps): an instant; day-based arithmetic on
+    the local wall time, time-based on the instant, as Joda does."""
+
+    instant: datetime  # aware
+    java_type = "DateTime"
+
+    def local(self) -> datetime:
+        return self.instant.astimezone()
+
+    def with_wall(self, wall: datetime) -> DateTime:
+        # A naive datetime's astimezone() reads it as the server's local time (DST known).
+        return DateTime(wall.replace(tzinfo=None).astimezone().astimezone(UTC))
+
+    def plus_months(self, months: int) -> DateTime:
+        wall = self.local()
+        year, month_index = divmod(wall.year * 12 + wall.month - 1 + months, 12)
+        # As Joda does: the day is kept if the month has it, else the month's last day.
+        day = min(wall.day, calendar.monthrange(year, month_index + 1)[1])
+        return self.with_wall(wall.replace(year=year, month=month_index + 1, day=day))
+
+    def plus_days(self, days: int) -> DateTime:
+        return self.with_wall(self.local() + timedelta(days=days))
+
+    def plus(self, duration: timedelta) -> DateTime:
+        return DateTime(self.instant + duration)
+
+    def __str__(self) -> str:
+        # Joda's ISO format: 2026-12-05T16:06:08.123Z or ...+01:00
+        local = self.local()
+        text = local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+        offset = local.strftime("%z")
+        return text + ("Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}")
+
+
+@dataclass(frozen=True)
+class JsonNode:
+    """Spin's ``SpinJsonNode``: a parsed JSON value (what ``S(...)`` and ``prop(...)``
+    give; a ``Json`` variable reads as its plain value, with the same methods)."""
+
+    value: Any
+    java_type = "SpinJsonNode"
+
+    def __str__(self) -> str:
+        return json.dumps(self.value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    """``execution`` as an expression sees it (Camunda's ``DelegateExecution``): what the
+    runtime can answer, the business key looked up only if asked for."""
+
+    id: str
+    process_instance_id: str
+    process_definition_id: str | None
+    activity_id: str | None
+    tenant_id: str | None
+    business_key: Callable[[], str | None]
+    read: Resolver
+    read_local: Resolver
+    java_type = "ExecutionEntity"
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """``task`` as an expression sees it (Camunda's ``DelegateTask``), where Camunda
+    evaluates with the task as the variable scope (the form key)."""
+
+    properties: Mapping[str, Any]  # bean property name -> value: id, name, assignee...
+    read: Resolver
+    read_local: Resolver
+    execution: ExecutionView | None = field(default=None)
+    java_type = "TaskEntity"
+
+
+# Calling
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method: parameter types per accepted argument count, the static type of its
+    result, and the call (receiver, coerced arguments)."""
+
+    parameters: tuple[tuple[str, ...], ...]
+    returns: str
+    call: Callable[..., Any]
+
+
+def _m(returns: str, call: Callable[..., Any], *parameters: tuple[str, ...]) -> Method:
+    return Method(parameters or ((),), returns, call)
+
+
+def _coerce(value: Any, parameter: str) -> Any:
+    if parameter == "int":
+        return coerce_to_long(value)
+    if parameter == STRING:
+        return as_string(value)
+    if parameter == BOOLEAN:
+        return coerce_to_boolean(value, "argument")
+    return value  # Object
+
+
+def _coerced(arguments: list[Any], parameters: tuple[str, ...]) -> list[Any]:
+    return [_coerce(a, p) for a, p in zip(arguments, parameters, strict=True)]
+
+
+def _object_methods() -> dict[str, Method]:
+    return {
+        "toString": _m(STRING, lambda r: as_string(r)),
+        "equals": _m(BOOLEAN, lambda r, o: java_equals(r, o), ("Object",)),
+    }
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _substring(text: str, begin: int, end: int | None = None) -> str:
+    end = len(text) if end is None else end
+    if begin < 0 or end > len(text) or begin > end:
+        raise EvaluationError(f"String index out of range: begin {begin}, end {end}")
+    return text[begin:end]
+
+
+def _java_trim(text: str) -> str:
+    return text.strip("".join(chr(c) for c in range(33)))
+
+
+_STRING_METHODS = {
+    **_object_methods(),
+    "length": _m(NUMBER, _utf16_length),
+    "isEmpty": _m(BOOLEAN, lambda r: r == ""),
+    "equalsIgnoreCase": _m(
+        BOOLEAN, lambda r, o: isinstance(o, str) and r.lower() == o.lower(), ("Object",)
+    ),
+    "contains": _m(BOOLEAN, lambda r, s: s in r, (STRING,)),
+    "startsWith": _m(BOOLEAN, lambda r, s: r.startswith(s), (STRING,)),
+    "endsWith": _m(BOOLEAN, lambda r, s: r.endswith(s), (STRING,)),
+    "indexOf": _m(NUMBER, lambda r, s: r.find(s), (STRING,)),
+    "toUpperCase": _m(STRING, lambda r: r.upper()),
+    "toLowerCase": _m(STRING, lambda r: r.lower()),
+    "trim": _m(STRING, _java_trim),
+    "substring": _m(STRING, _substring, ("int",), ("int", "int")),
+    "concat": _m(STRING, lambda r, s: r + s, (STRING,)),
+    "replace": _m(STRING, lambda r, a, b: r.replace(a, b), (STRING, STRING)),
+}
+
+_NUMBER_METHODS = {
+    **_object_methods(),
+    "intValue": _m(NUMBER, lambda r: ((int(r) + 2**31) % 2**32) - 2**31),
+    "longValue": _m(NUMBER, lambda r: coerce_to_long(r)),
+    "doubleValue": _m(NUMBER, lambda r: float(r)),
+}
+
+_BOOLEAN_METHODS = {**_object_methods(), "booleanValue": _m(BOOLEAN, lambda r: r)}
+
+
+def _list_get(items: list[Any], index: int) -> Any:
+    if not 0 <= index < len(items):
+        raise EvaluationError(f"Index {index} out of bounds for length {len(items)}")
+    return items[index]
+
+
+def _index_of(items: list[Any], wanted: Any) -> int:
+    return next((i for i, item in enumerate(items) if java_equals(item, wanted)), -1)
+
+
+_LIST_METHODS = {
+    **_object_methods(),
+    "size": _m(NUMBER, len),
+    "isEmpty": _m(BOOLEAN, lambda r: not r),
+    "contains": _m(BOOLEAN, lambda r, o: _index_of(r, o) >= 0, ("Object",)),
+    "indexOf": _m(NUMBER, _index_of, ("Object",)),
+    "get": _m(ANY, _list_get, ("int",)),
+}
+
+_MAP_METHODS = {
+    **_object_methods(),
+    "size": _m(NUMBER, len),
+    "isEmpty": _m(BOOLEAN, lambda r: not r),
+    "containsKey": _m(BOOLEAN, lambda r, k: k in r, ("Object",)),
+    "containsValue": _m(BOOLEAN, lambda r, v: _index_of(list(r.values()), v) >= 0, ("Object",)),
+    "get": _m(ANY, lambda r, k: r.get(k), ("Object",)),
+}
+
+
+# Spin (camunda-spin's JacksonJsonNode); messages say what Spin's exceptions say.
+
+
+def _node_kind(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if is_number(value):
+        return "NUMBER"
+    if isinstance(value, str):
+        return "STRING"
+    return "ARRAY" if isinstance(value, list) else "OBJECT"
+
+
+def _prop(node: JsonNode, name: str) -> JsonNode:
+    if isinstance(node.value, dict) and name in node.value:
+        return JsonNode(node.value[name])
+    raise EvaluationError(f"Unable to find property '{name}' (Spin's prop)")
+
+
+def _typed(expected: str, check: Callable[[Any], bool]) -> Callable[[JsonNode], Any]:
+    def value(node: JsonNode) -> Any:
+        if not check(node.value):
+            raise EvaluationError(
+                f"Expected '{expected}', got '{_node_kind(node.value)}' (Spin's "
+                f"{expected.lower()}Value)"
+            )
+        return node.value
+
+    return value
+
+
+def _elements(node: JsonNode) -> list[JsonNode]:
+    if not isinstance(node.value, list):
+        raise EvaluationError(f"Unable to get elements of a {_node_kind(node.value)} node")
+    return [JsonNode(item) for item in node.value]
+
+
+def _field_names(node: JsonNode) -> list[str]:
+    if not isinstance(node.value, dict):
+        raise EvaluationError(f"Unable to get field names of a {_node_kind(node.value)} node")
+    return list(node.value)
+
+
+def _plain(node: JsonNode) -> Any:
+    if isinstance(node.value, (dict, list)):
+        raise EvaluationError(f"Unable to get the value of a {_node_kind(node.value)} node")
+    return node.value
+
+
+_JSON_METHODS = {
+    "toString": _m(STRING, str),
+    "equals": _m(BOOLEAN, lambda r, o: isinstance(o, JsonNode) and r == o, ("Object",)),
+    "prop": _m(JSON, _prop, (STRING,)),
+    "hasProp": _m(BOOLEAN, lambda r, n: isinstance(r.value, dict) and n in r.value, (STRING,)),
+    "isObject": _m(BOOLEAN, lambda r: isinstance(r.value, dict)),
+    "isArray": _m(BOOLEAN, lambda r: isinstance(r.value, list)),
+    "isValue": _m(BOOLEAN, lambda r: not isinstance(r.value, (dict, list))),
+    "isString": _m(BOOLEAN, lambda r: isinstance(r.value, str)),
+    "isNumber": _m(BOOLEAN, lambda r: is_number(r.value)),
+    "isBoolean": _m(BOOLEAN, lambda r: isinstance(r.value, bool)),
+    "isNull": _m(BOOLEAN, lambda r: r.value is None),
+    "stringValue": _m(STRING, _typed("String", lambda v: isinstance(v, str))),
+    "numberValue": _m(NUMBER, _typed("Number", is_number)),
+    "boolValue": _m(BOOLEAN, _typed("Boolean", lambda v: isinstance(v, bool))),
+    "value": _m(ANY, _plain),
+    "elements": _m(LIST, _elements),
+    "fieldNames": _m(LIST, _field_names),
+}
+
+
+def spin(value: Any, data_format: str | None = None) -> JsonNode:
+    """``S(value)`` and ``JSON(value)``: JSON text parsed, a Json value as it is."""
+    if data_format not in (None, "application/json"):
+        raise EvaluationError(f"the data format '{data_format}' is not supported (Json only)")
+    if isinstance(value, JsonNode):
+        return value
+    if isinstance(value, str):
+        if value.lstrip().startswith("<"):
+            raise EvaluationError("XML is not supported by this server's S(...): Json only")
+        try:
+            return JsonNode(json.loads(value))
+        except ValueError:
+            raise EvaluationError(f"Unable to parse '{value}' as Json") from None
+    if value is None or isinstance(value, (dict, list)):
+        return JsonNode(value)
+    raise EvaluationError(f"Unable to read a {java_type(value)} as Json")
+
+
+# Joda's DateTime and java.util.Date
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, DateTime):
+        return value.instant
+    if isinstance(value, datetime):
+        return value
+    raise EvaluationError(f"{java_type(value)} is not a date")
+
+
+def _date_time_methods() -> dict[str, Method]:
+    methods = {
+        **_object_methods(),
+        "toString": _m(STRING, str),
+        "toDate": _m(DATE, lambda r: r.instant.astimezone(UTC)),
+        "withTimeAtStartOfDay": _m(
+            DATE_TIME,
+            lambda r: r.with_wall(r.local().replace(hour=0, minute=0, second=0, microsecond=0)),
+        ),
+        "getMillis": _m(NUMBER, lambda r: epoch_millis(r.instant)),
+        "getYear": _m(NUMBER, lambda r: r.local().year),
+        "getMonthOfYear": _m(NUMBER, lambda r: r.local().month),
+        "getDayOfMonth": _m(NUMBER, lambda r: r.local().day),
+        "getDayOfYear": _m(NUMBER, lambda r: r.local().timetuple().tm_yday),
+        "getDayOfWeek": _m(NUMBER, lambda r: r.local().isoweekday()),  # Monday is 1
+        "getHourOfDay": _m(NUMBER, lambda r: r.local().hour),
+        "getMinuteOfHour": _m(NUMBER, lambda r: r.local().minute),
+        "getSecondOfMinute": _m(NUMBER, lambda r: r.local().second),
+        "isBefore": _m(BOOLEAN, lambda r, o: r.instant < _instant(o), ("Object",)),
+        "isAfter": _m(BOOLEAN, lambda r, o: r.instant > _instant(o), ("Object",)),
+        "isEqual": _m(BOOLEAN, lambda r, o: r.instant == _instant(o), ("Object",)),
+        "isBeforeNow": _m(BOOLEAN, lambda r: r.instant < now_millis()),
+        "isAfterNow": _m(BOOLEAN, lambda r: r.instant > now_millis()),
+    }
+    durations = {
+        "Hours": timedelta(hours=1),
+        "Minutes": timedelta(minutes=1),
+        "Seconds": timedelta(seconds=1),
+        "Millis": timedelta(milliseconds=1),
+    }
+    for sign, prefix in ((1, "plus"), (-1, "minus")):
+        methods[f"{prefix}Years"] = _m(
+            DATE_TIME, lambda r, n, s=sign: r.plus_months(12 * s * n), ("int",)
+        )
+        methods[f"{prefix}Months"] = _m(
+            DATE_TIME, lambda r, n, s=sign: r.plus_months(s * n), ("int",)
+        )
+        methods[f"{prefix}Days"] = _m(DATE_TIME, lambda r, n, s=sign: r.plus_days(s * n), ("int",))
+        methods[f"{prefix}Weeks"] = _m(
+            DATE_TIME, lambda r, n, s=sign: r.plus_days(7 * s * n), ("int",)
+        )
+        for unit, duration in durations.items():
+            methods[f"{prefix}{unit}"] = _m(
+                DATE_TIME, lambda r, n, s=sign, d=duration: r.plus(d * s * n), ("int",)
+            )
+    return methods
+
+
+_DATE_TIME_METHODS = _date_time_methods()
+
+_DATE_METHODS = {
+    **_object_methods(),
+    "getTime": _m(NUMBER, lambda r: epoch_millis(r)),
+    "before": _m(BOOLEAN, lambda r, o: r < _instant(o), ("Object",)),
+    "after": _m(BOOLEAN, lambda r, o: r > _instant(o), ("Object",)),
+}
+
+
+# execution and task
+
+
+def _has(read: Resolver, name: str) -> bool:
+    try:
+        read(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _variable(read: Resolver) -> Callable[[Any, str], Any]:
+    def get(_: Any, name: str) -> Any:
+        try:
+            return read(name)
+        except KeyError:
+            return None  # Camunda's getVariable: null for a variable nobody set
+
+    return get
+
+
+_EXECUTION_METHODS = {
+    **_object_methods(),
+    "getId": _m(STRING, lambda r: r.id),
+    "getProcessInstanceId": _m(STRING, lambda r: r.process_instance_id),
+    "getProcessBusinessKey": _m(STRING, lambda r: r.business_key()),
+    "getBusinessKey": _m(STRING, lambda r: r.business_key()),
+    "getProcessDefinitionId": _m(STRING, lambda r: r.process_definition_id),
+    "getCurrentActivityId": _m(STRING, lambda r: r.activity_id),
+    "getActivityId": _m(STRING, lambda r: r.activity_id),
+    "getTenantId": _m(STRING, lambda r: r.tenant_id),
+    "getVariable": _m(ANY, lambda r, n: _variable(r.read)(r, n), (STRING,)),
+    "getVariableLocal": _m(ANY, lambda r, n: _variable(r.read_local)(r, n), (STRING,)),
+    "hasVariable": _m(BOOLEAN, lambda r, n: _has(r.read, n), (STRING,)),
+    "hasVariableLocal": _m(BOOLEAN, lambda r, n: _has(r.read_local, n), (STRING,)),
+}
+
+# DelegateTask's getters over TaskView.properties, by bean property name.
+TASK_PROPERTIES = (
+    "id",
+    "name",
+    "description",
+    "assignee",
+    "owner",
+    "priority",
+    "dueDate",
+    "followUpDate",
+    "createTime",
+    "taskDefinitionKey",
+    "processInstanceId",
+    "processDefinitionId",
+    "executionId",
+    "tenantId",
+)
+
+
+def _task_getter(name: str) -> Method:
+    kind = NUMBER if name == "priority" else DATE if name.endswith(("Date", "Time")) else STRING
+    return _m(kind, lambda r: r.properties.get(name))
+
+
+_TASK_METHODS = {
+    **_object_methods(),
+    **{f"get{name[0].upper()}{name[1:]}": _task_getter(name) for name in TASK_PROPERTIES},
+    "getExecution": _m(EXECUTION, lambda r: r.execution),
+    "getVariable": _m(ANY, lambda r, n: _variable(r.read)(r, n), (STRING,)),
+    "getVariableLocal": _m(ANY, lambda r, n: _variable(r.read_local)(r, n), (STRING,)),
+    "hasVariable": _m(BOOLEAN, lambda r, n: _has(r.read, n), (STRING,)),
+    "hasVariableLocal": _m(BOOLEAN, lambda r, n: _has(r.read_local, n), (STRING,)),
+}
+
+METHODS: dict[str, dict[str, Method]] = {
+    STRING: _STRING_METHODS,
+    NUMBER: _NUMBER_METHODS,
+    BOOLEAN: _BOOLEAN_METHODS,
+    LIST: _LIST_METHODS,
+    MAP: _MAP_METHODS,
+    JSON: _JSON_METHODS,
+    DATE_TIME: _DATE_TIME_METHODS,
+    DATE: _DATE_METHODS,
+    EXECUTION: _EXECUTION_METHODS,
+    TASK: _TASK_METHODS,
+}
+# Every method name any type has, with the argument counts it takes somewhere.
+_ANY_ARITIES: dict[str, set[int]] = {}
+for _methods in METHODS.values():
+    for _name, _method in _methods.items():
+        _ANY_ARITIES.setdefault(_name, set()).update(len(p) for p in _method.parameters)
+
+# Built-in functions: Camunda's DateTimeFunctions and Spin's S / JSON.
+FUNCTIONS: dict[str, Method] = {
+    "now": _m(DATE, now_millis),
+    "dateTime": _m(DATE_TIME, lambda: DateTime(now_millis())),
+    "S": _m(JSON, spin, ("Object",), ("Object", STRING)),
+    "JSON": _m(JSON, spin, ("Object",), ("Object", STRING)),
+}
+
+
+def static_method(kind: str, name: str, arity: int) -> str:
+    """The static type a call returns; raises ``LookupError`` with the reason when no
+    receiver of ``kind`` has such a method."""
+    if kind == ANY:
+        if arity not in _ANY_ARITIES.get(name, set()):
+            raise LookupError(
+                f"unknown method '{name}' with {arity} argument(s)"
+                if name in _ANY_ARITIES
+                else f"unknown method '{name}'"
+            )
+        return ANY
+    method = METHODS[kind].get(name)
+    if method is None:
+        raise LookupError(f"{kind} has no method '{name}'")
+    if not any(len(p) == arity for p in method.parameters):
+        raise LookupError(f"{kind}.{name} does not take {arity} argument(s)")
+    return method.returns
+
+
+def getter_of(kind: str, prop: str) -> str | None:
+    """The getter a bean property reads on a known type (``get``/``is`` + name)."""
+    if kind not in METHODS or not prop:
+        return None
+    capitalised = prop[0].upper() + prop[1:]
+    for name in (f"get{capitalised}", f"is{capitalised}"):
+        method = METHODS[kind].get(name)
+        if method is not None and method.parameters == ((),):
+            return name
+    return None
+
+
+def kinds_of(value: Any) -> tuple[str, ...]:
+    """The types whose methods a value answers to, in the order they are looked up: a
+    plain JSON object or array (a ``Json`` variable) answers as Spin's node first, then
+    as a Java map or list."""
+    if isinstance(value, bool):
+        return (BOOLEAN,)
+    if is_number(value):
+        return (NUMBER,)
+    if isinstance(value, str):
+        return (STRING,)
+    if isinstance(value, dict):
+        return (JSON, MAP)
+    if isinstance(value, list):
+        return (JSON, LIST)
+    if isinstance(value, JsonNode):
+        return (JSON,)
+    if isinstance(value, DateTime):
+        return (DATE_TIME,)
+    if isinstance(value, datetime):
+        return (DATE,)
+    if isinstance(value, ExecutionView):
+        return (EXECUTION,)
+    if isinstance(value, TaskView):
+        return (TASK,)
+    return ()
+
+
+def call_method(receiver: Any, name: str, arguments: list[Any]) -> Any:
+    """``receiver.name(arguments)``, looked up by the receiver's own type."""
+    if receiver is None:
+        raise EvaluationError(f"Cannot call '{name}' on null")
+    for kind in kinds_of(receiver):
+        method = METHODS[kind].get(name)
+        if method is None:
+            continue
+        for parameters in method.parameters:
+            if len(parameters) == len(arguments):
+                target = receiver
+                if kind == JSON and isinstance(receiver, (dict, list)):
+                    target = JsonNode(receiver)
+                return method.call(target, *_coerced(arguments, parameters))
+    raise EvaluationError(f"Cannot find method '{name}' in '{java_type(receiver)}'")
+
+
+def call_function(name: str, arguments: list[Any]) -> Any:
+    function = FUNCTIONS[name]
+    for parameters in function.parameters:
+        if len(parameters) == len(arguments):
+            return function.call(*_coerced(arguments, parameters))
+    raise EvaluationError(f"{name} does not take {len(arguments)} argument(s)")
+
+
+def bean_property(receiver: Any, prop: str) -> tuple[bool, Any]:
+    """``receiver.prop`` read through its getter, when the receiver is one of the typed
+    objects (not a map); ``(False, None)`` when it has no such getter."""
+    for kind in kinds_of(receiver):
+        if kind in (MAP, JSON, LIST):
+            continue
+        getter = getter_of(kind, prop)
+        if getter is not None:
+            return True, METHODS[kind][getter].call(receiver)
+    return False, None
