@@ -482,7 +482,7 @@ for _methods in METHODS.values():
 
 # Built-in functions: Camunda's DateTimeFunctions and Spin's S / JSON.
 FUNCTIONS: dict[str, Method] = {
-    "now": _m(DATE, now_millis),
+    "now": _m(DATE, lambda: now_millis()),
     "dateTime": _m(DATE_TIME, lambda: DateTime(now_millis())),
     "S": _m(JSON, spin, ("Object",), ("Object", STRING)),
     "JSON": _m(JSON, spin, ("Object",), ("Object", STRING)),

@@ -45,7 +45,7 @@ def coerce_to_long(value: Any) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
-        raise EvaluationError(f"Cannot coerce from Boolean to Long: {shown(value)}")
+        raise EvaluationError("Cannot coerce from Boolean to Long")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -63,7 +63,7 @@ def coerce_to_double(value: Any) -> float:
     if value is None or value == "":
         return 0.0
     if isinstance(value, bool):
-        raise EvaluationError(f"Cannot coerce from Boolean to Double: {shown(value)}")
+        raise EvaluationError("Cannot coerce from Boolean to Double")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
