@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from taskvars.engine.executions import Token, activity_instance_id
+from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
@@ -68,7 +69,10 @@ class UserTaskBehaviour:
         if model is None:  # the model check lets no other manual task through
             raise ModelRunError(f"{token.element_id} is not a user task this server runs")
         store = step.uow.store
-        attributes, candidates = task_attributes(model, step.reader.one(token.execution_id))
+        execution = execution_view(step, token.execution_id, model.element_id)
+        attributes, candidates = task_attributes(
+            model, step.reader.one(token.execution_id), execution, token.task_id
+        )
         attributes["process_definition_id"] = step.definition.id
         attributes["tenant_id"] = step.definition.tenant_id
         execution_pk = step.reader.pk(token.execution_id)
@@ -117,7 +121,11 @@ class ExternalTaskBehaviour:
         if model is None:  # the model check lets no other service task through
             raise ModelRunError(f"{token.element_id} is not an external task this server runs")
         store = step.uow.store
-        attributes = evaluate(model, step.reader.one(token.execution_id))
+        attributes = evaluate(
+            model,
+            step.reader.one(token.execution_id),
+            execution_view(step, token.execution_id, model.element_id),
+        )
         parent_pk = step.reader.pk(token.execution_id)
         if parent_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")

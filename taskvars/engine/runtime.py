@@ -32,6 +32,8 @@ from taskvars.engine.executions import (
     activity_instance_id,
     map_step,
 )
+from taskvars.engine.expression_context import execution_view
+from taskvars.engine.expressions import ExecutionView
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
 from taskvars.engine.tree import NodeKind
 from taskvars.engine.variable_reader import ExecutionReader
@@ -82,7 +84,9 @@ def start(
     variables.write_values(uow, chain, values, local=True)
     step.state = ExecutionState.initial(instance_id)
     try:
-        run = WorkflowRun.start(step.model.compiled, step.read_for_conditions)
+        run = WorkflowRun.start(
+            step.model.compiled, step.read_for_conditions, step.execution_for_conditions
+        )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     returned = None
@@ -194,7 +198,10 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
     step.restore_history(stored)
     run = WorkflowRun.restore(
-        step.model.compiled, stored.get("spiff", stored), step.read_for_conditions
+        step.model.compiled,
+        stored.get("spiff", stored),
+        step.read_for_conditions,
+        step.execution_for_conditions,
     )
     step.state = (
         ExecutionState.from_dict(stored["camunda"])
@@ -275,6 +282,11 @@ class _Step:
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
         execution_id = self._state().reading_from(ancestry)
         return self.context.reader.read(execution_id, names)
+
+    def execution_for_conditions(
+        self, ancestry: Sequence[str], activity_id: str | None
+    ) -> ExecutionView:
+        return execution_view(self.context, self._state().reading_from(ancestry), activity_id)
 
     def apply(self, run: WorkflowRun) -> None:
         snapshot = run.snapshot()

@@ -1,0 +1,70 @@
+"""The ``execution`` and ``task`` objects an expression sees during a step, built from
+what the step knows (the instance, its definition, the executions' rows); the business
+key and the variables are read only when the expression asks for them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from taskvars.engine.expression_methods import ExecutionView, TaskView
+from taskvars.engine.variable_reader import visible_values
+
+if TYPE_CHECKING:
+    from taskvars.engine.behaviours import StepContext
+
+
+def execution_view(step: StepContext, execution_id: str, activity_id: str | None) -> ExecutionView:
+    """``execution`` for an expression evaluated in ``execution_id`` at ``activity_id``
+    (a condition at its gateway, a task's attributes at the task)."""
+    reader = step.reader
+
+    def read_local(name: str) -> Any:
+        chain = reader.chain(execution_id)[:1]
+        return visible_values(step.uow, chain, frozenset({name}))[name]
+
+    def business_key() -> str | None:
+        return step.uow.store.process_instances.business_key(step.instance_pk)
+
+    return ExecutionView(
+        id=execution_id,
+        process_instance_id=step.instance_id,
+        process_definition_id=step.definition.id,
+        activity_id=activity_id,
+        tenant_id=step.definition.tenant_id,
+        business_key=business_key,
+        read=reader.one(execution_id),
+        read_local=read_local,
+    )
+
+
+def new_task_view(
+    task_id: str, execution: ExecutionView, attributes: Mapping[str, Any]
+) -> TaskView:
+    """``task`` for a task being created (its form key): the attributes evaluated so far
+    (store columns), no local variables yet."""
+
+    def no_local(name: str) -> Any:
+        raise KeyError(name)
+
+    return TaskView(
+        properties={
+            "id": task_id,
+            "name": attributes.get("name"),
+            "description": attributes.get("description"),
+            "assignee": attributes.get("assignee"),
+            "owner": attributes.get("owner"),
+            "priority": attributes.get("priority"),
+            "dueDate": attributes.get("due"),
+            "followUpDate": attributes.get("follow_up"),
+            "createTime": attributes.get("created"),
+            "taskDefinitionKey": attributes.get("task_definition_key"),
+            "processInstanceId": execution.process_instance_id,
+            "processDefinitionId": execution.process_definition_id,
+            "executionId": execution.id,
+            "tenantId": execution.tenant_id,
+        },
+        read=execution.read,
+        read_local=no_local,
+        execution=execution,
+    )
