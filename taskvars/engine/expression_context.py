@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from taskvars.engine.expression_methods import ExecutionView, TaskView
-from taskvars.engine.variable_reader import visible_values
+from taskvars.engine.variable_reader import reader_of, visible_values
+from taskvars.persistence.models import IdSpace, ScopeKind
+from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import TaskRecord
 
 if TYPE_CHECKING:
     from taskvars.engine.behaviours import StepContext
@@ -66,5 +69,46 @@ def new_task_view(
         },
         read=execution.read,
         read_local=no_local,
+        execution=execution,
+    )
+
+
+def stored_task_view(uow: UnitOfWork, task: TaskRecord) -> TaskView:
+    """``task`` (and through it ``execution``) for an expression evaluated in a stored
+    task's scope, as Camunda's form handlers evaluate the task's form key."""
+    chain = uow.store.scopes.chain(IdSpace.TASK, task.id)
+    above = chain[1:]  # the task's execution and its ancestors
+    instance = next((s for s in above if s.kind == ScopeKind.PROCESS_INSTANCE), None)
+    execution = ExecutionView(
+        id=task.execution_id or "",
+        process_instance_id=task.process_instance_id or "",
+        process_definition_id=task.process_definition_id,
+        activity_id=task.task_definition_key,
+        tenant_id=task.tenant_id,
+        business_key=lambda: (
+            None if instance is None else uow.store.process_instances.business_key(instance.pk)
+        ),
+        read=reader_of(uow, above),
+        read_local=reader_of(uow, above[:1]),
+    )
+    return TaskView(
+        properties={
+            "id": task.id,
+            "name": task.name,
+            "description": task.description,
+            "assignee": task.assignee,
+            "owner": task.owner,
+            "priority": task.priority,
+            "dueDate": task.due,
+            "followUpDate": task.follow_up,
+            "createTime": task.created,
+            "taskDefinitionKey": task.task_definition_key,
+            "processInstanceId": task.process_instance_id,
+            "processDefinitionId": task.process_definition_id,
+            "executionId": task.execution_id,
+            "tenantId": task.tenant_id,
+        },
+        read=reader_of(uow, chain),
+        read_local=reader_of(uow, chain[:1]),
         execution=execution,
     )

@@ -61,6 +61,9 @@ def test_a_due_date_from_date_time_and_a_json_condition_run_through(api: Api) ->
     assert due <= datetime.now(UTC) + timedelta(days=2)
     assert review["priority"] == 40
     assert review["formKey"] == f"app:review/{review['id']}/ORDER-21"
+    form = api.get(f"/task/{review['id']}/form")
+    assert form.status_code == 200, form.text
+    assert form.json()["key"] == review["formKey"]  # evaluated again in the task's scope
 
     complete(api, review["id"])
     serve = only_task(api, instance_id)
