@@ -30,6 +30,7 @@ run Python (``eval``, ``simpleeval``'s attribute access) or speak another langua
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ class Expression:
             raise ExpressionError(f"Cannot evaluate {self.source}: {error}") from None
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_expression(source: str) -> Expression:
     """``source`` compiled; raises :class:`ExpressionError` naming what is outside the
     subset and where."""
@@ -435,7 +437,8 @@ def _as_number(value: Any) -> Decimal:
             return Decimal(value.strip())
         except InvalidOperation:
             raise EvaluationError(f"{shown(value)} is not a number") from None
-    raise EvaluationError(f"{shown(value)} is not a number")
+    # A Json node compared with a number wants its numberValue(), as in Camunda.
+    raise EvaluationError(f"Cannot coerce from {java_type(value)} to a number")
 
 
 def _is_number(value: Any) -> bool:
