@@ -193,9 +193,17 @@ _STRING_METHODS = {
     "replace": _m(STRING, lambda r, a, b: r.replace(a, b), (STRING, STRING)),
 }
 
+
+def _int_value(number: int | float) -> int:
+    """``Number.intValue()``: a Long wraps into 32 bits, a Double is cut off and clamped."""
+    if isinstance(number, float):
+        return max(-(2**31), min(2**31 - 1, coerce_to_long(number)))
+    return ((number + 2**31) % 2**32) - 2**31
+
+
 _NUMBER_METHODS = {
     **_object_methods(),
-    "intValue": _m(NUMBER, lambda r: ((int(r) + 2**31) % 2**32) - 2**31),
+    "intValue": _m(NUMBER, lambda r: _int_value(r)),
     "longValue": _m(NUMBER, lambda r: coerce_to_long(r)),
     "doubleValue": _m(NUMBER, lambda r: float(r)),
 }
@@ -560,7 +568,7 @@ def call_method(receiver: Any, name: str, arguments: list[Any]) -> Any:
                 target = receiver
                 if kind == JSON and isinstance(receiver, (dict, list)):
                     target = JsonNode(receiver)
-                return method.call(target, *_coerced(arguments, parameters))
+                return _invoked(method, name, target, *_coerced(arguments, parameters))
     raise EvaluationError(f"Cannot find method '{name}' in '{java_type(receiver)}'")
 
 
@@ -568,8 +576,18 @@ def call_function(name: str, arguments: list[Any]) -> Any:
     function = FUNCTIONS[name]
     for parameters in function.parameters:
         if len(parameters) == len(arguments):
-            return function.call(*_coerced(arguments, parameters))
+            return _invoked(function, name, *_coerced(arguments, parameters))
     raise EvaluationError(f"{name} does not take {len(arguments)} argument(s)")
+
+
+def _invoked(method: Method, name: str, *arguments: Any) -> Any:
+    try:
+        return method.call(*arguments)
+    except EvaluationError:
+        raise
+    except (ValueError, OverflowError, ArithmeticError) as error:
+        # A date past year 9999, say: the method's failure, as Java's exception would be.
+        raise EvaluationError(f"{name} failed: {error}") from None
 
 
 def bean_property(receiver: Any, prop: str) -> tuple[bool, Any]:
@@ -580,5 +598,5 @@ def bean_property(receiver: Any, prop: str) -> tuple[bool, Any]:
             continue
         getter = getter_of(kind, prop)
         if getter is not None:
-            return True, METHODS[kind][getter].call(receiver)
+            return True, _invoked(METHODS[kind][getter], getter, receiver)
     return False, None

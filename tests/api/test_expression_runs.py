@@ -98,3 +98,19 @@ def test_a_json_value_without_the_property_is_camundas_error_and_nothing_moves(a
     assert error["type"] == "ProcessEngineException"
     assert "Unable to find property 'age'" in error["message"]
     assert only_task(api, instance_id)["id"] == review["id"]
+
+
+def test_a_method_no_type_has_is_refused_at_deployment_with_its_position(api: Api) -> None:
+    content = (
+        (MODELS / "age-check.bpmn")
+        .read_text()
+        .replace("numberValue() &gt;= 21", "numbrValue() &gt;= 21")
+    )
+    response = api.post_parts(
+        "/deployment/create", Part("data", content.encode(), filename="age-check.bpmn")
+    )
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert "unknown method 'numbrValue' at position 23" in message
+    assert "toServe" in message
+    assert api.get("/process-definition", key="ageCheck").json() == []

@@ -88,6 +88,9 @@ def value(source: str, **context: Any) -> Any:
         # Numbers
         ("${customer.prop('age').numberValue().doubleValue()}", 42.0),
         ("${(7 / 2).intValue()}", 3),
+        ("${(0 / 0).intValue()}", 0),  # Java's (int) NaN
+        ("${(1 / 0).intValue()}", 2147483647),
+        ("${(2147483647 + 1).intValue()}", -2147483648),
     ],
 )
 def test_methods_of_values(source: str, expected: Any) -> None:
@@ -204,6 +207,7 @@ def test_the_variables_named_through_execution_are_read() -> None:
         ("${items.trim()}", "Cannot find method 'trim' in 'List'"),
         ("${counts.get(0).startsWith('1')}", "Cannot find method 'startsWith' in 'Long'"),
         ("${nothing.size()}", "Cannot call 'size' on null"),
+        ("${dateTime().plusYears(9000)}", "plusYears failed: year 11026 is out of range"),
         ("${customer.prop('age') >= 21}", "Cannot coerce from SpinJsonNode to a number"),
     ],
 )
