@@ -108,7 +108,7 @@ class Expression:
         """Plain text, no ``${...}``: its value is the text itself."""
         return all(isinstance(part, str) for part in self.parts)
 
-    @property
+    @functools.cached_property
     def names(self) -> frozenset[str]:
         """The variables it reads, as far as known before it runs: names, and the
         literal names given to ``execution.getVariable(...)`` and its siblings
@@ -119,7 +119,7 @@ class Expression:
                 part.collect_names(found)
         return frozenset(found - {EXECUTION, TASK})
 
-    @property
+    @functools.cached_property
     def uses(self) -> frozenset[str]:
         """Which of ``execution`` and ``task`` it names (a caller builds only those)."""
         found: set[str] = set()
