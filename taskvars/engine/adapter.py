@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -311,7 +312,10 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
 
             execution = None
             if "execution" in compiled.uses and self._executions is not None:
-                execution = self._executions(ancestry, task.task_spec.bpmn_id)
+                # It sees what the condition sees: the names already read are not read again.
+                execution = replace(
+                    self._executions(ancestry, task.task_spec.bpmn_id), read=resolve
+                )
             return compiled.evaluate_condition(resolve, execution=execution)
         except ExpressionError as error:
             raise BpmnRunError(str(error)) from error
