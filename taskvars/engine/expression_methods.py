@@ -1,6 +1,6 @@
-"""The methods an expression may call, per receiver type, and the objects only
-expressions see: Joda's ``DateTime`` (``dateTime()``), Spin's Json nodes (``S(...)``),
-``execution`` and ``task``.
+"""The methods an expression may call, per receiver type (strings, numbers, lists,
+maps; dates in :mod:`.joda_dates`, Json nodes in :mod:`.spin_json`), the built-in
+functions, and the ``execution`` and ``task`` objects only expressions see.
 
 Each type lists its methods with their parameter types (JUEL coerces each argument to
 its parameter's type) and the type they return, so that a call on a receiver whose type
@@ -12,85 +12,63 @@ methods then and against the value's own type when evaluated. A JavaBean propert
 
 from __future__ import annotations
 
-import calendar
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from taskvars.engine.joda_dates import (
+    DATE_METHODS,
+    DATE_TIME_METHODS,
+    DateTime,
+    date_time,
+    now,
+)
+from taskvars.engine.juel_methods import (
+    ANY,
+    BOOLEAN,
+    DATE,
+    DATE_TIME,
+    EXECUTION,
+    JSON,
+    LIST,
+    MAP,
+    NUMBER,
+    STRING,
+    TASK,
+    Method,
+    coerced,
+)
+from taskvars.engine.juel_methods import method as _m
+from taskvars.engine.juel_methods import object_methods as _object_methods
 from taskvars.engine.juel_values import (
     EvaluationError,
-    as_string,
-    coerce_to_boolean,
     coerce_to_long,
     is_number,
     java_equals,
     java_type,
 )
-from taskvars.services.dates import epoch_millis, now_millis
+from taskvars.engine.spin_json import JSON_METHODS, JsonNode, spin
+
+__all__ = [
+    "ANY",
+    "BOOLEAN",
+    "DATE",
+    "DATE_TIME",
+    "EXECUTION",
+    "JSON",
+    "LIST",
+    "MAP",
+    "NUMBER",
+    "STRING",
+    "TASK",
+    "DateTime",
+    "JsonNode",
+    "Method",
+]
 
 # ``name -> value`` of a variable; KeyError when there is none.
 Resolver = Callable[[str], Any]
-
-# Static types: what the compiler knows of a value ("any": only evaluation knows).
-ANY = "any"
-STRING, NUMBER, BOOLEAN = "String", "Number", "Boolean"
-LIST, MAP = "List", "Map"
-DATE, DATE_TIME, JSON = "Date", "DateTime", "Json"
-EXECUTION, TASK = "Execution", "Task"
-
-
-# Objects only expressions see
-
-
-@dataclass(frozen=True)
-class DateTime:
-    """Joda's ``DateTime`` in the server's time zone (Joda's default zone, which decides
-    where a day starts and what ``plusDays`` keeps): an instant; day-based arithmetic on
-    the local wall time, time-based on the instant, as Joda does."""
-
-    instant: datetime  # aware
-    java_type = "DateTime"
-
-    def local(self) -> datetime:
-        return self.instant.astimezone()
-
-    def with_wall(self, wall: datetime) -> DateTime:
-        # A naive datetime's astimezone() reads it as the server's local time (DST known).
-        return DateTime(wall.replace(tzinfo=None).astimezone().astimezone(UTC))
-
-    def plus_months(self, months: int) -> DateTime:
-        wall = self.local()
-        year, month_index = divmod(wall.year * 12 + wall.month - 1 + months, 12)
-        # As Joda does: the day is kept if the month has it, else the month's last day.
-        day = min(wall.day, calendar.monthrange(year, month_index + 1)[1])
-        return self.with_wall(wall.replace(year=year, month=month_index + 1, day=day))
-
-    def plus_days(self, days: int) -> DateTime:
-        return self.with_wall(self.local() + timedelta(days=days))
-
-    def plus(self, duration: timedelta) -> DateTime:
-        return DateTime(self.instant + duration)
-
-    def __str__(self) -> str:
-        # Joda's ISO format: 2026-12-05T16:06:08.123Z or ...+01:00
-        local = self.local()
-        text = local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
-        offset = local.strftime("%z")
-        return text + ("Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}")
-
-
-@dataclass(frozen=True)
-class JsonNode:
-    """Spin's ``SpinJsonNode``: a parsed JSON value (what ``S(...)`` and ``prop(...)``
-    give; a ``Json`` variable reads as its plain value, with the same methods)."""
-
-    value: Any
-    java_type = "SpinJsonNode"
-
-    def __str__(self) -> str:
-        return json.dumps(self.value, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -119,44 +97,6 @@ class TaskView:
     read_local: Resolver
     execution: ExecutionView | None = field(default=None)
     java_type = "TaskEntity"
-
-
-# Calling
-
-
-@dataclass(frozen=True)
-class Method:
-    """One method: parameter types per accepted argument count, the static type of its
-    result, and the call (receiver, coerced arguments)."""
-
-    parameters: tuple[tuple[str, ...], ...]
-    returns: str
-    call: Callable[..., Any]
-
-
-def _m(returns: str, call: Callable[..., Any], *parameters: tuple[str, ...]) -> Method:
-    return Method(parameters or ((),), returns, call)
-
-
-def _coerce(value: Any, parameter: str) -> Any:
-    if parameter == "int":
-        return coerce_to_long(value)
-    if parameter == STRING:
-        return as_string(value)
-    if parameter == BOOLEAN:
-        return coerce_to_boolean(value, "argument")
-    return value  # Object
-
-
-def _coerced(arguments: list[Any], parameters: tuple[str, ...]) -> list[Any]:
-    return [_coerce(a, p) for a, p in zip(arguments, parameters, strict=True)]
-
-
-def _object_methods() -> dict[str, Method]:
-    return {
-        "toString": _m(STRING, lambda r: as_string(r)),
-        "equals": _m(BOOLEAN, lambda r, o: java_equals(r, o), ("Object",)),
-    }
 
 
 def _utf16_length(text: str) -> int:
@@ -240,165 +180,6 @@ _MAP_METHODS = {
 }
 
 
-# Spin (camunda-spin's JacksonJsonNode); messages say what Spin's exceptions say.
-
-
-def _node_kind(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if is_number(value):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    return "ARRAY" if isinstance(value, list) else "OBJECT"
-
-
-def _prop(node: JsonNode, name: str) -> JsonNode:
-    if isinstance(node.value, dict) and name in node.value:
-        return JsonNode(node.value[name])
-    raise EvaluationError(f"Unable to find property '{name}' (Spin's prop)")
-
-
-def _typed(expected: str, check: Callable[[Any], bool]) -> Callable[[JsonNode], Any]:
-    def value(node: JsonNode) -> Any:
-        if not check(node.value):
-            raise EvaluationError(
-                f"Expected '{expected}', got '{_node_kind(node.value)}' (Spin's "
-                f"{expected.lower()}Value)"
-            )
-        return node.value
-
-    return value
-
-
-def _elements(node: JsonNode) -> list[JsonNode]:
-    if not isinstance(node.value, list):
-        raise EvaluationError(f"Unable to get elements of a {_node_kind(node.value)} node")
-    return [JsonNode(item) for item in node.value]
-
-
-def _field_names(node: JsonNode) -> list[str]:
-    if not isinstance(node.value, dict):
-        raise EvaluationError(f"Unable to get field names of a {_node_kind(node.value)} node")
-    return list(node.value)
-
-
-def _plain(node: JsonNode) -> Any:
-    if isinstance(node.value, (dict, list)):
-        raise EvaluationError(f"Unable to get the value of a {_node_kind(node.value)} node")
-    return node.value
-
-
-_JSON_METHODS = {
-    "toString": _m(STRING, str),
-    "equals": _m(BOOLEAN, lambda r, o: isinstance(o, JsonNode) and r == o, ("Object",)),
-    "prop": _m(JSON, _prop, (STRING,)),
-    "hasProp": _m(BOOLEAN, lambda r, n: isinstance(r.value, dict) and n in r.value, (STRING,)),
-    "isObject": _m(BOOLEAN, lambda r: isinstance(r.value, dict)),
-    "isArray": _m(BOOLEAN, lambda r: isinstance(r.value, list)),
-    "isValue": _m(BOOLEAN, lambda r: not isinstance(r.value, (dict, list))),
-    "isString": _m(BOOLEAN, lambda r: isinstance(r.value, str)),
-    "isNumber": _m(BOOLEAN, lambda r: is_number(r.value)),
-    "isBoolean": _m(BOOLEAN, lambda r: isinstance(r.value, bool)),
-    "isNull": _m(BOOLEAN, lambda r: r.value is None),
-    "stringValue": _m(STRING, _typed("String", lambda v: isinstance(v, str))),
-    "numberValue": _m(NUMBER, _typed("Number", is_number)),
-    "boolValue": _m(BOOLEAN, _typed("Boolean", lambda v: isinstance(v, bool))),
-    "value": _m(ANY, _plain),
-    "elements": _m(LIST, _elements),
-    "fieldNames": _m(LIST, _field_names),
-}
-
-
-def spin(value: Any, data_format: str | None = None) -> JsonNode:
-    """``S(value)`` and ``JSON(value)``: JSON text parsed, a Json value as it is."""
-    if data_format not in (None, "application/json"):
-        raise EvaluationError(f"the data format '{data_format}' is not supported (Json only)")
-    if isinstance(value, JsonNode):
-        return value
-    if isinstance(value, str):
-        if value.lstrip().startswith("<"):
-            raise EvaluationError("XML is not supported by this server's S(...): Json only")
-        try:
-            return JsonNode(json.loads(value))
-        except ValueError:
-            raise EvaluationError(f"Unable to parse '{value}' as Json") from None
-    if value is None or isinstance(value, (dict, list)):
-        return JsonNode(value)
-    raise EvaluationError(f"Unable to read a {java_type(value)} as Json")
-
-
-# Joda's DateTime and java.util.Date
-
-
-def _instant(value: Any) -> datetime:
-    if isinstance(value, DateTime):
-        return value.instant
-    if isinstance(value, datetime):
-        return value
-    raise EvaluationError(f"{java_type(value)} is not a date")
-
-
-def _date_time_methods() -> dict[str, Method]:
-    methods = {
-        **_object_methods(),
-        "toString": _m(STRING, str),
-        "toDate": _m(DATE, lambda r: r.instant.astimezone(UTC)),
-        "withTimeAtStartOfDay": _m(
-            DATE_TIME,
-            lambda r: r.with_wall(r.local().replace(hour=0, minute=0, second=0, microsecond=0)),
-        ),
-        "getMillis": _m(NUMBER, lambda r: epoch_millis(r.instant)),
-        "getYear": _m(NUMBER, lambda r: r.local().year),
-        "getMonthOfYear": _m(NUMBER, lambda r: r.local().month),
-        "getDayOfMonth": _m(NUMBER, lambda r: r.local().day),
-        "getDayOfYear": _m(NUMBER, lambda r: r.local().timetuple().tm_yday),
-        "getDayOfWeek": _m(NUMBER, lambda r: r.local().isoweekday()),  # Monday is 1
-        "getHourOfDay": _m(NUMBER, lambda r: r.local().hour),
-        "getMinuteOfHour": _m(NUMBER, lambda r: r.local().minute),
-        "getSecondOfMinute": _m(NUMBER, lambda r: r.local().second),
-        "isBefore": _m(BOOLEAN, lambda r, o: r.instant < _instant(o), ("Object",)),
-        "isAfter": _m(BOOLEAN, lambda r, o: r.instant > _instant(o), ("Object",)),
-        "isEqual": _m(BOOLEAN, lambda r, o: r.instant == _instant(o), ("Object",)),
-        "isBeforeNow": _m(BOOLEAN, lambda r: r.instant < now_millis()),
-        "isAfterNow": _m(BOOLEAN, lambda r: r.instant > now_millis()),
-    }
-    durations = {
-        "Hours": timedelta(hours=1),
-        "Minutes": timedelta(minutes=1),
-        "Seconds": timedelta(seconds=1),
-        "Millis": timedelta(milliseconds=1),
-    }
-    for sign, prefix in ((1, "plus"), (-1, "minus")):
-        methods[f"{prefix}Years"] = _m(
-            DATE_TIME, lambda r, n, s=sign: r.plus_months(12 * s * n), ("int",)
-        )
-        methods[f"{prefix}Months"] = _m(
-            DATE_TIME, lambda r, n, s=sign: r.plus_months(s * n), ("int",)
-        )
-        methods[f"{prefix}Days"] = _m(DATE_TIME, lambda r, n, s=sign: r.plus_days(s * n), ("int",))
-        methods[f"{prefix}Weeks"] = _m(
-            DATE_TIME, lambda r, n, s=sign: r.plus_days(7 * s * n), ("int",)
-        )
-        for unit, duration in durations.items():
-            methods[f"{prefix}{unit}"] = _m(
-                DATE_TIME, lambda r, n, s=sign, d=duration: r.plus(d * s * n), ("int",)
-            )
-    return methods
-
-
-_DATE_TIME_METHODS = _date_time_methods()
-
-_DATE_METHODS = {
-    **_object_methods(),
-    "getTime": _m(NUMBER, lambda r: epoch_millis(r)),
-    "before": _m(BOOLEAN, lambda r, o: r < _instant(o), ("Object",)),
-    "after": _m(BOOLEAN, lambda r, o: r > _instant(o), ("Object",)),
-}
-
-
 # execution and task
 
 
@@ -476,9 +257,9 @@ METHODS: dict[str, dict[str, Method]] = {
     BOOLEAN: _BOOLEAN_METHODS,
     LIST: _LIST_METHODS,
     MAP: _MAP_METHODS,
-    JSON: _JSON_METHODS,
-    DATE_TIME: _DATE_TIME_METHODS,
-    DATE: _DATE_METHODS,
+    JSON: JSON_METHODS,
+    DATE_TIME: DATE_TIME_METHODS,
+    DATE: DATE_METHODS,
     EXECUTION: _EXECUTION_METHODS,
     TASK: _TASK_METHODS,
 }
@@ -490,8 +271,8 @@ for _methods in METHODS.values():
 
 # Built-in functions: Camunda's DateTimeFunctions and Spin's S / JSON.
 FUNCTIONS: dict[str, Method] = {
-    "now": _m(DATE, lambda: now_millis()),
-    "dateTime": _m(DATE_TIME, lambda: DateTime(now_millis())),
+    "now": _m(DATE, now),
+    "dateTime": _m(DATE_TIME, date_time),
     "S": _m(JSON, spin, ("Object",), ("Object", STRING)),
     "JSON": _m(JSON, spin, ("Object",), ("Object", STRING)),
 }
@@ -568,7 +349,7 @@ def call_method(receiver: Any, name: str, arguments: list[Any]) -> Any:
                 target = receiver
                 if kind == JSON and isinstance(receiver, (dict, list)):
                     target = JsonNode(receiver)
-                return _invoked(method, name, target, *_coerced(arguments, parameters))
+                return _invoked(method, name, target, *coerced(arguments, parameters))
     raise EvaluationError(f"Cannot find method '{name}' in '{java_type(receiver)}'")
 
 
@@ -576,7 +357,7 @@ def call_function(name: str, arguments: list[Any]) -> Any:
     function = FUNCTIONS[name]
     for parameters in function.parameters:
         if len(parameters) == len(arguments):
-            return _invoked(function, name, *_coerced(arguments, parameters))
+            return _invoked(function, name, *coerced(arguments, parameters))
     raise EvaluationError(f"{name} does not take {len(arguments)} argument(s)")
 
 

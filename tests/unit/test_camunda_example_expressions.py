@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from taskvars.engine import expression_methods
+from taskvars.engine import joda_dates
 from taskvars.engine.expressions import compile_expression
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -47,7 +47,7 @@ VARIABLES: dict[str, Any] = {
 def test_the_invoice_examples_expressions_compile_and_evaluate(
     monkeypatch: pytest.MonkeyPatch, where: str, source: str, expected: Any
 ) -> None:
-    monkeypatch.setattr(expression_methods, "now_millis", lambda: NOW)
+    monkeypatch.setattr(joda_dates, "now_millis", lambda: NOW)
     monkeypatch.setenv("TZ", "UTC")  # the server's zone decides what a day is
     time.tzset()
     try:

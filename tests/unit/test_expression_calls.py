@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from taskvars.engine import expression_methods
+from taskvars.engine import joda_dates
 from taskvars.engine.expressions import (
     DateTime,
     ExecutionView,
@@ -35,7 +35,7 @@ VARIABLES: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Now is NOW, and the server's zone (Joda's default) UTC."""
-    monkeypatch.setattr(expression_methods, "now_millis", lambda: NOW)
+    monkeypatch.setattr(joda_dates, "now_millis", lambda: NOW)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     yield
@@ -229,9 +229,7 @@ def test_days_keep_the_wall_time_across_a_daylight_saving_change(
 ) -> None:
     """As Joda in the server's zone: a day later is the same time of day, 23 hours on
     the night clocks go forward; hours are hours."""
-    monkeypatch.setattr(
-        expression_methods, "now_millis", lambda: datetime(2026, 3, 28, 11, tzinfo=UTC)
-    )
+    monkeypatch.setattr(joda_dates, "now_millis", lambda: datetime(2026, 3, 28, 11, tzinfo=UTC))
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
     assert value("${dateTime().plusDays(1).toDate()}") == datetime(2026, 3, 29, 10, tzinfo=UTC)
