@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from lxml import etree
@@ -67,6 +67,18 @@ from taskvars.engine.tree import (
 VariableReader = Callable[[Sequence[str], frozenset[str]], dict[str, Any]]
 # ``execution`` of a condition: from the evaluating task's ancestry and its element id.
 ExecutionFinder = Callable[[Sequence[str], str | None], ExecutionView]
+
+
+class ActivityListener(Protocol):
+    """Told, as SpiffWorkflow runs a step, where Camunda runs an activity's input/output
+    mappings (:mod:`.io_mappings`): a sub-process's scope beginning (before anything
+    inside it runs) and an activity ending (before the run goes on past it, so that what
+    comes next reads what the mapping wrote). Ids are SpiffWorkflow task ids;
+    ``ancestry`` is the activity's own (see :func:`_ancestry`)."""
+
+    def scope_started(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
+
+    def activity_ending(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
 
 
 class BpmnRunError(RuntimeError):
@@ -167,8 +179,9 @@ class CompiledProcess:
 class WorkflowRun:
     """A process instance's tokens: started, or restored from :meth:`state`."""
 
-    def __init__(self, workflow: BpmnWorkflow) -> None:
+    def __init__(self, workflow: BpmnWorkflow, listener: ActivityListener | None = None) -> None:
         self._workflow = workflow
+        self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
 
     @classmethod
@@ -176,6 +189,7 @@ class WorkflowRun:
         cls,
         compiled: CompiledProcess,
         reader: VariableReader,
+        listener: ActivityListener | None = None,
         executions: ExecutionFinder | None = None,
     ) -> WorkflowRun:
         workflow = BpmnWorkflow(
@@ -183,7 +197,7 @@ class WorkflowRun:
             compiled.subprocess_specs,
             script_engine=_ConditionsOnly(reader, executions),
         )
-        run = cls(workflow)
+        run = cls(workflow, listener)
         run._advance()
         return run
 
@@ -193,6 +207,7 @@ class WorkflowRun:
         compiled: CompiledProcess,
         state: dict[str, Any],
         reader: VariableReader,
+        listener: ActivityListener | None = None,
         executions: ExecutionFinder | None = None,
     ) -> WorkflowRun:
         stored = dict(state)
@@ -204,7 +219,7 @@ class WorkflowRun:
         stored.pop("subprocess_specs", None)
         workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
         workflow.script_engine = _ConditionsOnly(reader, executions)
-        return cls(workflow)
+        return cls(workflow, listener)
 
     @property
     def finished(self) -> bool:
@@ -215,6 +230,7 @@ class WorkflowRun:
         to the next waits."""
         task = self._waiting(task_id)
         self.completed = []
+        self._ending(task)
         _run_reporting(task, self.completed)
         self._advance()
 
@@ -227,11 +243,16 @@ class WorkflowRun:
         ``None`` is returned."""
         task = self._waiting(task_id)
         self.completed = []
+        # Camunda runs the output mappings of the activities an error interrupts too
+        # (unless skipOutputMappingOnCanceledActivities is set; it is not by default).
+        self._ending(task)
         event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
         catcher = _error_catcher(task, event)
         if catcher is None:
             _end_token(task)
         else:
+            for scope in _scopes_left(task, catcher):
+                self._ending(scope)
             catcher.task_spec.catch(catcher, event)
             catcher.task_spec._update(catcher)
         self._advance()
@@ -268,10 +289,28 @@ class WorkflowRun:
         converted[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
         return converted
 
+    def _ending(self, task: Any) -> None:
+        if self._listener is not None:
+            self._listener.activity_ending(str(task.id), task.task_spec.bpmn_id, _ancestry(task))
+
+    def _will_run(self, task: Any) -> None:
+        """A sub-process task made ready again has finished its workflow: it ends; a start
+        event inside a sub-process's workflow begins that sub-process's scope."""
+        if self._listener is None:
+            return
+        spec = task.task_spec
+        if isinstance(spec, SubWorkflowTask):
+            self._ending(task)
+        elif isinstance(spec, StartEvent) and isinstance(task.workflow, BpmnSubWorkflow):
+            workflow = task.workflow
+            owner = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            self._listener.scope_started(str(owner.id), owner.task_spec.bpmn_id, _ancestry(owner))
+
     def _advance(self) -> None:
         try:
             self._workflow.do_engine_steps(
-                did_complete_task=lambda task: self.completed.append(str(task.id))
+                will_complete_task=self._will_run,
+                did_complete_task=lambda task: self.completed.append(str(task.id)),
             )
         except BpmnRunError:
             raise
@@ -378,6 +417,22 @@ def _error_catcher(task: Any, event: Any) -> Any:
             else None
         )
     return None
+
+
+def _scopes_left(task: Any, catcher: Any) -> list[Any]:
+    """The sub-process tasks an error thrown from ``task`` and caught by the boundary
+    event ``catcher`` interrupts, innermost first: those around ``task`` up to the one
+    ``catcher`` is attached to (none when it is attached to ``task``)."""
+    attached = next(
+        (c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None
+    )
+    left: list[Any] = []
+    current = task
+    while current is not attached and isinstance(current.workflow, BpmnSubWorkflow):
+        workflow = current.workflow
+        current = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        left.append(current)
+    return left
 
 
 def _end_token(task: Any) -> None:

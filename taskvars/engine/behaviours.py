@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
@@ -24,8 +24,9 @@ from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.external_task_signals import announce
-from taskvars.persistence.models import ExternalTask, IdSpace
+from taskvars.persistence.models import ExternalTask, IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import ScopeRef
 from taskvars.services.dates import epoch_millis, now_millis
 from taskvars.services.incidents import (
     FAILED_EXTERNAL_TASK,
@@ -33,6 +34,9 @@ from taskvars.services.incidents import (
     resolve_incidents,
 )
 from taskvars.services.task_defaults import new_id
+
+if TYPE_CHECKING:
+    from taskvars.engine.activity_scopes import ActivityScopes
 
 # Camunda's deleteReason of a historic task completed, or removed with its scope.
 COMPLETED = "completed"
@@ -53,6 +57,8 @@ class StepContext:
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
+    # The model's input/output mappings in this step; None: it has none.
+    io: ActivityScopes | None = None
 
 
 class Behaviour(Protocol):
@@ -69,13 +75,23 @@ class UserTaskBehaviour:
         if model is None:  # the model check lets no other manual task through
             raise ModelRunError(f"{token.element_id} is not a user task this server runs")
         store = step.uow.store
-        execution = execution_view(step, token.execution_id, model.element_id)
-        attributes, candidates = task_attributes(
-            model, step.reader.one(token.execution_id), execution, token.task_id
-        )
+        # A task with a mapping is a scope: its own execution, its inputs set there first.
+        scope = None if step.io is None else step.io.open_task_scope(token)
+        if scope is None:
+            execution_id = token.execution_id
+            execution_pk = step.reader.pk(execution_id)
+            execution = execution_view(step, execution_id, model.element_id)
+        else:
+            execution_id, execution_pk = scope.external_id, scope.pk
+            execution = execution_view(
+                step,
+                execution_id,
+                model.element_id,
+                [scope, *step.reader.chain(token.execution_id)],
+            )
+        attributes, candidates = task_attributes(model, execution.read, execution, token.task_id)
         attributes["process_definition_id"] = step.definition.id
         attributes["tenant_id"] = step.definition.tenant_id
-        execution_pk = step.reader.pk(token.execution_id)
         if execution_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
         task_pk = store.tasks.add(
@@ -85,7 +101,7 @@ class UserTaskBehaviour:
         store.history.task_started(
             step.instance_id,
             token.task_id,
-            token.execution_id,
+            execution_id,
             activity_instance_id(model.element_id, token.task_id),
             attributes,
         )
@@ -97,17 +113,21 @@ class UserTaskBehaviour:
         task_pk, attributes = found if found is not None else (None, None)
         store.history.task_ended(token.task_id, reason, now_millis(), attributes)
         if task_pk is not None:
-            store.scopes.delete_tree(task_pk)
+            scope_pk = None if step.io is None else step.io.task_scope_pk(token)
+            store.scopes.delete_tree(scope_pk or task_pk)
 
     def move(self, step: StepContext, token: Token) -> None:
         """The task follows its token into another execution (Camunda's ``moveTasksTo``
         when a concurrent execution is compacted into its scope)."""
         store = step.uow.store
-        task_pk = store.scopes.pk(IdSpace.TASK, token.task_id)
+        # A task with a mapping keeps its own execution, which moves.
+        own_pk = None if step.io is None else step.io.task_scope_pk(token)
+        task_pk = own_pk or store.scopes.pk(IdSpace.TASK, token.task_id)
         execution_pk = step.reader.pk(token.execution_id)
         if task_pk is not None and execution_pk is not None:
             store.scopes.reparent(task_pk, execution_pk)
-        store.history.task_moved(token.task_id, token.execution_id)
+        if own_pk is None:
+            store.history.task_moved(token.task_id, token.execution_id)
 
 
 class ExternalTaskBehaviour:
@@ -121,11 +141,6 @@ class ExternalTaskBehaviour:
         if model is None:  # the model check lets no other service task through
             raise ModelRunError(f"{token.element_id} is not an external task this server runs")
         store = step.uow.store
-        attributes = evaluate(
-            model,
-            step.reader.one(token.execution_id),
-            execution_view(step, token.execution_id, model.element_id),
-        )
         parent_pk = step.reader.pk(token.execution_id)
         if parent_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
@@ -133,6 +148,18 @@ class ExternalTaskBehaviour:
         execution_pk = store.process_instances.add_execution(
             execution_id, parent_pk, instance_pk=step.instance_pk
         )
+        # Inputs first: the topic and priority expressions see them (Camunda maps them
+        # as the activity starts, before ExternalTaskActivityBehavior.execute).
+        scope = ScopeRef(execution_pk, ScopeKind.EXECUTION, execution_id)
+        if step.io is not None:
+            step.io.write_inputs(token, scope)
+        execution = execution_view(
+            step,
+            execution_id,
+            model.element_id,
+            [scope, *step.reader.chain(token.execution_id)],
+        )
+        attributes = evaluate(model, execution.read, execution)
         definition = step.definition
         store.external_tasks.add(
             ExternalTask(
@@ -182,7 +209,8 @@ class ScopeBehaviour:
     """A running sub-process: its scope execution is all it has."""
 
     def enter(self, step: StepContext, token: Token) -> None:
-        return None
+        if step.io is not None:
+            step.io.enter_scope(token)  # the inputs of a sub-process begun in this step
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         return None

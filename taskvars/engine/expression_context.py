@@ -11,20 +11,28 @@ from taskvars.engine.expression_methods import ExecutionView, TaskView
 from taskvars.engine.variable_reader import reader_of, visible_values
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import TaskRecord
+from taskvars.persistence.values import ScopeRef, TaskRecord
 
 if TYPE_CHECKING:
     from taskvars.engine.behaviours import StepContext
 
 
-def execution_view(step: StepContext, execution_id: str, activity_id: str | None) -> ExecutionView:
+def execution_view(
+    step: StepContext,
+    execution_id: str,
+    activity_id: str | None,
+    chain: list[ScopeRef] | None = None,
+) -> ExecutionView:
     """``execution`` for an expression evaluated in ``execution_id`` at ``activity_id``
-    (a condition at its gateway, a task's attributes at the task)."""
+    (a condition at its gateway, a task's attributes at the task); ``chain``: its scopes,
+    nearest first, when it is an activity's own execution made in this step (the
+    step's reader knows only the executions of the mapping)."""
     reader = step.reader
+    read = reader.one(execution_id) if chain is None else reader_of(step.uow, chain)
 
     def read_local(name: str) -> Any:
-        chain = reader.chain(execution_id)[:1]
-        return visible_values(step.uow, chain, frozenset({name}))[name]
+        scopes = (reader.chain(execution_id) if chain is None else chain)[:1]
+        return visible_values(step.uow, scopes, frozenset({name}))[name]
 
     def business_key() -> str | None:
         return step.uow.store.process_instances.business_key(step.instance_pk)
@@ -36,7 +44,7 @@ def execution_view(step: StepContext, execution_id: str, activity_id: str | None
         activity_id=activity_id,
         tenant_id=step.definition.tenant_id,
         business_key=business_key,
-        read=reader.one(execution_id),
+        read=read,
         read_local=read_local,
     )
 

@@ -29,6 +29,7 @@ from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration
+from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -179,6 +180,9 @@ def _check_elements(file_name: str, process: etree._Element) -> None:
 
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     """Why this server cannot run ``element``, or ``None``."""
+    if name.namespace == CAMUNDA and in_io_mapping(element):
+        # A mapping is checked whole, at its camunda:inputOutput (.io_mappings).
+        return io_refusal(element) if name.localname == "inputOutput" else None
     if name.namespace == BPMN:
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"

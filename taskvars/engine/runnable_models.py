@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -17,6 +17,7 @@ from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
 from taskvars.engine.error_events import ErrorVariables, error_variables
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration
+from taskvars.engine.io_mappings import IoMapping, io_mappings
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 
@@ -37,6 +38,8 @@ class RunnableModel:
     start_activity_id: str | None
     # The form that start event declares (Camunda's start form); None without one.
     start_form: FormDeclaration | None
+    # By element id: the activities' camunda:inputOutput.
+    io_mappings: dict[str, IoMapping] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -60,6 +63,7 @@ def runnable_model(
         error_variables(root),
         None if start_event is None else start_event.get("id"),
         None if start_event is None else form_declaration(start_event, with_fields=True),
+        io_mappings=io_mappings(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model

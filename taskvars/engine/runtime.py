@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine.activity_scopes import ActivityScopes
 from taskvars.engine.activity_tree import ActivityInstance, activity_tree
 from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
 from taskvars.engine.behaviours import DELETED, StepContext, behaviour_of
@@ -85,7 +86,10 @@ def start(
     step.state = ExecutionState.initial(instance_id)
     try:
         run = WorkflowRun.start(
-            step.model.compiled, step.read_for_conditions, step.execution_for_conditions
+            step.model.compiled,
+            step.read_for_conditions,
+            step.context.io,
+            step.execution_for_conditions,
         )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
@@ -201,6 +205,7 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
         step.model.compiled,
         stored.get("spiff", stored),
         step.read_for_conditions,
+        step.context.io,
         step.execution_for_conditions,
     )
     step.state = (
@@ -278,8 +283,16 @@ class _Step:
             model.external_tasks,
             reader,
         )
+        if model.io_mappings:
+            self.context.io = ActivityScopes(
+                uow, model.io_mappings, reader, self._state, instance_pk
+            )
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
+        io = self.context.io
+        pending = None if io is None else io.read_for_conditions(ancestry, names)
+        if pending is not None:
+            return pending
         execution_id = self._state().reading_from(ancestry)
         return self.context.reader.read(execution_id, names)
 

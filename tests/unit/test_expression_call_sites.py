@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from taskvars.engine.expressions import ExecutionView
+from taskvars.engine.expressions import ExecutionView, compile_expression
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
+from taskvars.engine.io_mappings import typed_value
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.errors import ModelRunError
+from taskvars.persistence.values import NewValue
 
 VARIABLES: dict[str, Any] = {"region": "eu", "level": 2, "clerk": "ann"}
 
@@ -71,3 +73,16 @@ def test_a_date_time_where_a_date_is_expected_is_camundas_error() -> None:
         ModelRunError, match="Due date expression does not resolve to a Date or Date string"
     ):
         task_attributes(model, VARIABLES.__getitem__, execution(), "t1")
+
+
+def test_an_input_output_mapping_types_what_richer_expressions_give() -> None:
+    """A Long from arithmetic, a Double from division, a Date from toDate(), Spin's node
+    as a Json variable, as Camunda would store their Java values."""
+    assert typed_value(compile_expression("${level * 10 + 1}").evaluate(VARIABLES.__getitem__)) == (
+        NewValue(type="Long", text_value="21", long_value=21)
+    )
+    assert typed_value(compile_expression("${level / 4}").evaluate(VARIABLES.__getitem__)).type == (
+        "Double"
+    )
+    node = compile_expression("${S('{\"a\": [1, 2]}').prop('a')}").evaluate(VARIABLES.__getitem__)
+    assert typed_value(node) == NewValue(type="Json", text_value="[1,2]")
