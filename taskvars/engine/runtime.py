@@ -285,7 +285,7 @@ class _Step:
         )
         if model.io_mappings:
             self.context.io = ActivityScopes(
-                uow, model.io_mappings, reader, self._state, instance_pk
+                uow, model.io_mappings, reader, self._state, instance_pk, model.definition
             )
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:

@@ -114,3 +114,30 @@ def test_a_method_no_type_has_is_refused_at_deployment_with_its_position(api: Ap
     assert "unknown method 'numbrValue' at position 23" in message
     assert "toServe" in message
     assert api.get("/process-definition", key="ageCheck").json() == []
+
+
+def test_input_output_mappings_see_execution_and_type_what_expressions_give(api: Api) -> None:
+    deploy(api, "io-expressions.bpmn")
+    order = {"items": [1, 2, 3], "customer": {"name": "Ann"}}
+    response = api.client.post(
+        api.url("/process-definition/key/ioExpressions/start"),
+        json={
+            "businessKey": "ORDER-3",
+            "variables": {"order": {"value": json.dumps(order), "type": "Json"}},
+        },
+    )
+    assert response.status_code == 200, response.text
+    instance_id = response.json()["id"]
+    pack = only_task(api, instance_id)
+    seen = api.get(f"/task/{pack['id']}/variables").json()
+    assert seen["orderKey"] == {"type": "String", "value": "ORDER-3", "valueInfo": {}}
+    assert (seen["boxes"]["type"], seen["boxes"]["value"]) == ("Long", 6)
+    assert (seen["customer"]["type"], json.loads(seen["customer"]["value"])) == (
+        "Json",
+        {"name": "Ann"},
+    )
+    assert seen["labels"]["value"] == ["pack", "ANN"]
+
+    complete(api, pack["id"])
+    packed = api.get(f"/process-instance/{instance_id}/variables/packedBy").json()
+    assert packed["value"] == "ORDER-3-packed"
