@@ -132,6 +132,21 @@ class _ExternalTaskParser(CamundaTaskParser):  # type: ignore[misc]
         )
 
 
+class CalledProcessTask(BpmnSpecMixin):  # type: ignore[misc]
+    """A call activity: it waits (``manual``) while the process it calls runs as a
+    process instance of its own, never as a sub-workflow of this run (the runtime
+    completes it when that instance ends, :mod:`.call_activities`)."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+
+
+class _CallActivityParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> CalledProcessTask:
+        return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -141,6 +156,7 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("serviceTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
+        full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
     }
 
 
@@ -257,6 +273,20 @@ class WorkflowRun:
             catcher.task_spec._update(catcher)
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def catches(self, task_id: str, error_code: str) -> bool:
+        """Whether a BPMN error thrown from the waiting task ``task_id`` would be caught
+        in this run (see :meth:`throw_error`); nothing changes."""
+        event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
+        return _error_catcher(self._waiting(task_id), event) is not None
+
+    def cancel(self, task_id: str) -> None:
+        """Cancel the waiting task ``task_id`` (someone deleted what it waits for), the
+        scope it leaves without tokens completed as :meth:`throw_error` does uncaught."""
+        task = self._waiting(task_id)
+        self.completed = []
+        _end_token(task)
+        self._advance()
 
     def _waiting(self, task_id: str) -> Any:
         try:
@@ -534,6 +564,7 @@ def _kind(spec: Any) -> NodeKind:
 
 _KINDS: tuple[tuple[type, NodeKind], ...] = (
     (UserTask, NodeKind.USER_TASK),
+    (CalledProcessTask, NodeKind.CALL_ACTIVITY),
     (StartEvent, NodeKind.START_EVENT),
     (EndEvent, NodeKind.END_EVENT),
     (ParallelGateway, NodeKind.PARALLEL_GATEWAY),

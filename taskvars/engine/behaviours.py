@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from taskvars.engine.call_activities import (
+    CallActivityModel,
+    CallPort,
+    StoredVariables,
+    VariableSource,
+    business_key,
+    called_definition,
+    mapped_values,
+    pass_outputs,
+)
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
@@ -26,7 +36,7 @@ from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.models import ExternalTask, IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import ScopeRef
+from taskvars.persistence.values import CallerLink, ScopeRef
 from taskvars.services.dates import epoch_millis, now_millis
 from taskvars.services.incidents import (
     FAILED_EXTERNAL_TASK,
@@ -59,6 +69,18 @@ class StepContext:
     delete_reason: str = DELETED
     # The model's input/output mappings in this step; None: it has none.
     io: ActivityScopes | None = None
+    # Someone deletes the instance (its called instances end EXTERNALLY_TERMINATED);
+    # otherwise a wait left uncompleted was interrupted (INTERNALLY_TERMINATED).
+    deleting: bool = False
+    call_activities: Mapping[str, CallActivityModel] = field(default_factory=dict)
+    # The runtime's side of call activities (None: this step starts no call).
+    calls: CallPort | None = None
+    # Call activities whose called instance ended within this step (their task ids): the
+    # step completes them once it has applied what it ran.
+    finished_calls: list[str] = field(default_factory=list)
+    # (activity instance id, its execution, called process instance id) for history, once
+    # the step has written its activity instances.
+    called: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Behaviour(Protocol):
@@ -219,8 +241,72 @@ class ScopeBehaviour:
         return None
 
 
+class CallActivityBehaviour:
+    """A call activity: it starts an instance of the process it calls, in this unit of
+    work (Camunda's ``CallActivityBehavior.startInstance``), and waits until that ends.
+    Camunda makes the activity a scope (``BpmnParse.parseCallActivity``): its own
+    execution below the token's, named by the token's task, is the called instance's
+    ``superExecutionId`` and where ``local`` variables go."""
+
+    def enter(self, step: StepContext, token: Token) -> None:
+        model = step.call_activities.get(token.element_id or "")
+        if model is None or step.calls is None:
+            raise ModelRunError(f"{token.element_id} is not a call activity this server runs")
+        store = step.uow.store
+        parent_pk = step.reader.pk(token.execution_id)
+        if parent_pk is None:
+            raise RuntimeError(f"the execution {token.execution_id} of a call has no row")
+        execution_pk = store.process_instances.add_execution(
+            token.task_id, parent_pk, instance_pk=step.instance_pk
+        )
+        chain = [
+            ScopeRef(execution_pk, ScopeKind.EXECUTION, token.task_id),
+            *step.reader.chain(token.execution_id),
+        ]
+        variables = StoredVariables(step.uow, chain)
+        read = variables.reader(local=False)
+        definition = called_definition(step.uow, model, step.definition, read)
+        values = mapped_values(model, model.inputs, variables)
+        root = store.process_instances.root_of(step.instance_pk) or step.instance_id
+        caller = CallerLink(token.task_id, step.instance_id, root)
+
+        def returns_to(called: VariableSource) -> None:
+            # The called instance ended within this step: the caller takes its outputs
+            # now and completes the call once the step is applied.
+            pass_outputs(step.uow, model, chain, called)
+            step.finished_calls.append(token.task_id)
+
+        called_id = step.calls.start(
+            definition, values, business_key(model, read), caller, returns_to
+        )
+        step.called.append(
+            (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)
+        )
+
+    def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        """Cancelled, the call takes its called instance with it (Camunda deletes the
+        sub-process instance with the super execution, ``PvmExecutionImpl.clearScope``:
+        externally terminated when someone deletes the caller, else internally)."""
+        store = step.uow.store
+        if not completed:
+            called = store.process_instances.called_by(token.task_id)
+            if called is not None and step.calls is not None:
+                step.calls.terminate(called, step.delete_reason, externally=step.deleting)
+        execution_pk = store.scopes.pk(IdSpace.EXECUTION, token.task_id)
+        if execution_pk is not None:
+            store.scopes.delete_tree(execution_pk)
+
+    def move(self, step: StepContext, token: Token) -> None:
+        store = step.uow.store
+        execution_pk = store.scopes.pk(IdSpace.EXECUTION, token.task_id)
+        parent_pk = step.reader.pk(token.execution_id)
+        if execution_pk is not None and parent_pk is not None:
+            store.scopes.reparent(execution_pk, parent_pk)
+
+
 BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
+    NodeKind.CALL_ACTIVITY: CallActivityBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS, ExternalTaskBehaviour()),
 }

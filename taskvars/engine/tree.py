@@ -32,6 +32,8 @@ class NodeKind(enum.StrEnum):
     SEND_TASK = "sendTask"
     BUSINESS_RULE_TASK = "businessRuleTask"
     BOUNDARY_ERROR = "boundaryError"
+    # Waits while the process it calls runs as an instance of its own.
+    CALL_ACTIVITY = "callActivity"
     INTERNAL = "internal"
 
 
