@@ -265,8 +265,9 @@ class CallActivityBehaviour:
         ]
         variables = StoredVariables(step.uow, chain)
         read = variables.reader(local=False)
-        definition = called_definition(step.uow, model, step.definition, read)
-        values = mapped_values(model, model.inputs, variables)
+        execution = execution_view(step, token.task_id, model.element_id, chain)
+        definition = called_definition(step.uow, model, step.definition, read, execution)
+        values = mapped_values(model, model.inputs, variables, execution)
         root = store.process_instances.root_of(step.instance_pk) or step.instance_id
         caller = CallerLink(token.task_id, step.instance_id, root)
 
@@ -277,7 +278,7 @@ class CallActivityBehaviour:
             step.finished_calls.append(token.task_id)
 
         called_id = step.calls.start(
-            definition, values, business_key(model, read), caller, returns_to
+            definition, values, business_key(model, read, execution), caller, returns_to
         )
         step.called.append(
             (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)

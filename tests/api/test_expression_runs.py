@@ -141,3 +141,20 @@ def test_input_output_mappings_see_execution_and_type_what_expressions_give(api:
     complete(api, pack["id"])
     packed = api.get(f"/process-instance/{instance_id}/variables/packedBy").json()
     assert packed["value"] == "ORDER-3-packed"
+
+
+def test_a_call_activity_passes_its_callers_business_key_through_execution(api: Api) -> None:
+    """``<camunda:in businessKey="#{execution.processBusinessKey}" />``, as Camunda's
+    documentation writes it, and expressions in the called element and the inputs."""
+    deploy(api, "call-review.bpmn")
+    deploy(api, "call-keyed.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/keyedOrder/start"),
+        json={"businessKey": "ORD-9", "variables": {"amount": {"value": 21, "type": "Long"}}},
+    )
+    assert response.status_code == 200, response.text
+    (called,) = api.get("/process-instance", superProcessInstance=response.json()["id"]).json()
+    assert called["businessKey"] == "ORD-9"
+    seen = api.get(f"/process-instance/{called['id']}/variables").json()
+    assert (seen["reviewer"]["value"], seen["total"]["value"]) == ("ord-9", 42)
+    assert only_task(api, called["id"])["assignee"] == "ord-9"
