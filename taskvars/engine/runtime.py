@@ -43,6 +43,8 @@ from taskvars.engine.executions import (
     activity_instance_id,
     map_step,
 )
+from taskvars.engine.expression_context import execution_view
+from taskvars.engine.expressions import ExecutionView
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
 from taskvars.engine.tree import NodeKind
 from taskvars.engine.variable_reader import ExecutionReader
@@ -152,7 +154,12 @@ def start_instance(
         write_variables(chain)
     step.state = ExecutionState.initial(instance_id)
     try:
-        run = WorkflowRun.start(step.model.compiled, step.read_for_conditions, step.context.io)
+        run = WorkflowRun.start(
+            step.model.compiled,
+            step.read_for_conditions,
+            step.context.io,
+            step.execution_for_conditions,
+        )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     returned = None
@@ -269,7 +276,11 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
     step.restore_history(stored)
     run = WorkflowRun.restore(
-        step.model.compiled, stored.get("spiff", stored), step.read_for_conditions, step.context.io
+        step.model.compiled,
+        stored.get("spiff", stored),
+        step.read_for_conditions,
+        step.context.io,
+        step.execution_for_conditions,
     )
     step.state = (
         ExecutionState.from_dict(stored["camunda"])
@@ -360,7 +371,7 @@ class _Step:
         )
         if model.io_mappings:
             self.context.io = ActivityScopes(
-                uow, model.io_mappings, reader, self._state, instance_pk
+                uow, model.io_mappings, reader, self._state, instance_pk, model.definition
             )
         # Started by a call activity whose step is still running: where its outputs go
         # when it ends (None: a caller, if any, is resumed in a step of its own).
@@ -373,6 +384,11 @@ class _Step:
             return pending
         execution_id = self._state().reading_from(ancestry)
         return self.context.reader.read(execution_id, names)
+
+    def execution_for_conditions(
+        self, ancestry: Sequence[str], activity_id: str | None
+    ) -> ExecutionView:
+        return execution_view(self.context, self._state().reading_from(ancestry), activity_id)
 
     def apply(self, run: WorkflowRun) -> None:
         """Apply what the run did; then complete the call activities whose called
