@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from taskvars.engine.code_sites import CodeSite
+from taskvars.engine.error_events import ErrorVariables
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
+from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
@@ -52,6 +55,13 @@ class StepContext:
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
+    # Code run by stand-ins (taskvars.engine.stand_in_runs): code tasks by element id,
+    # their camunda:properties, listeners by element id, follow-ups the step runs.
+    code_tasks: Mapping[str, CodeSite] = field(default_factory=dict)
+    code_task_properties: Mapping[str, dict[str, str]] = field(default_factory=dict)
+    listeners: Mapping[str, list[CodeSite]] = field(default_factory=dict)
+    error_variables: Mapping[str, ErrorVariables] = field(default_factory=dict)
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 class Behaviour(Protocol):
@@ -85,8 +95,12 @@ class UserTaskBehaviour:
             activity_instance_id(model.element_id, token.task_id),
             attributes,
         )
+        run_listeners(step, step.listeners.get(model.element_id, []), "create", token.execution_id)
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        event = "complete" if completed else "delete"
+        listeners = step.listeners.get(token.element_id or "", [])
+        run_listeners(step, listeners, event, token.execution_id)
         store = step.uow.store
         reason = COMPLETED if completed else step.delete_reason
         found = store.tasks.as_it_ends(token.task_id)
@@ -114,8 +128,10 @@ class ExternalTaskBehaviour:
 
     def enter(self, step: StepContext, token: Token) -> None:
         model = step.external_tasks.get(token.element_id or "")
-        if model is None:  # the model check lets no other service task through
-            raise ModelRunError(f"{token.element_id} is not an external task this server runs")
+        if model is None:  # code, run by its stand-in
+            model = enter_code_task(step, token)
+            if model is None:
+                return
         store = step.uow.store
         attributes = evaluate(model, step.reader.one(token.execution_id))
         parent_pk = step.reader.pk(token.execution_id)
@@ -186,7 +202,7 @@ class ScopeBehaviour:
 BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
-    **dict.fromkeys(EXTERNAL_TASK_KINDS, ExternalTaskBehaviour()),
+    **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
 }
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
+from taskvars.engine.code_sites import CodeSite, code_task_properties, listener_sites, task_sites
 from taskvars.engine.error_events import ErrorVariables, error_variables
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration
@@ -37,6 +38,11 @@ class RunnableModel:
     start_activity_id: str | None
     # The form that start event declares (Camunda's start form); None without one.
     start_form: FormDeclaration | None
+    # Code run by stand-ins: tasks by element id, their camunda:properties, listeners by
+    # element id (the process's own under its id).
+    code_tasks: dict[str, CodeSite] = field(default_factory=dict)
+    code_task_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    listeners: dict[str, list[CodeSite]] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -60,6 +66,9 @@ def runnable_model(
         error_variables(root),
         None if start_event is None else start_event.get("id"),
         None if start_event is None else form_declaration(start_event, with_fields=True),
+        code_tasks=task_sites(root),
+        code_task_properties=code_task_properties(root),
+        listeners=listener_sites(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model

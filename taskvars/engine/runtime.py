@@ -33,6 +33,7 @@ from taskvars.engine.executions import (
     map_step,
 )
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
+from taskvars.engine.stand_in_runs import activity_listeners, process_listeners, settle
 from taskvars.engine.tree import NodeKind
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
@@ -81,6 +82,7 @@ def start(
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     variables.write_values(uow, chain, values, local=True)
     step.state = ExecutionState.initial(instance_id)
+    process_listeners(step.context, definition.key, "start")
     try:
         run = WorkflowRun.start(step.model.compiled, step.read_for_conditions)
     except BpmnRunError as error:
@@ -270,6 +272,10 @@ class _Step:
             model.user_tasks,
             model.external_tasks,
             reader,
+            code_tasks=model.code_tasks,
+            code_task_properties=model.code_task_properties,
+            listeners=model.listeners,
+            error_variables=model.error_variables,
         )
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -277,14 +283,21 @@ class _Step:
         return self.context.reader.read(execution_id, names)
 
     def apply(self, run: WorkflowRun) -> None:
+        """Map the step, then run the follow-ups its stood-in code tasks left."""
+        self._apply_once(run)
+        settle(self, run)
+
+    def _apply_once(self, run: WorkflowRun) -> None:
         snapshot = run.snapshot()
         state, changes = map_step(self._state(), snapshot, run.completed, new_id)
         self._leave(changes)
         self.state = state
         self._executions(changes)
+        activity_listeners(self.context, changes.activities_started, changes.activities_ended)
         self._enter(changes)
         self._history(changes)
         if snapshot.finished:
+            process_listeners(self.context, self.model.definition.key, "end")
             self._end()
         else:
             run.prune()
