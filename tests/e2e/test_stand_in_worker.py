@@ -14,28 +14,18 @@ import pytest
 from tests.e2e.deployed_models import deploy_model
 from tests.e2e.external_workers import TOPIC, eventually, running_worker
 from tests.e2e.server import running_server
+from tests.readme import snippet
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("external-task-workers")]
 
-STAND_INS = f"""
-# What stands in for the Java code of tests/bpmn/stood-in-order.bpmn.
-[expression."${{paymentAdapter}}"]
-external-topic = "{TOPIC}"
-
-[class."org.example.OrderAudit"]
-set = {{ audited = true }}
-
-[class."org.example.AssignReviewer"]
-set = {{ reviewer = "erin" }}
-
-[element.score]
-set = {{ score = 7 }}
-"""
+# The README's stand-ins (its worker's topic is the one python_worker.py serves).
+STAND_INS = snippet("stand-ins-toml")
 
 
 def test_a_python_worker_plays_the_java_delegate_of_a_service_task(
     db_url: str, tmp_path: Path
 ) -> None:
+    assert f'external-topic = "{TOPIC}"' in STAND_INS
     stand_ins = tmp_path / "stand-ins.toml"
     stand_ins.write_text(STAND_INS)
     with (
