@@ -282,9 +282,8 @@ def test_an_external_topic_stand_in_makes_the_task_an_external_task_a_worker_com
     assert variables(api, instance_id)["charged"] == 99
 
 
-# Camunda's invoice example as Camunda ships it (camunda/camunda-bpm-platform,
-# examples/invoice/src/main/resources, Apache License 2.0): its Java classes, its DMN
-# decision and its JavaScript task listeners stood in for.
+# Camunda's invoice example as Camunda ships it (tests/bpmn/camunda/SOURCES.md): its Java
+# classes, its DMN decision and its JavaScript task listeners stood in for.
 INVOICE_STAND_INS: dict[str, Any] = {
     "decision": {"invoice-assign-approver": {"set": {"approverGroups": "management"}}},
     "class": {
@@ -311,8 +310,8 @@ def test_camunda_s_invoice_example_runs_to_its_end_with_stand_ins(
     api: Api, use_stand_ins: UseStandIns
 ) -> None:
     use_stand_ins(INVOICE_STAND_INS)
-    for name in ("camunda-review-invoice.bpmn", "camunda-invoice.v1.bpmn"):
-        content = (MODELS / name).read_bytes()
+    for name in ("reviewInvoice.bpmn", "invoice.v1.bpmn"):
+        content = (MODELS / "camunda" / name).read_bytes()
         response = api.post_parts("/deployment/create", Part("data", content, filename=name))
         assert response.status_code == 200, response.text
     body = {

@@ -14,9 +14,8 @@ from taskvars.engine.code_sites import CodeKind, code_sites, needs_stand_ins
 from taskvars.engine.stand_ins import NONE, Action, StandInsError, load, parse
 
 MODELS = Path(__file__).parent.parent / "bpmn"
-# Camunda's invoice example as Camunda ships it (camunda/camunda-bpm-platform,
-# examples/invoice/src/main/resources/invoice.v1.bpmn, Apache License 2.0).
-CAMUNDA_INVOICE = MODELS / "camunda-invoice.v1.bpmn"
+# Camunda's invoice example as Camunda ships it (tests/bpmn/camunda/SOURCES.md).
+CAMUNDA_INVOICE = MODELS / "camunda" / "invoice.v1.bpmn"
 
 TOML = """
 [class."org.camunda.bpm.example.invoice.service.ArchiveInvoiceService"]
