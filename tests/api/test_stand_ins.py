@@ -337,3 +337,105 @@ def test_camunda_s_invoice_example_runs_to_its_end_with_stand_ins(
 
     history = api.get(f"/history/process-instance/{instance_id}").json()
     assert (history["state"], history["endActivityId"]) == ("COMPLETED", "invoiceProcessed")
+
+
+LISTENERS = "listenedApproval"
+LISTENER_STAND_INS: dict[str, Any] = {
+    "class": {
+        "org.example.PickApprover": {"set": {"approver": "anna"}},
+        "org.example.ProcessEnd": {"set": {"ended": True}},
+    },
+    "expression": {"${audit.log(execution)}": {"set": {"audited": True}}},
+    "element": {"done:start": {"set": {"notified": True}}},
+}
+
+
+def start_listened(api: Api) -> str:
+    content = (MODELS / "stood-in-listeners.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-listeners.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+    response = api.client.post(api.url(f"/process-definition/key/{LISTENERS}/start"), json={})
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def test_an_activity_s_start_listener_sets_what_the_task_it_starts_reads(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins(LISTENER_STAND_INS)
+    instance_id = start_listened(api)
+
+    (task,) = api.get("/task", processInstanceId=instance_id).json()
+    assert task["assignee"] == "anna"  # camunda:assignee="${approver}"
+    assert variables(api, instance_id) == {"approver": "anna"}
+
+
+def test_end_listeners_of_the_activity_the_end_event_and_the_process_set_variables(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins(LISTENER_STAND_INS)
+    instance_id = start_listened(api)
+
+    # The flow's take listener (org.example.FlowAudit) needs no stand-in: not run here.
+    assert complete(api, "approve", instance_id).status_code == 204
+
+    values = api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    assert {v["name"]: v["value"] for v in values} == {
+        "approver": "anna",
+        "audited": True,
+        "notified": True,
+        "ended": True,
+    }
+    assert api.get(f"/history/process-instance/{instance_id}").json()["state"] == "COMPLETED"
+
+
+def test_a_failing_listener_fails_the_completion_and_leaves_the_task_as_it_was(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins(LISTENER_STAND_INS)
+    instance_id = start_listened(api)
+    failing = dict(LISTENER_STAND_INS)
+    failing["expression"] = {"${audit.log(execution)}": {"fail": "audit log is full"}}
+    use_stand_ins(failing)
+
+    response = complete(api, "approve", instance_id)
+
+    assert response.status_code == 500
+    assert response.json()["message"].endswith("audit log is full")
+    assert task_keys(api, instance_id) == ["approve"]
+    assert variables(api, instance_id) == {"approver": "anna"}
+
+
+def test_a_listener_without_a_stand_in_fails_as_camunda_without_the_class(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins({"class": {"org.example.ProcessEnd": {"set": {"ended": True}}}})
+
+    content = (MODELS / "stood-in-listeners.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-listeners.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+    response = api.client.post(api.url(f"/process-definition/key/{LISTENERS}/start"), json={})
+
+    assert response.status_code == 500
+    assert response.json()["type"] == "ClassLoadingException"
+    assert "Cannot load class 'org.example.PickApprover'" in response.json()["message"]
+    assert instance_count(api) == 0
+
+
+def test_a_listener_s_stand_in_that_names_a_topic_fails_saying_why(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    document = dict(LISTENER_STAND_INS)
+    document["class"] = {
+        **LISTENER_STAND_INS["class"],
+        "org.example.PickApprover": {"external-topic": "approvers"},
+    }
+    use_stand_ins(document)
+    content = (MODELS / "stood-in-listeners.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-listeners.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+
+    response = api.client.post(api.url(f"/process-definition/key/{LISTENERS}/start"), json={})
+
+    assert response.status_code == 500
+    assert response.json()["message"].endswith("a listener's stand-in can only set or fail")
