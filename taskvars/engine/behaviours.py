@@ -62,6 +62,9 @@ class StepContext:
     listeners: Mapping[str, list[CodeSite]] = field(default_factory=dict)
     error_variables: Mapping[str, ErrorVariables] = field(default_factory=dict)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    # Someone deletes the instance: no listener runs (the REST API's deletions run none,
+    # as Camunda's with skipCustomListeners).
+    terminating: bool = False
 
 
 class Behaviour(Protocol):
@@ -99,8 +102,9 @@ class UserTaskBehaviour:
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         event = "complete" if completed else "delete"
-        listeners = step.listeners.get(token.element_id or "", [])
-        run_listeners(step, listeners, event, token.execution_id)
+        if not step.terminating:
+            listeners = step.listeners.get(token.element_id or "", [])
+            run_listeners(step, listeners, event, token.execution_id)
         store = step.uow.store
         reason = COMPLETED if completed else step.delete_reason
         found = store.tasks.as_it_ends(token.task_id)

@@ -243,6 +243,7 @@ def terminate(
             step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
             step.restore_history(stored)
             step.context.delete_reason = delete_reason or DELETED
+            step.context.terminating = True
             step.state = ExecutionState.from_dict(stored["camunda"])
             step.cancel_waits()
     store.history.ended(

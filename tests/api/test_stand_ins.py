@@ -439,3 +439,15 @@ def test_a_listener_s_stand_in_that_names_a_topic_fails_saying_why(
 
     assert response.status_code == 500
     assert response.json()["message"].endswith("a listener's stand-in can only set or fail")
+
+
+def test_deleting_an_instance_runs_no_listener(api: Api, use_stand_ins: UseStandIns) -> None:
+    use_stand_ins(SETTING_ALL)
+    deploy(api)
+    instance_id = started(api)
+    # The review task's delete listener (org.example.ReviewWithdrawn) has no stand-in.
+
+    response = api.client.delete(api.url(f"/process-instance/{instance_id}"))
+
+    assert response.status_code == 204, response.text
+    assert instance_count(api) == 0
