@@ -62,6 +62,8 @@ class CodeSite:
     listener: str | None = None  # "executionListener" or "taskListener"
     event: str | None = None  # start, end, take; create, assignment, complete, ...
     result_variable: str | None = None
+    # A sequence flow's listener: the flow's (sourceRef, targetRef).
+    flow: tuple[str, str] | None = None
 
     @property
     def key(self) -> str:
@@ -203,6 +205,11 @@ def _listeners(process_id: str, owner: etree._Element) -> Iterator[CodeSite]:
             if found is None:
                 continue
             kind, reference = found
+            flow = (
+                (owner.get("sourceRef", ""), owner.get("targetRef", ""))
+                if owner_type == "sequenceFlow"
+                else None
+            )
             yield CodeSite(
                 process_id,
                 str(owner.get("id", process_id)),
@@ -212,6 +219,7 @@ def _listeners(process_id: str, owner: etree._Element) -> Iterator[CodeSite]:
                 reference,
                 listener=listener_type,
                 event=event,
+                flow=flow,
             )
 
 

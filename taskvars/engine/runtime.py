@@ -294,7 +294,9 @@ class _Step:
         self._leave(changes)
         self.state = state
         self._executions(changes)
-        activity_listeners(self.context, changes.activities_started, changes.activities_ended)
+        activity_listeners(
+            self.context, changes.activities_started, changes.activities_ended, snapshot
+        )
         self._enter(changes)
         self._history(changes)
         if snapshot.finished:

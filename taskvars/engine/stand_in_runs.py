@@ -25,6 +25,7 @@ from taskvars.engine.code_sites import LISTENER_ACTIONS, CodeKind, CodeSite
 from taskvars.engine.executions import Activity, Token
 from taskvars.engine.external_service_tasks import ExternalTaskModel
 from taskvars.engine.stand_ins import Action, StandIn, active
+from taskvars.engine.tree import RunSnapshot
 from taskvars.errors import ApiError, ModelRunError
 from taskvars.persistence.values import ScopeRef
 from taskvars.services import variables
@@ -133,12 +134,17 @@ def run_listeners(step: StepContext, sites: list[CodeSite], event: str, executio
 
 
 def activity_listeners(
-    step: StepContext, started: list[Activity], ended: list[tuple[str, bool]]
+    step: StepContext,
+    started: list[Activity],
+    ended: list[tuple[str, bool]],
+    snapshot: RunSnapshot,
 ) -> None:
     """Execution listeners of the activities a step ended (cancelled ones too, as
-    Camunda's) and started, in that order. An ended activity's execution may be gone:
-    its listeners set variables from the process instance."""
+    Camunda's), of the flows it took and of the activities it started, in that order. An
+    ended activity's execution may be gone: its listeners set variables from the process
+    instance."""
     just_started = {activity.instance_id for activity in started}
+    flows = _flow_listeners(step)
 
     def end(passed_through: bool) -> None:
         for instance_id, _cancelled in ended:
@@ -148,10 +154,34 @@ def activity_listeners(
 
     end(passed_through=False)
     for activity in started:
+        source = _predecessor(snapshot, activity.task_id) if flows else None
+        if source is not None:
+            for flow_sites in flows.get((source, activity.element_id), []):
+                run_listeners(step, flow_sites, "take", activity.execution_id)
         run_listeners(
             step, step.listeners.get(activity.element_id, []), "start", activity.execution_id
         )
     end(passed_through=True)
+
+
+def _flow_listeners(step: StepContext) -> dict[tuple[str, str], list[list[CodeSite]]]:
+    """The listeners of each sequence flow that has some, by (source, target)."""
+    found: dict[tuple[str, str], list[list[CodeSite]]] = {}
+    for sites in step.listeners.values():
+        if sites and sites[0].flow is not None:
+            found.setdefault(sites[0].flow, []).append(sites)
+    return found
+
+
+def _predecessor(snapshot: RunSnapshot, task_id: str) -> str | None:
+    """The element whose outgoing flow led to the task ``task_id``: its nearest ancestor
+    that is a BPMN element (none for the first of a process or sub-process)."""
+    node = snapshot.node(task_id)
+    while node is not None and node.parent_id is not None:
+        node = snapshot.node(node.parent_id)
+        if node is not None and node.is_activity:
+            return node.element_id
+    return None
 
 
 def process_listeners(step: StepContext, process_key: str, event: str) -> None:

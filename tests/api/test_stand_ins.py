@@ -344,8 +344,12 @@ LISTENER_STAND_INS: dict[str, Any] = {
     "class": {
         "org.example.PickApprover": {"set": {"approver": "anna"}},
         "org.example.ProcessEnd": {"set": {"ended": True}},
+        "org.example.FlowAudit": {"set": {"leftApproval": True}},
     },
-    "expression": {"${audit.log(execution)}": {"set": {"audited": True}}},
+    "expression": {
+        "${audit.log(execution)}": {"set": {"audited": True}},
+        "${flowLog.entered()}": {"set": {"entered": True}},
+    },
     "element": {"done:start": {"set": {"notified": True}}},
 }
 
@@ -367,22 +371,23 @@ def test_an_activity_s_start_listener_sets_what_the_task_it_starts_reads(
 
     (task,) = api.get("/task", processInstanceId=instance_id).json()
     assert task["assignee"] == "anna"  # camunda:assignee="${approver}"
-    assert variables(api, instance_id) == {"approver": "anna"}
+    assert variables(api, instance_id) == {"approver": "anna", "entered": True}
 
 
-def test_end_listeners_of_the_activity_the_end_event_and_the_process_set_variables(
+def test_listeners_of_the_activity_s_end_the_flow_the_end_event_and_the_process_run(
     api: Api, use_stand_ins: UseStandIns
 ) -> None:
     use_stand_ins(LISTENER_STAND_INS)
     instance_id = start_listened(api)
 
-    # The flow's take listener (org.example.FlowAudit) needs no stand-in: not run here.
     assert complete(api, "approve", instance_id).status_code == 204
 
     values = api.get("/history/variable-instance", processInstanceId=instance_id).json()
     assert {v["name"]: v["value"] for v in values} == {
         "approver": "anna",
+        "entered": True,
         "audited": True,
+        "leftApproval": True,
         "notified": True,
         "ended": True,
     }
@@ -403,13 +408,14 @@ def test_a_failing_listener_fails_the_completion_and_leaves_the_task_as_it_was(
     assert response.status_code == 500
     assert response.json()["message"].endswith("audit log is full")
     assert task_keys(api, instance_id) == ["approve"]
-    assert variables(api, instance_id) == {"approver": "anna"}
+    assert variables(api, instance_id) == {"approver": "anna", "entered": True}
 
 
 def test_a_listener_without_a_stand_in_fails_as_camunda_without_the_class(
     api: Api, use_stand_ins: UseStandIns
 ) -> None:
-    use_stand_ins({"class": {"org.example.ProcessEnd": {"set": {"ended": True}}}})
+    # The flow into the task is taken, then the task's start listener has no stand-in.
+    use_stand_ins({"expression": {"${flowLog.entered()}": {"set": {"entered": True}}}})
 
     content = (MODELS / "stood-in-listeners.bpmn").read_bytes()
     part = Part("data", content, filename="stood-in-listeners.bpmn")
