@@ -11,6 +11,7 @@ import pytest
 from taskvars.cli import main
 from taskvars.engine.bpmn_xml import parse_bpmn
 from taskvars.engine.code_sites import CodeKind, code_sites, needs_stand_ins
+from taskvars.engine.model_check import ModelRefusedError, check_model
 from taskvars.engine.stand_ins import NONE, Action, StandInsError, load, parse
 
 MODELS = Path(__file__).parent.parent / "bpmn"
@@ -204,3 +205,121 @@ def test_coverage_says_which_sites_a_stand_ins_file_covers_and_why_not() -> None
         "ServiceTask_06mdb3v": "no stand-in",
     }
     assert all(c.gap == "no stand-in" for c in needs_stand_ins(root, NONE))
+
+
+def model_with(element: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="urn:t">
+  <process id="p" isExecutable="true">
+    <startEvent id="s" /><sequenceFlow id="f1" sourceRef="s" targetRef="code" />
+    {element}
+    <sequenceFlow id="f2" sourceRef="code" targetRef="e" /><endEvent id="e" />
+  </process>
+</definitions>
+""".encode()
+
+
+@pytest.mark.parametrize(
+    ("element", "reason"),
+    [
+        (
+            '<sendTask id="code" />',
+            "One of the attributes 'class', 'delegateExpression', 'type', or 'expression' is "
+            "mandatory on sendTask.",
+        ),
+        (
+            '<businessRuleTask id="code" />',
+            "is mandatory on businessRuleTask. If you are using a connector, make sure the "
+            "connect process engine plugin is registered with the process engine.",
+        ),
+        (
+            '<serviceTask id="code" camunda:delegateExpression="${b}" '
+            'camunda:resultVariable="r" />',
+            "'resultVariableName' not supported for serviceTask elements using "
+            "'delegateExpression'",
+        ),
+        (
+            '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
+            '<camunda:executionListener class="a.L" /></extensionElements></serviceTask>',
+            "Attribute 'event' is mandatory on listener",
+        ),
+        (
+            '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
+            '<camunda:executionListener class="a.L" event="take" /></extensionElements>'
+            "</serviceTask>",
+            "Attribute 'event' must be one of {start|end}",
+        ),
+        (
+            '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
+            '<camunda:executionListener event="start" /></extensionElements></serviceTask>',
+            "Element 'class', 'expression', 'delegateExpression' or 'script' is mandatory on "
+            "executionListener",
+        ),
+        (
+            '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
+            '<camunda:executionListener class=" " event="start" /></extensionElements>'
+            "</serviceTask>",
+            "Attribute 'class' cannot be empty",
+        ),
+        (
+            '<userTask id="code"><extensionElements><camunda:taskListener class="a.L" '
+            'event="created" /></extensionElements></userTask>',
+            "Attribute 'event' must be one of {create|assignment|complete|update|delete|timeout}",
+        ),
+        (
+            '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
+            '<camunda:inputOutput><camunda:inputParameter name="x">1</camunda:inputParameter>'
+            "</camunda:inputOutput></extensionElements></serviceTask>",
+            "camunda:inputOutput is not supported",
+        ),
+    ],
+)
+def test_malformed_code_is_refused_with_camunda_s_parse_error(element: str, reason: str) -> None:
+    with pytest.raises(ModelRefusedError) as refused:
+        check_model("code.bpmn", model_with(element))
+
+    assert reason in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    ("element", "kind", "reference"),
+    [
+        ('<serviceTask id="code" camunda:class="a.B" />', CodeKind.CLASS, "a.B"),
+        (
+            '<sendTask id="code" camunda:expression="${mailer.send(execution)}" '
+            'camunda:resultVariable="sent" />',
+            CodeKind.EXPRESSION,
+            "${mailer.send(execution)}",
+        ),
+        (
+            '<serviceTask id="code"><extensionElements><camunda:connector>'
+            "<camunda:connectorId>http-connector</camunda:connectorId><camunda:inputOutput>"
+            '<camunda:inputParameter name="url">https://example.org</camunda:inputParameter>'
+            "</camunda:inputOutput></camunda:connector></extensionElements></serviceTask>",
+            CodeKind.CONNECTOR,
+            "http-connector",
+        ),
+        (
+            '<scriptTask id="code" scriptFormat="groovy" '
+            'camunda:resource="deployment://a.groovy" />',
+            CodeKind.SCRIPT,
+            "groovy (deployment://a.groovy)",
+        ),
+        (
+            '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
+            '<camunda:field name="to"><camunda:expression>${mail}</camunda:expression>'
+            "</camunda:field></extensionElements></serviceTask>",
+            CodeKind.CLASS,
+            "a.B",
+        ),
+    ],
+)
+def test_code_of_every_kind_deploys_and_is_listed(
+    element: str, kind: CodeKind, reference: str
+) -> None:
+    data = model_with(element)
+
+    assert [model.key for model in check_model("code.bpmn", data)] == ["p"]
+    (site,) = code_sites(parse_bpmn(data))
+    assert (site.element_id, site.kind, site.reference) == ("code", kind, reference)
