@@ -10,8 +10,9 @@ import pytest
 
 from taskvars.cli import main
 from taskvars.engine.bpmn_xml import parse_bpmn
-from taskvars.engine.code_sites import CodeKind, code_sites, needs_stand_ins
+from taskvars.engine.code_sites import CodeKind, CodeSite, code_sites, needs_stand_ins
 from taskvars.engine.model_check import ModelRefusedError, check_model
+from taskvars.engine.stand_in_runs import missing_code
 from taskvars.engine.stand_ins import NONE, Action, StandInsError, load, parse
 
 MODELS = Path(__file__).parent.parent / "bpmn"
@@ -323,3 +324,52 @@ def test_code_of_every_kind_deploys_and_is_listed(
     assert [model.key for model in check_model("code.bpmn", data)] == ["p"]
     (site,) = code_sites(parse_bpmn(data))
     assert (site.element_id, site.kind, site.reference) == ("code", kind, reference)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reference", "type_name", "message", "code"),
+    [
+        (
+            CodeKind.CLASS,
+            "a.B",
+            "ClassLoadingException",
+            "ENGINE-09017 Cannot load class 'a.B': a.B",
+            0,
+        ),
+        (
+            CodeKind.DELEGATE_EXPRESSION,
+            "${ mailer }",
+            "ProcessEngineException",
+            "Unknown property used in expression: ${ mailer }. Cause: Cannot resolve "
+            "identifier 'mailer'",
+            0,
+        ),
+        (
+            CodeKind.SCRIPT,
+            "javascript (inline)",
+            "NullValueException",
+            "Can't find scripting engine for 'javascript': scriptEngine is null",
+            0,
+        ),
+        (
+            CodeKind.DECISION,
+            "approvers",
+            "DecisionDefinitionNotFoundException",
+            "no decision definition deployed with key 'approvers': decisionDefinition is null",
+            0,
+        ),
+        (
+            CodeKind.CONNECTOR,
+            "http-connector",
+            "ConnectorException",
+            "No connector found for connector id 'http-connector'",
+            None,
+        ),
+    ],
+)
+def test_code_without_a_stand_in_fails_with_camunda_s_error_for_its_kind(
+    kind: CodeKind, reference: str, type_name: str, message: str, code: int | None
+) -> None:
+    error = missing_code(CodeSite("p", "code", "serviceTask", 3, kind, reference))
+
+    assert (error.status, error.type, error.message, error.code) == (500, type_name, message, code)
