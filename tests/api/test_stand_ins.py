@@ -457,3 +457,53 @@ def test_deleting_an_instance_runs_no_listener(api: Api, use_stand_ins: UseStand
 
     assert response.status_code == 204, response.text
     assert instance_count(api) == 0
+
+
+def start_checks(api: Api) -> str:
+    content = (MODELS / "stood-in-parallel.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-parallel.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+    response = api.client.post(api.url("/process-definition/key/stoodInChecks/start"), json={})
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def test_parallel_stood_in_tasks_in_a_sub_process_both_run_and_the_run_goes_on(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins(
+        {
+            "class": {
+                "org.example.CreditCheck": {"set": {"creditOk": True}},
+                "org.example.FraudCheck": {"set": {"fraudOk": True}},
+            }
+        }
+    )
+    instance_id = start_checks(api)
+
+    assert task_keys(api, instance_id) == ["approve"]
+    assert variables(api, instance_id) == {"creditOk": True, "fraudOk": True}
+    (task,) = api.get("/task", processInstanceId=instance_id).json()
+    assert task["executionId"] == instance_id  # the branches and the scope are gone
+
+
+def test_an_error_from_one_parallel_task_cancels_its_sibling_before_it_runs(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins(
+        {
+            "class": {
+                "org.example.CreditCheck": {
+                    "bpmn-error": {"code": "CHECK_FAILED", "message": "no credit"}
+                },
+                "org.example.FraudCheck": {"set": {"fraudOk": True}},
+            }
+        }
+    )
+    instance_id = start_checks(api)
+
+    assert task_keys(api, instance_id) == ["investigate"]
+    assert variables(api, instance_id) == {"failure": "no credit"}
+    activities = api.get("/history/activity-instance", processInstanceId=instance_id).json()
+    fraud = [a for a in activities if a["activityId"] == "fraud"]
+    assert [(a["canceled"], a["endTime"] is not None) for a in fraud] == [(True, True)]
