@@ -285,10 +285,11 @@ class _Step:
 
     def apply(self, run: WorkflowRun) -> None:
         """Map the step, then run the follow-ups its stood-in code tasks left."""
-        self._apply_once(run)
+        self.apply_once(run)
         settle(self, run)
 
-    def _apply_once(self, run: WorkflowRun) -> None:
+    def apply_once(self, run: WorkflowRun) -> None:
+        """Map what SpiffWorkflow did in one step onto executions, waits and history."""
         snapshot = run.snapshot()
         state, changes = map_step(self._state(), snapshot, run.completed, new_id)
         self._leave(changes)

@@ -63,7 +63,7 @@ class FollowUp:
 class _Step(Protocol):
     context: StepContext
 
-    def apply(self, run: WorkflowRun) -> None: ...
+    def apply_once(self, run: WorkflowRun) -> None: ...
 
 
 def enter_code_task(step: StepContext, token: Token) -> ExternalTaskModel | None:
@@ -96,8 +96,8 @@ def settle(step: _Step, run: WorkflowRun) -> None:
         if done > MAX_FOLLOW_UPS:
             raise CodeError(
                 "ProcessEngineException",
-                f"more than {MAX_FOLLOW_UPS} stood-in tasks in one request: a loop that "
-                "never rests",
+                f"more than {MAX_FOLLOW_UPS} stood-in tasks run in one request: a loop "
+                "that never rests",
             )
         stand_in = follow_up.stand_in
         chain = _chain(context, follow_up.token.execution_id)
@@ -114,7 +114,7 @@ def settle(step: _Step, run: WorkflowRun) -> None:
             if isinstance(error, BpmnRunError):
                 raise ModelRunError(str(error)) from None
             raise
-        step.apply(run)
+        step.apply_once(run)  # its own follow-ups join the queue: no recursion
 
 
 def run_listeners(step: StepContext, sites: list[CodeSite], event: str, execution_id: str) -> None:

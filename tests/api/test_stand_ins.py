@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from taskvars.engine import stand_ins
+from taskvars.engine import stand_in_runs, stand_ins
 from tests.api_client import Api
 from tests.multipart_bodies import Part
 
@@ -507,3 +507,35 @@ def test_an_error_from_one_parallel_task_cancels_its_sibling_before_it_runs(
     activities = api.get("/history/activity-instance", processInstanceId=instance_id).json()
     fraud = [a for a in activities if a["activityId"] == "fraud"]
     assert [(a["canceled"], a["endTime"] is not None) for a in fraud] == [(True, True)]
+
+
+def test_a_loop_of_stood_in_tasks_that_never_rests_fails_and_changes_nothing(
+    api: Api, use_stand_ins: UseStandIns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stand_in_runs, "MAX_FOLLOW_UPS", 30)
+    use_stand_ins({"expression": {"${poller.poll()}": {"set": {"ready": False}}}})
+    content = (MODELS / "stood-in-loop.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-loop.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+
+    response = api.client.post(api.url("/process-definition/key/stoodInLoop/start"), json={})
+
+    assert response.status_code == 500
+    assert response.json()["message"].endswith(
+        "more than 30 stood-in tasks run in one request: a loop that never rests"
+    )
+    assert instance_count(api) == 0
+
+
+def test_a_loop_of_stood_in_tasks_runs_until_its_condition_holds(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins({"expression": {"${poller.poll()}": {"set": {"ready": True}}}})
+    content = (MODELS / "stood-in-loop.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-loop.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+
+    response = api.client.post(api.url("/process-definition/key/stoodInLoop/start"), json={})
+
+    assert response.status_code == 200, response.text
+    assert task_keys(api, response.json()["id"]) == ["use"]
