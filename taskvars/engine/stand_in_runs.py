@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from taskvars.engine.code_sites import LISTENER_ACTIONS, CodeKind, CodeSite
 from taskvars.engine.executions import Activity, Token
 from taskvars.engine.external_service_tasks import ExternalTaskModel
-from taskvars.engine.stand_ins import Action, StandIn, active
+from taskvars.engine.stand_ins import DEFAULT_FAILURE_TYPE, Action, StandIn, active
 from taskvars.engine.tree import RunSnapshot
 from taskvars.errors import ApiError, ModelRunError
 from taskvars.persistence.values import ScopeRef
@@ -42,13 +42,15 @@ _IDENTIFIER = re.compile(r"^\s*[$#]\{\s*([A-Za-z_$][\w$]*)")
 
 class CodeError(ApiError):
     """Code failed, or could not be found: a 500, as Camunda answers any exception of
-    the command (``ExceptionHandlerHelper``), with the exception's type and message."""
+    the command (``ExceptionHandlerHelper``), with the exception's type and message. A
+    ``ProcessEngineException`` (``code`` 0) comes under the operation's prefix, as the
+    REST resources catch and report those; any other Java exception (``code`` None)
+    passes them as it is."""
 
     status = 500
-    prefixed = True  # reported under the operation, as the engine's errors are
 
     def __init__(self, type_name: str, message: str, code: int | None = 0) -> None:
-        super().__init__(message)
+        super().__init__(message, prefixed=code is not None)
         self.type = type_name
         self.code = code
 
@@ -195,7 +197,9 @@ def _stand_in(site: CodeSite) -> StandIn:
     if stand_in is None:
         raise missing_code(site)
     if stand_in.action is Action.FAIL:
-        raise CodeError(stand_in.failure_type, stand_in.message or "", code=None)
+        # The stand-in's own type is a Java exception of the delegate's, not the engine's.
+        engine = stand_in.failure_type == DEFAULT_FAILURE_TYPE
+        raise CodeError(stand_in.failure_type, stand_in.message or "", code=0 if engine else None)
     return stand_in
 
 
