@@ -158,11 +158,13 @@ def _task_site(process_id: str, element: etree._Element) -> CodeSite | None:
     if name not in SERVICE_TASK_LIKE or element.get(f"{{{CAMUNDA}}}type") is not None:
         return None
     result = element.get(f"{{{CAMUNDA}}}resultVariable")
+    decision = (CodeKind.DECISION, "decisionRef")
+    # BpmnParse.parseBusinessRuleTask: a decisionRef wins over the service task's attributes.
     for kind, attribute in (
+        *([decision] if name == "businessRuleTask" else []),
         (CodeKind.CLASS, "class"),
         (CodeKind.DELEGATE_EXPRESSION, "delegateExpression"),
         (CodeKind.EXPRESSION, "expression"),
-        (CodeKind.DECISION, "decisionRef"),
     ):
         value = element.get(f"{{{CAMUNDA}}}{attribute}")
         if value is not None and value.strip():

@@ -288,6 +288,12 @@ def test_malformed_code_is_refused_with_camunda_s_parse_error(element: str, reas
     [
         ('<serviceTask id="code" camunda:class="a.B" />', CodeKind.CLASS, "a.B"),
         (
+            '<businessRuleTask id="code" camunda:class="a.B" camunda:decisionRef="approvers" '
+            'camunda:resultVariable="groups" />',
+            CodeKind.DECISION,
+            "approvers",
+        ),
+        (
             '<sendTask id="code" camunda:expression="${mailer.send(execution)}" '
             'camunda:resultVariable="sent" />',
             CodeKind.EXPRESSION,
