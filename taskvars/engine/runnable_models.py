@@ -14,10 +14,12 @@ from lxml import etree
 
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
+from taskvars.engine.call_activities import CallActivityModel, call_activity_models
 from taskvars.engine.code_sites import CodeSite, code_task_properties, listener_sites, task_sites
 from taskvars.engine.error_events import ErrorVariables, error_variables
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
-from taskvars.engine.forms import FormDeclaration, form_declaration
+from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
+from taskvars.engine.io_mappings import IoMapping, io_mappings
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 
@@ -38,6 +40,12 @@ class RunnableModel:
     start_activity_id: str | None
     # The form that start event declares (Camunda's start form); None without one.
     start_form: FormDeclaration | None
+    # By user task id: the generated forms (camunda:formData) of the tasks that have one.
+    task_forms: dict[str, FormDeclaration]
+    # By element id: the activities' camunda:inputOutput.
+    io_mappings: dict[str, IoMapping] = field(default_factory=dict)
+    # By element id: the call activities and what they call.
+    call_activities: dict[str, CallActivityModel] = field(default_factory=dict)
     # Code run by stand-ins: tasks by element id, their camunda:properties, listeners by
     # element id (the process's own under its id).
     code_tasks: dict[str, CodeSite] = field(default_factory=dict)
@@ -69,6 +77,9 @@ def runnable_model(
         code_tasks=task_sites(root),
         code_task_properties=code_task_properties(root),
         listeners=listener_sites(root),
+        task_forms=task_forms(root),
+        io_mappings=io_mappings(root),
+        call_activities=call_activity_models(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model

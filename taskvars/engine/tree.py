@@ -34,6 +34,8 @@ class NodeKind(enum.StrEnum):
     # Code, run by a stand-in (taskvars.engine.stand_in_runs), like the three above.
     SCRIPT_TASK = "scriptTask"
     BOUNDARY_ERROR = "boundaryError"
+    # Waits while the process it calls runs as an instance of its own.
+    CALL_ACTIVITY = "callActivity"
     INTERNAL = "internal"
 
 

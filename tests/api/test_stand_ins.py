@@ -312,7 +312,7 @@ INVOICE_STAND_INS: dict[str, Any] = {
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the invoice also needs issue 24's call activities, artifacts and dateTime() "
+    reason="the invoice also needs issue 24's artifacts (dataStoreReference) and dateTime() "
     "(other parts of the issue): remove this mark once they are merged",
 )
 def test_camunda_s_invoice_example_runs_to_its_end_with_stand_ins(
