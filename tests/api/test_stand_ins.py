@@ -548,3 +548,19 @@ def test_a_loop_of_stood_in_tasks_runs_until_its_condition_holds(
 
     assert response.status_code == 200, response.text
     assert task_keys(api, response.json()["id"]) == ["use"]
+
+
+def test_a_called_process_s_stood_in_task_runs_and_its_caller_goes_on_in_one_request(
+    api: Api, use_stand_ins: UseStandIns
+) -> None:
+    use_stand_ins({"class": {"org.example.LookUp": {"set": {"found": "ACME"}}}})
+    content = (MODELS / "stood-in-called.bpmn").read_bytes()
+    part = Part("data", content, filename="stood-in-called.bpmn")
+    assert api.post_parts("/deployment/create", part).status_code == 200
+
+    response = api.client.post(api.url("/process-definition/key/stoodInCaller/start"), json={})
+
+    assert response.status_code == 200, response.text
+    instance_id = response.json()["id"]
+    assert task_keys(api, instance_id) == ["after"]
+    assert variables(api, instance_id) == {"found": "ACME"}  # camunda:out variables="all"
