@@ -156,6 +156,8 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("serviceTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
+        # Code tasks wait too: a stand-in completes them (taskvars.engine.stand_in_runs).
+        full_tag("scriptTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
     }
 
@@ -273,6 +275,14 @@ class WorkflowRun:
             catcher.task_spec._update(catcher)
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def is_waiting(self, task_id: str) -> bool:
+        """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
+        try:
+            self._waiting(task_id)
+        except BpmnRunError:
+            return False
+        return True
 
     def catches(self, task_id: str, error_code: str) -> bool:
         """Whether a BPMN error thrown from the waiting task ``task_id`` would be caught
