@@ -75,6 +75,7 @@ def reason_kind(message: str) -> str:
     general = re.sub(r"\s*\(supported: [^)]*\)", "", message)
     general = re.sub(r"[$#]\{.*\}", "${…}", general)
     general = re.sub(r", found .*$", "", general)
+    general = re.sub(r" at position \d+|; see docs/compatibility\.md.*$", "", general)
     general = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", general)
     return re.sub(r"\s+", " ", general).strip()[:110]
 

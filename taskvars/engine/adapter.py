@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -56,7 +57,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
-from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.tree import (
     SCOPE_MARK,
@@ -70,6 +71,8 @@ from taskvars.engine.tree import (
 # ``(ancestry, names) -> values``: the variables of ``names`` visible to the task whose
 # ancestry (its id, its ancestors' ids, crossing out of sub-processes) is given.
 VariableReader = Callable[[Sequence[str], frozenset[str]], dict[str, Any]]
+# ``execution`` of a condition: from the evaluating task's ancestry and its element id.
+ExecutionFinder = Callable[[Sequence[str], str | None], ExecutionView]
 
 
 class ActivityListener(Protocol):
@@ -179,6 +182,8 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("task"): (_PassThroughParser, PassThroughTask),
         full_tag("manualTask"): (_PassThroughParser, PassThroughTask),
+        # Code tasks wait too: a stand-in completes them (taskvars.engine.stand_in_runs).
+        full_tag("scriptTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
     }
 
@@ -231,9 +236,12 @@ class WorkflowRun:
         compiled: CompiledProcess,
         reader: VariableReader,
         listener: ActivityListener | None = None,
+        executions: ExecutionFinder | None = None,
     ) -> WorkflowRun:
         workflow = BpmnWorkflow(
-            compiled.spec, compiled.subprocess_specs, script_engine=_ConditionsOnly(reader)
+            compiled.spec,
+            compiled.subprocess_specs,
+            script_engine=_ConditionsOnly(reader, executions),
         )
         run = cls(workflow, listener)
         run._advance()
@@ -246,6 +254,7 @@ class WorkflowRun:
         state: dict[str, Any],
         reader: VariableReader,
         listener: ActivityListener | None = None,
+        executions: ExecutionFinder | None = None,
     ) -> WorkflowRun:
         stored = dict(state)
         if stored.get(_SERIALIZER.VERSION_KEY) != _SERIALIZER.VERSION:
@@ -255,7 +264,7 @@ class WorkflowRun:
         stored.pop("spec", None)  # states written before the specs were left out
         stored.pop("subprocess_specs", None)
         workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
-        workflow.script_engine = _ConditionsOnly(reader)
+        workflow.script_engine = _ConditionsOnly(reader, executions)
         return cls(workflow, listener)
 
     @property
@@ -294,6 +303,14 @@ class WorkflowRun:
             catcher.task_spec._update(catcher)
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def is_waiting(self, task_id: str) -> bool:
+        """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
+        try:
+            self._waiting(task_id)
+        except BpmnRunError:
+            return False
+        return True
 
     def catches(self, task_id: str, error_code: str) -> bool:
         """Whether a BPMN error thrown from the waiting task ``task_id`` would be caught
@@ -387,16 +404,31 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
     the supported expression subset (:mod:`.expressions`), evaluated over the variables
     it names, read through the runtime. Scripts never run (the model check refused them)."""
 
-    def __init__(self, reader: VariableReader) -> None:
+    def __init__(self, reader: VariableReader, executions: ExecutionFinder | None) -> None:
         super().__init__()
         self._reader = reader
+        self._executions = executions
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         try:
             compiled = compile_expression(expression)
+            ancestry = _ancestry(task)
             names = compiled.names
-            values = self._reader(_ancestry(task), names) if names else {}
-            return compiled.evaluate_condition(values.__getitem__)
+            values = self._reader(ancestry, names) if names else {}
+
+            def resolve(name: str) -> Any:
+                # What `names` did not know (a name beside execution/task) is read now.
+                if name in names:
+                    return values[name]
+                return self._reader(ancestry, frozenset({name}))[name]
+
+            execution = None
+            if "execution" in compiled.uses and self._executions is not None:
+                # It sees what the condition sees: the names already read are not read again.
+                execution = replace(
+                    self._executions(ancestry, task.task_spec.bpmn_id), read=resolve
+                )
+            return compiled.evaluate_condition(resolve, execution=execution)
         except ExpressionError as error:
             raise BpmnRunError(str(error)) from error
 

@@ -25,11 +25,15 @@ from taskvars.engine.call_activities import (
     mapped_values,
     pass_outputs,
 )
+from taskvars.engine.code_sites import CodeSite
+from taskvars.engine.error_events import ErrorVariables
 from taskvars.engine.executions import Token, activity_instance_id
+from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
+from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
-from taskvars.engine.variable_reader import ExecutionReader, reader_of
+from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.external_task_signals import announce
@@ -66,6 +70,16 @@ class StepContext:
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
+    # Code run by stand-ins (taskvars.engine.stand_in_runs): code tasks by element id,
+    # their camunda:properties, listeners by element id, follow-ups the step runs.
+    code_tasks: Mapping[str, CodeSite] = field(default_factory=dict)
+    code_task_properties: Mapping[str, dict[str, str]] = field(default_factory=dict)
+    listeners: Mapping[str, list[CodeSite]] = field(default_factory=dict)
+    error_variables: Mapping[str, ErrorVariables] = field(default_factory=dict)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    # Someone deletes the instance: no listener runs (the REST API's deletions run none,
+    # as Camunda's with skipCustomListeners).
+    terminating: bool = False
     # The model's input/output mappings in this step; None: it has none.
     io: ActivityScopes | None = None
     # Someone deletes the instance (its called instances end EXTERNALLY_TERMINATED);
@@ -101,11 +115,16 @@ class UserTaskBehaviour:
         if scope is None:
             execution_id = token.execution_id
             execution_pk = step.reader.pk(execution_id)
-            read = step.reader.one(execution_id)
+            execution = execution_view(step, execution_id, model.element_id)
         else:
             execution_id, execution_pk = scope.external_id, scope.pk
-            read = reader_of(step.uow, [scope, *step.reader.chain(token.execution_id)])
-        attributes, candidates = task_attributes(model, read)
+            execution = execution_view(
+                step,
+                execution_id,
+                model.element_id,
+                [scope, *step.reader.chain(token.execution_id)],
+            )
+        attributes, candidates = task_attributes(model, execution.read, execution, token.task_id)
         attributes["process_definition_id"] = step.definition.id
         attributes["tenant_id"] = step.definition.tenant_id
         if execution_pk is None:
@@ -121,8 +140,13 @@ class UserTaskBehaviour:
             activity_instance_id(model.element_id, token.task_id),
             attributes,
         )
+        run_listeners(step, step.listeners.get(model.element_id, []), "create", token.execution_id)
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        event = "complete" if completed else "delete"
+        if not step.terminating:
+            listeners = step.listeners.get(token.element_id or "", [])
+            run_listeners(step, listeners, event, token.execution_id)
         store = step.uow.store
         reason = COMPLETED if completed else step.delete_reason
         found = store.tasks.as_it_ends(token.task_id)
@@ -154,8 +178,10 @@ class ExternalTaskBehaviour:
 
     def enter(self, step: StepContext, token: Token) -> None:
         model = step.external_tasks.get(token.element_id or "")
-        if model is None:  # the model check lets no other service task through
-            raise ModelRunError(f"{token.element_id} is not an external task this server runs")
+        if model is None:  # code, run by its stand-in
+            model = enter_code_task(step, token)
+            if model is None:
+                return
         store = step.uow.store
         parent_pk = step.reader.pk(token.execution_id)
         if parent_pk is None:
@@ -169,9 +195,13 @@ class ExternalTaskBehaviour:
         scope = ScopeRef(execution_pk, ScopeKind.EXECUTION, execution_id)
         if step.io is not None:
             step.io.write_inputs(token, scope)
-        attributes = evaluate(
-            model, reader_of(step.uow, [scope, *step.reader.chain(token.execution_id)])
+        execution = execution_view(
+            step,
+            execution_id,
+            model.element_id,
+            [scope, *step.reader.chain(token.execution_id)],
         )
+        attributes = evaluate(model, execution.read, execution)
         definition = step.definition
         store.external_tasks.add(
             ExternalTask(
@@ -255,8 +285,9 @@ class CallActivityBehaviour:
         ]
         variables = StoredVariables(step.uow, chain)
         read = variables.reader(local=False)
-        definition = called_definition(step.uow, model, step.definition, read)
-        values = mapped_values(model, model.inputs, variables)
+        execution = execution_view(step, token.task_id, model.element_id, chain)
+        definition = called_definition(step.uow, model, step.definition, read, execution)
+        values = mapped_values(model, model.inputs, variables, execution)
         root = store.process_instances.root_of(step.instance_pk) or step.instance_id
         caller = CallerLink(token.task_id, step.instance_id, root)
 
@@ -267,7 +298,7 @@ class CallActivityBehaviour:
             step.finished_calls.append(token.task_id)
 
         called_id = step.calls.start(
-            definition, values, business_key(model, read), caller, returns_to
+            definition, values, business_key(model, read, execution), caller, returns_to
         )
         step.called.append(
             (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)
@@ -298,7 +329,7 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
     NodeKind.CALL_ACTIVITY: CallActivityBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
-    **dict.fromkeys(EXTERNAL_TASK_KINDS, ExternalTaskBehaviour()),
+    **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
 }
 
 

@@ -31,6 +31,8 @@ class NodeKind(enum.StrEnum):
     SERVICE_TASK = "serviceTask"
     SEND_TASK = "sendTask"
     BUSINESS_RULE_TASK = "businessRuleTask"
+    # Code, run by a stand-in (taskvars.engine.stand_in_runs), like the three above.
+    SCRIPT_TASK = "scriptTask"
     BOUNDARY_ERROR = "boundaryError"
     # Passed through at once, as Camunda does (ActivityTypes names).
     TASK = "task"

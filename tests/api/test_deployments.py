@@ -69,15 +69,15 @@ def test_a_model_this_server_cannot_run_is_a_parse_exception_and_stores_nothing(
 ) -> None:
     api = Api(client)
     refused = INVOICE.replace(
-        b"  </bpmn:process>", b'<bpmn:scriptTask id="mail" />\n  </bpmn:process>'
+        b"  </bpmn:process>", b'<bpmn:receiveTask id="mail" />\n  </bpmn:process>'
     )
     response = deploy(api, Part("a", refused, filename="invoice.bpmn"))
     assert response.status_code == 400
     error = response.json()
     assert error["type"] == "ParseException"
     assert error["code"] == 0
-    assert "scriptTask is not supported" in error["message"]
-    assert error["message"].endswith("| resource invoice.bpmn | line 32 | column 30")
+    assert "receiveTask is not supported" in error["message"]
+    assert error["message"].endswith("| resource invoice.bpmn | line 32 | column 31")
     assert api.get("/deployment").json() == []
 
 
@@ -87,8 +87,8 @@ def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_de
     api = Api(client)
     two_problems = INVOICE.replace(
         b"  </bpmn:process>",
-        b'    <bpmn:scriptTask id="mail" />\n'
-        b'    <bpmn:serviceTask id="charge" camunda:class="org.example.Charge" />\n'
+        b'    <bpmn:receiveTask id="mail" />\n'
+        b'    <bpmn:serviceTask id="charge" camunda:type="soap" camunda:topic="x" />\n'
         b"  </bpmn:process>",
     )
     not_xml = b"<bpmn:definitions"
@@ -104,8 +104,8 @@ def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_de
     lines = error["message"].split("\n")
     assert lines[0] == "ENGINE-09005 Could not parse BPMN process. Errors: "
     assert [line.rsplit(" | resource ", 1)[1] for line in lines[1:]] == [
-        "invoice.bpmn | line 32 | column 34",
-        "invoice.bpmn | line 33 | column 72",
+        "invoice.bpmn | line 32 | column 35",
+        "invoice.bpmn | line 33 | column 75",
         "broken.bpmn | line 1 | column 18",
     ]
     assert sorted(error["details"]) == ["broken.bpmn", "invoice.bpmn"]
@@ -117,12 +117,14 @@ def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_de
     assert mail == {
         "message": mail["message"],
         "line": 32,
-        "column": 34,
+        "column": 35,
         "mainElementId": "mail",
         "\u0435lementIds": ["mail"],
     }
-    assert mail["message"].startswith("scriptTask is not supported")
-    assert "camunda:class would run code" in invoice["errors"][1]["message"]
+    assert mail["message"].startswith("receiveTask is not supported")
+    assert (
+        invoice["errors"][1]["message"] == "camunda:type 'soap' is not supported: only 'external'"
+    )
     broken = error["details"]["broken.bpmn"]["errors"]
     assert [problem["mainElementId"] for problem in broken] == [None]
     assert broken[0]["message"].startswith("not well-formed XML")
@@ -173,7 +175,7 @@ def test_a_gateways_only_flow_without_condition_runs_as_its_default_as_in_camund
 
 def test_a_refused_files_details_carry_its_warnings_too(client: Any) -> None:
     refused = INVOICE.replace(b' default="Flow_small"', b"").replace(
-        b"  </bpmn:process>", b'<bpmn:scriptTask id="mail" />\n  </bpmn:process>'
+        b"  </bpmn:process>", b'<bpmn:receiveTask id="mail" />\n  </bpmn:process>'
     )
     response = deploy(Api(client), Part("a", refused, filename="invoice.bpmn"))
     assert response.status_code == 400
