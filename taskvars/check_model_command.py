@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from taskvars.engine import stand_ins
 from taskvars.engine.model_check import inspect_model
 from taskvars.engine.model_report import text_report
 
@@ -16,9 +17,18 @@ from taskvars.engine.model_report import text_report
 DEPLOYS, REFUSED, USAGE = 0, 1, 2
 
 
-def check_model_files(paths: Sequence[Path], out: TextIO | None = None) -> int:
-    """Prints a report per file (on ``out``, standard output by default); the exit code."""
+def check_model_files(
+    paths: Sequence[Path], out: TextIO | None = None, stand_ins_file: Path | None = None
+) -> int:
+    """Prints a report per file (on ``out``, standard output by default), the code each
+    calls covered by the stand-ins of ``stand_ins_file`` or not; the exit code."""
     out = out or sys.stdout
+    if stand_ins_file is not None:
+        try:
+            stand_ins.install(stand_ins.load(stand_ins_file))
+        except stand_ins.StandInsError as error:
+            print(f"taskvars: {error}", file=sys.stderr)
+            return USAGE
     missing = [path for path in paths if not path.is_file()]
     if missing:
         for path in missing:

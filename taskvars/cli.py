@@ -142,6 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         "2 when a file cannot be read.",
     )
     check_model.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check_model.add_argument(
+        "--stand-ins",
+        type=Path,
+        metavar="FILE",
+        help="the stand-ins file serve would use: says which code each stand-in covers",
+    )
 
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
@@ -170,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "hash-password":
         return _hash_password()
     if arguments.command == "check-model":
-        return check_model_files(arguments.files)
+        return check_model_files(arguments.files, stand_ins_file=arguments.stand_ins)
     if arguments.command == "backup":
         try:
             database_url = _settings(arguments).database_url

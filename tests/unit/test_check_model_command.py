@@ -1,6 +1,7 @@
 """``taskvars check-model``: the README's example prints what the README says; exit codes
-0 (every file deploys), 1 (one is refused) and 2 (a file is missing); notes on a model
-that deploys are printed by section."""
+0 (every file deploys), 1 (one is refused) and 2 (a file is missing, a stand-ins file
+unusable); notes on a model that deploys are printed by section, the code it calls with
+what stands in for it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lxml import etree
 
 from taskvars import cli
 from taskvars.check_model_command import check_model_files
-from taskvars.engine import model_notes
+from taskvars.engine import model_notes, stand_ins
 from taskvars.engine.model_report import Problem
 from tests import readme
 
@@ -59,3 +60,41 @@ def test_a_note_section_lists_its_elements_under_its_title(
         "    line 8    checkInvoice: asks a person",
         "    line 23   approveInvoice: asks a person",
     ]
+
+
+def test_code_a_model_calls_is_listed_with_what_stands_in_for_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    stand_ins.install(stand_ins.NONE)
+    model = str(MODELS / "stood-in-order.bpmn")
+    assert cli.main(["check-model", model]) == 0
+    bare = capsys.readouterr().out.splitlines()
+    assert bare[1] == "  needs stand-ins:"
+    assert all(line.endswith(": no stand-in") for line in bare[2:])
+    assert any("delegateExpression ${paymentAdapter}" in line for line in bare[2:])
+
+    toml = tmp_path / "stand-ins.toml"
+    toml.write_text(readme.snippet("stand-ins-toml"))
+    try:
+        assert cli.main(["check-model", "--stand-ins", str(toml), model]) == 0
+    finally:
+        stand_ins.install(stand_ins.NONE)
+    covered = capsys.readouterr().out.splitlines()[2:]
+    assert len(covered) == len(bare) - 2
+    # The README's file stands in for four of the seven; the others still have none.
+    assert sum(": stood in by " in line for line in covered) == 4
+    assert any(
+        line.endswith(
+            'delegateExpression ${paymentAdapter}: stood in by expression."${paymentAdapter}"'
+        )
+        for line in covered
+    ), covered
+
+
+def test_a_stand_ins_file_that_cannot_be_used_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "stand-ins.ini"
+    bad.write_text("x")
+    assert cli.main(["check-model", "--stand-ins", str(bad), str(MODELS / "invoice.bpmn")]) == 2
+    assert "the file must end in .toml, .yaml or .yml" in capsys.readouterr().err
