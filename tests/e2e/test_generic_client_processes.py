@@ -170,10 +170,9 @@ REFUSED = {
         "  </bpmn:process>",
         '    <bpmn:scriptTask id="computeTax" scriptFormat="groovy" />\n  </bpmn:process>',
     ),
+    # Camunda's parser refuses a service task that names nothing to run.
     "service task": INVOICE.replace(
-        "  </bpmn:process>",
-        '    <bpmn:serviceTask id="sendMail" camunda:class="org.example.Mail" />\n'
-        "  </bpmn:process>",
+        "  </bpmn:process>", '    <bpmn:serviceTask id="sendMail" />\n  </bpmn:process>'
     ),
     "timer": INVOICE.replace(
         "<bpmn:outgoing>Flow_toCheck</bpmn:outgoing>\n    </bpmn:startEvent>",
@@ -186,7 +185,7 @@ REFUSED = {
     "listener": INVOICE.replace(
         "<bpmn:documentation>",
         '<bpmn:extensionElements><camunda:taskListener class="org.example.L" '
-        'event="create" /></bpmn:extensionElements>\n      <bpmn:documentation>',
+        'event="timeout" /></bpmn:extensionElements>\n      <bpmn:documentation>',
     ),
     "not well-formed": INVOICE[:500],
 }
