@@ -46,12 +46,24 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CamundaTaskParser,
+    SubWorkflowParser,
+    UserTaskParser,
+)
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.loops import LoopEvaluator, body_id
+from taskvars.engine.spiff_loops import (
+    LOOP_COUNTER,
+    LoopParsing,
+    LoopRunError,
+    MultiInstanceBody,
+    counters_of,
+)
 from taskvars.engine.tree import (
     SCOPE_MARK,
     NodeKind,
@@ -103,7 +115,7 @@ class ExternalServiceTask(BpmnSpecMixin):  # type: ignore[misc]
         self.activity_type = activity_type
 
 
-class _ExternalTaskParser(CamundaTaskParser):  # type: ignore[misc]
+class _ExternalTaskParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
     @staticmethod
     def get_decision_ref(node: Any) -> None:
         """An external business rule task decides nothing here (SpiffWorkflow's DMN
@@ -117,6 +129,14 @@ class _ExternalTaskParser(CamundaTaskParser):  # type: ignore[misc]
         )
 
 
+class _LoopUserTaskParser(LoopParsing, UserTaskParser):  # type: ignore[misc]
+    pass
+
+
+class _LoopSubWorkflowParser(LoopParsing, SubWorkflowParser):  # type: ignore[misc]
+    pass
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -126,6 +146,15 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("serviceTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
+        # Multi-instance read as Camunda reads it (spiff_loops).
+        full_tag("userTask"): (
+            _LoopUserTaskParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1],
+        ),
+        full_tag("subProcess"): (
+            _LoopSubWorkflowParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1],
+        ),
     }
 
 
@@ -159,6 +188,13 @@ class CompiledProcess:
         self.key = process_key
         self.spec = parser.get_spec(process_key)
         self.subprocess_specs = parser.get_subprocess_specs(process_key)
+        # Each multi-instance activity's characteristics, by the inner activity's id.
+        self.loops = {
+            task_spec.loop.element_id: task_spec.loop
+            for spec in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in spec.task_specs.values()
+            if isinstance(task_spec, MultiInstanceBody)
+        }
 
 
 class WorkflowRun:
@@ -169,9 +205,11 @@ class WorkflowRun:
         self.completed: list[str] = []  # the tasks the last step completed, in order
 
     @classmethod
-    def start(cls, compiled: CompiledProcess, reader: VariableReader) -> WorkflowRun:
+    def start(
+        cls, compiled: CompiledProcess, reader: VariableReader, loops: LoopEvaluator | None = None
+    ) -> WorkflowRun:
         workflow = BpmnWorkflow(
-            compiled.spec, compiled.subprocess_specs, script_engine=_ConditionsOnly(reader)
+            compiled.spec, compiled.subprocess_specs, script_engine=_ConditionsOnly(reader, loops)
         )
         run = cls(workflow)
         run._advance()
@@ -179,7 +217,11 @@ class WorkflowRun:
 
     @classmethod
     def restore(
-        cls, compiled: CompiledProcess, state: dict[str, Any], reader: VariableReader
+        cls,
+        compiled: CompiledProcess,
+        state: dict[str, Any],
+        reader: VariableReader,
+        loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         stored = dict(state)
         if stored.get(_SERIALIZER.VERSION_KEY) != _SERIALIZER.VERSION:
@@ -189,7 +231,7 @@ class WorkflowRun:
         stored.pop("spec", None)  # states written before the specs were left out
         stored.pop("subprocess_specs", None)
         workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
-        workflow.script_engine = _ConditionsOnly(reader)
+        workflow.script_engine = _ConditionsOnly(reader, loops)
         return cls(workflow)
 
     @property
@@ -268,6 +310,8 @@ class WorkflowRun:
             cause = _first_cause(error)
             if isinstance(cause, BpmnRunError):
                 raise cause from error
+            if isinstance(cause, LoopRunError | ExpressionError):
+                raise BpmnRunError(str(cause)) from error
             if not type(cause).__module__.startswith("SpiffWorkflow"):
                 raise cause from error
             raise BpmnRunError(str(cause)) from error
@@ -278,9 +322,10 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
     the supported expression subset (:mod:`.expressions`), evaluated over the variables
     it names, read through the runtime. Scripts never run (the model check refused them)."""
 
-    def __init__(self, reader: VariableReader) -> None:
+    def __init__(self, reader: VariableReader, loops: LoopEvaluator | None = None) -> None:
         super().__init__()
         self._reader = reader
+        self.loops = loops  # multi-instance bodies ask it (spiff_loops)
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         try:
@@ -380,17 +425,33 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
         task_id = str(task.id)
         spec = task.task_spec
         kind = _kind(spec)
+        body = isinstance(spec, MultiInstanceBody)
         nodes[task_id] = TaskNode(
             id=task_id,
             parent_id=_parent_id(task),
-            element_id=getattr(spec, "bpmn_id", None),
-            name=getattr(spec, "bpmn_name", None),
+            element_id=body_id(spec.bpmn_id) if body else getattr(spec, "bpmn_id", None),
+            name=None if body else getattr(spec, "bpmn_name", None),
             kind=kind,
             state=_state(task, kind),
-            children=tuple(str(child.id) for child in task.children if _path_taken(child)),
+            # A body's instances are not paths out of it (they hang below it, counted).
+            children=tuple(
+                str(child.id)
+                for child in task.children
+                if _path_taken(child) and not (body and LOOP_COUNTER in child.internal_data)
+            ),
             merged=task_id in completed and _merged(task),
+            loop=counters_of(task) if body else None,
+            loop_counter=_loop_counter(task),
         )
     return WorkflowTree(scope_task_id, nodes)
+
+
+def _loop_counter(task: Any) -> int | None:
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, MultiInstanceBody):
+        return None
+    found = task.internal_data.get(LOOP_COUNTER)
+    return found if isinstance(found, int) else None
 
 
 def _path_taken(child: Any) -> bool:
@@ -440,6 +501,8 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind.INTERNAL
     if isinstance(spec, ExternalServiceTask):
         return NodeKind(spec.activity_type)
+    if isinstance(spec, MultiInstanceBody):
+        return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
     for spec_class, kind in _KINDS:
@@ -559,6 +622,9 @@ def _ancestry(task: Any) -> list[str]:
             parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
         current = parent
     return found
+
+
+task_ancestry = _ancestry  # for spiff_loops
 
 
 def _first_cause(error: BaseException) -> BaseException:

@@ -186,6 +186,8 @@ class ScopeBehaviour:
 BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
+    # Its execution and variables are the mapping's and multi_instance's.
+    NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS, ExternalTaskBehaviour()),
 }
 

@@ -19,6 +19,10 @@ Camunda's rules, as its PVM applies them (``PvmExecutionImpl``,
 - When a scope is left with one token in a concurrent execution (its siblings ended),
   the scope execution takes it over and the concurrent execution's variables move up
   (Camunda's compaction, ``tryPruneLastConcurrentChild``).
+- A multi-instance body is a scope execution below the token's execution; its
+  instances run in a concurrent execution each below it (parallel, even when there is
+  one), or in the body's execution itself (sequential). An inner activity that is a
+  scope (a sub-process) has its own scope execution below the instance's.
 """
 
 from __future__ import annotations
@@ -197,7 +201,8 @@ class _Mapping:
 
     def _map_workflow(self, scope_task_id: str | None, scope_execution: str) -> None:
         tree = self.snapshot.workflows[scope_task_id]
-        live = tree.live()
+        # A body's instances are mapped inside it (_map_instances).
+        live = [node for node in tree.live() if node.loop_counter is None]
         # A token waiting at a join still counts: its sibling is not the scope's last.
         alone = len(live) == 1 and not any(
             node.state is NodeState.ARRIVED for node in tree.tasks.values()
@@ -220,11 +225,41 @@ class _Mapping:
                 execution_id = branch_ids[key]
                 self.executions[execution_id] = Execution(execution_id, scope_execution, True)
             self._place(node, execution_id)
-            if node.kind is NodeKind.SUB_PROCESS and node.id in self.snapshot.workflows:
-                inner = self.previous.scopes.get(node.id) or self.new_id()
-                self.executions[inner] = Execution(inner, execution_id, concurrent=False)
-                self.scopes[node.id] = inner
-                self._map_workflow(node.id, inner)
+            self._enter_scope(tree, node, execution_id)
+
+    def _enter_scope(self, tree: WorkflowTree, node: TaskNode, execution_id: str) -> None:
+        """The scope execution of a running sub-process or multi-instance body, below
+        ``execution_id``, and what runs in it."""
+        body = node.kind is NodeKind.MULTI_INSTANCE_BODY and node.loop is not None
+        if not body and not (
+            node.kind is NodeKind.SUB_PROCESS and node.id in self.snapshot.workflows
+        ):
+            return
+        inner = self.previous.scopes.get(node.id) or self.new_id()
+        self.executions[inner] = Execution(inner, execution_id, concurrent=False)
+        self.scopes[node.id] = inner
+        if body:
+            self._map_instances(tree, node, inner)
+        else:
+            self._map_workflow(node.id, inner)
+
+    def _map_instances(self, tree: WorkflowTree, body: TaskNode, body_execution: str) -> None:
+        sequential = body.loop is not None and body.loop.sequential
+        for node in tree.live():
+            if node.parent_id != body.id or node.loop_counter is None:
+                continue
+            if sequential:
+                execution_id = body_execution
+            else:
+                known = self.previous.tokens.get(node.id)
+                execution_id = (
+                    known.execution_id
+                    if known is not None and known.execution_id in self.previous.executions
+                    else self.new_id()
+                )
+                self.executions[execution_id] = Execution(execution_id, body_execution, True)
+            self._place(node, execution_id)
+            self._enter_scope(tree, node, execution_id)
 
     def _origin(self, tree: WorkflowTree, node: TaskNode, scope_execution: str) -> tuple[Any, ...]:
         """Where ``node``'s token comes from: the execution it keeps (``existing``), a
@@ -352,9 +387,16 @@ class _Mapping:
         return found
 
     def _parent_activity(self, ancestry: list[str]) -> str:
-        """The activity instance of the nearest enclosing sub-process, else the process
-        instance (Camunda's root activity instance has the process instance's id)."""
-        for entry in ancestry:
+        """The activity instance of the nearest enclosing sub-process or multi-instance
+        body, else the process instance (Camunda's root activity instance has the process
+        instance's id)."""
+        for below, entry in itertools.pairwise(["", *ancestry]):
+            # A body encloses its instances, not what follows it.
+            instance = self.snapshot.node(below) if below else None
+            if instance is not None and instance.loop_counter is not None:
+                body = self.snapshot.node(entry)
+                if body is not None and body.kind is NodeKind.MULTI_INSTANCE_BODY:
+                    return activity_instance_id(body.element_id or "", entry)
             if entry.startswith(SCOPE_MARK):
                 task_id = entry.removeprefix(SCOPE_MARK)
                 node = self.snapshot.node(task_id)

@@ -29,6 +29,7 @@ from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration
+from taskvars.engine.multi_instance_check import LOOP_ELEMENTS, loop_refusal
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -61,6 +62,8 @@ RUNNABLE_ELEMENTS = frozenset(
         "textAnnotation",
         "text",
         "association",
+        # Checked by multi_instance_check.
+        *LOOP_ELEMENTS,
     }
 )
 # Camunda extension elements that change nothing in a run.
@@ -180,6 +183,8 @@ def _check_elements(file_name: str, process: etree._Element) -> None:
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     """Why this server cannot run ``element``, or ``None``."""
     if name.namespace == BPMN:
+        if (looped := loop_refusal(element, name.localname)) is not None:
+            return looped
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":

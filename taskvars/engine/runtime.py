@@ -32,8 +32,10 @@ from taskvars.engine.executions import (
     activity_instance_id,
     map_step,
 )
+from taskvars.engine.expressions import ExpressionError
+from taskvars.engine.multi_instance import StepLoops, write_loop_variables
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
-from taskvars.engine.tree import NodeKind
+from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
@@ -82,7 +84,7 @@ def start(
     variables.write_values(uow, chain, values, local=True)
     step.state = ExecutionState.initial(instance_id)
     try:
-        run = WorkflowRun.start(step.model.compiled, step.read_for_conditions)
+        run = WorkflowRun.start(step.model.compiled, step.read_for_conditions, step.loops)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     returned = None
@@ -194,7 +196,7 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
     step.restore_history(stored)
     run = WorkflowRun.restore(
-        step.model.compiled, stored.get("spiff", stored), step.read_for_conditions
+        step.model.compiled, stored.get("spiff", stored), step.read_for_conditions, step.loops
     )
     step.state = (
         ExecutionState.from_dict(stored["camunda"])
@@ -271,6 +273,7 @@ class _Step:
             model.external_tasks,
             reader,
         )
+        self.loops = StepLoops(uow, reader, self._state)
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
         execution_id = self._state().reading_from(ancestry)
@@ -282,6 +285,7 @@ class _Step:
         self._leave(changes)
         self.state = state
         self._executions(changes)
+        self._loop_variables(snapshot, changes, run.completed)
         self._enter(changes)
         self._history(changes)
         if snapshot.finished:
@@ -347,6 +351,24 @@ class _Step:
             if pk is not None:
                 store.scopes.delete_tree(pk)
                 context.reader.forget(execution_id)
+
+    def _loop_variables(
+        self, snapshot: RunSnapshot, changes: StepChanges, completed: Sequence[str]
+    ) -> None:
+        """Multi-instance bodies' counters and instances' loop variables (multi_instance)."""
+        context = self.context
+        try:
+            write_loop_variables(
+                context.uow,
+                context.reader,
+                self._state(),
+                snapshot,
+                changes,
+                completed,
+                self.model.compiled.loops,
+            )
+        except ExpressionError as error:
+            raise ModelRunError(str(error)) from None
 
     def _enter(self, changes: StepChanges) -> None:
         for token in changes.entered:

@@ -1,0 +1,203 @@
+"""Multi-instance bodies in SpiffWorkflow and in Camunda's executions: models run with a
+fixed :class:`LoopEvaluator` (no store), mapped after each step as the runtime maps them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+
+from taskvars.engine.activity_tree import activity_tree
+from taskvars.engine.adapter import CompiledProcess, WorkflowRun
+from taskvars.engine.bpmn_xml import parse_bpmn
+from taskvars.engine.executions import Execution, ExecutionState, StepChanges, map_step
+from taskvars.engine.loops import LoopCharacteristics, LoopCounters
+from taskvars.engine.tree import NodeKind
+
+MODELS = Path(__file__).parent.parent / "bpmn"
+INSTANCE = "pi"
+
+
+def compiled(file_name: str, key: str) -> CompiledProcess:
+    return CompiledProcess(key, parse_bpmn((MODELS / file_name).read_bytes()), file_name)
+
+
+class Loops:
+    """Bodies of ``size`` instances, complete once ``done_after`` instances ended."""
+
+    def __init__(self, size: int, done_after: int | None = None) -> None:
+        self.size_ = size
+        self.done_after = done_after
+        self.asked: list[LoopCounters] = []
+
+    def size(self, ancestry: Sequence[str], loop: LoopCharacteristics) -> int:
+        return self.size_
+
+    def completed(
+        self, ancestry: Sequence[str], loop: LoopCharacteristics, counters: LoopCounters
+    ) -> bool:
+        self.asked.append(counters)
+        return self.done_after is not None and counters.completed >= self.done_after
+
+
+def no_variables(ancestry: Any, names: frozenset[str]) -> dict[str, Any]:
+    return {}
+
+
+class Mapped:
+    def __init__(self, process: CompiledProcess, loops: Loops) -> None:
+        self.process = process
+        self.loops = loops
+        self.run = WorkflowRun.start(process, no_variables, loops)
+        self._ids = itertools.count(1)
+        self.state = ExecutionState.initial(INSTANCE)
+        self.changes = StepChanges()
+        self._map()
+
+    def _map(self) -> None:
+        self.state, self.changes = map_step(
+            self.state, self.run.snapshot(), self.run.completed, lambda: f"e{next(self._ids)}"
+        )
+        self.run.prune()
+        # Each step starts from the stored state, as the runtime's do.
+        self.run = WorkflowRun.restore(self.process, self.run.state(), no_variables, self.loops)
+
+    def tokens(self, kind: NodeKind) -> list[tuple[str, str]]:
+        """(task id, execution id) of the tokens of ``kind``, in the order of their ids'
+        creation (the model's instances in loop counter order)."""
+        snapshot = self.run.snapshot()
+        found = []
+        for token in self.state.tokens.values():
+            node = snapshot.node(token.task_id)
+            if token.kind is kind and node is not None:
+                found.append((node.loop_counter or 0, token.task_id, token.execution_id))
+        return [(task_id, execution_id) for _, task_id, execution_id in sorted(found)]
+
+    def complete(self, task_id: str) -> None:
+        self.run.complete(task_id)
+        self._map()
+
+
+def test_a_parallel_body_is_a_scope_with_a_concurrent_execution_per_instance() -> None:
+    mapped = Mapped(compiled("mi-review.bpmn", "miReview"), Loops(3))
+    (body,) = mapped.tokens(NodeKind.MULTI_INSTANCE_BODY)
+    body_execution = mapped.state.scopes[body[0]]
+    assert body[1] == INSTANCE
+    assert mapped.state.executions[body_execution] == Execution(body_execution, INSTANCE, False)
+    instances = mapped.tokens(NodeKind.USER_TASK)
+    assert len(instances) == 3
+    for _, execution_id in instances:
+        assert mapped.state.executions[execution_id] == Execution(
+            execution_id, body_execution, concurrent=True
+        )
+    assert len({execution_id for _, execution_id in instances}) == 3
+
+
+def test_instances_are_activity_instances_below_the_body() -> None:
+    mapped = Mapped(compiled("mi-review.bpmn", "miReview"), Loops(2))
+    started = {a.element_id: a for a in mapped.changes.activities_started}
+    body = started["review#multiInstanceBody"]
+    assert body.kind is NodeKind.MULTI_INSTANCE_BODY
+    assert body.parent_activity_instance_id == INSTANCE
+    inner = [a for a in mapped.changes.activities_started if a.element_id == "review"]
+    assert [a.parent_activity_instance_id for a in inner] == [body.instance_id] * 2
+    tree = activity_tree(mapped.state, "def", None)
+    (shown_body,) = tree.children
+    assert (shown_body.activity_id, shown_body.activity_type) == (
+        "review#multiInstanceBody",
+        "multiInstanceBody",
+    )
+    assert shown_body.execution_ids == [mapped.state.scopes[body.task_id]]
+    assert [child.activity_id for child in shown_body.children] == ["review", "review"]
+
+
+def test_the_completion_condition_sees_the_counters_after_the_instance_ended() -> None:
+    loops = Loops(3, done_after=2)
+    mapped = Mapped(compiled("mi-review.bpmn", "miReview"), loops)
+    first, second, third = mapped.tokens(NodeKind.USER_TASK)
+    mapped.complete(first[0])
+    assert loops.asked == [LoopCounters(False, 3, 1, 2)]
+    assert first[1] not in mapped.state.executions  # its concurrent execution ended
+    mapped.complete(third[0])
+    assert loops.asked[-1] == LoopCounters(False, 3, 2, 1)
+    # The condition held: the second instance is cancelled, the body left.
+    left = {token.task_id: completed for token, completed in mapped.changes.left}
+    assert left[second[0]] is False
+    assert left[third[0]] is True
+    assert mapped.tokens(NodeKind.USER_TASK) == [
+        (task_id, INSTANCE)
+        for task_id, _ in mapped.tokens(NodeKind.USER_TASK)
+        if mapped.state.tokens[task_id].element_id == "publish"
+    ]
+    assert set(mapped.state.executions) == {INSTANCE}
+    assert mapped.state.scopes == {}
+    ended = dict(mapped.changes.activities_ended)
+    assert ended[f"review:{second[0]}"] is True  # canceled
+    assert any(key.startswith("review#multiInstanceBody:") for key in ended)
+
+
+def test_a_sequential_body_runs_one_instance_at_a_time_in_its_own_execution() -> None:
+    mapped = Mapped(compiled("mi-sequential.bpmn", "miSign"), Loops(3))
+    (body,) = mapped.tokens(NodeKind.MULTI_INSTANCE_BODY)
+    body_execution = mapped.state.scopes[body[0]]
+    counters = []
+    for number in range(3):
+        (instance,) = mapped.tokens(NodeKind.USER_TASK)
+        assert instance[1] == body_execution
+        counters.append(mapped.run.snapshot().node(instance[0]).loop_counter)  # type: ignore[union-attr]
+        mapped.complete(instance[0])
+        if number < 2:
+            assert set(mapped.state.executions) == {INSTANCE, body_execution}
+    assert counters == [0, 1, 2]
+    assert mapped.run.finished
+
+
+def test_a_body_of_no_instances_is_left_at_once() -> None:
+    mapped = Mapped(compiled("mi-review.bpmn", "miReview"), Loops(0))
+    assert [token.element_id for token in mapped.state.tokens.values()] == ["publish"]
+
+
+def test_each_sub_process_instance_is_a_scope_below_its_concurrent_execution() -> None:
+    mapped = Mapped(compiled("mi-subprocess.bpmn", "miParcels"), Loops(2))
+    (body,) = mapped.tokens(NodeKind.MULTI_INSTANCE_BODY)
+    body_execution = mapped.state.scopes[body[0]]
+    parcels = mapped.tokens(NodeKind.SUB_PROCESS)
+    assert len(parcels) == 2
+    packs = mapped.tokens(NodeKind.USER_TASK)
+    scopes = set()
+    for parcel, concurrent in parcels:
+        assert mapped.state.executions[concurrent] == Execution(concurrent, body_execution, True)
+        scope = mapped.state.scopes[parcel]
+        assert mapped.state.executions[scope] == Execution(scope, concurrent, False)
+        scopes.add(scope)
+    assert {execution_id for _, execution_id in packs} == scopes
+    tree = activity_tree(mapped.state, "def", None)
+    (shown_body,) = tree.children
+    assert [child.activity_type for child in shown_body.children] == ["subProcess"] * 2
+    assert [c.activity_id for c in shown_body.children[0].children] == ["pack"]
+    for pack, _ in packs:
+        mapped.complete(pack)
+    assert mapped.run.finished
+
+
+def test_runs_of_a_multi_instance_model_never_change_the_compiled_spec() -> None:
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+    process = compiled("mi-review.bpmn", "miReview")
+
+    def specs() -> str:
+        return json.dumps(serializer.registry.convert(process.spec), sort_keys=True, default=str)
+
+    before = specs()
+    inner = process.spec.task_specs["review [child]"]
+    listeners = inner.completed_event.n_subscribers()
+    for _ in range(2):
+        mapped = Mapped(process, Loops(2))
+        for task_id, _ in mapped.tokens(NodeKind.USER_TASK):
+            mapped.complete(task_id)
+    assert specs() == before
+    assert inner.completed_event.n_subscribers() == listeners == 1
