@@ -1,0 +1,248 @@
+"""Multi-instance activities over HTTP, run to their end as a client runs them: where
+Camunda keeps ``nrOfInstances``/``nrOfActiveInstances``/``nrOfCompletedInstances`` (the
+body's execution) and ``loopCounter`` with the element variable (each instance's), the
+activity instance tree with its ``multiInstanceBody``, and history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.api.test_process_runs import complete, deploy, start, tasks_of
+from tests.api_client import Api
+
+COUNTERS = ("nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances")
+
+
+def java_list(items: list[Any]) -> dict[str, Any]:
+    """A collection as a Java client sends it: a JSON-serialized java.util.ArrayList."""
+    return {
+        "value": json.dumps(items),
+        "type": "Object",
+        "valueInfo": {
+            "objectTypeName": "java.util.ArrayList",
+            "serializationDataFormat": "application/json",
+        },
+    }
+
+
+def values(api: Api, path: str) -> dict[str, Any]:
+    response = api.get(path)
+    assert response.status_code == 200, response.text
+    return {name: variable["value"] for name, variable in response.json().items()}
+
+
+def variable_names(api: Api, instance_id: str) -> list[str]:
+    response = api.get("/variable-instance", processInstanceIdIn=instance_id)
+    assert response.status_code == 200, response.text
+    return sorted(variable["name"] for variable in response.json())
+
+
+def activity_tree(api: Api, instance_id: str) -> dict[str, Any]:
+    response = api.get(f"/process-instance/{instance_id}/activity-instances")
+    assert response.status_code == 200, response.text
+    tree: dict[str, Any] = response.json()
+    return tree
+
+
+def history_activities(api: Api, instance_id: str) -> list[dict[str, Any]]:
+    response = api.get("/history/activity-instance", processInstanceId=instance_id)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+def test_a_parallel_review_ends_when_two_of_three_reviewers_completed(api: Api) -> None:
+    deploy(api, "mi-review.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miReview/start",
+        variables={"reviewers": java_list(["anna", "ben", "cara"])},
+    )["id"]
+    reviews = tasks_of(api, instance_id)
+    assert sorted(task["assignee"] for task in reviews) == ["anna", "ben", "cara"]
+    by_assignee = {task["assignee"]: task for task in reviews}
+
+    # Each instance in its own execution, holding its loopCounter and element variable.
+    for counter, reviewer in enumerate(["anna", "ben", "cara"]):
+        task = by_assignee[reviewer]
+        assert task["executionId"] != instance_id
+        local = values(api, f"/execution/{task['executionId']}/localVariables")
+        assert local == {"loopCounter": counter, "reviewer": reviewer}
+        seen = values(api, f"/task/{task['id']}/variables")
+        assert {name: seen[name] for name in COUNTERS} == {
+            "nrOfInstances": 3,
+            "nrOfActiveInstances": 3,
+            "nrOfCompletedInstances": 0,
+        }
+        assert seen["loopCounter"] == counter
+    assert len({task["executionId"] for task in reviews}) == 3
+    assert variable_names(api, instance_id) == sorted(
+        [*COUNTERS, "reviewers", *["loopCounter"] * 3, *["reviewer"] * 3]
+    )
+
+    tree = activity_tree(api, instance_id)
+    (body,) = tree["childActivityInstances"]
+    assert (body["activityId"], body["activityType"]) == (
+        "review#multiInstanceBody",
+        "multiInstanceBody",
+    )
+    assert [child["activityType"] for child in body["childActivityInstances"]] == ["userTask"] * 3
+    assert {child["parentActivityInstanceId"] for child in body["childActivityInstances"]} == {
+        body["id"]
+    }
+
+    complete(api, by_assignee["anna"]["id"])
+    assert api.get(f"/execution/{by_assignee['anna']['executionId']}").status_code == 404
+    seen = values(api, f"/task/{by_assignee['ben']['id']}/variables")
+    assert (seen["nrOfActiveInstances"], seen["nrOfCompletedInstances"]) == (2, 1)
+
+    complete(api, by_assignee["cara"]["id"])
+    (publish,) = tasks_of(api, instance_id)
+    assert publish["taskDefinitionKey"] == "publish"
+    assert publish["executionId"] == instance_id
+    # The body's execution went, and its counters with it.
+    assert variable_names(api, instance_id) == ["reviewers"]
+
+    history = api.get("/history/task", processInstanceId=instance_id).json()
+    reasons = {task["assignee"]: task["deleteReason"] for task in history if task["assignee"]}
+    assert reasons == {"anna": "completed", "ben": "deleted", "cara": "completed"}
+    activities = history_activities(api, instance_id)
+    (recorded_body,) = [a for a in activities if a["activityType"] == "multiInstanceBody"]
+    assert recorded_body["activityId"] == "review#multiInstanceBody"
+    assert recorded_body["endTime"] is not None
+    assert not recorded_body["canceled"]
+    canceled = {a["canceled"] for a in activities if a["activityId"] == "review"}
+    assert canceled == {True, False}
+    inner = [a for a in activities if a["activityId"] == "review"]
+    assert {a["parentActivityInstanceId"] for a in inner} == {recorded_body["id"]}
+
+    complete(api, publish["id"])
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def test_a_sequential_loop_runs_one_signer_after_the_other_in_the_body_s_execution(
+    api: Api,
+) -> None:
+    deploy(api, "mi-sequential.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miSign/start",
+        variables={"signers": java_list(["cara", "anna", "ben"])},
+    )["id"]
+    body_execution = None
+    for counter, signer in enumerate(["cara", "anna", "ben"]):
+        (task,) = tasks_of(api, instance_id)
+        assert task["assignee"] == signer
+        body_execution = body_execution or task["executionId"]
+        assert task["executionId"] == body_execution != instance_id
+        local = values(api, f"/execution/{body_execution}/localVariables")
+        assert local == {
+            "loopCounter": counter,
+            "signer": signer,
+            "nrOfInstances": 3,
+            "nrOfActiveInstances": 1,
+            "nrOfCompletedInstances": counter,
+        }
+        (body,) = activity_tree(api, instance_id)["childActivityInstances"]
+        assert body["executionIds"] == [body_execution]
+        assert [c["executionIds"] for c in body["childActivityInstances"]] == [[body_execution]]
+        complete(api, task["id"])
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+    history = api.get(
+        "/history/task", processInstanceId=instance_id, sortBy="startTime", sortOrder="asc"
+    ).json()
+    assert [task["assignee"] for task in history] == ["cara", "anna", "ben"]
+
+
+def test_workers_fetch_each_instance_of_an_external_task_with_its_own_variables(
+    api: Api,
+) -> None:
+    deploy(api, "mi-external.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miNotify/start",
+        variables={"recipients": java_list(["a@example.org", "b@example.org"])},
+    )["id"]
+    response = api.client.post(
+        api.url("/external-task/fetchAndLock"),
+        json={
+            "workerId": "mailer",
+            "maxTasks": 5,
+            "topics": [
+                {
+                    "topicName": "notify",
+                    "lockDuration": 60_000,
+                    "variables": ["recipient", "loopCounter", "nrOfInstances"],
+                }
+            ],
+        },
+    )
+    assert response.status_code == 200, response.text
+    fetched = response.json()
+    seen = sorted(
+        (
+            task["variables"]["loopCounter"]["value"],
+            task["variables"]["recipient"]["value"],
+            task["variables"]["nrOfInstances"]["value"],
+        )
+        for task in fetched
+    )
+    assert seen == [(0, "a@example.org", 2), (1, "b@example.org", 2)]
+    assert {task["activityId"] for task in fetched} == {"notify"}
+    for task in fetched:
+        done = api.client.post(
+            api.url(f"/external-task/{task['id']}/complete"), json={"workerId": "mailer"}
+        )
+        assert done.status_code == 204, done.text
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+    activities = history_activities(api, instance_id)
+    assert sorted(
+        a["activityType"] for a in activities if a["activityId"].startswith("notify")
+    ) == [
+        "multiInstanceBody",
+        "serviceTask",
+        "serviceTask",
+    ]
+
+
+def test_each_instance_of_a_sub_process_runs_in_a_scope_of_its_own(api: Api) -> None:
+    deploy(api, "mi-subprocess.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miParcels/start",
+        variables={"parcels": {"value": 2, "type": "Integer"}},
+    )["id"]
+    packs = tasks_of(api, instance_id)
+    assert [task["taskDefinitionKey"] for task in packs] == ["pack", "pack"]
+    counters = sorted(values(api, f"/task/{task['id']}/variables")["loopCounter"] for task in packs)
+    assert counters == [0, 1]
+    for task in packs:  # the sub-process's scope, not the instance's concurrent execution
+        assert "loopCounter" not in values(api, f"/execution/{task['executionId']}/localVariables")
+    (body,) = activity_tree(api, instance_id)["childActivityInstances"]
+    assert body["activityId"] == "parcel#multiInstanceBody"
+    parcels = body["childActivityInstances"]
+    assert [p["activityType"] for p in parcels] == ["subProcess", "subProcess"]
+    assert [[c["activityId"] for c in p["childActivityInstances"]] for p in parcels] == [
+        ["pack"],
+        ["pack"],
+    ]
+    complete(api, packs[0]["id"])
+    (left,) = tasks_of(api, instance_id)
+    assert values(api, f"/task/{left['id']}/variables")["nrOfCompletedInstances"] == 1
+    complete(api, left["id"])
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def test_a_json_value_is_not_a_collection_and_nothing_starts(api: Api) -> None:
+    deploy(api, "mi-review.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/miReview/start"),
+        json={"variables": {"reviewers": {"value": '["anna"]', "type": "Json"}}},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == (
+        "Cannot instantiate process definition miReview: "
+        "ENGINE-02025 Variable 'reviewers' is not of the expected type 'Collection'."
+    )
+    assert api.get("/process-instance", processDefinitionKey="miReview").json() == []
