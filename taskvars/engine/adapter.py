@@ -373,6 +373,8 @@ def _error_catcher(task: Any, event: Any) -> Any:
     code = event.event_definition.code
     current = task
     while current is not None:
+        if current.parent is not None and isinstance(current.parent.task_spec, MultiInstanceBody):
+            current = current.parent  # boundary events are the body's (getMultiInstanceScope)
         split = current.parent
         if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
             candidates = [
@@ -406,6 +408,12 @@ def _end_token(task: Any) -> None:
             child.cancel()
     else:
         task.cancel()
+    body = task.parent
+    if body is not None and isinstance(body.task_spec, MultiInstanceBody):
+        # An instance's end counts as its completion for the body (PvmAtomicOperation-
+        # ActivityEnd calls concurrentChildExecutionEnded / complete).
+        body.task_spec.instance_ended(task.workflow, task)
+        return
     workflow = task.workflow
     if not workflow.completed and workflow.is_completed():
         workflow.completed_event(workflow)

@@ -132,7 +132,7 @@ def write_loop_variables(
     assignee may name the element variable): the counters of each body entered or with
     an instance ended in the step, then each new instance's ``loopCounter`` and element
     variable."""
-    ended = set(completed)
+    ended = set(completed) | {token.task_id for token, _ in changes.left}
     entered = {token.task_id for token in changes.entered}
     for tree in snapshot.workflows.values():
         for node in tree.tasks.values():

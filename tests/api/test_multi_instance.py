@@ -246,3 +246,89 @@ def test_a_json_value_is_not_a_collection_and_nothing_starts(api: Api) -> None:
         "ENGINE-02025 Variable 'reviewers' is not of the expected type 'Collection'."
     )
     assert api.get("/process-instance", processDefinitionKey="miReview").json() == []
+
+
+def fetch_notify(api: Api) -> list[dict[str, Any]]:
+    response = api.client.post(
+        api.url("/external-task/fetchAndLock"),
+        json={
+            "workerId": "mailer",
+            "maxTasks": 5,
+            "topics": [{"topicName": "notify", "lockDuration": 60_000}],
+        },
+    )
+    assert response.status_code == 200, response.text
+    fetched: list[dict[str, Any]] = response.json()
+    return fetched
+
+
+def bpmn_error(api: Api, task_id: str) -> None:
+    response = api.client.post(
+        api.url(f"/external-task/{task_id}/bpmnError"),
+        json={"workerId": "mailer", "errorCode": "bounced"},
+    )
+    assert response.status_code == 204, response.text
+
+
+def test_an_error_from_one_instance_is_caught_on_the_multi_instance_activity(api: Api) -> None:
+    deploy(api, "mi-external-error.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miNotifyOrFix/start",
+        variables={"recipients": java_list(["a@example.org", "b@example.org"])},
+    )["id"]
+    first, second = fetch_notify(api)
+    bpmn_error(api, first["id"])
+    (fix,) = tasks_of(api, instance_id)
+    assert fix["taskDefinitionKey"] == "fixAddress"
+    assert values(api, f"/task/{fix['id']}/variables")["why"] == "bounced"
+    # The other instance, the body and their variables went with the interrupted body.
+    assert api.get(f"/external-task/{second['id']}").status_code == 404
+    assert variable_names(api, instance_id) == ["recipients", "why"]
+    complete(api, fix["id"])
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def test_an_uncaught_error_ends_its_instance_and_the_body_waits_for_the_others(
+    api: Api,
+) -> None:
+    deploy(api, "mi-external.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miNotify/start",
+        variables={"recipients": java_list(["a@example.org", "b@example.org"])},
+    )["id"]
+    first, second = fetch_notify(api)
+    bpmn_error(api, first["id"])
+    assert [task["id"] for task in fetch_notify(api)] == []  # the second is still locked
+    tree = activity_tree(api, instance_id)
+    (body,) = tree["childActivityInstances"]
+    assert [child["activityId"] for child in body["childActivityInstances"]] == ["notify"]
+    local = values(api, f"/execution/{body['executionIds'][0]}/localVariables")
+    assert (local["nrOfCompletedInstances"], local["nrOfActiveInstances"]) == (1, 1)
+    done = api.client.post(
+        api.url(f"/external-task/{second['id']}/complete"), json={"workerId": "mailer"}
+    )
+    assert done.status_code == 204, done.text
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def test_deleting_an_instance_cancels_every_instance_and_the_body(api: Api) -> None:
+    deploy(api, "mi-review.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miReview/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    response = api.client.delete(api.url(f"/process-instance/{instance_id}"))
+    assert response.status_code == 204, response.text
+    history = api.get("/history/task", processInstanceId=instance_id).json()
+    assert [task["deleteReason"] for task in history] == ["deleted", "deleted"]
+    activities = history_activities(api, instance_id)
+    assert sorted((a["activityId"], a["canceled"]) for a in activities if a["endTime"]) == [
+        ("review", True),
+        ("review", True),
+        ("review#multiInstanceBody", True),
+        ("start", False),
+    ]
+    assert variable_names(api, instance_id) == []
