@@ -332,3 +332,17 @@ def test_deleting_an_instance_cancels_every_instance_and_the_body(api: Api) -> N
         ("start", False),
     ]
     assert variable_names(api, instance_id) == []
+
+
+def test_a_negative_cardinality_is_camunda_s_error_and_nothing_starts(api: Api) -> None:
+    deploy(api, "mi-subprocess.bpmn")
+    response = api.client.post(
+        api.url("/process-definition/key/miParcels/start"),
+        json={"variables": {"parcels": {"value": -1, "type": "Integer"}}},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["message"].endswith(
+        "ENGINE-02023 Invalid number of 'instances': must be positive integer value or zero, "
+        "but was '-1'."
+    )
+    assert api.get("/process-instance", processDefinitionKey="miParcels").json() == []
