@@ -280,7 +280,9 @@ class WorkflowRun:
         workflows: dict[str | None, WorkflowTree] = {None: _tree(self._workflow, None, completed)}
         for task_id, subworkflow in self._workflow.subprocesses.items():
             parent = _task_or_none(self._workflow, task_id)
-            if parent is not None and parent.state == TaskState.STARTED:
+            # A sub-process that ended in the step is read too: its tasks' last states
+            # say whether a token in it completed or was cancelled.
+            if parent is not None and parent.has_state(TaskState.STARTED | TaskState.FINISHED_MASK):
                 workflows[str(task_id)] = _tree(subworkflow, str(task_id), completed)
         return RunSnapshot(workflows, self.finished)
 

@@ -304,9 +304,7 @@ class _Mapping:
             if task_id in self.tokens:
                 continue
             node = self.snapshot.node(task_id)
-            completed = self.snapshot.finished or (
-                node is not None and node.state is NodeState.DONE
-            )
+            completed = node.state is NodeState.DONE if node is not None else self.snapshot.finished
             self.changes.left.append((token, completed))
 
     def _record_ended(self) -> None:

@@ -346,3 +346,32 @@ def test_a_negative_cardinality_is_camunda_s_error_and_nothing_starts(api: Api) 
         "but was '-1'."
     )
     assert api.get("/process-instance", processDefinitionKey="miParcels").json() == []
+
+
+def test_a_loop_inside_a_looped_sub_process_sees_its_own_counters_first(api: Api) -> None:
+    deploy(api, "mi-nested.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miBatches/start",
+        variables={"checkers": {"value": 3, "type": "Integer"}},
+    )["id"]
+    for batch in range(2):
+        checks = tasks_of(api, instance_id)
+        assert len(checks) == 3
+        seen = values(api, f"/task/{checks[0]['id']}/variables")
+        # The inner body's counters hide the outer body's; its loopCounter is the task's.
+        assert (seen["nrOfInstances"], seen["nrOfActiveInstances"]) == (3, 3)
+        assert sorted(
+            values(api, f"/task/{task['id']}/variables")["loopCounter"] for task in checks
+        ) == [0, 1, 2]
+        (outer,) = activity_tree(api, instance_id)["childActivityInstances"]
+        assert outer["activityId"] == "batch#multiInstanceBody"
+        (sub_process,) = outer["childActivityInstances"]
+        (inner,) = sub_process["childActivityInstances"]
+        assert inner["activityId"] == "check#multiInstanceBody"
+        outer_local = values(api, f"/execution/{outer['executionIds'][0]}/localVariables")
+        assert (outer_local["loopCounter"], outer_local["nrOfCompletedInstances"]) == (batch, batch)
+        complete(api, checks[1]["id"])  # one check is enough: the others are cancelled
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+    history = api.get("/history/task", processInstanceId=instance_id).json()
+    assert sorted(task["deleteReason"] for task in history) == ["completed"] * 2 + ["deleted"] * 4
