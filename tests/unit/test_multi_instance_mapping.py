@@ -17,7 +17,7 @@ from taskvars.engine.adapter import CompiledProcess, WorkflowRun
 from taskvars.engine.bpmn_xml import parse_bpmn
 from taskvars.engine.executions import Execution, ExecutionState, StepChanges, map_step
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters
-from taskvars.engine.tree import NodeKind
+from taskvars.engine.tree import NodeKind, NodeState, RunSnapshot, TaskNode, WorkflowTree
 
 MODELS = Path(__file__).parent.parent / "bpmn"
 INSTANCE = "pi"
@@ -201,3 +201,87 @@ def test_runs_of_a_multi_instance_model_never_change_the_compiled_spec() -> None
             mapped.complete(task_id)
     assert specs() == before
     assert inner.completed_event.n_subscribers() == listeners == 1
+
+
+# The same rules on hand-made trees: no SpiffWorkflow, only the mapping.
+
+
+def node(
+    task_id: str,
+    parent: str | None,
+    kind: NodeKind,
+    state: NodeState,
+    children: tuple[str, ...] = (),
+    **extra: Any,
+) -> TaskNode:
+    element = {"b": "review#multiInstanceBody", "next": "publish"}.get(task_id, "review")
+    return TaskNode(task_id, parent, element, None, kind, state, children, **extra)
+
+
+def body_tree(sequential: bool, states: dict[str, NodeState], body: NodeState) -> RunSnapshot:
+    counters = LoopCounters(sequential, 2, sum(s is NodeState.DONE for s in states.values()), 1)
+    nodes = [
+        node("root", None, NodeKind.INTERNAL, NodeState.DONE, ("s",)),
+        node("s", "root", NodeKind.START_EVENT, NodeState.DONE, ("b",)),
+        node("b", "s", NodeKind.MULTI_INSTANCE_BODY, body, ("next",), loop=counters),
+        *(
+            node(task_id, "b", NodeKind.USER_TASK, state, loop_counter=index)
+            for index, (task_id, state) in enumerate(states.items())
+        ),
+        node(
+            "next",
+            "b",
+            NodeKind.USER_TASK,
+            NodeState.LIVE if body is NodeState.DONE else NodeState.AHEAD,
+        ),
+    ]
+    return RunSnapshot({None: WorkflowTree(None, {n.id: n for n in nodes})}, finished=False)
+
+
+def ids() -> Any:
+    counter = itertools.count(1)
+    return lambda: f"x{next(counter)}"
+
+
+def test_hand_made_parallel_instances_get_concurrent_executions_that_end_with_them() -> None:
+    new_id = ids()
+    live = {"i0": NodeState.LIVE, "i1": NodeState.LIVE}
+    state, changes = map_step(
+        ExecutionState.initial(INSTANCE), body_tree(False, live, NodeState.LIVE), ["s"], new_id
+    )
+    body_execution = state.scopes["b"]
+    assert state.tokens["b"].execution_id == INSTANCE
+    assert {state.tokens[i].execution_id for i in live} == {"x2", "x3"}
+    assert all(state.executions[f"x{n}"].parent_id == body_execution for n in (2, 3))
+    assert all(state.executions[f"x{n}"].concurrent for n in (2, 3))
+    assert [e.id for e in changes.created] == [body_execution, "x2", "x3"]
+
+    one_done = {"i0": NodeState.DONE, "i1": NodeState.LIVE}
+    after, changes = map_step(state, body_tree(False, one_done, NodeState.LIVE), ["i0"], new_id)
+    assert after.tokens["i1"].execution_id == state.tokens["i1"].execution_id
+    assert changes.ended == [state.tokens["i0"].execution_id]
+    assert [(token.task_id, completed) for token, completed in changes.left] == [("i0", True)]
+
+    ended = {"i0": NodeState.DONE, "i1": NodeState.CANCELLED}
+    final, changes = map_step(after, body_tree(False, ended, NodeState.DONE), ["b"], new_id)
+    assert set(final.executions) == {INSTANCE}
+    assert final.tokens["next"].execution_id == INSTANCE
+    assert sorted((t.task_id, completed) for t, completed in changes.left) == [
+        ("b", True),
+        ("i1", False),
+    ]
+
+
+def test_hand_made_sequential_instances_run_in_the_body_s_execution() -> None:
+    new_id = ids()
+    first = {"i0": NodeState.LIVE}
+    state, _ = map_step(
+        ExecutionState.initial(INSTANCE), body_tree(True, first, NodeState.LIVE), ["s"], new_id
+    )
+    body_execution = state.scopes["b"]
+    assert state.tokens["i0"].execution_id == body_execution
+    second = {"i0": NodeState.DONE, "i1": NodeState.LIVE}
+    after, changes = map_step(state, body_tree(True, second, NodeState.LIVE), ["i0"], new_id)
+    assert after.tokens["i1"].execution_id == body_execution
+    assert changes.ended == []
+    assert [token.task_id for token in changes.entered] == ["i1"]
