@@ -56,7 +56,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.expressions import ExpressionError, compile_expression
-from taskvars.engine.loops import LoopEvaluator, body_id
+from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
 from taskvars.engine.spiff_loops import (
     LOOP_COUNTER,
     LoopParsing,
@@ -327,7 +327,19 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
     def __init__(self, reader: VariableReader, loops: LoopEvaluator | None = None) -> None:
         super().__init__()
         self._reader = reader
-        self.loops = loops  # multi-instance bodies ask it (spiff_loops)
+        self._loops = loops
+
+    # spiff_loops.LoopEngine: a multi-instance body's questions, for one of its tasks.
+    def loop_size(self, task: Any, loop: LoopCharacteristics) -> int:
+        return self._asked_loops().size(_ancestry(task), loop)
+
+    def loop_completed(self, task: Any, loop: LoopCharacteristics, counters: LoopCounters) -> bool:
+        return self._asked_loops().completed(_ancestry(task), loop, counters)
+
+    def _asked_loops(self) -> LoopEvaluator:
+        if self._loops is None:
+            raise BpmnRunError("this run cannot evaluate multi-instance activities")
+        return self._loops
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         try:
@@ -632,9 +644,6 @@ def _ancestry(task: Any) -> list[str]:
             parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
         current = parent
     return found
-
-
-task_ancestry = _ancestry  # for spiff_loops
 
 
 def _first_cause(error: BaseException) -> BaseException:

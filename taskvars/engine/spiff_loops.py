@@ -6,20 +6,20 @@ SpiffWorkflow's Camunda multi-instance keeps the collection in task data (which 
 server never fills) and rewrites its spec when a run reaches it (``update_task_spec``),
 which a spec shared by every run must never do. :class:`MultiInstanceBody` keeps in a
 run's task only what that run needs (how many instances, which ones ended) and asks the
-script engine's :class:`.loops.LoopEvaluator` for the rest: the number of instances, and
-whether the completion condition holds. The inner activity's spec is connected to its
-body once, when the spec is built.
+run's script engine (:class:`LoopEngine`, answered by a :class:`.loops.LoopEvaluator`)
+for the rest: the number of instances, and whether the completion condition holds. The
+inner activity's spec is connected to its body once, when the spec is built.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 
-from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator
+from taskvars.engine.loops import LoopCharacteristics, LoopCounters
 
 # internal_data keys of a body's task and of an inner instance's task.
 _INSTANCES = "instances"
@@ -28,7 +28,7 @@ LOOP_COUNTER = "loop_counter"
 
 
 class LoopRunError(RuntimeError):
-    """The body cannot run (its size or completion condition could not be evaluated)."""
+    """The body cannot run: its number of instances is negative."""
 
 
 class MultiInstanceBody(LoopTask, BpmnSpecMixin):  # type: ignore[misc]
@@ -45,7 +45,7 @@ class MultiInstanceBody(LoopTask, BpmnSpecMixin):  # type: ignore[misc]
 
     def _update_hook(self, my_task: Any) -> Any:
         super()._update_hook(my_task)
-        size = _evaluator(my_task).size(_ancestry(my_task), self.loop)
+        size = _engine(my_task).loop_size(my_task, self.loop)
         if size < 0:
             # BpmnBehaviorLogger.invalidAmountException
             raise LoopRunError(
@@ -78,8 +78,8 @@ class MultiInstanceBody(LoopTask, BpmnSpecMixin):  # type: ignore[misc]
         counters = counters_of(my_task)
         size = counters.instances
         done = len(ended) >= size if self.loop.sequential else counters.active <= 0
-        condition = self.loop.completion_condition is not None and _evaluator(my_task).completed(
-            _ancestry(child), self.loop, counters
+        condition = self.loop.completion_condition is not None and _engine(my_task).loop_completed(
+            child, self.loop, counters
         )
         if condition or done:
             for instance in my_task.children:
@@ -109,18 +109,19 @@ def connect_inner(body: MultiInstanceBody, inner: Any) -> None:
     inner.completed_event.connect(body.instance_ended)
 
 
-def _evaluator(my_task: Any) -> LoopEvaluator:
-    loops = getattr(my_task.workflow.script_engine, "loops", None)
-    if loops is None:
-        raise LoopRunError("this run cannot evaluate multi-instance activities")
-    evaluator: LoopEvaluator = loops
-    return evaluator
+class LoopEngine(Protocol):
+    """What a body asks of the run's script engine (the adapter's), for a task of it."""
+
+    def loop_size(self, task: Any, loop: LoopCharacteristics) -> int: ...
+
+    def loop_completed(
+        self, task: Any, loop: LoopCharacteristics, counters: LoopCounters
+    ) -> bool: ...
 
 
-def _ancestry(task: Any) -> list[str]:
-    from taskvars.engine.adapter import task_ancestry  # the adapter imports this module
-
-    return task_ancestry(task)
+def _engine(my_task: Any) -> LoopEngine:
+    engine: LoopEngine = my_task.workflow.script_engine
+    return engine
 
 
 class LoopParsing:
