@@ -52,12 +52,15 @@ class Execution:
 @dataclass(frozen=True)
 class ExecutionState:
     """The executions of a process instance (itself included), the execution of each task
-    that holds a token, and the scope execution of each running sub-process."""
+    that holds a token, the scope execution of each running sub-process (or
+    multi-instance body), and the execution each ended instance of a running parallel
+    body keeps (``inactive``)."""
 
     instance_id: str
     executions: Mapping[str, Execution]
     tokens: Mapping[str, Token]
     scopes: Mapping[str, str]
+    inactive: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, instance_id: str) -> ExecutionState:
@@ -96,6 +99,7 @@ class ExecutionState:
                 for t in self.tokens.values()
             },
             "scopes": dict(self.scopes),
+            **({"inactive": dict(self.inactive)} if self.inactive else {}),
         }
 
     @classmethod
@@ -108,7 +112,13 @@ class ExecutionState:
             task_id: Token(task_id, element_id, name, NodeKind(kind), execution_id)
             for task_id, (execution_id, element_id, name, kind) in stored["tokens"].items()
         }
-        return cls(stored["instance"], executions, tokens, dict(stored["scopes"]))
+        return cls(
+            stored["instance"],
+            executions,
+            tokens,
+            dict(stored["scopes"]),
+            dict(stored.get("inactive", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -187,6 +197,7 @@ class _Mapping:
         }
         self.tokens: dict[str, Token] = {}
         self.scopes: dict[str, str] = {}
+        self.inactive: dict[str, str] = {}
         self.changes = StepChanges()
 
     def run(self, completed: Sequence[str]) -> tuple[ExecutionState, StepChanges]:
@@ -196,7 +207,9 @@ class _Mapping:
         self._record_left()
         self._record_ended()
         self._record_activities(completed)
-        state = ExecutionState(previous.instance_id, self.executions, self.tokens, self.scopes)
+        state = ExecutionState(
+            previous.instance_id, self.executions, self.tokens, self.scopes, self.inactive
+        )
         return state, self.changes
 
     def _map_workflow(self, scope_task_id: str | None, scope_execution: str) -> None:
@@ -245,6 +258,8 @@ class _Mapping:
 
     def _map_instances(self, tree: WorkflowTree, body: TaskNode, body_execution: str) -> None:
         sequential = body.loop is not None and body.loop.sequential
+        if not sequential:
+            self._keep_inactive(tree, body, body_execution)
         for node in tree.live():
             if node.parent_id != body.id or node.loop_counter is None:
                 continue
@@ -260,6 +275,23 @@ class _Mapping:
                 self.executions[execution_id] = Execution(execution_id, body_execution, True)
             self._place(node, execution_id)
             self._enter_scope(tree, node, execution_id)
+
+    def _keep_inactive(self, tree: WorkflowTree, body: TaskNode, body_execution: str) -> None:
+        """An ended instance of a running parallel body keeps its concurrent execution,
+        inactive, with its variables, until the body ends (Camunda's
+        ``concurrentChildExecutionEnded`` inactivates it; the body's end removes it)."""
+        for node in tree.tasks.values():
+            if node.parent_id != body.id or node.loop_counter is None:
+                continue
+            if node.state not in (NodeState.DONE, NodeState.CANCELLED):
+                continue
+            held = self.previous.tokens.get(node.id)
+            execution_id = (
+                held.execution_id if held is not None else self.previous.inactive.get(node.id)
+            )
+            if execution_id is not None and execution_id in self.previous.executions:
+                self.executions[execution_id] = Execution(execution_id, body_execution, True)
+                self.inactive[node.id] = execution_id
 
     def _origin(self, tree: WorkflowTree, node: TaskNode, scope_execution: str) -> tuple[Any, ...]:
         """Where ``node``'s token comes from: the execution it keeps (``existing``), a

@@ -122,7 +122,10 @@ def test_the_completion_condition_sees_the_counters_after_the_instance_ended() -
     first, second, third = mapped.tokens(NodeKind.USER_TASK)
     mapped.complete(first[0])
     assert loops.asked == [LoopCounters(False, 3, 1, 2)]
-    assert first[1] not in mapped.state.executions  # its concurrent execution ended
+    # Its concurrent execution stays, inactive, until the body ends.
+    assert mapped.state.executions[first[1]].parent_id == mapped.state.scopes[second_body(mapped)]
+    assert mapped.state.inactive == {first[0]: first[1]}
+    assert first[0] not in mapped.state.tokens
     mapped.complete(third[0])
     assert loops.asked[-1] == LoopCounters(False, 3, 2, 1)
     # The condition held: the second instance is cancelled, the body left.
@@ -139,6 +142,11 @@ def test_the_completion_condition_sees_the_counters_after_the_instance_ended() -
     ended = dict(mapped.changes.activities_ended)
     assert ended[f"review:{second[0]}"] is True  # canceled
     assert any(key.startswith("review#multiInstanceBody:") for key in ended)
+
+
+def second_body(mapped: Mapped) -> str:
+    (body,) = mapped.tokens(NodeKind.MULTI_INSTANCE_BODY)
+    return body[0]
 
 
 def test_a_sequential_body_runs_one_instance_at_a_time_in_its_own_execution() -> None:
@@ -243,7 +251,7 @@ def ids() -> Any:
     return lambda: f"x{next(counter)}"
 
 
-def test_hand_made_parallel_instances_get_concurrent_executions_that_end_with_them() -> None:
+def test_hand_made_parallel_instances_get_concurrent_executions_that_end_with_the_body() -> None:
     new_id = ids()
     live = {"i0": NodeState.LIVE, "i1": NodeState.LIVE}
     state, changes = map_step(
@@ -259,12 +267,16 @@ def test_hand_made_parallel_instances_get_concurrent_executions_that_end_with_th
     one_done = {"i0": NodeState.DONE, "i1": NodeState.LIVE}
     after, changes = map_step(state, body_tree(False, one_done, NodeState.LIVE), ["i0"], new_id)
     assert after.tokens["i1"].execution_id == state.tokens["i1"].execution_id
-    assert changes.ended == [state.tokens["i0"].execution_id]
+    assert changes.ended == []  # i0's execution stays, inactive, until the body ends
+    assert after.inactive == {"i0": state.tokens["i0"].execution_id}
+    assert ExecutionState.from_dict(after.to_dict()) == after
     assert [(token.task_id, completed) for token, completed in changes.left] == [("i0", True)]
 
     ended = {"i0": NodeState.DONE, "i1": NodeState.CANCELLED}
     final, changes = map_step(after, body_tree(False, ended, NodeState.DONE), ["b"], new_id)
     assert set(final.executions) == {INSTANCE}
+    assert final.inactive == {}
+    assert sorted(changes.ended) == sorted([*after.inactive.values(), "x3", body_execution])
     assert final.tokens["next"].execution_id == INSTANCE
     assert sorted((t.task_id, completed) for t, completed in changes.left) == [
         ("b", True),
