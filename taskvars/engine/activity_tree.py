@@ -46,6 +46,8 @@ def activity_tree(
         if token.element_id is None:  # a run stored before element ids were kept
             continue
         execution_ids = [state.scopes.get(token.task_id, token.execution_id)]
+        if token.kind is NodeKind.CALL_ACTIVITY:  # a scope: its own execution (behaviours)
+            execution_ids = [token.task_id]
         node = ActivityInstance(
             activity_instance_id(token.element_id, token.task_id),
             None,

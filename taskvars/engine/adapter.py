@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from lxml import etree
@@ -76,6 +76,18 @@ from taskvars.engine.tree import (
 # ``(ancestry, names) -> values``: the variables of ``names`` visible to the task whose
 # ancestry (its id, its ancestors' ids, crossing out of sub-processes) is given.
 VariableReader = Callable[[Sequence[str], frozenset[str]], dict[str, Any]]
+
+
+class ActivityListener(Protocol):
+    """Told, as SpiffWorkflow runs a step, where Camunda runs an activity's input/output
+    mappings (:mod:`.io_mappings`): a sub-process's scope beginning (before anything
+    inside it runs) and an activity ending (before the run goes on past it, so that what
+    comes next reads what the mapping wrote). Ids are SpiffWorkflow task ids;
+    ``ancestry`` is the activity's own (see :func:`_ancestry`)."""
+
+    def scope_started(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
+
+    def activity_ending(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
 
 
 class BpmnRunError(RuntimeError):
@@ -137,6 +149,21 @@ class _LoopSubWorkflowParser(LoopParsing, SubWorkflowParser):  # type: ignore[mi
     pass
 
 
+class CalledProcessTask(BpmnSpecMixin):  # type: ignore[misc]
+    """A call activity: it waits (``manual``) while the process it calls runs as a
+    process instance of its own, never as a sub-workflow of this run (the runtime
+    completes it when that instance ends, :mod:`.call_activities`)."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+
+
+class _CallActivityParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> CalledProcessTask:
+        return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -155,6 +182,7 @@ class _Parser(CamundaParser):  # type: ignore[misc]
             _LoopSubWorkflowParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1],
         ),
+        full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
     }
 
 
@@ -200,18 +228,23 @@ class CompiledProcess:
 class WorkflowRun:
     """A process instance's tokens: started, or restored from :meth:`state`."""
 
-    def __init__(self, workflow: BpmnWorkflow) -> None:
+    def __init__(self, workflow: BpmnWorkflow, listener: ActivityListener | None = None) -> None:
         self._workflow = workflow
+        self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
 
     @classmethod
     def start(
-        cls, compiled: CompiledProcess, reader: VariableReader, loops: LoopEvaluator | None = None
+        cls,
+        compiled: CompiledProcess,
+        reader: VariableReader,
+        listener: ActivityListener | None = None,
+        loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         workflow = BpmnWorkflow(
             compiled.spec, compiled.subprocess_specs, script_engine=_ConditionsOnly(reader, loops)
         )
-        run = cls(workflow)
+        run = cls(workflow, listener)
         run._advance()
         return run
 
@@ -221,6 +254,7 @@ class WorkflowRun:
         compiled: CompiledProcess,
         state: dict[str, Any],
         reader: VariableReader,
+        listener: ActivityListener | None = None,
         loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         stored = dict(state)
@@ -232,7 +266,7 @@ class WorkflowRun:
         stored.pop("subprocess_specs", None)
         workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
         workflow.script_engine = _ConditionsOnly(reader, loops)
-        return cls(workflow)
+        return cls(workflow, listener)
 
     @property
     def finished(self) -> bool:
@@ -243,6 +277,7 @@ class WorkflowRun:
         to the next waits."""
         task = self._waiting(task_id)
         self.completed = []
+        self._ending(task)
         _run_reporting(task, self.completed)
         self._advance()
 
@@ -255,15 +290,34 @@ class WorkflowRun:
         ``None`` is returned."""
         task = self._waiting(task_id)
         self.completed = []
+        # Camunda runs the output mappings of the activities an error interrupts too
+        # (unless skipOutputMappingOnCanceledActivities is set; it is not by default).
+        self._ending(task)
         event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
         catcher = _error_catcher(task, event)
         if catcher is None:
             _end_token(task)
         else:
+            for scope in _scopes_left(task, catcher):
+                self._ending(scope)
             catcher.task_spec.catch(catcher, event)
             catcher.task_spec._update(catcher)
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def catches(self, task_id: str, error_code: str) -> bool:
+        """Whether a BPMN error thrown from the waiting task ``task_id`` would be caught
+        in this run (see :meth:`throw_error`); nothing changes."""
+        event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
+        return _error_catcher(self._waiting(task_id), event) is not None
+
+    def cancel(self, task_id: str) -> None:
+        """Cancel the waiting task ``task_id`` (someone deleted what it waits for), the
+        scope it leaves without tokens completed as :meth:`throw_error` does uncaught."""
+        task = self._waiting(task_id)
+        self.completed = []
+        _end_token(task)
+        self._advance()
 
     def _waiting(self, task_id: str) -> Any:
         try:
@@ -298,10 +352,28 @@ class WorkflowRun:
         converted[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
         return converted
 
+    def _ending(self, task: Any) -> None:
+        if self._listener is not None:
+            self._listener.activity_ending(str(task.id), task.task_spec.bpmn_id, _ancestry(task))
+
+    def _will_run(self, task: Any) -> None:
+        """A sub-process task made ready again has finished its workflow: it ends; a start
+        event inside a sub-process's workflow begins that sub-process's scope."""
+        if self._listener is None:
+            return
+        spec = task.task_spec
+        if isinstance(spec, SubWorkflowTask):
+            self._ending(task)
+        elif isinstance(spec, StartEvent) and isinstance(task.workflow, BpmnSubWorkflow):
+            workflow = task.workflow
+            owner = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            self._listener.scope_started(str(owner.id), owner.task_spec.bpmn_id, _ancestry(owner))
+
     def _advance(self) -> None:
         try:
             self._workflow.do_engine_steps(
-                did_complete_task=lambda task: self.completed.append(str(task.id))
+                will_complete_task=self._will_run,
+                did_complete_task=lambda task: self.completed.append(str(task.id)),
             )
         except BpmnRunError:
             raise
@@ -410,6 +482,22 @@ def _error_catcher(task: Any, event: Any) -> Any:
             else None
         )
     return None
+
+
+def _scopes_left(task: Any, catcher: Any) -> list[Any]:
+    """The sub-process tasks an error thrown from ``task`` and caught by the boundary
+    event ``catcher`` interrupts, innermost first: those around ``task`` up to the one
+    ``catcher`` is attached to (none when it is attached to ``task``)."""
+    attached = next(
+        (c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None
+    )
+    left: list[Any] = []
+    current = task
+    while current is not attached and isinstance(current.workflow, BpmnSubWorkflow):
+        workflow = current.workflow
+        current = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        left.append(current)
+    return left
 
 
 def _end_token(task: Any) -> None:
@@ -535,6 +623,7 @@ def _kind(spec: Any) -> NodeKind:
 
 _KINDS: tuple[tuple[type, NodeKind], ...] = (
     (UserTask, NodeKind.USER_TASK),
+    (CalledProcessTask, NodeKind.CALL_ACTIVITY),
     (StartEvent, NodeKind.START_EVENT),
     (EndEvent, NodeKind.END_EVENT),
     (ParallelGateway, NodeKind.PARALLEL_GATEWAY),

@@ -12,19 +12,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
+from taskvars.engine.call_activities import (
+    CallActivityModel,
+    CallPort,
+    StoredVariables,
+    VariableSource,
+    business_key,
+    called_definition,
+    mapped_values,
+    pass_outputs,
+)
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
-from taskvars.engine.variable_reader import ExecutionReader
+from taskvars.engine.variable_reader import ExecutionReader, reader_of
 from taskvars.errors import ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.external_task_signals import announce
-from taskvars.persistence.models import ExternalTask, IdSpace
+from taskvars.persistence.models import ExternalTask, IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.values import CallerLink, ScopeRef
 from taskvars.services.dates import epoch_millis, now_millis
 from taskvars.services.incidents import (
     FAILED_EXTERNAL_TASK,
@@ -32,6 +43,9 @@ from taskvars.services.incidents import (
     resolve_incidents,
 )
 from taskvars.services.task_defaults import new_id
+
+if TYPE_CHECKING:
+    from taskvars.engine.activity_scopes import ActivityScopes
 
 # Camunda's deleteReason of a historic task completed, or removed with its scope.
 COMPLETED = "completed"
@@ -52,6 +66,20 @@ class StepContext:
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
+    # The model's input/output mappings in this step; None: it has none.
+    io: ActivityScopes | None = None
+    # Someone deletes the instance (its called instances end EXTERNALLY_TERMINATED);
+    # otherwise a wait left uncompleted was interrupted (INTERNALLY_TERMINATED).
+    deleting: bool = False
+    call_activities: Mapping[str, CallActivityModel] = field(default_factory=dict)
+    # The runtime's side of call activities (None: this step starts no call).
+    calls: CallPort | None = None
+    # Call activities whose called instance ended within this step (their task ids): the
+    # step completes them once it has applied what it ran.
+    finished_calls: list[str] = field(default_factory=list)
+    # (activity instance id, its execution, called process instance id) for history, once
+    # the step has written its activity instances.
+    called: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Behaviour(Protocol):
@@ -68,10 +96,18 @@ class UserTaskBehaviour:
         if model is None:  # the model check lets no other manual task through
             raise ModelRunError(f"{token.element_id} is not a user task this server runs")
         store = step.uow.store
-        attributes, candidates = task_attributes(model, step.reader.one(token.execution_id))
+        # A task with a mapping is a scope: its own execution, its inputs set there first.
+        scope = None if step.io is None else step.io.open_task_scope(token)
+        if scope is None:
+            execution_id = token.execution_id
+            execution_pk = step.reader.pk(execution_id)
+            read = step.reader.one(execution_id)
+        else:
+            execution_id, execution_pk = scope.external_id, scope.pk
+            read = reader_of(step.uow, [scope, *step.reader.chain(token.execution_id)])
+        attributes, candidates = task_attributes(model, read)
         attributes["process_definition_id"] = step.definition.id
         attributes["tenant_id"] = step.definition.tenant_id
-        execution_pk = step.reader.pk(token.execution_id)
         if execution_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
         task_pk = store.tasks.add(
@@ -81,7 +117,7 @@ class UserTaskBehaviour:
         store.history.task_started(
             step.instance_id,
             token.task_id,
-            token.execution_id,
+            execution_id,
             activity_instance_id(model.element_id, token.task_id),
             attributes,
         )
@@ -93,17 +129,21 @@ class UserTaskBehaviour:
         task_pk, attributes = found if found is not None else (None, None)
         store.history.task_ended(token.task_id, reason, now_millis(), attributes)
         if task_pk is not None:
-            store.scopes.delete_tree(task_pk)
+            scope_pk = None if step.io is None else step.io.task_scope_pk(token)
+            store.scopes.delete_tree(scope_pk or task_pk)
 
     def move(self, step: StepContext, token: Token) -> None:
         """The task follows its token into another execution (Camunda's ``moveTasksTo``
         when a concurrent execution is compacted into its scope)."""
         store = step.uow.store
-        task_pk = store.scopes.pk(IdSpace.TASK, token.task_id)
+        # A task with a mapping keeps its own execution, which moves.
+        own_pk = None if step.io is None else step.io.task_scope_pk(token)
+        task_pk = own_pk or store.scopes.pk(IdSpace.TASK, token.task_id)
         execution_pk = step.reader.pk(token.execution_id)
         if task_pk is not None and execution_pk is not None:
             store.scopes.reparent(task_pk, execution_pk)
-        store.history.task_moved(token.task_id, token.execution_id)
+        if own_pk is None:
+            store.history.task_moved(token.task_id, token.execution_id)
 
 
 class ExternalTaskBehaviour:
@@ -117,13 +157,20 @@ class ExternalTaskBehaviour:
         if model is None:  # the model check lets no other service task through
             raise ModelRunError(f"{token.element_id} is not an external task this server runs")
         store = step.uow.store
-        attributes = evaluate(model, step.reader.one(token.execution_id))
         parent_pk = step.reader.pk(token.execution_id)
         if parent_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
         execution_id = new_id()
         execution_pk = store.process_instances.add_execution(
             execution_id, parent_pk, instance_pk=step.instance_pk
+        )
+        # Inputs first: the topic and priority expressions see them (Camunda maps them
+        # as the activity starts, before ExternalTaskActivityBehavior.execute).
+        scope = ScopeRef(execution_pk, ScopeKind.EXECUTION, execution_id)
+        if step.io is not None:
+            step.io.write_inputs(token, scope)
+        attributes = evaluate(
+            model, reader_of(step.uow, [scope, *step.reader.chain(token.execution_id)])
         )
         definition = step.definition
         store.external_tasks.add(
@@ -174,7 +221,8 @@ class ScopeBehaviour:
     """A running sub-process: its scope execution is all it has."""
 
     def enter(self, step: StepContext, token: Token) -> None:
-        return None
+        if step.io is not None:
+            step.io.enter_scope(token)  # the inputs of a sub-process begun in this step
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         return None
@@ -183,8 +231,72 @@ class ScopeBehaviour:
         return None
 
 
+class CallActivityBehaviour:
+    """A call activity: it starts an instance of the process it calls, in this unit of
+    work (Camunda's ``CallActivityBehavior.startInstance``), and waits until that ends.
+    Camunda makes the activity a scope (``BpmnParse.parseCallActivity``): its own
+    execution below the token's, named by the token's task, is the called instance's
+    ``superExecutionId`` and where ``local`` variables go."""
+
+    def enter(self, step: StepContext, token: Token) -> None:
+        model = step.call_activities.get(token.element_id or "")
+        if model is None or step.calls is None:
+            raise ModelRunError(f"{token.element_id} is not a call activity this server runs")
+        store = step.uow.store
+        parent_pk = step.reader.pk(token.execution_id)
+        if parent_pk is None:
+            raise RuntimeError(f"the execution {token.execution_id} of a call has no row")
+        execution_pk = store.process_instances.add_execution(
+            token.task_id, parent_pk, instance_pk=step.instance_pk
+        )
+        chain = [
+            ScopeRef(execution_pk, ScopeKind.EXECUTION, token.task_id),
+            *step.reader.chain(token.execution_id),
+        ]
+        variables = StoredVariables(step.uow, chain)
+        read = variables.reader(local=False)
+        definition = called_definition(step.uow, model, step.definition, read)
+        values = mapped_values(model, model.inputs, variables)
+        root = store.process_instances.root_of(step.instance_pk) or step.instance_id
+        caller = CallerLink(token.task_id, step.instance_id, root)
+
+        def returns_to(called: VariableSource) -> None:
+            # The called instance ended within this step: the caller takes its outputs
+            # now and completes the call once the step is applied.
+            pass_outputs(step.uow, model, chain, called)
+            step.finished_calls.append(token.task_id)
+
+        called_id = step.calls.start(
+            definition, values, business_key(model, read), caller, returns_to
+        )
+        step.called.append(
+            (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)
+        )
+
+    def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        """Cancelled, the call takes its called instance with it (Camunda deletes the
+        sub-process instance with the super execution, ``PvmExecutionImpl.clearScope``:
+        externally terminated when someone deletes the caller, else internally)."""
+        store = step.uow.store
+        if not completed:
+            called = store.process_instances.called_by(token.task_id)
+            if called is not None and step.calls is not None:
+                step.calls.terminate(called, step.delete_reason, externally=step.deleting)
+        execution_pk = store.scopes.pk(IdSpace.EXECUTION, token.task_id)
+        if execution_pk is not None:
+            store.scopes.delete_tree(execution_pk)
+
+    def move(self, step: StepContext, token: Token) -> None:
+        store = step.uow.store
+        execution_pk = store.scopes.pk(IdSpace.EXECUTION, token.task_id)
+        parent_pk = step.reader.pk(token.execution_id)
+        if execution_pk is not None and parent_pk is not None:
+            store.scopes.reparent(execution_pk, parent_pk)
+
+
 BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
+    NodeKind.CALL_ACTIVITY: CallActivityBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
     # Its execution and variables are the mapping's and multi_instance's.
     NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),

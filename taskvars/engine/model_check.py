@@ -24,11 +24,13 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from taskvars.engine import call_activities
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
-from taskvars.engine.forms import FormDeclarationError, form_declaration
+from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
+from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 from taskvars.engine.multi_instance_check import LOOP_ELEMENTS, loop_refusal
 
 # BPMN elements (local names) that may appear inside a process.
@@ -41,6 +43,8 @@ RUNNABLE_ELEMENTS = frozenset(
         "parallelGateway",
         "inclusiveGateway",
         "subProcess",
+        # Calls another deployed process (taskvars.engine.call_activities).
+        "callActivity",
         # Only with camunda:type="external" (checked below).
         "serviceTask",
         "sendTask",
@@ -68,8 +72,9 @@ RUNNABLE_ELEMENTS = frozenset(
 )
 # Camunda extension elements that change nothing in a run.
 INERT_EXTENSIONS = frozenset({"properties", "property"})
-# A start event's generated form (its fields give the start form's variables).
-START_FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+# A generated form (camunda:formData) of a start event or a user task.
+FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
+FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
@@ -182,6 +187,9 @@ def _check_elements(file_name: str, process: etree._Element) -> None:
 
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     """Why this server cannot run ``element``, or ``None``."""
+    if name.namespace == CAMUNDA and in_io_mapping(element):
+        # A mapping is checked whole, at its camunda:inputOutput (.io_mappings).
+        return io_refusal(element) if name.localname == "inputOutput" else None
     if name.namespace == BPMN:
         if (looped := loop_refusal(element, name.localname)) is not None:
             return looped
@@ -205,6 +213,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _external_task_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "boundaryEvent":
         return _boundary_event_refusal(element)
+    if name.namespace == BPMN and name.localname == "callActivity":
+        return call_activities.refusal(element)
     if name.namespace == BPMN and name.localname == "errorEventDefinition":
         parent = element.getparent()
         if parent is None or etree.QName(parent).localname != "boundaryEvent":
@@ -213,7 +223,13 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _condition_refusal(element)
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
         try:
-            form_declaration(element, with_fields=name.localname == "startEvent")
+            form_declaration(element, with_fields=False)
+        except FormDeclarationError as error:
+            return str(error)
+    if name.namespace == CAMUNDA and name.localname == "formField":
+        # Checked here, not with its task, so that a refusal names the field as Camunda's does.
+        try:
+            form_field(element)
         except FormDeclarationError as error:
             return str(error)
     if name.namespace == BPMN and name.localname == "userTask":
@@ -296,11 +312,15 @@ def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) ->
 
 
 def _inert_extension(element: etree._Element, name: str) -> bool:
-    """Properties anywhere; a start event's form fields (read for its start form)."""
+    """Properties anywhere; a start event's or a user task's generated form."""
     if name in INERT_EXTENSIONS:
         return True
-    return name in START_FORM_EXTENSIONS and any(
-        ancestor.tag == f"{{{BPMN}}}startEvent" for ancestor in element.iterancestors()
+    if name in call_activities.MAPPING_EXTENSIONS:
+        extensions = element.getparent()
+        owner = extensions.getparent() if extensions is not None else None
+        return owner is not None and owner.tag == f"{{{BPMN}}}callActivity"
+    return name in FORM_EXTENSIONS and any(
+        ancestor.tag in FORM_ELEMENTS for ancestor in element.iterancestors()
     )
 
 
@@ -317,5 +337,6 @@ def _element_id(element: etree._Element) -> str | None:
 def _supported() -> str:
     return (
         "start and end events, user tasks, external service, send and business rule tasks, "
-        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes"
+        "error boundary events, exclusive, parallel and inclusive gateways, sub-processes, "
+        "call activities"
     )

@@ -8,15 +8,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
+from taskvars.engine.call_activities import CallActivityModel, call_activity_models
 from taskvars.engine.error_events import ErrorVariables, error_variables
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
-from taskvars.engine.forms import FormDeclaration, form_declaration
+from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
+from taskvars.engine.io_mappings import IoMapping, io_mappings
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 
@@ -37,6 +39,12 @@ class RunnableModel:
     start_activity_id: str | None
     # The form that start event declares (Camunda's start form); None without one.
     start_form: FormDeclaration | None
+    # By user task id: the generated forms (camunda:formData) of the tasks that have one.
+    task_forms: dict[str, FormDeclaration]
+    # By element id: the activities' camunda:inputOutput.
+    io_mappings: dict[str, IoMapping] = field(default_factory=dict)
+    # By element id: the call activities and what they call.
+    call_activities: dict[str, CallActivityModel] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -60,6 +68,9 @@ def runnable_model(
         error_variables(root),
         None if start_event is None else start_event.get("id"),
         None if start_event is None else form_declaration(start_event, with_fields=True),
+        task_forms=task_forms(root),
+        io_mappings=io_mappings(root),
+        call_activities=call_activity_models(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model

@@ -12,18 +12,29 @@ Every step takes one path:
    entered (:mod:`.behaviours`), executions created and ended in between;
 6. write **history** from the same changes (activity instances, the instance's end);
 7. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
+
+A call activity starts its called instance within its caller's step (stage 5, through
+:class:`_Calls`); a called instance that ends hands its outputs back and completes the
+call, in a step of the caller's run claimed as any step is (the end of this module).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine.activity_scopes import ActivityScopes
 from taskvars.engine.activity_tree import ActivityInstance, activity_tree
 from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
 from taskvars.engine.behaviours import DELETED, StepContext, behaviour_of
+from taskvars.engine.call_activities import (
+    CallActivityModel,
+    StoredVariables,
+    VariableSource,
+    pass_outputs,
+)
 from taskvars.engine.executions import (
     Execution,
     ExecutionState,
@@ -39,11 +50,15 @@ from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
-from taskvars.persistence.history import COMPLETED, EXTERNALLY_TERMINATED
-from taskvars.persistence.models import ScopeKind
+from taskvars.persistence.history import (
+    COMPLETED,
+    EXTERNALLY_TERMINATED,
+    INTERNALLY_TERMINATED,
+)
+from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.process_runs import RunRecord
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import ScopeRef
+from taskvars.persistence.values import CallerLink, NewValue, ScopeRef
 from taskvars.services import variables
 from taskvars.services.dates import now_millis
 from taskvars.services.task_defaults import new_id
@@ -65,49 +80,92 @@ def start_request(dto: dict[str, Any]) -> dict[str, Any]:
 
 
 def start(
-    uow: UnitOfWork, definition: ProcessDefinitionRecord, dto: dict[str, Any]
+    uow: UnitOfWork,
+    definition: ProcessDefinitionRecord,
+    dto: dict[str, Any],
+    *,
+    write_variables: Callable[[list[ScopeRef]], None] | None = None,
 ) -> dict[str, Any]:
     """Start a process instance of ``definition`` with ``StartProcessInstanceDto``'s
     variables and business key, run it to its first waits, and commit. Returns
-    ``ProcessInstanceWithVariablesDto`` (``variables`` only if asked for)."""
-    store = uow.store
-    values = variables.convert_values(dto.get("variables"))
-    instance_id = new_id()
+    ``ProcessInstanceWithVariablesDto`` (``variables`` only if asked for).
+    ``write_variables`` writes the variables instead (a submitted start form's), given
+    the instance's chain before the instance runs."""
     business_key = dto.get("businessKey")
-    instance_pk = store.process_instances.add(instance_id, business_key, definition.key)
-    model = _runnable(uow, definition.id, definition)
-    step = _Step(uow, instance_pk, instance_id, model)
-    step.history_pk = store.history.started(
-        instance_id, business_key, definition, now_millis(), model.start_activity_id
+    started = start_instance(
+        uow,
+        definition,
+        variables.convert_values(dto.get("variables")),
+        business_key,
+        with_variables=bool(dto.get("withVariablesInReturn")),
+        write_variables=write_variables,
     )
-    chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
-    variables.write_values(uow, chain, values, local=True)
-    step.state = ExecutionState.initial(instance_id)
-    try:
-        run = WorkflowRun.start(step.model.compiled, step.read_for_conditions, step.loops)
-    except BpmnRunError as error:
-        raise ModelRunError(str(error)) from None
-    returned = None
-    if dto.get("withVariablesInReturn"):
-        returned = variables.variable_map(uow, chain, deserialize=True)
-    step.apply(run)
-    if not run.finished:
-        store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
     uow.commit()
     instance: dict[str, Any] = {
         "links": [],
-        "id": instance_id,
+        "id": started.instance_id,
         "definitionId": definition.id,
         "definitionKey": definition.key,
         "businessKey": business_key,
         "caseInstanceId": None,
-        "ended": run.finished,
+        "ended": started.finished,
         "suspended": False,
         "tenantId": definition.tenant_id,
     }
-    if returned is not None:
-        instance["variables"] = returned
+    if started.variables is not None:
+        instance["variables"] = started.variables
     return instance
+
+
+@dataclass(frozen=True)
+class Started:
+    instance_id: str
+    finished: bool
+    variables: dict[str, Any] | None  # as at the start, when asked for
+
+
+def start_instance(
+    uow: UnitOfWork,
+    definition: ProcessDefinitionRecord,
+    values: dict[str, NewValue],
+    business_key: str | None,
+    *,
+    with_variables: bool = False,
+    write_variables: Callable[[list[ScopeRef]], None] | None = None,
+    caller: CallerLink | None = None,
+    returns_to: Callable[[VariableSource], None] | None = None,
+) -> Started:
+    """Start a process instance and run it to its first waits, without committing: a
+    client's start, or a call activity's (``caller``; ``returns_to`` takes the called
+    instance's variables if it ends within the caller's step)."""
+    store = uow.store
+    instance_id = new_id()
+    instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
+    model = _runnable(uow, definition.id, definition)
+    step = _Step(uow, instance_pk, instance_id, model)
+    step.returns_to = returns_to
+    step.history_pk = store.history.started(
+        instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
+    )
+    chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
+    if write_variables is None:
+        variables.write_values(uow, chain, values, local=True)
+    else:
+        write_variables(chain)
+    step.state = ExecutionState.initial(instance_id)
+    try:
+        run = WorkflowRun.start(
+            step.model.compiled, step.read_for_conditions, step.context.io, loops=step.loops
+        )
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    returned = None
+    if with_variables:
+        returned = variables.variable_map(uow, chain, deserialize=True)
+    step.apply(run)
+    if not run.finished:
+        store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
+    return Started(instance_id, run.finished, returned)
 
 
 @dataclass(frozen=True)
@@ -169,10 +227,29 @@ def throw_error(
     :meth:`.WorkflowRun.throw_error`)."""
     step, run = _restored(uow, claimed)
     try:
+        caught = run.catches(task_id, error_code)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    if not caught and _caught_by_a_caller(uow, claimed.instance, error_code, error_message):
+        return
+    _throw(uow, claimed.model, step, run, task_id, error_code, error_message, thrower_chain)
+
+
+def _throw(
+    uow: UnitOfWork,
+    model: RunnableModel,
+    step: _Step,
+    run: WorkflowRun,
+    task_id: str,
+    error_code: str,
+    error_message: str | None,
+    thrower_chain: list[ScopeRef],
+) -> None:
+    try:
         catcher = run.throw_error(task_id, error_code)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
-    names = claimed.model.error_variables.get(catcher or "")
+    names = model.error_variables.get(catcher or "")
     if names is not None:
         values = {
             name: value
@@ -196,7 +273,11 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
     step.restore_history(stored)
     run = WorkflowRun.restore(
-        step.model.compiled, stored.get("spiff", stored), step.read_for_conditions, step.loops
+        step.model.compiled,
+        stored.get("spiff", stored),
+        step.read_for_conditions,
+        step.context.io,
+        loops=step.loops,
     )
     step.state = (
         ExecutionState.from_dict(stored["camunda"])
@@ -228,13 +309,22 @@ def _no_conditions(ancestry: Sequence[str], names: frozenset[str]) -> dict[str, 
 
 
 def terminate(
-    uow: UnitOfWork, instance_pk: int, instance_id: str, delete_reason: str | None = None
+    uow: UnitOfWork,
+    instance_pk: int,
+    instance_id: str,
+    delete_reason: str | None = None,
+    *,
+    cancel_caller: bool = True,
+    state: str = EXTERNALLY_TERMINATED,
 ) -> None:
     """End a process instance someone deletes: its run claimed first (a step racing it
     is a 409), its waits left as cancelled (tasks with ``delete_reason``, else Camunda's
-    ``deleted``; activities cancelled), the instance ``EXTERNALLY_TERMINATED`` with
-    ``delete_reason``, its tree removed."""
+    ``deleted``; activities cancelled; called instances deleted with it), the instance
+    ``EXTERNALLY_TERMINATED`` with ``delete_reason``, its tree removed. An instance a
+    call activity started takes that activity with it (``cancel_caller``), as Camunda's
+    ``AbstractDeleteProcessInstanceCmd`` cancels the super execution's activity instance."""
     store = uow.store
+    caller = store.process_instances.caller(instance_pk) if cancel_caller else None
     record = store.process_runs.get(instance_pk)
     if record is not None:
         store.process_runs.claim(record)
@@ -243,12 +333,13 @@ def terminate(
             step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
             step.restore_history(stored)
             step.context.delete_reason = delete_reason or DELETED
+            step.context.deleting = state == EXTERNALLY_TERMINATED
             step.state = ExecutionState.from_dict(stored["camunda"])
             step.cancel_waits()
-    store.history.ended(
-        instance_id, EXTERNALLY_TERMINATED, now_millis(), delete_reason=delete_reason
-    )
+    store.history.ended(instance_id, state, now_millis(), delete_reason=delete_reason)
     store.scopes.delete_tree(instance_pk)
+    if caller is not None:
+        _cancel_call(uow, caller, delete_reason)
 
 
 class _Step:
@@ -272,14 +363,39 @@ class _Step:
             model.user_tasks,
             model.external_tasks,
             reader,
+            call_activities=model.call_activities,
+            calls=_Calls(uow),
         )
         self.loops = StepLoops(uow, reader, self._state)
+        if model.io_mappings:
+            self.context.io = ActivityScopes(
+                uow, model.io_mappings, reader, self._state, instance_pk
+            )
+        # Started by a call activity whose step is still running: where its outputs go
+        # when it ends (None: a caller, if any, is resumed in a step of its own).
+        self.returns_to: Callable[[VariableSource], None] | None = None
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
+        io = self.context.io
+        pending = None if io is None else io.read_for_conditions(ancestry, names)
+        if pending is not None:
+            return pending
         execution_id = self._state().reading_from(ancestry)
         return self.context.reader.read(execution_id, names)
 
     def apply(self, run: WorkflowRun) -> None:
+        """Apply what the run did; then complete the call activities whose called
+        instances ended meanwhile, applying each in turn."""
+        self._apply_once(run)
+        finished = self.context.finished_calls
+        while finished and not run.finished:
+            try:
+                run.complete(finished.pop(0))
+            except BpmnRunError as error:
+                raise ModelRunError(str(error)) from None
+            self._apply_once(run)
+
+    def _apply_once(self, run: WorkflowRun) -> None:
         snapshot = run.snapshot()
         state, changes = map_step(self._state(), snapshot, run.completed, new_id)
         self._leave(changes)
@@ -288,6 +404,11 @@ class _Step:
         self._loop_variables(snapshot, changes, run.completed)
         self._enter(changes)
         self._history(changes)
+        for activity_instance, execution_id, called_id in self.context.called:
+            self.context.uow.store.history.activity_called(
+                activity_instance, execution_id, called_id
+            )
+        self.context.called.clear()
         if snapshot.finished:
             self._end()
         else:
@@ -402,9 +523,18 @@ class _Step:
     def _end(self) -> None:
         """A process instance that ran to its end leaves the runtime; its variables stay
         in history as they were last written."""
-        store = self.context.uow.store
-        store.history.ended(self.context.instance_id, COMPLETED, now_millis())
-        store.scopes.delete_tree(self.context.instance_pk)
+        context = self.context
+        store = context.uow.store
+        store.history.ended(context.instance_id, COMPLETED, now_millis())
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        ended = StoredVariables(context.uow, [instance])
+        if self.returns_to is not None:
+            self.returns_to(ended)
+        else:
+            caller = store.process_instances.caller(context.instance_pk)
+            if caller is not None:
+                _return_to_caller(context.uow, caller, ended)
+        store.scopes.delete_tree(context.instance_pk)
 
     def _pk(self, execution_id: str | None) -> int:
         pk = self.context.reader.pk(execution_id or self.context.instance_id)
@@ -457,3 +587,166 @@ def _state_before_mapping(uow: UnitOfWork, instance: ScopeRef, run: WorkflowRun)
         tokens[scope_id] = Token(scope_id, None, None, NodeKind.SUB_PROCESS, parent)
         scopes[scope_id] = scope_id
     return ExecutionState(instance.external_id, executions, tokens, scopes)
+
+
+# Call activities: the runtime's side (see taskvars.engine.call_activities).
+
+
+def _caught_by_a_caller(
+    uow: UnitOfWork, instance: ScopeRef, error_code: str, error_message: str | None
+) -> bool:
+    """A BPMN error nothing in its own instance catches goes up to the call activity
+    that started it, and so on up the calls (Camunda's ``BpmnExceptionHandler`` walks the
+    super executions, ``ActivityExecutionHierarchyWalker``). Where an error boundary event
+    of a call activity catches it, the called instance's outputs are passed first
+    (``OutputVariablesPropagator``), then the event interrupts the call, which ends the
+    called instances below it (``INTERNALLY_TERMINATED``). ``False``: nobody up there
+    catches it, and nothing was changed."""
+    store = uow.store
+    called, caller = instance, store.process_instances.caller(instance.pk)
+    while caller is not None:
+        calling_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_process_instance_id)
+        if calling_pk is None:
+            return False
+        calling = ScopeRef(calling_pk, ScopeKind.PROCESS_INSTANCE, caller.super_process_instance_id)
+        record = store.process_runs.get(calling.pk)
+        if record is None:
+            return False
+        model = _runnable(uow, record.definition_id)
+        stored = json.loads(record.state)
+        looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
+        try:
+            caught = looked.catches(caller.super_execution_id, error_code)
+        except BpmnRunError:
+            return False  # the call waits no more: nothing to catch it there
+        if caught:
+            _throw_at_call(uow, caller, called, error_code, error_message)
+            return True
+        called, caller = calling, store.process_instances.caller(calling.pk)
+    return False
+
+
+def _throw_at_call(
+    uow: UnitOfWork,
+    caller: CallerLink,
+    called: ScopeRef,
+    error_code: str,
+    error_message: str | None,
+) -> None:
+    call = _waiting_call(uow, caller)
+    pass_outputs(uow, call.model, call.chain, StoredVariables(uow, [called]))
+    handling = call.chain[1:]
+    _throw(
+        uow,
+        call.claimed.model,
+        call.step,
+        call.run,
+        call.token.task_id,
+        error_code,
+        error_message,
+        handling,
+    )
+
+
+def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None) -> None:
+    """The call activity whose called instance was deleted is cancelled; the calling
+    instance, left with nothing else to do, is deleted too (a process instance
+    modification cancelling its last activity instance cancels the instance)."""
+    store = uow.store
+    instance_id = caller.super_process_instance_id
+    instance_pk = store.scopes.pk(IdSpace.EXECUTION, instance_id)
+    if instance_pk is None:
+        return
+    claimed = claim_run(uow, ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id))
+    if claimed is None:
+        return
+    step, run = _restored(uow, claimed)
+    tokens = step._state().tokens
+    if caller.super_execution_id not in tokens:
+        return
+    if len(tokens) == 1:
+        # Claimed already in this transaction: terminate claims the next revision.
+        terminate(uow, instance_pk, instance_id, delete_reason)
+        return
+    step.context.delete_reason = delete_reason or DELETED
+    try:
+        run.cancel(caller.super_execution_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
+class _Calls:
+    """The runtime's side of call activities (:class:`.CallPort`)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def start(
+        self,
+        definition: ProcessDefinitionRecord,
+        values: dict[str, NewValue],
+        business_key: str | None,
+        caller: CallerLink,
+        returns_to: Callable[[VariableSource], None],
+    ) -> str:
+        started = start_instance(
+            self._uow, definition, values, business_key, caller=caller, returns_to=returns_to
+        )
+        return started.instance_id
+
+    def terminate(self, instance: ScopeRef, delete_reason: str, *, externally: bool) -> None:
+        terminate(
+            self._uow,
+            instance.pk,
+            instance.external_id,
+            delete_reason if externally else None,
+            cancel_caller=False,
+            state=EXTERNALLY_TERMINATED if externally else INTERNALLY_TERMINATED,
+        )
+
+
+def _return_to_caller(uow: UnitOfWork, caller: CallerLink, ended: VariableSource) -> None:
+    """A called instance ended in a step of its own: the caller takes its outputs and
+    completes the call activity, a step of the caller's run, claimed as any step is
+    (``PvmAtomicOperationProcessEnd``: outputs passed, then the super execution goes on)."""
+    call = _waiting_call(uow, caller)
+    pass_outputs(uow, call.model, call.chain, ended)
+    try:
+        call.run.complete(call.token.task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    call.step.finish(call.run)
+
+
+@dataclass(frozen=True)
+class _WaitingCall:
+    claimed: ClaimedRun
+    step: _Step
+    run: WorkflowRun
+    token: Token
+    model: CallActivityModel
+    # The call activity's own execution, then the scopes its token's execution sees.
+    chain: list[ScopeRef]
+
+
+def _waiting_call(uow: UnitOfWork, caller: CallerLink) -> _WaitingCall:
+    """The caller's run, claimed and restored, at the call activity that waits for the
+    called instance."""
+    store = uow.store
+    instance_id = caller.super_process_instance_id
+    instance_pk = store.scopes.pk(IdSpace.EXECUTION, instance_id)
+    claimed = None
+    if instance_pk is not None:
+        claimed = claim_run(uow, ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id))
+    if claimed is None:
+        raise RunGoneError(f"the run of the calling instance {instance_id} is gone")
+    step, run = _restored(uow, claimed)
+    token = step._state().tokens.get(caller.super_execution_id)
+    model = claimed.model.call_activities.get(token.element_id or "") if token else None
+    execution_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_execution_id)
+    if token is None or model is None or execution_pk is None:
+        raise RunGoneError(f"the call activity {caller.super_execution_id} waits no more")
+    own = ScopeRef(execution_pk, ScopeKind.EXECUTION, caller.super_execution_id)
+    chain = [own, *step.context.reader.chain(token.execution_id)]
+    return _WaitingCall(claimed, step, run, token, model, chain)

@@ -36,6 +36,8 @@ class NodeKind(enum.StrEnum):
     BOUNDARY_ERROR = "boundaryError"
     # The body around a multi-instance activity (Camunda's ActivityTypes.MULTI_INSTANCE_BODY).
     MULTI_INSTANCE_BODY = "multiInstanceBody"
+    # Waits while the process it calls runs as an instance of its own.
+    CALL_ACTIVITY = "callActivity"
     INTERNAL = "internal"
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from taskvars.engine import runtime
 from taskvars.handlers.http.links import with_self_link
 from taskvars.handlers.http.runtime import database
-from taskvars.services import process_definitions, start_forms
+from taskvars.services import generated_forms, process_definitions, start_forms
 from taskvars.services.query_toolkit import Page
 
 
@@ -100,3 +100,23 @@ def get_start_form_variables_by_key(
 
 def _names(variable_names: str | None) -> list[str] | None:
     return variable_names.split(",") if variable_names is not None else None
+
+
+def submit_form(id_: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _linked_instance(
+        database().write(
+            lambda uow: generated_forms.submit_start_form(
+                uow, process_definitions.by_id(uow, id_), body or {}
+            )
+        )
+    )
+
+
+def submit_form_by_key(key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _linked_instance(
+        database().write(
+            lambda uow: generated_forms.submit_start_form(
+                uow, process_definitions.by_key(uow, key), body or {}
+            )
+        )
+    )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     select,
@@ -51,7 +52,7 @@ from taskvars.persistence.query_statements import (
     paged,
     where_any,
 )
-from taskvars.persistence.values import StoredValue
+from taskvars.persistence.values import CallerLink, StoredValue
 
 if TYPE_CHECKING:
     from taskvars.engine.executions import Activity
@@ -60,6 +61,8 @@ ACTIVE = "ACTIVE"
 SUSPENDED = "SUSPENDED"
 COMPLETED = "COMPLETED"
 EXTERNALLY_TERMINATED = "EXTERNALLY_TERMINATED"
+# Ended by the engine, not by someone: a called instance whose call was interrupted.
+INTERNALLY_TERMINATED = "INTERNALLY_TERMINATED"
 # A historic variable's states.
 CREATED = "CREATED"
 DELETED = "DELETED"
@@ -106,6 +109,8 @@ class HistoricInstanceRecord:
     state: str
     start_activity_id: str | None = None
     delete_reason: str | None = None
+    super_process_instance_id: str | None = None
+    root_process_instance_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,11 @@ class InstanceCriteria:
     incident_type: str | None = None
     incident_message: str | None = None
     incident_message_like: str | None = None
+    # Call activities: instances called from this one / the one that called this one.
+    super_process_instance_id: str | None = None
+    sub_process_instance_id: str | None = None
+    root_instances: bool = False
+    leaf_instances: bool = False
     # Each holds if one of its criteria does (Camunda's ``orQueries``).
     or_queries: tuple[InstanceCriteria, ...] = ()
 
@@ -217,6 +227,7 @@ class History:
         definition: ProcessDefinitionRecord,
         start_time: datetime,
         start_activity_id: str | None,
+        caller: CallerLink | None = None,
     ) -> int | None:
         """Record the start; returns the historic row's key (``None``: history is off)."""
         if not self.enabled:
@@ -234,6 +245,8 @@ class History:
                 start_time=start_time,
                 start_activity_id=start_activity_id,
                 state=ACTIVE,
+                super_process_instance_id=caller.super_process_instance_id if caller else None,
+                root_process_instance_id=caller.root_process_instance_id if caller else None,
             )
             .returning(HistoricProcessInstance.pk)
         ).scalar_one()
@@ -324,6 +337,20 @@ class History:
                 }
                 for activity in activities
             ],
+        )
+
+    def activity_called(
+        self, activity_instance_id: str, execution_id: str, called_instance_id: str
+    ) -> None:
+        """A call activity's instance started ``called_instance_id`` from its own scope
+        execution ``execution_id``."""
+        if not self.enabled:
+            return
+        self.session.execute(
+            update(HistoricActivityInstance)
+            .where(HistoricActivityInstance.id == activity_instance_id)
+            .values(execution_id=execution_id, called_process_instance_id=called_instance_id)
+            .execution_options(synchronize_session=False)
         )
 
     def activities_ended(
@@ -612,6 +639,9 @@ def _matching_variables(criteria: VariableCriteria) -> Select[*tuple[Any, ...]]:
     return statement
 
 
+_CALLED = aliased(HistoricProcessInstance)
+
+
 def _incident_of(field: str) -> Callable[[type[HistoricProcessInstance], Any], Any]:
     return lambda row, value: historic_incident(
         field, value, HistoricIncident.process_instance_pk == row.pk
@@ -633,6 +663,14 @@ _INSTANCE_CONDITIONS: ConditionTable[type[HistoricProcessInstance]] = ConditionT
         "finished_before": lambda row, v: row.end_time < v,
         "tenant_ids": lambda row, v: row.tenant_id.in_(v),
         "without_tenant": lambda row, v: row.tenant_id.is_(None),
+        "super_process_instance_id": lambda row, v: row.super_process_instance_id == v,
+        "sub_process_instance_id": lambda row, v: row.id.in_(
+            select(_CALLED.super_process_instance_id).where(_CALLED.id == v)
+        ),
+        "root_instances": lambda row, v: row.super_process_instance_id.is_(None),
+        "leaf_instances": lambda row, v: (
+            ~exists().where(_CALLED.super_process_instance_id == row.id)
+        ),
         **{
             field: _incident_of(field)
             for field in (
@@ -677,6 +715,8 @@ def _instance(row: HistoricProcessInstance) -> HistoricInstanceRecord:
         state=row.state,
         start_activity_id=row.start_activity_id,
         delete_reason=row.delete_reason,
+        super_process_instance_id=row.super_process_instance_id,
+        root_process_instance_id=row.root_process_instance_id,
     )
 
 

@@ -72,6 +72,8 @@ class HistoricActivityRecord:
     end_time: datetime | None
     canceled: bool
     tenant_id: str | None
+    called_process_instance_id: str | None = None
+    root_process_instance_id: str | None = None
 
     @property
     def complete_scope(self) -> bool:
@@ -184,4 +186,6 @@ def _record(
         end_time=activity.end_time,
         canceled=activity.canceled,
         tenant_id=instance.tenant_id,
+        called_process_instance_id=activity.called_process_instance_id,
+        root_process_instance_id=instance.root_process_instance_id,
     )

@@ -100,6 +100,11 @@ class ProcessInstance(Base):
     # Camunda's suspension state of the instance, its executions and its tasks: a
     # suspended instance's tasks refuse the commands that would move it on.
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An instance a call activity started: the call activity's execution in the calling
+    # instance, that instance, and the instance at the top of the calls (None: itself).
+    super_execution_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    super_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    root_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class Task(Base):
@@ -288,6 +293,9 @@ class HistoricProcessInstance(Base):
     state: Mapped[str] = mapped_column(String(32))
     delete_reason: Mapped[str | None] = mapped_column(Text)
     start_activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # Started by a call activity of this instance (None: by a client).
+    super_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    root_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class HistoricActivityInstance(Base):
@@ -310,6 +318,8 @@ class HistoricActivityInstance(Base):
     start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     canceled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A call activity's: the process instance it started.
+    called_process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class HistoricTaskInstance(Base):

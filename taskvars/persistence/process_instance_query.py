@@ -90,6 +90,23 @@ def _waiting_in(rows: _Rows, activity_ids: list[str]) -> ColumnElement[bool]:
     )
 
 
+def _calling(rows: _Rows, sub_instance_id: str) -> ColumnElement[bool]:
+    """The instance that called ``sub_instance_id`` (Camunda's ``subProcessInstance``)."""
+    called, called_scope = aliased(ProcessInstance), aliased(Scope)
+    return exists().where(
+        called.scope_pk == called_scope.pk,
+        called_scope.id_space == IdSpace.EXECUTION,
+        called_scope.external_id == sub_instance_id,
+        called.super_process_instance_id == rows.scope.external_id,
+    )
+
+
+def _calling_nothing(rows: _Rows, _: object) -> ColumnElement[bool]:
+    """No running instance was called from this one (Camunda's ``leafProcessInstances``)."""
+    called = aliased(ProcessInstance)
+    return ~exists().where(called.super_process_instance_id == rows.scope.external_id)
+
+
 def _incident_of(field: str) -> Callable[[_Rows, Any], ColumnElement[bool]]:
     """An incident of the instance matches (Execution.xml joins ``INC.PROC_INST_ID_``)."""
     return lambda rows, value: runtime_incident(
@@ -103,10 +120,15 @@ _CONDITIONS: ConditionTable[_Rows] = ConditionTable(
         "process_instance_ids": lambda r, v: (
             (r.scope.id_space == IdSpace.EXECUTION) & r.scope.external_id.in_(v)
         ),
-        # No call activities: every instance is its own root.
-        "root_process_instance_id": lambda r, v: (
-            (r.scope.id_space == IdSpace.EXECUTION) & (r.scope.external_id == v)
+        # The root itself (its root column is empty), or an instance called below it.
+        "root_process_instance_id": lambda r, v: or_(
+            (r.scope.id_space == IdSpace.EXECUTION) & (r.scope.external_id == v),
+            r.instance.root_process_instance_id == v,
         ),
+        "super_process_instance": lambda r, v: r.instance.super_process_instance_id == v,
+        "sub_process_instance": _calling,
+        "root_process_instances": lambda r, v: r.instance.super_process_instance_id.is_(None),
+        "leaf_process_instances": _calling_nothing,
         "business_key": lambda r, v: r.instance.business_key == v,
         "business_key_like": lambda r, v: like(r.instance.business_key, v),
         "process_definition_id": lambda r, v: r.definition.id == v,

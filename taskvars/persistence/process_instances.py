@@ -12,9 +12,11 @@ from taskvars.persistence.process_instance_query import counted, matching_instan
 from taskvars.persistence.query_statements import paged
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.values import (
+    CallerLink,
     ExecutionRecord,
     ProcessInstanceCriteria,
     ProcessInstanceRecord,
+    ScopeRef,
 )
 
 
@@ -24,7 +26,11 @@ class ProcessInstances:
         self._scopes = scopes
 
     def add(
-        self, external_id: str, business_key: str | None, process_definition_key: str | None
+        self,
+        external_id: str,
+        business_key: str | None,
+        process_definition_key: str | None,
+        caller: CallerLink | None = None,
     ) -> int:
         pk = self._scopes.add(ScopeKind.PROCESS_INSTANCE, external_id, None)
         self.session.add(
@@ -32,9 +38,46 @@ class ProcessInstances:
                 scope_pk=pk,
                 business_key=business_key,
                 process_definition_key=process_definition_key,
+                super_execution_id=caller.super_execution_id if caller else None,
+                super_process_instance_id=caller.super_process_instance_id if caller else None,
+                root_process_instance_id=caller.root_process_instance_id if caller else None,
             )
         )
         return pk
+
+    def caller(self, scope_pk: int) -> CallerLink | None:
+        """The call activity that started the instance, if one did."""
+        row = self.session.execute(
+            select(
+                ProcessInstance.super_execution_id,
+                ProcessInstance.super_process_instance_id,
+                ProcessInstance.root_process_instance_id,
+            ).where(ProcessInstance.scope_pk == scope_pk)
+        ).first()
+        if row is None or row.super_execution_id is None:
+            return None
+        return CallerLink(
+            row.super_execution_id, row.super_process_instance_id, row.root_process_instance_id
+        )
+
+    def root_of(self, scope_pk: int) -> str | None:
+        """The instance at the top of the calls that led to this one (None: itself)."""
+        return self.session.scalar(
+            select(ProcessInstance.root_process_instance_id).where(
+                ProcessInstance.scope_pk == scope_pk
+            )
+        )
+
+    def called_by(self, super_execution_id: str) -> ScopeRef | None:
+        """The instance a call activity's execution started, while it runs."""
+        row = self.session.execute(
+            select(Scope.pk, Scope.external_id)
+            .join(ProcessInstance, ProcessInstance.scope_pk == Scope.pk)
+            .where(ProcessInstance.super_execution_id == super_execution_id)
+        ).first()
+        return (
+            None if row is None else ScopeRef(row.pk, ScopeKind.PROCESS_INSTANCE, row.external_id)
+        )
 
     def add_execution(
         self, external_id: str, parent_pk: int, *, instance_pk: int | None = None

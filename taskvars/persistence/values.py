@@ -175,6 +175,16 @@ class ProcessInstanceRecord:
 
 
 @dataclass(frozen=True)
+class CallerLink:
+    """Where a called process instance was called from: the call activity's execution
+    (Camunda's ``superExecutionId``), its process instance, and the root of the calls."""
+
+    super_execution_id: str
+    super_process_instance_id: str
+    root_process_instance_id: str
+
+
+@dataclass(frozen=True)
 class ProcessInstanceCriteria:
     """Camunda's process-instance query, as far as this server keeps what it asks for;
     ``None`` and ``False`` ask for nothing."""
@@ -199,6 +209,11 @@ class ProcessInstanceCriteria:
     incident_type: str | None = None
     incident_message: str | None = None
     incident_message_like: str | None = None
+    # Call activities: instances called from this one / the one that called this one.
+    super_process_instance: str | None = None
+    sub_process_instance: str | None = None
+    root_process_instances: bool = False
+    leaf_process_instances: bool = False
     variables: tuple[VariableCondition, ...] = ()
     or_queries: tuple[ProcessInstanceCriteria, ...] = ()
 

@@ -22,7 +22,7 @@ from taskvars.persistence.deployments import (
     DeploymentRecord,
     ProcessDefinitionRecord,
 )
-from taskvars.persistence.models import ID_LENGTH
+from taskvars.persistence.models import ID_LENGTH, IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services import task_notes
 from taskvars.services.dates import format_date, now_millis
@@ -184,8 +184,11 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
             f"{count} dependent process instances."
         )
     for scope_pk, instance_id in running:
+        if not store.scopes.exists(IdSpace.EXECUTION, instance_id):
+            continue  # called by another instance deleted before it: gone with it
         # Each run is claimed first: a step racing the deletion is a 409, never a half.
-        runtime.terminate(uow, scope_pk, instance_id)
+        # A called instance leaves its caller waiting, as Camunda's deleteCascade does.
+        runtime.terminate(uow, scope_pk, instance_id, cancel_caller=False)
     if cascade:  # Camunda's cascade takes the history of the definitions' instances too
         forgotten = store.history.delete_of_definitions(
             [d.id for d in store.deployments.definitions(record.pk)]

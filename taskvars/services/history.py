@@ -19,6 +19,7 @@ from taskvars.persistence.history import (
     COMPLETED,
     EXTERNALLY_TERMINATED,
     INSTANCE_SORTS,
+    INTERNALLY_TERMINATED,
     SUSPENDED,
     VARIABLE_SORTS,
     HistoricInstanceRecord,
@@ -50,8 +51,6 @@ from taskvars.services.variables import BINARY_TYPES
 # does not model: refused unless empty or false.
 INSTANCE_NOT_MODELLED = frozenset(
     {
-        "superProcessInstanceId",
-        "subProcessInstanceId",
         "superCaseInstanceId",
         "subCaseInstanceId",
         "caseInstanceId",
@@ -100,14 +99,17 @@ INSTANCE_SHAPE = QueryShape(
         "processDefinitionId": ("definition_id", as_is),
         "processDefinitionKey": ("definition_key", as_is),
         "processDefinitionKeyIn": ("definition_keys", as_list),
-        "finished": ("states", _only_states(COMPLETED, EXTERNALLY_TERMINATED)),
+        "finished": (
+            "states",
+            _only_states(COMPLETED, EXTERNALLY_TERMINATED, INTERNALLY_TERMINATED),
+        ),
         "completed": ("states", _only_states(COMPLETED)),
         "unfinished": ("states", _only_states(ACTIVE, SUSPENDED)),
         "active": ("states", _only_states(ACTIVE)),
         "suspended": ("states", _only_states(SUSPENDED)),
         "externallyTerminated": ("states", _only_states(EXTERNALLY_TERMINATED)),
-        # Nothing here is ended by the engine itself.
-        "internallyTerminated": ("states", _only_states()),
+        # Called instances whose call was interrupted (a boundary event, an error).
+        "internallyTerminated": ("states", _only_states(INTERNALLY_TERMINATED)),
         "startedBefore": ("started_before", as_date),
         "startedAfter": ("started_after", as_date),
         "finishedBefore": ("finished_before", as_date),
@@ -119,8 +121,10 @@ INSTANCE_SHAPE = QueryShape(
         "incidentType": ("incident_type", as_is),
         "incidentMessage": ("incident_message", as_is),
         "incidentMessageLike": ("incident_message_like", as_is),
-        # rootProcessInstances, leafProcessInstances: every instance here is both (no
-        # call activities), so they narrow nothing and are not filters.
+        "superProcessInstanceId": ("super_process_instance_id", as_is),
+        "subProcessInstanceId": ("sub_process_instance_id", as_is),
+        "rootProcessInstances": ("root_instances", as_true),
+        "leafProcessInstances": ("leaf_instances", as_true),
     },
     not_modelled=INSTANCE_NOT_MODELLED,
     or_queries=True,
@@ -229,8 +233,8 @@ def instance_dto(record: HistoricInstanceRecord) -> dict[str, Any]:
         duration = int((record.end_time - record.start_time).total_seconds() * 1000)
     return {
         "id": record.id,
-        "rootProcessInstanceId": record.id,
-        "superProcessInstanceId": None,
+        "rootProcessInstanceId": record.root_process_instance_id or record.id,
+        "superProcessInstanceId": record.super_process_instance_id,
         "superCaseInstanceId": None,
         "caseInstanceId": None,
         "processDefinitionName": record.process_definition_name,

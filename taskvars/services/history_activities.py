@@ -101,7 +101,7 @@ def activity_dto(record: HistoricActivityRecord) -> dict[str, Any]:
         "processInstanceId": record.process_instance_id,
         "executionId": record.execution_id,
         "taskId": record.task_id,
-        "calledProcessInstanceId": None,
+        "calledProcessInstanceId": record.called_process_instance_id,
         "calledCaseInstanceId": None,
         "assignee": record.assignee,
         "startTime": format_date(record.start_time),
@@ -111,5 +111,5 @@ def activity_dto(record: HistoricActivityRecord) -> dict[str, Any]:
         "completeScope": record.complete_scope,
         "tenantId": record.tenant_id,
         "removalTime": None,
-        "rootProcessInstanceId": record.process_instance_id,
+        "rootProcessInstanceId": record.root_process_instance_id or record.process_instance_id,
     }

@@ -44,21 +44,14 @@ SHAPE = QueryShape(
         "incidentType": ("incident_type", as_is),
         "incidentMessage": ("incident_message", as_is),
         "incidentMessageLike": ("incident_message_like", as_is),
+        "superProcessInstance": ("super_process_instance", as_is),
+        "subProcessInstance": ("sub_process_instance", as_is),
+        "rootProcessInstances": ("root_process_instances", as_true),
+        "leafProcessInstances": ("leaf_process_instances", as_true),
     },
-    # No case instances or call activities here.
-    not_modelled=frozenset(
-        {
-            "caseInstanceId",
-            "superProcessInstance",
-            "subProcessInstance",
-            "superCaseInstance",
-            "subCaseInstance",
-        }
-    ),
+    # No case instances here.
+    not_modelled=frozenset({"caseInstanceId", "superCaseInstance", "subCaseInstance"}),
     variable_parameters={"variables": VariableParameter("process instance variable")},
-    # Without call activities every instance is both a root and a leaf: these narrow
-    # nothing.
-    flags=frozenset({"rootProcessInstances", "leafProcessInstances"}),
     or_queries=True,
 )
 

@@ -5,15 +5,14 @@ variables its generated fields start with (``GetStartFormVariablesCmd``,
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from taskvars.engine import runtime
-from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
-from taskvars.engine.forms import FormDeclaration, FormField, format_date, parse_date
+from taskvars.engine.forms import FormDeclaration
 from taskvars.errors import EngineNotFoundError, InvalidRequestError, ModelRunError, NullValueError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.services import generated_forms
 
 
 def form_dto(key: str | None, form_ref: dict[str, Any] | None) -> dict[str, Any]:
@@ -75,13 +74,10 @@ def start_form_variables(
     uow: UnitOfWork, definition: ProcessDefinitionRecord, names: list[str] | None
 ) -> dict[str, Any]:
     """``VariableValueDto``s of the start form's fields, by field id, with their default
-    values in the field's type; only those of ``names`` if given. Without fields: ``{}``."""
+    values in the field's type (evaluated over no variables: there is no instance yet);
+    only those of ``names`` if given. Without fields: ``{}``."""
     form = _declared_form(uow, definition)
-    return {
-        field.id: _initial_value(field)
-        for field in form.fields
-        if names is None or field.id in names
-    }
+    return generated_forms.field_values(uow, [], form, names)
 
 
 def _declared_form(uow: UnitOfWork, definition: ProcessDefinitionRecord) -> FormDeclaration:
@@ -91,62 +87,3 @@ def _declared_form(uow: UnitOfWork, definition: ProcessDefinitionRecord) -> Form
             f"No startFormHandler defined in process '{definition.id}': startFormHandler is null"
         )
     return form
-
-
-def _initial_value(field: FormField) -> dict[str, Any]:
-    """The default value (its expression evaluated over no variables: there is no
-    instance yet), converted to the field's model type and then to its form type."""
-    default = None
-    if field.default is not None:
-        try:
-            default = compile_expression(field.default).evaluate(_no_variables)
-        except ExpressionError as error:
-            raise ModelRunError(f"form field {field.id}: {error}") from None
-    value_type, value = _form_value(field, default)
-    return {"type": value_type, "value": value, "valueInfo": {}}
-
-
-def _form_value(field: FormField, default: Any) -> tuple[str, Any]:
-    if field.type == "long":
-        if default is None:
-            return "Long", None
-        return "Long", _java_long(field.id, default)
-    if field.type == "boolean":
-        return "Boolean", None if default is None else _text(default).lower() == "true"
-    if field.type == "date":
-        # DateFormType's form value is the date written with its pattern ("" for none).
-        if default is None or _text(default).strip() == "":
-            return "String", ""
-        if isinstance(default, datetime):
-            return "String", format_date(default, field.date_pattern)
-        try:
-            parsed = parse_date(_text(default), field.date_pattern)
-        except ValueError:
-            raise ModelRunError(
-                f"Could not parse value '{_text(default)}' as date using date format "
-                f"'{field.date_pattern}'."
-            ) from None
-        return "String", format_date(parsed, field.date_pattern)
-    if field.type == "enum" and default is not None and _text(default) not in field.enum_values:
-        raise ModelRunError(f"Invalid value for enum form property: {_text(default)}")
-    return "String", None if default is None else _text(default)
-
-
-def _java_long(field_id: str, value: Any) -> int:
-    """``Long.valueOf(value.toString())``."""
-    text = _text(value)
-    try:
-        number = int(text) if text.strip() == text and "_" not in text else None
-    except ValueError:
-        number = None
-    if number is None or not -(2**63) <= number < 2**63:
-        raise ModelRunError(f"form field {field_id}: Value '{text}' is not of type Long.")
-    return number
-
-
-def _text(value: Any) -> str:
-    return as_text(value) or ""
-
-
-def _no_variables(name: str) -> Any:
-    raise KeyError(name)

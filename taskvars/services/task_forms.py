@@ -1,7 +1,7 @@
 """A task's form: its key or Camunda Form reference (TaskResourceImpl.getForm,
-GetTaskFormCmd, DefaultTaskFormHandler), and the form's variables and submission as
-Camunda handles a task without deployed form fields (GetTaskFormVariablesCmd,
-SubmitTaskFormCmd)."""
+GetTaskFormCmd, DefaultTaskFormHandler), and the form's variables and submission
+(GetTaskFormVariablesCmd, SubmitTaskFormCmd); a generated form's fields come first
+(:mod:`taskvars.services.generated_forms`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from taskvars.errors import BadUserRequestError, ModelRunError, NullValueError, 
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeNotFoundError
-from taskvars.services import variables
+from taskvars.services import generated_forms, variables
 from taskvars.services.start_forms import form_dto, form_ref_dto
 from taskvars.services.tasks import PENDING, RESOLVED, locked_task
 
@@ -36,15 +36,23 @@ def task_form(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
     declared = model.attributes if model is not None else {}
     read = reader_of(uow, uow.store.scopes.chain(IdSpace.TASK, task_id))
     try:
-        if "formKey" in declared:
-            return form_dto(_text(declared["formKey"], read), None)
-        ref_key = _text(declared.get("formRef"), read)
-        if ref_key is None:
-            return form_dto(None, None)
-        version = _text(declared.get("formRefVersion"), read)
-        return form_dto(None, form_ref_dto(ref_key, declared["formRefBinding"], version))
+        form = _declared_form(declared, read)
     except (ExpressionError, ModelRunError):
         raise RestError(f"Cannot get form for task {task_id}") from None
+    if not form["key"] and generated_forms.task_form(uow, task) is not None:
+        # TaskResourceImpl.getForm: generated fields without a key are the engine's form.
+        form["key"] = f"embedded:engine://engine/:engine/task/{task_id}/rendered-form"
+    return form
+
+
+def _declared_form(declared: dict[str, str], read: Callable[[str], Any]) -> dict[str, Any]:
+    if "formKey" in declared:
+        return form_dto(_text(declared["formKey"], read), None)
+    ref_key = _text(declared.get("formRef"), read)
+    if ref_key is None:
+        return form_dto(None, None)
+    version = _text(declared.get("formRefVersion"), read)
+    return form_dto(None, form_ref_dto(ref_key, declared["formRefBinding"], version))
 
 
 def _text(source: str | None, read: Callable[[str], Any]) -> str | None:
@@ -56,16 +64,21 @@ def _text(source: str | None, read: Callable[[str], Any]) -> str | None:
 def form_variables(
     uow: UnitOfWork, task_id: str, names: list[str] | None, *, deserialize: bool
 ) -> dict[str, Any]:
-    """The variables a form without fields shows: every one visible from the task, or
-    those of ``names`` (GetTaskFormVariablesCmd)."""
+    """The variables a form shows: each generated form field's value in its type (read
+    from the task's execution), then every other variable visible from the task, or
+    only those of ``names`` (GetTaskFormVariablesCmd)."""
     try:
         chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
     except ScopeNotFoundError:
         raise BadUserRequestError(f"Cannot find task with id '{task_id}'.: task is null") from None
+    task = uow.store.tasks.get(task_id)
+    form = None if task is None else generated_forms.task_form(uow, task)
+    shown = {} if form is None else generated_forms.field_values(uow, chain[1:], form, names)
     visible = variables.variable_map(uow, chain, deserialize=deserialize)
-    if names is None:
-        return visible
-    return {name: value for name, value in visible.items() if name in names}
+    for name, value in visible.items():
+        if name not in shown and (names is None or name in names):
+            shown[name] = value
+    return shown
 
 
 def submit_form(
@@ -75,15 +88,20 @@ def submit_form(
     *,
     with_variables_in_return: bool,
 ) -> dict[str, Any] | None:
-    """Write the variables, then complete the task, or resolve it if its delegation is
-    pending (SubmitTaskFormCmd). Returns the variables visible from it, if asked for."""
+    """Write the variables (through the generated form's fields if the task has them),
+    then complete the task, or resolve it if its delegation is pending
+    (SubmitTaskFormCmd). Returns the variables visible from it, if asked for."""
     values = variables.convert_values(variable_dtos)
     task, task_pk = locked_task(uow, task_id, missing=NullValueError)
+    form = generated_forms.task_form(uow, task)
     chain = uow.store.scopes.chain(IdSpace.TASK, task_id)
     resolving = task.delegation_state == PENDING
     # A model's run is claimed before anything is written: a race is a 409 at once.
     claimed = None if resolving else runtime.claim_for_task(uow, chain)
-    variables.write_values(uow, chain, values, local=False)
+    if form is None:
+        variables.write_values(uow, chain, values, local=False)
+    else:
+        generated_forms.write_submitted(uow, chain, form, variable_dtos, local=False)
     returned = None
     if with_variables_in_return:
         returned = variables.variable_map(uow, chain, deserialize=True)

@@ -238,17 +238,3 @@ def test_a_form_field_of_an_unknown_type_is_refused_at_deployment(api: Api) -> N
     response = deploy(api, model("bad", start))
     assert response.status_code == 400
     assert "unknown type 'money'" in response.json()["message"]
-
-
-def test_form_fields_on_a_user_task_are_still_refused(api: Api) -> None:
-    """Only a start event's generated form is read; a task's would be skipped silently."""
-    content = model("bad").replace(
-        b'<bpmn:userTask id="work" name="Work" />',
-        b'<bpmn:userTask id="work"><bpmn:extensionElements><camunda:formData>'
-        b'<camunda:formField id="x" type="string"/></camunda:formData>'
-        b"</bpmn:extensionElements></bpmn:userTask>",
-    )
-    assert b"formData" in content
-    response = deploy(api, content)
-    assert response.status_code == 400
-    assert "camunda:formData is not supported" in response.json()["message"]

@@ -106,10 +106,10 @@ def test_variable_criteria_and_or_queries_in_the_json_form(client: Any) -> None:
 
 def test_what_the_server_does_not_keep_is_refused_by_name(client: Any) -> None:
     api = Api(client)
-    response = api.get("/process-instance", superProcessInstance="x")
+    response = api.get("/process-instance", superCaseInstance="x")
     assert response.status_code == 400
     assert response.json()["message"] == (
-        "The process instance query parameter superProcessInstance is not supported by this server"
+        "The process instance query parameter superCaseInstance is not supported by this server"
     )
     refused = api.client.post(
         api.url("/process-instance"), json={"orQueries": [{"orQueries": [{}]}]}

@@ -129,6 +129,8 @@ REQUIRED_OPERATIONS = {
     "getStartFormByKey",
     "getStartFormVariables",
     "getStartFormVariablesByKey",
+    "submitForm",
+    "submitFormByKey",
     # the version of Camunda's API followed
     "getRestAPIVersion",
     # identity links

@@ -53,7 +53,7 @@ class Mapped:
     def __init__(self, process: CompiledProcess, loops: Loops) -> None:
         self.process = process
         self.loops = loops
-        self.run = WorkflowRun.start(process, no_variables, loops)
+        self.run = WorkflowRun.start(process, no_variables, loops=loops)
         self._ids = itertools.count(1)
         self.state = ExecutionState.initial(INSTANCE)
         self.changes = StepChanges()
@@ -65,7 +65,9 @@ class Mapped:
         )
         self.run.prune()
         # Each step starts from the stored state, as the runtime's do.
-        self.run = WorkflowRun.restore(self.process, self.run.state(), no_variables, self.loops)
+        self.run = WorkflowRun.restore(
+            self.process, self.run.state(), no_variables, loops=self.loops
+        )
 
     def tokens(self, kind: NodeKind) -> list[tuple[str, str]]:
         """(task id, execution id) of the tokens of ``kind``, in the order of their ids'

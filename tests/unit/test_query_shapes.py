@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 
 from taskvars.errors import InvalidRequestError
-from taskvars.persistence.history import COMPLETED, EXTERNALLY_TERMINATED
+from taskvars.persistence.history import (
+    COMPLETED,
+    EXTERNALLY_TERMINATED,
+    INTERNALLY_TERMINATED,
+)
 from taskvars.services import deployments, history, history_activities, history_tasks
 from taskvars.services import task_query as task_queries
 from taskvars.services.query_toolkit import named_like_camunda
@@ -26,7 +30,9 @@ def test_historic_state_filters_allow_only_what_all_of_them_allow() -> None:
     )
     assert both.criteria.states == frozenset({COMPLETED})
     finished = history.instance_query(history.INSTANCE_SHAPE.from_parameters({"finished": True}))
-    assert finished.criteria.states == frozenset({COMPLETED, EXTERNALLY_TERMINATED})
+    assert finished.criteria.states == frozenset(
+        {COMPLETED, EXTERNALLY_TERMINATED, INTERNALLY_TERMINATED}
+    )
     none = history.instance_query(
         history.INSTANCE_SHAPE.from_parameters({"active": True, "completed": True})
     )
