@@ -159,7 +159,7 @@ class CalledProcessTask(BpmnSpecMixin):  # type: ignore[misc]
         self.manual = True
 
 
-class _CallActivityParser(CamundaTaskParser):  # type: ignore[misc]
+class _CallActivityParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
     def create_task(self) -> CalledProcessTask:
         return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 

@@ -11,8 +11,8 @@ from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 
-# The elements a multi-instance loop may wrap here (call activities join when they run).
-LOOPED_ELEMENTS = frozenset({"userTask", "subProcess", *EXTERNAL_TASK_ELEMENTS})
+# The elements a multi-instance loop may wrap here.
+LOOPED_ELEMENTS = frozenset({"userTask", "subProcess", "callActivity", *EXTERNAL_TASK_ELEMENTS})
 LOOP_ELEMENTS = frozenset(
     {"multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition"}
 )
@@ -51,7 +51,8 @@ def _characteristics_refusal(element: etree._Element) -> str | None:
         owner == "subProcess" and parent is not None and parent.get("triggeredByEvent") == "true"
     ):
         return (
-            "multi-instance is supported on user tasks, external tasks and sub-processes, "
+            "multi-instance is supported on user tasks, external tasks, sub-processes and "
+            "call activities, "
             f"not on {owner}"
         )
     collection = element.get(f"{{{CAMUNDA}}}collection")

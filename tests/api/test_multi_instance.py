@@ -382,3 +382,28 @@ def test_a_loop_inside_a_looped_sub_process_sees_its_own_counters_first(api: Api
     assert api.get(f"/process-instance/{instance_id}").status_code == 404
     history = api.get("/history/task", processInstanceId=instance_id).json()
     assert sorted(task["deleteReason"] for task in history) == ["completed"] * 2 + ["deleted"] * 4
+
+
+def test_each_instance_of_a_call_activity_calls_a_process_instance_of_its_own(api: Api) -> None:
+    deploy(api, "call-review.bpmn")
+    deploy(api, "mi-call.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallReviews/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    called = api.get("/process-instance", superProcessInstance=instance_id).json()
+    assert len(called) == 2
+    passed = sorted(
+        (values(api, f"/process-instance/{c['id']}/variables")["round"], c["id"]) for c in called
+    )
+    reviews = [tasks_of(api, called_id)[0] for _, called_id in passed]
+    assert [task["assignee"] for task in reviews] == ["anna", "ben"]
+    assert [round_ for round_, _ in passed] == [0, 1]
+    (body,) = activity_tree(api, instance_id)["childActivityInstances"]
+    assert body["activityId"] == "reviews#multiInstanceBody"
+    assert [c["activityType"] for c in body["childActivityInstances"]] == ["callActivity"] * 2
+    complete(api, reviews[0]["id"])
+    assert api.get(f"/process-instance/{instance_id}").status_code == 200
+    complete(api, reviews[1]["id"])
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404

@@ -81,8 +81,8 @@ def test_multi_instance_user_tasks_deploy(characteristics: str) -> None:
         (
             '<bpmn:multiInstanceLoopCharacteristics camunda:collection="clerks" />',
             "AmountDecision",
-            "multi-instance is supported on user tasks, external tasks and sub-processes, "
-            "not on exclusiveGateway",
+            "multi-instance is supported on user tasks, external tasks, sub-processes and "
+            "call activities, not on exclusiveGateway",
         ),
     ],
 )
