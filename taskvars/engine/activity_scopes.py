@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from taskvars.engine.executions import ExecutionState, Token
-from taskvars.engine.expressions import ExpressionError
+from taskvars.engine.expressions import ExecutionView, ExpressionError
 from taskvars.engine.io_mappings import IoMapping, Parameter, evaluate
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, SCOPE_MARK, NodeKind
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
+from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.models import IdSpace, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import NewValue, ScopeRef
@@ -51,8 +52,10 @@ class ActivityScopes:
         reader: ExecutionReader,
         state: Callable[[], ExecutionState],
         instance_pk: int,
+        definition: ProcessDefinitionRecord | None = None,
     ) -> None:
         self._uow = uow
+        self._definition = definition
         self._mappings = mappings
         self._reader = reader
         self._state = state
@@ -88,7 +91,7 @@ class ActivityScopes:
         if mapping is None:
             return
         outer = _Place(self._uow, [], self._reader.chain(token.execution_id))
-        values = _inputs(mapping, outer)
+        values = _inputs(mapping, outer, self._execution(outer, mapping))
         variables.write_values(self._uow, [scope, *outer.stored], values, local=True)
 
     def task_scope_pk(self, token: Token) -> int | None:
@@ -113,7 +116,8 @@ class ActivityScopes:
     def scope_started(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None:
         mapping = self._mappings.get(element_id)
         if mapping is not None:
-            self._pending[task_id] = _inputs(mapping, self._place(ancestry))
+            outer = self._place(ancestry)
+            self._pending[task_id] = _inputs(mapping, outer, self._execution(outer, mapping))
 
     def activity_ending(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None:
         mapping = self._mappings.get(element_id)
@@ -121,8 +125,9 @@ class ActivityScopes:
             return
         inner = self._inner(task_id, ancestry)
         outer = inner.outer()
+        execution = self._execution(inner, mapping)
         for parameter in mapping.outputs:
-            outer.set(parameter.name, _value(mapping, parameter, inner))
+            outer.set(parameter.name, _value(mapping, parameter, inner, execution))
 
     def read_for_conditions(
         self, ancestry: Sequence[str], names: frozenset[str]
@@ -172,6 +177,24 @@ class ActivityScopes:
             self._uow, self._overlays(ancestry), self._reader.chain(state.reading_from(ancestry))
         )
 
+    def _execution(self, place: _Place, mapping: IoMapping) -> ExecutionView:
+        """``execution`` in a mapping's expressions: the nearest stored execution of
+        ``place`` (a sub-process begun in this step has no row yet), at the activity."""
+        instance_id = self._state().instance_id
+        definition = self._definition
+        return ExecutionView(
+            id=place.stored[0].external_id if place.stored else instance_id,
+            process_instance_id=instance_id,
+            process_definition_id=None if definition is None else definition.id,
+            activity_id=mapping.element_id,
+            tenant_id=None if definition is None else definition.tenant_id,
+            business_key=lambda: self._uow.store.process_instances.business_key(self._instance_pk),
+            read=place.plain,
+            read_local=lambda name: _Place(self._uow, place.overlays[:1], place.stored[:1]).plain(
+                name
+            ),
+        )
+
     def _overlays(self, ancestry: Sequence[str]) -> list[Pending]:
         return [
             self._pending[entry.removeprefix(SCOPE_MARK)]
@@ -203,6 +226,10 @@ class _Place:
             )
         return value_from_dto(value_to_dto(stored, deserialize=False))
 
+    def plain(self, name: str) -> Any:
+        value = self.read(name)
+        return plain_value(value.type, value.text_value)
+
     def set(self, name: str, value: NewValue) -> None:
         """Camunda's ``setVariable``: where it is visible, else the process instance."""
         for overlay in self.overlays:
@@ -217,12 +244,16 @@ class _Place:
         return _Place(self.uow, [], self.stored[1:])
 
 
-def _inputs(mapping: IoMapping, outer: _Place) -> Pending:
-    return {parameter.name: _value(mapping, parameter, outer) for parameter in mapping.inputs}
+def _inputs(mapping: IoMapping, outer: _Place, execution: ExecutionView) -> Pending:
+    return {
+        parameter.name: _value(mapping, parameter, outer, execution) for parameter in mapping.inputs
+    }
 
 
-def _value(mapping: IoMapping, parameter: Parameter, place: _Place) -> NewValue:
+def _value(
+    mapping: IoMapping, parameter: Parameter, place: _Place, execution: ExecutionView
+) -> NewValue:
     try:
-        return evaluate(parameter.source, place.read)
+        return evaluate(parameter.source, place.read, execution)
     except ExpressionError as error:
         raise ModelRunError(f"{mapping.element_id}: {parameter.name}: {error}") from None

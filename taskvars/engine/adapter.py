@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -55,7 +56,7 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
 from taskvars.engine.spiff_loops import (
     LOOP_COUNTER,
@@ -76,6 +77,8 @@ from taskvars.engine.tree import (
 # ``(ancestry, names) -> values``: the variables of ``names`` visible to the task whose
 # ancestry (its id, its ancestors' ids, crossing out of sub-processes) is given.
 VariableReader = Callable[[Sequence[str], frozenset[str]], dict[str, Any]]
+# ``execution`` of a condition: from the evaluating task's ancestry and its element id.
+ExecutionFinder = Callable[[Sequence[str], str | None], ExecutionView]
 
 
 class ActivityListener(Protocol):
@@ -239,10 +242,13 @@ class WorkflowRun:
         compiled: CompiledProcess,
         reader: VariableReader,
         listener: ActivityListener | None = None,
+        executions: ExecutionFinder | None = None,
         loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         workflow = BpmnWorkflow(
-            compiled.spec, compiled.subprocess_specs, script_engine=_ConditionsOnly(reader, loops)
+            compiled.spec,
+            compiled.subprocess_specs,
+            script_engine=_ConditionsOnly(reader, executions, loops),
         )
         run = cls(workflow, listener)
         run._advance()
@@ -255,6 +261,7 @@ class WorkflowRun:
         state: dict[str, Any],
         reader: VariableReader,
         listener: ActivityListener | None = None,
+        executions: ExecutionFinder | None = None,
         loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         stored = dict(state)
@@ -265,7 +272,7 @@ class WorkflowRun:
         stored.pop("spec", None)  # states written before the specs were left out
         stored.pop("subprocess_specs", None)
         workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
-        workflow.script_engine = _ConditionsOnly(reader, loops)
+        workflow.script_engine = _ConditionsOnly(reader, executions, loops)
         return cls(workflow, listener)
 
     @property
@@ -396,9 +403,15 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
     the supported expression subset (:mod:`.expressions`), evaluated over the variables
     it names, read through the runtime. Scripts never run (the model check refused them)."""
 
-    def __init__(self, reader: VariableReader, loops: LoopEvaluator | None = None) -> None:
+    def __init__(
+        self,
+        reader: VariableReader,
+        executions: ExecutionFinder | None,
+        loops: LoopEvaluator | None = None,
+    ) -> None:
         super().__init__()
         self._reader = reader
+        self._executions = executions
         self._loops = loops
 
     # spiff_loops.LoopEngine: a multi-instance body's questions, for one of its tasks.
@@ -416,9 +429,23 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         try:
             compiled = compile_expression(expression)
+            ancestry = _ancestry(task)
             names = compiled.names
-            values = self._reader(_ancestry(task), names) if names else {}
-            return compiled.evaluate_condition(values.__getitem__)
+            values = self._reader(ancestry, names) if names else {}
+
+            def resolve(name: str) -> Any:
+                # What `names` did not know (a name beside execution/task) is read now.
+                if name in names:
+                    return values[name]
+                return self._reader(ancestry, frozenset({name}))[name]
+
+            execution = None
+            if "execution" in compiled.uses and self._executions is not None:
+                # It sees what the condition sees: the names already read are not read again.
+                execution = replace(
+                    self._executions(ancestry, task.task_spec.bpmn_id), read=resolve
+                )
+            return compiled.evaluate_condition(resolve, execution=execution)
         except ExpressionError as error:
             raise BpmnRunError(str(error)) from error
 

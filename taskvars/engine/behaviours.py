@@ -26,10 +26,11 @@ from taskvars.engine.call_activities import (
     pass_outputs,
 )
 from taskvars.engine.executions import Token, activity_instance_id
+from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
-from taskvars.engine.variable_reader import ExecutionReader, reader_of
+from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.external_task_signals import announce
@@ -101,11 +102,16 @@ class UserTaskBehaviour:
         if scope is None:
             execution_id = token.execution_id
             execution_pk = step.reader.pk(execution_id)
-            read = step.reader.one(execution_id)
+            execution = execution_view(step, execution_id, model.element_id)
         else:
             execution_id, execution_pk = scope.external_id, scope.pk
-            read = reader_of(step.uow, [scope, *step.reader.chain(token.execution_id)])
-        attributes, candidates = task_attributes(model, read)
+            execution = execution_view(
+                step,
+                execution_id,
+                model.element_id,
+                [scope, *step.reader.chain(token.execution_id)],
+            )
+        attributes, candidates = task_attributes(model, execution.read, execution, token.task_id)
         attributes["process_definition_id"] = step.definition.id
         attributes["tenant_id"] = step.definition.tenant_id
         if execution_pk is None:
@@ -169,9 +175,13 @@ class ExternalTaskBehaviour:
         scope = ScopeRef(execution_pk, ScopeKind.EXECUTION, execution_id)
         if step.io is not None:
             step.io.write_inputs(token, scope)
-        attributes = evaluate(
-            model, reader_of(step.uow, [scope, *step.reader.chain(token.execution_id)])
+        execution = execution_view(
+            step,
+            execution_id,
+            model.element_id,
+            [scope, *step.reader.chain(token.execution_id)],
         )
+        attributes = evaluate(model, execution.read, execution)
         definition = step.definition
         store.external_tasks.add(
             ExternalTask(
@@ -255,8 +265,9 @@ class CallActivityBehaviour:
         ]
         variables = StoredVariables(step.uow, chain)
         read = variables.reader(local=False)
-        definition = called_definition(step.uow, model, step.definition, read)
-        values = mapped_values(model, model.inputs, variables)
+        execution = execution_view(step, token.task_id, model.element_id, chain)
+        definition = called_definition(step.uow, model, step.definition, read, execution)
+        values = mapped_values(model, model.inputs, variables, execution)
         root = store.process_instances.root_of(step.instance_pk) or step.instance_id
         caller = CallerLink(token.task_id, step.instance_id, root)
 
@@ -267,7 +278,7 @@ class CallActivityBehaviour:
             step.finished_calls.append(token.task_id)
 
         called_id = step.calls.start(
-            definition, values, business_key(model, read), caller, returns_to
+            definition, values, business_key(model, read, execution), caller, returns_to
         )
         step.called.append(
             (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)

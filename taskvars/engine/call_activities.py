@@ -23,7 +23,12 @@ from typing import Any, Protocol
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
-from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
+from taskvars.engine.expressions import (
+    ExecutionView,
+    ExpressionError,
+    as_text,
+    compile_expression,
+)
 from taskvars.engine.variable_reader import reader_of
 from taskvars.errors import EngineError, ModelRunError, NullValueError, ProcessEngineError
 from taskvars.persistence.deployments import DefinitionCriteria, ProcessDefinitionRecord
@@ -174,9 +179,11 @@ def _mapping_refusal(mapping: etree._Element) -> str | None:
 ReadOne = Callable[[str], Any]
 
 
-def _evaluated(model: CallActivityModel, source: str, read: ReadOne) -> Any:
+def _evaluated(
+    model: CallActivityModel, source: str, read: ReadOne, execution: ExecutionView | None = None
+) -> Any:
     try:
-        return compile_expression(source).evaluate(read)
+        return compile_expression(source).evaluate(read, execution=execution)
     except ExpressionError as error:
         raise ModelRunError(f"{model.element_id}: {error}") from None
 
@@ -186,12 +193,13 @@ def called_definition(
     model: CallActivityModel,
     caller: ProcessDefinitionRecord,
     read: ReadOne,
+    execution: ExecutionView | None = None,
 ) -> ProcessDefinitionRecord:
     """The definition the call activity calls, picked by its binding; Camunda's
     ``NullValueException`` (a 500) when there is none (``ProcessDefinitionCache``)."""
-    key = as_text(_evaluated(model, model.called_element, read)) or ""
+    key = as_text(_evaluated(model, model.called_element, read, execution)) or ""
     tenant = (
-        as_text(_evaluated(model, model.tenant_id, read))
+        as_text(_evaluated(model, model.tenant_id, read, execution))
         if model.tenant_id is not None
         else caller.tenant_id
     )
@@ -207,14 +215,14 @@ def called_definition(
             f"no processes deployed with key = '{key}' in deployment = '{caller.deployment_id}'"
         )
     elif model.binding == "version":
-        version = _version(model, _evaluated(model, model.version or "", read))
+        version = _version(model, _evaluated(model, model.version or "", read, execution))
         found = definitions.matching(DefinitionCriteria(key=key, version=version, **tenants))
         missing = (
             f"no processes deployed with key = '{key}', version = '{version}' "
             f"and tenant-id = '{shown}'"
         )
     elif model.binding == "versionTag":
-        tag = as_text(_evaluated(model, model.version_tag or "", read))
+        tag = as_text(_evaluated(model, model.version_tag or "", read, execution))
         found = definitions.matching(DefinitionCriteria(key=key, version_tag=tag, **tenants))
         if len(found) > 1:  # EnginePersistenceLogger.multipleDefinitionsForVersionTagException
             raise ProcessEngineError(
@@ -252,10 +260,12 @@ class BusinessKeyCastError(EngineError):
     prefixed = False
 
 
-def business_key(model: CallActivityModel, read: ReadOne) -> str | None:
+def business_key(
+    model: CallActivityModel, read: ReadOne, execution: ExecutionView | None = None
+) -> str | None:
     if model.business_key is None:
         return None
-    value = _evaluated(model, model.business_key, read)
+    value = _evaluated(model, model.business_key, read, execution)
     if value is not None and not isinstance(value, str):
         raise BusinessKeyCastError(f"Cannot cast '{as_text(value)}' to String")
     return value
@@ -308,7 +318,10 @@ class StoredVariables:
 
 
 def mapped_values(
-    model: CallActivityModel, parameters: tuple[Parameter, ...], source: VariableSource
+    model: CallActivityModel,
+    parameters: tuple[Parameter, ...],
+    source: VariableSource,
+    execution: ExecutionView | None = None,
 ) -> dict[str, NewValue]:
     """The variables ``parameters`` pass from ``source``, in the model's order (a later
     mapping of the same target wins, as Camunda's ``VariableMap.put``)."""
@@ -325,7 +338,10 @@ def mapped_values(
             found = source.one(lone.group(1), local=parameter.local) if lone else None
             if found is None:  # an expression's value, typed by what it is
                 value = _evaluated(
-                    model, parameter.source_expression, source.reader(local=parameter.local)
+                    model,
+                    parameter.source_expression,
+                    source.reader(local=parameter.local),
+                    execution,
                 )
                 found = _plain(value)
             values[parameter.target] = found

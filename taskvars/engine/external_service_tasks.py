@@ -12,7 +12,12 @@ from typing import Any
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
-from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
+from taskvars.engine.expressions import (
+    ExecutionView,
+    ExpressionError,
+    as_text,
+    compile_expression,
+)
 from taskvars.errors import ModelRunError
 
 # The elements that may be external tasks (Camunda's BpmnParse parses each the same way).
@@ -78,12 +83,15 @@ def _properties(element: etree._Element) -> dict[str, str]:
     return found
 
 
-def evaluate(model: ExternalTaskModel, read: ReadOne) -> ExternalTaskAttributes:
-    """Topic and priority, their expressions evaluated over the variables ``read`` gives."""
+def evaluate(
+    model: ExternalTaskModel, read: ReadOne, execution: ExecutionView | None = None
+) -> ExternalTaskAttributes:
+    """Topic and priority, their expressions evaluated over the variables ``read`` gives,
+    ``execution`` being the task's execution."""
 
     def value(source: str) -> Any:
         try:
-            return compile_expression(source).evaluate(read)
+            return compile_expression(source).evaluate(read, execution=execution)
         except ExpressionError as error:
             raise ModelRunError(f"{model.element_id}: {error}") from None
 

@@ -34,8 +34,10 @@ from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
 from taskvars.engine.expressions import (
+    ExecutionView,
     Expression,
     ExpressionError,
+    JsonNode,
     as_text,
     compile_expression,
 )
@@ -48,7 +50,8 @@ LIST_TYPE = "java.util.ArrayList"
 MAP_TYPE = "java.util.TreeMap"
 _LONG_RANGE = range(-(2**63), 2**63)
 _LONE_NAME = re.compile(r"\s*[$#]\{\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*\}\s*")
-_NOT_NAMES = frozenset({"true", "false", "null", "empty", "not", "and", "or"})
+# Not variables: literals, operators, and the execution the mapping runs in.
+_NOT_NAMES = frozenset({"true", "false", "null", "empty", "not", "and", "or", "execution"})
 
 # ``name -> typed value`` visible where a value is evaluated; KeyError when none is.
 TypedRead = Callable[[str], NewValue]
@@ -261,20 +264,23 @@ def _multi_instance(activity: etree._Element) -> bool:
 # Evaluation
 
 
-def evaluate(source: Source, read: TypedRead) -> NewValue:
-    """The typed value ``source`` gives over the variables ``read`` finds; raises
-    :class:`ExpressionError` when an expression cannot be evaluated."""
+def evaluate(source: Source, read: TypedRead, execution: ExecutionView | None = None) -> NewValue:
+    """The typed value ``source`` gives over the variables ``read`` finds, ``execution``
+    being the execution the mapping runs in; raises :class:`ExpressionError` when an
+    expression cannot be evaluated."""
     if isinstance(source, Null):
         return NewValue(type="Null")
     if isinstance(source, Text):
         name = _lone_name(source.expression)
         if name is not None:
             return _read(read, name, source.expression.source)
-        return typed_value(source.expression.evaluate(_plain_reader(read)))
-    return _object(_plain(source, read), LIST_TYPE if isinstance(source, ListOf) else MAP_TYPE)
+        return typed_value(source.expression.evaluate(_plain_reader(read), execution=execution))
+    return _object(
+        _plain(source, read, execution), LIST_TYPE if isinstance(source, ListOf) else MAP_TYPE
+    )
 
 
-def _plain(source: Source, read: TypedRead) -> Any:
+def _plain(source: Source, read: TypedRead, execution: ExecutionView | None) -> Any:
     """The value as Camunda's collections hold it (nested lists and maps as JSON)."""
     if isinstance(source, Null):
         return None
@@ -283,11 +289,13 @@ def _plain(source: Source, read: TypedRead) -> Any:
         if name is not None:
             value = _read(read, name, source.expression.source)
             return plain_value(value.type, value.text_value)
-        return _jsonable(source.expression.evaluate(_plain_reader(read)))
+        return _jsonable(source.expression.evaluate(_plain_reader(read), execution=execution))
     if isinstance(source, ListOf):
-        return [_plain(item, read) for item in source.items]
+        return [_plain(item, read, execution) for item in source.items]
     entries = {
-        as_text(key.evaluate(_plain_reader(read))) or "": _plain(value, read)
+        as_text(key.evaluate(_plain_reader(read), execution=execution)) or "": _plain(
+            value, read, execution
+        )
         for key, value in source.entries
     }
     return dict(sorted(entries.items()))  # a TreeMap's order
@@ -299,6 +307,8 @@ def _jsonable(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):
         return format_date(value)
+    if isinstance(value, JsonNode):
+        return value.value
     return value
 
 
@@ -346,6 +356,8 @@ def typed_value(value: Any) -> NewValue:
         return NewValue(type="Date", text_value=format_date(value), long_value=epoch_millis(value))
     if isinstance(value, dict | list):
         return NewValue(type="Json", text_value=json.dumps(value))
+    if isinstance(value, JsonNode):  # S(...), prop(...): Spin's node is a Json variable
+        return NewValue(type="Json", text_value=str(value))
     return NewValue(type="String", text_value=str(value))
 
 

@@ -43,7 +43,8 @@ from taskvars.engine.executions import (
     activity_instance_id,
     map_step,
 )
-from taskvars.engine.expressions import ExpressionError
+from taskvars.engine.expression_context import execution_view
+from taskvars.engine.expressions import ExecutionView, ExpressionError
 from taskvars.engine.multi_instance import StepLoops, write_loop_variables
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
 from taskvars.engine.tree import NodeKind, RunSnapshot
@@ -155,7 +156,11 @@ def start_instance(
     step.state = ExecutionState.initial(instance_id)
     try:
         run = WorkflowRun.start(
-            step.model.compiled, step.read_for_conditions, step.context.io, loops=step.loops
+            step.model.compiled,
+            step.read_for_conditions,
+            step.context.io,
+            step.execution_for_conditions,
+            loops=step.loops,
         )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
@@ -277,6 +282,7 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
         stored.get("spiff", stored),
         step.read_for_conditions,
         step.context.io,
+        step.execution_for_conditions,
         loops=step.loops,
     )
     step.state = (
@@ -369,7 +375,7 @@ class _Step:
         self.loops = StepLoops(uow, reader, self._state)
         if model.io_mappings:
             self.context.io = ActivityScopes(
-                uow, model.io_mappings, reader, self._state, instance_pk
+                uow, model.io_mappings, reader, self._state, instance_pk, model.definition
             )
         # Started by a call activity whose step is still running: where its outputs go
         # when it ends (None: a caller, if any, is resumed in a step of its own).
@@ -382,6 +388,11 @@ class _Step:
             return pending
         execution_id = self._state().reading_from(ancestry)
         return self.context.reader.read(execution_id, names)
+
+    def execution_for_conditions(
+        self, ancestry: Sequence[str], activity_id: str | None
+    ) -> ExecutionView:
+        return execution_view(self.context, self._state().reading_from(ancestry), activity_id)
 
     def apply(self, run: WorkflowRun) -> None:
         """Apply what the run did; then complete the call activities whose called

@@ -12,12 +12,21 @@ from typing import Any
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES
-from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
+from taskvars.engine.expression_context import new_task_view
+from taskvars.engine.expressions import (
+    ExecutionView,
+    ExpressionError,
+    TaskView,
+    as_text,
+    compile_expression,
+)
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.values import IdentityLinkRecord
 from taskvars.services.dates import now_millis, parse_any_date
 from taskvars.services.task_defaults import CANDIDATE, DEFAULT_PRIORITY
 
+# TaskDecorator's names of the dates in its errors.
+_DATE_NAMES = {"dueDate": "Due date", "followUpDate": "Follow up date"}
 # ``name -> value`` of a variable visible from the task; KeyError when there is none.
 ReadOne = Callable[[str], Any]
 
@@ -53,17 +62,23 @@ def user_task_models(root: etree._Element) -> dict[str, UserTaskModel]:
 
 
 def task_attributes(
-    model: UserTaskModel, read: ReadOne
+    model: UserTaskModel,
+    read: ReadOne,
+    execution: ExecutionView | None = None,
+    task_id: str | None = None,
 ) -> tuple[dict[str, Any], list[IdentityLinkRecord]]:
     """The store's task columns and candidate links, from the model's attributes, with
-    their expressions evaluated over the variables ``read`` gives."""
+    their expressions evaluated over the variables ``read`` gives, ``execution`` being
+    the task's execution (as Camunda's ``TaskDecorator`` evaluates them, in the
+    execution's scope) and, in the form key, ``task`` the task ``task_id`` (Camunda's
+    ``TaskEntity.initializeFormKey`` evaluates it in the task's scope)."""
     declared = model.attributes
 
-    def text(value: str | None) -> Any:
+    def text(value: str | None, task: TaskView | None = None) -> Any:
         if value is None:
             return None
         try:
-            return compile_expression(value).evaluate(read)
+            return compile_expression(value).evaluate(read, execution=execution, task=task)
         except ExpressionError as error:
             raise ModelRunError(f"{model.element_id}: {error}") from None
 
@@ -87,9 +102,14 @@ def task_attributes(
         if priority in (None, "")
         else _as_priority(priority, model.element_id),
         "created": now_millis(),
-        # Evaluated, as Camunda's TaskEntity.initializeFormKey does (here once, at creation).
-        "form_key": as_text(text(declared.get("formKey"))),
     }
+    task = (
+        new_task_view(task_id, execution, attributes)
+        if task_id is not None and execution is not None
+        else None
+    )
+    # Evaluated, as Camunda's TaskEntity.initializeFormKey does (here once, at creation).
+    attributes["form_key"] = as_text(text(declared.get("formKey"), task))
     candidates = [
         *(
             IdentityLinkRecord(CANDIDATE, user, None)
@@ -108,6 +128,12 @@ def _as_date(value: Any, element_id: str, attribute: str) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value.astimezone(UTC)
+    if not isinstance(value, str):
+        # TaskDecorator: a Date or a date string; a Joda DateTime wants its toDate().
+        raise ModelRunError(
+            f"{element_id}: {_DATE_NAMES[attribute]} expression does not resolve to a Date or "
+            f"Date string: {value!r}"
+        )
     try:
         return parse_any_date(str(value))
     except ValueError:

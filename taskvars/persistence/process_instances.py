@@ -87,6 +87,10 @@ class ProcessInstances:
         )
 
     def business_key(self, scope_pk: int) -> str | None:
+        # An instance added in this transaction is not flushed yet (autoflush is off).
+        for pending in self.session.new:
+            if isinstance(pending, ProcessInstance) and pending.scope_pk == scope_pk:
+                return pending.business_key
         return self.session.scalar(
             select(ProcessInstance.business_key).where(ProcessInstance.scope_pk == scope_pk)
         )

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from taskvars.engine import runtime
-from taskvars.engine.expressions import ExpressionError, as_text, compile_expression
+from taskvars.engine.expression_context import stored_task_view
+from taskvars.engine.expressions import ExpressionError, TaskView, as_text, compile_expression
 from taskvars.engine.variable_reader import reader_of
 from taskvars.errors import BadUserRequestError, ModelRunError, NullValueError, RestError
 from taskvars.persistence.models import IdSpace
@@ -35,8 +36,10 @@ def task_form(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
     model = runtime.definition_model(uow, definition).user_tasks.get(task.task_definition_key)
     declared = model.attributes if model is not None else {}
     read = reader_of(uow, uow.store.scopes.chain(IdSpace.TASK, task_id))
+    # Camunda evaluates these in the task's scope: `task` and `execution` are known.
+    view = stored_task_view(uow, task)
     try:
-        form = _declared_form(declared, read)
+        form = _declared_form(declared, read, view)
     except (ExpressionError, ModelRunError):
         raise RestError(f"Cannot get form for task {task_id}") from None
     if not form["key"] and generated_forms.task_form(uow, task) is not None:
@@ -45,20 +48,22 @@ def task_form(uow: UnitOfWork, task_id: str) -> dict[str, Any]:
     return form
 
 
-def _declared_form(declared: dict[str, str], read: Callable[[str], Any]) -> dict[str, Any]:
+def _declared_form(
+    declared: dict[str, str], read: Callable[[str], Any], task: TaskView
+) -> dict[str, Any]:
     if "formKey" in declared:
-        return form_dto(_text(declared["formKey"], read), None)
-    ref_key = _text(declared.get("formRef"), read)
+        return form_dto(_text(declared["formKey"], read, task), None)
+    ref_key = _text(declared.get("formRef"), read, task)
     if ref_key is None:
         return form_dto(None, None)
-    version = _text(declared.get("formRefVersion"), read)
+    version = _text(declared.get("formRefVersion"), read, task)
     return form_dto(None, form_ref_dto(ref_key, declared["formRefBinding"], version))
 
 
-def _text(source: str | None, read: Callable[[str], Any]) -> str | None:
+def _text(source: str | None, read: Callable[[str], Any], task: TaskView) -> str | None:
     if source is None:
         return None
-    return as_text(compile_expression(source).evaluate(read))
+    return as_text(compile_expression(source).evaluate(read, task=task))
 
 
 def form_variables(

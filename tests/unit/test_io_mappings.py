@@ -85,7 +85,7 @@ def test_every_kind_of_parameter_deploys_on_user_tasks_external_tasks_and_sub_pr
         ),
         (
             with_mapping('<camunda:inputParameter name="x">${a.b()}</camunda:inputParameter>'),
-            "camunda:inputParameter 'x': ${a.b()}: method and function calls are not supported",
+            "camunda:inputParameter 'x': ${a.b()}: unknown method 'b'",
         ),
         (
             with_mapping('<camunda:inputParameter name="x">a</camunda:inputParameter>',

@@ -76,7 +76,7 @@ def in_process(element: str) -> str:
                 'camunda:topic="${topics.pick()}" />'
             ),
             "charge",
-            "camunda:topic: ${topics.pick()}: method and function calls are not supported",
+            "camunda:topic: ${topics.pick()}: unknown method 'pick'",
         ),
         (
             INVOICE.replace('camunda:assignee="${clerk}"', 'camunda:topic="mail"'),
@@ -116,9 +116,9 @@ def in_process(element: str) -> str:
             "timerEventDefinition is not supported",
         ),
         (
-            INVOICE.replace("${amount &gt; 1000}", "${amount * 2 &gt; 1000}"),
+            INVOICE.replace("${amount &gt; 1000}", "${amount ^ 2 &gt; 1000}"),
             "Flow_large",
-            "condition: ${amount * 2 > 1000}: unexpected character",
+            "condition: ${amount ^ 2 > 1000}: unexpected character",
         ),
         (
             INVOICE.replace(
@@ -136,7 +136,7 @@ def in_process(element: str) -> str:
         (
             INVOICE.replace('camunda:assignee="${clerk}"', 'camunda:assignee="${users.pick()}"'),
             "checkInvoice",
-            "camunda:assignee: ${users.pick()}: method and function calls are not supported",
+            "camunda:assignee: ${users.pick()}: unknown method 'pick'",
         ),
         (
             INVOICE.replace(
