@@ -24,6 +24,9 @@ from connexion.utils import get_function_from_name
 from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
 from taskvars.credentials import Credentials
+from taskvars.engine.stand_ins import NONE as NO_STAND_INS
+from taskvars.engine.stand_ins import install as install_stand_ins
+from taskvars.engine.stand_ins import load as load_stand_ins
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.metrics import multiprocess
 from taskvars.metrics.commits import watch_commits
@@ -138,6 +141,7 @@ def pipeline(
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
     spec = load_spec()
+    install_stand_ins(load_stand_ins(settings.stand_ins) if settings.stand_ins else NO_STAND_INS)
     database = Database(
         settings.database_url, chunk_bytes=settings.chunk_bytes, history=not settings.no_history
     )

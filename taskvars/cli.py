@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
     )
+    serve.add_argument(
+        "--stand-ins",
+        metavar="FILE",
+        help="what stands in for the Java classes, expressions and scripts models call "
+        "(TOML or YAML; README, 'Stand-ins for Java code')",
+    )
 
     seed = commands.add_parser(
         "seed",
@@ -167,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         create_database_engine(settings.database_url).dispose()
         if settings.auth_file:
             Credentials.from_file(Path(settings.auth_file))
+        if settings.stand_ins:
+            from taskvars.engine.stand_ins import load as load_stand_ins
+
+            load_stand_ins(settings.stand_ins)
         if settings.tls:
             check_certificate(settings.ssl_certfile, settings.ssl_keyfile)
     except ValueError as error:
@@ -202,6 +212,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         no_history=getattr(arguments, "no_history", None),
         ssl_certfile=getattr(arguments, "ssl_certfile", None),
         ssl_keyfile=getattr(arguments, "ssl_keyfile", None),
+        stand_ins=getattr(arguments, "stand_ins", None),
     )
 
 
@@ -226,6 +237,8 @@ def banner(settings: Settings) -> list[str]:
         lines.append(f"  content files: {content_files.directory}")
     if settings.workers > 1:
         lines.append(f"  {settings.workers} server processes")
+    if settings.stand_ins:
+        lines.append(f"  stand-ins for Java code: {settings.stand_ins}")
     if settings.auth_file and not settings.tls and not is_loopback(settings.host):
         lines.append(
             f"  WARNING: --auth-file without TLS on {settings.host}: passwords cross the "

@@ -10,7 +10,8 @@ starts nothing by itself. ``-p no:taskvars`` turns it off.
   test starts empty: nothing one test stores is seen by another.
 - ``@pytest.mark.taskvars(seed="scenario.yaml", args=["--strict-params"])`` on a test
   (or module, or class): load a scenario file first (a path relative to the test file),
-  and pass more ``taskvars serve`` options.
+  and pass more ``taskvars serve`` options; ``stand_ins="stand-ins.toml"`` (relative to
+  the test file too) says what stands in for the Java code of the models it deploys.
 - ``taskvars_server_factory``: for servers shared by several tests (a module- or
   session-scoped fixture of your own); ``factory(seed=None, args=())`` starts one and
   returns its base URL; all are stopped at the end of the session.
@@ -45,8 +46,9 @@ ServerFactory = Callable[..., str]
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, args=()): how taskvars_server starts: a scenario file to "
-        "load first (relative to the test file) and more `taskvars serve` options",
+        f"{MARKER}(seed=None, args=(), stand_ins=None): how taskvars_server starts: a "
+        "scenario file to load first and a stand-ins file (both relative to the test "
+        "file), and more `taskvars serve` options",
     )
 
 
@@ -59,6 +61,9 @@ def taskvars_server(
     marker = request.node.get_closest_marker(MARKER)
     seed = marker.kwargs.get("seed") if marker else None
     args = tuple(marker.kwargs.get("args", ())) if marker else ()
+    stand_ins = marker.kwargs.get("stand_ins") if marker else None
+    if stand_ins:
+        args = ("--stand-ins", str(Path(request.path).parent / stand_ins), *args)
     seed_path = Path(request.path).parent / seed if seed else None
     with _running_server(tmp_path_factory.mktemp("taskvars"), seed_path, args) as url:
         yield url

@@ -66,6 +66,10 @@ class Settings:
     # How often a waiting fetch-and-lock request tries again when nothing told it to:
     # the safety net for changes no announcement reports (Camunda: 30 s).
     fetch_recheck_seconds: int = 30
+    # A TOML or YAML file saying what stands in for the Java code models call
+    # (taskvars.engine.stand_ins). Empty: none, and such code fails as Camunda's would
+    # without the class.
+    stand_ins: str = ""
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""

@@ -185,6 +185,8 @@ class _Parser(CamundaParser):  # type: ignore[misc]
             _LoopSubWorkflowParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1],
         ),
+        # Code tasks wait too: a stand-in completes them (taskvars.engine.stand_in_runs).
+        full_tag("scriptTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
     }
 
@@ -311,6 +313,14 @@ class WorkflowRun:
             catcher.task_spec._update(catcher)
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def is_waiting(self, task_id: str) -> bool:
+        """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
+        try:
+            self._waiting(task_id)
+        except BpmnRunError:
+            return False
+        return True
 
     def catches(self, task_id: str, error_code: str) -> bool:
         """Whether a BPMN error thrown from the waiting task ``task_id`` would be caught

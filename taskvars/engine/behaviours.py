@@ -25,9 +25,12 @@ from taskvars.engine.call_activities import (
     mapped_values,
     pass_outputs,
 )
+from taskvars.engine.code_sites import CodeSite
+from taskvars.engine.error_events import ErrorVariables
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
+from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
 from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
@@ -67,6 +70,16 @@ class StepContext:
     # The historic deleteReason of tasks left without being completed: the instance was
     # deleted (by someone, or with its deployment).
     delete_reason: str = DELETED
+    # Code run by stand-ins (taskvars.engine.stand_in_runs): code tasks by element id,
+    # their camunda:properties, listeners by element id, follow-ups the step runs.
+    code_tasks: Mapping[str, CodeSite] = field(default_factory=dict)
+    code_task_properties: Mapping[str, dict[str, str]] = field(default_factory=dict)
+    listeners: Mapping[str, list[CodeSite]] = field(default_factory=dict)
+    error_variables: Mapping[str, ErrorVariables] = field(default_factory=dict)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    # Someone deletes the instance: no listener runs (the REST API's deletions run none,
+    # as Camunda's with skipCustomListeners).
+    terminating: bool = False
     # The model's input/output mappings in this step; None: it has none.
     io: ActivityScopes | None = None
     # Someone deletes the instance (its called instances end EXTERNALLY_TERMINATED);
@@ -127,8 +140,13 @@ class UserTaskBehaviour:
             activity_instance_id(model.element_id, token.task_id),
             attributes,
         )
+        run_listeners(step, step.listeners.get(model.element_id, []), "create", token.execution_id)
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        event = "complete" if completed else "delete"
+        if not step.terminating:
+            listeners = step.listeners.get(token.element_id or "", [])
+            run_listeners(step, listeners, event, token.execution_id)
         store = step.uow.store
         reason = COMPLETED if completed else step.delete_reason
         found = store.tasks.as_it_ends(token.task_id)
@@ -160,8 +178,10 @@ class ExternalTaskBehaviour:
 
     def enter(self, step: StepContext, token: Token) -> None:
         model = step.external_tasks.get(token.element_id or "")
-        if model is None:  # the model check lets no other service task through
-            raise ModelRunError(f"{token.element_id} is not an external task this server runs")
+        if model is None:  # code, run by its stand-in
+            model = enter_code_task(step, token)
+            if model is None:
+                return
         store = step.uow.store
         parent_pk = step.reader.pk(token.execution_id)
         if parent_pk is None:
@@ -311,7 +331,7 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
     # Its execution and variables are the mapping's and multi_instance's.
     NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
-    **dict.fromkeys(EXTERNAL_TASK_KINDS, ExternalTaskBehaviour()),
+    **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
 }
 
 

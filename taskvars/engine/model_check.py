@@ -27,6 +27,7 @@ from lxml import etree
 from taskvars.engine import call_activities
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
+from taskvars.engine.code_sites import code_site_problems, code_task_attribute, stand_in_extension
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
@@ -45,10 +46,12 @@ RUNNABLE_ELEMENTS = frozenset(
         "subProcess",
         # Calls another deployed process (taskvars.engine.call_activities).
         "callActivity",
-        # Only with camunda:type="external" (checked below).
+        # External tasks, or code run by stand-ins (taskvars.engine.code_sites).
         "serviceTask",
         "sendTask",
         "businessRuleTask",
+        "scriptTask",
+        "script",
         # Only interrupting error boundary events (checked below).
         "boundaryEvent",
         "errorEventDefinition",
@@ -187,6 +190,9 @@ def _check_elements(file_name: str, process: etree._Element) -> None:
 
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     """Why this server cannot run ``element``, or ``None``."""
+    if name.namespace == CAMUNDA and stand_in_extension(element, name.localname):
+        # Declares code run by a stand-in (a connector's own mapping too).
+        return code_site_problems(element)
     if name.namespace == CAMUNDA and in_io_mapping(element):
         # A mapping is checked whole, at its camunda:inputOutput (.io_mappings).
         return io_refusal(element) if name.localname == "inputOutput" else None
@@ -201,7 +207,11 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return f"camunda:{name.localname} is not supported"
     for attribute in element.attrib:
         qualified = etree.QName(attribute)
-        if qualified.namespace == CAMUNDA and qualified.localname in CODE_ATTRIBUTES:
+        if (
+            qualified.namespace == CAMUNDA
+            and qualified.localname in CODE_ATTRIBUTES
+            and not code_task_attribute(element, qualified.localname)
+        ):
             return f"camunda:{qualified.localname} would run code, which this server does not"
         if (
             qualified.namespace == CAMUNDA
@@ -209,6 +219,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             and name.localname not in EXTERNAL_TASK_ELEMENTS
         ):
             return f"camunda:{qualified.localname} is not supported on {name.localname}"
+    if (problem := code_site_problems(element)) is not None:
+        return problem
     if name.namespace == BPMN and name.localname in EXTERNAL_TASK_ELEMENTS:
         return _external_task_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "boundaryEvent":
@@ -247,6 +259,8 @@ def _external_task_refusal(element: etree._Element, kind: str) -> str | None:
     """Camunda's BpmnParse: a task of these kinds runs Java or DMN unless it is external;
     an external task names its topic; a constant priority is a whole number."""
     task_type = element.get(f"{{{CAMUNDA}}}type")
+    if task_type is None:
+        return None  # code, run by a stand-in (code_site_problems checked it)
     if task_type != "external":
         if task_type is not None:
             return f"camunda:type '{task_type}' is not supported: only 'external'"
@@ -312,8 +326,9 @@ def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) ->
 
 
 def _inert_extension(element: etree._Element, name: str) -> bool:
-    """Properties anywhere; a start event's or a user task's generated form."""
-    if name in INERT_EXTENSIONS:
+    """Properties anywhere; a start event's or a user task's generated form; what
+    declares code run by stand-ins (taskvars.engine.code_sites)."""
+    if name in INERT_EXTENSIONS or stand_in_extension(element, name):
         return True
     if name in call_activities.MAPPING_EXTENSIONS:
         extensions = element.getparent()

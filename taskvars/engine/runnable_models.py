@@ -15,6 +15,7 @@ from lxml import etree
 from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
 from taskvars.engine.call_activities import CallActivityModel, call_activity_models
+from taskvars.engine.code_sites import CodeSite, code_task_properties, listener_sites, task_sites
 from taskvars.engine.error_events import ErrorVariables, error_variables
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
@@ -45,6 +46,11 @@ class RunnableModel:
     io_mappings: dict[str, IoMapping] = field(default_factory=dict)
     # By element id: the call activities and what they call.
     call_activities: dict[str, CallActivityModel] = field(default_factory=dict)
+    # Code run by stand-ins: tasks by element id, their camunda:properties, listeners by
+    # element id (the process's own under its id).
+    code_tasks: dict[str, CodeSite] = field(default_factory=dict)
+    code_task_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    listeners: dict[str, list[CodeSite]] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -68,6 +74,9 @@ def runnable_model(
         error_variables(root),
         None if start_event is None else start_event.get("id"),
         None if start_event is None else form_declaration(start_event, with_fields=True),
+        code_tasks=task_sites(root),
+        code_task_properties=code_task_properties(root),
+        listeners=listener_sites(root),
         task_forms=task_forms(root),
         io_mappings=io_mappings(root),
         call_activities=call_activity_models(root),

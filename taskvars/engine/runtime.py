@@ -47,6 +47,7 @@ from taskvars.engine.expression_context import execution_view
 from taskvars.engine.expressions import ExecutionView, ExpressionError
 from taskvars.engine.multi_instance import StepLoops, write_loop_variables
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
+from taskvars.engine.stand_in_runs import activity_listeners, process_listeners, settle
 from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
@@ -154,6 +155,7 @@ def start_instance(
     else:
         write_variables(chain)
     step.state = ExecutionState.initial(instance_id)
+    process_listeners(step.context, definition.key, "start")
     try:
         run = WorkflowRun.start(
             step.model.compiled,
@@ -339,6 +341,7 @@ def terminate(
             step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
             step.restore_history(stored)
             step.context.delete_reason = delete_reason or DELETED
+            step.context.terminating = True
             step.context.deleting = state == EXTERNALLY_TERMINATED
             step.state = ExecutionState.from_dict(stored["camunda"])
             step.cancel_waits()
@@ -369,6 +372,10 @@ class _Step:
             model.user_tasks,
             model.external_tasks,
             reader,
+            code_tasks=model.code_tasks,
+            code_task_properties=model.code_task_properties,
+            listeners=model.listeners,
+            error_variables=model.error_variables,
             call_activities=model.call_activities,
             calls=_Calls(uow),
         )
@@ -395,24 +402,32 @@ class _Step:
         return execution_view(self.context, self._state().reading_from(ancestry), activity_id)
 
     def apply(self, run: WorkflowRun) -> None:
-        """Apply what the run did; then complete the call activities whose called
-        instances ended meanwhile, applying each in turn."""
-        self._apply_once(run)
+        """Apply what the run did; then what the step left to do, each applied in turn:
+        the follow-ups of its stood-in code tasks (:func:`.stand_in_runs.settle`) and the
+        call activities whose called instances ended meanwhile."""
+        self.apply_once(run)
         finished = self.context.finished_calls
-        while finished and not run.finished:
+        while (finished or self.context.follow_ups) and not run.finished:
+            if not finished:
+                settle(self, run)
+                continue
             try:
                 run.complete(finished.pop(0))
             except BpmnRunError as error:
                 raise ModelRunError(str(error)) from None
-            self._apply_once(run)
+            self.apply_once(run)
 
-    def _apply_once(self, run: WorkflowRun) -> None:
+    def apply_once(self, run: WorkflowRun) -> None:
+        """Map what SpiffWorkflow did in one step onto executions, waits and history."""
         snapshot = run.snapshot()
         state, changes = map_step(self._state(), snapshot, run.completed, new_id)
         self._leave(changes)
         self.state = state
         self._executions(changes)
         self._loop_variables(snapshot, changes, run.completed)
+        activity_listeners(
+            self.context, changes.activities_started, changes.activities_ended, snapshot
+        )
         self._enter(changes)
         self._history(changes)
         for activity_instance, execution_id, called_id in self.context.called:
@@ -421,6 +436,7 @@ class _Step:
             )
         self.context.called.clear()
         if snapshot.finished:
+            process_listeners(self.context, self.model.definition.key, "end")
             self._end()
         else:
             run.prune()

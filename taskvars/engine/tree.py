@@ -33,6 +33,8 @@ class NodeKind(enum.StrEnum):
     SERVICE_TASK = "serviceTask"
     SEND_TASK = "sendTask"
     BUSINESS_RULE_TASK = "businessRuleTask"
+    # Code, run by a stand-in (taskvars.engine.stand_in_runs), like the three above.
+    SCRIPT_TASK = "scriptTask"
     BOUNDARY_ERROR = "boundaryError"
     # The body around a multi-instance activity (Camunda's ActivityTypes.MULTI_INSTANCE_BODY).
     MULTI_INSTANCE_BODY = "multiInstanceBody"

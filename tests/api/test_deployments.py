@@ -76,7 +76,7 @@ def test_a_model_this_server_cannot_run_is_a_parse_exception_and_stores_nothing(
     error = response.json()
     assert error["type"] == "ParseException"
     assert error["code"] == 0
-    assert "scriptTask is not supported" in error["message"]
+    assert "Unable to process ScriptTask: No script source" in error["message"]
     assert error["message"].endswith("| resource invoice.bpmn | line 32 | element mail")
     assert api.get("/deployment").json() == []
 

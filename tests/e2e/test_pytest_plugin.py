@@ -154,3 +154,55 @@ def test_the_plugin_is_inert_until_a_fixture_is_asked_for(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["taskvars_server*", "taskvars_server_factory*"])
     off = run(pytester, "-p", "no:taskvars", "--fixtures")
     assert "taskvars_server" not in off.stdout.str()
+
+
+def test_the_marker_passes_a_stand_ins_file_beside_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", **{"stand-ins": '[class."org.example.Audit"]\nset = { a = 1 }\n'})
+    pytester.makefile(
+        ".bpmn",
+        audited="""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="urn:t">
+  <process id="audited" isExecutable="true">
+    <startEvent id="s" /><sequenceFlow id="f1" sourceRef="s" targetRef="audit" />
+    <serviceTask id="audit" camunda:class="org.example.Audit" />
+    <sequenceFlow id="f2" sourceRef="audit" targetRef="wait" />
+    <userTask id="wait" />
+  </process>
+</definitions>
+""",
+    )
+    pytester.makepyfile(
+        helpers=HELPERS,
+        test_user="""
+        import json
+        import pathlib
+        import urllib.request
+        import uuid
+
+        import pytest
+        from helpers import call
+
+        def deploy(base, path):
+            boundary = uuid.uuid4().hex
+            body = (
+                f"--{boundary}\\r\\nContent-Disposition: form-data; name=data; "
+                f"filename={path.name}\\r\\n\\r\\n"
+            ).encode() + path.read_bytes() + f"\\r\\n--{boundary}--\\r\\n".encode()
+            request = urllib.request.Request(f"{base}/deployment/create", data=body)
+            request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+            with urllib.request.urlopen(request) as response:
+                assert response.status == 200
+
+        @pytest.mark.taskvars(stand_ins="stand-ins.toml")
+        def test_the_java_class_is_stood_in_for(taskvars_server):
+            deploy(taskvars_server, pathlib.Path(__file__).parent / "audited.bpmn")
+            url = f"{taskvars_server}/process-definition/key/audited/start"
+            status, body = call(url, "POST", {})
+            assert status == 200, body
+            instance = json.loads(body)["id"]
+            status, body = call(f"{taskvars_server}/process-instance/{instance}/variables")
+            assert json.loads(body)["a"]["value"] == 1
+        """,
+    )
+    run(pytester).assert_outcomes(passed=1)

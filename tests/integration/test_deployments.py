@@ -101,7 +101,7 @@ def test_a_refused_file_refuses_the_whole_deployment_and_stores_nothing(
     with pytest.raises(ModelParseError) as raised:
         deploy(database, INVOICE, script)
     assert raised.value.message.startswith("ENGINE-09005 Could not parse BPMN process. Errors: ")
-    assert "* scriptTask is not supported (supported: " in raised.value.message
+    assert "* Unable to process ScriptTask: No script source" in raised.value.message
     assert raised.value.message.endswith("| resource bad.bpmn | line 32 | element tax")
     with database.unit_of_work(write=False) as uow:
         assert deployments.count(uow, StoreQuery(DeploymentCriteria())) == 0
