@@ -32,6 +32,7 @@ from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
 from taskvars.engine.io_mappings import in_io_mapping, io_refusal
+from taskvars.engine.multi_instance_check import LOOP_ELEMENTS, loop_refusal
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -68,6 +69,8 @@ RUNNABLE_ELEMENTS = frozenset(
         "textAnnotation",
         "text",
         "association",
+        # Checked by multi_instance_check.
+        *LOOP_ELEMENTS,
     }
 )
 # Camunda extension elements that change nothing in a run.
@@ -194,6 +197,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         # A mapping is checked whole, at its camunda:inputOutput (.io_mappings).
         return io_refusal(element) if name.localname == "inputOutput" else None
     if name.namespace == BPMN:
+        if (looped := loop_refusal(element, name.localname)) is not None:
+            return looped
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":
