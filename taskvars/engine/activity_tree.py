@@ -57,13 +57,16 @@ def activity_tree(
             execution_ids,
         )
         nodes[token.task_id] = node
-        if token.kind is NodeKind.SUB_PROCESS and token.task_id in state.scopes:
+        if token.kind in _SCOPE_KINDS and token.task_id in state.scopes:
             by_scope_execution[state.scopes[token.task_id]] = node
     for task_id, node in nodes.items():
         parent = _parent(state, state.tokens[task_id], by_scope_execution) or root
         node.parent_id = parent.id
         parent.children.append(node)
     return root
+
+
+_SCOPE_KINDS = frozenset({NodeKind.SUB_PROCESS, NodeKind.MULTI_INSTANCE_BODY})
 
 
 def _parent(

@@ -51,7 +51,11 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CamundaTaskParser,
+    SubWorkflowParser,
+    UserTaskParser,
+)
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
@@ -59,6 +63,14 @@ from SpiffWorkflow.util.task import TaskState
 from taskvars.engine.artifacts import without_artifacts
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
+from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
+from taskvars.engine.spiff_loops import (
+    LOOP_COUNTER,
+    LoopParsing,
+    LoopRunError,
+    MultiInstanceBody,
+    counters_of,
+)
 from taskvars.engine.tree import (
     SCOPE_MARK,
     NodeKind,
@@ -124,7 +136,7 @@ class ExternalServiceTask(BpmnSpecMixin):  # type: ignore[misc]
         self.activity_type = activity_type
 
 
-class _ExternalTaskParser(CamundaTaskParser):  # type: ignore[misc]
+class _ExternalTaskParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
     @staticmethod
     def get_decision_ref(node: Any) -> None:
         """An external business rule task decides nothing here (SpiffWorkflow's DMN
@@ -156,6 +168,14 @@ class _PassThroughParser(CamundaTaskParser):  # type: ignore[misc]
         )
 
 
+class _LoopUserTaskParser(LoopParsing, UserTaskParser):  # type: ignore[misc]
+    pass
+
+
+class _LoopSubWorkflowParser(LoopParsing, SubWorkflowParser):  # type: ignore[misc]
+    pass
+
+
 class CalledProcessTask(BpmnSpecMixin):  # type: ignore[misc]
     """A call activity: it waits (``manual``) while the process it calls runs as a
     process instance of its own, never as a sub-workflow of this run (the runtime
@@ -166,7 +186,7 @@ class CalledProcessTask(BpmnSpecMixin):  # type: ignore[misc]
         self.manual = True
 
 
-class _CallActivityParser(CamundaTaskParser):  # type: ignore[misc]
+class _CallActivityParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
     def create_task(self) -> CalledProcessTask:
         return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 
@@ -182,6 +202,15 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("task"): (_PassThroughParser, PassThroughTask),
         full_tag("manualTask"): (_PassThroughParser, PassThroughTask),
+        # Multi-instance read as Camunda reads it (spiff_loops).
+        full_tag("userTask"): (
+            _LoopUserTaskParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1],
+        ),
+        full_tag("subProcess"): (
+            _LoopSubWorkflowParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1],
+        ),
         # Code tasks wait too: a stand-in completes them (taskvars.engine.stand_in_runs).
         full_tag("scriptTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
@@ -220,6 +249,13 @@ class CompiledProcess:
         self.key = process_key
         self.spec = parser.get_spec(process_key)
         self.subprocess_specs = parser.get_subprocess_specs(process_key)
+        # Each multi-instance activity's characteristics, by the inner activity's id.
+        self.loops = {
+            task_spec.loop.element_id: task_spec.loop
+            for spec in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in spec.task_specs.values()
+            if isinstance(task_spec, MultiInstanceBody)
+        }
 
 
 class WorkflowRun:
@@ -237,11 +273,12 @@ class WorkflowRun:
         reader: VariableReader,
         listener: ActivityListener | None = None,
         executions: ExecutionFinder | None = None,
+        loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         workflow = BpmnWorkflow(
             compiled.spec,
             compiled.subprocess_specs,
-            script_engine=_ConditionsOnly(reader, executions),
+            script_engine=_ConditionsOnly(reader, executions, loops),
         )
         run = cls(workflow, listener)
         run._advance()
@@ -255,6 +292,7 @@ class WorkflowRun:
         reader: VariableReader,
         listener: ActivityListener | None = None,
         executions: ExecutionFinder | None = None,
+        loops: LoopEvaluator | None = None,
     ) -> WorkflowRun:
         stored = dict(state)
         if stored.get(_SERIALIZER.VERSION_KEY) != _SERIALIZER.VERSION:
@@ -264,7 +302,7 @@ class WorkflowRun:
         stored.pop("spec", None)  # states written before the specs were left out
         stored.pop("subprocess_specs", None)
         workflow = _SERIALIZER.registry.restore(stored, compiled=compiled)
-        workflow.script_engine = _ConditionsOnly(reader, executions)
+        workflow.script_engine = _ConditionsOnly(reader, executions, loops)
         return cls(workflow, listener)
 
     @property
@@ -341,12 +379,9 @@ class WorkflowRun:
         workflows: dict[str | None, WorkflowTree] = {None: _tree(self._workflow, None, completed)}
         for task_id, subworkflow in self._workflow.subprocesses.items():
             parent = _task_or_none(self._workflow, task_id)
-            # A sub-process that ended or was cancelled in this step too: what ran and
-            # what was cancelled in it is history (finished ones are pruned after a step).
-            if parent is not None and (
-                parent.state in (TaskState.STARTED, TaskState.CANCELLED)
-                or str(task_id) in completed
-            ):
+            # A sub-process that ended in the step is read too: its tasks' last states
+            # say whether a token in it completed or was cancelled.
+            if parent is not None and parent.has_state(TaskState.STARTED | TaskState.FINISHED_MASK):
                 workflows[str(task_id)] = _tree(subworkflow, str(task_id), completed)
         return RunSnapshot(workflows, self.finished)
 
@@ -394,6 +429,8 @@ class WorkflowRun:
             cause = _first_cause(error)
             if isinstance(cause, BpmnRunError):
                 raise cause from error
+            if isinstance(cause, LoopRunError | ExpressionError):
+                raise BpmnRunError(str(cause)) from error
             if not type(cause).__module__.startswith("SpiffWorkflow"):
                 raise cause from error
             raise BpmnRunError(str(cause)) from error
@@ -404,10 +441,28 @@ class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]
     the supported expression subset (:mod:`.expressions`), evaluated over the variables
     it names, read through the runtime. Scripts never run (the model check refused them)."""
 
-    def __init__(self, reader: VariableReader, executions: ExecutionFinder | None) -> None:
+    def __init__(
+        self,
+        reader: VariableReader,
+        executions: ExecutionFinder | None,
+        loops: LoopEvaluator | None = None,
+    ) -> None:
         super().__init__()
         self._reader = reader
         self._executions = executions
+        self._loops = loops
+
+    # spiff_loops.LoopEngine: a multi-instance body's questions, for one of its tasks.
+    def loop_size(self, task: Any, loop: LoopCharacteristics) -> int:
+        return self._asked_loops().size(_ancestry(task), loop)
+
+    def loop_completed(self, task: Any, loop: LoopCharacteristics, counters: LoopCounters) -> bool:
+        return self._asked_loops().completed(_ancestry(task), loop, counters)
+
+    def _asked_loops(self) -> LoopEvaluator:
+        if self._loops is None:
+            raise BpmnRunError("this run cannot evaluate multi-instance activities")
+        return self._loops
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         try:
@@ -469,6 +524,8 @@ def _error_catcher(task: Any, event: Any) -> Any:
     code = event.event_definition.code
     current = task
     while current is not None:
+        if current.parent is not None and isinstance(current.parent.task_spec, MultiInstanceBody):
+            current = current.parent  # boundary events are the body's (getMultiInstanceScope)
         split = current.parent
         if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
             candidates = [
@@ -518,6 +575,12 @@ def _end_token(task: Any) -> None:
             child.cancel()
     else:
         task.cancel()
+    body = task.parent
+    if body is not None and isinstance(body.task_spec, MultiInstanceBody):
+        # An instance's end counts as its completion for the body (PvmAtomicOperation-
+        # ActivityEnd calls concurrentChildExecutionEnded / complete).
+        body.task_spec.instance_ended(task.workflow, task)
+        return
     workflow = task.workflow
     if not workflow.completed and workflow.is_completed():
         workflow.completed_event(workflow)
@@ -537,17 +600,33 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
         task_id = str(task.id)
         spec = task.task_spec
         kind = _kind(spec)
+        body = isinstance(spec, MultiInstanceBody)
         nodes[task_id] = TaskNode(
             id=task_id,
             parent_id=_parent_id(task),
-            element_id=getattr(spec, "bpmn_id", None),
-            name=getattr(spec, "bpmn_name", None),
+            element_id=body_id(spec.bpmn_id) if body else getattr(spec, "bpmn_id", None),
+            name=None if body else getattr(spec, "bpmn_name", None),
             kind=kind,
             state=_state(task, kind),
-            children=tuple(str(child.id) for child in task.children if _path_taken(child)),
+            # A body's instances are not paths out of it (they hang below it, counted).
+            children=tuple(
+                str(child.id)
+                for child in task.children
+                if _path_taken(child) and not (body and LOOP_COUNTER in child.internal_data)
+            ),
             merged=task_id in completed and _merged(task),
+            loop=counters_of(task) if body else None,
+            loop_counter=_loop_counter(task),
         )
     return WorkflowTree(scope_task_id, nodes)
+
+
+def _loop_counter(task: Any) -> int | None:
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, MultiInstanceBody):
+        return None
+    found = task.internal_data.get(LOOP_COUNTER)
+    return found if isinstance(found, int) else None
 
 
 def _path_taken(child: Any) -> bool:
@@ -599,6 +678,8 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind(spec.activity_type)
     if isinstance(spec, EndEvent) and isinstance(spec.event_definition, TerminateEventDefinition):
         return NodeKind.TERMINATE_END_EVENT
+    if isinstance(spec, MultiInstanceBody):
+        return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
     for spec_class, kind in _KINDS:

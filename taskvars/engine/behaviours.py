@@ -329,6 +329,8 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.USER_TASK: UserTaskBehaviour(),
     NodeKind.CALL_ACTIVITY: CallActivityBehaviour(),
     NodeKind.SUB_PROCESS: ScopeBehaviour(),
+    # Its execution and variables are the mapping's and multi_instance's.
+    NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
 }
 

@@ -19,6 +19,10 @@ Camunda's rules, as its PVM applies them (``PvmExecutionImpl``,
 - When a scope is left with one token in a concurrent execution (its siblings ended),
   the scope execution takes it over and the concurrent execution's variables move up
   (Camunda's compaction, ``tryPruneLastConcurrentChild``).
+- A multi-instance body is a scope execution below the token's execution; its
+  instances run in a concurrent execution each below it (parallel, even when there is
+  one), or in the body's execution itself (sequential). An inner activity that is a
+  scope (a sub-process) has its own scope execution below the instance's.
 """
 
 from __future__ import annotations
@@ -48,12 +52,15 @@ class Execution:
 @dataclass(frozen=True)
 class ExecutionState:
     """The executions of a process instance (itself included), the execution of each task
-    that holds a token, and the scope execution of each running sub-process."""
+    that holds a token, the scope execution of each running sub-process (or
+    multi-instance body), and the execution each ended instance of a running parallel
+    body keeps (``inactive``)."""
 
     instance_id: str
     executions: Mapping[str, Execution]
     tokens: Mapping[str, Token]
     scopes: Mapping[str, str]
+    inactive: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, instance_id: str) -> ExecutionState:
@@ -92,6 +99,7 @@ class ExecutionState:
                 for t in self.tokens.values()
             },
             "scopes": dict(self.scopes),
+            **({"inactive": dict(self.inactive)} if self.inactive else {}),
         }
 
     @classmethod
@@ -104,7 +112,13 @@ class ExecutionState:
             task_id: Token(task_id, element_id, name, NodeKind(kind), execution_id)
             for task_id, (execution_id, element_id, name, kind) in stored["tokens"].items()
         }
-        return cls(stored["instance"], executions, tokens, dict(stored["scopes"]))
+        return cls(
+            stored["instance"],
+            executions,
+            tokens,
+            dict(stored["scopes"]),
+            dict(stored.get("inactive", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,7 @@ class _Mapping:
         }
         self.tokens: dict[str, Token] = {}
         self.scopes: dict[str, str] = {}
+        self.inactive: dict[str, str] = {}
         self.changes = StepChanges()
 
     def run(self, completed: Sequence[str]) -> tuple[ExecutionState, StepChanges]:
@@ -192,12 +207,15 @@ class _Mapping:
         self._record_left()
         self._record_ended()
         self._record_activities(completed)
-        state = ExecutionState(previous.instance_id, self.executions, self.tokens, self.scopes)
+        state = ExecutionState(
+            previous.instance_id, self.executions, self.tokens, self.scopes, self.inactive
+        )
         return state, self.changes
 
     def _map_workflow(self, scope_task_id: str | None, scope_execution: str) -> None:
         tree = self.snapshot.workflows[scope_task_id]
-        live = tree.live()
+        # A body's instances are mapped inside it (_map_instances).
+        live = [node for node in tree.live() if node.loop_counter is None]
         # A token waiting at a join still counts: its sibling is not the scope's last.
         alone = len(live) == 1 and not any(
             node.state is NodeState.ARRIVED for node in tree.tasks.values()
@@ -220,11 +238,60 @@ class _Mapping:
                 execution_id = branch_ids[key]
                 self.executions[execution_id] = Execution(execution_id, scope_execution, True)
             self._place(node, execution_id)
-            if node.kind is NodeKind.SUB_PROCESS and node.id in self.snapshot.workflows:
-                inner = self.previous.scopes.get(node.id) or self.new_id()
-                self.executions[inner] = Execution(inner, execution_id, concurrent=False)
-                self.scopes[node.id] = inner
-                self._map_workflow(node.id, inner)
+            self._enter_scope(tree, node, execution_id)
+
+    def _enter_scope(self, tree: WorkflowTree, node: TaskNode, execution_id: str) -> None:
+        """The scope execution of a running sub-process or multi-instance body, below
+        ``execution_id``, and what runs in it."""
+        body = node.kind is NodeKind.MULTI_INSTANCE_BODY and node.loop is not None
+        if not body and not (
+            node.kind is NodeKind.SUB_PROCESS and node.id in self.snapshot.workflows
+        ):
+            return
+        inner = self.previous.scopes.get(node.id) or self.new_id()
+        self.executions[inner] = Execution(inner, execution_id, concurrent=False)
+        self.scopes[node.id] = inner
+        if body:
+            self._map_instances(tree, node, inner)
+        else:
+            self._map_workflow(node.id, inner)
+
+    def _map_instances(self, tree: WorkflowTree, body: TaskNode, body_execution: str) -> None:
+        sequential = body.loop is not None and body.loop.sequential
+        if not sequential:
+            self._keep_inactive(tree, body, body_execution)
+        for node in tree.live():
+            if node.parent_id != body.id or node.loop_counter is None:
+                continue
+            if sequential:
+                execution_id = body_execution
+            else:
+                known = self.previous.tokens.get(node.id)
+                execution_id = (
+                    known.execution_id
+                    if known is not None and known.execution_id in self.previous.executions
+                    else self.new_id()
+                )
+                self.executions[execution_id] = Execution(execution_id, body_execution, True)
+            self._place(node, execution_id)
+            self._enter_scope(tree, node, execution_id)
+
+    def _keep_inactive(self, tree: WorkflowTree, body: TaskNode, body_execution: str) -> None:
+        """An ended instance of a running parallel body keeps its concurrent execution,
+        inactive, with its variables, until the body ends (Camunda's
+        ``concurrentChildExecutionEnded`` inactivates it; the body's end removes it)."""
+        for node in tree.tasks.values():
+            if node.parent_id != body.id or node.loop_counter is None:
+                continue
+            if node.state not in (NodeState.DONE, NodeState.CANCELLED):
+                continue
+            held = self.previous.tokens.get(node.id)
+            execution_id = (
+                held.execution_id if held is not None else self.previous.inactive.get(node.id)
+            )
+            if execution_id is not None and execution_id in self.previous.executions:
+                self.executions[execution_id] = Execution(execution_id, body_execution, True)
+                self.inactive[node.id] = execution_id
 
     def _origin(self, tree: WorkflowTree, node: TaskNode, scope_execution: str) -> tuple[Any, ...]:
         """Where ``node``'s token comes from: the execution it keeps (``existing``), a
@@ -269,11 +336,7 @@ class _Mapping:
             if task_id in self.tokens:
                 continue
             node = self.snapshot.node(task_id)
-            # A token a terminate end event took ends cancelled, even as its process ends.
-            cancelled = node is not None and node.state is NodeState.CANCELLED
-            completed = not cancelled and (
-                self.snapshot.finished or (node is not None and node.state is NodeState.DONE)
-            )
+            completed = node.state is NodeState.DONE if node is not None else self.snapshot.finished
             self.changes.left.append((token, completed))
 
     def _record_ended(self) -> None:
@@ -354,9 +417,16 @@ class _Mapping:
         return found
 
     def _parent_activity(self, ancestry: list[str]) -> str:
-        """The activity instance of the nearest enclosing sub-process, else the process
-        instance (Camunda's root activity instance has the process instance's id)."""
-        for entry in ancestry:
+        """The activity instance of the nearest enclosing sub-process or multi-instance
+        body, else the process instance (Camunda's root activity instance has the process
+        instance's id)."""
+        for below, entry in itertools.pairwise(["", *ancestry]):
+            # A body encloses its instances, not what follows it.
+            instance = self.snapshot.node(below) if below else None
+            if instance is not None and instance.loop_counter is not None:
+                body = self.snapshot.node(entry)
+                if body is not None and body.kind is NodeKind.MULTI_INSTANCE_BODY:
+                    return activity_instance_id(body.element_id or "", entry)
             if entry.startswith(SCOPE_MARK):
                 task_id = entry.removeprefix(SCOPE_MARK)
                 node = self.snapshot.node(task_id)

@@ -38,6 +38,7 @@ from taskvars.engine.gateway_defaults import gateway_findings
 from taskvars.engine.io_mappings import in_io_mapping, io_refusal
 from taskvars.engine.model_notes import notes_of
 from taskvars.engine.model_report import ModelReport, Problem
+from taskvars.engine.multi_instance_check import LOOP_ELEMENTS, loop_refusal
 from taskvars.engine.source_positions import element_positions
 from taskvars.engine.starters import POTENTIAL_STARTER_CONTENT, candidate_starters
 
@@ -88,6 +89,8 @@ RUNNABLE_ELEMENTS = frozenset(
         *ARTIFACT_CONTENT,
         # Only in a process's camunda:potentialStarter (checked below).
         *POTENTIAL_STARTER_CONTENT,
+        # Checked by multi_instance_check.
+        *LOOP_ELEMENTS,
     }
 )
 # Camunda extension elements that change nothing in a run.
@@ -288,6 +291,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         # A mapping is checked whole, at its camunda:inputOutput (.io_mappings).
         return io_refusal(element) if name.localname == "inputOutput" else None
     if name.namespace == BPMN:
+        if (looped := loop_refusal(element, name.localname)) is not None:
+            return looped
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":

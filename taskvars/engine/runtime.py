@@ -44,10 +44,11 @@ from taskvars.engine.executions import (
     map_step,
 )
 from taskvars.engine.expression_context import execution_view
-from taskvars.engine.expressions import ExecutionView
+from taskvars.engine.expressions import ExecutionView, ExpressionError
+from taskvars.engine.multi_instance import StepLoops, write_loop_variables
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
 from taskvars.engine.stand_in_runs import activity_listeners, process_listeners, settle
-from taskvars.engine.tree import NodeKind
+from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import InvalidRequestError, ModelRunError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
@@ -161,6 +162,7 @@ def start_instance(
             step.read_for_conditions,
             step.context.io,
             step.execution_for_conditions,
+            loops=step.loops,
         )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
@@ -283,6 +285,7 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
         step.read_for_conditions,
         step.context.io,
         step.execution_for_conditions,
+        loops=step.loops,
     )
     step.state = (
         ExecutionState.from_dict(stored["camunda"])
@@ -376,6 +379,7 @@ class _Step:
             call_activities=model.call_activities,
             calls=_Calls(uow),
         )
+        self.loops = StepLoops(uow, reader, self._state)
         if model.io_mappings:
             self.context.io = ActivityScopes(
                 uow, model.io_mappings, reader, self._state, instance_pk, model.definition
@@ -420,6 +424,7 @@ class _Step:
         self._leave(changes)
         self.state = state
         self._executions(changes)
+        self._loop_variables(snapshot, changes, run.completed)
         activity_listeners(
             self.context, changes.activities_started, changes.activities_ended, snapshot
         )
@@ -494,6 +499,24 @@ class _Step:
             if pk is not None:
                 store.scopes.delete_tree(pk)
                 context.reader.forget(execution_id)
+
+    def _loop_variables(
+        self, snapshot: RunSnapshot, changes: StepChanges, completed: Sequence[str]
+    ) -> None:
+        """Multi-instance bodies' counters and instances' loop variables (multi_instance)."""
+        context = self.context
+        try:
+            write_loop_variables(
+                context.uow,
+                context.reader,
+                self._state(),
+                snapshot,
+                changes,
+                completed,
+                self.model.compiled.loops,
+            )
+        except ExpressionError as error:
+            raise ModelRunError(str(error)) from None
 
     def _enter(self, changes: StepChanges) -> None:
         for token in changes.entered:

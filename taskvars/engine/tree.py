@@ -11,6 +11,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from taskvars.engine.loops import LoopCounters
+
 # In an ancestry (a task's id, then its ancestors'), the step out of a sub-process's
 # workflow into the enclosing one: what follows is read in the sub-process's scope.
 SCOPE_MARK = "scope:"
@@ -40,6 +42,8 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_NONE_THROW_EVENT = "intermediateNoneThrowEvent"
     # Ends every token of its scope (the process, or the sub-process it is in).
     TERMINATE_END_EVENT = "terminateEndEvent"
+    # The body around a multi-instance activity (Camunda's ActivityTypes.MULTI_INSTANCE_BODY).
+    MULTI_INSTANCE_BODY = "multiInstanceBody"
     # Waits while the process it calls runs as an instance of its own.
     CALL_ACTIVITY = "callActivity"
     INTERNAL = "internal"
@@ -67,7 +71,9 @@ class TaskNode:
     """One task of a workflow's tree.
 
     ``children`` lists only the paths taken (or certain to be), in the model's order of
-    outgoing flows; ``merged`` is set on a join that fired for more than one token."""
+    outgoing flows; ``merged`` is set on a join that fired for more than one token.
+    A multi-instance body has its counters (``loop``); its instances, the nodes below it
+    with a ``loop_counter``, are not among its ``children``."""
 
     id: str
     parent_id: str | None
@@ -77,6 +83,8 @@ class TaskNode:
     state: NodeState
     children: tuple[str, ...] = ()
     merged: bool = False
+    loop: LoopCounters | None = None
+    loop_counter: int | None = None
 
     @property
     def is_activity(self) -> bool:

@@ -155,10 +155,18 @@ def in_process(element: str) -> str:
         (
             INVOICE.replace(
                 "<bpmn:documentation>",
+                "<bpmn:standardLoopCharacteristics />\n      <bpmn:documentation>",
+            ),
+            "checkInvoice",
+            "standardLoopCharacteristics is not supported: Camunda 7 does not run standard loops",
+        ),
+        (
+            INVOICE.replace(
+                "<bpmn:documentation>",
                 "<bpmn:multiInstanceLoopCharacteristics />\n      <bpmn:documentation>",
             ),
             "checkInvoice",
-            "multiInstanceLoopCharacteristics is not supported",
+            "Either loopCardinality or loopDataInputRef/activiti:collection must be set",
         ),
         (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
