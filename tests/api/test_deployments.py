@@ -187,3 +187,22 @@ def test_a_refused_files_details_carry_its_warnings_too(client: Any) -> None:
     assert warning["message"].endswith("better set the default flow in your gateway.")
     # Camunda's message lists the errors only.
     assert "AmountDecision" not in response.json()["message"]
+
+
+def test_a_model_in_activitis_extension_namespace_runs_as_camunda_runs_it(client: Any) -> None:
+    api = Api(client)
+    activiti = INVOICE.replace(
+        b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+        b'xmlns:camunda="http://activiti.org/bpmn"',
+    )
+    deployed = deploy(api, Part("a", activiti, filename="invoice.bpmn"))
+    assert deployed.status_code == 200, deployed.text
+    (definition,) = deployed.json()["deployedProcessDefinitions"].values()
+    assert definition["versionTag"] == "1"
+    started = api.client.post(
+        api.url("/process-definition/key/invoice/start"),
+        json={"variables": {"clerk": {"value": "anna"}}},
+    )
+    assert started.status_code == 200, started.text
+    (task,) = api.get("/task", processInstanceId=started.json()["id"]).json()
+    assert task["assignee"] == "anna"

@@ -14,7 +14,7 @@ import pytest
 from tests.model_corpus import DEPLOYED, NEXT_ISSUE, OTHER, Checked, check_corpus, table
 
 # What deploys today; raised as more of Camunda's elements run (never lowered).
-DEPLOY_FLOOR = 148
+DEPLOY_FLOOR = 163
 
 
 @pytest.fixture(scope="module")

@@ -364,3 +364,20 @@ def test_a_default_flow_with_a_condition_is_refused_as_camunda_refuses_it() -> N
         ("AmountDecision", "Flow_large"),
         ("AmountDecision", "Flow_small"),
     ]
+
+
+def test_activitis_extension_namespace_is_read_as_camundas() -> None:
+    model = INVOICE.replace(
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+        'xmlns:camunda="http://activiti.org/bpmn"',
+    )
+    assert model != INVOICE
+    assert check_model("invoice.bpmn", model.encode()) == check_model(
+        "invoice.bpmn", INVOICE.encode()
+    )
+    refused = model.replace(
+        "  </bpmn:process>",
+        '    <bpmn:serviceTask id="s" camunda:type="soap" />\n  </bpmn:process>',
+    )
+    (error,) = inspect_model("invoice.bpmn", refused.encode()).errors
+    assert error.message == "camunda:type 'soap' is not supported: only 'external'"
