@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 
-def error_body(type_: str, message: str, code: int | None = None) -> bytes:
-    """Camunda's error JSON."""
-    return json.dumps({"type": type_, "message": message, "code": code}).encode()
+def error_body(
+    type_: str, message: str, code: int | None = None, extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """Camunda's error JSON; ``extra`` has the fields of an exception's own DTO."""
+    return json.dumps({"type": type_, "message": message, "code": code, **(extra or {})}).encode()
 
 
 class ApiError(Exception):
@@ -28,6 +31,8 @@ class ApiError(Exception):
     code: int | None = None
     # Whether the operation's error prefix (see the module docstring) goes before the message.
     prefixed: bool = False
+    # Fields of the exception's own DTO beside type, message and code.
+    extra: Mapping[str, Any] = {}
 
     def __init__(
         self,
@@ -222,6 +227,11 @@ class ModelParseError(ApiError):
     status = 400
     type = "ParseException"
     code = 0
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        # ParseExceptionDto.details: resource name -> ResourceReportDto.
+        self.extra = {"details": dict(details or {})}
 
 
 class BadUserRequestError(ApiError):

@@ -35,9 +35,13 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
+    BoundaryEvent,
+    IntermediateThrowEvent,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
@@ -56,7 +60,9 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from taskvars.engine.artifacts import without_artifacts
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
+from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
 from taskvars.engine.spiff_loops import (
     LOOP_COUNTER,
@@ -144,6 +150,24 @@ class _ExternalTaskParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
         )
 
 
+class PassThroughTask(BpmnSpecMixin):  # type: ignore[misc]
+    """A ``task`` or ``manualTask``: Camunda's ``TaskActivityBehavior`` leaves it as soon
+    as it is entered (SpiffWorkflow's own specs for them wait, ``manual``).
+    ``activity_type`` is the element's, as Camunda reports it."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, activity_type: str = "task", **kwargs: Any):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.activity_type = activity_type
+
+
+class _PassThroughParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> PassThroughTask:
+        activity_type = etree.QName(self.node).localname
+        return PassThroughTask(
+            self.spec, self.bpmn_id, activity_type=activity_type, **self.bpmn_attributes
+        )
+
+
 class _LoopUserTaskParser(LoopParsing, UserTaskParser):  # type: ignore[misc]
     pass
 
@@ -176,6 +200,8 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("serviceTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("businessRuleTask"): (_ExternalTaskParser, ExternalServiceTask),
+        full_tag("task"): (_PassThroughParser, PassThroughTask),
+        full_tag("manualTask"): (_PassThroughParser, PassThroughTask),
         # Multi-instance read as Camunda reads it (spiff_loops).
         full_tag("userTask"): (
             _LoopUserTaskParser,
@@ -193,7 +219,9 @@ class _Parser(CamundaParser):  # type: ignore[misc]
 
 def _parsed(root: etree._Element, file_name: str) -> _Parser:
     parser = _Parser()
-    parser.add_bpmn_xml(root, filename=file_name)
+    as_run = without_artifacts(root)  # a copy
+    with_assumed_defaults(as_run)
+    parser.add_bpmn_xml(as_run, filename=file_name)
     return parser
 
 
@@ -646,8 +674,10 @@ def _tree_order(workflow: Any) -> list[Any]:
 def _kind(spec: Any) -> NodeKind:
     if getattr(spec, "bpmn_id", None) is None:
         return NodeKind.INTERNAL
-    if isinstance(spec, ExternalServiceTask):
+    if isinstance(spec, ExternalServiceTask | PassThroughTask):
         return NodeKind(spec.activity_type)
+    if isinstance(spec, EndEvent) and isinstance(spec.event_definition, TerminateEventDefinition):
+        return NodeKind.TERMINATE_END_EVENT
     if isinstance(spec, MultiInstanceBody):
         return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
@@ -663,6 +693,7 @@ _KINDS: tuple[tuple[type, NodeKind], ...] = (
     (CalledProcessTask, NodeKind.CALL_ACTIVITY),
     (StartEvent, NodeKind.START_EVENT),
     (EndEvent, NodeKind.END_EVENT),
+    (IntermediateThrowEvent, NodeKind.INTERMEDIATE_NONE_THROW_EVENT),
     (ParallelGateway, NodeKind.PARALLEL_GATEWAY),
     (InclusiveGateway, NodeKind.INCLUSIVE_GATEWAY),
     (ExclusiveGateway, NodeKind.EXCLUSIVE_GATEWAY),

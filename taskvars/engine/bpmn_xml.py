@@ -24,9 +24,28 @@ USER_TASK_ATTRIBUTES = (
 )
 
 
+# Camunda's parser reads its extensions in this older namespace too (BpmnParse's
+# CAMUNDA_BPMN_EXTENSIONS_NS has it as its alternative URI): models drawn for Activiti or
+# early Camunda versions use it.
+ACTIVITI = "http://activiti.org/bpmn"
+
+
 def parse_bpmn(data: bytes) -> etree._Element:
-    """The root element; ``etree.XMLSyntaxError`` for what is not well-formed."""
+    """The root element, Activiti's extension namespace read as Camunda's;
+    ``etree.XMLSyntaxError`` for what is not well-formed."""
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
-    return etree.fromstring(data, parser)
+    root = etree.fromstring(data, parser)
+    if ACTIVITI.encode() in data:
+        _as_camunda(root)
+    return root
+
+
+def _as_camunda(root: etree._Element) -> None:
+    activiti = f"{{{ACTIVITI}}}"
+    for element in root.iter(tag=etree.Element):
+        if element.tag.startswith(activiti):
+            element.tag = f"{{{CAMUNDA}}}{element.tag[len(activiti) :]}"
+        for name in [name for name in element.attrib if name.startswith(activiti)]:
+            element.set(f"{{{CAMUNDA}}}{name[len(activiti) :]}", element.attrib.pop(name))

@@ -1,8 +1,9 @@
 """BPMN files as Camunda Modeler writes them, checked before anything is deployed: this
 server runs a model only if it can run every element of it, as Camunda would.
 
-A model passes three checks, in order, and the first refusal names the file, the element
-(its id and line) and the reason:
+A model passes three checks, in order; a refused model's report
+(:class:`~taskvars.engine.model_report.ModelReport`) names every problem: the file, the
+element (its id, line and column) and the reason:
 
 1. it is well-formed XML without a DOCTYPE (no entities, nothing fetched) whose root is
    BPMN's ``definitions``, with at least one executable process;
@@ -12,7 +13,8 @@ A model passes three checks, in order, and the first refusal names the file, the
    conditions, task attributes) compiles in the supported subset
    (:mod:`taskvars.engine.expressions`);
 3. SpiffWorkflow's Camunda parser, the engine that will run it, builds every process
-   (a process without a start event, an exclusive flow without a condition, ...).
+   (a process without a start event, an exclusive flow without a condition, ...), once
+   the first two passed.
 
 Elements outside any process (the diagram, collaborations) are not looked at.
 """
@@ -26,13 +28,19 @@ from lxml import etree
 
 from taskvars.engine import call_activities
 from taskvars.engine.adapter import SpecBuildError, check_builds
+from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
 from taskvars.engine.code_sites import code_site_problems, code_task_attribute, stand_in_extension
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
 from taskvars.engine.forms import FormDeclarationError, form_declaration, form_field
+from taskvars.engine.gateway_defaults import gateway_findings
 from taskvars.engine.io_mappings import in_io_mapping, io_refusal
+from taskvars.engine.model_notes import notes_of
+from taskvars.engine.model_report import ModelReport, Problem
 from taskvars.engine.multi_instance_check import LOOP_ELEMENTS, loop_refusal
+from taskvars.engine.source_positions import element_positions
+from taskvars.engine.starters import POTENTIAL_STARTER_CONTENT, candidate_starters
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -69,6 +77,18 @@ RUNNABLE_ELEMENTS = frozenset(
         "textAnnotation",
         "text",
         "association",
+        # Camunda passes these through at once (TaskActivityBehavior, a none throw event).
+        "task",
+        "manualTask",
+        # Only without an event definition: a none event (the definitions are checked).
+        "intermediateThrowEvent",
+        # Only in an end event (checked below).
+        "terminateEventDefinition",
+        # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
+        *ARTIFACTS,
+        *ARTIFACT_CONTENT,
+        # Only in a process's camunda:potentialStarter (checked below).
+        *POTENTIAL_STARTER_CONTENT,
         # Checked by multi_instance_check.
         *LOOP_ELEMENTS,
     }
@@ -81,25 +101,35 @@ FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
+# The position lxml appends to a syntax error's message (a problem has its own).
+_AT = re.compile(r", line \d+, column \d+$")
 # Camunda attributes that would run code or call out; ``type`` and ``topic`` are an
 # external task's (checked with the element).
 CODE_ATTRIBUTES = frozenset({"class", "expression", "delegateExpression", "resultVariable"})
 _EXTERNAL_TASK_ATTRIBUTES = frozenset({"type", "topic"})
+# Elements whose content is checked even when they are refused themselves.
+_CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+_Positions = dict[etree._Element, tuple[int, int]]
 
 
 class ModelRefusedError(ValueError):
-    """The model cannot be deployed; says where and why."""
+    """The model cannot be deployed: :attr:`report` has every problem; the first one's
+    file, element, line and reason are attributes too."""
 
-    def __init__(
-        self, file_name: str, reason: str, element_id: str | None = None, line: int | None = None
-    ) -> None:
-        where = f"element '{element_id}'" if element_id else "the file"
-        at_line = f" (line {line})" if line else ""
-        super().__init__(f"{file_name}: {where}{at_line}: {reason}")
-        self.file_name = file_name
-        self.element_id = element_id
-        self.line = line
-        self.reason = reason
+    def __init__(self, report: ModelReport) -> None:
+        super().__init__("\n".join(_said(report.resource, error) for error in report.errors))
+        self.report = report
+        first = report.errors[0]
+        self.file_name = report.resource
+        self.element_id = first.element_id
+        self.line = first.line or None
+        self.reason = first.message
+
+
+def _said(file_name: str, problem: Problem) -> str:
+    where = f"element '{problem.element_id}'" if problem.element_id else "the file"
+    at_line = f" (line {problem.line})" if problem.line else ""
+    return f"{file_name}: {where}{at_line}: {problem.message}"
 
 
 @dataclass(frozen=True)
@@ -112,80 +142,144 @@ class ProcessModel:
     version_tag: str | None
     history_time_to_live: int | None  # days
     startable_in_tasklist: bool
+    # camunda:candidateStarterUsers / candidateStarterGroups, as written.
+    candidate_starter_users: tuple[str, ...] = ()
+    candidate_starter_groups: tuple[str, ...] = ()
 
 
 def check_model(file_name: str, data: bytes) -> list[ProcessModel]:
     """The executable processes of the BPMN file ``data``; raises
-    :class:`ModelRefusedError` for the first thing this server cannot run."""
-    root = _parse(file_name, data)
+    :class:`ModelRefusedError` with every problem if this server cannot run it."""
+    report = inspect_model(file_name, data)
+    if report.refused:
+        raise ModelRefusedError(report)
+    return report.processes
+
+
+def inspect_model(file_name: str, data: bytes) -> ModelReport:
+    """Every problem of the BPMN file ``data`` (Camunda's parse goes on after an error
+    and reports them all), its processes if it has none, and the notes on it."""
+    try:
+        root = _parse(data)
+    except _FileProblemError as refused:
+        return ModelReport(file_name, errors=[refused.problem])
     processes = [
         process
         for process in root.iterchildren(f"{{{BPMN}}}process")
-        if process.get("isExecutable") == "true"
+        # BpmnParse.parseProcessDefinitions: Boolean.parseBoolean, any case.
+        if (process.get("isExecutable") or "").lower() == "true"
     ]
     if not processes:
-        raise ModelRefusedError(
-            file_name, 'no executable process (a process with isExecutable="true")'
-        )
+        no_process = Problem('no executable process (a process with isExecutable="true")')
+        return ModelReport(file_name, errors=[no_process])
+    positions = element_positions(root, data)
+    errors: list[Problem] = []
     for process in processes:
-        _check_elements(file_name, process)
-    _check_with_engine(file_name, root, [process.get("id", "") for process in processes])
-    return [
+        errors.extend(_element_problems(process, positions))
+    warnings: list[Problem] = []
+    for process in processes:
+        for finding in gateway_findings(process):
+            line, column = positions.get(finding.flow, (finding.flow.sourceline or 0, 0))
+            ids = (finding.gateway_id, str(finding.flow.get("id", "")))
+            found = Problem(finding.message, line, column, finding.gateway_id, ids)
+            (errors if finding.is_error else warnings).append(found)
+    ttl = {process: _history_time_to_live(process) for process in processes}
+    errors.extend(
+        _problem(process, reason, positions)
+        for process, (_, reason) in ttl.items()
+        if reason is not None
+    )
+    if not errors:
+        # SpiffWorkflow's build errors, once the elements are known to be runnable (an
+        # element it does not know would only repeat what the element check says).
+        errors.extend(
+            problem
+            for process in processes
+            if (problem := _engine_problem(root, file_name, process, positions)) is not None
+        )
+    if errors:
+        return ModelReport(file_name, errors=errors, warnings=warnings)
+    models = [
         ProcessModel(
             key=process.get("id", ""),
             name=process.get("name"),
             category=root.get("targetNamespace"),
             version_tag=process.get(f"{{{CAMUNDA}}}versionTag"),
-            history_time_to_live=_history_time_to_live(file_name, process),
+            history_time_to_live=ttl[process][0],
             # BpmnParse.isStartable: true unless the attribute says otherwise.
             startable_in_tasklist=process.get(f"{{{CAMUNDA}}}isStartableInTasklist", "true").lower()
             == "true",
+            candidate_starter_users=candidate_starters(process)[0],
+            candidate_starter_groups=candidate_starters(process)[1],
         )
         for process in processes
     ]
+    return ModelReport(file_name, processes=models, warnings=warnings, notes=notes_of(root))
 
 
-def _history_time_to_live(file_name: str, process: etree._Element) -> int | None:
+def _history_time_to_live(process: etree._Element) -> tuple[int | None, str | None]:
     """``camunda:historyTimeToLive`` in days: a number or ``P<days>D``, refused otherwise
     as Camunda's ``ParseUtil.parseHistoryTimeToLive`` refuses it (absent: none, as an
-    engine without a configured default has)."""
+    engine without a configured default has). The days, or why they are refused."""
     text = process.get(f"{{{CAMUNDA}}}historyTimeToLive")
     if not text:
-        return None
+        return None, None
     days = iso.group(1) if (iso := _ISO_DAYS.match(text)) else text
     value = int(days) if _JAVA_INT.fullmatch(days) else None
     if value is None or not -(2**31) <= value < 2**31:
-        reason = f'Cannot parse historyTimeToLive: For input string: "{days}"'
-    elif value < 0:
-        reason = "Cannot parse historyTimeToLive: negative value is not allowed"
-    else:
-        return value
-    raise ModelRefusedError(file_name, reason, process.get("id"), process.sourceline)
+        return None, f'Cannot parse historyTimeToLive: For input string: "{days}"'
+    if value < 0:
+        return None, "Cannot parse historyTimeToLive: negative value is not allowed"
+    return value, None
 
 
-def _parse(file_name: str, data: bytes) -> etree._Element:
+class _FileProblemError(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _parse(data: bytes) -> etree._Element:
     try:
         tree = parse_bpmn(data).getroottree()
     except etree.XMLSyntaxError as error:
-        raise ModelRefusedError(file_name, f"not well-formed XML: {error.msg}") from None
+        line, column = error.position
+        raise _FileProblemError(
+            Problem(f"not well-formed XML: {_AT.sub('', error.msg)}", line or 0, column or 0)
+        ) from None
     if tree.docinfo.doctype:
-        raise ModelRefusedError(file_name, "a DOCTYPE declaration is not accepted")
+        raise _FileProblemError(Problem("a DOCTYPE declaration is not accepted"))
     root = tree.getroot()
     if root.tag != f"{{{BPMN}}}definitions":
-        raise ModelRefusedError(
-            file_name, f"the root element is {etree.QName(root).localname}, not BPMN's definitions"
+        raise _FileProblemError(
+            Problem(f"the root element is {etree.QName(root).localname}, not BPMN's definitions")
         )
     return root
 
 
-def _check_elements(file_name: str, process: etree._Element) -> None:
+def _element_problems(process: etree._Element, positions: _Positions) -> list[Problem]:
+    """A problem per refused element; inside a refused element only a container's
+    content is looked at further (a refused timer's definition would say it twice)."""
+    problems: list[Problem] = []
+    skipped: set[etree._Element] = set()
     for element in process.iterdescendants():
         if not isinstance(element.tag, str):
             continue  # comments, processing instructions
+        if element.getparent() in skipped:
+            skipped.add(element)
+            continue
         name = etree.QName(element)
         refusal = _refusal(element, name)
         if refusal is not None:
-            raise ModelRefusedError(file_name, refusal, _element_id(element), element.sourceline)
+            problems.append(_problem(element, refusal, positions))
+            if name.localname not in _CONTAINERS:
+                skipped.add(element)
+    return problems
+
+
+def _problem(element: etree._Element, reason: str, positions: _Positions) -> Problem:
+    line, column = positions.get(element, (element.sourceline or 0, 0))
+    return Problem(reason, line, column, _element_id(element))
 
 
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
@@ -233,6 +327,16 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             return "error events are supported as boundary events only"
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
+    if (
+        name.namespace == BPMN
+        and name.localname in POTENTIAL_STARTER_CONTENT
+        and not any(a.tag == f"{{{CAMUNDA}}}potentialStarter" for a in element.iterancestors())
+    ):
+        return f"{name.localname} is supported in camunda:potentialStarter only"
+    if name.namespace == BPMN and name.localname == "terminateEventDefinition":
+        parent = element.getparent()
+        if parent is None or etree.QName(parent).localname != "endEvent":
+            return "terminate events are end events only"
     if name.namespace == BPMN and name.localname in ("startEvent", "userTask"):
         try:
             form_declaration(element, with_fields=False)
@@ -317,12 +421,31 @@ def _condition_refusal(condition: etree._Element) -> str | None:
     return None
 
 
-def _check_with_engine(file_name: str, root: etree._Element, keys: list[str]) -> None:
-    """The parser that runs the model builds it (:mod:`.adapter`)."""
+def _engine_problem(
+    root: etree._Element, file_name: str, process: etree._Element, positions: _Positions
+) -> Problem | None:
+    """The parser that runs the model builds ``process`` (:mod:`.adapter`), or says why
+    not (SpiffWorkflow stops at its first problem in a process)."""
     try:
-        check_builds(root, file_name, keys)
+        check_builds(root, file_name, [process.get("id", "")])
     except SpecBuildError as error:
-        raise ModelRefusedError(file_name, error.reason, error.element_id, error.line) from None
+        element = _by_id(root, error.element_id)
+        line, column = (
+            positions.get(element, (error.line or 0, 0))
+            if element is not None
+            else (
+                error.line or 0,
+                0,
+            )
+        )
+        return Problem(error.reason, line, column, error.element_id)
+    return None
+
+
+def _by_id(root: etree._Element, element_id: str | None) -> etree._Element | None:
+    if not element_id:
+        return None
+    return next((element for element in root.iter() if element.get("id") == element_id), None)
 
 
 def _inert_extension(element: etree._Element, name: str) -> bool:
@@ -330,6 +453,11 @@ def _inert_extension(element: etree._Element, name: str) -> bool:
     declares code run by stand-ins (taskvars.engine.code_sites)."""
     if name in INERT_EXTENSIONS or stand_in_extension(element, name):
         return True
+    if name == "potentialStarter":
+        # The process's own (taskvars.engine.starters); Camunda reads no other.
+        extensions = element.getparent()
+        owner = extensions.getparent() if extensions is not None else None
+        return owner is not None and owner.tag == f"{{{BPMN}}}process"
     if name in call_activities.MAPPING_EXTENSIONS:
         extensions = element.getparent()
         owner = extensions.getparent() if extensions is not None else None
@@ -351,7 +479,8 @@ def _element_id(element: etree._Element) -> str | None:
 
 def _supported() -> str:
     return (
-        "start and end events, user tasks, external service, send and business rule tasks, "
+        "start and end events, terminate end events, none intermediate throw events, "
+        "user tasks, tasks, manual tasks, external service, send and business rule tasks, "
         "error boundary events, exclusive, parallel and inclusive gateways, sub-processes, "
-        "call activities"
+        "call activities, data objects and stores, annotations and groups"
     )

@@ -36,6 +36,12 @@ class NodeKind(enum.StrEnum):
     # Code, run by a stand-in (taskvars.engine.stand_in_runs), like the three above.
     SCRIPT_TASK = "scriptTask"
     BOUNDARY_ERROR = "boundaryError"
+    # Passed through at once, as Camunda does (ActivityTypes names).
+    TASK = "task"
+    MANUAL_TASK = "manualTask"
+    INTERMEDIATE_NONE_THROW_EVENT = "intermediateNoneThrowEvent"
+    # Ends every token of its scope (the process, or the sub-process it is in).
+    TERMINATE_END_EVENT = "terminateEndEvent"
     # The body around a multi-instance activity (Camunda's ActivityTypes.MULTI_INSTANCE_BODY).
     MULTI_INSTANCE_BODY = "multiInstanceBody"
     # Waits while the process it calls runs as an instance of its own.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.incident_conditions import runtime_incident
@@ -16,6 +16,7 @@ from taskvars.persistence.models import (
     DeploymentResource,
     Incident,
     ProcessDefinition,
+    ProcessDefinitionStarter,
 )
 from taskvars.persistence.query_statements import ConditionTable, SortKey, like, ordered, paged
 
@@ -93,6 +94,9 @@ class ProcessDefinitionRecord:
     deployment_id: str
     resource_name: str
     startable_in_tasklist: bool = True
+    # camunda:candidateStarterUsers / candidateStarterGroups, as written.
+    candidate_starter_users: tuple[str, ...] = ()
+    candidate_starter_groups: tuple[str, ...] = ()
 
 
 class Deployments:
@@ -143,6 +147,21 @@ class Deployments:
         )
         # Flushed now: the next definition of the same key counts this version.
         self.session.flush()
+        self._add_starters(definition)
+
+    def _add_starters(self, definition: ProcessDefinitionRecord) -> None:
+        starters = [
+            *({"user_id": user} for user in definition.candidate_starter_users),
+            *({"group_id": group} for group in definition.candidate_starter_groups),
+        ]
+        if not starters:
+            return
+        definition_pk = self.session.scalar(
+            select(ProcessDefinition.pk).where(ProcessDefinition.id == definition.id)
+        )
+        self.session.add_all(
+            ProcessDefinitionStarter(definition_pk=definition_pk, **starter) for starter in starters
+        )
 
     def latest_version(self, key: str, tenant_id: str | None) -> int:
         """The highest version deployed of ``key`` for the tenant; 0 for none."""
@@ -259,6 +278,8 @@ class DefinitionCriteria:
     include_without_tenant: bool = False
     # camunda:isStartableInTasklist: only those that are (True) or are not (False).
     startable_in_tasklist: bool | None = None
+    # Only those this user is a candidate starter of (group memberships are not known).
+    startable_by: str | None = None
     # Every definition here is active: asking for suspended ones finds none.
     none: bool = False
     # An incident of one of its process instances matches (ProcessDefinition.xml).
@@ -404,6 +425,15 @@ def _conditions(criteria: DefinitionCriteria) -> list[ColumnElement[bool]]:
     if criteria.startable_in_tasklist is not None:
         conditions.append(
             ProcessDefinition.startable_in_tasklist.is_(criteria.startable_in_tasklist)
+        )
+    if criteria.startable_by is not None:
+        # ProcessDefinitionQueryImpl.startableByUser: a candidate starter link to the user
+        # (or to one of the user's groups, which this server does not know).
+        conditions.append(
+            exists().where(
+                ProcessDefinitionStarter.definition_pk == ProcessDefinition.pk,
+                ProcessDefinitionStarter.user_id == criteria.startable_by,
+            )
         )
     if criteria.without_tenant:
         conditions.append(ProcessDefinition.tenant_id == "")

@@ -87,8 +87,10 @@ class HistoricActivityRecord:
 def is_scope_completing(activity_type: str) -> bool:
     """Camunda marks ``completeScope`` the activity instances that end their scope: here
     the end events (the only events that end a scope this engine runs)."""
-    return activity_type == NodeKind.END_EVENT.value
+    return activity_type in _SCOPE_ENDING
 
+
+_SCOPE_ENDING = (NodeKind.END_EVENT.value, NodeKind.TERMINATE_END_EVENT.value)
 
 # Camunda's sortBy -> column; ``occurrence`` is the order they were recorded in.
 SORTS: dict[str, Any] = {
@@ -152,7 +154,7 @@ _CONDITIONS: ConditionTable[None] = ConditionTable(
         "unfinished": lambda _, v: _ACTIVITY.end_time.is_(None),
         "canceled": lambda _, v: _ACTIVITY.canceled.is_(True),
         "complete_scope": lambda _, v: (
-            (_ACTIVITY.activity_type == NodeKind.END_EVENT.value)
+            _ACTIVITY.activity_type.in_(_SCOPE_ENDING)
             & _ACTIVITY.end_time.is_not(None)
             & ~_ACTIVITY.canceled
         ),

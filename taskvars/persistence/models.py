@@ -255,6 +255,20 @@ class ProcessDefinition(Base):
     resource_name: Mapped[str] = mapped_column(String(ID_LENGTH))
 
 
+class ProcessDefinitionStarter(Base):
+    """A candidate starter user or group of a process definition (Camunda's candidate
+    identity link of a definition): what ``startableBy`` asks about."""
+
+    __tablename__ = "process_definition_starter"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_pk: Mapped[int] = mapped_column(
+        ForeignKey("process_definition.pk", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    group_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+
+
 class ProcessRun(Base):
     """A process instance the BPMN engine runs: where its tokens are (SpiffWorkflow's
     serialised state, without the model), and the revision that serialises changes to

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from taskvars.engine import runtime
-from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model
+from taskvars.engine.model_check import ProcessModel, inspect_model
+from taskvars.engine.model_report import parse_exception_message
 from taskvars.errors import (
     DefinitionInUseError,
     InvalidRequestError,
@@ -69,7 +70,7 @@ def deploy(uow: UnitOfWork, request: DeploymentRequest) -> dict[str, Any]:
     """Check every file, then store the deployment and its process definitions in one
     transaction; a refused file stores nothing. Returns ``DeploymentWithDefinitionsDto``."""
     files = _checked_names(request.files)
-    models = {file.name: _models_of(file) for file in files if _is_bpmn(file.name)}
+    models = _models_of([file for file in files if _is_bpmn(file.name)])
     store = uow.store.deployments
     if request.duplicate_filtering or request.changed_only:
         previous = store.latest_named(request.name, request.tenant_id)
@@ -255,16 +256,18 @@ def _checked_names(files: list[DeploymentFile]) -> list[DeploymentFile]:
     return files
 
 
-def _models_of(file: DeploymentFile) -> list[ProcessModel]:
-    try:
-        return check_model(file.name, file.content)
-    except ModelRefusedError as refusal:
-        line = f" | line {refusal.line}" if refusal.line else ""
-        element = f" | element {refusal.element_id}" if refusal.element_id else ""
+def _models_of(files: list[DeploymentFile]) -> dict[str, list[ProcessModel]]:
+    """The processes of every file, or Camunda's ParseException with every problem of
+    every refused file (Camunda stops at the first refused file; every one is named here,
+    so a deployment of several files is fixed in one go)."""
+    reports = [inspect_model(file.name, file.content) for file in files]
+    refused = [report for report in reports if report.refused]
+    if refused:
         raise ModelParseError(
-            "ENGINE-09005 Could not parse BPMN process. Errors: "
-            f"* {refusal.reason} | resource {refusal.file_name}{line}{element}"
-        ) from None
+            parse_exception_message(refused),
+            details={report.resource: report.details() for report in refused},
+        )
+    return {report.resource: report.processes for report in reports}
 
 
 def _definition(
@@ -287,6 +290,8 @@ def _definition(
         deployment_id=deployment_id,
         resource_name=resource_name,
         startable_in_tasklist=model.startable_in_tasklist,
+        candidate_starter_users=model.candidate_starter_users,
+        candidate_starter_groups=model.candidate_starter_groups,
     )
 
 

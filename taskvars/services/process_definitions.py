@@ -71,6 +71,8 @@ SHAPE = QueryShape(
         # true; false filters nothing (ProcessDefinitionQueryDto.applyFilters).
         "startableInTasklist": ("startable_in_tasklist", lambda parameter: True),
         "notStartableInTasklist": ("startable_in_tasklist", lambda parameter: False),
+        # camunda:candidateStarterUsers (the user's groups are not known here).
+        "startableBy": ("startable_by", as_is),
         # No definition here is suspended.
         "suspended": ("none", as_true),
         "incidentId": ("incident_id", as_is),
@@ -78,8 +80,6 @@ SHAPE = QueryShape(
         "incidentMessage": ("incident_message", as_is),
         "incidentMessageLike": ("incident_message_like", as_is),
     },
-    # Authorizations are not modelled.
-    not_modelled=frozenset({"startableBy"}),
     # Every definition here is active, and anyone may start it: true asks for all of
     # them, false (as everywhere in Camunda's DTOs) for nothing.
     flags=frozenset({"active", "startablePermissionCheck"}),

@@ -9,7 +9,8 @@ traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
@@ -44,6 +45,7 @@ def render(
     headers: dict[str, str] | None = None,
     *,
     logged: bool = False,
+    extra: Mapping[str, Any] | None = None,
 ) -> ConnexionResponse:
     """The error answer; logged at warning level unless ``logged`` already."""
     if not logged:
@@ -52,7 +54,7 @@ def render(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
-        body=error_body(type_, message, code),
+        body=error_body(type_, message, code, extra),
         headers=headers or {},
     )
 
@@ -80,7 +82,15 @@ def _log(
 
 def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     assert isinstance(error, ApiError)
-    return render(request, error.status, error.type, error.message, error.code, error.headers)
+    return render(
+        request,
+        error.status,
+        error.type,
+        error.message,
+        error.code,
+        error.headers,
+        extra=error.extra,
+    )
 
 
 def problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:

@@ -1,6 +1,7 @@
 """A process definition's attributes from its model, as Camunda's BpmnParse reads them:
 camunda:historyTimeToLive (days, or P<days>D), camunda:isStartableInTasklist,
-camunda:versionTag."""
+camunda:versionTag, and camunda:candidateStarterUsers / candidateStarterGroups, which
+startableBy queries."""
 
 from __future__ import annotations
 
@@ -80,3 +81,35 @@ def test_the_query_filters_by_startable_in_tasklist(api: Api) -> None:
     assert versions(notStartableInTasklist="true") == [2]
     assert versions(startableInTasklist="false") == [1, 2]  # false filters nothing
     assert versions(startableInTasklist="true", notStartableInTasklist="true") == []
+
+
+def test_startable_by_finds_the_definitions_naming_the_user_a_candidate_starter(
+    api: Api,
+) -> None:
+    starters = "camunda:candidateStarterUsers=\"anna, ${starter('x', 'y')},bob\""
+    assert deploy(api, starters).status_code == 200
+    assert deploy(api, 'camunda:candidateStarterGroups="anna,clerks"').status_code == 200
+    assert deploy(api, "").status_code == 200
+
+    def versions(path: str = "/process-definition", **criteria: str) -> object:
+        found = api.get(path, sortBy="version", sortOrder="asc", **criteria).json()
+        return found if "count" in path else [d["version"] for d in found]
+
+    assert versions(startableBy="anna") == [1]
+    assert versions(startableBy="bob") == [1]
+    # An expression is stored as written, commas and all (BpmnDeployer: Expression.toString).
+    assert versions(startableBy="${starter('x', 'y')}") == [1]
+    # Groups count through the user's memberships, which this server does not know.
+    assert versions(startableBy="clerks") == []
+    assert versions(startableBy="carl") == []
+    assert versions("/process-definition/count", startableBy="anna") == {"count": 1}
+    assert versions(startableBy="anna", latestVersion="true") == []
+
+
+def test_a_deleted_deployment_takes_its_definitions_starters_along(api: Api) -> None:
+    deployed = deploy(api, 'camunda:candidateStarterUsers="anna"')
+    deployment_id = deployed.json()["id"]  # type: ignore[attr-defined]
+    deleted = api.client.delete(api.url(f"/deployment/{deployment_id}"))
+    assert deleted.status_code == 204
+    assert deploy(api, "").status_code == 200
+    assert api.get("/process-definition", startableBy="anna").json() == []

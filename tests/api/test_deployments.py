@@ -69,15 +69,65 @@ def test_a_model_this_server_cannot_run_is_a_parse_exception_and_stores_nothing(
 ) -> None:
     api = Api(client)
     refused = INVOICE.replace(
-        b"  </bpmn:process>", b'<bpmn:scriptTask id="mail" />\n  </bpmn:process>'
+        b"  </bpmn:process>", b'<bpmn:receiveTask id="mail" />\n  </bpmn:process>'
     )
     response = deploy(api, Part("a", refused, filename="invoice.bpmn"))
     assert response.status_code == 400
     error = response.json()
     assert error["type"] == "ParseException"
     assert error["code"] == 0
-    assert "Unable to process ScriptTask: No script source" in error["message"]
-    assert error["message"].endswith("| resource invoice.bpmn | line 32 | element mail")
+    assert "receiveTask is not supported" in error["message"]
+    assert error["message"].endswith("| resource invoice.bpmn | line 32 | column 31")
+    assert api.get("/deployment").json() == []
+
+
+def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_details(
+    client: Any,
+) -> None:
+    api = Api(client)
+    two_problems = INVOICE.replace(
+        b"  </bpmn:process>",
+        b'    <bpmn:receiveTask id="mail" />\n'
+        b'    <bpmn:serviceTask id="charge" camunda:type="soap" camunda:topic="x" />\n'
+        b"  </bpmn:process>",
+    )
+    not_xml = b"<bpmn:definitions"
+    response = deploy(
+        api,
+        Part("a", two_problems, filename="invoice.bpmn"),
+        Part("b", INVOICE, filename="fine.bpmn"),
+        Part("c", not_xml, filename="broken.bpmn"),
+    )
+    assert response.status_code == 400
+    error = response.json()
+    assert error["type"] == "ParseException"
+    lines = error["message"].split("\n")
+    assert lines[0] == "ENGINE-09005 Could not parse BPMN process. Errors: "
+    assert [line.rsplit(" | resource ", 1)[1] for line in lines[1:]] == [
+        "invoice.bpmn | line 32 | column 35",
+        "invoice.bpmn | line 33 | column 75",
+        "broken.bpmn | line 1 | column 18",
+    ]
+    assert sorted(error["details"]) == ["broken.bpmn", "invoice.bpmn"]
+    invoice = error["details"]["invoice.bpmn"]
+    assert invoice["warnings"] == []
+    assert [problem["mainElementId"] for problem in invoice["errors"]] == ["mail", "charge"]
+    mail = invoice["errors"][0]
+    # Camunda's ProblemDto names the ids with a Cyrillic first letter (U+0435).
+    assert mail == {
+        "message": mail["message"],
+        "line": 32,
+        "column": 35,
+        "mainElementId": "mail",
+        "\u0435lementIds": ["mail"],
+    }
+    assert mail["message"].startswith("receiveTask is not supported")
+    assert (
+        invoice["errors"][1]["message"] == "camunda:type 'soap' is not supported: only 'external'"
+    )
+    broken = error["details"]["broken.bpmn"]["errors"]
+    assert [problem["mainElementId"] for problem in broken] == [None]
+    assert broken[0]["message"].startswith("not well-formed XML")
     assert api.get("/deployment").json() == []
 
 
@@ -99,3 +149,60 @@ def test_a_file_larger_than_a_deployed_file_may_be_is_refused_and_nothing_stored
         f"most {len(INVOICE) - 1}"
     )
     assert api.get("/deployment").json() == []
+
+
+def test_a_gateways_only_flow_without_condition_runs_as_its_default_as_in_camunda(
+    client: Any,
+) -> None:
+    api = Api(client)
+    no_default = INVOICE.replace(b' default="Flow_small"', b"")
+    deployed = deploy(api, Part("a", no_default, filename="invoice.bpmn"))
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(
+        api.url("/process-definition/key/invoice/start"),
+        json={"variables": {"clerk": {"value": "anna"}}},
+    )
+    instance_id = started.json()["id"]
+    (task,) = api.get("/task", processInstanceId=instance_id).json()
+    completed = api.client.post(
+        api.url(f"/task/{task['id']}/complete"),
+        json={"variables": {"amount": {"value": 800, "type": "Integer"}}},
+    )
+    assert completed.status_code == 204, completed.text
+    ended = api.get(f"/history/process-instance/{instance_id}").json()
+    assert ended["state"] == "COMPLETED"
+
+
+def test_a_refused_files_details_carry_its_warnings_too(client: Any) -> None:
+    refused = INVOICE.replace(b' default="Flow_small"', b"").replace(
+        b"  </bpmn:process>", b'<bpmn:receiveTask id="mail" />\n  </bpmn:process>'
+    )
+    response = deploy(Api(client), Part("a", refused, filename="invoice.bpmn"))
+    assert response.status_code == 400
+    details = response.json()["details"]["invoice.bpmn"]
+    assert [error["mainElementId"] for error in details["errors"]] == ["mail"]
+    (warning,) = details["warnings"]
+    assert warning["mainElementId"] == "AmountDecision"
+    assert warning["\u0435lementIds"] == ["AmountDecision", "Flow_small"]
+    assert warning["message"].endswith("better set the default flow in your gateway.")
+    # Camunda's message lists the errors only.
+    assert "AmountDecision" not in response.json()["message"]
+
+
+def test_a_model_in_activitis_extension_namespace_runs_as_camunda_runs_it(client: Any) -> None:
+    api = Api(client)
+    activiti = INVOICE.replace(
+        b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+        b'xmlns:camunda="http://activiti.org/bpmn"',
+    )
+    deployed = deploy(api, Part("a", activiti, filename="invoice.bpmn"))
+    assert deployed.status_code == 200, deployed.text
+    (definition,) = deployed.json()["deployedProcessDefinitions"].values()
+    assert definition["versionTag"] == "1"
+    started = api.client.post(
+        api.url("/process-definition/key/invoice/start"),
+        json={"variables": {"clerk": {"value": "anna"}}},
+    )
+    assert started.status_code == 200, started.text
+    (task,) = api.get("/task", processInstanceId=started.json()["id"]).json()
+    assert task["assignee"] == "anna"

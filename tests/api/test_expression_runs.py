@@ -112,7 +112,8 @@ def test_a_method_no_type_has_is_refused_at_deployment_with_its_position(api: Ap
     assert response.status_code == 400, response.text
     message = response.json()["message"]
     assert "unknown method 'numbrValue' at position 23" in message
-    assert "toServe" in message
+    (problem,) = response.json()["details"]["age-check.bpmn"]["errors"]
+    assert problem["mainElementId"] == "toServe"
     assert api.get("/process-definition", key="ageCheck").json() == []
 
 

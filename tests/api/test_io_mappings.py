@@ -203,7 +203,9 @@ def test_a_model_with_a_script_parameter_is_refused_naming_it(api: Api) -> None:
     assert response.status_code == 400, response.text
     message = response.json()["message"]
     assert "camunda:inputParameter 'card': camunda:script (groovy) would run a script" in message
-    assert message.endswith("| resource scripted.bpmn | line 10 | element charge")
+    assert message.endswith("| resource scripted.bpmn | line 10 | column 30")
+    (problem,) = response.json()["details"]["scripted.bpmn"]["errors"]
+    assert problem["mainElementId"] == "charge"
 
 
 def test_an_error_from_an_external_task_still_runs_its_output_mapping(api: Api) -> None:

@@ -95,17 +95,6 @@ def test_the_query_sorts_and_pages(client: Any, deployed: dict[str, str]) -> Non
     )
 
 
-def test_a_filter_this_server_does_not_model_is_refused_by_name(client: Any) -> None:
-    refused = Api(client).get("/process-definition", startableBy="anna")
-    assert refused.status_code == 400
-    assert refused.json() == {
-        "type": "InvalidRequestException",
-        "message": "The process definition query parameter startableBy is not supported "
-        "by this server",
-        "code": None,
-    }
-
-
 def test_a_definition_is_found_by_id_and_by_key_with_its_xml(
     client: Any, deployed: dict[str, str]
 ) -> None:

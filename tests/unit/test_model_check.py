@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model
+from taskvars.engine.model_check import ModelRefusedError, ProcessModel, check_model, inspect_model
+from taskvars.engine.starters import split_entries
 
 MODELS = Path(__file__).parent.parent / "bpmn"
 INVOICE = (MODELS / "invoice.bpmn").read_text()
@@ -173,9 +174,14 @@ def in_process(element: str) -> str:
             "event sub-processes are not supported",
         ),
         (
-            INVOICE.replace(' default="Flow_small"', ""),
-            "Flow_small",
-            "Non-default exclusive outgoing sequence flow without condition",
+            INVOICE.replace(
+                '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
+                "${amount &gt; 1000}</bpmn:conditionExpression>",
+                "",
+            ),
+            "AmountDecision",
+            "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_large' "
+            "without condition which is not the default flow.",
         ),
     ],
 )
@@ -207,7 +213,7 @@ def test_a_file_that_is_no_runnable_model_is_refused(model: str, reason: str) ->
     with pytest.raises(ModelRefusedError) as raised:
         check_model("x.bpmn", model.encode())
     assert reason in str(raised.value)
-    assert str(raised.value).startswith("x.bpmn: the file: ")
+    assert str(raised.value).startswith("x.bpmn: the file")
 
 
 def test_a_process_without_a_start_event_is_refused_by_the_engines_check() -> None:
@@ -219,3 +225,159 @@ def test_a_process_without_a_start_event_is_refused_by_the_engines_check() -> No
     with pytest.raises(ModelRefusedError) as raised:
         check_model("invoice.bpmn", model.encode())
     assert "No start event found" in raised.value.reason
+
+
+def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_column() -> None:
+    model = in_process(
+        '<bpmn:receiveTask id="mail"><bpmn:script>x</bpmn:script></bpmn:receiveTask>\n'
+        '    <bpmn:serviceTask id="charge"\n        camunda:type="soap" />\n'
+        '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
+        "      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
+        "</bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>"
+    ).replace('camunda:historyTimeToLive="30"', 'camunda:historyTimeToLive="soon"')
+    report = inspect_model("invoice.bpmn", model.encode())
+    assert report.refused
+    assert report.processes == []
+    assert [(error.element_id, error.line, error.column) for error in report.errors] == [
+        ("mail", 32, 33),
+        ("charge", 34, 31),  # a start tag over two lines: where it ends, as SAX says
+        ("late", 35, 64),
+        ("invoice", 3, 130),
+    ]
+    assert report.errors[0].message.startswith("receiveTask is not supported")
+    assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
+    assert report.errors[2].message == "only error boundary events are supported"
+    assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
+    with pytest.raises(ModelRefusedError) as raised:
+        check_model("invoice.bpmn", model.encode())
+    assert raised.value.report == report
+    assert str(raised.value).count("\n") == 3
+
+
+def test_the_engines_check_runs_only_once_the_elements_pass() -> None:
+    without_start = INVOICE.replace(
+        '<bpmn:startEvent id="InvoiceReceived" name="Invoice received">\n'
+        "      <bpmn:outgoing>Flow_toCheck</bpmn:outgoing>\n    </bpmn:startEvent>",
+        "",
+    )
+    (error,) = inspect_model("a.bpmn", without_start.encode()).errors
+    assert "No start event found" in error.message
+    both = without_start.replace(
+        "  </bpmn:process>", '    <bpmn:receiveTask id="mail" />\n  </bpmn:process>'
+    )
+    assert [e.element_id for e in inspect_model("a.bpmn", both.encode()).errors] == ["mail"]
+
+
+def test_a_model_that_deploys_has_its_processes_and_no_problems() -> None:
+    report = inspect_model("invoice.bpmn", INVOICE.encode())
+    assert not report.refused
+    assert [process.key for process in report.processes] == ["invoice"]
+    assert report.errors == report.warnings == []
+    assert report.notes == {}
+
+
+@pytest.mark.parametrize(
+    ("written", "entries"),
+    [
+        ("anna, bob ,carl", ("anna", "bob", "carl")),
+        ("${users('a,b')}, dora", ("${users('a,b')}", "dora")),
+        ("#{x, y},eve", ("#{x, y}", "eve")),
+        ("anna,,", ("anna",)),
+        ("", ()),
+    ],
+)
+def test_candidate_starters_split_as_camundas_comma_separated_lists(
+    written: str, entries: tuple[str, ...]
+) -> None:
+    assert split_entries(written) == entries
+
+
+def test_a_process_model_has_its_candidate_starters() -> None:
+    model = INVOICE.replace(
+        'camunda:versionTag="1"',
+        'camunda:versionTag="1" camunda:candidateStarterUsers="anna, bob" '
+        'camunda:candidateStarterGroups="clerks"',
+    )
+    (process,) = check_model("invoice.bpmn", model.encode())
+    assert process.candidate_starter_users == ("anna", "bob")
+    assert process.candidate_starter_groups == ("clerks",)
+
+
+def test_potential_starters_add_users_and_groups_before_the_attributes() -> None:
+    model = INVOICE.replace(
+        'camunda:versionTag="1"',
+        'camunda:versionTag="1" camunda:candidateStarterUsers="bob"',
+    ).replace(
+        '    <bpmn:startEvent id="InvoiceReceived"',
+        "    <bpmn:extensionElements><camunda:potentialStarter>"
+        "<bpmn:resourceAssignmentExpression><bpmn:formalExpression>"
+        "user(anna), group( clerks ), management"
+        "</bpmn:formalExpression></bpmn:resourceAssignmentExpression>"
+        "</camunda:potentialStarter></bpmn:extensionElements>\n"
+        '    <bpmn:startEvent id="InvoiceReceived"',
+        1,
+    )
+    (process,) = check_model("invoice.bpmn", model.encode())
+    assert process.candidate_starter_users == ("anna", "bob")
+    assert process.candidate_starter_groups == ("clerks", "management")
+
+
+def test_a_formal_expression_outside_a_potential_starter_is_refused() -> None:
+    model = in_process(
+        '<bpmn:task id="t"><bpmn:extensionElements><camunda:potentialStarter>'
+        "<bpmn:resourceAssignmentExpression><bpmn:formalExpression>x</bpmn:formalExpression>"
+        "</bpmn:resourceAssignmentExpression></camunda:potentialStarter>"
+        "</bpmn:extensionElements></bpmn:task>"
+    )
+    errors = inspect_model("invoice.bpmn", model.encode()).errors
+    assert [(error.element_id, error.message) for error in errors] == [
+        ("t", "camunda:potentialStarter is not supported")
+    ]
+
+
+def test_a_gateways_one_flow_without_condition_is_its_default_with_camundas_warning() -> None:
+    report = inspect_model("invoice.bpmn", INVOICE.replace(' default="Flow_small"', "").encode())
+    assert not report.refused
+    (warning,) = report.warnings
+    assert warning.message.startswith(
+        "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_small' without "
+        "condition which is not the default flow. We assume it to be the default flow"
+    )
+    assert (warning.element_id, warning.element_ids) == (
+        "AmountDecision",
+        ("AmountDecision", "Flow_small"),
+    )
+
+
+def test_a_default_flow_with_a_condition_is_refused_as_camunda_refuses_it() -> None:
+    model = INVOICE.replace(' default="Flow_small"', ' default="Flow_large"')
+    errors = inspect_model("invoice.bpmn", model.encode()).errors
+    # Camunda's order: a default flow's condition while reading the flows, then the flows
+    # without a condition.
+    assert [error.message for error in errors] == [
+        "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_large' which is "
+        "the default flow but has a condition too.",
+        "Exclusive Gateway 'AmountDecision' has outgoing sequence flow 'Flow_small' without "
+        "condition which is not the default flow.",
+    ]
+    assert [error.element_ids for error in errors] == [
+        ("AmountDecision", "Flow_large"),
+        ("AmountDecision", "Flow_small"),
+    ]
+
+
+def test_activitis_extension_namespace_is_read_as_camundas() -> None:
+    model = INVOICE.replace(
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+        'xmlns:camunda="http://activiti.org/bpmn"',
+    )
+    assert model != INVOICE
+    assert check_model("invoice.bpmn", model.encode()) == check_model(
+        "invoice.bpmn", INVOICE.encode()
+    )
+    refused = model.replace(
+        "  </bpmn:process>",
+        '    <bpmn:serviceTask id="s" camunda:type="soap" />\n  </bpmn:process>',
+    )
+    (error,) = inspect_model("invoice.bpmn", refused.encode()).errors
+    assert error.message == "camunda:type 'soap' is not supported: only 'external'"

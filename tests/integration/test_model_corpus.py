@@ -1,0 +1,49 @@
+"""The corpus of Camunda's public example models (tests/models/corpus/, SOURCES.md),
+each put through the check a deployment makes: the models this server runs deploy (no
+fewer than DEPLOY_FLOOR), and every refused model names its elements and reasons.
+
+``pytest tests/integration/test_model_corpus.py -s`` prints the table and, per reason,
+how many models it blocks (also ``python -m tests.model_corpus``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.model_corpus import DEPLOYED, NEXT_ISSUE, OTHER, Checked, check_corpus, table
+
+# What deploys today; raised as more of Camunda's elements run (never lowered).
+DEPLOY_FLOOR = 163
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Checked]:
+    return check_corpus()
+
+
+def test_the_corpus_holds_the_collected_models_with_their_sources(corpus: list[Checked]) -> None:
+    assert len(corpus) >= 200
+    sources = (corpus[0].path.parent / "SOURCES.md").read_text()
+    listed = [line.split(" | ")[0].removeprefix("| ") for line in sources.splitlines()[9:]]
+    assert sorted(listed) == sorted(model.path.name for model in corpus)
+
+
+def test_at_least_the_floor_of_models_deploys(corpus: list[Checked]) -> None:
+    print()
+    print(table(corpus))
+    counts = Counter(model.kind for model in corpus)
+    assert counts[DEPLOYED] >= DEPLOY_FLOOR
+    deployed = [model for model in corpus if model.kind == DEPLOYED]
+    assert all(model.report.processes for model in deployed)
+
+
+def test_every_refused_model_names_an_element_and_a_reason(corpus: list[Checked]) -> None:
+    refused = [model for model in corpus if model.kind in (NEXT_ISSUE, OTHER)]
+    assert refused
+    for model in refused:
+        assert model.report.errors, model.path.name
+        for error in model.report.errors:
+            assert error.element_id, (model.path.name, error)
+            assert error.line > 0, (model.path.name, error)
+            assert error.message.strip(), (model.path.name, error)
