@@ -379,7 +379,7 @@ class _Step:
             call_activities=model.call_activities,
             calls=_Calls(uow),
         )
-        self.loops = StepLoops(uow, reader, self._state)
+        self.loops = StepLoops(uow, reader, self._state, self._execution_of)
         if model.io_mappings:
             self.context.io = ActivityScopes(
                 uow, model.io_mappings, reader, self._state, instance_pk, model.definition
@@ -400,6 +400,9 @@ class _Step:
         self, ancestry: Sequence[str], activity_id: str | None
     ) -> ExecutionView:
         return execution_view(self.context, self._state().reading_from(ancestry), activity_id)
+
+    def _execution_of(self, execution_id: str, activity_id: str | None) -> ExecutionView:
+        return execution_view(self.context, execution_id, activity_id)
 
     def apply(self, run: WorkflowRun) -> None:
         """Apply what the run did; then what the step left to do, each applied in turn:
@@ -514,6 +517,7 @@ class _Step:
                 changes,
                 completed,
                 self.model.compiled.loops,
+                self._execution_of,
             )
         except ExpressionError as error:
             raise ModelRunError(str(error)) from None
