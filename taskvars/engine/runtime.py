@@ -692,10 +692,11 @@ def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None)
     if claimed is None:
         return
     step, run = _restored(uow, claimed)
-    tokens = step._state().tokens
-    if caller.super_execution_id not in tokens:
+    state = step._state()
+    call = state.tokens.get(caller.super_execution_id)
+    if call is None:
         return
-    if len(tokens) == 1:
+    if _only_wait(state, call):
         # Claimed already in this transaction: terminate claims the next revision.
         terminate(uow, instance_pk, instance_id, delete_reason)
         return
@@ -705,6 +706,18 @@ def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     step.finish(run)
+
+
+def _only_wait(state: ExecutionState, token: Token) -> bool:
+    """Whether ``token`` is the instance's only wait, in sub-processes holding nothing
+    else: cancelling it empties each and then the instance, as Camunda cancels the
+    topmost scope left without other children (``AbstractInstanceCancellationCmd``)."""
+    path = set(state.path(token.execution_id))
+    return all(
+        other is token
+        or (other.kind is NodeKind.SUB_PROCESS and state.scopes.get(other.task_id) in path)
+        for other in state.tokens.values()
+    )
 
 
 class _Calls:

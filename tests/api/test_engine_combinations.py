@@ -193,3 +193,28 @@ def test_a_cardinality_and_completion_condition_may_read_the_execution(api: Api)
     complete(api, each[0]["id"], done=True)
     (after,) = tasks(api, processInstanceId=instance_id)
     assert after["taskDefinitionKey"] == "after"
+
+
+def test_deleting_a_called_instance_cancels_the_scopes_left_empty_up_to_the_caller(
+    api: Api,
+) -> None:
+    """Camunda cancels the call activity's instance as a modification does
+    (``AbstractDeleteProcessInstanceCmd``): each scope left without children goes too
+    (``AbstractInstanceCancellationCmd``), here the sub-process and then the caller."""
+    deploy(api, "call-review.bpmn")
+    deploy(api, "combo-call-in-sub-process.bpmn")
+    caller_id = start(api, "callInSub", {"reviewer": {"value": "ann"}})
+    (called,) = instances(api, superProcessInstance=caller_id)
+
+    response = api.client.delete(api.url(f"/process-instance/{called['id']}"))
+
+    assert response.status_code == 204, response.text
+    assert instances(api) == []
+    caller = api.get(f"/history/process-instance/{caller_id}").json()
+    assert caller["state"] == "EXTERNALLY_TERMINATED"
+    ended = api.get("/history/activity-instance", processInstanceId=caller_id).json()
+    assert {a["activityId"]: a["canceled"] for a in ended if a["activityId"] != "s"} == {
+        "wrap": True,
+        "ws": False,
+        "call": True,
+    }
