@@ -136,16 +136,19 @@ def start_instance(
     write_variables: Callable[[list[ScopeRef]], None] | None = None,
     caller: CallerLink | None = None,
     returns_to: Callable[[VariableSource], None] | None = None,
+    raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
-    instance's variables if it ends within the caller's step)."""
+    instance's variables if it ends within the caller's step; ``raises_to`` is offered
+    a BPMN error nothing in it catches, raised meanwhile)."""
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
     model = _runnable(uow, definition.id, definition)
     step = _Step(uow, instance_pk, instance_id, model)
     step.returns_to = returns_to
+    step.context.raises_to = raises_to
     step.history_pk = store.history.started(
         instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
     )
@@ -170,9 +173,9 @@ def start_instance(
     if with_variables:
         returned = variables.variable_map(uow, chain, deserialize=True)
     step.apply(run)
-    if not run.finished:
+    if not run.finished and not step.raised:
         store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
-    return Started(instance_id, run.finished, returned)
+    return Started(instance_id, run.finished or step.raised, returned)
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,19 @@ def _throw(
         catcher = run.throw_error(task_id, error_code)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
+    _error_variables(uow, model, catcher, error_code, error_message, thrower_chain)
+    step.finish(run)
+
+
+def _error_variables(
+    uow: UnitOfWork,
+    model: RunnableModel,
+    catcher: str | None,
+    error_code: str,
+    error_message: str | None,
+    thrower_chain: list[ScopeRef],
+) -> None:
+    """The catching event's ``camunda:errorCodeVariable`` and ``errorMessageVariable``."""
     names = model.error_variables.get(catcher or "")
     if names is not None:
         values = {
@@ -271,7 +287,6 @@ def _throw(
             ),
             local=False,
         )
-    step.finish(run)
 
 
 def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]:
@@ -387,6 +402,8 @@ class _Step:
         # Started by a call activity whose step is still running: where its outputs go
         # when it ends (None: a caller, if any, is resumed in a step of its own).
         self.returns_to: Callable[[VariableSource], None] | None = None
+        # The instance ended with a BPMN error its caller's call activity caught.
+        self.raised = False
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
         io = self.context.io
@@ -408,17 +425,55 @@ class _Step:
         """Apply what the run did; then what the step left to do, each applied in turn:
         the follow-ups of its stood-in code tasks (:func:`.stand_in_runs.settle`) and the
         call activities whose called instances ended meanwhile."""
+        self.context.catches = run.catches
         self.apply_once(run)
-        finished = self.context.finished_calls
-        while (finished or self.context.follow_ups) and not run.finished:
-            if not finished:
+        context = self.context
+        finished, failed = context.finished_calls, context.failed_calls
+        while (finished or failed or context.follow_ups) and not run.finished:
+            if not finished and not failed:
                 settle(self, run)
+                if self.raised:
+                    return
                 continue
             try:
-                run.complete(finished.pop(0))
+                if finished:
+                    run.complete(finished.pop(0))
+                else:
+                    self._throw_from_call(run, *failed.pop(0))
             except BpmnRunError as error:
                 raise ModelRunError(str(error)) from None
             self.apply_once(run)
+
+    def _throw_from_call(
+        self, run: WorkflowRun, task_id: str, error_code: str, error_message: str | None
+    ) -> None:
+        """A BPMN error its called instance raised, thrown from the call activity that
+        catches it (the handling execution: the call's token's)."""
+        chain = self.context.reader.chain(self._state().tokens[task_id].execution_id)
+        catcher = run.throw_error(task_id, error_code)
+        _error_variables(self.context.uow, self.model, catcher, error_code, error_message, chain)
+
+    def raised_to_caller(self, error_code: str, error_message: str | None) -> bool:
+        """A BPMN error nothing in this instance catches, offered to the call activity
+        that started it within its own step; caught there, this instance ends
+        ``INTERNALLY_TERMINATED``, its waits cancelled. (A caller waiting in a step of
+        its own is not asked yet: the error ends the token here, as uncaught.)"""
+        context = self.context
+        if context.raises_to is None:
+            return False
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        if not context.raises_to(
+            error_code, error_message, StoredVariables(context.uow, [instance])
+        ):
+            return False
+        self.cancel_waits()
+        store = context.uow.store
+        store.history.ended(context.instance_id, INTERNALLY_TERMINATED, now_millis())
+        store.scopes.delete_tree(context.instance_pk)
+        context.follow_ups.clear()
+        context.finished_calls.clear()
+        self.raised = True
+        return True
 
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""
@@ -447,7 +502,7 @@ class _Step:
     def finish(self, run: WorkflowRun) -> None:
         """Apply the step, then save the run's state unless it ended."""
         self.apply(run)
-        if not run.finished:
+        if not run.finished and not self.raised:
             self.context.uow.store.process_runs.save_state(
                 self.context.instance_pk, self.stored_state(run)
             )
@@ -733,9 +788,16 @@ class _Calls:
         business_key: str | None,
         caller: CallerLink,
         returns_to: Callable[[VariableSource], None],
+        raises_to: Callable[[str, str | None, VariableSource], bool],
     ) -> str:
         started = start_instance(
-            self._uow, definition, values, business_key, caller=caller, returns_to=returns_to
+            self._uow,
+            definition,
+            values,
+            business_key,
+            caller=caller,
+            returns_to=returns_to,
+            raises_to=raises_to,
         )
         return started.instance_id
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import create_engine, func, select
 
 from taskvars.persistence import models
@@ -114,11 +113,9 @@ def test_deleting_a_caller_with_running_multi_instance_calls_leaves_no_row(
     assert running == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a stood-in BPMN error is not propagated to the caller (settle)"
-)
 def test_a_stood_in_error_in_a_called_process_is_caught_on_the_call_activity(
     api: Api,
+    db_url: str,
     use_stand_ins: UseStandIns,  # noqa: F811
 ) -> None:
     use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "DECLINED"}}})
@@ -130,6 +127,14 @@ def test_a_stood_in_error_in_a_called_process_is_caught_on_the_call_activity(
     (fix,) = tasks(api, processInstanceId=instance_id)
     assert fix["taskDefinitionKey"] == "fix"
     assert variables_of(api, instance_id)["why"] == "DECLINED"
+    (called,) = api.get("/history/process-instance", superProcessInstanceId=instance_id).json()
+    assert called["state"] == "INTERNALLY_TERMINATED"
+    (charge,) = api.get("/history/activity-instance", activityId="charge").json()
+    assert charge["canceled"] is True
+    (call,) = api.get("/history/activity-instance", activityId="call").json()
+    assert call["canceled"] is True
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
 
 
 STAND_INS_MI = {
