@@ -453,14 +453,26 @@ class _Step:
         catcher = run.throw_error(task_id, error_code)
         _error_variables(self.context.uow, self.model, catcher, error_code, error_message, chain)
 
-    def raised_to_caller(self, error_code: str, error_message: str | None) -> bool:
+    def raised_to_caller(
+        self, run: WorkflowRun, error_code: str, error_message: str | None
+    ) -> bool:
         """A BPMN error nothing in this instance catches, offered to the call activity
-        that started it within its own step; caught there, this instance ends
-        ``INTERNALLY_TERMINATED``, its waits cancelled. (A caller waiting in a step of
-        its own is not asked yet: the error ends the token here, as uncaught.)"""
+        that started it: in a step of the caller still running (``raises_to``), or up
+        the waiting callers as a worker's error goes (:func:`_caught_by_a_caller`, from
+        this step's state, saved first). Caught there, this instance ends
+        ``INTERNALLY_TERMINATED``, its waits cancelled."""
         context = self.context
         if context.raises_to is None:
-            return False
+            instance = ScopeRef(
+                context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id
+            )
+            if context.uow.store.process_instances.caller(context.instance_pk) is None:
+                return False
+            context.uow.store.process_runs.save_state(context.instance_pk, self.stored_state(run))
+            if not _caught_by_a_caller(context.uow, instance, error_code, error_message):
+                return False
+            self._raised()
+            return True
         instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
         if not context.raises_to(
             error_code, error_message, StoredVariables(context.uow, [instance])
@@ -470,10 +482,13 @@ class _Step:
         store = context.uow.store
         store.history.ended(context.instance_id, INTERNALLY_TERMINATED, now_millis())
         store.scopes.delete_tree(context.instance_pk)
-        context.follow_ups.clear()
-        context.finished_calls.clear()
-        self.raised = True
+        self._raised()
         return True
+
+    def _raised(self) -> None:
+        self.context.follow_ups.clear()
+        self.context.finished_calls.clear()
+        self.raised = True
 
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""

@@ -67,7 +67,9 @@ class _Step(Protocol):
 
     def apply_once(self, run: WorkflowRun) -> None: ...
 
-    def raised_to_caller(self, error_code: str, error_message: str | None) -> bool: ...
+    def raised_to_caller(
+        self, run: WorkflowRun, error_code: str, error_message: str | None
+    ) -> bool: ...
 
 
 def enter_code_task(step: StepContext, token: Token) -> ExternalTaskModel | None:
@@ -111,7 +113,9 @@ def settle(step: _Step, run: WorkflowRun) -> None:
                 run.complete(follow_up.token.task_id)
             else:
                 task_id, code = follow_up.token.task_id, stand_in.error_code
-                if not run.catches(task_id, code) and step.raised_to_caller(code, stand_in.message):
+                if not run.catches(task_id, code) and step.raised_to_caller(
+                    run, code, stand_in.message
+                ):
                     return  # a call activity took it, and this instance ended
                 catcher = run.throw_error(task_id, code)
                 _error_variables(context, chain, catcher, stand_in)

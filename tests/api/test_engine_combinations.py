@@ -223,3 +223,32 @@ def test_deleting_a_called_instance_cancels_the_scopes_left_empty_up_to_the_call
         "ws": False,
         "call": True,
     }
+
+
+def test_a_stood_in_error_in_a_called_instance_s_own_step_is_caught_on_the_call(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    """The caller waits in a step of its own: the error goes up as a worker's would."""
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "DECLINED"}}})
+    deploy(api, "combo-stood-in-called-later.bpmn")
+    instance_id = start(api, "codedLaterCaller")
+    (called,) = instances(api, superProcessInstance=instance_id)
+    (prepare,) = tasks(api, processInstanceId=called["id"])
+
+    complete(api, prepare["id"])
+
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (fix,) = tasks(api, processInstanceId=instance_id)
+    assert fix["taskDefinitionKey"] == "fix"
+    assert variables_of(api, instance_id)["why"] == "DECLINED"
+    ended = api.get(f"/history/process-instance/{called['id']}").json()
+    assert ended["state"] == "INTERNALLY_TERMINATED"
+    (prepared,) = api.get("/history/task", processInstanceId=called["id"]).json()
+    assert prepared["deleteReason"] == "completed"
+    assert api.get("/history/activity-instance", unfinished="true").json() == [
+        api.get("/history/activity-instance", activityId="fix").json()[0]
+    ]
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
