@@ -3,9 +3,10 @@ leaves: one behaviour per kind, looked up by the element's kind (Camunda's
 ``*ActivityBehavior``: ``execute`` inserts the wait's row, ``signal`` leaves it).
 
 A user task becomes a task row (and a historic task instance); an external task a row
-workers fetch, in an execution of its own; a running sub-process has no row of its own
-(its scope execution is the mapping's). The kinds added later (timers, messages, call
-activities) are new behaviours here.
+workers fetch, in an execution of its own (a stood-in code task is one, or a follow-up of
+the step); a running sub-process or multi-instance body has no row of its own (its scope
+execution is the mapping's); a call activity starts its called instance. The kinds added
+later (timers, messages) are new behaviours here.
 """
 
 from __future__ import annotations

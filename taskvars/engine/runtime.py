@@ -8,10 +8,16 @@ Every step takes one path:
 3. **apply** the command (start, complete a user task) in SpiffWorkflow
    (:mod:`.adapter`), which reports the tasks it completed and the tree left;
 4. **map** that onto Camunda's executions (:mod:`.executions`, pure);
-5. let the **behaviours** remove the rows of the waits left and write those of the waits
-   entered (:mod:`.behaviours`), executions created and ended in between;
+5. let the **behaviours** remove the rows of the waits left (their task listeners run),
+   make and end executions, write the multi-instance variables (:mod:`.multi_instance`),
+   run the activities' execution listeners (:mod:`.stand_in_runs`), and write the rows
+   of the waits entered (:mod:`.behaviours`; input mappings with them,
+   :mod:`.activity_scopes`);
 6. write **history** from the same changes (activity instances, the instance's end);
-7. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
+7. run what stage 5 left to do, each in turn through stages 3 to 6 again: call
+   activities whose called instance ended or raised a BPMN error the call catches,
+   then the stood-in code tasks (:func:`.stand_in_runs.settle`);
+8. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
 
 A call activity starts its called instance within its caller's step (stage 5, through
 :class:`_Calls`); a called instance that ends hands its outputs back and completes the
@@ -367,7 +373,7 @@ def terminate(
 
 
 class _Step:
-    """One step of one process instance: the pipeline's stages 2 to 7."""
+    """One step of one process instance: the pipeline's stages 2 to 8."""
 
     def __init__(
         self, uow: UnitOfWork, instance_pk: int, instance_id: str, model: RunnableModel
