@@ -252,3 +252,73 @@ def test_a_stood_in_error_in_a_called_instance_s_own_step_is_caught_on_the_call(
     ]
     complete(api, fix["id"])
     assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_a_completion_condition_met_in_a_called_instance_s_step_ends_the_other_calls(
+    api: Api, db_url: str
+) -> None:
+    deploy(api, "call-review.bpmn")
+    deploy(api, "combo-mi-call-early.bpmn")
+    instance_id = start(api, "miCallEarly", {"reviewers": java_list(["ann", "bob"])})
+    called = instances(api, superProcessInstance=instance_id)
+    assert len(called) == 2
+    (first,) = tasks(api, processInstanceId=called[0]["id"])
+
+    complete(api, first["id"])
+
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (after,) = tasks(api, processInstanceId=instance_id)
+    assert after["taskDefinitionKey"] == "after"
+    states = {
+        h["id"]: h["state"]
+        for h in api.get("/history/process-instance", superProcessInstanceId=instance_id).json()
+    }
+    assert states == {called[0]["id"]: "COMPLETED", called[1]["id"]: "INTERNALLY_TERMINATED"}
+    complete(api, after["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_a_stood_in_error_in_one_instance_of_a_sub_process_interrupts_the_body(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "DECLINED"}}})
+    deploy(api, "combo-mi-sub-error.bpmn")
+    instance_id = start(api, "miSubError", {"items": java_list(["a", "b", "c"])})
+    looks = tasks(api, processInstanceId=instance_id)
+
+    complete(api, looks[0]["id"])
+
+    (fix,) = tasks(api, processInstanceId=instance_id)
+    assert fix["taskDefinitionKey"] == "fix"
+    assert variables_of(api, instance_id) == {"items": ["a", "b", "c"], "why": "DECLINED"}
+    deleted = api.get("/history/task", processInstanceId=instance_id, taskDefinitionKey="look")
+    assert sorted(t["deleteReason"] for t in deleted.json()) == ["completed", "deleted", "deleted"]
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+    assert api.get("/history/activity-instance", unfinished="true").json() == []
+
+
+def test_a_worker_s_error_in_one_instance_of_a_sub_process_interrupts_the_body(
+    api: Api, db_url: str
+) -> None:
+    """The body's running instances are cancelled with it, their tasks and workflows."""
+    deploy(api, "combo-mi-sub-error-external.bpmn")
+    instance_id = start(api, "miSubErrorExt", {"items": java_list(["a", "b", "c"])})
+    looks = tasks(api, processInstanceId=instance_id)
+    complete(api, looks[0]["id"])
+    (charge,) = fetch(api, "charge")
+
+    response = api.client.post(
+        api.url(f"/external-task/{charge['id']}/bpmnError"),
+        json={"workerId": "w", "errorCode": "DECLINED"},
+    )
+
+    assert response.status_code == 204, response.text
+    (fix,) = tasks(api, processInstanceId=instance_id)
+    assert fix["taskDefinitionKey"] == "fix"
+    assert variables_of(api, instance_id)["why"] == "DECLINED"
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+    assert api.get("/history/activity-instance", unfinished="true").json() == []
