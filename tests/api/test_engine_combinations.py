@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
+from taskvars.cli import main
 from taskvars.persistence import models
 from tests.api.test_call_activities import deploy, instances, variables_of
 from tests.api.test_multi_instance import java_list
@@ -111,6 +112,7 @@ def test_deleting_a_caller_with_running_multi_instance_calls_leaves_no_row(
     assert sorted(h["state"] for h in history) == ["EXTERNALLY_TERMINATED"] * 4
     running = api.get("/history/activity-instance", unfinished="true").json()
     assert running == []
+    assert main(["check", "--database-url", db_url]) == 0  # nothing orphaned
 
 
 def test_a_stood_in_error_in_a_called_process_is_caught_on_the_call_activity(
@@ -187,6 +189,7 @@ def test_deleting_an_instance_inside_a_multi_instance_sub_process_leaves_no_row(
     assert api.get("/history/activity-instance", unfinished="true").json() == []
     history = api.get("/history/task", processInstanceId=instance_id).json()
     assert sorted(t["deleteReason"] for t in history) == ["completed", "deleted", "deleted"]
+    assert main(["check", "--database-url", db_url]) == 0  # nothing orphaned
 
 
 def test_a_cardinality_and_completion_condition_may_read_the_execution(api: Api) -> None:
