@@ -414,11 +414,15 @@ class WorkflowRun:
             owner = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
             self._listener.scope_started(str(owner.id), owner.task_spec.bpmn_id, _ancestry(owner))
 
+    def _did_run(self, task: Any) -> None:
+        self.completed.append(str(task.id))
+        if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body
+            _close_orphaned_subprocesses(self._workflow)
+
     def _advance(self) -> None:
         try:
             self._workflow.do_engine_steps(
-                will_complete_task=self._will_run,
-                did_complete_task=lambda task: self.completed.append(str(task.id)),
+                will_complete_task=self._will_run, did_complete_task=self._did_run
             )
         except BpmnRunError:
             raise
@@ -778,6 +782,20 @@ def _drop_finished_subprocesses(top: Any) -> None:
             return
         for task_id in gone:
             del top.subprocesses[task_id]
+
+
+def _close_orphaned_subprocesses(top: Any) -> None:
+    """Cancel what runs in sub-process workflows whose task is gone: a cancelled task drops
+    its children without cancelling them (``Task.cancel``), so a multi-instance body an
+    error interrupts leaves its running instances' workflows behind, which SpiffWorkflow
+    would go on running (and fail to find their tasks). Their tokens leave as cancelled."""
+    for task_id, workflow in list(top.subprocesses.items()):
+        if workflow.completed or _task_or_none(top, task_id) is not None:
+            continue
+        for task in workflow.get_tasks():
+            if not task.has_state(TaskState.FINISHED_MASK):
+                task._set_state(TaskState.CANCELLED)
+        workflow.completed = True
 
 
 def _task_or_none(workflow: Any, task_id: UUID) -> Any:

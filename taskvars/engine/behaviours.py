@@ -3,15 +3,16 @@ leaves: one behaviour per kind, looked up by the element's kind (Camunda's
 ``*ActivityBehavior``: ``execute`` inserts the wait's row, ``signal`` leaves it).
 
 A user task becomes a task row (and a historic task instance); an external task a row
-workers fetch, in an execution of its own; a running sub-process has no row of its own
-(its scope execution is the mapping's). The kinds added later (timers, messages, call
-activities) are new behaviours here.
+workers fetch, in an execution of its own (a stood-in code task is one, or a follow-up of
+the step); a running sub-process or multi-instance body has no row of its own (its scope
+execution is the mapping's); a call activity starts its called instance. The kinds added
+later (timers, messages) are new behaviours here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -94,6 +95,15 @@ class StepContext:
     # (activity instance id, its execution, called process instance id) for history, once
     # the step has written its activity instances.
     called: list[tuple[str, str, str]] = field(default_factory=list)
+    # Call activities whose called instance raised a BPMN error they catch (task id, error
+    # code, message): the step throws it from the call once it has applied what it ran.
+    failed_calls: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # Whether the waiting task ``task id`` of the step's run catches ``error code``.
+    catches: Callable[[str, str], bool] | None = None
+    # Started by a call activity whose step is still running: offers it a BPMN error
+    # nothing in this instance catches, with this instance's variables; True when the
+    # call catches it (None: no such call).
+    raises_to: Callable[[str, str | None, VariableSource], bool] | None = None
 
 
 class Behaviour(Protocol):
@@ -297,8 +307,23 @@ class CallActivityBehaviour:
             pass_outputs(step.uow, model, chain, called)
             step.finished_calls.append(token.task_id)
 
+        def raises_to(code: str, message: str | None, called: VariableSource) -> bool:
+            # A BPMN error the called instance does not catch, raised within this step:
+            # if the call catches it, outputs pass first (OutputVariablesPropagator), and
+            # the step throws it from the call once applied.
+            if step.catches is None or not step.catches(token.task_id, code):
+                return False
+            pass_outputs(step.uow, model, chain, called)
+            step.failed_calls.append((token.task_id, code, message))
+            return True
+
         called_id = step.calls.start(
-            definition, values, business_key(model, read, execution), caller, returns_to
+            definition,
+            values,
+            business_key(model, read, execution),
+            caller,
+            returns_to,
+            raises_to,
         )
         step.called.append(
             (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)

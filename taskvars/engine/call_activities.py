@@ -397,6 +397,7 @@ class CallPort(Protocol):
         business_key: str | None,
         caller: CallerLink,
         returns_to: Callable[[VariableSource], None],
+        raises_to: Callable[[str, str | None, VariableSource], bool],
     ) -> str: ...
 
     def terminate(self, instance: ScopeRef, delete_reason: str, *, externally: bool) -> None: ...

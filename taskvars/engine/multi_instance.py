@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from taskvars.engine.executions import ExecutionState, StepChanges
-from taskvars.engine.expressions import ExpressionError, compile_expression
-from taskvars.engine.loops import LOOP_COUNTER, LoopCharacteristics, LoopCounters
+from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
+from taskvars.engine.loops import BODY_SUFFIX, LOOP_COUNTER, LoopCharacteristics, LoopCounters
 from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
@@ -32,6 +32,9 @@ from taskvars.services import variables
 from taskvars.services.typed_values import plain_value
 
 _JSON = "application/json"
+# ``execution`` for a body's expression, evaluated in an execution at an activity (as
+# Camunda evaluates them against the execution: ``getValue(execution)``).
+ExecutionOf = Callable[[str, str | None], ExecutionView]
 
 
 class LoopEvaluationError(ExpressionError):
@@ -43,17 +46,26 @@ class StepLoops:
     (the executions as they stood before the step)."""
 
     def __init__(
-        self, uow: UnitOfWork, reader: ExecutionReader, state: Callable[[], ExecutionState]
+        self,
+        uow: UnitOfWork,
+        reader: ExecutionReader,
+        state: Callable[[], ExecutionState],
+        execution_of: ExecutionOf | None = None,
     ) -> None:
         self._uow = uow
         self._reader = reader
         self._state = state
+        self._execution_of = execution_of
+
+    def _execution(self, execution_id: str, activity_id: str) -> ExecutionView | None:
+        return None if self._execution_of is None else self._execution_of(execution_id, activity_id)
 
     def size(self, ancestry: Sequence[str], loop: LoopCharacteristics) -> int:
         execution_id = self._state().reading_from(ancestry)
+        execution = self._execution(execution_id, body_id(loop))
         if loop.cardinality is not None:
-            return _cardinality(loop.cardinality, self._reader.one(execution_id))
-        return len(collection_of(self._uow, self._reader, execution_id, loop))
+            return _cardinality(loop.cardinality, self._reader.one(execution_id), execution)
+        return len(collection_of(self._uow, self._reader, execution_id, loop, execution))
 
     def completed(
         self, ancestry: Sequence[str], loop: LoopCharacteristics, counters: LoopCounters
@@ -66,7 +78,8 @@ class StepLoops:
         names = expression.names - known.keys()
         execution_id = self._state().reading_from(ancestry)
         values = {**(self._reader.read(execution_id, names) if names else {}), **known}
-        value = expression.evaluate(values.__getitem__)
+        execution = self._execution(execution_id, loop.element_id)
+        value = expression.evaluate(values.__getitem__, execution=execution)
         # MultiInstanceActivityBehavior.completionConditionSatisfied: a boolean only.
         if not isinstance(value, bool):
             raise LoopEvaluationError(
@@ -76,9 +89,11 @@ class StepLoops:
         return value
 
 
-def _cardinality(source: str, resolve: Callable[[str], Any]) -> int:
+def _cardinality(
+    source: str, resolve: Callable[[str], Any], execution: ExecutionView | None = None
+) -> int:
     """``resolveLoopCardinality``: a number, or a string holding one."""
-    value = compile_expression(source).evaluate(resolve)
+    value = compile_expression(source).evaluate(resolve, execution=execution)
     if isinstance(value, bool):
         value = None
     if isinstance(value, int | float | Decimal):
@@ -95,7 +110,11 @@ def _cardinality(source: str, resolve: Callable[[str], Any]) -> int:
 
 
 def collection_of(
-    uow: UnitOfWork, reader: ExecutionReader, execution_id: str, loop: LoopCharacteristics
+    uow: UnitOfWork,
+    reader: ExecutionReader,
+    execution_id: str,
+    loop: LoopCharacteristics,
+    execution: ExecutionView | None = None,
 ) -> list[Any]:
     """The body's collection as seen from ``execution_id``. A variable must hold a
     collection: a serialized ``Object`` that is a JSON array (a ``java.util.List``);
@@ -103,7 +122,7 @@ def collection_of(
     An expression may give any JSON array."""
     source = loop.collection or ""
     if "{" in source:  # BpmnParse: an expression, else a variable's name
-        value = compile_expression(source).evaluate(reader.one(execution_id))
+        value = compile_expression(source).evaluate(reader.one(execution_id), execution=execution)
         if not isinstance(value, list):
             raise LoopEvaluationError(
                 f"ENGINE-02024 Expression '{source}' didn't resolve to type 'Collection'."
@@ -127,6 +146,7 @@ def write_loop_variables(
     changes: StepChanges,
     completed: Sequence[str],
     loops: dict[str, LoopCharacteristics],
+    execution_of: ExecutionOf | None = None,
 ) -> None:
     """After the step's executions are made and before its waits are entered (a task's
     assignee may name the element variable): the counters of each body entered or with
@@ -159,13 +179,20 @@ def write_loop_variables(
         values: dict[str, Any] = {LOOP_COUNTER: _integer(found.loop_counter)}
         if loop.collection is not None and loop.element_variable is not None:
             # Read from the body's execution (evaluateCollection), again for each instance.
-            collection = collection_of(uow, reader, state.scopes[body.id], loop)
+            scope = state.scopes[body.id]
+            execution = None if execution_of is None else execution_of(scope, body_id(loop))
+            collection = collection_of(uow, reader, scope, loop, execution)
             if found.loop_counter >= len(collection):
                 raise ModelRunError(
                     f"the collection of {loop.element_id} has no element {found.loop_counter}"
                 )
             values[loop.element_variable] = _typed(collection[found.loop_counter])
         _write(uow, reader, token.execution_id, variables.convert_values(values))
+
+
+def body_id(loop: LoopCharacteristics) -> str:
+    """The activity id of the element's multi-instance body (Camunda's)."""
+    return loop.element_id + BODY_SUFFIX
 
 
 def _write(uow: UnitOfWork, reader: ExecutionReader, execution_id: str, values: Any) -> None:

@@ -8,10 +8,16 @@ Every step takes one path:
 3. **apply** the command (start, complete a user task) in SpiffWorkflow
    (:mod:`.adapter`), which reports the tasks it completed and the tree left;
 4. **map** that onto Camunda's executions (:mod:`.executions`, pure);
-5. let the **behaviours** remove the rows of the waits left and write those of the waits
-   entered (:mod:`.behaviours`), executions created and ended in between;
+5. let the **behaviours** remove the rows of the waits left (their task listeners run),
+   make and end executions, write the multi-instance variables (:mod:`.multi_instance`),
+   run the activities' execution listeners (:mod:`.stand_in_runs`), and write the rows
+   of the waits entered (:mod:`.behaviours`; input mappings with them,
+   :mod:`.activity_scopes`);
 6. write **history** from the same changes (activity instances, the instance's end);
-7. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
+7. run what stage 5 left to do, each in turn through stages 3 to 6 again: call
+   activities whose called instance ended or raised a BPMN error the call catches,
+   then the stood-in code tasks (:func:`.stand_in_runs.settle`);
+8. **save** the pruned state once, or **end** the instance, leaving the runtime tables.
 
 A call activity starts its called instance within its caller's step (stage 5, through
 :class:`_Calls`); a called instance that ends hands its outputs back and completes the
@@ -136,16 +142,19 @@ def start_instance(
     write_variables: Callable[[list[ScopeRef]], None] | None = None,
     caller: CallerLink | None = None,
     returns_to: Callable[[VariableSource], None] | None = None,
+    raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
-    instance's variables if it ends within the caller's step)."""
+    instance's variables if it ends within the caller's step; ``raises_to`` is offered
+    a BPMN error nothing in it catches, raised meanwhile)."""
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
     model = _runnable(uow, definition.id, definition)
     step = _Step(uow, instance_pk, instance_id, model)
     step.returns_to = returns_to
+    step.context.raises_to = raises_to
     step.history_pk = store.history.started(
         instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
     )
@@ -170,9 +179,9 @@ def start_instance(
     if with_variables:
         returned = variables.variable_map(uow, chain, deserialize=True)
     step.apply(run)
-    if not run.finished:
+    if not run.finished and not step.raised:
         store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
-    return Started(instance_id, run.finished, returned)
+    return Started(instance_id, run.finished or step.raised, returned)
 
 
 @dataclass(frozen=True)
@@ -256,6 +265,19 @@ def _throw(
         catcher = run.throw_error(task_id, error_code)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
+    _error_variables(uow, model, catcher, error_code, error_message, thrower_chain)
+    step.finish(run)
+
+
+def _error_variables(
+    uow: UnitOfWork,
+    model: RunnableModel,
+    catcher: str | None,
+    error_code: str,
+    error_message: str | None,
+    thrower_chain: list[ScopeRef],
+) -> None:
+    """The catching event's ``camunda:errorCodeVariable`` and ``errorMessageVariable``."""
     names = model.error_variables.get(catcher or "")
     if names is not None:
         values = {
@@ -271,7 +293,6 @@ def _throw(
             ),
             local=False,
         )
-    step.finish(run)
 
 
 def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]:
@@ -352,7 +373,7 @@ def terminate(
 
 
 class _Step:
-    """One step of one process instance: the pipeline's stages 2 to 7."""
+    """One step of one process instance: the pipeline's stages 2 to 8."""
 
     def __init__(
         self, uow: UnitOfWork, instance_pk: int, instance_id: str, model: RunnableModel
@@ -379,7 +400,7 @@ class _Step:
             call_activities=model.call_activities,
             calls=_Calls(uow),
         )
-        self.loops = StepLoops(uow, reader, self._state)
+        self.loops = StepLoops(uow, reader, self._state, self._execution_of)
         if model.io_mappings:
             self.context.io = ActivityScopes(
                 uow, model.io_mappings, reader, self._state, instance_pk, model.definition
@@ -387,6 +408,8 @@ class _Step:
         # Started by a call activity whose step is still running: where its outputs go
         # when it ends (None: a caller, if any, is resumed in a step of its own).
         self.returns_to: Callable[[VariableSource], None] | None = None
+        # The instance ended with a BPMN error its caller's call activity caught.
+        self.raised = False
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
         io = self.context.io
@@ -401,21 +424,77 @@ class _Step:
     ) -> ExecutionView:
         return execution_view(self.context, self._state().reading_from(ancestry), activity_id)
 
+    def _execution_of(self, execution_id: str, activity_id: str | None) -> ExecutionView:
+        return execution_view(self.context, execution_id, activity_id)
+
     def apply(self, run: WorkflowRun) -> None:
         """Apply what the run did; then what the step left to do, each applied in turn:
         the follow-ups of its stood-in code tasks (:func:`.stand_in_runs.settle`) and the
         call activities whose called instances ended meanwhile."""
+        self.context.catches = run.catches
         self.apply_once(run)
-        finished = self.context.finished_calls
-        while (finished or self.context.follow_ups) and not run.finished:
-            if not finished:
+        context = self.context
+        finished, failed = context.finished_calls, context.failed_calls
+        while (finished or failed or context.follow_ups) and not run.finished:
+            if not finished and not failed:
                 settle(self, run)
+                if self.raised:
+                    return
                 continue
             try:
-                run.complete(finished.pop(0))
+                if finished:
+                    run.complete(finished.pop(0))
+                else:
+                    self._throw_from_call(run, *failed.pop(0))
             except BpmnRunError as error:
                 raise ModelRunError(str(error)) from None
             self.apply_once(run)
+
+    def _throw_from_call(
+        self, run: WorkflowRun, task_id: str, error_code: str, error_message: str | None
+    ) -> None:
+        """A BPMN error its called instance raised, thrown from the call activity that
+        catches it (the handling execution: the call's token's)."""
+        chain = self.context.reader.chain(self._state().tokens[task_id].execution_id)
+        catcher = run.throw_error(task_id, error_code)
+        _error_variables(self.context.uow, self.model, catcher, error_code, error_message, chain)
+
+    def raised_to_caller(
+        self, run: WorkflowRun, error_code: str, error_message: str | None
+    ) -> bool:
+        """A BPMN error nothing in this instance catches, offered to the call activity
+        that started it: in a step of the caller still running (``raises_to``), or up
+        the waiting callers as a worker's error goes (:func:`_caught_by_a_caller`, from
+        this step's state, saved first). Caught there, this instance ends
+        ``INTERNALLY_TERMINATED``, its waits cancelled."""
+        context = self.context
+        if context.raises_to is None:
+            instance = ScopeRef(
+                context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id
+            )
+            if context.uow.store.process_instances.caller(context.instance_pk) is None:
+                return False
+            context.uow.store.process_runs.save_state(context.instance_pk, self.stored_state(run))
+            if not _caught_by_a_caller(context.uow, instance, error_code, error_message):
+                return False
+            self._raised()
+            return True
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        if not context.raises_to(
+            error_code, error_message, StoredVariables(context.uow, [instance])
+        ):
+            return False
+        self.cancel_waits()
+        store = context.uow.store
+        store.history.ended(context.instance_id, INTERNALLY_TERMINATED, now_millis())
+        store.scopes.delete_tree(context.instance_pk)
+        self._raised()
+        return True
+
+    def _raised(self) -> None:
+        self.context.follow_ups.clear()
+        self.context.finished_calls.clear()
+        self.raised = True
 
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""
@@ -444,7 +523,7 @@ class _Step:
     def finish(self, run: WorkflowRun) -> None:
         """Apply the step, then save the run's state unless it ended."""
         self.apply(run)
-        if not run.finished:
+        if not run.finished and not self.raised:
             self.context.uow.store.process_runs.save_state(
                 self.context.instance_pk, self.stored_state(run)
             )
@@ -514,6 +593,7 @@ class _Step:
                 changes,
                 completed,
                 self.model.compiled.loops,
+                self._execution_of,
             )
         except ExpressionError as error:
             raise ModelRunError(str(error)) from None
@@ -688,10 +768,11 @@ def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None)
     if claimed is None:
         return
     step, run = _restored(uow, claimed)
-    tokens = step._state().tokens
-    if caller.super_execution_id not in tokens:
+    state = step._state()
+    call = state.tokens.get(caller.super_execution_id)
+    if call is None:
         return
-    if len(tokens) == 1:
+    if _only_wait(state, call):
         # Claimed already in this transaction: terminate claims the next revision.
         terminate(uow, instance_pk, instance_id, delete_reason)
         return
@@ -701,6 +782,18 @@ def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     step.finish(run)
+
+
+def _only_wait(state: ExecutionState, token: Token) -> bool:
+    """Whether ``token`` is the instance's only wait, in sub-processes holding nothing
+    else: cancelling it empties each and then the instance, as Camunda cancels the
+    topmost scope left without other children (``AbstractInstanceCancellationCmd``)."""
+    path = set(state.path(token.execution_id))
+    return all(
+        other is token
+        or (other.kind is NodeKind.SUB_PROCESS and state.scopes.get(other.task_id) in path)
+        for other in state.tokens.values()
+    )
 
 
 class _Calls:
@@ -716,9 +809,16 @@ class _Calls:
         business_key: str | None,
         caller: CallerLink,
         returns_to: Callable[[VariableSource], None],
+        raises_to: Callable[[str, str | None, VariableSource], bool],
     ) -> str:
         started = start_instance(
-            self._uow, definition, values, business_key, caller=caller, returns_to=returns_to
+            self._uow,
+            definition,
+            values,
+            business_key,
+            caller=caller,
+            returns_to=returns_to,
+            raises_to=raises_to,
         )
         return started.instance_id
 

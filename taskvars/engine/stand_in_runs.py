@@ -67,6 +67,10 @@ class _Step(Protocol):
 
     def apply_once(self, run: WorkflowRun) -> None: ...
 
+    def raised_to_caller(
+        self, run: WorkflowRun, error_code: str, error_message: str | None
+    ) -> bool: ...
+
 
 def enter_code_task(step: StepContext, token: Token) -> ExternalTaskModel | None:
     """A token entered a code task: the external task to write for it (an
@@ -108,7 +112,12 @@ def settle(step: _Step, run: WorkflowRun) -> None:
                 _set(context, chain, stand_in)
                 run.complete(follow_up.token.task_id)
             else:
-                catcher = run.throw_error(follow_up.token.task_id, stand_in.error_code)
+                task_id, code = follow_up.token.task_id, stand_in.error_code
+                if not run.catches(task_id, code) and step.raised_to_caller(
+                    run, code, stand_in.message
+                ):
+                    return  # a call activity took it, and this instance ended
+                catcher = run.throw_error(task_id, code)
                 _error_variables(context, chain, catcher, stand_in)
         except Exception as error:
             from taskvars.engine.adapter import BpmnRunError
