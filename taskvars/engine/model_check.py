@@ -94,7 +94,10 @@ RUNNABLE_ELEMENTS = frozenset(
     }
 )
 # Camunda extension elements that change nothing in a run.
-INERT_EXTENSIONS = frozenset({"properties", "property"})
+# failedJobRetryTimeCycle configures the jobs of asynchronous continuations and timers;
+# there are no jobs here yet, so it changes nothing (as camunda:asyncBefore/asyncAfter,
+# which pass: the step runs on at once).
+INERT_EXTENSIONS = frozenset({"properties", "property", "failedJobRetryTimeCycle"})
 # A generated form (camunda:formData) of a start event or a user task.
 FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
 FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})

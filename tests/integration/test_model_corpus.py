@@ -7,14 +7,30 @@ how many models it blocks (also ``python -m tests.model_corpus``)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
-from tests.model_corpus import DEPLOYED, NEXT_ISSUE, OTHER, Checked, check_corpus, table
+from tests.model_corpus import (
+    CAMUNDA_REFUSES,
+    DEPLOYED,
+    NEXT_ISSUE,
+    OTHER,
+    Checked,
+    check_corpus,
+    table,
+)
 
 # What deploys today; raised as more of Camunda's elements run (never lowered).
-DEPLOY_FLOOR = 163
+DEPLOY_FLOOR = 165
+# What a model without the next issue's events may still be refused for: code this
+# server never runs (scripts, Java beans called from expressions, CMMN cases), and
+# mappings on a stood-in script task. Anything else is a gap to close, and fails here.
+BY_DESIGN = re.compile(
+    r"camunda:script \(|unknown method|camunda:caseRef|would run code"
+    r"|camunda:inputOutput on scriptTask elements"
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +54,17 @@ def test_at_least_the_floor_of_models_deploys(corpus: list[Checked]) -> None:
     assert all(model.report.processes for model in deployed)
 
 
+def test_a_model_without_the_next_issues_events_is_refused_only_for_code_never_run(
+    corpus: list[Checked],
+) -> None:
+    others = [model for model in corpus if model.kind == OTHER]
+    for model in others:
+        for error in model.report.errors:
+            assert BY_DESIGN.search(error.message), (model.path.name, error.message)
+
+
 def test_every_refused_model_names_an_element_and_a_reason(corpus: list[Checked]) -> None:
-    refused = [model for model in corpus if model.kind in (NEXT_ISSUE, OTHER)]
+    refused = [model for model in corpus if model.kind in (NEXT_ISSUE, CAMUNDA_REFUSES, OTHER)]
     assert refused
     for model in refused:
         assert model.report.errors, model.path.name
