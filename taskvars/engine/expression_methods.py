@@ -110,6 +110,29 @@ def _substring(text: str, begin: int, end: int | None = None) -> str:
     return text[begin:end]
 
 
+# Strings an expression builds are bounded: a chain of replace() calls doubles its
+# receiver at each step, and would otherwise take the server's memory (Java's String
+# would end in an OutOfMemoryError).
+MAX_STRING_LENGTH = 10_000_000
+
+
+def _bounded(length: int) -> None:
+    if length > MAX_STRING_LENGTH:
+        raise EvaluationError(
+            f"the string would be too long ({length} characters; at most {MAX_STRING_LENGTH})"
+        )
+
+
+def _concat(text: str, other: str) -> str:
+    _bounded(len(text) + len(other))
+    return text + other
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    _bounded(len(text) + text.count(old) * (len(new) - len(old)))
+    return text.replace(old, new)
+
+
 def _java_trim(text: str) -> str:
     return text.strip("".join(chr(c) for c in range(33)))
 
@@ -129,8 +152,8 @@ _STRING_METHODS = {
     "toLowerCase": _m(STRING, lambda r: r.lower()),
     "trim": _m(STRING, _java_trim),
     "substring": _m(STRING, _substring, ("int",), ("int", "int")),
-    "concat": _m(STRING, lambda r, s: r + s, (STRING,)),
-    "replace": _m(STRING, lambda r, a, b: r.replace(a, b), (STRING, STRING)),
+    "concat": _m(STRING, _concat, (STRING,)),
+    "replace": _m(STRING, _replace, (STRING, STRING)),
 }
 
 

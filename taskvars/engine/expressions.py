@@ -139,9 +139,7 @@ def compile_expression(source: str) -> Expression:
         if match.start() > position:
             parts.append(source[position : match.start()])
         parser = Parser(source, match.end())
-        node = parser.expression()
-        parser.expect("}")
-        parts.append(node)
+        parts.append(parser.parse())
         position = parser.position
     if position < len(source) or not parts:
         parts.append(source[position:])

@@ -106,7 +106,7 @@ def spin(value: Any, data_format: str | None = None) -> JsonNode:
             raise EvaluationError("XML is not supported by this server's S(...): Json only")
         try:
             return JsonNode(json.loads(value))
-        except ValueError:
+        except (ValueError, RecursionError):  # Jackson too has a nesting limit
             raise EvaluationError(f"Unable to parse '{value}' as Json") from None
     if value is None or isinstance(value, (dict, list)):
         return JsonNode(value)

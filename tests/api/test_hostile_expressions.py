@@ -1,0 +1,46 @@
+"""Hostile expressions in a model: refused at deployment with Camunda's 400 when outside
+what the evaluator can hold, or failing the request that evaluates them with Camunda's
+error and nothing written; never a hang, never an unshaped 500."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from tests.api_client import Api
+from tests.multipart_bodies import Part
+
+
+def model(name: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="hostile" isExecutable="true" camunda:historyTimeToLive="1">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+    <bpmn:userTask id="t" name="{escape(name, {'"': "&quot;"})}">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e" />
+    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def deploy(api: Api, name: str) -> object:
+    return api.post_parts("/deployment/create", Part("data", model(name), filename="hostile.bpmn"))
+
+
+def start(api: Api) -> object:
+    return api.client.post(api.url("/process-definition/key/hostile/start"), json={})
+
+
+def test_an_expression_as_deep_as_the_evaluator_takes_runs_in_a_request(api: Api) -> None:
+    calls = "'x'" + ".toString()" * 45
+    sums = "+".join(["1"] * 50)
+    name = "${" + "(" * 30 + f"{calls}.length() + {sums}" + ")" * 30 + "}"
+    response = deploy(api, name)
+    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
+    started = start(api)
+    assert started.status_code == 200, started.text  # type: ignore[attr-defined]
+    (task,) = api.get("/task").json()
+    assert task["name"] == "51"
