@@ -52,8 +52,11 @@ def coerce_to_long(value: Any) -> int:
         return _double_to_long(value)
     if isinstance(value, str):
         text = value[1:] if value[:1] in "+-" else value
-        if text.isascii() and text.isdigit():
-            return as_long(int(value))
+        # Long.valueOf: digits within a Long, else NumberFormatException.
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            number = int(value)
+            if -(2**63) <= number < 2**63:
+                return number
         raise EvaluationError(f"Cannot coerce '{value}' to Long")
     raise EvaluationError(f"Cannot coerce from {java_type(value)} to Long")
 
