@@ -193,13 +193,30 @@ _LIST_METHODS = {
     "get": _m(ANY, _list_get, ("int",)),
 }
 
+
+def map_get(mapping: dict[Any, Any], key: Any) -> Any:
+    """``Map.get``: ``null`` for a key it lacks, also for a list or map as the key
+    (which a Python dict cannot hash, and a HashMap of JSON keys never holds)."""
+    try:
+        return mapping.get(key)
+    except TypeError:
+        return None
+
+
+def _contains_key(mapping: dict[Any, Any], key: Any) -> bool:
+    try:
+        return key in mapping
+    except TypeError:
+        return False
+
+
 _MAP_METHODS = {
     **_object_methods(),
     "size": _m(NUMBER, len),
     "isEmpty": _m(BOOLEAN, lambda r: not r),
-    "containsKey": _m(BOOLEAN, lambda r, k: k in r, ("Object",)),
+    "containsKey": _m(BOOLEAN, _contains_key, ("Object",)),
     "containsValue": _m(BOOLEAN, lambda r, v: _index_of(list(r.values()), v) >= 0, ("Object",)),
-    "get": _m(ANY, lambda r, k: r.get(k), ("Object",)),
+    "get": _m(ANY, map_get, ("Object",)),
 }
 
 

@@ -110,7 +110,7 @@ class Property(Node):
             return None
         key = self.key.value(env)
         if isinstance(owner, dict):
-            return owner.get(key)  # MapELResolver: a missing key is null
+            return methods.map_get(owner, key)  # MapELResolver: a missing key is null
         if isinstance(owner, list):
             index = coerce_to_long(key)
             return owner[index] if 0 <= index < len(owner) else None  # ListELResolver
