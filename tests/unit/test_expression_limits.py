@@ -88,3 +88,16 @@ def test_json_nested_past_the_parser_depth_fails_as_spin_fails_to_read_it() -> N
 
     with pytest.raises(ExpressionError, match="Unable to parse"):
         compile_expression("${S(x).isArray()}").evaluate(resolve)
+
+
+def test_a_value_nested_too_deeply_to_show_fails_the_evaluation() -> None:
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+
+    def resolve(name: str) -> Any:
+        return deep
+
+    for source in ("Items: ${x}", "${x.toString()}"):
+        with pytest.raises(ExpressionError, match="nested too deeply"):
+            compile_expression(source).evaluate(resolve)
