@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from taskvars.engine.expressions import ExpressionError, compile_expression
-from taskvars.engine.juel_values import EvaluationError, coerce_to_long
+from taskvars.engine.juel_values import EvaluationError, coerce_to_double, coerce_to_long
 
 VARIABLES: dict[str, Any] = {"amount": 1500, "price": 1500.0, "text": "1500.5", "whole": "1500"}
 
@@ -50,3 +50,18 @@ def test_text_beyond_a_long_does_not_coerce_to_one() -> None:
     assert coerce_to_long("-9223372036854775808") == -(2**63)
     with pytest.raises(ExpressionError):
         value("${'99999999999999999999' + 1}")
+
+
+@pytest.mark.parametrize("text", ["1_000", "inf", "nan", "1.5dd", "infinity", "0x10"])
+def test_text_double_value_of_refuses_is_no_double(text: str) -> None:
+    # TypeConverterImpl.coerceToDouble: Double.valueOf, Java's grammar, not Python's.
+    with pytest.raises(EvaluationError, match="Double"):
+        coerce_to_double(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(" 1.5 ", 1.5), ("1e3", 1000.0), ("2d", 2.0), ("-.5F", -0.5), ("Infinity", float("inf"))],
+)
+def test_text_double_value_of_reads_is_a_double(text: str, expected: float) -> None:
+    assert coerce_to_double(text) == expected
