@@ -110,6 +110,29 @@ def _substring(text: str, begin: int, end: int | None = None) -> str:
     return text[begin:end]
 
 
+# Strings an expression builds are bounded: a chain of replace() calls doubles its
+# receiver at each step, and would otherwise take the server's memory (Java's String
+# would end in an OutOfMemoryError).
+MAX_STRING_LENGTH = 10_000_000
+
+
+def _bounded(length: int) -> None:
+    if length > MAX_STRING_LENGTH:
+        raise EvaluationError(
+            f"the string would be too long ({length} characters; at most {MAX_STRING_LENGTH})"
+        )
+
+
+def _concat(text: str, other: str) -> str:
+    _bounded(len(text) + len(other))
+    return text + other
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    _bounded(len(text) + text.count(old) * (len(new) - len(old)))
+    return text.replace(old, new)
+
+
 def _java_trim(text: str) -> str:
     return text.strip("".join(chr(c) for c in range(33)))
 
@@ -129,8 +152,8 @@ _STRING_METHODS = {
     "toLowerCase": _m(STRING, lambda r: r.lower()),
     "trim": _m(STRING, _java_trim),
     "substring": _m(STRING, _substring, ("int",), ("int", "int")),
-    "concat": _m(STRING, lambda r, s: r + s, (STRING,)),
-    "replace": _m(STRING, lambda r, a, b: r.replace(a, b), (STRING, STRING)),
+    "concat": _m(STRING, _concat, (STRING,)),
+    "replace": _m(STRING, _replace, (STRING, STRING)),
 }
 
 
@@ -170,13 +193,30 @@ _LIST_METHODS = {
     "get": _m(ANY, _list_get, ("int",)),
 }
 
+
+def map_get(mapping: dict[Any, Any], key: Any) -> Any:
+    """``Map.get``: ``null`` for a key it lacks, also for a list or map as the key
+    (which a Python dict cannot hash, and a HashMap of JSON keys never holds)."""
+    try:
+        return mapping.get(key)
+    except TypeError:
+        return None
+
+
+def _contains_key(mapping: dict[Any, Any], key: Any) -> bool:
+    try:
+        return key in mapping
+    except TypeError:
+        return False
+
+
 _MAP_METHODS = {
     **_object_methods(),
     "size": _m(NUMBER, len),
     "isEmpty": _m(BOOLEAN, lambda r: not r),
-    "containsKey": _m(BOOLEAN, lambda r, k: k in r, ("Object",)),
+    "containsKey": _m(BOOLEAN, _contains_key, ("Object",)),
     "containsValue": _m(BOOLEAN, lambda r, v: _index_of(list(r.values()), v) >= 0, ("Object",)),
-    "get": _m(ANY, lambda r, k: r.get(k), ("Object",)),
+    "get": _m(ANY, map_get, ("Object",)),
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from taskvars.engine import expression_methods as methods
@@ -23,6 +22,7 @@ from taskvars.engine.juel_values import (
     arithmetic,
     as_string,
     coerce_to_boolean,
+    coerce_to_double,
     coerce_to_long,
     java_type,
     negate,
@@ -110,7 +110,7 @@ class Property(Node):
             return None
         key = self.key.value(env)
         if isinstance(owner, dict):
-            return owner.get(key)  # MapELResolver: a missing key is null
+            return methods.map_get(owner, key)  # MapELResolver: a missing key is null
         if isinstance(owner, list):
             index = coerce_to_long(key)
             return owner[index] if 0 <= index < len(owner) else None  # ListELResolver
@@ -282,20 +282,12 @@ class Comparison(Node):
 # JUEL's comparisons (JSR 245, sections 1.8 and 1.9)
 
 
-def _as_number(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise EvaluationError(f"{shown(value)} is not a number")
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    if value is None or value == "":
-        return Decimal(0)
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            raise EvaluationError(f"{shown(value)} is not a number") from None
-    # A Json node compared with a number wants its numberValue(), as in Camunda.
-    raise EvaluationError(f"Cannot coerce from {java_type(value)} to a number")
+def _as_numbers(left: Any, right: Any) -> tuple[Any, Any]:
+    """BooleanOperations' numeric branches: a Double on either side makes both Doubles,
+    else both are Longs (text read by Long.valueOf: ``'1.5'`` is no Long)."""
+    if isinstance(left, float) or isinstance(right, float):
+        return coerce_to_double(left), coerce_to_double(right)
+    return coerce_to_long(left), coerce_to_long(right)
 
 
 def _is_number(value: Any) -> bool:
@@ -306,7 +298,8 @@ def _equal(left: Any, right: Any) -> bool:
     if left is None or right is None:
         return left is right
     if _is_number(left) or _is_number(right):
-        return _as_number(left) == _as_number(right)
+        a, b = _as_numbers(left, right)
+        return bool(a == b)
     if isinstance(left, bool) or isinstance(right, bool):
         return coerce_to_boolean(left, "==") == coerce_to_boolean(right, "==")
     if isinstance(left, str) or isinstance(right, str):
@@ -318,8 +311,7 @@ def _ordered(operator: str, left: Any, right: Any) -> bool:
     if left is None or right is None:
         return False
     if _is_number(left) or _is_number(right):
-        a: Any = _as_number(left)
-        b: Any = _as_number(right)
+        a, b = _as_numbers(left, right)
     elif isinstance(left, str) and isinstance(right, str):
         a, b = left, right
     elif isinstance(left, datetime) and isinstance(right, datetime):

@@ -56,6 +56,12 @@ _KEYWORD_OPERATORS = {
     "mod": "%",
 }
 _LITERALS = {"true": True, "false": False, "null": None}
+_SPACE = re.compile(r"\s*")
+_LONG_MAX = 2**63 - 1
+# Far beyond what models write, and within Python's stack: parsing recurses about ten
+# frames per nested group, and evaluating a node recurses into its operands.
+MAX_NESTING = 40
+MAX_DEPTH = 100
 # Reserved by JUEL; outside the subset.
 _UNSUPPORTED_KEYWORDS = {"instanceof"}
 
@@ -68,15 +74,33 @@ class Parser:
     def __init__(self, source: str, position: int) -> None:
         self.source = source
         self.position = position
+        self._nesting = 0
+
+    def parse(self) -> Node:
+        """The ``${...}`` from ``position`` to its ``}`` (``position`` left after it)."""
+        node = self.expression()
+        self.expect("}")
+        if _depth(node) > MAX_DEPTH:
+            self._refuse(f"nested too deeply (more than {MAX_DEPTH} levels of operations)", None)
+        return node
 
     def expression(self) -> Node:
-        question = self._or()
-        if not self._take("?"):
-            return question
-        yes = self.expression()
-        self.expect(":")
-        no = self.expression()
-        return Choice(question, yes, no, yes.kind if yes.kind == no.kind else ANY)
+        self._enter()
+        try:
+            question = self._or()
+            if not self._take("?"):
+                return question
+            yes = self.expression()
+            self.expect(":")
+            no = self.expression()
+            return Choice(question, yes, no, yes.kind if yes.kind == no.kind else ANY)
+        finally:
+            self._nesting -= 1
+
+    def _enter(self) -> None:
+        self._nesting += 1
+        if self._nesting > MAX_NESTING:
+            self._refuse(f"nested too deeply (more than {MAX_NESTING} levels)", None)
 
     def expect(self, token: str) -> None:
         found = self._next()
@@ -121,12 +145,19 @@ class Parser:
 
     def _unary(self) -> Node:
         if self._take("!"):
-            return Not(self._unary())
+            return Not(self._nested_unary())
         if self._take_name("empty"):
-            return Empty(self._unary())
+            return Empty(self._nested_unary())
         if self._take("-"):
-            return Negate(self._unary())
+            return Negate(self._nested_unary())
         return self._value()
+
+    def _nested_unary(self) -> Node:
+        self._enter()
+        try:
+            return self._unary()
+        finally:
+            self._nesting -= 1
 
     def _value(self) -> Node:
         node = self._primary()
@@ -182,7 +213,11 @@ class Parser:
         at = self._token_start()
         kind, text = self._next()
         if kind == "number":
-            return Literal(_number(text))
+            number = _number(text)
+            if isinstance(number, int) and number > _LONG_MAX:
+                # JUEL's Parser.parseInteger: Long.valueOf, else a parse error.
+                self._refuse("integer literal out of the range of a Long", None, at)
+            return Literal(number)
         if kind == "string":
             return Literal(re.sub(r"\\(.)", r"\1", text[1:-1]))
         if kind == "name" and text in _LITERALS:
@@ -216,7 +251,8 @@ class Parser:
     # Tokens
 
     def _token_start(self) -> int:
-        return len(self.source) - len(self.source[self.position :].lstrip())
+        # A match, not a slice of the rest: a long expression stays linear to read.
+        return _SPACE.match(self.source, self.position).end()  # type: ignore[union-attr]
 
     def _peek(self, ahead: int = 1) -> tuple[str, str]:
         saved = self.position
@@ -231,13 +267,13 @@ class Parser:
             self.position = saved
 
     def _next(self) -> tuple[str, str]:
-        if self.source[self.position :].strip() == "":
+        start = self._token_start()
+        if start == len(self.source):
             return ("end", "")
         match = _TOKEN.match(self.source, self.position)
         if match is None or match.lastgroup is None:
-            remaining = self.source[self.position :].lstrip()
-            self.position = len(self.source) - len(remaining)
-            self._refuse("unexpected character", ("character", remaining[:1]))
+            self.position = start
+            self._refuse("unexpected character", ("character", self.source[start]))
         self.position = match.end()
         kind, text = match.lastgroup, match.group(match.lastgroup)
         if kind == "name" and text in _KEYWORD_OPERATORS:
@@ -271,4 +307,21 @@ class Parser:
 
 
 def _number(text: str) -> int | float:
-    return float(text) if any(c in text for c in ".eE") else int(text)
+    if any(c in text for c in ".eE"):
+        return float(text)
+    # Longer than any Long: no int() of it (Python refuses thousands of digits).
+    return _LONG_MAX + 1 if len(text.lstrip("0")) > 19 else int(text)
+
+
+def _depth(root: Node) -> int:
+    """How deep the tree is, found without recursing (a tree too deep to evaluate is
+    also too deep to walk recursively)."""
+    deepest = 0
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        for child in vars(node).values():
+            children = child if isinstance(child, tuple) else (child,)
+            pending.extend((c, depth + 1) for c in children if isinstance(c, Node))
+    return deepest

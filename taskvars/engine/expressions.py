@@ -95,12 +95,19 @@ class Expression:
         """The value: a lone ``${...}`` gives its value as it is; text with parts gives
         a string. ``execution`` and ``task``, when given, are what those names mean."""
         env = Env(resolve, execution, task)
-        if len(self.parts) == 1 and not isinstance(self.parts[0], str):
-            return self._value(self.parts[0], env)
-        return "".join(
-            part if isinstance(part, str) else as_string(self._value(part, env))
-            for part in self.parts
-        )
+        try:
+            if len(self.parts) == 1 and not isinstance(self.parts[0], str):
+                return self._value(self.parts[0], env)
+            return "".join(
+                part if isinstance(part, str) else as_string(self._value(part, env))
+                for part in self.parts
+            )
+        except RecursionError:
+            # The expression's own depth is bounded when compiled: this is a variable's
+            # value (a Json list of lists...) too deep to show or compare.
+            raise ExpressionError(
+                f"Cannot evaluate {self.source}: a value is nested too deeply"
+            ) from None
 
     def evaluate_condition(
         self,
@@ -139,9 +146,7 @@ def compile_expression(source: str) -> Expression:
         if match.start() > position:
             parts.append(source[position : match.start()])
         parser = Parser(source, match.end())
-        node = parser.expression()
-        parser.expect("}")
-        parts.append(node)
+        parts.append(parser.parse())
         position = parser.position
     if position < len(source) or not parts:
         parts.append(source[position:])

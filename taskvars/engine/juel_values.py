@@ -9,6 +9,7 @@ is always a Double division.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,8 +53,11 @@ def coerce_to_long(value: Any) -> int:
         return _double_to_long(value)
     if isinstance(value, str):
         text = value[1:] if value[:1] in "+-" else value
-        if text.isascii() and text.isdigit():
-            return as_long(int(value))
+        # Long.valueOf: digits within a Long, else NumberFormatException.
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            number = int(value)
+            if -(2**63) <= number < 2**63:
+                return number
         raise EvaluationError(f"Cannot coerce '{value}' to Long")
     raise EvaluationError(f"Cannot coerce from {java_type(value)} to Long")
 
@@ -67,11 +71,19 @@ def coerce_to_double(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip().rstrip("dDfF"))
-        except ValueError:
-            raise EvaluationError(f"Cannot coerce '{value}' to Double") from None
+        # Double.valueOf's grammar (whitespace trimmed, an f or d suffix), not float()'s,
+        # which also reads "inf", "nan" and "1_000".
+        match = _JAVA_DOUBLE.fullmatch(value.strip(_JAVA_SPACE))
+        if match is None:
+            raise EvaluationError(f"Cannot coerce '{value}' to Double")
+        return float(match[1])
     raise EvaluationError(f"Cannot coerce from {java_type(value)} to Double")
+
+
+_JAVA_SPACE = "".join(chr(c) for c in range(33))
+_JAVA_DOUBLE = re.compile(
+    r"([+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))[fFdD]?", re.ASCII
+)
 
 
 def coerce_to_boolean(value: Any, where: str) -> bool:

@@ -352,6 +352,13 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         except FormDeclarationError as error:
             return str(error)
     if name.namespace == BPMN and name.localname == "userTask":
+        # BpmnParse.parseTaskDefinition compiles the name as an expression too.
+        task_name = element.get("name")
+        if task_name is not None:
+            try:
+                compile_expression(task_name)
+            except ExpressionError as error:
+                return f"name: {error}"
         for attribute in USER_TASK_ATTRIBUTES:
             source = element.get(f"{{{CAMUNDA}}}{attribute}")
             if source is not None:

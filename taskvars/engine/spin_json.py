@@ -95,6 +95,11 @@ JSON_METHODS = {
 }
 
 
+def _no_constant(name: str) -> Any:
+    # Jackson refuses NaN and Infinity unless told to allow them; so does Spin.
+    raise ValueError(f"non-standard token '{name}'")
+
+
 def spin(value: Any, data_format: str | None = None) -> JsonNode:
     """``S(value)`` and ``JSON(value)``: JSON text parsed, a Json value as it is."""
     if data_format not in (None, "application/json"):
@@ -105,8 +110,8 @@ def spin(value: Any, data_format: str | None = None) -> JsonNode:
         if value.lstrip().startswith("<"):
             raise EvaluationError("XML is not supported by this server's S(...): Json only")
         try:
-            return JsonNode(json.loads(value))
-        except ValueError:
+            return JsonNode(json.loads(value, parse_constant=_no_constant))
+        except (ValueError, RecursionError):  # Jackson too has a nesting limit
             raise EvaluationError(f"Unable to parse '{value}' as Json") from None
     if value is None or isinstance(value, (dict, list)):
         return JsonNode(value)

@@ -27,6 +27,7 @@ Nothing in the file is run: an expression is only ever compared, as text, with k
 from __future__ import annotations
 
 import enum
+import json
 import threading
 import tomllib
 from collections.abc import Mapping
@@ -110,6 +111,8 @@ def load(path: str | Path) -> StandIns:
     except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as error:
         language = suffix[1:].upper()
         raise StandInsError(f"--stand-ins {path}: not valid {language}: {error}") from None
+    except RecursionError:  # both parsers recurse into nested arrays and tables
+        raise StandInsError(f"--stand-ins {path}: nested too deeply to read") from None
     try:
         return parse(document, source=str(path))
     except StandInsError as error:
@@ -167,13 +170,25 @@ def _variables(where: str, value: Any) -> dict[str, Any]:
         raise StandInsError(f"{where}: set must be a table of variables by name")
     typed: dict[str, Any] = {}
     for name, given in value.items():
+        if not isinstance(name, str):
+            raise StandInsError(f"{where}: set: a variable's name must be text, not {name!r}")
         if isinstance(given, dict) and ("value" in given or "type" in given):
             unknown = sorted(set(given) - {"value", "type", "valueInfo"})
             if unknown:
                 raise StandInsError(f"{where}: set.{name}: unknown key {unknown[0]!r}")
+            if not isinstance(given.get("valueInfo", {}), dict):
+                raise StandInsError(f"{where}: set.{name}: valueInfo must be a table")
             typed[name] = dict(given)
         else:
             typed[name] = {"value": given}
+        try:
+            # What the REST API reads is JSON: a TOML date, say, is none.
+            json.dumps(typed[name])
+        except (TypeError, ValueError) as error:
+            raise StandInsError(
+                f"{where}: set.{name}: not a JSON value ({error}); a Date is written as "
+                'text with type = "Date"'
+            ) from None
     try:
         convert_values(typed)  # refused now as the REST API would refuse it
     except ApiError as error:

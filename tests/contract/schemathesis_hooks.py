@@ -168,6 +168,16 @@ ADMITTED_400 = re.compile(
     r"|^External task id cannot be null: externalTaskIds contains null value$"
     r"|^historicProcessInstanceQuery is not supported by this server: .+$"
     r"|^processVariables: .+ is not a string, number, boolean or null$"
+    # a generated form's validation and conversion of what is submitted (Camunda's
+    # FormFieldValidationException and form types), which no schema of variables can say
+    r"|^(?:Cannot submit task form .+|Cannot instantiate process definition .+): "
+    r"(?:Invalid value submitted for form field '.+': validation of .+ failed\.|"
+    r"Value '.*' (?:is not of type \w+|cannot be transformed into a Date)\.|"
+    r"Could not parse value '.*' as date using date format '.+'\.|"
+    r"Invalid value for enum form property: .*|"
+    r"String validator \w+ cannot be used on non-string value .+|"
+    r"A \w+ value cannot be the value of form field '.+'\.)$"
+    r'|^For input string: ".*"$'
     # what an earlier request's worker holds, or its lock's expiry
     r"|^.+ by worker '.*'+\. It is locked by worker '.*'\.$"
     r"|^Cannot extend a lock that expired: .+$",

@@ -164,6 +164,14 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
         ("No task found for task id t", True),
         ("No content or url to remote content exists to create the task attachment.", True),
         ("Not enough parameters submitted", True),
+        (
+            "Cannot instantiate process definition leave:1:x: Invalid value submitted for "
+            "form field 'employee': validation of required failed.",
+            True,
+        ),
+        ("Cannot submit task form t: Value 'x' is not of type Long.", True),
+        ('For input string: "abc"', True),
+        ("Cannot instantiate process definition leave:1:x: Unexpected", False),
         ("Cannot put task variable x: Unsupported value type 'Foo'", False),
         ("'high' is not of type 'integer'", False),
     ],

@@ -208,7 +208,7 @@ def test_the_variables_named_through_execution_are_read() -> None:
         ("${counts.get(0).startsWith('1')}", "Cannot find method 'startsWith' in 'Long'"),
         ("${nothing.size()}", "Cannot call 'size' on null"),
         ("${dateTime().plusYears(9000)}", "plusYears failed: year 11026 is out of range"),
-        ("${customer.prop('age') >= 21}", "Cannot coerce from SpinJsonNode to a number"),
+        ("${customer.prop('age') >= 21}", "Cannot coerce from SpinJsonNode to Long"),
     ],
 )
 def test_a_method_the_value_lacks_or_refuses_is_an_error_when_evaluated(

@@ -136,7 +136,7 @@ def test_anything_outside_the_subset_is_refused_when_compiled(source: str, reaso
         ("${nothing.trim()}", "Cannot call 'trim' on null"),
         ("${amount && approved}", "1500 is not a boolean"),
         ("${name > invoice}", "cannot compare"),
-        ("${name > 1}", "'Ann' is not a number"),
+        ("${name > 1}", "Cannot coerce 'Ann' to Long"),
     ],
 )
 def test_values_of_the_wrong_kind_are_an_error_not_a_guess(source: str, reason: str) -> None:
