@@ -41,6 +41,7 @@ from taskvars.engine.model_report import ModelReport, Problem
 from taskvars.engine.multi_instance_check import LOOP_ELEMENTS, loop_refusal
 from taskvars.engine.source_positions import element_positions
 from taskvars.engine.starters import POTENTIAL_STARTER_CONTENT, candidate_starters
+from taskvars.persistence.models import ID_LENGTH
 
 # BPMN elements (local names) that may appear inside a process.
 RUNNABLE_ELEMENTS = frozenset(
@@ -101,6 +102,9 @@ INERT_EXTENSIONS = frozenset({"properties", "property", "failedJobRetryTimeCycle
 # A generated form (camunda:formData) of a start event or a user task.
 FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
 FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})
+# Definitions, tasks and history keep names in 255-character columns, as Camunda's
+# (ACT_RE_PROCDEF.NAME_, ACT_HI_ACTINST.ACT_NAME_): a longer one would fail every run.
+_NAME_TOO_LONG = f"the name is longer than {ID_LENGTH} characters"
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
@@ -186,6 +190,12 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
             ids = (finding.gateway_id, str(finding.flow.get("id", "")))
             found = Problem(finding.message, line, column, finding.gateway_id, ids)
             (errors if finding.is_error else warnings).append(found)
+    errors.extend(
+        _problem(named, _NAME_TOO_LONG, positions)
+        for process in processes
+        for named in (process, *process.iterdescendants(f"{{{BPMN}}}*"))
+        if len(named.get("name") or "") > ID_LENGTH
+    )
     ttl = {process: _history_time_to_live(process) for process in processes}
     errors.extend(
         _problem(process, reason, positions)

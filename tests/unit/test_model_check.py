@@ -381,3 +381,18 @@ def test_activitis_extension_namespace_is_read_as_camundas() -> None:
     )
     (error,) = inspect_model("invoice.bpmn", refused.encode()).errors
     assert error.message == "camunda:type 'soap' is not supported: only 'external'"
+
+
+def test_a_name_longer_than_its_column_is_refused_for_the_process_and_each_element() -> None:
+    long_name = "n" * 256
+    model = INVOICE.replace('name="Check invoice"', f'name="{long_name}"', 1).replace(
+        'name="Invoice approval"', f'name="{long_name}"', 1
+    )
+    assert model.count(long_name) == 2
+    report = inspect_model("invoice.bpmn", model.encode())
+    assert [(error.element_id, error.message) for error in report.errors] == [
+        ("invoice", "the name is longer than 255 characters"),
+        ("checkInvoice", "the name is longer than 255 characters"),
+    ]
+    exactly = INVOICE.replace('name="Check invoice"', f'name="{"n" * 255}"', 1)
+    assert not inspect_model("invoice.bpmn", exactly.encode()).refused
