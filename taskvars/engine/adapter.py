@@ -418,12 +418,17 @@ class WorkflowRun:
         self.completed.append(str(task.id))
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body
             _close_orphaned_subprocesses(self._workflow)
+        if len(self.completed) % _DEPTH_CHECK_EVERY == 0:
+            _refuse_too_deep(task)
 
     def _advance(self) -> None:
         try:
             self._workflow.do_engine_steps(
                 will_complete_task=self._will_run, did_complete_task=self._did_run
             )
+            last = self._workflow.last_task
+            if last is not None:
+                _refuse_too_deep(last)
         except BpmnRunError:
             raise
         except Exception as error:
@@ -438,6 +443,23 @@ class WorkflowRun:
             if not type(cause).__module__.startswith("SpiffWorkflow"):
                 raise cause from error
             raise BpmnRunError(str(cause)) from error
+
+
+# SpiffWorkflow looks for the tasks to run no deeper than 1000 levels of its task tree
+# (TaskIterator's max_depth): past that a run would look finished while it is not. A
+# loop that never waits gets there within one step (Camunda's would run until its stack
+# overflows); it is refused well before, with the step rolled back.
+MAX_TREE_DEPTH = 500
+_DEPTH_CHECK_EVERY = 50
+
+
+def _refuse_too_deep(task: Any) -> None:
+    if task.depth > MAX_TREE_DEPTH:
+        raise BpmnRunError(
+            f"the run went more than {MAX_TREE_DEPTH} activities deep without waiting "
+            f"(at {getattr(task.task_spec, 'bpmn_id', None) or task.task_spec.name}): "
+            "a loop that never waits"
+        )
 
 
 class _ConditionsOnly(PythonScriptEngine):  # type: ignore[misc]

@@ -294,3 +294,16 @@ def test_a_binary_variable_in_a_task_attribute_is_a_400_and_starts_nothing(clien
         "Cannot instantiate process definition invoice: checkInvoice: the Bytes variable "
         "'clerk' cannot be used in an expression"
     )
+
+
+def test_a_loop_that_never_waits_is_a_400_and_starts_nothing(client: Any) -> None:
+    # SpiffWorkflow stops looking for tasks 1000 levels deep: without the guard this
+    # instance would report itself COMPLETED after 500 turns of a loop that never ends.
+    api = Api(client)
+    deploy(api, "loop-that-never-waits.bpmn")
+    response = api.client.post(api.url("/process-definition/key/spin/start"), json={})
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "ProcessEngineException"
+    assert "a loop that never waits" in response.json()["message"]
+    assert api.get("/history/process-instance/count").json() == {"count": 0}
+    assert api.get("/process-instance/count").json() == {"count": 0}
