@@ -22,6 +22,7 @@ Elements outside any process (the diagram, collaborations) are not looked at.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -183,7 +184,15 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
     errors: list[Problem] = []
     for process in processes:
         errors.extend(_element_problems(process, positions))
-    warnings: list[Problem] = []
+    warnings: list[Problem] = [
+        _problem(
+            element,
+            f"camunda:{attribute} is ignored on {etree.QName(element).localname}",
+            positions,
+        )
+        for process in processes
+        for element, attribute in _ignored_code_attributes(process)
+    ]
     for process in processes:
         for finding in gateway_findings(process):
             line, column = positions.get(finding.flow, (finding.flow.sourceline or 0, 0))
@@ -295,6 +304,20 @@ def _problem(element: etree._Element, reason: str, positions: _Positions) -> Pro
     return Problem(reason, line, column, _element_id(element))
 
 
+def _ignored_code_attributes(process: etree._Element) -> Iterator[tuple[etree._Element, str]]:
+    """Code attributes where Camunda's BpmnParse never reads them (``camunda:class`` on a
+    call activity, say): they run nothing there, so they deploy, with a warning."""
+    for element in process.iterdescendants(f"{{{BPMN}}}*"):
+        for attribute in element.attrib:
+            qualified = etree.QName(attribute)
+            if (
+                qualified.namespace == CAMUNDA
+                and qualified.localname in CODE_ATTRIBUTES
+                and not code_task_attribute(element, qualified.localname)
+            ):
+                yield element, qualified.localname
+
+
 def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     """Why this server cannot run ``element``, or ``None``."""
     if name.namespace == CAMUNDA and stand_in_extension(element, name.localname):
@@ -314,12 +337,6 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return f"camunda:{name.localname} is not supported"
     for attribute in element.attrib:
         qualified = etree.QName(attribute)
-        if (
-            qualified.namespace == CAMUNDA
-            and qualified.localname in CODE_ATTRIBUTES
-            and not code_task_attribute(element, qualified.localname)
-        ):
-            return f"camunda:{qualified.localname} would run code, which this server does not"
         if (
             qualified.namespace == CAMUNDA
             and qualified.localname in _EXTERNAL_TASK_ATTRIBUTES

@@ -396,3 +396,14 @@ def test_a_name_longer_than_its_column_is_refused_for_the_process_and_each_eleme
     ]
     exactly = INVOICE.replace('name="Check invoice"', f'name="{"n" * 255}"', 1)
     assert not inspect_model("invoice.bpmn", exactly.encode()).refused
+
+
+def test_a_code_attribute_where_camunda_never_reads_it_deploys_with_a_warning() -> None:
+    # BpmnParse reads camunda:class on service-like tasks and listeners only; on a user
+    # task it runs nothing, in Camunda as here.
+    model = INVOICE.replace('id="checkInvoice"', 'id="checkInvoice" camunda:class="x.Y"', 1)
+    report = inspect_model("invoice.bpmn", model.encode())
+    assert not report.refused
+    assert [(w.element_id, w.message) for w in report.warnings] == [
+        ("checkInvoice", "camunda:class is ignored on userTask")
+    ]
