@@ -271,6 +271,26 @@ class ScopeBehaviour:
         return None
 
 
+def _raised_further(
+    step: StepContext,
+    model: CallActivityModel,
+    chain: list[ScopeRef],
+    code: str,
+    message: str | None,
+    called: VariableSource,
+) -> bool:
+    """A BPMN error this call does not catch goes on up to the call that started this
+    instance, if that call's step is this one too: Camunda walks every super execution
+    (``BpmnExceptionHandler.propagateError``), passing outputs at each level
+    (``OutputVariablesPropagator``). Caught up there, that call's boundary event ends
+    this instance with the call (``INTERNALLY_TERMINATED``)."""
+    if step.raises_to is None:
+        return False
+    pass_outputs(step.uow, model, chain, called)
+    instance = ScopeRef(step.instance_pk, ScopeKind.PROCESS_INSTANCE, step.instance_id)
+    return step.raises_to(code, message, StoredVariables(step.uow, [instance]))
+
+
 class CallActivityBehaviour:
     """A call activity: it starts an instance of the process it calls, in this unit of
     work (Camunda's ``CallActivityBehavior.startInstance``), and waits until that ends.
@@ -312,7 +332,7 @@ class CallActivityBehaviour:
             # if the call catches it, outputs pass first (OutputVariablesPropagator), and
             # the step throws it from the call once applied.
             if step.catches is None or not step.catches(token.task_id, code):
-                return False
+                return _raised_further(step, model, chain, code, message, called)
             pass_outputs(step.uow, model, chain, called)
             step.failed_calls.append((token.task_id, code, message))
             return True
