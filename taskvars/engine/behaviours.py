@@ -104,6 +104,9 @@ class StepContext:
     # nothing in this instance catches, with this instance's variables; True when the
     # call catches it (None: no such call).
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None
+    # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
+    # instance catches (error code, message); True when one catches it.
+    raises_later: Callable[[str, str | None], bool] | None = None
 
 
 class Behaviour(Protocol):
@@ -280,13 +283,13 @@ def _raised_further(
     called: VariableSource,
 ) -> bool:
     """A BPMN error this call does not catch goes on up to the call that started this
-    instance, if that call's step is this one too: Camunda walks every super execution
-    (``BpmnExceptionHandler.propagateError``), passing outputs at each level
-    (``OutputVariablesPropagator``). Caught up there, that call's boundary event ends
-    this instance with the call (``INTERNALLY_TERMINATED``)."""
-    if step.raises_to is None:
-        return False
+    instance (in this step, or waiting: then once this step is applied), as Camunda
+    walks every super execution (``BpmnExceptionHandler.propagateError``), passing
+    outputs at each level (``OutputVariablesPropagator``). Caught up there, that call's
+    boundary event ends this instance with the call (``INTERNALLY_TERMINATED``)."""
     pass_outputs(step.uow, model, chain, called)
+    if step.raises_to is None:
+        return step.raises_later is not None and step.raises_later(code, message)
     instance = ScopeRef(step.instance_pk, ScopeKind.PROCESS_INSTANCE, step.instance_id)
     return step.raises_to(code, message, StoredVariables(step.uow, [instance]))
 

@@ -402,3 +402,51 @@ def test_an_error_nobody_up_the_calls_catches_ends_the_token_where_it_was_raised
     assert _states_below(api, instance_id) == ["COMPLETED"] * 2
     complete(api, after["id"])
     assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_an_error_raised_at_once_by_a_call_in_a_later_step_is_caught_two_calls_up(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    """The middle instance's step starts the call (its caller waits in a step of its
+    own) and the called instance raises the error at once."""
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "DECLINED"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shoppingLater")
+    (ordering,) = instances(api, superProcessInstance=instance_id)
+    (prepare,) = tasks(api, processInstanceId=ordering["id"])
+
+    complete(api, prepare["id"])
+
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (fix,) = tasks(api, processInstanceId=instance_id)
+    assert fix["taskDefinitionKey"] == "fixLater"
+    assert variables_of(api, instance_id)["why"] == "DECLINED"
+    assert _states_below(api, instance_id) == ["INTERNALLY_TERMINATED"] * 2
+    assert api.get("/history/activity-instance", unfinished="true").json() == [
+        api.get("/history/activity-instance", activityId="fixLater").json()[0]
+    ]
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_an_error_raised_at_once_by_a_call_in_a_later_step_that_nobody_catches_ends_there(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "OTHER"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shoppingLater")
+    (ordering,) = instances(api, superProcessInstance=instance_id)
+    (prepare,) = tasks(api, processInstanceId=ordering["id"])
+
+    complete(api, prepare["id"])
+
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (after,) = tasks(api, processInstanceId=instance_id)
+    assert after["taskDefinitionKey"] == "afterLater"
+    assert _states_below(api, instance_id) == ["COMPLETED"] * 2
+    complete(api, after["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
