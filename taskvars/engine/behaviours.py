@@ -104,6 +104,9 @@ class StepContext:
     # nothing in this instance catches, with this instance's variables; True when the
     # call catches it (None: no such call).
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None
+    # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
+    # instance catches (error code, message); True when one catches it.
+    raises_later: Callable[[str, str | None], bool] | None = None
 
 
 class Behaviour(Protocol):
@@ -271,6 +274,26 @@ class ScopeBehaviour:
         return None
 
 
+def _raised_further(
+    step: StepContext,
+    model: CallActivityModel,
+    chain: list[ScopeRef],
+    code: str,
+    message: str | None,
+    called: VariableSource,
+) -> bool:
+    """A BPMN error this call does not catch goes on up to the call that started this
+    instance (in this step, or waiting: then once this step is applied), as Camunda
+    walks every super execution (``BpmnExceptionHandler.propagateError``), passing
+    outputs at each level (``OutputVariablesPropagator``). Caught up there, that call's
+    boundary event ends this instance with the call (``INTERNALLY_TERMINATED``)."""
+    pass_outputs(step.uow, model, chain, called)
+    if step.raises_to is None:
+        return step.raises_later is not None and step.raises_later(code, message)
+    instance = ScopeRef(step.instance_pk, ScopeKind.PROCESS_INSTANCE, step.instance_id)
+    return step.raises_to(code, message, StoredVariables(step.uow, [instance]))
+
+
 class CallActivityBehaviour:
     """A call activity: it starts an instance of the process it calls, in this unit of
     work (Camunda's ``CallActivityBehavior.startInstance``), and waits until that ends.
@@ -312,7 +335,7 @@ class CallActivityBehaviour:
             # if the call catches it, outputs pass first (OutputVariablesPropagator), and
             # the step throws it from the call once applied.
             if step.catches is None or not step.catches(token.task_id, code):
-                return False
+                return _raised_further(step, model, chain, code, message, called)
             pass_outputs(step.uow, model, chain, called)
             step.failed_calls.append((token.task_id, code, message))
             return True

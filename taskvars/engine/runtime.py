@@ -410,6 +410,10 @@ class _Step:
         self.returns_to: Callable[[VariableSource], None] | None = None
         # The instance ended with a BPMN error its caller's call activity caught.
         self.raised = False
+        # A BPMN error a call of this step's passed on, that a waiting caller up the
+        # calls catches once this step is applied (see :meth:`_raises_later`).
+        self.raising: tuple[str, str | None] | None = None
+        self.context.raises_later = self._raises_later
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
         io = self.context.io
@@ -435,11 +439,10 @@ class _Step:
         self.apply_once(run)
         context = self.context
         finished, failed = context.finished_calls, context.failed_calls
-        while (finished or failed or context.follow_ups) and not run.finished:
+        # Raised: the instance ended with a BPMN error a call up the calls caught.
+        while (finished or failed or context.follow_ups) and not run.finished and not self.raised:
             if not finished and not failed:
                 settle(self, run)
-                if self.raised:
-                    return
                 continue
             try:
                 if finished:
@@ -491,6 +494,29 @@ class _Step:
         self._raised()
         return True
 
+    def _raises_later(self, error_code: str, error_message: str | None) -> bool:
+        """A BPMN error raised within this step by an instance a call of this step's
+        started, which that call does not catch: when a caller waiting up the calls
+        catches it, it goes there once this step's changes are applied (this instance's
+        caller runs in a step of its own; :func:`_caught_by_a_caller`)."""
+        context = self.context
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        if _catching_call(context.uow, instance, error_code) is None:
+            return False
+        self.raising = (error_code, error_message)
+        return True
+
+    def _raise_now(self, run: WorkflowRun) -> None:
+        if self.raising is None:
+            return
+        error_code, error_message = self.raising
+        self.raising = None
+        context = self.context
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        context.uow.store.process_runs.save_state(context.instance_pk, self.stored_state(run))
+        _caught_by_a_caller(context.uow, instance, error_code, error_message)
+        self._raised()
+
     def _raised(self) -> None:
         self.context.follow_ups.clear()
         self.context.finished_calls.clear()
@@ -519,6 +545,7 @@ class _Step:
             self._end()
         else:
             run.prune()
+            self._raise_now(run)
 
     def finish(self, run: WorkflowRun) -> None:
         """Apply the step, then save the run's state unless it ended."""
@@ -709,28 +736,39 @@ def _caught_by_a_caller(
     (``OutputVariablesPropagator``), then the event interrupts the call, which ends the
     called instances below it (``INTERNALLY_TERMINATED``). ``False``: nobody up there
     catches it, and nothing was changed."""
+    found = _catching_call(uow, instance, error_code)
+    if found is None:
+        return False
+    _throw_at_call(uow, *found, error_code, error_message)
+    return True
+
+
+def _catching_call(
+    uow: UnitOfWork, instance: ScopeRef, error_code: str
+) -> tuple[CallerLink, ScopeRef] | None:
+    """The call up the calls above ``instance`` that catches ``error_code`` and the
+    instance it called; ``None``: nobody up there catches it. Changes nothing."""
     store = uow.store
     called, caller = instance, store.process_instances.caller(instance.pk)
     while caller is not None:
         calling_pk = store.scopes.pk(IdSpace.EXECUTION, caller.super_process_instance_id)
         if calling_pk is None:
-            return False
+            return None
         calling = ScopeRef(calling_pk, ScopeKind.PROCESS_INSTANCE, caller.super_process_instance_id)
         record = store.process_runs.get(calling.pk)
         if record is None:
-            return False
+            return None
         model = _runnable(uow, record.definition_id)
         stored = json.loads(record.state)
         looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
         try:
             caught = looked.catches(caller.super_execution_id, error_code)
         except BpmnRunError:
-            return False  # the call waits no more: nothing to catch it there
+            return None  # the call waits no more: nothing to catch it there
         if caught:
-            _throw_at_call(uow, caller, called, error_code, error_message)
-            return True
+            return caller, called
         called, caller = calling, store.process_instances.caller(calling.pk)
-    return False
+    return None
 
 
 def _throw_at_call(

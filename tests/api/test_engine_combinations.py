@@ -325,3 +325,128 @@ def test_a_worker_s_error_in_one_instance_of_a_sub_process_interrupts_the_body(
     complete(api, fix["id"])
     assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
     assert api.get("/history/activity-instance", unfinished="true").json() == []
+
+
+# An error raised two calls down (shopping calls ordering calls charging) goes up past
+# the call that does not catch it (Camunda's BpmnExceptionHandler.propagateError walks
+# every super execution).
+
+
+def _states_below(api: Api, instance_id: str) -> list[str]:
+    states = []
+    while True:
+        found = api.get("/history/process-instance", superProcessInstanceId=instance_id).json()
+        if not found:
+            return states
+        (called,) = found
+        states.append(called["state"])
+        instance_id = called["id"]
+
+
+def _caught_two_calls_up(api: Api, db_url: str, instance_id: str) -> None:
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (fix,) = tasks(api, processInstanceId=instance_id)
+    assert fix["taskDefinitionKey"] == "fix"
+    assert variables_of(api, instance_id)["why"] == "DECLINED"
+    assert _states_below(api, instance_id) == ["INTERNALLY_TERMINATED"] * 2
+    for activity_id in ("callOrdering", "callCharging", "charge"):
+        (activity,) = api.get("/history/activity-instance", activityId=activity_id).json()
+        assert activity["canceled"] is True, activity_id
+    assert api.get("/history/activity-instance", unfinished="true").json() == [
+        api.get("/history/activity-instance", activityId="fix").json()[0]
+    ]
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_an_error_raised_two_calls_down_in_the_starting_step_is_caught_two_calls_up(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "DECLINED"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shopping")
+    _caught_two_calls_up(api, db_url, instance_id)
+
+
+def test_a_workers_error_two_calls_down_is_caught_two_calls_up(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    use_stand_ins({"class": {"org.example.Charge": {"external-topic": "charge"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shopping")
+    (charge,) = fetch(api, "charge")
+    response = api.client.post(
+        api.url(f"/external-task/{charge['id']}/bpmnError"),
+        json={"workerId": "w", "errorCode": "DECLINED"},
+    )
+    assert response.status_code == 204, response.text
+    _caught_two_calls_up(api, db_url, instance_id)
+
+
+def test_an_error_nobody_up_the_calls_catches_ends_the_token_where_it_was_raised(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "OTHER"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shopping")
+    # execution.end(true) in the called instance: each call then ends as usual.
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (after,) = tasks(api, processInstanceId=instance_id)
+    assert after["taskDefinitionKey"] == "after"
+    assert _states_below(api, instance_id) == ["COMPLETED"] * 2
+    complete(api, after["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_an_error_raised_at_once_by_a_call_in_a_later_step_is_caught_two_calls_up(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    """The middle instance's step starts the call (its caller waits in a step of its
+    own) and the called instance raises the error at once."""
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "DECLINED"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shoppingLater")
+    (ordering,) = instances(api, superProcessInstance=instance_id)
+    (prepare,) = tasks(api, processInstanceId=ordering["id"])
+
+    complete(api, prepare["id"])
+
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (fix,) = tasks(api, processInstanceId=instance_id)
+    assert fix["taskDefinitionKey"] == "fixLater"
+    assert variables_of(api, instance_id)["why"] == "DECLINED"
+    assert _states_below(api, instance_id) == ["INTERNALLY_TERMINATED"] * 2
+    assert api.get("/history/activity-instance", unfinished="true").json() == [
+        api.get("/history/activity-instance", activityId="fixLater").json()[0]
+    ]
+    complete(api, fix["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
+
+
+def test_an_error_raised_at_once_by_a_call_in_a_later_step_that_nobody_catches_ends_there(
+    api: Api,
+    db_url: str,
+    use_stand_ins: UseStandIns,  # noqa: F811
+) -> None:
+    use_stand_ins({"class": {"org.example.Charge": {"bpmn-error": "OTHER"}}})
+    deploy(api, "combo-error-through-calls.bpmn")
+    instance_id = start(api, "shoppingLater")
+    (ordering,) = instances(api, superProcessInstance=instance_id)
+    (prepare,) = tasks(api, processInstanceId=ordering["id"])
+
+    complete(api, prepare["id"])
+
+    assert [i["id"] for i in instances(api)] == [instance_id]
+    (after,) = tasks(api, processInstanceId=instance_id)
+    assert after["taskDefinitionKey"] == "afterLater"
+    assert _states_below(api, instance_id) == ["COMPLETED"] * 2
+    complete(api, after["id"])
+    assert row_counts(db_url) == dict.fromkeys(ROWS, 0)
