@@ -535,3 +535,26 @@ def test_deleting_the_last_running_called_instance_cancels_the_parallel_body(api
         if a["activityId"] == "reviews#multiInstanceBody"
     ]
     assert body["canceled"] is True
+
+
+def test_deleting_the_last_running_call_after_a_completed_one_terminates_the_caller(
+    api: Api,
+) -> None:
+    deploy(api, "call-review.bpmn")
+    deploy(api, "mi-call.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallReviews/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    called = called_by_reviewer(api, instance_id)
+    complete(api, tasks_of(api, called["anna"])[0]["id"])
+    assert counters(api, instance_id)["nrOfCompletedInstances"] == 1
+
+    response = api.client.delete(api.url(f"/process-instance/{called['ben']}"))
+    assert response.status_code == 204, response.text
+
+    (historic,) = api.get("/history/process-instance", processInstanceId=instance_id).json()
+    assert historic["state"] == "EXTERNALLY_TERMINATED"
+    ended = [a for a in history_activities(api, instance_id) if a["activityId"] == "end"]
+    assert ended == []
