@@ -361,7 +361,7 @@ class WorkflowRun:
         scope it leaves without tokens completed as :meth:`throw_error` does uncaught."""
         task = self._waiting(task_id)
         self.completed = []
-        _end_token(task)
+        _end_token(task, cancelled=True)
         self._advance()
 
     def _waiting(self, task_id: str) -> Any:
@@ -591,10 +591,11 @@ def _scopes_left(task: Any, catcher: Any) -> list[Any]:
     return left
 
 
-def _end_token(task: Any) -> None:
+def _end_token(task: Any, cancelled: bool = False) -> None:
     """End the token at ``task`` with its activity (boundary events included), and
     complete the scope it leaves without tokens, as Camunda's ``execution.end(true)``:
-    an emptied sub-process goes on past its end, an emptied process ends."""
+    an emptied sub-process goes on past its end, an emptied process ends. A
+    ``cancelled`` instance of a multi-instance body is no completion of it."""
     split = task.parent
     if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
         for child in list(split.children):
@@ -602,7 +603,9 @@ def _end_token(task: Any) -> None:
     else:
         task.cancel()
     body = task.parent
-    if body is not None and isinstance(body.task_spec, MultiInstanceBody):
+    if cancelled and body is not None and isinstance(body.task_spec, MultiInstanceBody):
+        body.task_spec.instance_cancelled(task)
+    elif body is not None and isinstance(body.task_spec, MultiInstanceBody):
         # An instance's end counts as its completion for the body (PvmAtomicOperation-
         # ActivityEnd calls concurrentChildExecutionEnded / complete).
         body.task_spec.instance_ended(task.workflow, task)

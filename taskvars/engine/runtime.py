@@ -822,14 +822,18 @@ def _cancel_call(uow: UnitOfWork, caller: CallerLink, delete_reason: str | None)
     step.finish(run)
 
 
+# Scopes that enclose a wait: a sub-process, a multi-instance body (whose last running
+# instance cancelled cancels it, as its scope execution is left without children).
+_ENCLOSING = frozenset({NodeKind.SUB_PROCESS, NodeKind.MULTI_INSTANCE_BODY})
+
+
 def _only_wait(state: ExecutionState, token: Token) -> bool:
     """Whether ``token`` is the instance's only wait, in sub-processes holding nothing
     else: cancelling it empties each and then the instance, as Camunda cancels the
     topmost scope left without other children (``AbstractInstanceCancellationCmd``)."""
     path = set(state.path(token.execution_id))
     return all(
-        other is token
-        or (other.kind is NodeKind.SUB_PROCESS and state.scopes.get(other.task_id) in path)
+        other is token or (other.kind in _ENCLOSING and state.scopes.get(other.task_id) in path)
         for other in state.tokens.values()
     )
 

@@ -24,6 +24,7 @@ from taskvars.engine.loops import LoopCharacteristics, LoopCounters
 # internal_data keys of a body's task and of an inner instance's task.
 _INSTANCES = "instances"
 _ENDED = "merged"  # the name SpiffWorkflow's LoopTask reads
+_CANCELLED = "cancelled"
 LOOP_COUNTER = "loop_counter"
 
 
@@ -91,6 +92,26 @@ class MultiInstanceBody(LoopTask, BpmnSpecMixin):  # type: ignore[misc]
         elif self.loop.sequential:
             self._start_instance(my_task, len(ended))
 
+    def instance_cancelled(self, child: Any) -> None:
+        """An inner instance was cancelled (its called instance deleted): it is no
+        completion, so the completion condition is not evaluated. Parallel: one active
+        instance less (``ParallelMultiInstanceActivityBehavior.destroyInnerInstance``);
+        the body is cancelled once no instance is left running. Sequential: the instance
+        runs in the body's own execution, so cancelling it cancels the body
+        (``AbstractInstanceCancellationCmd``)."""
+        my_task = child.parent
+        my_task.internal_data.setdefault(_CANCELLED, []).append(str(child.id))
+        running = [
+            instance
+            for instance in my_task.children
+            if instance.task_spec.name == self.task_spec
+            and not instance.has_state(TaskState.FINISHED_MASK)
+        ]
+        if self.loop.sequential or not running:
+            for instance in running:
+                instance.cancel()
+            my_task.cancel()
+
 
 def counters_of(my_task: Any) -> LoopCounters:
     """A body's counters as Camunda keeps them: a sequential body has one active
@@ -98,8 +119,9 @@ def counters_of(my_task: Any) -> LoopCounters:
     spec = my_task.task_spec
     size = int(my_task.internal_data.get(_INSTANCES, 0))
     completed = len(my_task.internal_data.get(_ENDED, []))
+    cancelled = len(my_task.internal_data.get(_CANCELLED, []))
     sequential = spec.loop.sequential
-    active = (1 if size else 0) if sequential else size - completed
+    active = (1 if size else 0) if sequential else size - completed - cancelled
     return LoopCounters(sequential, size, completed, active)
 
 

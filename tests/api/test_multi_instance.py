@@ -407,3 +407,154 @@ def test_each_instance_of_a_call_activity_calls_a_process_instance_of_its_own(ap
     assert api.get(f"/process-instance/{instance_id}").status_code == 200
     complete(api, reviews[1]["id"])
     assert api.get(f"/process-instance/{instance_id}").status_code == 404
+
+
+def counters(api: Api, instance_id: str) -> dict[str, Any]:
+    response = api.get("/variable-instance", processInstanceIdIn=instance_id)
+    assert response.status_code == 200, response.text
+    return {v["name"]: v["value"] for v in response.json() if v["name"] in COUNTERS}
+
+
+def called_by_reviewer(api: Api, instance_id: str) -> dict[str, str]:
+    called = api.get("/process-instance", superProcessInstance=instance_id).json()
+    return {
+        values(api, f"/process-instance/{c['id']}/variables")["reviewer"]: c["id"] for c in called
+    }
+
+
+def test_deleting_one_called_instance_of_a_parallel_call_is_no_completion(api: Api) -> None:
+    # ParallelMultiInstanceActivityBehavior.destroyInnerInstance: only nrOfActiveInstances
+    # goes down; the completion condition (one completed is enough) is not evaluated.
+    deploy(api, "call-review.bpmn")
+    deploy(api, "combo-mi-call-early.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallEarly/start",
+        variables={"reviewers": java_list(["anna", "ben", "cara"])},
+    )["id"]
+    called = called_by_reviewer(api, instance_id)
+
+    response = api.client.delete(api.url(f"/process-instance/{called['anna']}"))
+    assert response.status_code == 204, response.text
+
+    assert tasks_of(api, instance_id) == []
+    assert set(called_by_reviewer(api, instance_id)) == {"ben", "cara"}
+    assert counters(api, instance_id) == {
+        "nrOfInstances": 3,
+        "nrOfActiveInstances": 2,
+        "nrOfCompletedInstances": 0,
+    }
+    (body,) = activity_tree(api, instance_id)["childActivityInstances"]
+    assert len(body["childActivityInstances"]) == 2
+
+    complete(api, tasks_of(api, called["ben"])[0]["id"])
+    (after,) = tasks_of(api, instance_id)
+    assert after["taskDefinitionKey"] == "after"
+    states = {
+        h["id"]: h["state"]
+        for h in api.get("/history/process-instance", superProcessInstanceId=instance_id).json()
+    }
+    assert states == {
+        called["anna"]: "EXTERNALLY_TERMINATED",
+        called["ben"]: "COMPLETED",
+        called["cara"]: "INTERNALLY_TERMINATED",
+    }
+
+
+def test_deleting_every_called_instance_of_a_parallel_call_cancels_the_caller(api: Api) -> None:
+    deploy(api, "call-review.bpmn")
+    deploy(api, "combo-mi-call-early.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallEarly/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    called = called_by_reviewer(api, instance_id)
+    for reviewer in ("anna", "ben"):
+        response = api.client.delete(api.url(f"/process-instance/{called[reviewer]}"))
+        assert response.status_code == 204, response.text
+
+    assert api.get(f"/process-instance/{instance_id}").status_code == 404
+    (historic,) = api.get("/history/process-instance", processInstanceId=instance_id).json()
+    assert historic["state"] == "EXTERNALLY_TERMINATED"
+    assert [
+        a["activityId"] for a in history_activities(api, instance_id) if a["activityId"] == "after"
+    ] == []
+
+
+def test_deleting_the_called_instance_of_a_sequential_call_cancels_the_body(api: Api) -> None:
+    # Sequential: the inner call runs in the body's own execution, so cancelling its
+    # activity instance cancels the body (AbstractInstanceCancellationCmd); no completion.
+    deploy(api, "call-review.bpmn")
+    deploy(api, "mi-call-sequential-early.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallSequentialEarly/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    called = called_by_reviewer(api, instance_id)
+    assert set(called) == {"anna"}
+
+    response = api.client.delete(api.url(f"/process-instance/{called['anna']}"))
+    assert response.status_code == 204, response.text
+
+    assert [t["taskDefinitionKey"] for t in tasks_of(api, instance_id)] == ["other"]
+    assert api.get("/process-instance", superProcessInstance=instance_id).json() == []
+    assert counters(api, instance_id) == {}
+    ended = sorted(
+        (a["activityId"], a["canceled"])
+        for a in history_activities(api, instance_id)
+        if a["activityId"].startswith("reviews")
+    )
+    assert ended == [("reviews", True), ("reviews#multiInstanceBody", True)]
+
+
+def test_deleting_the_last_running_called_instance_cancels_the_parallel_body(api: Api) -> None:
+    # The body's scope execution left without children is cancelled, not completed
+    # (AbstractInstanceCancellationCmd); the branch beside it goes on.
+    deploy(api, "call-review.bpmn")
+    deploy(api, "mi-call-beside.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallBeside/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    called = called_by_reviewer(api, instance_id)
+    response = api.client.delete(api.url(f"/process-instance/{called['anna']}"))
+    assert response.status_code == 204, response.text
+    assert counters(api, instance_id)["nrOfActiveInstances"] == 1
+
+    response = api.client.delete(api.url(f"/process-instance/{called['ben']}"))
+    assert response.status_code == 204, response.text
+
+    assert [t["taskDefinitionKey"] for t in tasks_of(api, instance_id)] == ["other"]
+    assert counters(api, instance_id) == {}
+    (body,) = [
+        a
+        for a in history_activities(api, instance_id)
+        if a["activityId"] == "reviews#multiInstanceBody"
+    ]
+    assert body["canceled"] is True
+
+
+def test_deleting_the_last_running_call_after_a_completed_one_terminates_the_caller(
+    api: Api,
+) -> None:
+    deploy(api, "call-review.bpmn")
+    deploy(api, "mi-call.bpmn")
+    instance_id = start(
+        api,
+        "/process-definition/key/miCallReviews/start",
+        variables={"reviewers": java_list(["anna", "ben"])},
+    )["id"]
+    called = called_by_reviewer(api, instance_id)
+    complete(api, tasks_of(api, called["anna"])[0]["id"])
+    assert counters(api, instance_id)["nrOfCompletedInstances"] == 1
+
+    response = api.client.delete(api.url(f"/process-instance/{called['ben']}"))
+    assert response.status_code == 204, response.text
+
+    (historic,) = api.get("/history/process-instance", processInstanceId=instance_id).json()
+    assert historic["state"] == "EXTERNALLY_TERMINATED"
+    ended = [a for a in history_activities(api, instance_id) if a["activityId"] == "end"]
+    assert ended == []
