@@ -23,7 +23,7 @@ from tests.model_corpus import (
 )
 
 # What deploys today; raised as more of Camunda's elements run (never lowered).
-DEPLOY_FLOOR = 165
+DEPLOY_FLOOR = 166
 # What a model without the next issue's events may still be refused for: code this
 # server never runs (scripts, Java beans called from expressions, CMMN cases), and
 # mappings on a stood-in script task. Anything else is a gap to close, and fails here.
