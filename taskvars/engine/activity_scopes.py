@@ -38,6 +38,8 @@ from taskvars.services import variables
 from taskvars.services.task_defaults import new_id
 from taskvars.services.typed_values import plain_value, value_from_dto, value_to_dto
 
+# Kinds whose own execution is an external task's, or a stood-in code task's.
+_CODE_OR_EXTERNAL = EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}
 # A new sub-process's local variables, before its scope execution is written.
 Pending = dict[str, NewValue]
 
@@ -68,15 +70,15 @@ class ActivityScopes:
 
     # Tasks (from the behaviours)
 
-    def open_task_scope(self, token: Token) -> ScopeRef | None:
-        """A user task with a mapping: its own execution below the token's, with the
-        inputs on it; ``None`` for a task without one."""
+    def open_task_scope(self, token: Token, execution_id: str | None = None) -> ScopeRef | None:
+        """A user task with a mapping: its own execution below the token's (a new id, or
+        ``execution_id``), with the inputs on it; ``None`` for a task without one."""
         if not self.mapped(token.element_id):
             return None
         parent_pk = self._reader.pk(token.execution_id)
         if parent_pk is None:
             raise RuntimeError(f"the execution {token.execution_id} of a task has no row")
-        execution_id = new_id()
+        execution_id = execution_id or new_id()
         pk = self._uow.store.process_instances.add_execution(
             execution_id, parent_pk, instance_pk=self._instance_pk
         )
@@ -93,6 +95,11 @@ class ActivityScopes:
         outer = _Place(self._uow, [], self._reader.chain(token.execution_id))
         values = _inputs(mapping, outer, self._execution(outer, mapping))
         variables.write_values(self._uow, [scope, *outer.stored], values, local=True)
+
+    def open_code_scope(self, token: Token) -> ScopeRef | None:
+        """A code task with a mapping whose stand-in runs it in this step (``set``,
+        ``bpmn-error``): its own execution, named by its task, with the inputs on it."""
+        return self.open_task_scope(token, token.task_id)
 
     def task_scope_pk(self, token: Token) -> int | None:
         """The execution of a user task with a mapping (the task's parent scope)."""
@@ -156,11 +163,11 @@ class ActivityScopes:
         token = state.tokens.get(task_id)
         if token is not None and token.kind is NodeKind.USER_TASK:
             return _Place(self._uow, [], store.scopes.chain(IdSpace.TASK, task_id)[1:])
-        if token is not None and token.kind in EXTERNAL_TASK_KINDS:
+        if token is not None and token.kind in _CODE_OR_EXTERNAL:
             task = store.external_tasks.get(task_id)
-            if task is None:
-                raise RuntimeError(f"the external task {task_id} has no row")
-            return _Place(self._uow, [], store.scopes.chain(IdSpace.EXECUTION, task.execution_id))
+            # No external task: a stood-in code task's own execution, named by the task.
+            execution_id = task_id if task is None else task.execution_id
+            return _Place(self._uow, [], store.scopes.chain(IdSpace.EXECUTION, execution_id))
         scope_id = state.scopes.get(task_id)
         if scope_id is not None:  # a sub-process that ran before this step
             return _Place(self._uow, [], self._reader.chain(scope_id))

@@ -241,6 +241,10 @@ class ExternalTaskBehaviour:
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         removed = step.uow.store.external_tasks.remove(token.task_id)
         if removed is None:
+            # A stood-in code task with a mapping: its own execution goes with it.
+            own_pk = step.uow.store.scopes.pk(IdSpace.EXECUTION, token.task_id)
+            if own_pk is not None:
+                step.uow.store.scopes.delete_tree(own_pk)
             return
         step.uow.store.scopes.delete_tree(removed.execution_pk)
         if removed.retries == 0:
@@ -256,8 +260,14 @@ class ExternalTaskBehaviour:
         store = step.uow.store
         task = store.external_tasks.get(token.task_id)
         parent_pk = step.reader.pk(token.execution_id)
-        if task is not None and parent_pk is not None:
-            store.scopes.reparent(task.execution_pk, parent_pk)
+        # No external task: a stood-in code task with a mapping has its own execution.
+        own_pk = (
+            task.execution_pk
+            if task is not None
+            else store.scopes.pk(IdSpace.EXECUTION, token.task_id)
+        )
+        if own_pk is not None and parent_pk is not None:
+            store.scopes.reparent(own_pk, parent_pk)
 
 
 class ScopeBehaviour:

@@ -33,6 +33,7 @@ from typing import Any
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
+from taskvars.engine.code_sites import is_code_task
 from taskvars.engine.expressions import (
     ExecutionView,
     Expression,
@@ -219,7 +220,7 @@ def io_refusal(io: etree._Element) -> str | None:
     if not _runs_mappings(activity, tag):
         return (
             f"camunda:inputOutput on {tag} elements is not run by this server "
-            "(only on user tasks, external tasks and sub-processes)"
+            "(only on user tasks, external tasks, tasks that call code and sub-processes)"
         )
     if _multi_instance(activity):
         return "camunda:inputOutput on a multi-instance activity is not run by this server"
@@ -253,6 +254,8 @@ def _camunda_refusal(activity: etree._Element, tag: str, mapping: IoMapping) -> 
 
 def _runs_mappings(activity: etree._Element, tag: str) -> bool:
     if tag in ("userTask", "subProcess"):
+        return True
+    if is_code_task(activity):  # run by its stand-in (stand_in_runs), as a delegate's
         return True
     return tag in EXTERNAL_TASK_ELEMENTS and activity.get(f"{{{CAMUNDA}}}type") == "external"
 

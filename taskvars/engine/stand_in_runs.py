@@ -60,6 +60,8 @@ class FollowUp:
     token: Token
     site: CodeSite
     stand_in: StandIn
+    # The task's own execution when it has an input/output mapping (its inputs on it).
+    scope: ScopeRef | None = None
 
 
 class _Step(Protocol):
@@ -86,7 +88,10 @@ def enter_code_task(step: StepContext, token: Token) -> ExternalTaskModel | None
             priority=None,
             properties=step.code_task_properties.get(site.element_id, {}),
         )
-    step.follow_ups.append(FollowUp(token, site, stand_in))
+    # A mapping makes the task a scope (BpmnParse.parseActivityInputOutput): its inputs
+    # are set on its own execution before the delegate runs there.
+    scope = None if step.io is None else step.io.open_code_scope(token)
+    step.follow_ups.append(FollowUp(token, site, stand_in, scope))
     return None
 
 
@@ -107,9 +112,11 @@ def settle(step: _Step, run: WorkflowRun) -> None:
             )
         stand_in = follow_up.stand_in
         chain = _chain(context, follow_up.token.execution_id)
+        # The delegate's execution.setVariable: from its own execution, if it has one.
+        own = chain if follow_up.scope is None else [follow_up.scope, *chain]
         try:
             if stand_in.action is Action.SET:
-                _set(context, chain, stand_in)
+                _set(context, own, stand_in)
                 run.complete(follow_up.token.task_id)
             else:
                 task_id, code = follow_up.token.task_id, stand_in.error_code

@@ -37,7 +37,7 @@ def refusal(model: str) -> str:
     return refused.value.reason
 
 
-def test_every_kind_of_parameter_deploys_on_user_tasks_external_tasks_and_sub_processes() -> None:
+def test_every_kind_of_parameter_deploys_on_user_external_code_tasks_and_sub_processes() -> None:
     mapping = (
         '<camunda:inputParameter name="text">Dear ${name}</camunda:inputParameter>'
         '<camunda:inputParameter name="empty" />'
@@ -50,8 +50,27 @@ def test_every_kind_of_parameter_deploys_on_user_tasks_external_tasks_and_sub_pr
         ("bpmn:userTask", ""),
         ("bpmn:serviceTask", ' camunda:type="external" camunda:topic="t"'),
         ("bpmn:subProcess", ""),
+        # Tasks that call code, run by their stand-ins.
+        ("bpmn:serviceTask", ' camunda:class="org.example.Delegate"'),
+        ("bpmn:sendTask", ' camunda:delegateExpression="${mailer}"'),
+        ("bpmn:businessRuleTask", ' camunda:decisionRef="approvers"'),
+        ("bpmn:scriptTask", ' scriptFormat="groovy"'),
+        ("bpmn:serviceTask", ""),  # a connector's (its own mapping aside)
     ):
         model = with_mapping(mapping, element, extra)
+        if element == "bpmn:scriptTask":
+            model = model.replace(
+                "</bpmn:extensionElements></bpmn:scriptTask>",
+                "</bpmn:extensionElements><bpmn:script>1</bpmn:script></bpmn:scriptTask>",
+            )
+        if element == "bpmn:serviceTask" and not extra:
+            model = model.replace(
+                "</camunda:inputOutput></bpmn:extensionElements>",
+                "</camunda:inputOutput><camunda:connector><camunda:inputOutput>"
+                '<camunda:inputParameter name="url">https://example.org</camunda:inputParameter>'
+                "</camunda:inputOutput><camunda:connectorId>http-connector</camunda:connectorId>"
+                "</camunda:connector></bpmn:extensionElements>",
+            )
         if element == "bpmn:subProcess":
             model = model.replace(
                 "</camunda:inputOutput></bpmn:extensionElements>",
@@ -101,7 +120,7 @@ def test_every_kind_of_parameter_deploys_on_user_tasks_external_tasks_and_sub_pr
             with_mapping('<camunda:inputParameter name="x">a</camunda:inputParameter>',
                          "bpmn:endEvent"),
             "camunda:inputOutput on endEvent elements is not run by this server "
-            "(only on user tasks, external tasks and sub-processes)",
+            "(only on user tasks, external tasks, tasks that call code and sub-processes)",
         ),
         (
             with_mapping('<camunda:inputParameter name="x">a</camunda:inputParameter>',

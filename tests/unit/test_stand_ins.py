@@ -270,9 +270,10 @@ def model_with(element: str) -> bytes:
         ),
         (
             '<serviceTask id="code" camunda:class="a.B"><extensionElements>'
-            '<camunda:inputOutput><camunda:inputParameter name="x">1</camunda:inputParameter>'
+            '<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script '
+            'scriptFormat="groovy">1</camunda:script></camunda:inputParameter>'
             "</camunda:inputOutput></extensionElements></serviceTask>",
-            "camunda:inputOutput on serviceTask elements is not run by this server",
+            "camunda:inputParameter 'x': camunda:script (groovy) would run a script",
         ),
     ],
 )
