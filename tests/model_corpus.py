@@ -49,6 +49,8 @@ class Checked:
     path: Path
     report: ModelReport
     kind: str
+    # It uses the next issue's events (whatever else refuses it).
+    next_issue: bool = False
 
 
 def check_corpus() -> list[Checked]:
@@ -60,17 +62,18 @@ def _checked(path: Path) -> Checked:
     report = inspect_model(path.name, data)
     if not report.refused:
         kind = DEPLOYED
-    elif any(
-        pattern.search(error.message)
-        for error in report.errors
-        for pattern in _CAMUNDA_PARSE_ERRORS
-    ):
+    elif any(camunda_refuses(error.message) for error in report.errors):
         kind = CAMUNDA_REFUSES
     elif _uses_next_issue_events(data):
         kind = NEXT_ISSUE
     else:
         kind = OTHER
-    return Checked(path, report, kind)
+    return Checked(path, report, kind, _uses_next_issue_events(data))
+
+
+def camunda_refuses(message: str) -> bool:
+    """Whether a problem is one Camunda's BpmnParse reports for the same model."""
+    return any(pattern.search(message) for pattern in _CAMUNDA_PARSE_ERRORS)
 
 
 def _uses_next_issue_events(data: bytes) -> bool:

@@ -448,17 +448,21 @@ class WorkflowRun:
 # SpiffWorkflow looks for the tasks to run no deeper than 1000 levels of its task tree
 # (TaskIterator's max_depth): past that a run would look finished while it is not. A
 # loop that never waits gets there within one step (Camunda's would run until its stack
-# overflows); it is refused well before, with the step rolled back.
+# overflows); it is refused well before, with the step rolled back. So is, over many
+# steps, a loop that waits but runs beside another branch's token (nothing is pruned
+# then): about 250 turns of a task and a gateway, after which that instance is stuck.
 MAX_TREE_DEPTH = 500
 _DEPTH_CHECK_EVERY = 50
 
 
 def _refuse_too_deep(task: Any) -> None:
     if task.depth > MAX_TREE_DEPTH:
+        # Deep within one step: a loop that never waits. Across steps: a loop repeated
+        # beside another branch's token, whose finished part is not pruned (_prune).
         raise BpmnRunError(
-            f"the run went more than {MAX_TREE_DEPTH} activities deep without waiting "
+            f"the run went more than {MAX_TREE_DEPTH} activities deep "
             f"(at {getattr(task.task_spec, 'bpmn_id', None) or task.task_spec.name}): "
-            "a loop that never waits"
+            "a loop that never waits, or one repeated that often while another branch waits"
         )
 
 

@@ -103,9 +103,9 @@ INERT_EXTENSIONS = frozenset({"properties", "property", "failedJobRetryTimeCycle
 # A generated form (camunda:formData) of a start event or a user task.
 FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})
 FORM_ELEMENTS = frozenset({f"{{{BPMN}}}startEvent", f"{{{BPMN}}}userTask"})
-# Definitions, tasks and history keep names in 255-character columns, as Camunda's
-# (ACT_RE_PROCDEF.NAME_, ACT_HI_ACTINST.ACT_NAME_): a longer one would fail every run.
-_NAME_TOO_LONG = f"the name is longer than {ID_LENGTH} characters"
+# Definitions, tasks and history keep ids and names in 255-character columns, as
+# Camunda's (ACT_RE_PROCDEF.KEY_ and NAME_, ACT_HI_ACTINST.ACT_ID_ and ACT_NAME_): a
+# longer process id would fail the deployment, a longer element id or name every run.
 # Java's Integer.parseInt, as ParseUtil.parseHistoryTimeToLive applies it.
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _ISO_DAYS = re.compile(r"^P(\d+)D$")
@@ -200,10 +200,11 @@ def inspect_model(file_name: str, data: bytes) -> ModelReport:
             found = Problem(finding.message, line, column, finding.gateway_id, ids)
             (errors if finding.is_error else warnings).append(found)
     errors.extend(
-        _problem(named, _NAME_TOO_LONG, positions)
+        _problem(named, f"the {attribute} is longer than {ID_LENGTH} characters", positions)
         for process in processes
         for named in (process, *process.iterdescendants(f"{{{BPMN}}}*"))
-        if len(named.get("name") or "") > ID_LENGTH
+        for attribute in ("id", "name")
+        if len(named.get(attribute) or "") > ID_LENGTH
     )
     ttl = {process: _history_time_to_live(process) for process in processes}
     errors.extend(

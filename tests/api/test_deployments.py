@@ -206,3 +206,18 @@ def test_a_model_in_activitis_extension_namespace_runs_as_camunda_runs_it(client
     assert started.status_code == 200, started.text
     (task,) = api.get("/task", processInstanceId=started.json()["id"]).json()
     assert task["assignee"] == "anna"
+
+
+def test_ids_longer_than_their_columns_are_a_parse_exception_not_a_database_error(
+    client: Any,
+) -> None:
+    # On PostgreSQL the process id failed the deployment with a DataError 500 and an
+    # element id every start of the deployed model.
+    api = Api(client)
+    for element_id in (b'"invoice"', b'"checkInvoice"'):  # the process, a user task
+        model = INVOICE.replace(element_id, b'"' + b"x" * 250 + element_id[1:])
+        response = deploy(api, Part("a", model, filename="invoice.bpmn"))
+        assert response.status_code == 400, response.text
+        assert response.json()["type"] == "ParseException"
+        assert "the id is longer than 255 characters" in response.json()["message"]
+    assert api.get("/deployment").json() == []

@@ -307,3 +307,22 @@ def test_a_loop_that_never_waits_is_a_400_and_starts_nothing(client: Any) -> Non
     assert "a loop that never waits" in response.json()["message"]
     assert api.get("/history/process-instance/count").json() == {"count": 0}
     assert api.get("/process-instance/count").json() == {"count": 0}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="nothing is pruned while another branch waits: the run's task tree grows with "
+    "each turn and is refused 500 activities deep (docs/compatibility.md)",
+)
+def test_a_task_reworked_300_times_beside_a_waiting_branch_goes_on(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "rework-beside-a-wait.bpmn")
+    instance_id = start(api, "/process-definition/key/rework/start")["id"]
+    redo = {"redo": {"value": True, "type": "Boolean"}}
+    for _ in range(300):
+        (draft,) = api.get("/task", processInstanceId=instance_id, taskDefinitionKey="draft").json()
+        response = api.client.post(
+            api.url(f"/task/{draft['id']}/complete"), json={"variables": redo}
+        )
+        assert response.status_code == 204, response.text

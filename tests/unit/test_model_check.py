@@ -407,3 +407,16 @@ def test_a_code_attribute_where_camunda_never_reads_it_deploys_with_a_warning() 
     assert [(w.element_id, w.message) for w in report.warnings] == [
         ("checkInvoice", "camunda:class is ignored on userTask")
     ]
+
+
+def test_an_id_longer_than_its_column_is_refused_for_the_process_and_each_element() -> None:
+    model = INVOICE.replace('id="invoice"', f'id="{"k" * 256}"', 1).replace(
+        '"checkInvoice"', f'"{"c" * 256}"'
+    )
+    report = inspect_model("invoice.bpmn", model.encode())
+    assert [(error.element_id, error.message) for error in report.errors] == [
+        ("k" * 256, "the id is longer than 255 characters"),
+        ("c" * 256, "the id is longer than 255 characters"),
+    ]
+    exactly = INVOICE.replace('"checkInvoice"', f'"{"c" * 255}"')
+    assert not inspect_model("invoice.bpmn", exactly.encode()).refused
