@@ -78,13 +78,15 @@ class StepContext:
     listeners: Mapping[str, list[CodeSite]] = field(default_factory=dict)
     error_variables: Mapping[str, ErrorVariables] = field(default_factory=dict)
     follow_ups: list[FollowUp] = field(default_factory=list)
-    # Someone deletes the instance: no listener runs (the REST API's deletions run none,
-    # as Camunda's with skipCustomListeners).
+    # The instance is being ended as a whole (deleted, or interrupted by its caller): no
+    # listener runs (the REST API's deletions run none, as Camunda's with
+    # skipCustomListeners).
     terminating: bool = False
     # The model's input/output mappings in this step; None: it has none.
     io: ActivityScopes | None = None
-    # Someone deletes the instance (its called instances end EXTERNALLY_TERMINATED);
-    # otherwise a wait left uncompleted was interrupted (INTERNALLY_TERMINATED).
+    # Of an instance ended as a whole: someone deletes it (its called instances end
+    # EXTERNALLY_TERMINATED), rather than its caller interrupting it; in any other step a
+    # call left uncompleted was interrupted (its called instance INTERNALLY_TERMINATED).
     deleting: bool = False
     call_activities: Mapping[str, CallActivityModel] = field(default_factory=dict)
     # The runtime's side of call activities (None: this step starts no call).
