@@ -542,3 +542,108 @@ class HistoricIncident(Base):
     # Camunda's IncidentState codes, which its sort by incidentState orders:
     # 0 open, 1 resolved, 2 deleted.
     incident_state: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Job(Base):
+    """Work the job executor runs when it is due (Camunda's ``JobEntity``): a timer
+    (``type`` "timer") or an asynchronous continuation ("message", as Camunda calls it).
+
+    A job of a running instance hangs on an execution and goes with it (``ON DELETE
+    CASCADE``); a timer start event's job hangs on its process definition instead.
+    ``wait_key`` names what the job fires in the instance's run (the SpiffWorkflow task
+    of a timer event or of a continuation); ``handler_type`` and
+    ``handler_configuration`` say what to do (Camunda's ``JobHandler`` types, such as
+    "timer-intermediate-transition" or "async-continuation"). Times are epoch
+    milliseconds; a locked job has a ``lock_owner`` (one server process's executor)
+    until ``lock_expiration_time``, after which any executor may take it."""
+
+    __tablename__ = "job"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    handler_type: Mapped[str] = mapped_column(String(64))
+    handler_configuration: Mapped[str | None] = mapped_column(Text)
+    execution_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    process_instance_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    definition_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("process_definition.pk", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_definition_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_definition_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    deployment_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    wait_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    job_definition_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    due_date: Mapped[int | None] = mapped_column(BigInteger)
+    # A timer cycle's repetition (Camunda's ``repeat``), as the model gives it.
+    repeat: Mapped[str | None] = mapped_column(Text)
+    # camunda:failedJobRetryTimeCycle of the element, when it has one.
+    retry_time_cycle: Mapped[str | None] = mapped_column(Text)
+    retries: Mapped[int] = mapped_column(Integer, default=3)
+    exception_message: Mapped[str | None] = mapped_column(Text)
+    exception_stacktrace: Mapped[str | None] = mapped_column(Text)
+    failed_activity_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    lock_owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    lock_expiration_time: Mapped[int | None] = mapped_column(BigInteger)
+    suspended: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    priority: Mapped[int] = mapped_column(BigInteger, default=0)
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    create_time: Mapped[int] = mapped_column(BigInteger)
+
+
+# An executor looks for due, unlocked (or expired) jobs with retries left.
+Index("ix_job_due_date_lock_expiration_time", Job.due_date, Job.lock_expiration_time)
+Index("ix_job_process_instance_pk_wait_key", Job.process_instance_pk, Job.wait_key)
+
+
+class EventSubscription(Base):
+    """Something a process waits to be told (Camunda's ``EventSubscriptionEntity``): a
+    message or a signal by name, for a waiting catch event, receive task, boundary event
+    or event sub-process of a running instance, or for a message or signal start event
+    of a process definition (``definition_pk``, no instance).
+
+    ``wait_key`` names the SpiffWorkflow task that catches it in the instance's run;
+    instance subscriptions go with their execution (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "event_subscription"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    event_type: Mapped[str] = mapped_column(String(32))  # message, signal, conditional
+    event_name: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    execution_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    process_instance_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("scope.pk", ondelete="CASCADE"), index=True
+    )
+    definition_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("process_definition.pk", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_instance_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    process_definition_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    activity_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    wait_key: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    configuration: Mapped[str | None] = mapped_column(Text)
+    tenant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created: Mapped[int] = mapped_column(BigInteger)
+
+
+Index(
+    "ix_event_subscription_event_type_event_name",
+    EventSubscription.event_type,
+    EventSubscription.event_name,
+)
+Index(
+    "ix_event_subscription_process_instance_pk_wait_key",
+    EventSubscription.process_instance_pk,
+    EventSubscription.wait_key,
+)

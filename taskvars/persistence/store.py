@@ -29,6 +29,10 @@ Each concern is a module of its own; the store only puts them on the same sessio
 - :mod:`~taskvars.persistence.incidents` — ``store.incidents`` and
   :mod:`~taskvars.persistence.history_incidents` — ``store.historic_incidents``: what a
   process instance needs a person for, open and recorded.
+- :mod:`~taskvars.persistence.jobs` — ``store.jobs``: timers and asynchronous
+  continuations the job executor runs;
+- :mod:`~taskvars.persistence.event_subscriptions` — ``store.event_subscriptions``:
+  messages and signals processes wait for.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from sqlalchemy.orm import Session
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.deployments import Deployments, ProcessDefinitions
+from taskvars.persistence.event_subscriptions import EventSubscriptions
 from taskvars.persistence.external_task_query import ExternalTaskQueries
 from taskvars.persistence.external_tasks import ExternalTasks
 from taskvars.persistence.history import History
@@ -45,6 +50,7 @@ from taskvars.persistence.history_activities import HistoricActivities
 from taskvars.persistence.history_incidents import HistoricIncidents
 from taskvars.persistence.history_tasks import HistoricTasks
 from taskvars.persistence.incidents import Incidents
+from taskvars.persistence.jobs import Jobs
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
 from taskvars.persistence.scope_tree import ScopeTree
@@ -81,6 +87,8 @@ class Store:
         self.historic_activities = HistoricActivities(session)
         self.task_comments = TaskComments(session)
         self.external_tasks = ExternalTasks(session)
+        self.jobs = Jobs(session)
+        self.event_subscriptions = EventSubscriptions(session)
         self.task_attachments = TaskAttachments(session, self.contents)
         self.external_task_query = ExternalTaskQueries(session)
         self.historic_incidents = HistoricIncidents(session)

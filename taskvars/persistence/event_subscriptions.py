@@ -1,0 +1,64 @@
+"""Event subscriptions as the engine makes and removes them (``store.event_subscriptions``):
+a message or signal a waiting event of an instance listens for, or a definition's message
+or signal start event; gone when the token leaves or the definition is replaced.
+
+Correlation (``POST /message``, ``POST /signal``) and ``GET /event-subscription`` read
+the same table (:class:`~taskvars.persistence.models.EventSubscription`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from taskvars.persistence.models import EventSubscription
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """A subscription to insert; ``id`` is made by the caller (``task_defaults.new_id``)."""
+
+    id: str
+    event_type: str  # "message", "signal" or "conditional"
+    event_name: str | None
+    activity_id: str
+    created: int
+    execution_pk: int | None = None
+    process_instance_pk: int | None = None
+    definition_pk: int | None = None
+    execution_id: str | None = None
+    process_instance_id: str | None = None
+    process_definition_id: str | None = None
+    wait_key: str | None = None
+    configuration: str | None = None
+    tenant_id: str | None = None
+
+
+class EventSubscriptions:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, subscription: NewSubscription) -> int:
+        row = EventSubscription(**subscription.__dict__)
+        self._session.add(row)
+        self._session.flush()
+        return row.pk
+
+    def for_wait(self, instance_pk: int, wait_key: str) -> list[EventSubscription]:
+        return list(
+            self._session.scalars(
+                select(EventSubscription).where(
+                    EventSubscription.process_instance_pk == instance_pk,
+                    EventSubscription.wait_key == wait_key,
+                )
+            )
+        )
+
+    def delete_for_wait(self, instance_pk: int, wait_key: str) -> None:
+        self._session.execute(
+            delete(EventSubscription).where(
+                EventSubscription.process_instance_pk == instance_pk,
+                EventSubscription.wait_key == wait_key,
+            )
+        )
