@@ -61,6 +61,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
+from taskvars.engine.catch_events import catch_activity_type
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
@@ -191,6 +192,31 @@ class _CallActivityParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
         return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 
 
+class CatchWait(BpmnSpecMixin):  # type: ignore[misc]
+    """An intermediate timer, message or signal catch event or a receive task: it waits
+    (``manual``) until the runtime fires it (:mod:`.events`). SpiffWorkflow's own event
+    definitions are never used: they would compare ``datetime.now()`` and evaluate Python
+    (the runtime arms timers and subscriptions itself, :mod:`.catch_waits`).
+    ``activity_type`` is Camunda's (``intermediateTimer``, ``receiveTask``, ...)."""
+
+    def __init__(
+        self, wf_spec: Any, bpmn_id: str, activity_type: str = "receiveTask", **kwargs: Any
+    ):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+        self.activity_type = activity_type
+
+
+class _CatchWaitParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> CatchWait:
+        return CatchWait(
+            self.spec,
+            self.bpmn_id,
+            activity_type=catch_activity_type(self.node),
+            **self.bpmn_attributes,
+        )
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -214,6 +240,9 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         # Code tasks wait too: a stand-in completes them (taskvars.engine.stand_in_runs).
         full_tag("scriptTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
+        # Timer, message and signal catches wait for the runtime (taskvars.engine.events).
+        full_tag("intermediateCatchEvent"): (_CatchWaitParser, CatchWait),
+        full_tag("receiveTask"): (_CatchWaitParser, CatchWait),
     }
 
 
@@ -707,7 +736,7 @@ def _tree_order(workflow: Any) -> list[Any]:
 def _kind(spec: Any) -> NodeKind:
     if getattr(spec, "bpmn_id", None) is None:
         return NodeKind.INTERNAL
-    if isinstance(spec, ExternalServiceTask | PassThroughTask):
+    if isinstance(spec, ExternalServiceTask | PassThroughTask | CatchWait):
         return NodeKind(spec.activity_type)
     if isinstance(spec, EndEvent) and isinstance(spec.event_definition, TerminateEventDefinition):
         return NodeKind.TERMINATE_END_EVENT

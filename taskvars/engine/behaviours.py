@@ -26,13 +26,15 @@ from taskvars.engine.call_activities import (
     mapped_values,
     pass_outputs,
 )
+from taskvars.engine.catch_events import CatchEventModel
+from taskvars.engine.catch_waits import CatchWaitBehaviour
 from taskvars.engine.code_sites import CodeSite
 from taskvars.engine.error_events import ErrorVariables
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
-from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
+from taskvars.engine.tree import CATCH_KINDS, EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
@@ -109,6 +111,8 @@ class StepContext:
     # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
     # instance catches (error code, message); True when one catches it.
     raises_later: Callable[[str, str | None], bool] | None = None
+    # By element id: the intermediate catch events and receive tasks (catch_waits).
+    catch_events: Mapping[str, CatchEventModel] = field(default_factory=dict)
 
 
 class Behaviour(Protocol):
@@ -392,6 +396,7 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     # Its execution and variables are the mapping's and multi_instance's.
     NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
+    **dict.fromkeys(CATCH_KINDS, CatchWaitBehaviour()),
 }
 
 

@@ -31,6 +31,12 @@ from taskvars.engine import call_activities
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
+from taskvars.engine.catch_event_check import (
+    CATCH_DEFINITIONS,
+    CATCH_ELEMENTS,
+    TIMER_KINDS,
+    catch_event_refusal,
+)
 from taskvars.engine.code_sites import code_site_problems, code_task_attribute, stand_in_extension
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
@@ -86,6 +92,12 @@ RUNNABLE_ELEMENTS = frozenset(
         "intermediateThrowEvent",
         # Only in an end event (checked below).
         "terminateEventDefinition",
+        # Timers, messages and signals waited for (taskvars.engine.catch_waits); their
+        # definitions only in an intermediate catch event for now (checked below).
+        "intermediateCatchEvent",
+        "receiveTask",
+        *CATCH_DEFINITIONS,
+        *TIMER_KINDS,
         # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
         *ARTIFACTS,
         *ARTIFACT_CONTENT,
@@ -364,6 +376,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         and not any(a.tag == f"{{{CAMUNDA}}}potentialStarter" for a in element.iterancestors())
     ):
         return f"{name.localname} is supported in camunda:potentialStarter only"
+    if name.namespace == BPMN and name.localname in CATCH_ELEMENTS:
+        return catch_event_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "terminateEventDefinition":
         parent = element.getparent()
         if parent is None or etree.QName(parent).localname != "endEvent":

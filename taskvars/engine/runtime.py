@@ -217,10 +217,23 @@ def claim_run(uow: UnitOfWork, instance: ScopeRef) -> ClaimedRun | None:
     return ClaimedRun(record, model, instance)
 
 
-def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
-    """Complete the claimed run's waiting task ``task_id`` (a user or an external task):
-    the run moves on, and the tasks, executions and history follow."""
+def finish_task(
+    uow: UnitOfWork,
+    claimed: ClaimedRun,
+    task_id: str,
+    *,
+    write: Callable[[list[ScopeRef]], None] | None = None,
+) -> None:
+    """Complete the claimed run's waiting task ``task_id`` (a user or an external task,
+    a catch event fired): the run moves on, and the tasks, executions and history
+    follow. ``write`` writes first, given the scopes the task's token sees, nearest first
+    (a fired event's variables)."""
     step, run = _restored(uow, claimed)
+    if write is not None:
+        token = step._state().tokens.get(task_id)
+        if token is None:
+            raise ModelRunError(f"task {task_id} is not waiting in this process instance")
+        write(step.context.reader.chain(token.execution_id))
     try:
         run.complete(task_id)
     except BpmnRunError as error:
@@ -399,6 +412,7 @@ class _Step:
             error_variables=model.error_variables,
             call_activities=model.call_activities,
             calls=_Calls(uow),
+            catch_events=model.catch_events,
         )
         self.loops = StepLoops(uow, reader, self._state, self._execution_of)
         if model.io_mappings:

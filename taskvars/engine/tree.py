@@ -46,11 +46,26 @@ class NodeKind(enum.StrEnum):
     MULTI_INSTANCE_BODY = "multiInstanceBody"
     # Waits while the process it calls runs as an instance of its own.
     CALL_ACTIVITY = "callActivity"
+    # Wait until the runtime fires them (taskvars.engine.events).
+    INTERMEDIATE_TIMER = "intermediateTimer"
+    INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
+    INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
+    RECEIVE_TASK = "receiveTask"
     INTERNAL = "internal"
 
 
 EXTERNAL_TASK_KINDS = frozenset(
     {NodeKind.SERVICE_TASK, NodeKind.SEND_TASK, NodeKind.BUSINESS_RULE_TASK}
+)
+
+
+CATCH_KINDS = frozenset(
+    {
+        NodeKind.INTERMEDIATE_TIMER,
+        NodeKind.INTERMEDIATE_MESSAGE_CATCH,
+        NodeKind.INTERMEDIATE_SIGNAL_CATCH,
+        NodeKind.RECEIVE_TASK,
+    }
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.models import EventSubscription
@@ -60,5 +60,41 @@ class EventSubscriptions:
             delete(EventSubscription).where(
                 EventSubscription.process_instance_pk == instance_pk,
                 EventSubscription.wait_key == wait_key,
+            )
+        )
+
+    def move_wait(
+        self, instance_pk: int, wait_key: str, execution_pk: int, execution_id: str
+    ) -> None:
+        """The subscriptions of a wait follow its token into another execution."""
+        self._session.execute(
+            update(EventSubscription)
+            .where(
+                EventSubscription.process_instance_pk == instance_pk,
+                EventSubscription.wait_key == wait_key,
+            )
+            .values(execution_pk=execution_pk, execution_id=execution_id)
+        )
+
+    def named(self, event_type: str, event_name: str) -> list[EventSubscription]:
+        """Every subscription of ``event_type`` to ``event_name`` (oldest first)."""
+        return list(
+            self._session.scalars(
+                select(EventSubscription)
+                .where(
+                    EventSubscription.event_type == event_type,
+                    EventSubscription.event_name == event_name,
+                )
+                .order_by(EventSubscription.created, EventSubscription.pk)
+            )
+        )
+
+    def for_instance(self, instance_pk: int) -> list[EventSubscription]:
+        """An instance's subscriptions, oldest first."""
+        return list(
+            self._session.scalars(
+                select(EventSubscription)
+                .where(EventSubscription.process_instance_pk == instance_pk)
+                .order_by(EventSubscription.created, EventSubscription.pk)
             )
         )

@@ -229,7 +229,7 @@ def test_a_process_without_a_start_event_is_refused_by_the_engines_check() -> No
 
 def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_column() -> None:
     model = in_process(
-        '<bpmn:receiveTask id="mail"><bpmn:script>x</bpmn:script></bpmn:receiveTask>\n'
+        '<bpmn:transaction id="mail"><bpmn:script>x</bpmn:script></bpmn:transaction>\n'
         '    <bpmn:serviceTask id="charge"\n        camunda:type="soap" />\n'
         '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
         "      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
@@ -244,7 +244,7 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
         ("late", 35, 64),
         ("invoice", 3, 130),
     ]
-    assert report.errors[0].message.startswith("receiveTask is not supported")
+    assert report.errors[0].message.startswith("transaction is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
     assert report.errors[2].message == "only error boundary events are supported"
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
@@ -263,7 +263,7 @@ def test_the_engines_check_runs_only_once_the_elements_pass() -> None:
     (error,) = inspect_model("a.bpmn", without_start.encode()).errors
     assert "No start event found" in error.message
     both = without_start.replace(
-        "  </bpmn:process>", '    <bpmn:receiveTask id="mail" />\n  </bpmn:process>'
+        "  </bpmn:process>", '    <bpmn:transaction id="mail" />\n  </bpmn:process>'
     )
     assert [e.element_id for e in inspect_model("a.bpmn", both.encode()).errors] == ["mail"]
 

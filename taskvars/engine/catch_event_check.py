@@ -1,0 +1,68 @@
+"""The deployment check of catch events (:mod:`.model_check`): timer, message and signal
+definitions run in intermediate catch events (and messages in receive tasks); boundary,
+start and throw events with them are refused until they run."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from taskvars.engine.bpmn_xml import BPMN
+from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.timer_definitions import TimerKind, check
+
+CATCH_DEFINITIONS = frozenset(
+    {"timerEventDefinition", "messageEventDefinition", "signalEventDefinition"}
+)
+TIMER_KINDS = frozenset(kind.value for kind in TimerKind)
+CATCH_ELEMENTS = CATCH_DEFINITIONS | TIMER_KINDS | {"intermediateCatchEvent"}
+
+
+def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
+    parent = element.getparent()
+    parent_kind = None if parent is None else etree.QName(parent).localname
+    if kind == "intermediateCatchEvent":
+        definitions = [
+            etree.QName(child).localname
+            for child in element.iterchildren()
+            if isinstance(child.tag, str)
+            and etree.QName(child).localname.endswith("EventDefinition")
+        ]
+        if len(definitions) != 1 or definitions[0] not in CATCH_DEFINITIONS:
+            return (
+                "intermediate catch events are supported with one timer, message or "
+                "signal definition"
+            )
+        if parent_kind is not None and _follows_event_gateway(element):
+            return "event-based gateways are not supported"
+        return None
+    if kind in CATCH_DEFINITIONS:
+        if parent_kind != "intermediateCatchEvent":
+            return (
+                f"{kind} is not supported in a {parent_kind} "
+                "(only in intermediate catch events so far)"
+            )
+        if kind == "timerEventDefinition":
+            timers = [c for c in element.iterchildren() if isinstance(c.tag, str)]
+            if len(timers) != 1:
+                return "a timer needs one of timeDate, timeDuration and timeCycle"
+        return None
+    # timeDate, timeDuration, timeCycle: checked when literal (an expression is
+    # evaluated when the timer is armed, as Camunda's TimerDeclarationImpl does).
+    text = (element.text or "").strip()
+    try:
+        literal = compile_expression(text).is_literal
+    except ExpressionError as error:
+        return f"{kind}: {error}"
+    return check(TimerKind(kind), text) if literal else None
+
+
+def _follows_event_gateway(event: etree._Element) -> bool:
+    process = event.getparent()
+    if process is None:
+        return False
+    event_id = event.get("id")
+    gateways = {g.get("id") for g in process.iterchildren(f"{{{BPMN}}}eventBasedGateway")}
+    return any(
+        flow.get("targetRef") == event_id and flow.get("sourceRef") in gateways
+        for flow in process.iterchildren(f"{{{BPMN}}}sequenceFlow")
+    )
