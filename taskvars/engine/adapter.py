@@ -34,6 +34,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
@@ -51,6 +52,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaBoundaryEventParser
 from SpiffWorkflow.camunda.parser.task_spec import (
     CamundaTaskParser,
     SubWorkflowParser,
@@ -73,6 +75,8 @@ from taskvars.engine.spiff_loops import (
     counters_of,
 )
 from taskvars.engine.tree import (
+    BOUNDARY_EVENT_KINDS,
+    BOUNDARY_KINDS,
     SCOPE_MARK,
     NodeKind,
     NodeState,
@@ -217,6 +221,45 @@ class _CatchWaitParser(CamundaTaskParser):  # type: ignore[misc]
         )
 
 
+class ArmedEventDefinition(EventDefinition):  # type: ignore[misc]
+    """A timer, message or signal of a boundary event, armed and fired by the runtime
+    (:mod:`.event_waits`, :meth:`WorkflowRun.fire`): it has fired when the runtime says
+    so (SpiffWorkflow's base ``has_fired`` reads the flag only). SpiffWorkflow's own timer
+    definitions would compare ``datetime.now()`` and evaluate Python; they are never built.
+    ``kind`` is ``timer``, ``message`` or ``signal``."""
+
+    def __init__(self, kind: str, element_id: str) -> None:
+        super().__init__(name=element_id)
+        self.kind = kind
+
+    def catches(self, my_task: Any, event: Any) -> bool:
+        return event.event_definition is self
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    __hash__ = object.__hash__
+
+
+class _ArmedEventParsing:
+    """Timer, message and signal definitions read as :class:`ArmedEventDefinition`."""
+
+    node: Any
+
+    def parse_timer_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("timer", str(self.node.get("id")))
+
+    def parse_message_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("message", str(self.node.get("id")))
+
+    def parse_signal_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("signal", str(self.node.get("id")))
+
+
+class _BoundaryEventParser(_ArmedEventParsing, CamundaBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -243,6 +286,10 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         # Timer, message and signal catches wait for the runtime (taskvars.engine.events).
         full_tag("intermediateCatchEvent"): (_CatchWaitParser, CatchWait),
         full_tag("receiveTask"): (_CatchWaitParser, CatchWait),
+        full_tag("boundaryEvent"): (
+            _BoundaryEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
+        ),
     }
 
 
@@ -370,6 +417,35 @@ class WorkflowRun:
             catcher.task_spec._update(catcher)
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
+
+    def fire(self, task_id: str) -> None:
+        """Fire the wait ``task_id``: a waiting catch event or receive task runs on (as
+        :meth:`complete`); an armed timer, message or signal boundary event catches and
+        runs, interrupting its activity or (non-interrupting) beside it, armed again for
+        the next time as Camunda's non-interrupting events stay (a new wait, with an id
+        of its own)."""
+        task = self._task_or_none(task_id)
+        spec = None if task is None else task.task_spec
+        if not (
+            isinstance(spec, BoundaryEvent)
+            and isinstance(spec.event_definition, ArmedEventDefinition)
+            and task.state == TaskState.WAITING
+        ):
+            self.complete(task_id)
+            return
+        self.completed = []
+        if not spec.cancel_activity:
+            again = task.parent._add_child(spec, TaskState.WAITING)
+            again._sync_children(spec.outputs, TaskState.MAYBE)  # as the split predicted
+        spec.catch(task, BpmnEvent(spec.event_definition, payload={}))
+        spec._update(task)
+        self._advance()
+
+    def _task_or_none(self, task_id: str) -> Any:
+        try:
+            return self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskNotFoundException):
+            return None
 
     def is_waiting(self, task_id: str) -> bool:
         """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
@@ -744,6 +820,8 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
+    if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ArmedEventDefinition):
+        return BOUNDARY_KINDS[spec.event_definition.kind]
     for spec_class, kind in _KINDS:
         if isinstance(spec, spec_class):
             return kind
@@ -770,7 +848,7 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
         return NodeState.CANCELLED
     if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
         return NodeState.ARRIVED
-    if task.has_state(TaskState.WAITING) and kind is NodeKind.BOUNDARY_ERROR:
+    if task.has_state(TaskState.WAITING) and kind in BOUNDARY_EVENT_KINDS:
         return NodeState.AHEAD  # armed, holding no token of its own
     if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
         return NodeState.LIVE

@@ -1,6 +1,6 @@
 """The deployment check of catch events (:mod:`.model_check`): timer, message and signal
-definitions run in intermediate catch events (and messages in receive tasks); boundary,
-start and throw events with them are refused until they run."""
+definitions run in intermediate catch and boundary events (and messages in receive
+tasks); start and throw events with them are refused until they run."""
 
 from __future__ import annotations
 
@@ -36,10 +36,10 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             return "event-based gateways are not supported"
         return None
     if kind in CATCH_DEFINITIONS:
-        if parent_kind != "intermediateCatchEvent":
+        if parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
             return (
                 f"{kind} is not supported in a {parent_kind} "
-                "(only in intermediate catch events so far)"
+                "(only in intermediate catch and boundary events so far)"
             )
         if kind == "timerEventDefinition":
             timers = [c for c in element.iterchildren() if isinstance(c.tag, str)]

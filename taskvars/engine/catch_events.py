@@ -7,7 +7,7 @@ Intermediate catch events and receive tasks (by element id); pure reading of the
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -33,6 +33,8 @@ class CatchEventModel:
     event_name: str | None = None
     timer_kind: TimerKind | None = None
     timer_text: str | None = None
+    # A boundary event: whether it interrupts its activity (cancelActivity).
+    interrupting: bool = True
 
 
 # Camunda's ActivityTypes for intermediate catch events, by the definition's kind.
@@ -42,17 +44,27 @@ INTERMEDIATE_TYPES = {
     WaitKind.SIGNAL: "intermediateSignalCatch",
 }
 RECEIVE_TASK = "receiveTask"
+BOUNDARY_TYPES = {
+    WaitKind.TIMER: "boundaryTimer",
+    WaitKind.MESSAGE: "boundaryMessage",
+    WaitKind.SIGNAL: "boundarySignal",
+}
 
 
 def catch_event_models(root: etree._Element) -> dict[str, CatchEventModel]:
-    """By element id: the intermediate timer, message and signal catch events and the
-    receive tasks of every process in ``root``."""
+    """By element id: the intermediate timer, message and signal catch events, the
+    boundary events of those kinds and the receive tasks of every process in ``root``."""
     names = _referenced_names(root)
     found: dict[str, CatchEventModel] = {}
     for event in root.iter(f"{{{BPMN}}}intermediateCatchEvent"):
-        model = _event_model(event, names)
+        model = _event_model(event, names, INTERMEDIATE_TYPES)
         if model is not None:
             found[model.element_id] = model
+    for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
+        model = _event_model(event, names, BOUNDARY_TYPES)
+        if model is not None:
+            interrupting = event.get("cancelActivity", "true").lower() == "true"
+            found[model.element_id] = replace(model, interrupting=interrupting)
     for task in root.iter(f"{{{BPMN}}}receiveTask"):
         element_id = str(task.get("id"))
         ref = task.get("messageRef")
@@ -62,7 +74,9 @@ def catch_event_models(root: etree._Element) -> dict[str, CatchEventModel]:
     return found
 
 
-def _event_model(event: etree._Element, names: dict[str, str]) -> CatchEventModel | None:
+def _event_model(
+    event: etree._Element, names: dict[str, str], types: dict[WaitKind, str]
+) -> CatchEventModel | None:
     element_id = str(event.get("id"))
     for definition in event.iterchildren():
         if not isinstance(definition.tag, str):
@@ -75,7 +89,7 @@ def _event_model(event: etree._Element, names: dict[str, str]) -> CatchEventMode
             return CatchEventModel(
                 element_id,
                 WaitKind.TIMER,
-                INTERMEDIATE_TYPES[WaitKind.TIMER],
+                types[WaitKind.TIMER],
                 timer_kind=timer[0],
                 timer_text=timer[1],
             )
@@ -88,7 +102,7 @@ def _event_model(event: etree._Element, names: dict[str, str]) -> CatchEventMode
                 return CatchEventModel(
                     element_id,
                     wait_kind,
-                    INTERMEDIATE_TYPES[wait_kind],
+                    types[wait_kind],
                     event_name=names.get(ref or "", ref),
                 )
     return None

@@ -35,7 +35,7 @@ def fire_wait(
         if variables:
             variable_writes.write_values(uow, chain, variables, local=False)
 
-    runtime.finish_task(uow, claimed, wait_key, write=write)
+    runtime.fire_task(uow, claimed, wait_key, write=write)
 
 
 def start_by_event(

@@ -447,14 +447,16 @@ def _java_int(text: str) -> bool:
 
 
 def _boundary_event_refusal(event: etree._Element) -> str | None:
-    """Error boundary events, interrupting (timers and messages come later)."""
+    """Error boundary events, interrupting; timer, message and signal boundary events."""
     definitions = [
         etree.QName(child).localname
         for child in event.iterchildren()
         if isinstance(child.tag, str) and etree.QName(child).localname.endswith("EventDefinition")
     ]
+    if len(definitions) == 1 and definitions[0] in CATCH_DEFINITIONS:
+        return None  # interrupting or not (taskvars.engine.event_waits)
     if definitions != ["errorEventDefinition"]:
-        return "only error boundary events are supported"
+        return "only error, timer, message and signal boundary events are supported"
     if event.get("cancelActivity", "true") == "false":
         return "non-interrupting error boundary events are not supported"
     return None

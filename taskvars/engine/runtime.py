@@ -41,6 +41,7 @@ from taskvars.engine.call_activities import (
     VariableSource,
     pass_outputs,
 )
+from taskvars.engine.event_waits import sync_attached
 from taskvars.engine.executions import (
     Execution,
     ExecutionState,
@@ -217,25 +218,40 @@ def claim_run(uow: UnitOfWork, instance: ScopeRef) -> ClaimedRun | None:
     return ClaimedRun(record, model, instance)
 
 
-def finish_task(
+def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
+    """Complete the claimed run's waiting task ``task_id`` (a user or an external task):
+    the run moves on, and the tasks, executions and history follow."""
+    step, run = _restored(uow, claimed)
+    try:
+        run.complete(task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
+def fire_task(
     uow: UnitOfWork,
     claimed: ClaimedRun,
-    task_id: str,
+    wait_key: str,
     *,
     write: Callable[[list[ScopeRef]], None] | None = None,
 ) -> None:
-    """Complete the claimed run's waiting task ``task_id`` (a user or an external task,
-    a catch event fired): the run moves on, and the tasks, executions and history
-    follow. ``write`` writes first, given the scopes the task's token sees, nearest first
-    (a fired event's variables)."""
+    """Fire the claimed run's wait ``wait_key``: a catch event or receive task its token
+    waits at, or an armed boundary event of a waiting activity (:meth:`.WorkflowRun.fire`).
+    ``write`` writes first, given the scopes seen from the token's execution (the
+    activity's, for a boundary event), nearest first."""
     step, run = _restored(uow, claimed)
     if write is not None:
-        token = step._state().tokens.get(task_id)
+        tokens = step._state().tokens
+        token = tokens.get(wait_key)
         if token is None:
-            raise ModelRunError(f"task {task_id} is not waiting in this process instance")
+            node = run.snapshot().node(wait_key)
+            token = tokens.get(node.parent_id or "") if node is not None else None
+        if token is None:
+            raise ModelRunError(f"{wait_key} is not waiting in this process instance")
         write(step.context.reader.chain(token.execution_id))
     try:
-        run.complete(task_id)
+        run.fire(wait_key)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     step.finish(run)
@@ -548,6 +564,7 @@ class _Step:
             self.context, changes.activities_started, changes.activities_ended, snapshot
         )
         self._enter(changes)
+        sync_attached(self.context, snapshot, self._state().tokens)
         self._history(changes)
         for activity_instance, execution_id, called_id in self.context.called:
             self.context.uow.store.history.activity_called(

@@ -1,23 +1,74 @@
 """The job handlers of timers (Camunda's ``TimerCatchIntermediateEventJobHandler``,
 ``TimerExecuteNestedActivityJobHandler``): a due timer fires the wait it was armed for.
-The wait's behaviour removes the job as the token leaves (:mod:`.catch_waits`)."""
+The wait's behaviour removes the job as the token leaves (:mod:`.catch_waits`,
+:mod:`.event_waits`)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER
+from taskvars.engine.event_waits import BOUNDARY_TIMER_HANDLER
 from taskvars.engine.events import fire_wait
 from taskvars.engine.job_handlers import handles
+from taskvars.engine.timer_definitions import repeat_after
 from taskvars.persistence.models import Job, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeRef
+from taskvars.services.dates import epoch_millis
 
 
 @handles(INTERMEDIATE_TIMER_HANDLER)
 def fire_intermediate_timer(uow: UnitOfWork, job: Job) -> None:
-    if job.process_instance_pk is None or job.process_instance_id is None or not job.wait_key:
-        raise ValueError(f"the timer job {job.id} belongs to no waiting instance")
-    instance = ScopeRef(
-        job.process_instance_pk, ScopeKind.PROCESS_INSTANCE, job.process_instance_id
-    )
-    fire_wait(uow, instance, job.wait_key)
-    uow.store.jobs.delete(job.pk)  # gone already if the wait's behaviour removed it
+    """An intermediate timer or an event-based gateway's timer branch: fires once (a
+    cycle there fires once too, as Camunda's ``TimerCatchIntermediateEventJobHandler``)."""
+    job_id = job.id
+    fire_wait(uow, _instance(job), _wait_key(job))
+    _delete(uow, job_id)
+
+
+@handles(BOUNDARY_TIMER_HANDLER)
+def fire_boundary_timer(uow: UnitOfWork, job: Job) -> None:
+    """A boundary event's timer. A non-interrupting one is armed again as it fires (a new
+    wait); a cycle's next repetition moves onto that wait's job, due one period after this
+    one (Camunda's ``TimerEntity.createNewTimerJob``); with no repetition left, or for a
+    duration or a date, the new wait has no timer (Camunda's fires once)."""
+    job_id, fired_due, repeat, activity_id = job.id, job.due_date, job.repeat, job.activity_id
+    instance = _instance(job)
+    fire_wait(uow, instance, _wait_key(job))
+    store = uow.store
+    _delete(uow, job_id)
+    for rearmed in store.jobs.due_for_instance(instance.pk):
+        if rearmed.activity_id != activity_id or rearmed.handler_type != BOUNDARY_TIMER_HANDLER:
+            continue
+        following = None
+        if repeat is not None and fired_due is not None:
+            following = repeat_after(repeat, _from_epoch_millis(fired_due))
+        if following is None:
+            store.jobs.delete(rearmed.pk)
+        else:
+            store.jobs.move_due_date(rearmed.pk, epoch_millis(following.due), following.repeat)
+
+
+def _delete(uow: UnitOfWork, job_id: str) -> None:
+    """The job that ran, if its wait's behaviour left it (by id: a row the step made may
+    have taken over its primary key, as SQLite reuses the highest one deleted)."""
+    left = uow.store.jobs.get(job_id)
+    if left is not None:
+        uow.store.jobs.delete(left.pk)
+
+
+def _instance(job: Job) -> ScopeRef:
+    if job.process_instance_pk is None or job.process_instance_id is None:
+        raise ValueError(f"the timer job {job.id} belongs to no process instance")
+    return ScopeRef(job.process_instance_pk, ScopeKind.PROCESS_INSTANCE, job.process_instance_id)
+
+
+def _wait_key(job: Job) -> str:
+    if not job.wait_key:
+        raise ValueError(f"the timer job {job.id} fires no wait")
+    return job.wait_key
+
+
+def _from_epoch_millis(millis: int) -> datetime:
+    return datetime.fromtimestamp(millis / 1000, UTC)

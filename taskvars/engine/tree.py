@@ -51,6 +51,10 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
     INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
     RECEIVE_TASK = "receiveTask"
+    # Armed while the activity they are attached to waits (taskvars.engine.event_waits).
+    BOUNDARY_TIMER = "boundaryTimer"
+    BOUNDARY_MESSAGE = "boundaryMessage"
+    BOUNDARY_SIGNAL = "boundarySignal"
     INTERNAL = "internal"
 
 
@@ -67,6 +71,16 @@ CATCH_KINDS = frozenset(
         NodeKind.RECEIVE_TASK,
     }
 )
+
+
+# Timer, message and signal boundary events by their definition's kind.
+BOUNDARY_KINDS = {
+    "timer": NodeKind.BOUNDARY_TIMER,
+    "message": NodeKind.BOUNDARY_MESSAGE,
+    "signal": NodeKind.BOUNDARY_SIGNAL,
+}
+# Boundary events: armed (AHEAD) while their activity waits, holding no token of their own.
+BOUNDARY_EVENT_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, *BOUNDARY_KINDS.values()})
 
 
 class NodeState(enum.StrEnum):

@@ -91,10 +91,10 @@ def in_process(element: str) -> str:
         (
             in_process(
                 '<bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">'
-                '<bpmn:timerEventDefinition id="in1h" /></bpmn:boundaryEvent>'
+                '<bpmn:escalationEventDefinition id="up" /></bpmn:boundaryEvent>'
             ),
             "late",
-            "only error boundary events are supported",
+            "only error, timer, message and signal boundary events are supported",
         ),
         (
             in_process(
@@ -232,8 +232,8 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
         '<bpmn:transaction id="mail"><bpmn:script>x</bpmn:script></bpmn:transaction>\n'
         '    <bpmn:serviceTask id="charge"\n        camunda:type="soap" />\n'
         '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
-        "      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
-        "</bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>"
+        "      <bpmn:escalationEventDefinition><bpmn:documentation>PT1</bpmn:documentation>"
+        "</bpmn:escalationEventDefinition>\n    </bpmn:boundaryEvent>"
     ).replace('camunda:historyTimeToLive="30"', 'camunda:historyTimeToLive="soon"')
     report = inspect_model("invoice.bpmn", model.encode())
     assert report.refused
@@ -246,7 +246,9 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
     ]
     assert report.errors[0].message.startswith("transaction is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
-    assert report.errors[2].message == "only error boundary events are supported"
+    assert report.errors[2].message == (
+        "only error, timer, message and signal boundary events are supported"
+    )
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
     with pytest.raises(ModelRefusedError) as raised:
         check_model("invoice.bpmn", model.encode())
