@@ -211,6 +211,38 @@ class CatchWait(BpmnSpecMixin):  # type: ignore[misc]
         self.activity_type = activity_type
 
 
+class EventGatewayWait(BpmnSpecMixin):  # type: ignore[misc]
+    """An event-based gateway: the token waits at it (``manual``) while the catch events
+    its flows lead to are armed (:mod:`.event_waits`); the first fired wins
+    (:meth:`WorkflowRun.fire`): the gateway goes on along that flow only, and the event
+    there runs at once. Its branches are predicted children until then, each the wait
+    its events fire."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+        self.activity_type = "eventBasedGateway"
+
+    def _predict_hook(self, my_task: Any) -> None:
+        my_task._sync_children(self.outputs, state=TaskState.MAYBE)
+
+    def _run_hook(self, my_task: Any) -> bool:
+        chosen = my_task.internal_data.get(_CHOSEN)
+        my_task._sync_children([s for s in self.outputs if s.name == chosen], TaskState.FUTURE)
+        return True
+
+
+_CHOSEN = "chosen_branch"
+
+
+class _EventGatewayParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> EventGatewayWait:
+        return EventGatewayWait(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+    def handles_multiple_outgoing(self) -> bool:
+        return True
+
+
 class _CatchWaitParser(CamundaTaskParser):  # type: ignore[misc]
     def create_task(self) -> CatchWait:
         return CatchWait(
@@ -286,6 +318,7 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         # Timer, message and signal catches wait for the runtime (taskvars.engine.events).
         full_tag("intermediateCatchEvent"): (_CatchWaitParser, CatchWait),
         full_tag("receiveTask"): (_CatchWaitParser, CatchWait),
+        full_tag("eventBasedGateway"): (_EventGatewayParser, EventGatewayWait),
         full_tag("boundaryEvent"): (
             _BoundaryEventParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
@@ -426,6 +459,14 @@ class WorkflowRun:
         of its own)."""
         task = self._task_or_none(task_id)
         spec = None if task is None else task.task_spec
+        gateway = None if task is None else task.parent
+        if (
+            gateway is not None
+            and isinstance(gateway.task_spec, EventGatewayWait)
+            and gateway.state == TaskState.READY
+        ):
+            self._choose(gateway, spec)
+            return
         if not (
             isinstance(spec, BoundaryEvent)
             and isinstance(spec.event_definition, ArmedEventDefinition)
@@ -439,6 +480,19 @@ class WorkflowRun:
             again._sync_children(spec.outputs, TaskState.MAYBE)  # as the split predicted
         spec.catch(task, BpmnEvent(spec.event_definition, payload={}))
         spec._update(task)
+        self._advance()
+
+    def _choose(self, gateway: Any, branch_spec: Any) -> None:
+        """The event-based gateway ``gateway`` goes on along the branch whose event
+        fired, and that event runs at once (it waits for nothing more)."""
+        self.completed = []
+        gateway.internal_data[_CHOSEN] = branch_spec.name
+        self._ending(gateway)
+        _run_reporting(gateway, self.completed)
+        for branch in gateway.children:
+            if branch.task_spec is branch_spec and branch.state == TaskState.READY:
+                self._ending(branch)
+                _run_reporting(branch, self.completed)
         self._advance()
 
     def _task_or_none(self, task_id: str) -> Any:
@@ -812,7 +866,7 @@ def _tree_order(workflow: Any) -> list[Any]:
 def _kind(spec: Any) -> NodeKind:
     if getattr(spec, "bpmn_id", None) is None:
         return NodeKind.INTERNAL
-    if isinstance(spec, ExternalServiceTask | PassThroughTask | CatchWait):
+    if isinstance(spec, ExternalServiceTask | PassThroughTask | CatchWait | EventGatewayWait):
         return NodeKind(spec.activity_type)
     if isinstance(spec, EndEvent) and isinstance(spec.event_definition, TerminateEventDefinition):
         return NodeKind.TERMINATE_END_EVENT

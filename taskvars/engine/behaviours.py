@@ -30,6 +30,7 @@ from taskvars.engine.catch_events import CatchEventModel
 from taskvars.engine.catch_waits import CatchWaitBehaviour
 from taskvars.engine.code_sites import CodeSite
 from taskvars.engine.error_events import ErrorVariables
+from taskvars.engine.event_waits import EventGatewayBehaviour
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
@@ -111,8 +112,11 @@ class StepContext:
     # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
     # instance catches (error code, message); True when one catches it.
     raises_later: Callable[[str, str | None], bool] | None = None
-    # By element id: the intermediate catch events and receive tasks (catch_waits).
+    # By element id: the intermediate catch events, receive tasks and timer, message and
+    # signal boundary events (catch_waits); whether any is armed beside a token
+    # (event_waits: a boundary event, an event-based gateway's branch).
     catch_events: Mapping[str, CatchEventModel] = field(default_factory=dict)
+    armed_beside: bool = False
 
 
 class Behaviour(Protocol):
@@ -397,6 +401,8 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
     **dict.fromkeys(CATCH_KINDS, CatchWaitBehaviour()),
+    # Its branches' events are armed beside it (taskvars.engine.event_waits).
+    NodeKind.EVENT_BASED_GATEWAY: EventGatewayBehaviour(),
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from lxml import etree
 
-from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.timer_definitions import TimerKind, check
 
@@ -32,8 +31,6 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
                 "intermediate catch events are supported with one timer, message or "
                 "signal definition"
             )
-        if parent_kind is not None and _follows_event_gateway(element):
-            return "event-based gateways are not supported"
         return None
     if kind in CATCH_DEFINITIONS:
         if parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
@@ -54,15 +51,3 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
     except ExpressionError as error:
         return f"{kind}: {error}"
     return check(TimerKind(kind), text) if literal else None
-
-
-def _follows_event_gateway(event: etree._Element) -> bool:
-    process = event.getparent()
-    if process is None:
-        return False
-    event_id = event.get("id")
-    gateways = {g.get("id") for g in process.iterchildren(f"{{{BPMN}}}eventBasedGateway")}
-    return any(
-        flow.get("targetRef") == event_id and flow.get("sourceRef") in gateways
-        for flow in process.iterchildren(f"{{{BPMN}}}sequenceFlow")
-    )

@@ -35,6 +35,9 @@ class CatchEventModel:
     timer_text: str | None = None
     # A boundary event: whether it interrupts its activity (cancelActivity).
     interrupting: bool = True
+    # Armed beside a token (a boundary event, a branch of an event-based gateway) rather
+    # than as one (taskvars.engine.event_waits).
+    beside: bool = False
 
 
 # Camunda's ActivityTypes for intermediate catch events, by the definition's kind.
@@ -55,21 +58,26 @@ def catch_event_models(root: etree._Element) -> dict[str, CatchEventModel]:
     """By element id: the intermediate timer, message and signal catch events, the
     boundary events of those kinds and the receive tasks of every process in ``root``."""
     names = _referenced_names(root)
+    branches = _gateway_branches(root)
     found: dict[str, CatchEventModel] = {}
     for event in root.iter(f"{{{BPMN}}}intermediateCatchEvent"):
         model = _event_model(event, names, INTERMEDIATE_TYPES)
         if model is not None:
-            found[model.element_id] = model
+            found[model.element_id] = replace(model, beside=model.element_id in branches)
     for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
         model = _event_model(event, names, BOUNDARY_TYPES)
         if model is not None:
             interrupting = event.get("cancelActivity", "true").lower() == "true"
-            found[model.element_id] = replace(model, interrupting=interrupting)
+            found[model.element_id] = replace(model, interrupting=interrupting, beside=True)
     for task in root.iter(f"{{{BPMN}}}receiveTask"):
         element_id = str(task.get("id"))
         ref = task.get("messageRef")
         found[element_id] = CatchEventModel(
-            element_id, WaitKind.MESSAGE, RECEIVE_TASK, event_name=names.get(ref or "", ref)
+            element_id,
+            WaitKind.MESSAGE,
+            RECEIVE_TASK,
+            event_name=names.get(ref or "", ref),
+            beside=element_id in branches,
         )
     return found
 
@@ -116,6 +124,17 @@ def timer_of(definition: etree._Element) -> tuple[TimerKind, str] | None:
         if element is not None:
             return timer_kind, (element.text or "").strip()
     return None
+
+
+def _gateway_branches(root: etree._Element) -> set[str]:
+    """The elements an event-based gateway's flows lead to."""
+    found: set[str] = set()
+    for process in root.iter(f"{{{BPMN}}}process", f"{{{BPMN}}}subProcess"):
+        gateways = {g.get("id") for g in process.iterchildren(f"{{{BPMN}}}eventBasedGateway")}
+        for flow in process.iterchildren(f"{{{BPMN}}}sequenceFlow"):
+            if flow.get("sourceRef") in gateways:
+                found.add(str(flow.get("targetRef")))
+    return found
 
 
 def _referenced_names(root: etree._Element) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """Events armed beside a token rather than as one: the timer, message and signal
-boundary events of a waiting activity. After each step, those the run waits for are
-compared with the rows armed before (``job``, ``event_subscription`` rows whose
-``wait_key`` is a boundary event's task); new ones are armed, gone ones removed, in the
-step's transaction (Camunda creates them as the activity's scope starts and removes them
-with it: ``BpmnParse.parseBoundaryEvents``, ``EventSubscriptionDeclaration``).
+boundary events of a waiting activity, and the catch events an event-based gateway's
+flows lead to while the token waits at the gateway. After each step, those the run waits
+for are compared with the rows armed before (``job``, ``event_subscription`` rows whose
+``wait_key`` is such an event's task); new ones are armed, gone ones removed, in the
+step's transaction (Camunda creates them as the activity's scope starts, or the gateway
+is entered, and removes them with it: ``BpmnParse.parseBoundaryEvents``,
+``EventBasedGatewayActivityBehavior``, ``EventSubscriptionDeclaration``).
 
 :func:`attached_waits` is the pure half; :func:`sync_attached` writes."""
 
@@ -13,52 +15,67 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from taskvars.engine.catch_events import CatchEventModel
-from taskvars.engine.catch_waits import arm
+from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER, arm
 from taskvars.engine.executions import Token
-from taskvars.engine.tree import BOUNDARY_KINDS, NodeState, RunSnapshot
+from taskvars.engine.tree import BOUNDARY_KINDS, CATCH_KINDS, NodeKind, NodeState, RunSnapshot
 
 if TYPE_CHECKING:
     from taskvars.engine.behaviours import StepContext
 
 # Camunda's TimerExecuteNestedActivityJobHandler type: a boundary event's timer.
 BOUNDARY_TIMER_HANDLER = "timer-transition"
-_ARMED_KINDS = frozenset(BOUNDARY_KINDS.values())
+_BOUNDARY_KINDS = frozenset(BOUNDARY_KINDS.values())
+
+
+class EventGatewayBehaviour:
+    """The token at an event-based gateway has no row of its own: its branches' events
+    are armed beside it (:func:`sync_attached`)."""
+
+    def enter(self, step: StepContext, token: Token) -> None:
+        return None
+
+    def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
+        return None
+
+    def move(self, step: StepContext, token: Token) -> None:
+        return None
 
 
 def attached_waits(
     snapshot: RunSnapshot, tokens: Mapping[str, Token]
 ) -> dict[str, tuple[str, str]]:
-    """By wait key (the boundary event's task id): its element id and the execution of the
-    token it is attached to, for every armed boundary event of a waiting activity."""
+    """By wait key (the event's task id): its element id and the execution of the token
+    it is armed beside, for every armed boundary event of a waiting activity and every
+    branch of an event-based gateway a token waits at."""
     wanted: dict[str, tuple[str, str]] = {}
     for tree in snapshot.workflows.values():
         for node in tree.tasks.values():
-            if node.kind not in _ARMED_KINDS or node.state is not NodeState.AHEAD:
+            if node.state is not NodeState.AHEAD or node.element_id is None:
                 continue
-            attached = tokens.get(node.parent_id or "")
-            if attached is not None and node.element_id is not None:
-                wanted[node.id] = (node.element_id, attached.execution_id)
+            beside = tokens.get(node.parent_id or "")
+            if beside is None:
+                continue
+            gateway = beside.kind is NodeKind.EVENT_BASED_GATEWAY
+            if node.kind in _BOUNDARY_KINDS or (gateway and node.kind in CATCH_KINDS):
+                wanted[node.id] = (node.element_id, beside.execution_id)
     return wanted
 
 
 def sync_attached(step: StepContext, snapshot: RunSnapshot, tokens: Mapping[str, Token]) -> None:
     """Arm the boundary events the run now waits for and remove those it no longer does."""
-    boundaries = {
-        element_id: model
-        for element_id, model in step.catch_events.items()
-        if model.activity_type.startswith("boundary")
-    }
-    if not boundaries:
+    if not step.armed_beside:
         return
+    boundaries = step.catch_events
     store = step.uow.store
     # The execution each armed wait's rows are in, by wait key.
     armed: dict[str, str | None] = {}
     for job in store.jobs.due_for_instance(step.instance_pk):
-        if job.activity_id in boundaries and job.wait_key is not None:
+        if job.activity_id in boundaries and job.wait_key not in tokens and job.wait_key:
             armed[job.wait_key] = job.execution_id
     for subscription in store.event_subscriptions.for_instance(step.instance_pk):
-        if subscription.activity_id in boundaries and subscription.wait_key is not None:
-            armed[subscription.wait_key] = subscription.execution_id
+        key = subscription.wait_key
+        if subscription.activity_id in boundaries and key not in tokens and key:
+            armed[key] = subscription.execution_id
     wanted = attached_waits(snapshot, tokens) if not snapshot.finished else {}
     for wait_key in armed.keys() - wanted.keys():
         store.jobs.delete_for_wait(step.instance_pk, wait_key)
@@ -66,7 +83,9 @@ def sync_attached(step: StepContext, snapshot: RunSnapshot, tokens: Mapping[str,
     for wait_key, (element_id, execution_id) in wanted.items():
         if wait_key not in armed:
             model: CatchEventModel = boundaries[element_id]
-            arm(step, model, wait_key, execution_id, BOUNDARY_TIMER_HANDLER)
+            boundary = model.activity_type.startswith("boundary")
+            handler = BOUNDARY_TIMER_HANDLER if boundary else INTERMEDIATE_TIMER_HANDLER
+            arm(step, model, wait_key, execution_id, handler)
         elif armed[wait_key] != execution_id:
             # The activity's token moved (a fork beside it made it concurrent, a
             # compaction took it back): its events follow.

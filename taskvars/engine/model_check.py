@@ -96,6 +96,7 @@ RUNNABLE_ELEMENTS = frozenset(
         # definitions only in an intermediate catch event for now (checked below).
         "intermediateCatchEvent",
         "receiveTask",
+        "eventBasedGateway",
         *CATCH_DEFINITIONS,
         *TIMER_KINDS,
         # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).

@@ -429,6 +429,7 @@ class _Step:
             call_activities=model.call_activities,
             calls=_Calls(uow),
             catch_events=model.catch_events,
+            armed_beside=any(event.beside for event in model.catch_events.values()),
         )
         self.loops = StepLoops(uow, reader, self._state, self._execution_of)
         if model.io_mappings:

@@ -51,6 +51,8 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
     INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
     RECEIVE_TASK = "receiveTask"
+    # Waits while the events its flows lead to are armed (taskvars.engine.event_waits).
+    EVENT_BASED_GATEWAY = "eventBasedGateway"
     # Armed while the activity they are attached to waits (taskvars.engine.event_waits).
     BOUNDARY_TIMER = "boundaryTimer"
     BOUNDARY_MESSAGE = "boundaryMessage"
