@@ -34,6 +34,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent as StartEventSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
@@ -52,7 +53,10 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaBoundaryEventParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaStartEventParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import (
     CamundaTaskParser,
     SubWorkflowParser,
@@ -78,6 +82,7 @@ from taskvars.engine.tree import (
     BOUNDARY_EVENT_KINDS,
     BOUNDARY_KINDS,
     SCOPE_MARK,
+    START_KINDS,
     NodeKind,
     NodeState,
     RunSnapshot,
@@ -292,6 +297,33 @@ class _BoundaryEventParser(_ArmedEventParsing, CamundaBoundaryEventParser):  # t
     pass
 
 
+# In a workflow's data while its first step runs: the start event it starts at (a
+# message, signal or timer start event's id); the others do not fire.
+_START_AT = "taskvars_start_at"
+
+
+class EventStartEvent(StartEventSpec):  # type: ignore[misc]
+    """A start event: a none start event fires at once, as SpiffWorkflow's does, unless the
+    run starts at another (:data:`_START_AT`, :func:`.events.start_by_event`); a timer,
+    message or signal start event (:class:`ArmedEventDefinition`) fires only when the run
+    starts there. The start join cancels the others."""
+
+    def _update_hook(self, my_task: Any) -> Any:
+        workflow = my_task.workflow
+        chosen = workflow.data.get(_START_AT) if workflow is workflow.top_workflow else None
+        if chosen is not None:
+            if chosen == self.bpmn_id:
+                my_task._set_internal_data(event_fired=True)
+            else:
+                my_task._set_state(TaskState.WAITING)
+                return None
+        return super()._update_hook(my_task)
+
+
+class _StartEventParser(_ArmedEventParsing, CamundaStartEventParser):  # type: ignore[misc]
+    pass
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -319,6 +351,7 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("intermediateCatchEvent"): (_CatchWaitParser, CatchWait),
         full_tag("receiveTask"): (_CatchWaitParser, CatchWait),
         full_tag("eventBasedGateway"): (_EventGatewayParser, EventGatewayWait),
+        full_tag("startEvent"): (_StartEventParser, EventStartEvent),
         full_tag("boundaryEvent"): (
             _BoundaryEventParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
@@ -358,6 +391,12 @@ class CompiledProcess:
         self.key = process_key
         self.spec = parser.get_spec(process_key)
         self.subprocess_specs = parser.get_subprocess_specs(process_key)
+        # Whether it has a none start event (else it starts only at an event's).
+        self.none_start = any(
+            isinstance(task_spec, StartEvent)
+            and not isinstance(task_spec.event_definition, ArmedEventDefinition)
+            for task_spec in self.spec.task_specs.values()
+        )
         # Each multi-instance activity's characteristics, by the inner activity's id.
         self.loops = {
             task_spec.loop.element_id: task_spec.loop
@@ -383,14 +422,28 @@ class WorkflowRun:
         listener: ActivityListener | None = None,
         executions: ExecutionFinder | None = None,
         loops: LoopEvaluator | None = None,
+        start_event: str | None = None,
     ) -> WorkflowRun:
+        """``start_event``: the message, signal or timer start event the run starts at
+        (``None``: the none start event)."""
         workflow = BpmnWorkflow(
             compiled.spec,
             compiled.subprocess_specs,
             script_engine=_ConditionsOnly(reader, executions, loops),
         )
+        if start_event is None and not compiled.none_start:
+            # Camunda's ProcessDefinitionImpl.createProcessInstanceForInitial.
+            raise BpmnRunError(
+                "Cannot start process instance, initial activity where the process "
+                "instance should start is null"
+            )
         run = cls(workflow, listener)
-        run._advance()
+        if start_event is not None:
+            workflow.data[_START_AT] = start_event
+        try:
+            run._advance()
+        finally:
+            workflow.data.pop(_START_AT, None)
         return run
 
     @classmethod
@@ -876,6 +929,8 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind.BOUNDARY_ERROR
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ArmedEventDefinition):
         return BOUNDARY_KINDS[spec.event_definition.kind]
+    if isinstance(spec, StartEvent) and isinstance(spec.event_definition, ArmedEventDefinition):
+        return START_KINDS[spec.event_definition.kind]
     for spec_class, kind in _KINDS:
         if isinstance(spec, spec_class):
             return kind
@@ -902,13 +957,15 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
         return NodeState.CANCELLED
     if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
         return NodeState.ARRIVED
-    if task.has_state(TaskState.WAITING) and kind in BOUNDARY_EVENT_KINDS:
+    if task.has_state(TaskState.WAITING) and kind in BOUNDARY_EVENT_KINDS | _STARTS:
         return NodeState.AHEAD  # armed, holding no token of its own
     if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
         return NodeState.LIVE
     return NodeState.AHEAD
 
 
+# A start event the run did not start at waits until the start join cancels it.
+_STARTS = frozenset({NodeKind.START_EVENT, *START_KINDS.values()})
 _JOIN_KINDS = frozenset({NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY})
 
 

@@ -1,6 +1,6 @@
 """The deployment check of catch events (:mod:`.model_check`): timer, message and signal
-definitions run in intermediate catch and boundary events (and messages in receive
-tasks); start and throw events with them are refused until they run."""
+definitions run in intermediate catch, boundary and process start events (and messages
+in receive tasks); throw events with them are refused until they run."""
 
 from __future__ import annotations
 
@@ -33,10 +33,13 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             )
         return None
     if kind in CATCH_DEFINITIONS:
-        if parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
+        if parent_kind == "startEvent":
+            if (refused := _start_event_refusal(element, kind)) is not None:
+                return refused
+        elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
             return (
                 f"{kind} is not supported in a {parent_kind} "
-                "(only in intermediate catch and boundary events so far)"
+                "(only in intermediate catch, boundary and start events so far)"
             )
         if kind == "timerEventDefinition":
             timers = [c for c in element.iterchildren() if isinstance(c.tag, str)]
@@ -51,3 +54,12 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
     except ExpressionError as error:
         return f"{kind}: {error}"
     return check(TimerKind(kind), text) if literal else None
+
+
+def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:
+    """A process's own start events only (an event sub-process is refused already)."""
+    event = definition.getparent()
+    scope = None if event is None else event.getparent()
+    if scope is None or etree.QName(scope).localname != "process":
+        return f"{kind} is not supported in a sub-process's start event"
+    return None

@@ -46,6 +46,8 @@ def start_by_event(
     business_key: str | None,
 ) -> runtime.Started:
     """Start an instance of ``definition`` at its message, signal or timer start event
-    ``start_event_id``. For now every start event leads the same way as the none start
-    event (SpiffWorkflow starts a process at all its start events' join)."""
-    return runtime.start_instance(uow, definition, variables, business_key)
+    ``start_event_id`` (the others, a none start event too, do not fire), run it to its
+    first waits; does not commit."""
+    return runtime.start_instance(
+        uow, definition, variables, business_key, start_event_id=start_event_id
+    )

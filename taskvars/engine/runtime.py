@@ -144,11 +144,13 @@ def start_instance(
     caller: CallerLink | None = None,
     returns_to: Callable[[VariableSource], None] | None = None,
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
+    start_event_id: str | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
     instance's variables if it ends within the caller's step; ``raises_to`` is offered
-    a BPMN error nothing in it catches, raised meanwhile)."""
+    a BPMN error nothing in it catches, raised meanwhile); ``start_event_id``: a message,
+    signal or timer start event it starts at (:func:`.events.start_by_event`)."""
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
@@ -157,7 +159,12 @@ def start_instance(
     step.returns_to = returns_to
     step.context.raises_to = raises_to
     step.history_pk = store.history.started(
-        instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
+        instance_id,
+        business_key,
+        definition,
+        now_millis(),
+        start_event_id or model.start_activity_id,
+        caller,
     )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     if write_variables is None:
@@ -173,6 +180,7 @@ def start_instance(
             step.context.io,
             step.execution_for_conditions,
             loops=step.loops,
+            start_event=start_event_id,
         )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER
 from taskvars.engine.event_waits import BOUNDARY_TIMER_HANDLER
-from taskvars.engine.events import fire_wait
+from taskvars.engine.events import fire_wait, start_by_event
 from taskvars.engine.job_handlers import handles
 from taskvars.engine.timer_definitions import repeat_after
+from taskvars.persistence.jobs import START_TIMER_HANDLER
 from taskvars.persistence.models import Job, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import ScopeRef
@@ -48,6 +49,25 @@ def fire_boundary_timer(uow: UnitOfWork, job: Job) -> None:
             store.jobs.delete(rearmed.pk)
         else:
             store.jobs.move_due_date(rearmed.pk, epoch_millis(following.due), following.repeat)
+
+
+@handles(START_TIMER_HANDLER)
+def start_by_timer(uow: UnitOfWork, job: Job) -> None:
+    """A timer start event (Camunda's ``TimerStartEventJobHandler``): an instance starts
+    there; a cycle's job moves on to its next repetition, else it is gone."""
+    definition_id, start_event_id = job.process_definition_id, job.handler_configuration
+    definition = uow.store.definitions.get(definition_id or "")
+    if definition is None or start_event_id is None:
+        raise ValueError(f"the timer start job {job.id} has no definition to start")
+    job_pk, fired_due, repeat = job.pk, job.due_date, job.repeat
+    start_by_event(uow, definition, start_event_id, {}, None)
+    following = None
+    if repeat is not None and fired_due is not None:
+        following = repeat_after(repeat, _from_epoch_millis(fired_due))
+    if following is None:
+        uow.store.jobs.delete(job_pk)
+    else:
+        uow.store.jobs.move_due_date(job_pk, epoch_millis(following.due), following.repeat)
 
 
 def _delete(uow: UnitOfWork, job_id: str) -> None:

@@ -51,6 +51,10 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
     INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
     RECEIVE_TASK = "receiveTask"
+    # Start events a run starts at when their event comes (taskvars.engine.start_events).
+    START_TIMER_EVENT = "startTimerEvent"
+    MESSAGE_START_EVENT = "messageStartEvent"
+    SIGNAL_START_EVENT = "signalStartEvent"
     # Waits while the events its flows lead to are armed (taskvars.engine.event_waits).
     EVENT_BASED_GATEWAY = "eventBasedGateway"
     # Armed while the activity they are attached to waits (taskvars.engine.event_waits).
@@ -80,6 +84,11 @@ BOUNDARY_KINDS = {
     "timer": NodeKind.BOUNDARY_TIMER,
     "message": NodeKind.BOUNDARY_MESSAGE,
     "signal": NodeKind.BOUNDARY_SIGNAL,
+}
+START_KINDS = {
+    "timer": NodeKind.START_TIMER_EVENT,
+    "message": NodeKind.MESSAGE_START_EVENT,
+    "signal": NodeKind.SIGNAL_START_EVENT,
 }
 # Boundary events: armed (AHEAD) while their activity waits, holding no token of their own.
 BOUNDARY_EVENT_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, *BOUNDARY_KINDS.values()})

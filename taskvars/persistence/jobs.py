@@ -95,3 +95,18 @@ class Jobs:
         self._session.execute(
             update(Job).where(Job.pk == job_pk).values(due_date=due_date, repeat=repeat)
         )
+
+    def delete_start_timers(self, definition_key: str, tenant_id: str | None) -> None:
+        """The timer start event jobs of every version of a definition key (Camunda's
+        ``BpmnDeployer.removeObsoleteTimers``)."""
+        self._session.execute(
+            delete(Job).where(
+                Job.handler_type == START_TIMER_HANDLER,
+                Job.process_definition_key == definition_key,
+                Job.tenant_id.is_(None) if tenant_id is None else Job.tenant_id == tenant_id,
+            )
+        )
+
+
+# Camunda's TimerStartEventJobHandler type.
+START_TIMER_HANDLER = "timer-start-event"

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taskvars.engine.events import fire_wait
+from sqlalchemy import select
+
+from taskvars.engine.events import fire_wait, start_by_event
 from taskvars.engine.job_handlers import run_job
-from taskvars.persistence.models import ScopeKind
+from taskvars.persistence.models import EventSubscription, Job, ScopeKind
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import NewValue, ScopeRef
 from taskvars.services.variables import convert_values
@@ -126,3 +128,50 @@ def fire(
         uow.commit()
 
     _read(db_url, write)
+
+
+def definition_jobs(db_url: str, key: str) -> list[JobRow]:
+    """The jobs of a definition key's definitions themselves (timer start events)."""
+
+    def read(uow: UnitOfWork) -> list[JobRow]:
+        rows = uow.store.session.scalars(
+            select(Job)
+            .where(Job.process_definition_key == key, Job.definition_pk.is_not(None))
+            .order_by(Job.pk)
+        )
+        return [
+            JobRow(r.id, r.handler_type, r.activity_id, r.execution_id, r.due_date, r.create_time)
+            for r in rows
+        ]
+
+    found: list[JobRow] = _read(db_url, read)
+    return found
+
+
+def definition_subscriptions(db_url: str) -> list[tuple[str, str | None, str, str | None]]:
+    """Every start event subscription: type, name, activity and definition id."""
+
+    def read(uow: UnitOfWork) -> list[tuple[str, str | None, str, str | None]]:
+        rows = uow.store.session.scalars(
+            select(EventSubscription)
+            .where(EventSubscription.definition_pk.is_not(None))
+            .order_by(EventSubscription.activity_id)
+        )
+        return [(r.event_type, r.event_name, r.activity_id, r.process_definition_id) for r in rows]
+
+    found: list[tuple[str, str | None, str, str | None]] = _read(db_url, read)
+    return found
+
+
+def start_at_event(
+    db_url: str, key: str, start_event_id: str, business_key: str | None = None
+) -> str:
+    def write(uow: UnitOfWork) -> str:
+        definition = uow.store.definitions.latest(key, None)
+        assert definition is not None, key
+        started = start_by_event(uow, definition, start_event_id, {}, business_key)
+        uow.commit()
+        return started.instance_id
+
+    found: str = _read(db_url, write)
+    return found

@@ -118,7 +118,7 @@ def in_process(element: str) -> str:
                 '      <bpmn:timerEventDefinition id="EveryMonday" />\n    </bpmn:startEvent>',
             ),
             "EveryMonday",
-            "timerEventDefinition is not supported",
+            "a timer needs one of timeDate, timeDuration and timeCycle",
         ),
         (
             INVOICE.replace("${amount &gt; 1000}", "${amount ^ 2 &gt; 1000}"),
