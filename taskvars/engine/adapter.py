@@ -55,6 +55,8 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import (
@@ -265,9 +267,15 @@ class ArmedEventDefinition(EventDefinition):  # type: ignore[misc]
     definitions would compare ``datetime.now()`` and evaluate Python; they are never built.
     ``kind`` is ``timer``, ``message`` or ``signal``."""
 
-    def __init__(self, kind: str, element_id: str) -> None:
+    def __init__(self, kind: str, element_id: str, event_name: str | None = None) -> None:
         super().__init__(name=element_id)
         self.kind = kind
+        self.event_name = event_name  # a thrown signal's name
+
+    def throw(self, my_task: Any) -> None:
+        """Thrown signals leave the run (:attr:`WorkflowRun.thrown`): the runtime
+        broadcasts them to every subscription, this run's own included."""
+        return None
 
     def catches(self, my_task: Any, event: Any) -> bool:
         return event.event_definition is self
@@ -290,7 +298,8 @@ class _ArmedEventParsing:
         return ArmedEventDefinition("message", str(self.node.get("id")))
 
     def parse_signal_event(self, event: Any) -> ArmedEventDefinition:
-        return ArmedEventDefinition("signal", str(self.node.get("id")))
+        name = super().parse_signal_event(event).name  # type: ignore[misc]
+        return ArmedEventDefinition("signal", str(self.node.get("id")), name)
 
 
 class _BoundaryEventParser(_ArmedEventParsing, CamundaBoundaryEventParser):  # type: ignore[misc]
@@ -324,6 +333,19 @@ class _StartEventParser(_ArmedEventParsing, CamundaStartEventParser):  # type: i
     pass
 
 
+class _ThrowEventParser(_ArmedEventParsing, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
+    pass
+
+
+class _EndEventParser(_ArmedEventParsing, CamundaEndEventParser):  # type: ignore[misc]
+    def create_task(self) -> Any:
+        """A signal end event too (SpiffWorkflow's end event parser reads no signal)."""
+        signals = self.xpath(".//bpmn:signalEventDefinition")
+        if signals:
+            return self._create_task(self.parse_signal_event(signals[0]))
+        return super().create_task()
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -352,6 +374,14 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         full_tag("receiveTask"): (_CatchWaitParser, CatchWait),
         full_tag("eventBasedGateway"): (_EventGatewayParser, EventGatewayWait),
         full_tag("startEvent"): (_StartEventParser, EventStartEvent),
+        full_tag("intermediateThrowEvent"): (
+            _ThrowEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1],
+        ),
+        full_tag("endEvent"): (
+            _EndEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1],
+        ),
         full_tag("boundaryEvent"): (
             _BoundaryEventParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
@@ -413,6 +443,7 @@ class WorkflowRun:
         self._workflow = workflow
         self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
+        self.thrown: list[str] = []  # the signals thrown since last taken, in order
 
     @classmethod
     def start(
@@ -628,6 +659,13 @@ class WorkflowRun:
 
     def _did_run(self, task: Any) -> None:
         self.completed.append(str(task.id))
+        definition = getattr(task.task_spec, "event_definition", None)
+        if (
+            isinstance(definition, ArmedEventDefinition)
+            and definition.kind == "signal"
+            and isinstance(task.task_spec, IntermediateThrowEvent | EndEvent)
+        ):
+            self.thrown.append(definition.event_name or definition.name)
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body
             _close_orphaned_subprocesses(self._workflow)
         if len(self.completed) % _DEPTH_CHECK_EVERY == 0:
@@ -931,6 +969,13 @@ def _kind(spec: Any) -> NodeKind:
         return BOUNDARY_KINDS[spec.event_definition.kind]
     if isinstance(spec, StartEvent) and isinstance(spec.event_definition, ArmedEventDefinition):
         return START_KINDS[spec.event_definition.kind]
+    if (
+        isinstance(spec, IntermediateThrowEvent | EndEvent)
+        and isinstance(spec.event_definition, ArmedEventDefinition)
+        and spec.event_definition.kind == "signal"
+    ):
+        end = isinstance(spec, EndEvent)
+        return NodeKind.SIGNAL_END_EVENT if end else NodeKind.INTERMEDIATE_SIGNAL_THROW
     for spec_class, kind in _KINDS:
         if isinstance(spec, spec_class):
             return kind

@@ -36,6 +36,11 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
         if parent_kind == "startEvent":
             if (refused := _start_event_refusal(element, kind)) is not None:
                 return refused
+        elif kind == "signalEventDefinition" and parent_kind in (
+            "intermediateThrowEvent",
+            "endEvent",
+        ):
+            return None  # broadcast (taskvars.engine.signals)
         elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
             return (
                 f"{kind} is not supported in a {parent_kind} "

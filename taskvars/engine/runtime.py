@@ -190,6 +190,7 @@ def start_instance(
     step.apply(run)
     if not run.finished and not step.raised:
         store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
+    step.broadcast_thrown()
     return Started(instance_id, run.finished or step.raised, returned)
 
 
@@ -452,6 +453,8 @@ class _Step:
         # A BPMN error a call of this step's passed on, that a waiting caller up the
         # calls catches once this step is applied (see :meth:`_raises_later`).
         self.raising: tuple[str, str | None] | None = None
+        # Signals thrown in the step, broadcast once it is saved (broadcast_thrown).
+        self.thrown: list[str] = []
         self.context.raises_later = self._raises_later
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -564,6 +567,8 @@ class _Step:
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""
         snapshot = run.snapshot()
+        self.thrown.extend(run.thrown)
+        run.thrown.clear()
         state, changes = map_step(self._state(), snapshot, run.completed, new_id)
         self._leave(changes)
         self.state = state
@@ -594,6 +599,19 @@ class _Step:
             self.context.uow.store.process_runs.save_state(
                 self.context.instance_pk, self.stored_state(run)
             )
+        self.broadcast_thrown()
+
+    def broadcast_thrown(self) -> None:
+        """The signals the step threw, once its state is saved: every subscription of
+        each, this instance's own too, as Camunda's ``ThrowSignalEventActivityBehavior``
+        (in this transaction; a waiting instance's step runs in turn)."""
+        if not self.thrown:
+            return
+        from taskvars.engine.signals import broadcast  # it runs steps of this module
+
+        thrown, self.thrown = self.thrown, []
+        for name in thrown:
+            broadcast(self.context.uow, name, {}, self.model.definition.tenant_id)
 
     def stored_state(self, run: WorkflowRun) -> str:
         return dumps(

@@ -55,6 +55,9 @@ class NodeKind(enum.StrEnum):
     START_TIMER_EVENT = "startTimerEvent"
     MESSAGE_START_EVENT = "messageStartEvent"
     SIGNAL_START_EVENT = "signalStartEvent"
+    # Pass through, broadcasting a signal (taskvars.engine.signals).
+    INTERMEDIATE_SIGNAL_THROW = "intermediateSignalThrow"
+    SIGNAL_END_EVENT = "signalEndEvent"
     # Waits while the events its flows lead to are armed (taskvars.engine.event_waits).
     EVENT_BASED_GATEWAY = "eventBasedGateway"
     # Armed while the activity they are attached to waits (taskvars.engine.event_waits).

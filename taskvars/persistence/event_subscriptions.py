@@ -89,6 +89,10 @@ class EventSubscriptions:
             )
         )
 
+    def exists(self, pk: int) -> bool:
+        found = self._session.scalar(select(EventSubscription.pk).where(EventSubscription.pk == pk))
+        return found is not None
+
     def for_instance(self, instance_pk: int) -> list[EventSubscription]:
         """An instance's subscriptions, oldest first."""
         return list(
