@@ -1,6 +1,7 @@
 """Timer definitions as Camunda reads them (``TimerDeclarationImpl``, ``DurationHelper``):
 ``timeDate`` (an ISO 8601 date and time), ``timeDuration`` (an ISO 8601 duration),
-``timeCycle`` (``R3/PT10M``, ``R/start/PT1H``, ``R2/start/end``); due dates from a given now.
+``timeCycle`` (``R3/PT10M``, ``R/start/PT1H``, ``R2/start/end``, or cron: :mod:`.cron`);
+due dates from a given now.
 Pure: the caller evaluates ``${...}`` first and passes the clock's now."""
 
 from __future__ import annotations
@@ -167,7 +168,9 @@ def arm(kind: TimerKind, text: str, now: datetime) -> DueTimer:
     if kind is TimerKind.DURATION:
         return DueTimer(parse_duration(text).after(now), None)
     if is_cron(text):
-        raise TimerDefinitionError(f"cron timer cycles are not supported yet: {text!r}")
+        from taskvars.engine.cron import parse_cron  # it raises this module's error
+
+        return DueTimer(parse_cron(text).next_after(now), text)
     cycle = parse_cycle(text)
     return DueTimer(cycle.first_due(now), cycle.after_one() if cycle.period else None)
 
@@ -175,6 +178,10 @@ def arm(kind: TimerKind, text: str, now: datetime) -> DueTimer:
 def repeat_after(repeat: str, fired_due: datetime) -> DueTimer | None:
     """A cycle's next due date after the one that fired at ``fired_due``; ``None`` when
     no repetition is left."""
+    if is_cron(repeat):  # a cron cycle repeats for ever (Camunda's CronTimer)
+        from taskvars.engine.cron import parse_cron
+
+        return DueTimer(parse_cron(repeat).next_after(fired_due), repeat)
     cycle = parse_cycle(repeat)
     return DueTimer(cycle.next_due(fired_due), cycle.after_one())
 
