@@ -53,18 +53,22 @@ def test_a_cycle_without_a_start_is_due_one_period_on_and_repeats_its_count() ->
     assert armed.due == NOW + timedelta(minutes=10)
     assert armed.repeat is not None
     second = repeat_after(armed.repeat, armed.due)
-    assert second is not None and second.due == NOW + timedelta(minutes=20)
+    assert second is not None
+    assert second.due == NOW + timedelta(minutes=20)
     assert second.repeat is not None
     third = repeat_after(second.repeat, second.due)
-    assert third is not None and third.due == NOW + timedelta(minutes=30)
+    assert third is not None
+    assert third.due == NOW + timedelta(minutes=30)
     assert third.repeat is None  # three in all
 
 
 def test_an_unbounded_cycle_always_has_a_next_repetition() -> None:
     armed = arm(TimerKind.CYCLE, "R/PT1H", NOW)
-    assert armed.repeat is not None and armed.repeat.startswith("R/")
+    assert armed.repeat is not None
+    assert armed.repeat.startswith("R/")
     following = repeat_after(armed.repeat, armed.due)
-    assert following is not None and following.repeat is not None
+    assert following is not None
+    assert following.repeat is not None
 
 
 def test_a_cycle_with_a_start_ahead_is_due_at_its_start() -> None:
@@ -86,7 +90,8 @@ def test_a_cron_cycle_is_due_at_its_next_matching_second_and_repeats_for_ever() 
     assert armed.due == NOW + timedelta(minutes=15)
     assert armed.repeat == "0 0/15 * * * ?"
     following = repeat_after(armed.repeat, armed.due)
-    assert following is not None and following.due == NOW + timedelta(minutes=30)
+    assert following is not None
+    assert following.due == NOW + timedelta(minutes=30)
 
 
 def test_a_cron_weekday_counts_sunday_as_zero_or_seven_and_monday_as_one() -> None:
