@@ -535,12 +535,12 @@ class WorkflowRun:
         self._advance()
         return None if catcher is None else str(catcher.task_spec.bpmn_id)
 
-    def fire(self, task_id: str) -> None:
+    def fire(self, task_id: str, *, again: bool = True) -> None:
         """Fire the wait ``task_id``: a waiting catch event or receive task runs on (as
         :meth:`complete`); an armed timer, message or signal boundary event catches and
         runs, interrupting its activity or (non-interrupting) beside it, armed again for
         the next time as Camunda's non-interrupting events stay (a new wait, with an id
-        of its own)."""
+        of its own; not ``again``: a timer with no repetition left)."""
         task = self._task_or_none(task_id)
         spec = None if task is None else task.task_spec
         gateway = None if task is None else task.parent
@@ -559,9 +559,9 @@ class WorkflowRun:
             self.complete(task_id)
             return
         self.completed = []
-        if not spec.cancel_activity:
-            again = task.parent._add_child(spec, TaskState.WAITING)
-            again._sync_children(spec.outputs, TaskState.MAYBE)  # as the split predicted
+        if not spec.cancel_activity and again:
+            rearmed = task.parent._add_child(spec, TaskState.WAITING)
+            rearmed._sync_children(spec.outputs, TaskState.MAYBE)  # as the split predicted
         spec.catch(task, BpmnEvent(spec.event_definition, payload={}))
         spec._update(task)
         self._advance()

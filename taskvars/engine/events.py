@@ -20,11 +20,14 @@ def fire_wait(
     *,
     variables: dict[str, NewValue] | None = None,
     local_variables: dict[str, NewValue] | None = None,
+    again: bool = True,
 ) -> None:
     """Fire the wait ``wait_key`` (a SpiffWorkflow task id) of ``instance``'s run: claimed
     first (a racing step is a 409), then ``variables`` written from the catching
     execution as Camunda's ``setVariables`` propagates them and ``local_variables`` on
-    that execution, then the run goes on past the wait and is saved."""
+    that execution, then the run goes on past the wait and is saved. ``again``: a
+    non-interrupting boundary event is armed again (``False``: a timer that repeats no
+    more)."""
     claimed = runtime.claim_run(uow, instance)
     if claimed is None:
         raise ModelRunError(f"process instance {instance.external_id} runs no model")
@@ -35,7 +38,7 @@ def fire_wait(
         if variables:
             variable_writes.write_values(uow, chain, variables, local=False)
 
-    runtime.fire_task(uow, claimed, wait_key, write=write)
+    runtime.fire_task(uow, claimed, wait_key, write=write, again=again)
 
 
 def start_by_event(

@@ -244,11 +244,13 @@ def fire_task(
     wait_key: str,
     *,
     write: Callable[[list[ScopeRef]], None] | None = None,
+    again: bool = True,
 ) -> None:
     """Fire the claimed run's wait ``wait_key``: a catch event or receive task its token
     waits at, or an armed boundary event of a waiting activity (:meth:`.WorkflowRun.fire`).
     ``write`` writes first, given the scopes seen from the token's execution (the
-    activity's, for a boundary event), nearest first."""
+    activity's, for a boundary event), nearest first. Not ``again``: a non-interrupting
+    boundary event is not armed again (a timer with no repetition left)."""
     step, run = _restored(uow, claimed)
     if write is not None:
         tokens = step._state().tokens
@@ -260,7 +262,7 @@ def fire_task(
             raise ModelRunError(f"{wait_key} is not waiting in this process instance")
         write(step.context.reader.chain(token.execution_id))
     try:
-        run.fire(wait_key)
+        run.fire(wait_key, again=again)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     step.finish(run)

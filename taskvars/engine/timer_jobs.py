@@ -30,25 +30,22 @@ def fire_intermediate_timer(uow: UnitOfWork, job: Job) -> None:
 
 @handles(BOUNDARY_TIMER_HANDLER)
 def fire_boundary_timer(uow: UnitOfWork, job: Job) -> None:
-    """A boundary event's timer. A non-interrupting one is armed again as it fires (a new
-    wait); a cycle's next repetition moves onto that wait's job, due one period after this
-    one (Camunda's ``TimerEntity.createNewTimerJob``); with no repetition left, or for a
-    duration or a date, the new wait has no timer (Camunda's fires once)."""
-    job_id, fired_due, repeat, activity_id = job.id, job.due_date, job.repeat, job.activity_id
+    """A boundary event's timer. A non-interrupting one with a cycle is armed again as
+    it fires (a new wait), its job due one period after this one (Camunda's
+    ``TimerEntity.createNewTimerJob``) while repetitions are left; a duration or a
+    date fires once, as Camunda's."""
+    job_id, activity_id = job.id, job.activity_id
+    following = None
+    if job.repeat is not None and job.due_date is not None:
+        following = repeat_after(job.repeat, _from_epoch_millis(job.due_date))
     instance = _instance(job)
-    fire_wait(uow, instance, _wait_key(job))
-    store = uow.store
+    fire_wait(uow, instance, _wait_key(job), again=following is not None)
     _delete(uow, job_id)
-    for rearmed in store.jobs.due_for_instance(instance.pk):
-        if rearmed.activity_id != activity_id or rearmed.handler_type != BOUNDARY_TIMER_HANDLER:
-            continue
-        following = None
-        if repeat is not None and fired_due is not None:
-            following = repeat_after(repeat, _from_epoch_millis(fired_due))
-        if following is None:
-            store.jobs.delete(rearmed.pk)
-        else:
-            store.jobs.move_due_date(rearmed.pk, epoch_millis(following.due), following.repeat)
+    if following is None:
+        return
+    for rearmed in uow.store.jobs.due_for_instance(instance.pk):
+        if rearmed.activity_id == activity_id and rearmed.handler_type == BOUNDARY_TIMER_HANDLER:
+            uow.store.jobs.move_due_date(rearmed.pk, epoch_millis(following.due), following.repeat)
 
 
 @handles(START_TIMER_HANDLER)
