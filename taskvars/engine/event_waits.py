@@ -61,37 +61,62 @@ def attached_waits(
     return wanted
 
 
+def move_attached(step: StepContext, snapshot: RunSnapshot, tokens: Mapping[str, Token]) -> None:
+    """Before the step's ended executions go (their rows would go with them): the armed
+    events of a token that moved into an execution already there (a compaction into its
+    scope's) move with it, their jobs unchanged."""
+    if step.armed_beside and not snapshot.finished:
+        _move(step, _armed(step, tokens), attached_waits(snapshot, tokens))
+
+
 def sync_attached(step: StepContext, snapshot: RunSnapshot, tokens: Mapping[str, Token]) -> None:
-    """Arm the boundary events the run now waits for and remove those it no longer does."""
+    """Arm the events the run now waits for beside its tokens and remove those it no
+    longer does; the others follow their token's execution."""
     if not step.armed_beside:
         return
-    boundaries = step.catch_events
     store = step.uow.store
-    # The execution each armed wait's rows are in, by wait key.
-    armed: dict[str, str | None] = {}
-    for job in store.jobs.due_for_instance(step.instance_pk):
-        if job.activity_id in boundaries and job.wait_key not in tokens and job.wait_key:
-            armed[job.wait_key] = job.execution_id
-    for subscription in store.event_subscriptions.for_instance(step.instance_pk):
-        key = subscription.wait_key
-        if subscription.activity_id in boundaries and key not in tokens and key:
-            armed[key] = subscription.execution_id
+    armed = _armed(step, tokens)
     wanted = attached_waits(snapshot, tokens) if not snapshot.finished else {}
     for wait_key in armed.keys() - wanted.keys():
         store.jobs.delete_for_wait(step.instance_pk, wait_key)
         store.event_subscriptions.delete_for_wait(step.instance_pk, wait_key)
     for wait_key, (element_id, execution_id) in wanted.items():
         if wait_key not in armed:
-            model: CatchEventModel = boundaries[element_id]
+            model: CatchEventModel = step.catch_events[element_id]
             boundary = model.activity_type.startswith("boundary")
             handler = BOUNDARY_TIMER_HANDLER if boundary else INTERMEDIATE_TIMER_HANDLER
             arm(step, model, wait_key, execution_id, handler)
-        elif armed[wait_key] != execution_id:
-            # The activity's token moved (a fork beside it made it concurrent, a
-            # compaction took it back): its events follow.
-            execution_pk = step.reader.pk(execution_id)
-            if execution_pk is not None:
-                store.jobs.move_wait(step.instance_pk, wait_key, execution_pk, execution_id)
-                store.event_subscriptions.move_wait(
-                    step.instance_pk, wait_key, execution_pk, execution_id
-                )
+    _move(step, armed, wanted)
+
+
+def _armed(step: StepContext, tokens: Mapping[str, Token]) -> dict[str, str | None]:
+    """The execution each armed wait beside a token is in, by wait key (the rows of
+    waits that are tokens themselves are their behaviours')."""
+    store = step.uow.store
+    events = step.catch_events
+    armed: dict[str, str | None] = {}
+    for job in store.jobs.due_for_instance(step.instance_pk):
+        if job.activity_id in events and job.wait_key and job.wait_key not in tokens:
+            armed[job.wait_key] = job.execution_id
+    for subscription in store.event_subscriptions.for_instance(step.instance_pk):
+        key = subscription.wait_key
+        if subscription.activity_id in events and key and key not in tokens:
+            armed[key] = subscription.execution_id
+    return armed
+
+
+def _move(
+    step: StepContext, armed: Mapping[str, str | None], wanted: Mapping[str, tuple[str, str]]
+) -> None:
+    """Rows whose token is in another execution now follow it (a fork beside it made it
+    concurrent, a compaction took it back), where that execution has a row."""
+    store = step.uow.store
+    for wait_key, (_, execution_id) in wanted.items():
+        if wait_key not in armed or armed[wait_key] == execution_id:
+            continue
+        execution_pk = step.reader.pk(execution_id)
+        if execution_pk is not None:
+            store.jobs.move_wait(step.instance_pk, wait_key, execution_pk, execution_id)
+            store.event_subscriptions.move_wait(
+                step.instance_pk, wait_key, execution_pk, execution_id
+            )

@@ -41,7 +41,7 @@ from taskvars.engine.call_activities import (
     VariableSource,
     pass_outputs,
 )
-from taskvars.engine.event_waits import sync_attached
+from taskvars.engine.event_waits import move_attached, sync_attached
 from taskvars.engine.executions import (
     Execution,
     ExecutionState,
@@ -574,6 +574,7 @@ class _Step:
         state, changes = map_step(self._state(), snapshot, run.completed, new_id)
         self._leave(changes)
         self.state = state
+        move_attached(self.context, snapshot, state.tokens)
         self._executions(changes)
         self._loop_variables(snapshot, changes, run.completed)
         activity_listeners(

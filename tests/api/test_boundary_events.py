@@ -145,3 +145,24 @@ def test_a_message_interrupts_and_a_signal_does_not(client: Any, db_url: str) ->
         "/history/variable-instance", processInstanceId=instance_id, variableName="reason"
     ).json()
     assert [v["value"] for v in reason] == ["withdrawn"]
+
+
+def test_armed_events_keep_their_due_date_as_the_task_moves_back_into_the_scope(
+    client: Any, db_url: str
+) -> None:
+    """The path a non-interrupting event began ends: the task's concurrent execution is
+    compacted into the instance's, and its armed events move with it, unchanged."""
+    api = Api(client)
+    deploy(api, "boundary-events.bpmn")
+    instance_id = start(api, "reminders")
+    late = job_of(db_url, instance_id, "Late")
+    execute_job(db_url, job_of(db_url, instance_id, "Remind").id)
+    (remind,) = api.get("/task", processInstanceId=instance_id, taskDefinitionKey="remind").json()
+
+    done = api.client.post(api.url(f"/task/{remind['id']}/complete"), json={})
+
+    assert done.status_code == 204, done.text
+    moved = job_of(db_url, instance_id, "Late")
+    assert (moved.id, moved.due_date) == (late.id, late.due_date)
+    assert moved.execution_id == instance_id
+    assert {s.execution_id for s in subscriptions(db_url, instance_id)} == {instance_id}
