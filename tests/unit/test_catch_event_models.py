@@ -15,12 +15,16 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
   <bpmn:message id="M1" name="paid-${orderId}" />
   <bpmn:signal id="S1" />
   <bpmn:process id="p" isExecutable="true">
-    <bpmn:startEvent id="ByMessage"><bpmn:messageEventDefinition messageRef="M1" /></bpmn:startEvent>
+    <bpmn:startEvent id="ByMessage">
+      <bpmn:messageEventDefinition messageRef="M1" />
+    </bpmn:startEvent>
     <bpmn:startEvent id="ByHand" />
     <bpmn:eventBasedGateway id="G" />
     <bpmn:sequenceFlow id="f1" sourceRef="G" targetRef="Paid" />
     <bpmn:sequenceFlow id="f2" sourceRef="G" targetRef="Mail" />
-    <bpmn:intermediateCatchEvent id="Paid"><bpmn:messageEventDefinition messageRef="M1" /></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="Paid">
+      <bpmn:messageEventDefinition messageRef="M1" />
+    </bpmn:intermediateCatchEvent>
     <bpmn:receiveTask id="Mail" messageRef="M1" />
     <bpmn:intermediateCatchEvent id="Wait">
       <bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1M</bpmn:timeCycle></bpmn:timerEventDefinition>
@@ -29,7 +33,9 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:boundaryEvent id="Nudge" attachedToRef="T" cancelActivity="false">
       <bpmn:signalEventDefinition signalRef="S1" />
     </bpmn:boundaryEvent>
-    <bpmn:boundaryEvent id="Failed" attachedToRef="T"><bpmn:errorEventDefinition /></bpmn:boundaryEvent>
+    <bpmn:boundaryEvent id="Failed" attachedToRef="T">
+      <bpmn:errorEventDefinition />
+    </bpmn:boundaryEvent>
   </bpmn:process>
 </bpmn:definitions>"""
 
