@@ -67,3 +67,20 @@ def test_a_broadcast_fires_every_waiting_instance_with_its_variables(
         why = api.get(f"/process-instance/{instance_id}/variables/why").json()
         assert why["value"] == "ready"
     broadcast_signal(db_url, "nobody-listens")  # no subscription: nothing happens
+
+
+def test_a_signal_thrown_on_one_branch_reaches_the_other_branch_of_the_same_instance(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "signal-self.bpmn")
+    instance_id = start(api, "selfSignal")
+    (prepare,) = api.get("/task", processInstanceId=instance_id).json()
+
+    done = api.client.post(api.url(f"/task/{prepare['id']}/complete"), json={})
+
+    assert done.status_code == 204, done.text
+    assert tasks(api, "go") == [instance_id]
+    assert subscriptions(db_url, instance_id) == []
+    (go,) = api.get("/task", processInstanceId=instance_id).json()
+    assert go["executionId"] == instance_id  # the scope's last branch, compacted
