@@ -6,7 +6,7 @@ catching execution is signalled). Nothing here commits."""
 from __future__ import annotations
 
 from taskvars.engine import runtime
-from taskvars.errors import ModelRunError
+from taskvars.errors import ModelRunError, SuspendedEntityError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import NewValue, ScopeRef
@@ -28,6 +28,9 @@ def fire_wait(
     that execution, then the run goes on past the wait and is saved. ``again``: a
     non-interrupting boundary event is armed again (``False``: a timer that repeats no
     more)."""
+    if uow.store.process_instances.is_suspended(instance.pk):
+        # Camunda neither runs a suspended instance's jobs nor correlates to it.
+        raise SuspendedEntityError("ProcessInstance", instance.external_id)
     claimed = runtime.claim_run(uow, instance)
     if claimed is None:
         raise ModelRunError(f"process instance {instance.external_id} runs no model")

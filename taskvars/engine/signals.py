@@ -33,7 +33,11 @@ def broadcast(
     targets = [_target(subscription) for subscription in found]
     for target in targets:
         if target.instance is not None:
-            if store.event_subscriptions.exists(target.pk):
+            # A suspended instance's subscriptions are not signalled (Camunda's
+            # EventSubscription.xml selects active executions' only).
+            if store.event_subscriptions.exists(
+                target.pk
+            ) and not store.process_instances.is_suspended(target.instance.pk):
                 fire_wait(uow, target.instance, target.wait_key, variables=variables)
         else:
             definition = store.definitions.get(target.definition_id)

@@ -84,3 +84,18 @@ def test_a_signal_thrown_on_one_branch_reaches_the_other_branch_of_the_same_inst
     assert subscriptions(db_url, instance_id) == []
     (go,) = api.get("/task", processInstanceId=instance_id).json()
     assert go["executionId"] == instance_id  # the scope's last branch, compacted
+
+
+def test_a_suspended_instance_is_not_signalled(client: Any, db_url: str) -> None:
+    api = Api(client)
+    deploy(api, "signals.bpmn")
+    waiting, suspended = start(api, "waitForGo"), start(api, "waitForGo")
+    put = api.client.put(
+        api.url(f"/process-instance/{suspended}/suspended"), json={"suspended": True}
+    )
+    assert put.status_code == 204, put.text
+
+    broadcast_signal(db_url, "go")
+
+    assert tasks(api, "afterGo") == [waiting]
+    assert len(subscriptions(db_url, suspended)) == 1
