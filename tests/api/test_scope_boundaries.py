@@ -76,3 +76,21 @@ def test_a_timer_on_a_call_activity_interrupts_it_and_ends_the_called_instance(
     ended = api.get(f"/history/process-instance/{called['id']}").json()
     assert ended["state"] == "INTERNALLY_TERMINATED"
     assert ("callReview", "callActivity", True) in history(api, caller)
+
+
+def test_a_timer_on_a_multi_instance_task_is_the_bodys_and_cancels_every_instance(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "mi-boundary.bpmn")
+    instance_id = start(api, "votes")
+    assert len(api.get("/task", processInstanceId=instance_id).json()) == 3
+    (closed,) = jobs(db_url, instance_id)
+    assert closed.activity_id == "Closed"
+
+    execute_job(db_url, closed.id)
+
+    assert [
+        t["taskDefinitionKey"] for t in api.get("/task", processInstanceId=instance_id).json()
+    ] == ["count"]
+    assert jobs(db_url, instance_id) == []
