@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -34,7 +34,12 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent as EndEventSpec
+from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent as IntermediateThrowEventSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    EscalationEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -97,6 +102,16 @@ class ActivityListener(Protocol):
     def scope_started(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
 
     def activity_ending(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Caught:
+    """An error or escalation thrown in a step and caught: the throwing and the catching
+    event's element ids and the code (``None``: an error end event naming no error)."""
+
+    thrower_id: str
+    catcher_id: str
+    code: str | None
 
 
 class BpmnRunError(RuntimeError):
@@ -191,9 +206,41 @@ class _CallActivityParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
         return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 
 
+class _ThrownByTheRun:
+    """An error or escalation end event, an escalation intermediate throw event: the run
+    propagates what it throws (:meth:`WorkflowRun._did_run`, as Camunda's
+    ``ErrorEndEventActivityBehavior`` and ``ThrowEscalationEventActivityBehavior`` do),
+    not SpiffWorkflow's event manager (which knows no event sub-process of a
+    sub-process, and no Camunda order of catchers)."""
+
+    event_definition: Any
+
+    def _run_hook(self, my_task: Any) -> Any:
+        if isinstance(self.event_definition, ErrorEventDefinition | EscalationEventDefinition):
+            return True
+        return super()._run_hook(my_task)  # type: ignore[misc]
+
+
+class CodeThrowingEndEvent(_ThrownByTheRun, EndEventSpec):  # type: ignore[misc]
+    pass
+
+
+class CodeThrowingIntermediateEvent(_ThrownByTheRun, IntermediateThrowEventSpec):  # type: ignore[misc]
+    pass
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        # Errors and escalations thrown are propagated by the run (_ThrownByTheRun).
+        full_tag("endEvent"): (
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][0],
+            CodeThrowingEndEvent,
+        ),
+        full_tag("intermediateThrowEvent"): (
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][0],
+            CodeThrowingIntermediateEvent,
+        ),
         full_tag("exclusiveGateway"): (_ModelOrderGatewayParser, ExclusiveGatewaySpec),
         full_tag("inclusiveGateway"): (_ModelOrderGatewayParser, InclusiveGatewaySpec),
         # The model check lets these through only with camunda:type="external".
@@ -265,6 +312,8 @@ class WorkflowRun:
         self._workflow = workflow
         self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
+        # Errors and escalations thrown and caught within the run's steps, in order.
+        self.caught: list[Caught] = []
 
     @classmethod
     def start(
@@ -401,6 +450,33 @@ class WorkflowRun:
         if self._listener is not None:
             self._listener.activity_ending(str(task.id), task.task_spec.bpmn_id, _ancestry(task))
 
+    def _propagate(self, task: Any) -> None:
+        """The error or escalation the event ``task`` just threw, to its nearest catcher
+        (:func:`_code_catcher`): an interrupting one ends the scopes between (their output
+        mappings run, as for an error a worker raises) and the activity it is attached
+        to; a non-interrupting one runs beside them. Uncaught, an error end event ends
+        its token as a none end event would (Camunda's ``execution.end(true)``), an
+        escalation does nothing (``ThrowEscalationEventActivityBehavior`` leaves)."""
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, ErrorEventDefinition | EscalationEventDefinition):
+            return
+        kind = type(definition)
+        event = BpmnEvent(kind(definition.code or "", code=definition.code), payload={})
+        catcher = _code_catcher(task, event, kind)
+        if catcher is None:
+            return
+        if catcher.task_spec.cancel_activity:
+            for scope in _scopes_left(task, catcher):
+                self._ending(scope)
+        catcher.task_spec.catch(catcher, event)
+        catcher.task_spec._update(catcher)
+        if catcher.task_spec.cancel_activity:
+            # At once: the thrower's sub-process must not complete in this step's steps.
+            _attached(catcher).cancel()
+        self.caught.append(
+            Caught(str(task.task_spec.bpmn_id), str(catcher.task_spec.bpmn_id), definition.code)
+        )
+
     def _will_run(self, task: Any) -> None:
         """A sub-process task made ready again has finished its workflow: it ends; a start
         event inside a sub-process's workflow begins that sub-process's scope."""
@@ -416,6 +492,8 @@ class WorkflowRun:
 
     def _did_run(self, task: Any) -> None:
         self.completed.append(str(task.id))
+        if isinstance(task.task_spec, _ThrownByTheRun):
+            self._propagate(task)
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body
             _close_orphaned_subprocesses(self._workflow)
         if len(self.completed) % _DEPTH_CHECK_EVERY == 0:
@@ -551,6 +629,13 @@ def _error_catcher(task: Any, event: Any) -> Any:
     the task itself, else on the sub-process around it, and so on outwards. On one
     activity, an event naming the code wins over one that catches every error (Camunda's
     ``ErrorEventDefinition`` comparator)."""
+    return _code_catcher(task, event, ErrorEventDefinition)
+
+
+def _code_catcher(task: Any, event: Any, kind: type) -> Any:
+    """The waiting boundary event of ``kind`` (error or escalation) that catches
+    ``event`` thrown from ``task`` (see :func:`_error_catcher`; Camunda's
+    ``EscalationEventDefinitionFinder`` looks the same way, nearest scope first)."""
     code = event.event_definition.code
     current = task
     while current is not None:
@@ -563,7 +648,7 @@ def _error_catcher(task: Any, event: Any) -> Any:
                 for sibling in split.children
                 if sibling is not current
                 and isinstance(sibling.task_spec, BoundaryEvent)
-                and isinstance(sibling.task_spec.event_definition, ErrorEventDefinition)
+                and isinstance(sibling.task_spec.event_definition, kind)
                 and sibling.state == TaskState.WAITING
                 and sibling.task_spec.catches(sibling, event)
             ]
@@ -577,6 +662,11 @@ def _error_catcher(task: Any, event: Any) -> Any:
             else None
         )
     return None
+
+
+def _attached(catcher: Any) -> Any:
+    """The activity the boundary event ``catcher`` is attached to."""
+    return next(c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent))
 
 
 def _scopes_left(task: Any, catcher: Any) -> list[Any]:
@@ -715,6 +805,8 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
+    if (code_kind := _code_event_kind(spec)) is not None:
+        return code_kind
     for spec_class, kind in _KINDS:
         if isinstance(spec, spec_class):
             return kind
@@ -734,6 +826,22 @@ _KINDS: tuple[tuple[type, NodeKind], ...] = (
 )
 
 
+def _code_event_kind(spec: Any) -> NodeKind | None:
+    """Camunda's ActivityTypes of the events throwing or catching an error or escalation
+    (an error boundary event is read above)."""
+    definition = getattr(spec, "event_definition", None)
+    escalation = isinstance(definition, EscalationEventDefinition)
+    if isinstance(spec, BoundaryEvent) and escalation:
+        return NodeKind.BOUNDARY_ESCALATION
+    if isinstance(spec, CodeThrowingEndEvent) and escalation:
+        return NodeKind.ESCALATION_END_EVENT
+    if isinstance(spec, CodeThrowingEndEvent) and isinstance(definition, ErrorEventDefinition):
+        return NodeKind.ERROR_END_EVENT
+    if isinstance(spec, CodeThrowingIntermediateEvent) and escalation:
+        return NodeKind.INTERMEDIATE_ESCALATION_THROW_EVENT
+    return None
+
+
 def _state(task: Any, kind: NodeKind) -> NodeState:
     if task.has_state(TaskState.COMPLETED | TaskState.ERROR):
         return NodeState.DONE
@@ -741,7 +849,7 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
         return NodeState.CANCELLED
     if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
         return NodeState.ARRIVED
-    if task.has_state(TaskState.WAITING) and kind is NodeKind.BOUNDARY_ERROR:
+    if task.has_state(TaskState.WAITING) and kind in _BOUNDARY_KINDS:
         return NodeState.AHEAD  # armed, holding no token of its own
     if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
         return NodeState.LIVE
@@ -749,6 +857,7 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
 
 
 _JOIN_KINDS = frozenset({NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY})
+_BOUNDARY_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, NodeKind.BOUNDARY_ESCALATION})
 
 
 def _merged(task: Any) -> bool:

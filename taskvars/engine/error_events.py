@@ -19,12 +19,35 @@ class ErrorVariables:
 
 
 def error_variables(root: etree._Element) -> dict[str, ErrorVariables]:
-    """By boundary event id, for the error boundary events that name either variable."""
+    """By boundary event id, for the error boundary events that name either variable, and
+    the escalation boundary events that name ``camunda:escalationCodeVariable`` (as
+    ``code``; Camunda's ``EscalationHandler`` sets it on the handling execution)."""
     found = {}
+    for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
+        for escalation in event.iterchildren(f"{{{BPMN}}}escalationEventDefinition"):
+            if code := escalation.get(f"{{{CAMUNDA}}}escalationCodeVariable"):
+                found[str(event.get("id"))] = ErrorVariables(code, None)
     for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
         for definition in event.iterchildren(f"{{{BPMN}}}errorEventDefinition"):
             code = definition.get(f"{{{CAMUNDA}}}errorCodeVariable")
             message = definition.get(f"{{{CAMUNDA}}}errorMessageVariable")
             if code or message:
                 found[str(event.get("id"))] = ErrorVariables(code or None, message or None)
+    return found
+
+
+def thrown_error_messages(root: etree._Element) -> dict[str, str]:
+    """By error end event id, the ``camunda:errorMessage`` of the error it throws (Camunda's
+    ``ErrorEndEventActivityBehavior`` propagates it with the code)."""
+    errors = {
+        str(error.get("id")): message
+        for error in root.iter(f"{{{BPMN}}}error")
+        if (message := error.get(f"{{{CAMUNDA}}}errorMessage"))
+    }
+    found = {}
+    for event in root.iter(f"{{{BPMN}}}endEvent"):
+        for definition in event.iterchildren(f"{{{BPMN}}}errorEventDefinition"):
+            message = errors.get(definition.get("errorRef") or "")
+            if message is not None:
+                found[str(event.get("id"))] = message
     return found

@@ -273,7 +273,7 @@ def _error_variables(
     uow: UnitOfWork,
     model: RunnableModel,
     catcher: str | None,
-    error_code: str,
+    error_code: str | None,
     error_message: str | None,
     thrower_chain: list[ScopeRef],
 ) -> None:
@@ -535,6 +535,7 @@ class _Step:
         )
         self._enter(changes)
         self._history(changes)
+        self._caught_variables(run)
         for activity_instance, execution_id, called_id in self.context.called:
             self.context.uow.store.history.activity_called(
                 activity_instance, execution_id, called_id
@@ -546,6 +547,19 @@ class _Step:
         else:
             run.prune()
             self._raise_now(run)
+
+    def _caught_variables(self, run: WorkflowRun) -> None:
+        """The code (and message) variables of errors and escalations events threw and
+        caught in the step, set from the process instance (``setVariable``: the
+        variable where it is visible, else on the instance)."""
+        context = self.context
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        for caught in run.caught:
+            message = self.model.error_messages.get(caught.thrower_id)
+            _error_variables(
+                context.uow, self.model, caught.catcher_id, caught.code, message, [instance]
+            )
+        run.caught.clear()
 
     def finish(self, run: WorkflowRun) -> None:
         """Apply the step, then save the run's state unless it ended."""

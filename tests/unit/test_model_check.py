@@ -94,7 +94,7 @@ def in_process(element: str) -> str:
                 '<bpmn:timerEventDefinition id="in1h" /></bpmn:boundaryEvent>'
             ),
             "late",
-            "only error boundary events are supported",
+            "only error and escalation boundary events are supported",
         ),
         (
             in_process(
@@ -106,10 +106,11 @@ def in_process(element: str) -> str:
         ),
         (
             in_process(
-                '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition id="e" /></bpmn:endEvent>'
+                '<bpmn:intermediateThrowEvent id="fail"><bpmn:errorEventDefinition id="e" />'
+                "</bpmn:intermediateThrowEvent>"
             ),
             "e",
-            "error events are supported as boundary events only",
+            "error events are supported as boundary and end events only",
         ),
         (
             INVOICE.replace(
@@ -246,7 +247,7 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
     ]
     assert report.errors[0].message.startswith("receiveTask is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
-    assert report.errors[2].message == "only error boundary events are supported"
+    assert report.errors[2].message == "only error and escalation boundary events are supported"
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
     with pytest.raises(ModelRefusedError) as raised:
         check_model("invoice.bpmn", model.encode())
