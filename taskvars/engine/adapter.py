@@ -25,6 +25,14 @@ from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -56,6 +64,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
 from SpiffWorkflow.camunda.parser.task_spec import (
     CamundaTaskParser,
     SubWorkflowParser,
@@ -66,6 +75,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
+from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
@@ -229,9 +239,33 @@ class CodeThrowingIntermediateEvent(_ThrownByTheRun, IntermediateThrowEventSpec)
     pass
 
 
+class _CodeStartEventParser(CamundaStartEventParser):  # type: ignore[misc]
+    """SpiffWorkflow's start event parser, reading error and escalation start events too
+    (the start events of event sub-processes; it reads them as none start events)."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition(
+            [
+                MESSAGE_EVENT_XPATH,
+                SIGNAL_EVENT_XPATH,
+                TIMER_EVENT_XPATH,
+                CONDITIONAL_EVENT_XPATH,
+                ERROR_EVENT_XPATH,
+                ESCALATION_EVENT_XPATH,
+            ]
+        )
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (
+            _CodeStartEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
+        ),
         # Errors and escalations thrown are propagated by the run (_ThrownByTheRun).
         full_tag("endEvent"): (
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][0],
@@ -296,6 +330,7 @@ class CompiledProcess:
         self.key = process_key
         self.spec = parser.get_spec(process_key)
         self.subprocess_specs = parser.get_subprocess_specs(process_key)
+        _prepare_event_subprocesses(root, [self.spec, *self.subprocess_specs.values()])
         # Each multi-instance activity's characteristics, by the inner activity's id.
         self.loops = {
             task_spec.loop.element_id: task_spec.loop
@@ -303,6 +338,29 @@ class CompiledProcess:
             for task_spec in spec.task_specs.values()
             if isinstance(task_spec, MultiInstanceBody)
         }
+
+
+def _prepare_event_subprocesses(root: etree._Element, specs: Sequence[Any]) -> None:
+    """Once, as the specs are built: an event sub-process, once added to its scope
+    (:class:`_EventSubprocessStart`), ends into the scope's end join (SpiffWorkflow's
+    ``trigger_wf`` connects it at run time, changing a shared spec); each start
+    event knows whether it interrupts (``isInterrupting``, default true)."""
+    calm = {
+        event.get("id")
+        for event in root.iter(f"{{{BPMN}}}startEvent")
+        if event.get("isInterrupting") == "false"
+    }
+    for spec in specs:
+        for name in getattr(spec.start, "trigger_specs", ()):
+            subprocess_spec = spec.task_specs[name]
+            if spec.end not in subprocess_spec.outputs:
+                subprocess_spec.connect(spec.end)
+            if spec.start not in subprocess_spec.inputs:
+                # An input (SpiffWorkflow's specs need one to run), not an output of the
+                # start: the event sub-process is not started with its scope.
+                subprocess_spec._connect_notify(spec.start)
+        for start in getattr(spec, "bpmn_start_events", ()):
+            start.interrupting = start.bpmn_id not in calm
 
 
 class WorkflowRun:
@@ -384,12 +442,9 @@ class WorkflowRun:
         if catcher is None:
             _end_token(task)
         else:
-            for scope in _scopes_left(task, catcher):
-                self._ending(scope)
-            catcher.task_spec.catch(catcher, event)
-            catcher.task_spec._update(catcher)
+            self._fire(task, catcher, event, cancel_at_once=False)
         self._advance()
-        return None if catcher is None else str(catcher.task_spec.bpmn_id)
+        return None if catcher is None else _catcher_id(catcher)
 
     def is_waiting(self, task_id: str) -> bool:
         """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
@@ -465,17 +520,24 @@ class WorkflowRun:
         catcher = _code_catcher(task, event, kind)
         if catcher is None:
             return
-        if catcher.task_spec.cancel_activity:
-            for scope in _scopes_left(task, catcher):
+        # At once: the thrower's sub-process must not complete in this step's steps.
+        self._fire(task, catcher, event, cancel_at_once=True)
+        self.caught.append(Caught(str(task.task_spec.bpmn_id), _catcher_id(catcher), definition.code))
+
+    def _fire(self, thrower: Any, catcher: Any, event: Any, *, cancel_at_once: bool) -> None:
+        """``catcher`` (a boundary event or an event sub-process) catches ``event`` thrown
+        from ``thrower``; the scopes an interrupting one leaves run their output mappings
+        first."""
+        if _interrupts(catcher):
+            for scope in _scopes_left(thrower, catcher):
                 self._ending(scope)
+        if isinstance(catcher, _EventSubprocessStart):
+            catcher.fire(event)
+            return
         catcher.task_spec.catch(catcher, event)
         catcher.task_spec._update(catcher)
-        if catcher.task_spec.cancel_activity:
-            # At once: the thrower's sub-process must not complete in this step's steps.
+        if cancel_at_once and _interrupts(catcher):
             _attached(catcher).cancel()
-        self.caught.append(
-            Caught(str(task.task_spec.bpmn_id), str(catcher.task_spec.bpmn_id), definition.code)
-        )
 
     def _will_run(self, task: Any) -> None:
         """A sub-process task made ready again has finished its workflow: it ends; a start
@@ -633,9 +695,13 @@ def _error_catcher(task: Any, event: Any) -> Any:
 
 
 def _code_catcher(task: Any, event: Any, kind: type) -> Any:
-    """The waiting boundary event of ``kind`` (error or escalation) that catches
-    ``event`` thrown from ``task`` (see :func:`_error_catcher`; Camunda's
-    ``EscalationEventDefinitionFinder`` looks the same way, nearest scope first)."""
+    """What catches ``event`` of ``kind`` (error or escalation) thrown from ``task``: a
+    waiting boundary event (see :func:`_error_catcher`) or an event sub-process
+    (:class:`_EventSubprocessStart`), scope by scope outwards as Camunda's
+    ``ErrorDeclarationForProcessInstanceFinder`` and ``EscalationEventDefinitionFinder``
+    walk them. In one scope an event sub-process comes before a boundary event on the
+    sub-process (``BpmnParse`` gives an event sub-process's error start event precedence
+    10, a boundary event 0)."""
     code = event.event_definition.code
     current = task
     while current is not None:
@@ -656,12 +722,76 @@ def _code_catcher(task: Any, event: Any, kind: type) -> Any:
                 candidates.sort(key=lambda c: c.task_spec.event_definition.code != code)
                 return candidates[0]
         workflow = current.workflow
+        started = _event_subprocess_catchers(workflow, event, kind)
+        if started:
+            return started[0]
         current = (
             workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
             if isinstance(workflow, BpmnSubWorkflow)
             else None
         )
     return None
+
+
+@dataclass(frozen=True)
+class _EventSubprocessStart:
+    """An event sub-process of ``workflow`` (the process's, or a sub-process's) whose start
+    event ``start`` catches a thrown event: Camunda's ``EventSubProcessStartEventActivity-
+    Behavior``. SpiffWorkflow adds such a sub-process only for events its event manager
+    routes, and only in the process (``BpmnStartTask.trigger_wf``); here it is added to
+    the scope that catches, and an interrupting start cancels the scope's other tokens
+    first (SpiffWorkflow's would leave them running)."""
+
+    workflow: Any
+    spec: Any
+    start: Any
+
+    @property
+    def cancel_activity(self) -> bool:
+        return bool(getattr(self.start, "interrupting", True))
+
+    def fire(self, event: Any) -> None:
+        root = self.workflow.task_tree  # a sub-process's is its Start task
+        if self.cancel_activity:
+            for child in list(root.children):
+                child.cancel()
+        added = root._add_child(self.spec, TaskState.FUTURE)
+        added.triggered = True
+        self.spec._predict(added, mask=TaskState.FUTURE)  # its path on, to the scope's end
+        self.spec._update(added)  # its workflow starts; the start event waits
+        subworkflow = self.workflow.top_workflow.subprocesses[added.id]
+        for waiting in subworkflow.get_tasks(state=TaskState.WAITING):
+            if waiting.task_spec is self.start:
+                waiting.task_spec.catch(waiting, event)
+                waiting.task_spec._update(waiting)
+
+
+def _event_subprocess_catchers(workflow: Any, event: Any, kind: type) -> list[Any]:
+    """The event sub-processes of ``workflow`` that catch ``event``, one naming the code
+    before one that catches every code."""
+    spec = workflow.spec
+    found = []
+    for name in getattr(spec.start, "trigger_specs", ()):
+        subprocess_spec = spec.task_specs[name]
+        started = workflow.top_workflow.subprocess_specs.get(subprocess_spec.spec)
+        for start in getattr(started, "bpmn_start_events", ()):
+            definition = start.event_definition
+            if isinstance(definition, kind) and definition.catches(None, event):
+                found.append(_EventSubprocessStart(workflow, subprocess_spec, start))
+    found.sort(key=lambda c: c.start.event_definition.code != event.event_definition.code)
+    return found
+
+
+def _catcher_id(catcher: Any) -> str:
+    if isinstance(catcher, _EventSubprocessStart):
+        return str(catcher.start.bpmn_id)
+    return str(catcher.task_spec.bpmn_id)
+
+
+def _interrupts(catcher: Any) -> bool:
+    if isinstance(catcher, _EventSubprocessStart):
+        return catcher.cancel_activity
+    return bool(catcher.task_spec.cancel_activity)
 
 
 def _attached(catcher: Any) -> Any:
@@ -672,11 +802,18 @@ def _attached(catcher: Any) -> Any:
 def _scopes_left(task: Any, catcher: Any) -> list[Any]:
     """The sub-process tasks an error thrown from ``task`` and caught by the boundary
     event ``catcher`` interrupts, innermost first: those around ``task`` up to the one
-    ``catcher`` is attached to (none when it is attached to ``task``)."""
-    attached = next(
-        (c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None
-    )
-    left: list[Any] = []
+    ``catcher`` is attached to (none when it is attached to ``task``); for an event
+    sub-process, those around ``task`` inside its scope."""
+    if isinstance(catcher, _EventSubprocessStart):
+        left: list[Any] = []
+        current = task
+        while current.workflow is not catcher.workflow:
+            workflow = current.workflow
+            current = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            left.append(current)
+        return left
+    attached = _attached(catcher)
+    left = []
     current = task
     while current is not attached and isinstance(current.workflow, BpmnSubWorkflow):
         workflow = current.workflow
@@ -839,6 +976,10 @@ def _code_event_kind(spec: Any) -> NodeKind | None:
         return NodeKind.ERROR_END_EVENT
     if isinstance(spec, CodeThrowingIntermediateEvent) and escalation:
         return NodeKind.INTERMEDIATE_ESCALATION_THROW_EVENT
+    if isinstance(spec, StartEvent) and escalation:
+        return NodeKind.ESCALATION_START_EVENT
+    if isinstance(spec, StartEvent) and isinstance(definition, ErrorEventDefinition):
+        return NodeKind.ERROR_START_EVENT
     return None
 
 

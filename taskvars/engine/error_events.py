@@ -1,5 +1,5 @@
-"""Error boundary events as a model declares them: where a caught BPMN error's code and
-message are written (``camunda:errorCodeVariable``, ``camunda:errorMessageVariable`` of the
+"""Error and escalation catch events as a model declares them: where a caught BPMN
+error's code and message (an escalation's code) are written (``camunda:errorCodeVariable``, ``camunda:errorMessageVariable`` of the
 event's ``errorEventDefinition``, as Camunda's ``BpmnExceptionHandler`` sets them on the
 execution that handles the error)."""
 
@@ -19,20 +19,21 @@ class ErrorVariables:
 
 
 def error_variables(root: etree._Element) -> dict[str, ErrorVariables]:
-    """By boundary event id, for the error boundary events that name either variable, and
-    the escalation boundary events that name ``camunda:escalationCodeVariable`` (as
-    ``code``; Camunda's ``EscalationHandler`` sets it on the handling execution)."""
+    """By catching event id (a boundary event, an event sub-process's start event): for
+    error events that name either variable, and escalation events that name
+    ``camunda:escalationCodeVariable`` (as ``code``; Camunda's ``EscalationHandler`` sets
+    it on the handling execution)."""
     found = {}
-    for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
-        for escalation in event.iterchildren(f"{{{BPMN}}}escalationEventDefinition"):
-            if code := escalation.get(f"{{{CAMUNDA}}}escalationCodeVariable"):
-                found[str(event.get("id"))] = ErrorVariables(code, None)
-    for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
-        for definition in event.iterchildren(f"{{{BPMN}}}errorEventDefinition"):
-            code = definition.get(f"{{{CAMUNDA}}}errorCodeVariable")
-            message = definition.get(f"{{{CAMUNDA}}}errorMessageVariable")
-            if code or message:
-                found[str(event.get("id"))] = ErrorVariables(code or None, message or None)
+    for tag in ("boundaryEvent", "startEvent"):
+        for event in root.iter(f"{{{BPMN}}}{tag}"):
+            for definition in event.iterchildren(f"{{{BPMN}}}errorEventDefinition"):
+                code = definition.get(f"{{{CAMUNDA}}}errorCodeVariable")
+                message = definition.get(f"{{{CAMUNDA}}}errorMessageVariable")
+                if code or message:
+                    found[str(event.get("id"))] = ErrorVariables(code or None, message or None)
+            for escalation in event.iterchildren(f"{{{BPMN}}}escalationEventDefinition"):
+                if code := escalation.get(f"{{{CAMUNDA}}}escalationCodeVariable"):
+                    found[str(event.get("id"))] = ErrorVariables(code, None)
     return found
 
 

@@ -334,7 +334,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":
-            return "event sub-processes are not supported"
+            return code_events.event_subprocess_refusal(element)
     elif name.namespace == CAMUNDA and not _inert_extension(element, name.localname):
         return f"camunda:{name.localname} is not supported"
     for attribute in element.attrib:

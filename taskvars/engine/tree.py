@@ -41,6 +41,9 @@ class NodeKind(enum.StrEnum):
     ERROR_END_EVENT = "errorEndEvent"
     ESCALATION_END_EVENT = "escalationEndEvent"
     INTERMEDIATE_ESCALATION_THROW_EVENT = "intermediateEscalationThrowEvent"
+    # The start events of event sub-processes (taskvars.engine.code_events).
+    ERROR_START_EVENT = "errorStartEvent"
+    ESCALATION_START_EVENT = "escalationStartEvent"
     # Passed through at once, as Camunda does (ActivityTypes names).
     TASK = "task"
     MANUAL_TASK = "manualTask"

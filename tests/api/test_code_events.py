@@ -69,3 +69,46 @@ def test_explore(client: Any) -> None:
     print(api.get("/execution", processInstanceId=instance_id).json())
     print(variable(api, instance_id, "why"), variable(api, instance_id, "said"))
     assert False
+
+
+def test_explore_escalation(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "escalation.bpmn")
+    instance_id = start(api, "escalation")
+    complete(api, instance_id, "review")
+    print(open_tasks(api, instance_id))
+    print(history(api, instance_id))
+    print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
+    print(variable(api, instance_id, "escalated"))
+    complete(api, instance_id, "decide", giveUp=True)
+    print(open_tasks(api, instance_id))
+    print(history(api, instance_id))
+    print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
+    complete(api, instance_id, "remind")
+    complete(api, instance_id, "takeOver")
+    print(api.get(f"/history/process-instance/{instance_id}").json())
+    assert False
+
+
+def test_explore_esp(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "event-subprocesses.bpmn")
+    instance_id = start(api, "eventSubprocesses")
+
+    def show() -> None:
+        print(open_tasks(api, instance_id))
+        print(history(api, instance_id))
+        print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
+
+    show()
+    print(variable(api, instance_id, "helpCode"))
+    complete(api, instance_id, "prepare", ok=False)
+    show()
+    print(variable(api, instance_id, "brokenCode"))
+    complete(api, instance_id, "repair")
+    show()
+    complete(api, instance_id, "deliver", fatal=True)
+    show()
+    complete(api, instance_id, "cleanUp")
+    print(api.get(f"/history/process-instance/{instance_id}").json())
+    assert False

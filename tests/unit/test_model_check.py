@@ -110,7 +110,8 @@ def in_process(element: str) -> str:
                 "</bpmn:intermediateThrowEvent>"
             ),
             "e",
-            "error events are supported as boundary and end events only",
+            "error events are supported as boundary and end events and as start events "
+            "of event sub-processes only",
         ),
         (
             INVOICE.replace(
@@ -172,7 +173,25 @@ def in_process(element: str) -> str:
         (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
-            "event sub-processes are not supported",
+            "event sub-processes are supported with one error or escalation start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:subProcess id="OnPing" triggeredByEvent="true">'
+                '<bpmn:startEvent id="ping"><bpmn:messageEventDefinition id="m" />'
+                "</bpmn:startEvent></bpmn:subProcess>"
+            ),
+            "OnPing",
+            "event sub-processes are supported with one error or escalation start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:subProcess id="OnFail" triggeredByEvent="true">'
+                '<bpmn:startEvent id="failed" isInterrupting="false">'
+                '<bpmn:errorEventDefinition id="e" /></bpmn:startEvent></bpmn:subProcess>'
+            ),
+            "OnFail",
+            "an error start event of an event sub-process must be interrupting",
         ),
         (
             INVOICE.replace(
