@@ -16,11 +16,11 @@ from tests.multipart_bodies import Part
 MODELS = Path(__file__).parent.parent / "bpmn"
 
 
-def deploy(api: Api, file_name: str) -> None:
+def deploy(api: Api, file_name: str, model: bytes | None = None) -> None:
     deployed = api.post_parts(
         "/deployment/create",
         Part("deployment-name", file_name, content_type="text/plain"),
-        Part("data", (MODELS / file_name).read_bytes(), filename=file_name),
+        Part("data", model or (MODELS / file_name).read_bytes(), filename=file_name),
     )
     assert deployed.status_code == 200, deployed.text
 
@@ -40,7 +40,8 @@ def complete(api: Api, instance_id: str, key: str, **values: Any) -> None:
 
 
 def open_tasks(api: Api, instance_id: str) -> list[str]:
-    return sorted(t["taskDefinitionKey"] for t in api.get("/task", processInstanceId=instance_id).json())
+    tasks = api.get("/task", processInstanceId=instance_id).json()
+    return sorted(task["taskDefinitionKey"] for task in tasks)
 
 
 def history(api: Api, instance_id: str) -> list[tuple[str, str, bool]]:
@@ -53,62 +54,211 @@ def history(api: Api, instance_id: str) -> list[tuple[str, str, bool]]:
     return [(a["activityId"], a["activityType"], a["canceled"]) for a in found]
 
 
-def variable(api: Api, instance_id: str, name: str) -> Any:
+def variable(api: Api, instance_id: str, name: str) -> list[Any]:
     found = api.get("/variable-instance", processInstanceId=instance_id, variableName=name).json()
     return [v["value"] for v in found]
 
 
-def test_explore(client: Any) -> None:
+def tree(api: Api, instance_id: str) -> Any:
+    """The activity instance tree as (activityId, children) pairs, children sorted."""
+    root = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+
+    def shape(node: dict[str, Any]) -> Any:
+        children = sorted(shape(child) for child in node["childActivityInstances"])
+        return (node["activityId"], children)
+
+    return sorted(shape(child) for child in root["childActivityInstances"])
+
+
+def execution_ids(api: Api, instance_id: str) -> dict[str, list[str]]:
+    """Each activity instance's executions, by activity id."""
+    root = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    found: dict[str, list[str]] = {}
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        found[node["activityId"]] = node["executionIds"]
+        pending.extend(node["childActivityInstances"])
+    return found
+
+
+def state(api: Api, instance_id: str) -> str:
+    ended: str = api.get(f"/history/process-instance/{instance_id}").json()["state"]
+    return ended
+
+
+def fetch(api: Api, topic: str) -> list[dict[str, Any]]:
+    body = {
+        "workerId": "w",
+        "maxTasks": 5,
+        "topics": [{"topicName": topic, "lockDuration": 60_000}],
+    }
+    response = api.client.post(api.url("/external-task/fetchAndLock"), json=body)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+def test_an_error_end_event_is_caught_by_the_error_boundary_event_of_its_sub_process(
+    client: Any,
+) -> None:
     api = Api(client)
     deploy(api, "error-end-event.bpmn")
     instance_id = start(api, "errorEnd")
     complete(api, instance_id, "check", ok=False)
-    print(open_tasks(api, instance_id))
-    print(history(api, instance_id))
-    print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
-    print(api.get("/execution", processInstanceId=instance_id).json())
-    print(variable(api, instance_id, "why"), variable(api, instance_id, "said"))
-    assert False
+    assert open_tasks(api, instance_id) == ["fix"]
+    assert tree(api, instance_id) == [("fix", [])]
+    assert history(api, instance_id)[-4:] == [
+        ("decide", "exclusiveGateway", False),
+        ("rejected", "errorEndEvent", False),
+        ("onRejected", "boundaryError", False),
+        ("fix", "userTask", False),
+    ]
+    assert ("checking", "subProcess", True) in history(api, instance_id)
+    # The error's code, and its camunda:errorMessage (ErrorEndEventActivityBehavior).
+    assert variable(api, instance_id, "why") == ["REJECTED"]
+    assert variable(api, instance_id, "said") == ["the check failed"]
+    complete(api, instance_id, "fix")
+    assert state(api, instance_id) == "COMPLETED"
 
 
-def test_explore_escalation(client: Any) -> None:
+def test_an_error_end_event_nothing_catches_ends_its_path_as_a_none_end_event(
+    client: Any,
+) -> None:
+    """Camunda's BpmnExceptionHandler, finding no catch: ``execution.end(true)``."""
+    model = (MODELS / "error-end-event.bpmn").read_text()
+    model = model.replace(
+        'id="catchRejected" errorRef="Err_Rejected"', 'id="catchRejected" errorRef="Err_Other"'
+    ).replace(
+        '<bpmn:process id="errorEnd"',
+        '<bpmn:error id="Err_Other" errorCode="OTHER" />\n  <bpmn:process id="errorEnd"',
+    )
+    api = Api(client)
+    deploy(api, "error-end-uncaught.bpmn", model.encode())
+    instance_id = start(api, "errorEnd")
+    complete(api, instance_id, "check", ok=False)
+    assert open_tasks(api, instance_id) == ["ship"]
+    assert ("checking", "subProcess", False) in history(api, instance_id)
+    assert variable(api, instance_id, "why") == []
+
+
+def test_an_escalation_caught_by_a_non_interrupting_boundary_event_runs_beside_its_sub_process(
+    client: Any,
+) -> None:
     api = Api(client)
     deploy(api, "escalation.bpmn")
     instance_id = start(api, "escalation")
     complete(api, instance_id, "review")
-    print(open_tasks(api, instance_id))
-    print(history(api, instance_id))
-    print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
-    print(variable(api, instance_id, "escalated"))
+    assert open_tasks(api, instance_id) == ["decide", "remind"]
+    assert tree(api, instance_id) == [("order", [("decide", [])]), ("remind", [])]
+    executions = execution_ids(api, instance_id)
+    assert executions["remind"] != executions["decide"]
+    assert instance_id not in executions["remind"] + executions["decide"]
+    assert history(api, instance_id)[-4:] == [
+        ("late", "intermediateEscalationThrowEvent", False),
+        ("onLate", "boundaryEscalation", False),
+        ("decide", "userTask", False),
+        ("remind", "userTask", False),
+    ]
+    assert variable(api, instance_id, "escalated") == ["LATE"]  # escalationCodeVariable
+
+
+def test_an_escalation_end_event_caught_by_an_interrupting_boundary_event_cancels_the_sub_process(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "escalation.bpmn")
+    instance_id = start(api, "escalation")
+    complete(api, instance_id, "review")
     complete(api, instance_id, "decide", giveUp=True)
-    print(open_tasks(api, instance_id))
-    print(history(api, instance_id))
-    print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
+    assert open_tasks(api, instance_id) == ["remind", "takeOver"]
+    assert tree(api, instance_id) == [("remind", []), ("takeOver", [])]
+    passed = history(api, instance_id)
+    assert ("order", "subProcess", True) in passed
+    assert passed[-3:] == [
+        ("giveUp", "escalationEndEvent", False),
+        ("onGiveUp", "boundaryEscalation", False),
+        ("takeOver", "userTask", False),
+    ]
     complete(api, instance_id, "remind")
     complete(api, instance_id, "takeOver")
-    print(api.get(f"/history/process-instance/{instance_id}").json())
-    assert False
+    assert state(api, instance_id) == "COMPLETED"
 
 
-def test_explore_esp(client: Any) -> None:
+def test_an_escalation_nothing_catches_changes_nothing(client: Any) -> None:
+    """ThrowEscalationEventActivityBehavior leaves the throw event when nothing catches."""
+    model = (MODELS / "escalation.bpmn").read_text()
+    model = model.replace(
+        'id="catchLate" escalationRef="Esc_Late"', 'id="catchLate" escalationRef="Esc_Other"'
+    ).replace(
+        '<bpmn:process id="escalation"',
+        '<bpmn:escalation id="Esc_Other" escalationCode="OTHER" />\n  '
+        '<bpmn:process id="escalation"',
+    )
+    api = Api(client)
+    deploy(api, "escalation-uncaught.bpmn", model.encode())
+    instance_id = start(api, "escalation")
+    complete(api, instance_id, "review")
+    assert open_tasks(api, instance_id) == ["decide"]
+    assert tree(api, instance_id) == [("order", [("decide", [])])]
+    assert ("late", "intermediateEscalationThrowEvent", False) in history(api, instance_id)
+    assert variable(api, instance_id, "escalated") == []
+
+
+def test_event_sub_processes_interrupt_their_scope_or_run_beside_it(client: Any) -> None:
     api = Api(client)
     deploy(api, "event-subprocesses.bpmn")
     instance_id = start(api, "eventSubprocesses")
-
-    def show() -> None:
-        print(open_tasks(api, instance_id))
-        print(history(api, instance_id))
-        print(api.get(f"/process-instance/{instance_id}/activity-instances").json())
-
-    show()
-    print(variable(api, instance_id, "helpCode"))
+    # A non-interrupting escalation event sub-process of the process runs beside it.
+    assert open_tasks(api, instance_id) == ["help", "prepare"]
+    assert tree(api, instance_id) == [("onHelp", [("help", [])]), ("work", [("prepare", [])])]
+    assert ("helpStart", "escalationStartEvent", False) in history(api, instance_id)
+    assert variable(api, instance_id, "helpCode") == ["HELP"]
+    # An error end event starts the interrupting error event sub-process of its sub-process.
     complete(api, instance_id, "prepare", ok=False)
-    show()
-    print(variable(api, instance_id, "brokenCode"))
+    assert open_tasks(api, instance_id) == ["help", "repair"]
+    assert tree(api, instance_id) == [
+        ("onHelp", [("help", [])]),
+        ("work", [("onBroken", [("repair", [])])]),
+    ]
+    assert history(api, instance_id)[-4:] == [
+        ("broken", "errorEndEvent", False),
+        ("brokenStart", "errorStartEvent", False),
+        ("onBroken", "subProcess", False),
+        ("repair", "userTask", False),
+    ]
+    assert variable(api, instance_id, "brokenCode") == ["BROKEN"]
+    # The event sub-process's end completes the sub-process it interrupted.
     complete(api, instance_id, "repair")
-    show()
+    assert open_tasks(api, instance_id) == ["deliver", "help"]
+    assert ("work", "subProcess", False) in history(api, instance_id)
+    # The process's interrupting one cancels everything else, the other one too.
     complete(api, instance_id, "deliver", fatal=True)
-    show()
+    assert open_tasks(api, instance_id) == ["cleanUp"]
+    assert tree(api, instance_id) == [("onFatal", [("cleanUp", [])])]
+    passed = history(api, instance_id)
+    assert ("onHelp", "subProcess", True) in passed
+    assert ("help", "userTask", True) in passed
     complete(api, instance_id, "cleanUp")
-    print(api.get(f"/history/process-instance/{instance_id}").json())
-    assert False
+    assert state(api, instance_id) == "COMPLETED"
+
+
+def test_a_workers_bpmn_error_starts_the_error_event_sub_process_of_its_sub_process(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "event-subprocess-worker-error.bpmn")
+    instance_id = start(api, "espWorkerError")
+    (locked,) = fetch(api, "stock")
+    raised = api.client.post(
+        api.url(f"/external-task/{locked['id']}/bpmnError"),
+        json={"workerId": "w", "errorCode": "OUT_OF_STOCK"},
+    )
+    assert raised.status_code == 204, raised.text
+    assert open_tasks(api, instance_id) == ["backorder"]
+    assert tree(api, instance_id) == [("picking", [("onStockError", [("backorder", [])])])]
+    assert ("reserveStock", "serviceTask", True) in history(api, instance_id)
+    assert variable(api, instance_id, "why") == ["OUT_OF_STOCK"]
+    assert api.get("/external-task", processInstanceId=instance_id).json() == []
+    complete(api, instance_id, "backorder")
+    assert open_tasks(api, instance_id) == ["pack"]
