@@ -40,9 +40,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent as EndEventSpec
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent as EndEventSpec
 from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent as IntermediateThrowEventSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
@@ -522,7 +522,9 @@ class WorkflowRun:
             return
         # At once: the thrower's sub-process must not complete in this step's steps.
         self._fire(task, catcher, event, cancel_at_once=True)
-        self.caught.append(Caught(str(task.task_spec.bpmn_id), _catcher_id(catcher), definition.code))
+        self.caught.append(
+            Caught(str(task.task_spec.bpmn_id), _catcher_id(catcher), definition.code)
+        )
 
     def _fire(self, thrower: Any, catcher: Any, event: Any, *, cancel_at_once: bool) -> None:
         """``catcher`` (a boundary event or an event sub-process) catches ``event`` thrown
@@ -694,7 +696,7 @@ def _error_catcher(task: Any, event: Any) -> Any:
     return _code_catcher(task, event, ErrorEventDefinition)
 
 
-def _code_catcher(task: Any, event: Any, kind: type) -> Any:
+def _code_catcher(task: Any, event: Any, kind: type[Any]) -> Any:
     """What catches ``event`` of ``kind`` (error or escalation) thrown from ``task``: a
     waiting boundary event (see :func:`_error_catcher`) or an event sub-process
     (:class:`_EventSubprocessStart`), scope by scope outwards as Camunda's
@@ -766,7 +768,7 @@ class _EventSubprocessStart:
                 waiting.task_spec._update(waiting)
 
 
-def _event_subprocess_catchers(workflow: Any, event: Any, kind: type) -> list[Any]:
+def _event_subprocess_catchers(workflow: Any, event: Any, kind: type[Any]) -> list[Any]:
     """The event sub-processes of ``workflow`` that catch ``event``, one naming the code
     before one that catches every code."""
     spec = workflow.spec

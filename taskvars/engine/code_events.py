@@ -11,9 +11,7 @@ from lxml import etree
 # Where each definition may stand (local names of the event around it).
 _PLACES = {
     "errorEventDefinition": frozenset({"boundaryEvent", "endEvent"}),
-    "escalationEventDefinition": frozenset(
-        {"boundaryEvent", "endEvent", "intermediateThrowEvent"}
-    ),
+    "escalationEventDefinition": frozenset({"boundaryEvent", "endEvent", "intermediateThrowEvent"}),
 }
 DEFINITIONS = frozenset(_PLACES)
 

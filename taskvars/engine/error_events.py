@@ -1,7 +1,8 @@
-"""Error and escalation catch events as a model declares them: where a caught BPMN
-error's code and message (an escalation's code) are written (``camunda:errorCodeVariable``, ``camunda:errorMessageVariable`` of the
-event's ``errorEventDefinition``, as Camunda's ``BpmnExceptionHandler`` sets them on the
-execution that handles the error)."""
+"""Error and escalation events as a model declares them: where a caught BPMN error's
+code and message are written (``camunda:errorCodeVariable``, ``camunda:errorMessageVariable``
+of the catching event's ``errorEventDefinition``, as Camunda's ``BpmnExceptionHandler``
+sets them on the execution that handles the error; an escalation's
+``camunda:escalationCodeVariable``), and the message an error end event throws."""
 
 from __future__ import annotations
 
