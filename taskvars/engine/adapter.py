@@ -372,6 +372,8 @@ class WorkflowRun:
         self.completed: list[str] = []  # the tasks the last step completed, in order
         # Errors and escalations thrown and caught within the run's steps, in order.
         self.caught: list[Caught] = []
+        # Escalations nothing in this run caught (for a caller's call activity).
+        self.escalated: list[Caught] = []
 
     @classmethod
     def start(
@@ -460,6 +462,28 @@ class WorkflowRun:
         event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
         return _error_catcher(self._waiting(task_id), event) is not None
 
+    def catches_escalation(self, task_id: str, code: str | None) -> bool:
+        """Whether an escalation thrown from the waiting task ``task_id`` (a call
+        activity, its called instance escalating) would be caught in this run."""
+        event = BpmnEvent(EscalationEventDefinition(code or "", code=code), payload={})
+        return _code_catcher(self._waiting(task_id), event, EscalationEventDefinition) is not None
+
+    def throw_escalation(self, task_id: str, code: str | None) -> str | None:
+        """An escalation thrown from the waiting task ``task_id`` (see
+        :meth:`catches_escalation`): its catcher fires; a non-interrupting one leaves the
+        task waiting. Returns the catching event's element id (``None``: uncaught)."""
+        task = self._waiting(task_id)
+        self.completed = []
+        event = BpmnEvent(EscalationEventDefinition(code or "", code=code), payload={})
+        catcher = _code_catcher(task, event, EscalationEventDefinition)
+        if catcher is None:
+            return None
+        if _interrupts(catcher):
+            self._ending(task)
+        self._fire(task, catcher, event, cancel_at_once=False)
+        self._advance()
+        return _catcher_id(catcher)
+
     def cancel(self, task_id: str) -> None:
         """Cancel the waiting task ``task_id`` (someone deleted what it waits for), the
         scope it leaves without tokens completed as :meth:`throw_error` does uncaught."""
@@ -519,6 +543,9 @@ class WorkflowRun:
         event = BpmnEvent(kind(definition.code or "", code=definition.code), payload={})
         catcher = _code_catcher(task, event, kind)
         if catcher is None:
+            if kind is EscalationEventDefinition:
+                # Offered to the calling instance's call activity once the step is applied.
+                self.escalated.append(Caught(str(task.task_spec.bpmn_id), "", definition.code))
             return
         # At once: the thrower's sub-process must not complete in this step's steps.
         self._fire(task, catcher, event, cancel_at_once=True)

@@ -536,6 +536,9 @@ class _Step:
         self._enter(changes)
         self._history(changes)
         self._caught_variables(run)
+        self._escalate_now(run)
+        if self.raised:
+            return  # a caller's interrupting catch ended this instance
         for activity_instance, execution_id, called_id in self.context.called:
             self.context.uow.store.history.activity_called(
                 activity_instance, execution_id, called_id
@@ -560,6 +563,38 @@ class _Step:
                 context.uow, self.model, caught.catcher_id, caught.code, message, [instance]
             )
         run.caught.clear()
+
+    def _escalate_now(self, run: WorkflowRun) -> None:
+        """Escalations nothing in this instance caught go up the calls to the first call
+        activity that catches them (Camunda's ``EscalationHandler`` walks the super
+        executions, passing outputs on the way, ``OutputVariablesPropagator``), there in
+        a step of the caller's own. An interrupting catch ends this instance with the
+        call (its state saved first, as a BPMN error's raise does). A caller still in
+        the step that started this instance is not reached (``raises_to`` serves errors
+        only)."""
+        escalated, run.escalated = run.escalated, []
+        context = self.context
+        if context.raises_to is not None:
+            return
+        uow = context.uow
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        for thrown in escalated:
+            found = _catching_call(uow, instance, thrown.code, escalation=True)
+            if found is None:
+                continue
+            caller, called = found
+            uow.store.process_runs.save_state(context.instance_pk, self.stored_state(run))
+            call = _waiting_call(uow, caller)
+            pass_outputs(uow, call.model, call.chain, StoredVariables(uow, [called]))
+            try:
+                catcher = call.run.throw_escalation(call.token.task_id, thrown.code)
+            except BpmnRunError as error:
+                raise ModelRunError(str(error)) from None
+            _error_variables(uow, call.claimed.model, catcher, thrown.code, None, call.chain[1:])
+            call.step.finish(call.run)
+            if uow.store.process_runs.get(context.instance_pk) is None:
+                self._raised()  # the call was interrupted, and this instance with it
+                return
 
     def finish(self, run: WorkflowRun) -> None:
         """Apply the step, then save the run's state unless it ended."""
@@ -758,10 +793,11 @@ def _caught_by_a_caller(
 
 
 def _catching_call(
-    uow: UnitOfWork, instance: ScopeRef, error_code: str
+    uow: UnitOfWork, instance: ScopeRef, error_code: str | None, *, escalation: bool = False
 ) -> tuple[CallerLink, ScopeRef] | None:
-    """The call up the calls above ``instance`` that catches ``error_code`` and the
-    instance it called; ``None``: nobody up there catches it. Changes nothing."""
+    """The call up the calls above ``instance`` that catches ``error_code`` (an
+    escalation's code with ``escalation``) and the instance it called; ``None``: nobody
+    up there catches it. Changes nothing."""
     store = uow.store
     called, caller = instance, store.process_instances.caller(instance.pk)
     while caller is not None:
@@ -776,7 +812,10 @@ def _catching_call(
         stored = json.loads(record.state)
         looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
         try:
-            caught = looked.catches(caller.super_execution_id, error_code)
+            if escalation:
+                caught = looked.catches_escalation(caller.super_execution_id, error_code)
+            else:
+                caught = looked.catches(caller.super_execution_id, error_code or "")
         except BpmnRunError:
             return None  # the call waits no more: nothing to catch it there
         if caught:

@@ -262,3 +262,65 @@ def test_a_workers_bpmn_error_starts_the_error_event_sub_process_of_its_sub_proc
     assert api.get("/external-task", processInstanceId=instance_id).json() == []
     complete(api, instance_id, "backorder")
     assert open_tasks(api, instance_id) == ["pack"]
+
+
+def test_a_called_instances_bpmn_error_starts_the_error_event_sub_process_of_the_caller(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "event-subprocess-call-error.bpmn")
+    instance_id = start(api, "payWithFallback")
+    (locked,) = fetch(api, "charge")
+    called_id = locked["processInstanceId"]
+    raised = api.client.post(
+        api.url(f"/external-task/{locked['id']}/bpmnError"),
+        json={"workerId": "w", "errorCode": "CARD_DECLINED"},
+    )
+    assert raised.status_code == 204, raised.text
+    assert open_tasks(api, instance_id) == ["callCustomer"]
+    assert tree(api, instance_id) == [("onDeclined", [("callCustomer", [])])]
+    assert ("callCharge", "callActivity", True) in history(api, instance_id)
+    assert variable(api, instance_id, "declineCode") == ["CARD_DECLINED"]
+    assert state(api, called_id) == "INTERNALLY_TERMINATED"
+    complete(api, instance_id, "callCustomer")
+    assert state(api, instance_id) == "COMPLETED"
+
+
+def called_instance(api: Api, caller_id: str) -> str:
+    (called,) = api.get("/process-instance", superProcessInstance=caller_id).json()
+    called_id: str = called["id"]
+    return called_id
+
+
+def test_a_called_instances_escalation_reaches_a_non_interrupting_boundary_of_the_call(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "escalation-call.bpmn")
+    caller_id = start(api, "escalationCaller")
+    called_id = called_instance(api, caller_id)
+    complete(api, called_id, "work", giveUp=False)
+    assert open_tasks(api, called_id) == ["finishWork"]
+    assert open_tasks(api, caller_id) == ["sendHelp"]
+    assert tree(api, caller_id) == [("callWork", []), ("sendHelp", [])]
+    assert ("onHelp", "boundaryEscalation", False) in history(api, caller_id)
+    assert variable(api, caller_id, "asked") == ["HELP"]
+    complete(api, called_id, "finishWork")
+    assert state(api, called_id) == "COMPLETED"
+    complete(api, caller_id, "sendHelp")
+    assert state(api, caller_id) == "COMPLETED"
+
+
+def test_a_called_instances_escalation_caught_by_an_interrupting_boundary_ends_the_call(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "escalation-call.bpmn")
+    caller_id = start(api, "escalationCaller")
+    called_id = called_instance(api, caller_id)
+    complete(api, called_id, "work", giveUp=True)
+    assert open_tasks(api, caller_id) == ["reassign"]
+    assert ("callWork", "callActivity", True) in history(api, caller_id)
+    assert state(api, called_id) == "INTERNALLY_TERMINATED"
+    complete(api, caller_id, "reassign")
+    assert state(api, caller_id) == "COMPLETED"
