@@ -324,3 +324,23 @@ def test_a_called_instances_escalation_caught_by_an_interrupting_boundary_ends_t
     assert state(api, called_id) == "INTERNALLY_TERMINATED"
     complete(api, caller_id, "reassign")
     assert state(api, caller_id) == "COMPLETED"
+
+
+def test_a_non_interrupting_event_sub_process_starts_again_at_each_throw(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "escalation-twice.bpmn")
+    instance_id = start(api, "escalationTwice")
+    assert open_tasks(api, instance_id) == ["help", "help", "wait"]
+    assert tree(api, instance_id) == [
+        ("onHelp", [("help", [])]),
+        ("onHelp", [("help", [])]),
+        ("wait", []),
+    ]
+    executions = execution_ids(api, instance_id)
+    assert instance_id not in executions["wait"]
+    for task in api.get("/task", processInstanceId=instance_id, taskDefinitionKey="help").json():
+        done = api.client.post(api.url(f"/task/{task['id']}/complete"), json={})
+        assert done.status_code == 204, done.text
+    assert open_tasks(api, instance_id) == ["wait"]
+    complete(api, instance_id, "wait")
+    assert state(api, instance_id) == "COMPLETED"
