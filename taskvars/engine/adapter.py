@@ -372,8 +372,9 @@ class WorkflowRun:
         self.completed: list[str] = []  # the tasks the last step completed, in order
         # Errors and escalations thrown and caught within the run's steps, in order.
         self.caught: list[Caught] = []
-        # Escalations nothing in this run caught (for a caller's call activity).
+        # Escalations and errors nothing in this run caught (for a caller's call activity).
         self.escalated: list[Caught] = []
+        self.uncaught_errors: list[Caught] = []
 
     @classmethod
     def start(
@@ -543,9 +544,12 @@ class WorkflowRun:
         event = BpmnEvent(kind(definition.code or "", code=definition.code), payload={})
         catcher = _code_catcher(task, event, kind)
         if catcher is None:
+            # Offered to the calling instance's call activity once the step is applied.
+            thrown = Caught(str(task.task_spec.bpmn_id), "", definition.code)
             if kind is EscalationEventDefinition:
-                # Offered to the calling instance's call activity once the step is applied.
-                self.escalated.append(Caught(str(task.task_spec.bpmn_id), "", definition.code))
+                self.escalated.append(thrown)
+            else:
+                self.uncaught_errors.append(thrown)
             return
         # At once: the thrower's sub-process must not complete in this step's steps.
         self._fire(task, catcher, event, cancel_at_once=True)

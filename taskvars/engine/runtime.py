@@ -537,7 +537,7 @@ class _Step:
         self._history(changes)
         self._caught_variables(run)
         self._escalate_now(run)
-        if self.raised:
+        if self.raised or self._raise_uncaught(run):
             return  # a caller's interrupting catch ended this instance
         for activity_instance, execution_id, called_id in self.context.called:
             self.context.uow.store.history.activity_called(
@@ -563,6 +563,18 @@ class _Step:
                 context.uow, self.model, caught.catcher_id, caught.code, message, [instance]
             )
         run.caught.clear()
+
+    def _raise_uncaught(self, run: WorkflowRun) -> bool:
+        """Errors error end events threw that nothing in this instance caught go up the
+        calls (``BpmnExceptionHandler.propagateError`` walks the super executions), as a
+        worker's error does (:meth:`raised_to_caller`); ``True``: a call caught one and
+        this instance ended with it. Nobody catching, the end event ended its path."""
+        uncaught, run.uncaught_errors = run.uncaught_errors, []
+        for thrown in uncaught:
+            message = self.model.error_messages.get(thrown.thrower_id)
+            if self.raised_to_caller(run, thrown.code or "", message):
+                return True
+        return False
 
     def _escalate_now(self, run: WorkflowRun) -> None:
         """Escalations nothing in this instance caught go up the calls to the first call

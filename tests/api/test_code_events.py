@@ -344,3 +344,33 @@ def test_a_non_interrupting_event_sub_process_starts_again_at_each_throw(client:
     assert open_tasks(api, instance_id) == ["wait"]
     complete(api, instance_id, "wait")
     assert state(api, instance_id) == "COMPLETED"
+
+
+def test_an_error_end_event_of_a_called_instance_reaches_the_error_boundary_of_the_call(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "error-end-call.bpmn")
+    caller_id = start(api, "errorEndCaller")
+    called_id = called_instance(api, caller_id)
+    complete(api, called_id, "attempt", failed=True)
+    assert open_tasks(api, caller_id) == ["recover"]
+    assert ("callWork", "callActivity", True) in history(api, caller_id)
+    assert state(api, called_id) == "INTERNALLY_TERMINATED"
+    assert variable(api, caller_id, "code") == ["FAILED"]
+    assert variable(api, caller_id, "said") == ["it failed"]
+
+
+def test_an_error_end_event_of_an_instance_called_in_the_same_step_reaches_the_call(
+    client: Any,
+) -> None:
+    model = (MODELS / "error-end-call.bpmn").read_text()
+    model = model.replace('calledElement="failingWork"', 'calledElement="failingAtOnce"')
+    api = Api(client)
+    deploy(api, "error-end-call-at-once.bpmn", model.encode())
+    caller_id = start(api, "errorEndCaller")
+    assert open_tasks(api, caller_id) == ["recover"]
+    assert ("callWork", "callActivity", True) in history(api, caller_id)
+    called = api.get("/history/process-instance", superProcessInstanceId=caller_id).json()
+    assert [instance["state"] for instance in called] == ["INTERNALLY_TERMINATED"]
+    assert variable(api, caller_id, "code") == ["FAILED"]
