@@ -485,6 +485,48 @@ class WorkflowRun:
         self._advance()
         return _catcher_id(catcher)
 
+    def event_subprocess_starts(self) -> list[tuple[str | None, str]]:
+        """The start events of event sub-processes this run's scopes could start now,
+        as (scope, start event id): the scope is ``None`` for the process, else the task
+        id of the running sub-process. For arming timer, message and signal starts as
+        catch events are armed (the engine-events seam); error and escalation starts
+        fire when thrown."""
+        found: list[tuple[str | None, str]] = []
+        top = self._workflow
+        scopes = [(None, top)] + [
+            (str(task_id), workflow)
+            for task_id, workflow in top.subprocesses.items()
+            if not workflow.completed
+        ]
+        for scope_id, workflow in scopes:
+            for starting in _event_subprocess_starts(workflow):
+                found.append((scope_id, str(starting.start.bpmn_id)))
+        return found
+
+    def start_event_subprocess(self, scope_id: str | None, start_event_id: str) -> None:
+        """Start the event sub-process whose start event is ``start_event_id`` in the scope
+        ``scope_id`` (see :meth:`event_subprocess_starts`), as its event occurred: an
+        interrupting one cancels the scope's other activities first."""
+        workflow = self._workflow if scope_id is None else self._subworkflow(scope_id)
+        starting = next(
+            (s for s in _event_subprocess_starts(workflow) if s.start.bpmn_id == start_event_id),
+            None,
+        )
+        if starting is None:
+            raise BpmnRunError(f"no event sub-process starts at {start_event_id} here")
+        self.completed = []
+        starting.fire(BpmnEvent(starting.start.event_definition, payload={}))
+        self._advance()
+
+    def _subworkflow(self, scope_id: str) -> Any:
+        try:
+            workflow = self._workflow.subprocesses.get(UUID(scope_id))
+        except ValueError:
+            workflow = None
+        if workflow is None or workflow.completed:
+            raise BpmnRunError(f"the sub-process {scope_id} is not running in this instance")
+        return workflow
+
     def cancel(self, task_id: str) -> None:
         """Cancel the waiting task ``task_id`` (someone deleted what it waits for), the
         scope it leaves without tokens completed as :meth:`throw_error` does uncaught."""
@@ -802,16 +844,25 @@ class _EventSubprocessStart:
 def _event_subprocess_catchers(workflow: Any, event: Any, kind: type[Any]) -> list[Any]:
     """The event sub-processes of ``workflow`` that catch ``event``, one naming the code
     before one that catches every code."""
+    found = [
+        starting
+        for starting in _event_subprocess_starts(workflow)
+        if isinstance(starting.start.event_definition, kind)
+        and starting.start.event_definition.catches(None, event)
+    ]
+    found.sort(key=lambda c: c.start.event_definition.code != event.event_definition.code)
+    return found
+
+
+def _event_subprocess_starts(workflow: Any) -> list[_EventSubprocessStart]:
+    """Every event sub-process of ``workflow``'s scope, by its start event."""
     spec = workflow.spec
     found = []
     for name in getattr(spec.start, "trigger_specs", ()):
         subprocess_spec = spec.task_specs[name]
         started = workflow.top_workflow.subprocess_specs.get(subprocess_spec.spec)
         for start in getattr(started, "bpmn_start_events", ()):
-            definition = start.event_definition
-            if isinstance(definition, kind) and definition.catches(None, event):
-                found.append(_EventSubprocessStart(workflow, subprocess_spec, start))
-    found.sort(key=lambda c: c.start.event_definition.code != event.event_definition.code)
+            found.append(_EventSubprocessStart(workflow, subprocess_spec, start))
     return found
 
 
