@@ -375,6 +375,8 @@ class WorkflowRun:
         # Escalations and errors nothing in this run caught (for a caller's call activity).
         self.escalated: list[Caught] = []
         self.uncaught_errors: list[Caught] = []
+        # Scopes an interrupting catch cancelled, outermost first (for the mapping).
+        self.interrupted: list[str] = []
 
     @classmethod
     def start(
@@ -604,8 +606,10 @@ class WorkflowRun:
         from ``thrower``; the scopes an interrupting one leaves run their output mappings
         first."""
         if _interrupts(catcher):
-            for scope in _scopes_left(thrower, catcher):
+            left = _scopes_left(thrower, catcher)
+            for scope in left:
                 self._ending(scope)
+            self.interrupted.extend(str(scope.id) for scope in reversed(left))
         if isinstance(catcher, _EventSubprocessStart):
             catcher.fire(event)
             return
@@ -638,9 +642,7 @@ class WorkflowRun:
 
     def _advance(self) -> None:
         try:
-            self._workflow.do_engine_steps(
-                will_complete_task=self._will_run, did_complete_task=self._did_run
-            )
+            _do_engine_steps(self._workflow, self._will_run, self._did_run)
             last = self._workflow.last_task
             if last is not None:
                 _refuse_too_deep(last)
@@ -658,6 +660,43 @@ class WorkflowRun:
             if not type(cause).__module__.startswith("SpiffWorkflow"):
                 raise cause from error
             raise BpmnRunError(str(cause)) from error
+
+
+def _do_engine_steps(
+    workflow: Any, will_run: Callable[[Any], None], did_run: Callable[[Any], None]
+) -> None:
+    """SpiffWorkflow 3.2's ``BpmnWorkflow.do_engine_steps``, but a task is run only if it
+    is still ready when its turn comes: its loop runs a list of the ready tasks taken
+    beforehand, and an error or escalation caught earlier in that list (the run's own
+    propagation, :meth:`WorkflowRun._did_run`) may have cancelled the later ones."""
+    while _engine_pass(workflow, will_run, did_run):
+        pass
+    workflow.refresh_timers()
+
+
+def _engine_pass(
+    workflow: Any, will_run: Callable[[Any], None], did_run: Callable[[Any], None]
+) -> bool:
+    def update(current: Any) -> int:
+        count = 0
+        for task in current.get_tasks(state=TaskState.READY):
+            if task.task_spec.manual or task.state != TaskState.READY:
+                continue
+            will_run(task)
+            task.run()
+            count += 1
+            did_run(task)
+        return count
+
+    active = workflow.get_active_subprocesses()
+    for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
+        while update(subprocess) > 0:
+            pass
+        if subprocess.parent_task_id is not None:
+            task = workflow.get_task_from_id(subprocess.parent_task_id)
+            task.task_spec._update(task)
+    count = update(workflow)
+    return count > 0 or len(workflow.get_active_subprocesses()) > len(active)
 
 
 # SpiffWorkflow looks for the tasks to run no deeper than 1000 levels of its task tree

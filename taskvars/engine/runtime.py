@@ -525,7 +525,10 @@ class _Step:
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""
         snapshot = run.snapshot()
-        state, changes = map_step(self._state(), snapshot, run.completed, new_id)
+        state, changes = map_step(
+            self._state(), snapshot, run.completed, new_id, interrupted=run.interrupted
+        )
+        run.interrupted.clear()
         self._leave(changes)
         self.state = state
         self._executions(changes)

@@ -374,3 +374,17 @@ def test_an_error_end_event_of_an_instance_called_in_the_same_step_reaches_the_c
     called = api.get("/history/process-instance", superProcessInstanceId=caller_id).json()
     assert [instance["state"] for instance in called] == ["INTERNALLY_TERMINATED"]
     assert variable(api, caller_id, "code") == ["FAILED"]
+
+
+def test_an_error_end_event_caught_in_its_step_leaves_nothing_of_a_parallel_branch(
+    client: Any,
+) -> None:
+    """One branch of the sub-process throws at once; the other, taken in the same step,
+    is cancelled before it reaches its user task."""
+    api = Api(client)
+    deploy(api, "error-end-beside-a-branch.bpmn")
+    instance_id = start(api, "errorEndBeside")
+    assert open_tasks(api, instance_id) == ["fix"]
+    assert tree(api, instance_id) == [("fix", [])]
+    assert ("check", "userTask", False) not in history(api, instance_id)
+    assert ("checking", "subProcess", True) in history(api, instance_id)
