@@ -818,6 +818,7 @@ def _code_catcher(task: Any, event: Any, kind: type[Any]) -> Any:
     10, a boundary event 0)."""
     code = event.event_definition.code
     current = task
+    inside: list[Any] = []  # the event sub-processes around the thrower
     while current is not None:
         if current.parent is not None and isinstance(current.parent.task_spec, MultiInstanceBody):
             current = current.parent  # boundary events are the body's (getMultiInstanceScope)
@@ -836,7 +837,10 @@ def _code_catcher(task: Any, event: Any, kind: type[Any]) -> Any:
                 candidates.sort(key=lambda c: c.task_spec.event_definition.code != code)
                 return candidates[0]
         workflow = current.workflow
-        started = _event_subprocess_catchers(workflow, event, kind)
+        # One does not catch what is thrown inside it (isReThrowingErrorEventSubprocess).
+        started = [
+            c for c in _event_subprocess_catchers(workflow, event, kind) if c.spec not in inside
+        ]
         if started:
             return started[0]
         current = (
@@ -844,6 +848,8 @@ def _code_catcher(task: Any, event: Any, kind: type[Any]) -> Any:
             if isinstance(workflow, BpmnSubWorkflow)
             else None
         )
+        if current is not None:
+            inside.append(current.task_spec)
     return None
 
 

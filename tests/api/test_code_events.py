@@ -388,3 +388,16 @@ def test_an_error_end_event_caught_in_its_step_leaves_nothing_of_a_parallel_bran
     assert tree(api, instance_id) == [("fix", [])]
     assert ("check", "userTask", False) not in history(api, instance_id)
     assert ("checking", "subProcess", True) in history(api, instance_id)
+
+
+def test_an_event_sub_process_does_not_catch_an_error_thrown_inside_it(client: Any) -> None:
+    """Camunda's ErrorDeclarationForProcessInstanceFinder skips a handler around the
+    thrower (isReThrowingErrorEventSubprocess): uncaught, the error ends its path."""
+    api = Api(client)
+    deploy(api, "error-rethrown.bpmn")
+    instance_id = start(api, "errorRethrown")
+    complete(api, instance_id, "attempt")
+    assert open_tasks(api, instance_id) == ["handle"]
+    complete(api, instance_id, "handle")
+    assert state(api, instance_id) == "COMPLETED"
+    assert [a for a, _, _ in history(api, instance_id)].count("errorStart") == 1
