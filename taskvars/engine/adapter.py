@@ -613,6 +613,11 @@ class WorkflowRun:
         if isinstance(catcher, _EventSubprocessStart):
             catcher.fire(event)
             return
+        if not _interrupts(catcher):
+            # Armed again for the next throw, as Camunda's non-interrupting events stay
+            # (a new waiting task beside it, as h/events re-arms its boundary events).
+            rearmed = catcher.parent._add_child(catcher.task_spec, TaskState.WAITING)
+            rearmed._sync_children(catcher.task_spec.outputs, TaskState.MAYBE)
         catcher.task_spec.catch(catcher, event)
         catcher.task_spec._update(catcher)
         if cancel_at_once and _interrupts(catcher):

@@ -401,3 +401,19 @@ def test_an_event_sub_process_does_not_catch_an_error_thrown_inside_it(client: A
     complete(api, instance_id, "handle")
     assert state(api, instance_id) == "COMPLETED"
     assert [a for a, _, _ in history(api, instance_id)].count("errorStart") == 1
+
+
+def test_a_non_interrupting_boundary_event_catches_each_escalation(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "escalation-boundary-twice.bpmn")
+    instance_id = start(api, "escalationTwiceBoundary")
+    complete(api, instance_id, "review")
+    assert open_tasks(api, instance_id) == ["decide", "remind", "remind"]
+    assert [a for a, _, _ in history(api, instance_id)].count("onLate") == 2
+    for task in api.get("/task", processInstanceId=instance_id, taskDefinitionKey="remind").json():
+        done = api.client.post(api.url(f"/task/{task['id']}/complete"), json={})
+        assert done.status_code == 204, done.text
+    complete(api, instance_id, "decide", giveUp=False)
+    assert open_tasks(api, instance_id) == ["close"]
+    complete(api, instance_id, "close")
+    assert state(api, instance_id) == "COMPLETED"
