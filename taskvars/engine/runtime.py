@@ -143,6 +143,7 @@ def start_instance(
     caller: CallerLink | None = None,
     returns_to: Callable[[VariableSource], None] | None = None,
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
+    escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
@@ -155,6 +156,7 @@ def start_instance(
     step = _Step(uow, instance_pk, instance_id, model)
     step.returns_to = returns_to
     step.context.raises_to = raises_to
+    step.context.escalates_to = escalates_to
     step.history_pk = store.history.started(
         instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
     )
@@ -436,17 +438,27 @@ class _Step:
         the follow-ups of its stood-in code tasks (:func:`.stand_in_runs.settle`) and the
         call activities whose called instances ended meanwhile."""
         self.context.catches = run.catches
+        self.context.catches_escalation = run.catches_escalation
         self.apply_once(run)
         context = self.context
         finished, failed = context.finished_calls, context.failed_calls
+        escalated = context.escalated_calls
         # Raised: the instance ended with a BPMN error a call up the calls caught.
-        while (finished or failed or context.follow_ups) and not run.finished and not self.raised:
-            if not finished and not failed:
+        while (
+            (finished or failed or escalated or context.follow_ups)
+            and not run.finished
+            and not self.raised
+        ):
+            if not finished and not failed and not escalated:
                 settle(self, run)
                 continue
             try:
-                if finished:
-                    run.complete(finished.pop(0))
+                if escalated:
+                    self._escalate_from_call(run, *escalated.pop(0))
+                elif finished:
+                    ended = finished.pop(0)
+                    if run.is_waiting(ended):  # an escalation may have interrupted it
+                        run.complete(ended)
                 else:
                     self._throw_from_call(run, *failed.pop(0))
             except BpmnRunError as error:
@@ -461,6 +473,13 @@ class _Step:
         chain = self.context.reader.chain(self._state().tokens[task_id].execution_id)
         catcher = run.throw_error(task_id, error_code)
         _error_variables(self.context.uow, self.model, catcher, error_code, error_message, chain)
+
+    def _escalate_from_call(self, run: WorkflowRun, task_id: str, code: str | None) -> None:
+        """An escalation its called instance threw, thrown from the call activity that
+        catches it (a non-interrupting catch leaves the call waiting)."""
+        chain = self.context.reader.chain(self._state().tokens[task_id].execution_id)
+        catcher = run.throw_escalation(task_id, code)
+        _error_variables(self.context.uow, self.model, catcher, code, None, chain)
 
     def raised_to_caller(
         self, run: WorkflowRun, error_code: str, error_message: str | None
@@ -585,14 +604,18 @@ class _Step:
         executions, passing outputs on the way, ``OutputVariablesPropagator``), there in
         a step of the caller's own. An interrupting catch ends this instance with the
         call (its state saved first, as a BPMN error's raise does). A caller still in
-        the step that started this instance is not reached (``raises_to`` serves errors
-        only)."""
+        the step that started this instance takes it once that step is applied
+        (``escalates_to``), as a BPMN error (``raises_to``)."""
         escalated, run.escalated = run.escalated, []
         context = self.context
-        if context.raises_to is not None:
-            return
         uow = context.uow
         instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        if context.escalates_to is not None:
+            for thrown in escalated:
+                context.escalates_to(thrown.code, StoredVariables(uow, [instance]))
+            return
+        if context.raises_to is not None:
+            return
         for thrown in escalated:
             found = _catching_call(uow, instance, thrown.code, escalation=True)
             if found is None:
@@ -920,6 +943,7 @@ class _Calls:
         caller: CallerLink,
         returns_to: Callable[[VariableSource], None],
         raises_to: Callable[[str, str | None, VariableSource], bool],
+        escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
     ) -> str:
         started = start_instance(
             self._uow,
@@ -929,6 +953,7 @@ class _Calls:
             caller=caller,
             returns_to=returns_to,
             raises_to=raises_to,
+            escalates_to=escalates_to,
         )
         return started.instance_id
 

@@ -417,3 +417,21 @@ def test_a_non_interrupting_boundary_event_catches_each_escalation(client: Any) 
     assert open_tasks(api, instance_id) == ["close"]
     complete(api, instance_id, "close")
     assert state(api, instance_id) == "COMPLETED"
+
+
+def test_an_escalation_of_an_instance_called_in_the_same_step_reaches_the_call(
+    client: Any,
+) -> None:
+    model = (MODELS / "escalation-call.bpmn").read_text()
+    model = model.replace('calledElement="escalatingWork"', 'calledElement="escalatingAtOnce"')
+    api = Api(client)
+    deploy(api, "escalation-call-at-once.bpmn", model.encode())
+    caller_id = start(api, "escalationCaller")
+    called_id = called_instance(api, caller_id)
+    assert open_tasks(api, caller_id) == ["sendHelp"]
+    assert open_tasks(api, called_id) == ["afterHelp"]
+    assert tree(api, caller_id) == [("callWork", []), ("sendHelp", [])]
+    assert variable(api, caller_id, "asked") == ["HELP"]
+    complete(api, called_id, "afterHelp")
+    complete(api, caller_id, "sendHelp")
+    assert state(api, caller_id) == "COMPLETED"
