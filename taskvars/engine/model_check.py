@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from taskvars.engine import call_activities
+from taskvars.engine import call_activities, code_events
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
@@ -68,9 +68,10 @@ RUNNABLE_ELEMENTS = frozenset(
         "businessRuleTask",
         "scriptTask",
         "script",
-        # Only interrupting error boundary events (checked below).
+        # Error and escalation events (checked by code_events).
         "boundaryEvent",
         "errorEventDefinition",
+        "escalationEventDefinition",
         "sequenceFlow",
         "conditionExpression",
         "incoming",
@@ -88,7 +89,7 @@ RUNNABLE_ELEMENTS = frozenset(
         # Camunda passes these through at once (TaskActivityBehavior, a none throw event).
         "task",
         "manualTask",
-        # Only without an event definition: a none event (the definitions are checked).
+        # A none or an escalation throw event (the definitions are checked).
         "intermediateThrowEvent",
         # Only in an end event (checked below).
         "terminateEventDefinition",
@@ -346,7 +347,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":
-            return "event sub-processes are not supported"
+            return code_events.event_subprocess_refusal(element)
     elif name.namespace == CAMUNDA and not _inert_extension(element, name.localname):
         return f"camunda:{name.localname} is not supported"
     for attribute in element.attrib:
@@ -365,10 +366,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         return _boundary_event_refusal(element)
     if name.namespace == BPMN and name.localname == "callActivity":
         return call_activities.refusal(element)
-    if name.namespace == BPMN and name.localname == "errorEventDefinition":
-        parent = element.getparent()
-        if parent is None or etree.QName(parent).localname != "boundaryEvent":
-            return "error events are supported as boundary events only"
+    if name.namespace == BPMN and name.localname in code_events.DEFINITIONS:
+        return code_events.definition_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
     if (
@@ -448,19 +447,19 @@ def _java_int(text: str) -> bool:
 
 
 def _boundary_event_refusal(event: etree._Element) -> str | None:
-    """Error boundary events, interrupting; timer, message and signal boundary events."""
+    """Timer, message and signal boundary events, interrupting or not
+    (taskvars.engine.event_waits); error and escalation ones as code_events admits them."""
     definitions = [
         etree.QName(child).localname
         for child in event.iterchildren()
         if isinstance(child.tag, str) and etree.QName(child).localname.endswith("EventDefinition")
     ]
     if len(definitions) == 1 and definitions[0] in CATCH_DEFINITIONS:
-        return None  # interrupting or not (taskvars.engine.event_waits)
-    if definitions != ["errorEventDefinition"]:
-        return "only error, timer, message and signal boundary events are supported"
-    if event.get("cancelActivity", "true") == "false":
-        return "non-interrupting error boundary events are not supported"
-    return None
+        return None
+    refused = code_events.boundary_refusal(event)
+    if refused is not None and refused.startswith("only error and escalation"):
+        return "only error, escalation, timer, message and signal boundary events are supported"
+    return refused
 
 
 def _condition_refusal(condition: etree._Element) -> str | None:

@@ -91,10 +91,10 @@ def in_process(element: str) -> str:
         (
             in_process(
                 '<bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">'
-                '<bpmn:escalationEventDefinition id="up" /></bpmn:boundaryEvent>'
+                '<bpmn:conditionalEventDefinition id="up" /></bpmn:boundaryEvent>'
             ),
             "late",
-            "only error, timer, message and signal boundary events are supported",
+            "only error, escalation, timer, message and signal boundary events are supported",
         ),
         (
             in_process(
@@ -106,10 +106,12 @@ def in_process(element: str) -> str:
         ),
         (
             in_process(
-                '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition id="e" /></bpmn:endEvent>'
+                '<bpmn:intermediateThrowEvent id="fail"><bpmn:errorEventDefinition id="e" />'
+                "</bpmn:intermediateThrowEvent>"
             ),
             "e",
-            "error events are supported as boundary events only",
+            "error events are supported as boundary and end events and as start events "
+            "of event sub-processes only",
         ),
         (
             INVOICE.replace(
@@ -171,7 +173,25 @@ def in_process(element: str) -> str:
         (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
-            "event sub-processes are not supported",
+            "event sub-processes are supported with one error or escalation start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:subProcess id="OnPing" triggeredByEvent="true">'
+                '<bpmn:startEvent id="ping"><bpmn:messageEventDefinition id="m" />'
+                "</bpmn:startEvent></bpmn:subProcess>"
+            ),
+            "OnPing",
+            "event sub-processes are supported with one error or escalation start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:subProcess id="OnFail" triggeredByEvent="true">'
+                '<bpmn:startEvent id="failed" isInterrupting="false">'
+                '<bpmn:errorEventDefinition id="e" /></bpmn:startEvent></bpmn:subProcess>'
+            ),
+            "OnFail",
+            "an error start event of an event sub-process must be interrupting",
         ),
         (
             INVOICE.replace(
@@ -232,8 +252,8 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
         '<bpmn:transaction id="mail"><bpmn:script>x</bpmn:script></bpmn:transaction>\n'
         '    <bpmn:serviceTask id="charge"\n        camunda:type="soap" />\n'
         '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
-        "      <bpmn:escalationEventDefinition><bpmn:documentation>PT1</bpmn:documentation>"
-        "</bpmn:escalationEventDefinition>\n    </bpmn:boundaryEvent>"
+        "      <bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>"
+        "</bpmn:conditionalEventDefinition>\n    </bpmn:boundaryEvent>"
     ).replace('camunda:historyTimeToLive="30"', 'camunda:historyTimeToLive="soon"')
     report = inspect_model("invoice.bpmn", model.encode())
     assert report.refused
@@ -247,7 +267,7 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
     assert report.errors[0].message.startswith("transaction is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
     assert report.errors[2].message == (
-        "only error, timer, message and signal boundary events are supported"
+        "only error, escalation, timer, message and signal boundary events are supported"
     )
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
     with pytest.raises(ModelRefusedError) as raised:
