@@ -65,9 +65,7 @@ def add_jobs(database: Database, *probes: Probe) -> list[str]:
         for probe in probes:
             pk = uow.store.jobs.add(probe.job)
             if probe.later:
-                uow.store.session.execute(
-                    update(Job).where(Job.pk == pk).values(**probe.later)
-                )
+                uow.store.session.execute(update(Job).where(Job.pk == pk).values(**probe.later))
         uow.commit()
         return [probe.job.id for probe in probes]
 

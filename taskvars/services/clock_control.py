@@ -18,6 +18,8 @@ from taskvars.services.iso_durations import parse_duration
 from taskvars.services.query_parameters import date_parameter
 
 DEFAULT_WAIT_SECONDS = 10.0
+# Room left before datetime's end for what is reckoned from "now" (due dates, locks).
+_HEADROOM = timedelta(days=366)
 
 
 class DueJobsRunner(Protocol):
@@ -55,15 +57,17 @@ def advance(body: dict[str, Any], runner: DueJobsRunner | None) -> dict[str, Any
     millis, duration = body.get("milliseconds"), body.get("duration")
     if (millis is None) == (duration is None):
         raise InvalidRequestError("Give either milliseconds or duration to advance the clock by")
-    if duration is not None:
-        try:
-            parsed = parse_duration(duration)
-        except ValueError as error:
-            raise InvalidRequestError(str(error)) from None
-        now = now_millis()
-        delta: timedelta = parsed.after(now) - now
-    else:
-        delta = timedelta(milliseconds=int(body["milliseconds"]))
+    now = now_millis()
+    try:
+        if duration is not None:
+            delta: timedelta = parse_duration(duration).after(now) - now
+        else:
+            delta = timedelta(milliseconds=int(body["milliseconds"]))
+        now + delta + _HEADROOM
+    except ValueError as error:
+        raise InvalidRequestError(str(error)) from None
+    except OverflowError:
+        raise InvalidRequestError("The clock cannot be moved past the year 9999") from None
     test_clock.advance((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
     return reading(settled=_settle(body, runner))
 

@@ -168,7 +168,7 @@ def stacktrace(uow: UnitOfWork, job_id: str) -> str:
 # The query (JobQueryDto)
 
 
-def _as_time_conditions(parameter: Parameter) -> list[TimeCondition]:
+def _as_time_conditions(parameter: Parameter) -> list[TimeCondition] | None:
     """``dueDates``/``createTimes``: ``gt_<date>,lt_<date>`` as a query parameter (its
     ConditionListConverter), a list of ``{operator, value}`` in a body."""
     value = parameter.value
@@ -181,11 +181,11 @@ def _as_time_conditions(parameter: Parameter) -> list[TimeCondition]:
         items = [(entry.get("operator"), entry.get("value")) for entry in value]
     conditions = []
     for operator, date in items:
-        if operator not in ("gt", "lt"):
+        if operator not in ("gt", "lt") or not isinstance(date, str):
             raise parameter.refused(f"Invalid {parameter.name} comparator specified: {operator}")
         instant = as_date(Parameter(parameter.name, date, parameter.now))
         conditions.append(TimeCondition(operator, epoch_millis(instant)))
-    return conditions
+    return conditions or None  # an empty list asks for nothing
 
 
 def _as_int(parameter: Parameter) -> int:

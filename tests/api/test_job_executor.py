@@ -72,9 +72,7 @@ def on_instance(database: Database, at: Waiting) -> dict[str, Any]:
     }
 
 
-def test_a_job_runs_once_when_the_clock_reaches_its_due_date(
-    api: Api, database: Database
-) -> None:
+def test_a_job_runs_once_when_the_clock_reaches_its_due_date(api: Api, database: Database) -> None:
     (job_id,) = add_jobs(database, new_job(due_in_millis=HOUR))
     assert job(api, job_id)["retries"] == 3
 
@@ -136,9 +134,7 @@ def test_retries_set_again_resolve_the_incident_and_the_job_runs_again(
 def test_a_retry_time_cycle_sets_the_retries_and_waits_between_them(
     api: Api, database: Database
 ) -> None:
-    (job_id,) = add_jobs(
-        database, new_job(FAIL, due_in_millis=HOUR, retry_time_cycle="R5/PT10M")
-    )
+    (job_id,) = add_jobs(database, new_job(FAIL, due_in_millis=HOUR, retry_time_cycle="R5/PT10M"))
     advance(api, duration="PT1H")
     assert job(api, job_id)["retries"] == 4  # R5: five tries in all
 
@@ -149,9 +145,7 @@ def test_a_retry_time_cycle_sets_the_retries_and_waits_between_them(
 
 
 def test_intervals_of_a_retry_time_cycle_apply_in_turn(api: Api, database: Database) -> None:
-    (job_id,) = add_jobs(
-        database, new_job(FAIL, due_in_millis=0, retry_time_cycle="PT1M,PT10M")
-    )
+    (job_id,) = add_jobs(database, new_job(FAIL, due_in_millis=0, retry_time_cycle="PT1M,PT10M"))
     advance(api, milliseconds=1)
     first = job(api, job_id)
     assert first["retries"] == 2  # one more than intervals

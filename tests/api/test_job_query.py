@@ -91,7 +91,8 @@ def test_paging_and_the_dto(api: Api, three: list[str]) -> None:
         "processDefinitionKey", "exceptionMessage", "failedActivityId", "retries", "dueDate",
         "suspended", "priority", "tenantId", "createTime", "batchId",
     }  # fmt: skip
-    assert job["batchId"] is None and job["priority"] == 5
+    assert job["batchId"] is None
+    assert job["priority"] == 5
 
 
 def test_timers_and_messages_together_are_refused(api: Api) -> None:
