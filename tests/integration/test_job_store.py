@@ -26,7 +26,7 @@ def database(db_url: str) -> Iterator[Database]:
 
 
 def test_only_due_active_unlocked_jobs_with_retries_are_acquired(database: Database) -> None:
-    due, later, spent, suspended, locked = add_jobs(
+    due, later, *_refused = add_jobs(
         database,
         new_job(due_in_millis=0),
         new_job(due_in_millis=HOUR),
