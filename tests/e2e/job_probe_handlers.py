@@ -14,10 +14,12 @@ from sqlalchemy import text
 from taskvars.engine.job_handlers import handles
 from taskvars.persistence.models import Job
 from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.services.dates import now_epoch_millis
 
 PROBE = "probe-record"
 TABLE = "job_probe_run"
 DELAY_VARIABLE = "JOB_PROBE_DELAY_SECONDS"
+CREATE_TABLE = f"CREATE TABLE {TABLE} (job_id TEXT NOT NULL, pid INTEGER, due BIGINT, ran BIGINT)"
 
 
 @handles(PROBE)
@@ -26,8 +28,8 @@ def record(uow: UnitOfWork, job: Job) -> None:
     if delay:
         time.sleep(delay)  # a job that takes a while, so that a kill finds some running
     uow.store.session.execute(
-        text(f"INSERT INTO {TABLE} (job_id, pid) VALUES (:job_id, :pid)"),
-        {"job_id": job.id, "pid": os.getpid()},
+        text(f"INSERT INTO {TABLE} (job_id, pid, due, ran) VALUES (:job_id, :pid, :due, :ran)"),
+        {"job_id": job.id, "pid": os.getpid(), "due": job.due_date, "ran": now_epoch_millis()},
     )
     uow.store.jobs.delete(job.pk)
 

@@ -16,7 +16,7 @@ from taskvars.persistence.jobs import NewJob
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.services.dates import now_epoch_millis
 from tests.databases import SessionDatabase
-from tests.e2e.job_probe_handlers import PROBE, TABLE, probe_environment
+from tests.e2e.job_probe_handlers import CREATE_TABLE, PROBE, TABLE, probe_environment
 from tests.e2e.server import running_server
 from tests.e2e.test_crash_consistency import kill
 
@@ -29,7 +29,7 @@ def database(postgresql_session_database: SessionDatabase) -> Iterator[Database]
     opened = Database(postgresql_session_database.url)
     with opened.engine.begin() as connection:
         connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
-        connection.execute(text(f"CREATE TABLE {TABLE} (job_id TEXT NOT NULL, pid INTEGER)"))
+        connection.execute(text(CREATE_TABLE))
     yield opened
     with opened.engine.begin() as connection:
         connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
