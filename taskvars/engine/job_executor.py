@@ -32,6 +32,10 @@ from taskvars.services.dates import now_epoch_millis
 logger = logging.getLogger(__name__)
 
 
+# A plan later than any due date.
+_AWAKE = 2**62
+
+
 @dataclass(frozen=True)
 class ExecutorOptions:
     lock_millis: int = 5 * 60 * 1000  # Camunda's lockTimeInMillis
@@ -59,7 +63,7 @@ class JobExecutor:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._state = threading.Condition()
-        self._planned_wake = 0  # epoch ms the idle executor means to look again
+        self._planned_wake = _AWAKE  # epoch ms the idle executor means to look again
         self._requested = 0  # generations of run_due requests
         self._idle_through = 0  # the last generation that found nothing left to run
         self.jobs_run = 0
@@ -121,6 +125,9 @@ class JobExecutor:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            # Awake: any announcement until the next plan is made wakes the coming wait,
+            # so a job added between an empty acquisition and the plan is not missed.
+            self._planned_wake = _AWAKE
             with self._state:
                 generation = self._requested
             try:
