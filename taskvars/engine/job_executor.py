@@ -181,7 +181,13 @@ class JobExecutor:
             logger.info("job %s failed: %s", job_id, jobs.exception_message(error))
             self.jobs_failed += 1
             failure = error
-            self._database.write(lambda uow: jobs.record_failure_and_commit(uow, job_id, failure))
+            try:
+                self._database.write(
+                    lambda uow: jobs.record_failure_and_commit(uow, job_id, failure)
+                )
+            except Exception:
+                # Its lock expires, and it runs again then: nothing is lost.
+                logger.exception("the failure of job %s could not be recorded", job_id)
             return
         if ran:
             self.jobs_run += 1
