@@ -60,6 +60,11 @@ REQUIRED_OPERATIONS = {
     "clearIncidentAnnotation",
     "getHistoricIncidents",
     "getHistoricIncidentsCount",
+    # messages, signals and what waits for them (issue 25)
+    "deliverMessage",
+    "throwSignal",
+    "getEventSubscriptions",
+    "getEventSubscriptionsCount",
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",
