@@ -221,13 +221,17 @@ def _correlation_set(request: Correlation, executions_only: bool) -> str:
         return "{" + inner + "}"
 
     return (
-        f"CorrelationSet [businessKey={request.business_key}, "
-        f"processInstanceId={request.process_instance_id}, processDefinitionId=null, "
+        f"CorrelationSet [businessKey={_text(request.business_key)}, "
+        f"processInstanceId={_text(request.process_instance_id)}, processDefinitionId=null, "
         f"correlationKeys={java_map(request.correlation_keys)}, "
         f"localCorrelationKeys={java_map(request.local_correlation_keys)}, "
-        f"tenantId={request.tenant.tenant_id}, isTenantIdSet={_java(request.tenant.given)}, "
+        f"tenantId={_text(request.tenant.tenant_id)}, isTenantIdSet={_java(request.tenant.given)}, "
         f"isExecutionsOnly={_java(executions_only)}]"
     )
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else value
 
 
 def _java(flag: bool) -> str:
