@@ -26,7 +26,8 @@ def subscribe(
     def work(uow: UnitOfWork) -> str:
         instance_pk = uow.store.scopes.pk(IdSpace.EXECUTION, at.instance_id)
         execution_pk = uow.store.scopes.pk(IdSpace.EXECUTION, at.execution_id)
-        assert instance_pk is not None and execution_pk is not None
+        assert instance_pk is not None
+        assert execution_pk is not None
         subscription_id = str(uuid.uuid4())
         uow.store.event_subscriptions.add(
             NewSubscription(

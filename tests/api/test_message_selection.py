@@ -88,7 +88,7 @@ def test_correlation_keys_compare_typed_values_as_camunda_does(
 def test_local_correlation_keys_look_at_the_waiting_execution(
     api: Api, database: Database, two_waiting: tuple[Waiting, Waiting]
 ) -> None:
-    first, second = two_waiting
+    _first, second = two_waiting
     put_variable(api, f"/execution/{second.execution_id}/localVariables", "slot", True, "Boolean")
 
     local = {"slot": {"value": True, "type": "Boolean"}}
