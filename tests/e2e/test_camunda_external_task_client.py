@@ -101,7 +101,8 @@ def test_correlate_message_by_business_key_returns_camundas_result(
 
     assert result["resultType"] == "Execution"
     assert result["execution"]["processInstanceId"] == second
-    assert engine.get_process_instance_variable(second, "amount") == 30
+    amount = http.get(f"/process-instance/{second}/variables/amount").json()
+    assert (amount["type"], amount["value"]) == ("Integer", 30)
     (waiting,) = http.get("/event-subscription", params={"processInstanceId": second}).json()
     assert waiting["activityId"] == "Shipped"
 
