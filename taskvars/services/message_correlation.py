@@ -164,10 +164,15 @@ def _start_events(uow: UnitOfWork, request: Correlation) -> list[SubscriptionRec
     return uow.store.event_subscriptions.start_events(MESSAGE, request.message_name, request.tenant)
 
 
+class MismatchError(RestError):
+    """``MessageRestServiceImpl``: ``RestException(BAD_REQUEST, e)``, whose message is the
+    cause's ``toString()`` and whose code the cause's (an engine exception's, 0)."""
+
+    code = 0
+
+
 def _mismatch(message: str) -> RestError:
-    # MessageRestServiceImpl: RestException(BAD_REQUEST, e), whose message is the
-    # cause's toString().
-    return RestError(MISMATCH + message)
+    return MismatchError(MISMATCH + message)
 
 
 def _waiting_criteria(request: Correlation) -> WaitingCriteria:

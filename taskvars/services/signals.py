@@ -16,9 +16,10 @@ SIGNAL = "signal"
 
 class NotSubscribedError(RestError):
     """``SignalRestServiceImpl`` turns the engine's ``NotFoundException`` into a 500,
-    "keeping compatibility with older versions"."""
+    "keeping compatibility with older versions"; the code is the cause's (0)."""
 
     status = 500
+    code = 0
 
 
 def throw(uow: UnitOfWork, dto: dict[str, Any]) -> None:

@@ -109,7 +109,7 @@ def test_a_message_nothing_waits_for_is_refused_with_camundas_mismatch(api: Api)
     response = deliver(api)
 
     assert response.status_code == 400
-    assert response.json()["type"] == "RestException"
+    assert (response.json()["type"], response.json()["code"]) == ("RestException", 0)
     assert response.json()["message"] == (
         MISMATCH + "Cannot correlate message 'paid': "
         "No process definition or execution matches the parameters"

@@ -66,7 +66,7 @@ def test_a_signal_to_an_execution_waiting_for_another_is_camundas_500(
     response = throw(api, name="other", executionId=at.execution_id)
 
     assert response.status_code == 500
-    assert response.json()["type"] == "RestException"
+    assert (response.json()["type"], response.json()["code"]) == ("RestException", 0)
     assert response.json()["message"] == (
         f"Execution '{at.execution_id}' has not subscribed to a signal event with name 'other'."
     )

@@ -49,7 +49,8 @@ DOCUMENTED_500 = re.compile(
     r"|Cannot complete task .+: )?"
     r"(?:(?:task|execution) .+ doesn't exist: (?:task|execution) is null"
     r"|Cannot find task with id .+: task is null"
-    r"|Cannot find execution with id '.+': execution is null)$",
+    r"|Cannot find execution with id '.+': execution is null"
+    r"|Execution '.+' has not subscribed to a signal event with name '.+'\.)$",
     re.DOTALL,
 )
 
