@@ -126,28 +126,24 @@ def matches(uow: UnitOfWork, request: Correlation) -> list[Match]:
     one waiting execution, else exactly one start event; with ``all`` every waiting
     execution and every start event. Raises Camunda's mismatch otherwise."""
     waiting = uow.store.event_subscriptions.waiting_executions(_waiting_criteria(request))
-    executions_only = request.process_instance_id is not None or bool(
-        request.local_correlation_keys
-    )
     if request.all:
-        found = [Match(s) for s in waiting]
-        if not executions_only:
-            found += [Match(s) for s in _start_events(uow, request)]
-        return found
+        # The REST API never asks for executions only (``executionsOnly()``): start
+        # events are considered whatever the criteria.
+        return [Match(s) for s in waiting] + [Match(s) for s in _start_events(uow, request)]
     if len(waiting) > 1:
         raise _mismatch(
             f"ENGINE-13031 Cannot correlate a message with name '{request.message_name}' to a "
             f"single execution. {len(waiting)} executions match the correlation keys: "
-            f"{_correlation_set(request, executions_only)}"
+            f"{_correlation_set(request)}"
         )
     if waiting:
         return [Match(waiting[0])]
-    starts = [] if executions_only else _start_events(uow, request)
+    starts = _start_events(uow, request)
     if len(starts) > 1:
         raise _mismatch(
             f"ENGINE-13030 Cannot correlate a message with name '{request.message_name}' to a "
             f"single process definition. {len(starts)} process definitions match the "
-            f"correlations keys: {_correlation_set(request, executions_only)}"
+            f"correlations keys: {_correlation_set(request)}"
         )
     if not starts:
         raise _mismatch(
@@ -158,9 +154,8 @@ def matches(uow: UnitOfWork, request: Correlation) -> list[Match]:
 
 
 def _start_events(uow: UnitOfWork, request: Correlation) -> list[SubscriptionRecord]:
-    """Message start events; correlation keys cannot match a definition
-    (``correlateStartMessages`` ignores them, but a process instance id or a business
-    key is only a payload of the new instance)."""
+    """Message start events (``correlateStartMessages`` ignores the correlation keys and
+    the process instance id; the business key becomes the new instance's)."""
     return uow.store.event_subscriptions.start_events(MESSAGE, request.message_name, request.tenant)
 
 
@@ -216,7 +211,7 @@ def _operand(name: str, value: NewValue) -> str | int | float | bool | datetime 
     )
 
 
-def _correlation_set(request: Correlation, executions_only: bool) -> str:
+def _correlation_set(request: Correlation) -> str:
     """``CorrelationSet.toString()``, as Camunda's mismatch messages show it."""
 
     def java_map(keys: dict[str, NewValue] | None) -> str:
@@ -231,7 +226,7 @@ def _correlation_set(request: Correlation, executions_only: bool) -> str:
         f"correlationKeys={java_map(request.correlation_keys)}, "
         f"localCorrelationKeys={java_map(request.local_correlation_keys)}, "
         f"tenantId={_text(request.tenant.tenant_id)}, isTenantIdSet={_java(request.tenant.given)}, "
-        f"isExecutionsOnly={_java(executions_only)}]"
+        "isExecutionsOnly=false]"
     )
 
 
