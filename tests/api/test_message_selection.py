@@ -13,7 +13,7 @@ import pytest
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.services import message_correlation
 from tests.api.incident_sites import Waiting, start_invoice
-from tests.api.subscription_rows import subscribe
+from tests.api.subscription_rows import subscribe, subscribe_start
 from tests.api_client import Api
 
 MISMATCH = "org.camunda.bpm.engine.MismatchingMessageCorrelationException: "
@@ -168,3 +168,56 @@ def test_a_tenant_with_a_process_instance_id_is_camundas_bad_user_request(api: A
 
     assert response.status_code == 400
     assert response.json()["type"] == "BadUserRequestException"
+
+
+def test_without_a_waiting_execution_the_start_event_is_chosen(
+    api: Api, database: Database
+) -> None:
+    at = start_invoice(api)
+    subscribe_start(database, at.definition_id, "paid")
+
+    request = message_correlation.correlation({"messageName": "paid", "businessKey": "NEW"})
+    (match,) = database.read(lambda uow: message_correlation.matches(uow, request))
+
+    assert not match.is_execution
+    assert match.subscription.process_definition_id == at.definition_id
+
+
+def test_a_waiting_execution_goes_before_a_start_event(api: Api, database: Database) -> None:
+    at = start_invoice(api)
+    subscribe_start(database, at.definition_id, "paid")
+    subscribe(database, at, "paid")
+
+    assert matched(database) == [at.instance_id]
+    # all: the execution and the start event alike.
+    request = message_correlation.correlation({"messageName": "paid", "all": True})
+    found = database.read(lambda uow: message_correlation.matches(uow, request))
+    assert [match.is_execution for match in found] == [True, False]
+
+
+def test_two_start_events_without_all_are_refused(api: Api, database: Database) -> None:
+    at = start_invoice(api)
+    subscribe_start(database, at.definition_id, "paid", "One")
+    subscribe_start(database, at.definition_id, "paid", "Other")
+
+    response = deliver(api, businessKey="B-1")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        MISMATCH + "ENGINE-13030 Cannot correlate a message with name 'paid' to a single "
+        "process definition. 2 process definitions match the correlations keys: "
+        "CorrelationSet [businessKey=B-1, processInstanceId=null, processDefinitionId=null, "
+        "correlationKeys=null, localCorrelationKeys=null, tenantId=null, "
+        "isTenantIdSet=false, isExecutionsOnly=false]"
+    )
+
+
+def test_a_tenant_narrows_the_waiting_executions(api: Api, database: Database) -> None:
+    mine = start_invoice(api, "INV-1")
+    untenanted = start_invoice(api, "INV-2")
+    subscribe(database, mine, "paid", tenant_id="mine")
+    subscribe(database, untenanted, "paid")
+
+    assert matched(database, tenantId="mine") == [mine.instance_id]
+    assert matched(database, withoutTenantId=True) == [untenanted.instance_id]
+    assert matched(database, tenantId="theirs", all=True) == []
