@@ -179,3 +179,19 @@ def test_a_message_start_event_starts_an_instance(api: Api) -> None:
     assert task["taskDefinitionKey"] == "Review"
     customer = api.get(f"/process-instance/{instance['id']}/variables/customer").json()
     assert customer["value"] == "ada"
+
+
+def test_local_payload_lands_on_the_receiving_execution(
+    api: Api, payments: tuple[str, str]
+) -> None:
+    """In a process without parallel branches the receiving execution is the instance's
+    own, as in Camunda: its local variables are the instance's."""
+    first, _ = payments
+
+    response = deliver(
+        api, "paid", processInstanceId=first, processVariablesLocal={"note": {"value": "ok"}}
+    )
+
+    assert response.status_code == 204, response.text
+    note = api.get(f"/process-instance/{first}/variables/note").json()
+    assert note["value"] == "ok"
