@@ -13,6 +13,7 @@ from typing import Any
 
 from taskvars.errors import ApiError, BadUserRequestError, InvalidRequestError, RestError
 from taskvars.persistence.event_subscriptions import (
+    SubscriptionCriteria,
     SubscriptionRecord,
     TenantChoice,
     WaitingCriteria,
@@ -240,10 +241,21 @@ def _java(flag: bool) -> str:
 
 def correlate(uow: UnitOfWork, request: Correlation) -> list[dict[str, Any]] | None:
     """Deliver the message and commit; ``MessageCorrelationResultWithVariableDto``s when
-    ``resultEnabled``."""
-    results = [_deliver(uow, request, match) for match in matches(uow, request)]
+    ``resultEnabled``. A wait an earlier delivery removed (an interrupting boundary event
+    the activity's others, with ``all``) is passed over, as Camunda passes over the
+    executions deleted meanwhile."""
+    results = [
+        _deliver(uow, request, match)
+        for match in matches(uow, request)
+        if not match.is_execution or _still_waiting(uow, match.subscription)
+    ]
     uow.commit()
     return results if request.result_enabled else None
+
+
+def _still_waiting(uow: UnitOfWork, subscription: SubscriptionRecord) -> bool:
+    criteria = SubscriptionCriteria(event_subscription_id=subscription.id)
+    return uow.store.event_subscriptions.count(criteria) > 0
 
 
 def _deliver(uow: UnitOfWork, request: Correlation, match: Match) -> dict[str, Any]:
