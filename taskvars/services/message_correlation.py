@@ -268,7 +268,7 @@ def _trigger(
     uow: UnitOfWork, request: Correlation, subscription: SubscriptionRecord
 ) -> dict[str, Any]:
     """``MessageEventReceivedCmd``: the waiting execution receives the message."""
-    from taskvars.engine import events  # the engine-events seam
+    from taskvars.engine.events import fire_wait  # the engine-events seam
 
     assert subscription.process_instance_pk is not None
     assert subscription.process_instance_id is not None
@@ -280,7 +280,7 @@ def _trigger(
         subscription.process_instance_id,
     )
     before = _instance_variables(uow, instance) if request.variables_in_result else None
-    events.fire_wait(
+    fire_wait(
         uow,
         instance,
         subscription.wait_key,
@@ -307,7 +307,7 @@ def _instantiate(
 ) -> dict[str, Any]:
     """``instantiateProcess``: a new instance from the message start event, the payload
     (instance, local and triggered-scope variables alike) its start variables."""
-    from taskvars.engine import events  # the engine-events seam
+    from taskvars.engine.events import start_by_event  # the engine-events seam
 
     definition = None
     if subscription.process_definition_id is not None:
@@ -318,7 +318,7 @@ def _instantiate(
             "No process definition or execution matches the parameters"
         )
     payload = {**request.process_variables, **request.local_variables}
-    started = events.start_by_event(
+    started = start_by_event(
         uow, definition, subscription.activity_id, payload, request.business_key
     )
     instance = process_instance_dto(

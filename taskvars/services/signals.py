@@ -39,9 +39,9 @@ def throw(uow: UnitOfWork, dto: dict[str, Any]) -> None:
     values = variables.convert_values(dto.get("variables"))
     if execution_id is not None:
         _require_subscribed(uow, name, execution_id)
-    from taskvars.engine import signals  # the engine-events seam
+    from taskvars.engine.signals import broadcast  # the engine-events seam
 
-    signals.broadcast(uow, name, values, tenant_id, execution_id=execution_id)
+    broadcast(uow, name, values, tenant_id, execution_id=execution_id)
     uow.commit()
 
 
