@@ -195,3 +195,19 @@ def test_local_payload_lands_on_the_receiving_execution(
     assert response.status_code == 204, response.text
     note = api.get(f"/process-instance/{first}/variables/note").json()
     assert note["value"] == "ok"
+
+
+def test_a_message_boundary_event_interrupts_its_user_task(api: Api) -> None:
+    deploy(api, "message-boundary.bpmn")
+    started = api.client.post(
+        api.url("/process-definition/key/cancellable/start"), json={"businessKey": "ORDER-3"}
+    )
+    instance = started.json()["id"]
+    assert waits_in(api, instance) == [("Cancelled", "cancel")]
+
+    response = deliver(api, "cancel", businessKey="ORDER-3")
+
+    assert response.status_code == 204, response.text
+    (task,) = api.get("/task", processInstanceId=instance).json()
+    assert task["taskDefinitionKey"] == "Refund"
+    assert waits_in(api, instance) == []
