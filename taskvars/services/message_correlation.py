@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from taskvars.engine.events import fire_wait, start_by_event
 from taskvars.errors import ApiError, BadUserRequestError, InvalidRequestError, RestError
 from taskvars.persistence.event_subscriptions import (
     SubscriptionCriteria,
@@ -268,8 +269,6 @@ def _trigger(
     uow: UnitOfWork, request: Correlation, subscription: SubscriptionRecord
 ) -> dict[str, Any]:
     """``MessageEventReceivedCmd``: the waiting execution receives the message."""
-    from taskvars.engine.events import fire_wait  # the engine-events seam
-
     assert subscription.process_instance_pk is not None
     assert subscription.process_instance_id is not None
     assert subscription.execution_id is not None
@@ -307,8 +306,6 @@ def _instantiate(
 ) -> dict[str, Any]:
     """``instantiateProcess``: a new instance from the message start event, the payload
     (instance, local and triggered-scope variables alike) its start variables."""
-    from taskvars.engine.events import start_by_event  # the engine-events seam
-
     definition = None
     if subscription.process_definition_id is not None:
         definition = uow.store.definitions.get(subscription.process_definition_id)
