@@ -189,7 +189,8 @@ ADMITTED_400 = re.compile(
     r"|^Parameter '(?:tenantId|variablesInResultEnabled)' cannot be used .+$"
     r"|^ENGINE-130(?:27|28) Cannot specify a tenant-id when .+$"
     r"|^org\.camunda\.bpm\.engine\.MismatchingMessageCorrelationException: .+$"
-    r"|^Cannot deliver message: .+$",
+    r"|^Cannot deliver message: Variables of type \w+ cannot be used to query "
+    r"\(correlation key '.+'\)$",
     re.DOTALL,
 )
 
