@@ -61,6 +61,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
+from taskvars.engine.async_points import AsyncPoint, async_points
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
@@ -256,6 +257,10 @@ class CompiledProcess:
             for task_spec in spec.task_specs.values()
             if isinstance(task_spec, MultiInstanceBody)
         }
+        self.async_points = async_points(root)
+        _hold_async(
+            [self.spec, *self.subprocess_specs.values()], self.async_points, set(self.loops)
+        )
 
 
 class WorkflowRun:
@@ -315,8 +320,38 @@ class WorkflowRun:
         task = self._waiting(task_id)
         self.completed = []
         self._ending(task)
+        if getattr(task.task_spec, "async_after", False):
+            # Camunda's asyncAfter: the activity has ended; the token waits for its job
+            # before it takes the outgoing flows (AsyncAfterMessageJobDeclaration).
+            task.internal_data[_ASYNC_AFTER] = True
+            return
         _run_reporting(task, self.completed)
         self._advance()
+
+    def continue_async(self, task_id: str) -> None:
+        """The job of the continuation held at ``task_id`` runs: before the element, the
+        element now runs (a user task waits, a gateway decides); after it, the token
+        takes the element's outgoing flows. Then everything up to the next waits."""
+        task = self._held(task_id)
+        self.completed = []
+        if task.internal_data.pop(_ASYNC_AFTER, False):
+            _run_reporting(task, self.completed)
+        else:
+            task.internal_data[_ASYNC_BEFORE_DONE] = True
+            if getattr(task.task_spec, "runs_itself", False):
+                self._will_run(task)
+                task.run()
+                self._did_run(task)
+        self._advance()
+
+    def _held(self, task_id: str) -> Any:
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskNotFoundException):
+            task = None
+        if task is None or _async_kind(task) is None:
+            raise BpmnRunError(f"no continuation waits at {task_id} in this process instance")
+        return task
 
     def throw_error(self, task_id: str, error_code: str) -> str | None:
         """A BPMN error raised from the waiting task ``task_id``, propagated as Camunda's
@@ -369,7 +404,12 @@ class WorkflowRun:
             task = self._workflow.get_task_from_id(UUID(task_id))
         except (ValueError, TaskNotFoundException):
             task = None
-        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        if (
+            task is None
+            or task.state != TaskState.READY
+            or not task.task_spec.manual
+            or _async_kind(task) is not None
+        ):
             raise BpmnRunError(f"task {task_id} is not waiting in this process instance")
         return task
 
@@ -632,7 +672,7 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
     for task in _tree_order(workflow):
         task_id = str(task.id)
         spec = task.task_spec
-        kind = _kind(spec)
+        kind = _async_kind(task) or _kind(spec)
         body = isinstance(spec, MultiInstanceBody)
         nodes[task_id] = TaskNode(
             id=task_id,
@@ -652,6 +692,64 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
             loop_counter=_loop_counter(task),
         )
     return WorkflowTree(scope_task_id, nodes)
+
+
+# Asynchronous continuations (see :func:`_hold_async`), in a task's internal_data: its
+# asyncBefore job has run; it ended and waits for its asyncAfter job.
+_ASYNC_BEFORE_DONE = "asyncBeforeDone"
+_ASYNC_AFTER = "asyncAfterHeld"
+# The elements whose asyncBefore holds a token here. Others with the attribute (a start
+# event, a sub-process, a multi-instance activity, a boundary or catch event) run on
+# at once, as before (README "Asynchronous continuations").
+_ASYNC_BEFORE_SPECS = (
+    UserTask,
+    ExternalServiceTask,
+    PassThroughTask,
+    CalledProcessTask,
+    ExclusiveGateway,
+    InclusiveGateway,
+    ParallelGateway,
+    IntermediateThrowEvent,
+    EndEvent,
+)
+# asyncAfter holds a token after the tasks that wait anyway (complete() ends them).
+_ASYNC_AFTER_SPECS = (UserTask, ExternalServiceTask, CalledProcessTask)
+
+
+def _hold_async(specs: Sequence[Any], points: dict[str, AsyncPoint], loops: set[str]) -> None:
+    """Mark the specs of the elements with a continuation, once, as they are compiled.
+
+    A token stops at READY before such an element: the spec is made ``manual`` (so
+    SpiffWorkflow's engine steps leave it), and a READY task of it is read as an
+    asyncBefore wait (:func:`_async_kind`) until its job has run, which marks that task
+    (not the spec: every other token still stops) and runs it if SpiffWorkflow would
+    have (``runs_itself``). asyncAfter is a mark set by :meth:`WorkflowRun.complete`."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            point = points.get(getattr(task_spec, "bpmn_id", None) or "")
+            if point is None or point.element_id in loops or isinstance(
+                task_spec, BoundaryEvent | StartEvent | MultiInstanceBody
+            ):
+                continue
+            if point.before and isinstance(task_spec, _ASYNC_BEFORE_SPECS):
+                task_spec.async_before = True
+                task_spec.runs_itself = not task_spec.manual
+                task_spec.manual = True
+            if point.after and isinstance(task_spec, _ASYNC_AFTER_SPECS):
+                task_spec.async_after = True
+
+
+def _async_kind(task: Any) -> NodeKind | None:
+    """The continuation ``task`` holds a token at, if any."""
+    if task.state != TaskState.READY:
+        return None
+    if task.internal_data.get(_ASYNC_AFTER):
+        return NodeKind.ASYNC_AFTER
+    if getattr(task.task_spec, "async_before", False) and not task.internal_data.get(
+        _ASYNC_BEFORE_DONE
+    ):
+        return NodeKind.ASYNC_BEFORE
+    return None
 
 
 def _loop_counter(task: Any) -> int | None:

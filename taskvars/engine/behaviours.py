@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from taskvars.engine.async_points import AsyncPoint
+from taskvars.engine.async_waits import AsyncContinuationBehaviour
 from taskvars.engine.call_activities import (
     CallActivityModel,
     CallPort,
@@ -32,7 +34,7 @@ from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
-from taskvars.engine.tree import EXTERNAL_TASK_KINDS, NodeKind
+from taskvars.engine.tree import ASYNC_KINDS, EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
@@ -109,6 +111,8 @@ class StepContext:
     # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
     # instance catches (error code, message); True when one catches it.
     raises_later: Callable[[str, str | None], bool] | None = None
+    # By element id: the model's asynchronous continuations (their jobs' settings).
+    async_points: Mapping[str, AsyncPoint] = field(default_factory=dict)
 
 
 class Behaviour(Protocol):
@@ -392,6 +396,7 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     # Its execution and variables are the mapping's and multi_instance's.
     NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
+    **dict.fromkeys(ASYNC_KINDS, AsyncContinuationBehaviour()),
 }
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from taskvars.engine.tree import (
+    ASYNC_KINDS,
     SCOPE_MARK,
     NodeKind,
     NodeState,
@@ -328,6 +329,11 @@ class _Mapping:
         before = self.previous.tokens.get(node.id)
         if before is None:
             self.changes.entered.append(token)
+        elif before.kind is not token.kind:
+            # A continuation's job ran (the element it held now waits itself), or an
+            # element ended into its asyncAfter: one wait left, another entered.
+            self.changes.left.append((before, True))
+            self.changes.entered.append(token)
         elif before.execution_id != execution_id:
             self.changes.moved.append(token)
 
@@ -356,7 +362,12 @@ class _Mapping:
                 self.changes.reparented.append(execution)
 
     def _record_activities(self, completed: Sequence[str]) -> None:
-        was_live = set(self.previous.tokens)
+        # A token held before its element started no activity instance: the element's
+        # starts when the job runs it (one held after its element has ended already).
+        held = {
+            t.task_id for t in self.previous.tokens.values() if t.kind is NodeKind.ASYNC_BEFORE
+        }
+        was_live = set(self.previous.tokens) - held
         started: list[TaskNode] = []
         for task_id in completed:
             node = self.snapshot.node(task_id)
@@ -390,10 +401,15 @@ class _Mapping:
         done: set[str] = set()
         for task_id in completed:
             node = self.snapshot.node(task_id)
+            after = self.previous.tokens.get(task_id)
+            if after is not None and after.kind is NodeKind.ASYNC_AFTER:
+                continue
             if node is not None and node.is_activity and node.element_id:
                 ended.append((activity_instance_id(node.element_id, task_id), False))
                 done.add(task_id)
         for token, finished in self.changes.left:
+            if token.kind in ASYNC_KINDS:
+                continue
             if token.task_id not in done and token.element_id:
                 ended.append((activity_instance_id(token.element_id, token.task_id), not finished))
         self.changes.activities_ended = ended

@@ -228,6 +228,18 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
     step.finish(run)
 
 
+def continue_async(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
+    """The job of the continuation holding a token at ``task_id`` runs: the run moves on
+    (see :meth:`.WorkflowRun.continue_async`). A failure (a condition's error, a stand-in
+    or listener that fails) is raised for the job executor to record."""
+    step, run = _restored(uow, claimed)
+    try:
+        run.continue_async(task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
 def throw_error(
     uow: UnitOfWork,
     claimed: ClaimedRun,
@@ -399,6 +411,7 @@ class _Step:
             error_variables=model.error_variables,
             call_activities=model.call_activities,
             calls=_Calls(uow),
+            async_points=model.compiled.async_points,
         )
         self.loops = StepLoops(uow, reader, self._state, self._execution_of)
         if model.io_mappings:

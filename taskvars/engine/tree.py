@@ -46,8 +46,14 @@ class NodeKind(enum.StrEnum):
     MULTI_INSTANCE_BODY = "multiInstanceBody"
     # Waits while the process it calls runs as an instance of its own.
     CALL_ACTIVITY = "callActivity"
+    # A token held by an asynchronous continuation, before or after its element (Camunda's
+    # transition instance): a job runs it on. No activity instance of its own.
+    ASYNC_BEFORE = "asyncBefore"
+    ASYNC_AFTER = "asyncAfter"
     INTERNAL = "internal"
 
+
+ASYNC_KINDS = frozenset({NodeKind.ASYNC_BEFORE, NodeKind.ASYNC_AFTER})
 
 EXTERNAL_TASK_KINDS = frozenset(
     {NodeKind.SERVICE_TASK, NodeKind.SEND_TASK, NodeKind.BUSINESS_RULE_TASK}
@@ -89,7 +95,7 @@ class TaskNode:
     @property
     def is_activity(self) -> bool:
         """A BPMN element (Camunda records an activity instance for it)."""
-        return self.kind is not NodeKind.INTERNAL
+        return self.kind is not NodeKind.INTERNAL and self.kind not in ASYNC_KINDS
 
 
 @dataclass(frozen=True)

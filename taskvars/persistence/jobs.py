@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.models import Job
@@ -71,3 +71,20 @@ class Jobs:
 
     def delete(self, job_pk: int) -> None:
         self._session.execute(delete(Job).where(Job.pk == job_pk))
+
+    def delete_id(self, job_id: str) -> None:
+        """By id: after a step removed and inserted jobs, SQLite may have given a deleted
+        job's pk to a new one."""
+        self._session.execute(delete(Job).where(Job.id == job_id))
+
+    def move_for_wait(
+        self, instance_pk: int, wait_key: str, execution_pk: int, execution_id: str
+    ) -> None:
+        """The jobs of a wait follow its token into another execution (a concurrent
+        execution compacted into its scope), as Camunda's ``ExecutionEntity.replace``
+        moves them; else that execution's deletion would take them along."""
+        self._session.execute(
+            update(Job)
+            .where(Job.process_instance_pk == instance_pk, Job.wait_key == wait_key)
+            .values(execution_pk=execution_pk, execution_id=execution_id)
+        )

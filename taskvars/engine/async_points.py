@@ -1,0 +1,73 @@
+"""Asynchronous continuations as a model declares them: ``camunda:asyncBefore`` (and
+``camunda:async``, its old name), ``camunda:asyncAfter``, ``camunda:exclusive`` (kept,
+changes nothing here) and the element's ``camunda:failedJobRetryTimeCycle``, as
+Camunda's ``BpmnParse.parseAsynchronousContinuation`` and
+``DefaultFailedJobParseListener`` read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
+
+# Camunda's AsyncContinuationJobHandler: the job's type and handler, and the atomic
+# operations (PvmAtomicOperation canonical names) its handler configuration names.
+JOB_TYPE = "message"
+HANDLER_TYPE = "async-continuation"
+TRANSITION_CREATE_SCOPE = "transition-create-scope"
+TRANSITION_NOTIFY_LISTENER_TAKE = "transition-notify-listener-take"
+ACTIVITY_END = "activity-end"
+
+
+@dataclass(frozen=True)
+class AsyncPoint:
+    """One element's asynchronous continuations."""
+
+    element_id: str
+    before: bool
+    after: bool
+    exclusive: bool
+    retry_time_cycle: str | None
+    # The element's outgoing sequence flows, in the model's order (asyncAfter's job
+    # names the flow it takes, AsyncContinuationConfiguration's transitionId).
+    outgoing: tuple[str, ...] = ()
+
+
+def async_points(root: etree._Element) -> dict[str, AsyncPoint]:
+    """By element id, every flow node that declares a continuation."""
+    found: dict[str, AsyncPoint] = {}
+    for element in root.iter(tag=etree.Element):
+        before = _flag(element, "asyncBefore") or _flag(element, "async")
+        after = _flag(element, "asyncAfter")
+        element_id = element.get("id")
+        if not (before or after) or element_id is None:
+            continue
+        found[element_id] = AsyncPoint(
+            element_id,
+            before,
+            after,
+            element.get(f"{{{CAMUNDA}}}exclusive", "true").strip().lower() != "false",
+            retry_time_cycle(element),
+            tuple(
+                (flow.text or "").strip()
+                for flow in element.iterchildren(f"{{{BPMN}}}outgoing")
+                if (flow.text or "").strip()
+            ),
+        )
+    return found
+
+
+def retry_time_cycle(element: etree._Element) -> str | None:
+    """The element's ``camunda:failedJobRetryTimeCycle`` (an extension element)."""
+    for extensions in element.iterchildren(f"{{{BPMN}}}extensionElements"):
+        for cycle in extensions.iterchildren(f"{{{CAMUNDA}}}failedJobRetryTimeCycle"):
+            text = (cycle.text or "").strip()
+            return text or None
+    return None
+
+
+def _flag(element: etree._Element, name: str) -> bool:
+    # Camunda's parseBooleanAttribute: "true" in any case is true, anything else false.
+    return element.get(f"{{{CAMUNDA}}}{name}", "").strip().lower() == "true"

@@ -1,0 +1,63 @@
+"""Jobs of a test's instances, read and run straight in the database (until ``/job`` and
+``POST /job/{id}/execute`` are served): run as the job executor runs one, in a unit of
+work that commits only if the handler went through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from taskvars.engine.job_handlers import run_job
+from taskvars.persistence.models import Job
+from taskvars.persistence.unit_of_work import Database, UnitOfWork
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: str
+    type: str
+    handler_type: str
+    handler_configuration: str | None
+    activity_id: str | None
+    execution_id: str | None
+    retry_time_cycle: str | None
+
+
+def jobs_of(db_url: str, instance_id: str) -> list[JobRow]:
+    def read(uow: UnitOfWork) -> list[JobRow]:
+        rows = uow.store.session.scalars(
+            select(Job).where(Job.process_instance_id == instance_id).order_by(Job.pk)
+        )
+        return [
+            JobRow(
+                row.id,
+                row.type,
+                row.handler_type,
+                row.handler_configuration,
+                row.activity_id,
+                row.execution_id,
+                row.retry_time_cycle,
+            )
+            for row in rows
+        ]
+
+    database = Database(db_url)
+    try:
+        return database.read(read)
+    finally:
+        database.dispose()
+
+
+def execute(db_url: str, job_id: str) -> None:
+    def work(uow: UnitOfWork) -> None:
+        job = uow.store.jobs.get(job_id)
+        assert job is not None, job_id
+        run_job(uow, job)
+        uow.commit()
+
+    database = Database(db_url)
+    try:
+        database.write(work)
+    finally:
+        database.dispose()

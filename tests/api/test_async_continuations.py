@@ -1,0 +1,158 @@
+"""Asynchronous continuations over HTTP: a token reaching ``camunda:asyncBefore`` (or
+leaving an element with ``asyncAfter``) stops with a job, and goes on only when the job
+runs (Camunda's ``AsyncContinuationJobHandler``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taskvars.errors import ModelRunError
+from tests.api.async_jobs import execute, jobs_of
+from tests.api_client import Api
+from tests.multipart_bodies import Part
+
+MODEL = (Path(__file__).parent.parent / "bpmn" / "async-review.bpmn").read_bytes()
+
+
+def start(api: Api, **variables: Any) -> str:
+    deployed = api.post_parts(
+        "/deployment/create", Part("data", MODEL, filename="async-review.bpmn")
+    )
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(
+        api.url("/process-definition/key/asyncReview/start"),
+        json={"variables": {k: {"value": v} for k, v in variables.items()}},
+    )
+    assert started.status_code == 200, started.text
+    instance_id: str = started.json()["id"]
+    return instance_id
+
+
+def task_keys(api: Api, instance_id: str) -> list[str]:
+    tasks = api.get("/task", processInstanceId=instance_id).json()
+    return [task["taskDefinitionKey"] for task in tasks]
+
+
+def complete_only_task(api: Api, instance_id: str, key: str) -> None:
+    (task,) = api.get("/task", processInstanceId=instance_id, taskDefinitionKey=key).json()
+    done = api.client.post(api.url(f"/task/{task['id']}/complete"), json={})
+    assert done.status_code == 204, done.text
+
+
+def activities(api: Api, instance_id: str) -> list[tuple[str, bool]]:
+    found = api.get(
+        "/history/activity-instance",
+        processInstanceId=instance_id,
+        sortBy="occurrence",
+        sortOrder="asc",
+    ).json()
+    return [(a["activityId"], a["endTime"] is not None) for a in found]
+
+
+def test_async_before_a_user_task_makes_a_job_and_no_task_until_it_runs(
+    api: Api, db_url: str
+) -> None:
+    instance_id = start(api)
+    assert task_keys(api, instance_id) == []
+    (job,) = jobs_of(db_url, instance_id)
+    assert (job.type, job.handler_type, job.handler_configuration) == (
+        "message",
+        "async-continuation",
+        "transition-create-scope",
+    )
+    assert job.activity_id == "review"
+    assert job.execution_id == instance_id
+    assert job.retry_time_cycle == "R5/PT1M"
+    # The task's activity has not started: only the start event is in history.
+    assert activities(api, instance_id) == [("Received", True)]
+
+    execute(db_url, job.id)
+
+    assert jobs_of(db_url, instance_id) == []
+    assert task_keys(api, instance_id) == ["review"]
+    assert activities(api, instance_id) == [("Received", True), ("review", False)]
+
+
+def test_async_after_a_user_task_ends_it_and_waits_before_its_outgoing_flow(
+    api: Api, db_url: str
+) -> None:
+    instance_id = start(api)
+    execute(db_url, jobs_of(db_url, instance_id)[0].id)
+    complete_only_task(api, instance_id, "review")
+    complete_only_task(api, instance_id, "approve")
+
+    assert task_keys(api, instance_id) == []
+    (job,) = jobs_of(db_url, instance_id)
+    assert (job.activity_id, job.handler_configuration) == (
+        "approve",
+        "transition-notify-listener-take$Flow_toRoute",
+    )
+    # The task ended when it was completed, not when the job runs.
+    ended = dict(activities(api, instance_id))
+    assert ended["approve"] is True
+    history = api.get("/history/task", processInstanceId=instance_id, taskDefinitionKey="approve")
+    assert history.json()[0]["deleteReason"] == "completed"
+
+
+def reach_the_gateway(api: Api, db_url: str, instance_id: str) -> str:
+    execute(db_url, jobs_of(db_url, instance_id)[0].id)
+    complete_only_task(api, instance_id, "review")
+    complete_only_task(api, instance_id, "approve")
+    execute(db_url, jobs_of(db_url, instance_id)[0].id)
+    (job,) = jobs_of(db_url, instance_id)
+    assert job.activity_id == "Route"
+    return job.id
+
+
+def test_an_async_gateway_decides_when_its_job_runs(api: Api, db_url: str) -> None:
+    instance_id = start(api, amount=5000)
+    job_id = reach_the_gateway(api, db_url, instance_id)
+    assert task_keys(api, instance_id) == []
+    # Its variable changes while the token waits: the gateway reads it when the job runs.
+    changed = api.client.put(
+        api.url(f"/process-instance/{instance_id}/variables/amount"),
+        json={"value": 10, "type": "Integer"},
+    )
+    assert changed.status_code == 204, changed.text
+
+    execute(db_url, job_id)
+
+    assert task_keys(api, instance_id) == ["file"]
+    assert ("Route", True) in activities(api, instance_id)
+
+
+def test_a_continuation_that_fails_leaves_its_job_and_goes_on_once_it_can(
+    api: Api, db_url: str
+) -> None:
+    """The gateway reads a variable that is missing: the job's run fails and rolls back
+    (the executor records the failure), the token still waits; with the variable set the
+    job runs on."""
+    instance_id = start(api)
+    job_id = reach_the_gateway(api, db_url, instance_id)
+
+    with pytest.raises(ModelRunError, match="amount"):
+        execute(db_url, job_id)
+    assert [job.id for job in jobs_of(db_url, instance_id)] == [job_id]
+    assert task_keys(api, instance_id) == []
+
+    set_amount = api.client.put(
+        api.url(f"/process-instance/{instance_id}/variables/amount"),
+        json={"value": 2000, "type": "Integer"},
+    )
+    assert set_amount.status_code == 204, set_amount.text
+    execute(db_url, job_id)
+    assert task_keys(api, instance_id) == ["pay"]
+    assert jobs_of(db_url, instance_id) == []
+
+
+def test_deleting_an_instance_held_by_a_continuation_removes_its_job(
+    api: Api, db_url: str
+) -> None:
+    instance_id = start(api)
+    assert len(jobs_of(db_url, instance_id)) == 1
+    deleted = api.client.delete(api.url(f"/process-instance/{instance_id}"))
+    assert deleted.status_code == 204, deleted.text
+    assert jobs_of(db_url, instance_id) == []
