@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("failed_activity_id", sa.String(length=255), nullable=True),
         sa.Column("lock_owner", sa.String(length=255), nullable=True),
         sa.Column("lock_expiration_time", sa.BigInteger(), nullable=True),
-        sa.Column("suspended", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("suspended", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("priority", sa.BigInteger(), nullable=False),
         sa.Column("tenant_id", sa.String(length=255), nullable=True),
         sa.Column("create_time", sa.BigInteger(), nullable=False),
