@@ -258,6 +258,14 @@ class CompiledProcess:
             if isinstance(task_spec, MultiInstanceBody)
         }
         self.async_points = async_points(root)
+        # By element id, the activityType of each element (a transition instance's).
+        self.activity_types = {
+            spec_id: kind.value
+            for spec in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in spec.task_specs.values()
+            if (spec_id := getattr(task_spec, "bpmn_id", None)) is not None
+            and (kind := _kind_or_none(task_spec)) is not None
+        }
         _hold_async(
             [self.spec, *self.subprocess_specs.values()], self.async_points, set(self.loops)
         )
@@ -737,6 +745,13 @@ def _hold_async(specs: Sequence[Any], points: dict[str, AsyncPoint], loops: set[
                 task_spec.manual = True
             if point.after and isinstance(task_spec, _ASYNC_AFTER_SPECS):
                 task_spec.async_after = True
+
+
+def _kind_or_none(spec: Any) -> NodeKind | None:
+    try:
+        return _kind(spec)
+    except BpmnRunError:
+        return None
 
 
 def _async_kind(task: Any) -> NodeKind | None:

@@ -341,7 +341,9 @@ def activity_instances(uow: UnitOfWork, instance: ScopeRef) -> ActivityInstance 
     else:
         run = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
         state = _state_before_mapping(uow, instance, run)
-    return activity_tree(state, model.definition.id, model.definition.name)
+    return activity_tree(
+        state, model.definition.id, model.definition.name, model.compiled.activity_types
+    )
 
 
 def _no_conditions(ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:

@@ -160,8 +160,33 @@ def _activity_instance_dto(
         "childActivityInstances": [
             _activity_instance_dto(child, record, incidents) for child in node.children
         ],
-        "childTransitionInstances": [],
+        "childTransitionInstances": [
+            _transition_instance_dto(held, record, incidents) for held in node.transitions
+        ],
         "executionIds": node.execution_ids,
+        "incidentIds": [incident.id for incident in own],
+        "incidents": [{"id": incident.id, "activityId": incident.activity_id} for incident in own],
+    }
+
+
+def _transition_instance_dto(
+    node: ActivityInstance, record: ProcessInstanceRecord, incidents: list[IncidentRecord]
+) -> dict[str, Any]:
+    """``TransitionInstanceDto``: a token an asynchronous continuation holds."""
+    own = [
+        incident
+        for incident in incidents
+        if incident.execution_id in node.execution_ids and incident.activity_id == node.activity_id
+    ]
+    return {
+        "id": node.id,
+        "parentActivityInstanceId": node.parent_id,
+        "processInstanceId": record.id,
+        "processDefinitionId": record.process_definition_id,
+        "activityId": node.activity_id,
+        "activityName": node.activity_name,
+        "activityType": node.activity_type,
+        "executionId": node.execution_ids[0],
         "incidentIds": [incident.id for incident in own],
         "incidents": [{"id": incident.id, "activityId": incident.activity_id} for incident in own],
     }

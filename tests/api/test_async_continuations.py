@@ -66,14 +66,27 @@ def test_async_before_a_user_task_makes_a_job_and_no_task_until_it_runs(
     assert job.activity_id == "review"
     assert job.execution_id == instance_id
     assert job.retry_time_cycle == "R5/PT1M"
-    # The task's activity has not started: only the start event is in history.
+    # The task's activity has not started: only the start event is in history, and the
+    # tree holds a transition instance (Camunda's id: the execution's).
     assert activities(api, instance_id) == [("Received", True)]
+    tree = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    assert tree["childActivityInstances"] == []
+    (held,) = tree["childTransitionInstances"]
+    assert (held["id"], held["activityId"], held["activityType"], held["executionId"]) == (
+        instance_id,
+        "review",
+        "userTask",
+        instance_id,
+    )
 
     execute(db_url, job.id)
 
     assert jobs_of(db_url, instance_id) == []
     assert task_keys(api, instance_id) == ["review"]
     assert activities(api, instance_id) == [("Received", True), ("review", False)]
+    tree = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    assert tree["childTransitionInstances"] == []
+    assert [a["activityId"] for a in tree["childActivityInstances"]] == ["review"]
 
 
 def test_async_after_a_user_task_ends_it_and_waits_before_its_outgoing_flow(
