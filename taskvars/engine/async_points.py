@@ -71,3 +71,41 @@ def retry_time_cycle(element: etree._Element) -> str | None:
 def _flag(element: etree._Element, name: str) -> bool:
     # Camunda's parseBooleanAttribute: "true" in any case is true, anything else false.
     return element.get(f"{{{CAMUNDA}}}{name}", "").strip().lower() == "true"
+
+
+# Where a token stops for a continuation here (taskvars.engine.adapter._hold_async holds
+# the same elements, by their SpiffWorkflow specs); elsewhere it runs on at once.
+_TASKS = ("userTask", "serviceTask", "sendTask", "businessRuleTask", "scriptTask", "callActivity")
+HELD_BEFORE = frozenset(
+    f"{{{BPMN}}}{name}"
+    for name in (
+        *_TASKS,
+        "task",
+        "manualTask",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "intermediateThrowEvent",
+        "endEvent",
+    )
+)
+HELD_AFTER = frozenset(f"{{{BPMN}}}{name}" for name in _TASKS)
+
+
+def runs_on_at_once(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """The continuations this server does not hold (element, what it says): the token
+    runs on in the same step, as if the attribute were not there."""
+    found = []
+    for element in root.iter(tag=etree.Element):
+        before = _flag(element, "asyncBefore") or _flag(element, "async")
+        after = _flag(element, "asyncAfter")
+        if not (before or after):
+            continue
+        looped = any(
+            child.tag == f"{{{BPMN}}}multiInstanceLoopCharacteristics" for child in element
+        )
+        if before and (looped or element.tag not in HELD_BEFORE):
+            found.append((element, "camunda:asyncBefore is not held here: runs on at once"))
+        if after and (looped or element.tag not in HELD_AFTER):
+            found.append((element, "camunda:asyncAfter is not held here: runs on at once"))
+    return found

@@ -161,11 +161,45 @@ def test_a_continuation_that_fails_leaves_its_job_and_goes_on_once_it_can(
     assert jobs_of(db_url, instance_id) == []
 
 
-def test_deleting_an_instance_held_by_a_continuation_removes_its_job(
-    api: Api, db_url: str
-) -> None:
+def test_deleting_an_instance_held_by_a_continuation_removes_its_job(api: Api, db_url: str) -> None:
     instance_id = start(api)
     assert len(jobs_of(db_url, instance_id)) == 1
     deleted = api.client.delete(api.url(f"/process-instance/{instance_id}"))
     assert deleted.status_code == 204, deleted.text
+    assert jobs_of(db_url, instance_id) == []
+
+
+BRANCHES = (Path(__file__).parent.parent / "bpmn" / "async-branches.bpmn").read_bytes()
+
+
+def test_continuations_on_parallel_branches_and_in_a_sub_process_each_wait_for_their_job(
+    api: Api, db_url: str
+) -> None:
+    """A pass-through task and a user task in a sub-process, each after a fork: a job
+    each, in its branch's execution (the sub-process's scope execution for the inner
+    one); the branch whose job ran last takes the instance through the join."""
+    deployed = api.post_parts(
+        "/deployment/create", Part("data", BRANCHES, filename="async-branches.bpmn")
+    )
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(api.url("/process-definition/key/asyncBranches/start"), json={})
+    assert started.status_code == 200, started.text
+    instance_id = started.json()["id"]
+    jobs = {job.activity_id: job for job in jobs_of(db_url, instance_id)}
+    assert set(jobs) == {"inner", "check"}
+    assert jobs["inner"].execution_id != jobs["check"].execution_id
+    assert instance_id not in {jobs["inner"].execution_id, jobs["check"].execution_id}
+    tree = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    (sub,) = tree["childActivityInstances"]
+    assert [t["activityId"] for t in sub["childTransitionInstances"]] == ["inner"]
+    assert [t["activityId"] for t in tree["childTransitionInstances"]] == ["check"]
+
+    execute(db_url, jobs["check"].id)
+    assert [job.activity_id for job in jobs_of(db_url, instance_id)] == ["inner"]
+    execute(db_url, jobs["inner"].id)
+    assert task_keys(api, instance_id) == ["inner"]
+    complete_only_task(api, instance_id, "inner")
+
+    ended = api.get(f"/history/process-instance/{instance_id}").json()
+    assert ended["state"] == "COMPLETED"
     assert jobs_of(db_url, instance_id) == []
