@@ -81,8 +81,8 @@ def activity_tree(
     for task_id, node in nodes.items():
         parent = _parent(state, state.tokens[task_id], by_scope_execution) or root
         node.parent_id = parent.id
-        held = state.tokens[task_id].kind in ASYNC_KINDS
-        (parent.transitions if held else parent.children).append(node)
+        waiting_for_job = state.tokens[task_id].kind in ASYNC_KINDS
+        (parent.transitions if waiting_for_job else parent.children).append(node)
     return root
 
 

@@ -735,8 +735,10 @@ def _hold_async(specs: Sequence[Any], points: dict[str, AsyncPoint], loops: set[
     for spec in specs:
         for task_spec in spec.task_specs.values():
             point = points.get(getattr(task_spec, "bpmn_id", None) or "")
-            if point is None or point.element_id in loops or isinstance(
-                task_spec, BoundaryEvent | StartEvent | MultiInstanceBody
+            if (
+                point is None
+                or point.element_id in loops
+                or isinstance(task_spec, BoundaryEvent | StartEvent | MultiInstanceBody)
             ):
                 continue
             if point.before and isinstance(task_spec, _ASYNC_BEFORE_SPECS):

@@ -48,7 +48,7 @@ def async_points(root: etree._Element) -> dict[str, AsyncPoint]:
             element_id,
             before,
             after,
-            element.get(f"{{{CAMUNDA}}}exclusive", "true").strip().lower() != "false",
+            element.get(f"{{{CAMUNDA}}}exclusive") != "false",
             retry_time_cycle(element),
             tuple(
                 (flow.text or "").strip()
@@ -69,8 +69,11 @@ def retry_time_cycle(element: etree._Element) -> str | None:
 
 
 def _flag(element: etree._Element, name: str) -> bool:
-    # Camunda's parseBooleanAttribute: "true" in any case is true, anything else false.
-    return element.get(f"{{{CAMUNDA}}}{name}", "").strip().lower() == "true"
+    # BpmnParse.isAsyncBefore: TRUE.equals(...), the exact text "true". An event
+    # definition's camunda:async (a signal thrown asynchronously) is no continuation.
+    if str(element.tag).endswith("EventDefinition"):
+        return False
+    return element.get(f"{{{CAMUNDA}}}{name}") == "true"
 
 
 # Where a token stops for a continuation here (taskvars.engine.adapter._hold_async holds

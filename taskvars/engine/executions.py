@@ -364,9 +364,7 @@ class _Mapping:
     def _record_activities(self, completed: Sequence[str]) -> None:
         # A token held before its element started no activity instance: the element's
         # starts when the job runs it (one held after its element has ended already).
-        held = {
-            t.task_id for t in self.previous.tokens.values() if t.kind is NodeKind.ASYNC_BEFORE
-        }
+        held = {t.task_id for t in self.previous.tokens.values() if t.kind is NodeKind.ASYNC_BEFORE}
         was_live = set(self.previous.tokens) - held
         started: list[TaskNode] = []
         for task_id in completed:

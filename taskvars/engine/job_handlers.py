@@ -54,8 +54,6 @@ def run_job(uow: UnitOfWork, job: Job) -> None:
 
 def _load_handler_modules() -> None:
     global _loaded
-    if _loaded:
-        return
     with _loading:
         if _loaded:
             return
