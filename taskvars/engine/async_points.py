@@ -73,7 +73,7 @@ def _flag(element: etree._Element, name: str) -> bool:
     # definition's camunda:async (a signal thrown asynchronously) is no continuation.
     if str(element.tag).endswith("EventDefinition"):
         return False
-    return element.get(f"{{{CAMUNDA}}}{name}") == "true"
+    return str(element.get(f"{{{CAMUNDA}}}{name}")) == "true"
 
 
 # Where a token stops for a continuation here (taskvars.engine.adapter._hold_async holds
