@@ -18,7 +18,7 @@ names it reads (:data:`VariableReader`), with the ancestry of the task evaluatin
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
@@ -35,7 +35,10 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import (
+    NoneEventDefinition,
+    TerminateEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
@@ -266,9 +269,7 @@ class CompiledProcess:
             if (spec_id := getattr(task_spec, "bpmn_id", None)) is not None
             and (kind := _kind_or_none(task_spec)) is not None
         }
-        _hold_async(
-            [self.spec, *self.subprocess_specs.values()], self.async_points, set(self.loops)
-        )
+        _hold_async(self.spec, self.subprocess_specs.values(), self.async_points, set(self.loops))
 
 
 class WorkflowRun:
@@ -345,8 +346,12 @@ class WorkflowRun:
         if task.internal_data.pop(_ASYNC_AFTER, False):
             _run_reporting(task, self.completed)
         else:
-            task.internal_data[_ASYNC_BEFORE_DONE] = True
-            if getattr(task.task_spec, "runs_itself", False):
+            spec = task.task_spec
+            before = _async_kind(task) is NodeKind.ASYNC_BEFORE
+            task.internal_data[_ASYNC_BEFORE_DONE if before else _ASYNC_AFTER_DONE] = True
+            # After its asyncBefore job, an element with asyncAfter held before it runs
+            # waits again (for its second job) before it runs.
+            if getattr(spec, "runs_itself", False) and _async_kind(task) is None:
                 self._will_run(task)
                 task.run()
                 self._did_run(task)
@@ -680,7 +685,8 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
     for task in _tree_order(workflow):
         task_id = str(task.id)
         spec = task.task_spec
-        kind = _async_kind(task) or _kind(spec)
+        held = _async_kind(task)
+        kind = held or _kind(spec)
         body = isinstance(spec, MultiInstanceBody)
         nodes[task_id] = TaskNode(
             id=task_id,
@@ -698,6 +704,7 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
             merged=task_id in completed and _merged(task),
             loop=counters_of(task) if body else None,
             loop_counter=_loop_counter(task),
+            element_kind=None if held is None else _kind(spec),
         )
     return WorkflowTree(scope_task_id, nodes)
 
@@ -706,6 +713,8 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
 # asyncBefore job has run; it ended and waits for its asyncAfter job.
 _ASYNC_BEFORE_DONE = "asyncBeforeDone"
 _ASYNC_AFTER = "asyncAfterHeld"
+# Its asyncAfter job has run (an element held before it runs, see _RUN_LATER_SPECS).
+_ASYNC_AFTER_DONE = "asyncAfterDone"
 # The elements whose asyncBefore holds a token here. Others with the attribute (a start
 # event, a sub-process, a multi-instance activity, a boundary or catch event) run on
 # at once, as before (README "Asynchronous continuations").
@@ -722,31 +731,50 @@ _ASYNC_BEFORE_SPECS = (
 )
 # asyncAfter holds a token after the tasks that wait anyway (complete() ends them).
 _ASYNC_AFTER_SPECS = (UserTask, ExternalServiceTask, CalledProcessTask)
+# Elements that do nothing when they run (a none start or throw event, a task): their
+# asyncAfter holds the token before they run in SpiffWorkflow, which runs them when the
+# job does; the mapping records their activity as ended where the token stopped.
+_RUN_LATER_SPECS = (StartEvent, PassThroughTask, IntermediateThrowEvent)
 
 
-def _hold_async(specs: Sequence[Any], points: dict[str, AsyncPoint], loops: set[str]) -> None:
+def _hold_async(
+    process: Any, subprocesses: Iterable[Any], points: dict[str, AsyncPoint], loops: set[str]
+) -> None:
     """Mark the specs of the elements with a continuation, once, as they are compiled.
 
     A token stops at READY before such an element: the spec is made ``manual`` (so
     SpiffWorkflow's engine steps leave it), and a READY task of it is read as an
     asyncBefore wait (:func:`_async_kind`) until its job has run, which marks that task
     (not the spec: every other token still stops) and runs it if SpiffWorkflow would
-    have (``runs_itself``). asyncAfter is a mark set by :meth:`WorkflowRun.complete`."""
-    for spec in specs:
+    have (``runs_itself``). asyncAfter is a mark set by :meth:`WorkflowRun.complete`,
+    or for an element that does nothing, a hold before it runs (``async_after_run``)."""
+    for spec in [process, *subprocesses]:
         for task_spec in spec.task_specs.values():
             point = points.get(getattr(task_spec, "bpmn_id", None) or "")
-            if (
-                point is None
-                or point.element_id in loops
-                or isinstance(task_spec, BoundaryEvent | StartEvent | MultiInstanceBody)
-            ):
+            if point is None or not _holdable(task_spec, point, loops, top=spec is process):
                 continue
-            if point.before and isinstance(task_spec, _ASYNC_BEFORE_SPECS):
+            if point.before and isinstance(task_spec, (*_ASYNC_BEFORE_SPECS, StartEvent)):
                 task_spec.async_before = True
-                task_spec.runs_itself = not task_spec.manual
-                task_spec.manual = True
             if point.after and isinstance(task_spec, _ASYNC_AFTER_SPECS):
                 task_spec.async_after = True
+            elif point.after and isinstance(task_spec, _RUN_LATER_SPECS):
+                task_spec.async_after_run = True
+            if getattr(task_spec, "async_before", False) or getattr(
+                task_spec, "async_after_run", False
+            ):
+                task_spec.runs_itself = not task_spec.manual
+                task_spec.manual = True
+
+
+def _holdable(task_spec: Any, point: AsyncPoint, loops: set[str], *, top: bool) -> bool:
+    """Not a multi-instance activity, a boundary event, a start event of a sub-process
+    or one with an event definition (see async_points.HELD_BEFORE)."""
+    if point.element_id in loops or isinstance(task_spec, BoundaryEvent | MultiInstanceBody):
+        return False
+    if isinstance(task_spec, StartEvent | IntermediateThrowEvent):
+        none = isinstance(task_spec.event_definition, NoneEventDefinition)
+        return none and (top or not isinstance(task_spec, StartEvent))
+    return True
 
 
 def _kind_or_none(spec: Any) -> NodeKind | None:
@@ -762,10 +790,11 @@ def _async_kind(task: Any) -> NodeKind | None:
         return None
     if task.internal_data.get(_ASYNC_AFTER):
         return NodeKind.ASYNC_AFTER
-    if getattr(task.task_spec, "async_before", False) and not task.internal_data.get(
-        _ASYNC_BEFORE_DONE
-    ):
+    spec, data = task.task_spec, task.internal_data
+    if getattr(spec, "async_before", False) and not data.get(_ASYNC_BEFORE_DONE):
         return NodeKind.ASYNC_BEFORE
+    if getattr(spec, "async_after_run", False) and not data.get(_ASYNC_AFTER_DONE):
+        return NodeKind.ASYNC_AFTER
     return None
 
 

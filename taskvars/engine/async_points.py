@@ -33,6 +33,8 @@ class AsyncPoint:
     # The element's outgoing sequence flows, in the model's order (asyncAfter's job
     # names the flow it takes, AsyncContinuationConfiguration's transitionId).
     outgoing: tuple[str, ...] = ()
+    # The process's none start event (asyncBefore resumes PvmAtomicOperation PROCESS_START).
+    process_start: bool = False
 
 
 def async_points(root: etree._Element) -> dict[str, AsyncPoint]:
@@ -55,6 +57,7 @@ def async_points(root: etree._Element) -> dict[str, AsyncPoint]:
                 for flow in element.iterchildren(f"{{{BPMN}}}outgoing")
                 if (flow.text or "").strip()
             ),
+            _is_process_start(element),
         )
     return found
 
@@ -83,6 +86,7 @@ HELD_BEFORE = frozenset(
     f"{{{BPMN}}}{name}"
     for name in (
         *_TASKS,
+        "startEvent",
         "task",
         "manualTask",
         "exclusiveGateway",
@@ -92,7 +96,11 @@ HELD_BEFORE = frozenset(
         "endEvent",
     )
 )
-HELD_AFTER = frozenset(f"{{{BPMN}}}{name}" for name in _TASKS)
+HELD_AFTER = frozenset(
+    f"{{{BPMN}}}{name}"
+    for name in (*_TASKS, "task", "manualTask", "intermediateThrowEvent", "startEvent")
+)
+PROCESS_START = "process-start"
 
 
 def runs_on_at_once(root: etree._Element) -> list[tuple[etree._Element, str]]:
@@ -104,11 +112,29 @@ def runs_on_at_once(root: etree._Element) -> list[tuple[etree._Element, str]]:
         after = _flag(element, "asyncAfter")
         if not (before or after):
             continue
-        looped = any(
-            child.tag == f"{{{BPMN}}}multiInstanceLoopCharacteristics" for child in element
-        )
-        if before and (looped or element.tag not in HELD_BEFORE):
+        never = _multi_instance(element) or _an_event_start(element)
+        if before and (never or element.tag not in HELD_BEFORE):
             found.append((element, "camunda:asyncBefore is not held here: runs on at once"))
-        if after and (looped or element.tag not in HELD_AFTER):
+        if after and (never or element.tag not in HELD_AFTER):
             found.append((element, "camunda:asyncAfter is not held here: runs on at once"))
     return found
+
+
+def _multi_instance(element: etree._Element) -> bool:
+    return any(child.tag == f"{{{BPMN}}}multiInstanceLoopCharacteristics" for child in element)
+
+
+def _an_event_start(element: etree._Element) -> bool:
+    """A start event with an event definition, or one of a sub-process."""
+    if element.tag != f"{{{BPMN}}}startEvent":
+        return False
+    parent = element.getparent()
+    return (
+        any(str(child.tag).endswith("EventDefinition") for child in element)
+        or parent is None
+        or parent.tag != f"{{{BPMN}}}process"
+    )
+
+
+def _is_process_start(element: etree._Element) -> bool:
+    return element.tag == f"{{{BPMN}}}startEvent" and not _an_event_start(element)

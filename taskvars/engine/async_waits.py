@@ -12,6 +12,7 @@ from taskvars.engine.async_points import (
     ACTIVITY_END,
     HANDLER_TYPE,
     JOB_TYPE,
+    PROCESS_START,
     TRANSITION_CREATE_SCOPE,
     TRANSITION_NOTIFY_LISTENER_TAKE,
     AsyncPoint,
@@ -71,7 +72,9 @@ def handler_configuration(kind: NodeKind, point: AsyncPoint | None) -> str:
     An element with several outgoing flows gets one job here, without a flow (Camunda
     makes one per flow taken); one without any ends its scope (``activity-end``)."""
     if kind is NodeKind.ASYNC_BEFORE:
-        return TRANSITION_CREATE_SCOPE
+        return (
+            PROCESS_START if point is not None and point.process_start else TRANSITION_CREATE_SCOPE
+        )
     outgoing = () if point is None else point.outgoing
     if not outgoing:
         return ACTIVITY_END

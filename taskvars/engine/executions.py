@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from taskvars.engine.tree import (
@@ -371,10 +371,22 @@ class _Mapping:
             node = self.snapshot.node(task_id)
             if node is not None and node.is_activity and task_id not in was_live:
                 started.append(node)
+        # An element that does nothing, held after it "ran" (its asyncAfter): its activity
+        # starts and ends where the token stopped; SpiffWorkflow runs it with the job.
+        ran_held: set[str] = set()
         for token in self.changes.entered:
             node = self.snapshot.node(token.task_id)
             if node is not None and node.is_activity:
                 started.append(node)
+            before = self.previous.tokens.get(token.task_id)
+            if (
+                node is not None
+                and node.kind is NodeKind.ASYNC_AFTER
+                and node.element_kind is not None
+                and (before is None or before.kind is NodeKind.ASYNC_BEFORE)
+            ):
+                started.append(replace(node, kind=node.element_kind))
+                ran_held.add(token.task_id)
         # Tasks finished in the step ran in the execution of the token they came from.
         reading = ExecutionState(
             self.previous.instance_id,
@@ -395,7 +407,11 @@ class _Mapping:
                     parent_activity_instance_id=self._parent_activity(ancestry),
                 )
             )
-        ended: list[tuple[str, bool]] = []
+        ended: list[tuple[str, bool]] = [
+            (activity_instance_id(node.element_id or "", node.id), False)
+            for node in started
+            if node.id in ran_held
+        ]
         done: set[str] = set()
         for task_id in completed:
             node = self.snapshot.node(task_id)

@@ -91,6 +91,8 @@ class TaskNode:
     merged: bool = False
     loop: LoopCounters | None = None
     loop_counter: int | None = None
+    # Of a token a continuation holds (kind ASYNC_*): the element's own kind.
+    element_kind: NodeKind | None = None
 
     @property
     def is_activity(self) -> bool:

@@ -203,3 +203,58 @@ def test_continuations_on_parallel_branches_and_in_a_sub_process_each_wait_for_t
     ended = api.get(f"/history/process-instance/{instance_id}").json()
     assert ended["state"] == "COMPLETED"
     assert jobs_of(db_url, instance_id) == []
+
+
+def start_variant(api: Api, old: str, new: str) -> str:
+    """The review model with its start event changed."""
+    model = MODEL.replace(old.encode(), new.encode())
+    deployed = api.post_parts("/deployment/create", Part("data", model, filename="variant.bpmn"))
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(api.url("/process-definition/key/asyncReview/start"), json={})
+    assert started.status_code == 200, started.text
+    instance_id: str = started.json()["id"]
+    return instance_id
+
+
+def test_async_before_the_start_event_holds_the_new_instance_before_it(
+    api: Api, db_url: str
+) -> None:
+    instance_id = start_variant(
+        api,
+        '<bpmn:startEvent id="Received">',
+        '<bpmn:startEvent id="Received" camunda:asyncBefore="true">',
+    )
+    (job,) = jobs_of(db_url, instance_id)
+    assert (job.activity_id, job.handler_configuration, job.execution_id) == (
+        "Received",
+        "process-start",
+        instance_id,
+    )
+    assert activities(api, instance_id) == []
+
+    execute(db_url, job.id)
+
+    assert activities(api, instance_id) == [("Received", True)]
+    assert [job.activity_id for job in jobs_of(db_url, instance_id)] == ["review"]
+
+
+def test_async_after_the_start_event_ends_it_and_holds_the_token_on_its_flow(
+    api: Api, db_url: str
+) -> None:
+    instance_id = start_variant(
+        api,
+        '<bpmn:startEvent id="Received">',
+        '<bpmn:startEvent id="Received" camunda:asyncAfter="true">',
+    )
+    (job,) = jobs_of(db_url, instance_id)
+    assert (job.activity_id, job.handler_configuration) == (
+        "Received",
+        "transition-notify-listener-take$Flow_toReview",
+    )
+    assert activities(api, instance_id) == [("Received", True)]
+
+    execute(db_url, job.id)
+
+    # Recorded once, when the token stopped; the job only took the flow on.
+    assert activities(api, instance_id) == [("Received", True)]
+    assert [job.activity_id for job in jobs_of(db_url, instance_id)] == ["review"]
