@@ -715,9 +715,9 @@ _ASYNC_BEFORE_DONE = "asyncBeforeDone"
 _ASYNC_AFTER = "asyncAfterHeld"
 # Its asyncAfter job has run (an element held before it runs, see _RUN_LATER_SPECS).
 _ASYNC_AFTER_DONE = "asyncAfterDone"
-# The elements whose asyncBefore holds a token here. Others with the attribute (a start
-# event, a sub-process, a multi-instance activity, a boundary or catch event) run on
-# at once, as before (README "Asynchronous continuations").
+# The elements whose asyncBefore holds a token here (and the process's none start
+# event, _holdable). Others with the attribute (a sub-process, a multi-instance
+# activity, a boundary or catch event) run on at once (async_points.runs_on_at_once).
 _ASYNC_BEFORE_SPECS = (
     UserTask,
     ExternalServiceTask,
