@@ -35,6 +35,9 @@ class AsyncPoint:
     outgoing: tuple[str, ...] = ()
     # The process's none start event (asyncBefore resumes PvmAtomicOperation PROCESS_START).
     process_start: bool = False
+    # camunda:jobPriority of the element, else of its process, when a number
+    # (DefaultJobPriorityProvider; an expression is not evaluated here: 0).
+    priority: int = 0
 
 
 def async_points(root: etree._Element) -> dict[str, AsyncPoint]:
@@ -58,8 +61,24 @@ def async_points(root: etree._Element) -> dict[str, AsyncPoint]:
                 if (flow.text or "").strip()
             ),
             _is_process_start(element),
+            _job_priority(element),
         )
     return found
+
+
+def _job_priority(element: etree._Element) -> int:
+    current: etree._Element | None = element
+    while current is not None:
+        given = current.get(f"{{{CAMUNDA}}}jobPriority")
+        if given is not None:
+            try:
+                return int(given.strip())
+            except ValueError:
+                return 0
+        if current.tag == f"{{{BPMN}}}process":
+            break
+        current = current.getparent()
+    return 0
 
 
 def retry_time_cycle(element: etree._Element) -> str | None:

@@ -51,6 +51,7 @@ class AsyncContinuationBehaviour:
                 activity_id=token.element_id,
                 wait_key=token.task_id,
                 retry_time_cycle=None if point is None else point.retry_time_cycle,
+                priority=0 if point is None else point.priority,
                 tenant_id=definition.tenant_id,
             )
         )

@@ -22,6 +22,7 @@ class JobRow:
     activity_id: str | None
     execution_id: str | None
     retry_time_cycle: str | None
+    priority: int
 
 
 def jobs_of(db_url: str, instance_id: str) -> list[JobRow]:
@@ -38,6 +39,7 @@ def jobs_of(db_url: str, instance_id: str) -> list[JobRow]:
                 row.activity_id,
                 row.execution_id,
                 row.retry_time_cycle,
+                row.priority,
             )
             for row in rows
         ]

@@ -66,6 +66,7 @@ def test_async_before_a_user_task_makes_a_job_and_no_task_until_it_runs(
     assert job.activity_id == "review"
     assert job.execution_id == instance_id
     assert job.retry_time_cycle == "R5/PT1M"
+    assert job.priority == 0
     # The task's activity has not started: only the start event is in history, and the
     # tree holds a transition instance (Camunda's id: the execution's).
     assert activities(api, instance_id) == [("Received", True)]
@@ -99,6 +100,7 @@ def test_async_after_a_user_task_ends_it_and_waits_before_its_outgoing_flow(
 
     assert task_keys(api, instance_id) == []
     (job,) = jobs_of(db_url, instance_id)
+    assert job.priority == 7  # the process's camunda:jobPriority
     assert (job.activity_id, job.handler_configuration) == (
         "approve",
         "transition-notify-listener-take$Flow_toRoute",
