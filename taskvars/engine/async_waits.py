@@ -62,7 +62,7 @@ class AsyncContinuationBehaviour:
     def move(self, step: StepContext, token: Token) -> None:
         execution_pk = step.reader.pk(token.execution_id)
         if execution_pk is not None:
-            step.uow.store.jobs.move_for_wait(
+            step.uow.store.jobs.move_wait(
                 step.instance_pk, token.task_id, execution_pk, token.execution_id
             )
 

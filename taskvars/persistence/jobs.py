@@ -77,7 +77,7 @@ class Jobs:
         job's pk to a new one."""
         self._session.execute(delete(Job).where(Job.id == job_id))
 
-    def move_for_wait(
+    def move_wait(
         self, instance_pk: int, wait_key: str, execution_pk: int, execution_id: str
     ) -> None:
         """The jobs of a wait follow its token into another execution (a concurrent
