@@ -88,3 +88,10 @@ class Jobs:
             .where(Job.process_instance_pk == instance_pk, Job.wait_key == wait_key)
             .values(execution_pk=execution_pk, execution_id=execution_id)
         )
+
+    def suspend_instance(self, instance_pk: int, suspended: bool) -> None:
+        """An instance's jobs follow its suspension state (Camunda's
+        ``AbstractSetProcessInstanceStateCmd`` updates them with the instance's)."""
+        self._session.execute(
+            update(Job).where(Job.process_instance_pk == instance_pk).values(suspended=suspended)
+        )

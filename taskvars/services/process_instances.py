@@ -108,6 +108,7 @@ def set_suspended(uow: UnitOfWork, process_instance_id: str, suspended: bool) ->
         # Camunda answers 204 for an id it does not know; a 404 says the id is wrong.
         raise NotFoundError(f"Process instance with id {process_instance_id} does not exist")
     store.process_instances.set_suspended(instance_pk, suspended)
+    store.jobs.suspend_instance(instance_pk, suspended)
     store.history.suspension_changed(process_instance_id, suspended)
     if not suspended:  # its external tasks can be fetched again
         announce(uow, store.external_tasks.topics_of_instance(instance_pk))

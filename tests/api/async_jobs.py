@@ -23,6 +23,7 @@ class JobRow:
     execution_id: str | None
     retry_time_cycle: str | None
     priority: int
+    suspended: bool
 
 
 def jobs_of(db_url: str, instance_id: str) -> list[JobRow]:
@@ -40,6 +41,7 @@ def jobs_of(db_url: str, instance_id: str) -> list[JobRow]:
                 row.execution_id,
                 row.retry_time_cycle,
                 row.priority,
+                bool(row.suspended),
             )
             for row in rows
         ]

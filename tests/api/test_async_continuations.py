@@ -260,3 +260,12 @@ def test_async_after_the_start_event_ends_it_and_holds_the_token_on_its_flow(
     # Recorded once, when the token stopped; the job only took the flow on.
     assert activities(api, instance_id) == [("Received", True)]
     assert [job.activity_id for job in jobs_of(db_url, instance_id)] == ["review"]
+
+
+def test_suspending_an_instance_suspends_its_continuation_s_job(api: Api, db_url: str) -> None:
+    instance_id = start(api)
+    path = api.url(f"/process-instance/{instance_id}/suspended")
+    for suspended in (True, False):
+        answer = api.client.put(path, json={"suspended": suspended})
+        assert answer.status_code == 204, answer.text
+        assert [job.suspended for job in jobs_of(db_url, instance_id)] == [suspended]
