@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -32,9 +40,14 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent as EndEventSpec
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent as IntermediateThrowEventSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    EscalationEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import (
     NoneEventDefinition,
     TerminateEventDefinition,
@@ -54,6 +67,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
 from SpiffWorkflow.camunda.parser.task_spec import (
     CamundaTaskParser,
     SubWorkflowParser,
@@ -65,6 +79,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
 from taskvars.engine.async_points import AsyncPoint, async_points
+from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
@@ -101,6 +116,16 @@ class ActivityListener(Protocol):
     def scope_started(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
 
     def activity_ending(self, task_id: str, element_id: str, ancestry: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Caught:
+    """An error or escalation thrown in a step and caught: the throwing and the catching
+    event's element ids and the code (``None``: an error end event naming no error)."""
+
+    thrower_id: str
+    catcher_id: str
+    code: str | None
 
 
 class BpmnRunError(RuntimeError):
@@ -195,9 +220,65 @@ class _CallActivityParser(LoopParsing, CamundaTaskParser):  # type: ignore[misc]
         return CalledProcessTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 
 
+class _ThrownByTheRun:
+    """An error or escalation end event, an escalation intermediate throw event: the run
+    propagates what it throws (:meth:`WorkflowRun._did_run`, as Camunda's
+    ``ErrorEndEventActivityBehavior`` and ``ThrowEscalationEventActivityBehavior`` do),
+    not SpiffWorkflow's event manager (which knows no event sub-process of a
+    sub-process, and no Camunda order of catchers)."""
+
+    event_definition: Any
+
+    def _run_hook(self, my_task: Any) -> Any:
+        if isinstance(self.event_definition, ErrorEventDefinition | EscalationEventDefinition):
+            return True
+        return super()._run_hook(my_task)  # type: ignore[misc]
+
+
+class CodeThrowingEndEvent(_ThrownByTheRun, EndEventSpec):  # type: ignore[misc]
+    pass
+
+
+class CodeThrowingIntermediateEvent(_ThrownByTheRun, IntermediateThrowEventSpec):  # type: ignore[misc]
+    pass
+
+
+class _CodeStartEventParser(CamundaStartEventParser):  # type: ignore[misc]
+    """SpiffWorkflow's start event parser, reading error and escalation start events too
+    (the start events of event sub-processes; it reads them as none start events)."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition(
+            [
+                MESSAGE_EVENT_XPATH,
+                SIGNAL_EVENT_XPATH,
+                TIMER_EVENT_XPATH,
+                CONDITIONAL_EVENT_XPATH,
+                ERROR_EVENT_XPATH,
+                ESCALATION_EVENT_XPATH,
+            ]
+        )
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (
+            _CodeStartEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
+        ),
+        # Errors and escalations thrown are propagated by the run (_ThrownByTheRun).
+        full_tag("endEvent"): (
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][0],
+            CodeThrowingEndEvent,
+        ),
+        full_tag("intermediateThrowEvent"): (
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][0],
+            CodeThrowingIntermediateEvent,
+        ),
         full_tag("exclusiveGateway"): (_ModelOrderGatewayParser, ExclusiveGatewaySpec),
         full_tag("inclusiveGateway"): (_ModelOrderGatewayParser, InclusiveGatewaySpec),
         # The model check lets these through only with camunda:type="external".
@@ -253,6 +334,7 @@ class CompiledProcess:
         self.key = process_key
         self.spec = parser.get_spec(process_key)
         self.subprocess_specs = parser.get_subprocess_specs(process_key)
+        _prepare_event_subprocesses(root, [self.spec, *self.subprocess_specs.values()])
         # Each multi-instance activity's characteristics, by the inner activity's id.
         self.loops = {
             task_spec.loop.element_id: task_spec.loop
@@ -272,6 +354,29 @@ class CompiledProcess:
         _hold_async(self.spec, self.subprocess_specs.values(), self.async_points, set(self.loops))
 
 
+def _prepare_event_subprocesses(root: etree._Element, specs: Sequence[Any]) -> None:
+    """Once, as the specs are built: an event sub-process, once added to its scope
+    (:class:`_EventSubprocessStart`), ends into the scope's end join (SpiffWorkflow's
+    ``trigger_wf`` connects it at run time, changing a shared spec); each start
+    event knows whether it interrupts (``isInterrupting``, default true)."""
+    calm = {
+        event.get("id")
+        for event in root.iter(f"{{{BPMN}}}startEvent")
+        if event.get("isInterrupting") == "false"
+    }
+    for spec in specs:
+        for name in getattr(spec.start, "trigger_specs", ()):
+            subprocess_spec = spec.task_specs[name]
+            if spec.end not in subprocess_spec.outputs:
+                subprocess_spec.connect(spec.end)
+            if spec.start not in subprocess_spec.inputs:
+                # An input (SpiffWorkflow's specs need one to run), not an output of the
+                # start: the event sub-process is not started with its scope.
+                subprocess_spec._connect_notify(spec.start)
+        for start in getattr(spec, "bpmn_start_events", ()):
+            start.interrupting = start.bpmn_id not in calm
+
+
 class WorkflowRun:
     """A process instance's tokens: started, or restored from :meth:`state`."""
 
@@ -279,6 +384,13 @@ class WorkflowRun:
         self._workflow = workflow
         self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
+        # Errors and escalations thrown and caught within the run's steps, in order.
+        self.caught: list[Caught] = []
+        # Escalations and errors nothing in this run caught (for a caller's call activity).
+        self.escalated: list[Caught] = []
+        self.uncaught_errors: list[Caught] = []
+        # Scopes an interrupting catch cancelled, outermost first (for the mapping).
+        self.interrupted: list[str] = []
 
     @classmethod
     def start(
@@ -383,12 +495,9 @@ class WorkflowRun:
         if catcher is None:
             _end_token(task)
         else:
-            for scope in _scopes_left(task, catcher):
-                self._ending(scope)
-            catcher.task_spec.catch(catcher, event)
-            catcher.task_spec._update(catcher)
+            self._fire(task, catcher, event, cancel_at_once=False)
         self._advance()
-        return None if catcher is None else str(catcher.task_spec.bpmn_id)
+        return None if catcher is None else _catcher_id(catcher)
 
     def is_waiting(self, task_id: str) -> bool:
         """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
@@ -403,6 +512,70 @@ class WorkflowRun:
         in this run (see :meth:`throw_error`); nothing changes."""
         event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload={})
         return _error_catcher(self._waiting(task_id), event) is not None
+
+    def catches_escalation(self, task_id: str, code: str | None) -> bool:
+        """Whether an escalation thrown from the waiting task ``task_id`` (a call
+        activity, its called instance escalating) would be caught in this run."""
+        event = BpmnEvent(EscalationEventDefinition(code or "", code=code), payload={})
+        return _code_catcher(self._waiting(task_id), event, EscalationEventDefinition) is not None
+
+    def throw_escalation(self, task_id: str, code: str | None) -> str | None:
+        """An escalation thrown from the waiting task ``task_id`` (see
+        :meth:`catches_escalation`): its catcher fires; a non-interrupting one leaves the
+        task waiting. Returns the catching event's element id (``None``: uncaught)."""
+        task = self._waiting(task_id)
+        self.completed = []
+        event = BpmnEvent(EscalationEventDefinition(code or "", code=code), payload={})
+        catcher = _code_catcher(task, event, EscalationEventDefinition)
+        if catcher is None:
+            return None
+        if _interrupts(catcher):
+            self._ending(task)
+        self._fire(task, catcher, event, cancel_at_once=False)
+        self._advance()
+        return _catcher_id(catcher)
+
+    def event_subprocess_starts(self) -> list[tuple[str | None, str]]:
+        """The start events of event sub-processes this run's scopes could start now,
+        as (scope, start event id): the scope is ``None`` for the process, else the task
+        id of the running sub-process. For arming timer, message and signal starts as
+        catch events are armed (the engine-events seam); error and escalation starts
+        fire when thrown."""
+        found: list[tuple[str | None, str]] = []
+        top = self._workflow
+        scopes = [(None, top)] + [
+            (str(task_id), workflow)
+            for task_id, workflow in top.subprocesses.items()
+            if not workflow.completed
+        ]
+        for scope_id, workflow in scopes:
+            for starting in _event_subprocess_starts(workflow):
+                found.append((scope_id, str(starting.start.bpmn_id)))
+        return found
+
+    def start_event_subprocess(self, scope_id: str | None, start_event_id: str) -> None:
+        """Start the event sub-process whose start event is ``start_event_id`` in the scope
+        ``scope_id`` (see :meth:`event_subprocess_starts`), as its event occurred: an
+        interrupting one cancels the scope's other activities first."""
+        workflow = self._workflow if scope_id is None else self._subworkflow(scope_id)
+        starting = next(
+            (s for s in _event_subprocess_starts(workflow) if s.start.bpmn_id == start_event_id),
+            None,
+        )
+        if starting is None:
+            raise BpmnRunError(f"no event sub-process starts at {start_event_id} here")
+        self.completed = []
+        starting.fire(BpmnEvent(starting.start.event_definition, payload={}))
+        self._advance()
+
+    def _subworkflow(self, scope_id: str) -> Any:
+        try:
+            workflow = self._workflow.subprocesses.get(UUID(scope_id))
+        except ValueError:
+            workflow = None
+        if workflow is None or workflow.completed:
+            raise BpmnRunError(f"the sub-process {scope_id} is not running in this instance")
+        return workflow
 
     def cancel(self, task_id: str) -> None:
         """Cancel the waiting task ``task_id`` (someone deleted what it waits for), the
@@ -454,6 +627,55 @@ class WorkflowRun:
         if self._listener is not None:
             self._listener.activity_ending(str(task.id), task.task_spec.bpmn_id, _ancestry(task))
 
+    def _propagate(self, task: Any) -> None:
+        """The error or escalation the event ``task`` just threw, to its nearest catcher
+        (:func:`_code_catcher`): an interrupting one ends the scopes between (their output
+        mappings run, as for an error a worker raises) and the activity it is attached
+        to; a non-interrupting one runs beside them. Uncaught, an error end event ends
+        its token as a none end event would (Camunda's ``execution.end(true)``), an
+        escalation does nothing (``ThrowEscalationEventActivityBehavior`` leaves)."""
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, ErrorEventDefinition | EscalationEventDefinition):
+            return
+        kind = type(definition)
+        event = BpmnEvent(kind(definition.code or "", code=definition.code), payload={})
+        catcher = _code_catcher(task, event, kind)
+        if catcher is None:
+            # Offered to the calling instance's call activity once the step is applied.
+            thrown = Caught(str(task.task_spec.bpmn_id), "", definition.code)
+            if kind is EscalationEventDefinition:
+                self.escalated.append(thrown)
+            else:
+                self.uncaught_errors.append(thrown)
+            return
+        # At once: the thrower's sub-process must not complete in this step's steps.
+        self._fire(task, catcher, event, cancel_at_once=True)
+        self.caught.append(
+            Caught(str(task.task_spec.bpmn_id), _catcher_id(catcher), definition.code)
+        )
+
+    def _fire(self, thrower: Any, catcher: Any, event: Any, *, cancel_at_once: bool) -> None:
+        """``catcher`` (a boundary event or an event sub-process) catches ``event`` thrown
+        from ``thrower``; the scopes an interrupting one leaves run their output mappings
+        first."""
+        if _interrupts(catcher):
+            left = _scopes_left(thrower, catcher)
+            for scope in left:
+                self._ending(scope)
+            self.interrupted.extend(str(scope.id) for scope in reversed(left))
+        if isinstance(catcher, _EventSubprocessStart):
+            catcher.fire(event)
+            return
+        if not _interrupts(catcher):
+            # Armed again for the next throw, as Camunda's non-interrupting events stay
+            # (a new waiting task beside it, as h/events re-arms its boundary events).
+            rearmed = catcher.parent._add_child(catcher.task_spec, TaskState.WAITING)
+            rearmed._sync_children(catcher.task_spec.outputs, TaskState.MAYBE)
+        catcher.task_spec.catch(catcher, event)
+        catcher.task_spec._update(catcher)
+        if cancel_at_once and _interrupts(catcher):
+            _attached(catcher).cancel()
+
     def _will_run(self, task: Any) -> None:
         """A sub-process task made ready again has finished its workflow: it ends; a start
         event inside a sub-process's workflow begins that sub-process's scope."""
@@ -469,6 +691,8 @@ class WorkflowRun:
 
     def _did_run(self, task: Any) -> None:
         self.completed.append(str(task.id))
+        if isinstance(task.task_spec, _ThrownByTheRun):
+            self._propagate(task)
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body
             _close_orphaned_subprocesses(self._workflow)
         if len(self.completed) % _DEPTH_CHECK_EVERY == 0:
@@ -476,9 +700,7 @@ class WorkflowRun:
 
     def _advance(self) -> None:
         try:
-            self._workflow.do_engine_steps(
-                will_complete_task=self._will_run, did_complete_task=self._did_run
-            )
+            _do_engine_steps(self._workflow, self._will_run, self._did_run)
             last = self._workflow.last_task
             if last is not None:
                 _refuse_too_deep(last)
@@ -496,6 +718,43 @@ class WorkflowRun:
             if not type(cause).__module__.startswith("SpiffWorkflow"):
                 raise cause from error
             raise BpmnRunError(str(cause)) from error
+
+
+def _do_engine_steps(
+    workflow: Any, will_run: Callable[[Any], None], did_run: Callable[[Any], None]
+) -> None:
+    """SpiffWorkflow 3.2's ``BpmnWorkflow.do_engine_steps``, but a task is run only if it
+    is still ready when its turn comes: its loop runs a list of the ready tasks taken
+    beforehand, and an error or escalation caught earlier in that list (the run's own
+    propagation, :meth:`WorkflowRun._did_run`) may have cancelled the later ones."""
+    while _engine_pass(workflow, will_run, did_run):
+        pass
+    workflow.refresh_timers()
+
+
+def _engine_pass(
+    workflow: Any, will_run: Callable[[Any], None], did_run: Callable[[Any], None]
+) -> bool:
+    def update(current: Any) -> int:
+        count = 0
+        for task in current.get_tasks(state=TaskState.READY):
+            if task.task_spec.manual or task.state != TaskState.READY:
+                continue
+            will_run(task)
+            task.run()
+            count += 1
+            did_run(task)
+        return count
+
+    active = workflow.get_active_subprocesses()
+    for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
+        while update(subprocess) > 0:
+            pass
+        if subprocess.parent_task_id is not None:
+            task = workflow.get_task_from_id(subprocess.parent_task_id)
+            task.task_spec._update(task)
+    count = update(workflow)
+    return count > 0 or len(workflow.get_active_subprocesses()) > len(active)
 
 
 # SpiffWorkflow looks for the tasks to run no deeper than 1000 levels of its task tree
@@ -604,8 +863,20 @@ def _error_catcher(task: Any, event: Any) -> Any:
     the task itself, else on the sub-process around it, and so on outwards. On one
     activity, an event naming the code wins over one that catches every error (Camunda's
     ``ErrorEventDefinition`` comparator)."""
+    return _code_catcher(task, event, ErrorEventDefinition)
+
+
+def _code_catcher(task: Any, event: Any, kind: type[Any]) -> Any:
+    """What catches ``event`` of ``kind`` (error or escalation) thrown from ``task``: a
+    waiting boundary event (see :func:`_error_catcher`) or an event sub-process
+    (:class:`_EventSubprocessStart`), scope by scope outwards as Camunda's
+    ``ErrorDeclarationForProcessInstanceFinder`` and ``EscalationEventDefinitionFinder``
+    walk them. In one scope an event sub-process comes before a boundary event on the
+    sub-process (``BpmnParse`` gives an event sub-process's error start event precedence
+    10, a boundary event 0)."""
     code = event.event_definition.code
     current = task
+    inside: list[Any] = []  # the event sub-processes around the thrower
     while current is not None:
         if current.parent is not None and isinstance(current.parent.task_spec, MultiInstanceBody):
             current = current.parent  # boundary events are the body's (getMultiInstanceScope)
@@ -616,7 +887,7 @@ def _error_catcher(task: Any, event: Any) -> Any:
                 for sibling in split.children
                 if sibling is not current
                 and isinstance(sibling.task_spec, BoundaryEvent)
-                and isinstance(sibling.task_spec.event_definition, ErrorEventDefinition)
+                and isinstance(sibling.task_spec.event_definition, kind)
                 and sibling.state == TaskState.WAITING
                 and sibling.task_spec.catches(sibling, event)
             ]
@@ -624,22 +895,112 @@ def _error_catcher(task: Any, event: Any) -> Any:
                 candidates.sort(key=lambda c: c.task_spec.event_definition.code != code)
                 return candidates[0]
         workflow = current.workflow
+        # One does not catch what is thrown inside it (isReThrowingErrorEventSubprocess).
+        started = [
+            c for c in _event_subprocess_catchers(workflow, event, kind) if c.spec not in inside
+        ]
+        if started:
+            return started[0]
         current = (
             workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
             if isinstance(workflow, BpmnSubWorkflow)
             else None
         )
+        if current is not None:
+            inside.append(current.task_spec)
     return None
+
+
+@dataclass(frozen=True)
+class _EventSubprocessStart:
+    """An event sub-process of ``workflow`` (the process's, or a sub-process's) whose start
+    event ``start`` catches a thrown event: Camunda's ``EventSubProcessStartEventActivity-
+    Behavior``. SpiffWorkflow adds such a sub-process only for events its event manager
+    routes, and only in the process (``BpmnStartTask.trigger_wf``); here it is added to
+    the scope that catches, and an interrupting start cancels the scope's other tokens
+    first (SpiffWorkflow's would leave them running)."""
+
+    workflow: Any
+    spec: Any
+    start: Any
+
+    @property
+    def cancel_activity(self) -> bool:
+        return bool(getattr(self.start, "interrupting", True))
+
+    def fire(self, event: Any) -> None:
+        root = self.workflow.task_tree  # a sub-process's is its Start task
+        if self.cancel_activity:
+            for child in list(root.children):
+                child.cancel()
+        added = root._add_child(self.spec, TaskState.FUTURE)
+        added.triggered = True
+        self.spec._predict(added, mask=TaskState.FUTURE)  # its path on, to the scope's end
+        self.spec._update(added)  # its workflow starts; the start event waits
+        subworkflow = self.workflow.top_workflow.subprocesses[added.id]
+        for waiting in subworkflow.get_tasks(state=TaskState.WAITING):
+            if waiting.task_spec is self.start:
+                waiting.task_spec.catch(waiting, event)
+                waiting.task_spec._update(waiting)
+
+
+def _event_subprocess_catchers(workflow: Any, event: Any, kind: type[Any]) -> list[Any]:
+    """The event sub-processes of ``workflow`` that catch ``event``, one naming the code
+    before one that catches every code."""
+    found = [
+        starting
+        for starting in _event_subprocess_starts(workflow)
+        if isinstance(starting.start.event_definition, kind)
+        and starting.start.event_definition.catches(None, event)
+    ]
+    found.sort(key=lambda c: c.start.event_definition.code != event.event_definition.code)
+    return found
+
+
+def _event_subprocess_starts(workflow: Any) -> list[_EventSubprocessStart]:
+    """Every event sub-process of ``workflow``'s scope, by its start event."""
+    spec = workflow.spec
+    found = []
+    for name in getattr(spec.start, "trigger_specs", ()):
+        subprocess_spec = spec.task_specs[name]
+        started = workflow.top_workflow.subprocess_specs.get(subprocess_spec.spec)
+        for start in getattr(started, "bpmn_start_events", ()):
+            found.append(_EventSubprocessStart(workflow, subprocess_spec, start))
+    return found
+
+
+def _catcher_id(catcher: Any) -> str:
+    if isinstance(catcher, _EventSubprocessStart):
+        return str(catcher.start.bpmn_id)
+    return str(catcher.task_spec.bpmn_id)
+
+
+def _interrupts(catcher: Any) -> bool:
+    if isinstance(catcher, _EventSubprocessStart):
+        return catcher.cancel_activity
+    return bool(catcher.task_spec.cancel_activity)
+
+
+def _attached(catcher: Any) -> Any:
+    """The activity the boundary event ``catcher`` is attached to."""
+    return next(c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent))
 
 
 def _scopes_left(task: Any, catcher: Any) -> list[Any]:
     """The sub-process tasks an error thrown from ``task`` and caught by the boundary
     event ``catcher`` interrupts, innermost first: those around ``task`` up to the one
-    ``catcher`` is attached to (none when it is attached to ``task``)."""
-    attached = next(
-        (c for c in catcher.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None
-    )
-    left: list[Any] = []
+    ``catcher`` is attached to (none when it is attached to ``task``); for an event
+    sub-process, those around ``task`` inside its scope."""
+    if isinstance(catcher, _EventSubprocessStart):
+        left: list[Any] = []
+        current = task
+        while current.workflow is not catcher.workflow:
+            workflow = current.workflow
+            current = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            left.append(current)
+        return left
+    attached = _attached(catcher)
+    left = []
     current = task
     while current is not attached and isinstance(current.workflow, BpmnSubWorkflow):
         workflow = current.workflow
@@ -859,6 +1220,8 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
+    if (code_kind := _code_event_kind(spec)) is not None:
+        return code_kind
     for spec_class, kind in _KINDS:
         if isinstance(spec, spec_class):
             return kind
@@ -878,6 +1241,26 @@ _KINDS: tuple[tuple[type, NodeKind], ...] = (
 )
 
 
+def _code_event_kind(spec: Any) -> NodeKind | None:
+    """Camunda's ActivityTypes of the events throwing or catching an error or escalation
+    (an error boundary event is read above)."""
+    definition = getattr(spec, "event_definition", None)
+    escalation = isinstance(definition, EscalationEventDefinition)
+    if isinstance(spec, BoundaryEvent) and escalation:
+        return NodeKind.BOUNDARY_ESCALATION
+    if isinstance(spec, CodeThrowingEndEvent) and escalation:
+        return NodeKind.ESCALATION_END_EVENT
+    if isinstance(spec, CodeThrowingEndEvent) and isinstance(definition, ErrorEventDefinition):
+        return NodeKind.ERROR_END_EVENT
+    if isinstance(spec, CodeThrowingIntermediateEvent) and escalation:
+        return NodeKind.INTERMEDIATE_ESCALATION_THROW_EVENT
+    if isinstance(spec, StartEvent) and escalation:
+        return NodeKind.ESCALATION_START_EVENT
+    if isinstance(spec, StartEvent) and isinstance(definition, ErrorEventDefinition):
+        return NodeKind.ERROR_START_EVENT
+    return None
+
+
 def _state(task: Any, kind: NodeKind) -> NodeState:
     if task.has_state(TaskState.COMPLETED | TaskState.ERROR):
         return NodeState.DONE
@@ -885,7 +1268,7 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
         return NodeState.CANCELLED
     if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
         return NodeState.ARRIVED
-    if task.has_state(TaskState.WAITING) and kind is NodeKind.BOUNDARY_ERROR:
+    if task.has_state(TaskState.WAITING) and kind in _BOUNDARY_KINDS:
         return NodeState.AHEAD  # armed, holding no token of its own
     if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
         return NodeState.LIVE
@@ -893,6 +1276,7 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
 
 
 _JOIN_KINDS = frozenset({NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY})
+_BOUNDARY_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, NodeKind.BOUNDARY_ESCALATION})
 
 
 def _merged(task: Any) -> bool:

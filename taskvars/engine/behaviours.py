@@ -111,6 +111,12 @@ class StepContext:
     # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
     # instance catches (error code, message); True when one catches it.
     raises_later: Callable[[str, str | None], bool] | None = None
+    # Escalations, as the three above for errors: whether the waiting task catches a
+    # code; offered to the call whose step is still running (True: it catches it); the
+    # calls of this step that caught one (task id, code), thrown from once applied.
+    catches_escalation: Callable[[str, str | None], bool] | None = None
+    escalates_to: Callable[[str | None, VariableSource], bool] | None = None
+    escalated_calls: list[tuple[str, str | None]] = field(default_factory=list)
     # By element id: the model's asynchronous continuations (their jobs' settings).
     async_points: Mapping[str, AsyncPoint] = field(default_factory=dict)
 
@@ -356,6 +362,16 @@ class CallActivityBehaviour:
             step.failed_calls.append((token.task_id, code, message))
             return True
 
+        def escalates_to(code: str | None, called: VariableSource) -> bool:
+            # An escalation the called instance does not catch, thrown within this step:
+            # if the call catches it, outputs pass first and the step throws it from the
+            # call once applied (EscalationHandler, OutputVariablesPropagator).
+            if step.catches_escalation is None or not step.catches_escalation(token.task_id, code):
+                return False
+            pass_outputs(step.uow, model, chain, called)
+            step.escalated_calls.append((token.task_id, code))
+            return True
+
         called_id = step.calls.start(
             definition,
             values,
@@ -363,6 +379,7 @@ class CallActivityBehaviour:
             caller,
             returns_to,
             raises_to,
+            escalates_to=escalates_to,
         )
         step.called.append(
             (activity_instance_id(model.element_id, token.task_id), token.task_id, called_id)

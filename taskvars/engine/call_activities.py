@@ -398,6 +398,7 @@ class CallPort(Protocol):
         caller: CallerLink,
         returns_to: Callable[[VariableSource], None],
         raises_to: Callable[[str, str | None, VariableSource], bool],
+        escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
     ) -> str: ...
 
     def terminate(self, instance: ScopeRef, delete_reason: str, *, externally: bool) -> None: ...

@@ -175,10 +175,13 @@ def map_step(
     snapshot: RunSnapshot,
     completed: Sequence[str],
     new_id: Callable[[], str],
+    interrupted: Sequence[str] = (),
 ) -> tuple[ExecutionState, StepChanges]:
     """The executions after a step and the changes that lead there (see the module doc).
-    ``completed``: the tasks the step completed, in order."""
-    return _Mapping(previous, snapshot, new_id).run(completed)
+    ``completed``: the tasks the step completed, in order; ``interrupted``: scopes an
+    error or escalation caught in the step cancelled, outermost first (one begun in the
+    same step is recorded as begun and cancelled)."""
+    return _Mapping(previous, snapshot, new_id).run(completed, interrupted)
 
 
 # What a token's execution is before the scope's tokens are counted.
@@ -201,13 +204,15 @@ class _Mapping:
         self.inactive: dict[str, str] = {}
         self.changes = StepChanges()
 
-    def run(self, completed: Sequence[str]) -> tuple[ExecutionState, StepChanges]:
+    def run(
+        self, completed: Sequence[str], interrupted: Sequence[str] = ()
+    ) -> tuple[ExecutionState, StepChanges]:
         previous = self.previous
         if not self.snapshot.finished:
             self._map_workflow(None, previous.instance_id)
         self._record_left()
         self._record_ended()
-        self._record_activities(completed)
+        self._record_activities(completed, interrupted)
         state = ExecutionState(
             previous.instance_id, self.executions, self.tokens, self.scopes, self.inactive
         )
@@ -361,12 +366,21 @@ class _Mapping:
             elif before.parent_id != execution.parent_id:
                 self.changes.reparented.append(execution)
 
-    def _record_activities(self, completed: Sequence[str]) -> None:
+    def _record_activities(self, completed: Sequence[str], interrupted: Sequence[str]) -> None:
         # A token held before its element started no activity instance: the element's
         # starts when the job runs it (one held after its element has ended already).
         held = {t.task_id for t in self.previous.tokens.values() if t.kind is NodeKind.ASYNC_BEFORE}
         was_live = set(self.previous.tokens) - held
-        started: list[TaskNode] = []
+        # Scopes begun and cancelled within the step: begun before what ran in them.
+        cancelled = [
+            node
+            for task_id in dict.fromkeys(interrupted)
+            if task_id not in was_live
+            and task_id not in completed
+            and (node := self.snapshot.node(task_id)) is not None
+            and node.is_activity
+        ]
+        started: list[TaskNode] = list(cancelled)
         for task_id in completed:
             node = self.snapshot.node(task_id)
             if node is not None and node.is_activity and task_id not in was_live:
@@ -413,6 +427,9 @@ class _Mapping:
             if node.id in ran_held
         ]
         done: set[str] = set()
+        for node in cancelled:
+            ended.append((activity_instance_id(node.element_id or "", node.id), True))
+            done.add(node.id)
         for task_id in completed:
             node = self.snapshot.node(task_id)
             after = self.previous.tokens.get(task_id)

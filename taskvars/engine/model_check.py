@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from taskvars.engine import call_activities
+from taskvars.engine import call_activities, code_events
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
@@ -62,9 +62,10 @@ RUNNABLE_ELEMENTS = frozenset(
         "businessRuleTask",
         "scriptTask",
         "script",
-        # Only interrupting error boundary events (checked below).
+        # Error and escalation events (checked by code_events).
         "boundaryEvent",
         "errorEventDefinition",
+        "escalationEventDefinition",
         "sequenceFlow",
         "conditionExpression",
         "incoming",
@@ -82,7 +83,7 @@ RUNNABLE_ELEMENTS = frozenset(
         # Camunda passes these through at once (TaskActivityBehavior, a none throw event).
         "task",
         "manualTask",
-        # Only without an event definition: a none event (the definitions are checked).
+        # A none or an escalation throw event (the definitions are checked).
         "intermediateThrowEvent",
         # Only in an end event (checked below).
         "terminateEventDefinition",
@@ -332,7 +333,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         if name.localname not in RUNNABLE_ELEMENTS:
             return f"{name.localname} is not supported (supported: {_supported()})"
         if name.localname == "subProcess" and element.get("triggeredByEvent") == "true":
-            return "event sub-processes are not supported"
+            return code_events.event_subprocess_refusal(element)
     elif name.namespace == CAMUNDA and not _inert_extension(element, name.localname):
         return f"camunda:{name.localname} is not supported"
     for attribute in element.attrib:
@@ -348,13 +349,11 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     if name.namespace == BPMN and name.localname in EXTERNAL_TASK_ELEMENTS:
         return _external_task_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "boundaryEvent":
-        return _boundary_event_refusal(element)
+        return code_events.boundary_refusal(element)
     if name.namespace == BPMN and name.localname == "callActivity":
         return call_activities.refusal(element)
-    if name.namespace == BPMN and name.localname == "errorEventDefinition":
-        parent = element.getparent()
-        if parent is None or etree.QName(parent).localname != "boundaryEvent":
-            return "error events are supported as boundary events only"
+    if name.namespace == BPMN and name.localname in code_events.DEFINITIONS:
+        return code_events.definition_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "conditionExpression":
         return _condition_refusal(element)
     if (
@@ -429,20 +428,6 @@ def _priority(element: etree._Element) -> str | None:
 def _java_int(text: str) -> bool:
     """Java's ``Integer.parseInt`` accepts it."""
     return bool(_JAVA_INT.fullmatch(text)) and -(2**31) <= int(text) < 2**31
-
-
-def _boundary_event_refusal(event: etree._Element) -> str | None:
-    """Error boundary events, interrupting (timers and messages come later)."""
-    definitions = [
-        etree.QName(child).localname
-        for child in event.iterchildren()
-        if isinstance(child.tag, str) and etree.QName(child).localname.endswith("EventDefinition")
-    ]
-    if definitions != ["errorEventDefinition"]:
-        return "only error boundary events are supported"
-    if event.get("cancelActivity", "true") == "false":
-        return "non-interrupting error boundary events are not supported"
-    return None
 
 
 def _condition_refusal(condition: etree._Element) -> str | None:

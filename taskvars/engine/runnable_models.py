@@ -16,7 +16,7 @@ from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
 from taskvars.engine.call_activities import CallActivityModel, call_activity_models
 from taskvars.engine.code_sites import CodeSite, code_task_properties, listener_sites, task_sites
-from taskvars.engine.error_events import ErrorVariables, error_variables
+from taskvars.engine.error_events import ErrorVariables, error_variables, thrown_error_messages
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
 from taskvars.engine.io_mappings import IoMapping, io_mappings
@@ -51,6 +51,8 @@ class RunnableModel:
     code_tasks: dict[str, CodeSite] = field(default_factory=dict)
     code_task_properties: dict[str, dict[str, str]] = field(default_factory=dict)
     listeners: dict[str, list[CodeSite]] = field(default_factory=dict)
+    # By error end event id: the camunda:errorMessage of the error it throws.
+    error_messages: dict[str, str] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -77,6 +79,7 @@ def runnable_model(
         code_tasks=task_sites(root),
         code_task_properties=code_task_properties(root),
         listeners=listener_sites(root),
+        error_messages=thrown_error_messages(root),
         task_forms=task_forms(root),
         io_mappings=io_mappings(root),
         call_activities=call_activity_models(root),

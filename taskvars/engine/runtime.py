@@ -143,6 +143,7 @@ def start_instance(
     caller: CallerLink | None = None,
     returns_to: Callable[[VariableSource], None] | None = None,
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
+    escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
@@ -155,6 +156,7 @@ def start_instance(
     step = _Step(uow, instance_pk, instance_id, model)
     step.returns_to = returns_to
     step.context.raises_to = raises_to
+    step.context.escalates_to = escalates_to
     step.history_pk = store.history.started(
         instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
     )
@@ -285,7 +287,7 @@ def _error_variables(
     uow: UnitOfWork,
     model: RunnableModel,
     catcher: str | None,
-    error_code: str,
+    error_code: str | None,
     error_message: str | None,
     thrower_chain: list[ScopeRef],
 ) -> None:
@@ -451,17 +453,27 @@ class _Step:
         the follow-ups of its stood-in code tasks (:func:`.stand_in_runs.settle`) and the
         call activities whose called instances ended meanwhile."""
         self.context.catches = run.catches
+        self.context.catches_escalation = run.catches_escalation
         self.apply_once(run)
         context = self.context
         finished, failed = context.finished_calls, context.failed_calls
+        escalated = context.escalated_calls
         # Raised: the instance ended with a BPMN error a call up the calls caught.
-        while (finished or failed or context.follow_ups) and not run.finished and not self.raised:
-            if not finished and not failed:
+        while (
+            (finished or failed or escalated or context.follow_ups)
+            and not run.finished
+            and not self.raised
+        ):
+            if not finished and not failed and not escalated:
                 settle(self, run)
                 continue
             try:
-                if finished:
-                    run.complete(finished.pop(0))
+                if escalated:
+                    self._escalate_from_call(run, *escalated.pop(0))
+                elif finished:
+                    ended = finished.pop(0)
+                    if run.is_waiting(ended):  # an escalation may have interrupted it
+                        run.complete(ended)
                 else:
                     self._throw_from_call(run, *failed.pop(0))
             except BpmnRunError as error:
@@ -476,6 +488,13 @@ class _Step:
         chain = self.context.reader.chain(self._state().tokens[task_id].execution_id)
         catcher = run.throw_error(task_id, error_code)
         _error_variables(self.context.uow, self.model, catcher, error_code, error_message, chain)
+
+    def _escalate_from_call(self, run: WorkflowRun, task_id: str, code: str | None) -> None:
+        """An escalation its called instance threw, thrown from the call activity that
+        catches it (a non-interrupting catch leaves the call waiting)."""
+        chain = self.context.reader.chain(self._state().tokens[task_id].execution_id)
+        catcher = run.throw_escalation(task_id, code)
+        _error_variables(self.context.uow, self.model, catcher, code, None, chain)
 
     def raised_to_caller(
         self, run: WorkflowRun, error_code: str, error_message: str | None
@@ -540,7 +559,10 @@ class _Step:
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""
         snapshot = run.snapshot()
-        state, changes = map_step(self._state(), snapshot, run.completed, new_id)
+        state, changes = map_step(
+            self._state(), snapshot, run.completed, new_id, interrupted=run.interrupted
+        )
+        run.interrupted.clear()
         self._leave(changes)
         self.state = state
         self._executions(changes)
@@ -550,6 +572,10 @@ class _Step:
         )
         self._enter(changes)
         self._history(changes)
+        self._caught_variables(run)
+        self._escalate_now(run)
+        if self.raised or self._raise_uncaught(run):
+            return  # a caller's interrupting catch ended this instance
         for activity_instance, execution_id, called_id in self.context.called:
             self.context.uow.store.history.activity_called(
                 activity_instance, execution_id, called_id
@@ -561,6 +587,67 @@ class _Step:
         else:
             run.prune()
             self._raise_now(run)
+
+    def _caught_variables(self, run: WorkflowRun) -> None:
+        """The code (and message) variables of errors and escalations events threw and
+        caught in the step, set from the process instance (``setVariable``: the
+        variable where it is visible, else on the instance)."""
+        context = self.context
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        for caught in run.caught:
+            message = self.model.error_messages.get(caught.thrower_id)
+            _error_variables(
+                context.uow, self.model, caught.catcher_id, caught.code, message, [instance]
+            )
+        run.caught.clear()
+
+    def _raise_uncaught(self, run: WorkflowRun) -> bool:
+        """Errors error end events threw that nothing in this instance caught go up the
+        calls (``BpmnExceptionHandler.propagateError`` walks the super executions), as a
+        worker's error does (:meth:`raised_to_caller`); ``True``: a call caught one and
+        this instance ended with it. Nobody catching, the end event ended its path."""
+        uncaught, run.uncaught_errors = run.uncaught_errors, []
+        for thrown in uncaught:
+            message = self.model.error_messages.get(thrown.thrower_id)
+            if self.raised_to_caller(run, thrown.code or "", message):
+                return True
+        return False
+
+    def _escalate_now(self, run: WorkflowRun) -> None:
+        """Escalations nothing in this instance caught go up the calls to the first call
+        activity that catches them (Camunda's ``EscalationHandler`` walks the super
+        executions, passing outputs on the way, ``OutputVariablesPropagator``), there in
+        a step of the caller's own. An interrupting catch ends this instance with the
+        call (its state saved first, as a BPMN error's raise does). A caller still in
+        the step that started this instance takes it once that step is applied
+        (``escalates_to``), as a BPMN error (``raises_to``)."""
+        escalated, run.escalated = run.escalated, []
+        context = self.context
+        uow = context.uow
+        instance = ScopeRef(context.instance_pk, ScopeKind.PROCESS_INSTANCE, context.instance_id)
+        if context.escalates_to is not None:
+            for thrown in escalated:
+                context.escalates_to(thrown.code, StoredVariables(uow, [instance]))
+            return
+        if context.raises_to is not None:
+            return
+        for thrown in escalated:
+            found = _catching_call(uow, instance, thrown.code, escalation=True)
+            if found is None:
+                continue
+            caller, called = found
+            uow.store.process_runs.save_state(context.instance_pk, self.stored_state(run))
+            call = _waiting_call(uow, caller)
+            pass_outputs(uow, call.model, call.chain, StoredVariables(uow, [called]))
+            try:
+                catcher = call.run.throw_escalation(call.token.task_id, thrown.code)
+            except BpmnRunError as error:
+                raise ModelRunError(str(error)) from None
+            _error_variables(uow, call.claimed.model, catcher, thrown.code, None, call.chain[1:])
+            call.step.finish(call.run)
+            if uow.store.process_runs.get(context.instance_pk) is None:
+                self._raised()  # the call was interrupted, and this instance with it
+                return
 
     def finish(self, run: WorkflowRun) -> None:
         """Apply the step, then save the run's state unless it ended."""
@@ -759,10 +846,11 @@ def _caught_by_a_caller(
 
 
 def _catching_call(
-    uow: UnitOfWork, instance: ScopeRef, error_code: str
+    uow: UnitOfWork, instance: ScopeRef, error_code: str | None, *, escalation: bool = False
 ) -> tuple[CallerLink, ScopeRef] | None:
-    """The call up the calls above ``instance`` that catches ``error_code`` and the
-    instance it called; ``None``: nobody up there catches it. Changes nothing."""
+    """The call up the calls above ``instance`` that catches ``error_code`` (an
+    escalation's code with ``escalation``) and the instance it called; ``None``: nobody
+    up there catches it. Changes nothing."""
     store = uow.store
     called, caller = instance, store.process_instances.caller(instance.pk)
     while caller is not None:
@@ -777,7 +865,10 @@ def _catching_call(
         stored = json.loads(record.state)
         looked = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
         try:
-            caught = looked.catches(caller.super_execution_id, error_code)
+            if escalation:
+                caught = looked.catches_escalation(caller.super_execution_id, error_code)
+            else:
+                caught = looked.catches(caller.super_execution_id, error_code or "")
         except BpmnRunError:
             return None  # the call waits no more: nothing to catch it there
         if caught:
@@ -867,6 +958,7 @@ class _Calls:
         caller: CallerLink,
         returns_to: Callable[[VariableSource], None],
         raises_to: Callable[[str, str | None, VariableSource], bool],
+        escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
     ) -> str:
         started = start_instance(
             self._uow,
@@ -876,6 +968,7 @@ class _Calls:
             caller=caller,
             returns_to=returns_to,
             raises_to=raises_to,
+            escalates_to=escalates_to,
         )
         return started.instance_id
 

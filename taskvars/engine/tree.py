@@ -36,6 +36,14 @@ class NodeKind(enum.StrEnum):
     # Code, run by a stand-in (taskvars.engine.stand_in_runs), like the three above.
     SCRIPT_TASK = "scriptTask"
     BOUNDARY_ERROR = "boundaryError"
+    # Errors and escalations thrown by events (taskvars.engine.adapter._ThrownByTheRun).
+    BOUNDARY_ESCALATION = "boundaryEscalation"
+    ERROR_END_EVENT = "errorEndEvent"
+    ESCALATION_END_EVENT = "escalationEndEvent"
+    INTERMEDIATE_ESCALATION_THROW_EVENT = "intermediateEscalationThrowEvent"
+    # The start events of event sub-processes (taskvars.engine.code_events).
+    ERROR_START_EVENT = "errorStartEvent"
+    ESCALATION_START_EVENT = "escalationStartEvent"
     # Passed through at once, as Camunda does (ActivityTypes names).
     TASK = "task"
     MANUAL_TASK = "manualTask"

@@ -389,3 +389,26 @@ def test_a_task_after_a_sub_process_reads_the_enclosing_execution_not_the_sub_pr
     assert state.reading_from(["gateway", "S", "start"]) == "outer"
     assert state.reading_from(["task", "innerStart", f"{SCOPE_MARK}S", "S"]) == "inner"
     assert state.reading_from(["new", "start"]) == "pi"
+
+
+def test_event_sub_processes_are_listed_by_scope_and_started_by_their_start_event() -> None:
+    """The seam for timer, message and signal starts: the engine-events side arms what
+    :meth:`WorkflowRun.event_subprocess_starts` lists and starts one when it fires."""
+    run = WorkflowRun.start(compiled("event-subprocesses.bpmn", "eventSubprocesses"), Variables())
+    starts = run.event_subprocess_starts()
+    (work,) = [scope for scope, start in starts if start == "brokenStart"]
+    assert sorted(start for scope, start in starts if scope is None) == [
+        "fatalStart",
+        "helpStart",
+    ]
+    assert work is not None
+    run.start_event_subprocess(work, "brokenStart")
+    waiting = sorted(
+        node.element_id or ""
+        for tree in run.snapshot().workflows.values()
+        for node in tree.live()
+        if node.kind is NodeKind.USER_TASK
+    )
+    assert waiting == ["help", "repair"]
+    with pytest.raises(BpmnRunError):
+        run.start_event_subprocess(None, "brokenStart")

@@ -94,7 +94,7 @@ def in_process(element: str) -> str:
                 '<bpmn:timerEventDefinition id="in1h" /></bpmn:boundaryEvent>'
             ),
             "late",
-            "only error boundary events are supported",
+            "only error and escalation boundary events are supported",
         ),
         (
             in_process(
@@ -106,10 +106,12 @@ def in_process(element: str) -> str:
         ),
         (
             in_process(
-                '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition id="e" /></bpmn:endEvent>'
+                '<bpmn:intermediateThrowEvent id="fail"><bpmn:errorEventDefinition id="e" />'
+                "</bpmn:intermediateThrowEvent>"
             ),
             "e",
-            "error events are supported as boundary events only",
+            "error events are supported as boundary and end events and as start events "
+            "of event sub-processes only",
         ),
         (
             INVOICE.replace(
@@ -171,7 +173,25 @@ def in_process(element: str) -> str:
         (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
-            "event sub-processes are not supported",
+            "event sub-processes are supported with one error or escalation start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:subProcess id="OnPing" triggeredByEvent="true">'
+                '<bpmn:startEvent id="ping"><bpmn:messageEventDefinition id="m" />'
+                "</bpmn:startEvent></bpmn:subProcess>"
+            ),
+            "OnPing",
+            "event sub-processes are supported with one error or escalation start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:subProcess id="OnFail" triggeredByEvent="true">'
+                '<bpmn:startEvent id="failed" isInterrupting="false">'
+                '<bpmn:errorEventDefinition id="e" /></bpmn:startEvent></bpmn:subProcess>'
+            ),
+            "OnFail",
+            "an error start event of an event sub-process must be interrupting",
         ),
         (
             INVOICE.replace(
@@ -246,7 +266,7 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
     ]
     assert report.errors[0].message.startswith("receiveTask is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
-    assert report.errors[2].message == "only error boundary events are supported"
+    assert report.errors[2].message == "only error and escalation boundary events are supported"
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
     with pytest.raises(ModelRefusedError) as raised:
         check_model("invoice.bpmn", model.encode())
