@@ -44,6 +44,8 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent as EndEventSpec
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway as ExclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as InclusiveGatewaySpec
 from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent as IntermediateThrowEventSpec
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent as StartEventSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
@@ -67,7 +69,12 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import (
     CamundaTaskParser,
     SubWorkflowParser,
@@ -80,6 +87,7 @@ from SpiffWorkflow.util.task import TaskState
 from taskvars.engine.artifacts import without_artifacts
 from taskvars.engine.async_points import AsyncPoint, async_points
 from taskvars.engine.bpmn_xml import BPMN
+from taskvars.engine.catch_events import catch_activity_type
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
@@ -91,7 +99,10 @@ from taskvars.engine.spiff_loops import (
     counters_of,
 )
 from taskvars.engine.tree import (
+    BOUNDARY_EVENT_KINDS,
+    BOUNDARY_KINDS,
     SCOPE_MARK,
+    START_KINDS,
     NodeKind,
     NodeState,
     RunSnapshot,
@@ -263,22 +274,152 @@ class _CodeStartEventParser(CamundaStartEventParser):  # type: ignore[misc]
         return task
 
 
+class CatchWait(BpmnSpecMixin):  # type: ignore[misc]
+    """An intermediate timer, message or signal catch event or a receive task: it waits
+    (``manual``) until the runtime fires it (:mod:`.events`). SpiffWorkflow's own event
+    definitions are never used: they would compare ``datetime.now()`` and evaluate Python
+    (the runtime arms timers and subscriptions itself, :mod:`.catch_waits`).
+    ``activity_type`` is Camunda's (``intermediateTimer``, ``receiveTask``, ...)."""
+
+    def __init__(
+        self, wf_spec: Any, bpmn_id: str, activity_type: str = "receiveTask", **kwargs: Any
+    ):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+        self.activity_type = activity_type
+
+
+class EventGatewayWait(BpmnSpecMixin):  # type: ignore[misc]
+    """An event-based gateway: the token waits at it (``manual``) while the catch events
+    its flows lead to are armed (:mod:`.event_waits`); the first fired wins
+    (:meth:`WorkflowRun.fire`): the gateway goes on along that flow only, and the event
+    there runs at once. Its branches are predicted children until then, each the wait
+    its events fire."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+        self.activity_type = "eventBasedGateway"
+
+    def _predict_hook(self, my_task: Any) -> None:
+        my_task._sync_children(self.outputs, state=TaskState.MAYBE)
+
+    def _run_hook(self, my_task: Any) -> bool:
+        chosen = my_task.internal_data.get(_CHOSEN)
+        my_task._sync_children([s for s in self.outputs if s.name == chosen], TaskState.FUTURE)
+        return True
+
+
+_CHOSEN = "chosen_branch"
+
+
+class _EventGatewayParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> EventGatewayWait:
+        return EventGatewayWait(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+    def handles_multiple_outgoing(self) -> bool:
+        return True
+
+
+class _CatchWaitParser(CamundaTaskParser):  # type: ignore[misc]
+    def create_task(self) -> CatchWait:
+        return CatchWait(
+            self.spec,
+            self.bpmn_id,
+            activity_type=catch_activity_type(self.node),
+            **self.bpmn_attributes,
+        )
+
+
+class ArmedEventDefinition(EventDefinition):  # type: ignore[misc]
+    """A timer, message or signal of a boundary event, armed and fired by the runtime
+    (:mod:`.event_waits`, :meth:`WorkflowRun.fire`): it has fired when the runtime says
+    so (SpiffWorkflow's base ``has_fired`` reads the flag only). SpiffWorkflow's own timer
+    definitions would compare ``datetime.now()`` and evaluate Python; they are never built.
+    ``kind`` is ``timer``, ``message`` or ``signal``."""
+
+    def __init__(self, kind: str, element_id: str, event_name: str | None = None) -> None:
+        super().__init__(name=element_id)
+        self.kind = kind
+        self.event_name = event_name  # a thrown signal's name
+
+    def throw(self, my_task: Any) -> None:
+        """Thrown signals leave the run (:attr:`WorkflowRun.thrown`): the runtime
+        broadcasts them to every subscription, this run's own included."""
+        return None
+
+    def catches(self, my_task: Any, event: Any) -> bool:
+        return event.event_definition is self
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    __hash__ = object.__hash__
+
+
+class _ArmedEventParsing:
+    """Timer, message and signal definitions read as :class:`ArmedEventDefinition`."""
+
+    node: Any
+
+    def parse_timer_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("timer", str(self.node.get("id")))
+
+    def parse_message_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("message", str(self.node.get("id")))
+
+    def parse_signal_event(self, event: Any) -> ArmedEventDefinition:
+        name = super().parse_signal_event(event).name  # type: ignore[misc]
+        return ArmedEventDefinition("signal", str(self.node.get("id")), name)
+
+
+class _BoundaryEventParser(_ArmedEventParsing, CamundaBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
+# In a workflow's data while its first step runs: the start event it starts at (a
+# message, signal or timer start event's id); the others do not fire.
+_START_AT = "taskvars_start_at"
+
+
+class EventStartEvent(StartEventSpec):  # type: ignore[misc]
+    """A start event: a none start event fires at once, as SpiffWorkflow's does, unless the
+    run starts at another (:data:`_START_AT`, :func:`.events.start_by_event`); a timer,
+    message or signal start event (:class:`ArmedEventDefinition`) fires only when the run
+    starts there. The start join cancels the others."""
+
+    def _update_hook(self, my_task: Any) -> Any:
+        workflow = my_task.workflow
+        chosen = workflow.data.get(_START_AT) if workflow is workflow.top_workflow else None
+        if chosen is not None:
+            if chosen == self.bpmn_id:
+                my_task._set_internal_data(event_fired=True)
+            else:
+                my_task._set_state(TaskState.WAITING)
+                return None
+        return super()._update_hook(my_task)
+
+
+class _StartEventParser(_ArmedEventParsing, _CodeStartEventParser):
+    pass
+
+
+class _ThrowEventParser(_ArmedEventParsing, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
+    pass
+
+
+class _EndEventParser(_ArmedEventParsing, CamundaEndEventParser):  # type: ignore[misc]
+    def create_task(self) -> Any:
+        """A signal end event too (SpiffWorkflow's end event parser reads no signal)."""
+        signals = self.xpath(".//bpmn:signalEventDefinition")
+        if signals:
+            return self._create_task(self.parse_signal_event(signals[0]))
+        return super().create_task()
+
+
 class _Parser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("startEvent"): (
-            _CodeStartEventParser,
-            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
-        ),
-        # Errors and escalations thrown are propagated by the run (_ThrownByTheRun).
-        full_tag("endEvent"): (
-            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][0],
-            CodeThrowingEndEvent,
-        ),
-        full_tag("intermediateThrowEvent"): (
-            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][0],
-            CodeThrowingIntermediateEvent,
-        ),
         full_tag("exclusiveGateway"): (_ModelOrderGatewayParser, ExclusiveGatewaySpec),
         full_tag("inclusiveGateway"): (_ModelOrderGatewayParser, InclusiveGatewaySpec),
         # The model check lets these through only with camunda:type="external".
@@ -299,6 +440,21 @@ class _Parser(CamundaParser):  # type: ignore[misc]
         # Code tasks wait too: a stand-in completes them (taskvars.engine.stand_in_runs).
         full_tag("scriptTask"): (_ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (_CallActivityParser, CalledProcessTask),
+        # Timer, message and signal catches wait for the runtime (taskvars.engine.events).
+        full_tag("intermediateCatchEvent"): (_CatchWaitParser, CatchWait),
+        full_tag("receiveTask"): (_CatchWaitParser, CatchWait),
+        full_tag("eventBasedGateway"): (_EventGatewayParser, EventGatewayWait),
+        # Start events read error and escalation definitions too (event sub-processes),
+        # timers, messages and signals as the runtime arms them (ArmedEventDefinition).
+        full_tag("startEvent"): (_StartEventParser, EventStartEvent),
+        # Errors and escalations thrown are propagated by the run (_ThrownByTheRun),
+        # signals broadcast by the runtime (WorkflowRun.thrown).
+        full_tag("intermediateThrowEvent"): (_ThrowEventParser, CodeThrowingIntermediateEvent),
+        full_tag("endEvent"): (_EndEventParser, CodeThrowingEndEvent),
+        full_tag("boundaryEvent"): (
+            _BoundaryEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
+        ),
     }
 
 
@@ -334,6 +490,12 @@ class CompiledProcess:
         self.key = process_key
         self.spec = parser.get_spec(process_key)
         self.subprocess_specs = parser.get_subprocess_specs(process_key)
+        # Whether it has a none start event (else it starts only at an event's).
+        self.none_start = any(
+            isinstance(task_spec, StartEvent)
+            and not isinstance(task_spec.event_definition, ArmedEventDefinition)
+            for task_spec in self.spec.task_specs.values()
+        )
         _prepare_event_subprocesses(root, [self.spec, *self.subprocess_specs.values()])
         # Each multi-instance activity's characteristics, by the inner activity's id.
         self.loops = {
@@ -384,6 +546,7 @@ class WorkflowRun:
         self._workflow = workflow
         self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
+        self.thrown: list[str] = []  # the signals thrown since last taken, in order
         # Errors and escalations thrown and caught within the run's steps, in order.
         self.caught: list[Caught] = []
         # Escalations and errors nothing in this run caught (for a caller's call activity).
@@ -400,14 +563,28 @@ class WorkflowRun:
         listener: ActivityListener | None = None,
         executions: ExecutionFinder | None = None,
         loops: LoopEvaluator | None = None,
+        start_event: str | None = None,
     ) -> WorkflowRun:
+        """``start_event``: the message, signal or timer start event the run starts at
+        (``None``: the none start event)."""
         workflow = BpmnWorkflow(
             compiled.spec,
             compiled.subprocess_specs,
             script_engine=_ConditionsOnly(reader, executions, loops),
         )
+        if start_event is None and not compiled.none_start:
+            # Camunda's ProcessDefinitionImpl.createProcessInstanceForInitial.
+            raise BpmnRunError(
+                "Cannot start process instance, initial activity where the process "
+                "instance should start is null"
+            )
         run = cls(workflow, listener)
-        run._advance()
+        if start_event is not None:
+            workflow.data[_START_AT] = start_event
+        try:
+            run._advance()
+        finally:
+            workflow.data.pop(_START_AT, None)
         return run
 
     @classmethod
@@ -498,6 +675,56 @@ class WorkflowRun:
             self._fire(task, catcher, event, cancel_at_once=False)
         self._advance()
         return None if catcher is None else _catcher_id(catcher)
+
+    def fire(self, task_id: str, *, again: bool = True) -> None:
+        """Fire the wait ``task_id``: a waiting catch event or receive task runs on (as
+        :meth:`complete`); an armed timer, message or signal boundary event catches and
+        runs, interrupting its activity or (non-interrupting) beside it, armed again for
+        the next time as Camunda's non-interrupting events stay (a new wait, with an id
+        of its own; not ``again``: a timer with no repetition left)."""
+        task = self._task_or_none(task_id)
+        spec = None if task is None else task.task_spec
+        gateway = None if task is None else task.parent
+        if (
+            gateway is not None
+            and isinstance(gateway.task_spec, EventGatewayWait)
+            and gateway.state == TaskState.READY
+        ):
+            self._choose(gateway, spec)
+            return
+        if not (
+            isinstance(spec, BoundaryEvent)
+            and isinstance(spec.event_definition, ArmedEventDefinition)
+            and task.state == TaskState.WAITING
+        ):
+            self.complete(task_id)
+            return
+        self.completed = []
+        if not spec.cancel_activity and again:
+            rearmed = task.parent._add_child(spec, TaskState.WAITING)
+            rearmed._sync_children(spec.outputs, TaskState.MAYBE)  # as the split predicted
+        spec.catch(task, BpmnEvent(spec.event_definition, payload={}))
+        spec._update(task)
+        self._advance()
+
+    def _choose(self, gateway: Any, branch_spec: Any) -> None:
+        """The event-based gateway ``gateway`` goes on along the branch whose event
+        fired, and that event runs at once (it waits for nothing more)."""
+        self.completed = []
+        gateway.internal_data[_CHOSEN] = branch_spec.name
+        self._ending(gateway)
+        _run_reporting(gateway, self.completed)
+        for branch in gateway.children:
+            if branch.task_spec is branch_spec and branch.state == TaskState.READY:
+                self._ending(branch)
+                _run_reporting(branch, self.completed)
+        self._advance()
+
+    def _task_or_none(self, task_id: str) -> Any:
+        try:
+            return self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskNotFoundException):
+            return None
 
     def is_waiting(self, task_id: str) -> bool:
         """``task_id`` is a task this run waits at (a follow-up's may have been taken)."""
@@ -691,6 +918,13 @@ class WorkflowRun:
 
     def _did_run(self, task: Any) -> None:
         self.completed.append(str(task.id))
+        definition = getattr(task.task_spec, "event_definition", None)
+        if (
+            isinstance(definition, ArmedEventDefinition)
+            and definition.kind == "signal"
+            and isinstance(task.task_spec, IntermediateThrowEvent | EndEvent)
+        ):
+            self.thrown.append(definition.event_name or definition.name)
         if isinstance(task.task_spec, _ThrownByTheRun):
             self._propagate(task)
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body
@@ -1212,7 +1446,7 @@ def _tree_order(workflow: Any) -> list[Any]:
 def _kind(spec: Any) -> NodeKind:
     if getattr(spec, "bpmn_id", None) is None:
         return NodeKind.INTERNAL
-    if isinstance(spec, ExternalServiceTask | PassThroughTask):
+    if isinstance(spec, ExternalServiceTask | PassThroughTask | CatchWait | EventGatewayWait):
         return NodeKind(spec.activity_type)
     if isinstance(spec, EndEvent) and isinstance(spec.event_definition, TerminateEventDefinition):
         return NodeKind.TERMINATE_END_EVENT
@@ -1220,6 +1454,17 @@ def _kind(spec: Any) -> NodeKind:
         return NodeKind.MULTI_INSTANCE_BODY
     if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
         return NodeKind.BOUNDARY_ERROR
+    if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, ArmedEventDefinition):
+        return BOUNDARY_KINDS[spec.event_definition.kind]
+    if isinstance(spec, StartEvent) and isinstance(spec.event_definition, ArmedEventDefinition):
+        return START_KINDS[spec.event_definition.kind]
+    if (
+        isinstance(spec, IntermediateThrowEvent | EndEvent)
+        and isinstance(spec.event_definition, ArmedEventDefinition)
+        and spec.event_definition.kind == "signal"
+    ):
+        end = isinstance(spec, EndEvent)
+        return NodeKind.SIGNAL_END_EVENT if end else NodeKind.INTERMEDIATE_SIGNAL_THROW
     if (code_kind := _code_event_kind(spec)) is not None:
         return code_kind
     for spec_class, kind in _KINDS:
@@ -1268,13 +1513,18 @@ def _state(task: Any, kind: NodeKind) -> NodeState:
         return NodeState.CANCELLED
     if task.has_state(TaskState.WAITING) and kind in _JOIN_KINDS:
         return NodeState.ARRIVED
-    if task.has_state(TaskState.WAITING) and kind in _BOUNDARY_KINDS:
+    if (
+        task.has_state(TaskState.WAITING)
+        and kind in _BOUNDARY_KINDS | BOUNDARY_EVENT_KINDS | _STARTS
+    ):
         return NodeState.AHEAD  # armed, holding no token of its own
     if kind is not NodeKind.INTERNAL and task.has_state(_LIVE_STATES):
         return NodeState.LIVE
     return NodeState.AHEAD
 
 
+# A start event the run did not start at waits until the start join cancels it.
+_STARTS = frozenset({NodeKind.START_EVENT, *START_KINDS.values()})
 _JOIN_KINDS = frozenset({NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY})
 _BOUNDARY_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, NodeKind.BOUNDARY_ESCALATION})
 

@@ -28,13 +28,16 @@ from taskvars.engine.call_activities import (
     mapped_values,
     pass_outputs,
 )
+from taskvars.engine.catch_events import CatchEventModel
+from taskvars.engine.catch_waits import CatchWaitBehaviour
 from taskvars.engine.code_sites import CodeSite
 from taskvars.engine.error_events import ErrorVariables
+from taskvars.engine.event_waits import EventGatewayBehaviour
 from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
-from taskvars.engine.tree import ASYNC_KINDS, EXTERNAL_TASK_KINDS, NodeKind
+from taskvars.engine.tree import ASYNC_KINDS, CATCH_KINDS, EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
@@ -111,6 +114,11 @@ class StepContext:
     # Otherwise: offers a caller waiting up the calls a BPMN error nothing in this
     # instance catches (error code, message); True when one catches it.
     raises_later: Callable[[str, str | None], bool] | None = None
+    # By element id: the intermediate catch events, receive tasks and timer, message and
+    # signal boundary events (catch_waits); whether any is armed beside a token
+    # (event_waits: a boundary event, an event-based gateway's branch).
+    catch_events: Mapping[str, CatchEventModel] = field(default_factory=dict)
+    armed_beside: bool = False
     # Escalations, as the three above for errors: whether the waiting task catches a
     # code; offered to the call whose step is still running (True: it catches it); the
     # calls of this step that caught one (task id, code), thrown from once applied.
@@ -413,6 +421,9 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     # Its execution and variables are the mapping's and multi_instance's.
     NodeKind.MULTI_INSTANCE_BODY: ScopeBehaviour(),
     **dict.fromkeys(EXTERNAL_TASK_KINDS | {NodeKind.SCRIPT_TASK}, ExternalTaskBehaviour()),
+    **dict.fromkeys(CATCH_KINDS, CatchWaitBehaviour()),
+    # Its branches' events are armed beside it (taskvars.engine.event_waits).
+    NodeKind.EVENT_BASED_GATEWAY: EventGatewayBehaviour(),
     **dict.fromkeys(ASYNC_KINDS, AsyncContinuationBehaviour()),
 }
 

@@ -31,6 +31,12 @@ from taskvars.engine import call_activities, code_events
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
+from taskvars.engine.catch_event_check import (
+    CATCH_DEFINITIONS,
+    CATCH_ELEMENTS,
+    TIMER_KINDS,
+    catch_event_refusal,
+)
 from taskvars.engine.code_sites import code_site_problems, code_task_attribute, stand_in_extension
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.external_service_tasks import EXTERNAL_TASK_ELEMENTS
@@ -87,6 +93,13 @@ RUNNABLE_ELEMENTS = frozenset(
         "intermediateThrowEvent",
         # Only in an end event (checked below).
         "terminateEventDefinition",
+        # Timers, messages and signals waited for (taskvars.engine.catch_waits); their
+        # definitions only in an intermediate catch event for now (checked below).
+        "intermediateCatchEvent",
+        "receiveTask",
+        "eventBasedGateway",
+        *CATCH_DEFINITIONS,
+        *TIMER_KINDS,
         # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
         *ARTIFACTS,
         *ARTIFACT_CONTENT,
@@ -349,7 +362,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
     if name.namespace == BPMN and name.localname in EXTERNAL_TASK_ELEMENTS:
         return _external_task_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "boundaryEvent":
-        return code_events.boundary_refusal(element)
+        return _boundary_event_refusal(element)
     if name.namespace == BPMN and name.localname == "callActivity":
         return call_activities.refusal(element)
     if name.namespace == BPMN and name.localname in code_events.DEFINITIONS:
@@ -362,6 +375,8 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
         and not any(a.tag == f"{{{CAMUNDA}}}potentialStarter" for a in element.iterancestors())
     ):
         return f"{name.localname} is supported in camunda:potentialStarter only"
+    if name.namespace == BPMN and name.localname in CATCH_ELEMENTS:
+        return catch_event_refusal(element, name.localname)
     if name.namespace == BPMN and name.localname == "terminateEventDefinition":
         parent = element.getparent()
         if parent is None or etree.QName(parent).localname != "endEvent":
@@ -428,6 +443,22 @@ def _priority(element: etree._Element) -> str | None:
 def _java_int(text: str) -> bool:
     """Java's ``Integer.parseInt`` accepts it."""
     return bool(_JAVA_INT.fullmatch(text)) and -(2**31) <= int(text) < 2**31
+
+
+def _boundary_event_refusal(event: etree._Element) -> str | None:
+    """Timer, message and signal boundary events, interrupting or not
+    (taskvars.engine.event_waits); error and escalation ones as code_events admits them."""
+    definitions = [
+        etree.QName(child).localname
+        for child in event.iterchildren()
+        if isinstance(child.tag, str) and etree.QName(child).localname.endswith("EventDefinition")
+    ]
+    if len(definitions) == 1 and definitions[0] in CATCH_DEFINITIONS:
+        return None
+    refused = code_events.boundary_refusal(event)
+    if refused is not None and refused.startswith("only error and escalation"):
+        return "only error, escalation, timer, message and signal boundary events are supported"
+    return refused
 
 
 def _condition_refusal(condition: etree._Element) -> str | None:

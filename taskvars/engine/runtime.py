@@ -41,6 +41,7 @@ from taskvars.engine.call_activities import (
     VariableSource,
     pass_outputs,
 )
+from taskvars.engine.event_waits import move_attached, sync_attached
 from taskvars.engine.executions import (
     Execution,
     ExecutionState,
@@ -144,11 +145,13 @@ def start_instance(
     returns_to: Callable[[VariableSource], None] | None = None,
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
     escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
+    start_event_id: str | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
     instance's variables if it ends within the caller's step; ``raises_to`` is offered
-    a BPMN error nothing in it catches, raised meanwhile)."""
+    a BPMN error nothing in it catches, raised meanwhile); ``start_event_id``: a message,
+    signal or timer start event it starts at (:func:`.events.start_by_event`)."""
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
@@ -158,7 +161,12 @@ def start_instance(
     step.context.raises_to = raises_to
     step.context.escalates_to = escalates_to
     step.history_pk = store.history.started(
-        instance_id, business_key, definition, now_millis(), model.start_activity_id, caller
+        instance_id,
+        business_key,
+        definition,
+        now_millis(),
+        start_event_id or model.start_activity_id,
+        caller,
     )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     if write_variables is None:
@@ -174,6 +182,7 @@ def start_instance(
             step.context.io,
             step.execution_for_conditions,
             loops=step.loops,
+            start_event=start_event_id,
         )
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
@@ -183,6 +192,7 @@ def start_instance(
     step.apply(run)
     if not run.finished and not step.raised:
         store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
+    step.broadcast_thrown()
     return Started(instance_id, run.finished or step.raised, returned)
 
 
@@ -237,6 +247,36 @@ def continue_async(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
     step, run = _restored(uow, claimed)
     try:
         run.continue_async(task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
+def fire_task(
+    uow: UnitOfWork,
+    claimed: ClaimedRun,
+    wait_key: str,
+    *,
+    write: Callable[[list[ScopeRef]], None] | None = None,
+    again: bool = True,
+) -> None:
+    """Fire the claimed run's wait ``wait_key``: a catch event or receive task its token
+    waits at, or an armed boundary event of a waiting activity (:meth:`.WorkflowRun.fire`).
+    ``write`` writes first, given the scopes seen from the token's execution (the
+    activity's, for a boundary event), nearest first. Not ``again``: a non-interrupting
+    boundary event is not armed again (a timer with no repetition left)."""
+    step, run = _restored(uow, claimed)
+    if write is not None:
+        tokens = step._state().tokens
+        token = tokens.get(wait_key)
+        if token is None:
+            node = run.snapshot().node(wait_key)
+            token = tokens.get(node.parent_id or "") if node is not None else None
+        if token is None:
+            raise ModelRunError(f"{wait_key} is not waiting in this process instance")
+        write(step.context.reader.chain(token.execution_id))
+    try:
+        run.fire(wait_key, again=again)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     step.finish(run)
@@ -416,6 +456,8 @@ class _Step:
             call_activities=model.call_activities,
             calls=_Calls(uow),
             async_points=model.compiled.async_points,
+            catch_events=model.catch_events,
+            armed_beside=any(event.beside for event in model.catch_events.values()),
         )
         self.loops = StepLoops(uow, reader, self._state, self._execution_of)
         if model.io_mappings:
@@ -430,6 +472,8 @@ class _Step:
         # A BPMN error a call of this step's passed on, that a waiting caller up the
         # calls catches once this step is applied (see :meth:`_raises_later`).
         self.raising: tuple[str, str | None] | None = None
+        # Signals thrown in the step, broadcast once it is saved (broadcast_thrown).
+        self.thrown: list[str] = []
         self.context.raises_later = self._raises_later
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -559,18 +603,22 @@ class _Step:
     def apply_once(self, run: WorkflowRun) -> None:
         """Map what SpiffWorkflow did in one step onto executions, waits and history."""
         snapshot = run.snapshot()
+        self.thrown.extend(run.thrown)
+        run.thrown.clear()
         state, changes = map_step(
             self._state(), snapshot, run.completed, new_id, interrupted=run.interrupted
         )
         run.interrupted.clear()
         self._leave(changes)
         self.state = state
+        move_attached(self.context, snapshot, state.tokens)
         self._executions(changes)
         self._loop_variables(snapshot, changes, run.completed)
         activity_listeners(
             self.context, changes.activities_started, changes.activities_ended, snapshot
         )
         self._enter(changes)
+        sync_attached(self.context, snapshot, self._state().tokens)
         self._history(changes)
         self._caught_variables(run)
         self._escalate_now(run)
@@ -656,6 +704,19 @@ class _Step:
             self.context.uow.store.process_runs.save_state(
                 self.context.instance_pk, self.stored_state(run)
             )
+        self.broadcast_thrown()
+
+    def broadcast_thrown(self) -> None:
+        """The signals the step threw, once its state is saved: every subscription of
+        each, this instance's own too, as Camunda's ``ThrowSignalEventActivityBehavior``
+        (in this transaction; a waiting instance's step runs in turn)."""
+        if not self.thrown:
+            return
+        from taskvars.engine.signals import broadcast  # it runs steps of this module
+
+        thrown, self.thrown = self.thrown, []
+        for name in thrown:
+            broadcast(self.context.uow, name, {}, self.model.definition.tenant_id)
 
     def stored_state(self, run: WorkflowRun) -> str:
         return dumps(

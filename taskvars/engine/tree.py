@@ -54,6 +54,24 @@ class NodeKind(enum.StrEnum):
     MULTI_INSTANCE_BODY = "multiInstanceBody"
     # Waits while the process it calls runs as an instance of its own.
     CALL_ACTIVITY = "callActivity"
+    # Wait until the runtime fires them (taskvars.engine.events).
+    INTERMEDIATE_TIMER = "intermediateTimer"
+    INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
+    INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
+    RECEIVE_TASK = "receiveTask"
+    # Start events a run starts at when their event comes (taskvars.engine.start_events).
+    START_TIMER_EVENT = "startTimerEvent"
+    MESSAGE_START_EVENT = "messageStartEvent"
+    SIGNAL_START_EVENT = "signalStartEvent"
+    # Pass through, broadcasting a signal (taskvars.engine.signals).
+    INTERMEDIATE_SIGNAL_THROW = "intermediateSignalThrow"
+    SIGNAL_END_EVENT = "signalEndEvent"
+    # Waits while the events its flows lead to are armed (taskvars.engine.event_waits).
+    EVENT_BASED_GATEWAY = "eventBasedGateway"
+    # Armed while the activity they are attached to waits (taskvars.engine.event_waits).
+    BOUNDARY_TIMER = "boundaryTimer"
+    BOUNDARY_MESSAGE = "boundaryMessage"
+    BOUNDARY_SIGNAL = "boundarySignal"
     # A token held by an asynchronous continuation, before or after its element (Camunda's
     # transition instance): a job runs it on. No activity instance of its own.
     ASYNC_BEFORE = "asyncBefore"
@@ -66,6 +84,31 @@ ASYNC_KINDS = frozenset({NodeKind.ASYNC_BEFORE, NodeKind.ASYNC_AFTER})
 EXTERNAL_TASK_KINDS = frozenset(
     {NodeKind.SERVICE_TASK, NodeKind.SEND_TASK, NodeKind.BUSINESS_RULE_TASK}
 )
+
+
+CATCH_KINDS = frozenset(
+    {
+        NodeKind.INTERMEDIATE_TIMER,
+        NodeKind.INTERMEDIATE_MESSAGE_CATCH,
+        NodeKind.INTERMEDIATE_SIGNAL_CATCH,
+        NodeKind.RECEIVE_TASK,
+    }
+)
+
+
+# Timer, message and signal boundary events by their definition's kind.
+BOUNDARY_KINDS = {
+    "timer": NodeKind.BOUNDARY_TIMER,
+    "message": NodeKind.BOUNDARY_MESSAGE,
+    "signal": NodeKind.BOUNDARY_SIGNAL,
+}
+START_KINDS = {
+    "timer": NodeKind.START_TIMER_EVENT,
+    "message": NodeKind.MESSAGE_START_EVENT,
+    "signal": NodeKind.SIGNAL_START_EVENT,
+}
+# Boundary events: armed (AHEAD) while their activity waits, holding no token of their own.
+BOUNDARY_EVENT_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, *BOUNDARY_KINDS.values()})
 
 
 class NodeState(enum.StrEnum):

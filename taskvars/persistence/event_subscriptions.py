@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from taskvars.persistence.models import EventSubscription
+from taskvars.persistence.models import EventSubscription, ProcessDefinition
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,80 @@ class EventSubscriptions:
                 EventSubscription.wait_key == wait_key,
             )
         )
+
+    def move_wait(
+        self, instance_pk: int, wait_key: str, execution_pk: int, execution_id: str
+    ) -> None:
+        """The subscriptions of a wait follow its token into another execution."""
+        self._session.execute(
+            update(EventSubscription)
+            .where(
+                EventSubscription.process_instance_pk == instance_pk,
+                EventSubscription.wait_key == wait_key,
+            )
+            .values(execution_pk=execution_pk, execution_id=execution_id)
+        )
+
+    def named(self, event_type: str, event_name: str) -> list[EventSubscription]:
+        """Every subscription of ``event_type`` to ``event_name`` (oldest first)."""
+        return list(
+            self._session.scalars(
+                select(EventSubscription)
+                .where(
+                    EventSubscription.event_type == event_type,
+                    EventSubscription.event_name == event_name,
+                )
+                .order_by(EventSubscription.created, EventSubscription.pk)
+            )
+        )
+
+    def exists(self, pk: int) -> bool:
+        found = self._session.scalar(select(EventSubscription.pk).where(EventSubscription.pk == pk))
+        return found is not None
+
+    def for_instance(self, instance_pk: int) -> list[EventSubscription]:
+        """An instance's subscriptions, oldest first."""
+        return list(
+            self._session.scalars(
+                select(EventSubscription)
+                .where(EventSubscription.process_instance_pk == instance_pk)
+                .order_by(EventSubscription.created, EventSubscription.pk)
+            )
+        )
+
+    def delete_start_events(self, definition_key: str, tenant_id: str | None) -> None:
+        """The start event subscriptions of every version of a definition key (Camunda's
+        ``BpmnDeployer.removeObsoleteEventSubscriptions``: the previous version's)."""
+        pks = select(ProcessDefinition.pk).where(
+            ProcessDefinition.key == definition_key,
+            ProcessDefinition.tenant_id == (tenant_id or ""),
+        )
+        self._session.execute(
+            delete(EventSubscription).where(EventSubscription.definition_pk.in_(pks))
+        )
+
+    def start_events_named(
+        self, event_type: str, event_name: str, tenant_id: str | None
+    ) -> list[EventSubscription]:
+        """The start event subscriptions of ``event_type`` to ``event_name`` in a tenant."""
+        return list(
+            self._session.scalars(
+                select(EventSubscription)
+                .where(
+                    EventSubscription.definition_pk.is_not(None),
+                    EventSubscription.event_type == event_type,
+                    EventSubscription.event_name == event_name,
+                    EventSubscription.tenant_id.is_(None)
+                    if tenant_id is None
+                    else EventSubscription.tenant_id == tenant_id,
+                )
+                .order_by(EventSubscription.pk)
+            )
+        )
+
+
+def definition_pk(session: Session, definition_id: str) -> int | None:
+    found: int | None = session.scalar(
+        select(ProcessDefinition.pk).where(ProcessDefinition.id == definition_id)
+    )
+    return found

@@ -80,9 +80,7 @@ class Jobs:
     def move_wait(
         self, instance_pk: int, wait_key: str, execution_pk: int, execution_id: str
     ) -> None:
-        """The jobs of a wait follow its token into another execution (a concurrent
-        execution compacted into its scope), as Camunda's ``ExecutionEntity.replace``
-        moves them; else that execution's deletion would take them along."""
+        """The jobs of a wait follow its token into another execution."""
         self._session.execute(
             update(Job)
             .where(Job.process_instance_pk == instance_pk, Job.wait_key == wait_key)
@@ -95,3 +93,32 @@ class Jobs:
         self._session.execute(
             update(Job).where(Job.process_instance_pk == instance_pk).values(suspended=suspended)
         )
+
+    def due_for_instance(self, instance_pk: int) -> list[Job]:
+        """An instance's jobs, earliest due first."""
+        return list(
+            self._session.scalars(
+                select(Job).where(Job.process_instance_pk == instance_pk).order_by(Job.due_date)
+            )
+        )
+
+    def move_due_date(self, job_pk: int, due_date: int, repeat: str | None) -> None:
+        """A timer cycle's job moved on to its next due date."""
+        self._session.execute(
+            update(Job).where(Job.pk == job_pk).values(due_date=due_date, repeat=repeat)
+        )
+
+    def delete_start_timers(self, definition_key: str, tenant_id: str | None) -> None:
+        """The timer start event jobs of every version of a definition key (Camunda's
+        ``BpmnDeployer.removeObsoleteTimers``)."""
+        self._session.execute(
+            delete(Job).where(
+                Job.handler_type == START_TIMER_HANDLER,
+                Job.process_definition_key == definition_key,
+                Job.tenant_id.is_(None) if tenant_id is None else Job.tenant_id == tenant_id,
+            )
+        )
+
+
+# Camunda's TimerStartEventJobHandler type.
+START_TIMER_HANDLER = "timer-start-event"

@@ -11,6 +11,7 @@ from typing import Any
 from taskvars.engine import runtime
 from taskvars.engine.model_check import ProcessModel, inspect_model
 from taskvars.engine.model_report import parse_exception_message
+from taskvars.engine.start_events import arm_start_events
 from taskvars.errors import (
     DefinitionInUseError,
     InvalidRequestError,
@@ -100,6 +101,7 @@ def deploy(uow: UnitOfWork, request: DeploymentRequest) -> dict[str, Any]:
                 request.tenant_id,
             )
             store.add_definition(pk, definition)
+            arm_start_events(uow, definition, file.content)
             definitions[definition.id] = process_definition_dto(definition)
     uow.commit()
     return (

@@ -69,14 +69,14 @@ def test_a_model_this_server_cannot_run_is_a_parse_exception_and_stores_nothing(
 ) -> None:
     api = Api(client)
     refused = INVOICE.replace(
-        b"  </bpmn:process>", b'<bpmn:receiveTask id="mail" />\n  </bpmn:process>'
+        b"  </bpmn:process>", b'<bpmn:transaction id="mail" />\n  </bpmn:process>'
     )
     response = deploy(api, Part("a", refused, filename="invoice.bpmn"))
     assert response.status_code == 400
     error = response.json()
     assert error["type"] == "ParseException"
     assert error["code"] == 0
-    assert "receiveTask is not supported" in error["message"]
+    assert "transaction is not supported" in error["message"]
     assert error["message"].endswith("| resource invoice.bpmn | line 32 | column 31")
     assert api.get("/deployment").json() == []
 
@@ -87,7 +87,7 @@ def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_de
     api = Api(client)
     two_problems = INVOICE.replace(
         b"  </bpmn:process>",
-        b'    <bpmn:receiveTask id="mail" />\n'
+        b'    <bpmn:transaction id="mail" />\n'
         b'    <bpmn:serviceTask id="charge" camunda:type="soap" camunda:topic="x" />\n'
         b"  </bpmn:process>",
     )
@@ -121,7 +121,7 @@ def test_a_refused_deployment_names_every_problem_of_every_file_with_camundas_de
         "mainElementId": "mail",
         "\u0435lementIds": ["mail"],
     }
-    assert mail["message"].startswith("receiveTask is not supported")
+    assert mail["message"].startswith("transaction is not supported")
     assert (
         invoice["errors"][1]["message"] == "camunda:type 'soap' is not supported: only 'external'"
     )
@@ -175,7 +175,7 @@ def test_a_gateways_only_flow_without_condition_runs_as_its_default_as_in_camund
 
 def test_a_refused_files_details_carry_its_warnings_too(client: Any) -> None:
     refused = INVOICE.replace(b' default="Flow_small"', b"").replace(
-        b"  </bpmn:process>", b'<bpmn:receiveTask id="mail" />\n  </bpmn:process>'
+        b"  </bpmn:process>", b'<bpmn:transaction id="mail" />\n  </bpmn:process>'
     )
     response = deploy(Api(client), Part("a", refused, filename="invoice.bpmn"))
     assert response.status_code == 400

@@ -95,13 +95,13 @@ def test_a_refused_file_refuses_the_whole_deployment_and_stores_nothing(
     script = DeploymentFile(
         "bad.bpmn",
         INVOICE.content.replace(
-            b"  </bpmn:process>", b'<bpmn:receiveTask id="tax" />\n  </bpmn:process>'
+            b"  </bpmn:process>", b'<bpmn:transaction id="tax" />\n  </bpmn:process>'
         ),
     )
     with pytest.raises(ModelParseError) as raised:
         deploy(database, INVOICE, script)
     assert raised.value.message.startswith("ENGINE-09005 Could not parse BPMN process. Errors: ")
-    assert "\n* receiveTask is not supported (supported: " in raised.value.message
+    assert "\n* transaction is not supported (supported: " in raised.value.message
     assert raised.value.message.endswith("| resource bad.bpmn | line 32 | column 30")
     with database.unit_of_work(write=False) as uow:
         assert deployments.count(uow, StoreQuery(DeploymentCriteria())) == 0

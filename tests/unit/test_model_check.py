@@ -91,10 +91,10 @@ def in_process(element: str) -> str:
         (
             in_process(
                 '<bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">'
-                '<bpmn:timerEventDefinition id="in1h" /></bpmn:boundaryEvent>'
+                '<bpmn:conditionalEventDefinition id="up" /></bpmn:boundaryEvent>'
             ),
             "late",
-            "only error and escalation boundary events are supported",
+            "only error, escalation, timer, message and signal boundary events are supported",
         ),
         (
             in_process(
@@ -120,7 +120,7 @@ def in_process(element: str) -> str:
                 '      <bpmn:timerEventDefinition id="EveryMonday" />\n    </bpmn:startEvent>',
             ),
             "EveryMonday",
-            "timerEventDefinition is not supported",
+            "a timer needs one of timeDate, timeDuration and timeCycle",
         ),
         (
             INVOICE.replace("${amount &gt; 1000}", "${amount ^ 2 &gt; 1000}"),
@@ -249,11 +249,11 @@ def test_a_process_without_a_start_event_is_refused_by_the_engines_check() -> No
 
 def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_column() -> None:
     model = in_process(
-        '<bpmn:receiveTask id="mail"><bpmn:script>x</bpmn:script></bpmn:receiveTask>\n'
+        '<bpmn:transaction id="mail"><bpmn:script>x</bpmn:script></bpmn:transaction>\n'
         '    <bpmn:serviceTask id="charge"\n        camunda:type="soap" />\n'
         '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
-        "      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
-        "</bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>"
+        "      <bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>"
+        "</bpmn:conditionalEventDefinition>\n    </bpmn:boundaryEvent>"
     ).replace('camunda:historyTimeToLive="30"', 'camunda:historyTimeToLive="soon"')
     report = inspect_model("invoice.bpmn", model.encode())
     assert report.refused
@@ -264,9 +264,11 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
         ("late", 35, 64),
         ("invoice", 3, 130),
     ]
-    assert report.errors[0].message.startswith("receiveTask is not supported")
+    assert report.errors[0].message.startswith("transaction is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
-    assert report.errors[2].message == "only error and escalation boundary events are supported"
+    assert report.errors[2].message == (
+        "only error, escalation, timer, message and signal boundary events are supported"
+    )
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
     with pytest.raises(ModelRefusedError) as raised:
         check_model("invoice.bpmn", model.encode())
@@ -283,7 +285,7 @@ def test_the_engines_check_runs_only_once_the_elements_pass() -> None:
     (error,) = inspect_model("a.bpmn", without_start.encode()).errors
     assert "No start event found" in error.message
     both = without_start.replace(
-        "  </bpmn:process>", '    <bpmn:receiveTask id="mail" />\n  </bpmn:process>'
+        "  </bpmn:process>", '    <bpmn:transaction id="mail" />\n  </bpmn:process>'
     )
     assert [e.element_id for e in inspect_model("a.bpmn", both.encode()).errors] == ["mail"]
 

@@ -1,0 +1,70 @@
+"""The deployment check of catch events (:mod:`.model_check`): timer, message and signal
+definitions run in intermediate catch, boundary and process start events (and messages
+in receive tasks); throw events with them are refused until they run."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.timer_definitions import TimerKind, check
+
+CATCH_DEFINITIONS = frozenset(
+    {"timerEventDefinition", "messageEventDefinition", "signalEventDefinition"}
+)
+TIMER_KINDS = frozenset(kind.value for kind in TimerKind)
+CATCH_ELEMENTS = CATCH_DEFINITIONS | TIMER_KINDS | {"intermediateCatchEvent"}
+
+
+def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
+    parent = element.getparent()
+    parent_kind = None if parent is None else etree.QName(parent).localname
+    if kind == "intermediateCatchEvent":
+        definitions = [
+            etree.QName(child).localname
+            for child in element.iterchildren()
+            if isinstance(child.tag, str)
+            and etree.QName(child).localname.endswith("EventDefinition")
+        ]
+        if len(definitions) != 1 or definitions[0] not in CATCH_DEFINITIONS:
+            return (
+                "intermediate catch events are supported with one timer, message or "
+                "signal definition"
+            )
+        return None
+    if kind in CATCH_DEFINITIONS:
+        if parent_kind == "startEvent":
+            if (refused := _start_event_refusal(element, kind)) is not None:
+                return refused
+        elif kind == "signalEventDefinition" and parent_kind in (
+            "intermediateThrowEvent",
+            "endEvent",
+        ):
+            return None  # broadcast (taskvars.engine.signals)
+        elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
+            return (
+                f"{kind} is not supported in a {parent_kind} "
+                "(only in intermediate catch, boundary and start events so far)"
+            )
+        if kind == "timerEventDefinition":
+            timers = [c for c in element.iterchildren() if isinstance(c.tag, str)]
+            if len(timers) != 1:
+                return "a timer needs one of timeDate, timeDuration and timeCycle"
+        return None
+    # timeDate, timeDuration, timeCycle: checked when literal (an expression is
+    # evaluated when the timer is armed, as Camunda's TimerDeclarationImpl does).
+    text = (element.text or "").strip()
+    try:
+        literal = compile_expression(text).is_literal
+    except ExpressionError as error:
+        return f"{kind}: {error}"
+    return check(TimerKind(kind), text) if literal else None
+
+
+def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:
+    """A process's own start events only (an event sub-process is refused already)."""
+    event = definition.getparent()
+    scope = None if event is None else event.getparent()
+    if scope is None or etree.QName(scope).localname != "process":
+        return f"{kind} is not supported in a sub-process's start event"
+    return None
