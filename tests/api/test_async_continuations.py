@@ -269,3 +269,29 @@ def test_suspending_an_instance_suspends_its_continuation_s_job(api: Api, db_url
         answer = api.client.put(path, json={"suspended": suspended})
         assert answer.status_code == 204, answer.text
         assert [job.suspended for job in jobs_of(db_url, instance_id)] == [suspended]
+
+
+BOUNDARIES = (Path(__file__).parent.parent / "bpmn" / "boundary-events.bpmn").read_bytes()
+
+
+def test_boundary_events_of_a_task_held_before_it_are_armed_once_its_job_ran(
+    api: Api, db_url: str
+) -> None:
+    """Camunda's boundary events belong to the activity's scope, which begins when the
+    continuation's job runs it."""
+    model = BOUNDARIES.replace(
+        b'<bpmn:userTask id="review" />',
+        b'<bpmn:userTask id="review" camunda:asyncBefore="true" />',
+    )
+    deployed = api.post_parts("/deployment/create", Part("data", model, filename="b.bpmn"))
+    assert deployed.status_code == 200, deployed.text
+    started = api.client.post(api.url("/process-definition/key/reminders/start"), json={})
+    assert started.status_code == 200, started.text
+    instance_id = started.json()["id"]
+    (job,) = jobs_of(db_url, instance_id)
+    assert job.activity_id == "review"
+
+    execute(db_url, job.id)
+
+    assert task_keys(api, instance_id) == ["review"]
+    assert {job.activity_id for job in jobs_of(db_url, instance_id)} == {"Late", "Remind"}
