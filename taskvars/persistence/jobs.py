@@ -172,6 +172,14 @@ class Jobs:
         self._session.execute(
             update(Job).where(Job.process_instance_pk == instance_pk).values(suspended=suspended)
         )
+        if not suspended:  # the executors look again for what is due
+            due = self._session.scalar(
+                select(func.min(func.coalesce(Job.due_date, 0))).where(
+                    Job.process_instance_pk == instance_pk, Job.retries > 0
+                )
+            )
+            if due is not None:
+                self.announce(due)
 
     def due_for_instance(self, instance_pk: int) -> list[Job]:
         """An instance's jobs, earliest due first."""
@@ -203,6 +211,7 @@ class Jobs:
 # Camunda's TimerStartEventJobHandler type.
 START_TIMER_HANDLER = "timer-start-event"
 
+
 def _acquirable(now: int) -> ColumnElement[bool]:
     """Camunda's ``selectNextJobsToExecute``: due (no due date is due at once), retries
     left, not suspended, unlocked or its lock expired."""
@@ -212,4 +221,3 @@ def _acquirable(now: int) -> ColumnElement[bool]:
         Job.suspended.is_(False),
         or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < now),
     )
-

@@ -1,6 +1,5 @@
-"""Jobs of a test's instances, read and run straight in the database (until ``/job`` and
-``POST /job/{id}/execute`` are served): run as the job executor runs one, in a unit of
-work that commits only if the handler went through."""
+"""Jobs of a test's instances as their rows hold them (``/job`` answers no handler,
+configuration or retry cycle)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from taskvars.engine.job_handlers import run_job
 from taskvars.persistence.models import Job
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 
@@ -49,19 +47,5 @@ def jobs_of(db_url: str, instance_id: str) -> list[JobRow]:
     database = Database(db_url)
     try:
         return database.read(read)
-    finally:
-        database.dispose()
-
-
-def execute(db_url: str, job_id: str) -> None:
-    def work(uow: UnitOfWork) -> None:
-        job = uow.store.jobs.get(job_id)
-        assert job is not None, job_id
-        run_job(uow, job)
-        uow.commit()
-
-    database = Database(db_url)
-    try:
-        database.write(work)
     finally:
         database.dispose()

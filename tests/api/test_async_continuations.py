@@ -9,12 +9,23 @@ from typing import Any
 
 import pytest
 
-from taskvars.errors import ModelRunError
-from tests.api.async_jobs import execute, jobs_of
+from taskvars.settings import Settings
+from tests.api.async_jobs import jobs_of
 from tests.api_client import Api
 from tests.multipart_bodies import Part
 
 MODEL = (Path(__file__).parent.parent / "bpmn" / "async-review.bpmn").read_bytes()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """No job executor: a job runs when the test says (``POST /job/{id}/execute``)."""
+    return Settings(database_url=db_url, no_job_executor=True)
+
+
+def execute(api: Api, job_id: str) -> None:
+    response = api.client.post(api.url(f"/job/{job_id}/execute"))
+    assert response.status_code == 204, response.text
 
 
 def start(api: Api, **variables: Any) -> str:
@@ -80,7 +91,7 @@ def test_async_before_a_user_task_makes_a_job_and_no_task_until_it_runs(
         instance_id,
     )
 
-    execute(db_url, job.id)
+    execute(api, job.id)
 
     assert jobs_of(db_url, instance_id) == []
     assert task_keys(api, instance_id) == ["review"]
@@ -94,7 +105,7 @@ def test_async_after_a_user_task_ends_it_and_waits_before_its_outgoing_flow(
     api: Api, db_url: str
 ) -> None:
     instance_id = start(api)
-    execute(db_url, jobs_of(db_url, instance_id)[0].id)
+    execute(api, jobs_of(db_url, instance_id)[0].id)
     complete_only_task(api, instance_id, "review")
     complete_only_task(api, instance_id, "approve")
 
@@ -113,10 +124,10 @@ def test_async_after_a_user_task_ends_it_and_waits_before_its_outgoing_flow(
 
 
 def reach_the_gateway(api: Api, db_url: str, instance_id: str) -> str:
-    execute(db_url, jobs_of(db_url, instance_id)[0].id)
+    execute(api, jobs_of(db_url, instance_id)[0].id)
     complete_only_task(api, instance_id, "review")
     complete_only_task(api, instance_id, "approve")
-    execute(db_url, jobs_of(db_url, instance_id)[0].id)
+    execute(api, jobs_of(db_url, instance_id)[0].id)
     (job,) = jobs_of(db_url, instance_id)
     assert job.activity_id == "Route"
     return job.id
@@ -133,32 +144,45 @@ def test_an_async_gateway_decides_when_its_job_runs(api: Api, db_url: str) -> No
     )
     assert changed.status_code == 204, changed.text
 
-    execute(db_url, job_id)
+    execute(api, job_id)
 
     assert task_keys(api, instance_id) == ["file"]
     assert ("Route", True) in activities(api, instance_id)
 
 
-def test_a_continuation_that_fails_leaves_its_job_and_goes_on_once_it_can(
+def test_a_continuation_that_fails_becomes_an_incident_and_goes_on_after_new_retries(
     api: Api, db_url: str
 ) -> None:
-    """The gateway reads a variable that is missing: the job's run fails and rolls back
-    (the executor records the failure), the token still waits; with the variable set the
-    job runs on."""
+    """The gateway reads a variable that is missing: each run of the job fails, rolled
+    back, one retry less, until a failedJob incident at 0; with the variable set and
+    retries given back the job runs and the instance goes on."""
     instance_id = start(api)
     job_id = reach_the_gateway(api, db_url, instance_id)
 
-    with pytest.raises(ModelRunError, match="amount"):
-        execute(db_url, job_id)
-    assert [job.id for job in jobs_of(db_url, instance_id)] == [job_id]
+    for retries_left in (2, 1, 0):
+        failed = api.client.post(api.url(f"/job/{job_id}/execute"))
+        assert failed.status_code == 500, failed.text
+        assert "amount" in failed.json()["message"]
+        job = api.get(f"/job/{job_id}").json()
+        assert job["retries"] == retries_left
+        assert "amount" in job["exceptionMessage"]
     assert task_keys(api, instance_id) == []
+    (incident,) = api.get("/incident", processInstanceId=instance_id).json()
+    assert (incident["incidentType"], incident["activityId"], incident["configuration"]) == (
+        "failedJob",
+        "Route",
+        job_id,
+    )
 
     set_amount = api.client.put(
         api.url(f"/process-instance/{instance_id}/variables/amount"),
         json={"value": 2000, "type": "Integer"},
     )
     assert set_amount.status_code == 204, set_amount.text
-    execute(db_url, job_id)
+    retried = api.client.put(api.url(f"/job/{job_id}/retries"), json={"retries": 1})
+    assert retried.status_code == 204, retried.text
+    assert api.get("/incident", processInstanceId=instance_id).json() == []
+    execute(api, job_id)
     assert task_keys(api, instance_id) == ["pay"]
     assert jobs_of(db_url, instance_id) == []
 
@@ -196,9 +220,9 @@ def test_continuations_on_parallel_branches_and_in_a_sub_process_each_wait_for_t
     assert [t["activityId"] for t in sub["childTransitionInstances"]] == ["inner"]
     assert [t["activityId"] for t in tree["childTransitionInstances"]] == ["check"]
 
-    execute(db_url, jobs["check"].id)
+    execute(api, jobs["check"].id)
     assert [job.activity_id for job in jobs_of(db_url, instance_id)] == ["inner"]
-    execute(db_url, jobs["inner"].id)
+    execute(api, jobs["inner"].id)
     assert task_keys(api, instance_id) == ["inner"]
     complete_only_task(api, instance_id, "inner")
 
@@ -234,7 +258,7 @@ def test_async_before_the_start_event_holds_the_new_instance_before_it(
     )
     assert activities(api, instance_id) == []
 
-    execute(db_url, job.id)
+    execute(api, job.id)
 
     assert activities(api, instance_id) == [("Received", True)]
     assert [job.activity_id for job in jobs_of(db_url, instance_id)] == ["review"]
@@ -255,7 +279,7 @@ def test_async_after_the_start_event_ends_it_and_holds_the_token_on_its_flow(
     )
     assert activities(api, instance_id) == [("Received", True)]
 
-    execute(db_url, job.id)
+    execute(api, job.id)
 
     # Recorded once, when the token stopped; the job only took the flow on.
     assert activities(api, instance_id) == [("Received", True)]
@@ -291,7 +315,7 @@ def test_boundary_events_of_a_task_held_before_it_are_armed_once_its_job_ran(
     (job,) = jobs_of(db_url, instance_id)
     assert job.activity_id == "review"
 
-    execute(db_url, job.id)
+    execute(api, job.id)
 
     assert task_keys(api, instance_id) == ["review"]
     assert {job.activity_id for job in jobs_of(db_url, instance_id)} == {"Late", "Remind"}
