@@ -43,6 +43,9 @@ class ExecutorOptions:
     threads: int = 3  # executing a batch in parallel, each job its own unit of work
     max_idle_seconds: float = 60.0  # Camunda's maxWait
     error_backoff_seconds: float = 1.0
+    # A job acquirable when acquisition looked, yet not acquired: its row was locked by
+    # another transaction (SKIP LOCKED); looked for again after this, not at once.
+    skipped_backoff_seconds: float = 0.5
 
 
 def lock_owner_id() -> str:
@@ -64,6 +67,7 @@ class JobExecutor:
         self._pool: ThreadPoolExecutor | None = None
         self._state = threading.Condition()
         self._planned_wake = _AWAKE  # epoch ms the idle executor means to look again
+        self._acquired_at = 0  # epoch ms the last acquisition looked at
         self._requested = 0  # generations of run_due requests
         self._idle_through = 0  # the last generation that found nothing left to run
         self.jobs_run = 0
@@ -145,7 +149,7 @@ class JobExecutor:
             self._wake.wait(wait)
 
     def _acquire(self, uow: UnitOfWork) -> list[str]:
-        now = now_epoch_millis()
+        now = self._acquired_at = now_epoch_millis()
         ids = uow.store.jobs.acquire(
             now, self._options.batch_size, self.owner, now + self._options.lock_millis
         )
@@ -158,7 +162,13 @@ class JobExecutor:
         now = now_epoch_millis()
         following = self._database.read(lambda uow: uow.store.jobs.next_acquirable(now))
         wait_millis = self._options.max_idle_seconds * 1000
-        if following is not None:
+        if following is not None and following < self._acquired_at:
+            # Acquirable then, yet skipped: another transaction holds its row (a job run
+            # by POST /job/{id}/execute, another process's job whose lock expired while
+            # it runs). Looking again at once would spin until that transaction ends;
+            # a job committed meanwhile is announced and wakes the wait anyway.
+            wait_millis = min(wait_millis, self._options.skipped_backoff_seconds * 1000)
+        elif following is not None:
             wait_millis = min(wait_millis, max(following - now, 0))
         self._planned_wake = now + int(wait_millis)
         return wait_millis / 1000
