@@ -188,6 +188,13 @@ class JobExecutor:
             self._release(job_id)
             return
         except Exception as error:
+            if jobs.not_the_jobs(error):
+                # An outage or a full disk: no retry spent, no incident; it runs again
+                # once its lock, shortened to the error backoff, expires (or the
+                # original lock does, if the database cannot be told).
+                logger.warning("job %s could not run: %s", job_id, error)
+                self._release(job_id, after_seconds=self._options.error_backoff_seconds)
+                return
             logger.info("job %s failed: %s", job_id, jobs.exception_message(error))
             self.jobs_failed += 1
             failure = error
@@ -210,10 +217,16 @@ class JobExecutor:
         uow.commit()
         return True
 
-    def _release(self, job_id: str) -> None:
+    def _release(self, job_id: str, *, after_seconds: float = 0) -> None:
+        """Give up the job's lock: at once, or ``after_seconds`` (the lock kept until
+        then, so that a failure of the storage is not met again in a spin)."""
+
         def work(uow: UnitOfWork) -> None:
             job = uow.store.jobs.locked(job_id, self.owner)
-            if job is not None:
+            if job is not None and after_seconds:
+                job.lock_expiration_time = now_epoch_millis() + int(after_seconds * 1000)
+                uow.store.jobs.announce(job.lock_expiration_time)
+            elif job is not None:
                 job.lock_owner = None
                 job.lock_expiration_time = None
                 uow.store.jobs.announce(0)
