@@ -260,3 +260,16 @@ def test_execute_answers_a_database_outage_with_a_503_and_costs_no_retry(
 
     assert api.client.post(api.url(f"/job/{job_id}/execute")).status_code == 204
     assert job_probes.ran[job_id] == 1
+
+
+@pytest.mark.parametrize(
+    "time", ["9999-12-31T23:59:00.000+0000", "0001-01-01T00:00:00.000+0000", "0999-06-01T00:00:00"]
+)
+def test_a_clock_set_where_dates_break_is_refused_and_the_server_goes_on(
+    api: Api, time: str
+) -> None:
+    response = api.client.put(api.url("/test-clock"), json={"time": time})
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "InvalidRequestException"
+    assert api.get("/test-clock").json()["offsetMillis"] == 0
+    assert api.get("/deployment").status_code == 200
