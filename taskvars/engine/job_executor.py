@@ -127,6 +127,7 @@ class JobExecutor:
     # The loop
 
     def _run(self) -> None:
+        failures = 0  # acquisitions failed in a row (an outage: said once)
         while not self._stopping.is_set():
             self._wake.clear()
             # Awake: any announcement until the next plan is made wakes the coming wait,
@@ -136,13 +137,22 @@ class JobExecutor:
                 generation = self._requested
             try:
                 acquired = self._database.write(self._acquire)
+                if failures:
+                    logger.info("the job executor acquires jobs again")
+                failures = 0
                 if acquired:
                     self._execute_all(acquired)
                     continue
                 wait = self._idle_wait()
-            except Exception:
-                logger.exception("the job executor failed to acquire jobs")
-                wait = self._options.error_backoff_seconds
+            except Exception as error:
+                failures += 1
+                if failures == 1:
+                    logger.exception("the job executor failed to acquire jobs")
+                else:
+                    logger.debug("the job executor failed to acquire jobs: %s", error)
+                # Not settled: a round that failed did not find "nothing left to run".
+                self._wake.wait(self._options.error_backoff_seconds)
+                continue
             with self._state:
                 self._idle_through = max(self._idle_through, generation)
                 self._state.notify_all()

@@ -1,11 +1,15 @@
 """How long the idle executor waits: a due job another transaction holds (PostgreSQL's
-SKIP LOCKED passed it over) is looked for again after a pause, not in a spin."""
+SKIP LOCKED passed it over) is looked for again after a pause, not in a spin; a database
+that is gone is said once, and tried again after the error backoff."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import text
 
-from taskvars.engine.job_executor import JobExecutor
+from taskvars.engine.job_executor import ExecutorOptions, JobExecutor
 from taskvars.persistence.unit_of_work import Database
 from tests.databases import SessionDatabase
 from tests.job_probes import add_jobs, new_job
@@ -31,3 +35,24 @@ def test_a_due_job_whose_row_another_transaction_holds_does_not_make_the_executo
         assert database.write(executor._acquire) == [job_id]
     finally:
         database.dispose()
+
+
+def test_a_database_that_is_gone_is_said_once_and_no_round_counts_as_settled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = "postgresql://postgres@127.0.0.1:1/gone"  # nothing listens there
+    database = Database(url)
+    executor = JobExecutor(database, url, ExecutorOptions(error_backoff_seconds=0.01))
+    caplog.set_level(logging.DEBUG, logger="taskvars.engine.job_executor")
+    executor.start()
+    try:
+        # Every round fails: the due jobs are not known to have run.
+        assert executor.run_due(1.0) is False
+    finally:
+        executor.stop()
+        database.dispose()
+    said = [r for r in caplog.records if r.name == "taskvars.engine.job_executor"]
+    assert len([r for r in said if r.levelno >= logging.WARNING]) >= 1
+    failed_rounds = [r for r in said if "failed to acquire" in r.getMessage()]
+    assert len(failed_rounds) > 2  # it kept trying
+    assert [r.levelno >= logging.WARNING for r in failed_rounds].count(True) == 1
