@@ -39,6 +39,19 @@ def fail(uow: UnitOfWork, job: Job) -> None:
     raise RuntimeError(f"boom {job.handler_configuration or ''}".strip())
 
 
+# Jobs that wait for ``gate`` once ``entered`` is told, then succeed.
+BLOCK = "test-block"
+entered = threading.Event()
+gate = threading.Event()
+
+
+@handles(BLOCK)
+def block(uow: UnitOfWork, job: Job) -> None:
+    entered.set()
+    gate.wait(30)
+    succeed(uow, job)
+
+
 # Job ids whose handler met the database gone.
 unreachable: Counter[str] = Counter()
 

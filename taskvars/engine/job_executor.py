@@ -191,6 +191,8 @@ class JobExecutor:
     def execute_locked(self, job_id: str) -> None:
         """Run one job this executor locked, in a unit of work of its own; a failure is
         recorded in another (``FailedJobListener``)."""
+        if self._stopping.is_set():  # not started: stop() gives its lock up
+            return
         try:
             ran = self._database.write(lambda uow: self._run_locked(uow, job_id))
         except jobs.RACES:
