@@ -728,6 +728,8 @@ class WorkflowRun:
             if not workflow.completed
         ]
         for scope_id, workflow in scopes:
+            if _interrupted_by_event_subprocess(workflow):
+                continue  # Camunda's interrupt removes the scope's jobs and subscriptions
             for starting in _event_subprocess_starts(workflow):
                 found.append((scope_id, str(starting.start.bpmn_id)))
         return found
@@ -1148,6 +1150,18 @@ def _event_subprocess_starts(workflow: Any) -> list[_EventSubprocessStart]:
         for start in getattr(started, "bpmn_start_events", ()):
             found.append(_EventSubprocessStart(workflow, subprocess_spec, start))
     return found
+
+
+def _interrupted_by_event_subprocess(workflow: Any) -> bool:
+    """Whether an interrupting event sub-process runs in ``workflow``'s scope."""
+    names = set(getattr(workflow.spec.start, "trigger_specs", ()))
+    for child in workflow.task_tree.children:
+        if child.task_spec.name not in names or child.has_state(TaskState.FINISHED_MASK):
+            continue
+        started = workflow.top_workflow.subprocess_specs.get(child.task_spec.spec)
+        if any(getattr(s, "interrupting", True) for s in getattr(started, "bpmn_start_events", ())):
+            return True
+    return False
 
 
 def _catcher_id(catcher: Any) -> str:

@@ -62,9 +62,12 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
 
 
 def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:
-    """A process's own start events only (an event sub-process is refused already)."""
+    """A process's own start events and an event sub-process's (its other refusals
+    are code_events.event_subprocess_refusal's)."""
     event = definition.getparent()
     scope = None if event is None else event.getparent()
+    if scope is not None and scope.get("triggeredByEvent") == "true":
+        return None
     if scope is None or etree.QName(scope).localname != "process":
         return f"{kind} is not supported in a sub-process's start event"
     return None
