@@ -89,8 +89,6 @@ def sync_event_subprocesses(
 ) -> None:
     """Arm the starts of ``starts`` (scope, start event id) in their scope's execution,
     remove the rows of those no longer there; ``spent`` keys stay unarmed."""
-    if not models:
-        return
     store = step.uow.store
     wanted: dict[str, tuple[CatchEventModel, str]] = {}
     for scope_id, start_event_id in starts:

@@ -639,7 +639,7 @@ class _Step:
         )
         self._enter(changes)
         sync_attached(self.context, snapshot, self._state().tokens)
-        if not snapshot.finished:
+        if self.model.event_subprocess_starts and not snapshot.finished:
             sync_event_subprocesses(
                 self.context,
                 self.model.event_subprocess_starts,
