@@ -16,9 +16,9 @@ from taskvars.engine.adapter import CompiledProcess
 from taskvars.engine.bpmn_xml import BPMN, parse_bpmn
 from taskvars.engine.call_activities import CallActivityModel, call_activity_models
 from taskvars.engine.catch_events import CatchEventModel, catch_event_models
-from taskvars.engine.event_subprocess_waits import event_subprocess_start_models
 from taskvars.engine.code_sites import CodeSite, code_task_properties, listener_sites, task_sites
 from taskvars.engine.error_events import ErrorVariables, error_variables, thrown_error_messages
+from taskvars.engine.event_subprocess_waits import event_subprocess_start_models
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
 from taskvars.engine.io_mappings import IoMapping, io_mappings

@@ -747,7 +747,7 @@ class _Step:
             broadcast(self.context.uow, name, {}, self.model.definition.tenant_id)
 
     def stored_state(self, run: WorkflowRun) -> str:
-        stored = {"spiff": run.state(), "camunda": self._state().to_dict()}
+        stored: dict[str, Any] = {"spiff": run.state(), "camunda": self._state().to_dict()}
         stored["history"] = self.history_pk
         if self.spent:
             stored["spent"] = sorted(self.spent)

@@ -40,7 +40,9 @@ def armed(db_url: str, instance_id: str) -> dict[str, str | None]:
 
 
 def wait_key(db_url: str, instance_id: str, activity_id: str) -> str:
-    (key,) = [s.wait_key for s in subscriptions(db_url, instance_id) if s.activity_id == activity_id]
+    (key,) = [
+        s.wait_key for s in subscriptions(db_url, instance_id) if s.activity_id == activity_id
+    ]
     assert key is not None
     return key
 
@@ -52,7 +54,9 @@ def rows_left(db_url: str, instance_id: str) -> tuple[int, int]:
         session = uow.store.session
         found = [
             session.scalar(
-                select(func.count()).select_from(table).where(table.process_instance_id == instance_id)
+                select(func.count())
+                .select_from(table)
+                .where(table.process_instance_id == instance_id)
             )
             or 0
             for table in (Job, EventSubscription)
@@ -99,9 +103,7 @@ def work_execution(api: Api, instance_id: str) -> str:
     return execution_id
 
 
-def test_starts_are_armed_on_their_scopes_execution_while_it_runs(
-    client: Any, db_url: str
-) -> None:
+def test_starts_are_armed_on_their_scopes_execution_while_it_runs(client: Any, db_url: str) -> None:
     api = Api(client)
     instance_id = _started(api)
     work = work_execution(api, instance_id)
@@ -187,7 +189,8 @@ def test_a_non_interrupting_timer_cycle_starts_its_event_sub_process_at_each_rep
     execute_job(db_url, first.id)
 
     (second,) = [j for j in jobs(db_url, instance_id) if j.activity_id == "remindStart"]
-    assert second.id == first.id and second.due_date == first.due_date + HOUR
+    assert second.id == first.id
+    assert second.due_date == first.due_date + HOUR
     assert tasks(api, instance_id) == ["prepare", "remind"]
 
     execute_job(db_url, second.id)
