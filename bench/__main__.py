@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from bench import (
     engine_loop,
     external_tasks,
+    jobs,
     processes,
     report,
     small_uploads,
@@ -51,6 +52,7 @@ FULL = {
     "loop_iterations": engine_loop.FULL_ITERATIONS,
     "external_tasks": external_tasks.FULL_TASKS,
     "wake_ups": external_tasks.FULL_WAKE_UPS,
+    "jobs": jobs.FULL_JOBS,
 }
 QUICK = {
     "sizes": "1KiB,2MiB",
@@ -62,6 +64,7 @@ QUICK = {
     "loop_iterations": engine_loop.QUICK_ITERATIONS,
     "external_tasks": external_tasks.QUICK_TASKS,
     "wake_ups": external_tasks.QUICK_WAKE_UPS,
+    "jobs": jobs.QUICK_JOBS,
 }
 
 
@@ -92,7 +95,7 @@ def measure(
     url_factory: Callable[[Path, str], str] | None,
     run: report.Run,
 ) -> None:
-    """One database's six measurements, printed as they come and added to ``run``."""
+    """One database's measurements, printed as they come and added to ``run``."""
     sizes = [transfer.parse_size(size) for size in settings["sizes"].split(",")]
     single_url = url_factory(Path("."), "transfer") if url_factory else None
     results = transfer.run(sizes, single_url)
@@ -122,6 +125,9 @@ def measure(
     external = external_tasks.run(settings["external_tasks"], settings["wake_ups"], url_factory)
     external_tasks.print_table(external, database, process_runs)
     run.external_tasks[database] = external
+    print()
+    # Printed only: not in docs/benchmarks.md yet.
+    jobs.print_table(jobs.run(settings["jobs"], url_factory), database)
     print()
     if url_factory is None:  # the stored state is read from the SQLite file
         loop = engine_loop.run(settings["loop_iterations"])

@@ -24,6 +24,7 @@ from connexion.utils import get_function_from_name
 from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
 from taskvars.credentials import Credentials
+from taskvars.engine.job_executor import ExecutorOptions, JobExecutor
 from taskvars.engine.stand_ins import NONE as NO_STAND_INS
 from taskvars.engine.stand_ins import install as install_stand_ins
 from taskvars.engine.stand_ins import load as load_stand_ins
@@ -230,10 +231,16 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
             await anyio.to_thread.run_sync(upgrade, database.engine)
             # Files of uploads a killed process left behind.
             await anyio.to_thread.run_sync(database.sweep_content_files)
-            async with _parked_fetches(settings) as parked_fetches:
+            async with (
+                _parked_fetches(settings) as parked_fetches,
+                _job_executor(settings, database) as job_executor,
+            ):
                 yield {
                     STATE_KEY: Runtime(
-                        settings=settings, database=database, parked_fetches=parked_fetches
+                        settings=settings,
+                        database=database,
+                        parked_fetches=parked_fetches,
+                        job_executor=job_executor,
                     )
                 }
         finally:
@@ -242,6 +249,24 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
                 multiprocess.process_stopped()
 
     return lifespan
+
+
+@asynccontextmanager
+async def _job_executor(
+    settings: Settings, database: Database
+) -> AsyncIterator[JobExecutor | None]:
+    """This process's job executor, unless told to run none; stopped at shutdown."""
+    if settings.no_job_executor:
+        yield None
+        return
+    executor = JobExecutor(
+        database, settings.database_url, ExecutorOptions(lock_millis=settings.job_lock_millis)
+    )
+    executor.start()
+    try:
+        yield executor
+    finally:
+        await anyio.to_thread.run_sync(executor.stop)
 
 
 @asynccontextmanager

@@ -89,6 +89,24 @@ def _parser() -> argparse.ArgumentParser:
         help="keep no history of the process instances deployed models run",
     )
     serve.add_argument(
+        "--no-job-executor",
+        action="store_true",
+        default=None,
+        help="run no job executor in this server (timers wait for another server's)",
+    )
+    serve.add_argument(
+        "--job-lock-millis",
+        type=int,
+        help="how long an executor holds the jobs it took before another may take them "
+        "(default 300000)",
+    )
+    serve.add_argument(
+        "--test-clock",
+        action="store_true",
+        default=None,
+        help="let clients read, set and advance the server's clock (/test-clock; tests only)",
+    )
+    serve.add_argument(
         "--seed", type=Path, metavar="FILE", help="load this scenario file before serving"
     )
     serve.add_argument(
@@ -231,6 +249,9 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         ssl_certfile=getattr(arguments, "ssl_certfile", None),
         ssl_keyfile=getattr(arguments, "ssl_keyfile", None),
         stand_ins=getattr(arguments, "stand_ins", None),
+        no_job_executor=getattr(arguments, "no_job_executor", None),
+        job_lock_millis=getattr(arguments, "job_lock_millis", None),
+        test_clock=getattr(arguments, "test_clock", None),
     )
 
 
@@ -255,6 +276,10 @@ def banner(settings: Settings) -> list[str]:
         lines.append(f"  content files: {content_files.directory}")
     if settings.workers > 1:
         lines.append(f"  {settings.workers} server processes")
+    if settings.test_clock:
+        lines.append("  test clock: on (/test-clock moves this server's time; tests only)")
+    if settings.no_job_executor:
+        lines.append("  job executor: off")
     if settings.stand_ins:
         lines.append(f"  stand-ins for Java code: {settings.stand_ins}")
     if settings.auth_file and not settings.tls and not is_loopback(settings.host):

@@ -12,6 +12,10 @@ starts nothing by itself. ``-p no:taskvars`` turns it off.
   (or module, or class): load a scenario file first (a path relative to the test file),
   and pass more ``taskvars serve`` options; ``stand_ins="stand-ins.toml"`` (relative to
   the test file too) says what stands in for the Java code of the models it deploys.
+- ``taskvars_clock``: the clock of the test's ``taskvars_server`` (started with
+  ``--test-clock`` then): ``now()``, ``set(instant)``, ``advance("PT1H")`` or
+  ``advance(milliseconds=...)``; setting or advancing answers once the jobs (timers)
+  due by the new time have run.
 - ``taskvars_server_factory``: for servers shared by several tests (a module- or
   session-scoped fixture of your own); ``factory(seed=None, args=())`` starts one and
   returns its base URL; all are stopped at the end of the session.
@@ -23,6 +27,7 @@ options, as taskvars' own end-to-end tests use it.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import ssl
@@ -39,6 +44,7 @@ from pathlib import Path
 import pytest
 
 MARKER = "taskvars"
+CLOCK_FIXTURE = "taskvars_clock"
 STARTUP_SECONDS = 60
 ServerFactory = Callable[..., str]
 
@@ -64,9 +70,67 @@ def taskvars_server(
     stand_ins = marker.kwargs.get("stand_ins") if marker else None
     if stand_ins:
         args = ("--stand-ins", str(Path(request.path).parent / stand_ins), *args)
+    if CLOCK_FIXTURE in request.fixturenames and "--test-clock" not in args:
+        args = (*args, "--test-clock")
     seed_path = Path(request.path).parent / seed if seed else None
     with _running_server(tmp_path_factory.mktemp("taskvars"), seed_path, args) as url:
         yield url
+
+
+class TestClock:
+    """The clock of a server started with ``--test-clock`` (``GET``/``PUT
+    /test-clock``, ``POST /test-clock/advance``). Setting or advancing it answers once
+    the jobs due by the new time ran or failed; each returns whether they all did."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def now(self) -> str:
+        """The server's time, in Camunda's format."""
+        time_text = str(self._call("GET", "/test-clock")["time"])
+        return time_text
+
+    def set(self, instant: str | None, *, wait_seconds: float = 10) -> bool:
+        """``instant`` in Camunda's format or ISO 8601; ``None``: the system's clock."""
+        body = {"time": instant, "waitSeconds": wait_seconds}
+        return bool(self._call("PUT", "/test-clock", body)["jobsSettled"])
+
+    def advance(
+        self,
+        duration: str | None = None,
+        *,
+        milliseconds: int | None = None,
+        wait_seconds: float = 10,
+    ) -> bool:
+        """By an ISO 8601 ``duration`` (``"PT5M"``) or by ``milliseconds``."""
+        body: dict[str, object] = {"waitSeconds": wait_seconds}
+        if duration is not None:
+            body["duration"] = duration
+        if milliseconds is not None:
+            body["milliseconds"] = milliseconds
+        return bool(self._call("POST", "/test-clock/advance", body)["jobsSettled"])
+
+    def _call(self, method: str, path: str, body: object = None) -> dict[str, object]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data is not None else {},
+        )
+        with urllib.request.urlopen(request, timeout=330) as response:
+            answer: dict[str, object] = json.loads(response.read())
+            return answer
+
+
+@pytest.fixture
+def taskvars_clock(taskvars_server: str) -> TestClock:
+    """The clock of this test's ``taskvars_server``, which then runs with
+    ``--test-clock``: ``taskvars_clock.advance("PT1H")`` fires the timers due within the
+    hour before it returns."""
+    return TestClock(taskvars_server)
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,14 @@ class Settings:
     # (taskvars.engine.stand_ins). Empty: none, and such code fails as Camunda's would
     # without the class.
     stand_ins: str = ""
+    # Run no job executor in this process (timers and asynchronous continuations then
+    # wait for another process's, or for POST /job/{id}/execute).
+    no_job_executor: bool = False
+    # How long an executor holds the jobs it acquired before another may take them
+    # (Camunda's lockTimeInMillis, 5 minutes): how late a killed process's jobs run.
+    job_lock_millis: int = 5 * 60 * 1000
+    # Let clients read, set and advance the server's clock (/test-clock): for tests only.
+    test_clock: bool = False
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""

@@ -62,9 +62,15 @@ def db_url(session_database: SessionDatabase) -> str:
     return session_database.url
 
 
+def default_settings(db_url: str) -> Settings:
+    """The shared test app's: no job executor, so that jobs a test makes wait for the
+    test to run them (a test that wants the executor asks for settings of its own)."""
+    return Settings(database_url=db_url, no_job_executor=True)
+
+
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url)
+    return default_settings(db_url)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +84,7 @@ def session_clients() -> Iterator[tuple[dict[str, Any], ExitStack]]:
 def client(
     settings: Settings, db_url: str, session_clients: tuple[dict[str, Any], ExitStack]
 ) -> Iterator[Any]:
-    if settings != Settings(database_url=db_url):
+    if settings != default_settings(db_url):
         with create_app(settings, validate_responses=True).test_client() as own_client:
             yield own_client
         return

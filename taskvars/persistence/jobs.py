@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from taskvars.persistence import job_signals
 from taskvars.persistence.models import Job
 
 
@@ -46,12 +47,90 @@ class NewJob:
 class Jobs:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._skip_locked = session.get_bind().dialect.name == "postgresql"
 
     def add(self, job: NewJob) -> int:
+        """Insert the job; the executors hear of its due date once the transaction
+        commits (:mod:`.job_signals`)."""
         row = Job(**job.__dict__)
         self._session.add(row)
         self._session.flush()
+        self.announce(job.due_date if job.due_date is not None else job.create_time)
         return row.pk
+
+    def announce(self, due: int) -> None:
+        """Tell the executors a job is due at ``due`` (epoch ms) if this transaction
+        commits: one added, given retries, moved, activated."""
+        job_signals.announce(self._session, due)
+
+    # The executor's side (Camunda's AcquireJobsCmd, LockedJobs, ExecuteJobsCmd).
+
+    def acquire(self, now: int, limit: int, owner: str, lock_until: int) -> list[str]:
+        """Lock at most ``limit`` due jobs for ``owner`` until ``lock_until``; their ids,
+        earliest due first. On PostgreSQL rows another transaction is acquiring are
+        skipped (``FOR UPDATE SKIP LOCKED``), so executors of several processes never
+        take the same job; on SQLite there is one writer at a time anyway."""
+        statement = (
+            select(Job.pk, Job.id)
+            .where(_acquirable(now))
+            .order_by(Job.due_date.asc().nulls_first(), Job.pk)
+            .limit(limit)
+        )
+        if self._skip_locked:
+            statement = statement.with_for_update(skip_locked=True)
+        rows = self._session.execute(statement).all()
+        if rows:
+            self._session.execute(
+                update(Job)
+                .where(Job.pk.in_([row.pk for row in rows]))
+                .values(lock_owner=owner, lock_expiration_time=lock_until)
+                .execution_options(synchronize_session=False)
+            )
+        return [row.id for row in rows]
+
+    def next_acquirable(self, now: int) -> int | None:
+        """When the earliest job not acquirable now will be (its due date, or the end of
+        its lock: a crashed process's job); ``None`` if none waits. A job acquirable
+        now is ``now``."""
+        due = func.coalesce(Job.due_date, 0)
+        ready_at = case(
+            (
+                and_(Job.lock_expiration_time.is_not(None), Job.lock_expiration_time > due),
+                Job.lock_expiration_time,
+            ),
+            else_=due,
+        )
+        earliest = self._session.scalar(
+            select(func.min(ready_at)).where(Job.retries > 0, Job.suspended.is_(False))
+        )
+        return None if earliest is None else max(int(earliest), 0)
+
+    def locked(self, job_id: str, owner: str) -> Job | None:
+        """The job if ``owner`` still holds its lock, its row locked for the transaction
+        (a ``DELETE /job`` or a step removing it waits, or fails, meanwhile)."""
+        statement = select(Job).where(Job.id == job_id, Job.lock_owner == owner)
+        return self._session.scalars(
+            statement.with_for_update().execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def for_update(self, job_id: str) -> Job | None:
+        """The job, its row locked for the transaction."""
+        return self._session.scalars(
+            select(Job)
+            .where(Job.id == job_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def unlock_all(self, owner: str) -> int:
+        """Give up ``owner``'s locks (a stopping executor); how many."""
+        result = self._session.execute(
+            update(Job)
+            .where(Job.lock_owner == owner)
+            .values(lock_owner=None, lock_expiration_time=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def get(self, job_id: str) -> Job | None:
         return self._session.scalars(select(Job).where(Job.id == job_id)).one_or_none()
@@ -95,6 +174,7 @@ class Jobs:
         self._session.execute(
             update(Job).where(Job.pk == job_pk).values(due_date=due_date, repeat=repeat)
         )
+        self.announce(due_date)
 
     def delete_start_timers(self, definition_key: str, tenant_id: str | None) -> None:
         """The timer start event jobs of every version of a definition key (Camunda's
@@ -110,3 +190,14 @@ class Jobs:
 
 # Camunda's TimerStartEventJobHandler type.
 START_TIMER_HANDLER = "timer-start-event"
+
+def _acquirable(now: int) -> ColumnElement[bool]:
+    """Camunda's ``selectNextJobsToExecute``: due (no due date is due at once), retries
+    left, not suspended, unlocked or its lock expired."""
+    return and_(
+        or_(Job.due_date.is_(None), Job.due_date <= now),
+        Job.retries > 0,
+        Job.suspended.is_(False),
+        or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < now),
+    )
+

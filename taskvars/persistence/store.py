@@ -30,7 +30,7 @@ Each concern is a module of its own; the store only puts them on the same sessio
   :mod:`~taskvars.persistence.history_incidents` — ``store.historic_incidents``: what a
   process instance needs a person for, open and recorded.
 - :mod:`~taskvars.persistence.jobs` — ``store.jobs``: timers and asynchronous
-  continuations the job executor runs;
+  continuations the job executor runs; ``store.job_query``: jobs as ``/job`` queries them;
 - :mod:`~taskvars.persistence.event_subscriptions` — ``store.event_subscriptions``:
   messages and signals processes wait for.
 """
@@ -50,6 +50,7 @@ from taskvars.persistence.history_activities import HistoricActivities
 from taskvars.persistence.history_incidents import HistoricIncidents
 from taskvars.persistence.history_tasks import HistoricTasks
 from taskvars.persistence.incidents import Incidents
+from taskvars.persistence.job_query import JobQueries
 from taskvars.persistence.jobs import Jobs
 from taskvars.persistence.process_instances import ProcessInstances
 from taskvars.persistence.process_runs import ProcessRuns
@@ -88,6 +89,7 @@ class Store:
         self.task_comments = TaskComments(session)
         self.external_tasks = ExternalTasks(session)
         self.jobs = Jobs(session)
+        self.job_query = JobQueries(session)
         self.event_subscriptions = EventSubscriptions(session)
         self.task_attachments = TaskAttachments(session, self.contents)
         self.external_task_query = ExternalTaskQueries(session)

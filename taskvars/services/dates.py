@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from taskvars.services import test_clock
+
 _DATE = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"T(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})\.(?P<millis>\d{3})"
@@ -64,6 +66,12 @@ def epoch_millis(value: datetime) -> int:
 
 def now_millis() -> datetime:
     """The current instant in UTC, to the millisecond as Camunda keeps it, so that a
-    date read back compares equal with the one stored."""
-    now = datetime.now(UTC)
+    date read back compares equal with the one stored. Follows the test clock
+    (:mod:`taskvars.services.test_clock`)."""
+    now = datetime.now(UTC) + timedelta(microseconds=test_clock.offset_micros())
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def now_epoch_millis() -> int:
+    """:func:`now_millis` as the tables that keep times as numbers keep them."""
+    return epoch_millis(now_millis())

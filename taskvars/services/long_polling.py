@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from taskvars.errors import InvalidRequestError
+from taskvars.services.dates import now_millis
 
 # FetchAndLockHandlerImpl.MAX_REQUEST_TIMEOUT: a longer asyncResponseTimeout is a 400
 # with this message (for the handler to raise; see MAX_TIMEOUT_MESSAGE).
@@ -123,7 +123,7 @@ class ParkedFetches:
         # Listening before the first attempt: tasks announced while it runs wake it.
         self._listen(waiter)
         try:
-            started = time.time()
+            started = _clock_seconds()
             outcome = await fetch()
             if outcome.tasks or timeout_seconds <= 0 or self._closed:
                 return outcome.tasks
@@ -174,7 +174,7 @@ class ParkedFetches:
                     return []
                 # Cleared before the attempt: what is announced while it runs wakes it again.
                 waiter.woken.clear()
-                attempt_started = time.time()
+                attempt_started = _clock_seconds()
                 outcome = await fetch()
             if outcome.tasks:
                 return outcome.tasks
@@ -189,7 +189,7 @@ class ParkedFetches:
         # taking its task: waking for it again would find the same nothing, in a loop.
         if expiry is None or expiry <= attempt_started:
             return recheck
-        until_expiry = expiry - time.time() + EXPIRY_MARGIN_SECONDS
+        until_expiry = expiry - _clock_seconds() + EXPIRY_MARGIN_SECONDS
         return min(recheck, now + max(until_expiry, 0.0))
 
     @staticmethod
@@ -234,3 +234,8 @@ class ParkedFetches:
         # A closed loop has nobody waiting any more.
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(callback, *args)
+
+
+def _clock_seconds() -> float:
+    """The clock the locks' expiry times are written by (the test clock's, when moved)."""
+    return now_millis().timestamp()

@@ -20,7 +20,7 @@ import inflection
 
 from taskvars.errors import InvalidRequestError
 from taskvars.persistence.values import VariableCondition
-from taskvars.services import date_expressions, variable_criteria
+from taskvars.services import date_expressions, dates, variable_criteria
 from taskvars.services.query_parameters import (
     date_parameter,
     refuse_unmodelled,
@@ -193,7 +193,7 @@ class QueryShape:
         variables: list[VariableCondition] = []
         or_queries: list[ParsedQuery] = []
         flags: set[str] = set()
-        now = datetime.now().astimezone()
+        now = dates.now_millis().astimezone()
         for name, value in named.items():
             if value is None or value is False or name == "sorting":
                 continue

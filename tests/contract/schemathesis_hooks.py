@@ -65,10 +65,18 @@ ENGINE_REFUSALS = {
 }
 
 
+# A job command on a job no earlier request created: Camunda's JobResourceImpl answers
+# the engine's "no such job" with a 500 InvalidRequestException.
+JOB_MISSING = re.compile(r"^(?:No job found with id '.+'\.|Job with id '.+' does not exist)$")
+
+
 def is_documented_engine_refusal(status: int, body: bytes) -> bool:
     """A documented 500: a scope that does not exist, or a task claimed by someone else."""
     if is_documented_scope_missing(status, body):
         return True
+    job_error = _json_object(body) if status == 500 else None
+    if job_error is not None and job_error.get("type") == "InvalidRequestException":
+        return _message_matches(body, JOB_MISSING)
     error = _json_object(body) if status == 500 else None
     if error is None or error.get("code") != 0:
         return False
@@ -153,6 +161,12 @@ ADMITTED_400 = re.compile(
     r"|^No content or url to remote content exists to create the task attachment\.$"
     # annotating an incident no earlier request opened (the engine's BadUserRequestException)
     r"|^incident is null$"
+    # jobs: the query's exclusive flags, SetJobRetriesCmd's check, the test clock's input
+    r"|^Cannot combine onlyTimers\(\) with onlyMessages\(\) in the same query$"
+    r"|^The number of job retries must be a non-negative Integer, but '.+' has been provided\.$"
+    r"|^Give either milliseconds or duration to advance the clock by$"
+    r"|^not an ISO 8601 duration: .+$"
+    r"|^The clock cannot be moved past the year 9999$"
     # an incident of Camunda's own types ends only through what failed
     r"|^Cannot resolve an incident of type (?:failedJob|failedExternalTask)$"
     # external-task commands: the engine's EnsureUtil checks of what a worker sends, which

@@ -13,7 +13,13 @@ from openapi_spec_validator.readers import read_from_filename
 from taskvars.app import _handler_function
 from taskvars.resources import SPEC_NAME, spec_directory
 
-EXTENSION_PATHS = {"/process-instance/create", "/health", "/metrics"}
+EXTENSION_PATHS = {
+    "/process-instance/create",
+    "/health",
+    "/metrics",
+    "/test-clock",
+    "/test-clock/advance",
+}
 REQUIRED_OPERATIONS = {
     # deployments of BPMN files (issue 15)
     "createDeployment",
@@ -60,6 +66,21 @@ REQUIRED_OPERATIONS = {
     "clearIncidentAnnotation",
     "getHistoricIncidents",
     "getHistoricIncidentsCount",
+    # jobs and the job executor; the test clock, ours (issue 25)
+    "getJobs",
+    "queryJobs",
+    "getJobsCount",
+    "queryJobsCount",
+    "getJob",
+    "deleteJob",
+    "executeJob",
+    "setJobRetries",
+    "setJobDuedate",
+    "getStacktrace",
+    "updateJobSuspensionState",
+    "getTestClock",
+    "setTestClock",
+    "advanceTestClock",
     # the seed endpoint and its reads (issue 2)
     "setBinaryTaskVariable",
     "setBinaryTaskLocalVariable",

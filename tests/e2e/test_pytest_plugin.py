@@ -151,7 +151,10 @@ def test_the_plugin_is_inert_until_a_fixture_is_asked_for(pytester: pytest.Pytes
     assert imported.stdout.strip() == "['taskvars', 'taskvars.pytest_plugin']"
     pytester.makepyfile(test_plain="def test_nothing(): pass")
     result = run(pytester, "--fixtures")
-    result.stdout.fnmatch_lines(["taskvars_server*", "taskvars_server_factory*"])
+    listed = result.stdout.str()
+    # --fixtures lists them in an order of its own: each is there.
+    for fixture in ("taskvars_server --", "taskvars_server_factory [", "taskvars_clock --"):
+        assert fixture in listed
     off = run(pytester, "-p", "no:taskvars", "--fixtures")
     assert "taskvars_server" not in off.stdout.str()
 
@@ -206,3 +209,27 @@ def test_the_marker_passes_a_stand_ins_file_beside_the_test(pytester: pytest.Pyt
         """,
     )
     run(pytester).assert_outcomes(passed=1)
+
+
+def test_the_clock_fixture_moves_the_servers_clock(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        helpers=HELPERS,
+        test_user=r"""
+        from datetime import datetime, timedelta
+
+        from helpers import call
+
+        def parse(text):
+            return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+        def test_advance(taskvars_server, taskvars_clock):
+            before = parse(taskvars_clock.now())
+            assert taskvars_clock.advance("P1D") is True
+            after = parse(taskvars_clock.now())
+            assert timedelta(days=1) <= after - before < timedelta(days=1, minutes=1)
+
+        def test_no_clock_without_the_fixture(taskvars_server):
+            assert call(f"{taskvars_server}/test-clock")[0] == 403
+        """,
+    )
+    run(pytester).assert_outcomes(passed=2)

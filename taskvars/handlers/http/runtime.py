@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import connexion
 
+from taskvars.engine.job_executor import JobExecutor
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services.long_polling import ParkedFetches
 from taskvars.settings import Settings
@@ -20,6 +21,8 @@ class Runtime:
     database: Database
     # This server process's fetch-and-lock requests waiting for tasks.
     parked_fetches: ParkedFetches
+    # This server process's job executor; None when it runs none.
+    job_executor: JobExecutor | None = None
 
 
 def runtime() -> Runtime:
