@@ -191,6 +191,7 @@ class Jobs:
 # Camunda's TimerStartEventJobHandler type.
 START_TIMER_HANDLER = "timer-start-event"
 
+
 def _acquirable(now: int) -> ColumnElement[bool]:
     """Camunda's ``selectNextJobsToExecute``: due (no due date is due at once), retries
     left, not suspended, unlocked or its lock expired."""
@@ -200,4 +201,3 @@ def _acquirable(now: int) -> ColumnElement[bool]:
         Job.suspended.is_(False),
         or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < now),
     )
-

@@ -95,6 +95,22 @@ def history(api: Api, instance_id: str) -> list[tuple[str, str, bool]]:
     return [(a["activityId"], a["activityType"], a["canceled"]) for a in found]
 
 
+def executions_by_activity(api: Api, instance_id: str) -> dict[str, Any]:
+    """The executions of each activity instance, by activity id: one for ``work``, a
+    list of each instance's one for the others."""
+    root = api.get(f"/process-instance/{instance_id}/activity-instances").json()
+    found: dict[str, Any] = {}
+    pending = list(root["childActivityInstances"])
+    while pending:
+        node = pending.pop()
+        pending.extend(node["childActivityInstances"])
+        if node["activityId"] == "work":
+            (found["work"],) = node["executionIds"]
+        else:
+            found.setdefault(node["activityId"], []).extend(node["executionIds"])
+    return found
+
+
 def work_execution(api: Api, instance_id: str) -> str:
     root = api.get(f"/process-instance/{instance_id}/activity-instances").json()
     (work,) = [c for c in root["childActivityInstances"] if c["activityId"] == "work"]
@@ -141,6 +157,11 @@ def test_a_non_interrupting_message_start_runs_beside_its_scope_at_each_message(
         ("work", [("onNote", [("readNote", [])]), ("onNote", [("readNote", [])]), ("prepare", [])])
     ]
     assert wait_key(db_url, instance_id, "noteStart") == key  # still armed
+    # Each in an execution of its own below the sub-process's (concurrent in Camunda).
+    executions = executions_by_activity(api, instance_id)
+    work = executions["work"]
+    assert len(executions["onNote"]) == 2
+    assert len({work, executions["prepare"][0], *executions["onNote"]}) == 4
     assert ("noteStart", "messageStartEvent", False) in history(api, instance_id)
     noted = api.get("/variable-instance", processInstanceId=instance_id, variableName="noted")
     assert [v["value"] for v in noted.json()] == [1]
@@ -250,3 +271,17 @@ def test_deleting_the_instance_removes_its_armed_starts(client: Any, db_url: str
     assert api.client.delete(api.url(f"/process-instance/{instance_id}")).status_code == 204
 
     assert rows_left(db_url, instance_id) == (0, 0)
+
+
+def test_a_timer_start_job_is_listed_and_executed_over_rest(client: Any) -> None:
+    api = Api(client)
+    instance_id = _started(api)
+    listed = api.get("/job", processInstanceId=instance_id, activityId="timeoutStart").json()
+    (job,) = listed
+    assert job["executionId"] == instance_id
+
+    executed = api.client.post(api.url(f"/job/{job['id']}/execute"))
+
+    assert executed.status_code == 204, executed.text
+    assert tasks(api, instance_id) == ["late"]
+    assert api.get("/job", processInstanceId=instance_id).json() == []
