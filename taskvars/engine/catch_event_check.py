@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from taskvars.engine import message_throws
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.message_throws import THROWING_EVENTS
 from taskvars.engine.timer_definitions import TimerKind, check
 
 CATCH_DEFINITIONS = frozenset(
@@ -41,6 +43,8 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             "endEvent",
         ):
             return None  # broadcast (taskvars.engine.signals)
+        elif kind == "messageEventDefinition" and parent_kind in THROWING_EVENTS:
+            return message_throws.refusal(element)
         elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
             return (
                 f"{kind} is not supported in a {parent_kind} "

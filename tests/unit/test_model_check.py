@@ -171,6 +171,22 @@ def in_process(element: str) -> str:
             "Either loopCardinality or loopDataInputRef/activiti:collection must be set",
         ),
         (
+            in_process(
+                '<bpmn:intermediateThrowEvent id="notify"><bpmn:messageEventDefinition id="n" '
+                'camunda:class="org.example.Notify" /></bpmn:intermediateThrowEvent>'
+            ),
+            "n",
+            "a message throw or end event that calls code is not supported yet",
+        ),
+        (
+            in_process(
+                '<bpmn:endEvent id="notify"><bpmn:messageEventDefinition id="n" '
+                'camunda:type="external" /></bpmn:endEvent>'
+            ),
+            "n",
+            "External tasks must specify a 'topic' attribute in the camunda namespace",
+        ),
+        (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
             "event sub-processes are supported with one error, escalation, timer, message "
