@@ -88,7 +88,7 @@ from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
 from taskvars.engine.message_throws import ACTIVITY_TYPES as MESSAGE_THROW_TYPES
-from taskvars.engine.message_throws import external_definition
+from taskvars.engine.message_throws import service_task_like
 from taskvars.engine.spiff_loops import (
     LOOP_COUNTER,
     LoopParsing,
@@ -404,14 +404,15 @@ class _StartEventParser(_ArmedEventParsing, _CodeStartEventParser):
 
 class _ThrowEventParser(_ArmedEventParsing, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
     def create_task(self) -> Any:
-        """A message throw event with camunda:type="external" is an external task."""
-        if external_definition(self.node) is not None:
+        """A message throw event with camunda:type="external" is an external task, one
+        calling code a code task (both wait as ExternalServiceTask)."""
+        if service_task_like(self.node) is not None:
             return _message_throw_task(self)
         return super().create_task()
 
 
 def _message_throw_task(parser: Any) -> ExternalServiceTask:
-    """A message throw or end event that is an external task (Camunda's CAM-436)."""
+    """A message throw or end event that runs as a service task (Camunda's CAM-436)."""
     activity_type = MESSAGE_THROW_TYPES[etree.QName(parser.node).localname]
     return ExternalServiceTask(
         parser.spec, parser.bpmn_id, activity_type=activity_type, **parser.bpmn_attributes
@@ -421,8 +422,8 @@ def _message_throw_task(parser: Any) -> ExternalServiceTask:
 class _EndEventParser(_ArmedEventParsing, CamundaEndEventParser):  # type: ignore[misc]
     def create_task(self) -> Any:
         """A signal end event too (SpiffWorkflow's end event parser reads no signal),
-        and a message end event that is an external task."""
-        if external_definition(self.node) is not None:
+        and a message end event that runs as a service task."""
+        if service_task_like(self.node) is not None:
             task = _message_throw_task(self)
             task.connect(self.spec.end)
             return task

@@ -5,10 +5,26 @@ event the run passes through."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from taskvars.engine import stand_ins
 from tests.api.event_runs import deploy, start
 from tests.api_client import Api
+
+
+@pytest.fixture
+def standing_in() -> Iterator[None]:
+    """Stand-ins for the code the message-throw-code model calls."""
+    document = {
+        "class": {"org.example.SendInvoice": {"set": {"sent": True}}},
+        "expression": {"${archiver}": {"set": {"archived": True}}},
+    }
+    stand_ins.install(stand_ins.parse(document))
+    yield
+    stand_ins.install(stand_ins.NONE)
 
 
 def fetch(api: Api, topic: str) -> list[dict[str, Any]]:
@@ -65,4 +81,28 @@ def test_message_throw_and_end_events_with_a_topic_are_external_tasks(client: An
         ("announce", "intermediateNoneThrowEvent"),
         ("sendOrder", "intermediateMessageThrowEvent"),
         ("confirm", "messageEndEvent"),
+    ]
+
+
+def test_message_throw_and_end_events_calling_code_run_their_stand_ins(
+    client: Any, standing_in: None
+) -> None:
+    api = Api(client)
+    deploy(api, "message-throw-code.bpmn")
+    instance_id = start(api, "messageThrowCode")
+
+    found = api.get(f"/process-instance/{instance_id}/variables").json()
+    assert {name: dto["value"] for name, dto in found.items()} == {"sent": True}
+    (task,) = api.get("/task", processInstanceId=instance_id).json()
+    assert api.client.post(api.url(f"/task/{task['id']}/complete"), json={}).status_code == 204
+
+    ended = api.get(f"/history/process-instance/{instance_id}").json()
+    assert ended["state"] == "COMPLETED"
+    values = api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    assert {v["name"]: v["value"] for v in values} == {"sent": True, "archived": True}
+    assert history(api, instance_id) == [
+        ("start", "startEvent"),
+        ("notify", "intermediateMessageThrowEvent"),
+        ("check", "userTask"),
+        ("done", "messageEndEvent"),
     ]

@@ -172,14 +172,6 @@ def in_process(element: str) -> str:
         ),
         (
             in_process(
-                '<bpmn:intermediateThrowEvent id="notify"><bpmn:messageEventDefinition id="n" '
-                'camunda:class="org.example.Notify" /></bpmn:intermediateThrowEvent>'
-            ),
-            "n",
-            "a message throw or end event that calls code is not supported yet",
-        ),
-        (
-            in_process(
                 '<bpmn:endEvent id="notify"><bpmn:messageEventDefinition id="n" '
                 'camunda:type="external" /></bpmn:endEvent>'
             ),
