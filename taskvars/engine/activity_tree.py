@@ -9,10 +9,11 @@ the nearest running sub-process whose scope execution is above the token's execu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from taskvars.engine.executions import ExecutionState, Token, activity_instance_id
-from taskvars.engine.tree import NodeKind
+from taskvars.engine.tree import ASYNC_KINDS, NodeKind
 
 PROCESS_DEFINITION = "processDefinition"
 
@@ -26,11 +27,18 @@ class ActivityInstance:
     activity_type: str
     execution_ids: list[str]
     children: list[ActivityInstance] = field(default_factory=list)
+    # Tokens held by an asynchronous continuation below this instance (Camunda's
+    # transition instances: the execution's id is theirs, GetActivityInstanceCmd).
+    transitions: list[ActivityInstance] = field(default_factory=list)
 
 
 def activity_tree(
-    state: ExecutionState, definition_id: str, definition_name: str | None
+    state: ExecutionState,
+    definition_id: str,
+    definition_name: str | None,
+    activity_types: Mapping[str, str] | None = None,
 ) -> ActivityInstance:
+    """``activity_types``: by element id, the type a transition instance reports."""
     root = ActivityInstance(
         state.instance_id,
         None,
@@ -44,6 +52,17 @@ def activity_tree(
     nodes: dict[str, ActivityInstance] = {}
     for token in state.tokens.values():
         if token.element_id is None:  # a run stored before element ids were kept
+            continue
+        if token.kind in ASYNC_KINDS:
+            held = ActivityInstance(
+                token.execution_id,
+                None,
+                token.element_id,
+                token.name,
+                (activity_types or {}).get(token.element_id, token.kind.value),
+                [token.execution_id],
+            )
+            nodes[token.task_id] = held
             continue
         execution_ids = [state.scopes.get(token.task_id, token.execution_id)]
         if token.kind is NodeKind.CALL_ACTIVITY:  # a scope: its own execution (behaviours)
@@ -62,7 +81,8 @@ def activity_tree(
     for task_id, node in nodes.items():
         parent = _parent(state, state.tokens[task_id], by_scope_execution) or root
         node.parent_id = parent.id
-        parent.children.append(node)
+        waiting_for_job = state.tokens[task_id].kind in ASYNC_KINDS
+        (parent.transitions if waiting_for_job else parent.children).append(node)
     return root
 
 

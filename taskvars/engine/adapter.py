@@ -18,7 +18,7 @@ names it reads (:data:`VariableReader`), with the ancestry of the task evaluatin
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
@@ -50,7 +50,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import (
+    NoneEventDefinition,
+    TerminateEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
@@ -82,6 +85,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from taskvars.engine.artifacts import without_artifacts
+from taskvars.engine.async_points import AsyncPoint, async_points
 from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.catch_events import catch_activity_type
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
@@ -520,6 +524,16 @@ class CompiledProcess:
             for task_spec in spec.task_specs.values()
             if isinstance(task_spec, MultiInstanceBody)
         }
+        self.async_points = async_points(root)
+        # By element id, the activityType of each element (a transition instance's).
+        self.activity_types = {
+            spec_id: kind.value
+            for spec in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in spec.task_specs.values()
+            if (spec_id := getattr(task_spec, "bpmn_id", None)) is not None
+            and (kind := _kind_or_none(task_spec)) is not None
+        }
+        _hold_async(self.spec, self.subprocess_specs.values(), self.async_points, set(self.loops))
 
 
 def _prepare_event_subprocesses(root: etree._Element, specs: Sequence[Any]) -> None:
@@ -624,8 +638,42 @@ class WorkflowRun:
         task = self._waiting(task_id)
         self.completed = []
         self._ending(task)
+        if getattr(task.task_spec, "async_after", False):
+            # Camunda's asyncAfter: the activity has ended; the token waits for its job
+            # before it takes the outgoing flows (AsyncAfterMessageJobDeclaration).
+            task.internal_data[_ASYNC_AFTER] = True
+            return
         _run_reporting(task, self.completed)
         self._advance()
+
+    def continue_async(self, task_id: str) -> None:
+        """The job of the continuation held at ``task_id`` runs: before the element, the
+        element now runs (a user task waits, a gateway decides); after it, the token
+        takes the element's outgoing flows. Then everything up to the next waits."""
+        task = self._held(task_id)
+        self.completed = []
+        if task.internal_data.pop(_ASYNC_AFTER, False):
+            _run_reporting(task, self.completed)
+        else:
+            spec = task.task_spec
+            before = _async_kind(task) is NodeKind.ASYNC_BEFORE
+            task.internal_data[_ASYNC_BEFORE_DONE if before else _ASYNC_AFTER_DONE] = True
+            # After its asyncBefore job, an element with asyncAfter held before it runs
+            # waits again (for its second job) before it runs.
+            if getattr(spec, "runs_itself", False) and _async_kind(task) is None:
+                self._will_run(task)
+                task.run()
+                self._did_run(task)
+        self._advance()
+
+    def _held(self, task_id: str) -> Any:
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskNotFoundException):
+            task = None
+        if task is None or _async_kind(task) is None:
+            raise BpmnRunError(f"no continuation waits at {task_id} in this process instance")
+        return task
 
     def throw_error(self, task_id: str, error_code: str) -> str | None:
         """A BPMN error raised from the waiting task ``task_id``, propagated as Camunda's
@@ -791,7 +839,12 @@ class WorkflowRun:
             task = self._workflow.get_task_from_id(UUID(task_id))
         except (ValueError, TaskNotFoundException):
             task = None
-        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        if (
+            task is None
+            or task.state != TaskState.READY
+            or not task.task_spec.manual
+            or _async_kind(task) is not None
+        ):
             raise BpmnRunError(f"task {task_id} is not waiting in this process instance")
         return task
 
@@ -1261,7 +1314,8 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
     for task in _tree_order(workflow):
         task_id = str(task.id)
         spec = task.task_spec
-        kind = _kind(spec)
+        held = _async_kind(task)
+        kind = held or _kind(spec)
         body = isinstance(spec, MultiInstanceBody)
         nodes[task_id] = TaskNode(
             id=task_id,
@@ -1279,8 +1333,98 @@ def _tree(workflow: Any, scope_task_id: str | None, completed: set[str]) -> Work
             merged=task_id in completed and _merged(task),
             loop=counters_of(task) if body else None,
             loop_counter=_loop_counter(task),
+            element_kind=None if held is None else _kind(spec),
         )
     return WorkflowTree(scope_task_id, nodes)
+
+
+# Asynchronous continuations (see :func:`_hold_async`), in a task's internal_data: its
+# asyncBefore job has run; it ended and waits for its asyncAfter job.
+_ASYNC_BEFORE_DONE = "asyncBeforeDone"
+_ASYNC_AFTER = "asyncAfterHeld"
+# Its asyncAfter job has run (an element held before it runs, see _RUN_LATER_SPECS).
+_ASYNC_AFTER_DONE = "asyncAfterDone"
+# The elements whose asyncBefore holds a token here (and the process's none start
+# event, _holdable). Others with the attribute (a sub-process, a multi-instance
+# activity, a boundary or catch event) run on at once (async_points.runs_on_at_once).
+_ASYNC_BEFORE_SPECS = (
+    UserTask,
+    ExternalServiceTask,
+    PassThroughTask,
+    CalledProcessTask,
+    ExclusiveGateway,
+    InclusiveGateway,
+    ParallelGateway,
+    IntermediateThrowEvent,
+    EndEvent,
+)
+# asyncAfter holds a token after the tasks that wait anyway (complete() ends them).
+_ASYNC_AFTER_SPECS = (UserTask, ExternalServiceTask, CalledProcessTask)
+# Elements that do nothing when they run (a none start or throw event, a task): their
+# asyncAfter holds the token before they run in SpiffWorkflow, which runs them when the
+# job does; the mapping records their activity as ended where the token stopped.
+_RUN_LATER_SPECS = (StartEvent, PassThroughTask, IntermediateThrowEvent)
+
+
+def _hold_async(
+    process: Any, subprocesses: Iterable[Any], points: dict[str, AsyncPoint], loops: set[str]
+) -> None:
+    """Mark the specs of the elements with a continuation, once, as they are compiled.
+
+    A token stops at READY before such an element: the spec is made ``manual`` (so
+    SpiffWorkflow's engine steps leave it), and a READY task of it is read as an
+    asyncBefore wait (:func:`_async_kind`) until its job has run, which marks that task
+    (not the spec: every other token still stops) and runs it if SpiffWorkflow would
+    have (``runs_itself``). asyncAfter is a mark set by :meth:`WorkflowRun.complete`,
+    or for an element that does nothing, a hold before it runs (``async_after_run``)."""
+    for spec in [process, *subprocesses]:
+        for task_spec in spec.task_specs.values():
+            point = points.get(getattr(task_spec, "bpmn_id", None) or "")
+            if point is None or not _holdable(task_spec, point, loops, top=spec is process):
+                continue
+            if point.before and isinstance(task_spec, (*_ASYNC_BEFORE_SPECS, StartEvent)):
+                task_spec.async_before = True
+            if point.after and isinstance(task_spec, _ASYNC_AFTER_SPECS):
+                task_spec.async_after = True
+            elif point.after and isinstance(task_spec, _RUN_LATER_SPECS):
+                task_spec.async_after_run = True
+            if getattr(task_spec, "async_before", False) or getattr(
+                task_spec, "async_after_run", False
+            ):
+                task_spec.runs_itself = not task_spec.manual
+                task_spec.manual = True
+
+
+def _holdable(task_spec: Any, point: AsyncPoint, loops: set[str], *, top: bool) -> bool:
+    """Not a multi-instance activity, a boundary event, a start event of a sub-process
+    or one with an event definition (see async_points.HELD_BEFORE)."""
+    if point.element_id in loops or isinstance(task_spec, BoundaryEvent | MultiInstanceBody):
+        return False
+    if isinstance(task_spec, StartEvent | IntermediateThrowEvent):
+        none = isinstance(task_spec.event_definition, NoneEventDefinition)
+        return none and (top or not isinstance(task_spec, StartEvent))
+    return True
+
+
+def _kind_or_none(spec: Any) -> NodeKind | None:
+    try:
+        return _kind(spec)
+    except BpmnRunError:
+        return None
+
+
+def _async_kind(task: Any) -> NodeKind | None:
+    """The continuation ``task`` holds a token at, if any."""
+    if task.state != TaskState.READY:
+        return None
+    if task.internal_data.get(_ASYNC_AFTER):
+        return NodeKind.ASYNC_AFTER
+    spec, data = task.task_spec, task.internal_data
+    if getattr(spec, "async_before", False) and not data.get(_ASYNC_BEFORE_DONE):
+        return NodeKind.ASYNC_BEFORE
+    if getattr(spec, "async_after_run", False) and not data.get(_ASYNC_AFTER_DONE):
+        return NodeKind.ASYNC_AFTER
+    return None
 
 
 def _loop_counter(task: Any) -> int | None:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from taskvars.engine.async_points import AsyncPoint
+from taskvars.engine.async_waits import AsyncContinuationBehaviour
 from taskvars.engine.call_activities import (
     CallActivityModel,
     CallPort,
@@ -35,7 +37,7 @@ from taskvars.engine.executions import Token, activity_instance_id
 from taskvars.engine.expression_context import execution_view
 from taskvars.engine.external_service_tasks import ExternalTaskModel, evaluate
 from taskvars.engine.stand_in_runs import FollowUp, enter_code_task, run_listeners
-from taskvars.engine.tree import CATCH_KINDS, EXTERNAL_TASK_KINDS, NodeKind
+from taskvars.engine.tree import ASYNC_KINDS, CATCH_KINDS, EXTERNAL_TASK_KINDS, NodeKind
 from taskvars.engine.user_tasks import UserTaskModel, task_attributes
 from taskvars.engine.variable_reader import ExecutionReader
 from taskvars.errors import ModelRunError
@@ -123,6 +125,8 @@ class StepContext:
     catches_escalation: Callable[[str, str | None], bool] | None = None
     escalates_to: Callable[[str | None, VariableSource], bool] | None = None
     escalated_calls: list[tuple[str, str | None]] = field(default_factory=list)
+    # By element id: the model's asynchronous continuations (their jobs' settings).
+    async_points: Mapping[str, AsyncPoint] = field(default_factory=dict)
 
 
 class Behaviour(Protocol):
@@ -420,6 +424,7 @@ BEHAVIOURS: Mapping[NodeKind, Behaviour] = {
     **dict.fromkeys(CATCH_KINDS, CatchWaitBehaviour()),
     # Its branches' events are armed beside it (taskvars.engine.event_waits).
     NodeKind.EVENT_BASED_GATEWAY: EventGatewayBehaviour(),
+    **dict.fromkeys(ASYNC_KINDS, AsyncContinuationBehaviour()),
 }
 
 

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 from taskvars.engine.catch_events import CatchEventModel
 from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER, arm
 from taskvars.engine.executions import Token
-from taskvars.engine.tree import BOUNDARY_KINDS, CATCH_KINDS, NodeKind, NodeState, RunSnapshot
+from taskvars.engine.tree import (
+    ASYNC_KINDS,
+    BOUNDARY_KINDS,
+    CATCH_KINDS,
+    NodeKind,
+    NodeState,
+    RunSnapshot,
+)
 
 if TYPE_CHECKING:
     from taskvars.engine.behaviours import StepContext
@@ -53,7 +60,9 @@ def attached_waits(
             if node.state is not NodeState.AHEAD or node.element_id is None:
                 continue
             beside = tokens.get(node.parent_id or "")
-            if beside is None:
+            # A token a continuation holds: its activity has not begun (asyncBefore) or
+            # has ended (asyncAfter), and has no boundary events armed.
+            if beside is None or beside.kind in ASYNC_KINDS:
                 continue
             gateway = beside.kind is NodeKind.EVENT_BASED_GATEWAY
             if node.kind in _BOUNDARY_KINDS or (gateway and node.kind in CATCH_KINDS):

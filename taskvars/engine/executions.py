@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from taskvars.engine.tree import (
+    ASYNC_KINDS,
     SCOPE_MARK,
     NodeKind,
     NodeState,
@@ -333,6 +334,11 @@ class _Mapping:
         before = self.previous.tokens.get(node.id)
         if before is None:
             self.changes.entered.append(token)
+        elif before.kind is not token.kind:
+            # A continuation's job ran (the element it held now waits itself), or an
+            # element ended into its asyncAfter: one wait left, another entered.
+            self.changes.left.append((before, True))
+            self.changes.entered.append(token)
         elif before.execution_id != execution_id:
             self.changes.moved.append(token)
 
@@ -361,7 +367,10 @@ class _Mapping:
                 self.changes.reparented.append(execution)
 
     def _record_activities(self, completed: Sequence[str], interrupted: Sequence[str]) -> None:
-        was_live = set(self.previous.tokens)
+        # A token held before its element started no activity instance: the element's
+        # starts when the job runs it (one held after its element has ended already).
+        held = {t.task_id for t in self.previous.tokens.values() if t.kind is NodeKind.ASYNC_BEFORE}
+        was_live = set(self.previous.tokens) - held
         # Scopes begun and cancelled within the step: begun before what ran in them.
         cancelled = [
             node
@@ -376,10 +385,22 @@ class _Mapping:
             node = self.snapshot.node(task_id)
             if node is not None and node.is_activity and task_id not in was_live:
                 started.append(node)
+        # An element that does nothing, held after it "ran" (its asyncAfter): its activity
+        # starts and ends where the token stopped; SpiffWorkflow runs it with the job.
+        ran_held: set[str] = set()
         for token in self.changes.entered:
             node = self.snapshot.node(token.task_id)
             if node is not None and node.is_activity:
                 started.append(node)
+            before = self.previous.tokens.get(token.task_id)
+            if (
+                node is not None
+                and node.kind is NodeKind.ASYNC_AFTER
+                and node.element_kind is not None
+                and (before is None or before.kind is NodeKind.ASYNC_BEFORE)
+            ):
+                started.append(replace(node, kind=node.element_kind))
+                ran_held.add(token.task_id)
         # Tasks finished in the step ran in the execution of the token they came from.
         reading = ExecutionState(
             self.previous.instance_id,
@@ -400,17 +421,26 @@ class _Mapping:
                     parent_activity_instance_id=self._parent_activity(ancestry),
                 )
             )
-        ended: list[tuple[str, bool]] = []
+        ended: list[tuple[str, bool]] = [
+            (activity_instance_id(node.element_id or "", node.id), False)
+            for node in started
+            if node.id in ran_held
+        ]
         done: set[str] = set()
         for node in cancelled:
             ended.append((activity_instance_id(node.element_id or "", node.id), True))
             done.add(node.id)
         for task_id in completed:
             node = self.snapshot.node(task_id)
+            after = self.previous.tokens.get(task_id)
+            if after is not None and after.kind is NodeKind.ASYNC_AFTER:
+                continue
             if node is not None and node.is_activity and node.element_id:
                 ended.append((activity_instance_id(node.element_id, task_id), False))
                 done.add(task_id)
         for token, finished in self.changes.left:
+            if token.kind in ASYNC_KINDS:
+                continue
             if token.task_id not in done and token.element_id:
                 ended.append((activity_instance_id(token.element_id, token.task_id), not finished))
         self.changes.activities_ended = ended

@@ -109,10 +109,9 @@ RUNNABLE_ELEMENTS = frozenset(
         *LOOP_ELEMENTS,
     }
 )
-# Camunda extension elements that change nothing in a run.
-# failedJobRetryTimeCycle configures the jobs of asynchronous continuations and timers;
-# there are no jobs here yet, so it changes nothing (as camunda:asyncBefore/asyncAfter,
-# which pass: the step runs on at once).
+# Camunda extension elements that need no check: properties change nothing in a run;
+# failedJobRetryTimeCycle is the retry cycle of the element's jobs (asynchronous
+# continuations, taskvars.engine.async_points; timers), kept on each job as written.
 INERT_EXTENSIONS = frozenset({"properties", "property", "failedJobRetryTimeCycle"})
 # A generated form (camunda:formData) of a start event or a user task.
 FORM_EXTENSIONS = frozenset({"formData", "formField", "validation", "constraint", "value"})

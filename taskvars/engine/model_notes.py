@@ -15,6 +15,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from taskvars.engine import code_sites, stand_ins
+from taskvars.engine.async_points import runs_on_at_once
 from taskvars.engine.model_report import Problem
 
 NoteSection = Callable[[etree._Element], list[Problem]]
@@ -35,8 +36,20 @@ def _covered(coverage: code_sites.Coverage) -> str:
     return f"{said}: stood in by {coverage.stand_in.key}"
 
 
+def continuations_not_held(root: etree._Element) -> list[Problem]:
+    """asyncBefore/asyncAfter where this server makes no job (a start event, a
+    sub-process, a multi-instance activity, ...): the step runs on at once there."""
+    return [
+        Problem(said, element.sourceline or 0, 0, element.get("id"))
+        for element, said in runs_on_at_once(root)
+    ]
+
+
 # Section title -> the notes of a file, in the order check-model prints them.
-NOTE_SECTIONS: dict[str, NoteSection] = {"needs stand-ins": needs_stand_ins}
+NOTE_SECTIONS: dict[str, NoteSection] = {
+    "needs stand-ins": needs_stand_ins,
+    "continuations not held": continuations_not_held,
+}
 
 
 def notes_of(root: etree._Element) -> dict[str, list[Problem]]:

@@ -241,6 +241,18 @@ def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
     step.finish(run)
 
 
+def continue_async(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
+    """The job of the continuation holding a token at ``task_id`` runs: the run moves on
+    (see :meth:`.WorkflowRun.continue_async`). A failure (a condition's error, a stand-in
+    or listener that fails) is raised for the job executor to record."""
+    step, run = _restored(uow, claimed)
+    try:
+        run.continue_async(task_id)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
 def fire_task(
     uow: UnitOfWork,
     claimed: ClaimedRun,
@@ -404,7 +416,9 @@ def activity_instances(uow: UnitOfWork, instance: ScopeRef) -> ActivityInstance 
     else:
         run = WorkflowRun.restore(model.compiled, stored.get("spiff", stored), _no_conditions)
         state = _state_before_mapping(uow, instance, run)
-    return activity_tree(state, model.definition.id, model.definition.name)
+    return activity_tree(
+        state, model.definition.id, model.definition.name, model.compiled.activity_types
+    )
 
 
 def _no_conditions(ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -474,6 +488,7 @@ class _Step:
             error_variables=model.error_variables,
             call_activities=model.call_activities,
             calls=_Calls(uow),
+            async_points=model.compiled.async_points,
             catch_events=model.catch_events,
             armed_beside=any(event.beside for event in model.catch_events.values()),
         )

@@ -75,8 +75,14 @@ class NodeKind(enum.StrEnum):
     BOUNDARY_TIMER = "boundaryTimer"
     BOUNDARY_MESSAGE = "boundaryMessage"
     BOUNDARY_SIGNAL = "boundarySignal"
+    # A token held by an asynchronous continuation, before or after its element (Camunda's
+    # transition instance): a job runs it on. No activity instance of its own.
+    ASYNC_BEFORE = "asyncBefore"
+    ASYNC_AFTER = "asyncAfter"
     INTERNAL = "internal"
 
+
+ASYNC_KINDS = frozenset({NodeKind.ASYNC_BEFORE, NodeKind.ASYNC_AFTER})
 
 EXTERNAL_TASK_KINDS = frozenset(
     {
@@ -145,11 +151,13 @@ class TaskNode:
     merged: bool = False
     loop: LoopCounters | None = None
     loop_counter: int | None = None
+    # Of a token a continuation holds (kind ASYNC_*): the element's own kind.
+    element_kind: NodeKind | None = None
 
     @property
     def is_activity(self) -> bool:
         """A BPMN element (Camunda records an activity instance for it)."""
-        return self.kind is not NodeKind.INTERNAL
+        return self.kind is not NodeKind.INTERNAL and self.kind not in ASYNC_KINDS
 
 
 @dataclass(frozen=True)

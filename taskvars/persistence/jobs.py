@@ -151,6 +151,11 @@ class Jobs:
     def delete(self, job_pk: int) -> None:
         self._session.execute(delete(Job).where(Job.pk == job_pk))
 
+    def delete_id(self, job_id: str) -> None:
+        """By id: after a step removed and inserted jobs, SQLite may have given a deleted
+        job's pk to a new one."""
+        self._session.execute(delete(Job).where(Job.id == job_id))
+
     def move_wait(
         self, instance_pk: int, wait_key: str, execution_pk: int, execution_id: str
     ) -> None:
@@ -160,6 +165,21 @@ class Jobs:
             .where(Job.process_instance_pk == instance_pk, Job.wait_key == wait_key)
             .values(execution_pk=execution_pk, execution_id=execution_id)
         )
+
+    def suspend_instance(self, instance_pk: int, suspended: bool) -> None:
+        """An instance's jobs follow its suspension state (Camunda's
+        ``AbstractSetProcessInstanceStateCmd`` updates them with the instance's)."""
+        self._session.execute(
+            update(Job).where(Job.process_instance_pk == instance_pk).values(suspended=suspended)
+        )
+        if not suspended:  # the executors look again for what is due
+            due = self._session.scalar(
+                select(func.min(func.coalesce(Job.due_date, 0))).where(
+                    Job.process_instance_pk == instance_pk, Job.retries > 0
+                )
+            )
+            if due is not None:
+                self.announce(due)
 
     def due_for_instance(self, instance_pk: int) -> list[Job]:
         """An instance's jobs, earliest due first."""

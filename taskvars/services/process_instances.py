@@ -108,6 +108,7 @@ def set_suspended(uow: UnitOfWork, process_instance_id: str, suspended: bool) ->
         # Camunda answers 204 for an id it does not know; a 404 says the id is wrong.
         raise NotFoundError(f"Process instance with id {process_instance_id} does not exist")
     store.process_instances.set_suspended(instance_pk, suspended)
+    store.jobs.suspend_instance(instance_pk, suspended)
     store.history.suspension_changed(process_instance_id, suspended)
     if not suspended:  # its external tasks can be fetched again
         announce(uow, store.external_tasks.topics_of_instance(instance_pk))
@@ -160,8 +161,33 @@ def _activity_instance_dto(
         "childActivityInstances": [
             _activity_instance_dto(child, record, incidents) for child in node.children
         ],
-        "childTransitionInstances": [],
+        "childTransitionInstances": [
+            _transition_instance_dto(held, record, incidents) for held in node.transitions
+        ],
         "executionIds": node.execution_ids,
+        "incidentIds": [incident.id for incident in own],
+        "incidents": [{"id": incident.id, "activityId": incident.activity_id} for incident in own],
+    }
+
+
+def _transition_instance_dto(
+    node: ActivityInstance, record: ProcessInstanceRecord, incidents: list[IncidentRecord]
+) -> dict[str, Any]:
+    """``TransitionInstanceDto``: a token an asynchronous continuation holds."""
+    own = [
+        incident
+        for incident in incidents
+        if incident.execution_id in node.execution_ids and incident.activity_id == node.activity_id
+    ]
+    return {
+        "id": node.id,
+        "parentActivityInstanceId": node.parent_id,
+        "processInstanceId": record.id,
+        "processDefinitionId": record.process_definition_id,
+        "activityId": node.activity_id,
+        "activityName": node.activity_name,
+        "activityType": node.activity_type,
+        "executionId": node.execution_ids[0],
         "incidentIds": [incident.id for incident in own],
         "incidents": [{"id": incident.id, "activityId": incident.activity_id} for incident in own],
     }

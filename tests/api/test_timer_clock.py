@@ -1,7 +1,6 @@
 """A model's own timer, driven by the test clock through the real executor: the timer
 job shows in ``GET /job``, and moving the clock past its due date moves the token on
-before the answer. Runs once the engine's timer jobs (taskvars.engine.timer_jobs) are
-there."""
+before the answer."""
 
 from __future__ import annotations
 
@@ -15,8 +14,6 @@ from taskvars.services import test_clock
 from taskvars.settings import Settings
 from tests.api_client import Api
 from tests.multipart_bodies import Part
-
-pytest.importorskip("taskvars.engine.timer_jobs")
 
 MODEL = Path(__file__).parent.parent / "bpmn" / "catch-events.bpmn"
 

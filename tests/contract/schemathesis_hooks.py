@@ -48,7 +48,9 @@ DOCUMENTED_500 = re.compile(
     rf"|Cannot modify variables for {_RESOURCE} .+: "
     r"|Cannot complete task .+: )?"
     r"(?:(?:task|execution) .+ doesn't exist: (?:task|execution) is null"
-    r"|Cannot find task with id .+: task is null)$",
+    r"|Cannot find task with id .+: task is null"
+    r"|Cannot find execution with id '.+': execution is null"
+    r"|Execution '.+' has not subscribed to a signal event with name '.+'\.)$",
     re.DOTALL,
 )
 
@@ -194,7 +196,15 @@ ADMITTED_400 = re.compile(
     r'|^For input string: ".*"$'
     # what an earlier request's worker holds, or its lock's expiry
     r"|^.+ by worker '.*'+\. It is locked by worker '.*'\.$"
-    r"|^Cannot extend a lock that expired: .+$",
+    r"|^Cannot extend a lock that expired: .+$"
+    # messages and signals: what the DTOs leave to the engine (a name, tenant choices
+    # that exclude each other), and whether anything waits for the message
+    r"|^No (?:message name supplied|signal name given)$"
+    r"|^Parameter '(?:tenantId|variablesInResultEnabled)' cannot be used .+$"
+    r"|^ENGINE-130(?:27|28) Cannot specify a tenant-id when .+$"
+    r"|^org\.camunda\.bpm\.engine\.MismatchingMessageCorrelationException: .+$"
+    r"|^Cannot deliver message: Variables of type \w+ cannot be used to query "
+    r"\(correlation key '.+'\)$",
     re.DOTALL,
 )
 

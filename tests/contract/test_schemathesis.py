@@ -98,6 +98,18 @@ MISSING_EXECUTION = "execution e doesn't exist: execution is null"
         (error("RestException", f"Cannot put task variable x: {MISSING_TASK}", 0), True),
         (error("NullValueException", MISSING_EXECUTION, 0), True),
         (
+            error("NullValueException", "Cannot find execution with id 'e': execution is null", 0),
+            True,
+        ),
+        (
+            error(
+                "RestException",
+                "Execution 'e' has not subscribed to a signal event with name 's'.",
+                0,
+            ),
+            True,
+        ),
+        (
             error(
                 "RestException", f"Cannot get process instance variable v: {MISSING_EXECUTION}", 0
             ),
@@ -171,6 +183,23 @@ def test_a_416_passes_only_for_a_range_beyond_the_end() -> None:
         ),
         ("Cannot submit task form t: Value 'x' is not of type Long.", True),
         ('For input string: "abc"', True),
+        ("No message name supplied", True),
+        (
+            "org.camunda.bpm.engine.MismatchingMessageCorrelationException: Cannot correlate "
+            "message 'm': No process definition or execution matches the parameters",
+            True,
+        ),
+        (
+            "Cannot deliver message: "
+            "Cannot convert value 'x' of type 'Integer' to java type java.lang.Integer",
+            True,
+        ),
+        (
+            "Cannot deliver message: Variables of type Bytes cannot be used to query "
+            "(correlation key 'k')",
+            True,
+        ),
+        ("Cannot deliver message: Unsupported value type 'Foo'", False),
         ("Cannot instantiate process definition leave:1:x: Unexpected", False),
         ("Cannot put task variable x: Unsupported value type 'Foo'", False),
         ("'high' is not of type 'integer'", False),

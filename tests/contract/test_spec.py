@@ -66,6 +66,11 @@ REQUIRED_OPERATIONS = {
     "clearIncidentAnnotation",
     "getHistoricIncidents",
     "getHistoricIncidentsCount",
+    # messages, signals and what waits for them (issue 25)
+    "deliverMessage",
+    "throwSignal",
+    "getEventSubscriptions",
+    "getEventSubscriptionsCount",
     # jobs and the job executor; the test clock, ours (issue 25)
     "getJobs",
     "queryJobs",

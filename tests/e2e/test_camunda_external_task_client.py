@@ -11,7 +11,7 @@ import warnings
 import httpx
 import pytest
 
-from tests.e2e.deployed_models import deploy_model
+from tests.e2e.deployed_models import deploy_model, start_instance
 from tests.e2e.server import Server
 
 with warnings.catch_warnings():
@@ -82,3 +82,49 @@ def test_start_process_by_version_starts_the_latest_definition_with_that_tag(
     assert (started["definitionId"], started["businessKey"]) == (latest["id"], "INV-5")
     with pytest.raises(Exception, match="no process definitions found"):
         definitions.start_process_by_version("invoice", "2", {})
+
+
+def test_correlate_message_by_business_key_returns_camundas_result(
+    server: Server, http: httpx.Client
+) -> None:
+    """``correlate_message``: ``POST /message`` with ``resultEnabled``, formatted
+    ``processVariables`` and, without a tenant, ``withoutTenantId: true``; it returns
+    the JSON list of ``MessageCorrelationResultWithVariableDto``."""
+    deploy_model(http, "message-waits.bpmn")
+    start_instance(http, "payment", "ORDER-1")
+    second = start_instance(http, "payment", "ORDER-2")["id"]
+    engine = EngineClient(server.base_url)
+
+    (result,) = engine.correlate_message(
+        "paid", business_key="ORDER-2", process_variables={"amount": 30}
+    )
+
+    assert result["resultType"] == "Execution"
+    assert result["execution"]["processInstanceId"] == second
+    amount = http.get(f"/process-instance/{second}/variables/amount").json()
+    assert (amount["type"], amount["value"]) == ("Integer", 30)
+    (waiting,) = http.get("/event-subscription", params={"processInstanceId": second}).json()
+    assert waiting["activityId"] == "Shipped"
+
+
+def test_correlate_message_to_one_instance_by_id(server: Server, http: httpx.Client) -> None:
+    """With ``process_instance_id`` it sends neither ``tenantId`` nor ``withoutTenantId``."""
+    deploy_model(http, "message-waits.bpmn")
+    first = start_instance(http, "payment", "ORDER-1")["id"]
+    engine = EngineClient(server.base_url)
+    engine.correlate_message("paid", process_instance_id=first)
+
+    (result,) = engine.correlate_message("shipped", process_instance_id=first)
+
+    assert result["execution"]["processInstanceId"] == first
+    (waiting,) = http.get("/event-subscription", params={"processInstanceId": first}).json()
+    assert waiting["activityId"] == "Recall"
+
+
+def test_correlate_message_nothing_waits_for_raises_with_camundas_message(
+    server: Server, http: httpx.Client
+) -> None:
+    engine = EngineClient(server.base_url)
+
+    with pytest.raises(Exception, match="received 400 : RestException"):
+        engine.correlate_message("nobody-waits")

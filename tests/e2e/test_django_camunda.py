@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.deployed_models import deploy_model
+from tests.e2e.deployed_models import deploy_model, start_instance
 from tests.e2e.server import Server
 
 pytestmark = [
@@ -121,3 +121,26 @@ def test_start_process_takes_a_json_variable_typed_in_lower_case(
         variables={"clerk": {"type": "String", "value": "anna"}, "order": Variable(order)},
     )
     assert get_process_instance_variable(started["instance_id"], "order") == order
+
+
+def test_send_message_moves_each_named_instance_past_its_receive_task(
+    configured: None, http: httpx.Client
+) -> None:
+    """``send_message``: one ``POST /message`` per instance with ``messageName``,
+    ``processInstanceId`` and ``processVariables`` (serialized by django-camunda, ``{}``
+    without variables); Camunda's 204 has no body, which its client reads as ``None``."""
+    from django_camunda.api import get_process_instance_variable, send_message
+
+    deploy_model(http, "message-waits.bpmn")
+    first = start_instance(http, "payment", "ORDER-1")["id"]
+    second = start_instance(http, "payment", "ORDER-2")["id"]
+
+    send_message("paid", [first, second], {"amount": 30})
+
+    for instance in (first, second):
+        (waiting,) = http.get("/event-subscription", params={"processInstanceId": instance}).json()
+        assert (waiting["activityId"], waiting["eventName"]) == ("Shipped", "shipped")
+        assert get_process_instance_variable(instance, "amount") == 30
+    send_message("shipped", [first])
+    (waiting,) = http.get("/event-subscription", params={"processInstanceId": first}).json()
+    assert waiting["activityId"] == "Recall"

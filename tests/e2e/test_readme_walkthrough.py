@@ -279,3 +279,12 @@ def test_the_screenshot_command_shows_the_operations_not_the_loading_spinner(
     badge_pixels = sum(count for count, colour in colours if colour == GET_BADGE)
     # Each GET operation in view has a badge of about 80 x 35 pixels; the spinner, none.
     assert badge_pixels > 2000
+
+
+def test_the_messages_walkthrough_moves_the_paid_order_on(server: Server, tmp_path: Path) -> None:
+    need("bash", "curl", "jq")
+    (tmp_path / "tests" / "bpmn").mkdir(parents=True)
+    shutil.copy(readme.ROOT / "tests" / "bpmn" / "message-waits.bpmn", tmp_path / "tests" / "bpmn")
+    output = sh(readme.snippet("messages-walkthrough"), tmp_path, {"B": server.base_url})
+
+    assert output.splitlines() == ["Execution", "AwaitPayment", "Shipped"]

@@ -98,3 +98,18 @@ def test_a_stand_ins_file_that_cannot_be_used_is_a_usage_error(
     bad.write_text("x")
     assert cli.main(["check-model", "--stand-ins", str(bad), str(MODELS / "invoice.bpmn")]) == 2
     assert "the file must end in .toml, .yaml or .yml" in capsys.readouterr().err
+
+
+def test_continuations_this_server_does_not_hold_are_noted(tmp_path: Path) -> None:
+    model = (MODELS / "async-branches.bpmn").read_text()
+    model = model.replace(
+        '<bpmn:subProcess id="sub">', '<bpmn:subProcess id="sub" camunda:asyncAfter="true">'
+    )
+    path = tmp_path / "async-sub.bpmn"
+    path.write_text(model)
+    out = io.StringIO()
+    assert check_model_files([path], out) == 0
+    assert out.getvalue().splitlines()[1:] == [
+        "  continuations not held:",
+        "    line 14   sub: camunda:asyncAfter is not held here: runs on at once",
+    ]
