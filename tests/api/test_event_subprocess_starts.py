@@ -285,3 +285,31 @@ def test_a_timer_start_job_is_listed_and_executed_over_rest(client: Any) -> None
     assert executed.status_code == 204, executed.text
     assert tasks(api, instance_id) == ["late"]
     assert api.get("/job", processInstanceId=instance_id).json() == []
+
+
+def test_post_message_and_signal_reach_event_sub_processes(client: Any) -> None:
+    api = Api(client)
+    instance_id = _started(api)
+    listed = api.get("/event-subscription", processInstanceId=instance_id).json()
+    assert sorted((e["activityId"], e["eventType"]) for e in listed) == [
+        ("abortStart", "signal"),
+        ("cancelStart", "message"),
+        ("noteStart", "message"),
+        ("pingStart", "signal"),
+    ]
+
+    for _ in range(2):
+        body = {"messageName": "note", "processInstanceId": instance_id}
+        noted = api.client.post(api.url("/message"), json=body)
+        assert noted.status_code == 204, noted.text
+
+    assert tasks(api, instance_id) == ["prepare", "readNote", "readNote"]
+
+    cancelled = api.client.post(api.url("/message"), json={"messageName": "cancelWork"})
+    assert cancelled.status_code == 204, cancelled.text
+    assert tasks(api, instance_id) == ["cleanUp"]
+
+    aborted = api.client.post(api.url("/signal"), json={"name": "abort"})
+    assert aborted.status_code == 204, aborted.text
+    assert tasks(api, instance_id) == ["handleAbort"]
+    assert api.get("/event-subscription", processInstanceId=instance_id).json() == []
