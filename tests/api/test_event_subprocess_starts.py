@@ -313,3 +313,27 @@ def test_post_message_and_signal_reach_event_sub_processes(client: Any) -> None:
     assert aborted.status_code == 204, aborted.text
     assert tasks(api, instance_id) == ["handleAbort"]
     assert api.get("/event-subscription", processInstanceId=instance_id).json() == []
+
+
+def test_each_instance_of_a_multi_instance_sub_process_has_its_own_start(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "event-subprocess-in-loop.bpmn")
+    items = {"value": '["a", "b"]', "type": "Json"}
+    instance_id = start(api, "eventSubprocessInLoop", {"items": items})
+    handles = api.get("/task", processInstanceId=instance_id).json()
+    assert len(handles) == 2
+    starts = subscriptions(db_url, instance_id)
+    assert [s.activity_id for s in starts] == ["stopStart", "stopStart"]
+    assert len({s.execution_id for s in starts}) == 2
+
+    fire(db_url, instance_id, starts[0].wait_key or "")
+
+    (left,) = subscriptions(db_url, instance_id)
+    assert left == starts[1]
+    assert tasks(api, instance_id) == ["handle"]
+    (handle,) = api.get("/task", processInstanceId=instance_id).json()
+    assert api.client.post(api.url(f"/task/{handle['id']}/complete"), json={}).status_code == 204
+    assert tasks(api, instance_id) == ["afterItems"]
+    assert subscriptions(db_url, instance_id) == []
