@@ -755,11 +755,12 @@ class _Step:
         (in this transaction; a waiting instance's step runs in turn)."""
         if not self.thrown:
             return
-        from taskvars.engine.signals import broadcast  # it runs steps of this module
+        from taskvars.engine.signals import Tenants, broadcast  # it runs steps here
 
         thrown, self.thrown = self.thrown, []
+        tenants = Tenants.thrown_by(self.model.definition.tenant_id)
         for name in thrown:
-            broadcast(self.context.uow, name, {}, self.model.definition.tenant_id)
+            broadcast(self.context.uow, name, {}, tenants)
 
     def stored_state(self, run: WorkflowRun) -> str:
         stored: dict[str, Any] = {"spiff": run.state(), "camunda": self._state().to_dict()}
