@@ -56,3 +56,20 @@ def test_a_failed_timer_executed_once_more_successfully_resolves_its_incident(
     assert api.get("/incident", processInstanceId=instance_id).json() == []
     (history,) = api.get("/history/incident", processInstanceId=instance_id).json()
     assert (history["resolved"], history["deleted"]) == (True, False)
+
+
+def test_deleting_an_instance_with_a_failed_timer_deletes_its_incident(client: Any) -> None:
+    api = Api(client)
+    deploy(api, "failing-reminder.bpmn")
+    instance_id = start(api, "failingReminder")
+    (timer,) = api.get("/job", processInstanceId=instance_id).json()
+    for _ in range(3):
+        failed = api.client.post(api.url(f"/job/{timer['id']}/execute"))
+        assert failed.status_code == 500, failed.text
+
+    deleted = api.client.delete(api.url(f"/process-instance/{instance_id}"))
+
+    assert deleted.status_code == 204, deleted.text
+    assert api.get("/incident", processInstanceId=instance_id).json() == []
+    (history,) = api.get("/history/incident", processInstanceId=instance_id).json()
+    assert (history["resolved"], history["deleted"]) == (False, True)
