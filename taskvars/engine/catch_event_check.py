@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from taskvars.engine import message_throws
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.message_throws import THROWING_EVENTS
 from taskvars.engine.timer_definitions import TimerKind, check
 
 CATCH_DEFINITIONS = frozenset(
@@ -41,6 +43,8 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             "endEvent",
         ):
             return None  # broadcast (taskvars.engine.signals)
+        elif kind == "messageEventDefinition" and parent_kind in THROWING_EVENTS:
+            return message_throws.refusal(element)
         elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
             return (
                 f"{kind} is not supported in a {parent_kind} "
@@ -62,9 +66,12 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
 
 
 def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:
-    """A process's own start events only (an event sub-process is refused already)."""
+    """A process's own start events and an event sub-process's (its other refusals
+    are code_events.event_subprocess_refusal's)."""
     event = definition.getparent()
     scope = None if event is None else event.getparent()
+    if scope is not None and scope.get("triggeredByEvent") == "true":
+        return None
     if scope is None or etree.QName(scope).localname != "process":
         return f"{kind} is not supported in a sub-process's start event"
     return None
