@@ -71,6 +71,7 @@ from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import CallerLink, NewValue, ScopeRef
 from taskvars.services import variables
 from taskvars.services.dates import now_millis
+from taskvars.services.incidents import FAILED_JOB, delete_incidents
 from taskvars.services.task_defaults import new_id
 
 
@@ -671,6 +672,13 @@ class _Step:
                 self._state(),
                 self.spent,
             )
+        model = self.model
+        if model.catch_events or model.event_subprocess_starts or model.compiled.async_points:
+            # A failed job gone with its scope's execution row takes its incident along
+            # (Camunda's JobEntity.delete); disarm does so for the rows it removes itself.
+            uow = self.context.uow
+            for job_id in uow.store.incidents.of_gone_jobs(self.context.instance_pk, FAILED_JOB):
+                delete_incidents(uow, FAILED_JOB, job_id)
         self._history(changes)
         self._caught_variables(run)
         self._escalate_now(run)

@@ -73,3 +73,24 @@ def test_deleting_an_instance_with_a_failed_timer_deletes_its_incident(client: A
     assert api.get("/incident", processInstanceId=instance_id).json() == []
     (history,) = api.get("/history/incident", processInstanceId=instance_id).json()
     assert (history["resolved"], history["deleted"]) == (False, True)
+
+
+def test_a_failed_event_sub_process_timer_goes_with_its_scope_and_takes_its_incident(
+    client: Any,
+) -> None:
+    api = Api(client)
+    deploy(api, "failing-esp-timer.bpmn")
+    instance_id = start(api, "failingEspTimer")
+    (timer,) = api.get("/job", processInstanceId=instance_id).json()
+    for _ in range(3):
+        failed = api.client.post(api.url(f"/job/{timer['id']}/execute"))
+        assert failed.status_code == 500, failed.text
+    (review,) = api.get("/task", processInstanceId=instance_id).json()
+
+    done = api.client.post(api.url(f"/task/{review['id']}/complete"), json={})
+
+    assert done.status_code == 204, done.text
+    assert api.get("/job", processInstanceId=instance_id).json() == []
+    assert api.get("/incident", processInstanceId=instance_id).json() == []
+    (history,) = api.get("/history/incident", processInstanceId=instance_id).json()
+    assert history["deleted"] is True
