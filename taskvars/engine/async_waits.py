@@ -17,6 +17,7 @@ from taskvars.engine.async_points import (
     TRANSITION_NOTIFY_LISTENER_TAKE,
     AsyncPoint,
 )
+from taskvars.engine.catch_waits import disarm
 from taskvars.engine.executions import Token
 from taskvars.engine.tree import NodeKind
 from taskvars.persistence.jobs import NewJob
@@ -57,7 +58,7 @@ class AsyncContinuationBehaviour:
         )
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
-        step.uow.store.jobs.delete_for_wait(step.instance_pk, token.task_id)
+        disarm(step, token.task_id)  # a failed one's incident too (cancelled with its scope)
 
     def move(self, step: StepContext, token: Token) -> None:
         execution_pk = step.reader.pk(token.execution_id)

@@ -24,6 +24,7 @@ from taskvars.errors import ModelRunError
 from taskvars.persistence.event_subscriptions import NewSubscription
 from taskvars.persistence.jobs import NewJob
 from taskvars.services.dates import epoch_millis, now_millis
+from taskvars.services.incidents import FAILED_JOB, delete_incidents
 from taskvars.services.task_defaults import new_id
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ class CatchWaitBehaviour:
         arm(step, model, token.task_id, token.execution_id, INTERMEDIATE_TIMER_HANDLER)
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
-        store = step.uow.store
-        store.jobs.delete_for_wait(step.instance_pk, token.task_id)
-        store.event_subscriptions.delete_for_wait(step.instance_pk, token.task_id)
+        disarm(step, token.task_id)
 
     def move(self, step: StepContext, token: Token) -> None:
         """The rows follow their token into another execution (a compacted one)."""
@@ -54,6 +53,17 @@ class CatchWaitBehaviour:
             step.uow.store.event_subscriptions.move_wait(
                 step.instance_pk, token.task_id, execution_pk, token.execution_id
             )
+
+
+def disarm(step: StepContext, wait_key: str) -> None:
+    """The rows of the wait ``wait_key`` go, and the ``failedJob`` incident of a job
+    that had no retries left goes with its job (Camunda's ``JobEntity.delete``)."""
+    store = step.uow.store
+    for job in store.jobs.for_wait(step.instance_pk, wait_key):
+        if job.retries == 0:
+            delete_incidents(step.uow, FAILED_JOB, job.id)
+    store.jobs.delete_for_wait(step.instance_pk, wait_key)
+    store.event_subscriptions.delete_for_wait(step.instance_pk, wait_key)
 
 
 def arm(

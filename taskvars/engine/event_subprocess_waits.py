@@ -21,7 +21,7 @@ from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.catch_events import CatchEventModel
-from taskvars.engine.catch_waits import arm
+from taskvars.engine.catch_waits import arm, disarm
 from taskvars.engine.executions import ExecutionState
 from taskvars.engine.start_events import _start_model
 
@@ -107,8 +107,7 @@ def sync_event_subprocesses(
         if subscription.wait_key and subscription.wait_key.startswith(_PREFIX)
     }
     for key in armed - wanted.keys():
-        store.jobs.delete_for_wait(step.instance_pk, key)
-        store.event_subscriptions.delete_for_wait(step.instance_pk, key)
+        disarm(step, key)  # a failed timer's incident with its job
     for key, (model, execution_id) in wanted.items():
         if key not in armed:
             arm(step, model, key, execution_id, EVENT_SUBPROCESS_TIMER_HANDLER)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from taskvars.engine.catch_events import CatchEventModel
-from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER, arm
+from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER, arm, disarm
 from taskvars.engine.executions import Token
 from taskvars.engine.tree import (
     ASYNC_KINDS,
@@ -83,12 +83,10 @@ def sync_attached(step: StepContext, snapshot: RunSnapshot, tokens: Mapping[str,
     longer does; the others follow their token's execution."""
     if not step.armed_beside:
         return
-    store = step.uow.store
     armed = _armed(step, tokens)
     wanted = attached_waits(snapshot, tokens) if not snapshot.finished else {}
     for wait_key in armed.keys() - wanted.keys():
-        store.jobs.delete_for_wait(step.instance_pk, wait_key)
-        store.event_subscriptions.delete_for_wait(step.instance_pk, wait_key)
+        disarm(step, wait_key)
     for wait_key, (element_id, execution_id) in wanted.items():
         if wait_key not in armed:
             model: CatchEventModel = step.catch_events[element_id]

@@ -9,7 +9,7 @@ from taskvars.engine import runtime
 from taskvars.errors import ModelRunError, SuspendedEntityError
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.unit_of_work import UnitOfWork
-from taskvars.persistence.values import NewValue, ScopeRef
+from taskvars.persistence.values import ConcurrentModificationError, NewValue, ScopeRef
 from taskvars.services import variables as variable_writes
 
 
@@ -36,6 +36,17 @@ def fire_wait(
     claimed = runtime.claim_run(uow, instance)
     if claimed is None:
         raise ModelRunError(f"process instance {instance.external_id} runs no model")
+    store = uow.store
+    if not store.jobs.for_wait(instance.pk, wait_key) and not (
+        store.event_subscriptions.for_wait(instance.pk, wait_key)
+    ):
+        # Its row was read before a step that removed it committed (fired by another
+        # request, cancelled): a race lost, as a stale claim is (Camunda's
+        # OptimisticLockingException), not a wait the model lacks.
+        raise ConcurrentModificationError(
+            f"the wait {wait_key} of process instance {instance.external_id} was moved on "
+            "by another request meanwhile"
+        )
 
     def write(chain: list[ScopeRef]) -> None:
         if local_variables:

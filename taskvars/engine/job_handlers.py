@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from taskvars.persistence.models import Job
 from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.services.incidents import FAILED_JOB, resolve_incidents
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ def run_job(uow: UnitOfWork, job: Job) -> None:
     handler = _handlers.get(job.handler_type)
     if handler is None:
         raise NoJobHandlerError(f"No job handler for job type '{job.handler_type}'")
+    if job.retries == 0:
+        # Run anyway (POST /job/{id}/execute): its failedJob incident is resolved, as
+        # Camunda's JobEntity.execute ends with delete(true); a failure rolls this back.
+        resolve_incidents(uow, FAILED_JOB, job.id)
     handler(uow, job)
 
 

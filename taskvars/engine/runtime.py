@@ -71,6 +71,7 @@ from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import CallerLink, NewValue, ScopeRef
 from taskvars.services import variables
 from taskvars.services.dates import now_millis
+from taskvars.services.incidents import FAILED_JOB, delete_incidents
 from taskvars.services.task_defaults import new_id
 
 
@@ -147,12 +148,15 @@ def start_instance(
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
     escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
     start_event_id: str | None = None,
+    thrown_to: list[tuple[str, str | None]] | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
     instance's variables if it ends within the caller's step; ``raises_to`` is offered
     a BPMN error nothing in it catches, raised meanwhile); ``start_event_id``: a message,
-    signal or timer start event it starts at (:func:`.events.start_by_event`)."""
+    signal or timer start event it starts at (:func:`.events.start_by_event`);
+    ``thrown_to``: the caller's step, not saved yet, takes the signals thrown meanwhile
+    and broadcasts them once it is (its own waits among the receivers)."""
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
@@ -193,7 +197,10 @@ def start_instance(
     step.apply(run)
     if not run.finished and not step.raised:
         store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
-    step.broadcast_thrown()
+    if thrown_to is not None:
+        thrown_to.extend(step.signals())
+    else:
+        step.broadcast_thrown()
     return Started(instance_id, run.finished or step.raised, returned)
 
 
@@ -473,6 +480,9 @@ class _Step:
         # The executions as they stand: before the step while SpiffWorkflow runs it,
         # after it once mapped. Set by the caller (new, or restored from the state).
         self.state: ExecutionState | None = None
+        # Signals thrown meanwhile by the instances this step's calls started, with the
+        # tenant of each, broadcast with this step's own (broadcast_thrown).
+        self.deferred: list[tuple[str, str | None]] = []
         reader = ExecutionReader(uow, instance_pk, self._state)
         self.context = StepContext(
             uow,
@@ -487,7 +497,7 @@ class _Step:
             listeners=model.listeners,
             error_variables=model.error_variables,
             call_activities=model.call_activities,
-            calls=_Calls(uow),
+            calls=_Calls(uow, self.deferred),
             async_points=model.compiled.async_points,
             catch_events=model.catch_events,
             armed_beside=any(event.beside for event in model.catch_events.values()),
@@ -662,6 +672,13 @@ class _Step:
                 self._state(),
                 self.spent,
             )
+        model = self.model
+        if model.catch_events or model.event_subprocess_starts or model.compiled.async_points:
+            # A failed job gone with its scope's execution row takes its incident along
+            # (Camunda's JobEntity.delete); disarm does so for the rows it removes itself.
+            uow = self.context.uow
+            for job_id in uow.store.incidents.of_gone_jobs(self.context.instance_pk, FAILED_JOB):
+                delete_incidents(uow, FAILED_JOB, job_id)
         self._history(changes)
         self._caught_variables(run)
         self._escalate_now(run)
@@ -753,14 +770,22 @@ class _Step:
         """The signals the step threw, once its state is saved: every subscription of
         each, this instance's own too, as Camunda's ``ThrowSignalEventActivityBehavior``
         (in this transaction; a waiting instance's step runs in turn)."""
-        if not self.thrown:
+        thrown = self.signals()
+        if not thrown:
             return
         from taskvars.engine.signals import Tenants, broadcast  # it runs steps here
 
-        thrown, self.thrown = self.thrown, []
-        tenants = Tenants.thrown_by(self.model.definition.tenant_id)
-        for name in thrown:
-            broadcast(self.context.uow, name, {}, tenants)
+        for name, tenant_id in thrown:
+            broadcast(self.context.uow, name, {}, Tenants.thrown_by(tenant_id))
+
+    def signals(self) -> list[tuple[str, str | None]]:
+        """The signals thrown in the step and by the instances its calls started (each
+        with its thrower's tenant), taken: the calls' first, as they were thrown first."""
+        tenant_id = self.model.definition.tenant_id
+        thrown = [*self.deferred, *((name, tenant_id) for name in self.thrown)]
+        self.deferred.clear()
+        self.thrown = []
+        return thrown
 
     def stored_state(self, run: WorkflowRun) -> str:
         stored: dict[str, Any] = {"spiff": run.state(), "camunda": self._state().to_dict()}
@@ -1054,8 +1079,9 @@ def _only_wait(state: ExecutionState, token: Token) -> bool:
 class _Calls:
     """The runtime's side of call activities (:class:`.CallPort`)."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, thrown: list[tuple[str, str | None]]) -> None:
         self._uow = uow
+        self._thrown = thrown
 
     def start(
         self,
@@ -1076,6 +1102,7 @@ class _Calls:
             returns_to=returns_to,
             raises_to=raises_to,
             escalates_to=escalates_to,
+            thrown_to=self._thrown,
         )
         return started.instance_id
 

@@ -40,13 +40,24 @@ def fire_boundary_timer(uow: UnitOfWork, job: Job) -> None:
     if job.repeat is not None and job.due_date is not None:
         following = repeat_after(job.repeat, _from_epoch_millis(job.due_date))
     instance = _instance(job)
+    # The same boundary event armed beside other tokens (the instances of a
+    # multi-instance sub-process) keeps its own due date: only the job armed anew moves.
+    before = {armed.id for armed in _boundary_timers(uow, instance, activity_id)}
     fire_wait(uow, instance, _wait_key(job), again=following is not None)
     _delete(uow, job_id)
     if following is None:
         return
-    for rearmed in uow.store.jobs.due_for_instance(instance.pk):
-        if rearmed.activity_id == activity_id and rearmed.handler_type == BOUNDARY_TIMER_HANDLER:
+    for rearmed in _boundary_timers(uow, instance, activity_id):
+        if rearmed.id not in before:
             uow.store.jobs.move_due_date(rearmed.pk, epoch_millis(following.due), following.repeat)
+
+
+def _boundary_timers(uow: UnitOfWork, instance: ScopeRef, activity_id: str | None) -> list[Job]:
+    return [
+        armed
+        for armed in uow.store.jobs.due_for_instance(instance.pk)
+        if armed.activity_id == activity_id and armed.handler_type == BOUNDARY_TIMER_HANDLER
+    ]
 
 
 @handles(EVENT_SUBPROCESS_TIMER_HANDLER)

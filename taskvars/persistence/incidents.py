@@ -16,7 +16,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.history_incidents import DELETED, RESOLVED, HistoricIncidents
-from taskvars.persistence.models import HistoricProcessInstance, Incident, ProcessDefinition
+from taskvars.persistence.models import HistoricProcessInstance, Incident, Job, ProcessDefinition
 from taskvars.persistence.query_statements import ConditionTable, like, ordered, paged
 
 if TYPE_CHECKING:
@@ -110,6 +110,18 @@ class Incidents:
 
     def delete(self, incident_type: str, configuration: str, end_time: datetime) -> None:
         self._end(self._of(incident_type, configuration), DELETED, end_time)
+
+    def of_gone_jobs(self, instance_pk: int, incident_type: str) -> list[str]:
+        """The configurations (job ids) of the instance's incidents of ``incident_type``
+        whose job is gone (with its execution's row, a scope that ended)."""
+        found = self.session.scalars(
+            select(_INCIDENT.configuration).where(
+                _INCIDENT.process_instance_pk == instance_pk,
+                _INCIDENT.incident_type == incident_type,
+                ~select(Job.pk).where(Job.id == _INCIDENT.configuration).exists(),
+            )
+        )
+        return [configuration for configuration in found if configuration is not None]
 
     def resolve_by_id(self, incident_id: str, end_time: datetime) -> None:
         self._end(_INCIDENT.id == incident_id, RESOLVED, end_time)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, upd
 from sqlalchemy.orm import Session
 
 from taskvars.persistence import job_signals
-from taskvars.persistence.models import Job
+from taskvars.persistence.models import Job, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,19 @@ class Jobs:
         """Insert the job; the executors hear of its due date once the transaction
         commits (:mod:`.job_signals`)."""
         row = Job(**job.__dict__)
+        # A job of a suspended instance (a step a called instance's end ran in it) is
+        # suspended with it, as Camunda's JobEntity.insert suspends it.
+        row.suspended = job.process_instance_pk is not None and bool(
+            self._session.scalar(
+                select(ProcessInstance.suspended).where(
+                    ProcessInstance.scope_pk == job.process_instance_pk
+                )
+            )
+        )
         self._session.add(row)
         self._session.flush()
-        self.announce(job.due_date if job.due_date is not None else job.create_time)
+        if not row.suspended:
+            self.announce(job.due_date if job.due_date is not None else job.create_time)
         return row.pk
 
     def announce(self, due: int) -> None:

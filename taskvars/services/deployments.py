@@ -198,8 +198,27 @@ def delete(uow: UnitOfWork, deployment_id: str, *, cascade: bool) -> None:
         )
         # As Camunda's HistoricTaskInstanceManager, with the tasks' history.
         task_notes.forget(uow, forgotten.instance_ids, forgotten.task_ids)
+    latest = [
+        (d.key, d.tenant_id)
+        for d in store.deployments.definitions(record.pk)
+        if (newest := store.definitions.latest(d.key, d.tenant_id)) is not None
+        and newest.id == d.id
+    ]
     store.deployments.delete(record.pk)
+    _rearm_previous_versions(uow, latest)
     uow.commit()
+
+
+def _rearm_previous_versions(uow: UnitOfWork, keys: list[tuple[str, str | None]]) -> None:
+    """The latest versions deleted: the version now latest of each key gets its start
+    events back (Camunda's ``DeleteProcessDefinitionsByIdsCmd``: the new latest
+    definition's ``addEventSubscriptions`` and ``addTimerDeclarations``)."""
+    store = uow.store
+    for key, tenant_id in keys:
+        previous = store.definitions.latest(key, tenant_id)
+        xml = None if previous is None else store.definitions.xml(previous.id)
+        if previous is not None and xml is not None:
+            arm_start_events(uow, previous, xml)
 
 
 def deployment_dto(record: DeploymentRecord) -> dict[str, Any]:

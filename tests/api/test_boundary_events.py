@@ -166,3 +166,28 @@ def test_armed_events_keep_their_due_date_as_the_task_moves_back_into_the_scope(
     assert (moved.id, moved.due_date) == (late.id, late.due_date)
     assert moved.execution_id == instance_id
     assert {s.execution_id for s in subscriptions(db_url, instance_id)} == {instance_id}
+
+
+def test_a_timer_cycle_repeating_in_one_instance_of_a_sub_process_leaves_the_others_due(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "mi-reminders.bpmn")
+    instance_id = start(api, "miReminders")
+    first, other = jobs(db_url, instance_id)
+    assert first.due_date is not None
+    assert other.due_date is not None
+
+    execute_job(db_url, first.id)
+
+    after = {j.id: j for j in jobs(db_url, instance_id)}
+    assert after.pop(other.id).due_date == other.due_date  # not yet fired: still due
+    (again,) = after.values()
+    assert again.due_date == first.due_date + HOUR
+    assert again.execution_id != other.execution_id
+
+    execute_job(db_url, other.id)  # its own first repetition, and the last is left
+    assert tasks(api, instance_id) == ["remind", "remind", "review", "review"]
+    assert sorted(j.due_date or 0 for j in jobs(db_url, instance_id)) == sorted(
+        [first.due_date + HOUR, other.due_date + HOUR]
+    )

@@ -101,3 +101,33 @@ def test_a_timer_start_cycle_starts_an_instance_each_repetition(client: Any, db_
     execute_job(db_url, timer.id)  # R2: the last repetition
     assert definition_jobs(db_url, "hourly") == []
     assert len(api.get("/process-instance", processDefinitionKey="hourly").json()) == 2
+
+
+def test_deleting_the_latest_deployment_gives_the_start_events_back_to_the_previous_version(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "start-events.bpmn")
+    first = {d["key"]: d["id"] for d in api.get("/process-definition").json()}
+    deploy(api, "start-events.bpmn")
+    (second,) = {
+        d["deploymentId"]
+        for d in api.get("/process-definition", latestVersion="true").json()
+        if d["key"] in first
+    }
+
+    deleted = api.client.delete(api.url(f"/deployment/{second}"))
+
+    assert deleted.status_code == 204, deleted.text
+    # Camunda's DeleteProcessDefinitionsByIdsCmd: the new latest version's start events
+    # are armed again (BpmnDeployer.addEventSubscriptions, addTimerDeclarations).
+    assert definition_subscriptions(db_url) == [
+        ("message", "order", "ByMessage", first["orders"]),
+        ("signal", "alert", "OnAlert", first["alerts"]),
+    ]
+    (timer,) = definition_jobs(db_url, "hourly")
+    assert timer.handler_type == "timer-start-event"
+    correlated = api.client.post(api.url("/message"), json={"messageName": "order"})
+    assert correlated.status_code == 204, correlated.text
+    (started,) = api.get("/process-instance", processDefinitionKey="orders").json()
+    assert started["definitionId"] == first["orders"]
