@@ -372,6 +372,9 @@ class _ArmedEventParsing:
         name = super().parse_signal_event(event).name  # type: ignore[misc]
         return ArmedEventDefinition("signal", str(self.node.get("id")), name)
 
+    def parse_conditional_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("conditional", str(self.node.get("id")))
+
 
 class _BoundaryEventParser(_ArmedEventParsing, CamundaBoundaryEventParser):  # type: ignore[misc]
     pass

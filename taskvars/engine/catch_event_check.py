@@ -6,14 +6,21 @@ from __future__ import annotations
 
 from lxml import etree
 
+from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.timer_definitions import TimerKind, check
 
 CATCH_DEFINITIONS = frozenset(
-    {"timerEventDefinition", "messageEventDefinition", "signalEventDefinition"}
+    {
+        "timerEventDefinition",
+        "messageEventDefinition",
+        "signalEventDefinition",
+        # In intermediate catch and boundary events (taskvars.engine.conditional_events).
+        "conditionalEventDefinition",
+    }
 )
 TIMER_KINDS = frozenset(kind.value for kind in TimerKind)
-CATCH_ELEMENTS = CATCH_DEFINITIONS | TIMER_KINDS | {"intermediateCatchEvent"}
+CATCH_ELEMENTS = CATCH_DEFINITIONS | TIMER_KINDS | {"intermediateCatchEvent", "condition"}
 
 
 def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
@@ -31,6 +38,14 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
                 "intermediate catch events are supported with one timer, message or "
                 "signal definition"
             )
+        return None
+    if kind == "condition":
+        return _condition_refusal(element, parent_kind)
+    if kind == "conditionalEventDefinition":
+        if parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
+            return f"conditional events are not supported in a {parent_kind} yet"
+        if element.find(f"{{{BPMN}}}condition") is None:
+            return "a conditional event needs a condition"  # as BpmnParse refuses it
         return None
     if kind in CATCH_DEFINITIONS:
         if parent_kind == "startEvent":
@@ -59,6 +74,22 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
     except ExpressionError as error:
         return f"{kind}: {error}"
     return check(TimerKind(kind), text) if literal else None
+
+
+def _condition_refusal(condition: etree._Element, parent_kind: str | None) -> str | None:
+    """A conditional event's condition: an expression (no script)."""
+    if parent_kind != "conditionalEventDefinition":
+        return f"condition is not supported in a {parent_kind}"
+    if condition.get("language"):
+        return f"script conditions ({condition.get('language')}) are not supported"
+    source = (condition.text or "").strip()
+    try:
+        expression = compile_expression(source)
+    except ExpressionError as error:
+        return f"condition: {error}"
+    if expression.is_literal:
+        return f"condition {source!r} is not an expression: write ${{...}}"
+    return None
 
 
 def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from taskvars.engine import timer_definitions
+from taskvars.engine import conditional_events, timer_definitions
 from taskvars.engine.catch_events import CatchEventModel, WaitKind
 from taskvars.engine.executions import Token
 from taskvars.engine.expression_context import execution_view
@@ -38,6 +38,9 @@ class CatchWaitBehaviour:
         if model is None:
             raise ModelRunError(f"{token.element_id} is not a catch event this server runs")
         arm(step, model, token.task_id, token.execution_id, INTERMEDIATE_TIMER_HANDLER)
+        if model.kind is WaitKind.CONDITIONAL:
+            # Evaluated on arrival, before the commit (IntermediateConditionalEventBehavior).
+            conditional_events.note_arrival(step.uow, step.instance_pk, token.task_id)
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         store = step.uow.store
@@ -95,11 +98,16 @@ def arm(
             )
         )
         return
+    if model.kind is WaitKind.CONDITIONAL:
+        # Its instance's variable writes are noted from now on (.conditional_events).
+        step.uow.scratch.setdefault(conditional_events.KNOWN, {})[step.instance_pk] = True
     store.event_subscriptions.add(
         NewSubscription(
             id=new_id(),
             event_type=model.kind.value,
-            event_name=_evaluated_name(step, execution_id, model),
+            event_name=None
+            if model.kind is WaitKind.CONDITIONAL
+            else _evaluated_name(step, execution_id, model),
             activity_id=model.element_id,
             created=epoch_millis(now),
             execution_pk=execution_pk,

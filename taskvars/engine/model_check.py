@@ -100,6 +100,7 @@ RUNNABLE_ELEMENTS = frozenset(
         "eventBasedGateway",
         *CATCH_DEFINITIONS,
         *TIMER_KINDS,
+        "condition",
         # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
         *ARTIFACTS,
         *ARTIFACT_CONTENT,
@@ -457,7 +458,10 @@ def _boundary_event_refusal(event: etree._Element) -> str | None:
         return None
     refused = code_events.boundary_refusal(event)
     if refused is not None and refused.startswith("only error and escalation"):
-        return "only error, escalation, timer, message and signal boundary events are supported"
+        return (
+            "only error, escalation, timer, message, signal and conditional boundary "
+            "events are supported"
+        )
     return refused
 
 

@@ -59,6 +59,7 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
     INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
     RECEIVE_TASK = "receiveTask"
+    INTERMEDIATE_CONDITIONAL = "intermediateConditional"
     # Start events a run starts at when their event comes (taskvars.engine.start_events).
     START_TIMER_EVENT = "startTimerEvent"
     MESSAGE_START_EVENT = "messageStartEvent"
@@ -72,6 +73,7 @@ class NodeKind(enum.StrEnum):
     BOUNDARY_TIMER = "boundaryTimer"
     BOUNDARY_MESSAGE = "boundaryMessage"
     BOUNDARY_SIGNAL = "boundarySignal"
+    BOUNDARY_CONDITIONAL = "boundaryConditional"
     # A token held by an asynchronous continuation, before or after its element (Camunda's
     # transition instance): a job runs it on. No activity instance of its own.
     ASYNC_BEFORE = "asyncBefore"
@@ -92,6 +94,7 @@ CATCH_KINDS = frozenset(
         NodeKind.INTERMEDIATE_MESSAGE_CATCH,
         NodeKind.INTERMEDIATE_SIGNAL_CATCH,
         NodeKind.RECEIVE_TASK,
+        NodeKind.INTERMEDIATE_CONDITIONAL,
     }
 )
 
@@ -101,6 +104,7 @@ BOUNDARY_KINDS = {
     "timer": NodeKind.BOUNDARY_TIMER,
     "message": NodeKind.BOUNDARY_MESSAGE,
     "signal": NodeKind.BOUNDARY_SIGNAL,
+    "conditional": NodeKind.BOUNDARY_CONDITIONAL,
 }
 START_KINDS = {
     "timer": NodeKind.START_TIMER_EVENT,
