@@ -33,9 +33,7 @@ def put_variable(api: Api, instance_id: str, name: str, value: dict[str, Any]) -
     assert answer.status_code == 204, answer.text
 
 
-def test_a_condition_true_on_arrival_lets_the_token_pass_at_once(
-    client: Any, db_url: str
-) -> None:
+def test_a_condition_true_on_arrival_lets_the_token_pass_at_once(client: Any, db_url: str) -> None:
     api = Api(client)
     deploy(api, "conditional-events.bpmn")
     instance_id = start(api, "stock", {"stock": _int(20)})
@@ -43,16 +41,14 @@ def test_a_condition_true_on_arrival_lets_the_token_pass_at_once(
     assert subscriptions(db_url, instance_id) == []
 
 
-def test_a_waiting_condition_is_met_by_setting_a_process_variable(
-    client: Any, db_url: str
-) -> None:
+def test_a_waiting_condition_is_met_by_setting_a_process_variable(client: Any, db_url: str) -> None:
     api = Api(client)
     deploy(api, "conditional-events.bpmn")
     instance_id = start(api, "stock", {"stock": _int(3)})
     assert tasks(api, instance_id) == ["count"]
-    assert [(s.event_type, s.event_name, s.activity_id) for s in subscriptions(db_url, instance_id)] == [
-        ("conditional", None, "Restocked")
-    ]
+    assert [
+        (s.event_type, s.event_name, s.activity_id) for s in subscriptions(db_url, instance_id)
+    ] == [("conditional", None, "Restocked")]
 
     put_variable(api, instance_id, "stock", _int(11))
 
@@ -87,9 +83,7 @@ def test_completing_another_task_with_variables_meets_the_condition(
     assert tasks(api, instance_id) == ["ship"]
 
 
-def test_a_variable_the_event_does_not_name_does_not_evaluate_it(
-    client: Any, db_url: str
-) -> None:
+def test_a_variable_the_event_does_not_name_does_not_evaluate_it(client: Any, db_url: str) -> None:
     api = Api(client)
     deploy(api, "conditional-events.bpmn")
     instance_id = start(api, "stock", {"stock": _int(0)})
@@ -106,9 +100,7 @@ def test_a_variable_the_event_does_not_name_does_not_evaluate_it(
     assert tasks(api, instance_id) == ["count", "ship"]
 
 
-def test_an_interrupting_conditional_boundary_cancels_its_task(
-    client: Any, db_url: str
-) -> None:
+def test_an_interrupting_conditional_boundary_cancels_its_task(client: Any, db_url: str) -> None:
     api = Api(client)
     deploy(api, "conditional-events.bpmn")
     instance_id = start(api, "watched", {"withdrawn": {"value": False, "type": "Boolean"}})
