@@ -91,6 +91,8 @@ from taskvars.engine.catch_events import catch_activity_type
 from taskvars.engine.expressions import ExecutionView, ExpressionError, compile_expression
 from taskvars.engine.gateway_defaults import with_assumed_defaults
 from taskvars.engine.loops import LoopCharacteristics, LoopCounters, LoopEvaluator, body_id
+from taskvars.engine.message_throws import ACTIVITY_TYPES as MESSAGE_THROW_TYPES
+from taskvars.engine.message_throws import service_task_like
 from taskvars.engine.spiff_loops import (
     LOOP_COUNTER,
     LoopParsing,
@@ -408,12 +410,30 @@ class _StartEventParser(_ArmedEventParsing, _CodeStartEventParser):
 
 
 class _ThrowEventParser(_ArmedEventParsing, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
-    pass
+    def create_task(self) -> Any:
+        """A message throw event with camunda:type="external" is an external task, one
+        calling code a code task (both wait as ExternalServiceTask)."""
+        if service_task_like(self.node) is not None:
+            return _message_throw_task(self)
+        return super().create_task()
+
+
+def _message_throw_task(parser: Any) -> ExternalServiceTask:
+    """A message throw or end event that runs as a service task (Camunda's CAM-436)."""
+    activity_type = MESSAGE_THROW_TYPES[etree.QName(parser.node).localname]
+    return ExternalServiceTask(
+        parser.spec, parser.bpmn_id, activity_type=activity_type, **parser.bpmn_attributes
+    )
 
 
 class _EndEventParser(_ArmedEventParsing, CamundaEndEventParser):  # type: ignore[misc]
     def create_task(self) -> Any:
-        """A signal end event too (SpiffWorkflow's end event parser reads no signal)."""
+        """A signal end event too (SpiffWorkflow's end event parser reads no signal),
+        and a message end event that runs as a service task."""
+        if service_task_like(self.node) is not None:
+            task = _message_throw_task(self)
+            task.connect(self.spec.end)
+            return task
         signals = self.xpath(".//bpmn:signalEventDefinition")
         if signals:
             return self._create_task(self.parse_signal_event(signals[0]))
@@ -779,6 +799,8 @@ class WorkflowRun:
             if not workflow.completed
         ]
         for scope_id, workflow in scopes:
+            if _interrupted_by_event_subprocess(workflow):
+                continue  # Camunda's interrupt removes the scope's jobs and subscriptions
             for starting in _event_subprocess_starts(workflow):
                 found.append((scope_id, str(starting.start.bpmn_id)))
         return found
@@ -1204,6 +1226,18 @@ def _event_subprocess_starts(workflow: Any) -> list[_EventSubprocessStart]:
         for start in getattr(started, "bpmn_start_events", ()):
             found.append(_EventSubprocessStart(workflow, subprocess_spec, start))
     return found
+
+
+def _interrupted_by_event_subprocess(workflow: Any) -> bool:
+    """Whether an interrupting event sub-process runs in ``workflow``'s scope."""
+    names = set(getattr(workflow.spec.start, "trigger_specs", ()))
+    for child in workflow.task_tree.children:
+        if child.task_spec.name not in names or child.has_state(TaskState.FINISHED_MASK):
+            continue
+        started = workflow.top_workflow.subprocess_specs.get(child.task_spec.spec)
+        if any(getattr(s, "interrupting", True) for s in getattr(started, "bpmn_start_events", ())):
+            return True
+    return False
 
 
 def _catcher_id(catcher: Any) -> str:

@@ -1,13 +1,16 @@
 """The deployment check of catch events (:mod:`.model_check`): timer, message and signal
 definitions run in intermediate catch, boundary and process start events (and messages
-in receive tasks); throw events with them are refused until they run."""
+in receive tasks), conditional ones in intermediate catch and boundary events; throw
+events with them are refused until they run."""
 
 from __future__ import annotations
 
 from lxml import etree
 
+from taskvars.engine import message_throws
 from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExpressionError, compile_expression
+from taskvars.engine.message_throws import THROWING_EVENTS
 from taskvars.engine.timer_definitions import TimerKind, check
 
 CATCH_DEFINITIONS = frozenset(
@@ -35,8 +38,8 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
         ]
         if len(definitions) != 1 or definitions[0] not in CATCH_DEFINITIONS:
             return (
-                "intermediate catch events are supported with one timer, message or "
-                "signal definition"
+                "intermediate catch events are supported with one timer, message, "
+                "signal or conditional definition"
             )
         return None
     if kind == "condition":
@@ -56,6 +59,8 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             "endEvent",
         ):
             return None  # broadcast (taskvars.engine.signals)
+        elif kind == "messageEventDefinition" and parent_kind in THROWING_EVENTS:
+            return message_throws.refusal(element)
         elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
             return (
                 f"{kind} is not supported in a {parent_kind} "
@@ -93,9 +98,12 @@ def _condition_refusal(condition: etree._Element, parent_kind: str | None) -> st
 
 
 def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:
-    """A process's own start events only (an event sub-process is refused already)."""
+    """A process's own start events and an event sub-process's (its other refusals
+    are code_events.event_subprocess_refusal's)."""
     event = definition.getparent()
     scope = None if event is None else event.getparent()
+    if scope is not None and scope.get("triggeredByEvent") == "true":
+        return None
     if scope is None or etree.QName(scope).localname != "process":
         return f"{kind} is not supported in a sub-process's start event"
     return None

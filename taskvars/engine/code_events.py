@@ -44,19 +44,27 @@ def boundary_refusal(event: etree._Element) -> str | None:
     return None
 
 
+# Started by the runtime's armed rows (taskvars.engine.event_subprocess_waits).
+_ARMED_STARTS = frozenset(
+    {"timerEventDefinition", "messageEventDefinition", "signalEventDefinition"}
+)
+
+
 def event_subprocess_refusal(subprocess: etree._Element) -> str | None:
-    """An event sub-process (``triggeredByEvent``) started by one error or escalation
-    start event; an error start event interrupts (Camunda's ``BpmnParse`` refuses a
-    non-interrupting one). Timer, message and signal starts come with the job executor
-    and message correlation."""
+    """An event sub-process (``triggeredByEvent``) started by one error, escalation,
+    timer, message or signal start event; an error start event interrupts (Camunda's
+    ``BpmnParse`` refuses a non-interrupting one)."""
     starts = [
         child
         for child in subprocess.iterchildren()
         if isinstance(child.tag, str) and etree.QName(child).localname == "startEvent"
     ]
     kinds = [_definitions(start) for start in starts]
-    if len(starts) != 1 or len(kinds[0]) != 1 or kinds[0][0] not in DEFINITIONS:
-        return "event sub-processes are supported with one error or escalation start event only"
+    if len(starts) != 1 or len(kinds[0]) != 1 or kinds[0][0] not in DEFINITIONS | _ARMED_STARTS:
+        return (
+            "event sub-processes are supported with one error, escalation, timer, message "
+            "or signal start event only"
+        )
     if kinds[0] == ["errorEventDefinition"] and starts[0].get("isInterrupting") == "false":
         return "an error start event of an event sub-process must be interrupting"
     return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
+from taskvars.engine.message_throws import THROWING_EVENTS, code_of
 from taskvars.engine.stand_ins import Action, StandIn, StandIns
 
 # Elements Camunda parses as service tasks (BpmnParse.parseServiceTaskLike).
@@ -152,6 +153,14 @@ def is_code_task(element: etree._Element) -> bool:
 
 def _task_site(process_id: str, element: etree._Element) -> CodeSite | None:
     name = etree.QName(element).localname
+    if name in THROWING_EVENTS:
+        code = code_of(element)
+        if code is None:
+            return None
+        attribute, value = code
+        definition = element.find(f"{{{BPMN}}}messageEventDefinition")
+        result = None if definition is None else definition.get(f"{{{CAMUNDA}}}resultVariable")
+        return _site(process_id, element, CodeKind(attribute), value, result_variable=result)
     if name == "scriptTask":
         reference = _script_reference(element, "scriptFormat")
         return _site(process_id, element, CodeKind.SCRIPT, reference)
@@ -354,6 +363,13 @@ def code_task_attribute(element: etree._Element, attribute: str) -> bool:
     """``camunda:<attribute>`` declares code where it is (run by a stand-in)."""
     if etree.QName(element).namespace != BPMN:
         return False
+    parent = element.getparent()
+    if (
+        etree.QName(element).localname == "messageEventDefinition"
+        and parent is not None
+        and etree.QName(parent).localname in THROWING_EVENTS
+    ):
+        return attribute in _CODE_ATTRIBUTES["serviceTask"]
     return attribute in _CODE_ATTRIBUTES.get(etree.QName(element).localname, frozenset())
 
 

@@ -27,7 +27,9 @@ def fire_wait(
     execution as Camunda's ``setVariables`` propagates them and ``local_variables`` on
     that execution, then the run goes on past the wait and is saved. ``again``: a
     non-interrupting boundary event is armed again (``False``: a timer that repeats no
-    more)."""
+    more). A key ``esp:<scope>:<start event id>`` starts an event sub-process in its
+    scope, the variables written from the scope's execution
+    (:mod:`.event_subprocess_waits`)."""
     if uow.store.process_instances.is_suspended(instance.pk):
         # Camunda neither runs a suspended instance's jobs nor correlates to it.
         raise SuspendedEntityError("ProcessInstance", instance.external_id)

@@ -18,6 +18,7 @@ from taskvars.engine.expressions import (
     as_text,
     compile_expression,
 )
+from taskvars.engine.message_throws import THROWING_EVENTS, external_definition
 from taskvars.errors import ModelRunError
 
 # The elements that may be external tasks (Camunda's BpmnParse parses each the same way).
@@ -67,6 +68,17 @@ def external_task_models(root: etree._Element) -> dict[str, ExternalTaskModel]:
                 topic=element.get(f"{{{CAMUNDA}}}topic") or "",
                 priority=element.get(f"{{{CAMUNDA}}}taskPriority") or process_priority,
                 properties=_properties(element),
+            )
+        for event in process.iter(*(f"{{{BPMN}}}{name}" for name in THROWING_EVENTS)):
+            definition = external_definition(event)
+            if definition is None:
+                continue
+            element_id = str(event.get("id"))
+            models[element_id] = ExternalTaskModel(
+                element_id=element_id,
+                topic=definition.get(f"{{{CAMUNDA}}}topic") or "",
+                priority=definition.get(f"{{{CAMUNDA}}}taskPriority") or process_priority,
+                properties=_properties(event),
             )
     return models
 

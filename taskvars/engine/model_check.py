@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from taskvars.engine import call_activities, code_events
+from taskvars.engine import call_activities, code_events, message_throws
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
@@ -356,6 +356,7 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
             qualified.namespace == CAMUNDA
             and qualified.localname in _EXTERNAL_TASK_ATTRIBUTES
             and name.localname not in EXTERNAL_TASK_ELEMENTS
+            and not _message_throw(element, name.localname)
         ):
             return f"camunda:{qualified.localname} is not supported on {name.localname}"
     if (problem := code_site_problems(element)) is not None:
@@ -409,6 +410,16 @@ def _refusal(element: etree._Element, name: etree.QName) -> str | None:
                 except ExpressionError as error:
                     return f"camunda:{attribute}: {error}"
     return None
+
+
+def _message_throw(element: etree._Element, kind: str) -> bool:
+    """A message throw or end event's definition (taskvars.engine.message_throws)."""
+    parent = element.getparent()
+    return (
+        kind == "messageEventDefinition"
+        and parent is not None
+        and etree.QName(parent).localname in message_throws.THROWING_EVENTS
+    )
 
 
 def _external_task_refusal(element: etree._Element, kind: str) -> str | None:

@@ -18,6 +18,7 @@ from taskvars.engine.call_activities import CallActivityModel, call_activity_mod
 from taskvars.engine.catch_events import CatchEventModel, catch_event_models
 from taskvars.engine.code_sites import CodeSite, code_task_properties, listener_sites, task_sites
 from taskvars.engine.error_events import ErrorVariables, error_variables, thrown_error_messages
+from taskvars.engine.event_subprocess_waits import event_subprocess_start_models
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
 from taskvars.engine.io_mappings import IoMapping, io_mappings
@@ -54,6 +55,8 @@ class RunnableModel:
     listeners: dict[str, list[CodeSite]] = field(default_factory=dict)
     # By element id: intermediate catch events and receive tasks, what each waits for.
     catch_events: dict[str, CatchEventModel] = field(default_factory=dict)
+    # By start event id: the timer, message and signal starts of event sub-processes.
+    event_subprocess_starts: dict[str, CatchEventModel] = field(default_factory=dict)
     # By error end event id: the camunda:errorMessage of the error it throws.
     error_messages: dict[str, str] = field(default_factory=dict)
 
@@ -87,6 +90,7 @@ def runnable_model(
         io_mappings=io_mappings(root),
         call_activities=call_activity_models(root),
         catch_events=catch_event_models(root),
+        event_subprocess_starts=event_subprocess_start_models(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model

@@ -41,6 +41,7 @@ from taskvars.engine.call_activities import (
     VariableSource,
     pass_outputs,
 )
+from taskvars.engine.event_subprocess_waits import fire_key, sync_event_subprocesses
 from taskvars.engine.event_waits import move_attached, sync_attached
 from taskvars.engine.executions import (
     Execution,
@@ -266,6 +267,9 @@ def fire_task(
     activity's, for a boundary event), nearest first. Not ``again``: a non-interrupting
     boundary event is not armed again (a timer with no repetition left)."""
     step, run = _restored(uow, claimed)
+    if (starting := fire_key(wait_key)) is not None:
+        _start_event_subprocess(step, run, wait_key, starting, write, again=again)
+        return
     if write is not None:
         tokens = step._state().tokens
         token = tokens.get(wait_key)
@@ -277,6 +281,34 @@ def fire_task(
         write(step.context.reader.chain(token.execution_id))
     try:
         run.fire(wait_key, again=again)
+    except BpmnRunError as error:
+        raise ModelRunError(str(error)) from None
+    step.finish(run)
+
+
+def _start_event_subprocess(
+    step: _Step,
+    run: WorkflowRun,
+    wait_key: str,
+    starting: tuple[str | None, str],
+    write: Callable[[list[ScopeRef]], None] | None,
+    *,
+    again: bool,
+) -> None:
+    """Fire an event sub-process start armed in its scope (event_subprocess_waits): the
+    variables written from the scope's execution, then the event sub-process starts. Not
+    ``again``: a non-interrupting timer with no repetition left is not armed anew."""
+    scope_id, start_event_id = starting
+    state = step._state()
+    execution_id = state.instance_id if scope_id is None else state.scopes.get(scope_id)
+    if execution_id is None or (scope_id, start_event_id) not in run.event_subprocess_starts():
+        raise ModelRunError(f"{wait_key} is not waiting in this process instance")
+    if write is not None:
+        write(step.context.reader.chain(execution_id))
+    if not again:
+        step.spent.add(wait_key)
+    try:
+        run.start_event_subprocess(scope_id, start_event_id)
     except BpmnRunError as error:
         raise ModelRunError(str(error)) from None
     step.finish(run)
@@ -354,6 +386,7 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
     stored = json.loads(claimed.record.state)
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
     step.restore_history(stored)
+    step.spent = set(stored.get("spent", ()))
     run = WorkflowRun.restore(
         step.model.compiled,
         stored.get("spiff", stored),
@@ -474,6 +507,8 @@ class _Step:
         self.raising: tuple[str, str | None] | None = None
         # Signals thrown in the step, broadcast once it is saved (broadcast_thrown).
         self.thrown: list[str] = []
+        # Event sub-process starts fired that are not armed again (event_subprocess_waits).
+        self.spent: set[str] = set()
         self.context.raises_later = self._raises_later
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -619,6 +654,14 @@ class _Step:
         )
         self._enter(changes)
         sync_attached(self.context, snapshot, self._state().tokens)
+        if self.model.event_subprocess_starts and not snapshot.finished:
+            sync_event_subprocesses(
+                self.context,
+                self.model.event_subprocess_starts,
+                run.event_subprocess_starts(),
+                self._state(),
+                self.spent,
+            )
         self._history(changes)
         self._caught_variables(run)
         self._escalate_now(run)
@@ -719,9 +762,11 @@ class _Step:
             broadcast(self.context.uow, name, {}, self.model.definition.tenant_id)
 
     def stored_state(self, run: WorkflowRun) -> str:
-        return dumps(
-            {"spiff": run.state(), "camunda": self._state().to_dict(), "history": self.history_pk}
-        )
+        stored: dict[str, Any] = {"spiff": run.state(), "camunda": self._state().to_dict()}
+        stored["history"] = self.history_pk
+        if self.spent:
+            stored["spent"] = sorted(self.spent)
+        return dumps(stored)
 
     def restore_history(self, stored: dict[str, Any]) -> None:
         """Tell history the instance's row, kept in the state (older states: looked up)."""

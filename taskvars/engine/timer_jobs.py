@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from taskvars.engine.catch_waits import INTERMEDIATE_TIMER_HANDLER
+from taskvars.engine.event_subprocess_waits import EVENT_SUBPROCESS_TIMER_HANDLER
 from taskvars.engine.event_waits import BOUNDARY_TIMER_HANDLER
 from taskvars.engine.events import fire_wait, start_by_event
 from taskvars.engine.job_handlers import handles
@@ -46,6 +47,27 @@ def fire_boundary_timer(uow: UnitOfWork, job: Job) -> None:
     for rearmed in uow.store.jobs.due_for_instance(instance.pk):
         if rearmed.activity_id == activity_id and rearmed.handler_type == BOUNDARY_TIMER_HANDLER:
             uow.store.jobs.move_due_date(rearmed.pk, epoch_millis(following.due), following.repeat)
+
+
+@handles(EVENT_SUBPROCESS_TIMER_HANDLER)
+def start_event_subprocess_by_timer(uow: UnitOfWork, job: Job) -> None:
+    """An event sub-process's timer start event (Camunda's
+    ``TimerStartEventSubprocessJobHandler``): the event sub-process starts in the job's
+    scope. An interrupting one's job goes with the interrupted scope's waits; a
+    non-interrupting cycle's job stays, due one period on while repetitions are left;
+    otherwise the job is gone and not armed again (``again=False``)."""
+    job_id = job.id
+    following = None
+    if job.repeat is not None and job.due_date is not None:
+        following = repeat_after(job.repeat, _from_epoch_millis(job.due_date))
+    fire_wait(uow, _instance(job), _wait_key(job), again=following is not None)
+    left = uow.store.jobs.get(job_id)
+    if left is None:
+        return
+    if following is None:
+        uow.store.jobs.delete(left.pk)
+    else:
+        uow.store.jobs.move_due_date(left.pk, epoch_millis(following.due), following.repeat)
 
 
 @handles(START_TIMER_HANDLER)

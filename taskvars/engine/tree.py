@@ -33,6 +33,9 @@ class NodeKind(enum.StrEnum):
     SERVICE_TASK = "serviceTask"
     SEND_TASK = "sendTask"
     BUSINESS_RULE_TASK = "businessRuleTask"
+    # Message throw and end events run as a service task (taskvars.engine.message_throws).
+    INTERMEDIATE_MESSAGE_THROW_EVENT = "intermediateMessageThrowEvent"
+    MESSAGE_END_EVENT = "messageEndEvent"
     # Code, run by a stand-in (taskvars.engine.stand_in_runs), like the three above.
     SCRIPT_TASK = "scriptTask"
     BOUNDARY_ERROR = "boundaryError"
@@ -84,7 +87,13 @@ class NodeKind(enum.StrEnum):
 ASYNC_KINDS = frozenset({NodeKind.ASYNC_BEFORE, NodeKind.ASYNC_AFTER})
 
 EXTERNAL_TASK_KINDS = frozenset(
-    {NodeKind.SERVICE_TASK, NodeKind.SEND_TASK, NodeKind.BUSINESS_RULE_TASK}
+    {
+        NodeKind.SERVICE_TASK,
+        NodeKind.SEND_TASK,
+        NodeKind.BUSINESS_RULE_TASK,
+        NodeKind.INTERMEDIATE_MESSAGE_THROW_EVENT,
+        NodeKind.MESSAGE_END_EVENT,
+    }
 )
 
 

@@ -189,18 +189,28 @@ def in_process(element: str) -> str:
             "Either loopCardinality or loopDataInputRef/activiti:collection must be set",
         ),
         (
+            in_process(
+                '<bpmn:endEvent id="notify"><bpmn:messageEventDefinition id="n" '
+                'camunda:type="external" /></bpmn:endEvent>'
+            ),
+            "n",
+            "External tasks must specify a 'topic' attribute in the camunda namespace",
+        ),
+        (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
-            "event sub-processes are supported with one error or escalation start event only",
+            "event sub-processes are supported with one error, escalation, timer, message "
+            "or signal start event only",
         ),
         (
             in_process(
                 '<bpmn:subProcess id="OnPing" triggeredByEvent="true">'
-                '<bpmn:startEvent id="ping"><bpmn:messageEventDefinition id="m" />'
+                '<bpmn:startEvent id="ping"><bpmn:conditionalEventDefinition id="c" />'
                 "</bpmn:startEvent></bpmn:subProcess>"
             ),
             "OnPing",
-            "event sub-processes are supported with one error or escalation start event only",
+            "event sub-processes are supported with one error, escalation, timer, message "
+            "or signal start event only",
         ),
         (
             in_process(
