@@ -45,7 +45,11 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
     if kind == "condition":
         return _condition_refusal(element, parent_kind)
     if kind == "conditionalEventDefinition":
-        if parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
+        scope = None if parent is None else parent.getparent()
+        in_event_subprocess = scope is not None and scope.get("triggeredByEvent") == "true"
+        if parent_kind == "startEvent" and not in_event_subprocess:
+            return "conditional start events are supported in event sub-processes only"
+        if parent_kind not in ("intermediateCatchEvent", "boundaryEvent", "startEvent"):
             return f"conditional events are not supported in a {parent_kind} yet"
         if element.find(f"{{{BPMN}}}condition") is None:
             return "a conditional event needs a condition"  # as BpmnParse refuses it

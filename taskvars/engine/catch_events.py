@@ -110,7 +110,7 @@ def _event_model(
                 timer_text=timer[1],
             )
         if kind == "conditionalEventDefinition":
-            return _conditional_model(element_id, definition, types[WaitKind.CONDITIONAL])
+            return conditional_model(element_id, definition, types[WaitKind.CONDITIONAL])
         for wait_kind, ref_attribute in (
             (WaitKind.MESSAGE, "messageRef"),
             (WaitKind.SIGNAL, "signalRef"),
@@ -126,7 +126,7 @@ def _event_model(
     return None
 
 
-def _conditional_model(
+def conditional_model(
     element_id: str, definition: etree._Element, activity_type: str
 ) -> CatchEventModel:
     """Camunda's ``BpmnParse.parseConditionalEventDefinition``: the condition's text,

@@ -38,9 +38,6 @@ class CatchWaitBehaviour:
         if model is None:
             raise ModelRunError(f"{token.element_id} is not a catch event this server runs")
         arm(step, model, token.task_id, token.execution_id, INTERMEDIATE_TIMER_HANDLER)
-        if model.kind is WaitKind.CONDITIONAL:
-            # Evaluated on arrival, before the commit (IntermediateConditionalEventBehavior).
-            conditional_events.note_arrival(step.uow, step.instance_pk, token.task_id)
 
     def leave(self, step: StepContext, token: Token, *, completed: bool) -> None:
         store = step.uow.store
@@ -67,7 +64,9 @@ def arm(
     timer_handler: str,
 ) -> None:
     """Arm what ``model`` waits for, fired by ``wait_key``, in ``execution_id``: a timer
-    job of ``timer_handler``'s type, or an event subscription."""
+    job of ``timer_handler``'s type, or an event subscription. A condition is evaluated
+    before the commit, as Camunda evaluates it as the event's scope starts (not for a
+    non-interrupting boundary event armed again as it fired: Camunda's stays)."""
     execution_pk = step.reader.pk(execution_id)
     if execution_pk is None:
         raise RuntimeError(f"the execution {execution_id} of a catch event has no row")
@@ -100,7 +99,9 @@ def arm(
         return
     if model.kind is WaitKind.CONDITIONAL:
         # Its instance's variable writes are noted from now on (.conditional_events).
-        step.uow.scratch.setdefault(conditional_events.KNOWN, {})[step.instance_pk] = True
+        conditional_events.watch(step.uow, step.instance_pk)
+        if not conditional_events.fired_before(step.uow, step.instance_pk, model.element_id):
+            conditional_events.note_arrival(step.uow, step.instance_pk, wait_key)
     store.event_subscriptions.add(
         NewSubscription(
             id=new_id(),

@@ -29,6 +29,7 @@ from taskvars.persistence.values import ScopeRef
 # Session info keys: the variable events not dispatched yet; instances known to have
 # (True) or not to have (False) conditional subscriptions in this unit of work.
 _PENDING = "taskvars_conditional_pending"
+_FIRED = "taskvars_conditional_fired"
 KNOWN = "taskvars_conditional_instances"
 # Rounds of dispatching in one unit of work before the rest is left undispatched.
 MAX_ROUNDS = 32
@@ -72,9 +73,22 @@ def note_variable(uow: UnitOfWork, instance_pk: int, name: str, event: str) -> N
     _note(uow, VariableEvent(instance_pk, name, event))
 
 
+def watch(uow: UnitOfWork, instance_pk: int) -> None:
+    """The instance has a conditional wait now: its writes are worth noting."""
+    uow.scratch.setdefault(KNOWN, {})[instance_pk] = True
+
+
+def fired_before(uow: UnitOfWork, instance_pk: int, element_id: str) -> bool:
+    """Whether the conditional event ``element_id`` of the instance fired in this unit
+    of work (armed again, it is a non-interrupting boundary event, its token now in a
+    concurrent execution)."""
+    fired: set[tuple[int, str]] = uow.scratch.get(_FIRED, set())
+    return (instance_pk, element_id) in fired
+
+
 def note_arrival(uow: UnitOfWork, instance_pk: int, wait_key: str) -> None:
     """The conditional wait ``wait_key`` was armed: evaluated before the commit."""
-    uow.scratch.setdefault(KNOWN, {})[instance_pk] = True
+    watch(uow, instance_pk)
     _note(uow, VariableEvent(instance_pk, None, wait_key=wait_key))
 
 
@@ -121,6 +135,8 @@ def _dispatch_instance(uow: UnitOfWork, instance_pk: int, events: list[VariableE
         if store.process_instances.is_suspended(instance_pk):
             continue  # Camunda dispatches to active executions only
         if _holds(uow, subscription, model):
+            fired: set[tuple[int, str]] = uow.scratch.setdefault(_FIRED, set())
+            fired.add((instance_pk, subscription.activity_id))
             instance = ScopeRef(
                 instance_pk, ScopeKind.PROCESS_INSTANCE, subscription.process_instance_id
             )

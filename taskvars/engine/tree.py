@@ -67,6 +67,8 @@ class NodeKind(enum.StrEnum):
     START_TIMER_EVENT = "startTimerEvent"
     MESSAGE_START_EVENT = "messageStartEvent"
     SIGNAL_START_EVENT = "signalStartEvent"
+    # An event sub-process's only (taskvars.engine.event_subprocess_waits).
+    CONDITIONAL_START_EVENT = "conditionalStartEvent"
     # Pass through, broadcasting a signal (taskvars.engine.signals).
     INTERMEDIATE_SIGNAL_THROW = "intermediateSignalThrow"
     SIGNAL_END_EVENT = "signalEndEvent"
@@ -119,6 +121,7 @@ START_KINDS = {
     "timer": NodeKind.START_TIMER_EVENT,
     "message": NodeKind.MESSAGE_START_EVENT,
     "signal": NodeKind.SIGNAL_START_EVENT,
+    "conditional": NodeKind.CONDITIONAL_START_EVENT,
 }
 # Boundary events: armed (AHEAD) while their activity waits, holding no token of their own.
 BOUNDARY_EVENT_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, *BOUNDARY_KINDS.values()})

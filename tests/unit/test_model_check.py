@@ -199,18 +199,27 @@ def in_process(element: str) -> str:
         (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
-            "event sub-processes are supported with one error, escalation, timer, message "
-            "or signal start event only",
+            "event sub-processes are supported with one error, escalation, timer, message, "
+            "signal or conditional start event only",
         ),
         (
             in_process(
                 '<bpmn:subProcess id="OnPing" triggeredByEvent="true">'
-                '<bpmn:startEvent id="ping"><bpmn:conditionalEventDefinition id="c" />'
+                '<bpmn:startEvent id="ping"><bpmn:compensateEventDefinition id="c" />'
                 "</bpmn:startEvent></bpmn:subProcess>"
             ),
             "OnPing",
-            "event sub-processes are supported with one error, escalation, timer, message "
-            "or signal start event only",
+            "event sub-processes are supported with one error, escalation, timer, message, "
+            "signal or conditional start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:startEvent id="ping"><bpmn:conditionalEventDefinition id="c">'
+                "<bpmn:condition>${go}</bpmn:condition></bpmn:conditionalEventDefinition>"
+                "</bpmn:startEvent>"
+            ),
+            "c",
+            "conditional start events are supported in event sub-processes only",
         ),
         (
             in_process(
