@@ -127,7 +127,10 @@ def _dispatch_instance(uow: UnitOfWork, instance_pk: int, events: list[VariableE
         definition = store.definitions.get(subscription.process_definition_id or "")
         if definition is None or subscription.process_instance_id is None:
             continue
-        model = definition_model(uow, definition).catch_events.get(subscription.activity_id)
+        runnable = definition_model(uow, definition)
+        model = runnable.catch_events.get(subscription.activity_id) or (
+            runnable.event_subprocess_starts.get(subscription.activity_id)
+        )
         if model is None or model.kind is not WaitKind.CONDITIONAL:
             continue
         if not any(e.concerns(model, subscription.wait_key) for e in events):

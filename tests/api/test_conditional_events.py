@@ -2,7 +2,9 @@
 when its condition holds, else waiting until a variable write makes it true (as
 Camunda's ``IntermediateConditionalEventBehavior``), filtered by ``camunda:variableName``
 and ``camunda:variableEvents``; conditional boundary events on a user task, interrupting
-or not (``BoundaryConditionalEventActivityBehavior``)."""
+or not (``BoundaryConditionalEventActivityBehavior``), evaluated as their task starts
+too; conditional start events of event sub-processes
+(``EventSubProcessStartConditionalEventActivityBehavior``)."""
 
 from __future__ import annotations
 
@@ -149,3 +151,44 @@ def test_a_condition_that_cannot_be_evaluated_answers_400_and_writes_nothing(
     stock = api.get(f"/process-instance/{instance_id}/variables/stock").json()
     assert stock["value"] == 0
     assert tasks(api, instance_id) == ["count"]
+
+
+def test_a_conditional_boundary_true_as_its_task_starts_fires_at_once(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    instance_id = start(api, "watched", {"withdrawn": {"value": True, "type": "Boolean"}})
+    assert tasks(api, instance_id) == ["archive"]
+    assert subscriptions(db_url, instance_id) == []
+
+
+def test_a_non_interrupting_conditional_event_sub_process_starts_on_each_write(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    instance_id = start(api, "guarded")
+    assert sorted(s.activity_id for s in subscriptions(db_url, instance_id)) == [
+        "Cancelled",
+        "Noted",
+    ]
+
+    put_variable(api, instance_id, "note", {"value": "hi", "type": "String"})
+    put_variable(api, instance_id, "note", {"value": "again", "type": "String"})
+
+    assert tasks(api, instance_id) == ["read", "read", "work"]
+
+
+def test_an_interrupting_conditional_event_sub_process_cancels_its_scope(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    instance_id = start(api, "guarded", {"cancel": {"value": False, "type": "Boolean"}})
+    assert tasks(api, instance_id) == ["work"]
+
+    put_variable(api, instance_id, "cancel", {"value": True, "type": "Boolean"})
+
+    assert tasks(api, instance_id) == ["refund"]
+    assert subscriptions(db_url, instance_id) == []
