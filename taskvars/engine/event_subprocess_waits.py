@@ -86,7 +86,8 @@ def event_subprocess_start_models(root: etree._Element) -> dict[str, CatchEventM
 
 
 def _conditional_start(event: etree._Element) -> CatchEventModel | None:
-    """A conditional start event (Camunda's ``EventSubProcessStartConditionalEventActivityBehavior``)."""
+    """A conditional start event (Camunda's
+    ``EventSubProcessStartConditionalEventActivityBehavior``)."""
     definition = event.find(f"{{{BPMN}}}conditionalEventDefinition")
     if definition is None:
         return None
