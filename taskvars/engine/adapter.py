@@ -570,6 +570,7 @@ class WorkflowRun:
         self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
         self.thrown: list[str] = []  # the signals thrown since last taken, in order
+        self.thrown_by: list[str] = []  # the task that threw each of them
         # Errors and escalations thrown and caught within the run's steps, in order.
         self.caught: list[Caught] = []
         # Escalations and errors nothing in this run caught (for a caller's call activity).
@@ -950,6 +951,7 @@ class WorkflowRun:
             and isinstance(task.task_spec, IntermediateThrowEvent | EndEvent)
         ):
             self.thrown.append(definition.event_name or definition.name)
+            self.thrown_by.append(str(task.id))
         if isinstance(task.task_spec, _ThrownByTheRun):
             self._propagate(task)
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from taskvars.engine import message_throws
+from taskvars.engine import message_throws, signal_payloads
 from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.message_throws import THROWING_EVENTS
@@ -62,7 +62,7 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             "intermediateThrowEvent",
             "endEvent",
         ):
-            return None  # broadcast (taskvars.engine.signals)
+            return signal_payloads.refusal(element)  # broadcast (taskvars.engine.signals)
         elif kind == "messageEventDefinition" and parent_kind in THROWING_EVENTS:
             return message_throws.refusal(element)
         elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):

@@ -55,6 +55,7 @@ from taskvars.engine.expression_context import execution_view
 from taskvars.engine.expressions import ExecutionView, ExpressionError
 from taskvars.engine.multi_instance import StepLoops, write_loop_variables
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
+from taskvars.engine.signal_payloads import signal_payloads_of
 from taskvars.engine.stand_in_runs import activity_listeners, process_listeners, settle
 from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
@@ -505,8 +506,10 @@ class _Step:
         # A BPMN error a call of this step's passed on, that a waiting caller up the
         # calls catches once this step is applied (see :meth:`_raises_later`).
         self.raising: tuple[str, str | None] | None = None
-        # Signals thrown in the step, broadcast once it is saved (broadcast_thrown).
+        # Signals thrown in the step, broadcast once it is saved (broadcast_thrown),
+        # each with its camunda:in variables and business key (signal_payloads).
         self.thrown: list[str] = []
+        self.thrown_payloads: list[tuple[dict[str, NewValue], str | None]] = []
         # Event sub-process starts fired that are not armed again (event_subprocess_waits).
         self.spent: set[str] = set()
         self.context.raises_later = self._raises_later
@@ -640,12 +643,17 @@ class _Step:
         snapshot = run.snapshot()
         self.thrown.extend(run.thrown)
         run.thrown.clear()
+        throwers, run.thrown_by = run.thrown_by, []
         state, changes = map_step(
             self._state(), snapshot, run.completed, new_id, interrupted=run.interrupted
         )
         run.interrupted.clear()
         self._leave(changes)
         self.state = state
+        if throwers:
+            models = self.model.signal_payloads
+            payloads = signal_payloads_of(self.context, models, changes, throwers)
+            self.thrown_payloads.extend(payloads)
         move_attached(self.context, snapshot, state.tokens)
         self._executions(changes)
         self._loop_variables(snapshot, changes, run.completed)
@@ -758,8 +766,10 @@ class _Step:
         from taskvars.engine.signals import broadcast  # it runs steps of this module
 
         thrown, self.thrown = self.thrown, []
-        for name in thrown:
-            broadcast(self.context.uow, name, {}, self.model.definition.tenant_id)
+        payloads, self.thrown_payloads = self.thrown_payloads, []
+        for name, (values, business_key) in zip(thrown, payloads, strict=True):
+            tenant_id = self.model.definition.tenant_id
+            broadcast(self.context.uow, name, values, tenant_id, business_key=business_key)
 
     def stored_state(self, run: WorkflowRun) -> str:
         stored: dict[str, Any] = {"spiff": run.state(), "camunda": self._state().to_dict()}
