@@ -65,7 +65,8 @@ def watches(uow: UnitOfWork, chain: list[ScopeRef]) -> int | None:
         return None
     known: dict[int, bool] = uow.scratch.setdefault(KNOWN, {})
     if instance.pk not in known:
-        known[instance.pk] = bool(_subscriptions(uow, instance.pk))
+        conditional = WaitKind.CONDITIONAL.value
+        known[instance.pk] = uow.store.event_subscriptions.any_of_type(instance.pk, conditional)
     return instance.pk if known[instance.pk] else None
 
 

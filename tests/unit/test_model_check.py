@@ -214,6 +214,16 @@ def in_process(element: str) -> str:
         ),
         (
             in_process(
+                '<bpmn:intermediateThrowEvent id="shout"><bpmn:signalEventDefinition id="s" '
+                'signalRef="x"><bpmn:extensionElements><camunda:in source="a" />'
+                "</bpmn:extensionElements></bpmn:signalEventDefinition>"
+                "</bpmn:intermediateThrowEvent>"
+            ),
+            "s",
+            "Missing attribute 'target' when attribute 'source' or 'sourceExpression' is set",
+        ),
+        (
+            in_process(
                 '<bpmn:startEvent id="ping"><bpmn:conditionalEventDefinition id="c">'
                 "<bpmn:condition>${go}</bpmn:condition></bpmn:conditionalEventDefinition>"
                 "</bpmn:startEvent>"
