@@ -97,23 +97,32 @@ def _note(uow: UnitOfWork, event: VariableEvent) -> None:
     pending: list[VariableEvent] | None = uow.scratch.get(_PENDING)
     if pending is None:
         pending = uow.scratch[_PENDING] = []
-        uow.before_commit(lambda: dispatch(uow))
+        uow.before_commit(lambda: _dispatch_all(uow))
     pending.append(event)
 
 
-def dispatch(uow: UnitOfWork) -> None:
-    """Evaluate the conditional waits the noted events concern; fire those whose
-    condition holds. Raises :class:`ModelRunError` for a condition that cannot be
-    evaluated (the unit of work then writes nothing)."""
-    for _ in range(MAX_ROUNDS):
-        events: list[VariableEvent] = uow.scratch.pop(_PENDING, None) or []
-        if not events:
-            return
-        uow.scratch[_PENDING] = []
-        for instance_pk in dict.fromkeys(e.instance_pk for e in events):
-            mine = [e for e in events if e.instance_pk == instance_pk]
-            _dispatch_instance(uow, instance_pk, mine)
+def _dispatch_all(uow: UnitOfWork) -> None:
+    dispatch(uow)
     uow.scratch.pop(_PENDING, None)
+
+
+def dispatch(uow: UnitOfWork, instance_pk: int | None = None) -> bool:
+    """Evaluate the conditional waits the noted events concern (``instance_pk``: that
+    instance's only, the others' left for later); fire those whose condition holds.
+    Whether any event was pending. Raises :class:`ModelRunError` for a condition that
+    cannot be evaluated (the unit of work then writes nothing)."""
+    dispatched = False
+    for _ in range(MAX_ROUNDS):
+        pending: list[VariableEvent] = uow.scratch.get(_PENDING) or []
+        events = [e for e in pending if instance_pk in (None, e.instance_pk)]
+        if not events:
+            return dispatched
+        dispatched = True
+        pending[:] = [e for e in pending if e not in events]
+        for each in dict.fromkeys(e.instance_pk for e in events):
+            _dispatch_instance(uow, each, [e for e in events if e.instance_pk == each])
+    pending[:] = [e for e in pending if instance_pk not in (None, e.instance_pk)]
+    return dispatched
 
 
 def _dispatch_instance(uow: UnitOfWork, instance_pk: int, events: list[VariableEvent]) -> None:

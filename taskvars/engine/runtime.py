@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine import conditional_events
 from taskvars.engine.activity_scopes import ActivityScopes
 from taskvars.engine.activity_tree import ActivityInstance, activity_tree
 from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
@@ -195,7 +196,11 @@ def start_instance(
     if not run.finished and not step.raised:
         store.process_runs.add(instance_pk, definition.id, step.stored_state(run))
     step.broadcast_thrown()
-    return Started(instance_id, run.finished or step.raised, returned)
+    finished = run.finished or step.raised
+    if caller is None and not finished and conditional_events.dispatch(uow, instance_pk):
+        # A condition true as the instance started moved it on: the answer says if it ended.
+        finished = store.process_instances.get(instance_id) is None
+    return Started(instance_id, finished, returned)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,23 @@ def test_a_condition_true_on_arrival_lets_the_token_pass_at_once(client: Any, db
     assert subscriptions(db_url, instance_id) == []
 
 
+def test_an_instance_whose_condition_holds_at_once_is_answered_as_ended(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    opened = api.client.post(
+        api.url("/process-definition/key/gate/start"),
+        json={"variables": {"open": {"value": True, "type": "Boolean"}}},
+    )
+    closed = api.client.post(
+        api.url("/process-definition/key/gate/start"),
+        json={"variables": {"open": {"value": False, "type": "Boolean"}}},
+    )
+    assert (opened.json()["ended"], closed.json()["ended"]) == (True, False)
+    assert api.get(f"/process-instance/{opened.json()['id']}").status_code == 404
+
+
 def test_a_waiting_condition_is_met_by_setting_a_process_variable(client: Any, db_url: str) -> None:
     api = Api(client)
     deploy(api, "conditional-events.bpmn")
