@@ -40,20 +40,27 @@ _UNKNOWN = "Unknown property used in expression"
 
 @dataclass(frozen=True)
 class VariableEvent:
-    """A variable ``name`` of the instance ``instance_pk`` was created, updated or
-    deleted (``event``); or, ``name`` ``None``, the wait ``wait_key`` was just armed and
-    its condition is to be evaluated whatever the variables."""
+    """A variable ``name`` of the scope ``scope_pk`` in the instance ``instance_pk``
+    was created, updated or deleted (``event``); or, ``name`` ``None``, the wait
+    ``wait_key`` was just armed and its condition is to be evaluated whatever the
+    variables."""
 
     instance_pk: int
     name: str | None
     event: str | None = None
     wait_key: str | None = None
+    scope_pk: int | None = None
 
-    def concerns(self, model: CatchEventModel, wait_key: str | None) -> bool:
+    def concerns(self, model: CatchEventModel, wait_key: str | None, scopes: set[int]) -> bool:
+        """Whether it evaluates ``model``'s condition, waiting in an execution whose
+        scopes are ``scopes``: Camunda dispatches a variable event to the executions at
+        and below the scope that holds the variable (``ExecutionEntity.dispatchEvent``)."""
         if self.name is None:
             return self.wait_key == wait_key
-        return (model.variable_name is None or model.variable_name == self.name) and (
-            not model.variable_events or self.event in model.variable_events
+        return (
+            self.scope_pk in scopes
+            and (model.variable_name is None or model.variable_name == self.name)
+            and (not model.variable_events or self.event in model.variable_events)
         )
 
 
@@ -70,8 +77,10 @@ def watches(uow: UnitOfWork, chain: list[ScopeRef]) -> int | None:
     return instance.pk if known[instance.pk] else None
 
 
-def note_variable(uow: UnitOfWork, instance_pk: int, name: str, event: str) -> None:
-    _note(uow, VariableEvent(instance_pk, name, event))
+def note_variable(uow: UnitOfWork, instance_pk: int, scope_pk: int, name: str, event: str) -> None:
+    """The variable ``name`` of the scope ``scope_pk`` was written (``event``). A task's
+    own variables concern no condition (Camunda's ``TaskEntity.dispatchEvent``)."""
+    _note(uow, VariableEvent(instance_pk, name, event, scope_pk=scope_pk))
 
 
 def watch(uow: UnitOfWork, instance_pk: int) -> None:
@@ -143,11 +152,13 @@ def _dispatch_instance(uow: UnitOfWork, instance_pk: int, events: list[VariableE
         )
         if model is None or model.kind is not WaitKind.CONDITIONAL:
             continue
-        if not any(e.concerns(model, subscription.wait_key) for e in events):
+        chain = _chain(uow, subscription)
+        scopes = {scope.pk for scope in chain}
+        if not any(e.concerns(model, subscription.wait_key, scopes) for e in events):
             continue
         if store.process_instances.is_suspended(instance_pk):
             continue  # Camunda dispatches to active executions only
-        if _holds(uow, subscription, model):
+        if _holds(uow, subscription, model, chain):
             fired: set[tuple[int, str]] = uow.scratch.setdefault(_FIRED, set())
             fired.add((instance_pk, subscription.activity_id))
             instance = ScopeRef(
@@ -156,11 +167,21 @@ def _dispatch_instance(uow: UnitOfWork, instance_pk: int, events: list[VariableE
             waits.fire_wait(uow, instance, subscription.wait_key or "")
 
 
-def _holds(uow: UnitOfWork, subscription: EventSubscription, model: CatchEventModel) -> bool:
+def _chain(uow: UnitOfWork, subscription: EventSubscription) -> list[ScopeRef]:
+    """The scopes whose variables the subscription's execution sees, nearest first."""
+    execution_id = subscription.execution_id or subscription.process_instance_id or ""
+    return uow.store.scopes.chain(IdSpace.EXECUTION, execution_id)
+
+
+def _holds(
+    uow: UnitOfWork,
+    subscription: EventSubscription,
+    model: CatchEventModel,
+    chain: list[ScopeRef],
+) -> bool:
     """Camunda's ``Condition.tryEvaluate`` in the subscription's execution: a variable
     nobody set makes it false; any other failure is the model's error."""
     execution_id = subscription.execution_id or subscription.process_instance_id or ""
-    chain = uow.store.scopes.chain(IdSpace.EXECUTION, execution_id)
 
     def read_local(name: str) -> object:
         return visible_values(uow, chain[:1], frozenset({name}))[name]

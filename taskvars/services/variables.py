@@ -204,19 +204,25 @@ def _set(
     SetTaskVariablesCmd counts it (its ``lastUpdated``). A conditional event of its
     instance hears of it (Camunda's ``VariableEvent``)."""
     instance_pk = conditional_events.watches(uow, chain)
+    seen = None
     if instance_pk is not None:
         seen = uow.store.variables.visible(chain[:1] if local else chain, name)
-        event = conditional_events.CREATE if seen is None else conditional_events.UPDATE
-        conditional_events.note_variable(uow, instance_pk, name, event)
     target_pk = uow.store.variables.set(chain, name, value, local=local)
+    if instance_pk is not None:
+        event = conditional_events.CREATE if seen is None else conditional_events.UPDATE
+        conditional_events.note_variable(uow, instance_pk, target_pk, name, event)
     if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
         uow.store.tasks.touch(target_pk, now_millis())
 
 
 def _delete(uow: UnitOfWork, chain: list[ScopeRef], name: str, *, local: bool) -> None:
     instance_pk = conditional_events.watches(uow, chain)
-    if instance_pk is not None and uow.store.variables.visible(chain[:1] if local else chain, name):
-        conditional_events.note_variable(uow, instance_pk, name, conditional_events.DELETE)
+    seen = None
+    if instance_pk is not None:
+        seen = uow.store.variables.visible(chain[:1] if local else chain, name)
+    if instance_pk is not None and seen is not None:
+        event = conditional_events.DELETE
+        conditional_events.note_variable(uow, instance_pk, seen.scope_pk, name, event)
     uow.store.variables.delete(chain, name, local=local)
 
 

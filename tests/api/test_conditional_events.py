@@ -209,3 +209,23 @@ def test_an_interrupting_conditional_event_sub_process_cancels_its_scope(
 
     assert tasks(api, instance_id) == ["refund"]
     assert subscriptions(db_url, instance_id) == []
+
+
+def test_a_tasks_own_variable_concerns_no_condition(client: Any, db_url: str) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    instance_id = start(api, "stock", {"stock": _int(0)})
+    count = task_id(api, instance_id, "count")
+
+    answer = api.client.put(api.url(f"/task/{count}/localVariables/stock"), json=_int(50))
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["count"]
+
+    answer = api.client.delete(api.url(f"/task/{count}/localVariables/stock"))
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["count"]
+
+    # Set through the task but held by the instance: it does.
+    answer = api.client.put(api.url(f"/task/{count}/variables/stock"), json=_int(50))
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["count", "ship"]
