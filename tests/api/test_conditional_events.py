@@ -229,3 +229,22 @@ def test_a_tasks_own_variable_concerns_no_condition(client: Any, db_url: str) ->
     answer = api.client.put(api.url(f"/task/{count}/variables/stock"), json=_int(50))
     assert answer.status_code == 204, answer.text
     assert tasks(api, instance_id) == ["count", "ship"]
+
+
+def test_an_event_based_gateway_takes_its_conditional_branch_when_it_holds(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    at_once = start(api, "either", {"approved": {"value": True, "type": "Boolean"}})
+    waiting = start(api, "either", {"approved": {"value": False, "type": "Boolean"}})
+    assert tasks(api, at_once) == ["deliver"]
+    assert sorted(s.activity_id for s in subscriptions(db_url, waiting)) == [
+        "Approved",
+        "Reminded",
+    ]
+
+    put_variable(api, waiting, "approved", {"value": True, "type": "Boolean"})
+
+    assert tasks(api, waiting) == ["deliver"]
+    assert subscriptions(db_url, waiting) == []
