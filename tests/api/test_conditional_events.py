@@ -68,6 +68,12 @@ def test_a_waiting_condition_is_met_by_setting_a_process_variable(client: Any, d
     assert [
         (s.event_type, s.event_name, s.activity_id) for s in subscriptions(db_url, instance_id)
     ] == [("conditional", None, "Restocked")]
+    (listed,) = api.get("/event-subscription", eventType="conditional").json()
+    assert (listed["eventName"], listed["activityId"], listed["processInstanceId"]) == (
+        None,
+        "Restocked",
+        instance_id,
+    )
 
     put_variable(api, instance_id, "stock", _int(11))
 
