@@ -772,8 +772,9 @@ class _Step:
 
         thrown, self.thrown = self.thrown, []
         payloads, self.thrown_payloads = self.thrown_payloads, []
-        for name, (values, business_key) in zip(thrown, payloads, strict=True):
-            tenant_id = self.model.definition.tenant_id
+        tenant_id = self.model.definition.tenant_id
+        for index, name in enumerate(thrown):
+            values, business_key = payloads[index] if index < len(payloads) else ({}, None)
             broadcast(self.context.uow, name, values, tenant_id, business_key=business_key)
 
     def stored_state(self, run: WorkflowRun) -> str:
