@@ -107,6 +107,10 @@ class Settings:
             raise ValueError(
                 f"log_format must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}"
             )
+        if self.test_clock and self.workers > 1:
+            # Each process has its own clock: requests would see times days apart, and
+            # each executor would read the others' locks by its own clock.
+            raise ValueError("--test-clock moves one process's clock: serve with --workers 1")
         if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
             raise ValueError("--ssl-certfile and --ssl-keyfile go together: give both or neither")
         if self.log_level not in LOG_LEVELS:

@@ -14,10 +14,13 @@ from taskvars.engine.job_handlers import handles
 from taskvars.persistence.jobs import NewJob
 from taskvars.persistence.models import Job
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
+from taskvars.persistence.values import DatabaseUnreachableError
 from taskvars.services.dates import now_epoch_millis
 
 SUCCEED = "test-succeed"
 FAIL = "test-fail"
+# Meets the database gone on its first run, succeeds on the next.
+UNREACHABLE_ONCE = "test-unreachable-once"
 
 # Job ids as their handler ran them (committed or not), in this process.
 ran: Counter[str] = Counter()
@@ -34,6 +37,34 @@ def succeed(uow: UnitOfWork, job: Job) -> None:
 @handles(FAIL)
 def fail(uow: UnitOfWork, job: Job) -> None:
     raise RuntimeError(f"boom {job.handler_configuration or ''}".strip())
+
+
+# Jobs that wait for ``gate`` once ``entered`` is told, then succeed.
+BLOCK = "test-block"
+entered = threading.Event()
+gate = threading.Event()
+
+
+@handles(BLOCK)
+def block(uow: UnitOfWork, job: Job) -> None:
+    entered.set()
+    gate.wait(30)
+    succeed(uow, job)
+
+
+# Job ids whose handler met the database gone.
+unreachable: Counter[str] = Counter()
+
+
+@handles(UNREACHABLE_ONCE)
+def unreachable_once(uow: UnitOfWork, job: Job) -> None:
+    with _lock:
+        first = unreachable[job.id] == 0
+        if first:
+            unreachable[job.id] += 1
+    if first:
+        raise DatabaseUnreachableError("The database is unavailable: the connection was lost")
+    succeed(uow, job)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ class ExecutorOptions:
     threads: int = 3  # executing a batch in parallel, each job its own unit of work
     max_idle_seconds: float = 60.0  # Camunda's maxWait
     error_backoff_seconds: float = 1.0
+    # A job acquirable when acquisition looked, yet not acquired: its row was locked by
+    # another transaction (SKIP LOCKED); looked for again after this, not at once.
+    skipped_backoff_seconds: float = 0.5
 
 
 def lock_owner_id() -> str:
@@ -64,6 +67,7 @@ class JobExecutor:
         self._pool: ThreadPoolExecutor | None = None
         self._state = threading.Condition()
         self._planned_wake = _AWAKE  # epoch ms the idle executor means to look again
+        self._acquired_at = 0  # epoch ms the last acquisition looked at
         self._requested = 0  # generations of run_due requests
         self._idle_through = 0  # the last generation that found nothing left to run
         self.jobs_run = 0
@@ -123,6 +127,7 @@ class JobExecutor:
     # The loop
 
     def _run(self) -> None:
+        failures = 0  # acquisitions failed in a row (an outage: said once)
         while not self._stopping.is_set():
             self._wake.clear()
             # Awake: any announcement until the next plan is made wakes the coming wait,
@@ -132,20 +137,29 @@ class JobExecutor:
                 generation = self._requested
             try:
                 acquired = self._database.write(self._acquire)
+                if failures:
+                    logger.info("the job executor acquires jobs again")
+                failures = 0
                 if acquired:
                     self._execute_all(acquired)
                     continue
                 wait = self._idle_wait()
-            except Exception:
-                logger.exception("the job executor failed to acquire jobs")
-                wait = self._options.error_backoff_seconds
+            except Exception as error:
+                failures += 1
+                if failures == 1:
+                    logger.exception("the job executor failed to acquire jobs")
+                else:
+                    logger.debug("the job executor failed to acquire jobs: %s", error)
+                # Not settled: a round that failed did not find "nothing left to run".
+                self._wake.wait(self._options.error_backoff_seconds)
+                continue
             with self._state:
                 self._idle_through = max(self._idle_through, generation)
                 self._state.notify_all()
             self._wake.wait(wait)
 
     def _acquire(self, uow: UnitOfWork) -> list[str]:
-        now = now_epoch_millis()
+        now = self._acquired_at = now_epoch_millis()
         ids = uow.store.jobs.acquire(
             now, self._options.batch_size, self.owner, now + self._options.lock_millis
         )
@@ -158,7 +172,13 @@ class JobExecutor:
         now = now_epoch_millis()
         following = self._database.read(lambda uow: uow.store.jobs.next_acquirable(now))
         wait_millis = self._options.max_idle_seconds * 1000
-        if following is not None:
+        if following is not None and following < self._acquired_at:
+            # Acquirable then, yet skipped: another transaction holds its row (a job run
+            # by POST /job/{id}/execute, another process's job whose lock expired while
+            # it runs). Looking again at once would spin until that transaction ends;
+            # a job committed meanwhile is announced and wakes the wait anyway.
+            wait_millis = min(wait_millis, self._options.skipped_backoff_seconds * 1000)
+        elif following is not None:
             wait_millis = min(wait_millis, max(following - now, 0))
         self._planned_wake = now + int(wait_millis)
         return wait_millis / 1000
@@ -171,6 +191,8 @@ class JobExecutor:
     def execute_locked(self, job_id: str) -> None:
         """Run one job this executor locked, in a unit of work of its own; a failure is
         recorded in another (``FailedJobListener``)."""
+        if self._stopping.is_set():  # not started: stop() gives its lock up
+            return
         try:
             ran = self._database.write(lambda uow: self._run_locked(uow, job_id))
         except jobs.RACES:
@@ -178,6 +200,13 @@ class JobExecutor:
             self._release(job_id)
             return
         except Exception as error:
+            if jobs.not_the_jobs(error):
+                # An outage or a full disk: no retry spent, no incident; it runs again
+                # once its lock, shortened to the error backoff, expires (or the
+                # original lock does, if the database cannot be told).
+                logger.warning("job %s could not run: %s", job_id, error)
+                self._release(job_id, after_seconds=self._options.error_backoff_seconds)
+                return
             logger.info("job %s failed: %s", job_id, jobs.exception_message(error))
             self.jobs_failed += 1
             failure = error
@@ -200,10 +229,16 @@ class JobExecutor:
         uow.commit()
         return True
 
-    def _release(self, job_id: str) -> None:
+    def _release(self, job_id: str, *, after_seconds: float = 0) -> None:
+        """Give up the job's lock: at once, or ``after_seconds`` (the lock kept until
+        then, so that a failure of the storage is not met again in a spin)."""
+
         def work(uow: UnitOfWork) -> None:
             job = uow.store.jobs.locked(job_id, self.owner)
-            if job is not None:
+            if job is not None and after_seconds:
+                job.lock_expiration_time = now_epoch_millis() + int(after_seconds * 1000)
+                uow.store.jobs.announce(job.lock_expiration_time)
+            elif job is not None:
                 job.lock_owner = None
                 job.lock_expiration_time = None
                 uow.store.jobs.announce(0)

@@ -768,14 +768,14 @@ class _Step:
         (in this transaction; a waiting instance's step runs in turn)."""
         if not self.thrown:
             return
-        from taskvars.engine.signals import broadcast  # it runs steps of this module
+        from taskvars.engine.signals import Tenants, broadcast  # it runs steps here
 
         thrown, self.thrown = self.thrown, []
         payloads, self.thrown_payloads = self.thrown_payloads, []
-        tenant_id = self.model.definition.tenant_id
+        tenants = Tenants.thrown_by(self.model.definition.tenant_id)
         for index, name in enumerate(thrown):
             values, business_key = payloads[index] if index < len(payloads) else ({}, None)
-            broadcast(self.context.uow, name, values, tenant_id, business_key=business_key)
+            broadcast(self.context.uow, name, values, tenants, business_key=business_key)
 
     def stored_state(self, run: WorkflowRun) -> str:
         stored: dict[str, Any] = {"spiff": run.state(), "camunda": self._state().to_dict()}

@@ -5,30 +5,55 @@ events alike, in the order they were made; nothing commits here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from taskvars.engine.events import fire_wait, start_by_event
 from taskvars.persistence.models import EventSubscription, ScopeKind
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.persistence.values import NewValue, ScopeRef
 
 
+@dataclass(frozen=True)
+class Tenants:
+    """Whose subscriptions a signal reaches: every tenant's (``given`` false), else
+    ``tenant_id``'s (``None``: those without a tenant), and with ``with_none`` those
+    without a tenant too."""
+
+    given: bool = False
+    tenant_id: str | None = None
+    with_none: bool = False
+
+    @classmethod
+    def thrown_by(cls, tenant_id: str | None) -> Tenants:
+        """A signal throw event's (``ThrowSignalEventActivityBehavior``): its
+        instance's tenant and those without one; an instance without a tenant reaches
+        only those without one."""
+        return cls(given=True, tenant_id=tenant_id, with_none=True)
+
+    def admit(self, tenant_id: str | None) -> bool:
+        return (
+            not self.given or tenant_id == self.tenant_id or (self.with_none and tenant_id is None)
+        )
+
+
 def broadcast(
     uow: UnitOfWork,
     name: str,
     variables: dict[str, NewValue],
-    tenant_id: str | None,
+    tenants: Tenants,
     execution_id: str | None = None,
     *,
     business_key: str | None = None,
 ) -> None:
-    """Fire every subscription to the signal ``name``; ``tenant_id`` limits them to one
-    tenant's (``None``: every tenant's), ``execution_id`` to that execution's waits (no
-    start event then). ``variables`` go to each instance started or moved on,
-    ``business_key`` to each started (a signal throw event's ``camunda:in``)."""
+    """Fire every subscription to the signal ``name`` of the ``tenants``; with
+    ``execution_id`` only that execution's waits (no start event then). ``variables``
+    go to each instance started or moved on, ``business_key`` to each started (a
+    signal throw event's ``camunda:in``)."""
     store = uow.store
     found = [
         subscription
         for subscription in store.event_subscriptions.named("signal", name)
-        if (tenant_id is None or subscription.tenant_id == tenant_id)
+        if tenants.admit(subscription.tenant_id)
         and (execution_id is None or subscription.execution_id == execution_id)
     ]
     # Read first, fired in turn: a wait fired before may have removed another (an

@@ -8,7 +8,7 @@ as Camunda answers 403 for what a configuration forbids (comments without histor
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from taskvars.errors import ForbiddenError, InvalidRequestError
@@ -20,6 +20,10 @@ from taskvars.services.query_parameters import date_parameter
 DEFAULT_WAIT_SECONDS = 10.0
 # Room left before datetime's end for what is reckoned from "now" (due dates, locks).
 _HEADROOM = timedelta(days=366)
+# The span a clock may be set to: a date written as Camunda writes it has four digits of
+# year, and what is reckoned from "now" stays within datetime's range.
+_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC) + _HEADROOM
+_LATEST = datetime.max.replace(tzinfo=UTC) - _HEADROOM
 
 
 class DueJobsRunner(Protocol):
@@ -49,7 +53,12 @@ def set_time(body: dict[str, Any], runner: DueJobsRunner | None) -> dict[str, An
     if text is None:
         test_clock.reset()
     else:
-        test_clock.set_now(date_parameter("time", text))
+        instant = date_parameter("time", text)
+        if not _EARLIEST <= instant <= _LATEST:
+            raise InvalidRequestError(
+                f"The clock can be set between the years 1001 and 9998 only: {text} is outside them"
+            )
+        test_clock.set_now(instant)
     return reading(settled=_settle(body, runner))
 
 

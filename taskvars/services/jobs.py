@@ -20,6 +20,8 @@ from taskvars.errors import (
     OptimisticLockingError,
     RestError,
 )
+from taskvars.persistence.failures import storage_failure
+from taskvars.persistence.group_commit import SharedCommitFailedError
 from taskvars.persistence.job_query import SORT_COLUMNS, JobCriteria, TimeCondition
 from taskvars.persistence.models import Job
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
@@ -46,6 +48,13 @@ logger = logging.getLogger(__name__)
 # Failures that are a race with other work, not the job's own: they cost no retry
 # (Camunda's executor does not count an OptimisticLockingException against a job).
 RACES = (ConcurrentModificationError, OptimisticLockingError, ConflictError)
+
+
+def not_the_jobs(error: BaseException) -> bool:
+    """The storage failed, not the job: the database went away or the disk is full
+    (:mod:`taskvars.persistence.failures`), or the commit the job's work shared with
+    other writes failed. Nothing of it was stored, and it costs the job no retry."""
+    return storage_failure(error) is not None or isinstance(error, SharedCommitFailedError)
 
 
 # Failure (FailedJobListener -> FoxJobRetryCmd / DefaultJobRetryCmd)
@@ -358,6 +367,8 @@ def execute_now(database: Database, job_id: str) -> None:
     except NoSuchJobError:
         raise
     except Exception as error:
+        if not_the_jobs(error):
+            raise  # a 503 or 507 (web.operation_errors), the job as it was
         if not isinstance(error, RACES):
             failure = error
             database.write(lambda uow: record_failure_and_commit(uow, job_id, failure))

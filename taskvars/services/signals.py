@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskvars.engine.signals import broadcast
+from taskvars.engine.signals import Tenants, broadcast
 from taskvars.errors import BadUserRequestError, InvalidRequestError, NullValueError, RestError
 from taskvars.persistence.event_subscriptions import SubscriptionCriteria
 from taskvars.persistence.unit_of_work import UnitOfWork
@@ -40,7 +40,7 @@ def throw(uow: UnitOfWork, dto: dict[str, Any]) -> None:
     values = variables.convert_values(dto.get("variables"))
     if execution_id is not None:
         _require_subscribed(uow, name, execution_id)
-    broadcast(uow, name, values, tenant_id, execution_id=execution_id)
+    broadcast(uow, name, values, Tenants(tenant_given, tenant_id), execution_id=execution_id)
     uow.commit()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from taskvars.engine.events import fire_wait, start_by_event
 from taskvars.engine.job_handlers import run_job
-from taskvars.engine.signals import broadcast
+from taskvars.engine.signals import Tenants, broadcast
 from taskvars.persistence.models import EventSubscription, Job, ScopeKind
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import NewValue, ScopeRef
@@ -180,7 +180,7 @@ def start_at_event(
 
 def broadcast_signal(db_url: str, name: str, variables: dict[str, Any] | None = None) -> None:
     def write(uow: UnitOfWork) -> None:
-        broadcast(uow, name, convert_values(variables or {}), None)
+        broadcast(uow, name, convert_values(variables or {}), Tenants())
         uow.commit()
 
     _read(db_url, write)

@@ -17,7 +17,7 @@ from taskvars.settings import Settings
 from tests import job_probes
 from tests.api.incident_sites import Waiting, start_invoice
 from tests.api_client import Api
-from tests.job_probes import FAIL, add_jobs, new_job
+from tests.job_probes import FAIL, UNREACHABLE_ONCE, add_jobs, new_job
 
 HOUR = 3_600_000
 
@@ -231,3 +231,45 @@ def test_negative_retries_are_refused_and_change_nothing(api: Api, database: Dat
     unknown = api.client.put(api.url("/job/nope/retries"), json={"retries": 1})
     assert unknown.status_code == 500
     assert unknown.json()["message"] == "No job found with id 'nope'."
+
+
+def test_a_job_the_database_failed_under_costs_no_retry_and_runs_again(
+    api: Api, database: Database
+) -> None:
+    (job_id,) = add_jobs(database, new_job(UNREACHABLE_ONCE, due_in_millis=HOUR))
+    assert advance(api, duration="PT2H")["jobsSettled"] is True
+    assert job_probes.unreachable[job_id] == 1
+    after = job(api, job_id)
+    assert after["retries"] == 3
+    assert after["exceptionMessage"] is None
+    assert api.get("/incident/count").json()["count"] == 0
+
+    advance(api, duration="PT2S")  # its lock, shortened to the error backoff, expired
+    assert job_probes.ran[job_id] == 1
+    assert api.get(f"/job/{job_id}").status_code == 404
+
+
+def test_execute_answers_a_database_outage_with_a_503_and_costs_no_retry(
+    api: Api, database: Database
+) -> None:
+    (job_id,) = add_jobs(database, new_job(UNREACHABLE_ONCE, due_in_millis=10 * HOUR))
+    response = api.client.post(api.url(f"/job/{job_id}/execute"))
+    assert response.status_code == 503, response.text
+    assert job(api, job_id)["retries"] == 3
+    assert job(api, job_id)["exceptionMessage"] is None
+
+    assert api.client.post(api.url(f"/job/{job_id}/execute")).status_code == 204
+    assert job_probes.ran[job_id] == 1
+
+
+@pytest.mark.parametrize(
+    "time", ["9999-12-31T23:59:00.000+0000", "0001-01-01T00:00:00.000+0000", "0999-06-01T00:00:00"]
+)
+def test_a_clock_set_where_dates_break_is_refused_and_the_server_goes_on(
+    api: Api, time: str
+) -> None:
+    response = api.client.put(api.url("/test-clock"), json={"time": time})
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "InvalidRequestException"
+    assert api.get("/test-clock").json()["offsetMillis"] == 0
+    assert api.get("/deployment").status_code == 200

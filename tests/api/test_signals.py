@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.event_runs import broadcast_signal, deploy, start, subscriptions
+from tests.api.event_runs import BPMN, broadcast_signal, deploy, start, subscriptions
 from tests.api_client import Api
+from tests.multipart_bodies import Part
 
 
 def history(api: Api, instance_id: str) -> list[tuple[str, str]]:
@@ -99,3 +100,66 @@ def test_a_suspended_instance_is_not_signalled(client: Any, db_url: str) -> None
 
     assert tasks(api, "afterGo") == [waiting]
     assert len(subscriptions(db_url, suspended)) == 1
+
+
+def deploy_for_tenants(api: Api) -> dict[str | None, str]:
+    """signals.bpmn without a tenant and for the tenant acme: the definition ids of its
+    processes, by key and tenant."""
+    file = BPMN / "signals.bpmn"
+    for tenant in (None, "acme"):
+        parts = [
+            Part("deployment-name", "signals", content_type="text/plain"),
+            Part("data", file.read_bytes(), filename=file.name),
+        ]
+        if tenant is not None:
+            parts.append(Part("tenant-id", tenant, content_type="text/plain"))
+        assert api.post_parts("/deployment/create", *parts).status_code == 200
+    return {
+        f"{definition['key']}:{definition['tenantId']}": definition["id"]
+        for definition in api.get("/process-definition").json()
+    }
+
+
+def start_definition(api: Api, definition_id: str) -> str:
+    started = api.client.post(api.url(f"/process-definition/{definition_id}/start"), json={})
+    assert started.status_code == 200, started.text
+    instance_id: str = started.json()["id"]
+    return instance_id
+
+
+def test_a_signal_without_a_tenant_reaches_only_the_instances_without_one(api: Api) -> None:
+    # SignalEventReceivedCmd: withoutTenantId sets the tenant (to none), as tenantId does.
+    definitions = deploy_for_tenants(api)
+    plain = start_definition(api, definitions["waitForGo:None"])
+    acme = start_definition(api, definitions["waitForGo:acme"])
+
+    response = api.client.post(api.url("/signal"), json={"name": "go", "withoutTenantId": True})
+
+    assert response.status_code == 204, response.text
+    assert tasks(api, "afterGo") == [plain]
+    response = api.client.post(api.url("/signal"), json={"name": "go", "tenantId": "acme"})
+    assert response.status_code == 204, response.text
+    assert tasks(api, "afterGo") == sorted([plain, acme])
+
+
+def test_a_thrown_signal_reaches_its_tenant_and_no_tenant_only_from_no_tenant(
+    api: Api,
+) -> None:
+    # ThrowSignalEventActivityBehavior: a tenant's throw reaches its tenant's and those
+    # without one; a throw without a tenant only those without one.
+    definitions = deploy_for_tenants(api)
+    plain = start_definition(api, definitions["waitForGo:None"])
+    acme = start_definition(api, definitions["waitForGo:acme"])
+
+    def send(definition_id: str) -> None:
+        sender = start_definition(api, definition_id)
+        (task,) = api.get("/task", processInstanceId=sender).json()
+        done = api.client.post(api.url(f"/task/{task['id']}/complete"), json={})
+        assert done.status_code == 204, done.text
+
+    send(definitions["sender:None"])
+    assert tasks(api, "afterGo") == [plain]
+
+    later = start_definition(api, definitions["waitForGo:None"])
+    send(definitions["sender:acme"])
+    assert tasks(api, "afterGo") == sorted([plain, acme, later])

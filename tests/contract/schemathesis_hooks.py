@@ -169,6 +169,7 @@ ADMITTED_400 = re.compile(
     r"|^Give either milliseconds or duration to advance the clock by$"
     r"|^not an ISO 8601 duration: .+$"
     r"|^The clock cannot be moved past the year 9999$"
+    r"|^The clock can be set between the years 1001 and 9998 only: .+ is outside them$"
     # an incident of Camunda's own types ends only through what failed
     r"|^Cannot resolve an incident of type (?:failedJob|failedExternalTask)$"
     # external-task commands: the engine's EnsureUtil checks of what a worker sends, which

@@ -32,6 +32,10 @@ def test_environment_overrides_defaults_and_arguments_override_environment() -> 
         ({"TASKVARS_MAX_UPLOAD_BYTES": "0"}, "max_upload_bytes must be a positive number, got 0"),
         ({"TASKVARS_PORT": "70000"}, "port must be between 0 and 65535, got 70000"),
         ({"TASKVARS_LOG_FORMAT": "xml"}, "log_format must be one of text, json, got 'xml'"),
+        (
+            {"TASKVARS_TEST_CLOCK": "true", "TASKVARS_WORKERS": "2"},
+            "--test-clock moves one process's clock: serve with --workers 1",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:
