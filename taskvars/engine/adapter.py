@@ -374,6 +374,9 @@ class _ArmedEventParsing:
         name = super().parse_signal_event(event).name  # type: ignore[misc]
         return ArmedEventDefinition("signal", str(self.node.get("id")), name)
 
+    def parse_conditional_event(self, event: Any) -> ArmedEventDefinition:
+        return ArmedEventDefinition("conditional", str(self.node.get("id")))
+
 
 class _BoundaryEventParser(_ArmedEventParsing, CamundaBoundaryEventParser):  # type: ignore[misc]
     pass
@@ -567,6 +570,7 @@ class WorkflowRun:
         self._listener = listener
         self.completed: list[str] = []  # the tasks the last step completed, in order
         self.thrown: list[str] = []  # the signals thrown since last taken, in order
+        self.thrown_by: list[str] = []  # the task that threw each of them
         # Errors and escalations thrown and caught within the run's steps, in order.
         self.caught: list[Caught] = []
         # Escalations and errors nothing in this run caught (for a caller's call activity).
@@ -947,6 +951,7 @@ class WorkflowRun:
             and isinstance(task.task_spec, IntermediateThrowEvent | EndEvent)
         ):
             self.thrown.append(definition.event_name or definition.name)
+            self.thrown_by.append(str(task.id))
         if isinstance(task.task_spec, _ThrownByTheRun):
             self._propagate(task)
         if isinstance(task.task_spec, BoundaryEvent):  # it may have cancelled a body

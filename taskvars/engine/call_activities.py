@@ -155,6 +155,11 @@ def refusal(element: etree._Element) -> str | None:
     return None
 
 
+def mapping_refusal(mapping: etree._Element) -> str | None:
+    """A ``camunda:in`` or ``camunda:out`` that Camunda's parser refuses (its messages)."""
+    return _mapping_refusal(mapping)
+
+
 def _mapping_refusal(mapping: etree._Element) -> str | None:
     if mapping.get("variables") == "all":
         return None

@@ -1,21 +1,29 @@
 """The deployment check of catch events (:mod:`.model_check`): timer, message and signal
 definitions run in intermediate catch, boundary and process start events (and messages
-in receive tasks); throw events with them are refused until they run."""
+in receive tasks), conditional ones in intermediate catch and boundary events; throw
+events with them are refused until they run."""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from taskvars.engine import message_throws
+from taskvars.engine import message_throws, signal_payloads
+from taskvars.engine.bpmn_xml import BPMN
 from taskvars.engine.expressions import ExpressionError, compile_expression
 from taskvars.engine.message_throws import THROWING_EVENTS
 from taskvars.engine.timer_definitions import TimerKind, check
 
 CATCH_DEFINITIONS = frozenset(
-    {"timerEventDefinition", "messageEventDefinition", "signalEventDefinition"}
+    {
+        "timerEventDefinition",
+        "messageEventDefinition",
+        "signalEventDefinition",
+        # In intermediate catch and boundary events (taskvars.engine.conditional_events).
+        "conditionalEventDefinition",
+    }
 )
 TIMER_KINDS = frozenset(kind.value for kind in TimerKind)
-CATCH_ELEMENTS = CATCH_DEFINITIONS | TIMER_KINDS | {"intermediateCatchEvent"}
+CATCH_ELEMENTS = CATCH_DEFINITIONS | TIMER_KINDS | {"intermediateCatchEvent", "condition"}
 
 
 def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
@@ -30,9 +38,21 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
         ]
         if len(definitions) != 1 or definitions[0] not in CATCH_DEFINITIONS:
             return (
-                "intermediate catch events are supported with one timer, message or "
-                "signal definition"
+                "intermediate catch events are supported with one timer, message, "
+                "signal or conditional definition"
             )
+        return None
+    if kind == "condition":
+        return _condition_refusal(element, parent_kind)
+    if kind == "conditionalEventDefinition":
+        scope = None if parent is None else parent.getparent()
+        in_event_subprocess = scope is not None and scope.get("triggeredByEvent") == "true"
+        if parent_kind == "startEvent" and not in_event_subprocess:
+            return "conditional start events are supported in event sub-processes only"
+        if parent_kind not in ("intermediateCatchEvent", "boundaryEvent", "startEvent"):
+            return f"conditional events are not supported in a {parent_kind} yet"
+        if element.find(f"{{{BPMN}}}condition") is None:
+            return "a conditional event needs a condition"  # as BpmnParse refuses it
         return None
     if kind in CATCH_DEFINITIONS:
         if parent_kind == "startEvent":
@@ -42,7 +62,7 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
             "intermediateThrowEvent",
             "endEvent",
         ):
-            return None  # broadcast (taskvars.engine.signals)
+            return signal_payloads.refusal(element)  # broadcast (taskvars.engine.signals)
         elif kind == "messageEventDefinition" and parent_kind in THROWING_EVENTS:
             return message_throws.refusal(element)
         elif parent_kind not in ("intermediateCatchEvent", "boundaryEvent"):
@@ -63,6 +83,22 @@ def catch_event_refusal(element: etree._Element, kind: str) -> str | None:
     except ExpressionError as error:
         return f"{kind}: {error}"
     return check(TimerKind(kind), text) if literal else None
+
+
+def _condition_refusal(condition: etree._Element, parent_kind: str | None) -> str | None:
+    """A conditional event's condition: an expression (no script)."""
+    if parent_kind != "conditionalEventDefinition":
+        return f"condition is not supported in a {parent_kind}"
+    if condition.get("language"):
+        return f"script conditions ({condition.get('language')}) are not supported"
+    source = (condition.text or "").strip()
+    try:
+        expression = compile_expression(source)
+    except ExpressionError as error:
+        return f"condition: {error}"
+    if expression.is_literal:
+        return f"condition {source!r} is not an expression: write ${{...}}"
+    return None
 
 
 def _start_event_refusal(definition: etree._Element, kind: str) -> str | None:

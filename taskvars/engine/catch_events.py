@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
-from taskvars.engine.bpmn_xml import BPMN
+from taskvars.engine.bpmn_xml import BPMN, CAMUNDA
 from taskvars.engine.timer_definitions import TimerKind
 
 
@@ -19,6 +19,8 @@ class WaitKind(enum.StrEnum):
     TIMER = "timer"
     MESSAGE = "message"
     SIGNAL = "signal"
+    # Camunda's EventType.CONDITONAL: waits until its condition holds (.conditional_events).
+    CONDITIONAL = "conditional"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class CatchEventModel:
     # Armed beside a token (a boundary event, a branch of an event-based gateway) rather
     # than as one (taskvars.engine.event_waits).
     beside: bool = False
+    # A conditional event's condition and camunda:variableName / camunda:variableEvents.
+    condition: str | None = None
+    variable_name: str | None = None
+    variable_events: frozenset[str] = frozenset()
 
 
 # Camunda's ActivityTypes for intermediate catch events, by the definition's kind.
@@ -45,12 +51,14 @@ INTERMEDIATE_TYPES = {
     WaitKind.TIMER: "intermediateTimer",
     WaitKind.MESSAGE: "intermediateMessageCatch",
     WaitKind.SIGNAL: "intermediateSignalCatch",
+    WaitKind.CONDITIONAL: "intermediateConditional",
 }
 RECEIVE_TASK = "receiveTask"
 BOUNDARY_TYPES = {
     WaitKind.TIMER: "boundaryTimer",
     WaitKind.MESSAGE: "boundaryMessage",
     WaitKind.SIGNAL: "boundarySignal",
+    WaitKind.CONDITIONAL: "boundaryConditional",
 }
 
 
@@ -101,6 +109,8 @@ def _event_model(
                 timer_kind=timer[0],
                 timer_text=timer[1],
             )
+        if kind == "conditionalEventDefinition":
+            return conditional_model(element_id, definition, types[WaitKind.CONDITIONAL])
         for wait_kind, ref_attribute in (
             (WaitKind.MESSAGE, "messageRef"),
             (WaitKind.SIGNAL, "signalRef"),
@@ -114,6 +124,23 @@ def _event_model(
                     event_name=names.get(ref or "", ref),
                 )
     return None
+
+
+def conditional_model(
+    element_id: str, definition: etree._Element, activity_type: str
+) -> CatchEventModel:
+    """Camunda's ``BpmnParse.parseConditionalEventDefinition``: the condition's text,
+    ``camunda:variableName`` and the comma-separated ``camunda:variableEvents``."""
+    condition = definition.find(f"{{{BPMN}}}condition")
+    events = definition.get(f"{{{CAMUNDA}}}variableEvents") or ""
+    return CatchEventModel(
+        element_id,
+        WaitKind.CONDITIONAL,
+        activity_type,
+        condition=None if condition is None else (condition.text or "").strip(),
+        variable_name=definition.get(f"{{{CAMUNDA}}}variableName") or None,
+        variable_events=frozenset(e.strip() for e in events.split(",") if e.strip()),
+    )
 
 
 def timer_of(definition: etree._Element) -> tuple[TimerKind, str] | None:
@@ -159,4 +186,4 @@ def catch_activity_type(element: etree._Element) -> str:
             for kind, activity_type in INTERMEDIATE_TYPES.items():
                 if name == f"{kind.value}EventDefinition":
                     return activity_type
-    raise ValueError(f"{element.get('id')} catches no timer, message or signal")
+    raise ValueError(f"{element.get('id')} catches no timer, message, signal or condition")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from taskvars.engine import timer_definitions
+from taskvars.engine import conditional_events, timer_definitions
 from taskvars.engine.catch_events import CatchEventModel, WaitKind
 from taskvars.engine.executions import Token
 from taskvars.engine.expression_context import execution_view
@@ -74,7 +74,9 @@ def arm(
     timer_handler: str,
 ) -> None:
     """Arm what ``model`` waits for, fired by ``wait_key``, in ``execution_id``: a timer
-    job of ``timer_handler``'s type, or an event subscription."""
+    job of ``timer_handler``'s type, or an event subscription. A condition is evaluated
+    before the commit, as Camunda evaluates it as the event's scope starts (not for a
+    non-interrupting boundary event armed again as it fired: Camunda's stays)."""
     execution_pk = step.reader.pk(execution_id)
     if execution_pk is None:
         raise RuntimeError(f"the execution {execution_id} of a catch event has no row")
@@ -105,11 +107,18 @@ def arm(
             )
         )
         return
+    if model.kind is WaitKind.CONDITIONAL:
+        # Its instance's variable writes are noted from now on (.conditional_events).
+        conditional_events.watch(step.uow, step.instance_pk)
+        if not conditional_events.fired_before(step.uow, step.instance_pk, model.element_id):
+            conditional_events.note_arrival(step.uow, step.instance_pk, wait_key)
     store.event_subscriptions.add(
         NewSubscription(
             id=new_id(),
             event_type=model.kind.value,
-            event_name=_evaluated_name(step, execution_id, model),
+            event_name=None
+            if model.kind is WaitKind.CONDITIONAL
+            else _evaluated_name(step, execution_id, model),
             activity_id=model.element_id,
             created=epoch_millis(now),
             execution_pk=execution_pk,

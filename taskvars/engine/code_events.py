@@ -46,7 +46,12 @@ def boundary_refusal(event: etree._Element) -> str | None:
 
 # Started by the runtime's armed rows (taskvars.engine.event_subprocess_waits).
 _ARMED_STARTS = frozenset(
-    {"timerEventDefinition", "messageEventDefinition", "signalEventDefinition"}
+    {
+        "timerEventDefinition",
+        "messageEventDefinition",
+        "signalEventDefinition",
+        "conditionalEventDefinition",
+    }
 )
 
 
@@ -62,8 +67,8 @@ def event_subprocess_refusal(subprocess: etree._Element) -> str | None:
     kinds = [_definitions(start) for start in starts]
     if len(starts) != 1 or len(kinds[0]) != 1 or kinds[0][0] not in DEFINITIONS | _ARMED_STARTS:
         return (
-            "event sub-processes are supported with one error, escalation, timer, message "
-            "or signal start event only"
+            "event sub-processes are supported with one error, escalation, timer, message, "
+            "signal or conditional start event only"
         )
     if kinds[0] == ["errorEventDefinition"] and starts[0].get("isInterrupting") == "false":
         return "an error start event of an event sub-process must be interrupting"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from taskvars.engine.bpmn_xml import BPMN
-from taskvars.engine.catch_events import CatchEventModel
+from taskvars.engine.catch_events import CatchEventModel, conditional_model
 from taskvars.engine.catch_waits import arm, disarm
 from taskvars.engine.executions import ExecutionState
 from taskvars.engine.start_events import _start_model
@@ -28,6 +28,8 @@ from taskvars.engine.start_events import _start_model
 if TYPE_CHECKING:
     from taskvars.engine.behaviours import StepContext
 
+# Camunda's ActivityTypes.START_EVENT_CONDITIONAL.
+CONDITIONAL_START = "conditionalStartEvent"
 # Camunda's TimerStartEventSubprocessJobHandler.TYPE.
 EVENT_SUBPROCESS_TIMER_HANDLER = "timer-start-event-subprocess"
 # A wait key is "esp:<scope>:<start event id>"; the scope is the running sub-process's
@@ -65,7 +67,7 @@ def event_subprocess_start_models(root: etree._Element) -> dict[str, CatchEventM
         if subprocess.get("triggeredByEvent") != "true":
             continue
         for event in subprocess.iterchildren(f"{{{BPMN}}}startEvent"):
-            model = _start_model(event, names)
+            model = _start_model(event, names) or _conditional_start(event)
             if model is not None:
                 interrupting = event.get("isInterrupting", "true").lower() != "false"
                 found[model.element_id] = CatchEventModel(
@@ -76,8 +78,20 @@ def event_subprocess_start_models(root: etree._Element) -> dict[str, CatchEventM
                     timer_kind=model.timer_kind,
                     timer_text=model.timer_text,
                     interrupting=interrupting,
+                    condition=model.condition,
+                    variable_name=model.variable_name,
+                    variable_events=model.variable_events,
                 )
     return found
+
+
+def _conditional_start(event: etree._Element) -> CatchEventModel | None:
+    """A conditional start event (Camunda's
+    ``EventSubProcessStartConditionalEventActivityBehavior``)."""
+    definition = event.find(f"{{{BPMN}}}conditionalEventDefinition")
+    if definition is None:
+        return None
+    return conditional_model(str(event.get("id")), definition, CONDITIONAL_START)
 
 
 def sync_event_subprocesses(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from taskvars.engine import call_activities, code_events, message_throws
+from taskvars.engine import call_activities, code_events, message_throws, signal_payloads
 from taskvars.engine.adapter import SpecBuildError, check_builds
 from taskvars.engine.artifacts import ARTIFACT_CONTENT, ARTIFACTS
 from taskvars.engine.bpmn_xml import BPMN, CAMUNDA, USER_TASK_ATTRIBUTES, parse_bpmn
@@ -100,6 +100,7 @@ RUNNABLE_ELEMENTS = frozenset(
         "eventBasedGateway",
         *CATCH_DEFINITIONS,
         *TIMER_KINDS,
+        "condition",
         # Data objects and stores, groups: drawn, not run (taskvars.engine.artifacts).
         *ARTIFACTS,
         *ARTIFACT_CONTENT,
@@ -468,7 +469,10 @@ def _boundary_event_refusal(event: etree._Element) -> str | None:
         return None
     refused = code_events.boundary_refusal(event)
     if refused is not None and refused.startswith("only error and escalation"):
-        return "only error, escalation, timer, message and signal boundary events are supported"
+        return (
+            "only error, escalation, timer, message, signal and conditional boundary "
+            "events are supported"
+        )
     return refused
 
 
@@ -525,6 +529,8 @@ def _inert_extension(element: etree._Element, name: str) -> bool:
     if name in call_activities.MAPPING_EXTENSIONS:
         extensions = element.getparent()
         owner = extensions.getparent() if extensions is not None else None
+        if name == "in" and owner is not None and signal_payloads.signal_throw_payload(owner):
+            return True  # checked with the definition (signal_payloads.refusal)
         return owner is not None and owner.tag == f"{{{BPMN}}}callActivity"
     return name in FORM_EXTENSIONS and any(
         ancestor.tag in FORM_ELEMENTS for ancestor in element.iterancestors()

@@ -22,6 +22,7 @@ from taskvars.engine.event_subprocess_waits import event_subprocess_start_models
 from taskvars.engine.external_service_tasks import ExternalTaskModel, external_task_models
 from taskvars.engine.forms import FormDeclaration, form_declaration, task_forms
 from taskvars.engine.io_mappings import IoMapping, io_mappings
+from taskvars.engine.signal_payloads import signal_payload_models
 from taskvars.engine.user_tasks import UserTaskModel, user_task_models
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 
@@ -59,6 +60,8 @@ class RunnableModel:
     event_subprocess_starts: dict[str, CatchEventModel] = field(default_factory=dict)
     # By error end event id: the camunda:errorMessage of the error it throws.
     error_messages: dict[str, str] = field(default_factory=dict)
+    # By signal throw or end event id: the camunda:in payload of its signal.
+    signal_payloads: dict[str, CallActivityModel] = field(default_factory=dict)
 
 
 def runnable_model(
@@ -91,6 +94,7 @@ def runnable_model(
         call_activities=call_activity_models(root),
         catch_events=catch_event_models(root),
         event_subprocess_starts=event_subprocess_start_models(root),
+        signal_payloads=signal_payload_models(root),
     )
     with _LOCK:
         _CACHE[definition_id] = model

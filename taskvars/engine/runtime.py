@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine import conditional_events
 from taskvars.engine.activity_scopes import ActivityScopes
 from taskvars.engine.activity_tree import ActivityInstance, activity_tree
 from taskvars.engine.adapter import BpmnRunError, WorkflowRun, dumps
@@ -55,6 +56,7 @@ from taskvars.engine.expression_context import execution_view
 from taskvars.engine.expressions import ExecutionView, ExpressionError
 from taskvars.engine.multi_instance import StepLoops, write_loop_variables
 from taskvars.engine.runnable_models import RunnableModel, runnable_model
+from taskvars.engine.signal_payloads import signal_payloads_of
 from taskvars.engine.stand_in_runs import activity_listeners, process_listeners, settle
 from taskvars.engine.tree import NodeKind, RunSnapshot
 from taskvars.engine.variable_reader import ExecutionReader
@@ -129,6 +131,17 @@ def start(
 
 
 @dataclass(frozen=True)
+class ThrownSignal:
+    """A signal a step threw, broadcast once the step is saved: with its thrower's
+    tenant (the instances it reaches) and ``camunda:in`` payload."""
+
+    name: str
+    tenant_id: str | None
+    values: dict[str, NewValue]
+    business_key: str | None
+
+
+@dataclass(frozen=True)
 class Started:
     instance_id: str
     finished: bool
@@ -148,7 +161,7 @@ def start_instance(
     raises_to: Callable[[str, str | None, VariableSource], bool] | None = None,
     escalates_to: Callable[[str | None, VariableSource], bool] | None = None,
     start_event_id: str | None = None,
-    thrown_to: list[tuple[str, str | None]] | None = None,
+    thrown_to: list[ThrownSignal] | None = None,
 ) -> Started:
     """Start a process instance and run it to its first waits, without committing: a
     client's start, or a call activity's (``caller``; ``returns_to`` takes the called
@@ -201,7 +214,11 @@ def start_instance(
         thrown_to.extend(step.signals())
     else:
         step.broadcast_thrown()
-    return Started(instance_id, run.finished or step.raised, returned)
+    finished = run.finished or step.raised
+    if caller is None and not finished and conditional_events.dispatch(uow, instance_pk):
+        # A condition true as the instance started moved it on: the answer says if it ended.
+        finished = store.process_instances.get(instance_id) is None
+    return Started(instance_id, finished, returned)
 
 
 @dataclass(frozen=True)
@@ -482,7 +499,7 @@ class _Step:
         self.state: ExecutionState | None = None
         # Signals thrown meanwhile by the instances this step's calls started, with the
         # tenant of each, broadcast with this step's own (broadcast_thrown).
-        self.deferred: list[tuple[str, str | None]] = []
+        self.deferred: list[ThrownSignal] = []
         reader = ExecutionReader(uow, instance_pk, self._state)
         self.context = StepContext(
             uow,
@@ -515,8 +532,10 @@ class _Step:
         # A BPMN error a call of this step's passed on, that a waiting caller up the
         # calls catches once this step is applied (see :meth:`_raises_later`).
         self.raising: tuple[str, str | None] | None = None
-        # Signals thrown in the step, broadcast once it is saved (broadcast_thrown).
+        # Signals thrown in the step, broadcast once it is saved (broadcast_thrown),
+        # each with its camunda:in variables and business key (signal_payloads).
         self.thrown: list[str] = []
+        self.thrown_payloads: list[tuple[dict[str, NewValue], str | None]] = []
         # Event sub-process starts fired that are not armed again (event_subprocess_waits).
         self.spent: set[str] = set()
         self.context.raises_later = self._raises_later
@@ -650,12 +669,17 @@ class _Step:
         snapshot = run.snapshot()
         self.thrown.extend(run.thrown)
         run.thrown.clear()
+        throwers, run.thrown_by = run.thrown_by, []
         state, changes = map_step(
             self._state(), snapshot, run.completed, new_id, interrupted=run.interrupted
         )
         run.interrupted.clear()
         self._leave(changes)
         self.state = state
+        if throwers:
+            models = self.model.signal_payloads
+            payloads = signal_payloads_of(self.context, models, changes, throwers)
+            self.thrown_payloads.extend(payloads)
         move_attached(self.context, snapshot, state.tokens)
         self._executions(changes)
         self._loop_variables(snapshot, changes, run.completed)
@@ -775,16 +799,29 @@ class _Step:
             return
         from taskvars.engine.signals import Tenants, broadcast  # it runs steps here
 
-        for name, tenant_id in thrown:
-            broadcast(self.context.uow, name, {}, Tenants.thrown_by(tenant_id))
+        for signal in thrown:
+            broadcast(
+                self.context.uow,
+                signal.name,
+                signal.values,
+                Tenants.thrown_by(signal.tenant_id),
+                business_key=signal.business_key,
+            )
 
-    def signals(self) -> list[tuple[str, str | None]]:
+    def signals(self) -> list[ThrownSignal]:
         """The signals thrown in the step and by the instances its calls started (each
-        with its thrower's tenant), taken: the calls' first, as they were thrown first."""
+        with its thrower's tenant and camunda:in payload), taken: the calls' first, as
+        they were thrown first."""
         tenant_id = self.model.definition.tenant_id
-        thrown = [*self.deferred, *((name, tenant_id) for name in self.thrown)]
+        payloads = self.thrown_payloads
+        own = [
+            ThrownSignal(name, tenant_id, *(payloads[i] if i < len(payloads) else ({}, None)))
+            for i, name in enumerate(self.thrown)
+        ]
+        thrown = [*self.deferred, *own]
         self.deferred.clear()
         self.thrown = []
+        self.thrown_payloads = []
         return thrown
 
     def stored_state(self, run: WorkflowRun) -> str:
@@ -1079,7 +1116,7 @@ def _only_wait(state: ExecutionState, token: Token) -> bool:
 class _Calls:
     """The runtime's side of call activities (:class:`.CallPort`)."""
 
-    def __init__(self, uow: UnitOfWork, thrown: list[tuple[str, str | None]]) -> None:
+    def __init__(self, uow: UnitOfWork, thrown: list[ThrownSignal]) -> None:
         self._uow = uow
         self._thrown = thrown
 

@@ -42,10 +42,13 @@ def broadcast(
     variables: dict[str, NewValue],
     tenants: Tenants,
     execution_id: str | None = None,
+    *,
+    business_key: str | None = None,
 ) -> None:
     """Fire every subscription to the signal ``name`` of the ``tenants``; with
     ``execution_id`` only that execution's waits (no start event then). ``variables``
-    go to each instance started or moved on."""
+    go to each instance started or moved on, ``business_key`` to each started (a
+    signal throw event's ``camunda:in``)."""
     store = uow.store
     found = [
         subscription
@@ -67,7 +70,7 @@ def broadcast(
         else:
             definition = store.definitions.get(target.definition_id)
             if definition is not None:
-                start_by_event(uow, definition, target.activity_id, variables, None)
+                start_by_event(uow, definition, target.activity_id, variables, business_key)
 
 
 class _Target:

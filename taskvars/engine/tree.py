@@ -62,10 +62,13 @@ class NodeKind(enum.StrEnum):
     INTERMEDIATE_MESSAGE_CATCH = "intermediateMessageCatch"
     INTERMEDIATE_SIGNAL_CATCH = "intermediateSignalCatch"
     RECEIVE_TASK = "receiveTask"
+    INTERMEDIATE_CONDITIONAL = "intermediateConditional"
     # Start events a run starts at when their event comes (taskvars.engine.start_events).
     START_TIMER_EVENT = "startTimerEvent"
     MESSAGE_START_EVENT = "messageStartEvent"
     SIGNAL_START_EVENT = "signalStartEvent"
+    # An event sub-process's only (taskvars.engine.event_subprocess_waits).
+    CONDITIONAL_START_EVENT = "conditionalStartEvent"
     # Pass through, broadcasting a signal (taskvars.engine.signals).
     INTERMEDIATE_SIGNAL_THROW = "intermediateSignalThrow"
     SIGNAL_END_EVENT = "signalEndEvent"
@@ -75,6 +78,7 @@ class NodeKind(enum.StrEnum):
     BOUNDARY_TIMER = "boundaryTimer"
     BOUNDARY_MESSAGE = "boundaryMessage"
     BOUNDARY_SIGNAL = "boundarySignal"
+    BOUNDARY_CONDITIONAL = "boundaryConditional"
     # A token held by an asynchronous continuation, before or after its element (Camunda's
     # transition instance): a job runs it on. No activity instance of its own.
     ASYNC_BEFORE = "asyncBefore"
@@ -101,6 +105,7 @@ CATCH_KINDS = frozenset(
         NodeKind.INTERMEDIATE_MESSAGE_CATCH,
         NodeKind.INTERMEDIATE_SIGNAL_CATCH,
         NodeKind.RECEIVE_TASK,
+        NodeKind.INTERMEDIATE_CONDITIONAL,
     }
 )
 
@@ -110,11 +115,13 @@ BOUNDARY_KINDS = {
     "timer": NodeKind.BOUNDARY_TIMER,
     "message": NodeKind.BOUNDARY_MESSAGE,
     "signal": NodeKind.BOUNDARY_SIGNAL,
+    "conditional": NodeKind.BOUNDARY_CONDITIONAL,
 }
 START_KINDS = {
     "timer": NodeKind.START_TIMER_EVENT,
     "message": NodeKind.MESSAGE_START_EVENT,
     "signal": NodeKind.SIGNAL_START_EVENT,
+    "conditional": NodeKind.CONDITIONAL_START_EVENT,
 }
 # Boundary events: armed (AHEAD) while their activity waits, holding no token of their own.
 BOUNDARY_EVENT_KINDS = frozenset({NodeKind.BOUNDARY_ERROR, *BOUNDARY_KINDS.values()})

@@ -103,6 +103,18 @@ class EventSubscriptions:
         found = self._session.scalar(select(EventSubscription.pk).where(EventSubscription.pk == pk))
         return found is not None
 
+    def any_of_type(self, instance_pk: int, event_type: str) -> bool:
+        """Whether the instance has a subscription of ``event_type``."""
+        found = self._session.scalar(
+            select(EventSubscription.pk)
+            .where(
+                EventSubscription.process_instance_pk == instance_pk,
+                EventSubscription.event_type == event_type,
+            )
+            .limit(1)
+        )
+        return found is not None
+
     def for_instance(self, instance_pk: int) -> list[EventSubscription]:
         """An instance's subscriptions, oldest first."""
         return list(

@@ -53,6 +53,8 @@ WRITE_ATTEMPTS = 3
 # and it waits holding the locks of every writer before it in the batch, which is how
 # two batches of two server processes deadlock on writes that do not conflict at all.
 SHARED_LOCK_WAIT = "100ms"
+# Session info key: callables to run as the work commits (UnitOfWork.before_commit).
+_BEFORE_COMMIT = "taskvars_before_commit"
 
 
 class UnitOfWork:
@@ -90,6 +92,17 @@ class UnitOfWork:
         if self._store is None:
             raise RuntimeError("the unit of work is not open")
         return self._store
+
+    @property
+    def scratch(self) -> dict[str, Any]:
+        """What the work notes for itself until it ends (the session's ``info``)."""
+        assert self._session is not None
+        return self._session.info
+
+    def before_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` as :meth:`commit` begins, before anything is made durable
+        (conditional events dispatched on the variables the work wrote)."""
+        self.scratch.setdefault(_BEFORE_COMMIT, []).append(action)
 
     def open(self) -> UnitOfWork:
         """Begin; for a unit of work that outlives a ``with`` block (a streamed download)."""
@@ -133,6 +146,10 @@ class UnitOfWork:
         commit is). Raises :class:`ConcurrentModificationError` on a lost race, and
         :class:`SharedCommitFailedError` when the shared commit failed."""
         assert self._session is not None
+        # Actions may add actions (a fired event writes variables in turn).
+        while actions := self._session.info.pop(_BEFORE_COMMIT, []):
+            for action in actions:
+                action()
         try:
             self._session.commit()
         except (IntegrityError, StaleDataError) as error:
@@ -162,6 +179,7 @@ class UnitOfWork:
             if self._session is not None:
                 session, self._session, self._store = self._session, None, None
                 session.info.pop(AFTER_COMMIT, None)
+                session.info.pop(_BEFORE_COMMIT, None)
                 session.close()
         except BaseException as closing_error:
             if self._batch is not None:

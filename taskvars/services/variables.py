@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from taskvars.engine import conditional_events
 from taskvars.errors import (
     EngineError,
     InvalidRequestError,
@@ -88,7 +89,7 @@ def set_upload(
 def delete(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> None:
     """Remove a variable; one that does not exist is no error."""
     chain = _chain(uow, resource, scope_id)
-    uow.store.variables.delete(chain, name, local=resource.local)
+    _delete(uow, chain, name, local=resource.local)
     uow.commit()
 
 
@@ -104,7 +105,7 @@ def modify(
     chain = _chain(uow, resource, scope_id)
     write_values(uow, chain, values, local=resource.local)
     for name in deletions or []:
-        uow.store.variables.delete(chain, name, local=resource.local)
+        _delete(uow, chain, name, local=resource.local)
     uow.commit()
 
 
@@ -200,10 +201,29 @@ def _set(
     uow: UnitOfWork, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool
 ) -> None:
     """Write the variable; one written on a task itself updates the task, as Camunda's
-    SetTaskVariablesCmd counts it (its ``lastUpdated``)."""
+    SetTaskVariablesCmd counts it (its ``lastUpdated``). A conditional event of its
+    instance hears of it (Camunda's ``VariableEvent``)."""
+    instance_pk = conditional_events.watches(uow, chain)
+    seen = None
+    if instance_pk is not None:
+        seen = uow.store.variables.visible(chain[:1] if local else chain, name)
     target_pk = uow.store.variables.set(chain, name, value, local=local)
+    if instance_pk is not None:
+        event = conditional_events.CREATE if seen is None else conditional_events.UPDATE
+        conditional_events.note_variable(uow, instance_pk, target_pk, name, event)
     if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
         uow.store.tasks.touch(target_pk, now_millis())
+
+
+def _delete(uow: UnitOfWork, chain: list[ScopeRef], name: str, *, local: bool) -> None:
+    instance_pk = conditional_events.watches(uow, chain)
+    seen = None
+    if instance_pk is not None:
+        seen = uow.store.variables.visible(chain[:1] if local else chain, name)
+    if instance_pk is not None and seen is not None:
+        event = conditional_events.DELETE
+        conditional_events.note_variable(uow, instance_pk, seen.scope_pk, name, event)
+    uow.store.variables.delete(chain, name, local=local)
 
 
 def _converted(dto: Any) -> NewValue:

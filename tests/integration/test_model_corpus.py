@@ -24,7 +24,7 @@ from tests.model_corpus import (
 )
 
 # What deploys today; raised as more of Camunda's elements run (never lowered).
-DEPLOY_FLOOR = 205
+DEPLOY_FLOOR = 211
 # What a model without the next issue's events may still be refused for: code this
 # server never runs (scripts in mappings, Java beans called from expressions, a call's
 # variableMappingClass, CMMN cases). Anything else is a gap to close, and fails here.

@@ -91,10 +91,28 @@ def in_process(element: str) -> str:
         (
             in_process(
                 '<bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">'
-                '<bpmn:conditionalEventDefinition id="up" /></bpmn:boundaryEvent>'
+                '<bpmn:compensateEventDefinition id="up" /></bpmn:boundaryEvent>'
             ),
             "late",
-            "only error, escalation, timer, message and signal boundary events are supported",
+            "only error, escalation, timer, message, signal and conditional boundary events "
+            "are supported",
+        ),
+        (
+            in_process(
+                '<bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">'
+                '<bpmn:conditionalEventDefinition id="up" /></bpmn:boundaryEvent>'
+            ),
+            "up",
+            "a conditional event needs a condition",
+        ),
+        (
+            in_process(
+                '<bpmn:intermediateCatchEvent id="ready"><bpmn:conditionalEventDefinition id="up">'
+                "<bpmn:condition>x</bpmn:condition></bpmn:conditionalEventDefinition>"
+                "</bpmn:intermediateCatchEvent>"
+            ),
+            "up",
+            "condition 'x' is not an expression: write ${...}",
         ),
         (
             in_process(
@@ -181,18 +199,37 @@ def in_process(element: str) -> str:
         (
             in_process('<bpmn:subProcess id="OnCancel" triggeredByEvent="true" />'),
             "OnCancel",
-            "event sub-processes are supported with one error, escalation, timer, message "
-            "or signal start event only",
+            "event sub-processes are supported with one error, escalation, timer, message, "
+            "signal or conditional start event only",
         ),
         (
             in_process(
                 '<bpmn:subProcess id="OnPing" triggeredByEvent="true">'
-                '<bpmn:startEvent id="ping"><bpmn:conditionalEventDefinition id="c" />'
+                '<bpmn:startEvent id="ping"><bpmn:compensateEventDefinition id="c" />'
                 "</bpmn:startEvent></bpmn:subProcess>"
             ),
             "OnPing",
-            "event sub-processes are supported with one error, escalation, timer, message "
-            "or signal start event only",
+            "event sub-processes are supported with one error, escalation, timer, message, "
+            "signal or conditional start event only",
+        ),
+        (
+            in_process(
+                '<bpmn:intermediateThrowEvent id="shout"><bpmn:signalEventDefinition id="s" '
+                'signalRef="x"><bpmn:extensionElements><camunda:in source="a" />'
+                "</bpmn:extensionElements></bpmn:signalEventDefinition>"
+                "</bpmn:intermediateThrowEvent>"
+            ),
+            "s",
+            "Missing attribute 'target' when attribute 'source' or 'sourceExpression' is set",
+        ),
+        (
+            in_process(
+                '<bpmn:startEvent id="ping"><bpmn:conditionalEventDefinition id="c">'
+                "<bpmn:condition>${go}</bpmn:condition></bpmn:conditionalEventDefinition>"
+                "</bpmn:startEvent>"
+            ),
+            "c",
+            "conditional start events are supported in event sub-processes only",
         ),
         (
             in_process(
@@ -262,8 +299,8 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
         '<bpmn:transaction id="mail"><bpmn:script>x</bpmn:script></bpmn:transaction>\n'
         '    <bpmn:serviceTask id="charge"\n        camunda:type="soap" />\n'
         '    <bpmn:boundaryEvent id="late" attachedToRef="checkInvoice">\n'
-        "      <bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>"
-        "</bpmn:conditionalEventDefinition>\n    </bpmn:boundaryEvent>"
+        "      <bpmn:compensateEventDefinition><bpmn:documentation>x</bpmn:documentation>"
+        "</bpmn:compensateEventDefinition>\n    </bpmn:boundaryEvent>"
     ).replace('camunda:historyTimeToLive="30"', 'camunda:historyTimeToLive="soon"')
     report = inspect_model("invoice.bpmn", model.encode())
     assert report.refused
@@ -277,7 +314,8 @@ def test_every_problem_of_a_file_is_reported_once_with_its_element_line_and_colu
     assert report.errors[0].message.startswith("transaction is not supported")
     assert report.errors[1].message == "camunda:type 'soap' is not supported: only 'external'"
     assert report.errors[2].message == (
-        "only error, escalation, timer, message and signal boundary events are supported"
+        "only error, escalation, timer, message, signal and conditional boundary events "
+        "are supported"
     )
     assert report.errors[3].message == 'Cannot parse historyTimeToLive: For input string: "soon"'
     with pytest.raises(ModelRefusedError) as raised:
