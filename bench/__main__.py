@@ -53,6 +53,7 @@ FULL = {
     "external_tasks": external_tasks.FULL_TASKS,
     "wake_ups": external_tasks.FULL_WAKE_UPS,
     "jobs": jobs.FULL_JOBS,
+    "timer_seconds": jobs.FULL_SECONDS,
 }
 QUICK = {
     "sizes": "1KiB,2MiB",
@@ -65,6 +66,7 @@ QUICK = {
     "external_tasks": external_tasks.QUICK_TASKS,
     "wake_ups": external_tasks.QUICK_WAKE_UPS,
     "jobs": jobs.QUICK_JOBS,
+    "timer_seconds": jobs.QUICK_SECONDS,
 }
 
 
@@ -126,8 +128,9 @@ def measure(
     external_tasks.print_table(external, database, process_runs)
     run.external_tasks[database] = external
     print()
-    # Printed only: not in docs/benchmarks.md yet.
-    jobs.print_table(jobs.run(settings["jobs"], url_factory), database)
+    timers = jobs.run(settings["jobs"], url_factory, settings["timer_seconds"])
+    jobs.print_table(timers, database)
+    run.timers[database] = timers
     print()
     if url_factory is None:  # the stored state is read from the SQLite file
         loop = engine_loop.run(settings["loop_iterations"])

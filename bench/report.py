@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench.engine_loop import MAX_LATE_RATIO, LoopResult
 from bench.external_tasks import SECTION_TITLE, ExternalTasksResult, markdown_lines
+from bench.jobs import RATE, JobsResult, table_lines, title
 from bench.processes import STEPS, ProcessResult
 from bench.small_uploads import LoadResult, SmallUploadsResult
 from bench.task_query import TaskQueryResult
@@ -42,6 +43,7 @@ class Run:
     task_queries: dict[str, TaskQueryResult] = field(default_factory=dict)
     processes: dict[str, ProcessResult] = field(default_factory=dict)
     external_tasks: dict[str, ExternalTasksResult] = field(default_factory=dict)
+    timers: dict[str, JobsResult] = field(default_factory=dict)
     engine_loop: LoopResult | None = None
     skipped: list[str] = field(default_factory=list)
 
@@ -284,6 +286,8 @@ def markdown(run: Run, plot_name: str) -> str:
             *markdown_lines(external, run.processes.get(database)),
             "",
         ]
+    for database, timers in run.timers.items():
+        lines += [f"## {title(timers, database)}", "", *_timers_text(timers), ""]
     if run.engine_loop is not None:
         loop = run.engine_loop
         lines += [
@@ -305,6 +309,23 @@ def markdown(run: Run, plot_name: str) -> str:
         lines += ["## Not measured", "", *[f"- {reason}" for reason in run.skipped], ""]
     lines += [f"![Throughput and peak memory against value size]({plot_name})", ""]
     return "\n".join(lines)
+
+
+def _timers_text(result: JobsResult) -> list[str]:
+    return [
+        "Process instances of `bench/timer.bpmn` (an intermediate timer, `timeDuration` "
+        "`${pause}`, then a user task) started over REST; each timer job is the real "
+        "`timer-intermediate-transition` handler moving the token on (`bench/jobs.py`). "
+        "**timers/s**: all timers due at one moment after the starts; timers / (the last "
+        "timer event's end time in the activity history - that moment). **Lateness**: "
+        f"{RATE} timers due a second, one after another; per timer, its activity end time "
+        "- its job's due date: the executor's wake-up precision. The **reference** is a "
+        "loop of one-row transactions on the same database (lock a job row, delete it, "
+        "commit): the least a job's own unit of work costs there.",
+        "",
+        *table_lines(result),
+        *[f"\n{warning}" for warning in result.warnings],
+    ]
 
 
 def plot(run: Run, path: Path) -> None:

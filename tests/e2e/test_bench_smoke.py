@@ -11,6 +11,7 @@ import pytest
 
 import bench.__main__ as suite
 from bench.external_tasks import QUICK_TASKS
+from bench.jobs import QUICK_JOBS
 from bench.report import KEPT_MARKER, with_soak_section
 from bench.soak import MIX
 from bench.transfer import client_name
@@ -38,6 +39,7 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
             "External tasks, fetchAndLock + complete, long polling (10 s), "
             f"{QUICK_TASKS} tasks, {database} (errors: 0)"
         ) in output
+        assert f"Timer jobs, {database}: {QUICK_JOBS} timers due at one moment" in output
         if shutil.which("wrk"):
             assert f"1 KiB Bytes uploads, 8 connections, 1 s, {database}" in output
             assert f"1 KiB Bytes downloads, 8 connections, 1 s, {database}" in output
@@ -56,6 +58,10 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "| 16 | " in report
     assert "| two-task process, 8 connections (engine, steps per second, same run) |" in report
     assert "## One instance looped 45 times, sqlite" in report
+    assert f"## Timer jobs, sqlite: {QUICK_JOBS} timers due at one moment" in report
+    assert "| 1 server process | " in report
+    if postgres_url:
+        assert "| 2 server processes | " in report
     assert "- sqlite, one instance looped 45 times: last completes' median" in report
     if shutil.which("wrk"):
         assert "## 1 KiB downloads of one stored value" in report
