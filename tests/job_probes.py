@@ -14,7 +14,7 @@ from taskvars.engine.job_handlers import handles
 from taskvars.persistence.jobs import NewJob
 from taskvars.persistence.models import Job
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
-from taskvars.persistence.values import DatabaseUnreachableError
+from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
 from taskvars.services.dates import now_epoch_millis
 
 SUCCEED = "test-succeed"
@@ -101,3 +101,15 @@ def add_jobs(database: Database, *probes: Probe) -> list[str]:
         return [probe.job.id for probe in probes]
 
     return database.write(work)
+
+
+# Loses a race every time it runs (as a constraint its own work breaks at commit does).
+ALWAYS_RACES = "test-always-races"
+races: Counter[str] = Counter()
+
+
+@handles(ALWAYS_RACES)
+def always_races(uow: UnitOfWork, job: Job) -> None:
+    with _lock:
+        races[job.id] += 1
+    raise ConcurrentModificationError("the job's row changed meanwhile")

@@ -46,6 +46,10 @@ class ExecutorOptions:
     # A job acquirable when acquisition looked, yet not acquired: its row was locked by
     # another transaction (SKIP LOCKED); looked for again after this, not at once.
     skipped_backoff_seconds: float = 0.5
+    # A job that loses this many races in a row (a conflict at commit, a stale claim)
+    # counts as failed on the next: a conflict it meets every time (a constraint its own
+    # work breaks, which commit reports as a conflict) must not run again forever.
+    max_races_in_a_row: int = 5
 
 
 def lock_owner_id() -> str:
@@ -72,6 +76,8 @@ class JobExecutor:
         self._idle_through = 0  # the last generation that found nothing left to run
         self.jobs_run = 0
         self.jobs_failed = 0
+        self._races: dict[str, int] = {}  # job id -> races lost in a row
+        self._races_lock = threading.Lock()
 
     # Lifecycle
 
@@ -195,9 +201,15 @@ class JobExecutor:
             return
         try:
             ran = self._database.write(lambda uow: self._run_locked(uow, job_id))
-        except jobs.RACES:
-            logger.info("job %s raced other work; it runs again", job_id)
-            self._release(job_id)
+        except jobs.RACES as error:
+            races = self._count_race(job_id)
+            if races < self._options.max_races_in_a_row:
+                logger.info("job %s raced other work; it runs again", job_id)
+                self._release(job_id)
+                return
+            logger.warning("job %s raced other work %d times in a row", job_id, races)
+            self._forget_races(job_id)
+            self._record_failure(job_id, error)
             return
         except Exception as error:
             if jobs.not_the_jobs(error):
@@ -207,19 +219,31 @@ class JobExecutor:
                 logger.warning("job %s could not run: %s", job_id, error)
                 self._release(job_id, after_seconds=self._options.error_backoff_seconds)
                 return
-            logger.info("job %s failed: %s", job_id, jobs.exception_message(error))
-            self.jobs_failed += 1
-            failure = error
-            try:
-                self._database.write(
-                    lambda uow: jobs.record_failure_and_commit(uow, job_id, failure)
-                )
-            except Exception:
-                # Its lock expires, and it runs again then: nothing is lost.
-                logger.exception("the failure of job %s could not be recorded", job_id)
+            self._forget_races(job_id)
+            self._record_failure(job_id, error)
             return
+        self._forget_races(job_id)
         if ran:
             self.jobs_run += 1
+
+    def _record_failure(self, job_id: str, error: BaseException) -> None:
+        logger.info("job %s failed: %s", job_id, jobs.exception_message(error))
+        self.jobs_failed += 1
+        try:
+            self._database.write(lambda uow: jobs.record_failure_and_commit(uow, job_id, error))
+        except Exception:
+            # Its lock expires, and it runs again then: nothing is lost.
+            logger.exception("the failure of job %s could not be recorded", job_id)
+
+    def _count_race(self, job_id: str) -> int:
+        """Count a race the job lost; how many it has lost in a row."""
+        with self._races_lock:
+            races = self._races[job_id] = self._races.get(job_id, 0) + 1
+            return races
+
+    def _forget_races(self, job_id: str) -> None:
+        with self._races_lock:
+            self._races.pop(job_id, None)
 
     def _run_locked(self, uow: UnitOfWork, job_id: str) -> bool:
         job = uow.store.jobs.locked(job_id, self.owner)

@@ -17,7 +17,7 @@ from taskvars.settings import Settings
 from tests import job_probes
 from tests.api.incident_sites import Waiting, start_invoice
 from tests.api_client import Api
-from tests.job_probes import FAIL, UNREACHABLE_ONCE, add_jobs, new_job
+from tests.job_probes import ALWAYS_RACES, FAIL, UNREACHABLE_ONCE, add_jobs, new_job
 
 HOUR = 3_600_000
 
@@ -260,6 +260,21 @@ def test_execute_answers_a_database_outage_with_a_503_and_costs_no_retry(
 
     assert api.client.post(api.url(f"/job/{job_id}/execute")).status_code == 204
     assert job_probes.ran[job_id] == 1
+
+
+def test_a_job_that_loses_every_race_fails_after_five_in_a_row_instead_of_running_forever(
+    api: Api, database: Database
+) -> None:
+    (job_id,) = add_jobs(database, new_job(ALWAYS_RACES, due_in_millis=HOUR))
+    assert advance(api, duration="PT2H")["jobsSettled"] is True
+    # Released at once after each of the first four races, it ran again; the fifth in a
+    # row is a failure like any other (a retry spent, the conflict kept as its message;
+    # due again at once, as without a retry time cycle): three times five runs, then no
+    # retries left, where it would have run for ever.
+    assert job_probes.races[job_id] == 15
+    after = job(api, job_id)
+    assert after["retries"] == 0
+    assert "changed meanwhile" in after["exceptionMessage"]
 
 
 @pytest.mark.parametrize(
