@@ -254,3 +254,42 @@ def test_an_event_based_gateway_takes_its_conditional_branch_when_it_holds(
 
     assert tasks(api, waiting) == ["deliver"]
     assert subscriptions(db_url, waiting) == []
+
+
+def test_a_conditional_event_sub_process_of_a_called_instance_starts_as_a_direct_ones(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    deploy(api, "conditional-called.bpmn")
+    note = {"note": {"value": "hi", "type": "String"}}
+    direct = start(api, "guarded", note)
+    caller = start(api, "callsGuarded", note)
+
+    answer = api.client.post(api.url(f"/task/{task_id(api, caller, 'prepareCall')}/complete"))
+
+    assert answer.status_code == 204, answer.text
+    (called,) = api.get("/process-instance", superProcessInstance=caller).json()
+    assert tasks(api, called["id"]) == tasks(api, direct)
+    put_variable(api, called["id"], "note", {"value": "again", "type": "String"})
+    put_variable(api, direct, "note", {"value": "again", "type": "String"})
+    assert tasks(api, called["id"]) == tasks(api, direct)
+    assert "read" in tasks(api, direct)
+    put_variable(api, called["id"], "cancel", {"value": True, "type": "Boolean"})
+    assert tasks(api, called["id"]) == ["refund"]
+
+
+def test_a_correlated_messages_variables_make_a_waiting_condition_true(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+    instance_id = start(api, "restockWaiter", {"stock": _int(0)})
+
+    answer = api.client.post(
+        api.url("/message"),
+        json={"messageName": "restock", "processVariables": {"stock": _int(50)}},
+    )
+
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["afterMessage", "ship"]
