@@ -293,3 +293,24 @@ def test_a_correlated_messages_variables_make_a_waiting_condition_true(
 
     assert answer.status_code == 204, answer.text
     assert tasks(api, instance_id) == ["afterMessage", "ship"]
+
+
+def test_an_execution_local_variable_makes_the_condition_waiting_there_true(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+    instance_id = start(api, "scopedWait", {"ready": {"value": False, "type": "Boolean"}})
+    (waiting,) = subscriptions(db_url, instance_id)
+    execution_id = api.get(
+        "/event-subscription", processInstanceId=instance_id, eventType="conditional"
+    ).json()[0]["executionId"]
+    assert execution_id != instance_id, waiting
+
+    answer = api.client.put(
+        api.url(f"/execution/{execution_id}/localVariables/ready"),
+        json={"value": True, "type": "Boolean"},
+    )
+
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["go"]
