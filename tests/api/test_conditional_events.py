@@ -314,3 +314,44 @@ def test_an_execution_local_variable_makes_the_condition_waiting_there_true(
 
     assert answer.status_code == 204, answer.text
     assert tasks(api, instance_id) == ["go"]
+
+
+def _statements_of_put(db_url: str, resource: Any, scope_id: str) -> list[str]:
+    from sqlalchemy import Engine, event
+
+    from taskvars.persistence.unit_of_work import Database
+    from taskvars.services import variables
+
+    statements: list[str] = []
+    database = Database(db_url)
+
+    def listener(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        database.write(lambda uow: variables.put(uow, resource, scope_id, "stock", _int(50)))
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+        database.dispose()
+    return statements
+
+
+def test_a_tasks_own_variable_costs_no_look_for_conditional_events(
+    client: Any, db_url: str
+) -> None:
+    from taskvars.services.variables import TASK_LOCAL_VARIABLES, TASK_VARIABLES
+
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    instance_id = start(api, "stock", {"stock": _int(0)})
+    count = task_id(api, instance_id, "count")
+    created = api.client.post(api.url("/task/create"), json={"id": "standalone-1"})
+    assert created.status_code == 204, created.text
+
+    for task in (count, "standalone-1"):
+        statements = _statements_of_put(db_url, TASK_LOCAL_VARIABLES, task)
+        assert not [s for s in statements if "event_subscription" in s], task
+    # A write that can reach the instance's variables does look.
+    statements = _statements_of_put(db_url, TASK_VARIABLES, count)
+    assert [s for s in statements if "event_subscription" in s], statements
