@@ -355,3 +355,20 @@ def test_a_tasks_own_variable_costs_no_look_for_conditional_events(
     # A write that can reach the instance's variables does look.
     statements = _statements_of_put(db_url, TASK_VARIABLES, count)
     assert [s for s in statements if "event_subscription" in s], statements
+
+
+def test_a_called_instance_whose_condition_holds_at_once_lets_its_caller_end_in_the_answer(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+
+    answer = api.client.post(
+        api.url("/process-definition/key/callsPassing/start"),
+        json={"variables": {"go": {"value": True, "type": "Boolean"}}},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert api.get("/process-instance", processDefinitionKey="passing").json() == []
+    assert api.get("/process-instance", processDefinitionKey="callsPassing").json() == []
+    assert answer.json()["ended"] is True
