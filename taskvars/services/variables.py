@@ -64,7 +64,7 @@ def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, d
     scopes = _chain(uow, resource, scope_id, whole=True)
     if is_transient(dto):
         return
-    _set(uow, _narrowed(resource, scopes), name, value, local=resource.local, watched=scopes)
+    _set(uow, scopes, name, value, local=resource.local)
     uow.commit()
 
 
@@ -82,15 +82,14 @@ def set_upload(
         raise
     if upload.transient:
         return
-    chain = _narrowed(resource, scopes)
-    _set(uow, chain, name, upload.value, local=resource.local, watched=scopes)
+    _set(uow, scopes, name, upload.value, local=resource.local)
     uow.commit()
 
 
 def delete(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> None:
     """Remove a variable; one that does not exist is no error."""
     scopes = _chain(uow, resource, scope_id, whole=True)
-    _delete(uow, _narrowed(resource, scopes), name, local=resource.local, watched=scopes)
+    _delete(uow, scopes, name, local=resource.local)
     uow.commit()
 
 
@@ -104,11 +103,9 @@ def modify(
     """Modifications first, then deletions, in one transaction."""
     values = convert_values(modifications)
     scopes = _chain(uow, resource, scope_id, whole=True)
-    chain = _narrowed(resource, scopes)
-    for name, value in values.items():
-        _set(uow, chain, name, value, local=resource.local, watched=scopes)
+    write_values(uow, scopes, values, local=resource.local)
     for name in deletions or []:
-        _delete(uow, chain, name, local=resource.local, watched=scopes)
+        _delete(uow, scopes, name, local=resource.local)
     uow.commit()
 
 
@@ -207,13 +204,13 @@ def _set(
     value: NewValue,
     *,
     local: bool,
-    watched: list[ScopeRef] | None = None,
 ) -> None:
-    """Write the variable; one written on a task itself updates the task, as Camunda's
-    SetTaskVariablesCmd counts it (its ``lastUpdated``). A conditional event of its
-    instance hears of it (Camunda's ``VariableEvent``); ``watched``: the whole chain
-    when ``chain`` is cut to the scope a local write goes to."""
-    instance_pk = _watching(uow, watched or chain, local=local)
+    """Write the variable (``local``: on ``chain[0]``, the whole chain given all the
+    same, so that the history and the conditional events of its instance hear of it);
+    one written on a task itself updates the task, as Camunda's SetTaskVariablesCmd
+    counts it (its ``lastUpdated``). A conditional event of its instance hears of it
+    (Camunda's ``VariableEvent``)."""
+    instance_pk = _watching(uow, chain, local=local)
     seen = None
     if instance_pk is not None:
         seen = uow.store.variables.visible(chain[:1] if local else chain, name)
@@ -231,9 +228,8 @@ def _delete(
     name: str,
     *,
     local: bool,
-    watched: list[ScopeRef] | None = None,
 ) -> None:
-    instance_pk = _watching(uow, watched or chain, local=local)
+    instance_pk = _watching(uow, chain, local=local)
     seen = None
     if instance_pk is not None:
         seen = uow.store.variables.visible(chain[:1] if local else chain, name)
@@ -249,10 +245,6 @@ def _watching(uow: UnitOfWork, chain: list[ScopeRef], *, local: bool) -> int | N
     if local and chain[0].kind is ScopeKind.TASK:
         return None
     return conditional_events.watches(uow, chain)
-
-
-def _narrowed(resource: VariableResource, chain: list[ScopeRef]) -> list[ScopeRef]:
-    return chain[:1] if resource.local else chain
 
 
 def _converted(dto: Any) -> NewValue:

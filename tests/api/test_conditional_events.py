@@ -372,3 +372,23 @@ def test_a_called_instance_whose_condition_holds_at_once_lets_its_caller_end_in_
     assert api.get("/process-instance", processDefinitionKey="passing").json() == []
     assert api.get("/process-instance", processDefinitionKey="callsPassing").json() == []
     assert answer.json()["ended"] is True
+
+
+def test_an_execution_local_variable_written_over_rest_is_in_the_history(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+    instance_id = start(api, "scopedWait", {"ready": {"value": False, "type": "Boolean"}})
+    execution_id = api.get(
+        "/event-subscription", processInstanceId=instance_id, eventType="conditional"
+    ).json()[0]["executionId"]
+
+    answer = api.client.put(
+        api.url(f"/execution/{execution_id}/localVariables/note"),
+        json={"value": "n", "type": "String"},
+    )
+
+    assert answer.status_code == 204, answer.text
+    found = api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    assert sorted(v["name"] for v in found) == ["note", "ready"]
