@@ -115,22 +115,34 @@ def _dispatch_all(uow: UnitOfWork) -> None:
     uow.scratch.pop(_PENDING, None)
 
 
-def dispatch(uow: UnitOfWork, instance_pk: int | None = None) -> bool:
+def dispatch(uow: UnitOfWork, instance_pk: int | None = None, root_id: str | None = None) -> bool:
     """Evaluate the conditional waits the noted events concern (``instance_pk``: that
-    instance's only, the others' left for later); fire those whose condition holds.
+    instance's only, and with ``root_id``, its id, those of the instances its calls
+    started; the others' left for later); fire those whose condition holds.
     Whether any event was pending. Raises :class:`ModelRunError` for a condition that
     cannot be evaluated (the unit of work then writes nothing)."""
+    roots: dict[int, str | None] = {}
+
+    def ours(event: VariableEvent) -> bool:
+        if instance_pk in (None, event.instance_pk):
+            return True
+        if root_id is None:
+            return False
+        if event.instance_pk not in roots:
+            roots[event.instance_pk] = uow.store.process_instances.root_of(event.instance_pk)
+        return roots[event.instance_pk] == root_id
+
     dispatched = False
     for _ in range(MAX_ROUNDS):
         pending: list[VariableEvent] = uow.scratch.get(_PENDING) or []
-        events = [e for e in pending if instance_pk in (None, e.instance_pk)]
+        events = [e for e in pending if ours(e)]
         if not events:
             return dispatched
         dispatched = True
         pending[:] = [e for e in pending if e not in events]
         for each in dict.fromkeys(e.instance_pk for e in events):
             _dispatch_instance(uow, each, [e for e in events if e.instance_pk == each])
-    pending[:] = [e for e in pending if instance_pk not in (None, e.instance_pk)]
+    pending[:] = [e for e in pending if not ours(e)]
     return dispatched
 
 

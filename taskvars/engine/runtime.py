@@ -215,8 +215,13 @@ def start_instance(
     else:
         step.broadcast_thrown()
     finished = run.finished or step.raised
-    if caller is None and not finished and conditional_events.dispatch(uow, instance_pk):
-        # A condition true as the instance started moved it on: the answer says if it ended.
+    if (
+        caller is None
+        and not finished
+        and conditional_events.dispatch(uow, instance_pk, instance_id)
+    ):
+        # A condition true as the instance (or one its calls started) started moved it
+        # on: the answer says if it ended.
         finished = store.process_instances.get(instance_id) is None
     return Started(instance_id, finished, returned)
 

@@ -61,10 +61,10 @@ EXECUTION_LOCAL_VARIABLES = VariableResource("execution", IdSpace.EXECUTION, loc
 def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, dto: Any) -> None:
     """Set one variable from a ``VariableValueDto``; a transient one is checked, not kept."""
     value = _converted(dto)
-    chain = _chain(uow, resource, scope_id)
+    scopes = _chain(uow, resource, scope_id, whole=True)
     if is_transient(dto):
         return
-    _set(uow, chain, name, value, local=resource.local)
+    _set(uow, scopes, name, value, local=resource.local)
     uow.commit()
 
 
@@ -75,21 +75,21 @@ def set_upload(
     if upload.value is None:
         return  # a JSON null: Camunda stores nothing and asks nothing
     try:
-        chain = _chain(uow, resource, scope_id)
+        scopes = _chain(uow, resource, scope_id, whole=True)
     except EngineError as error:
         if upload.serialized:
             raise NullValueError(error.message) from None
         raise
     if upload.transient:
         return
-    _set(uow, chain, name, upload.value, local=resource.local)
+    _set(uow, scopes, name, upload.value, local=resource.local)
     uow.commit()
 
 
 def delete(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> None:
     """Remove a variable; one that does not exist is no error."""
-    chain = _chain(uow, resource, scope_id)
-    _delete(uow, chain, name, local=resource.local)
+    scopes = _chain(uow, resource, scope_id, whole=True)
+    _delete(uow, scopes, name, local=resource.local)
     uow.commit()
 
 
@@ -102,10 +102,10 @@ def modify(
 ) -> None:
     """Modifications first, then deletions, in one transaction."""
     values = convert_values(modifications)
-    chain = _chain(uow, resource, scope_id)
-    write_values(uow, chain, values, local=resource.local)
+    scopes = _chain(uow, resource, scope_id, whole=True)
+    write_values(uow, scopes, values, local=resource.local)
     for name in deletions or []:
-        _delete(uow, chain, name, local=resource.local)
+        _delete(uow, scopes, name, local=resource.local)
     uow.commit()
 
 
@@ -198,12 +198,19 @@ def write_values(
 
 
 def _set(
-    uow: UnitOfWork, chain: list[ScopeRef], name: str, value: NewValue, *, local: bool
+    uow: UnitOfWork,
+    chain: list[ScopeRef],
+    name: str,
+    value: NewValue,
+    *,
+    local: bool,
 ) -> None:
-    """Write the variable; one written on a task itself updates the task, as Camunda's
-    SetTaskVariablesCmd counts it (its ``lastUpdated``). A conditional event of its
-    instance hears of it (Camunda's ``VariableEvent``)."""
-    instance_pk = conditional_events.watches(uow, chain)
+    """Write the variable (``local``: on ``chain[0]``, the whole chain given all the
+    same, so that the history and the conditional events of its instance hear of it);
+    one written on a task itself updates the task, as Camunda's SetTaskVariablesCmd
+    counts it (its ``lastUpdated``). A conditional event of its instance hears of it
+    (Camunda's ``VariableEvent``)."""
+    instance_pk = _watching(uow, chain, local=local)
     seen = None
     if instance_pk is not None:
         seen = uow.store.variables.visible(chain[:1] if local else chain, name)
@@ -215,8 +222,14 @@ def _set(
         uow.store.tasks.touch(target_pk, now_millis())
 
 
-def _delete(uow: UnitOfWork, chain: list[ScopeRef], name: str, *, local: bool) -> None:
-    instance_pk = conditional_events.watches(uow, chain)
+def _delete(
+    uow: UnitOfWork,
+    chain: list[ScopeRef],
+    name: str,
+    *,
+    local: bool,
+) -> None:
+    instance_pk = _watching(uow, chain, local=local)
     seen = None
     if instance_pk is not None:
         seen = uow.store.variables.visible(chain[:1] if local else chain, name)
@@ -224,6 +237,14 @@ def _delete(uow: UnitOfWork, chain: list[ScopeRef], name: str, *, local: bool) -
         event = conditional_events.DELETE
         conditional_events.note_variable(uow, instance_pk, seen.scope_pk, name, event)
     uow.store.variables.delete(chain, name, local=local)
+
+
+def _watching(uow: UnitOfWork, chain: list[ScopeRef], *, local: bool) -> int | None:
+    """The instance whose conditional events a write on ``chain`` concerns: none for a
+    task's own variables (Camunda's ``TaskEntity.dispatchEvent``), not even a query."""
+    if local and chain[0].kind is ScopeKind.TASK:
+        return None
+    return conditional_events.watches(uow, chain)
 
 
 def _converted(dto: Any) -> NewValue:
@@ -239,9 +260,14 @@ def _resource_chain(uow: UnitOfWork, resource: VariableResource, scope_id: str) 
     return chain[:1] if resource.local else chain
 
 
-def _chain(uow: UnitOfWork, resource: VariableResource, scope_id: str) -> list[ScopeRef]:
-    """As :func:`_resource_chain`; a missing scope is the engine's error."""
+def _chain(
+    uow: UnitOfWork, resource: VariableResource, scope_id: str, *, whole: bool = False
+) -> list[ScopeRef]:
+    """As :func:`_resource_chain` (``whole``: not cut for a local resource); a missing
+    scope is the engine's error."""
     try:
+        if whole:
+            return uow.store.scopes.chain(resource.id_space, scope_id)
         return _resource_chain(uow, resource, scope_id)
     except ScopeNotFoundError as error:
         raise EngineError(str(error)) from None

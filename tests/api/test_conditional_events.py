@@ -254,3 +254,141 @@ def test_an_event_based_gateway_takes_its_conditional_branch_when_it_holds(
 
     assert tasks(api, waiting) == ["deliver"]
     assert subscriptions(db_url, waiting) == []
+
+
+def test_a_conditional_event_sub_process_of_a_called_instance_starts_as_a_direct_ones(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    deploy(api, "conditional-called.bpmn")
+    note = {"note": {"value": "hi", "type": "String"}}
+    direct = start(api, "guarded", note)
+    caller = start(api, "callsGuarded", note)
+
+    answer = api.client.post(api.url(f"/task/{task_id(api, caller, 'prepareCall')}/complete"))
+
+    assert answer.status_code == 204, answer.text
+    (called,) = api.get("/process-instance", superProcessInstance=caller).json()
+    assert tasks(api, called["id"]) == tasks(api, direct)
+    put_variable(api, called["id"], "note", {"value": "again", "type": "String"})
+    put_variable(api, direct, "note", {"value": "again", "type": "String"})
+    assert tasks(api, called["id"]) == tasks(api, direct)
+    assert "read" in tasks(api, direct)
+    put_variable(api, called["id"], "cancel", {"value": True, "type": "Boolean"})
+    assert tasks(api, called["id"]) == ["refund"]
+
+
+def test_a_correlated_messages_variables_make_a_waiting_condition_true(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+    instance_id = start(api, "restockWaiter", {"stock": _int(0)})
+
+    answer = api.client.post(
+        api.url("/message"),
+        json={"messageName": "restock", "processVariables": {"stock": _int(50)}},
+    )
+
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["afterMessage", "ship"]
+
+
+def test_an_execution_local_variable_makes_the_condition_waiting_there_true(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+    instance_id = start(api, "scopedWait", {"ready": {"value": False, "type": "Boolean"}})
+    (waiting,) = subscriptions(db_url, instance_id)
+    execution_id = api.get(
+        "/event-subscription", processInstanceId=instance_id, eventType="conditional"
+    ).json()[0]["executionId"]
+    assert execution_id != instance_id, waiting
+
+    answer = api.client.put(
+        api.url(f"/execution/{execution_id}/localVariables/ready"),
+        json={"value": True, "type": "Boolean"},
+    )
+
+    assert answer.status_code == 204, answer.text
+    assert tasks(api, instance_id) == ["go"]
+
+
+def _statements_of_put(db_url: str, resource: Any, scope_id: str) -> list[str]:
+    from sqlalchemy import Engine, event
+
+    from taskvars.persistence.unit_of_work import Database
+    from taskvars.services import variables
+
+    statements: list[str] = []
+    database = Database(db_url)
+
+    def listener(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        database.write(lambda uow: variables.put(uow, resource, scope_id, "stock", _int(50)))
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+        database.dispose()
+    return statements
+
+
+def test_a_tasks_own_variable_costs_no_look_for_conditional_events(
+    client: Any, db_url: str
+) -> None:
+    from taskvars.services.variables import TASK_LOCAL_VARIABLES, TASK_VARIABLES
+
+    api = Api(client)
+    deploy(api, "conditional-events.bpmn")
+    instance_id = start(api, "stock", {"stock": _int(0)})
+    count = task_id(api, instance_id, "count")
+    created = api.client.post(api.url("/task/create"), json={"id": "standalone-1"})
+    assert created.status_code == 204, created.text
+
+    for task in (count, "standalone-1"):
+        statements = _statements_of_put(db_url, TASK_LOCAL_VARIABLES, task)
+        assert not [s for s in statements if "event_subscription" in s], task
+    # A write that can reach the instance's variables does look.
+    statements = _statements_of_put(db_url, TASK_VARIABLES, count)
+    assert [s for s in statements if "event_subscription" in s], statements
+
+
+def test_a_called_instance_whose_condition_holds_at_once_lets_its_caller_end_in_the_answer(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+
+    answer = api.client.post(
+        api.url("/process-definition/key/callsPassing/start"),
+        json={"variables": {"go": {"value": True, "type": "Boolean"}}},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert api.get("/process-instance", processDefinitionKey="passing").json() == []
+    assert api.get("/process-instance", processDefinitionKey="callsPassing").json() == []
+    assert answer.json()["ended"] is True
+
+
+def test_an_execution_local_variable_written_over_rest_is_in_the_history(
+    client: Any, db_url: str
+) -> None:
+    api = Api(client)
+    deploy(api, "conditional-called.bpmn")
+    instance_id = start(api, "scopedWait", {"ready": {"value": False, "type": "Boolean"}})
+    execution_id = api.get(
+        "/event-subscription", processInstanceId=instance_id, eventType="conditional"
+    ).json()[0]["executionId"]
+
+    answer = api.client.put(
+        api.url(f"/execution/{execution_id}/localVariables/note"),
+        json={"value": "n", "type": "String"},
+    )
+
+    assert answer.status_code == 204, answer.text
+    found = api.get("/history/variable-instance", processInstanceId=instance_id).json()
+    assert sorted(v["name"] for v in found) == ["note", "ready"]

@@ -336,3 +336,52 @@ def test_a_write_that_lost_to_a_newer_version_is_not_run_again(database: Databas
         database.write(lose_the_race)
     assert retries == []
     assert names_stored(database) == {"taken"}
+
+
+def test_an_action_before_the_commit_that_fails_takes_its_writes_alone_and_is_heard(
+    database: Database,
+) -> None:
+    """UnitOfWork.before_commit (conditional events dispatched as the work commits): an
+    action that wrote and then failed leaves nothing of its unit of work, its error
+    reaches the writer, and the writes sharing the batch commit."""
+    group = database.group_commit
+    outcomes: dict[str, str] = {}
+
+    def failing_action(uow: UnitOfWork) -> None:
+        set_variable("before", text("x"))(uow)
+
+        def act() -> None:
+            set_variable("half", text("x"))(uow)
+            uow.store.session.flush()
+            raise RuntimeError("the action failed")
+
+        # An action may add an action (a fired event writes variables in turn).
+        uow.before_commit(lambda: uow.before_commit(act))
+
+    def writer(name: str, work: Callable[[UnitOfWork], None], hold: bool = False) -> None:
+        try:
+            with database.unit_of_work(write=True) as uow:
+                if hold:
+                    wait_until(lambda: group.waiting == 2)
+                work(uow)
+                uow.commit()
+            outcomes[name] = "committed"
+        except RuntimeError as error:
+            outcomes[name] = str(error)
+
+    before = group.batches_committed
+    first = threading.Thread(target=writer, args=("a", set_variable("a", text("1")), True))
+    first.start()
+    wait_until(lambda: group.busy)
+    others = [
+        threading.Thread(target=writer, args=("failing", failing_action)),
+        threading.Thread(target=writer, args=("c", set_variable("c", text("3")))),
+    ]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(timeout=30)
+
+    assert outcomes == {"a": "committed", "c": "committed", "failing": "the action failed"}
+    assert group.batches_committed == before + 1
+    assert names_stored(database) == {"taken", "a", "c"}
