@@ -15,6 +15,7 @@ a model whose conditions keep firing each other would loop there too)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from taskvars.engine.catch_events import CatchEventModel, WaitKind
@@ -29,6 +30,8 @@ from taskvars.persistence.values import ScopeRef
 # Session info keys: the variable events not dispatched yet; instances known to have
 # (True) or not to have (False) conditional subscriptions in this unit of work.
 _PENDING = "taskvars_conditional_pending"
+logger = logging.getLogger(__name__)
+
 _FIRED = "taskvars_conditional_fired"
 KNOWN = "taskvars_conditional_instances"
 # Rounds of dispatching in one unit of work before the rest is left undispatched.
@@ -142,6 +145,16 @@ def dispatch(uow: UnitOfWork, instance_pk: int | None = None, root_id: str | Non
         pending[:] = [e for e in pending if e not in events]
         for each in dict.fromkeys(e.instance_pk for e in events):
             _dispatch_instance(uow, each, [e for e in events if e.instance_pk == each])
+    left = [e for e in pending if ours(e)]
+    if left:
+        # A model whose conditions keep each other firing: the rest waits for the next
+        # variable change rather than running the request for ever; said, not hidden.
+        logger.warning(
+            "conditional events of process instance(s) %s still changed variables after %d "
+            "rounds in one request; their conditions are evaluated again at the next change",
+            sorted({e.instance_pk for e in left}),
+            MAX_ROUNDS,
+        )
     pending[:] = [e for e in pending if not ours(e)]
     return dispatched
 
