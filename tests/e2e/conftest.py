@@ -36,7 +36,12 @@ def _servers_by_database(
         if db_url in servers and servers[db_url][0].process.poll() is None:
             return servers[db_url][0]
         stack = ExitStack()
-        server = stack.enter_context(running_server(db_url, tmp_path_factory.mktemp("server")))
+        # No job executor: these processes outlive the test that started them, and the
+        # database they serve is emptied and reused by the tests that follow, whose jobs
+        # are theirs to run (a test that wants an executor starts a server of its own).
+        server = stack.enter_context(
+            running_server(db_url, tmp_path_factory.mktemp("server"), "--no-job-executor")
+        )
         servers[db_url] = (server, stack)
         return server
 
