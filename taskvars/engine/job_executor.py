@@ -52,6 +52,10 @@ class ExecutorOptions:
     max_races_in_a_row: int = 5
 
 
+# Jobs whose races in a row are counted at once, at most.
+_MAX_RACING_JOBS = 10_000
+
+
 def lock_owner_id() -> str:
     """Camunda's ``lockOwner``: one per executor, told apart across hosts and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -238,6 +242,9 @@ class JobExecutor:
     def _count_race(self, job_id: str) -> int:
         """Count a race the job lost; how many it has lost in a row."""
         with self._races_lock:
+            if len(self._races) >= _MAX_RACING_JOBS:
+                # Jobs removed by others after a race are never forgotten otherwise.
+                self._races.clear()
             races = self._races[job_id] = self._races.get(job_id, 0) + 1
             return races
 
