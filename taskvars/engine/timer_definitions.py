@@ -45,9 +45,25 @@ class Duration:
         sign = -1 if self.negative else 1
         month_index = start.year * 12 + start.month - 1 + sign * (self.years * 12 + self.months)
         year, month = divmod(month_index, 12)
-        day = min(start.day, calendar.monthrange(year, month + 1)[1])
-        moved = start.replace(year=year, month=month + 1, day=day)
-        return moved + sign * timedelta(days=self.days, seconds=self.seconds)
+        try:
+            day = min(start.day, calendar.monthrange(year, month + 1)[1])
+            moved = start.replace(year=year, month=month + 1, day=day)
+            return moved + sign * timedelta(days=self.days, seconds=self.seconds)
+        except (ValueError, OverflowError):
+            raise TimerDefinitionError(
+                f"{_duration_text(self)} from {start.isoformat()} is past the last date"
+            ) from None
+
+    @property
+    def fixed(self) -> timedelta | None:
+        """The duration when it does not depend on the calendar (no years or months)."""
+        if self.years or self.months:
+            return None
+        return (-1 if self.negative else 1) * timedelta(days=self.days, seconds=self.seconds)
+
+    @property
+    def positive(self) -> bool:
+        return not self.negative and bool(self.years or self.months or self.days or self.seconds)
 
 
 def parse_duration(text: str) -> Duration:
@@ -98,6 +114,11 @@ class Cycle:
             return self.start if self.start > now else self.end
         if self.start is None:
             return self.period.after(now)
+        step = self.period.fixed
+        if step is not None and self.start < now:
+            # Straight to the first repetition after now: a start long past with a short
+            # period would otherwise be caught up one repetition at a time.
+            return self.start + ((now - self.start) // step + 1) * step
         due = self.start
         guard = 0
         while due <= now and guard < 100_000:
@@ -143,14 +164,23 @@ def parse_cycle(text: str) -> Cycle:
         raise TimerDefinitionError(f"not an ISO 8601 repeating interval: {text!r}")
     count = int(match["count"]) if match["count"] else None
     if len(parts) == 2:
-        return Cycle(count, None, parse_duration(parts[1]))
+        return Cycle(count, None, _period(parts[1], text))
     first, second = parts[1], parts[2]
     if first.startswith("P"):
-        return Cycle(count, None, parse_duration(first), parse_date_time(second))
+        return Cycle(count, None, _period(first, text), parse_date_time(second))
     start = parse_date_time(first)
     if second.startswith("P"):
-        return Cycle(count, start, parse_duration(second))
+        return Cycle(count, start, _period(second, text))
     return Cycle(count, start, None, parse_date_time(second))
+
+
+def _period(part: str, text: str) -> Duration:
+    """A cycle's period: longer than zero, or the cycle would fire again at once, for
+    ever (refused here, where Camunda would run it so)."""
+    period = parse_duration(part)
+    if not period.positive:
+        raise TimerDefinitionError(f"a timer cycle's period must be longer than zero: {text!r}")
+    return period
 
 
 @dataclass(frozen=True)

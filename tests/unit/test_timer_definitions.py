@@ -111,3 +111,19 @@ def test_a_cron_weekday_counts_sunday_as_zero_or_seven_and_monday_as_one() -> No
 def test_cron_this_server_does_not_read_is_refused(text: str) -> None:
     with pytest.raises(TimerDefinitionError):
         arm(TimerKind.CYCLE, text, NOW)
+
+
+@pytest.mark.parametrize("text", ["R/PT0S", "R5/P0D", "R/2026-01-01T00:00:00Z/PT0S", "R3/-PT1M"])
+def test_a_cycle_that_would_fire_again_at_once_for_ever_is_refused(text: str) -> None:
+    with pytest.raises(TimerDefinitionError, match="longer than zero"):
+        arm(TimerKind.CYCLE, text, NOW)
+
+
+def test_a_duration_past_the_last_date_is_a_timer_error_not_a_crash() -> None:
+    with pytest.raises(TimerDefinitionError, match="past the last date"):
+        arm(TimerKind.DURATION, "P99999999Y", NOW)
+
+
+def test_a_cycle_started_long_ago_is_first_due_at_its_next_repetition_after_now() -> None:
+    armed = arm(TimerKind.CYCLE, "R/2000-01-01T00:00:00Z/PT1S", NOW)
+    assert NOW < armed.due <= NOW + timedelta(seconds=1)
