@@ -7,38 +7,35 @@ at commit, to every connection listening (the notifying process's own too), and 
 on rollback, a rolled-back savepoint's too. Each process's :class:`TopicListener` listens
 on a connection of its own. On SQLite, whose writers share one process or the re-check of
 :mod:`taskvars.services.long_polling`, the announcement is an action after the commit
-that tells the sinks of this process listening on the same database file.
+that tells the sinks of this process listening on the same database file. The mechanism
+is :mod:`.notifications`'.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from threading import Event
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
-from sqlalchemy import URL, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from taskvars.persistence.binary_contents import AFTER_COMMIT
-from taskvars.persistence.database import _POSTGRES_TIMEOUTS as POSTGRES_TIMEOUTS
+from taskvars.persistence.notifications import (
+    RECONNECT_SECONDS,
+    ChannelListener,
+    InProcessSinks,
+    database_key,
+)
 
 if TYPE_CHECKING:
     from taskvars.persistence.unit_of_work import UnitOfWork
-
-logger = logging.getLogger(__name__)
 
 CHANNEL = "taskvars_external_tasks"
 # A payload that names no topic: every topic may have tasks.
 ANY_TOPIC = ""
 # PostgreSQL refuses a payload of 8000 bytes or more (async.c, NOTIFY_PAYLOAD_MAX_LENGTH).
 MAX_PAYLOAD_BYTES = 7999
-# How long the listener waits before it connects again after losing its connection.
-RECONNECT_SECONDS = 1.0
-# How often the listener's thread looks up from its connection to see whether to stop.
-STOP_CHECK_SECONDS = 0.5
 
 _NOTIFY_EACH = text(
     "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
@@ -64,8 +61,10 @@ def announce(uow: UnitOfWork, topics: Iterable[str]) -> None:
         payloads = [_payload(topic) for topic in unique]
         session.execute(_NOTIFY_EACH, {"channel": CHANNEL, "payloads": payloads})
         return
-    database = _database_key(connection.engine.url)
-    session.info.setdefault(AFTER_COMMIT, []).append(lambda: _IN_PROCESS.announce(database, unique))
+    database = database_key(connection.engine.url)
+    session.info.setdefault(AFTER_COMMIT, []).append(
+        lambda: _IN_PROCESS.each(database, lambda sink: sink.topics_available(unique))
+    )
 
 
 def _payload(topic: str) -> str:
@@ -76,137 +75,56 @@ def _payload(topic: str) -> str:
 
 class TopicListener:
     """Brings the announcements of every server process to ``sink``, between
-    :meth:`start` and :meth:`stop`.
-
-    On PostgreSQL: a daemon thread with an autocommit connection of its own that
-    ``LISTEN``s. A lost connection is opened again, and since announcements made
-    meanwhile are lost, the sink is then told that every topic may have tasks.
-    """
+    :meth:`start` and :meth:`stop`. On PostgreSQL a :class:`ChannelListener`; since
+    announcements made while its connection was lost are lost, the sink is then told
+    that every topic may have tasks."""
 
     def __init__(
         self, database_url: str, sink: TopicSink, *, reconnect_seconds: float = RECONNECT_SECONDS
     ) -> None:
         self._url = make_url(database_url)
         self._sink = sink
-        self._reconnect_seconds = reconnect_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        # Set while LISTEN is in place, with the server process that listens.
-        self.listening = threading.Event()
-        self.backend_pid: int | None = None
+        self._channel: ChannelListener | None = None
+        if self._url.get_backend_name() == "postgresql":
+            self._channel = ChannelListener(
+                self._url,
+                CHANNEL,
+                on_payload=self._relay,
+                on_missed=sink.wake_all,
+                purpose="external task announcements",
+                reconnect_seconds=reconnect_seconds,
+            )
 
     @property
-    def _on_postgresql(self) -> bool:
-        return self._url.get_backend_name() == "postgresql"
+    def listening(self) -> Event:
+        """Set while announcements reach the sink."""
+        return self._channel.listening if self._channel is not None else _ALWAYS
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL server process that listens."""
+        return self._channel.backend_pid if self._channel is not None else None
 
     def start(self) -> None:
-        if not self._on_postgresql:
-            _IN_PROCESS.add(_database_key(self._url), self._sink)
-            self.listening.set()
-            return
-        self._thread = threading.Thread(
-            target=self._listen_until_stopped, name="taskvars-topic-listener", daemon=True
-        )
-        self._thread.start()
+        if self._channel is not None:
+            self._channel.start()
+        else:
+            _IN_PROCESS.add(database_key(self._url), self._sink)
 
     def stop(self) -> None:
         """Returns once nothing reaches the sink any more (within about a second)."""
-        if not self._on_postgresql:
-            _IN_PROCESS.remove(_database_key(self._url), self._sink)
-            return
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._channel is not None:
+            self._channel.stop()
+        else:
+            _IN_PROCESS.remove(database_key(self._url), self._sink)
 
-    def _listen_until_stopped(self) -> None:
-        connected_before = False
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                with psycopg.connect(**_connection_arguments(self._url)) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    if connected_before:
-                        logger.info("listening for external task announcements again")
-                        self._sink.wake_all()
-                    connected_before = True
-                    failures = 0
-                    self.backend_pid = connection.info.backend_pid
-                    self.listening.set()
-                    self._relay(connection)
-            except psycopg.Error as error:
-                # Said once per outage; parked requests still re-check every so often.
-                failures += 1
-                logger.log(
-                    logging.WARNING if failures == 1 else logging.DEBUG,
-                    "no connection listening for external task announcements: %s",
-                    error,
-                )
-            except Exception:
-                logger.exception("listening for external task announcements failed")
-            self.listening.clear()
-            self._stopping.wait(self._reconnect_seconds)
-
-    def _relay(self, connection: psycopg.Connection[Any]) -> None:
-        while not self._stopping.is_set():
-            for notification in connection.notifies(timeout=STOP_CHECK_SECONDS):
-                if notification.payload == ANY_TOPIC:
-                    self._sink.wake_all()
-                else:
-                    self._sink.topics_available((notification.payload,))
+    def _relay(self, payload: str) -> None:
+        if payload == ANY_TOPIC:
+            self._sink.wake_all()
+        else:
+            self._sink.topics_available((payload,))
 
 
-def _connection_arguments(url: URL) -> dict[str, Any]:
-    """libpq's keywords for the SQLAlchemy URL (its query too: ``options``, timeouts)."""
-    arguments: dict[str, Any] = {
-        "host": url.host,
-        "port": url.port,
-        "user": url.username,
-        "password": url.password,
-        "dbname": url.database,
-        "autocommit": True,
-        # Told apart from the pool's connections in pg_stat_activity.
-        "application_name": "taskvars topic listener",
-        # As the engine's connections: a server that vanished is noticed, and the
-        # listener connects again.
-        **POSTGRES_TIMEOUTS,
-    }
-    for name, value in url.query.items():
-        arguments[name] = value if isinstance(value, str) else value[-1]
-    return {name: value for name, value in arguments.items() if value is not None}
-
-
-def _database_key(url: URL) -> str:
-    """One SQLite database however its path is spelled."""
-    database = url.database
-    if not database or database == ":memory:":
-        return ":memory:"
-    return os.path.realpath(database)
-
-
-class _InProcessSinks:
-    """The sinks of this process, by SQLite database."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sinks: dict[str, list[TopicSink]] = {}
-
-    def add(self, database: str, sink: TopicSink) -> None:
-        with self._lock:
-            self._sinks.setdefault(database, []).append(sink)
-
-    def remove(self, database: str, sink: TopicSink) -> None:
-        with self._lock:
-            sinks = self._sinks.get(database, [])
-            if sink in sinks:
-                sinks.remove(sink)
-            if not sinks:
-                self._sinks.pop(database, None)
-
-    def announce(self, database: str, topics: list[str]) -> None:
-        with self._lock:
-            sinks = list(self._sinks.get(database, ()))
-        for sink in sinks:
-            sink.topics_available(topics)
-
-
-_IN_PROCESS = _InProcessSinks()
+_ALWAYS = Event()
+_ALWAYS.set()
+_IN_PROCESS: InProcessSinks[TopicSink] = InProcessSinks()

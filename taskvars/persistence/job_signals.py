@@ -2,7 +2,8 @@
 given retries again, its due date moved, activated), in every server process that serves
 the database, and only if it commits: an executor idling until later wakes up sooner.
 
-As :mod:`.external_task_signals` does for parked fetches: on PostgreSQL a ``NOTIFY`` on
+As :mod:`.external_task_signals` does for parked fetches, by :mod:`.notifications`: on
+PostgreSQL a ``NOTIFY`` on
 its own channel (delivered at commit, dropped on rollback) heard by each process's
 :class:`JobListener`; on SQLite an action after the commit that tells this process's
 executors of the same database file. A transaction announces its earliest due date once.
@@ -10,24 +11,15 @@ executors of the same database file. A transaction announces its earliest due da
 
 from __future__ import annotations
 
-import logging
-import threading
-from typing import Any, Protocol
+from threading import Event
+from typing import Protocol
 
-import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import AFTER_COMMIT
-from taskvars.persistence.external_task_signals import (
-    RECONNECT_SECONDS,
-    STOP_CHECK_SECONDS,
-    _connection_arguments,
-    _database_key,
-)
-
-logger = logging.getLogger(__name__)
+from taskvars.persistence.notifications import ChannelListener, InProcessSinks, database_key
 
 CHANNEL = "taskvars_jobs"
 # session.info: the earliest due date this transaction announced.
@@ -53,106 +45,58 @@ def announce(session: Session, due: int) -> None:
         session.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(due)})
         return
     if announced is None:  # one action per transaction, reading the earliest at commit
-        database = _database_key(connection.engine.url)
-        session.info.setdefault(AFTER_COMMIT, []).append(
-            lambda: _IN_PROCESS.announce(database, session.info.pop(_ANNOUNCED, due))
-        )
+        database = database_key(connection.engine.url)
+
+        def tell_executors() -> None:
+            earliest = session.info.pop(_ANNOUNCED, due)
+            _IN_PROCESS.each(database, lambda sink: sink.job_due(earliest))
+
+        session.info.setdefault(AFTER_COMMIT, []).append(tell_executors)
 
 
 class JobListener:
     """Brings every process's announcements to ``sink`` between :meth:`start` and
-    :meth:`stop`; on PostgreSQL a daemon thread that ``LISTEN``s on a connection of its
-    own, which after a lost connection tells the sink a job may be due now."""
+    :meth:`stop`; on PostgreSQL a :class:`ChannelListener`, which after a lost
+    connection tells the sink a job may be due now (announcements meanwhile are lost)."""
 
     def __init__(self, database_url: str, sink: JobSink) -> None:
         self._url = make_url(database_url)
         self._sink = sink
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.listening = threading.Event()
+        self._channel: ChannelListener | None = None
+        if self._url.get_backend_name() == "postgresql":
+            self._channel = ChannelListener(
+                self._url,
+                CHANNEL,
+                on_payload=self._relay,
+                on_missed=lambda: sink.job_due(0),
+                purpose="job announcements",
+            )
 
     @property
-    def _on_postgresql(self) -> bool:
-        return self._url.get_backend_name() == "postgresql"
+    def listening(self) -> Event:
+        """Set while announcements reach the sink."""
+        return self._channel.listening if self._channel is not None else _ALWAYS
 
     def start(self) -> None:
-        if not self._on_postgresql:
-            _IN_PROCESS.add(_database_key(self._url), self._sink)
-            self.listening.set()
-            return
-        self._thread = threading.Thread(
-            target=self._listen_until_stopped, name="taskvars-job-listener", daemon=True
-        )
-        self._thread.start()
+        if self._channel is not None:
+            self._channel.start()
+        else:
+            _IN_PROCESS.add(database_key(self._url), self._sink)
 
     def stop(self) -> None:
-        if not self._on_postgresql:
-            _IN_PROCESS.remove(_database_key(self._url), self._sink)
-            return
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._channel is not None:
+            self._channel.stop()
+        else:
+            _IN_PROCESS.remove(database_key(self._url), self._sink)
 
-    def _listen_until_stopped(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                arguments = {
-                    **_connection_arguments(self._url),
-                    "application_name": "taskvars job listener",
-                }
-                with psycopg.connect(**arguments) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    if failures:
-                        self._sink.job_due(0)  # announcements meanwhile are lost
-                    failures = 0
-                    self.listening.set()
-                    self._relay(connection)
-            except psycopg.Error as error:
-                failures += 1
-                logger.log(
-                    logging.WARNING if failures == 1 else logging.DEBUG,
-                    "no connection listening for job announcements: %s",
-                    error,
-                )
-            except Exception:
-                failures += 1
-                logger.exception("listening for job announcements failed")
-            self.listening.clear()
-            self._stopping.wait(RECONNECT_SECONDS)
-
-    def _relay(self, connection: psycopg.Connection[Any]) -> None:
-        while not self._stopping.is_set():
-            for notification in connection.notifies(timeout=STOP_CHECK_SECONDS):
-                try:
-                    due = int(notification.payload)
-                except ValueError:
-                    due = 0
-                self._sink.job_due(due)
+    def _relay(self, payload: str) -> None:
+        try:
+            due = int(payload)
+        except ValueError:
+            due = 0
+        self._sink.job_due(due)
 
 
-class _InProcessSinks:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sinks: dict[str, list[JobSink]] = {}
-
-    def add(self, database: str, sink: JobSink) -> None:
-        with self._lock:
-            self._sinks.setdefault(database, []).append(sink)
-
-    def remove(self, database: str, sink: JobSink) -> None:
-        with self._lock:
-            sinks = self._sinks.get(database, [])
-            if sink in sinks:
-                sinks.remove(sink)
-            if not sinks:
-                self._sinks.pop(database, None)
-
-    def announce(self, database: str, due: int) -> None:
-        with self._lock:
-            sinks = list(self._sinks.get(database, ()))
-        for sink in sinks:
-            sink.job_due(due)
-
-
-_IN_PROCESS = _InProcessSinks()
+_ALWAYS = Event()
+_ALWAYS.set()
+_IN_PROCESS: InProcessSinks[JobSink] = InProcessSinks()
