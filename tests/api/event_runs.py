@@ -32,9 +32,11 @@ def deploy(api: Api, file_name: str) -> None:
     assert deployed.status_code == 200, deployed.text
 
 
-def start(api: Api, key: str, variables: dict[str, Any] | None = None) -> str:
+def start(api: Api, key: str, variables: dict[str, Any] | None = None, **body: Any) -> str:
+    """``body``: more of the start request (``businessKey``)."""
     started = api.client.post(
-        api.url(f"/process-definition/key/{key}/start"), json={"variables": variables or {}}
+        api.url(f"/process-definition/key/{key}/start"),
+        json={"variables": variables or {}, **body},
     )
     assert started.status_code == 200, started.text
     instance_id: str = started.json()["id"]

@@ -5,24 +5,12 @@ event, a signal reaching two instances; each leaves its subscription behind it."
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.api.event_runs import deploy
 from tests.api_client import Api
-from tests.multipart_bodies import Part
-
-BPMN = Path(__file__).parent.parent / "bpmn"
-
-
-def deploy(api: Api, file_name: str) -> None:
-    deployed = api.post_parts(
-        "/deployment/create",
-        Part("deployment-name", file_name, content_type="text/plain"),
-        Part("data", (BPMN / file_name).read_bytes(), filename=file_name),
-    )
-    assert deployed.status_code == 200, deployed.text
 
 
 def start_payment(api: Api, business_key: str, **variables: Any) -> str:

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from taskvars.services import test_clock
 from taskvars.settings import Settings
+from tests.api.event_runs import deploy, start
 from tests.api_client import Api
-from tests.multipart_bodies import Part
-
-BPMN = Path(__file__).parent.parent / "bpmn"
 
 
 @pytest.fixture
@@ -30,22 +27,6 @@ def settings(db_url: str, request: pytest.FixtureRequest) -> Settings:
 def system_clock() -> Iterator[None]:
     yield
     test_clock.reset()
-
-
-def deploy(api: Api, file_name: str) -> None:
-    deployed = api.post_parts(
-        "/deployment/create",
-        Part("deployment-name", file_name, content_type="text/plain"),
-        Part("data", (BPMN / file_name).read_bytes(), filename=file_name),
-    )
-    assert deployed.status_code == 200, deployed.text
-
-
-def start(api: Api, key: str, **body: Any) -> str:
-    started = api.client.post(api.url(f"/process-definition/key/{key}/start"), json=body)
-    assert started.status_code == 200, started.text
-    instance_id: str = started.json()["id"]
-    return instance_id
 
 
 def advance(api: Api, duration: str) -> None:
