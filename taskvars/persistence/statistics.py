@@ -67,6 +67,9 @@ def _refresh_sqlite(engine: Engine) -> list[str]:
         # SQLite's own judgement for every other table (0x10002: look at all of them).
         connection.exec_driver_sql("PRAGMA optimize=0x10002")
     if stale:
+        # A connection reads the statistics when it opens (or its schema changes, which
+        # ANALYZE does not do): the pooled ones would plan without them for ever.
+        engine.dispose(close=False)
         logger.info("statistics gathered for %s", ", ".join(stale))
     return stale
 

@@ -164,3 +164,19 @@ def names_of_extended_statistics(database: Database) -> set[str]:
             )
         )
         return {str(row[0]) for row in rows}
+
+
+def test_sqlite_connections_opened_before_the_statistics_are_replaced(tmp_path: Path) -> None:
+    """SQLite reads sqlite_stat1 when a connection opens: a pooled connection would
+    plan without the statistics gathered after it opened."""
+    database = Database(f"sqlite:///{tmp_path / 'pooled.db'}")
+    try:
+        upgrade(database.engine)
+        add_instances(database, 2)
+        with database.engine.connect() as connection:
+            before = connection.connection.dbapi_connection
+        refresh(database.engine)
+        with database.engine.connect() as connection:
+            assert connection.connection.dbapi_connection is not before
+    finally:
+        database.dispose()
