@@ -334,16 +334,20 @@ def _variable_condition(condition: VariableCondition, rows: _Rows) -> ColumnElem
         )
     # Camunda's process variables: any variable of the task's process instance that is
     # not a task's own: on the process instance itself, or on one of its executions. Two
-    # EXISTS, each an index lookup per task; one joined on "pk OR process_instance_pk"
-    # cannot be hashed, and PostgreSQL fell back to a nested loop over every variable.
+    # EXISTS, each an index lookup; one joined on "pk OR process_instance_pk" cannot be
+    # hashed, and PostgreSQL fell back to a nested loop over every variable. Correlated
+    # with the process instance's row (every instance has one, and a task on an execution
+    # has its instance), not the task's: a planner driving from the instances (a
+    # definition key asked for) evaluates them once per instance, not once per task.
+    instance_pk = rows.process_instance.scope_pk
     on_execution = aliased(Variable)
     execution = aliased(Scope)
     on_process_instance = exists().where(
-        variable.scope_pk == rows.task_scope.process_instance_pk,
+        variable.scope_pk == instance_pk,
         variable_matches(variable, condition),
     )
     on_an_execution = exists().where(
-        execution.process_instance_pk == rows.task_scope.process_instance_pk,
+        execution.process_instance_pk == instance_pk,
         execution.kind == ScopeKind.EXECUTION,
         on_execution.scope_pk == execution.pk,
         variable_matches(on_execution, condition),
