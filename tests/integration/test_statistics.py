@@ -20,7 +20,7 @@ from taskvars.services import process_instances
 from tests.databases import DATABASE_KINDS, postgres_server_url, private_schema
 
 OURS = {"stx_variable_name_type", "stx_scope_kind_id_space", "stx_task_definition"}
-OURS |= {"stx_identity_link_type_who"}
+OURS |= {"stx_identity_link_type_who", "stx_variable_common_values"}
 
 
 @pytest.fixture(params=DATABASE_KINDS)

@@ -25,6 +25,10 @@ STATISTICS = {
     "stx_task_definition": ("task", "task_definition_key, process_definition_id, name"),
     "stx_identity_link_type_who": ("identity_link", "type, user_id, group_id"),
 }
+# The most common values of a variable of a name: without them the planner takes a
+# value's share of all variables for its share among the variables of that name
+# (outcome = 'approve' estimated 10x too rare at 100,000 tasks).
+COMMON_VALUES = {"stx_variable_common_values": ("variable", "name, type, text_value")}
 
 
 def upgrade() -> None:
@@ -32,10 +36,12 @@ def upgrade() -> None:
         return  # SQLite has no extended statistics; sqlite_stat1 is kept by statistics.py
     for name, (table, columns) in STATISTICS.items():
         op.execute(f"CREATE STATISTICS {name} (ndistinct, dependencies) ON {columns} FROM {table}")
+    for name, (table, columns) in COMMON_VALUES.items():
+        op.execute(f"CREATE STATISTICS {name} (mcv) ON {columns} FROM {table}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for name in STATISTICS:
+    for name in [*STATISTICS, *COMMON_VALUES]:
         op.execute(f"DROP STATISTICS IF EXISTS {name}")
