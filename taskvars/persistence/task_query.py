@@ -67,6 +67,17 @@ class _Rows:
     parent: Any
     root: Any
     process_instance: Any
+    # Process-variable conditions correlated with the process instance's row rather
+    # than the task's (see _variable_condition): for counts only. In a sorted page
+    # PostgreSQL then hashed the whole variable table instead of probing a few tasks.
+    per_instance: bool = False
+
+    @property
+    def process_instance_pk(self) -> ColumnElement[Any]:
+        """The key process-variable conditions are correlated with."""
+        if self.per_instance:
+            return self.process_instance.scope_pk  # type: ignore[no-any-return]
+        return self.task_scope.process_instance_pk  # type: ignore[no-any-return]
 
     @property
     def on_execution(self) -> ColumnElement[bool]:
@@ -135,7 +146,7 @@ def counted_tasks(criteria: TaskCriteria) -> Select[Any]:
     scope, and the other rows are joined by a unique key (at most one each), so leaving
     one out changes no count; the planner then has only the tables that filter to order.
     """
-    rows = _new_rows()
+    rows = _new_rows(per_instance=True)
     conditions = _all_conditions(criteria, rows)
     aliases = {name: inspect(getattr(rows, name)).selectable for name in _JOINED_BY_COUNT}
     read = tables_referred_to(conditions, aliases.values())
@@ -161,8 +172,10 @@ def counted_tasks(criteria: TaskCriteria) -> Select[Any]:
 _JOINED_BY_COUNT = ("task_scope", "parent", "root", "process_instance")
 
 
-def _new_rows() -> _Rows:
-    return _Rows(aliased(Scope), aliased(Scope), aliased(Scope), aliased(ProcessInstance))
+def _new_rows(*, per_instance: bool = False) -> _Rows:
+    return _Rows(
+        aliased(Scope), aliased(Scope), aliased(Scope), aliased(ProcessInstance), per_instance
+    )
 
 
 def _all_conditions(criteria: TaskCriteria, rows: _Rows) -> list[ColumnElement[bool]]:
@@ -335,11 +348,11 @@ def _variable_condition(condition: VariableCondition, rows: _Rows) -> ColumnElem
     # Camunda's process variables: any variable of the task's process instance that is
     # not a task's own: on the process instance itself, or on one of its executions. Two
     # EXISTS, each an index lookup; one joined on "pk OR process_instance_pk" cannot be
-    # hashed, and PostgreSQL fell back to a nested loop over every variable. Correlated
-    # with the process instance's row (every instance has one, and a task on an execution
-    # has its instance), not the task's: a planner driving from the instances (a
+    # hashed, and PostgreSQL fell back to a nested loop over every variable. A count
+    # correlates them with the process instance's row (every instance has one, and a
+    # task on an execution has its instance): a planner driving from the instances (a
     # definition key asked for) evaluates them once per instance, not once per task.
-    instance_pk = rows.process_instance.scope_pk
+    instance_pk = rows.process_instance_pk
     on_execution = aliased(Variable)
     execution = aliased(Scope)
     on_process_instance = exists().where(
