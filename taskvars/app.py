@@ -34,6 +34,7 @@ from taskvars.metrics.commits import watch_commits
 from taskvars.metrics.pool import watch_pool
 from taskvars.persistence.external_task_signals import TopicListener
 from taskvars.persistence.migrate import upgrade
+from taskvars.persistence.statistics import StatisticsKeeper
 from taskvars.persistence.unit_of_work import Database
 from taskvars.resources import load_spec, spec_directory, spec_text
 from taskvars.services.long_polling import ParkedFetches
@@ -234,6 +235,7 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
             async with (
                 _parked_fetches(settings) as parked_fetches,
                 _job_executor(settings, database) as job_executor,
+                _statistics_keeper(database),
             ):
                 yield {
                     STATE_KEY: Runtime(
@@ -267,6 +269,17 @@ async def _job_executor(
         yield executor
     finally:
         await anyio.to_thread.run_sync(executor.stop)
+
+
+@asynccontextmanager
+async def _statistics_keeper(database: Database) -> AsyncIterator[StatisticsKeeper]:
+    """The planner's statistics kept current while the server runs (statistics.py)."""
+    keeper = StatisticsKeeper(database.engine)
+    keeper.start()
+    try:
+        yield keeper
+    finally:
+        await anyio.to_thread.run_sync(keeper.stop)
 
 
 @asynccontextmanager

@@ -12,10 +12,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_
+from sqlalchemy import ColumnElement, FromClause, Select, func, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.functions import FunctionElement
 
 Rows = TypeVar("Rows")
@@ -49,11 +51,29 @@ def where_any(
 ) -> Select[Any]:
     """Each or-query's conditions ORed (an empty or-query asks for nothing), the or-queries
     ANDed with the rest, as Camunda combines them."""
-    for conditions in or_queries:
-        listed = list(conditions)
-        if listed:
-            statement = statement.where(or_(*listed))
-    return statement
+    return statement.where(*any_of_each(or_queries))
+
+
+def any_of_each(
+    or_queries: Iterable[Iterable[ColumnElement[bool]]],
+) -> list[ColumnElement[bool]]:
+    """One condition per or-query that asks for something: its conditions ORed."""
+    return [or_(*listed) for conditions in or_queries if (listed := list(conditions))]
+
+
+def tables_referred_to(
+    conditions: Iterable[ColumnElement[Any]], candidates: Iterable[FromClause]
+) -> set[FromClause]:
+    """Those of ``candidates`` (tables or aliases) that a column of ``conditions`` belongs
+    to, inside their subqueries too: a count joins only what its filters read."""
+    wanted = {id(candidate): candidate for candidate in candidates}
+    found: dict[int, FromClause] = {}
+    for condition in conditions:
+        for element in visitors.iterate(condition):
+            table = getattr(element, "table", None)
+            if isinstance(element, ColumnClause) and id(table) in wanted:
+                found[id(table)] = wanted[id(table)]
+    return set(found.values())
 
 
 def ordered(

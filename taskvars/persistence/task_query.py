@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    inspect,
     not_,
     or_,
     select,
@@ -38,11 +39,12 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.query_statements import (
     ConditionTable,
+    any_of_each,
     equal_ignoring_case,
     like,
     like_ignoring_case,
     ordered,
-    where_any,
+    tables_referred_to,
 )
 from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
 from taskvars.persistence.variable_conditions import INTEGER_TYPES, variable_matches
@@ -65,6 +67,17 @@ class _Rows:
     parent: Any
     root: Any
     process_instance: Any
+    # Process-variable conditions correlated with the process instance's row rather
+    # than the task's (see _variable_condition): for counts only. In a sorted page
+    # PostgreSQL then hashed the whole variable table instead of probing a few tasks.
+    per_instance: bool = False
+
+    @property
+    def process_instance_pk(self) -> ColumnElement[Any]:
+        """The key process-variable conditions are correlated with."""
+        if self.per_instance:
+            return self.process_instance.scope_pk  # type: ignore[no-any-return]
+        return self.task_scope.process_instance_pk  # type: ignore[no-any-return]
 
     @property
     def on_execution(self) -> ColumnElement[bool]:
@@ -97,7 +110,7 @@ def matching_tasks(
     """Tasks matching ``criteria`` with their place in the tree; in the order asked for
     if ``orderings`` is given (ties, and an empty list, in creation order). Nulls come
     last ascending and first descending on both databases (PostgreSQL's own rule)."""
-    rows = _Rows(aliased(Scope), aliased(Scope), aliased(Scope), aliased(ProcessInstance))
+    rows = _new_rows()
     statement = (
         select(
             Task,
@@ -116,8 +129,7 @@ def matching_tasks(
             rows.process_instance.scope_pk == rows.task_scope.process_instance_pk,
         )
     )
-    statement = statement.where(*_conditions(criteria, rows))
-    statement = where_any(statement, (_conditions(q, rows) for q in criteria.or_queries))
+    statement = statement.where(*_all_conditions(criteria, rows))
     if orderings is None:
         return statement
     keys = [
@@ -126,6 +138,52 @@ def matching_tasks(
         if (key := _sort_key(ordering, rows)) is not None
     ]
     return ordered(statement, keys, rows.task_scope.pk)
+
+
+def counted_tasks(criteria: TaskCriteria) -> Select[Any]:
+    """``SELECT count(*)`` of the tasks matching ``criteria``: the task table with the
+    same conditions, joined only to the rows those conditions read. Every task has its
+    scope, and the other rows are joined by a unique key (at most one each), so leaving
+    one out changes no count; the planner then has only the tables that filter to order.
+    """
+    rows = _new_rows(per_instance=True)
+    conditions = _all_conditions(criteria, rows)
+    aliases = {name: inspect(getattr(rows, name)).selectable for name in _JOINED_BY_COUNT}
+    read = tables_referred_to(conditions, aliases.values())
+    used = {name for name, alias in aliases.items() if alias in read}
+    statement = select(func.count()).select_from(Task)
+    if used:
+        statement = statement.join(rows.task_scope, rows.task_scope.pk == Task.scope_pk)
+    if "parent" in used:
+        statement = statement.outerjoin(rows.parent, rows.parent.pk == rows.task_scope.parent_pk)
+    if "root" in used:
+        statement = statement.outerjoin(
+            rows.root, rows.root.pk == rows.task_scope.process_instance_pk
+        )
+    if "process_instance" in used:
+        statement = statement.outerjoin(
+            rows.process_instance,
+            rows.process_instance.scope_pk == rows.task_scope.process_instance_pk,
+        )
+    return statement.where(*conditions)
+
+
+# The aliases a count may leave out, in the order they are joined.
+_JOINED_BY_COUNT = ("task_scope", "parent", "root", "process_instance")
+
+
+def _new_rows(*, per_instance: bool = False) -> _Rows:
+    return _Rows(
+        aliased(Scope), aliased(Scope), aliased(Scope), aliased(ProcessInstance), per_instance
+    )
+
+
+def _all_conditions(criteria: TaskCriteria, rows: _Rows) -> list[ColumnElement[bool]]:
+    """The criteria's conditions and one per or-query, all to be ANDed."""
+    return [
+        *_conditions(criteria, rows),
+        *any_of_each(_conditions(q, rows) for q in criteria.or_queries),
+    ]
 
 
 def _conditions(criteria: TaskCriteria, rows: _Rows) -> Iterator[ColumnElement[bool]]:
@@ -289,16 +347,20 @@ def _variable_condition(condition: VariableCondition, rows: _Rows) -> ColumnElem
         )
     # Camunda's process variables: any variable of the task's process instance that is
     # not a task's own: on the process instance itself, or on one of its executions. Two
-    # EXISTS, each an index lookup per task; one joined on "pk OR process_instance_pk"
-    # cannot be hashed, and PostgreSQL fell back to a nested loop over every variable.
+    # EXISTS, each an index lookup; one joined on "pk OR process_instance_pk" cannot be
+    # hashed, and PostgreSQL fell back to a nested loop over every variable. A count
+    # correlates them with the process instance's row (every instance has one, and a
+    # task on an execution has its instance): a planner driving from the instances (a
+    # definition key asked for) evaluates them once per instance, not once per task.
+    instance_pk = rows.process_instance_pk
     on_execution = aliased(Variable)
     execution = aliased(Scope)
     on_process_instance = exists().where(
-        variable.scope_pk == rows.task_scope.process_instance_pk,
+        variable.scope_pk == instance_pk,
         variable_matches(variable, condition),
     )
     on_an_execution = exists().where(
-        execution.process_instance_pk == rows.task_scope.process_instance_pk,
+        execution.process_instance_pk == instance_pk,
         execution.kind == ScopeKind.EXECUTION,
         on_execution.scope_pk == execution.pk,
         variable_matches(on_execution, condition),

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
 from taskvars.persistence.query_statements import paged
 from taskvars.persistence.scope_tree import ScopeTree
-from taskvars.persistence.task_query import matching_tasks
+from taskvars.persistence.task_query import counted_tasks, matching_tasks
 from taskvars.persistence.values import IdentityLinkRecord, TaskCriteria, TaskOrdering, TaskRecord
 
 _TASK = cast(Table, Task.__table__)
@@ -92,8 +92,7 @@ class Tasks:
         ]
 
     def count(self, criteria: TaskCriteria) -> int:
-        matching = matching_tasks(criteria).subquery()
-        return self.session.scalar(select(func.count()).select_from(matching)) or 0
+        return self.session.scalar(counted_tasks(criteria)) or 0
 
     def touch(self, task_pk: int, now: datetime) -> None:
         """Camunda's ``lastUpdated``: the task changed at ``now``."""
