@@ -204,7 +204,8 @@ def measure_taskvars(
     downloads: bool = False,
 ) -> Measured:
     arguments = ("--log-level", "warning", "--workers", str(workers))
-    with running_server(database_url, directory, *arguments) as server:
+    # Worker processes start slowly on a loaded machine: give them more than the default.
+    with running_server(database_url, directory, *arguments, startup_seconds=120) as server:
         httpx.post(f"{server.base_url}/task/create", json={"id": "bench"}).raise_for_status()
         url = f"{server.base_url}/task/bench/localVariables/{NAME}/data"
         return _uploads_then_downloads(

@@ -28,10 +28,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import psycopg
@@ -178,14 +178,15 @@ def traced_drivers(tally: _Tally) -> Iterator[None]:
         connection.set_trace_callback(tally.sqlite_callback())
         return connection
 
+    traced: list[tuple[Any, BinaryIO]] = []  # libpq connections, and the files they trace to
+
     def trace(connection: Any) -> None:
         stream = tally.postgres_trace_file().open("wb")
         connection.pgconn.trace(stream.fileno())
         connection.pgconn.set_trace_flags(
             psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
         )
-        # The stream stays open as long as libpq writes to its descriptor.
-        connection._bench_trace_stream = stream
+        traced.append((connection.pgconn, stream))
 
     def traced_sync(cls: Any, *args: Any, **kwargs: Any) -> Any:
         connection = sync_connect.__func__(cls, *args, **kwargs)  # type: ignore[attr-defined]
@@ -208,6 +209,12 @@ def traced_drivers(tally: _Tally) -> Iterator[None]:
         psycopg.Connection.connect = sync_connect  # type: ignore[method-assign]
         psycopg.connect = module_connect
         psycopg.AsyncConnection.connect = async_connect  # type: ignore[method-assign]
+        # Each file is closed only once libpq writes to its descriptor no more (a number
+        # reused by another file would get its trace).
+        for pgconn, stream in traced:
+            with suppress(psycopg.Error):
+                pgconn.untrace()
+            stream.close()
 
 
 @contextmanager
@@ -261,8 +268,10 @@ def _one_task_id(client: httpx.Client, instance_id: str) -> str:
     return str(task["id"])
 
 
-def measure(database_url: str, database: str, rounds: int) -> StatementCounts:
-    """Each operation ``rounds`` times after a warm-up round, on an empty database."""
+def measure(
+    database_url: str, database: str, rounds: int, warm_up_rounds: int = WARM_UP_ROUNDS
+) -> StatementCounts:
+    """Each operation ``rounds`` times after ``warm_up_rounds``, on an empty database."""
     result = StatementCounts(database, rounds)
     with tempfile.TemporaryDirectory(prefix="taskvars-bench-statements-") as scratch:
         tally = _Tally(Path(scratch))
@@ -288,9 +297,9 @@ def measure(database_url: str, database: str, rounds: int) -> StatementCounts:
                     counted[operation].append(_difference(before, tally.settled()))
                 return value
 
-            for round_number in range(WARM_UP_ROUNDS + rounds):
+            for round_number in range(warm_up_rounds + rounds):
                 # The first rounds fill caches; psycopg prepares a statement on its fifth run.
-                record = round_number >= WARM_UP_ROUNDS
+                record = round_number >= warm_up_rounds
                 name = f"v{round_number}"
                 count(UPLOAD_NEW, lambda name=name: _upload(client, name), record)
                 count(UPLOAD_REPLACE, lambda name=name: _upload(client, name), record)
@@ -332,13 +341,19 @@ def _difference(before: _Snapshot, after: _Snapshot) -> tuple[int, int | None, l
     return len(sqlite), None, sqlite
 
 
-def run(rounds: int, url_factory: Callable[[Path, str], str] | None) -> StatementCounts:
+def run(
+    rounds: int,
+    url_factory: Callable[[Path, str], str] | None,
+    warm_up_rounds: int = WARM_UP_ROUNDS,
+) -> StatementCounts:
     """On an SQLite file, or (``url_factory``) on the database it gives."""
     with tempfile.TemporaryDirectory(prefix="taskvars-bench-statements-db-") as scratch:
         directory = Path(scratch)
         if url_factory is None:
-            return measure(f"sqlite:///{directory / 'statements.db'}", "sqlite", rounds)
-        return measure(url_factory(directory, "statements"), "postgresql", rounds)
+            url, database = f"sqlite:///{directory / 'statements.db'}", "sqlite"
+        else:
+            url, database = url_factory(directory, "statements"), "postgresql"
+        return measure(url, database, rounds, warm_up_rounds)
 
 
 def table_lines(results: dict[str, StatementCounts]) -> list[str]:
