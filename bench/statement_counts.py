@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import re
 import sqlite3
 import sys
 import tempfile
@@ -142,26 +143,49 @@ class _Snapshot:
         return self.sqlite[len(earlier.sqlite) :], postgres
 
 
-def _postgres_counts(lines: list[str]) -> tuple[int, int, list[str]]:
+_PARSE = re.compile(r'"([^"]*)" "(.*)" \d+')  # statement name, text, parameter count
+_BIND = re.compile(r'"[^"]*" "([^"]*)"')  # portal, statement name
+
+
+def _postgres_counts(
+    lines: list[str], prepared: dict[str, str] | None = None
+) -> tuple[int, int, list[str]]:
     """Statements sent, round trips waited for, and the statements' texts, of trace lines
-    (``F|B <length> <message> <contents>``)."""
+    (``F|B <length> <message> <contents>``); ``prepared``: the texts of statements
+    prepared before these lines, by name."""
+    prepared = dict(prepared or {})
     statements = round_trips = 0
     texts: list[str] = []
+    executing = ""  # the text of the statement the next Execute runs
     for line in lines:
         parts = line.split("\t", 3)
         if len(parts) < 3:
             continue
         direction, message = parts[0], parts[2]
         contents = parts[3].strip() if len(parts) > 3 else ""
-        if direction == "F" and message in ("Query", "Execute"):
+        if direction == "B":
+            round_trips += message in ("ReadyForQuery", "CopyInResponse")
+        elif message == "Query":
             statements += 1
-            if message == "Query":
-                texts.append(contents)
-        elif direction == "F" and message == "Parse":
-            texts.append(contents)
-        elif direction == "B" and message in ("ReadyForQuery", "CopyInResponse"):
-            round_trips += 1
+            texts.append(contents.strip('"'))
+        elif message == "Parse" and (parse := _PARSE.match(contents)):
+            executing = prepared[parse[1]] = parse[2]
+        elif message == "Bind" and (bind := _BIND.match(contents)) and bind[1]:
+            executing = prepared.get(bind[1], f"(prepared statement {bind[1]})")
+        elif message == "Execute":
+            statements += 1
+            texts.append(executing)
     return statements, round_trips, texts
+
+
+def _prepared_statements(lines: list[str]) -> dict[str, str]:
+    """The texts of the named statements these trace lines prepare."""
+    return {
+        parse[1]: parse[2]
+        for line in lines
+        if "\tParse\t" in line and (parse := _PARSE.match(line.split("\t", 3)[-1].strip()))
+        if parse[1]
+    }
 
 
 @contextmanager
@@ -337,7 +361,8 @@ def measure(
 def _difference(before: _Snapshot, after: _Snapshot) -> tuple[int, int | None, list[str]]:
     sqlite, postgres = after.added_since(before)
     if after.postgres:
-        return _postgres_counts(postgres)
+        everything = [line for lines in after.postgres.values() for line in lines]
+        return _postgres_counts(postgres, _prepared_statements(everything))
     return len(sqlite), None, sqlite
 
 

@@ -38,7 +38,7 @@ def test_every_operation_is_counted_with_its_commit_and_the_drivers_are_restored
         counts = result.operations[operation]
         assert counts.statements >= 2, operation  # a statement at least, and its commit
         assert (counts.round_trips is not None) == (database_kind == "postgresql")
-    upload = [text.strip('"').upper() for text in result.texts[UPLOAD_NEW]]
+    upload = [text.upper() for text in result.texts[UPLOAD_NEW]]
     assert any(text.startswith("BEGIN") for text in upload)
     assert upload[-1] == "COMMIT"
     assert (sqlite3.connect, psycopg.connect, psycopg.Connection.connect) == connects
@@ -66,12 +66,23 @@ def test_postgres_statements_are_queries_and_executions_and_round_trips_the_wait
     statements, round_trips, texts = statement_counts._postgres_counts(trace)
 
     assert (statements, round_trips) == (4, 5)
-    assert texts == [
-        '"BEGIN"',
-        '"COPY t (data) FROM STDIN"',
-        '"" "UPDATE t SET a = $1" 1 NNNN',
-        '"COMMIT"',
+    assert texts == ["BEGIN", "COPY t (data) FROM STDIN", "UPDATE t SET a = $1", "COMMIT"]
+
+
+def test_a_statement_prepared_earlier_is_named_by_its_text() -> None:
+    trace = [
+        'F\t20\tBind\t "" "_pg3_0" 0 0 1 0',
+        'F\t6\tExecute\t "" 0',
+        "F\t4\tSync",
+        "B\t5\tReadyForQuery\t T",
     ]
+    earlier = ['F\t40\tParse\t "_pg3_0" "SELECT a FROM t" 0']
+
+    counted = statement_counts._postgres_counts(
+        trace, statement_counts._prepared_statements(earlier)
+    )
+
+    assert counted == (1, 1, ["SELECT a FROM t"])
 
 
 def test_a_server_cpu_time_includes_its_worker_processes() -> None:
