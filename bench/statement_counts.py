@@ -110,7 +110,7 @@ class _Tally:
         self._libc.fflush(None)
         with self._lock:
             paths = list(self.postgres_files)
-        return {path: path.read_text(errors="replace").splitlines() for path in paths}
+        return {path: _messages(path.read_text(errors="replace")) for path in paths}
 
     def snapshot(self) -> _Snapshot:
         return _Snapshot(list(self.sqlite), self.postgres_lines())
@@ -143,7 +143,18 @@ class _Snapshot:
         return self.sqlite[len(earlier.sqlite) :], postgres
 
 
-_PARSE = re.compile(r'"([^"]*)" "(.*)" \d+')  # statement name, text, parameter count
+def _messages(trace: str) -> list[str]:
+    """libpq's trace, one message a line: a statement's text may span lines."""
+    messages: list[str] = []
+    for line in trace.splitlines():
+        if line.startswith(("F\t", "B\t")) or not messages:
+            messages.append(line)
+        else:
+            messages[-1] += "\n" + line
+    return messages
+
+
+_PARSE = re.compile(r'"([^"]*)" "(.*)" \d+', re.DOTALL)  # statement name, text, parameters
 _BIND = re.compile(r'"[^"]*" "([^"]*)"')  # portal, statement name
 
 
@@ -419,7 +430,7 @@ def print_table(result: StatementCounts, *, show: bool = False) -> None:
         print(line)
         if show:
             for text in result.texts[operation]:
-                print(f"    {text[:160]}")
+                print(f"    {' '.join(text.split())[:160]}")
 
 
 def main(argv: list[str] | None = None) -> int:
