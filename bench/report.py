@@ -14,7 +14,7 @@ from bench.external_tasks import SECTION_TITLE, ExternalTasksResult, markdown_li
 from bench.jobs import RATE, JobsResult, table_lines, title
 from bench.processes import STEPS, ProcessResult
 from bench.small_uploads import LoadResult, SmallUploadsResult, cpu_cell
-from bench.statement_counts import StatementCounts
+from bench.statement_counts import WARM_UP_ROUNDS, StatementCounts
 from bench.statement_counts import table_lines as statement_table_lines
 from bench.task_query import QueryResult, TaskQueryResult
 from bench.transfer import TABLE_COLUMNS, SizeResult, label
@@ -338,11 +338,11 @@ def markdown(run: Run, plot_name: str) -> str:
     ]
     for database, results in run.transfers.items():
         lines += [f"## File transfers, {database}", "", *_transfer_table(results), ""]
-    if run.small_uploads:
-        lines += [SMALL_REQUESTS_NOTE, ""]
     for database, result in run.small_uploads.items():
         lines += [
             f"## 1 KiB uploads, {result.connections} connections, {result.seconds} s, {database}",
+            "",
+            SMALL_REQUESTS_NOTE,
             "",
             *_small_requests_table(result.rows, result.reference),
             "",
@@ -357,7 +357,7 @@ def markdown(run: Run, plot_name: str) -> str:
         lines += [
             "## SQL per operation",
             "",
-            STATEMENTS_NOTE.format(rounds=rounds),
+            STATEMENTS_NOTE.format(rounds=rounds, warm_up=WARM_UP_ROUNDS),
             "",
             *statement_table_lines(run.statement_counts),
             "",
@@ -421,7 +421,7 @@ def markdown(run: Run, plot_name: str) -> str:
 
 
 SMALL_REQUESTS_NOTE = (
-    "Small requests: wrk over 8 connections, each server one process unless named. "
+    "wrk, the same script for each server; one process unless named. "
     "**Server CPU ms/request** is the user + system time of the server's processes "
     "(its workers summed), read from `/proc` before and after the wrk run, over the "
     "requests completed: unlike requests/s, it does not move with the machine's load."
@@ -429,9 +429,10 @@ SMALL_REQUESTS_NOTE = (
 STATEMENTS_NOTE = (
     "What the database is asked per operation (`bench/statement_counts.py`): taskvars' app "
     "on uvicorn in a thread of the bench process, every operation one at a time from one "
-    "client, the mean of {rounds} rounds after warm-up rounds. Counted at the driver: on "
-    "SQLite every statement SQLite runs (its trace callback: `BEGIN`, `COMMIT`, `SAVEPOINT` "
-    "and a pool reset's `ROLLBACK` included); on PostgreSQL libpq's protocol trace: "
+    "client, the mean of {rounds} rounds after {warm_up} warm-up rounds. Counted at the "
+    "driver: on SQLite every statement SQLite runs (its trace callback; `BEGIN`, `COMMIT`, "
+    "`SAVEPOINT`, a pool reset's `ROLLBACK` count when they run); on PostgreSQL libpq's "
+    "protocol trace: "
     "**statements** are the `Query` and `Execute` messages sent (`BEGIN`, `COMMIT`, "
     "`SAVEPOINT`, a pre-ping included), **round trips** the waits for the server "
     "(`ReadyForQuery`, and `CopyInResponse` before a `COPY ... FROM STDIN` sends its data). "
