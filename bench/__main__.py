@@ -35,6 +35,7 @@ from bench import (
     report,
     small_uploads,
     soak,
+    statement_counts,
     task_query,
     transfer,
     variables,
@@ -54,6 +55,7 @@ FULL = {
     "wake_ups": external_tasks.FULL_WAKE_UPS,
     "jobs": jobs.FULL_JOBS,
     "timer_seconds": jobs.FULL_SECONDS,
+    "statement_rounds": statement_counts.FULL_ROUNDS,
 }
 QUICK = {
     "sizes": "1KiB,2MiB",
@@ -67,6 +69,7 @@ QUICK = {
     "wake_ups": external_tasks.QUICK_WAKE_UPS,
     "jobs": jobs.QUICK_JOBS,
     "timer_seconds": jobs.QUICK_SECONDS,
+    "statement_rounds": statement_counts.QUICK_ROUNDS,
 }
 
 
@@ -111,6 +114,10 @@ def measure(
         uploads = small_uploads.run(8, settings["seconds"], url_factory, workers)
         small_uploads.print_table(uploads, database)
         run.small_uploads[database] = uploads
+    print()
+    counts = statement_counts.run(settings["statement_rounds"], url_factory)
+    statement_counts.print_table(counts)
+    run.statement_counts[database] = counts
     print()
     latency = variables.run(settings["large"], settings["requests"], url_factory)
     variables.print_table(latency, database)

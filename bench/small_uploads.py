@@ -4,7 +4,9 @@ hand-written reference.
 Both servers run one process on a fresh SQLite file with the same engine settings; wrk
 (Debian package ``wrk``) sends the same multipart body to each for the same time over the
 same number of connections, then asks each as long for one of the values it stored.
-Prints requests/s, p50 and p99 latency and errors.
+Prints requests/s, p50 and p99 latency, errors, and the server's CPU time per request
+(user + system, its process and workers, read from ``/proc`` around each wrk run,
+divided by the requests wrk completed: a cost the machine's load does not change).
 
     python -m bench.small_uploads [--connections 8] [--seconds 10]
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.process_cpu import cpu_seconds
 from tests.e2e.server import free_port, running_server
 
 BOUNDARY = "taskvars-bench"
@@ -42,6 +45,9 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0  # completed in the run
+    # The server's CPU time (all its processes) over the run / requests; None: unknown.
+    cpu_ms_per_request: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,12 @@ def lua_script(directory: Path) -> Path:
     return script
 
 
-def run_wrk(url: str, script: Path | None, connections: int, seconds: int) -> LoadResult:
-    """wrk's GET of ``url``, or what ``script`` makes of it."""
+def run_wrk(
+    url: str, script: Path | None, connections: int, seconds: int, server_pid: int | None = None
+) -> LoadResult:
+    """wrk's GET of ``url``, or what ``script`` makes of it; with ``server_pid``, the
+    CPU time that process and its children spent per request meanwhile."""
+    cpu_before = cpu_seconds(server_pid) if server_pid is not None else None
     scripted = ["-s", str(script)] if script is not None else []
     output = subprocess.run(
         [
@@ -102,7 +112,14 @@ def run_wrk(url: str, script: Path | None, connections: int, seconds: int) -> Lo
         text=True,
         check=True,
     ).stdout
+    cpu_after = cpu_seconds(server_pid) if server_pid is not None else None
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    requests = int(re.search(r"(\d+) requests in", output)[1])
+    cpu_ms = (
+        (cpu_after - cpu_before) * 1000 / requests
+        if cpu_before is not None and cpu_after is not None and requests
+        else None
+    )
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
@@ -113,6 +130,8 @@ def run_wrk(url: str, script: Path | None, connections: int, seconds: int) -> Lo
         p99_ms=_milliseconds(re.search(r"\s99%\s+([\d.]+\w+)", output)[1]),
         errors=(int(errors[1]) if errors else 0)
         + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+        requests=requests,
+        cpu_ms_per_request=cpu_ms,
     )
 
 
@@ -150,16 +169,16 @@ def measure_app(
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        return _uploads_then_downloads(url, script, connections, seconds, downloads)
+        return _uploads_then_downloads(url, script, connections, seconds, downloads, process.pid)
     finally:
         process.terminate()
         process.wait()
 
 
 def _uploads_then_downloads(
-    url: str, script: Path, connections: int, seconds: int, downloads: bool
+    url: str, script: Path, connections: int, seconds: int, downloads: bool, server_pid: int
 ) -> Measured:
-    uploads = run_wrk(url, script, connections, seconds)
+    uploads = run_wrk(url, script, connections, seconds, server_pid)
     if not downloads:
         return Measured(uploads)
     # Stored once more now: a slow run may not have come round to this name (wrk builds
@@ -171,7 +190,7 @@ def _uploads_then_downloads(
         headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
         timeout=60,
     ).raise_for_status()
-    return Measured(uploads, run_wrk(download_url, None, connections, seconds))
+    return Measured(uploads, run_wrk(download_url, None, connections, seconds, server_pid))
 
 
 def measure_taskvars(
@@ -185,10 +204,13 @@ def measure_taskvars(
     downloads: bool = False,
 ) -> Measured:
     arguments = ("--log-level", "warning", "--workers", str(workers))
-    with running_server(database_url, directory, *arguments) as server:
+    # Worker processes start slowly on a loaded machine: give them more than the default.
+    with running_server(database_url, directory, *arguments, startup_seconds=120) as server:
         httpx.post(f"{server.base_url}/task/create", json={"id": "bench"}).raise_for_status()
         url = f"{server.base_url}/task/bench/localVariables/{NAME}/data"
-        return _uploads_then_downloads(url, script, connections, seconds, downloads)
+        return _uploads_then_downloads(
+            url, script, connections, seconds, downloads, server.process.pid
+        )
 
 
 @dataclass(frozen=True)
@@ -281,13 +303,18 @@ def print_table(result: SmallUploadsResult, database: str) -> None:
         )
         print(
             f"{'server':<26}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x ref':>8}"
+            f"{'CPU ms/req':>12}"
         )
         for label, row in rows.items():
             ratio = row.requests_per_second / reference.requests_per_second
             print(
                 f"{label:<26}{row.requests_per_second:>12.1f}{row.p50_ms:>9.2f}"
-                f"{row.p99_ms:>9.2f}{row.errors:>8}{ratio:>8.2f}"
+                f"{row.p99_ms:>9.2f}{row.errors:>8}{ratio:>8.2f}{cpu_cell(row):>12}"
             )
+
+
+def cpu_cell(row: LoadResult) -> str:
+    return "n/a" if row.cpu_ms_per_request is None else f"{row.cpu_ms_per_request:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
             f"{QUICK_TASKS} tasks, {database} (errors: 0)"
         ) in output
         assert f"Timer jobs, {database}: {QUICK_JOBS} timers due at one moment" in output
+        assert f"SQL per operation, one at a time, mean of 3 rounds, {database}" in output
         if shutil.which("wrk"):
             assert f"1 KiB Bytes uploads, 8 connections, 1 s, {database}" in output
             assert f"1 KiB Bytes downloads, 8 connections, 1 s, {database}" in output
@@ -49,6 +50,18 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "One instance of a two-element loop, 45 completes, sqlite" in output
     report = (tmp_path / "benchmarks.md").read_text()
     assert "## Targets" in report
+    assert "Issue 26 (this round):" in report
+    assert "- sqlite, two-task process >= 120 steps/s at 8 connections, p99 reported: " in report
+    assert "- sqlite, task count over 100,000 tasks <= 3x the single-task read: " in report
+    assert "## SQL per operation" in report
+    # Counted on the real server: every operation asks the database something.
+    statements = [
+        line for line in report.splitlines() if line.startswith("| 1 KiB upload, new variable |")
+    ]
+    assert len(statements) == 1
+    counts = [float(cell) for cell in statements[0].strip("|").split("|")[1:]]
+    assert len(counts) == (3 if postgres_url else 1)  # sqlite; postgresql and its round trips
+    assert all(count > 0 for count in counts)
     assert "## Soak run\n\nfigures of the last soak run" in report  # kept from soak.md
     assert "2 MiB" in report
     assert "## A two-task process, 8 connections" in report
@@ -65,6 +78,9 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     assert "- sqlite, one instance looped 45 times: last completes' median" in report
     if shutil.which("wrk"):
         assert "## 1 KiB downloads of one stored value" in report
+        assert "| server CPU ms/request |" in report
+        assert "- sqlite, 1 KiB uploads >= 1.5x the FastAPI reference's requests/s" in report
+        assert "- sqlite, 1 KiB downloads >= 2.0x the FastAPI reference's requests/s" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
 
 
