@@ -3,7 +3,7 @@
 Statements are counted by SQLAlchemy's ``before_cursor_execute`` (SQLite's ``BEGIN``,
 savepoints and ``SET LOCAL`` included); round trips add what never passes through it:
 the transaction's ``BEGIN`` on PostgreSQL (psycopg sends it before the first statement),
-``COMMIT``, and ``COPY`` (run on the driver's cursor by ``postgres_copy``), and any
+``COMMIT`` or ``ROLLBACK`` (a read ends with one), and ``COPY`` (run on the driver's cursor by ``postgres_copy``), and any
 pre-ping of a pooled connection.
 """
 
@@ -25,6 +25,7 @@ class Counted:
     statements: list[str] = field(default_factory=list)
     begins: int = 0
     commits: int = 0
+    rollbacks: int = 0
     copies: int = 0
     pings: int = 0
     postgresql: bool = False
@@ -33,7 +34,8 @@ class Counted:
     def round_trips(self) -> int:
         """Messages the server answers (PostgreSQL; SQLite has no server to ask)."""
         begins = self.begins if self.postgresql else 0
-        return len(self.statements) + begins + self.commits + self.copies + self.pings
+        rollbacks = self.rollbacks if self.postgresql else 0
+        return len(self.statements) + begins + self.commits + rollbacks + self.copies + self.pings
 
     def kinds(self) -> list[str]:
         """Each statement's first word or two, for a readable failure."""
@@ -56,11 +58,15 @@ def counting(database: Database) -> Iterator[Counted]:
     def on_commit(_conn: Any) -> None:
         counted.commits += 1
 
+    def on_rollback(_conn: Any) -> None:
+        counted.rollbacks += 1
+
     for engine in engines:
         for name, listener in (
             ("before_cursor_execute", on_statement),
             ("begin", on_begin),
             ("commit", on_commit),
+            ("rollback", on_rollback),
         ):
             event.listen(engine, name, listener)
             listeners.append((engine, name, listener))

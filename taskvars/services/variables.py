@@ -61,6 +61,10 @@ EXECUTION_LOCAL_VARIABLES = VariableResource("execution", IdSpace.EXECUTION, loc
 def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, dto: Any) -> None:
     """Set one variable from a ``VariableValueDto``; a transient one is checked, not kept."""
     value = _converted(dto)
+    if resource == TASK_LOCAL_VARIABLES and not is_transient(dto):
+        _set_in_task(uow, scope_id, name, value)
+        uow.commit()
+        return
     scopes = _chain(uow, resource, scope_id, whole=True)
     if is_transient(dto):
         return
@@ -74,6 +78,10 @@ def set_upload(
     """Store what a ``.../data`` upload means (see :mod:`.binary_upload`)."""
     if upload.value is None:
         return  # a JSON null: Camunda stores nothing and asks nothing
+    if resource == TASK_LOCAL_VARIABLES and not upload.transient and not upload.serialized:
+        _set_in_task(uow, scope_id, name, upload.value)
+        uow.commit()
+        return
     try:
         scopes = _chain(uow, resource, scope_id, whole=True)
     except EngineError as error:
@@ -222,6 +230,17 @@ def _set(
         uow.store.tasks.touch(target_pk, now_millis())
 
 
+def _set_in_task(uow: UnitOfWork, task_id: str, name: str, value: NewValue) -> None:
+    """:func:`_set` of a task's own variable, without its chain: no conditional event
+    hears of a task's own variables (Camunda's ``TaskEntity.dispatchEvent``), and its
+    history needs to know only whether the task is in a process instance."""
+    try:
+        task_pk = uow.store.variables.set_in_task(task_id, name, value)
+    except ScopeNotFoundError as error:
+        raise EngineError(str(error)) from None
+    uow.store.tasks.touch(task_pk, now_millis())
+
+
 def _delete(
     uow: UnitOfWork,
     chain: list[ScopeRef],
@@ -274,7 +293,14 @@ def _chain(
 
 
 def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
-    stored = uow.store.variables.visible(_chain(uow, resource, scope_id), name)
+    """The variable, its scope chain found in the same statement (and a small binary
+    value's bytes with it)."""
+    try:
+        stored = uow.store.variables.visible_from(
+            resource.id_space, scope_id, name, local=resource.local
+        )
+    except ScopeNotFoundError as error:
+        raise EngineError(str(error)) from None
     if stored is None:
         raise NotFoundError(f"{resource.noun} variable with name {name} does not exist")
     return stored
