@@ -3,8 +3,8 @@
 Statements are counted by SQLAlchemy's ``before_cursor_execute`` (SQLite's ``BEGIN``,
 savepoints and ``SET LOCAL`` included); round trips add what never passes through it:
 the transaction's ``BEGIN`` on PostgreSQL (psycopg sends it before the first statement),
-``COMMIT`` or ``ROLLBACK`` (a read ends with one), and ``COPY`` (run on the driver's cursor by ``postgres_copy``), and any
-pre-ping of a pooled connection.
+``COMMIT`` or ``ROLLBACK`` (a read ends with one), ``COPY`` (run on the driver's cursor
+by ``postgres_copy``), and any ping of a pooled connection.
 """
 
 from __future__ import annotations

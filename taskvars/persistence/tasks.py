@@ -18,7 +18,7 @@ from taskvars.persistence.values import IdentityLinkRecord, TaskCriteria, TaskOr
 _TASK = cast(Table, Task.__table__)
 # A Core statement, compiled once: every variable write touches its task, and the ORM's
 # bulk UPDATE path costs several times the statement itself.
-_TOUCH = (
+TOUCH_TASK = (
     update(_TASK)
     .where(_TASK.c.scope_pk == bindparam("task_pk"))
     .values(last_updated=bindparam("now"))
@@ -88,7 +88,7 @@ class Tasks:
 
     def touch(self, task_pk: int, now: datetime) -> None:
         """Camunda's ``lastUpdated``: the task changed at ``now``."""
-        self.session.connection().execute(_TOUCH, {"task_pk": task_pk, "now": now})
+        self.session.connection().execute(TOUCH_TASK, {"task_pk": task_pk, "now": now})
 
     def identity_links(self, task_pk: int) -> list[IdentityLinkRecord]:
         """The task's stored links, oldest first (its assignee and owner are columns)."""

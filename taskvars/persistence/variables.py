@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -36,7 +37,9 @@ from taskvars.persistence.models import (
     ScopeKind,
     Variable,
 )
+from taskvars.persistence.postgres_replace import ReplaceInTask
 from taskvars.persistence.query_statements import in_batches
+from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     NewValue,
@@ -160,6 +163,7 @@ _VALUE_COLUMNS = (
     "object_type_name",
     "serialization_data_format",
 )
+_REPLACE_IN_TASK = ReplaceInTask(_VALUE_COLUMNS)
 _INSERT_VARIABLE = insert(_VARIABLE)
 _UPDATE_VARIABLE = (
     update(_VARIABLE)
@@ -281,9 +285,10 @@ class Variables:
         self._write(holder.scope_pk, name, value, _Existing.of(holder), recorded=recorded)
         return holder.scope_pk
 
-    def set_in_task(self, task_id: str, name: str, value: NewValue) -> int:
+    def set_in_task(self, task_id: str, name: str, value: NewValue, now: datetime) -> None:
         """:meth:`set_local` on the task ``task_id`` (found in the same statement as its
-        variable); returns the task's pk. Raises ``ScopeNotFoundError``."""
+        variable), and the task changed at ``now`` (Camunda's ``lastUpdated``). Raises
+        ``ScopeNotFoundError``."""
         row = self._connection.execute(
             _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
         ).first()
@@ -294,8 +299,7 @@ class Variables:
         )
         # A task of a process instance (or a subtask of one) is in its history.
         recorded = row.process_instance_pk is not None
-        self._write(row.task_pk, name, value, existing, recorded=recorded)
-        return int(row.task_pk)
+        self._write(row.task_pk, name, value, existing, recorded=recorded, task_touched_at=now)
 
     def set_local(
         self, scope_pk: int, name: str, value: NewValue, *, recorded: bool = True
@@ -324,9 +328,11 @@ class Variables:
         existing: _Existing | None,
         *,
         recorded: bool,
+        task_touched_at: datetime | None = None,
     ) -> None:
         """Create ``name`` in ``scope_pk`` (``existing`` is ``None``: it was not there when
-        read) or replace the ``existing`` row, if it is still the version read."""
+        read) or replace the ``existing`` row, if it is still the version read;
+        ``task_touched_at``: the scope is a task, which changed then."""
         history = self._history if recorded else None
         connection = self._connection
         content_pk = self._contents.write(value.content) if value.content else None
@@ -363,6 +369,30 @@ class Variables:
                 history.variable_written(
                     scope_pk, {"id": variable_id, "name": name, **values}, created=True
                 )
+            self._touch(scope_pk, task_touched_at)
+            return
+        if (
+            task_touched_at is not None
+            and history is None
+            and self._history is not None
+            and connection.dialect.name == "postgresql"
+        ):
+            still_read, removed_file = _REPLACE_IN_TASK.run(
+                connection,
+                {
+                    "variable_pk": existing.pk,
+                    "read_revision": existing.revision,
+                    "task_pk": scope_pk,
+                    "now": task_touched_at,
+                    "old_content_pk": existing.content_pk,
+                    **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+                },
+            )
+            if not still_read:
+                raise ConcurrentModificationError(
+                    f"variable {name} was changed by another request meanwhile"
+                )
+            self._contents.remove_files_after_commit([removed_file])
             return
         updated = connection.execute(
             _UPDATE_VARIABLE,
@@ -381,6 +411,11 @@ class Variables:
                 scope_pk, {"id": existing.id, "name": name, **values}, created=False
             )
         self._release(existing.content_pk)
+        self._touch(scope_pk, task_touched_at)
+
+    def _touch(self, task_pk: int, now: datetime | None) -> None:
+        if now is not None:
+            self._connection.execute(TOUCH_TASK, {"task_pk": task_pk, "now": now})
 
     def move_all(self, from_scope_pk: int, to_scope_pk: int) -> None:
         """Every variable of one scope into another, keeping their ids; where the other

@@ -235,10 +235,9 @@ def _set_in_task(uow: UnitOfWork, task_id: str, name: str, value: NewValue) -> N
     hears of a task's own variables (Camunda's ``TaskEntity.dispatchEvent``), and its
     history needs to know only whether the task is in a process instance."""
     try:
-        task_pk = uow.store.variables.set_in_task(task_id, name, value)
+        uow.store.variables.set_in_task(task_id, name, value, now_millis())
     except ScopeNotFoundError as error:
         raise EngineError(str(error)) from None
-    uow.store.tasks.touch(task_pk, now_millis())
 
 
 def _delete(

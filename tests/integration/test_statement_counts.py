@@ -34,8 +34,9 @@ EXPECTED = {
         "complete task": (4, None),
     },
     "postgresql": {
-        # The task with its variable; content with its chunk; variable; old content; task.
-        "upload 1 KiB": (5, 10),
+        # The task with its variable; content with its chunk; the variable, the old
+        # content and the task in one data-modifying statement.
+        "upload 1 KiB": (3, 8),
         "download 1 KiB": (1, 3),
         "GET variable": (1, 3),
         "PUT variable (String)": (4, 9),
