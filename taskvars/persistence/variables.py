@@ -73,7 +73,13 @@ def _visible_from_statement() -> Select[Any]:
     parent = scope.alias("parent")
     chunk = cast(Table, BinaryChunk.__table__)
     start = (
-        select(scope.c.pk, scope.c.parent_pk, literal(0).label("depth"))
+        select(
+            scope.c.pk,
+            scope.c.parent_pk,
+            scope.c.kind,
+            scope.c.external_id,
+            literal(0).label("depth"),
+        )
         .where(
             scope.c.id_space == bindparam("id_space"),
             scope.c.external_id == bindparam("external_id"),
@@ -81,13 +87,15 @@ def _visible_from_statement() -> Select[Any]:
         .cte("visible_chain", recursive=True)
     )
     chain = start.union_all(
-        select(parent.c.pk, parent.c.parent_pk, start.c.depth + 1).where(
-            parent.c.pk == start.c.parent_pk, start.c.depth < bindparam("depth_limit")
-        )
+        select(
+            parent.c.pk, parent.c.parent_pk, parent.c.kind, parent.c.external_id, start.c.depth + 1
+        ).where(parent.c.pk == start.c.parent_pk, start.c.depth < bindparam("depth_limit"))
     )
     return (
         select(
-            chain.c.depth,
+            chain.c.pk.label("chain_pk"),
+            chain.c.kind.label("chain_kind"),
+            chain.c.external_id.label("chain_external_id"),
             *_VARIABLE.c,
             _CONTENT.c.size,
             _CONTENT.c.sha256,
@@ -209,6 +217,18 @@ class Variables:
         """:meth:`visible` from the scope ``external_id`` (only in it: ``local``), the
         chain found in the same statement, and a small binary value's content with it
         (``StoredValue.inline_content``). Raises ``ScopeNotFoundError``."""
+        return self._chain_and_visible(id_space, external_id, name, local=local)[1]
+
+    def chain_and_visible(
+        self, id_space: IdSpace, external_id: str, name: str
+    ) -> tuple[list[ScopeRef], StoredValue | None]:
+        """The chain of ``external_id`` (as ``ScopeTree.chain``) and :meth:`visible` on
+        it, in one statement. Raises ``ScopeNotFoundError``."""
+        return self._chain_and_visible(id_space, external_id, name, local=False)
+
+    def _chain_and_visible(
+        self, id_space: IdSpace, external_id: str, name: str, *, local: bool
+    ) -> tuple[list[ScopeRef], StoredValue | None]:
         rows = self._connection.execute(
             _VISIBLE_FROM,
             {
@@ -221,10 +241,13 @@ class Variables:
         ).all()
         if not rows:
             raise ScopeNotFoundError(id_space, external_id)
+        chain = [
+            ScopeRef(row.chain_pk, ScopeKind(row.chain_kind), row.chain_external_id) for row in rows
+        ]
         held = next((row for row in rows if row.pk is not None), None)
         if held is None:
-            return None
-        return replace(stored_value(held), inline_content=held.data)
+            return chain, None
+        return chain, replace(stored_value(held), inline_content=held.data)
 
     def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:
         """The variables ``names`` as seen from ``chain[0]``, in one query."""
@@ -277,7 +300,14 @@ class Variables:
         if local:
             self.set_local(chain[0].pk, name, value, recorded=recorded)
             return chain[0].pk
-        holder = self.visible(chain, name)
+        return self.set_seen(chain, name, value, self.visible(chain, name))
+
+    def set_seen(
+        self, chain: list[ScopeRef], name: str, value: NewValue, holder: StoredValue | None
+    ) -> int:
+        """:meth:`set` (not local), ``holder`` being what :meth:`visible` found on
+        ``chain`` in this transaction; returns the pk of the scope written to."""
+        recorded = _in_process_instance(chain)
         if holder is None:
             # Nowhere in the chain: no row to read again before creating it.
             self._write(chain[-1].pk, name, value, None, recorded=recorded)

@@ -65,6 +65,14 @@ def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, d
         _set_in_task(uow, scope_id, name, value)
         uow.commit()
         return
+    if not resource.local and not is_transient(dto):
+        try:
+            chain, holder = uow.store.variables.chain_and_visible(resource.id_space, scope_id, name)
+        except ScopeNotFoundError as error:
+            raise EngineError(str(error)) from None
+        _set_seen(uow, chain, name, value, holder)
+        uow.commit()
+        return
     scopes = _chain(uow, resource, scope_id, whole=True)
     if is_transient(dto):
         return
@@ -218,13 +226,30 @@ def _set(
     one written on a task itself updates the task, as Camunda's SetTaskVariablesCmd
     counts it (its ``lastUpdated``). A conditional event of its instance hears of it
     (Camunda's ``VariableEvent``)."""
+    if not local:
+        _set_seen(uow, chain, name, value, uow.store.variables.visible(chain, name))
+        return
     instance_pk = _watching(uow, chain, local=local)
     seen = None
     if instance_pk is not None:
-        seen = uow.store.variables.visible(chain[:1] if local else chain, name)
+        seen = uow.store.variables.visible(chain[:1], name)
     target_pk = uow.store.variables.set(chain, name, value, local=local)
     if instance_pk is not None:
         event = conditional_events.CREATE if seen is None else conditional_events.UPDATE
+        conditional_events.note_variable(uow, instance_pk, target_pk, name, event)
+    if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
+        uow.store.tasks.touch(target_pk, now_millis())
+
+
+def _set_seen(
+    uow: UnitOfWork, chain: list[ScopeRef], name: str, value: NewValue, holder: StoredValue | None
+) -> None:
+    """:func:`_set` (not local), ``holder`` being the variable as seen from ``chain[0]``
+    in this transaction: read once, for the write and its conditional event both."""
+    instance_pk = _watching(uow, chain, local=False)
+    target_pk = uow.store.variables.set_seen(chain, name, value, holder)
+    if instance_pk is not None:
+        event = conditional_events.CREATE if holder is None else conditional_events.UPDATE
         conditional_events.note_variable(uow, instance_pk, target_pk, name, event)
     if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
         uow.store.tasks.touch(target_pk, now_millis())

@@ -27,8 +27,8 @@ EXPECTED = {
         # The chain, the variable and its bytes.
         "download 1 KiB": (1, None),
         "GET variable": (1, None),
-        # The chain; the variable; the variable again; the task.
-        "PUT variable (String)": (4, None),
+        # The chain with the variable; the variable; the task.
+        "PUT variable (String)": (3, None),
         "GET task": (1, None),
         # The chain; the instance's suspension; the tree's content; the tree.
         "complete task": (4, None),
@@ -39,7 +39,7 @@ EXPECTED = {
         "upload 1 KiB": (3, 8),
         "download 1 KiB": (1, 3),
         "GET variable": (1, 3),
-        "PUT variable (String)": (4, 9),
+        "PUT variable (String)": (3, 8),
         "GET task": (1, 3),
         "complete task": (4, 9),
     },
