@@ -9,16 +9,32 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from taskvars.persistence import postgres_copy
 from taskvars.persistence.content_files import ContentFiles
-from taskvars.persistence.models import BinaryChunk, BinaryContent
+from taskvars.persistence.models import BinaryChunk, BinaryContent, HistoricVariable
 from taskvars.persistence.values import BinarySource, FileSpan, StoredValue
 
 # Session.info key: callables to run once the session's transaction has committed.
 AFTER_COMMIT = "taskvars_after_commit"
+# Values up to this size (and one chunk) are written in one statement with their row
+# on PostgreSQL, instead of a COPY after it: a COPY costs two round trips and a cursor
+# of its own, more than its bytes for a small value.
+SMALL_VALUE_BYTES = 256 * 1024
 
 _CONTENT = cast(Table, BinaryContent.__table__)
 _CHUNK = cast(Table, BinaryChunk.__table__)
@@ -32,6 +48,27 @@ _CHUNK_DATA = (
 )
 _DELETE_CONTENT = (
     delete(_CONTENT).where(_CONTENT.c.pk == bindparam("content_pk")).returning(_CONTENT.c.file_name)
+)
+_HISTORY = cast(Table, HistoricVariable.__table__)
+# History's variables share content with the runtime ones (see models.HistoricVariable):
+# asked in the DELETE itself, not in a query before it.
+_DELETE_UNLESS_HISTORY_HOLDS = _DELETE_CONTENT.where(
+    ~exists().where(_HISTORY.c.content_pk == bindparam("content_pk"))
+)
+# PostgreSQL: the content row and its one chunk, in one data-modifying statement.
+_NEW_CONTENT = (
+    insert(_CONTENT)
+    .values(size=bindparam("size"), sha256=bindparam("sha256"), file_name=null())
+    .returning(_CONTENT.c.pk)
+    .cte("new_content")
+)
+_INSERT_SMALL_CONTENT = (
+    insert(_CHUNK)
+    .from_select(
+        ["content_pk", "seq", "data"],
+        select(_NEW_CONTENT.c.pk, literal(0), bindparam("data", type_=LargeBinary)),
+    )
+    .returning(_CHUNK.c.content_pk)
 )
 
 
@@ -73,12 +110,21 @@ class BinaryContents:
             file_name = source.file.path.name
             self.after_commit(source.file.keep)
         connection = self._connection
+        postgresql = connection.dialect.name == "postgresql"
+        if file_name is None and postgresql and 0 < source.size <= self.small_value_bytes:
+            data = b"".join(source.read(self.chunk_bytes))
+            return int(
+                connection.execute(
+                    _INSERT_SMALL_CONTENT,
+                    {"size": source.size, "sha256": source.sha256, "data": data},
+                ).scalar_one()
+            )
         content_pk: int = connection.execute(
             _INSERT_CONTENT, {"size": source.size, "sha256": source.sha256, "file_name": file_name}
         ).scalar_one()
         if file_name is None:
             chunks = source.read(self.chunk_bytes)
-            if connection.dialect.name == "postgresql":
+            if postgresql:
                 postgres_copy.copy_chunks_in(connection, content_pk, chunks)
             else:
                 # One statement per chunk keeps memory at one chunk, whatever the size.
@@ -88,8 +134,22 @@ class BinaryContents:
                     )
         return content_pk
 
+    @property
+    def small_value_bytes(self) -> int:
+        """Written in one statement on PostgreSQL, read with their variable: small, and
+        one chunk row (seq 0)."""
+        return min(SMALL_VALUE_BYTES, self.chunk_bytes)
+
     def delete(self, content_pk: int) -> None:
         removed = self._connection.execute(_DELETE_CONTENT, {"content_pk": content_pk}).scalars()
+        self.remove_files_after_commit(removed)
+
+    def release(self, content_pk: int) -> None:
+        """Delete content a runtime value let go of, unless history holds it, in one
+        statement."""
+        removed = self._connection.execute(
+            _DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
+        ).scalars()
         self.remove_files_after_commit(removed)
 
     def referenced_files(self) -> set[str]:
@@ -104,8 +164,12 @@ class BinaryContents:
         all of them in one query, then any content files."""
         joined: dict[int, bytearray] = {}
         files: dict[int, str] = {}
+        read_already: dict[int, bytes] = {}
         for value in values:
             if value.content_pk is None:
+                continue
+            if value.inline_content is not None:
+                read_already[value.content_pk] = value.inline_content
                 continue
             joined[value.content_pk] = bytearray()
             if value.content_file is not None:
@@ -122,13 +186,15 @@ class BinaryContents:
         for content_pk, name in files.items():
             with self._open_file(name) as file:
                 joined[content_pk] += file.read()
-        return {pk: bytes(data) for pk, data in joined.items()}
+        return {**{pk: bytes(data) for pk, data in joined.items()}, **read_already}
 
     def chunks(self, stored: StoredValue) -> Iterator[bytes]:
         """``stored``'s content in order, a chunk at a time. A content file is opened
         before this returns."""
         if stored.content_pk is None:
             return iter(())
+        if stored.inline_content is not None:
+            return iter((stored.inline_content,) if stored.inline_content else ())
         return self.content_chunks(stored.content_pk, stored.content_file)
 
     def content_chunks(self, content_pk: int, file_name: str | None) -> Iterator[bytes]:
@@ -143,6 +209,8 @@ class BinaryContents:
         what holds them. A content file is opened before this returns."""
         if stored.content_pk is None:
             return iter(())
+        if stored.inline_content is not None:
+            return iter((stored.inline_content[start : end + 1],))
         if stored.content_file is not None:
             return _file_chunks(
                 self._open_file(stored.content_file), start, end + 1, self.chunk_bytes

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 
 from taskvars.persistence.content_files import ContentFiles, content_directory
 
@@ -30,9 +31,9 @@ def create_database_engine(database_url: str, *, connections: int | None = None)
         timeouts = {
             name: value for name, value in _POSTGRES_TIMEOUTS.items() if name not in url.query
         }
-        return create_engine(
-            url, pool_pre_ping=True, connect_args=timeouts, **_pool_limits(connections)
-        )
+        engine = create_engine(url, connect_args=timeouts, **_pool_limits(connections))
+        discard_dead_connections_on_checkout(engine)
+        return engine
     raise ValueError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql://"
     )
@@ -52,6 +53,36 @@ _POSTGRES_TIMEOUTS = {
     "keepalives_interval": 5,
     "keepalives_count": 3,
 }
+
+
+def discard_dead_connections_on_checkout(engine: Engine) -> None:
+    """A pooled PostgreSQL connection is pinged only if the server said something while
+    it sat idle, which it does when it goes away (a restart, a terminated backend: an
+    error, then end of file): asking the socket costs a system call, where a ping on
+    every checkout (``pool_pre_ping``) cost a round trip per unit of work. A dead one
+    is replaced before the unit of work gets it (SQLAlchemy's pool retries a checkout
+    that raises ``DisconnectionError``). One that died unannounced (the network went)
+    fails its first statement, which answers 503 and makes SQLAlchemy drop the pool's
+    older connections, as before."""
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _input_waiting(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("the server closed the pooled connection") from error
+
+
+def _input_waiting(dbapi_connection: Any) -> bool:
+    """Whether the connection is closed or has unread input (nothing is owed to an idle
+    connection: whatever came is the server's farewell, or a notice worth a ping)."""
+    if dbapi_connection.closed:
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _require_directory(database_path: str | None) -> None:

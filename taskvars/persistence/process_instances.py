@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import IdSpace, ProcessInstance, Scope, ScopeKind
@@ -136,19 +137,7 @@ class ProcessInstances:
         as in Camunda), that instance's row held until this transaction ends
         (``FOR SHARE`` on PostgreSQL): a suspension, which locks the row, cannot commit
         between this check and the command it guards."""
-        task, parent = aliased(Scope), aliased(Scope)
-        suspended = self.session.scalar(
-            select(ProcessInstance.suspended)
-            .join(task, task.process_instance_pk == ProcessInstance.scope_pk)
-            .join(parent, parent.pk == task.parent_pk)
-            .where(
-                task.id_space == IdSpace.TASK,
-                task.external_id == task_id,
-                parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]),
-            )
-            .with_for_update(read=True, of=ProcessInstance)
-        )
-        return bool(suspended)
+        return bool(self.session.scalar(_TASK_SUSPENDED, {"task_id": task_id}))
 
     def is_suspended(self, scope_pk: int) -> bool:
         """Whether the instance is suspended, its row held as :meth:`task_suspended`
@@ -172,3 +161,22 @@ class ProcessInstances:
             return None
         # A process instance has no process instance above it: it is its own.
         return ExecutionRecord(external_id, row.external_id or external_id)
+
+
+def _task_suspended_statement() -> Select[Any]:
+    """Built once: every task command asks it, and building it costs more than running it."""
+    task, parent = aliased(Scope), aliased(Scope)
+    return (
+        select(ProcessInstance.suspended)
+        .join(task, task.process_instance_pk == ProcessInstance.scope_pk)
+        .join(parent, parent.pk == task.parent_pk)
+        .where(
+            task.id_space == IdSpace.TASK,
+            task.external_id == bindparam("task_id"),
+            parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]),
+        )
+        .with_for_update(read=True, of=ProcessInstance)
+    )
+
+
+_TASK_SUSPENDED = _task_suspended_statement()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
@@ -299,6 +299,9 @@ class StoredValue:
     pk: int | None = None
     # Camunda's variable id (a UUID); None for values read from elsewhere.
     id: str | None = None
+    # The whole content, when the read that found the value fetched it too (a small
+    # one, in one chunk row): nothing more to read for it.
+    inline_content: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

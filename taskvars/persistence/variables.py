@@ -9,18 +9,41 @@ if its revision is the one that was read.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
-from taskvars.persistence.models import BinaryContent, ScopeKind, Variable
+from taskvars.persistence.models import (
+    BinaryChunk,
+    BinaryContent,
+    IdSpace,
+    Scope,
+    ScopeKind,
+    Variable,
+)
+from taskvars.persistence.postgres_replace import ReplaceInTask
 from taskvars.persistence.query_statements import in_batches
+from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     NewValue,
+    ScopeNotFoundError,
     ScopeRef,
     StoredValue,
 )
@@ -39,6 +62,94 @@ _NAMED_VARIABLE_ROWS = _VARIABLE_ROWS.where(_VARIABLE.c.name == bindparam("name"
 _NAMES_VARIABLE_ROWS = _VARIABLE_ROWS.where(
     _VARIABLE.c.name.in_(bindparam("names", expanding=True))
 )
+
+
+def _visible_from_statement() -> Select[Any]:
+    """The scope chain of one scope (walked up to ``depth_limit`` levels: 0 for a local
+    read), each scope with its variable ``name`` if it has one, nearest first; a small
+    binary value's bytes with it (one chunk row, ``inline_bytes`` at most). One
+    statement where the chain, the variable and its content took three."""
+    scope = cast(Table, Scope.__table__)
+    parent = scope.alias("parent")
+    chunk = cast(Table, BinaryChunk.__table__)
+    start = (
+        select(
+            scope.c.pk,
+            scope.c.parent_pk,
+            scope.c.kind,
+            scope.c.external_id,
+            literal(0).label("depth"),
+        )
+        .where(
+            scope.c.id_space == bindparam("id_space"),
+            scope.c.external_id == bindparam("external_id"),
+        )
+        .cte("visible_chain", recursive=True)
+    )
+    chain = start.union_all(
+        select(
+            parent.c.pk, parent.c.parent_pk, parent.c.kind, parent.c.external_id, start.c.depth + 1
+        ).where(parent.c.pk == start.c.parent_pk, start.c.depth < bindparam("depth_limit"))
+    )
+    return (
+        select(
+            chain.c.pk.label("chain_pk"),
+            chain.c.kind.label("chain_kind"),
+            chain.c.external_id.label("chain_external_id"),
+            *_VARIABLE.c,
+            _CONTENT.c.size,
+            _CONTENT.c.sha256,
+            _CONTENT.c.file_name,
+            chunk.c.data,
+        )
+        .select_from(
+            chain.outerjoin(
+                _VARIABLE,
+                (_VARIABLE.c.scope_pk == chain.c.pk) & (_VARIABLE.c.name == bindparam("name")),
+            )
+            .outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk)
+            .outerjoin(
+                chunk,
+                (chunk.c.content_pk == _CONTENT.c.pk)
+                & (chunk.c.seq == 0)
+                & (_CONTENT.c.size <= bindparam("inline_bytes"))
+                & _CONTENT.c.file_name.is_(None),
+            )
+        )
+        .order_by(chain.c.depth)
+    )
+
+
+_VISIBLE_FROM = _visible_from_statement()
+# No chain is this deep: "walk it all".
+_WHOLE_CHAIN = 1_000_000
+
+
+def _task_and_variable_statement() -> Select[Any]:
+    """A task's scope, whether it is in a process instance (its history records it),
+    and its own variable ``name`` if it has one: what a task-local write needs, with no
+    walk up the chain."""
+    scope = cast(Table, Scope.__table__)
+    return (
+        select(
+            scope.c.pk.label("task_pk"),
+            scope.c.process_instance_pk,
+            _VARIABLE.c.pk,
+            _VARIABLE.c.id,
+            _VARIABLE.c.content_pk,
+            _VARIABLE.c.revision,
+        )
+        .select_from(
+            scope.outerjoin(
+                _VARIABLE,
+                (_VARIABLE.c.scope_pk == scope.c.pk) & (_VARIABLE.c.name == bindparam("name")),
+            )
+        )
+        .where(scope.c.id_space == IdSpace.TASK, scope.c.external_id == bindparam("task_id"))
+    )
+
+
+_TASK_AND_VARIABLE = _task_and_variable_statement()
 _LOCAL_VARIABLE = select(
     _VARIABLE.c.pk, _VARIABLE.c.id, _VARIABLE.c.content_pk, _VARIABLE.c.revision
 ).where(_VARIABLE.c.scope_pk == bindparam("scope_pk"), _VARIABLE.c.name == bindparam("name"))
@@ -60,6 +171,7 @@ _VALUE_COLUMNS = (
     "object_type_name",
     "serialization_data_format",
 )
+_REPLACE_IN_TASK = ReplaceInTask(_VALUE_COLUMNS)
 _INSERT_VARIABLE = insert(_VARIABLE)
 _UPDATE_VARIABLE = (
     update(_VARIABLE)
@@ -98,6 +210,44 @@ class Variables:
         )
         found = {row.scope_pk: stored_value(row) for row in rows}
         return next((found[scope.pk] for scope in chain if scope.pk in found), None)
+
+    def visible_from(
+        self, id_space: IdSpace, external_id: str, name: str, *, local: bool
+    ) -> StoredValue | None:
+        """:meth:`visible` from the scope ``external_id`` (only in it: ``local``), the
+        chain found in the same statement, and a small binary value's content with it
+        (``StoredValue.inline_content``). Raises ``ScopeNotFoundError``."""
+        return self._chain_and_visible(id_space, external_id, name, local=local)[1]
+
+    def chain_and_visible(
+        self, id_space: IdSpace, external_id: str, name: str
+    ) -> tuple[list[ScopeRef], StoredValue | None]:
+        """The chain of ``external_id`` (as ``ScopeTree.chain``) and :meth:`visible` on
+        it, in one statement. Raises ``ScopeNotFoundError``."""
+        return self._chain_and_visible(id_space, external_id, name, local=False)
+
+    def _chain_and_visible(
+        self, id_space: IdSpace, external_id: str, name: str, *, local: bool
+    ) -> tuple[list[ScopeRef], StoredValue | None]:
+        rows = self._connection.execute(
+            _VISIBLE_FROM,
+            {
+                "id_space": id_space,
+                "external_id": external_id,
+                "name": name,
+                "depth_limit": 0 if local else _WHOLE_CHAIN,
+                "inline_bytes": self._contents.small_value_bytes,
+            },
+        ).all()
+        if not rows:
+            raise ScopeNotFoundError(id_space, external_id)
+        chain = [
+            ScopeRef(row.chain_pk, ScopeKind(row.chain_kind), row.chain_external_id) for row in rows
+        ]
+        held = next((row for row in rows if row.pk is not None), None)
+        if held is None:
+            return chain, None
+        return chain, replace(stored_value(held), inline_content=held.data)
 
     def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:
         """The variables ``names`` as seen from ``chain[0]``, in one query."""
@@ -146,13 +296,40 @@ class Variables:
         Local: on ``chain[0]``. Otherwise where it is visible from, or, if nowhere,
         in the top-most scope.
         """
+        recorded = _in_process_instance(chain)
         if local:
-            target_pk = chain[0].pk
-        else:
-            holder = self.visible(chain, name)
-            target_pk = holder.scope_pk if holder else chain[-1].pk
-        self.set_local(target_pk, name, value, recorded=_in_process_instance(chain))
-        return target_pk
+            self.set_local(chain[0].pk, name, value, recorded=recorded)
+            return chain[0].pk
+        return self.set_seen(chain, name, value, self.visible(chain, name))
+
+    def set_seen(
+        self, chain: list[ScopeRef], name: str, value: NewValue, holder: StoredValue | None
+    ) -> int:
+        """:meth:`set` (not local), ``holder`` being what :meth:`visible` found on
+        ``chain`` in this transaction; returns the pk of the scope written to."""
+        recorded = _in_process_instance(chain)
+        if holder is None:
+            # Nowhere in the chain: no row to read again before creating it.
+            self._write(chain[-1].pk, name, value, None, recorded=recorded)
+            return chain[-1].pk
+        self._write(holder.scope_pk, name, value, _Existing.of(holder), recorded=recorded)
+        return holder.scope_pk
+
+    def set_in_task(self, task_id: str, name: str, value: NewValue, now: datetime) -> None:
+        """:meth:`set_local` on the task ``task_id`` (found in the same statement as its
+        variable), and the task changed at ``now`` (Camunda's ``lastUpdated``). Raises
+        ``ScopeNotFoundError``."""
+        row = self._connection.execute(
+            _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
+        ).first()
+        if row is None:
+            raise ScopeNotFoundError(IdSpace.TASK, task_id)
+        existing = (
+            _Existing(row.pk, row.id, row.content_pk, row.revision) if row.pk is not None else None
+        )
+        # A task of a process instance (or a subtask of one) is in its history.
+        recorded = row.process_instance_pk is not None
+        self._write(row.task_pk, name, value, existing, recorded=recorded, task_touched_at=now)
 
     def set_local(
         self, scope_pk: int, name: str, value: NewValue, *, recorded: bool = True
@@ -160,6 +337,32 @@ class Variables:
         """Create or replace ``name`` in the scope ``scope_pk``; drop replaced content.
         ``recorded=False`` says the scope is outside any process instance, so history
         need not be asked (it records only models' process instances)."""
+        existing = self._connection.execute(
+            _LOCAL_VARIABLE, {"scope_pk": scope_pk, "name": name}
+        ).first()
+        self._write(
+            scope_pk,
+            name,
+            value,
+            _Existing(existing.pk, existing.id, existing.content_pk, existing.revision)
+            if existing is not None
+            else None,
+            recorded=recorded,
+        )
+
+    def _write(
+        self,
+        scope_pk: int,
+        name: str,
+        value: NewValue,
+        existing: _Existing | None,
+        *,
+        recorded: bool,
+        task_touched_at: datetime | None = None,
+    ) -> None:
+        """Create ``name`` in ``scope_pk`` (``existing`` is ``None``: it was not there when
+        read) or replace the ``existing`` row, if it is still the version read;
+        ``task_touched_at``: the scope is a task, which changed then."""
         history = self._history if recorded else None
         connection = self._connection
         content_pk = self._contents.write(value.content) if value.content else None
@@ -175,7 +378,6 @@ class Variables:
             "object_type_name": value.object_type_name,
             "serialization_data_format": value.serialization_data_format,
         }
-        existing = connection.execute(_LOCAL_VARIABLE, {"scope_pk": scope_pk, "name": name}).first()
         if existing is None:
             variable_id = str(uuid.uuid4())
             try:
@@ -197,6 +399,30 @@ class Variables:
                 history.variable_written(
                     scope_pk, {"id": variable_id, "name": name, **values}, created=True
                 )
+            self._touch(scope_pk, task_touched_at)
+            return
+        if (
+            task_touched_at is not None
+            and history is None
+            and self._history is not None
+            and connection.dialect.name == "postgresql"
+        ):
+            still_read, removed_file = _REPLACE_IN_TASK.run(
+                connection,
+                {
+                    "variable_pk": existing.pk,
+                    "read_revision": existing.revision,
+                    "task_pk": scope_pk,
+                    "now": task_touched_at,
+                    "old_content_pk": existing.content_pk,
+                    **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+                },
+            )
+            if not still_read:
+                raise ConcurrentModificationError(
+                    f"variable {name} was changed by another request meanwhile"
+                )
+            self._contents.remove_files_after_commit([removed_file])
             return
         updated = connection.execute(
             _UPDATE_VARIABLE,
@@ -215,6 +441,11 @@ class Variables:
                 scope_pk, {"id": existing.id, "name": name, **values}, created=False
             )
         self._release(existing.content_pk)
+        self._touch(scope_pk, task_touched_at)
+
+    def _touch(self, task_pk: int, now: datetime | None) -> None:
+        if now is not None:
+            self._connection.execute(TOUCH_TASK, {"task_pk": task_pk, "now": now})
 
     def move_all(self, from_scope_pk: int, to_scope_pk: int) -> None:
         """Every variable of one scope into another, keeping their ids; where the other
@@ -257,9 +488,10 @@ class Variables:
         (asked even outside a process instance: a subtask may have left one)."""
         if content_pk is None:
             return
-        if self._history is not None and self._history.holds_content(content_pk):
-            return
-        self._contents.delete(content_pk)
+        if self._history is None:
+            self._contents.delete(content_pk)
+        else:
+            self._contents.release(content_pk)
 
     def delete(self, chain: list[ScopeRef], name: str, *, local: bool) -> None:
         """Remove ``name`` from ``chain[0]`` (local) or from the nearest scope that holds it.
@@ -288,6 +520,22 @@ class Variables:
         if history is not None:
             history.variable_deleted(existing.id)
         self._release(existing.content_pk)
+
+
+@dataclass(frozen=True)
+class _Existing:
+    """The row a write replaces, as it was read."""
+
+    pk: int
+    id: str
+    content_pk: int | None
+    revision: int
+
+    @classmethod
+    def of(cls, stored: StoredValue) -> _Existing:
+        assert stored.pk is not None
+        assert stored.id is not None
+        return cls(stored.pk, stored.id, stored.content_pk, stored.revision)
 
 
 def _in_process_instance(chain: list[ScopeRef]) -> bool:

@@ -61,6 +61,18 @@ EXECUTION_LOCAL_VARIABLES = VariableResource("execution", IdSpace.EXECUTION, loc
 def put(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, dto: Any) -> None:
     """Set one variable from a ``VariableValueDto``; a transient one is checked, not kept."""
     value = _converted(dto)
+    if resource == TASK_LOCAL_VARIABLES and not is_transient(dto):
+        _set_in_task(uow, scope_id, name, value)
+        uow.commit()
+        return
+    if not resource.local and not is_transient(dto):
+        try:
+            chain, holder = uow.store.variables.chain_and_visible(resource.id_space, scope_id, name)
+        except ScopeNotFoundError as error:
+            raise EngineError(str(error)) from None
+        _set_seen(uow, chain, name, value, holder)
+        uow.commit()
+        return
     scopes = _chain(uow, resource, scope_id, whole=True)
     if is_transient(dto):
         return
@@ -74,6 +86,10 @@ def set_upload(
     """Store what a ``.../data`` upload means (see :mod:`.binary_upload`)."""
     if upload.value is None:
         return  # a JSON null: Camunda stores nothing and asks nothing
+    if resource == TASK_LOCAL_VARIABLES and not upload.transient and not upload.serialized:
+        _set_in_task(uow, scope_id, name, upload.value)
+        uow.commit()
+        return
     try:
         scopes = _chain(uow, resource, scope_id, whole=True)
     except EngineError as error:
@@ -210,16 +226,43 @@ def _set(
     one written on a task itself updates the task, as Camunda's SetTaskVariablesCmd
     counts it (its ``lastUpdated``). A conditional event of its instance hears of it
     (Camunda's ``VariableEvent``)."""
+    if not local:
+        _set_seen(uow, chain, name, value, uow.store.variables.visible(chain, name))
+        return
     instance_pk = _watching(uow, chain, local=local)
     seen = None
     if instance_pk is not None:
-        seen = uow.store.variables.visible(chain[:1] if local else chain, name)
+        seen = uow.store.variables.visible(chain[:1], name)
     target_pk = uow.store.variables.set(chain, name, value, local=local)
     if instance_pk is not None:
         event = conditional_events.CREATE if seen is None else conditional_events.UPDATE
         conditional_events.note_variable(uow, instance_pk, target_pk, name, event)
     if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
         uow.store.tasks.touch(target_pk, now_millis())
+
+
+def _set_seen(
+    uow: UnitOfWork, chain: list[ScopeRef], name: str, value: NewValue, holder: StoredValue | None
+) -> None:
+    """:func:`_set` (not local), ``holder`` being the variable as seen from ``chain[0]``
+    in this transaction: read once, for the write and its conditional event both."""
+    instance_pk = _watching(uow, chain, local=False)
+    target_pk = uow.store.variables.set_seen(chain, name, value, holder)
+    if instance_pk is not None:
+        event = conditional_events.CREATE if holder is None else conditional_events.UPDATE
+        conditional_events.note_variable(uow, instance_pk, target_pk, name, event)
+    if target_pk == chain[0].pk and chain[0].kind is ScopeKind.TASK:
+        uow.store.tasks.touch(target_pk, now_millis())
+
+
+def _set_in_task(uow: UnitOfWork, task_id: str, name: str, value: NewValue) -> None:
+    """:func:`_set` of a task's own variable, without its chain: no conditional event
+    hears of a task's own variables (Camunda's ``TaskEntity.dispatchEvent``), and its
+    history needs to know only whether the task is in a process instance."""
+    try:
+        uow.store.variables.set_in_task(task_id, name, value, now_millis())
+    except ScopeNotFoundError as error:
+        raise EngineError(str(error)) from None
 
 
 def _delete(
@@ -274,7 +317,14 @@ def _chain(
 
 
 def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
-    stored = uow.store.variables.visible(_chain(uow, resource, scope_id), name)
+    """The variable, its scope chain found in the same statement (and a small binary
+    value's bytes with it)."""
+    try:
+        stored = uow.store.variables.visible_from(
+            resource.id_space, scope_id, name, local=resource.local
+        )
+    except ScopeNotFoundError as error:
+        raise EngineError(str(error)) from None
     if stored is None:
         raise NotFoundError(f"{resource.noun} variable with name {name} does not exist")
     return stored
