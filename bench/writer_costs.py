@@ -134,7 +134,9 @@ def set_bytes(name: str) -> Callable[[UnitOfWork], None]:
     return work
 
 
-def layer_costs(database_url: str, writes: int, clients: int) -> dict[str, tuple[float, float]]:
+def layer_costs(
+    database_url: str, writes: int, clients: int, modes: tuple[str, ...] = ("threads", "async")
+) -> dict[str, tuple[float, float]]:
     """CPU ms and thread switches per write of the persistence layer alone."""
     database = Database(database_url)
     upgrade(database.engine)
@@ -180,8 +182,9 @@ def layer_costs(database_url: str, writes: int, clients: int) -> dict[str, tuple
         for thread in running:
             thread.join()
 
-    results["Database.write, threads"] = measured(threads)
-    if hasattr(database, "write_async"):
+    if "threads" in modes:
+        results["Database.write, threads"] = measured(threads)
+    if "async" in modes and hasattr(database, "write_async"):
 
         async def coroutines() -> None:
             remaining = iter(range(writes))
@@ -203,6 +206,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database-url")
     parser.add_argument("--layer-only", action="store_true", help="no HTTP server")
+    parser.add_argument("--modes", default="threads,async", help="of the layer's writes")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         if not arguments.layer_only:
@@ -217,7 +221,9 @@ def main() -> None:
                 f"{cpu:.3f} ms CPU and {switches:.1f} thread switches per upload"
             )
         url = arguments.database_url or f"sqlite:///{directory}/layer.db"
-        for name, (cpu, switches) in layer_costs(url, arguments.uploads, arguments.clients).items():
+        modes = tuple(arguments.modes.split(","))
+        costs = layer_costs(url, arguments.uploads, arguments.clients, modes)
+        for name, (cpu, switches) in costs.items():
             print(f"{name}: {cpu:.3f} ms CPU and {switches:.1f} thread switches per write")
 
 

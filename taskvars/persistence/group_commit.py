@@ -57,7 +57,8 @@ class Batch:
 
 
 class GroupCommit:
-    """The turn to write, and the open batch, for one database in one process.
+    """The turn to write, and the open batch, for one database in one process (used on
+    PostgreSQL; SQLite's writes go through its writer thread, :mod:`.sqlite_writer`).
 
     ``join`` waits for the turn and returns the batch to write in; ``leave`` gives the
     turn up, and, for a writer whose work went into the batch, returns once the batch has
