@@ -5,7 +5,9 @@ that wait, not the statements, is most of the time a small write takes. So write
 not each open a transaction: they take turns on one shared transaction, each inside a
 ``SAVEPOINT`` of its own, and the last writer in line commits for everybody who went
 before it. One writer's error or conflict rolls back to its savepoint, undoing only its
-own statements and answering only its own client; the others stay in the batch.
+own statements and answering only its own client; the others stay in the batch. The
+first writer of a batch has nobody's work to protect and runs without a savepoint: if it
+fails, the batch is given up (rolled back) and the writers queued behind begin another.
 
 Every writer still waits for the commit that contains its work before it answers, so
 an acknowledged write is as durable as before. If that commit fails, every writer in
@@ -55,7 +57,8 @@ class Batch:
 
 
 class GroupCommit:
-    """The turn to write, and the open batch, for one database in one process.
+    """The turn to write, and the open batch, for one database in one process (used on
+    PostgreSQL; SQLite's writes go through its writer thread, :mod:`.sqlite_writer`).
 
     ``join`` waits for the turn and returns the batch to write in; ``leave`` gives the
     turn up, and, for a writer whose work went into the batch, returns once the batch has
@@ -132,7 +135,7 @@ class GroupCommit:
         if with_work:
             batch.members += 1
         if not batch.broken:
-            lost = _transaction_lost(batch.connection)
+            lost = transaction_lost(batch.connection)
             if lost is not None:
                 # The database ended the transaction itself (SQLite does on a full disk or
                 # an I/O error; PostgreSQL when it shuts down or the connection breaks):
@@ -198,7 +201,7 @@ class GroupCommit:
             self._condition.notify()
 
 
-def _transaction_lost(connection: Connection) -> BaseException | None:
+def transaction_lost(connection: Connection) -> BaseException | None:
     """Why the database, not only SQLAlchemy, no longer has the transaction open and
     usable (sqlite3's ``in_transaction``; psycopg's transaction status), or ``None``."""
     lost = DatabaseUnreachableError("The database is unavailable: the connection was lost")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import anyio
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ from taskvars.persistence.database import (
 )
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
+from taskvars.persistence.sqlite_writer import SqliteWriter, Turn, WriteItem
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import (
     ConcurrentModificationError,
@@ -62,10 +65,13 @@ class UnitOfWork:
 
     Reads run in one snapshot (a ``REPEATABLE READ`` transaction on PostgreSQL, a read
     transaction on SQLite), so a value streamed out chunk by chunk cannot change midway.
-    Writes share their commit with the writes around them (see :mod:`.group_commit`),
-    each in a savepoint of its own; on SQLite that shared transaction is the one writer.
-    A write given no group (a large upload on PostgreSQL) has a transaction of its own.
-    After :meth:`commit` the unit of work is closed: its connection is no longer its own.
+    Writes share their commit with the writes around them: on SQLite in the one
+    writer's transaction (:mod:`.sqlite_writer`: ``turn``, the writer thread's own, or
+    ``writer``, a turn borrowed by the calling thread), on PostgreSQL in a group commit
+    (:mod:`.group_commit`); each in a savepoint of its own when others' work is in the
+    transaction already. A write given none of them (a large upload on PostgreSQL) has a
+    transaction of its own. After :meth:`commit` the unit of work is closed: its
+    connection is no longer its own.
     """
 
     def __init__(
@@ -74,13 +80,22 @@ class UnitOfWork:
         *,
         write: bool,
         group: GroupCommit | None = None,
+        writer: SqliteWriter | None = None,
+        turn: Turn | None = None,
         content_files: ContentFiles | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         history: bool = True,
     ) -> None:
         self._group = group if write else None
+        self._writer = writer if write else None
+        self._turn = turn if write else None
+        # A turn borrowed from the writer (``writer``), until given back.
+        self._borrowed: WriteItem | None = None
         self._history = history
         self._batch: Batch | None = None
+        # Runs without a savepoint (first in its shared transaction): not committed, the
+        # whole transaction is to be rolled back.
+        self._alone = False
         self._bind = transactions(engine, write=write)
         self._session: Session | None = None
         self._content_files = content_files
@@ -106,17 +121,20 @@ class UnitOfWork:
 
     def open(self) -> UnitOfWork:
         """Begin; for a unit of work that outlives a ``with`` block (a streamed download)."""
-        if self._group is None:
+        if self._writer is not None:
+            # As long as SQLite's own busy_timeout: a writer waits, then is told to retry.
+            self._borrowed, self._turn = self._writer.lend(WRITER_WAIT_SECONDS)
+        if self._turn is not None:
+            self._session = self._joined_session(self._turn.connection, self._turn.savepoint)
+        elif self._group is None:
             self._session = Session(self._bind, expire_on_commit=False, autoflush=False)
         else:
             # As long as SQLite's own busy_timeout: a writer waits, then is told to retry.
             self._batch = self._group.join(WRITER_WAIT_SECONDS)
             try:
-                self._session = Session(
-                    self._batch.connection,
-                    join_transaction_mode="create_savepoint",
-                    expire_on_commit=False,
-                    autoflush=False,
+                # The batch's first writer has nobody's work to protect: no savepoint.
+                self._session = self._joined_session(
+                    self._batch.connection, savepoint=self._batch.members > 0
                 )
             except BaseException:
                 self.close()  # gives the turn up: the writers queued behind must not wait
@@ -125,6 +143,18 @@ class UnitOfWork:
             self._session, self._content_files, self._chunk_bytes, history=self._history
         )
         return self
+
+    def _joined_session(self, connection: Connection, savepoint: bool) -> Session:
+        """A session in the shared transaction on ``connection``: in a savepoint of its
+        own, or (``savepoint`` false) directly in it, committing nothing of it; then a
+        failure rolls the whole transaction back (a flush that fails does so itself)."""
+        self._alone = not savepoint
+        return Session(
+            connection,
+            join_transaction_mode="create_savepoint" if savepoint else "rollback_only",
+            expire_on_commit=False,
+            autoflush=False,
+        )
 
     def __enter__(self) -> UnitOfWork:
         return self.open()
@@ -157,6 +187,17 @@ class UnitOfWork:
                 "another request changed the same data at the same time"
             ) from error
         after_commit = self._session.info.pop(AFTER_COMMIT, [])
+        self._alone = False  # its work stays in the shared transaction
+        if self._turn is not None:
+            # The writer commits the batch, then runs the actions (sqlite_writer).
+            turn, borrowed = self._turn, self._borrowed
+            turn.joined = True
+            turn.after_commit.extend(after_commit)
+            self.close()
+            if borrowed is not None:
+                assert self._writer is not None
+                self._writer.wait_committed(borrowed)
+            return
         batch, self._batch = self._batch, None
         if batch is not None:
             assert self._group is not None
@@ -181,18 +222,33 @@ class UnitOfWork:
                 session.info.pop(AFTER_COMMIT, None)
                 session.info.pop(_BEFORE_COMMIT, None)
                 session.close()
+                if self._alone:
+                    # Not committed, and in no savepoint: only the whole transaction can
+                    # undo it (it holds no one else's work). The SQLite writer rolls
+                    # back a turn that did not join; a group's batch is given up.
+                    self._alone = False
+                    if self._batch is not None:
+                        self._batch.broken = True
         except BaseException as closing_error:
+            broken_by = most_telling(error, closing_error)
             if self._batch is not None:
                 # Its savepoint could not be rolled back: the shared transaction may hold
                 # half of this writer's work, or be gone.
                 self._batch.broken = True
-                self._batch.broken_by = self._batch.broken_by or most_telling(error, closing_error)
+                self._batch.broken_by = self._batch.broken_by or broken_by
+            if self._turn is not None:
+                self._turn.broken_by = self._turn.broken_by or broken_by
             raise
         finally:
             batch, self._batch = self._batch, None
             if batch is not None:
                 assert self._group is not None
                 self._group.leave(batch, with_work=False, error=error)
+            borrowed, self._borrowed = self._borrowed, None
+            self._turn = None
+            if borrowed is not None:
+                assert self._writer is not None
+                self._writer.give_back(borrowed)
 
 
 def transactions(engine: Engine, *, write: bool) -> Engine:
@@ -247,11 +303,21 @@ class Database:
             if not is_sqlite(self.engine) or self.content_files is not None
             else self.engine
         )
-        self.group_commit = GroupCommit(
-            transactions(self.commit_engine, write=True),
-            overlap_commits=not is_sqlite(self.engine),
-            on_begin=None if is_sqlite(self.engine) else _limit_lock_waits,
-        )
+        # SQLite: one writer thread owns the write connection (sqlite_writer); PostgreSQL:
+        # writers take turns on a shared transaction (group_commit). Both are observed
+        # the same way (metrics).
+        self.sqlite_writer: SqliteWriter | None = None
+        self.group_commit: GroupCommit | SqliteWriter
+        if is_sqlite(self.engine):
+            self.group_commit = self.sqlite_writer = SqliteWriter(
+                transactions(self.commit_engine, write=True)
+            )
+        else:
+            self.group_commit = GroupCommit(
+                transactions(self.commit_engine, write=True),
+                overlap_commits=True,
+                on_begin=_limit_lock_waits,
+            )
         # Told each time a write runs again after losing a lock (see write; metrics).
         self.on_write_retry: Callable[[], None] | None = None
         if self.content_files is not None:
@@ -263,6 +329,12 @@ class Database:
 
     def write(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
         """``work`` (which commits) in a write unit of work; see :meth:`unit_of_work`.
+        Returns once its commit is durable.
+
+        On SQLite ``work`` runs on the writer thread (:mod:`.sqlite_writer`), in a batch
+        with the writes queued beside it: it must do database work only, never wait for
+        anything (nor write again), or every writer waits with it; such work opens
+        :meth:`unit_of_work` on its own thread instead.
 
         A write PostgreSQL failed over a lock (:class:`LockConflictError`: a deadlock's
         victim, or a row that stayed locked past :data:`SHARED_LOCK_WAIT` in a shared
@@ -271,6 +343,8 @@ class Database:
         holding no locks but its own, up to :data:`WRITE_ATTEMPTS` times in all. A stale
         version is a conflict of the data itself and is not retried.
         """
+        if self.sqlite_writer is not None:
+            return cast(T, self.sqlite_writer.run(self._on_turn(work), WRITER_WAIT_SECONDS))
         attempt = 1
         while True:
             uow = self.unit_of_work(
@@ -287,6 +361,32 @@ class Database:
                 self.on_write_retry()
             attempt += 1
 
+    async def write_async(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
+        """:meth:`write` awaited: on SQLite queued to the writer thread without a thread
+        of the caller's own waiting (the loop is woken once per batch); elsewhere
+        :meth:`write` in a worker thread."""
+        if self.sqlite_writer is not None:
+            return cast(T, await self.sqlite_writer.run_async(self._on_turn(work)))
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.write, work, content_bytes=content_bytes)
+        )
+
+    def _on_turn(self, work: Callable[[UnitOfWork], T]) -> Callable[[Turn], T]:
+        """``work`` as the SQLite writer runs it: in a unit of work on its turn."""
+
+        def run(turn: Turn) -> T:
+            with UnitOfWork(
+                self.engine,
+                write=True,
+                turn=turn,
+                content_files=self.content_files,
+                chunk_bytes=self.chunk_bytes,
+                history=self.history,
+            ) as uow:
+                return work(uow)
+
+        return run
+
     def unit_of_work(
         self, *, write: bool, content_bytes: int = 0, own_transaction: bool = False
     ) -> UnitOfWork:
@@ -295,13 +395,21 @@ class Database:
         every small write queued behind it while its bytes are copied in. (On SQLite the
         bytes are in a content file already, and there is one writer anyway.)
         ``own_transaction``: not in a shared one, whatever the size (PostgreSQL only)."""
-        shares_commit = is_sqlite(self.engine) or (
-            content_bytes <= SHARED_COMMIT_MAX_BYTES and not own_transaction
-        )
+        if write and self.sqlite_writer is not None:
+            return UnitOfWork(
+                self.engine,
+                write=True,
+                writer=self.sqlite_writer,
+                content_files=self.content_files,
+                chunk_bytes=self.chunk_bytes,
+                history=self.history,
+            )
+        group = self.group_commit if isinstance(self.group_commit, GroupCommit) else None
+        shares_commit = content_bytes <= SHARED_COMMIT_MAX_BYTES and not own_transaction
         return UnitOfWork(
             self.engine,
             write=write,
-            group=self.group_commit if shares_commit else None,
+            group=group if shares_commit else None,
             content_files=self.content_files,
             chunk_bytes=self.chunk_bytes,
             history=self.history,
@@ -380,7 +488,8 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection, the shared commits' too (left to the garbage
         collector, an open PostgreSQL connection warns, wherever it is collected)."""
+        if self.sqlite_writer is not None:
+            self.sqlite_writer.stop()
         self.engine.dispose()
         if self.commit_engine is not self.engine:
             self.commit_engine.dispose()
-        self.commit_engine.dispose()

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -210,3 +211,58 @@ def test_killed_during_a_complete_the_process_instance_is_before_or_after_that_s
             assert client.post(f"/task/{decide['id']}/complete", json={}).status_code == 204
             assert client.get(f"/process-instance/{instance_id}").status_code == 404
     print(f"kills during completes: {outcomes}")
+
+
+def test_every_write_acknowledged_before_a_kill_is_there_after_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Eight clients upload small values as fast as they are answered, sharing commits
+    (SQLite's writer thread, PostgreSQL's group commit); kill -9 in the middle: every
+    upload answered 204 is stored whole after the restart."""
+    clients = 8
+    acknowledged: list[list[tuple[str, bytes]]] = [[] for _ in range(clients)]
+    stop = threading.Event()
+    with serving(db_url, tmp_path) as (server, client):
+        for c in range(clients):
+            assert client.post("/task/create", json={"id": f"t{c}"}).status_code == 204
+
+        def upload_until_killed(c: int) -> None:
+            with httpx.Client(base_url=server.base_url, timeout=30) as own:
+                n = 0
+                while not stop.is_set():
+                    content = value(f"{c}-{n}", 1024)
+                    path = f"/task/t{c}/localVariables/v{n}/data"
+                    try:
+                        answer = own.post(
+                            path,
+                            content=multipart_body(Part("data", content)),
+                            headers={"Content-Type": content_type()},
+                        )
+                    except httpx.TransportError:
+                        return  # killed: this one was never acknowledged
+                    assert answer.status_code == 204, answer.text
+                    acknowledged[c].append((f"v{n}", content))
+                    n += 1
+
+        threads = [threading.Thread(target=upload_until_killed, args=(c,)) for c in range(clients)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: sum(len(a) for a in acknowledged) >= 200)
+        kill(server)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    with serving(db_url, tmp_path) as (_, client):
+        for c in range(clients):
+            for name, content in acknowledged[c]:
+                stored = client.get(f"/task/t{c}/localVariables/{name}/data")
+                assert stored.status_code == 200, f"t{c} {name}: acknowledged, then lost"
+                assert stored.content == content
+    assert orphans(db_url) == NO_ORPHANS
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
