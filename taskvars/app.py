@@ -47,6 +47,7 @@ from taskvars.web.declared_errors import operation_prefixes
 from taskvars.web.docs_redirect import DocsRedirectMiddleware
 from taskvars.web.dot_segments import DotSegmentMiddleware
 from taskvars.web.error_rendering import register_error_handlers
+from taskvars.web.framework import CompiledParameterValidator, remove_per_request_waste
 from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
 from taskvars.web.multipart_validator import streaming_multipart_validator
@@ -182,6 +183,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     for stage in pipeline(settings, spec, allowed_methods):
         app.add_middleware(stage.middleware, position=stage.position, **stage.options)
     register_error_handlers(app, allowed_methods)
+    remove_per_request_waste(app)
     return app
 
 
@@ -208,6 +210,7 @@ def _validators(settings: Settings, database: Database) -> dict[str, Any]:
                 "multipart/form-data": streaming_multipart_validator(limits),
             }
         ),
+        "parameter": CompiledParameterValidator,
         # Only JSON responses are checked: downloads are opaque bytes, and checking them
         # would hold them whole in memory.
         "response": MediaTypeDict({"*/*json": JSONResponseBodyValidator}),

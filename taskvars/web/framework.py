@@ -33,13 +33,60 @@ by name, instead of somewhere downstream.
 8. uvicorn's server, told to stop, calls ``shutdown()`` on each open connection's
    protocol before it waits for the requests in flight (and only then ends the app's
    lifespan), and the protocol holds the state the lifespan yielded as ``app_state``.
+
+connexion's per-request waste, removed where it is made (:func:`remove_per_request_waste`;
+``docs/upstream/`` reproduces each against a stock connexion app):
+
+9. ``AsyncOperation.fn`` builds a new ``StarletteDecorator`` for every request, whose
+   wrapper decorates the handler again for every request (``inspect.signature`` of it
+   each time) and builds a new URI parser. connexion's ``AsyncASGIApp`` makes its
+   operations through its ``api_cls``, whose ``make_operation`` calls
+   ``AsyncOperation.from_operation``; the decorator's ``decorate`` depends on nothing of
+   the request, and its ``uri_parser`` only on the operation.
+10. The parameter decorator always asks the request for its files, which parses the
+    form (``ConnexionRequest._split_form_files``) even when a body validator has parsed
+    it already: our multipart validator says so with :func:`hand_parsed_form_to_handler`
+    and replays an empty form, whose parse yields nothing.
+11. The parameter decorator turns every name into its Python form (``pythonic``: the
+    ``inflection`` regular expressions) on every request; the decorator keeps the
+    function as ``sanitize_fn``.
+12. ``ParameterValidator.validate_parameter`` deep-copies each parameter's definition and
+    builds a new JSON-schema validator from it for every parameter of every request;
+    ``validator_map["parameter"]`` takes a subclass.
+13. ``RoutingMiddleware`` routes through Starlette routers that try the paths in order
+    (over a hundred here), mounting each API's ``RoutingAPI.router`` in ``add_api``.
+    The routes are Starlette ``Route``s whose parameters match inside one segment.
 """
 
 from __future__ import annotations
 
+import functools
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-from starlette.types import Scope
+from connexion import AsyncApp
+from connexion.apps.asynchronous import AsyncApi, AsyncOperation
+from connexion.context import receive as request_receive
+from connexion.context import scope as request_scope
+from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import AsyncParameterDecorator
+from connexion.frameworks.starlette import FloatConverter, IntegerConverter
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.lifecycle import ConnexionRequest
+from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
+from connexion.utils import is_null, is_nullable
+from connexion.validators import ParameterValidator
+from jsonschema import Draft4Validator, ValidationError
+from starlette._utils import get_route_path
+from starlette.convertors import (
+    FloatConvertor,
+    IntegerConvertor,
+    StringConvertor,
+    UUIDConvertor,
+)
+from starlette.routing import Match, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import (
@@ -52,6 +99,7 @@ from uvicorn.protocols.utils import is_ssl
 from taskvars.errors import error_body
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.web import send_file
+from taskvars.web.schema_cache import SchemaCache
 
 ROUTING_CONTEXT = "connexion_routing"
 # The ASGI extension for sending part of an open file (asgi.readthedocs.io, "Zero Copy Send").
@@ -59,6 +107,8 @@ ZERO_COPY_SEND = "http.response.zerocopysend"
 # Key in the extension's scope entry: how long a send may wait for the client to read.
 STALL_SECONDS = "taskvars_stall_seconds"
 HANDLER_CONTEXT = "connexion_context"
+# Key in scope["extensions"]: the body's form has been parsed and handed to the handler.
+FORM_PARSED = "taskvars_form_parsed"
 
 
 def operation_id(scope: Scope) -> str | None:
@@ -78,9 +128,18 @@ def hand_to_handler(scope: Scope, name: str, value: Any) -> None:
     scope.setdefault("extensions", {}).setdefault(HANDLER_CONTEXT, {})[name] = value
 
 
+def hand_parsed_form_to_handler(scope: Scope, name: str, form: Any) -> None:
+    """Make the form a body validator parsed the handler's keyword argument ``name``; the
+    body it passes on must then be an empty form, which connexion need not parse again."""
+    hand_to_handler(scope, name, form)
+    scope["extensions"][FORM_PARSED] = True
+
+
 def middleware_classes(app: Any) -> list[type]:
-    """The middlewares a request passes, outermost first."""
-    return [getattr(middleware, "func", middleware) for middleware in app.middleware.middlewares]
+    """The middlewares a request passes, outermost first; one that stands in for one of
+    connexion's under the name of connexion's, the one middleware positions refer to."""
+    classes = [getattr(middleware, "func", middleware) for middleware in app.middleware.middlewares]
+    return [_STANDS_IN_FOR.get(middleware, middleware) for middleware in classes]
 
 
 def raised_after_response_started(error: BaseException) -> BaseException | None:
@@ -203,3 +262,222 @@ class _ZeroCopySend:
         if not message.get("more_body", False):
             # uvicorn's own completion: length check, keep-alive, the next pipelined request
             await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def remove_per_request_waste(app: AsyncApp) -> None:
+    """Give ``app`` the parts below in place of connexion's (assumptions 9, 11 and 13;
+    the parameter validator goes into ``validator_map``). Call it once all middlewares are
+    added: connexion places them by the class of its own, and routing's is replaced."""
+    app._middleware_app.api_cls = _ApiDecoratingOnce
+    middlewares = app.middleware.middlewares
+    middlewares[middlewares.index(RoutingMiddleware)] = IndexedRoutingMiddleware
+
+
+class _FormAwareRequest(ConnexionRequest):  # type: ignore[misc]
+    """connexion's request, which does not parse again a form already parsed (10)."""
+
+    async def _split_form_files(self) -> None:
+        if self.scope.get("extensions", {}).get(FORM_PARSED):
+            # What parsing the empty form the validator passed on yields.
+            self._files: dict[str, list[Any]] = defaultdict(list)
+            self._form = self.uri_parser.resolve_form(defaultdict(list))
+            return
+        await super()._split_form_files()
+
+
+class _FormAwareStarlette(StarletteFramework):  # type: ignore[misc]
+    @staticmethod
+    def get_request(*, scope: Scope, receive: Receive, uri_parser: Any, **_: Any) -> Any:
+        return _FormAwareRequest(scope, receive, uri_parser=uri_parser)
+
+
+# The same few names (the spec's parameters) are turned into Python names on every request.
+_REMEMBERED_NAMES = 4096
+
+
+class _ParameterDecorator(AsyncParameterDecorator):  # type: ignore[misc]
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        sanitize: Callable[[str], str] = getattr(self, "sanitize_fn")  # noqa: B009 (untyped base)
+        self.sanitize_fn = functools.lru_cache(maxsize=_REMEMBERED_NAMES)(sanitize)
+
+
+class _DecoratedOnce(StarletteDecorator):  # type: ignore[misc]
+    """connexion's decorator, decorating the handler once instead of on every request (9)."""
+
+    framework = _FormAwareStarlette
+
+    @property
+    def _parameter_decorator_cls(self) -> type:
+        return _ParameterDecorator
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        decorated = self.decorate(function)
+        # The operation's URI parser, made at its first request: it reads the operation
+        # from the request's context.
+        uri_parsers: list[Any] = []
+
+        @functools.wraps(function)
+        async def wrapper(*_args: Any, **_kwargs: Any) -> Any:
+            if not uri_parsers:
+                uri_parsers.append(self.uri_parser)
+            request = self.framework.get_request(
+                uri_parser=uri_parsers[0], scope=request_scope, receive=request_receive
+            )
+            return await decorated(request)
+
+        return wrapper
+
+
+class _OperationDecoratedOnce(AsyncOperation):  # type: ignore[misc]
+    @functools.cached_property
+    def fn(self) -> Callable[..., Any]:
+        decorator = _DecoratedOnce(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
+        decorated: Callable[..., Any] = decorator(self._fn)
+        return decorated
+
+
+class _ApiDecoratingOnce(AsyncApi):  # type: ignore[misc]
+    def make_operation(self, operation: Any) -> AsyncOperation:
+        return _OperationDecoratedOnce.from_operation(
+            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )
+
+
+class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
+    """connexion's, with each parameter's JSON-schema validator built once (12)."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        # connexion's steps, with the validator built once.
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is not None:
+            try:
+                _PARAMETER_VALIDATORS.get(param).validate(value)
+            except ValidationError as exception:
+                return str(exception)
+            return None
+        if param.get("required"):
+            return f"Missing {parameter_type} parameter '{param['name']}'"
+        return None
+
+
+def _parameter_validator(param: dict[str, Any]) -> Draft4Validator:
+    return Draft4Validator(
+        param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+    )
+
+
+_PARAMETER_VALIDATORS = SchemaCache(_parameter_validator)
+
+
+# Regular expressions of path parameters that never match a "/": a route whose parameters
+# all have one of these matches only paths with as many segments as its own.
+SINGLE_SEGMENT_PATTERNS = frozenset(
+    convertor.regex
+    for convertor in (
+        StringConvertor,
+        IntegerConvertor,
+        FloatConvertor,
+        UUIDConvertor,
+        IntegerConverter,
+        FloatConverter,
+    )
+)
+_RouteKey = tuple[str, int, str | None]  # method, number of "/", first segment if literal
+
+
+class _IndexedRouter(Router):
+    """Starlette's router, trying first only the routes that can match a request fully:
+    those of its method, its number of segments and its first segment (or a parameter
+    there), in their order. When none does, Starlette's whole ordered scan runs (405,
+    redirect, the default), so every answer is the one the plain router gives (13)."""
+
+    def __init__(self, router: Router) -> None:
+        super().__init__(
+            routes=router.routes, redirect_slashes=router.redirect_slashes, default=router.default
+        )
+        self._indexed_routes = -1
+        self._index: dict[_RouteKey, list[Route]] | None = None
+
+    def candidates(self, method: str, route_path: str) -> list[Route]:
+        if self._indexed_routes != len(self.routes):
+            self._index = _route_index(self.routes)
+            self._indexed_routes = len(self.routes)
+        if self._index is None:
+            return []
+        count = route_path.count("/")
+        first = route_path.split("/", 2)[1] if count else ""
+        found = self._index.get((method, count, first))
+        return found if found is not None else self._index.get((method, count, None), [])
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self.candidates(scope["method"], get_route_path(scope)):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _route_index(routes: list[Any]) -> dict[_RouteKey, list[Route]] | None:
+    """Candidate routes by method, "/" count and first segment (``None``: a parameter), in
+    order; ``None`` if some route could match paths of other shapes."""
+    shapes: list[tuple[Route, set[str], int, str | None]] = []
+    for route in routes:
+        if (
+            type(route) is not Route
+            or not route.methods
+            or any(c.regex not in SINGLE_SEGMENT_PATTERNS for c in route.param_convertors.values())
+        ):
+            return None
+        first = route.path.split("/", 2)[1] if route.path.count("/") else ""
+        shapes.append(
+            (route, route.methods, route.path.count("/"), None if "{" in first else first)
+        )
+    keys = {(method, count, first) for _, methods, count, first in shapes for method in methods}
+    keys |= {(method, count, None) for method, count, _ in keys}
+    return {
+        (method, count, first): [
+            route
+            for route, methods, route_count, route_first in shapes
+            if method in methods
+            and route_count == count
+            and (route_first is None or route_first == first)
+        ]
+        for method, count, first in keys
+    }
+
+
+class IndexedRoutingMiddleware(RoutingMiddleware):  # type: ignore[misc]
+    """connexion's routing, through :class:`_IndexedRouter` (13). ``add_api`` is
+    connexion's, with the API's router indexed before it is mounted."""
+
+    def add_api(
+        self,
+        specification: Any,
+        base_path: str | None = None,
+        arguments: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        api = RoutingAPI(
+            specification, base_path=base_path, arguments=arguments, next_app=self.app, **kwargs
+        )
+        router = _IndexedRouter(api.router)
+        # As connexion does: a second API under the same base path answers what the first
+        # does not.
+        for route in self.router.routes:
+            if isinstance(route, Mount) and route.path == api.base_path:
+                chained: Any = route.app
+                chained.default = router
+        self.router.mount(api.base_path, app=router)
+
+
+_STANDS_IN_FOR: dict[type, type] = {IndexedRoutingMiddleware: RoutingMiddleware}

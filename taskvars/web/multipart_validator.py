@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope
 from taskvars.errors import InvalidRequestError
 from taskvars.header_values import HeaderValueError, parse_media_type
 from taskvars.web.declared_errors import first_error
-from taskvars.web.framework import hand_to_handler
+from taskvars.web.framework import hand_parsed_form_to_handler
 from taskvars.web.multipart import (
     BinaryPart,
     FormLimits,
@@ -109,7 +109,7 @@ class StreamingMultipartValidator:
         except BaseException:
             form.close()
             raise
-        hand_to_handler(scope, FORM_ARGUMENT, form)
+        hand_parsed_form_to_handler(scope, FORM_ARGUMENT, form)
         return self._replay_empty_form(receive, scope, boundary)
 
     def validate_form(self, form: MultipartForm) -> None:
@@ -138,7 +138,7 @@ class StreamingMultipartValidator:
     def _replay_empty_form(
         receive: Receive, scope: Scope, boundary: bytes
     ) -> tuple[Receive, Scope]:
-        # connexion's parameter decorator always parses the form again; give it one with no parts.
+        # The handler gets the form we parsed; what connexion sees is a form with no parts.
         return replace_body(receive, scope, b"--" + boundary + b"--\r\n")
 
 

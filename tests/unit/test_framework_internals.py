@@ -131,3 +131,246 @@ def test_uvicorn_shuts_connections_down_before_it_waits_for_requests_in_flight()
     )
     assert list(inspect.signature(HttpToolsProtocol.shutdown).parameters) == ["self"]
     assert "self.app_state = app_state" in inspect.getsource(HttpToolsProtocol.__init__)
+
+
+# connexion's per-request waste (framework docstring, 9-13)
+
+
+def test_connexion_decorates_the_handler_in_each_request_where_we_decorate_it_once() -> None:
+    from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
+    from connexion.decorators.main import ASGIDecorator
+
+    assert AsyncASGIApp.api_cls is AsyncApi, "connexion's app no longer makes its API from api_cls"
+    assert "AsyncOperation.from_operation(" in inspect.getsource(AsyncApi.make_operation)
+    assert isinstance(vars(AsyncOperation)["fn"], property), (
+        "connexion's AsyncOperation.fn is no longer the property we replace"
+    )
+    assert "self.decorate(function)" in inspect.getsource(ASGIDecorator.__call__), (
+        "connexion's decorator no longer decorates per request: framework._DecoratedOnce "
+        "may no longer be needed, or no longer fit"
+    )
+    decorate = inspect.getsource(ASGIDecorator.decorate)
+    body = decorate.split('"""')[-1]  # after the docstring
+    assert "operation." not in body, "decorate() now reads the request's operation"
+    assert "request" not in body, "decorate() now reads the request"
+
+
+def test_connexion_parses_the_form_in_the_place_we_skip() -> None:
+    from connexion.decorators.parameter import AsyncParameterDecorator
+    from connexion.lifecycle import ConnexionRequest
+
+    split = inspect.getsource(ConnexionRequest._split_form_files)
+    assert "await self._starlette_request.form()" in split
+    assert "self._form = self.uri_parser.resolve_form(form)" in split
+    assert "await request.files()" in inspect.getsource(AsyncParameterDecorator.__call__)
+
+
+def test_connexion_keeps_the_name_sanitizer_we_cache() -> None:
+    from connexion.decorators.parameter import BaseParameterDecorator
+
+    source = inspect.getsource(BaseParameterDecorator.__init__)
+    assert "self.sanitize_fn = pythonic if pythonic_params else sanitized" in source
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}, "t1"),
+        ({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}, None),
+        ({"name": "n", "in": "query", "schema": {"type": "integer"}}, "x"),
+        ({"name": "n", "in": "query", "schema": {"type": "integer"}}, 3),
+        ({"name": "n", "in": "query", "schema": {"type": "integer", "nullable": True}}, "null"),
+        ({"name": "d", "in": "query", "schema": {"type": "string", "format": "date"}}, "no"),
+        ({"name": "e", "in": "query", "schema": {"enum": ["a", "b"]}}, "c"),
+    ],
+)
+def test_compiled_parameter_validator_answers_as_connexions(param: dict, value: object) -> None:  # type: ignore[type-arg]
+    from connexion.validators import ParameterValidator
+
+    for _ in range(2):  # built, then from the cache
+        assert framework.CompiledParameterValidator.validate_parameter(
+            param["in"], value, param
+        ) == ParameterValidator.validate_parameter(param["in"], value, param)
+    assert "self.validate_parameter(" in inspect.getsource(ParameterValidator)
+
+
+def test_routing_mounts_each_api_router_where_we_index_it() -> None:
+    add_api = inspect.getsource(connexion.middleware.routing.RoutingMiddleware.add_api)
+    assert "api = RoutingAPI(" in add_api
+    assert "route.app.default = api.router" in add_api
+    assert "self.router.mount(api.base_path, app=api.router)" in add_api, (
+        "connexion's routing no longer mounts each API's router: "
+        "framework.IndexedRoutingMiddleware.add_api must follow it"
+    )
+
+
+def test_single_segment_parameter_patterns_never_match_a_slash() -> None:
+    import re
+
+    for pattern in framework.SINGLE_SEGMENT_PATTERNS:
+        for text in ("/", "a/b", "1/2", "-1/0", ".5/", "/1", "1/"):
+            assert re.fullmatch(f"(?:{pattern})", text) is None, (pattern, text)
+
+
+def test_the_indexed_router_answers_as_starlettes() -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route, Router
+
+    class Named:
+        """An ASGI endpoint that answers its name and the path parameters."""
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def __call__(self, scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+            answer = PlainTextResponse(f"{self.name} {scope.get('path_params')}")
+            await answer(scope, receive, send)  # type: ignore[arg-type]
+
+    paths = [
+        ("/task", ["GET", "POST"]),
+        ("/task/count", ["GET"]),
+        ("/task/{id}", ["GET", "PUT", "DELETE"]),
+        ("/task/{id}/variables/{name}/data", ["GET", "POST"]),
+        ("/task/{id}/localVariables/{name}/data", ["POST"]),
+        ("/{kind}/{id}/variables", ["GET"]),
+        ("/process-instance/{id:int}", ["GET"]),
+        ("/deployment/create", ["POST"]),
+        ("/deployment/{id}/", ["GET"]),
+    ]
+
+    def router() -> Router:
+        return Router([Route(p, Named(f"{p} {m}"), methods=[m]) for p, ms in paths for m in ms])
+
+    requests = [
+        (method, path)
+        for method in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
+        for path in (
+            "/task",
+            "/task/",
+            "/task/count",
+            "/task/t1",
+            "/task/t1/",
+            "/task/t1/variables/v/data",
+            "/task/t1/localVariables/v/data",
+            "/execution/e1/variables",
+            "/process-instance/12",
+            "/process-instance/x",
+            "/deployment/create",
+            "/deployment/d1",
+            "/deployment/d1/",
+            "/nothing",
+            "/",
+            "//",
+        )
+    ]
+    plain = TestClient(router(), follow_redirects=False)
+    indexed = TestClient(framework._IndexedRouter(router()), follow_redirects=False)
+    for method, path in requests:
+        expected, got = plain.request(method, path), indexed.request(method, path)
+        assert (got.status_code, got.headers, got.content) == (
+            expected.status_code,
+            expected.headers,
+            expected.content,
+        ), (method, path)
+    assert framework._IndexedRouter(router()).candidates("POST", "/task/t1/variables/v/data")
+
+
+def test_the_indexed_router_scans_like_starlettes_when_a_route_spans_segments() -> None:
+    from starlette.routing import Route, Router
+
+    async def endpoint(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        pass
+
+    spanning = Router([Route("/files/{rest:path}", endpoint, methods=["GET"])])  # type: ignore[arg-type]
+    assert framework._IndexedRouter(spanning).candidates("GET", "/files/a/b") == []
+
+
+def test_the_app_routes_and_decorates_without_connexions_per_request_waste(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stock connexion app given our parts: no signature inspected, no form parsed
+    again, one route tried by the API's router per request."""
+    from connexion import AsyncApp
+    from connexion.options import SwaggerUIOptions
+    from starlette.requests import Request
+    from starlette.routing import Route
+
+    from taskvars.app import HANDLERS_PACKAGE  # noqa: F401 (the app module imports cleanly)
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            **{
+                f"/other{n}/{{id}}": {
+                    "get": {
+                        "operationId": "tests.unit.test_framework_internals.other",
+                        "parameters": [
+                            {
+                                "name": "id",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                }
+                for n in range(20)
+            },
+            "/item/{itemId}": {
+                "get": {
+                    "operationId": "tests.unit.test_framework_internals.item",
+                    "parameters": [
+                        {
+                            "name": "itemId",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+    }
+    app = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui=False))
+    app.add_api(
+        spec,
+        pythonic_params=True,
+        validator_map={"parameter": framework.CompiledParameterValidator},
+    )
+    framework.remove_per_request_waste(app)
+    counts = {"signature": 0, "routes": 0, "forms": 0}
+
+    def counting(name: str, original: object) -> object:
+        def counted(*args: object, **kwargs: object) -> object:
+            counts[name] += 1
+            return original(*args, **kwargs)  # type: ignore[operator]
+
+        return counted
+
+    with TestClient(app) as client:
+        assert client.get("/item/a").json() == {"item": "a"}  # first request: decorated here
+        monkeypatch.setattr(inspect, "signature", counting("signature", inspect.signature))
+        original_matches = Route.matches
+
+        def api_route_matches(route: Route, scope: dict) -> object:  # type: ignore[type-arg]
+            counts["routes"] += route.path.startswith(("/item", "/other"))
+            return original_matches(route, scope)
+
+        monkeypatch.setattr(Route, "matches", api_route_matches)
+        monkeypatch.setattr(Request, "form", counting("forms", Request.form))
+        for _ in range(3):
+            assert client.get("/item/b").json() == {"item": "b"}
+    assert counts["signature"] == 0
+    assert counts["routes"] == 3  # the one candidate, once a request, not 21 in order
+    assert counts["forms"] == 3  # connexion asks a GET for its (empty) form: no body read
+
+
+async def item(item_id: str) -> dict[str, str]:
+    return {"item": item_id}
+
+
+async def other(id_: str) -> dict[str, str]:
+    return {"other": id_}
