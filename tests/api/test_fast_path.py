@@ -65,6 +65,14 @@ SETUP = [
         {"Content-Type": "application/json"},
     ),
     Call(
+        "an object variable",
+        "PUT",
+        BASE + "/task/t1/variables/object",
+        b'{"value": "{\\"a\\": [1, 2.5]}", "type": "Object", "valueInfo": '
+        b'{"objectTypeName": "java.util.HashMap", "serializationDataFormat": "application/json"}}',
+        {"Content-Type": "application/json"},
+    ),
+    Call(
         "a string variable",
         "PUT",
         BASE + "/task/t1/variables/text",
@@ -143,6 +151,33 @@ DOWNLOADS = [
 ]
 
 
+VARIABLE = BASE + "/task/t1/variables"
+READS = [
+    download("string", VARIABLE + "/text"),
+    download("binary", VARIABLE + "/v"),
+    download("file", VARIABLE + "/f"),
+    download("object", VARIABLE + "/object"),
+    download("object, serialized", VARIABLE + "/object?deserializeValue=false"),
+    download("object, deserialized", VARIABLE + "/object?deserializeValue=TRUE"),
+    download("task-local", BASE + "/task/t1/localVariables/lv"),
+    download("named engine", BASE + "/engine/default/task/t1/variables/text"),
+    download("unknown parameter", VARIABLE + "/text?x=1&deserializeValue=false"),
+    download("not a boolean", VARIABLE + "/object?deserializeValue=maybe", fast=False),
+    download("empty boolean", VARIABLE + "/object?deserializeValue=", fast=False),
+    download(
+        "repeated parameter",
+        VARIABLE + "/object?deserializeValue=false&deserializeValue=true",
+        fast=False,
+    ),
+    download("missing variable", VARIABLE + "/none"),
+    download("missing task", BASE + "/task/nobody/variables/v"),
+    download("missing process instance", BASE + "/process-instance/p/variables/v"),
+    download("missing execution", BASE + "/execution/e/localVariables/v"),
+    download("name too long", VARIABLE + "/" + "n" * 256, fast=False),
+    Call("HEAD", "HEAD", VARIABLE + "/text"),
+]
+
+
 def pair(settings: Settings) -> Iterator[tuple[Any, Any]]:
     """Test clients of an app with the fast path and one without, on one database."""
     with ExitStack() as running:
@@ -205,6 +240,10 @@ _FAST_OPERATIONS = (
     "getTaskLocalVariableBinary",
     "getProcessInstanceVariableBinary",
     "getLocalExecutionVariableBinary",
+    "getTaskVariable",
+    "getTaskLocalVariable",
+    "getProcessInstanceVariable",
+    "getLocalExecutionVariable",
 )
 
 
@@ -228,6 +267,13 @@ def test_downloads_answer_as_the_full_pipeline_answers(clients: tuple[Any, Any])
             download("If-Range of this version", DATA, **{"Range": "bytes=0-1", "If-Range": etag}),
         ],
     )
+
+
+def test_variable_reads_answer_as_the_full_pipeline_answers(clients: tuple[Any, Any]) -> None:
+    fast, full = clients
+    set_up(fast, SETUP)
+    assert_same_answers(fast, full, UPLOADS[:3])
+    assert_same_answers(fast, full, READS)
 
 
 def test_what_the_fast_path_stored_the_full_pipeline_reads(clients: tuple[Any, Any]) -> None:
@@ -259,6 +305,8 @@ def test_with_strict_params_unknown_parameters_are_refused_alike(
             upload("unknown query parameter", DATA + "?x=1", fast=False),
             upload("no query", DATA),
             download("unknown query parameter", DATA + "?deserializeValue=false", fast=False),
+            download("declared query parameter", VARIABLE + "/v?deserializeValue=false"),
+            download("and an unknown one", VARIABLE + "/v?deserializeValue=false&x", fast=False),
         ],
     )
 

@@ -60,6 +60,10 @@ FAST_PATH_OPERATIONS = (
     "getTaskLocalVariableBinary",
     "getProcessInstanceVariableBinary",
     "getLocalExecutionVariableBinary",
+    "getTaskVariable",
+    "getTaskLocalVariable",
+    "getProcessInstanceVariable",
+    "getLocalExecutionVariable",
 )
 FULL_PIPELINE_EXAMPLES = 20
 

@@ -80,7 +80,14 @@ def modify_variables(
 def get_variable(
     resource: VariableResource, scope_id: str, name: str, deserialize: bool
 ) -> dict[str, Any]:
-    return database().read(
+    return read_variable(database(), resource, scope_id, name, deserialize)
+
+
+def read_variable(
+    db: Database, resource: VariableResource, scope_id: str, name: str, deserialize: bool
+) -> dict[str, Any]:
+    """The read's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
+    return db.read(
         lambda uow: variables.get(uow, resource, scope_id, name, deserialize=deserialize)
     )
 

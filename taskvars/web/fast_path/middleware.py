@@ -9,7 +9,13 @@ from connexion.json_schema import resolve_refs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
-from taskvars.web.fast_path.operations import DOWNLOADS, UPLOADS, operation_for
+from taskvars.web.fast_path.operations import (
+    DOWNLOADS,
+    READS,
+    UPLOADS,
+    FastRequest,
+    operation_for,
+)
 from taskvars.web.fast_path.routes import RouteTable
 from taskvars.web.framework import record_operation
 from taskvars.web.multipart import FormLimits
@@ -36,7 +42,7 @@ class FastPathMiddleware:
         strict_params: bool,
     ) -> None:
         self.app = app
-        self.routes = RouteTable.compile(resolve_refs(spec), base_path, UPLOADS | DOWNLOADS)
+        self.routes = RouteTable.compile(resolve_refs(spec), base_path, UPLOADS | DOWNLOADS | READS)
         self.operations = {
             route.operation_id: operation_for(route, limits) for route in self.routes.routes
         }
@@ -56,16 +62,22 @@ class FastPathMiddleware:
         operation = self.operations[route.operation_id]
         accepted = operation.accepts(scope)
         query: bytes = scope.get("query_string", b"")
-        if accepted is None or (query and self.strict_params):
-            # --strict-params: the full pipeline refuses what the operation does not declare.
+        parsed = route.query_values(query)
+        if accepted is None or parsed is None:
             await self.app(scope, receive, send)
             return
-        if query:
+        values, undeclared = parsed
+        if undeclared:
+            if self.strict_params:
+                # The full pipeline refuses what the operation does not declare.
+                await self.app(scope, receive, send)
+                return
             known_query(scope, query, route.declared_query)  # the others are ignored (logged)
         record_operation(scope, route.routed_as)
         _SERVED[route.operation_id] += 1
+        request = FastRequest(runtime.database, parameters, values, accepted)
         try:
-            await operation.serve(runtime.database, parameters, accepted, scope, receive, send)
+            await operation.serve(request, scope, receive, send)
         except Exception as error:
             said = said_for_operation(error, route.prefix_template, parameters)
             if said is error:

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connexion.jsonifier import Jsonifier
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from taskvars.errors import MalformedMultipartError
-from taskvars.handlers.http.variable_operations import binary_download, store_upload
+from taskvars.handlers.http.variable_operations import (
+    binary_download,
+    read_variable,
+    store_upload,
+)
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services.variables import VariableResource
 from taskvars.web.fast_path.routes import Route
@@ -51,20 +58,42 @@ DOWNLOADS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class FastRequest:
+    """What the fast path knows of a request it serves."""
+
+    database: Database
+    path: Mapping[str, str]  # the path parameters, in the template's order
+    query: Mapping[str, Any]  # the declared query parameters, defaults filled in
+    accepted: Any  # what the operation's accepts() found
+
+    @property
+    def scope_id_and_name(self) -> tuple[str, str]:
+        scope_id, name = self.path.values()
+        return scope_id, name
+
+
+# ... and the reads of one variable, variable_operations.get_variable.
+READS = frozenset(
+    {
+        "getTaskVariable",
+        "getTaskLocalVariable",
+        "getProcessInstanceVariable",
+        "getLocalExecutionVariable",
+    }
+)
+DESERIALIZE_VALUE = "deserializeValue"
+JSON = "application/json"
+_JSONIFIER = Jsonifier()  # connexion's default, which the app uses
+
+
 class FastOperation(Protocol):
     def accepts(self, scope: Scope) -> Any:
         """What :meth:`serve` needs of the request; ``None`` when this operation does not
         serve it (the full pipeline does)."""
 
-    async def serve(
-        self,
-        database: Database,
-        parameters: Mapping[str, str],
-        accepted: Any,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None: ...
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request, raising errors as its connexion handler would."""
 
 
 class Upload:
@@ -80,18 +109,10 @@ class Upload:
         """The body's boundary."""
         return _boundary(scope)
 
-    async def serve(
-        self,
-        database: Database,
-        parameters: Mapping[str, str],
-        accepted: bytes,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        form = await self.form.read_form(receive, accepted)
-        scope_id, name = parameters.values()
-        await run_blocking(store_upload, database, self.resource, scope_id, name, form)
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self.form.read_form(receive, request.accepted)
+        scope_id, name = request.scope_id_and_name
+        await run_blocking(store_upload, request.database, self.resource, scope_id, name, form)
         await send(NO_CONTENT_START)
         await send(NO_CONTENT_BODY)
 
@@ -105,21 +126,43 @@ class Download:
     def accepts(self, scope: Scope) -> bool:
         return True
 
-    async def serve(
-        self,
-        database: Database,
-        parameters: Mapping[str, str],
-        accepted: bool,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        scope_id, name = parameters.values()
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        scope_id, name = request.scope_id_and_name
         headers = Headers(scope=scope)
         response = await run_blocking(
-            binary_download, database, headers, self.resource, scope_id, name
+            binary_download, request.database, headers, self.resource, scope_id, name
         )
         await response(scope, receive, send)
+
+
+class VariableRead:
+    """``GET .../{id}/.../{varName}``: connexion's handler is ``get_variable``, whose
+    answer connexion serializes as the operation's one media type, JSON."""
+
+    def __init__(self, route: Route) -> None:
+        self.resource = resource_of(route)
+
+    def accepts(self, scope: Scope) -> bool:
+        return True
+
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        scope_id, name = request.scope_id_and_name
+        deserialize: bool = request.query[DESERIALIZE_VALUE]
+        dto = await run_blocking(
+            read_variable, request.database, self.resource, scope_id, name, deserialize
+        )
+        await json_response(dto)(scope, receive, send)
+
+
+def json_response(data: Any) -> Response:
+    """A handler's JSON answer as connexion makes it (``Jsonifier``, then Starlette's
+    ``Response`` with the media type also given as a header)."""
+    return Response(
+        content=_JSONIFIER.dumps(data),
+        status_code=200,
+        media_type=JSON,
+        headers={"Content-Type": JSON},
+    )
 
 
 def operation_for(route: Route, limits: FormLimits) -> FastOperation:
@@ -127,6 +170,8 @@ def operation_for(route: Route, limits: FormLimits) -> FastOperation:
         return Upload(route, limits)
     if route.operation_id in DOWNLOADS:
         return Download(route)
+    if route.operation_id in READS:
+        return VariableRead(route)
     raise ValueError(f"{route.operation_id} is not an operation of the fast path")
 
 

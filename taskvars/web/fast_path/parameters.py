@@ -46,6 +46,19 @@ def string_check(schema: Mapping[str, Any]) -> Check:
     return check
 
 
+def boolean_parser(schema: Mapping[str, Any]) -> Callable[[str], bool | None]:
+    """The parser of a ``type: boolean`` query parameter: ``true`` or ``false`` in any
+    letter case, as connexion coerces them; ``None`` for anything else."""
+    if schema.get("type") != "boolean" or set(schema) - {"type", "default"} - _ANNOTATIONS:
+        raise NotCompilableError(f"schema {dict(schema)!r}")
+    spellings = {"true": True, "false": False}
+
+    def parse(value: str) -> bool | None:
+        return spellings.get(value.lower())
+
+    return parse
+
+
 def accepts_any_string(schema: Mapping[str, Any]) -> bool:
     """Whether every string is a valid value (a header parameter of ``type: string``)."""
     return schema.get("type") == "string" and not (set(schema) - {"type"} - _ANNOTATIONS)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from taskvars.web.declared_errors import PREFIX_EXTENSION
 from taskvars.web.fast_path.parameters import (
     Check,
     NotCompilableError,
     accepts_any_string,
+    boolean_parser,
     string_check,
 )
 
@@ -31,9 +33,33 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     path_parameters: tuple[tuple[str, Check], ...]  # in the template's order
-    declared_query: frozenset[str]
+    # Query parameters: a parser (None: not a value it is sure of), and the default.
+    query_parameters: Mapping[str, tuple[Callable[[str], Any], Any]]
     prefix_template: str  # x-camunda-error-prefix, "" when none
     operation: Mapping[str, Any]  # the operation object, every $ref resolved
+
+    @property
+    def declared_query(self) -> frozenset[str]:
+        return frozenset(self.query_parameters)
+
+    def query_values(self, query: bytes) -> tuple[dict[str, Any], bool] | None:
+        """The declared query parameters' values (defaults for those not sent), and
+        whether others were sent; ``None`` when a value is not one the parser is sure
+        of, or repeats."""
+        values = {name: default for name, (_, default) in self.query_parameters.items()}
+        seen = set()
+        undeclared = False
+        for name, raw in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            parser = self.query_parameters.get(name)
+            if parser is None:
+                undeclared = True
+                continue
+            value = parser[0](raw)
+            if value is None or name in seen:
+                return None
+            seen.add(name)
+            values[name] = value
+        return values, undeclared
 
     @property
     def routed_as(self) -> str:
@@ -98,18 +124,17 @@ def _route(
 ) -> Route:
     parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
     checks: dict[str, Check] = {}
-    query: set[str] = set()
+    query: dict[str, tuple[Callable[[str], Any], Any]] = {}
     for parameter in parameters:
         where, name, schema = parameter["in"], parameter["name"], parameter.get("schema", {})
         if where == "path":
             checks[name] = string_check(schema)
         elif where == "header" and accepts_any_string(schema):
             continue
+        elif where == "query" and not parameter.get("required"):
+            query[name] = (boolean_parser(schema), schema.get("default"))
         else:
-            # Query parameters would need their coercions (booleans, numbers) compiled.
             raise NotCompilableError(f"{where} parameter {name}")
-        if where == "query":
-            query.add(name)
     names = _TEMPLATE_PARAMETER.findall(template)
     if set(names) != set(checks):
         raise NotCompilableError(f"path parameters of {template}")
@@ -124,7 +149,7 @@ def _route(
         method=method.upper(),
         pattern=re.compile(pattern),
         path_parameters=tuple((name, checks[name]) for name in names),
-        declared_query=frozenset(query),
+        query_parameters=query,
         prefix_template=operation.get(PREFIX_EXTENSION, ""),
         operation=operation,
     )
