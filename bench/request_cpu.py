@@ -6,7 +6,7 @@ the event loop, the worker threads and the database. Load on the machine changes
 wall-clock time, hardly the CPU time. Compares the fast path (``taskvars.web.fast_path``)
 with the full pipeline.
 
-    python -m bench.request_cpu [--requests 2000] [--database-url URL]
+    python -m bench.request_cpu [--requests 400] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import asyncio
 import contextlib
 import logging.config
 import os
+import statistics
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -134,52 +137,97 @@ async def _create_task(server: InProcessServer, task_id: str) -> None:
     assert answer.status == 204, answer
 
 
-async def measure(settings: Settings, requests: int) -> dict[str, float]:
-    """CPU milliseconds per request of each hot operation."""
-    results = {}
-    async with started(create_app(settings)) as server:
-        await _create_task(server, "t1")
-        upload_path = "/engine-rest/task/t1/variables/v/data"
+Operation = Callable[[InProcessServer], Awaitable[None]]
+UPLOAD_PATH = "/engine-rest/task/t1/variables/v/data"
 
-        async def upload() -> None:
-            answer = await server.request(
-                "POST", upload_path, headers=UPLOAD_HEADERS, body=UPLOAD_BODY
-            )
-            assert answer.status == 204, answer
 
-        async def download() -> None:
-            answer = await server.request("GET", upload_path)
-            assert answer.status == 200, answer
-            assert len(answer.body) == KIB
+async def upload(server: InProcessServer) -> None:
+    answer = await server.request("POST", UPLOAD_PATH, headers=UPLOAD_HEADERS, body=UPLOAD_BODY)
+    assert answer.status == 204, answer
 
-        async def get_variable() -> None:
-            answer = await server.request("GET", "/engine-rest/task/t1/variables/v")
-            assert answer.status == 200, answer
 
-        async def get_task() -> None:
-            answer = await server.request("GET", "/engine-rest/task/t1")
-            assert answer.status == 200, answer
+async def download(server: InProcessServer) -> None:
+    answer = await server.request("GET", UPLOAD_PATH)
+    assert answer.status == 200, answer
+    assert len(answer.body) == KIB
 
-        operations = [
-            ("upload 1 KiB", upload),
-            ("download 1 KiB", download),
-            ("getTaskVariable", get_variable),
-            ("getTask", get_task),
-        ]
-        for name, call in operations:
-            for _ in range(50):  # warm-up: caches, pools, first compilations
-                await call()
-            started_cpu = time.process_time()
-            for _ in range(requests):
-                await call()
-            results[name] = (time.process_time() - started_cpu) * 1000 / requests
-    return results
+
+async def get_variable(server: InProcessServer) -> None:
+    answer = await server.request("GET", "/engine-rest/task/t1/variables/v")
+    assert answer.status == 200, answer
+
+
+async def get_task(server: InProcessServer) -> None:
+    answer = await server.request("GET", "/engine-rest/task/t1")
+    assert answer.status == 200, answer
+
+
+OPERATIONS: list[tuple[str, Operation]] = [
+    ("upload 1 KiB", upload),
+    ("download 1 KiB", download),
+    ("getTaskVariable", get_variable),
+    ("getTask", get_task),
+]
+
+
+class CallCounter:
+    """Python function calls on the event loop's thread (and threads started meanwhile;
+    not the worker threads, started before): the work of the HTTP layer, whatever the
+    load. The database work in the worker threads is the same on both paths."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _profile(self, _frame: Any, event: str, _arg: Any) -> None:
+        if event == "call":
+            self.calls += 1
+
+    def __enter__(self) -> CallCounter:
+        threading.setprofile(self._profile)
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+
+async def measure(settings: dict[str, Settings], requests: int, rounds: int) -> dict[str, Any]:
+    """CPU milliseconds per request of each operation on each app: the median of
+    ``rounds`` rounds, the apps taking turns so that a change of load meets both; and
+    Python calls per request, counted in a round of its own."""
+    cpu: dict[tuple[str, str], list[float]] = {}
+    calls: dict[tuple[str, str], float] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        servers = {
+            label: await stack.enter_async_context(started(create_app(each)))
+            for label, each in settings.items()
+        }
+        for server in servers.values():
+            await _create_task(server, "t1")
+            await upload(server)
+        for name, call in OPERATIONS:
+            for label, server in servers.items():
+                for _ in range(50):  # warm-up: caches, pools, first compilations
+                    await call(server)
+                with CallCounter() as counter:
+                    for _ in range(100):
+                        await call(server)
+                calls[label, name] = counter.calls / 100
+            for _ in range(rounds):
+                for label, server in servers.items():
+                    started_cpu = time.process_time()
+                    for _ in range(requests):
+                        await call(server)
+                    per_request = (time.process_time() - started_cpu) * 1000 / requests
+                    cpu.setdefault((label, name), []).append(per_request)
+    return {"cpu": {key: statistics.median(values) for key, values in cpu.items()}, "calls": calls}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--database-url", help="default: a new SQLite database")
+    parser.add_argument("--requests", type=int, default=400, help="per round")
+    parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
     # The server's logging at info level, as served: the request log is part of the cost.
     config = logging_config("text", "info")
@@ -190,17 +238,28 @@ def main() -> None:
     }
     logging.config.dictConfig(config)
     with tempfile.TemporaryDirectory(prefix="taskvars-bench-cpu-") as scratch:
-        rows = {}
-        for fast_path in (False, True):
-            url = arguments.database_url or f"sqlite:///{Path(scratch) / f'cpu-{fast_path}.db'}"
-            settings = Settings(
-                database_url=url, no_job_executor=True, log_level="warning", **_fast(fast_path)
+        settings = {
+            label: Settings(
+                database_url=f"sqlite:///{Path(scratch) / label}.db",
+                no_job_executor=True,
+                **_fast(label == "fast path"),
             )
-            rows[fast_path] = asyncio.run(measure(settings, arguments.requests))
-    print(f"server CPU ms per request, {arguments.requests} requests each, in-process")
-    print(f"{'operation':<18} {'full pipeline':>14} {'fast path':>10}")
-    for name in rows[False]:
-        print(f"{name:<18} {rows[False][name]:>14.3f} {rows[True].get(name, float('nan')):>10.3f}")
+            for label in ("full pipeline", "fast path")
+        }
+        result = asyncio.run(measure(settings, arguments.requests, arguments.rounds))
+    print(
+        f"server CPU ms per request (median of {arguments.rounds} rounds of "
+        f"{arguments.requests}), and Python calls per request on the event loop's thread; "
+        "SQLite, in-process"
+    )
+    print(
+        f"{'operation':<16} {'CPU full':>9} {'CPU fast':>9} {'calls full':>11} {'calls fast':>11}"
+    )
+    for name, _ in OPERATIONS:
+        cpu_full, cpu_fast = (result["cpu"][label, name] for label in settings)
+        calls_full, calls_fast = (result["calls"][label, name] for label in settings)
+        numbers = f"{cpu_full:>10.3f} {cpu_fast:>10.3f} {calls_full:>10.0f} {calls_fast:>10.0f}"
+        print(f"{name:<16} {numbers}")
 
 
 def _fast(enabled: bool) -> dict[str, Any]:
