@@ -32,6 +32,7 @@ from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.metrics import multiprocess
 from taskvars.metrics.commits import watch_commits
 from taskvars.metrics.pool import watch_pool
+from taskvars.persistence.content_files import TemporaryUploadFile, UploadFile
 from taskvars.persistence.external_task_signals import TopicListener
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.statistics import StatisticsKeeper
@@ -47,6 +48,7 @@ from taskvars.web.declared_errors import operation_prefixes
 from taskvars.web.docs_redirect import DocsRedirectMiddleware
 from taskvars.web.dot_segments import DotSegmentMiddleware
 from taskvars.web.error_rendering import register_error_handlers
+from taskvars.web.fast_path import FastPathMiddleware
 from taskvars.web.framework import CompiledParameterValidator, remove_per_request_waste
 from taskvars.web.json_validator import json_body_validator
 from taskvars.web.multipart import FormLimits
@@ -76,9 +78,14 @@ class Stage:
 
 
 def pipeline(
-    settings: Settings, spec: dict[str, Any], allowed_methods: AllowedMethods
+    settings: Settings,
+    spec: dict[str, Any],
+    allowed_methods: AllowedMethods,
+    limits: FormLimits | None = None,
 ) -> list[Stage]:
-    """Our middlewares, outermost first (see :mod:`taskvars.web`)."""
+    """Our middlewares, outermost first (see :mod:`taskvars.web`). ``limits``: of the
+    forms the server parses (default: spooled to temporary files)."""
+    limits = limits or form_limits(settings)
     stages = [
         Stage(
             RequestObservationMiddleware,
@@ -122,6 +129,22 @@ def pipeline(
             MiddlewarePosition.BEFORE_ROUTING,
             {"max_body_bytes": settings.max_upload_bytes},
         ),
+        *(
+            []
+            if settings.no_fast_path
+            else [
+                Stage(
+                    FastPathMiddleware,
+                    MiddlewarePosition.BEFORE_ROUTING,
+                    {
+                        "spec": spec,
+                        "base_path": BASE_PATH,
+                        "limits": limits,
+                        "strict_params": settings.strict_params,
+                    },
+                )
+            ]
+        ),
         Stage(
             OperationErrorsMiddleware,
             MiddlewarePosition.BEFORE_VALIDATION,
@@ -152,6 +175,8 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     if database.commit_engine is not database.engine:
         watch_pool(database.commit_engine)
     watch_commits(database)
+    # On SQLite, large uploads spool straight into the content file they are stored as.
+    limits = form_limits(settings, database.new_upload_file)
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings, database),
@@ -175,12 +200,12 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
         pythonic_params=True,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map=_validators(settings, database),
+        validator_map=_validators(limits),
     )
     # Each stage goes right before its position's middleware, so after the stages
     # added before it at the same position: adding them in order keeps the order.
     allowed_methods = AllowedMethods(spec, BASE_PATH)
-    for stage in pipeline(settings, spec, allowed_methods):
+    for stage in pipeline(settings, spec, allowed_methods, limits):
         app.add_middleware(stage.middleware, position=stage.position, **stage.options)
     register_error_handlers(app, allowed_methods)
     remove_per_request_waste(app)
@@ -192,15 +217,19 @@ def app_from_environment() -> AsyncApp:
     return create_app(Settings.from_env())
 
 
-def _validators(settings: Settings, database: Database) -> dict[str, Any]:
-    limits = FormLimits(
-        # On SQLite, large uploads spool straight into the content file they are stored as.
-        open_spool_file=database.new_upload_file,
+def form_limits(
+    settings: Settings, open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile
+) -> FormLimits:
+    return FormLimits(
+        open_spool_file=open_spool_file,
         max_parts=settings.max_form_parts,
         max_part_header_bytes=settings.max_part_header_bytes,
         max_text_part_bytes=settings.max_text_part_bytes,
         spool_memory_bytes=settings.spool_memory_bytes,
     )
+
+
+def _validators(limits: FormLimits) -> dict[str, Any]:
     # Given to connexion, this replaces its whole body map: name every media type used.
     return {
         "body": MediaTypeDict(

@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
         help="keep no history of the process instances deployed models run",
     )
     serve.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        default=None,
+        help="serve the hot operations (binary variable uploads and downloads) through the "
+        "full request pipeline too",
+    )
+    serve.add_argument(
         "--no-job-executor",
         action="store_true",
         default=None,
@@ -252,6 +259,7 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         no_job_executor=getattr(arguments, "no_job_executor", None),
         job_lock_millis=getattr(arguments, "job_lock_millis", None),
         test_clock=getattr(arguments, "test_clock", None),
+        no_fast_path=getattr(arguments, "no_fast_path", None),
     )
 
 

@@ -78,6 +78,9 @@ class Settings:
     job_lock_millis: int = 5 * 60 * 1000
     # Let clients read, set and advance the server's clock (/test-clock): for tests only.
     test_clock: bool = False
+    # Serve every request through the full pipeline, the hot operations included, instead
+    # of the fast path compiled from the spec for them (taskvars.web.fast_path).
+    no_fast_path: bool = False
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``TASKVARS_*`` variables, for processes started from here."""

@@ -16,6 +16,9 @@ declares it (connexion's own stages in brackets):
 5. :mod:`.dot_segments` — ``.`` and ``..`` path segments are a 404;
    :mod:`.named_engine` — ``/engine/default/...`` is served as the plain path;
 6. :mod:`.body_limit` — a body over ``--max-upload-bytes`` is a 413;
+   :mod:`.fast_path` — binary variable uploads and downloads and single-variable reads,
+   routed, validated and answered by code compiled from the spec, which does what 7-10
+   do for them by the same functions; anything else goes on (off with ``--no-fast-path``);
 7. [connexion: routing] from here on the operation is known; [security: none declared];
 8. :mod:`.operation_errors` — errors get their operation's prefix, and a write that lost
    a race becomes a 409 ``OptimisticLockingException``;

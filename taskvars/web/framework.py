@@ -123,6 +123,13 @@ def share_routing_record(scope: Scope) -> None:
     scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {})
 
 
+def record_operation(scope: Scope, routed_as: str) -> None:
+    """Record the operation as routing does (``<controller>.<operationId>``), for a request
+    served without it (:mod:`taskvars.web.fast_path`)."""
+    share_routing_record(scope)
+    scope["extensions"][ROUTING_CONTEXT]["operation_id"] = routed_as
+
+
 def hand_to_handler(scope: Scope, name: str, value: Any) -> None:
     """Make ``value`` the handler's keyword argument ``name``."""
     scope.setdefault("extensions", {}).setdefault(HANDLER_CONTEXT, {})[name] = value

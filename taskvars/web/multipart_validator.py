@@ -87,8 +87,13 @@ class StreamingMultipartValidator:
         self._other_parts_binary = form_schema.other_parts_binary
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        headers = Headers(scope=scope)
-        boundary = boundary_of(headers.get("content-type"))
+        boundary = boundary_of(Headers(scope=scope).get("content-type"))
+        form = await self.read_form(receive, boundary)
+        hand_parsed_form_to_handler(scope, FORM_ARGUMENT, form)
+        return self._replay_empty_form(receive, scope, boundary)
+
+    async def read_form(self, receive: Receive, boundary: bytes) -> MultipartForm:
+        """The body, parsed and validated: the form the caller must close."""
         parser = StreamingFormParser(
             boundary,
             self._limits,
@@ -109,8 +114,7 @@ class StreamingMultipartValidator:
         except BaseException:
             form.close()
             raise
-        hand_parsed_form_to_handler(scope, FORM_ARGUMENT, form)
-        return self._replay_empty_form(receive, scope, boundary)
+        return form
 
     def validate_form(self, form: MultipartForm) -> None:
         present = set(form.parts)

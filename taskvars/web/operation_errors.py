@@ -37,21 +37,32 @@ class OperationErrorsMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.app(scope, receive, send)
-        except ConcurrentModificationError as conflict:
-            raise self._said_for(scope, OptimisticLockingError(str(conflict))) from None
-        except ApiError as error:
-            if not error.prefixed:
-                raise
-            raise self._said_for(scope, error) from None
         except Exception as error:
-            failure = storage_failure(error)
-            if failure is None:
+            template = self.prefixes.get(operation_id(scope) or "", "")
+            said = said_for_operation(error, template, scope.get("path_params", {}))
+            if said is error:
                 raise
-            if isinstance(failure, StorageFullError):
-                raise InsufficientStorageError(str(failure)) from error
-            raise DatabaseUnavailableError(str(failure)) from error
+            raise said from (error if said.__cause__ is error else None)
 
-    def _said_for(self, scope: Scope, error: ApiError) -> ApiError:
-        template = self.prefixes.get(operation_id(scope) or "", "")
-        path_parameters = defaultdict(str, scope.get("path_params", {}))
-        return error.with_prefix(template.format_map(path_parameters))
+
+def said_for_operation(
+    error: Exception, prefix_template: str, path_parameters: Mapping[str, str]
+) -> Exception:
+    """What the client is told of ``error``, raised by the operation whose
+    ``x-camunda-error-prefix`` is ``prefix_template``: ``error`` itself when nothing
+    changes. (Also the fast path's, :mod:`taskvars.web.fast_path`.)"""
+    prefix = prefix_template.format_map(defaultdict(str, path_parameters))
+    if isinstance(error, ConcurrentModificationError):
+        return OptimisticLockingError(str(error)).with_prefix(prefix)
+    if isinstance(error, ApiError):
+        return error.with_prefix(prefix) if error.prefixed else error
+    failure = storage_failure(error)
+    if failure is None:
+        return error
+    said: Exception
+    if isinstance(failure, StorageFullError):
+        said = InsufficientStorageError(str(failure))
+    else:
+        said = DatabaseUnavailableError(str(failure))
+    said.__cause__ = error  # the log's traceback goes on to what the storage said
+    return said

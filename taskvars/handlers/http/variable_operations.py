@@ -3,7 +3,7 @@ variables service in one unit of work, HTTP out."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from taskvars.handlers.http.ranges import ByteRange, requested_range
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.uploads import uploaded_parts
 from taskvars.header_values import none_match, strong_etag
-from taskvars.persistence.unit_of_work import UnitOfWork
+from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import FileSpan, StoredValue
 from taskvars.services import variables
 from taskvars.services.binary_upload import interpret_upload
@@ -38,13 +38,20 @@ NO_CONTENT = (NoContent, 204)
 def upload_binary(
     resource: VariableResource, scope_id: str, name: str, form: MultipartForm
 ) -> tuple[Any, int]:
+    store_upload(database(), resource, scope_id, name, form)
+    return NO_CONTENT
+
+
+def store_upload(
+    db: Database, resource: VariableResource, scope_id: str, name: str, form: MultipartForm
+) -> None:
+    """The upload's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
     with form:  # releases the spooled parts, and any file the store did not adopt
         upload = interpret_upload(uploaded_parts(form))
-        database().write(
+        db.write(
             lambda uow: variables.set_upload(uow, resource, scope_id, name, upload),
             content_bytes=upload.content_bytes,
         )
-    return NO_CONTENT
 
 
 def put_variable(
@@ -73,7 +80,14 @@ def modify_variables(
 def get_variable(
     resource: VariableResource, scope_id: str, name: str, deserialize: bool
 ) -> dict[str, Any]:
-    return database().read(
+    return read_variable(database(), resource, scope_id, name, deserialize)
+
+
+def read_variable(
+    db: Database, resource: VariableResource, scope_id: str, name: str, deserialize: bool
+) -> dict[str, Any]:
+    """The read's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
+    return db.read(
         lambda uow: variables.get(uow, resource, scope_id, name, deserialize=deserialize)
     )
 
@@ -103,13 +117,32 @@ class _Download:
 
 
 def download_binary(resource: VariableResource, scope_id: str, name: str) -> Response:
-    return stream_binary(lambda uow: variables.binary(uow, resource, scope_id, name))
+    return binary_download(database(), connexion.request.headers, resource, scope_id, name)
+
+
+def binary_download(
+    db: Database,
+    request_headers: Mapping[str, str],
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+) -> Response:
+    """The download's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
+    return binary_response(
+        db, request_headers, lambda uow: variables.binary(uow, resource, scope_id, name)
+    )
 
 
 def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
+    return binary_response(database(), connexion.request.headers, find)
+
+
+def binary_response(
+    db: Database, request_headers: Mapping[str, str], find: Callable[[UnitOfWork], StoredValue]
+) -> Response:
     """Stream the binary value ``find`` names (or the requested range of it) out of one
-    read snapshot, closed when the stream ends; 304 when the client has it already."""
-    request_headers = connexion.request.headers
+    read snapshot, closed when the stream ends; 304 when the client has it already.
+    ``request_headers``: case-insensitive (Starlette's ``Headers``)."""
 
     def prepare(uow: UnitOfWork) -> _Download:
         stored = find(uow)
@@ -132,7 +165,7 @@ def stream_binary(find: Callable[[UnitOfWork], StoredValue]) -> Response:
             return _Download(stored, etag, byte_range, span=span)
         return _Download(stored, etag, byte_range, chunks=variables.content(uow, stored, bounds))
 
-    uow, download = database().open_read(prepare)
+    uow, download = db.open_read(prepare)
     if download.not_modified:
         uow.close()
         return Response(

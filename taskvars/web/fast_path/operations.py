@@ -1,0 +1,197 @@
+"""The fast path's operations: the same work as their connexion handlers, by the same
+functions (:mod:`taskvars.handlers.http.variable_operations`), without connexion."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from connexion.jsonifier import Jsonifier
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from taskvars.errors import MalformedMultipartError
+from taskvars.handlers.http.variable_operations import (
+    binary_download,
+    read_variable,
+    store_upload,
+)
+from taskvars.persistence.unit_of_work import Database
+from taskvars.services.variables import VariableResource
+from taskvars.web.fast_path.routes import Route
+from taskvars.web.fast_path.worker import run_blocking
+from taskvars.web.multipart import FormLimits, boundary_of
+from taskvars.web.multipart_validator import FormSchema, StreamingMultipartValidator
+
+HANDLERS_PACKAGE = "taskvars.handlers"
+MULTIPART = "multipart/form-data"
+# What connexion answers a handler's ``NoContent, 204`` with, for operations whose other
+# answers are JSON: the operation's one media type, and no body.
+NO_CONTENT_START = {
+    "type": "http.response.start",
+    "status": 204,
+    "headers": [(b"content-type", b"application/json")],
+}
+NO_CONTENT_BODY = {"type": "http.response.body", "body": b""}
+
+# The binary variable uploads: taskvars.handlers.<controller>.<operation> calls
+# variable_operations.upload_binary with its module's RESOURCE.
+UPLOADS = frozenset(
+    {
+        "setBinaryTaskVariable",
+        "setBinaryTaskLocalVariable",
+        "setProcessInstanceVariableBinary",
+        "setLocalExecutionVariableBinary",
+    }
+)
+# ... and the downloads, variable_operations.download_binary.
+DOWNLOADS = frozenset(
+    {
+        "getTaskVariableBinary",
+        "getTaskLocalVariableBinary",
+        "getProcessInstanceVariableBinary",
+        "getLocalExecutionVariableBinary",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FastRequest:
+    """What the fast path knows of a request it serves."""
+
+    database: Database
+    path: Mapping[str, str]  # the path parameters, in the template's order
+    query: Mapping[str, Any]  # the declared query parameters, defaults filled in
+    accepted: Any  # what the operation's accepts() found
+
+    @property
+    def scope_id_and_name(self) -> tuple[str, str]:
+        scope_id, name = self.path.values()
+        return scope_id, name
+
+
+# ... and the reads of one variable, variable_operations.get_variable.
+READS = frozenset(
+    {
+        "getTaskVariable",
+        "getTaskLocalVariable",
+        "getProcessInstanceVariable",
+        "getLocalExecutionVariable",
+    }
+)
+DESERIALIZE_VALUE = "deserializeValue"
+JSON = "application/json"
+_JSONIFIER = Jsonifier()  # connexion's default, which the app uses
+
+
+class FastOperation(Protocol):
+    def accepts(self, scope: Scope) -> Any:
+        """What :meth:`serve` needs of the request; ``None`` when this operation does not
+        serve it (the full pipeline does)."""
+
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request, raising errors as its connexion handler would."""
+
+
+class Upload:
+    """``POST .../{id}/.../{varName}/data``: connexion's handler is ``upload_binary``."""
+
+    def __init__(self, route: Route, limits: FormLimits) -> None:
+        self.resource = resource_of(route)
+        body = route.operation["requestBody"]
+        schema = body["content"][MULTIPART]["schema"]
+        self.form = StreamingMultipartValidator(limits=limits, form_schema=FormSchema(schema))
+
+    def accepts(self, scope: Scope) -> bytes | None:
+        """The body's boundary."""
+        return _boundary(scope)
+
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        form = await self.form.read_form(receive, request.accepted)
+        scope_id, name = request.scope_id_and_name
+        await run_blocking(store_upload, request.database, self.resource, scope_id, name, form)
+        await send(NO_CONTENT_START)
+        await send(NO_CONTENT_BODY)
+
+
+class Download:
+    """``GET .../{id}/.../{varName}/data``: connexion's handler is ``download_binary``."""
+
+    def __init__(self, route: Route) -> None:
+        self.resource = resource_of(route)
+
+    def accepts(self, scope: Scope) -> bool:
+        return True
+
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        scope_id, name = request.scope_id_and_name
+        headers = Headers(scope=scope)
+        response = await run_blocking(
+            binary_download, request.database, headers, self.resource, scope_id, name
+        )
+        await response(scope, receive, send)
+
+
+class VariableRead:
+    """``GET .../{id}/.../{varName}``: connexion's handler is ``get_variable``, whose
+    answer connexion serializes as the operation's one media type, JSON."""
+
+    def __init__(self, route: Route) -> None:
+        self.resource = resource_of(route)
+
+    def accepts(self, scope: Scope) -> bool:
+        return True
+
+    async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
+        scope_id, name = request.scope_id_and_name
+        deserialize: bool = request.query[DESERIALIZE_VALUE]
+        dto = await run_blocking(
+            read_variable, request.database, self.resource, scope_id, name, deserialize
+        )
+        await json_response(dto)(scope, receive, send)
+
+
+def json_response(data: Any) -> Response:
+    """A handler's JSON answer as connexion makes it (``Jsonifier``, then Starlette's
+    ``Response`` with the media type also given as a header)."""
+    return Response(
+        content=_JSONIFIER.dumps(data),
+        status_code=200,
+        media_type=JSON,
+        headers={"Content-Type": JSON},
+    )
+
+
+def operation_for(route: Route, limits: FormLimits) -> FastOperation:
+    if route.operation_id in UPLOADS:
+        return Upload(route, limits)
+    if route.operation_id in DOWNLOADS:
+        return Download(route)
+    if route.operation_id in READS:
+        return VariableRead(route)
+    raise ValueError(f"{route.operation_id} is not an operation of the fast path")
+
+
+def resource_of(route: Route) -> VariableResource:
+    """The variable resource the operation's handler module serves."""
+    module: Any = importlib.import_module(f"{HANDLERS_PACKAGE}.{route.controller}")
+    resource: VariableResource = module.RESOURCE
+    return resource
+
+
+def _boundary(scope: Scope) -> bytes | None:
+    """The boundary of a body that is plainly ``multipart/form-data``: one Content-Type
+    header, read as connexion reads it to choose the body's validator."""
+    content_types = [value for name, value in scope["headers"] if name.lower() == b"content-type"]
+    if len(content_types) != 1:
+        return None
+    content_type = content_types[0].decode("latin-1")
+    if content_type.split(";", 1)[0] != MULTIPART:
+        return None
+    try:
+        return boundary_of(content_type)
+    except MalformedMultipartError:
+        return None  # the full pipeline says so

@@ -1,0 +1,20 @@
+"""Where the fast path hands its blocking database work to a worker thread.
+
+The one place, so that an asynchronous database API can take the thread's place for
+every fast operation at once. Worker threads are the ones connexion runs its
+synchronous handlers on (anyio's default limiter, as Starlette's ``run_in_threadpool``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar, TypeVarTuple, Unpack
+
+import anyio.to_thread
+
+T = TypeVar("T")
+Arguments = TypeVarTuple("Arguments")
+
+
+async def run_blocking(function: Callable[[Unpack[Arguments]], T], *arguments: *Arguments) -> T:
+    return await anyio.to_thread.run_sync(function, *arguments)
