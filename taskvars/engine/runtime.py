@@ -173,6 +173,7 @@ def start_instance(
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
+    conditional_events.unwatched(uow, instance_pk)
     model = _runnable(uow, definition.id, definition)
     step = _Step(uow, instance_pk, instance_id, model)
     step.returns_to = returns_to
@@ -185,6 +186,7 @@ def start_instance(
         now_millis(),
         start_event_id or model.start_activity_id,
         caller,
+        scope_pk=instance_pk,
     )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     if write_variables is None:
@@ -248,15 +250,13 @@ def claim_run(uow: UnitOfWork, instance: ScopeRef) -> ClaimedRun | None:
     """Claim the run of a process instance before anything is written for it (a step
     racing this one is a 409 at once); ``None`` for an instance no deployed model runs."""
     store = uow.store
-    record = store.process_runs.get(instance.pk)
+    record = store.process_runs.claim_current(instance.pk)
     if record is None:
         if store.history.is_model_instance(instance.external_id):
             # Its run is gone while its tasks are not: never remove a task silently.
             raise RunGoneError(f"the run of process instance {instance.external_id} is gone")
         return None
-    model = _runnable(uow, record.definition_id)
-    store.process_runs.claim(record)
-    return ClaimedRun(record, model, instance)
+    return ClaimedRun(record, _runnable(uow, record.definition_id), instance)
 
 
 def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
@@ -472,9 +472,8 @@ def terminate(
     ``AbstractDeleteProcessInstanceCmd`` cancels the super execution's activity instance."""
     store = uow.store
     caller = store.process_instances.caller(instance_pk) if cancel_caller else None
-    record = store.process_runs.get(instance_pk)
+    record = store.process_runs.claim_current(instance_pk)
     if record is not None:
-        store.process_runs.claim(record)
         stored = json.loads(record.state)
         if "camunda" in stored:  # a run stored before executions were kept has no history
             step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
@@ -841,7 +840,9 @@ class _Step:
         history = self.context.uow.store.history
         if "history" in stored:
             self.history_pk = stored["history"]
-            history.knows(self.context.instance_id, self.history_pk)
+            history.knows(
+                self.context.instance_id, self.history_pk, scope_pk=self.context.instance_pk
+            )
         else:
             self.history_pk = history.instance_pk(self.context.instance_id)
 
