@@ -76,7 +76,7 @@ def run_instance(database: Database) -> list[int]:
     counts.append(count)
     for _ in range(2):
         query = task_query.from_body({"processInstanceId": started["id"]})
-        task_id = database.read(lambda uow: tasks.query(uow, query))[0]["id"]
+        task_id = database.read(lambda uow, query=query: tasks.query(uow, query))[0]["id"]
         count, _ = counted(
             database,
             lambda uow, task_id=task_id: tasks.complete(
