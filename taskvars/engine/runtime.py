@@ -542,6 +542,9 @@ class _Step:
         self.thrown_payloads: list[tuple[dict[str, NewValue], str | None]] = []
         # Event sub-process starts fired that are not armed again (event_subprocess_waits).
         self.spent: set[str] = set()
+        # The scope tree's deletions in this unit of work when gone jobs were last looked
+        # for (none: no job went with a scope).
+        self._deletions_seen = 0
         self.context.raises_later = self._raises_later
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -701,10 +704,15 @@ class _Step:
                 self.spent,
             )
         model = self.model
-        if model.catch_events or model.event_subprocess_starts or model.compiled.async_points:
+        uow = self.context.uow
+        deletions = uow.store.scopes.deletions
+        if deletions != self._deletions_seen and (
+            model.catch_events or model.event_subprocess_starts or model.compiled.async_points
+        ):
             # A failed job gone with its scope's execution row takes its incident along
             # (Camunda's JobEntity.delete); disarm does so for the rows it removes itself.
-            uow = self.context.uow
+            # Only a deletion of scopes in this unit of work can have taken a job along.
+            self._deletions_seen = deletions
             for job_id in uow.store.incidents.of_gone_jobs(self.context.instance_pk, FAILED_JOB):
                 delete_incidents(uow, FAILED_JOB, job_id)
         self._history(changes)

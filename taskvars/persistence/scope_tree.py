@@ -95,6 +95,8 @@ class ScopeTree:
         # The scopes this unit of work added: kind and process instance, by pk (a child
         # added below one needs no lookup). Forgotten when scopes are deleted.
         self._added: dict[int, tuple[ScopeKind, int | None]] = {}
+        # How many times this unit of work deleted scopes (rows below them went too).
+        self.deletions = 0
 
     def chain(self, id_space: IdSpace, external_id: str) -> list[ScopeRef]:
         """The scope and all its ancestors, nearest first, in one query."""
@@ -187,6 +189,7 @@ class ScopeTree:
         if self._history is not None:
             self._history.forget_places()
         self._added.clear()
+        self.deletions += 1
         connection = self.session.connection()
         removed = connection.execute(_DELETE_CONTENTS, {"scope_pk": scope_pk}).scalars()
         self._contents.remove_files_after_commit(removed)
