@@ -86,6 +86,11 @@ def note_variable(uow: UnitOfWork, instance_pk: int, scope_pk: int, name: str, e
     _note(uow, VariableEvent(instance_pk, name, event, scope_pk=scope_pk))
 
 
+def unwatched(uow: UnitOfWork, instance_pk: int) -> None:
+    """A new instance: no conditional waits yet (its start variables need no query)."""
+    uow.scratch.setdefault(KNOWN, {}).setdefault(instance_pk, False)
+
+
 def watch(uow: UnitOfWork, instance_pk: int) -> None:
     """The instance has a conditional wait now: its writes are worth noting."""
     uow.scratch.setdefault(KNOWN, {})[instance_pk] = True

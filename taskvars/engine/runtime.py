@@ -173,6 +173,7 @@ def start_instance(
     store = uow.store
     instance_id = new_id()
     instance_pk = store.process_instances.add(instance_id, business_key, definition.key, caller)
+    conditional_events.unwatched(uow, instance_pk)
     model = _runnable(uow, definition.id, definition)
     step = _Step(uow, instance_pk, instance_id, model)
     step.returns_to = returns_to
@@ -185,6 +186,7 @@ def start_instance(
         now_millis(),
         start_event_id or model.start_activity_id,
         caller,
+        scope_pk=instance_pk,
     )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     if write_variables is None:
@@ -248,15 +250,13 @@ def claim_run(uow: UnitOfWork, instance: ScopeRef) -> ClaimedRun | None:
     """Claim the run of a process instance before anything is written for it (a step
     racing this one is a 409 at once); ``None`` for an instance no deployed model runs."""
     store = uow.store
-    record = store.process_runs.get(instance.pk)
+    record = store.process_runs.claim_current(instance.pk)
     if record is None:
         if store.history.is_model_instance(instance.external_id):
             # Its run is gone while its tasks are not: never remove a task silently.
             raise RunGoneError(f"the run of process instance {instance.external_id} is gone")
         return None
-    model = _runnable(uow, record.definition_id)
-    store.process_runs.claim(record)
-    return ClaimedRun(record, model, instance)
+    return ClaimedRun(record, _runnable(uow, record.definition_id), instance)
 
 
 def finish_task(uow: UnitOfWork, claimed: ClaimedRun, task_id: str) -> None:
@@ -472,9 +472,8 @@ def terminate(
     ``AbstractDeleteProcessInstanceCmd`` cancels the super execution's activity instance."""
     store = uow.store
     caller = store.process_instances.caller(instance_pk) if cancel_caller else None
-    record = store.process_runs.get(instance_pk)
+    record = store.process_runs.claim_current(instance_pk)
     if record is not None:
-        store.process_runs.claim(record)
         stored = json.loads(record.state)
         if "camunda" in stored:  # a run stored before executions were kept has no history
             step = _Step(uow, instance_pk, instance_id, _runnable(uow, record.definition_id))
@@ -543,6 +542,9 @@ class _Step:
         self.thrown_payloads: list[tuple[dict[str, NewValue], str | None]] = []
         # Event sub-process starts fired that are not armed again (event_subprocess_waits).
         self.spent: set[str] = set()
+        # The scope tree's deletions in this unit of work when gone jobs were last looked
+        # for (none: no job went with a scope).
+        self._deletions_seen = 0
         self.context.raises_later = self._raises_later
 
     def read_for_conditions(self, ancestry: Sequence[str], names: frozenset[str]) -> dict[str, Any]:
@@ -702,10 +704,15 @@ class _Step:
                 self.spent,
             )
         model = self.model
-        if model.catch_events or model.event_subprocess_starts or model.compiled.async_points:
+        uow = self.context.uow
+        deletions = uow.store.scopes.deletions
+        if deletions != self._deletions_seen and (
+            model.catch_events or model.event_subprocess_starts or model.compiled.async_points
+        ):
             # A failed job gone with its scope's execution row takes its incident along
             # (Camunda's JobEntity.delete); disarm does so for the rows it removes itself.
-            uow = self.context.uow
+            # Only a deletion of scopes in this unit of work can have taken a job along.
+            self._deletions_seen = deletions
             for job_id in uow.store.incidents.of_gone_jobs(self.context.instance_pk, FAILED_JOB):
                 delete_incidents(uow, FAILED_JOB, job_id)
         self._history(changes)
@@ -841,7 +848,9 @@ class _Step:
         history = self.context.uow.store.history
         if "history" in stored:
             self.history_pk = stored["history"]
-            history.knows(self.context.instance_id, self.history_pk)
+            history.knows(
+                self.context.instance_id, self.history_pk, scope_pk=self.context.instance_pk
+            )
         else:
             self.history_pk = history.instance_pk(self.context.instance_id)
 

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.incident_conditions import runtime_incident
@@ -232,7 +243,8 @@ def _deployment(row: Deployment) -> DeploymentRecord:
     )
 
 
-def _definition(row: ProcessDefinition, deployment_id: str) -> ProcessDefinitionRecord:
+def _definition(row: Any, deployment_id: str) -> ProcessDefinitionRecord:
+    """``row``: a :class:`ProcessDefinition` or a row of its table's columns."""
     return ProcessDefinitionRecord(
         id=row.id,
         key=row.key,
@@ -339,11 +351,18 @@ class ProcessDefinitions:
         return int(self.session.scalar(statement) or 0)
 
     def get(self, definition_id: str) -> ProcessDefinitionRecord | None:
-        found = self.matching(DefinitionCriteria(ids=[definition_id]))
-        return found[0] if found else None
+        row = self.session.connection().execute(_BY_ID, {"definition_id": definition_id}).first()
+        return None if row is None else _definition(row, row.deployment_id)
 
     def latest(self, key: str, tenant_id: str | None) -> ProcessDefinitionRecord | None:
         """The newest version of ``key`` of the tenant (``None``: of no tenant)."""
+        if tenant_id != "":  # (an empty tenant filters nothing, below)
+            found_row = (
+                self.session.connection()
+                .execute(_LATEST, {"key": key, "tenant_id": tenant_id or ""})
+                .first()
+            )
+            return None if found_row is None else _definition(found_row, found_row.deployment_id)
         tenants = DefinitionCriteria(
             key=key,
             latest_version=True,
@@ -443,3 +462,26 @@ def _conditions(criteria: DefinitionCriteria) -> list[ColumnElement[bool]]:
             tenants = or_(tenants, ProcessDefinition.tenant_id == "")
         conditions.append(tenants)
     return conditions
+
+
+def _definition_statement() -> Select[Any]:
+    definitions = cast(Table, ProcessDefinition.__table__)
+    deployments = cast(Table, Deployment.__table__)
+    return select(*definitions.c, deployments.c.id.label("deployment_id")).join(
+        deployments, deployments.c.pk == definitions.c.deployment_pk
+    )
+
+
+# Built once: every start asks one of them, and the query's machinery (criteria,
+# sorting, the ORM) cost ten times running it.
+_DEFINITIONS = cast(Table, ProcessDefinition.__table__)
+_BY_ID = _definition_statement().where(_DEFINITIONS.c.id == bindparam("definition_id"))
+# The newest version of a key and tenant ("" for none): versions are unique per both.
+_LATEST = (
+    _definition_statement()
+    .where(
+        _DEFINITIONS.c.key == bindparam("key"), _DEFINITIONS.c.tenant_id == bindparam("tenant_id")
+    )
+    .order_by(_DEFINITIONS.c.version.desc())
+    .limit(1)
+)

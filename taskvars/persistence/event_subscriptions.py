@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import (
@@ -105,15 +116,10 @@ class EventSubscriptions:
 
     def any_of_type(self, instance_pk: int, event_type: str) -> bool:
         """Whether the instance has a subscription of ``event_type``."""
-        found = self._session.scalar(
-            select(EventSubscription.pk)
-            .where(
-                EventSubscription.process_instance_pk == instance_pk,
-                EventSubscription.event_type == event_type,
-            )
-            .limit(1)
+        found = self._session.connection().execute(
+            _ANY_OF_TYPE, {"instance_pk": instance_pk, "event_type": event_type}
         )
-        return found is not None
+        return found.first() is not None
 
     def for_instance(self, instance_pk: int) -> list[EventSubscription]:
         """An instance's subscriptions, oldest first."""
@@ -352,3 +358,15 @@ def _record(row: EventSubscription) -> SubscriptionRecord:
         process_definition_id=row.process_definition_id,
         wait_key=row.wait_key,
     )
+
+
+_SUBSCRIPTIONS = cast(Table, EventSubscription.__table__)
+# Built once: a write of an instance's variables asks it.
+_ANY_OF_TYPE = (
+    select(_SUBSCRIPTIONS.c.pk)
+    .where(
+        _SUBSCRIPTIONS.c.process_instance_pk == bindparam("instance_pk"),
+        _SUBSCRIPTIONS.c.event_type == bindparam("event_type"),
+    )
+    .limit(1)
+)

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    CursorResult,
     Select,
     Table,
+    Update,
     bindparam,
     delete,
     exists,
@@ -84,14 +84,15 @@ _VALUE_COLUMNS = (
 def _place_statement() -> Select[int, ScopeKind, str]:
     """A scope's historic process instance (a model's instance, history on) and the
     scope's kind and id: built once, asked on every variable write."""
-    scope = aliased(Scope)
-    instance = aliased(Scope)
+    scopes = cast(Table, Scope.__table__)
+    scope, instance = scopes.alias("scope"), scopes.alias("instance")
+    historic = cast(Table, HistoricProcessInstance.__table__)
     return (
-        select(HistoricProcessInstance.pk, scope.kind, scope.external_id)
+        select(historic.c.pk, scope.c.kind, scope.c.external_id)
         .select_from(scope)
-        .join(instance, instance.pk == func.coalesce(scope.process_instance_pk, scope.pk))
-        .join(HistoricProcessInstance, HistoricProcessInstance.id == instance.external_id)
-        .where(scope.pk == bindparam("scope_pk"), instance.kind == ScopeKind.PROCESS_INSTANCE)
+        .join(instance, instance.c.pk == func.coalesce(scope.c.process_instance_pk, scope.c.pk))
+        .join(historic, historic.c.id == instance.c.external_id)
+        .where(scope.c.pk == bindparam("scope_pk"), instance.c.kind == ScopeKind.PROCESS_INSTANCE)
     )
 
 
@@ -228,34 +229,51 @@ class History:
         start_time: datetime,
         start_activity_id: str | None,
         caller: CallerLink | None = None,
+        *,
+        scope_pk: int | None = None,
     ) -> int | None:
-        """Record the start; returns the historic row's key (``None``: history is off)."""
+        """Record the start; returns the historic row's key (``None``: history is off).
+        ``scope_pk``: the instance's scope, whose variables then need no lookup of their
+        place in history."""
         if not self.enabled:
             return None
-        pk: int = self.session.execute(
-            insert(HistoricProcessInstance)
-            .values(
-                id=instance_id,
-                business_key=business_key,
-                process_definition_id=definition.id,
-                process_definition_key=definition.key,
-                process_definition_name=definition.name,
-                process_definition_version=definition.version,
-                tenant_id=definition.tenant_id,
-                start_time=start_time,
-                start_activity_id=start_activity_id,
-                state=ACTIVE,
-                super_process_instance_id=caller.super_process_instance_id if caller else None,
-                root_process_instance_id=caller.root_process_instance_id if caller else None,
+        pk: int = (
+            self.session.connection()
+            .execute(
+                _STARTED,
+                {
+                    "id": instance_id,
+                    "business_key": business_key,
+                    "process_definition_id": definition.id,
+                    "process_definition_key": definition.key,
+                    "process_definition_name": definition.name,
+                    "process_definition_version": definition.version,
+                    "tenant_id": definition.tenant_id,
+                    "start_time": start_time,
+                    "start_activity_id": start_activity_id,
+                    "state": ACTIVE,
+                    "super_process_instance_id": caller.super_process_instance_id
+                    if caller
+                    else None,
+                    "root_process_instance_id": caller.root_process_instance_id if caller else None,
+                },
             )
-            .returning(HistoricProcessInstance.pk)
-        ).scalar_one()
+            .scalar_one()
+        )
         self._instance_pks[instance_id] = pk
+        if scope_pk is not None:
+            self._places[scope_pk] = (pk, instance_id, None)
         return pk
 
-    def knows(self, instance_id: str, historic_pk: int | None) -> None:
-        """The instance's historic row, as its run remembers it (saves a lookup)."""
-        self._instance_pks[instance_id] = historic_pk if self.enabled else None
+    def knows(
+        self, instance_id: str, historic_pk: int | None, *, scope_pk: int | None = None
+    ) -> None:
+        """The instance's historic row, as its run remembers it (saves a lookup; of the
+        place of the variables of its scope ``scope_pk`` too)."""
+        known = historic_pk if self.enabled else None
+        self._instance_pks[instance_id] = known
+        if scope_pk is not None and known is not None:
+            self._places[scope_pk] = (known, instance_id, None)
 
     def instance_pk(self, instance_id: str) -> int | None:
         """The historic row of an instance, if history records it."""
@@ -279,14 +297,14 @@ class History:
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None:  # history is off, or was when it started
             return
-        self.session.execute(
-            update(HistoricProcessInstance)
-            .where(
-                HistoricProcessInstance.pk == historic_pk,
-                HistoricProcessInstance.state.in_([ACTIVE, SUSPENDED]),
-            )
-            .values(state=state, end_time=end_time, delete_reason=delete_reason)
-            .execution_options(synchronize_session=False)
+        self.session.connection().execute(
+            _ENDED,
+            {
+                "historic_pk": historic_pk,
+                "state": state,
+                "end_time": end_time,
+                "delete_reason": delete_reason,
+            },
         )
         end_open_of_instance(self.session, historic_pk, end_time)
 
@@ -318,9 +336,9 @@ class History:
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None or not activities:
             return
-        self.session.execute(
+        self.session.connection().execute(
             # The table, not the entity: the ORM would split the rows by their NULLs.
-            insert(_ACTIVITIES),
+            _ACTIVITIES_STARTED,
             [
                 {
                     "id": activity.instance_id,
@@ -359,14 +377,9 @@ class History:
         """Activity instances a step ended (or cancelled), in one statement."""
         if not self.enabled or not activity_instance_ids:
             return
-        self.session.execute(
-            update(HistoricActivityInstance)
-            .where(
-                HistoricActivityInstance.id.in_(activity_instance_ids),
-                HistoricActivityInstance.end_time.is_(None),
-            )
-            .values(end_time=end_time, canceled=canceled)
-            .execution_options(synchronize_session=False)
+        self.session.connection().execute(
+            _ACTIVITIES_ENDED,
+            {"ids": list(activity_instance_ids), "end_time": end_time, "canceled": canceled},
         )
 
     def task_started(
@@ -380,22 +393,23 @@ class History:
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None:
             return
-        self.session.execute(
-            insert(HistoricTaskInstance).values(
-                id=task_id,
-                process_instance_pk=historic_pk,
-                execution_id=execution_id,
-                activity_instance_id=activity_instance_id,
-                task_definition_key=attributes.get("task_definition_key"),
-                name=attributes.get("name"),
-                description=attributes.get("description"),
-                assignee=attributes.get("assignee"),
-                owner=attributes.get("owner"),
-                priority=attributes.get("priority"),
-                due=attributes.get("due"),
-                follow_up=attributes.get("follow_up"),
-                start_time=attributes["created"],
-            )
+        self.session.connection().execute(
+            _TASK_STARTED,
+            {
+                "id": task_id,
+                "process_instance_pk": historic_pk,
+                "execution_id": execution_id,
+                "activity_instance_id": activity_instance_id,
+                "task_definition_key": attributes.get("task_definition_key"),
+                "name": attributes.get("name"),
+                "description": attributes.get("description"),
+                "assignee": attributes.get("assignee"),
+                "owner": attributes.get("owner"),
+                "priority": attributes.get("priority"),
+                "due": attributes.get("due"),
+                "follow_up": attributes.get("follow_up"),
+                "start_time": attributes["created"],
+            },
         )
 
     def task_ended(
@@ -409,11 +423,10 @@ class History:
         renames since its start), read by the caller who removes it."""
         if not self.enabled:
             return
-        self.session.execute(
-            update(HistoricTaskInstance)
-            .where(HistoricTaskInstance.id == task_id, HistoricTaskInstance.end_time.is_(None))
-            .values(end_time=end_time, delete_reason=delete_reason, **(attributes or {}))
-            .execution_options(synchronize_session=False)
+        ending = attributes or {}
+        self.session.connection().execute(
+            _task_ended(frozenset(ending)),
+            {"task_id": task_id, "end_time": end_time, "delete_reason": delete_reason, **ending},
         )
 
     def task_moved(self, task_id: str, execution_id: str) -> None:
@@ -436,26 +449,25 @@ class History:
             return
         historic_pk, execution_id, task_id = place
         values = {column: variable.get(column) for column in _VALUE_COLUMNS}
+        connection = self.session.connection()
         if not created:
-            updated = self.session.execute(
-                update(HistoricVariable)
-                .where(HistoricVariable.id == variable["id"])
-                .values(**values, state=CREATED)
-                .execution_options(synchronize_session=False)
+            updated = connection.execute(
+                _VARIABLE_UPDATED, {"variable_id": variable["id"], "state": CREATED, **values}
             )
-            if cast("CursorResult[Any]", updated).rowcount == 1:
+            if updated.rowcount == 1:
                 return
-        self.session.execute(
-            insert(HistoricVariable).values(
-                id=variable["id"],
-                process_instance_pk=historic_pk,
-                execution_id=execution_id,
-                task_id=task_id,
-                name=variable["name"],
-                create_time=datetime.now(UTC),
-                state=CREATED,
+        connection.execute(
+            _VARIABLE_CREATED,
+            {
+                "id": variable["id"],
+                "process_instance_pk": historic_pk,
+                "execution_id": execution_id,
+                "task_id": task_id,
+                "name": variable["name"],
+                "create_time": datetime.now(UTC),
+                "state": CREATED,
                 **values,
-            )
+            },
         )
 
     def variable_deleted(self, variable_id: str) -> None:
@@ -498,8 +510,10 @@ class History:
         if not self.enabled:
             return None
         if instance_id not in self._instance_pks:
-            self._instance_pks[instance_id] = self.session.scalar(
-                select(HistoricProcessInstance.pk).where(HistoricProcessInstance.id == instance_id)
+            self._instance_pks[instance_id] = (
+                self.session.connection()
+                .execute(_INSTANCE_PK, {"instance_id": instance_id})
+                .scalar_one_or_none()
             )
         return self._instance_pks[instance_id]
 
@@ -509,7 +523,7 @@ class History:
         if not self.enabled:
             return None
         if scope_pk not in self._places:
-            row = self.session.execute(_PLACE, {"scope_pk": scope_pk}).first()
+            row = self.session.connection().execute(_PLACE, {"scope_pk": scope_pk}).first()
             place = None
             if row is not None:
                 on_task = row.kind == ScopeKind.TASK
@@ -759,6 +773,62 @@ def _variable(
 
 _PLACE = _place_statement()
 _ACTIVITIES = cast(Table, HistoricActivityInstance.__table__)
+
+# Built once, the statements each engine step runs: building one through the ORM cost
+# several times running it.
+_INSTANCES = cast(Table, HistoricProcessInstance.__table__)
+_TASKS = cast(Table, HistoricTaskInstance.__table__)
+_VARIABLES = cast(Table, HistoricVariable.__table__)
+_STARTED = insert(_INSTANCES).returning(_INSTANCES.c.pk)
+_INSTANCE_PK = select(_INSTANCES.c.pk).where(_INSTANCES.c.id == bindparam("instance_id"))
+_ENDED = (
+    update(_INSTANCES)
+    .where(
+        _INSTANCES.c.pk == bindparam("historic_pk"),
+        _INSTANCES.c.state.in_([ACTIVE, SUSPENDED]),
+    )
+    .values(
+        state=bindparam("state"),
+        end_time=bindparam("end_time"),
+        delete_reason=bindparam("delete_reason"),
+    )
+)
+_ACTIVITIES_STARTED = insert(_ACTIVITIES)
+_ACTIVITIES_ENDED = (
+    update(_ACTIVITIES)
+    .where(
+        _ACTIVITIES.c.id.in_(bindparam("ids", expanding=True)),
+        _ACTIVITIES.c.end_time.is_(None),
+    )
+    .values(end_time=bindparam("end_time"), canceled=bindparam("canceled"))
+)
+_TASK_STARTED = insert(_TASKS)
+_VARIABLE_UPDATED = (
+    update(_VARIABLES)
+    .where(_VARIABLES.c.id == bindparam("variable_id"))
+    .values(state=bindparam("state"), **{column: bindparam(column) for column in _VALUE_COLUMNS})
+)
+_VARIABLE_CREATED = insert(_VARIABLES)
+_TASKS_ENDED: dict[frozenset[str], Update] = {}
+
+
+def _task_ended(attributes: frozenset[str]) -> Update:
+    """A task's end with these of its attributes as they are at its end: built once for
+    each set of attributes (callers pass one set, or none)."""
+    statement = _TASKS_ENDED.get(attributes)
+    if statement is None:
+        statement = (
+            update(_TASKS)
+            .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.end_time.is_(None))
+            .values(
+                end_time=bindparam("end_time"),
+                delete_reason=bindparam("delete_reason"),
+                **{name: bindparam(name) for name in sorted(attributes)},
+            )
+        )
+        _TASKS_ENDED[attributes] = statement
+    return statement
+
 
 # A condition on a content row: a historic variable holds it (the runtime lets go of it).
 HELD_BY_HISTORY: ColumnElement[bool] = BinaryContent.pk.in_(

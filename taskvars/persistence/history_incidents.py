@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.models import HistoricIncident, HistoricProcessInstance
@@ -157,14 +157,8 @@ class HistoricIncidents:
 def end_open_of_instance(session: Session, historic_instance_pk: int, end_time: datetime) -> None:
     """The instance ended: its incidents still open are deleted with it (Camunda's
     ``ExecutionEntity.removeIncidents`` on the executions it removes)."""
-    session.execute(
-        update(_INCIDENT)
-        .where(
-            _INCIDENT.process_instance_pk == historic_instance_pk,
-            _INCIDENT.incident_state == OPEN,
-        )
-        .values(incident_state=DELETED, end_time=end_time)
-        .execution_options(synchronize_session=False)
+    session.connection().execute(
+        _END_OPEN_OF_INSTANCE, {"historic_pk": historic_instance_pk, "end_time": end_time}
     )
 
 
@@ -249,3 +243,15 @@ def _record(row: HistoricIncident, process_instance_id: str) -> HistoricIncident
         annotation=row.annotation,
         incident_state=row.incident_state,
     )
+
+
+_INCIDENTS = cast(Table, HistoricIncident.__table__)
+# Built once: every instance's end runs it.
+_END_OPEN_OF_INSTANCE = (
+    update(_INCIDENTS)
+    .where(
+        _INCIDENTS.c.process_instance_pk == bindparam("historic_pk"),
+        _INCIDENTS.c.incident_state == OPEN,
+    )
+    .values(incident_state=DELETED, end_time=bindparam("end_time"))
+)

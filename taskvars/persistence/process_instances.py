@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import IdSpace, ProcessInstance, Scope, ScopeKind
@@ -25,6 +25,9 @@ class ProcessInstances:
     def __init__(self, session: Session, scopes: ScopeTree) -> None:
         self.session = session
         self._scopes = scopes
+        # The instances this unit of work added: business key and caller, by scope pk
+        # (asked of a new instance as it runs to its first waits).
+        self._added: dict[int, tuple[str | None, CallerLink | None]] = {}
 
     def add(
         self,
@@ -34,27 +37,26 @@ class ProcessInstances:
         caller: CallerLink | None = None,
     ) -> int:
         pk = self._scopes.add(ScopeKind.PROCESS_INSTANCE, external_id, None)
-        self.session.add(
-            ProcessInstance(
-                scope_pk=pk,
-                business_key=business_key,
-                process_definition_key=process_definition_key,
-                super_execution_id=caller.super_execution_id if caller else None,
-                super_process_instance_id=caller.super_process_instance_id if caller else None,
-                root_process_instance_id=caller.root_process_instance_id if caller else None,
-            )
+        self.session.connection().execute(
+            _ADD,
+            {
+                "scope_pk": pk,
+                "business_key": business_key,
+                "process_definition_key": process_definition_key,
+                "suspended": False,
+                "super_execution_id": caller.super_execution_id if caller else None,
+                "super_process_instance_id": caller.super_process_instance_id if caller else None,
+                "root_process_instance_id": caller.root_process_instance_id if caller else None,
+            },
         )
+        self._added[pk] = (business_key, caller)
         return pk
 
     def caller(self, scope_pk: int) -> CallerLink | None:
         """The call activity that started the instance, if one did."""
-        row = self.session.execute(
-            select(
-                ProcessInstance.super_execution_id,
-                ProcessInstance.super_process_instance_id,
-                ProcessInstance.root_process_instance_id,
-            ).where(ProcessInstance.scope_pk == scope_pk)
-        ).first()
+        if scope_pk in self._added and self._scopes.added_here(scope_pk):
+            return self._added[scope_pk][1]
+        row = self.session.connection().execute(_CALLER, {"scope_pk": scope_pk}).first()
         if row is None or row.super_execution_id is None:
             return None
         return CallerLink(
@@ -88,10 +90,8 @@ class ProcessInstances:
         )
 
     def business_key(self, scope_pk: int) -> str | None:
-        # An instance added in this transaction is not flushed yet (autoflush is off).
-        for pending in self.session.new:
-            if isinstance(pending, ProcessInstance) and pending.scope_pk == scope_pk:
-                return pending.business_key
+        if scope_pk in self._added and self._scopes.added_here(scope_pk):
+            return self._added[scope_pk][0]
         return self.session.scalar(
             select(ProcessInstance.business_key).where(ProcessInstance.scope_pk == scope_pk)
         )
@@ -180,3 +180,11 @@ def _task_suspended_statement() -> Select[Any]:
 
 
 _TASK_SUSPENDED = _task_suspended_statement()
+_INSTANCES = cast(Table, ProcessInstance.__table__)
+# Built once: a step asks them, and building one costs more than running it.
+_ADD = insert(_INSTANCES)
+_CALLER = select(
+    _INSTANCES.c.super_execution_id,
+    _INSTANCES.c.super_process_instance_id,
+    _INSTANCES.c.root_process_instance_id,
+).where(_INSTANCES.c.scope_pk == bindparam("scope_pk"))

@@ -4,9 +4,9 @@ executions and tasks below them (scopes, kept in step with the state by the serv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind, Task
@@ -26,33 +26,35 @@ class ProcessRuns:
         self.session = session
 
     def add(self, scope_pk: int, definition_id: str, state: str) -> None:
-        definition_pk = (
-            select(ProcessDefinition.pk)
-            .where(ProcessDefinition.id == definition_id)
-            .scalar_subquery()
-        )
-        self.session.execute(
-            insert(_RUNS).values(
-                scope_pk=scope_pk, process_definition_pk=definition_pk, state=state, revision=1
-            )
+        self.session.connection().execute(
+            _ADD, {"scope_pk": scope_pk, "definition_id": definition_id, "state": state}
         )
 
     def get(self, scope_pk: int) -> RunRecord | None:
         row = self.session.connection().execute(_GET, {"scope_pk": scope_pk}).first()
         return None if row is None else RunRecord(scope_pk, row.id, row.state, row.revision)
 
-    def claim(self, record: RunRecord) -> None:
-        """Take the next revision of the run, if nobody took it since ``record`` was read:
-        the optimistic lock, taken before the step's work so that a request that lost
-        the race stops at once (a 409), before reading anything the winner changes. On
-        PostgreSQL a second claimer waits here for the first to end."""
-        claimed = self.session.connection().execute(
-            _CLAIM, {"run_pk": record.scope_pk, "read_revision": record.revision}
-        )
-        if claimed.rowcount != 1:
+    def claim_current(self, scope_pk: int) -> RunRecord | None:
+        """Read the run and take its next revision, in one statement: the optimistic
+        lock, taken before the step's work so that a request that lost the race stops
+        at once (a 409), before reading anything the winner changes. ``None``: no model
+        runs the instance. On PostgreSQL a second claimer waits here for the first to
+        end, then finds the revision it claimed is not the one after the revision in
+        its snapshot (or the run gone): a conflict. SQLite has one writer at a time."""
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            row = connection.execute(_CLAIM_CURRENT, {"run_pk": scope_pk}).first()
+            if row is None:
+                return None
+            return RunRecord(scope_pk, row.id, row.state, row.revision)
+        row = connection.execute(_CLAIM_SEEN, {"run_pk": scope_pk}).first()
+        if row is None:
+            return None
+        if row.revision is None or row.revision != row.seen + 1:
             raise ConcurrentModificationError(
                 "the process instance was moved on by another request meanwhile"
             )
+        return RunRecord(scope_pk, row.id, row.state, row.revision)
 
     def save_state(self, scope_pk: int, state: str) -> None:
         """The run's state after a step (its revision claimed already)."""
@@ -125,11 +127,54 @@ _GET = (
     .join(ProcessDefinition, ProcessDefinition.pk == _RUNS.c.process_definition_pk)
     .where(_RUNS.c.scope_pk == bindparam("scope_pk"))
 )
-_CLAIM = (
-    update(_RUNS)
-    .where(_RUNS.c.scope_pk == bindparam("run_pk"), _RUNS.c.revision == bindparam("read_revision"))
-    .values(revision=_RUNS.c.revision + 1)
+_ADD = insert(_RUNS).values(
+    scope_pk=bindparam("scope_pk"),
+    process_definition_pk=select(ProcessDefinition.pk)
+    .where(ProcessDefinition.id == bindparam("definition_id"))
+    .scalar_subquery(),
+    state=bindparam("state"),
+    revision=1,
 )
+_DEFINITION_OF_RUN = (
+    select(ProcessDefinition.id)
+    .where(ProcessDefinition.pk == _RUNS.c.process_definition_pk)
+    .scalar_subquery()
+)
+_CLAIM_CURRENT = (
+    update(_RUNS)
+    .where(_RUNS.c.scope_pk == bindparam("run_pk"))
+    .values(revision=_RUNS.c.revision + 1)
+    .returning(_RUNS.c.state, _RUNS.c.revision, _DEFINITION_OF_RUN.label("id"))
+)
+
+
+def _claim_seen_statement() -> Select[Any]:
+    """PostgreSQL: the revision in the statement's snapshot beside the one claimed (a
+    data-modifying CTE; both see the same snapshot, the UPDATE waits for a concurrent
+    claimer's commit and then bumps the revision it left)."""
+    seen = (
+        select(_RUNS.c.revision.label("seen"))
+        .where(_RUNS.c.scope_pk == bindparam("run_pk"))
+        .cte("seen")
+    )
+    claimed = (
+        update(_RUNS)
+        .where(_RUNS.c.scope_pk == bindparam("run_pk"))
+        .values(revision=_RUNS.c.revision + 1)
+        .returning(_RUNS.c.state, _RUNS.c.revision, _RUNS.c.process_definition_pk)
+        .cte("claimed")
+    )
+    definition_id = (
+        select(ProcessDefinition.id)
+        .where(ProcessDefinition.pk == claimed.c.process_definition_pk)
+        .scalar_subquery()
+    )
+    return select(
+        seen.c.seen, claimed.c.revision, claimed.c.state, definition_id.label("id")
+    ).select_from(seen.outerjoin(claimed, true()))
+
+
+_CLAIM_SEEN = _claim_seen_statement()
 _SAVE = (
     update(_RUNS)
     .where(_RUNS.c.scope_pk == bindparam("run_pk"))

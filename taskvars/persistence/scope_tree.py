@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, literal, select, update
+from sqlalchemy import Select, Table, bindparam, delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningDelete
 
@@ -92,6 +92,11 @@ class ScopeTree:
         self._contents = contents
         # Content a historic variable holds outlives the runtime variable.
         self._history = history
+        # The scopes this unit of work added: kind and process instance, by pk (a child
+        # added below one needs no lookup). Forgotten when scopes are deleted.
+        self._added: dict[int, tuple[ScopeKind, int | None]] = {}
+        # How many times this unit of work deleted scopes (rows below them went too).
+        self.deletions = 0
 
     def chain(self, id_space: IdSpace, external_id: str) -> list[ScopeRef]:
         """The scope and all its ancestors, nearest first, in one query."""
@@ -117,8 +122,10 @@ class ScopeTree:
         return self.pk(id_space, external_id) is not None
 
     def pk(self, id_space: IdSpace, external_id: str) -> int | None:
-        return self.session.scalar(
-            select(Scope.pk).where(Scope.id_space == id_space, Scope.external_id == external_id)
+        return (
+            self.session.connection()
+            .execute(_PK, {"id_space": id_space, "external_id": external_id})
+            .scalar_one_or_none()
         )
 
     def add(
@@ -131,16 +138,27 @@ class ScopeTree:
     ) -> int:
         """A new scope below ``parent_pk``; ``instance_pk``: its process instance, when
         the caller knows it (else it is looked up from the parent)."""
-        scope = Scope(
-            kind=kind,
-            id_space=kind.id_space,
-            external_id=external_id,
-            parent_pk=parent_pk,
-            process_instance_pk=instance_pk or self._process_instance_below(parent_pk),
+        instance = instance_pk or self._process_instance_below(parent_pk)
+        pk: int = (
+            self.session.connection()
+            .execute(
+                _ADD,
+                {
+                    "kind": kind,
+                    "id_space": kind.id_space,
+                    "external_id": external_id,
+                    "parent_pk": parent_pk,
+                    "process_instance_pk": instance,
+                },
+            )
+            .scalar_one()
         )
-        self.session.add(scope)
-        self.session.flush()
-        return scope.pk
+        self._added[pk] = (kind, instance)
+        return pk
+
+    def added_here(self, pk: int) -> bool:
+        """Whether this unit of work added the scope, and deleted no scope since."""
+        return pk in self._added
 
     def move_task(self, task_pk: int, parent_task_pk: int | None) -> None:
         """Make a task a subtask of another, or (``None``) standalone."""
@@ -170,6 +188,8 @@ class ScopeTree:
         (but content history still holds)."""
         if self._history is not None:
             self._history.forget_places()
+        self._added.clear()
+        self.deletions += 1
         connection = self.session.connection()
         removed = connection.execute(_DELETE_CONTENTS, {"scope_pk": scope_pk}).scalars()
         self._contents.remove_files_after_commit(removed)
@@ -181,6 +201,10 @@ class ScopeTree:
         """The process instance that a new child of ``parent_pk`` belongs to."""
         if parent_pk is None:
             return None
+        added = self._added.get(parent_pk)
+        if added is not None:
+            kind, instance_pk = added
+            return parent_pk if kind is ScopeKind.PROCESS_INSTANCE else instance_pk
         parent = self.session.get_one(Scope, parent_pk)
         if parent.kind is ScopeKind.PROCESS_INSTANCE:
             return parent.pk
@@ -208,4 +232,11 @@ def _delete_contents_statement() -> ReturningDelete[Any]:
 
 
 _DELETE_CONTENTS = _delete_contents_statement()
-_DELETE_SCOPE = delete(Scope).where(Scope.pk == bindparam("scope_pk"))
+_SCOPES = cast(Table, Scope.__table__)
+_DELETE_SCOPE = delete(_SCOPES).where(_SCOPES.c.pk == bindparam("scope_pk"))
+# Built once: the ORM's unit of work (add, flush) cost several times the INSERT itself.
+_ADD = insert(_SCOPES).returning(_SCOPES.c.pk)
+_PK = select(_SCOPES.c.pk).where(
+    _SCOPES.c.id_space == bindparam("id_space"),
+    _SCOPES.c.external_id == bindparam("external_id"),
+)
