@@ -57,3 +57,17 @@ def test_strict_params_is_read_as_a_boolean() -> None:
     with pytest.raises(ValueError, match="TASKVARS_STRICT_PARAMS must be true or false"):
         Settings.from_env({"TASKVARS_STRICT_PARAMS": "maybe"})
     assert Settings.from_env(Settings(strict_params=True).to_env()).strict_params is True
+
+
+def test_the_fast_path_is_on_unless_turned_off() -> None:
+    assert Settings.from_env({}).no_fast_path is False
+    assert Settings.from_env({"TASKVARS_NO_FAST_PATH": "true"}).no_fast_path is True
+    assert Settings.from_env({}, no_fast_path=True).no_fast_path is True
+
+
+def test_the_command_line_turns_the_fast_path_off() -> None:
+    from taskvars.cli import _parser, _settings
+
+    arguments = _parser().parse_args(["serve", "--no-fast-path"])
+    assert _settings(arguments).no_fast_path is True
+    assert _settings(_parser().parse_args(["serve"])).no_fast_path is False
