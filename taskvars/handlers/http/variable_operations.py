@@ -21,7 +21,7 @@ from taskvars.header_values import none_match, strong_etag
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import FileSpan, StoredValue
 from taskvars.services import variables
-from taskvars.services.binary_upload import interpret_upload
+from taskvars.services.binary_upload import BinaryUpload, interpret_upload
 from taskvars.services.variables import VariableResource
 from taskvars.web.closing_stream import ClosingStreamingResponse
 from taskvars.web.file_span_response import FileSpanResponse
@@ -45,13 +45,34 @@ def upload_binary(
 def store_upload(
     db: Database, resource: VariableResource, scope_id: str, name: str, form: MultipartForm
 ) -> None:
-    """The upload's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
+    """The upload's work, for this handler (in a worker thread)."""
     with form:  # releases the spooled parts, and any file the store did not adopt
         upload = interpret_upload(uploaded_parts(form))
-        db.write(
-            lambda uow: variables.set_upload(uow, resource, scope_id, name, upload),
-            content_bytes=upload.content_bytes,
+        db.write(_storing(resource, scope_id, name, upload), content_bytes=upload.content_bytes)
+
+
+async def store_upload_async(
+    db: Database, resource: VariableResource, scope_id: str, name: str, form: MultipartForm
+) -> None:
+    """:func:`store_upload` for the event loop (the fast path, :mod:`taskvars.web.fast_path`):
+    the write is queued by :meth:`Database.write_async`, with no worker thread waiting for
+    it (on SQLite the writer thread wakes the loop once per batch)."""
+    with form:
+        parts = uploaded_parts(form)
+        if parts.type_name is None:
+            upload = interpret_upload(parts)  # headers and text parts only: no I/O
+        else:
+            # The deprecated serialized-object form parses its content, maybe from a file.
+            upload = await anyio.to_thread.run_sync(interpret_upload, parts)
+        await db.write_async(
+            _storing(resource, scope_id, name, upload), content_bytes=upload.content_bytes
         )
+
+
+def _storing(
+    resource: VariableResource, scope_id: str, name: str, upload: BinaryUpload
+) -> Callable[[UnitOfWork], None]:
+    return lambda uow: variables.set_upload(uow, resource, scope_id, name, upload)
 
 
 def put_variable(

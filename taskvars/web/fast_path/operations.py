@@ -17,7 +17,7 @@ from taskvars.errors import MalformedMultipartError
 from taskvars.handlers.http.variable_operations import (
     binary_download,
     read_variable,
-    store_upload,
+    store_upload_async,
 )
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services.variables import VariableResource
@@ -112,7 +112,7 @@ class Upload:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self.form.read_form(receive, request.accepted)
         scope_id, name = request.scope_id_and_name
-        await run_blocking(store_upload, request.database, self.resource, scope_id, name, form)
+        await store_upload_async(request.database, self.resource, scope_id, name, form)
         await send(NO_CONTENT_START)
         await send(NO_CONTENT_BODY)
 

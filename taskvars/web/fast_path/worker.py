@@ -1,8 +1,7 @@
-"""Where the fast path hands its blocking database work to a worker thread.
-
-The one place, so that an asynchronous database API can take the thread's place for
-every fast operation at once. Worker threads are the ones connexion runs its
-synchronous handlers on (anyio's default limiter, as Starlette's ``run_in_threadpool``).
+"""Where the fast path hands its blocking database reads to a worker thread (its uploads
+await :meth:`Database.write_async` instead, which needs no thread of theirs). Worker
+threads are the ones connexion runs its synchronous handlers on (anyio's default limiter,
+as Starlette's ``run_in_threadpool``).
 """
 
 from __future__ import annotations
