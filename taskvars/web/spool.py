@@ -11,15 +11,23 @@ size.
 
 Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
 beside an SQLite database) is on disk (``fdatasync``): a row that names it may be
-committed. Writeback is started every few MiB so that the final sync waits for little. A
-staging file whose bytes the store copies into the database (PostgreSQL) is neither
-synced nor written back early: it is read again at once, from the page cache.
+committed. Such a file is written with ``O_DIRECT`` where the file system allows it: the
+received bytes are copied once into page-aligned blocks, which the disk reads itself.
+Through the page cache the kernel's copy, page allocation and writeback bookkeeping cost
+six times the CPU of that copy here, and a loaded machine's dirty-page throttling made
+the write four times slower (measured: 1 GiB, 1.2 s CPU and 4.7 s against 0.18 s and
+1.5 s). Where ``O_DIRECT`` is refused, the file is written through the page cache and
+writeback is started every few MiB so that the final sync waits for little. A staging
+file whose bytes the store copies into the database (PostgreSQL) is neither synced nor
+written back early: it is read again at once, from the page cache.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import mmap
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from taskvars.persistence.content_files import UploadFile
+from taskvars.persistence.content_files import UploadFile, open_direct
 
 BLOCK_BYTES = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
@@ -37,6 +45,12 @@ MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
 MIN_SHARED_BYTES = 16 * 1024
 # Ask the kernel to start writing back what was written, this often.
 WRITEBACK_BYTES = 32 * BLOCK_BYTES
+# Each O_DIRECT write waits for the disk, so it is made large: the device splits it into
+# several requests in flight at once (1 GiB here: 1.4 s in 1 MiB writes, 0.65 s in 4 MiB).
+ALIGNED_BLOCK_BYTES = 4 * BLOCK_BYTES
+# O_DIRECT writes need their memory, offset and length aligned to the device's logical
+# block: 4096 covers every device (512 or 4096).
+DIRECT_ALIGNMENT = 4096
 
 
 class Spool:
@@ -51,9 +65,18 @@ class Spool:
         self._block_bytes = 0
         self._file: UploadFile | None = None
         self._threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
-        self._in_flight: deque[tuple[int, Future[None], Future[None]]] = deque()
+        # (length, hashed, written, the aligned block to reuse once both are done)
+        self._in_flight: deque[tuple[int, Future[None], Future[None], _AlignedBlock | None]] = (
+            deque()
+        )
         self._in_flight_bytes = 0
         self._digest = hashlib.sha256()
+        # Written with O_DIRECT: received bytes are copied into page-aligned blocks
+        # (reused once written) instead of being kept as views.
+        self._direct_fd: int | None = None
+        self._aligned: _AlignedBlock | None = None
+        self._free_aligned: list[_AlignedBlock] = []
+        self._direct_offset = 0  # where the next aligned block goes in the file
         self.size = 0
         self.sha256 = ""
 
@@ -74,6 +97,9 @@ class Spool:
             self._memory += data
             if len(self._memory) > self._memory_bytes:
                 self._spill()
+            return
+        if self._direct_fd is not None:
+            self._copy_aligned(data)
             return
         if isinstance(data.obj, bytes) and len(data) >= MIN_SHARED_BYTES:
             self._block.append(data)
@@ -96,6 +122,7 @@ class Spool:
             self._digest.update(self._memory)
         else:
             self._submit_block()
+            self._submit_aligned()
             while self._in_flight:
                 await self._wait_oldest()
             if self._file.durable:
@@ -124,15 +151,51 @@ class Spool:
             self._threads = None
         self._in_flight.clear()
         self._block.clear()
+        self._aligned = None
+        self._free_aligned.clear()
+        if self._direct_fd is not None:
+            os.close(self._direct_fd)
+            self._direct_fd = None
         if self._file is not None:
             self._file.release()  # which leaves it on disk if the store kept it
 
     def _spill(self) -> None:
         self._file = self._open_file()
-        self._block = [memoryview(self._memory)]
-        self._block_bytes = len(self._memory)
-        self._memory = bytearray()
+        memory, self._memory = self._memory, bytearray()
+        if self._file.durable:
+            self._direct_fd = open_direct(self._file)
+        if self._direct_fd is not None:
+            self._copy_aligned(memoryview(memory))
+            return
+        self._block = [memoryview(memory)]
+        self._block_bytes = len(memory)
         self._submit_block()
+
+    def _copy_aligned(self, data: memoryview) -> None:
+        """Copy ``data`` into the current aligned block; each full block goes out."""
+        while data:
+            if self._aligned is None:
+                self._aligned = self._free_aligned.pop() if self._free_aligned else _AlignedBlock()
+            taken = self._aligned.append(data)
+            data = data[taken:]
+            if self._aligned.full:
+                self._submit_aligned()
+
+    def _submit_aligned(self) -> None:
+        block, self._aligned = self._aligned, None
+        if block is None or not block.used:
+            if block is not None:
+                self._free_aligned.append(block)
+            return
+        assert self._file is not None
+        assert self._direct_fd is not None
+        offset, self._direct_offset = self._direct_offset, self._direct_offset + block.used
+        view = block.view()
+        hasher, writer = self._running_threads()
+        hashed = hasher.submit(_hash, self._digest, [view])
+        written = writer.submit(_write_direct, self._direct_fd, self._file.fd, view, offset)
+        self._in_flight.append((block.used, hashed, written, block))
+        self._in_flight_bytes += block.used
 
     def _running_threads(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         if self._threads is None:
@@ -152,15 +215,58 @@ class Spool:
         hasher, writer = self._running_threads()
         hashed = hasher.submit(_hash, self._digest, block)
         written = writer.submit(_write, self._file.fd, block, offset, self._file.durable)
-        self._in_flight.append((length, hashed, written))
+        self._in_flight.append((length, hashed, written, None))
         self._in_flight_bytes += length
 
     async def _wait_oldest(self) -> None:
-        length, hashed, written = self._in_flight[0]
+        length, hashed, written, block = self._in_flight[0]
         await asyncio.wrap_future(hashed)
         await asyncio.wrap_future(written)
         self._in_flight.popleft()
         self._in_flight_bytes -= length
+        if block is not None:
+            block.used = 0
+            self._free_aligned.append(block)
+
+
+class _AlignedBlock:
+    """``ALIGNED_BLOCK_BYTES`` of page-aligned memory (an anonymous mapping), filled from
+    the start."""
+
+    def __init__(self) -> None:
+        self.memory = mmap.mmap(-1, ALIGNED_BLOCK_BYTES)
+        self.used = 0
+
+    @property
+    def full(self) -> bool:
+        return self.used == ALIGNED_BLOCK_BYTES
+
+    def append(self, data: memoryview) -> int:
+        """Copy as much of ``data`` as fits; returns how much."""
+        taken = min(len(data), ALIGNED_BLOCK_BYTES - self.used)
+        self.memory[self.used : self.used + taken] = data[:taken]
+        self.used += taken
+        return taken
+
+    def view(self) -> memoryview:
+        return memoryview(self.memory)[: self.used]
+
+
+def _write_direct(direct_fd: int, fd: int, view: memoryview, offset: int) -> None:
+    """Write ``view`` at ``offset`` bypassing the page cache; the unaligned tail of the
+    last block (and everything, if the file system turns O_DIRECT down after all) goes
+    through ``fd`` and the page cache."""
+    aligned = len(view) - len(view) % DIRECT_ALIGNMENT
+    done = 0
+    try:
+        while done < aligned:
+            done += os.pwrite(direct_fd, view[done:aligned], offset + done)
+    except OSError as error:
+        if error.errno != errno.EINVAL:
+            raise
+        done -= done % DIRECT_ALIGNMENT
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], offset + done)
 
 
 def _hash(digest: Any, block: list[memoryview | bytearray]) -> None:

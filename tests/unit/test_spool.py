@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,41 @@ def test_only_a_file_that_becomes_the_value_is_synced(
     assert spool.file is not None
     assert synced == ([spool.file.fd] if durable else [])
     spool.close()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.parametrize(
+    "length",
+    [MIB + 1, spool_module.ALIGNED_BLOCK_BYTES, 2 * spool_module.ALIGNED_BLOCK_BYTES + 4097],
+)
+def test_a_content_file_holds_every_byte_whether_written_around_the_page_cache_or_through_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool, length: int
+) -> None:
+    """Content files go out in page-aligned blocks by O_DIRECT, their unaligned tail
+    through the page cache; where O_DIRECT is refused, all through the page cache."""
+    if not direct:
+        monkeypatch.setattr(spool_module, "open_direct", lambda file: None)
+    data = hashlib.sha256(b"direct").digest() * (length // 32 + 1)
+    data = data[:length]
+    pieces = [data[i : i + 65536 + 3] for i in range(0, len(data), 65536 + 3)]
+    files = ContentFiles(tmp_path / "content")
+    files.prepare()
+    spool = Spool(MIB, files.create)
+    fill(spool, pieces)
+    assert (spool._direct_fd is not None) == (direct and _direct_writes_allowed(tmp_path))
+    assert spool.path is not None
+    assert spool.path.read_bytes() == data
+    assert spool.sha256 == hashlib.sha256(data).hexdigest()
+    assert spool.size == length
+    spool.close()
+
+
+def _direct_writes_allowed(directory: Path) -> bool:
+    probe = directory / "probe"
+    probe.write_bytes(b"")
+    try:
+        fd = os.open(probe, os.O_WRONLY | getattr(os, "O_DIRECT", 0))
+    except OSError:
+        return False
+    os.close(fd)
+    return hasattr(os, "O_DIRECT")
