@@ -17,7 +17,7 @@ TIMEOUT = 30.0
 
 async def _waiting() -> asyncio.Task[None]:
     """A task waiting for a client that never comes."""
-    task = asyncio.create_task(asyncio.Event().wait())  # type: ignore[arg-type]
+    task = asyncio.create_task(asyncio.Event().wait())
     await asyncio.sleep(0)
     return task  # type: ignore[return-value]
 
