@@ -60,12 +60,24 @@ class Credentials:
             raise AuthFileError(f"the auth file {path} names no user")
         return cls(hashes)
 
+    def remembered(self, user: str, password: str) -> bool:
+        """Whether the credential was verified before (and still is remembered): quick,
+        so that a request need not wait for a thread to be told so."""
+        if user not in self._hashes:
+            return False
+        token = self._token(user, password)
+        with self._lock:
+            if token in self._verified:
+                self._verified.move_to_end(token)
+                return True
+        return False
+
     def verify(self, user: str, password: str) -> bool:
         """Blocking (bcrypt) the first time a credential is seen; call from a thread."""
         password_hash = self._hashes.get(user)
         if password_hash is None:
             return False
-        token = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        token = self._token(user, password)
         with self._lock:
             if token in self._verified:
                 self._verified.move_to_end(token)
@@ -77,3 +89,6 @@ class Credentials:
             if len(self._verified) > REMEMBERED_CREDENTIALS:
                 self._verified.popitem(last=False)
         return True
+
+    def _token(self, user: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()

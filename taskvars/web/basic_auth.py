@@ -6,7 +6,6 @@ import base64
 import binascii
 
 import anyio.to_thread
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskvars.credentials import Credentials
@@ -27,7 +26,7 @@ class BasicAuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            user = await self._authenticate(Headers(scope=scope).get("authorization"))
+            user = await self._authenticate(_authorization(scope["headers"]))
             scope.setdefault("state", {})[AUTHENTICATED_USER] = user
         await self.app(scope, receive, send)
 
@@ -38,10 +37,21 @@ class BasicAuthMiddleware:
         user_password = _basic_credentials(header)
         if user_password is None:
             raise _unauthorized("The Authorization header is not valid HTTP Basic")
-        valid = await anyio.to_thread.run_sync(self.credentials.verify, *user_password)
+        # A credential checked before is known at once; bcrypt's check blocks a thread.
+        valid = self.credentials.remembered(*user_password) or await anyio.to_thread.run_sync(
+            self.credentials.verify, *user_password
+        )
         if not valid:
             raise _unauthorized("Unknown user or wrong password")
         return user_password[0]
+
+
+def _authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """As Starlette's ``Headers.get("authorization")``: the first, decoded as latin-1."""
+    for name, value in headers:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
 
 
 def _unauthorized(message: str) -> NotAuthorizedError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskvars.errors import PayloadTooLargeError
@@ -21,12 +20,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        declared = _content_length(scope["headers"])
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise PayloadTooLargeError(self.max_body_bytes)
-        await self.app(scope, self._counting(receive), send)
-
-    def _counting(self, receive: Receive) -> Receive:
         received = 0
 
         async def counted_receive() -> Message:
@@ -38,4 +34,12 @@ class BodyLimitMiddleware:
                     raise PayloadTooLargeError(self.max_body_bytes)
             return message
 
-        return counted_receive
+        await self.app(scope, counted_receive, send)
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """As Starlette's ``Headers.get("content-length")``: the first, decoded as latin-1."""
+    for name, value in headers:
+        if name == b"content-length":
+            return value.decode("latin-1")
+    return None

@@ -6,12 +6,18 @@ client would hold a task, and a download its database snapshot (which on SQLite 
 keeps the write-ahead log from being checkpointed). Here every wait for the client is
 bounded: a body stalled longer than the timeout answers 408 and nothing is stored; a
 response the client does not take in that time is abandoned and its connection closed.
+
+Each wait is bounded on its own (a slow but steady upload is not cut), yet a request
+arms one timer, not one per message (``asyncio.wait_for`` made a task and a timer for
+every receive and send): :class:`_Watch` notes when each wait began, and its timer, when
+it fires, cancels a wait older than the timeout or sets itself for the oldest one's end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +29,56 @@ logger = logging.getLogger(__name__)
 
 class ClientStalledError(Exception):
     """The client did not take a part of the response in time; the connection is dropped."""
+
+
+class _Watch:
+    """The request's waits for its client, receiving and sending (each may run in a task
+    of its own): when each began, in which task, and whether the timer cancelled it."""
+
+    __slots__ = (
+        "expired",
+        "receiving_since",
+        "receiving_task",
+        "seconds",
+        "sending_since",
+        "sending_task",
+        "timer",
+    )
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.receiving_since: float | None = None
+        self.receiving_task: asyncio.Task[object] | None = None
+        self.sending_since: float | None = None
+        self.sending_task: asyncio.Task[object] | None = None
+        self.expired: asyncio.Task[object] | None = None
+        self.timer = asyncio.get_running_loop().call_later(seconds, self._check)
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        next_end = now + self.seconds
+        for since, task in (
+            (self.receiving_since, self.receiving_task),
+            (self.sending_since, self.sending_task),
+        ):
+            if since is None or task is None:
+                continue
+            if now - since >= self.seconds:
+                # The task waits inside the await below (it set ``since`` just before),
+                # so the cancellation comes out there.
+                self.expired = task
+                task.cancel()
+                return
+            next_end = min(next_end, since + self.seconds)
+        self.timer = asyncio.get_running_loop().call_later(next_end - now, self._check)
+
+    def was_expired(self, task: asyncio.Task[object] | None) -> bool:
+        """Whether the timer cancelled ``task`` (which then is not cancelled any more)."""
+        if task is None or self.expired is not task:
+            return False
+        self.expired = None
+        task.uncancel()
+        return True
 
 
 class ClientTimeoutMiddleware:
@@ -41,6 +97,8 @@ class ClientTimeoutMiddleware:
             # A file sent without Python waits for the client in a worker thread, which
             # a timeout here could not interrupt: it bounds its own waits the same way.
             zero_copy[STALL_SECONDS] = seconds
+        watch = _Watch(seconds)
+        current_task = asyncio.current_task
 
         async def bounded_receive() -> Message:
             nonlocal body_complete
@@ -48,12 +106,18 @@ class ClientTimeoutMiddleware:
                 # Past the body, receive() waits for a disconnect (Starlette's streaming
                 # responses listen for one): that wait is the client's right.
                 return await receive()
+            task = watch.receiving_task = current_task()
+            watch.receiving_since = time.monotonic()
             try:
-                message = await asyncio.wait_for(receive(), seconds)
-            except TimeoutError:
-                raise RequestTimeoutError(
-                    f"The client sent no part of the body for {seconds:g} s; nothing was stored"
-                ) from None
+                message = await receive()
+            except asyncio.CancelledError:
+                if watch.was_expired(task):
+                    raise RequestTimeoutError(
+                        f"The client sent no part of the body for {seconds:g} s; nothing was stored"
+                    ) from None
+                raise
+            finally:
+                watch.receiving_since = None
             body_complete = message["type"] != "http.request" or not message.get("more_body")
             return message
 
@@ -66,12 +130,18 @@ class ClientTimeoutMiddleware:
                 except TimeoutError as error:
                     raise ClientStalledError(str(error)) from None
                 return
+            task = watch.sending_task = current_task()
+            watch.sending_since = time.monotonic()
             try:
-                await asyncio.wait_for(send(message), seconds)
-            except TimeoutError:
-                raise ClientStalledError(
-                    f"the client took no part of the response for {seconds:g} s"
-                ) from None
+                await send(message)
+            except asyncio.CancelledError:
+                if watch.was_expired(task):
+                    raise ClientStalledError(
+                        f"the client took no part of the response for {seconds:g} s"
+                    ) from None
+                raise
+            finally:
+                watch.sending_since = None
 
         try:
             await self.app(scope, bounded_receive, bounded_send)
@@ -85,3 +155,5 @@ class ClientTimeoutMiddleware:
                 raise
             # Nothing more can be said to this client; uvicorn closes the connection.
             logger.warning("%s %s abandoned: %s", scope["method"], scope["path"], stalled)
+        finally:
+            watch.timer.cancel()

@@ -19,6 +19,9 @@ class DotSegmentMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not DOT_SEGMENTS.isdisjoint(scope["path"].split("/")):
-            raise HTTPException(status_code=404)
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            # Most paths have no dot at all: then no segment can be one.
+            if "." in path and not DOT_SEGMENTS.isdisjoint(path.split("/")):
+                raise HTTPException(status_code=404)
         await self.app(scope, receive, send)

@@ -56,6 +56,10 @@ connexion's per-request waste, removed where it is made (:func:`remove_per_reque
 13. ``RoutingMiddleware`` routes through Starlette routers that try the paths in order
     (over a hundred here), mounting each API's ``RoutingAPI.router`` in ``add_api``.
     The routes are Starlette ``Route``s whose parameters match inside one segment.
+14. ``SwaggerUIMiddleware`` runs every request through a Starlette router (its API's
+    mount, then the documentation's routes) and, when none matches, passes a copy of the
+    scope on (``default_fn``, with the copy made before routing). Its routes hang off one
+    ``Mount`` per API; its router redirects a path that matches only with a slash added.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ from connexion.frameworks.starlette import FloatConverter, IntegerConverter
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.routing import RoutingAPI, RoutingMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.utils import is_null, is_nullable
 from connexion.validators import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
@@ -278,6 +283,7 @@ def remove_per_request_waste(app: AsyncApp) -> None:
     app._middleware_app.api_cls = _ApiDecoratingOnce
     middlewares = app.middleware.middlewares
     middlewares[middlewares.index(RoutingMiddleware)] = IndexedRoutingMiddleware
+    middlewares[middlewares.index(SwaggerUIMiddleware)] = SwaggerUIOnItsPaths
 
 
 class _FormAwareRequest(ConnexionRequest):  # type: ignore[misc]
@@ -487,4 +493,48 @@ class IndexedRoutingMiddleware(RoutingMiddleware):  # type: ignore[misc]
         self.router.mount(api.base_path, app=router)
 
 
-_STANDS_IN_FOR: dict[type, type] = {IndexedRoutingMiddleware: RoutingMiddleware}
+class SwaggerUIOnItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]
+    """connexion's Swagger UI, whose router runs only for the paths it may answer (14):
+    the others (every API request) go on as its router would pass them, without it."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.exact_paths: frozenset[str] = frozenset()
+        self.path_prefixes: tuple[str, ...] = ("",)  # until its APIs are known: all
+
+    def add_api(self, *args: Any, **kwargs: Any) -> None:
+        super().add_api(*args, **kwargs)
+        self.exact_paths, self.path_prefixes = _paths_routed(self.router)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            path: str = scope["path"]
+            if path not in self.exact_paths and not path.startswith(self.path_prefixes):
+                # What default_fn passes on: the scope as it came, copied.
+                await self.app(dict(scope), receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _paths_routed(router: Router) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The paths ``router`` may answer, for :class:`SwaggerUIOnItsPaths`: a mount's own
+    path (redirected to the path with a slash), and what starts as one of its routes'
+    paths, up to their first parameter (with or without a final slash: redirected too)."""
+    exact = set()
+    prefixes = set()
+    for mount in router.routes:
+        if not isinstance(mount, Mount) or not isinstance(mount.app, Router):
+            return frozenset(), ("",)  # not the shape known: everything is routed
+        exact.add(mount.path)
+        for route in mount.app.routes:
+            route_path: str | None = getattr(route, "path", None)
+            if route_path is None:
+                return frozenset(), ("",)
+            prefixes.add((mount.path + route_path.partition("{")[0]).rstrip("/"))
+    return frozenset(exact), tuple(sorted(prefixes))
+
+
+_STANDS_IN_FOR: dict[type, type] = {
+    IndexedRoutingMiddleware: RoutingMiddleware,
+    SwaggerUIOnItsPaths: SwaggerUIMiddleware,
+}

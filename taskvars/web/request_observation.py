@@ -9,19 +9,18 @@ log (:mod:`.request_log`) and the metrics (:mod:`taskvars.metrics`).
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskvars.metrics import instruments
+from taskvars.metrics import instruments, per_operation
 from taskvars.web import request_log
-from taskvars.web.framework import ZERO_COPY_SEND, operation_id, share_routing_record
+from taskvars.web.framework import ROUTING_CONTEXT, ZERO_COPY_SEND
 
 REQUEST_ID_HEADER = "x-request-id"
 # What is taken from a client: printable ASCII, without spaces, of a sensible length
@@ -82,18 +81,21 @@ class RequestObservationMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
-        scope.setdefault("extensions", {})["taskvars"] = {"request_id": request_id}
-        share_routing_record(scope)
-        echoed = (REQUEST_ID_HEADER.encode(), request_id.encode("ascii"))
+        request_id = _request_id(scope["headers"])
+        extensions = scope.setdefault("extensions", {})
+        extensions["taskvars"] = {"request_id": request_id}
+        # Made here, so that routing fills it in place (framework, assumption 2).
+        routing: dict[str, Any] = extensions.setdefault(ROUTING_CONTEXT, {})
+        echoed = (REQUEST_ID_HEADER_BYTES, request_id.encode("ascii"))
         status = 0
         bytes_in = bytes_out = 0
         uploading = False
+        uploads = self.operations.uploads
 
         async def counted_receive() -> Message:
             nonlocal bytes_in, uploading
             # Checked before waiting: an upload waiting for its client is in progress.
-            if not uploading and operation_id(scope) in self.operations.uploads:
+            if not uploading and _operation_id(routing) in uploads:
                 uploading = True
                 instruments.UPLOADS_IN_PROGRESS.inc()
             message = await receive()
@@ -103,12 +105,13 @@ class RequestObservationMiddleware:
 
         async def observed_send(message: Message) -> None:
             nonlocal status, bytes_out
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.body":
+                bytes_out += len(message.get("body", b""))
+            elif kind == "http.response.start":
                 status = message["status"]
                 message = {**message, "headers": [*message.get("headers", ()), echoed]}
-            elif message["type"] == "http.response.body":
-                bytes_out += len(message.get("body", b""))
-            elif message["type"] == ZERO_COPY_SEND:
+            elif kind == ZERO_COPY_SEND:
                 bytes_out += message["count"]
             await send(message)
 
@@ -117,34 +120,47 @@ class RequestObservationMiddleware:
         finally:
             if uploading:
                 instruments.UPLOADS_IN_PROGRESS.dec()
-            operation = operation_id(scope)
-            observed = ObservedRequest(
-                request_id=request_id,
-                method=scope["method"],
-                path=scope.get("path", ""),
-                operation_id=operation,
-                path_template=self.operations.path_templates.get(operation or ""),
-                # No answer started: the server's own last resort answers 500.
-                status=status or 500,
-                bytes_in=bytes_in,
-                bytes_out=bytes_out,
-                seconds=time.perf_counter() - started,
-            )
-            _count(observed)
-            request_log.write(observed)
+            operation = _operation_id(routing)
+            seconds = time.perf_counter() - started
+            # No answer started: the server's own last resort answers 500.
+            status = status or 500
+            per_operation.of(operation).observe(status, seconds, bytes_in, bytes_out)
+            if request_log.enabled():
+                request_log.write(
+                    ObservedRequest(
+                        request_id=request_id,
+                        method=scope["method"],
+                        path=scope.get("path", ""),
+                        operation_id=operation,
+                        path_template=self.operations.path_templates.get(operation or ""),
+                        status=status,
+                        bytes_in=bytes_in,
+                        bytes_out=bytes_out,
+                        seconds=seconds,
+                    )
+                )
 
 
-def _request_id(sent: str | None) -> str:
-    if sent is not None and _USABLE_REQUEST_ID.fullmatch(sent):
-        return sent
-    return uuid.uuid4().hex
+REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.encode()
+_UUID_VERSION_MASK = ~(0xF000 << 64) & ~(0xC000 << 48)
+_UUID_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
 
 
-def _count(observed: ObservedRequest) -> None:
-    operation = observed.operation_id or instruments.NO_OPERATION
-    instruments.REQUESTS.labels(operation=operation, status=str(observed.status)).inc()
-    instruments.DURATION.labels(operation=operation).observe(observed.seconds)
-    if observed.bytes_in:
-        instruments.RECEIVED_BYTES.labels(operation=operation).inc(observed.bytes_in)
-    if observed.bytes_out:
-        instruments.SENT_BYTES.labels(operation=operation).inc(observed.bytes_out)
+def _operation_id(routing: Mapping[str, Any]) -> str | None:
+    """As :func:`taskvars.web.framework.operation_id`, from the routing record itself."""
+    routed: str | None = routing.get("operation_id")
+    return routed.rpartition(".")[2] if routed else None
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER_BYTES:
+            # As Starlette's Headers.get: the first, names as the server gives them
+            # (lowercase), the value decoded as latin-1.
+            sent = value.decode("latin-1")
+            if _USABLE_REQUEST_ID.fullmatch(sent):
+                return sent
+            break
+    # uuid.uuid4().hex, without building a UUID: 122 random bits, version 4, RFC variant.
+    random = int.from_bytes(os.urandom(16))
+    return f"{(random & _UUID_VERSION_MASK) | _UUID_VERSION_4:032x}"

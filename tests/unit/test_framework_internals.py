@@ -374,3 +374,102 @@ async def item(item_id: str) -> dict[str, str]:
 
 async def other(id_: str) -> dict[str, str]:
     return {"other": id_}
+
+
+def test_swagger_ui_routes_through_its_router_and_passes_on_a_copy_of_the_scope() -> None:
+    from connexion.middleware import swagger_ui
+
+    call = inspect.getsource(swagger_ui.SwaggerUIMiddleware.__call__)
+    assert "_original_scope.set(scope.copy())" in call
+    assert "await self.router(scope, receive, send)" in call, (
+        "connexion's Swagger UI no longer routes every request through its router: "
+        "framework.SwaggerUIOnItsPaths must follow it"
+    )
+    default = inspect.getsource(swagger_ui.SwaggerUIMiddleware.default_fn)
+    assert "await self.app(original_scope, receive, send)" in default
+    add_api = inspect.getsource(swagger_ui.SwaggerUIMiddleware.add_api)
+    assert "self.router.mount(api.base_path, app=api.router)" in add_api
+
+
+def _docs_app(ours: bool) -> object:
+    from connexion import AsyncApp
+    from connexion.options import SwaggerUIOptions
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/item/{itemId}": {
+                "get": {
+                    "operationId": "tests.unit.test_framework_internals.item",
+                    "parameters": [
+                        {
+                            "name": "itemId",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    options = SwaggerUIOptions(
+        serve_spec=False, spec_path="/openapi.json", swagger_ui=True, swagger_ui_path="/docs"
+    )
+    app = AsyncApp(__name__, swagger_ui_options=options)
+    app.add_api(spec, base_path="/engine-rest", pythonic_params=True)
+    if ours:
+        framework.remove_per_request_waste(app)
+    return app
+
+
+def test_swagger_ui_on_its_paths_answers_as_connexions_and_routes_only_its_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from starlette.routing import Mount
+
+    requests = [
+        ("GET", path)
+        for path in (
+            "/engine-rest/item/a",
+            "/engine-rest/item/a/",
+            "/engine-rest",
+            "/engine-rest/",
+            "/engine-rest/docs",
+            "/engine-rest/docs/",
+            "/engine-rest/docs/index.html",
+            "/engine-rest/docs/index.html/",
+            "/engine-rest/docs/swagger-ui-config.json",
+            "/engine-rest/docs/swagger-ui.css",
+            "/engine-rest/docsx",
+            "/engine-rest/openapi.json",
+            "/elsewhere",
+        )
+    ] + [("POST", "/engine-rest/docs/"), ("POST", "/engine-rest"), ("POST", "/engine-rest/item/a")]
+    answers = {}
+    for ours in (False, True):
+        with TestClient(_docs_app(ours), follow_redirects=False) as client:  # type: ignore[arg-type]
+            answers[ours] = [
+                (r.status_code, r.headers.get("location"), r.content)
+                for r in (client.request(method, path) for method, path in requests)
+            ]
+    for request, stock, taken in zip(requests, answers[False], answers[True], strict=True):
+        assert taken == stock, request
+
+    mounts_tried = 0
+    original_matches = Mount.matches
+
+    def counted_matches(mount: Mount, scope: dict) -> object:  # type: ignore[type-arg]
+        nonlocal mounts_tried
+        mounts_tried += 1
+        return original_matches(mount, scope)
+
+    with TestClient(_docs_app(True)) as client:  # type: ignore[arg-type]
+        monkeypatch.setattr(Mount, "matches", counted_matches)
+        assert client.get("/engine-rest/item/b").json() == {"item": "b"}
+        api_mounts = mounts_tried  # routing's own mount of the API
+        assert client.get("/engine-rest/docs/").status_code == 200
+    assert api_mounts == 1, "the Swagger UI's router ran for an API request"
+    assert mounts_tried > api_mounts, "the Swagger UI was not routed to for its own page"
