@@ -96,7 +96,7 @@ class UnitOfWork:
         # Runs without a savepoint (first in its shared transaction): not committed, the
         # whole transaction is to be rolled back.
         self._alone = False
-        self._bind = transactions(engine, write=write)
+        self._bind = _transactions_cached(engine, write=write)
         self._session: Session | None = None
         self._content_files = content_files
         self._chunk_bytes = chunk_bytes
@@ -261,6 +261,21 @@ def transactions(engine: Engine, *, write: bool) -> Engine:
     else:
         options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
     return engine.execution_options(**options)
+
+
+def _transactions_cached(engine: Engine, *, write: bool) -> Engine:
+    """:func:`transactions`, made once per engine and kind: each call builds an engine
+    copy and its event dispatch, more than a small read's query costs."""
+    binds: dict[bool, Engine] = engine.__dict__.setdefault(_TRANSACTION_BINDS, {})
+    bind = binds.get(write)
+    if bind is None:
+        bind = binds[write] = transactions(engine, write=write)
+    return bind
+
+
+# Where :func:`_transactions_cached` keeps an engine's binds, on the engine itself: they
+# live and go with it.
+_TRANSACTION_BINDS = "_taskvars_transaction_binds"
 
 
 def _lost_a_lock(error: DBAPIError) -> bool:
