@@ -542,9 +542,7 @@ def _in_process_instance(chain: list[ScopeRef]) -> bool:
     return chain[-1].kind is ScopeKind.PROCESS_INSTANCE
 
 
-def stored_value(
-    row: Row[*tuple[Any, ...]], *, inline_content: bytes | None = None
-) -> StoredValue:
+def stored_value(row: Row[*tuple[Any, ...]], *, inline_content: bytes | None = None) -> StoredValue:
     """A row of ``_VARIABLE_ROWS`` as a value (with the small content read beside it)."""
     return StoredValue(
         name=row.name,
