@@ -37,6 +37,8 @@ Each concern is a module of its own; the store only puts them on the same sessio
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
@@ -65,6 +67,9 @@ DEFAULT_CHUNK_BYTES = 1024 * 1024
 
 
 class Store:
+    """The concerns on one session, each built when first asked for: a read asks for
+    one or two of them, and building all of them cost more than its query."""
+
     def __init__(
         self,
         session: Session,
@@ -74,24 +79,90 @@ class Store:
         history: bool = True,
     ) -> None:
         self.session = session
-        self.contents = BinaryContents(session, content_files, chunk_bytes)
-        self.history = History(session, self.contents, enabled=history)
-        self.scopes = ScopeTree(session, self.contents, self.history)
-        self.tasks = Tasks(session, self.scopes)
-        self.process_instances = ProcessInstances(session, self.scopes)
-        self.variables = Variables(session, self.contents, self.history)
-        self.variable_instances = VariableInstances(session)
-        self.deployments = Deployments(session)
-        self.definitions = ProcessDefinitions(session)
-        self.process_runs = ProcessRuns(session)
-        self.historic_tasks = HistoricTasks(session)
-        self.historic_activities = HistoricActivities(session)
-        self.task_comments = TaskComments(session)
-        self.external_tasks = ExternalTasks(session)
-        self.jobs = Jobs(session)
-        self.job_query = JobQueries(session)
-        self.event_subscriptions = EventSubscriptions(session)
-        self.task_attachments = TaskAttachments(session, self.contents)
-        self.external_task_query = ExternalTaskQueries(session)
-        self.historic_incidents = HistoricIncidents(session)
-        self.incidents = Incidents(session, self.history, self.historic_incidents)
+        self._content_files = content_files
+        self._chunk_bytes = chunk_bytes
+        self._history = history
+
+    @cached_property
+    def contents(self) -> BinaryContents:
+        return BinaryContents(self.session, self._content_files, self._chunk_bytes)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.session, self.contents, enabled=self._history)
+
+    @cached_property
+    def scopes(self) -> ScopeTree:
+        return ScopeTree(self.session, self.contents, self.history)
+
+    @cached_property
+    def tasks(self) -> Tasks:
+        return Tasks(self.session, self.scopes)
+
+    @cached_property
+    def process_instances(self) -> ProcessInstances:
+        return ProcessInstances(self.session, self.scopes)
+
+    @cached_property
+    def variables(self) -> Variables:
+        return Variables(self.session, self.contents, self.history)
+
+    @cached_property
+    def variable_instances(self) -> VariableInstances:
+        return VariableInstances(self.session)
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        return Deployments(self.session)
+
+    @cached_property
+    def definitions(self) -> ProcessDefinitions:
+        return ProcessDefinitions(self.session)
+
+    @cached_property
+    def process_runs(self) -> ProcessRuns:
+        return ProcessRuns(self.session)
+
+    @cached_property
+    def historic_tasks(self) -> HistoricTasks:
+        return HistoricTasks(self.session)
+
+    @cached_property
+    def historic_activities(self) -> HistoricActivities:
+        return HistoricActivities(self.session)
+
+    @cached_property
+    def task_comments(self) -> TaskComments:
+        return TaskComments(self.session)
+
+    @cached_property
+    def external_tasks(self) -> ExternalTasks:
+        return ExternalTasks(self.session)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        return Jobs(self.session)
+
+    @cached_property
+    def job_query(self) -> JobQueries:
+        return JobQueries(self.session)
+
+    @cached_property
+    def event_subscriptions(self) -> EventSubscriptions:
+        return EventSubscriptions(self.session)
+
+    @cached_property
+    def task_attachments(self) -> TaskAttachments:
+        return TaskAttachments(self.session, self.contents)
+
+    @cached_property
+    def external_task_query(self) -> ExternalTaskQueries:
+        return ExternalTaskQueries(self.session)
+
+    @cached_property
+    def historic_incidents(self) -> HistoricIncidents:
+        return HistoricIncidents(self.session)
+
+    @cached_property
+    def incidents(self) -> Incidents:
+        return Incidents(self.session, self.history, self.historic_incidents)

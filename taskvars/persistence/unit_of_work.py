@@ -30,6 +30,7 @@ from taskvars.persistence.database import (
 )
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
+from taskvars.persistence.read_sessions import ReadSessions
 from taskvars.persistence.sqlite_writer import SqliteWriter, Turn, WriteItem
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import (
@@ -85,6 +86,7 @@ class UnitOfWork:
         content_files: ContentFiles | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         history: bool = True,
+        read_sessions: ReadSessions | None = None,
     ) -> None:
         self._group = group if write else None
         self._writer = writer if write else None
@@ -96,8 +98,10 @@ class UnitOfWork:
         # Runs without a savepoint (first in its shared transaction): not committed, the
         # whole transaction is to be rolled back.
         self._alone = False
-        self._bind = transactions(engine, write=write)
+        self._bind = _transactions_cached(engine, write=write)
         self._session: Session | None = None
+        # Reads take a kept session (read_sessions) and give it back as they close.
+        self._read_sessions = read_sessions if not write else None
         self._content_files = content_files
         self._chunk_bytes = chunk_bytes
         self._store: Store | None = None
@@ -126,6 +130,8 @@ class UnitOfWork:
             self._borrowed, self._turn = self._writer.lend(WRITER_WAIT_SECONDS)
         if self._turn is not None:
             self._session = self._joined_session(self._turn.connection, self._turn.savepoint)
+        elif self._read_sessions is not None:
+            self._session = self._read_sessions.take()
         elif self._group is None:
             self._session = Session(self._bind, expire_on_commit=False, autoflush=False)
         else:
@@ -221,7 +227,10 @@ class UnitOfWork:
                 session, self._session, self._store = self._session, None, None
                 session.info.pop(AFTER_COMMIT, None)
                 session.info.pop(_BEFORE_COMMIT, None)
-                session.close()
+                if self._read_sessions is not None:
+                    self._read_sessions.close(session)
+                else:
+                    session.close()
                 if self._alone:
                     # Not committed, and in no savepoint: only the whole transaction can
                     # undo it (it holds no one else's work). The SQLite writer rolls
@@ -261,6 +270,21 @@ def transactions(engine: Engine, *, write: bool) -> Engine:
     else:
         options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
     return engine.execution_options(**options)
+
+
+def _transactions_cached(engine: Engine, *, write: bool) -> Engine:
+    """:func:`transactions`, made once per engine and kind: each call builds an engine
+    copy and its event dispatch, more than a small read's query costs."""
+    binds: dict[bool, Engine] = engine.__dict__.setdefault(_TRANSACTION_BINDS, {})
+    bind = binds.get(write)
+    if bind is None:
+        bind = binds[write] = transactions(engine, write=write)
+    return bind
+
+
+# Where :func:`_transactions_cached` keeps an engine's binds, on the engine itself: they
+# live and go with it.
+_TRANSACTION_BINDS = "_taskvars_transaction_binds"
 
 
 def _lost_a_lock(error: DBAPIError) -> bool:
@@ -326,6 +350,7 @@ class Database:
         # use, skipping one it cannot write a test file into, so a TMPDIR full at that
         # moment would silently move every later upload elsewhere.
         self.spool_directory = tempfile.gettempdir()
+        self._read_sessions = ReadSessions(_transactions_cached(self.engine, write=False))
 
     def write(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
         """``work`` (which commits) in a write unit of work; see :meth:`unit_of_work`.
@@ -413,6 +438,7 @@ class Database:
             content_files=self.content_files,
             chunk_bytes=self.chunk_bytes,
             history=self.history,
+            read_sessions=self._read_sessions,
         )
 
     def new_upload_file(self) -> UploadFile:

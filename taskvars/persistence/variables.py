@@ -9,7 +9,7 @@ if its revision is the one that was read.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -247,7 +247,7 @@ class Variables:
         held = next((row for row in rows if row.pk is not None), None)
         if held is None:
             return chain, None
-        return chain, replace(stored_value(held), inline_content=held.data)
+        return chain, stored_value(held, inline_content=held.data)
 
     def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:
         """The variables ``names`` as seen from ``chain[0]``, in one query."""
@@ -542,8 +542,8 @@ def _in_process_instance(chain: list[ScopeRef]) -> bool:
     return chain[-1].kind is ScopeKind.PROCESS_INSTANCE
 
 
-def stored_value(row: Row[*tuple[Any, ...]]) -> StoredValue:
-    """A row of ``_VARIABLE_ROWS`` as a value."""
+def stored_value(row: Row[*tuple[Any, ...]], *, inline_content: bytes | None = None) -> StoredValue:
+    """A row of ``_VARIABLE_ROWS`` as a value (with the small content read beside it)."""
     return StoredValue(
         name=row.name,
         scope_pk=row.scope_pk,
@@ -561,4 +561,5 @@ def stored_value(row: Row[*tuple[Any, ...]]) -> StoredValue:
         revision=row.revision,
         pk=row.pk,
         id=row.id,
+        inline_content=inline_content,
     )

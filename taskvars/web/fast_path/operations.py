@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 from connexion.jsonifier import Jsonifier
 from starlette.datastructures import Headers
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from taskvars.errors import MalformedMultipartError
@@ -151,18 +150,20 @@ class VariableRead:
         dto = await run_blocking(
             read_variable, request.database, self.resource, scope_id, name, deserialize
         )
-        await json_response(dto)(scope, receive, send)
+        await send_json(dto, send)
 
 
-def json_response(data: Any) -> Response:
-    """A handler's JSON answer as connexion makes it (``Jsonifier``, then Starlette's
-    ``Response`` with the media type also given as a header)."""
-    return Response(
-        content=_JSONIFIER.dumps(data),
-        status_code=200,
-        media_type=JSON,
-        headers={"Content-Type": JSON},
-    )
+JSON_CONTENT_TYPE = (b"content-type", JSON.encode("latin-1"))
+
+
+async def send_json(data: Any, send: Send) -> None:
+    """A handler's JSON answer as connexion sends it (``Jsonifier``, then Starlette's
+    ``Response`` with the media type also given as a header: that header, then the
+    body's length), its two messages sent without building the ``Response``."""
+    body = _JSONIFIER.dumps(data).encode("utf-8")
+    headers = [JSON_CONTENT_TYPE, (b"content-length", str(len(body)).encode("latin-1"))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def operation_for(route: Route, limits: FormLimits) -> FastOperation:
