@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, insert, literal, select, update
+from sqlalchemy import CTE, Select, Table, bindparam, delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningDelete
 
@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from taskvars.persistence.history import History
 
 
-def _scope_chain_statement() -> Select[Any]:
-    """Built once: every request asks this, and building it costs more than running it."""
-    scope = Scope.__table__
+def scope_chain(name: str, *, limited: bool = False) -> CTE:
+    """The chain of the scope ``id_space``/``external_id`` up to its root: ``pk``,
+    ``parent_pk``, ``kind``, ``external_id`` and ``depth`` (0 for the scope itself).
+    ``limited``: no deeper than the parameter ``depth_limit``."""
+    scope = cast(Table, Scope.__table__)
     parent = scope.alias("parent")
     start = (
         select(
@@ -37,13 +39,21 @@ def _scope_chain_statement() -> Select[Any]:
             scope.c.id_space == bindparam("id_space"),
             scope.c.external_id == bindparam("external_id"),
         )
-        .cte("chain", recursive=True)
+        .cte(name, recursive=True)
     )
-    chain = start.union_all(
+    step = parent.c.pk == start.c.parent_pk
+    if limited:
+        step = step & (start.c.depth < bindparam("depth_limit"))
+    return start.union_all(
         select(
             parent.c.pk, parent.c.parent_pk, parent.c.kind, parent.c.external_id, start.c.depth + 1
-        ).where(parent.c.pk == start.c.parent_pk)
+        ).where(step)
     )
+
+
+def _scope_chain_statement() -> Select[Any]:
+    """Built once: every request asks this, and building it costs more than running it."""
+    chain = scope_chain("chain")
     return select(chain.c.pk, chain.c.kind, chain.c.external_id).order_by(chain.c.depth)
 
 

@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
-    literal,
     select,
     update,
 )
@@ -39,6 +38,7 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.postgres_replace import ReplaceInTask
 from taskvars.persistence.query_statements import in_batches
+from taskvars.persistence.scope_tree import scope_chain
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import (
     ConcurrentModificationError,
@@ -69,28 +69,8 @@ def _visible_from_statement() -> Select[Any]:
     read), each scope with its variable ``name`` if it has one, nearest first; a small
     binary value's bytes with it (one chunk row, ``inline_bytes`` at most). One
     statement where the chain, the variable and its content took three."""
-    scope = cast(Table, Scope.__table__)
-    parent = scope.alias("parent")
     chunk = cast(Table, BinaryChunk.__table__)
-    start = (
-        select(
-            scope.c.pk,
-            scope.c.parent_pk,
-            scope.c.kind,
-            scope.c.external_id,
-            literal(0).label("depth"),
-        )
-        .where(
-            scope.c.id_space == bindparam("id_space"),
-            scope.c.external_id == bindparam("external_id"),
-        )
-        .cte("visible_chain", recursive=True)
-    )
-    chain = start.union_all(
-        select(
-            parent.c.pk, parent.c.parent_pk, parent.c.kind, parent.c.external_id, start.c.depth + 1
-        ).where(parent.c.pk == start.c.parent_pk, start.c.depth < bindparam("depth_limit"))
-    )
+    chain = scope_chain("visible_chain", limited=True)
     return (
         select(
             chain.c.pk.label("chain_pk"),
