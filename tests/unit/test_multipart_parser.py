@@ -94,10 +94,11 @@ def test_large_binary_part_spools_to_disk(parse: Parse) -> None:
 
 def near_misses(length: int) -> bytes:
     """``length`` bytes dense with what begins a delimiter without being one: CRs,
-    CRLF and dashes, the delimiter cut short or with one byte changed."""
+    CRLF and dashes, the delimiter cut short, with one byte changed, or followed by
+    neither CRLF nor "--"."""
     delimiter = b"\r\n--" + BOUNDARY.encode()
     pieces = [b"\r", b"\r\n", b"\r\n-", b"\r\n--", delimiter[:-1], delimiter[:-1] + b"X"]
-    pieces += [bytes(range(256)), b"\r\r\n\n--", b"-" * 40]
+    pieces += [bytes(range(256)), b"\r\r\n\n--", b"-" * 40, delimiter + b"x"]
     content = bytearray()
     while len(content) < length:
         content += pieces[len(content) % len(pieces)]
