@@ -13,8 +13,9 @@ The protocol that makes files and rows agree after any crash:
 - a file is created under a fresh random name and locked (``flock``) by its writer until
   the transaction that references it has committed or rolled back; the writer removes it
   on rollback;
-- the data is flushed to disk (``fdatasync``) before the row naming it is committed, so
-  a committed row never names a torn file, even after a power cut;
+- the data is flushed to disk (``fdatasync``), and the directory that names the new file
+  too (``fsync``), before the row naming it is committed, so a committed row never names
+  a torn or a missing file, even after a power cut;
 - a replaced or deleted value's file is removed after the commit that dropped its row;
 - :meth:`ContentFiles.sweep` removes files that no row names and nobody locks: left by a
   process killed between writing and committing, or between committing and removing.
@@ -52,6 +53,10 @@ class UploadFile(Protocol):
     # its row commits; a staging copy whose bytes go into the database need not be.
     durable: bool
 
+    def sync(self) -> None:
+        """Its data and its name on disk; before a row naming it commits (``durable``
+        files only)."""
+
     def keep(self) -> None:
         """Its content was committed as a value: :meth:`release` leaves it on disk."""
 
@@ -86,6 +91,12 @@ class LockedContentFile:
         self.fd = fd
         self._kept = False
 
+    def sync(self) -> None:
+        os.fdatasync(self.fd)
+        # A new file's name is in its directory, which fdatasync of the file does not
+        # write: without this a power cut could lose the name of a committed value.
+        _sync_directory(self.files.directory)
+
     def keep(self) -> None:
         self._kept = True
 
@@ -112,6 +123,9 @@ class TemporaryUploadFile:
     def __init__(self, directory: str | None = None) -> None:
         self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-", dir=directory)
         self.path = Path(name)
+
+    def sync(self) -> None:
+        os.fdatasync(self.fd)
 
     def keep(self) -> None:
         pass
@@ -147,6 +161,7 @@ class ContentFiles:
     def prepare(self) -> None:
         # Beside the database file, whose directory exists (see database.py).
         self.directory.mkdir(mode=0o700, exist_ok=True)
+        _sync_directory(self.directory.parent)  # its name, as each file's in it (once a start)
 
     def create(self) -> LockedContentFile:
         return LockedContentFile(self)
@@ -211,6 +226,14 @@ class ContentFiles:
                 os.close(fd)
                 continue  # a writer is still on it
             yield path, fd
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _is_content_name(name: str) -> bool:

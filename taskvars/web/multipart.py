@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser
+from python_multipart.multipart import MultipartParser, MultipartState
 
 from taskvars.errors import InvalidRequestError, MalformedMultipartError
 from taskvars.header_values import HeaderValueError, has_control_characters, parse_header_value
 from taskvars.persistence.content_files import TemporaryUploadFile, UploadFile
+from taskvars.web import byte_search
 from taskvars.web.nul_characters import NUL_MESSAGE
 from taskvars.web.spool import Spool
 
@@ -191,7 +192,9 @@ class StreamingFormParser:
             return  # the epilogue after the closing boundary is ignored, as RFC 2046 says
         self._received_bytes += len(chunk)
         try:
-            self._parser.write(chunk)
+            rest = self._spool_part_data(chunk)
+            if rest:
+                self._parser.write(rest)
         except MultipartParseError as error:
             raise MalformedMultipartError(
                 "the body does not follow the multipart framing of its boundary"
@@ -199,6 +202,37 @@ class StreamingFormParser:
         except BaseException:
             self._discard_current()
             raise
+
+    def _spool_part_data(self, chunk: bytes) -> bytes:
+        """Inside a spooled part, hand what of ``chunk`` is surely its data straight to
+        the spool; the rest (from a delimiter, or from where one may begin at the end)
+        is for python-multipart.
+
+        python-multipart would find the same: in part data it only searches for the
+        delimiter. Skipping it spares its per-chunk work (three callbacks through a
+        dictionary, closures made on each call), a fifth of the event loop's time for a
+        large upload. Only where it has nothing pending (no partial delimiter carried
+        over from the last chunk), so that giving it the rest is the same as giving it
+        all."""
+        parser = self._parser
+        if (
+            not isinstance(self._sink, Spool)
+            or parser.state != MultipartState.PART_DATA
+            or parser.index
+            or parser.flags
+        ):
+            return chunk
+        delimiter = parser.boundary  # CRLF, "--" and the boundary
+        end = byte_search.find(chunk, delimiter)
+        if end < 0:
+            # A delimiter cut off by the chunk's end starts at a CR in its last bytes,
+            # and at the last one: a boundary holds no CR (RFC 2046).
+            end = chunk.rfind(b"\r", max(0, len(chunk) - len(delimiter) + 1))
+            if end < 0:
+                end = len(chunk)
+        if end:
+            self._sink.write(memoryview(chunk)[:end])
+        return chunk[end:]
 
     async def drain(self) -> None:
         """Wait while the part being received has too much not yet written."""

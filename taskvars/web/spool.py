@@ -10,9 +10,9 @@ handed over as memoryviews, never copied, in blocks of about 1 MiB, and at most
 size.
 
 Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
-beside an SQLite database) is on disk (``fdatasync``): a row that names it may be
-committed. Such a file is written with ``O_DIRECT`` where the file system allows it: the
-received bytes are copied once into page-aligned blocks, which the disk reads itself.
+beside an SQLite database) is on disk, its name too (:meth:`UploadFile.sync`): a row that
+names it may be committed. Such a file is written with ``O_DIRECT`` where the file system
+allows it: the received bytes are copied once into page-aligned blocks, which the disk reads itself.
 Through the page cache the kernel's copy, page allocation and writeback bookkeeping cost
 six times the CPU of that copy here, and a loaded machine's dirty-page throttling made
 the write four times slower (measured: 1 GiB, 1.2 s CPU and 4.7 s against 0.18 s and
@@ -127,7 +127,7 @@ class Spool:
                 await self._wait_oldest()
             if self._file.durable:
                 _, writer = self._running_threads()
-                await asyncio.wrap_future(writer.submit(os.fdatasync, self._file.fd))
+                await asyncio.wrap_future(writer.submit(self._file.sync))
         self.sha256 = self._digest.hexdigest()
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:

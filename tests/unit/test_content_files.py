@@ -31,6 +31,25 @@ def test_the_directory_sits_beside_the_database_file(tmp_path: Path) -> None:
     assert content_directory(None) is None
 
 
+def test_the_directory_is_made_with_its_name_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each content file's name is synced into the directory (see the spool); the
+    directory's own name in its parent is synced when the server prepares it."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    files = ContentFiles(tmp_path / "db.sqlite-content")
+    files.prepare()
+    assert files.directory.is_dir()
+    assert synced == [tmp_path.stat().st_ino]
+
+
 def test_a_released_file_stays_only_when_kept(files: ContentFiles) -> None:
     kept, dropped = files.create(), files.create()
     os.write(kept.fd, b"kept")

@@ -92,6 +92,55 @@ def test_large_binary_part_spools_to_disk(parse: Parse) -> None:
     assert data.sha256 == hashlib.sha256(bytes(range(256)) * 4).hexdigest()
 
 
+def near_misses(length: int) -> bytes:
+    """``length`` bytes dense with what begins a delimiter without being one: CRs,
+    CRLF and dashes, the delimiter cut short, with one byte changed, or followed by
+    neither CRLF nor "--"."""
+    delimiter = b"\r\n--" + BOUNDARY.encode()
+    pieces = [b"\r", b"\r\n", b"\r\n-", b"\r\n--", delimiter[:-1], delimiter[:-1] + b"X"]
+    pieces += [bytes(range(256)), b"\r\r\n\n--", b"-" * 40, delimiter + b"x"]
+    content = bytearray()
+    while len(content) < length:
+        content += pieces[len(content) % len(pieces)]
+    return bytes(content[:length])
+
+
+LARGE = near_misses(300_000)
+SECOND = near_misses(70_001)[::-1]
+
+
+@pytest.mark.parametrize(
+    "piece", [1000, 4093, 40_000, 40_001, 40_007, 40_013, 65_536, 262_144, None]
+)
+def test_large_parts_parse_the_same_in_every_chunking(parse: Parse, piece: int | None) -> None:
+    """Chunks long enough for the spool's own delimiter search (see
+    StreamingFormParser._spool_part_data), cut anywhere, delimiters included; a binary
+    part replaced by a later one, text after binary."""
+    form = parse(
+        multipart_body(
+            Part("data", SECOND, filename="first.bin"),
+            Part("ignored", LARGE),
+            Part("data", LARGE, filename="f.bin"),
+            Part("valueType", "File"),
+        ),
+        piece,
+    )
+    data = form.get("data")
+    assert isinstance(data, BinaryPart)
+    assert data.filename == "f.bin"
+    assert data.read_all() == LARGE
+    assert (data.size, data.sha256) == (len(LARGE), hashlib.sha256(LARGE).hexdigest())
+    value_type = form.get("valueType")
+    assert isinstance(value_type, TextPart)
+    assert value_type.text == "File"
+
+
+def test_a_body_that_ends_inside_a_large_part_is_refused(parse: Parse) -> None:
+    body = multipart_body(Part("data", LARGE))
+    with pytest.raises(MalformedMultipartError, match="ends before its closing boundary"):
+        parse(body[: len(body) - 20], 65_536)
+
+
 def test_replaced_binary_parts_are_closed() -> None:
     parser = StreamingFormParser(
         BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields=set()

@@ -97,25 +97,34 @@ def test_partial_vectored_writes_continue_where_they_stopped() -> None:
 
 
 @pytest.mark.parametrize("durable", [True, False])
-def test_only_a_file_that_becomes_the_value_is_synced(
+def test_only_a_file_that_becomes_the_value_is_synced_with_its_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
 ) -> None:
-    """A content file must be on disk before its row commits; a staging file for
-    PostgreSQL is read back at once by COPY, from the page cache, and never synced."""
+    """A content file must be on disk before its row commits, and so must the directory
+    entry naming it (a new file's name is lost in a power cut until its directory is
+    synced); a staging file for PostgreSQL is read back at once by COPY, from the page
+    cache, and never synced."""
     synced: list[int] = []
-    real_fdatasync = spool_module.os.fdatasync
+    synced_directories: list[int] = []
+    real_fdatasync, real_fsync = spool_module.os.fdatasync, spool_module.os.fsync
 
     def recording_fdatasync(fd: int) -> None:
         synced.append(fd)
         real_fdatasync(fd)
 
+    def recording_fsync(fd: int) -> None:
+        synced_directories.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
     monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
+    monkeypatch.setattr(spool_module.os, "fsync", recording_fsync)
     spool = Spool(16, files.create if durable else TemporaryUploadFile)
     fill(spool, [b"z" * (2 * MIB)])
     assert spool.file is not None
     assert synced == ([spool.file.fd] if durable else [])
+    assert synced_directories == ([files.directory.stat().st_ino] if durable else [])
     spool.close()
 
 

