@@ -3,12 +3,13 @@
 A variable read or a small binary download is :data:`.variables.VISIBLE_FROM` (the
 scope chain, the variable and its bytes) run in autocommit: a single statement sees one
 snapshot, as the full pipeline's read transaction does, without its ``BEGIN`` and
-``ROLLBACK``. A small binary upload to a task's own variable is :data:`_STORE_IN_TASK`:
-the writes :meth:`.variables.Variables.set_in_task` makes for a task outside any process
-instance (content and chunk, the variable created or replaced at the version read, the
-task's ``lastUpdated``, the replaced content released unless history holds it), in one
-data-modifying statement that commits as it returns. A task in a process instance is
-left to the full store (its history records the write).
+``ROLLBACK``. A small binary upload to a task's variable is :data:`_STORE_IN_TASK`: the
+writes :meth:`.variables.Variables.set_in_task` (and, for a task in no other scope,
+``set_seen``) make for a task outside any process instance (content and chunk, the
+variable created or replaced at the version read, the task's ``lastUpdated``, the
+replaced content released unless history holds it), in one data-modifying statement
+that commits as it returns. A task in a process instance is left to the full store
+(its history records the write, its conditions hear of it).
 
 Statements are SQLAlchemy Core from the same tables, compiled once for psycopg and run
 on its async connections (:mod:`.async_postgres`), with the parameters as psycopg takes
@@ -25,6 +26,7 @@ from typing import Any, cast
 
 import psycopg
 from sqlalchemy import (
+    Boolean,
     Column,
     Table,
     bindparam,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     null,
+    or_,
     select,
     union_all,
     update,
@@ -109,15 +112,24 @@ def _typed(name: str, column: Column[Any]) -> Any:
 
 def _store_in_task_statement() -> Any:
     found = (
-        select(_SCOPE.c.pk, _SCOPE.c.process_instance_pk)
+        select(_SCOPE.c.pk, _SCOPE.c.parent_pk, _SCOPE.c.process_instance_pk)
         .where(
             _SCOPE.c.id_space == bindparam("id_space"),
             _SCOPE.c.external_id == bindparam("task_id"),
         )
         .cte("found")
     )
-    # Only a task outside any process instance: history records nothing of its writes.
-    target = select(found.c.pk).where(found.c.process_instance_pk.is_(None)).cte("target")
+    # Only a task outside any process instance: history records nothing of its writes,
+    # and no condition waits for them. Not local (a task's variables): a task of no
+    # other scope either, whose own variable is the only one visible from it.
+    target = (
+        select(found.c.pk)
+        .where(
+            found.c.process_instance_pk.is_(None),
+            or_(bindparam("local", type_=Boolean), found.c.parent_pk.is_(None)),
+        )
+        .cte("target")
+    )
     old = (
         select(VARIABLE.c.pk, VARIABLE.c.content_pk, VARIABLE.c.revision)
         .select_from(VARIABLE.join(target, VARIABLE.c.scope_pk == target.c.pk))
@@ -201,7 +213,7 @@ def _store_in_task_statement() -> Any:
     )
     return select(
         select(func.count()).select_from(found).scalar_subquery().label("found"),
-        select(func.count()).select_from(target).scalar_subquery().label("unrecorded"),
+        select(func.count()).select_from(target).scalar_subquery().label("alone"),
         select(func.count()).select_from(written).scalar_subquery().label("written"),
     ).add_cte(chunk, touched, released)
 
@@ -239,17 +251,21 @@ async def store_in_task(
     data: bytes,
     now: datetime,
     *,
+    local: bool,
     on_retry: Callable[[], None] | None = None,
 ) -> bool:
     """Create or replace the task's own variable ``name`` with ``value``, whose content
-    is ``data`` (one chunk, more than nothing). ``False``: nothing written, the task is
-    in a process instance (the full store writes it, history too). Raises
+    is ``data`` (one chunk, more than nothing); not ``local``: the variable as seen from
+    the task (the same one, where the task is in no other scope). ``False``: nothing
+    written, the task is in a process instance (the full store writes it, history too)
+    or, not ``local``, in another scope. Raises
     ``ScopeNotFoundError``, and ``ConcurrentModificationError`` when another request
     created or changed the variable first."""
     assert value.content is not None
     parameters: dict[str, Any] = {
         "id_space": IdSpace.TASK.value,
         "task_id": task_id,
+        "local": local,
         "name": name,
         "id": str(uuid.uuid4()),
         "size": value.content.size,
@@ -264,7 +280,7 @@ async def store_in_task(
     )
     if row.found == 0:
         raise ScopeNotFoundError(IdSpace.TASK, task_id)
-    if row.unrecorded == 0:
+    if row.alone == 0:
         return False
     if row.written != 1:
         raise ConcurrentModificationError(

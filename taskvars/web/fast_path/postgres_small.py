@@ -1,12 +1,13 @@
 """The fast path's small requests on PostgreSQL, each one statement on the event loop
 (:mod:`taskvars.persistence.postgres_small_values`), with no worker thread and no
 transaction round trips: reads of one variable, downloads of a value small enough to
-come with it, and binary uploads of a small value to a task's own variable.
+come with it, and binary uploads of a small value to a task's variable.
 
 Each function answers ``None`` (or ``False``) when it did nothing and the request takes
 the way of every database: on SQLite, in an app without a lifespan, and for what one
 statement does not cover (a large value, a task in a process instance, whose history
-records the write, the deprecated serialized upload, transient values). Answers and
+records the write, or a task's variables seen through another scope, the deprecated
+serialized upload, transient values). Answers and
 errors are made by the functions the full pipeline uses, from the same row.
 """
 
@@ -22,12 +23,13 @@ from taskvars.handlers.http.variable_operations import inline_binary_response
 from taskvars.persistence import postgres_small_values
 from taskvars.persistence.async_postgres import AsyncConnections, connections_of
 from taskvars.persistence.binary_contents import SMALL_VALUE_BYTES
+from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import ScopeNotFoundError, StoredValue
 from taskvars.services import variables
 from taskvars.services.binary_upload import BinaryUpload
 from taskvars.services.dates import now_millis
-from taskvars.services.variables import TASK_LOCAL_VARIABLES, VariableResource
+from taskvars.services.variables import VariableResource
 
 
 async def read_variable(
@@ -62,7 +64,7 @@ def upload_store(
     """What stores an upload in one statement if it can (``True``: stored), or ``None``
     where none can."""
     connections = connections_of(db)
-    if connections is None or resource != TASK_LOCAL_VARIABLES:
+    if connections is None or resource.id_space is not IdSpace.TASK:
         return None
 
     async def store(upload: BinaryUpload) -> bool:
@@ -76,7 +78,14 @@ def upload_store(
         data = b"".join(source.read(source.size))
         try:
             return await postgres_small_values.store_in_task(
-                connections, scope_id, name, value, data, now_millis(), on_retry=db.on_write_retry
+                connections,
+                scope_id,
+                name,
+                value,
+                data,
+                now_millis(),
+                local=resource.local,
+                on_retry=db.on_write_retry,
             )
         except ScopeNotFoundError as error:
             raise EngineError(str(error)) from None
