@@ -54,6 +54,7 @@ from taskvars.persistence.models import (
     Scope,
     Task,
 )
+from taskvars.persistence.unit_of_work import WRITE_ATTEMPTS
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     LockConflictError,
@@ -75,10 +76,9 @@ _CONTENT = cast(Table, BinaryContent.__table__)
 _CHUNK = cast(Table, BinaryChunk.__table__)
 _HISTORY = cast(Table, HistoricVariable.__table__)
 _DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
-# deadlock_detected, serialization_failure, lock_not_available: as unit_of_work's, a
-# write PostgreSQL failed over a lock runs again, this many times in all.
+# deadlock_detected, serialization_failure, lock_not_available: as in unit_of_work, a
+# write PostgreSQL failed over a lock runs again, WRITE_ATTEMPTS times in all.
 _LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
-WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -272,9 +272,13 @@ async def store_in_task(
         "sha256": value.content.sha256,
         "data": data,
         "now": now,
-        **{f"new_{column}": getattr(value, column, None) for column in VALUE_COLUMNS},
+        # The content's pk is the statement's own (new_content).
+        **{
+            f"new_{column}": getattr(value, column)
+            for column in VALUE_COLUMNS
+            if column != "content_pk"
+        },
     }
-    del parameters["new_content_pk"]
     row = await _run_write(
         connections, _STORE_IN_TASK.sql, _STORE_IN_TASK.parameters(parameters), name, on_retry
     )
