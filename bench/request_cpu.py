@@ -6,7 +6,7 @@ the event loop, the worker threads and the database. Load on the machine changes
 wall-clock time, hardly the CPU time. Compares the fast path (``taskvars.web.fast_path``)
 with the full pipeline.
 
-    python -m bench.request_cpu [--requests 400] [--rounds 5]
+    python -m bench.request_cpu [--requests 400] [--rounds 5] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 from taskvars.app import create_app
 from taskvars.log_config import logging_config
 from taskvars.settings import Settings
+from tests.databases import private_schema
 from tests.multipart_bodies import Part, content_type, multipart_body
 
 ASGIApp = Callable[..., Awaitable[None]]
@@ -228,6 +229,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="per round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server: each app gets a private schema on it, not a SQLite file",
+    )
     arguments = parser.parse_args()
     # The server's logging at info level, as served: the request log is part of the cost.
     config = logging_config("text", "info")
@@ -237,10 +242,19 @@ def main() -> None:
         "formatter": "default",
     }
     logging.config.dictConfig(config)
-    with tempfile.TemporaryDirectory(prefix="taskvars-bench-cpu-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="taskvars-bench-cpu-") as scratch,
+        contextlib.ExitStack() as schemas,
+    ):
+
+        def database_url(label: str) -> str:
+            if arguments.postgres_url is None:
+                return f"sqlite:///{Path(scratch) / label}.db"
+            return schemas.enter_context(private_schema(arguments.postgres_url))
+
         settings = {
             label: Settings(
-                database_url=f"sqlite:///{Path(scratch) / label}.db",
+                database_url=database_url(label),
                 no_job_executor=True,
                 **_fast(label == "fast path"),
             )
@@ -250,7 +264,7 @@ def main() -> None:
     print(
         f"server CPU ms per request (median of {arguments.rounds} rounds of "
         f"{arguments.requests}), and Python calls per request on the event loop's thread; "
-        "SQLite, in-process"
+        f"{'SQLite' if arguments.postgres_url is None else 'PostgreSQL'}, in-process"
     )
     print(
         f"{'operation':<16} {'CPU full':>9} {'CPU fast':>9} {'calls full':>11} {'calls fast':>11}"

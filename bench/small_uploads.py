@@ -8,7 +8,9 @@ Prints requests/s, p50 and p99 latency, errors, and the server's CPU time per re
 (user + system, its process and workers, read from ``/proc`` around each wrk run,
 divided by the requests wrk completed: a cost the machine's load does not change).
 
-    python -m bench.small_uploads [--connections 8] [--seconds 10]
+    python -m bench.small_uploads [--connections 8] [--seconds 10] [--postgres-url URL]
+
+``--postgres-url``: on that PostgreSQL server instead, each server in a private schema.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench.process_cpu import cpu_seconds
+from tests.databases import private_schema
 from tests.e2e.server import free_port, running_server
 
 BOUNDARY = "taskvars-bench"
@@ -321,11 +325,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server: each server gets a private schema on it, not a SQLite file",
+    )
     arguments = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("bench.small_uploads needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
-    print_table(run(arguments.connections, arguments.seconds), "sqlite, one process")
+    if arguments.postgres_url is None:
+        print_table(run(arguments.connections, arguments.seconds), "sqlite, one process")
+        return 0
+    with ExitStack() as stack:
+
+        def new_schema(_directory: Path, _name: str) -> str:
+            return stack.enter_context(private_schema(arguments.postgres_url))
+
+        measured = run(arguments.connections, arguments.seconds, new_schema)
+        print_table(measured, "postgresql, one process")
     return 0
 
 

@@ -32,6 +32,7 @@ from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.metrics import multiprocess
 from taskvars.metrics.commits import watch_commits
 from taskvars.metrics.pool import watch_pool
+from taskvars.persistence import async_postgres
 from taskvars.persistence.content_files import TemporaryUploadFile, UploadFile
 from taskvars.persistence.external_task_signals import TopicListener
 from taskvars.persistence.migrate import upgrade
@@ -268,6 +269,7 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
                 _parked_fetches(settings) as parked_fetches,
                 _job_executor(settings, database) as job_executor,
                 _statistics_keeper(database),
+                async_postgres.serving(database),  # the fast path's small requests
             ):
                 yield {
                     STATE_KEY: Runtime(

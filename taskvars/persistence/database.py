@@ -6,7 +6,8 @@ import select
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 
 from taskvars.persistence.content_files import ContentFiles, content_directory
@@ -28,10 +29,7 @@ def create_database_engine(database_url: str, *, connections: int | None = None)
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        timeouts = {
-            name: value for name, value in _POSTGRES_TIMEOUTS.items() if name not in url.query
-        }
-        engine = create_engine(url, connect_args=timeouts, **_pool_limits(connections))
+        engine = create_engine(url, connect_args=_timeouts(url), **_pool_limits(connections))
         discard_dead_connections_on_checkout(engine)
         return engine
     raise ValueError(
@@ -55,6 +53,19 @@ _POSTGRES_TIMEOUTS = {
 }
 
 
+def _timeouts(url: URL) -> dict[str, Any]:
+    return {name: value for name, value in _POSTGRES_TIMEOUTS.items() if name not in url.query}
+
+
+def postgres_connect_arguments(url: URL) -> dict[str, Any]:
+    """What psycopg's ``connect`` is given for the PostgreSQL database at ``url`` (an
+    engine's): the URL's parameters and the timeouts above, as the engine connects."""
+    dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+    driver_url = url.set(drivername="postgresql+psycopg")
+    _, arguments = dialect.create_connect_args(driver_url)  # type: ignore[no-untyped-call]
+    return {**arguments, **_timeouts(url)}
+
+
 def discard_dead_connections_on_checkout(engine: Engine) -> None:
     """A pooled PostgreSQL connection is pinged only if the server said something while
     it sat idle, which it does when it goes away (a restart, a terminated backend: an
@@ -67,7 +78,7 @@ def discard_dead_connections_on_checkout(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if not _input_waiting(dbapi_connection):
+        if not input_waiting(dbapi_connection):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
@@ -75,7 +86,7 @@ def discard_dead_connections_on_checkout(engine: Engine) -> None:
             raise DisconnectionError("the server closed the pooled connection") from error
 
 
-def _input_waiting(dbapi_connection: Any) -> bool:
+def input_waiting(dbapi_connection: Any) -> bool:
     """Whether the connection is closed or has unread input (nothing is owed to an idle
     connection: whatever came is the server's farewell, or a notice worth a ping)."""
     if dbapi_connection.closed:

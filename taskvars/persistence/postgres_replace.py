@@ -13,28 +13,17 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, exists, func, select, update
 
-from taskvars.persistence.models import BinaryContent, HistoricVariable, Task, Variable
+from taskvars.persistence.models import BinaryContent, HistoricVariable, Task
+from taskvars.persistence.variable_statements import VARIABLE as _VARIABLE
+from taskvars.persistence.variable_statements import versioned_update
 
-_VARIABLE = cast(Table, Variable.__table__)
 _CONTENT = cast(Table, BinaryContent.__table__)
 _HISTORY = cast(Table, HistoricVariable.__table__)
 _TASK = cast(Table, Task.__table__)
 
 
-def _statement(value_columns: tuple[str, ...]) -> Any:
-    updated = (
-        update(_VARIABLE)
-        .where(
-            _VARIABLE.c.pk == bindparam("variable_pk"),
-            _VARIABLE.c.revision == bindparam("read_revision"),
-        )
-        .values(
-            revision=_VARIABLE.c.revision + 1,
-            **{column: bindparam(f"new_{column}") for column in value_columns},
-        )
-        .returning(_VARIABLE.c.pk)
-        .cte("updated")
-    )
+def _statement() -> Any:
+    updated = versioned_update().returning(_VARIABLE.c.pk).cte("updated")
     was_updated = exists().select_from(updated)
     touched = (
         update(_TASK)
@@ -60,10 +49,10 @@ def _statement(value_columns: tuple[str, ...]) -> Any:
 
 
 class ReplaceInTask:
-    """The statement, built once for the value columns :mod:`.variables` writes."""
+    """The statement, built once."""
 
-    def __init__(self, value_columns: tuple[str, ...]) -> None:
-        self._statement = _statement(value_columns)
+    def __init__(self) -> None:
+        self._statement = _statement()
 
     def run(self, connection: Connection, parameters: dict[str, Any]) -> tuple[bool, str | None]:
         """Whether the variable was still the version read, and the content file of the

@@ -9,13 +9,13 @@ if its revision is the one that was read.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
-    Row,
     Select,
     Table,
     bindparam,
@@ -47,6 +47,7 @@ from taskvars.persistence.values import (
     ScopeRef,
     StoredValue,
 )
+from taskvars.persistence.variable_statements import VALUE_COLUMNS, versioned_update
 
 if TYPE_CHECKING:
     from taskvars.persistence.history import History
@@ -100,7 +101,8 @@ def _visible_from_statement() -> Select[Any]:
     )
 
 
-_VISIBLE_FROM = _visible_from_statement()
+# Public for the fast path's statement on PostgreSQL (postgres_small_values).
+VISIBLE_FROM = _visible_from_statement()
 # No chain is this deep: "walk it all".
 _WHOLE_CHAIN = 1_000_000
 
@@ -139,31 +141,9 @@ _MOVE_VARIABLE = (
     .where(_VARIABLE.c.pk == bindparam("variable_pk"))
     .values(scope_pk=bindparam("new_scope_pk"))
 )
-_VALUE_COLUMNS = (
-    "type",
-    "text_value",
-    "long_value",
-    "double_value",
-    "content_pk",
-    "filename",
-    "mime_type",
-    "encoding",
-    "object_type_name",
-    "serialization_data_format",
-)
-_REPLACE_IN_TASK = ReplaceInTask(_VALUE_COLUMNS)
+_REPLACE_IN_TASK = ReplaceInTask()
 _INSERT_VARIABLE = insert(_VARIABLE)
-_UPDATE_VARIABLE = (
-    update(_VARIABLE)
-    .where(
-        _VARIABLE.c.pk == bindparam("variable_pk"),
-        _VARIABLE.c.revision == bindparam("read_revision"),
-    )
-    .values(
-        revision=_VARIABLE.c.revision + 1,
-        **{column: bindparam(f"new_{column}") for column in _VALUE_COLUMNS},
-    )
-)
+_UPDATE_VARIABLE = versioned_update()
 _DELETE_VARIABLE = delete(_VARIABLE).where(
     _VARIABLE.c.pk == bindparam("variable_pk"),
     _VARIABLE.c.revision == bindparam("read_revision"),
@@ -209,25 +189,11 @@ class Variables:
     def _chain_and_visible(
         self, id_space: IdSpace, external_id: str, name: str, *, local: bool
     ) -> tuple[list[ScopeRef], StoredValue | None]:
-        rows = self._connection.execute(
-            _VISIBLE_FROM,
-            {
-                "id_space": id_space,
-                "external_id": external_id,
-                "name": name,
-                "depth_limit": 0 if local else _WHOLE_CHAIN,
-                "inline_bytes": self._contents.small_value_bytes,
-            },
-        ).all()
-        if not rows:
-            raise ScopeNotFoundError(id_space, external_id)
-        chain = [
-            ScopeRef(row.chain_pk, ScopeKind(row.chain_kind), row.chain_external_id) for row in rows
-        ]
-        held = next((row for row in rows if row.pk is not None), None)
-        if held is None:
-            return chain, None
-        return chain, stored_value(held, inline_content=held.data)
+        parameters = visible_from_parameters(
+            id_space, external_id, name, local=local, inline_bytes=self._contents.small_value_bytes
+        )
+        rows = self._connection.execute(VISIBLE_FROM, parameters).all()
+        return chain_and_visible_in(rows, id_space, external_id)
 
     def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:
         """The variables ``names`` as seen from ``chain[0]``, in one query."""
@@ -395,7 +361,7 @@ class Variables:
                     "task_pk": scope_pk,
                     "now": task_touched_at,
                     "old_content_pk": existing.content_pk,
-                    **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+                    **{f"new_{column}": values[column] for column in VALUE_COLUMNS},
                 },
             )
             if not still_read:
@@ -409,7 +375,7 @@ class Variables:
             {
                 "variable_pk": existing.pk,
                 "read_revision": existing.revision,
-                **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+                **{f"new_{column}": values[column] for column in VALUE_COLUMNS},
             },
         )
         if updated.rowcount != 1:
@@ -443,13 +409,13 @@ class Variables:
                 if self._history is not None:
                     self._history.variable_moved(row.id, to_scope_pk)
                 continue
-            values = {column: getattr(row, column) for column in _VALUE_COLUMNS}
+            values = {column: getattr(row, column) for column in VALUE_COLUMNS}
             connection.execute(
                 _UPDATE_VARIABLE,
                 {
                     "variable_pk": clash.pk,
                     "read_revision": clash.revision,
-                    **{f"new_{column}": values[column] for column in _VALUE_COLUMNS},
+                    **{f"new_{column}": values[column] for column in VALUE_COLUMNS},
                 },
             )
             # The content now belongs to the other variable: this row lets go of it.
@@ -502,6 +468,35 @@ class Variables:
         self._release(existing.content_pk)
 
 
+def visible_from_parameters(
+    id_space: IdSpace, external_id: str, name: str, *, local: bool, inline_bytes: int
+) -> dict[str, Any]:
+    """The parameters of :data:`VISIBLE_FROM`."""
+    return {
+        "id_space": id_space,
+        "external_id": external_id,
+        "name": name,
+        "depth_limit": 0 if local else _WHOLE_CHAIN,
+        "inline_bytes": inline_bytes,
+    }
+
+
+def chain_and_visible_in(
+    rows: Sequence[Any], id_space: IdSpace, external_id: str
+) -> tuple[list[ScopeRef], StoredValue | None]:
+    """The chain and the variable :data:`VISIBLE_FROM` found (its ``rows``, with its
+    columns as attributes). Raises ``ScopeNotFoundError``."""
+    if not rows:
+        raise ScopeNotFoundError(id_space, external_id)
+    chain = [
+        ScopeRef(row.chain_pk, ScopeKind(row.chain_kind), row.chain_external_id) for row in rows
+    ]
+    held = next((row for row in rows if row.pk is not None), None)
+    if held is None:
+        return chain, None
+    return chain, stored_value(held, inline_content=held.data)
+
+
 @dataclass(frozen=True)
 class _Existing:
     """The row a write replaces, as it was read."""
@@ -522,7 +517,7 @@ def _in_process_instance(chain: list[ScopeRef]) -> bool:
     return chain[-1].kind is ScopeKind.PROCESS_INSTANCE
 
 
-def stored_value(row: Row[*tuple[Any, ...]], *, inline_content: bytes | None = None) -> StoredValue:
+def stored_value(row: Any, *, inline_content: bytes | None = None) -> StoredValue:
     """A row of ``_VARIABLE_ROWS`` as a value (with the small content read beside it)."""
     return StoredValue(
         name=row.name,

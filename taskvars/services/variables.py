@@ -136,6 +136,17 @@ def get(
     return value_to_dto(stored, deserialize=deserialize, content=content)
 
 
+def dto_of_inline(stored: StoredValue, *, deserialize: bool) -> dict[str, Any] | None:
+    """:func:`get`'s answer for ``stored`` when it needs no more of the database: its
+    bytes (a ``Bytes`` value's) came with it; ``None`` when they did not."""
+    content = None
+    if stored.type == "Bytes" and stored.content_pk is not None:
+        if stored.inline_content is None:
+            return None
+        content = stored.inline_content
+    return value_to_dto(stored, deserialize=deserialize, content=content)
+
+
 def get_all(
     uow: UnitOfWork, resource: VariableResource, scope_id: str, *, deserialize: bool
 ) -> dict[str, Any]:
@@ -149,7 +160,11 @@ def get_all(
 
 def binary(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
     """A ``Bytes`` or ``File`` variable, whose content :func:`content` reads."""
-    stored = _visible(uow, resource, scope_id, name)
+    return binary_value(scope_id, _visible(uow, resource, scope_id, name))
+
+
+def binary_value(scope_id: str, stored: StoredValue) -> StoredValue:
+    """``stored``, if it is a ``Bytes`` or ``File`` variable (:func:`binary`)."""
     if stored.type not in BINARY_TYPES:
         raise InvalidRequestError(f"Value of variable with id {scope_id} is not a binary value.")
     return stored
@@ -325,6 +340,13 @@ def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: s
         )
     except ScopeNotFoundError as error:
         raise EngineError(str(error)) from None
+    return found_variable(resource, name, stored)
+
+
+def found_variable(
+    resource: VariableResource, name: str, stored: StoredValue | None
+) -> StoredValue:
+    """What a read of the variable ``name`` found; a 404 when nothing."""
     if stored is None:
         raise NotFoundError(f"{resource.noun} variable with name {name} does not exist")
     return stored

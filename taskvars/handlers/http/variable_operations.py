@@ -3,7 +3,7 @@ variables service in one unit of work, HTTP out."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,11 +52,18 @@ def store_upload(
 
 
 async def store_upload_async(
-    db: Database, resource: VariableResource, scope_id: str, name: str, form: MultipartForm
+    db: Database,
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    form: MultipartForm,
+    *,
+    stored_otherwise: Callable[[BinaryUpload], Awaitable[bool]] | None = None,
 ) -> None:
     """:func:`store_upload` for the event loop (the fast path, :mod:`taskvars.web.fast_path`):
     the write is queued by :meth:`Database.write_async`, with no worker thread waiting for
-    it (on SQLite the writer thread wakes the loop once per batch)."""
+    it (on SQLite the writer thread wakes the loop once per batch). ``stored_otherwise``:
+    stores the upload another way if it can (``True``: done), with the form still open."""
     with form:
         parts = uploaded_parts(form)
         if parts.type_name is None:
@@ -64,6 +71,8 @@ async def store_upload_async(
         else:
             # The deprecated serialized-object form parses its content, maybe from a file.
             upload = await anyio.to_thread.run_sync(interpret_upload, parts)
+        if stored_otherwise is not None and await stored_otherwise(upload):
+            return
         await db.write_async(
             _storing(resource, scope_id, name, upload), content_bytes=upload.content_bytes
         )
@@ -167,15 +176,9 @@ def binary_response(
 
     def prepare(uow: UnitOfWork) -> _Download:
         stored = find(uow)
-        etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
-        if none_match(request_headers.get("if-none-match"), etag):
+        etag, byte_range, not_modified = _requested(request_headers, stored)
+        if not_modified:
             return _Download(stored, etag, None)
-        byte_range = requested_range(
-            request_headers.get("range"),
-            request_headers.get("if-range"),
-            etag,
-            stored.content_size or 0,
-        )
         bounds = (byte_range.start, byte_range.end) if byte_range else None
         length = byte_range.length if byte_range else stored.content_size or 0
         if length <= WHOLE_ANSWER_BYTES:
@@ -189,17 +192,8 @@ def binary_response(
     uow, download = db.open_read(prepare)
     if download.not_modified:
         uow.close()
-        return Response(
-            status_code=304, headers={"ETag": download.etag, "X-Content-Type-Options": "nosniff"}
-        )
-    headers = {**binary_headers(download.stored), "ETag": download.etag, "Accept-Ranges": "bytes"}
-    status = 200
-    if download.byte_range is not None:
-        status = 206
-        headers["Content-Range"] = download.byte_range.content_range(
-            download.stored.content_size or 0
-        )
-        headers["Content-Length"] = str(download.byte_range.length)
+        return _not_modified(download.etag)
+    status, headers = _status_and_headers(download)
     if download.whole is not None:
         uow.close()
         return Response(download.whole, status_code=status, headers=headers)
@@ -211,6 +205,62 @@ def binary_response(
     return ClosingStreamingResponse(
         _stream_then_close(uow, download.chunks), status_code=status, headers=headers
     )
+
+
+def inline_binary_response(
+    request_headers: Mapping[str, str], stored: StoredValue
+) -> Response | None:
+    """:func:`binary_response`'s answer for ``stored`` when it needs no more of the
+    database: its bytes came with it (``inline_content``) and are answered whole, or the
+    client has them (304); ``None`` otherwise."""
+    etag, byte_range, not_modified = _requested(request_headers, stored)
+    if not_modified:
+        return _not_modified(etag)
+    length = byte_range.length if byte_range else stored.content_size or 0
+    if length > WHOLE_ANSWER_BYTES:
+        return None
+    whole = b""
+    if stored.content_pk is not None:
+        if stored.inline_content is None:
+            return None
+        # As BinaryContents.chunks and .slice give an inline content.
+        whole = stored.inline_content
+        if byte_range is not None:
+            whole = whole[byte_range.start : byte_range.end + 1]
+    status, headers = _status_and_headers(_Download(stored, etag, byte_range, whole=whole))
+    return Response(whole, status_code=status, headers=headers)
+
+
+def _requested(
+    request_headers: Mapping[str, str], stored: StoredValue
+) -> tuple[str, ByteRange | None, bool]:
+    """The value's ETag, the range asked for, and whether the client has it already."""
+    etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
+    if none_match(request_headers.get("if-none-match"), etag):
+        return etag, None, True
+    byte_range = requested_range(
+        request_headers.get("range"),
+        request_headers.get("if-range"),
+        etag,
+        stored.content_size or 0,
+    )
+    return etag, byte_range, False
+
+
+def _not_modified(etag: str) -> Response:
+    return Response(status_code=304, headers={"ETag": etag, "X-Content-Type-Options": "nosniff"})
+
+
+def _status_and_headers(download: _Download) -> tuple[int, dict[str, str]]:
+    headers = {**binary_headers(download.stored), "ETag": download.etag, "Accept-Ranges": "bytes"}
+    status = 200
+    if download.byte_range is not None:
+        status = 206
+        headers["Content-Range"] = download.byte_range.content_range(
+            download.stored.content_size or 0
+        )
+        headers["Content-Length"] = str(download.byte_range.length)
+    return status, headers
 
 
 async def _stream_then_close(

@@ -20,6 +20,7 @@ from taskvars.handlers.http.variable_operations import (
 )
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services.variables import VariableResource
+from taskvars.web.fast_path import postgres_small
 from taskvars.web.fast_path.routes import Route
 from taskvars.web.fast_path.worker import run_blocking
 from taskvars.web.multipart import FormLimits, boundary_of
@@ -111,7 +112,13 @@ class Upload:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self.form.read_form(receive, request.accepted)
         scope_id, name = request.scope_id_and_name
-        await store_upload_async(request.database, self.resource, scope_id, name, form)
+        # PostgreSQL: one statement where one will do (postgres_small).
+        stored_otherwise = postgres_small.upload_store(
+            request.database, self.resource, scope_id, name
+        )
+        await store_upload_async(
+            request.database, self.resource, scope_id, name, form, stored_otherwise=stored_otherwise
+        )
         await send(NO_CONTENT_START)
         await send(NO_CONTENT_BODY)
 
@@ -128,9 +135,13 @@ class Download:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         scope_id, name = request.scope_id_and_name
         headers = Headers(scope=scope)
-        response = await run_blocking(
-            binary_download, request.database, headers, self.resource, scope_id, name
+        response = await postgres_small.binary_download(
+            request.database, headers, self.resource, scope_id, name
         )
+        if response is None:
+            response = await run_blocking(
+                binary_download, request.database, headers, self.resource, scope_id, name
+            )
         await response(scope, receive, send)
 
 
@@ -147,9 +158,13 @@ class VariableRead:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         scope_id, name = request.scope_id_and_name
         deserialize: bool = request.query[DESERIALIZE_VALUE]
-        dto = await run_blocking(
-            read_variable, request.database, self.resource, scope_id, name, deserialize
+        dto = await postgres_small.read_variable(
+            request.database, self.resource, scope_id, name, deserialize
         )
+        if dto is None:
+            dto = await run_blocking(
+                read_variable, request.database, self.resource, scope_id, name, deserialize
+            )
         await send_json(dto, send)
 
 
