@@ -50,31 +50,34 @@ class ProcessRuns:
         return None if row is None else RunRecord(scope_pk, row.id, row.state, row.revision)
 
     def claim_current(self, scope_pk: int) -> RunRecord | None:
-        """Read the run and take its next revision, in one statement: the optimistic
-        lock, taken before the step's work so that a request that lost the race stops
-        at once (a 409), before reading anything the winner changes. ``None``: no model
-        runs the instance. On PostgreSQL a second claimer waits here for the first to
-        end, then finds the revision it claimed is not the one after the revision in
-        its snapshot (or the run gone): a conflict. SQLite has one writer at a time, so
-        the same statement reads whether the instance is suspended (on PostgreSQL the
-        check holds the instance's row, in its own statement)."""
+        """Read the run and hold it until this transaction ends, in one statement: the
+        optimistic lock, taken before the step's work so that a request that lost the
+        race stops at once (a 409), before reading anything the winner changes; the run
+        row is written once, by :meth:`save_state` (or deleted with its instance).
+        ``None``: no model runs the instance. On PostgreSQL a second claimer waits here
+        (``FOR UPDATE``) for the first to end, then finds the revision it holds is not
+        the one in its snapshot (the winner saved a step), or the run gone: a conflict.
+        SQLite has one writer at a time: the read is the claim, and it also reads
+        whether the instance is suspended (on PostgreSQL that check holds the instance's
+        row, in its own statement)."""
         connection = self.session.connection()
         if connection.dialect.name == "sqlite":
-            row = connection.execute(_CLAIM_CURRENT, {"run_pk": scope_pk}).first()
+            row = connection.execute(_CLAIM_READ, {"run_pk": scope_pk}).first()
             if row is None:
                 return None
             return replace(_claimed(scope_pk, row), suspended=bool(row.suspended))
-        row = connection.execute(_CLAIM_SEEN, {"run_pk": scope_pk}).first()
+        row = connection.execute(_CLAIM_HELD, {"run_pk": scope_pk}).first()
         if row is None:
             return None
-        if row.revision is None or row.revision != row.seen + 1:
+        if row.revision is None or row.revision != row.seen:
             raise ConcurrentModificationError(
                 "the process instance was moved on by another request meanwhile"
             )
         return _claimed(scope_pk, row)
 
     def save_state(self, scope_pk: int, state: str) -> None:
-        """The run's state after a step (its revision claimed already)."""
+        """The run's state after a step, claimed already: its one write, taking the
+        next revision (a claimer waiting for this transaction then sees it moved on)."""
         self.session.connection().execute(_SAVE, {"run_pk": scope_pk, "new_state": state})
 
     def count_of_definition(self, definition_id: str) -> int:
@@ -186,55 +189,49 @@ def _claimed(scope_pk: int, row: Any) -> RunRecord:
     return RunRecord(scope_pk, row.id, row.state, row.revision, caller, caller_read=True)
 
 
-_CLAIM_CURRENT = (
-    update(_RUNS)
-    .where(_RUNS.c.scope_pk == bindparam("run_pk"))
-    .values(revision=_RUNS.c.revision + 1)
-    .returning(
-        _RUNS.c.state,
-        _RUNS.c.revision,
-        _DEFINITION_OF_RUN.label("id"),
-        *map(_of_instance, _CALLER_COLUMNS),
-        _of_instance(_INSTANCES.c.suspended),
-    )
-)
+_CLAIM_READ = select(
+    _RUNS.c.state,
+    _RUNS.c.revision,
+    _DEFINITION_OF_RUN.label("id"),
+    *map(_of_instance, _CALLER_COLUMNS),
+    _of_instance(_INSTANCES.c.suspended),
+).where(_RUNS.c.scope_pk == bindparam("run_pk"))
 
 
-def _claim_seen_statement() -> Select[Any]:
-    """PostgreSQL: the revision in the statement's snapshot beside the one claimed (a
-    data-modifying CTE; both see the same snapshot, the UPDATE waits for a concurrent
-    claimer's commit and then bumps the revision it left)."""
+def _claim_held_statement() -> Select[Any]:
+    """PostgreSQL: the revision in the statement's snapshot beside the one it holds
+    (both CTEs see the same snapshot; ``FOR UPDATE`` waits for a concurrent claimer's
+    commit, then returns the row as that left it, or nothing if it was deleted)."""
     seen = (
         select(_RUNS.c.revision.label("seen"))
         .where(_RUNS.c.scope_pk == bindparam("run_pk"))
         .cte("seen")
     )
-    claimed = (
-        update(_RUNS)
+    held = (
+        select(_RUNS.c.state, _RUNS.c.revision, _RUNS.c.process_definition_pk)
         .where(_RUNS.c.scope_pk == bindparam("run_pk"))
-        .values(revision=_RUNS.c.revision + 1)
-        .returning(_RUNS.c.state, _RUNS.c.revision, _RUNS.c.process_definition_pk)
-        .cte("claimed")
+        .with_for_update()
+        .cte("held")
     )
     definition_id = (
         select(ProcessDefinition.id)
-        .where(ProcessDefinition.pk == claimed.c.process_definition_pk)
+        .where(ProcessDefinition.pk == held.c.process_definition_pk)
         .scalar_subquery()
     )
     return select(
         seen.c.seen,
-        claimed.c.revision,
-        claimed.c.state,
+        held.c.revision,
+        held.c.state,
         definition_id.label("id"),
         *map(_of_instance, _CALLER_COLUMNS),
-    ).select_from(seen.outerjoin(claimed, true()))
+    ).select_from(seen.outerjoin(held, true()))
 
 
-_CLAIM_SEEN = _claim_seen_statement()
+_CLAIM_HELD = _claim_held_statement()
 _SAVE = (
     update(_RUNS)
     .where(_RUNS.c.scope_pk == bindparam("run_pk"))
-    .values(state=bindparam("new_state"))
+    .values(state=bindparam("new_state"), revision=_RUNS.c.revision + 1)
 )
 
 
