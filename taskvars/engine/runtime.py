@@ -190,7 +190,7 @@ def start_instance(
     )
     chain = [ScopeRef(instance_pk, ScopeKind.PROCESS_INSTANCE, instance_id)]
     if write_variables is None:
-        variables.write_values(uow, chain, values, local=True)
+        variables.write_new_values(uow, chain[0], values)
     else:
         write_variables(chain)
     step.state = ExecutionState.initial(instance_id)
@@ -414,6 +414,8 @@ def _restored(uow: UnitOfWork, claimed: ClaimedRun) -> tuple[_Step, WorkflowRun]
     instance = claimed.instance
     stored = json.loads(claimed.record.state)
     step = _Step(uow, instance.pk, instance.external_id, claimed.model)
+    if claimed.record.caller_read:
+        step.caller = claimed.record.caller
     step.restore_history(stored)
     step.spent = set(stored.get("spent", ()))
     run = WorkflowRun.restore(
@@ -471,8 +473,11 @@ def terminate(
     call activity started takes that activity with it (``cancel_caller``), as Camunda's
     ``AbstractDeleteProcessInstanceCmd`` cancels the super execution's activity instance."""
     store = uow.store
-    caller = store.process_instances.caller(instance_pk) if cancel_caller else None
     record = store.process_runs.claim_current(instance_pk)
+    caller = None
+    if cancel_caller:  # as the claim read it, else (no run) asked
+        read = record is not None and record.caller_read
+        caller = record.caller if read and record else store.process_instances.caller(instance_pk)
     if record is not None:
         stored = json.loads(record.state)
         if "camunda" in stored:  # a run stored before executions were kept has no history
@@ -487,6 +492,13 @@ def terminate(
     store.scopes.delete_tree(instance_pk)
     if caller is not None:
         _cancel_call(uow, caller, delete_reason)
+
+
+class _NotRead:
+    """A value not read yet."""
+
+
+_NOT_READ = _NotRead()
 
 
 class _Step:
@@ -531,6 +543,9 @@ class _Step:
         # Started by a call activity whose step is still running: where its outputs go
         # when it ends (None: a caller, if any, is resumed in a step of its own).
         self.returns_to: Callable[[VariableSource], None] | None = None
+        # The call activity that started the instance, as the claim read it (_NOT_READ:
+        # asked at the end, if the instance ends).
+        self.caller: CallerLink | _NotRead | None = _NOT_READ
         # The instance ended with a BPMN error its caller's call activity caught.
         self.raised = False
         # A BPMN error a call of this step's passed on, that a waiting caller up the
@@ -950,7 +965,9 @@ class _Step:
         if self.returns_to is not None:
             self.returns_to(ended)
         else:
-            caller = store.process_instances.caller(context.instance_pk)
+            caller = self.caller
+            if isinstance(caller, _NotRead):
+                caller = store.process_instances.caller(context.instance_pk)
             if caller is not None:
                 _return_to_caller(context.uow, caller, ended)
         store.scopes.delete_tree(context.instance_pk)

@@ -3,14 +3,21 @@ executions and tasks below them (scopes, kept in step with the state by the serv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from taskvars.persistence.models import ProcessDefinition, ProcessRun, Scope, ScopeKind, Task
-from taskvars.persistence.values import ConcurrentModificationError
+from taskvars.persistence.models import (
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessRun,
+    Scope,
+    ScopeKind,
+    Task,
+)
+from taskvars.persistence.values import CallerLink, ConcurrentModificationError
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,14 @@ class RunRecord:
     definition_id: str
     state: str
     revision: int
+    # The call activity that started the instance (never changes once the instance is
+    # added), read with the claim so that the instance's end need not ask again;
+    # ``caller_read`` False: not read (ask ProcessInstances.caller).
+    caller: CallerLink | None = None
+    caller_read: bool = False
+    # Whether the instance is suspended, read with the claim where that is as safe as
+    # asking apart (SQLite: the claimer is the one writer); ``None``: not read.
+    suspended: bool | None = None
 
 
 class ProcessRuns:
@@ -35,29 +50,34 @@ class ProcessRuns:
         return None if row is None else RunRecord(scope_pk, row.id, row.state, row.revision)
 
     def claim_current(self, scope_pk: int) -> RunRecord | None:
-        """Read the run and take its next revision, in one statement: the optimistic
-        lock, taken before the step's work so that a request that lost the race stops
-        at once (a 409), before reading anything the winner changes. ``None``: no model
-        runs the instance. On PostgreSQL a second claimer waits here for the first to
-        end, then finds the revision it claimed is not the one after the revision in
-        its snapshot (or the run gone): a conflict. SQLite has one writer at a time."""
+        """Read the run and hold it until this transaction ends, in one statement: the
+        optimistic lock, taken before the step's work so that a request that lost the
+        race stops at once (a 409), before reading anything the winner changes; the run
+        row is written once, by :meth:`save_state` (or deleted with its instance).
+        ``None``: no model runs the instance. On PostgreSQL a second claimer waits here
+        (``FOR UPDATE``) for the first to end, then finds the revision it holds is not
+        the one in its snapshot (the winner saved a step), or the run gone: a conflict.
+        SQLite has one writer at a time: the read is the claim, and it also reads
+        whether the instance is suspended (on PostgreSQL that check holds the instance's
+        row, in its own statement)."""
         connection = self.session.connection()
         if connection.dialect.name == "sqlite":
-            row = connection.execute(_CLAIM_CURRENT, {"run_pk": scope_pk}).first()
+            row = connection.execute(_CLAIM_READ, {"run_pk": scope_pk}).first()
             if row is None:
                 return None
-            return RunRecord(scope_pk, row.id, row.state, row.revision)
-        row = connection.execute(_CLAIM_SEEN, {"run_pk": scope_pk}).first()
+            return replace(_claimed(scope_pk, row), suspended=bool(row.suspended))
+        row = connection.execute(_CLAIM_HELD, {"run_pk": scope_pk}).first()
         if row is None:
             return None
-        if row.revision is None or row.revision != row.seen + 1:
+        if row.revision is None or row.revision != row.seen:
             raise ConcurrentModificationError(
                 "the process instance was moved on by another request meanwhile"
             )
-        return RunRecord(scope_pk, row.id, row.state, row.revision)
+        return _claimed(scope_pk, row)
 
     def save_state(self, scope_pk: int, state: str) -> None:
-        """The run's state after a step (its revision claimed already)."""
+        """The run's state after a step, claimed already: its one write, taking the
+        next revision (a claimer waiting for this transaction then sees it moved on)."""
         self.session.connection().execute(_SAVE, {"run_pk": scope_pk, "new_state": state})
 
     def count_of_definition(self, definition_id: str) -> int:
@@ -140,45 +160,78 @@ _DEFINITION_OF_RUN = (
     .where(ProcessDefinition.pk == _RUNS.c.process_definition_pk)
     .scalar_subquery()
 )
-_CLAIM_CURRENT = (
-    update(_RUNS)
-    .where(_RUNS.c.scope_pk == bindparam("run_pk"))
-    .values(revision=_RUNS.c.revision + 1)
-    .returning(_RUNS.c.state, _RUNS.c.revision, _DEFINITION_OF_RUN.label("id"))
+_INSTANCES = cast(Table, ProcessInstance.__table__)
+_CALLER_COLUMNS = (
+    _INSTANCES.c.super_execution_id,
+    _INSTANCES.c.super_process_instance_id,
+    _INSTANCES.c.root_process_instance_id,
 )
 
 
-def _claim_seen_statement() -> Select[Any]:
-    """PostgreSQL: the revision in the statement's snapshot beside the one claimed (a
-    data-modifying CTE; both see the same snapshot, the UPDATE waits for a concurrent
-    claimer's commit and then bumps the revision it left)."""
+def _of_instance(column: Any) -> Any:
+    """A column of the claimed run's instance, as a scalar subquery beside the claim's
+    own columns: by the run's pk parameter, as SQLite's RETURNING leaves the run's
+    column unqualified (``scope_pk = scope_pk`` would name the instance's own)."""
+    return (
+        select(column)
+        .where(_INSTANCES.c.scope_pk == bindparam("run_pk"))
+        .scalar_subquery()
+        .label(column.name)
+    )
+
+
+def _claimed(scope_pk: int, row: Any) -> RunRecord:
+    caller = None
+    if row.super_execution_id is not None:
+        caller = CallerLink(
+            row.super_execution_id, row.super_process_instance_id, row.root_process_instance_id
+        )
+    return RunRecord(scope_pk, row.id, row.state, row.revision, caller, caller_read=True)
+
+
+_CLAIM_READ = select(
+    _RUNS.c.state,
+    _RUNS.c.revision,
+    _DEFINITION_OF_RUN.label("id"),
+    *map(_of_instance, _CALLER_COLUMNS),
+    _of_instance(_INSTANCES.c.suspended),
+).where(_RUNS.c.scope_pk == bindparam("run_pk"))
+
+
+def _claim_held_statement() -> Select[Any]:
+    """PostgreSQL: the revision in the statement's snapshot beside the one it holds
+    (both CTEs see the same snapshot; ``FOR UPDATE`` waits for a concurrent claimer's
+    commit, then returns the row as that left it, or nothing if it was deleted)."""
     seen = (
         select(_RUNS.c.revision.label("seen"))
         .where(_RUNS.c.scope_pk == bindparam("run_pk"))
         .cte("seen")
     )
-    claimed = (
-        update(_RUNS)
+    held = (
+        select(_RUNS.c.state, _RUNS.c.revision, _RUNS.c.process_definition_pk)
         .where(_RUNS.c.scope_pk == bindparam("run_pk"))
-        .values(revision=_RUNS.c.revision + 1)
-        .returning(_RUNS.c.state, _RUNS.c.revision, _RUNS.c.process_definition_pk)
-        .cte("claimed")
+        .with_for_update()
+        .cte("held")
     )
     definition_id = (
         select(ProcessDefinition.id)
-        .where(ProcessDefinition.pk == claimed.c.process_definition_pk)
+        .where(ProcessDefinition.pk == held.c.process_definition_pk)
         .scalar_subquery()
     )
     return select(
-        seen.c.seen, claimed.c.revision, claimed.c.state, definition_id.label("id")
-    ).select_from(seen.outerjoin(claimed, true()))
+        seen.c.seen,
+        held.c.revision,
+        held.c.state,
+        definition_id.label("id"),
+        *map(_of_instance, _CALLER_COLUMNS),
+    ).select_from(seen.outerjoin(held, true()))
 
 
-_CLAIM_SEEN = _claim_seen_statement()
+_CLAIM_HELD = _claim_held_statement()
 _SAVE = (
     update(_RUNS)
     .where(_RUNS.c.scope_pk == bindparam("run_pk"))
-    .values(state=bindparam("new_state"))
+    .values(state=bindparam("new_state"), revision=_RUNS.c.revision + 1)
 )
 
 

@@ -222,7 +222,7 @@ def complete(
         raise EngineError(f"Cannot find task with id {task_id}: task is null") from None
     # A model's run is claimed before anything is written: a race is a 409 at once.
     claimed = runtime.claim_for_task(uow, chain)
-    require_active(uow, task_id)
+    require_active(uow, task_id, None if claimed is None else claimed.record.suspended)
     variables.write_values(uow, chain, values, local=False)
     returned = None
     if with_variables_in_return:
@@ -248,13 +248,16 @@ def locked_task(
     return task, task_pk
 
 
-def require_active(uow: UnitOfWork, task_id: str) -> None:
+def require_active(uow: UnitOfWork, task_id: str, suspended: bool | None = None) -> None:
     """Camunda's ``TaskEntity.ensureTaskActive``: the commands that change a task (its
     end, its people, its identity links, its attributes) refuse one of a suspended
     process instance; its variables may still be written, as in Camunda. The instance
     stays as checked until the command commits. Called before the task's own row is
-    locked, and after a run is claimed: the order a deletion of the instance takes too."""
-    if uow.store.process_instances.task_suspended(task_id):
+    locked, and after a run is claimed: the order a deletion of the instance takes too.
+    ``suspended``: as the claim of the task's run read it (``None``: not read)."""
+    if suspended is None:
+        suspended = uow.store.process_instances.task_suspended(task_id)
+    if suspended:
         raise SuspendedEntityError("task", task_id)
 
 

@@ -228,6 +228,13 @@ def write_values(
         _set(uow, chain, name, value, local=local)
 
 
+def write_new_values(uow: UnitOfWork, scope: ScopeRef, values: dict[str, NewValue]) -> None:
+    """:func:`write_values` (local) into ``scope``, a scope this unit of work has just
+    added and nothing has written to yet: there is no variable to look for first."""
+    for name, value in values.items():
+        _set_seen(uow, [scope], name, value, None)
+
+
 def _set(
     uow: UnitOfWork,
     chain: list[ScopeRef],

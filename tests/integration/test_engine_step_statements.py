@@ -22,18 +22,23 @@ TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK", "S
 
 # The statements of each step, by what they do:
 # start: the definition; the instance's scope, its row and history; the start variable
-# (whether it exists, its row, its history); the variable the first task's name reads;
-# the task's scope, row, candidate group and history; the activities' history; the run.
-START = 14
-# complete: the task's scope chain; the run read and claimed; the instance's suspension;
-# the task as it ends and its history; its content and its scope deleted; the variable
-# the next task's name reads; the next task (scope, row, candidate group, history); the
-# activities' history (started, ended); the run's state.
-COMPLETE = 15
+# (its row, its history: a new instance has none to look for); the variable the first
+# task's name reads; the task's scope, row, candidate group and history; the
+# activities' history; the run.
+START = 13
+# complete: the task's scope chain; the run read and claimed (with the instance's
+# caller and, on SQLite, its suspension); the task as it ends and its history; its
+# content and its scope deleted; the variable the next task's name reads; the next task
+# (scope, row, candidate group, history); the activities' history (started, ended); the
+# run's state.
+COMPLETE = 14
 # the last complete: as a complete up to the deleted task; then the end's history (the
-# end event, the activity ended, the instance, its incidents), the caller looked up, the
-# instance's tree deleted (content, scope).
-COMPLETE_TO_END = 14
+# end event, the activity ended, the instance, its incidents), the instance's tree
+# deleted (content, scope).
+COMPLETE_TO_END = 12
+# PostgreSQL checks the instance's suspension in a statement of its own, which holds the
+# instance's row (FOR SHARE) until the step commits; SQLite's one writer needs no hold.
+SUSPENSION_CHECK = {"sqlite": 0, "postgresql": 1}
 
 
 @pytest.fixture
@@ -92,6 +97,7 @@ def test_a_start_and_each_complete_of_a_model_run_a_pinned_number_of_statements(
 ) -> None:
     run_instance(database)  # the model compiled, the connections warm
     start, complete, complete_to_end = run_instance(database)
+    suspension_check = SUSPENSION_CHECK[database.engine.dialect.name]
     assert start <= START
-    assert complete <= COMPLETE
-    assert complete_to_end <= COMPLETE_TO_END
+    assert complete <= COMPLETE + suspension_check
+    assert complete_to_end <= COMPLETE_TO_END + suspension_check
