@@ -36,6 +36,12 @@ AFTER_COMMIT = "taskvars_after_commit"
 # of its own, more than its bytes for a small value.
 SMALL_VALUE_BYTES = 256 * 1024
 
+
+def small_value_bytes(chunk_bytes: int) -> int:
+    """:attr:`BinaryContents.small_value_bytes` for chunks of ``chunk_bytes``."""
+    return min(SMALL_VALUE_BYTES, chunk_bytes)
+
+
 _CONTENT = cast(Table, BinaryContent.__table__)
 _CHUNK = cast(Table, BinaryChunk.__table__)
 _INSERT_CONTENT = insert(_CONTENT).returning(_CONTENT.c.pk)
@@ -138,7 +144,7 @@ class BinaryContents:
     def small_value_bytes(self) -> int:
         """Written in one statement on PostgreSQL, read with their variable: small, and
         one chunk row (seq 0)."""
-        return min(SMALL_VALUE_BYTES, self.chunk_bytes)
+        return small_value_bytes(self.chunk_bytes)
 
     def delete(self, content_pk: int) -> None:
         removed = self._connection.execute(_DELETE_CONTENT, {"content_pk": content_pk}).scalars()

@@ -9,12 +9,14 @@ if its revision is the one that was read.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Row,
     Select,
     Table,
@@ -38,6 +40,7 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.postgres_replace import ReplaceInTask
 from taskvars.persistence.query_statements import in_batches
+from taskvars.persistence.raw_statements import RawSelect
 from taskvars.persistence.scope_tree import scope_chain
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import (
@@ -209,25 +212,11 @@ class Variables:
     def _chain_and_visible(
         self, id_space: IdSpace, external_id: str, name: str, *, local: bool
     ) -> tuple[list[ScopeRef], StoredValue | None]:
-        rows = self._connection.execute(
-            _VISIBLE_FROM,
-            {
-                "id_space": id_space,
-                "external_id": external_id,
-                "name": name,
-                "depth_limit": 0 if local else _WHOLE_CHAIN,
-                "inline_bytes": self._contents.small_value_bytes,
-            },
-        ).all()
-        if not rows:
-            raise ScopeNotFoundError(id_space, external_id)
-        chain = [
-            ScopeRef(row.chain_pk, ScopeKind(row.chain_kind), row.chain_external_id) for row in rows
-        ]
-        held = next((row for row in rows if row.pk is not None), None)
-        if held is None:
-            return chain, None
-        return chain, stored_value(held, inline_content=held.data)
+        parameters = _visible_from_parameters(
+            id_space, external_id, name, local=local, inline_bytes=self._contents.small_value_bytes
+        )
+        rows = self._connection.execute(_VISIBLE_FROM, parameters).all()
+        return _chain_and_held(rows, id_space, external_id)
 
     def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:
         """The variables ``names`` as seen from ``chain[0]``, in one query."""
@@ -516,6 +505,52 @@ class _Existing:
         assert stored.pk is not None
         assert stored.id is not None
         return cls(stored.pk, stored.id, stored.content_pk, stored.revision)
+
+
+class RawVisibleFrom:
+    """:meth:`Variables.visible_from` as one raw statement on a DBAPI cursor, outside
+    any transaction: in autocommit the one ``SELECT`` is its own snapshot
+    (:mod:`.sqlite_reader`). ``inline_bytes``: the largest content read with its value
+    (``BinaryContents.small_value_bytes``)."""
+
+    def __init__(self, dialect: Dialect, inline_bytes: int) -> None:
+        self._statement = RawSelect(_VISIBLE_FROM, dialect)
+        self._inline_bytes = inline_bytes
+
+    def __call__(
+        self, cursor: Any, id_space: IdSpace, external_id: str, name: str, *, local: bool
+    ) -> StoredValue | None:
+        parameters = _visible_from_parameters(
+            id_space, external_id, name, local=local, inline_bytes=self._inline_bytes
+        )
+        return _chain_and_held(self._statement.rows(cursor, parameters), id_space, external_id)[1]
+
+
+def _visible_from_parameters(
+    id_space: IdSpace, external_id: str, name: str, *, local: bool, inline_bytes: int
+) -> dict[str, Any]:
+    return {
+        "id_space": id_space,
+        "external_id": external_id,
+        "name": name,
+        "depth_limit": 0 if local else _WHOLE_CHAIN,
+        "inline_bytes": inline_bytes,
+    }
+
+
+def _chain_and_held(
+    rows: Sequence[Any], id_space: IdSpace, external_id: str
+) -> tuple[list[ScopeRef], StoredValue | None]:
+    """The rows of ``_VISIBLE_FROM`` as the chain and the nearest value on it."""
+    if not rows:
+        raise ScopeNotFoundError(id_space, external_id)
+    chain = [
+        ScopeRef(row.chain_pk, ScopeKind(row.chain_kind), row.chain_external_id) for row in rows
+    ]
+    held = next((row for row in rows if row.pk is not None), None)
+    if held is None:
+        return chain, None
+    return chain, stored_value(held, inline_content=held.data)
 
 
 def _in_process_instance(chain: list[ScopeRef]) -> bool:

@@ -12,7 +12,7 @@ which the spec declares per operation and the HTTP layer puts before them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +130,22 @@ def get(
 ) -> dict[str, Any]:
     """One variable as a ``VariableValueDto``."""
     stored = _visible(uow, resource, scope_id, name)
-    content = None
-    if stored.type == "Bytes" and stored.content_pk is not None:
+    dto = read_dto(stored, deserialize=deserialize)
+    if dto is None:
+        assert stored.content_pk is not None
         content = uow.store.contents.whole([stored])[stored.content_pk]
-    return value_to_dto(stored, deserialize=deserialize, content=content)
+        dto = value_to_dto(stored, deserialize=deserialize, content=content)
+    return dto
+
+
+def read_dto(stored: StoredValue, *, deserialize: bool) -> dict[str, Any] | None:
+    """:func:`get`'s answer for ``stored`` as read (its small content with it); ``None``
+    when its content is still to be read."""
+    if stored.type != "Bytes" or stored.content_pk is None:
+        return value_to_dto(stored, deserialize=deserialize, content=None)
+    if stored.inline_content is None:
+        return None
+    return value_to_dto(stored, deserialize=deserialize, content=stored.inline_content)
 
 
 def get_all(
@@ -149,7 +161,11 @@ def get_all(
 
 def binary(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
     """A ``Bytes`` or ``File`` variable, whose content :func:`content` reads."""
-    stored = _visible(uow, resource, scope_id, name)
+    return binary_checked(_visible(uow, resource, scope_id, name), scope_id)
+
+
+def binary_checked(stored: StoredValue, scope_id: str) -> StoredValue:
+    """``stored``, if a binary value (:func:`binary`)."""
     if stored.type not in BINARY_TYPES:
         raise InvalidRequestError(f"Value of variable with id {scope_id} is not a binary value.")
     return stored
@@ -319,10 +335,26 @@ def _chain(
 def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
     """The variable, its scope chain found in the same statement (and a small binary
     value's bytes with it)."""
-    try:
-        stored = uow.store.variables.visible_from(
+    return visible_found(
+        resource,
+        scope_id,
+        name,
+        lambda: uow.store.variables.visible_from(
             resource.id_space, scope_id, name, local=resource.local
-        )
+        ),
+    )
+
+
+def visible_found(
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    look_up: Callable[[], StoredValue | None],
+) -> StoredValue:
+    """What ``look_up`` (``Variables.visible_from``, or its raw twin) found, or the
+    error Camunda answers when it found no scope or no variable."""
+    try:
+        stored = look_up()
     except ScopeNotFoundError as error:
         raise EngineError(str(error)) from None
     if stored is None:

@@ -166,29 +166,69 @@ def binary_response(
     ``request_headers``: case-insensitive (Starlette's ``Headers``)."""
 
     def prepare(uow: UnitOfWork) -> _Download:
-        stored = find(uow)
-        etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
-        if none_match(request_headers.get("if-none-match"), etag):
-            return _Download(stored, etag, None)
-        byte_range = requested_range(
-            request_headers.get("range"),
-            request_headers.get("if-range"),
-            etag,
-            stored.content_size or 0,
-        )
-        bounds = (byte_range.start, byte_range.end) if byte_range else None
-        length = byte_range.length if byte_range else stored.content_size or 0
-        if length <= WHOLE_ANSWER_BYTES:
-            whole = b"".join(variables.content(uow, stored, bounds))
-            return _Download(stored, etag, byte_range, whole=whole)
-        span = variables.content_file_span(uow, stored, bounds)
-        if span is not None:
-            return _Download(stored, etag, byte_range, span=span)
-        return _Download(stored, etag, byte_range, chunks=variables.content(uow, stored, bounds))
+        download = _prepared(find(uow), request_headers, uow)
+        assert download is not None
+        return download
 
     uow, download = db.open_read(prepare)
+    return _answered(download, uow)
+
+
+def binary_answer(
+    request_headers: Mapping[str, str], scope_id: str, stored: StoredValue
+) -> Response | None:
+    """What :func:`binary_download` answers, from ``stored`` as read with its small
+    content by one statement (the fast path's raw read); ``None`` when more is to be
+    read, which :func:`binary_download` does in a snapshot of its own."""
+    download = _prepared(variables.binary_checked(stored, scope_id), request_headers, None)
+    return None if download is None else _answered(download, None)
+
+
+def _prepared(
+    stored: StoredValue, request_headers: Mapping[str, str], uow: UnitOfWork | None
+) -> _Download | None:
+    """The download of ``stored``, its content read in ``uow``'s snapshot; without one,
+    ``None`` unless the content came with ``stored`` (or it has none)."""
+    etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
+    if none_match(request_headers.get("if-none-match"), etag):
+        return _Download(stored, etag, None)
+    byte_range = requested_range(
+        request_headers.get("range"),
+        request_headers.get("if-range"),
+        etag,
+        stored.content_size or 0,
+    )
+    bounds = (byte_range.start, byte_range.end) if byte_range else None
+    length = byte_range.length if byte_range else stored.content_size or 0
+    if uow is None:
+        whole = _read_already(stored, bounds) if length <= WHOLE_ANSWER_BYTES else None
+        return None if whole is None else _Download(stored, etag, byte_range, whole=whole)
+    if length <= WHOLE_ANSWER_BYTES:
+        whole = b"".join(variables.content(uow, stored, bounds))
+        return _Download(stored, etag, byte_range, whole=whole)
+    span = variables.content_file_span(uow, stored, bounds)
+    if span is not None:
+        return _Download(stored, etag, byte_range, span=span)
+    return _Download(stored, etag, byte_range, chunks=variables.content(uow, stored, bounds))
+
+
+def _read_already(stored: StoredValue, bounds: tuple[int, int] | None) -> bytes | None:
+    """The content :func:`variables.content` gives, if it came with ``stored``."""
+    if stored.content_pk is None:
+        return b""
+    if stored.inline_content is None:
+        return None
+    if bounds is None:
+        return stored.inline_content
+    return stored.inline_content[bounds[0] : bounds[1] + 1]
+
+
+def _answered(download: _Download, uow: UnitOfWork | None) -> Response:
+    """The answer to ``download``; ``uow``, its snapshot if any, closed once no longer
+    needed (after the stream, for ``chunks``)."""
     if download.not_modified:
-        uow.close()
+        if uow is not None:
+            uow.close()
         return Response(
             status_code=304, headers={"ETag": download.etag, "X-Content-Type-Options": "nosniff"}
         )
@@ -201,8 +241,10 @@ def binary_response(
         )
         headers["Content-Length"] = str(download.byte_range.length)
     if download.whole is not None:
-        uow.close()
+        if uow is not None:
+            uow.close()
         return Response(download.whole, status_code=status, headers=headers)
+    assert uow is not None
     if download.span is not None:
         # The open file is the snapshot: the unit of work can go now.
         uow.close()

@@ -3,6 +3,7 @@ functions (:mod:`taskvars.handlers.http.variable_operations`), without connexion
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,14 +15,15 @@ from starlette.types import Receive, Scope, Send
 
 from taskvars.errors import MalformedMultipartError
 from taskvars.handlers.http.variable_operations import (
+    binary_answer,
     binary_download,
     read_variable,
     store_upload_async,
 )
 from taskvars.persistence.unit_of_work import Database
-from taskvars.services.variables import VariableResource
+from taskvars.services.variables import VariableResource, read_dto
+from taskvars.web.fast_path.reads import read_then_answer
 from taskvars.web.fast_path.routes import Route
-from taskvars.web.fast_path.worker import run_blocking
 from taskvars.web.multipart import FormLimits, boundary_of
 from taskvars.web.multipart_validator import FormSchema, StreamingMultipartValidator
 
@@ -128,8 +130,13 @@ class Download:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         scope_id, name = request.scope_id_and_name
         headers = Headers(scope=scope)
-        response = await run_blocking(
-            binary_download, request.database, headers, self.resource, scope_id, name
+        response = await read_then_answer(
+            request,
+            self.resource,
+            functools.partial(binary_answer, headers, scope_id),
+            functools.partial(
+                binary_download, request.database, headers, self.resource, scope_id, name
+            ),
         )
         await response(scope, receive, send)
 
@@ -147,8 +154,13 @@ class VariableRead:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         scope_id, name = request.scope_id_and_name
         deserialize: bool = request.query[DESERIALIZE_VALUE]
-        dto = await run_blocking(
-            read_variable, request.database, self.resource, scope_id, name, deserialize
+        dto = await read_then_answer(
+            request,
+            self.resource,
+            functools.partial(read_dto, deserialize=deserialize),
+            functools.partial(
+                read_variable, request.database, self.resource, scope_id, name, deserialize
+            ),
         )
         await send_json(dto, send)
 
