@@ -117,6 +117,7 @@ class SqliteReader:
         return connection, driver.cursor()
 
     def _settle(self, reads: list[_Read]) -> None:
+        self.batches += 1  # before any caller can see its read settled
         by_loop: dict[asyncio.AbstractEventLoop, list[_Read]] = {}
         for read in reads:
             by_loop.setdefault(read.loop, []).append(read)
@@ -125,7 +126,6 @@ class SqliteReader:
                 loop.call_soon_threadsafe(_settle_futures, settled)
             except RuntimeError:  # the loop closed: nobody awaits these any more
                 logger.debug("an event loop closed before its reads were settled")
-        self.batches += 1
 
 
 def _settle_futures(reads: list[_Read]) -> None:
