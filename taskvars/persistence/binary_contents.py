@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from taskvars.persistence import postgres_copy
+from taskvars.persistence import postgres_copy, raw_statements
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import BinaryChunk, BinaryContent, HistoricVariable
 from taskvars.persistence.values import BinarySource, FileSpan, StoredValue
@@ -125,8 +125,10 @@ class BinaryContents:
                     {"size": source.size, "sha256": source.sha256, "data": data},
                 ).scalar_one()
             )
-        content_pk: int = connection.execute(
-            _INSERT_CONTENT, {"size": source.size, "sha256": source.sha256, "file_name": file_name}
+        content_pk: int = raw_statements.run(
+            connection,
+            _INSERT_CONTENT,
+            {"size": source.size, "sha256": source.sha256, "file_name": file_name},
         ).scalar_one()
         if file_name is None:
             chunks = source.read(self.chunk_bytes)
@@ -135,8 +137,10 @@ class BinaryContents:
             else:
                 # One statement per chunk keeps memory at one chunk, whatever the size.
                 for seq, chunk in enumerate(chunks):
-                    connection.execute(
-                        _INSERT_CHUNK, {"content_pk": content_pk, "seq": seq, "data": chunk}
+                    raw_statements.run(
+                        connection,
+                        _INSERT_CHUNK,
+                        {"content_pk": content_pk, "seq": seq, "data": chunk},
                     )
         return content_pk
 
@@ -147,14 +151,16 @@ class BinaryContents:
         return small_value_bytes(self.chunk_bytes)
 
     def delete(self, content_pk: int) -> None:
-        removed = self._connection.execute(_DELETE_CONTENT, {"content_pk": content_pk}).scalars()
+        removed = raw_statements.run(
+            self._connection, _DELETE_CONTENT, {"content_pk": content_pk}
+        ).scalars()
         self.remove_files_after_commit(removed)
 
     def release(self, content_pk: int) -> None:
         """Delete content a runtime value let go of, unless history holds it, in one
         statement."""
-        removed = self._connection.execute(
-            _DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
+        removed = raw_statements.run(
+            self._connection, _DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
         ).scalars()
         self.remove_files_after_commit(removed)
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.models import (
     BinaryChunk,
@@ -40,7 +41,7 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.postgres_replace import ReplaceInTask
 from taskvars.persistence.query_statements import in_batches
-from taskvars.persistence.raw_statements import RawSelect
+from taskvars.persistence.raw_statements import RawStatement
 from taskvars.persistence.scope_tree import scope_chain
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import (
@@ -288,8 +289,8 @@ class Variables:
         """:meth:`set_local` on the task ``task_id`` (found in the same statement as its
         variable), and the task changed at ``now`` (Camunda's ``lastUpdated``). Raises
         ``ScopeNotFoundError``."""
-        row = self._connection.execute(
-            _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
+        row = raw_statements.run(
+            self._connection, _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
         ).first()
         if row is None:
             raise ScopeNotFoundError(IdSpace.TASK, task_id)
@@ -350,7 +351,8 @@ class Variables:
         if existing is None:
             variable_id = str(uuid.uuid4())
             try:
-                connection.execute(
+                raw_statements.run(
+                    connection,
                     _INSERT_VARIABLE,
                     {
                         "id": variable_id,
@@ -393,7 +395,8 @@ class Variables:
                 )
             self._contents.remove_files_after_commit([removed_file])
             return
-        updated = connection.execute(
+        updated = raw_statements.run(
+            connection,
             _UPDATE_VARIABLE,
             {
                 "variable_pk": existing.pk,
@@ -414,7 +417,7 @@ class Variables:
 
     def _touch(self, task_pk: int, now: datetime | None) -> None:
         if now is not None:
-            self._connection.execute(TOUCH_TASK, {"task_pk": task_pk, "now": now})
+            raw_statements.run(self._connection, TOUCH_TASK, {"task_pk": task_pk, "now": now})
 
     def move_all(self, from_scope_pk: int, to_scope_pk: int) -> None:
         """Every variable of one scope into another, keeping their ids; where the other
@@ -514,7 +517,7 @@ class RawVisibleFrom:
     (``BinaryContents.small_value_bytes``)."""
 
     def __init__(self, dialect: Dialect, inline_bytes: int) -> None:
-        self._statement = RawSelect(_VISIBLE_FROM, dialect)
+        self._statement = RawStatement(_VISIBLE_FROM, dialect)
         self._inline_bytes = inline_bytes
 
     def __call__(
