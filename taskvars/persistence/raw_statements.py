@@ -86,9 +86,10 @@ _COMPILED: dict[tuple[ClauseElement, tuple[str, ...]], RawStatement] = {}
 
 
 def raw_cursor(connection: Connection) -> Any:
-    """A DBAPI cursor in ``connection``'s transaction."""
-    driver: Any = connection.connection.driver_connection
-    return driver.cursor()
+    """A DBAPI cursor in ``connection``'s transaction (sqlite3's connection is its own
+    driver connection; SQLAlchemy names it ``driver_connection`` only while it is pooled)."""
+    dbapi: Any = connection.connection.dbapi_connection
+    return dbapi.cursor()
 
 
 def run(connection: Connection, statement: Any, parameters: Mapping[str, Any]) -> RawResult:

@@ -93,9 +93,6 @@ class SqliteWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._busy = False
-        # The write connection, kept from batch to batch by the writer thread (checked
-        # out of the pool per batch, each batch paid the checkout and the reset).
-        self._connection: Connection | None = None
         self.batches_committed = 0
         self.writes_committed = 0
         # Told the number of writes of each batch committed (metrics).
@@ -212,25 +209,20 @@ class SqliteWriter:
     # The writer thread
 
     def _serve(self) -> None:
-        try:
-            while True:
+        while True:
+            with self._condition:
+                while not self._queue:
+                    if self._stopping:
+                        return
+                    self._condition.wait()
+                self._busy = True
+            try:
+                self._run_batch()
+            except BaseException:
+                logger.exception("the SQLite writer failed a batch")
+            finally:
                 with self._condition:
-                    while not self._queue:
-                        if self._stopping:
-                            return
-                        self._condition.wait()
-                    self._busy = True
-                try:
-                    self._run_batch()
-                except BaseException:
-                    logger.exception("the SQLite writer failed a batch")
-                finally:
-                    with self._condition:
-                        self._busy = False
-        finally:
-            connection, self._connection = self._connection, None
-            if connection is not None:
-                self._close(connection)
+                    self._busy = False
 
     def _next(self, members: int) -> WriteItem | None:
         """The next item to run in this batch, or ``None``: the queue is empty, or the
@@ -247,7 +239,7 @@ class SqliteWriter:
     def _run_batch(self) -> None:
         members: list[WriteItem] = []
         settled: list[WriteItem] = []
-        connection, self._connection = self._connection, None
+        connection: Connection | None = None
         try:
             while (item := self._next(len(members))) is not None:
                 if connection is None or not connection.in_transaction():
@@ -296,10 +288,7 @@ class SqliteWriter:
                 member.error = member.error or RuntimeError("the SQLite writer failed")
             settled.extend(members)
             if connection is not None:
-                if connection.in_transaction():  # only if the writer itself failed
-                    self._close(connection)
-                else:
-                    self._connection = connection  # for the next batch
+                self._close(connection)
             self._settle(settled)
 
     def _begin(self, connection: Connection | None) -> Connection:

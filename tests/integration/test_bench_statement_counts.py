@@ -36,7 +36,8 @@ def test_every_operation_is_counted_with_its_commit_and_the_drivers_are_restored
     assert set(result.operations) == set(OPERATIONS)
     for operation in OPERATIONS:
         counts = result.operations[operation]
-        assert counts.statements >= 2, operation  # a statement at least, and its commit
+        # A statement at least (a SQLite read in autocommit: nothing else).
+        assert counts.statements >= 1, operation
         assert (counts.round_trips is not None) == (database_kind == "postgresql")
     upload = [text.upper() for text in result.texts[UPLOAD_NEW]]
     assert any(text.startswith("BEGIN") for text in upload)
