@@ -88,11 +88,13 @@ class _Tally:
         """A trace callback for one connection. SQLite reports a statement again for each
         trigger or foreign-key action it runs inside it (Python's callback is given the
         statement's text, not SQLite's "-- TRIGGER" note): those repeats, right after the
-        statement on its connection, are not statements sent, and are left out."""
+        statement on its connection, are not statements sent, and are left out. A read
+        fires nothing: the same read twice in a row (a reader in autocommit, no ``BEGIN``
+        between) is two statements."""
         last: list[str] = [""]
 
         def statement_run(statement: str) -> None:
-            if statement != last[0]:
+            if statement != last[0] or _is_read(statement):
                 self.sqlite.append(statement)
             last[0] = statement
 
@@ -125,6 +127,14 @@ class _Tally:
             if later.sizes() == earlier.sizes():
                 return later
             earlier = later
+
+
+def _is_read(statement: str) -> bool:
+    """A ``SELECT`` (with common table expressions, none of them writing)."""
+    words = statement.upper().split()
+    if not words or words[0] not in ("SELECT", "WITH"):
+        return False
+    return not {"INSERT", "UPDATE", "DELETE"} & set(words)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """Counting what a unit of work asks of the database: statements and round trips.
 
 Statements are counted by SQLAlchemy's ``before_cursor_execute`` (SQLite's ``BEGIN``,
-savepoints and ``SET LOCAL`` included); round trips add what never passes through it:
-the transaction's ``BEGIN`` on PostgreSQL (psycopg sends it before the first statement),
-``COMMIT`` or ``ROLLBACK`` (a read ends with one), ``COPY`` (run on the driver's cursor
-by ``postgres_copy``), and any ping of a pooled connection.
+savepoints and ``SET LOCAL`` included), and as they run those run raw on SQLite's cursor
+(:mod:`taskvars.persistence.raw_statements`); round trips add what never passes through
+SQLAlchemy: the transaction's ``BEGIN`` on PostgreSQL (psycopg sends it before the first
+statement), ``COMMIT`` or ``ROLLBACK`` (a read ends with one), ``COPY`` (run on the
+driver's cursor by ``postgres_copy``), and any ping of a pooled connection.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from taskvars.persistence import postgres_copy
+from taskvars.persistence import postgres_copy, raw_statements
 from taskvars.persistence.unit_of_work import Database
 
 
@@ -73,12 +74,20 @@ def counting(database: Database) -> Iterator[Counted]:
     pings = [(engine.dialect, engine.dialect.do_ping) for engine in engines]
     for dialect, ping in pings:
         dialect.do_ping = _counted(ping, counted, "pings")  # type: ignore[method-assign]
+    raw_execute = raw_statements.RawStatement.execute
+
+    def counted_raw(statement: raw_statements.RawStatement, *args: Any) -> Any:
+        counted.statements.append(statement.sql)
+        return raw_execute(statement, *args)
+
+    raw_statements.RawStatement.execute = counted_raw  # type: ignore[method-assign]
     copy_in, copy_out = postgres_copy.copy_chunks_in, postgres_copy.copy_chunks_out
     postgres_copy.copy_chunks_in = _counted(copy_in, counted, "copies")  # type: ignore[assignment]
     postgres_copy.copy_chunks_out = _counted(copy_out, counted, "copies")  # type: ignore[assignment]
     try:
         yield counted
     finally:
+        raw_statements.RawStatement.execute = raw_execute  # type: ignore[method-assign]
         postgres_copy.copy_chunks_in, postgres_copy.copy_chunks_out = copy_in, copy_out
         for dialect, ping in pings:
             dialect.do_ping = ping  # type: ignore[method-assign]

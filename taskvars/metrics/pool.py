@@ -32,3 +32,6 @@ def watch_pool(engine: Engine) -> None:
     event.listen(engine, "close_detached", on_close)
     event.listen(engine, "checkout", on_checkout)
     event.listen(engine, "checkin", on_checkin)
+    # A connection let go of for good (the SQLite writer's and reader's own) is no longer
+    # lent by the pool: it is never checked in.
+    event.listen(engine, "detach", on_checkin)

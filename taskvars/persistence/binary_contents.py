@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from taskvars.persistence import postgres_copy
+from taskvars.persistence import postgres_copy, raw_statements
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import BinaryChunk, BinaryContent, HistoricVariable
 from taskvars.persistence.values import BinarySource, FileSpan, StoredValue
@@ -35,6 +35,12 @@ AFTER_COMMIT = "taskvars_after_commit"
 # on PostgreSQL, instead of a COPY after it: a COPY costs two round trips and a cursor
 # of its own, more than its bytes for a small value.
 SMALL_VALUE_BYTES = 256 * 1024
+
+
+def small_value_bytes(chunk_bytes: int) -> int:
+    """:attr:`BinaryContents.small_value_bytes` for chunks of ``chunk_bytes``."""
+    return min(SMALL_VALUE_BYTES, chunk_bytes)
+
 
 _CONTENT = cast(Table, BinaryContent.__table__)
 _CHUNK = cast(Table, BinaryChunk.__table__)
@@ -119,8 +125,10 @@ class BinaryContents:
                     {"size": source.size, "sha256": source.sha256, "data": data},
                 ).scalar_one()
             )
-        content_pk: int = connection.execute(
-            _INSERT_CONTENT, {"size": source.size, "sha256": source.sha256, "file_name": file_name}
+        content_pk: int = raw_statements.run(
+            connection,
+            _INSERT_CONTENT,
+            {"size": source.size, "sha256": source.sha256, "file_name": file_name},
         ).scalar_one()
         if file_name is None:
             chunks = source.read(self.chunk_bytes)
@@ -129,8 +137,10 @@ class BinaryContents:
             else:
                 # One statement per chunk keeps memory at one chunk, whatever the size.
                 for seq, chunk in enumerate(chunks):
-                    connection.execute(
-                        _INSERT_CHUNK, {"content_pk": content_pk, "seq": seq, "data": chunk}
+                    raw_statements.run(
+                        connection,
+                        _INSERT_CHUNK,
+                        {"content_pk": content_pk, "seq": seq, "data": chunk},
                     )
         return content_pk
 
@@ -138,17 +148,19 @@ class BinaryContents:
     def small_value_bytes(self) -> int:
         """Written in one statement on PostgreSQL, read with their variable: small, and
         one chunk row (seq 0)."""
-        return min(SMALL_VALUE_BYTES, self.chunk_bytes)
+        return small_value_bytes(self.chunk_bytes)
 
     def delete(self, content_pk: int) -> None:
-        removed = self._connection.execute(_DELETE_CONTENT, {"content_pk": content_pk}).scalars()
+        removed = raw_statements.run(
+            self._connection, _DELETE_CONTENT, {"content_pk": content_pk}
+        ).scalars()
         self.remove_files_after_commit(removed)
 
     def release(self, content_pk: int) -> None:
         """Delete content a runtime value let go of, unless history holds it, in one
         statement."""
-        removed = self._connection.execute(
-            _DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
+        removed = raw_statements.run(
+            self._connection, _DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
         ).scalars()
         self.remove_files_after_commit(removed)
 

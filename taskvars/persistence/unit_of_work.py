@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from taskvars.persistence.binary_contents import AFTER_COMMIT
+from taskvars.persistence.binary_contents import AFTER_COMMIT, small_value_bytes
 from taskvars.persistence.content_files import (
     ContentFiles,
     ContentReplacedError,
@@ -31,6 +31,7 @@ from taskvars.persistence.database import (
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.read_sessions import ReadSessions
+from taskvars.persistence.sqlite_reader import SqliteReader
 from taskvars.persistence.sqlite_writer import SqliteWriter, Turn, WriteItem
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import (
@@ -38,6 +39,7 @@ from taskvars.persistence.values import (
     DatabaseUnreachableError,
     LockConflictError,
 )
+from taskvars.persistence.variables import RawVisibleFrom
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -351,6 +353,15 @@ class Database:
         # moment would silently move every later upload elsewhere.
         self.spool_directory = tempfile.gettempdir()
         self._read_sessions = ReadSessions(_transactions_cached(self.engine, write=False))
+        # SQLite in a file: single-statement reads run raw on a reading thread
+        # (sqlite_reader); an in-memory database is one connection's own.
+        self.sqlite_reader: SqliteReader | None = None
+        self.raw_visible_from: RawVisibleFrom | None = None
+        if is_sqlite(self.engine) and self.content_files is not None:
+            self.sqlite_reader = SqliteReader(self.engine)
+            self.raw_visible_from = RawVisibleFrom(
+                self.engine.dialect, small_value_bytes(chunk_bytes)
+            )
 
     def write(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
         """``work`` (which commits) in a write unit of work; see :meth:`unit_of_work`.
@@ -516,6 +527,8 @@ class Database:
         collector, an open PostgreSQL connection warns, wherever it is collected)."""
         if self.sqlite_writer is not None:
             self.sqlite_writer.stop()
+        if self.sqlite_reader is not None:
+            self.sqlite_reader.stop()
         self.engine.dispose()
         if self.commit_engine is not self.engine:
             self.commit_engine.dispose()

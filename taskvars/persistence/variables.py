@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Select,
     Table,
     bindparam,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.models import (
     BinaryChunk,
@@ -38,6 +40,7 @@ from taskvars.persistence.models import (
 )
 from taskvars.persistence.postgres_replace import ReplaceInTask
 from taskvars.persistence.query_statements import in_batches
+from taskvars.persistence.raw_statements import RawStatement
 from taskvars.persistence.scope_tree import scope_chain
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import (
@@ -265,8 +268,8 @@ class Variables:
         """:meth:`set_local` on the task ``task_id`` (found in the same statement as its
         variable), and the task changed at ``now`` (Camunda's ``lastUpdated``). Raises
         ``ScopeNotFoundError``."""
-        row = self._connection.execute(
-            _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
+        row = raw_statements.run(
+            self._connection, _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
         ).first()
         if row is None:
             raise ScopeNotFoundError(IdSpace.TASK, task_id)
@@ -327,7 +330,8 @@ class Variables:
         if existing is None:
             variable_id = str(uuid.uuid4())
             try:
-                connection.execute(
+                raw_statements.run(
+                    connection,
                     _INSERT_VARIABLE,
                     {
                         "id": variable_id,
@@ -370,7 +374,8 @@ class Variables:
                 )
             self._contents.remove_files_after_commit([removed_file])
             return
-        updated = connection.execute(
+        updated = raw_statements.run(
+            connection,
             _UPDATE_VARIABLE,
             {
                 "variable_pk": existing.pk,
@@ -391,7 +396,7 @@ class Variables:
 
     def _touch(self, task_pk: int, now: datetime | None) -> None:
         if now is not None:
-            self._connection.execute(TOUCH_TASK, {"task_pk": task_pk, "now": now})
+            raw_statements.run(self._connection, TOUCH_TASK, {"task_pk": task_pk, "now": now})
 
     def move_all(self, from_scope_pk: int, to_scope_pk: int) -> None:
         """Every variable of one scope into another, keeping their ids; where the other
@@ -511,6 +516,26 @@ class _Existing:
         assert stored.pk is not None
         assert stored.id is not None
         return cls(stored.pk, stored.id, stored.content_pk, stored.revision)
+
+
+class RawVisibleFrom:
+    """:meth:`Variables.visible_from` as one raw statement on a DBAPI cursor, outside
+    any transaction: in autocommit the one ``SELECT`` is its own snapshot
+    (:mod:`.sqlite_reader`). ``inline_bytes``: the largest content read with its value
+    (``BinaryContents.small_value_bytes``)."""
+
+    def __init__(self, dialect: Dialect, inline_bytes: int) -> None:
+        self._statement = RawStatement(VISIBLE_FROM, dialect)
+        self._inline_bytes = inline_bytes
+
+    def __call__(
+        self, cursor: Any, id_space: IdSpace, external_id: str, name: str, *, local: bool
+    ) -> StoredValue | None:
+        parameters = visible_from_parameters(
+            id_space, external_id, name, local=local, inline_bytes=self._inline_bytes
+        )
+        rows = self._statement.rows(cursor, parameters)
+        return chain_and_visible_in(rows, id_space, external_id)[1]
 
 
 def _in_process_instance(chain: list[ScopeRef]) -> bool:

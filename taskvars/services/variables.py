@@ -12,7 +12,7 @@ which the spec declares per operation and the HTTP layer puts before them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +130,12 @@ def get(
 ) -> dict[str, Any]:
     """One variable as a ``VariableValueDto``."""
     stored = _visible(uow, resource, scope_id, name)
-    content = None
-    if stored.type == "Bytes" and stored.content_pk is not None:
+    dto = dto_of_inline(stored, deserialize=deserialize)
+    if dto is None:
+        assert stored.content_pk is not None
         content = uow.store.contents.whole([stored])[stored.content_pk]
-    return value_to_dto(stored, deserialize=deserialize, content=content)
+        dto = value_to_dto(stored, deserialize=deserialize, content=content)
+    return dto
 
 
 def dto_of_inline(stored: StoredValue, *, deserialize: bool) -> dict[str, Any] | None:
@@ -341,10 +343,26 @@ def _chain(
 def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
     """The variable, its scope chain found in the same statement (and a small binary
     value's bytes with it)."""
-    try:
-        stored = uow.store.variables.visible_from(
+    return visible_found(
+        resource,
+        scope_id,
+        name,
+        lambda: uow.store.variables.visible_from(
             resource.id_space, scope_id, name, local=resource.local
-        )
+        ),
+    )
+
+
+def visible_found(
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    look_up: Callable[[], StoredValue | None],
+) -> StoredValue:
+    """What ``look_up`` (``Variables.visible_from``, or its raw twin) found, or the
+    error Camunda answers when it found no scope or no variable."""
+    try:
+        stored = look_up()
     except ScopeNotFoundError as error:
         raise EngineError(str(error)) from None
     return found_variable(resource, name, stored)

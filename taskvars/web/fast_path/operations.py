@@ -3,6 +3,7 @@ functions (:mod:`taskvars.handlers.http.variable_operations`), without connexion
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,19 +11,23 @@ from typing import Any, Protocol
 
 from connexion.jsonifier import Jsonifier
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from taskvars.errors import MalformedMultipartError
 from taskvars.handlers.http.variable_operations import (
     binary_download,
+    inline_binary_response,
     read_variable,
     store_upload_async,
 )
 from taskvars.persistence.unit_of_work import Database
+from taskvars.persistence.values import StoredValue
+from taskvars.services import variables
 from taskvars.services.variables import VariableResource
 from taskvars.web.fast_path import postgres_small
+from taskvars.web.fast_path.reads import read_then_answer
 from taskvars.web.fast_path.routes import Route
-from taskvars.web.fast_path.worker import run_blocking
 from taskvars.web.multipart import FormLimits, boundary_of
 from taskvars.web.multipart_validator import FormSchema, StreamingMultipartValidator
 
@@ -139,8 +144,13 @@ class Download:
             request.database, headers, self.resource, scope_id, name
         )
         if response is None:
-            response = await run_blocking(
-                binary_download, request.database, headers, self.resource, scope_id, name
+            response = await read_then_answer(
+                request,
+                self.resource,
+                functools.partial(_inline_download, headers, scope_id),
+                functools.partial(
+                    binary_download, request.database, headers, self.resource, scope_id, name
+                ),
             )
         await response(scope, receive, send)
 
@@ -162,10 +172,23 @@ class VariableRead:
             request.database, self.resource, scope_id, name, deserialize
         )
         if dto is None:
-            dto = await run_blocking(
-                read_variable, request.database, self.resource, scope_id, name, deserialize
+            dto = await read_then_answer(
+                request,
+                self.resource,
+                functools.partial(variables.dto_of_inline, deserialize=deserialize),
+                functools.partial(
+                    read_variable, request.database, self.resource, scope_id, name, deserialize
+                ),
             )
         await send_json(dto, send)
+
+
+def _inline_download(
+    request_headers: Headers, scope_id: str, stored: StoredValue
+) -> Response | None:
+    """The download's answer from ``stored`` as one statement read it; ``None`` when its
+    bytes did not come with it."""
+    return inline_binary_response(request_headers, variables.binary_value(scope_id, stored))
 
 
 JSON_CONTENT_TYPE = (b"content-type", JSON.encode("latin-1"))

@@ -1,5 +1,7 @@
-"""Where the fast path hands its blocking database reads to a worker thread (its uploads
-await :meth:`Database.write_async` instead, which needs no thread of theirs). Worker
+"""Where the fast path hands a blocking database read to a worker thread: a read that
+needs a snapshot of its own (on SQLite in a file, a read of one statement runs on the
+reading thread instead: :mod:`.reads`; uploads await :meth:`Database.write_async`,
+which needs no thread of theirs). Worker
 threads are the ones connexion runs its synchronous handlers on (anyio's default limiter,
 as Starlette's ``run_in_threadpool``).
 """
