@@ -4,12 +4,11 @@ that fails inside the batch takes only its own statements with it."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 from sqlalchemy import text as text_sql
 
 from taskvars.persistence.failures import storage_failure
@@ -19,33 +18,21 @@ from taskvars.persistence.unit_of_work import SHARED_COMMIT_MAX_BYTES, Database,
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     DatabaseUnreachableError,
-    NewValue,
 )
-from tests.integration.test_store import binary, deep_chain
+from tests.integration.test_store import binary
+from tests.integration.writes import (
+    names_stored,
+    set_variable,
+    task_with_a_local_variable,
+    text,
+    wait_until,
+)
 
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    database = Database(db_url, chunk_bytes=1024)
-    with database.unit_of_work(write=True) as uow:
-        deep_chain(uow, 0)
-        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
-        uow.store.variables.set(chain, "taken", text("first"), local=True)
-        uow.commit()
-    yield database
-    database.dispose()
-
-
-def text(value: str) -> NewValue:
-    return NewValue(type="String", text_value=value)
-
-
-def set_variable(name: str, value: NewValue) -> Callable[[UnitOfWork], None]:
-    def write(uow: UnitOfWork) -> None:
-        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
-        uow.store.variables.set(chain, name, value, local=True)
-
-    return write
+    with task_with_a_local_variable(db_url) as database:
+        yield database
 
 
 def create_taken_again(uow: UnitOfWork) -> None:
@@ -54,18 +41,6 @@ def create_taken_again(uow: UnitOfWork) -> None:
     set_variable("lost", text("must not stay"))(uow)
     chain = uow.store.scopes.chain(IdSpace.TASK, "task")
     uow.store.session.add(Variable(scope_pk=chain[0].pk, name="taken", type="String"))
-
-
-def names_stored(database: Database) -> set[str]:
-    with database.unit_of_work(write=False) as uow:
-        return set(uow.store.session.scalars(select(Variable.name)))
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def test_writes_queued_behind_a_writer_share_one_commit_and_a_conflict_fails_alone(

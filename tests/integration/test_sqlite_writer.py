@@ -12,24 +12,21 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from taskvars.persistence.models import IdSpace
 from taskvars.persistence.sqlite_writer import SqliteWriter
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
-from tests.integration.test_group_commit import names_stored, set_variable, text, wait_until
-from tests.integration.test_store import deep_chain
+from tests.integration.writes import (
+    names_stored,
+    set_variable,
+    task_with_a_local_variable,
+    text,
+    wait_until,
+)
 
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    """Task ``task`` with its local variable ``taken``, as test_group_commit's."""
-    database = Database(db_url, chunk_bytes=1024)
-    with database.unit_of_work(write=True) as uow:
-        deep_chain(uow, 0)
-        chain = uow.store.scopes.chain(IdSpace.TASK, "task")
-        uow.store.variables.set(chain, "taken", text("first"), local=True)
-        uow.commit()
-    yield database
-    database.dispose()
+    with task_with_a_local_variable(db_url) as database:
+        yield database
 
 
 def writer_of(database: Database) -> SqliteWriter:
