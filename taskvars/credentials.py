@@ -74,16 +74,12 @@ class Credentials:
 
     def verify(self, user: str, password: str) -> bool:
         """Blocking (bcrypt) the first time a credential is seen; call from a thread."""
+        if self.remembered(user, password):
+            return True
         password_hash = self._hashes.get(user)
-        if password_hash is None:
+        if password_hash is None or not bcrypt.checkpw(password.encode(), password_hash):
             return False
         token = self._token(user, password)
-        with self._lock:
-            if token in self._verified:
-                self._verified.move_to_end(token)
-                return True
-        if not bcrypt.checkpw(password.encode(), password_hash):
-            return False
         with self._lock:
             self._verified[token] = None
             if len(self._verified) > REMEMBERED_CREDENTIALS:
