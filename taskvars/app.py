@@ -224,7 +224,7 @@ def app_from_environment() -> AsyncApp:
 def form_limits(
     settings: Settings,
     open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile,
-    streamed_part_sink: Callable[[int, Callable[[], UploadFile]], PartSink] | None = None,
+    streamed_part_sink: Callable[[Callable[[], PartSink]], PartSink] | None = None,
 ) -> FormLimits:
     return FormLimits(
         open_spool_file=open_spool_file,

@@ -34,13 +34,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 
 from taskvars.persistence import postgres_copy
 from taskvars.persistence.content_files import UploadFile
 from taskvars.persistence.models import BinaryContent
+
+if TYPE_CHECKING:
+    from taskvars.web.multipart import PartSink
 
 # Below this a part stays in memory (or its spool) and is stored by the write as before:
 # as large as the largest value that shares a group commit (unit_of_work), so that only
@@ -87,7 +90,9 @@ class StreamedContent:
         self.adopted = False
 
     @classmethod
-    def begin(cls, engine: Engine, chunk_bytes: int, release: Callable[[], None]) -> Any:
+    def begin(
+        cls, engine: Engine, chunk_bytes: int, release: Callable[[], None]
+    ) -> StreamedContent:
         connection = engine.connect()
         try:
             connection.begin()
@@ -168,8 +173,10 @@ class StreamedUploads:
         self._chunk_bytes = chunk_bytes
         self._slots = threading.BoundedSemaphore(slots)
 
-    def part_sink(self, memory_bytes: int, open_file: Callable[[], UploadFile]) -> CopySpool:
-        return CopySpool(self, memory_bytes, open_file)
+    def part_sink(self, new_spool: Callable[[], PartSink]) -> CopySpool:
+        """A sink for a ``data`` part; ``new_spool``: the spool it replaces, used when
+        no slot is free (see ``web.multipart.FormLimits.streamed_part_sink``)."""
+        return CopySpool(self, new_spool)
 
     def try_begin(self) -> Callable[[], StreamedContent] | None:
         """How to begin a streamed content (I/O: in a worker thread), if a slot is free."""
@@ -181,19 +188,13 @@ class StreamedUploads:
 class CopySpool:
     """A ``data`` part's bytes, as :class:`taskvars.web.spool.Spool` takes them: in
     memory up to :data:`STREAM_FROM_BYTES`, then streamed into a :class:`StreamedContent`
-    (or, if none can be had, into a spool as before)."""
+    (or, if none can be had, into a spool made by ``new_spool``, as before)."""
 
-    def __init__(
-        self, uploads: StreamedUploads, memory_bytes: int, open_file: Callable[[], UploadFile]
-    ) -> None:
-        from taskvars.web.spool import Spool  # the fallback; web imports persistence
-
+    def __init__(self, uploads: StreamedUploads, new_spool: Callable[[], PartSink]) -> None:
         self._uploads = uploads
-        self._spool_memory_bytes = memory_bytes
-        self._open_file = open_file
-        self._new_spool = Spool
+        self._new_spool = new_spool
         self._memory = bytearray()
-        self._fallback: Any = None  # a Spool, once streaming was not possible
+        self._fallback: PartSink | None = None  # once streaming was not possible
         self._opening: Future[StreamedContent] | None = None
         self.streamed: StreamedContent | None = None
         self._threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
@@ -266,7 +267,7 @@ class CopySpool:
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         if self._fallback is not None:
-            return cast(Iterator[bytes], self._fallback.chunks(chunk_bytes))
+            return self._fallback.chunks(chunk_bytes)
         if self.streamed is not None:
             return self.streamed.read(chunk_bytes)
         return _memory_chunks(self._memory, chunk_bytes)
@@ -319,7 +320,7 @@ class CopySpool:
 
     def _spool_instead(self) -> None:
         memory, self._memory = self._memory, bytearray()
-        self._fallback = self._new_spool(self._spool_memory_bytes, self._open_file)
+        self._fallback = self._new_spool()
         self._fallback.write(memoryview(memory))
 
     def _running_threads(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:

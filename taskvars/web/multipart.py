@@ -33,9 +33,9 @@ class FormLimits:
     # Database.new_upload_file).
     open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile
     # Where a form's streamed part goes instead of a spool (``StreamingFormParser``'s
-    # ``streamed_field``), given the spool's memory size and file: a sink that stores it
-    # as it arrives (PostgreSQL, see persistence.postgres_upload). None: a spool.
-    streamed_part_sink: Callable[[int, Callable[[], UploadFile]], PartSink] | None = None
+    # ``streamed_field``), given how to make that spool: a sink that stores it as it
+    # arrives (PostgreSQL, see persistence.postgres_upload). None: a spool.
+    streamed_part_sink: Callable[[Callable[[], PartSink]], PartSink] | None = None
 
 
 class PartSink(Protocol):
@@ -348,7 +348,10 @@ class StreamingFormParser:
     def _binary_sink(self, name: str) -> PartSink:
         new_sink = self._limits.streamed_part_sink
         if name == self._streamed_field and new_sink is not None:
-            return new_sink(self._limits.spool_memory_bytes, self._limits.open_spool_file)
+            return new_sink(self._new_spool)
+        return self._new_spool()
+
+    def _new_spool(self) -> Spool:
         return Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
 
     def _discard_current(self) -> None:
