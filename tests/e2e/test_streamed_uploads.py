@@ -5,6 +5,7 @@ and gives its connection back."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import time
@@ -23,6 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 TIMEOUT_SECONDS = 2
 MIB = 1024 * 1024
+MAX_UPLOAD_BYTES = 12 * MIB
 # Past what is kept in memory before the copy begins (postgres_upload.STREAM_FROM_BYTES).
 PAYLOAD = hashlib.sha256(b"streamed").digest() * (8 * MIB // 32)
 # How long the server may take to begin or end the copy; a bound, not a measurement.
@@ -41,8 +43,13 @@ def database_kind() -> str:
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    arguments = ("--client-timeout-seconds", str(TIMEOUT_SECONDS))
-    with running_server(db_url, tmp_path, *arguments) as server:
+    arguments = (
+        *("--client-timeout-seconds", str(TIMEOUT_SECONDS)),
+        *("--max-upload-bytes", str(MAX_UPLOAD_BYTES)),
+    )
+    # A server of its own (its limits are not the session server's); patient, as the
+    # loaded machines this runs on can take longer than the default to start it.
+    with running_server(db_url, tmp_path, *arguments, startup_seconds=120) as server:
         yield server
 
 
@@ -73,16 +80,25 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def start_upload(server: Server, body: bytes, declared_length: int) -> socket.socket:
+def start_upload(server: Server, body: bytes, declared_length: int | None) -> socket.socket:
+    """A connection that sent ``body`` (``declared_length`` of it: chunked if ``None``)."""
     url = urlsplit(server.base_url)
     connection = socket.create_connection((url.hostname, url.port), timeout=30)
+    framing = (
+        "Transfer-Encoding: chunked"
+        if declared_length is None
+        else f"Content-Length: {declared_length}"
+    )
     head = (
         f"POST {url.path}/task/t/localVariables/doc/data HTTP/1.1\r\nHost: x\r\n"
-        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-        f"Content-Length: {declared_length}\r\n\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n{framing}\r\n\r\n"
     )
-    connection.sendall(head.encode() + body)
+    connection.sendall(head.encode() + (body if declared_length else as_chunk(body)))
     return connection
+
+
+def as_chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
 def answer_of(connection: socket.socket) -> bytes:
@@ -147,6 +163,23 @@ def test_a_body_without_its_closing_boundary_after_the_copy_leaves_nothing(
         answer = answer_of(connection)
     assert answer.startswith(b"HTTP/1.1 400"), answer
     assert b"the body ends before its closing boundary" in answer
+    assert_nothing_left(remote, database, before)
+
+
+def test_a_chunked_body_past_the_size_limit_mid_copy_is_a_413_and_leaves_nothing(
+    server: Server, remote: Api, database: Engine
+) -> None:
+    remote.create_task("t")
+    before = stored_rows(database)
+    body = multipart_body(Part("data", PAYLOAD * 2))
+    connection = start_upload(server, body[: 4 * MIB], None)
+    with connection:
+        wait_for(lambda: chunk_writers(database) > 0, "the copy to begin mid-body")
+        with contextlib.suppress(OSError):  # the server may answer and close meanwhile
+            for offset in range(4 * MIB, len(body), MIB):
+                connection.sendall(as_chunk(body[offset : offset + MIB]))
+        answer = answer_of(connection)
+    assert answer.startswith(b"HTTP/1.1 413"), answer
     assert_nothing_left(remote, database, before)
 
 
