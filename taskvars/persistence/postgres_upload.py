@@ -85,8 +85,10 @@ class StreamedContent:
         self._seq = 0
         self._chunk = bytearray()
         self._copying = True
-        # Set by the store when the write names this content; a write that does not
-        # (a serialized object, a transient value) has it deleted before committing.
+        # Set by the store when the write names this content. A write that commits
+        # without naming it deletes it first (UnitOfWork.commit): no orphan content.
+        # (A serialized object's or a transient value's write never joins, or never
+        # commits: the content goes with the rolled-back transaction.)
         self.adopted = False
 
     @classmethod
