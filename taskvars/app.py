@@ -52,7 +52,7 @@ from taskvars.web.error_rendering import register_error_handlers
 from taskvars.web.fast_path import FastPathMiddleware
 from taskvars.web.framework import CompiledParameterValidator, remove_per_request_waste
 from taskvars.web.json_validator import json_body_validator
-from taskvars.web.multipart import FormLimits
+from taskvars.web.multipart import FormLimits, PartSink
 from taskvars.web.multipart_validator import streaming_multipart_validator
 from taskvars.web.named_engine import NamedEngineMiddleware
 from taskvars.web.nul_characters import QueryNulMiddleware
@@ -176,8 +176,12 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     if database.commit_engine is not database.engine:
         watch_pool(database.commit_engine)
     watch_commits(database)
-    # On SQLite, large uploads spool straight into the content file they are stored as.
-    limits = form_limits(settings, database.new_upload_file)
+    # On SQLite, large uploads spool straight into the content file they are stored as;
+    # on PostgreSQL they are copied into the database as they arrive.
+    streamed = database.streamed_uploads
+    limits = form_limits(
+        settings, database.new_upload_file, streamed.part_sink if streamed is not None else None
+    )
     app = AsyncApp(
         __name__,
         lifespan=_lifespan(settings, database),
@@ -219,10 +223,13 @@ def app_from_environment() -> AsyncApp:
 
 
 def form_limits(
-    settings: Settings, open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile
+    settings: Settings,
+    open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile,
+    streamed_part_sink: Callable[[Callable[[], PartSink]], PartSink] | None = None,
 ) -> FormLimits:
     return FormLimits(
         open_spool_file=open_spool_file,
+        streamed_part_sink=streamed_part_sink,
         max_parts=settings.max_form_parts,
         max_part_header_bytes=settings.max_part_header_bytes,
         max_text_part_bytes=settings.max_text_part_bytes,

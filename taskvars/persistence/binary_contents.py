@@ -116,6 +116,8 @@ class BinaryContents:
             file_name = source.file.path.name
             self.after_commit(source.file.keep)
         connection = self._connection
+        if source.streamed is not None:
+            return source.streamed.adopted_by(connection)
         postgresql = connection.dialect.name == "postgresql"
         if file_name is None and postgresql and 0 < source.size <= self.small_value_bytes:
             data = b"".join(source.read(self.chunk_bytes))

@@ -11,6 +11,7 @@ at all, and read from the transaction's snapshot. Memory stays at about one chun
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from psycopg import sql
@@ -31,10 +32,23 @@ def _psycopg(connection: Connection) -> Any:
 
 
 def copy_chunks_in(connection: Connection, content_pk: int, chunks: Iterable[bytes]) -> None:
-    with _psycopg(connection).cursor() as cursor, cursor.copy(_COPY_IN) as copy:
-        copy.set_types(_CHUNK_TYPES)
+    with driver_cursor(connection) as cursor, chunk_copy(cursor) as copy:
         for seq, chunk in enumerate(chunks):
             copy.write_row((content_pk, seq, chunk))
+
+
+def driver_cursor(connection: Connection) -> AbstractContextManager[Any]:
+    """A psycopg cursor on ``connection``, in its transaction."""
+    return _psycopg(connection).cursor()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def chunk_copy(cursor: Any) -> Iterator[Any]:
+    """``COPY`` of chunk rows ``(content_pk, seq, data)`` in, on ``cursor``: ``write_row``
+    each; the rows are in once the block ends (an exception cancels the ``COPY``)."""
+    with cursor.copy(_COPY_IN) as copy:
+        copy.set_types(_CHUNK_TYPES)
+        yield copy
 
 
 def copy_chunks_out(connection: Connection, content_pk: int) -> Iterator[bytes]:

@@ -30,6 +30,7 @@ from taskvars.persistence.database import (
 )
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
+from taskvars.persistence.postgres_upload import StreamedContent, StreamedUploads
 from taskvars.persistence.read_sessions import ReadSessions
 from taskvars.persistence.sqlite_reader import SqliteReader
 from taskvars.persistence.sqlite_writer import SqliteWriter, Turn, WriteItem
@@ -89,7 +90,12 @@ class UnitOfWork:
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         history: bool = True,
         read_sessions: ReadSessions | None = None,
+        streamed: StreamedContent | None = None,
     ) -> None:
+        # The transaction of an upload's content, stored as it arrived: the work joins it
+        # in a savepoint (a write that lost a lock runs again without losing the
+        # content), and its commit commits the whole.
+        self._streamed = streamed if write else None
         self._group = group if write else None
         self._writer = writer if write else None
         self._turn = turn if write else None
@@ -132,6 +138,9 @@ class UnitOfWork:
             self._borrowed, self._turn = self._writer.lend(WRITER_WAIT_SECONDS)
         if self._turn is not None:
             self._session = self._joined_session(self._turn.connection, self._turn.savepoint)
+        elif self._streamed is not None:
+            self._streamed.adopted = False
+            self._session = self._joined_session(self._streamed.connection, savepoint=True)
         elif self._read_sessions is not None:
             self._session = self._read_sessions.take()
         elif self._group is None:
@@ -188,8 +197,13 @@ class UnitOfWork:
         while actions := self._session.info.pop(_BEFORE_COMMIT, []):
             for action in actions:
                 action()
+        streamed = self._streamed
+        if streamed is not None and not streamed.adopted:
+            self.store.contents.delete(streamed.content_pk)  # not stored: no orphan
         try:
             self._session.commit()
+            if streamed is not None:
+                streamed.commit()
         except (IntegrityError, StaleDataError) as error:
             raise ConcurrentModificationError(
                 "another request changed the same data at the same time"
@@ -362,8 +376,20 @@ class Database:
             self.raw_visible_from = RawVisibleFrom(
                 self.engine.dialect, small_value_bytes(chunk_bytes)
             )
+        # PostgreSQL: large uploads are copied in as they arrive (see postgres_upload).
+        self.streamed_uploads = (
+            None
+            if is_sqlite(self.engine)
+            else StreamedUploads(_transactions_cached(self.engine, write=True), chunk_bytes)
+        )
 
-    def write(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
+    def write(
+        self,
+        work: Callable[[UnitOfWork], T],
+        *,
+        content_bytes: int = 0,
+        streamed: StreamedContent | None = None,
+    ) -> T:
         """``work`` (which commits) in a write unit of work; see :meth:`unit_of_work`.
         Returns once its commit is durable.
 
@@ -378,13 +404,19 @@ class Database:
         of its batch, not with its own data: it runs again in a transaction of its own,
         holding no locks but its own, up to :data:`WRITE_ATTEMPTS` times in all. A stale
         version is a conflict of the data itself and is not retried.
+
+        ``streamed``: content stored as it arrived (PostgreSQL): the work runs in its
+        transaction (each attempt in a savepoint), which commits with it.
         """
         if self.sqlite_writer is not None:
             return cast(T, self.sqlite_writer.run(self._on_turn(work), WRITER_WAIT_SECONDS))
         attempt = 1
         while True:
             uow = self.unit_of_work(
-                write=True, content_bytes=content_bytes, own_transaction=attempt > 1
+                write=True,
+                content_bytes=content_bytes,
+                own_transaction=attempt > 1,
+                streamed=streamed,
             )
             try:
                 with uow:
@@ -397,14 +429,20 @@ class Database:
                 self.on_write_retry()
             attempt += 1
 
-    async def write_async(self, work: Callable[[UnitOfWork], T], *, content_bytes: int = 0) -> T:
+    async def write_async(
+        self,
+        work: Callable[[UnitOfWork], T],
+        *,
+        content_bytes: int = 0,
+        streamed: StreamedContent | None = None,
+    ) -> T:
         """:meth:`write` awaited: on SQLite queued to the writer thread without a thread
         of the caller's own waiting (the loop is woken once per batch); elsewhere
         :meth:`write` in a worker thread."""
         if self.sqlite_writer is not None:
             return cast(T, await self.sqlite_writer.run_async(self._on_turn(work)))
         return await anyio.to_thread.run_sync(
-            functools.partial(self.write, work, content_bytes=content_bytes)
+            functools.partial(self.write, work, content_bytes=content_bytes, streamed=streamed)
         )
 
     def _on_turn(self, work: Callable[[UnitOfWork], T]) -> Callable[[Turn], T]:
@@ -424,13 +462,19 @@ class Database:
         return run
 
     def unit_of_work(
-        self, *, write: bool, content_bytes: int = 0, own_transaction: bool = False
+        self,
+        *,
+        write: bool,
+        content_bytes: int = 0,
+        own_transaction: bool = False,
+        streamed: StreamedContent | None = None,
     ) -> UnitOfWork:
         """``content_bytes``: how much binary content the write stores. On PostgreSQL
         a large one gets a transaction of its own: in the shared one it would hold up
         every small write queued behind it while its bytes are copied in. (On SQLite the
         bytes are in a content file already, and there is one writer anyway.)
-        ``own_transaction``: not in a shared one, whatever the size (PostgreSQL only)."""
+        ``own_transaction``: not in a shared one, whatever the size (PostgreSQL only).
+        ``streamed``: in that content's transaction (see :meth:`write`)."""
         if write and self.sqlite_writer is not None:
             return UnitOfWork(
                 self.engine,
@@ -441,7 +485,9 @@ class Database:
                 history=self.history,
             )
         group = self.group_commit if isinstance(self.group_commit, GroupCommit) else None
-        shares_commit = content_bytes <= SHARED_COMMIT_MAX_BYTES and not own_transaction
+        shares_commit = (
+            content_bytes <= SHARED_COMMIT_MAX_BYTES and not own_transaction and streamed is None
+        )
         return UnitOfWork(
             self.engine,
             write=write,
@@ -450,6 +496,7 @@ class Database:
             chunk_bytes=self.chunk_bytes,
             history=self.history,
             read_sessions=self._read_sessions,
+            streamed=streamed,
         )
 
     def new_upload_file(self) -> UploadFile:

@@ -6,10 +6,13 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from taskvars.persistence.content_files import UploadFile
 from taskvars.persistence.models import IdSpace, ScopeKind
+
+if TYPE_CHECKING:
+    from taskvars.persistence.postgres_upload import StreamedContent
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,8 @@ class BinarySource:
     # The file an upload was spooled into as it arrived. If it is one of the database's
     # content files, the store names it in the new row instead of copying the bytes.
     file: UploadFile | None = None
+    # Content stored already as it arrived (PostgreSQL), in a transaction the write joins.
+    streamed: StreamedContent | None = None
 
     @classmethod
     def of_bytes(cls, data: bytes) -> BinarySource:

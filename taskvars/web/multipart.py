@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeGuard
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState
@@ -33,6 +33,30 @@ class FormLimits:
     # Where a binary part goes once it outgrows memory (the database says, see
     # Database.new_upload_file).
     open_spool_file: Callable[[], UploadFile] = TemporaryUploadFile
+    # Where a form's streamed part goes instead of a spool (``StreamingFormParser``'s
+    # ``streamed_field``), given how to make that spool: a sink that stores it as it
+    # arrives (PostgreSQL, see persistence.postgres_upload). None: a spool.
+    streamed_part_sink: Callable[[Callable[[], PartSink]], PartSink] | None = None
+
+
+class PartSink(Protocol):
+    """Where a binary part's bytes go as they arrive (a :class:`Spool`, or a sink that
+    stores them at once): fed with ``write`` (``drain`` awaited between feeds), then
+    ``finish``; read back with ``chunks``; ended with ``close``."""
+
+    size: int
+    sha256: str
+
+    @property
+    def file(self) -> UploadFile | None: ...
+    @property
+    def path(self) -> Path | None: ...
+    def write(self, data: memoryview) -> None: ...
+    async def drain(self) -> None: ...
+    async def finish(self) -> None: ...
+    def chunks(self, chunk_bytes: int) -> Iterator[bytes]: ...
+    def read_all(self) -> bytes: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -64,7 +88,7 @@ class TextPart(FormPart):
 class BinaryPart(FormPart):
     """Raw part content, spooled to a file past the in-memory limit."""
 
-    spool: Spool
+    spool: PartSink
 
     @property
     def size(self) -> int:
@@ -156,8 +180,11 @@ class StreamingFormParser:
         binary_fields: Collection[str],
         text_fields: Collection[str],
         other_parts_binary: bool = False,
+        streamed_field: str | None = None,
     ) -> None:
         self._limits = limits
+        # The binary field whose part goes to ``limits.streamed_part_sink``, if any.
+        self._streamed_field = streamed_field
         self._binary_fields = binary_fields
         self._text_fields = text_fields
         self._other_parts_binary = other_parts_binary
@@ -170,7 +197,7 @@ class StreamingFormParser:
         self._header_value = bytearray()
         self._headers: dict[str, str] = {}
         self._part: _PendingPart | None = None
-        self._sink: _Sink = _DiscardSink()
+        self._sink: _Sink | PartSink = _DiscardSink()
         self._parser = MultipartParser(
             boundary,
             callbacks={
@@ -205,7 +232,7 @@ class StreamingFormParser:
 
     def _spool_part_data(self, chunk: bytes) -> bytes:
         """Inside a spooled part, hand what of ``chunk`` is surely its data straight to
-        the spool; the rest (from a delimiter, or from where one may begin at the end)
+        the part's sink; the rest (from a delimiter, or from where one may begin at the end)
         is for python-multipart.
 
         python-multipart would find the same: in part data it only searches for the
@@ -216,7 +243,7 @@ class StreamingFormParser:
         all."""
         parser = self._parser
         if (
-            not isinstance(self._sink, Spool)
+            not _is_binary(self._sink)
             or parser.state != MultipartState.PART_DATA
             or parser.index
             or parser.flags
@@ -236,7 +263,7 @@ class StreamingFormParser:
 
     async def drain(self) -> None:
         """Wait while the part being received has too much not yet written."""
-        if isinstance(self._sink, Spool):
+        if _is_binary(self._sink):
             await self._sink.drain()
 
     async def finish(self) -> MultipartForm:
@@ -310,7 +337,7 @@ class StreamingFormParser:
         if name in self._binary_fields or (
             self._other_parts_binary and name not in self._text_fields and filename is not None
         ):
-            self._sink = Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
+            self._sink = self._binary_sink(name)
         elif name in self._text_fields:
             self._sink = _TextSink(name, self._limits.max_text_part_bytes)
         else:
@@ -333,7 +360,7 @@ class StreamingFormParser:
         if part is None:
             return
         finished: FormPart
-        if isinstance(sink, Spool):
+        if _is_binary(sink):
             finished = BinaryPart(*part, spool=sink)
         elif isinstance(sink, _TextSink):
             try:
@@ -352,10 +379,23 @@ class StreamingFormParser:
     def _on_end(self) -> None:
         self._ended = True
 
+    def _binary_sink(self, name: str) -> PartSink:
+        new_sink = self._limits.streamed_part_sink
+        if name == self._streamed_field and new_sink is not None:
+            return new_sink(self._new_spool)
+        return self._new_spool()
+
+    def _new_spool(self) -> Spool:
+        return Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
+
     def _discard_current(self) -> None:
-        if isinstance(self._sink, Spool):
+        if _is_binary(self._sink):
             self._sink.close()
         self._part, self._sink = None, _DiscardSink()
+
+
+def _is_binary(sink: _Sink | PartSink) -> TypeGuard[PartSink]:
+    return not isinstance(sink, (_TextSink, _DiscardSink))
 
 
 def _unusable(header_values: Iterable[str]) -> bool:

@@ -71,6 +71,11 @@ class FormSchema:
         self.text_fields = set(self.properties) - self.binary_fields
         # Files under any other name (a deployment's).
         self.other_parts_binary = bool(schema.get(OTHER_PARTS_BINARY_EXTENSION))
+        # A variable upload's content (its one file, ``data``) may be stored as it
+        # arrives (FormLimits.streamed_part_sink); a deployment's files never are.
+        self.streamed_field = (
+            "data" if self.binary_fields == {"data"} and not self.other_parts_binary else None
+        )
 
 
 class StreamingMultipartValidator:
@@ -85,6 +90,7 @@ class StreamingMultipartValidator:
         self._binary_fields = form_schema.binary_fields
         self._text_fields = form_schema.text_fields
         self._other_parts_binary = form_schema.other_parts_binary
+        self._streamed_field = form_schema.streamed_field
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         boundary = boundary_of(Headers(scope=scope).get("content-type"))
@@ -100,6 +106,7 @@ class StreamingMultipartValidator:
             binary_fields=self._binary_fields,
             text_fields=self._text_fields,
             other_parts_binary=self._other_parts_binary,
+            streamed_field=self._streamed_field,
         )
         try:
             async for chunk in body_chunks(receive):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from taskvars.persistence.postgres_upload import CopySpool
 from taskvars.persistence.values import BinarySource
 from taskvars.services.binary_upload import DataPart, UploadedParts
 from taskvars.web.multipart import BinaryPart, MultipartForm, TextPart
@@ -20,9 +21,11 @@ def uploaded_parts(form: MultipartForm) -> UploadedParts:
 
 
 def binary_source(part: BinaryPart) -> BinarySource:
-    """A spooled part as content to store: the store adopts its file where it can."""
+    """A spooled part as content to store: the store adopts its file, or the content
+    streamed into the database as it arrived, where it can."""
     spool = part.spool
-    return BinarySource(spool.chunks, spool.size, spool.sha256, file=spool.file)
+    streamed = spool.streamed if isinstance(spool, CopySpool) else None
+    return BinarySource(spool.chunks, spool.size, spool.sha256, file=spool.file, streamed=streamed)
 
 
 def binary_part_source(form: MultipartForm, name: str) -> BinarySource | None:

@@ -18,6 +18,7 @@ from taskvars.handlers.http.ranges import ByteRange, requested_range
 from taskvars.handlers.http.runtime import database
 from taskvars.handlers.http.uploads import uploaded_parts
 from taskvars.header_values import none_match, strong_etag
+from taskvars.persistence.postgres_upload import StreamedContent
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import FileSpan, StoredValue
 from taskvars.services import variables
@@ -48,7 +49,11 @@ def store_upload(
     """The upload's work, for this handler (in a worker thread)."""
     with form:  # releases the spooled parts, and any file the store did not adopt
         upload = interpret_upload(uploaded_parts(form))
-        db.write(_storing(resource, scope_id, name, upload), content_bytes=upload.content_bytes)
+        db.write(
+            _storing(resource, scope_id, name, upload),
+            content_bytes=upload.content_bytes,
+            streamed=_streamed_content(upload),
+        )
 
 
 async def store_upload_async(
@@ -74,8 +79,17 @@ async def store_upload_async(
         if stored_otherwise is not None and await stored_otherwise(upload):
             return
         await db.write_async(
-            _storing(resource, scope_id, name, upload), content_bytes=upload.content_bytes
+            _storing(resource, scope_id, name, upload),
+            content_bytes=upload.content_bytes,
+            streamed=_streamed_content(upload),
         )
+
+
+def _streamed_content(upload: BinaryUpload) -> StreamedContent | None:
+    """The upload's content, if it was stored as it arrived: the write joins its
+    transaction. (A serialized object's was only read: it is rolled back with the form.)"""
+    content = upload.value.content if upload.value is not None else None
+    return content.streamed if content is not None else None
 
 
 def _storing(
