@@ -117,4 +117,6 @@ def test_a_server_cpu_time_includes_its_worker_processes() -> None:
 
     tick = 1 / TICKS_PER_SECOND
     assert total is not None
-    assert total >= own_seconds + child_seconds - 2 * tick
+    # /proc gives whole ticks: user and system time, of each of the two processes, each
+    # cut down by up to a tick.
+    assert total >= own_seconds + child_seconds - 4 * tick
