@@ -39,6 +39,16 @@ def upload(database: Database) -> None:
     )
 
 
+def upload_seen(database: Database) -> None:
+    """An upload to the task's variables (not local): the write looks up the chain
+    first, as uploads to a process instance's variables do."""
+    value = BinaryUpload(NewValue(type="Bytes", content=BinarySource.of_bytes(KIB)))
+    database.write(
+        lambda uow: variables.set_upload(uow, TASK_VARIABLES, TASK, "blob", value),
+        content_bytes=len(KIB),
+    )
+
+
 def download(database: Database) -> bytes:
     def whole(uow: variables.UnitOfWork) -> bytes:
         stored = variables.binary(uow, TASK_LOCAL_VARIABLES, TASK, "blob")
@@ -78,6 +88,7 @@ def complete_task(database: Database) -> object:
 
 OPERATIONS = [
     Operation("upload 1 KiB", _nothing, upload),
+    Operation("upload 1 KiB, task variables", _nothing, upload_seen),
     Operation("download 1 KiB", _nothing, download),
     Operation("GET variable", _nothing, get_variable),
     Operation("PUT variable (String)", _nothing, put_string),

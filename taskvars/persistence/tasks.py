@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
 from taskvars.persistence.query_statements import paged
 from taskvars.persistence.scope_tree import ScopeTree
@@ -92,7 +93,7 @@ class Tasks:
 
     def touch(self, task_pk: int, now: datetime) -> None:
         """Camunda's ``lastUpdated``: the task changed at ``now``."""
-        self.session.connection().execute(TOUCH_TASK, {"task_pk": task_pk, "now": now})
+        raw_statements.run(self.session.connection(), TOUCH_TASK, {"task_pk": task_pk, "now": now})
 
     def identity_links(self, task_pk: int) -> list[IdentityLinkRecord]:
         """The task's stored links, oldest first (its assignee and owner are columns)."""

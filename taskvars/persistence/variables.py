@@ -195,7 +195,7 @@ class Variables:
         parameters = visible_from_parameters(
             id_space, external_id, name, local=local, inline_bytes=self._contents.small_value_bytes
         )
-        rows = self._connection.execute(VISIBLE_FROM, parameters).all()
+        rows = raw_statements.run(self._connection, VISIBLE_FROM, parameters).rows
         return chain_and_visible_in(rows, id_space, external_id)
 
     def visible_named(self, chain: list[ScopeRef], names: frozenset[str]) -> dict[str, StoredValue]:

@@ -90,16 +90,31 @@ def set_upload(
         _set_in_task(uow, scope_id, name, upload.value)
         uow.commit()
         return
+    if not resource.local and not upload.transient:
+        # As put: the chain and the value it sees in one statement.
+        try:
+            chain, holder = uow.store.variables.chain_and_visible(resource.id_space, scope_id, name)
+        except ScopeNotFoundError as error:
+            raise _missing_scope(error, serialized=upload.serialized) from None
+        _set_seen(uow, chain, name, upload.value, holder)
+        uow.commit()
+        return
     try:
-        scopes = _chain(uow, resource, scope_id, whole=True)
-    except EngineError as error:
-        if upload.serialized:
-            raise NullValueError(error.message) from None
-        raise
+        scopes = uow.store.scopes.chain(resource.id_space, scope_id)
+    except ScopeNotFoundError as error:
+        raise _missing_scope(error, serialized=upload.serialized) from None
     if upload.transient:
         return
     _set(uow, scopes, name, upload.value, local=resource.local)
     uow.commit()
+
+
+def _missing_scope(error: ScopeNotFoundError, *, serialized: bool) -> EngineError:
+    """What an upload to a scope that does not exist answers: :func:`_chain`'s error,
+    but a serialized object's upload answers Camunda's bare ``NullValueException``."""
+    if serialized:
+        return NullValueError(str(error))
+    return EngineError(str(error))
 
 
 def delete(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> None:

@@ -24,6 +24,8 @@ EXPECTED = {
     "sqlite": {
         # The task with its variable; content row, chunk; variable; old content; task.
         "upload 1 KiB": (6, None),
+        # The chain with the variable; content row, chunk; variable; old content; task.
+        "upload 1 KiB, task variables": (6, None),
         # The chain, the variable and its bytes.
         "download 1 KiB": (1, None),
         "GET variable": (1, None),
@@ -37,6 +39,8 @@ EXPECTED = {
         # The task with its variable; content with its chunk; the variable, the old
         # content and the task in one data-modifying statement.
         "upload 1 KiB": (3, 8),
+        # The chain with the variable; content with its chunk; variable; old content; task.
+        "upload 1 KiB, task variables": (5, 8),
         "download 1 KiB": (1, 3),
         "GET variable": (1, 3),
         "PUT variable (String)": (3, 8),
