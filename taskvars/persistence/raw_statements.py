@@ -88,7 +88,7 @@ class RawStatement:
 
 # Compiled statements, by statement (module constants: they live as long as this) and
 # the names of their parameters; ``None``: one that only SQLAlchemy runs as it should
-# (an INSERT leaving out a column with a Python default).
+# (an expanding IN, an INSERT leaving out a column with a Python default).
 _COMPILED: dict[tuple[ClauseElement, tuple[str, ...]], RawStatement | None] = {}
 
 

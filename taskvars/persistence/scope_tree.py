@@ -111,11 +111,11 @@ class ScopeTree:
 
     def chain(self, id_space: IdSpace, external_id: str) -> list[ScopeRef]:
         """The scope and all its ancestors, nearest first, in one query."""
-        rows = (
-            self.session.connection()
-            .execute(_SCOPE_CHAIN, {"id_space": id_space, "external_id": external_id})
-            .all()
-        )
+        rows = raw_statements.run(
+            self.session.connection(),
+            _SCOPE_CHAIN,
+            {"id_space": id_space, "external_id": external_id},
+        ).rows
         if not rows:
             raise ScopeNotFoundError(id_space, external_id)
         return [ScopeRef(pk, ScopeKind(kind), ext) for pk, kind, ext in rows]

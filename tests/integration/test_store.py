@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from taskvars.persistence.content_files import ContentReplacedError, LockedContentFile
 from taskvars.persistence.migrate import upgrade
@@ -20,6 +20,7 @@ from taskvars.persistence.values import (
     NewValue,
     ScopeNotFoundError,
 )
+from tests.statement_counter import counting
 
 CHUNK = 1024
 
@@ -51,20 +52,15 @@ def test_scope_chain_is_one_query_whatever_its_depth(database: Database, depth: 
         uow.commit()
     with database.unit_of_work(write=False) as uow:
         uow.store.scopes.chain(IdSpace.TASK, "task")  # warm the connection (SQLite pragmas)
-        statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(database.engine, "before_cursor_execute", listener)
-        try:
+        with counting(database) as counted:  # raw statements too
             chain = uow.store.scopes.chain(IdSpace.TASK, "task")
             uow.store.variables.all_visible(chain)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", listener)
     assert [scope.external_id for scope in chain] == [
         "task",
         *[f"ex-{level}" for level in reversed(range(depth))],
         "pi",
     ]
-    assert len(statements) == 2
+    assert len(counted.statements) == 2
 
 
 def test_missing_scope_raises_with_camundas_message(database: Database) -> None:
@@ -187,18 +183,13 @@ def test_listing_variables_takes_the_same_statements_for_ten_or_a_thousand(
                 )
                 uow.store.variables.set_local(chain[index % len(chain)].pk, f"v{index}", value)
             uow.commit()
-        statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
         with database.unit_of_work(write=False) as uow:
             uow.store.scopes.chain(IdSpace.TASK, "task")  # warm the connection
-            event.listen(database.engine, "before_cursor_execute", listener)
-            try:
+            with counting(database) as counted:  # raw statements too
                 chain = uow.store.scopes.chain(IdSpace.TASK, "task")
                 listed = variable_map(uow, chain, deserialize=True)
-            finally:
-                event.remove(database.engine, "before_cursor_execute", listener)
         assert len(listed) >= count
-        return len(statements)
+        return len(counted.statements)
 
     assert statements_to_list(10) == statements_to_list(1000) == 3
 
