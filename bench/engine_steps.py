@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event, text
 
 from taskvars.engine import runtime
+from taskvars.persistence import raw_statements
 from taskvars.persistence.migrate import upgrade
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.services import deployments, process_definitions, tasks
@@ -56,9 +57,18 @@ def _counting(database: Database) -> Iterator[_Counter]:
     engines = {id(e): e for e in (database.engine, database.commit_engine)}.values()
     for engine in engines:
         event.listen(engine, "before_cursor_execute", counter)
+    # Statements run raw on the driver's cursor pass no SQLAlchemy event: count them here.
+    raw_execute = raw_statements.RawStatement.execute
+
+    def counted_raw(statement: raw_statements.RawStatement, *arguments: Any) -> Any:
+        counter(None, None, statement.sql)
+        return raw_execute(statement, *arguments)
+
+    raw_statements.RawStatement.execute = counted_raw  # type: ignore[method-assign]
     try:
         yield counter
     finally:
+        raw_statements.RawStatement.execute = raw_execute  # type: ignore[method-assign]
         for engine in engines:
             event.remove(engine, "before_cursor_execute", counter)
 

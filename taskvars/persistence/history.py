@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.deployments import ProcessDefinitionRecord
 from taskvars.persistence.history_incidents import end_open_of_instance
@@ -237,29 +238,24 @@ class History:
         place in history."""
         if not self.enabled:
             return None
-        pk: int = (
-            self.session.connection()
-            .execute(
-                _STARTED,
-                {
-                    "id": instance_id,
-                    "business_key": business_key,
-                    "process_definition_id": definition.id,
-                    "process_definition_key": definition.key,
-                    "process_definition_name": definition.name,
-                    "process_definition_version": definition.version,
-                    "tenant_id": definition.tenant_id,
-                    "start_time": start_time,
-                    "start_activity_id": start_activity_id,
-                    "state": ACTIVE,
-                    "super_process_instance_id": caller.super_process_instance_id
-                    if caller
-                    else None,
-                    "root_process_instance_id": caller.root_process_instance_id if caller else None,
-                },
-            )
-            .scalar_one()
-        )
+        pk: int = raw_statements.run(
+            self.session.connection(),
+            _STARTED,
+            {
+                "id": instance_id,
+                "business_key": business_key,
+                "process_definition_id": definition.id,
+                "process_definition_key": definition.key,
+                "process_definition_name": definition.name,
+                "process_definition_version": definition.version,
+                "tenant_id": definition.tenant_id,
+                "start_time": start_time,
+                "start_activity_id": start_activity_id,
+                "state": ACTIVE,
+                "super_process_instance_id": caller.super_process_instance_id if caller else None,
+                "root_process_instance_id": caller.root_process_instance_id if caller else None,
+            },
+        ).scalar_one()
         self._instance_pks[instance_id] = pk
         if scope_pk is not None:
             self._places[scope_pk] = (pk, instance_id, None)
@@ -297,7 +293,8 @@ class History:
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None:  # history is off, or was when it started
             return
-        self.session.connection().execute(
+        raw_statements.run(
+            self.session.connection(),
             _ENDED,
             {
                 "historic_pk": historic_pk,
@@ -393,7 +390,8 @@ class History:
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None:
             return
-        self.session.connection().execute(
+        raw_statements.run(
+            self.session.connection(),
             _TASK_STARTED,
             {
                 "id": task_id,
@@ -424,7 +422,8 @@ class History:
         if not self.enabled:
             return
         ending = attributes or {}
-        self.session.connection().execute(
+        raw_statements.run(
+            self.session.connection(),
             _task_ended(frozenset(ending)),
             {"task_id": task_id, "end_time": end_time, "delete_reason": delete_reason, **ending},
         )
@@ -451,12 +450,15 @@ class History:
         values = {column: variable.get(column) for column in _VALUE_COLUMNS}
         connection = self.session.connection()
         if not created:
-            updated = connection.execute(
-                _VARIABLE_UPDATED, {"variable_id": variable["id"], "state": CREATED, **values}
+            updated = raw_statements.run(
+                connection,
+                _VARIABLE_UPDATED,
+                {"variable_id": variable["id"], "state": CREATED, **values},
             )
             if updated.rowcount == 1:
                 return
-        connection.execute(
+        raw_statements.run(
+            connection,
             _VARIABLE_CREATED,
             {
                 "id": variable["id"],

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.models import (
     ProcessDefinition,
     ProcessInstance,
@@ -41,8 +42,10 @@ class ProcessRuns:
         self.session = session
 
     def add(self, scope_pk: int, definition_id: str, state: str) -> None:
-        self.session.connection().execute(
-            _ADD, {"scope_pk": scope_pk, "definition_id": definition_id, "state": state}
+        raw_statements.run(
+            self.session.connection(),
+            _ADD,
+            {"scope_pk": scope_pk, "definition_id": definition_id, "state": state},
         )
 
     def get(self, scope_pk: int) -> RunRecord | None:
@@ -62,7 +65,7 @@ class ProcessRuns:
         row, in its own statement)."""
         connection = self.session.connection()
         if connection.dialect.name == "sqlite":
-            row = connection.execute(_CLAIM_READ, {"run_pk": scope_pk}).first()
+            row = raw_statements.run(connection, _CLAIM_READ, {"run_pk": scope_pk}).first()
             if row is None:
                 return None
             return replace(_claimed(scope_pk, row), suspended=bool(row.suspended))
@@ -78,7 +81,9 @@ class ProcessRuns:
     def save_state(self, scope_pk: int, state: str) -> None:
         """The run's state after a step, claimed already: its one write, taking the
         next revision (a claimer waiting for this transaction then sees it moved on)."""
-        self.session.connection().execute(_SAVE, {"run_pk": scope_pk, "new_state": state})
+        raw_statements.run(
+            self.session.connection(), _SAVE, {"run_pk": scope_pk, "new_state": state}
+        )
 
     def count_of_definition(self, definition_id: str) -> int:
         """Running process instances of the definition."""

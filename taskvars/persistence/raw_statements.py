@@ -28,6 +28,12 @@ class RawStatement:
         names = compiled.positiontup
         if names is None:
             raise ValueError("a raw statement needs a dialect with positional parameters")
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            # SQLAlchemy renders these (an expanding IN, for one) as it executes.
+            raise ValueError("a raw statement cannot have parameters rendered at execution")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # SQLAlchemy computes such a column's default as it executes the statement.
+            raise ValueError("a raw statement cannot leave out a column with a Python default")
         self.sql = compiled.string
         self._dialect = dialect
         self._names = tuple(names)
@@ -81,8 +87,9 @@ class RawStatement:
 
 
 # Compiled statements, by statement (module constants: they live as long as this) and
-# the names of their parameters.
-_COMPILED: dict[tuple[ClauseElement, tuple[str, ...]], RawStatement] = {}
+# the names of their parameters; ``None``: one that only SQLAlchemy runs as it should
+# (an expanding IN, an INSERT leaving out a column with a Python default).
+_COMPILED: dict[tuple[ClauseElement, tuple[str, ...]], RawStatement | None] = {}
 
 
 def raw_cursor(connection: Connection) -> Any:
@@ -95,16 +102,26 @@ def raw_cursor(connection: Connection) -> Any:
 def run(connection: Connection, statement: Any, parameters: Mapping[str, Any]) -> RawResult:
     """``connection.execute(statement, parameters)``: raw on SQLite, through SQLAlchemy
     elsewhere; the result as a :class:`RawResult` either way."""
-    if connection.dialect.name != "sqlite":
+    raw = None
+    if connection.dialect.name == "sqlite":
+        key = (statement, tuple(parameters))
+        if key in _COMPILED:
+            raw = _COMPILED[key]
+        else:
+            raw = _COMPILED[key] = _compiled(statement, connection.dialect, key[1])
+    if raw is None:
         result = connection.execute(statement, parameters)
         return RawResult(list(result.all()) if result.returns_rows else [], result.rowcount)
-    keys = tuple(parameters)
-    raw = _COMPILED.get((statement, keys))
-    if raw is None:
-        raw = _COMPILED[(statement, keys)] = RawStatement(statement, connection.dialect, keys)
     cursor = raw_cursor(connection)
     rows = raw.execute(cursor, parameters)
     return RawResult(rows, cursor.rowcount)
+
+
+def _compiled(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> RawStatement | None:
+    try:
+        return RawStatement(statement, dialect, keys)
+    except ValueError:
+        return None
 
 
 class RawResult:

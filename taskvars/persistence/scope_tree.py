@@ -150,20 +150,17 @@ class ScopeTree:
         """A new scope below ``parent_pk``; ``instance_pk``: its process instance, when
         the caller knows it (else it is looked up from the parent)."""
         instance = instance_pk or self._process_instance_below(parent_pk)
-        pk: int = (
-            self.session.connection()
-            .execute(
-                _ADD,
-                {
-                    "kind": kind,
-                    "id_space": kind.id_space,
-                    "external_id": external_id,
-                    "parent_pk": parent_pk,
-                    "process_instance_pk": instance,
-                },
-            )
-            .scalar_one()
-        )
+        pk: int = raw_statements.run(
+            self.session.connection(),
+            _ADD,
+            {
+                "kind": kind,
+                "id_space": kind.id_space,
+                "external_id": external_id,
+                "parent_pk": parent_pk,
+                "process_instance_pk": instance,
+            },
+        ).scalar_one()
         self._added[pk] = (kind, instance)
         return pk
 
@@ -202,10 +199,10 @@ class ScopeTree:
         self._added.clear()
         self.deletions += 1
         connection = self.session.connection()
-        removed = connection.execute(_DELETE_CONTENTS, {"scope_pk": scope_pk}).scalars()
-        self._contents.remove_files_after_commit(removed)
+        removed = raw_statements.run(connection, _DELETE_CONTENTS, {"scope_pk": scope_pk})
+        self._contents.remove_files_after_commit(removed.scalars())
         # Executions, tasks, subtasks and variables below go by ON DELETE CASCADE.
-        connection.execute(_DELETE_SCOPE, {"scope_pk": scope_pk})
+        raw_statements.run(connection, _DELETE_SCOPE, {"scope_pk": scope_pk})
         self.session.expunge_all()
 
     def _process_instance_below(self, parent_pk: int | None) -> int | None:

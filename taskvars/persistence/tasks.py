@@ -46,13 +46,15 @@ class Tasks:
         instance_pk: int | None = None,
     ) -> int:
         pk = self._scopes.add(ScopeKind.TASK, external_id, parent_pk, instance_pk=instance_pk)
-        self.session.connection().execute(_ADD_TASK, {"scope_pk": pk, **attributes})
+        raw_statements.run(self.session.connection(), _ADD_TASK, {"scope_pk": pk, **attributes})
         return pk
 
     def as_it_ends(self, external_id: str) -> tuple[int, dict[str, Any]] | None:
         """A task's pk and the attributes history keeps of it at its end, in one
         prebuilt query (the task query's machinery costs more than a step's work)."""
-        row = self.session.connection().execute(_AS_IT_ENDS, {"task_id": external_id}).first()
+        row = raw_statements.run(
+            self.session.connection(), _AS_IT_ENDS, {"task_id": external_id}
+        ).first()
         if row is None:
             return None
         pk, *values = row

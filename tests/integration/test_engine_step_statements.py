@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from taskvars.engine import runtime
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.services import deployments, process_definitions, task_query, tasks
+from tests.statement_counter import counting
 
 MODEL = Path(__file__).parents[1] / "bpmn" / "two-tasks.bpmn"
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK", "SET ")
@@ -53,20 +53,10 @@ def database(db_url: str) -> Iterator[Database]:
 
 
 def counted(database: Database, work: Callable[[UnitOfWork], Any]) -> tuple[int, Any]:
-    statements: list[str] = []
-
-    def listener(*arguments: Any) -> None:
-        statements.append(arguments[2])
-
-    engines = {id(e): e for e in (database.engine, database.commit_engine)}.values()
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listener)
-    try:
+    """The step's statements, those run raw on the driver's cursor included."""
+    with counting(database) as seen:
         result = database.write(work)
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listener)
-    steps = [s for s in statements if not s.lstrip().upper().startswith(TRANSACTION_CONTROL)]
+    steps = [s for s in seen.statements if not s.lstrip().upper().startswith(TRANSACTION_CONTROL)]
     return len(steps), result
 
 

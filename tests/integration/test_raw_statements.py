@@ -4,11 +4,11 @@ they would through SQLAlchemy, and fail with SQLAlchemy's errors."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, exc, select, text
+from sqlalchemy import Table, bindparam, delete, exc, insert, select, text
 
 from taskvars.persistence import raw_statements
 from taskvars.persistence.binary_contents import _INSERT_CHUNK, _INSERT_CONTENT
@@ -72,3 +72,25 @@ def test_a_raw_statement_fails_with_sqlalchemys_error(database: Database) -> Non
         raw_statements.run(connection, _INSERT_CHUNK, chunk)
         with pytest.raises(exc.IntegrityError):
             raw_statements.run(connection, _INSERT_CHUNK, chunk)
+
+
+def test_a_statement_with_an_expanding_in_runs_through_sqlalchemy(database: Database) -> None:
+    statement = select(_TASK.c.scope_pk).where(
+        _TASK.c.scope_pk.in_(bindparam("pks", expanding=True))
+    )
+    with database.engine.begin() as connection:
+        pks = [scope_pk(connection, "raw"), scope_pk(connection, "through SQLAlchemy")]
+        found = raw_statements.run(connection, statement, {"pks": pks}).scalars()
+    assert sorted(found) == sorted(pks)
+
+
+def test_an_insert_leaving_out_a_column_with_a_python_default_stores_the_default(
+    database: Database,
+) -> None:
+    created = datetime(2026, 12, 6, 1, 2, 3, tzinfo=UTC)
+    with database.engine.begin() as connection:
+        pk = scope_pk(connection, "raw")
+        connection.execute(delete(_TASK).where(_TASK.c.scope_pk == pk))
+        raw_statements.run(connection, insert(_TASK), {"scope_pk": pk, "created": created})
+        priority = connection.scalar(select(_TASK.c.priority).where(_TASK.c.scope_pk == pk))
+    assert priority == _TASK.c.priority.default.arg  # type: ignore[union-attr]

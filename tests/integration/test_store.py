@@ -55,13 +55,12 @@ def test_scope_chain_is_one_query_whatever_its_depth(database: Database, depth: 
         with counting(database) as counted:  # raw statements too
             chain = uow.store.scopes.chain(IdSpace.TASK, "task")
             uow.store.variables.all_visible(chain)
-        statements = counted.statements
     assert [scope.external_id for scope in chain] == [
         "task",
         *[f"ex-{level}" for level in reversed(range(depth))],
         "pi",
     ]
-    assert len(statements) == 2
+    assert len(counted.statements) == 2
 
 
 def test_missing_scope_raises_with_camundas_message(database: Database) -> None:
