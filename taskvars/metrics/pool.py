@@ -9,6 +9,9 @@ from sqlalchemy import Engine, event
 
 from taskvars.metrics.instruments import DATABASE_CONNECTIONS
 
+# In a connection record's info while the pool has lent it out.
+_LENT = "taskvars_lent"
+
 
 def watch_pool(engine: Engine) -> None:
     opened = DATABASE_CONNECTIONS.labels(state="open")
@@ -20,18 +23,22 @@ def watch_pool(engine: Engine) -> None:
     def on_close(*_: Any) -> None:
         opened.dec()
 
-    def on_checkout(*_: Any) -> None:
+    def on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        record.info[_LENT] = True
         in_use.inc()
 
-    def on_checkin(*_: Any) -> None:
-        in_use.dec()
+    def on_returned(_dbapi_connection: Any, record: Any) -> None:
+        # Only what was counted out: the pool also checks in a record whose connection
+        # could not be made during a checkout (a database that is away), never lent.
+        if record is not None and record.info.pop(_LENT, False):
+            in_use.dec()
 
     event.listen(engine, "connect", on_connect)
     # A connection the pool closes, and one it let go of (detached) and then closed.
     event.listen(engine, "close", on_close)
     event.listen(engine, "close_detached", on_close)
     event.listen(engine, "checkout", on_checkout)
-    event.listen(engine, "checkin", on_checkin)
+    event.listen(engine, "checkin", on_returned)
     # A connection let go of for good (the SQLite writer's and reader's own) is no longer
     # lent by the pool: it is never checked in.
-    event.listen(engine, "detach", on_checkin)
+    event.listen(engine, "detach", on_returned)
