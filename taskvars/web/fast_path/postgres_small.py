@@ -21,6 +21,8 @@ from taskvars.persistence import postgres_small_values
 from taskvars.persistence.async_postgres import connections_of
 from taskvars.persistence.binary_contents import SMALL_VALUE_BYTES
 from taskvars.persistence.models import IdSpace
+from taskvars.persistence.postgres_small_values import TaskUpload
+from taskvars.persistence.task_upload_batches import batches_of
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import ScopeNotFoundError, StoredValue
 from taskvars.services import variables
@@ -55,9 +57,10 @@ def upload_store(
     db: Database, resource: VariableResource, scope_id: str, name: str
 ) -> Callable[[BinaryUpload], Awaitable[bool]] | None:
     """What stores an upload in one statement if it can (``True``: stored), or ``None``
-    where none can."""
-    connections = connections_of(db)
-    if connections is None or resource.id_space is not IdSpace.TASK:
+    where none can. Uploads that arrive together share a transaction
+    (:mod:`taskvars.persistence.task_upload_batches`)."""
+    batches = batches_of(db)
+    if batches is None or resource.id_space is not IdSpace.TASK:
         return None
 
     async def store(upload: BinaryUpload) -> bool:
@@ -69,23 +72,11 @@ def upload_store(
         if source.file is not None or not 0 < source.size <= _inline_bytes(db):
             return False
         data = b"".join(source.read(source.size))
+        upload_to_task = TaskUpload(scope_id, name, value, data, now_millis(), resource.local)
         try:
-            stored = await postgres_small_values.store_in_task(
-                connections,
-                scope_id,
-                name,
-                value,
-                data,
-                now_millis(),
-                local=resource.local,
-                on_retry=db.on_write_retry,
-            )
+            return await batches.store(upload_to_task)
         except ScopeNotFoundError as error:
             raise EngineError(str(error)) from None
-        if stored and db.group_commit.on_commit is not None:
-            # A commit of its own, carrying one write: observed as the others (metrics).
-            db.group_commit.on_commit(1)
-        return stored
 
     return store
 
