@@ -47,6 +47,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from taskvars.persistence.async_postgres import AsyncConnections
+from taskvars.persistence.failures import storage_failure
 from taskvars.persistence.models import (
     BinaryChunk,
     BinaryContent,
@@ -336,7 +337,11 @@ async def store_in_tasks(
                     for upload in uploads
                 ]
             rows = [await cursor.fetchone() for cursor in cursors]
-    except psycopg.Error:
+    except psycopg.Error as error:
+        if error.sqlstate is None or storage_failure(error) is not None:
+            # The connection went: whether the commit was made is not known, so none
+            # is sent again (each answers this error, as one statement alone would).
+            raise
         return await _each_alone(connections, uploads, on_retry)
     outcomes: list[bool | Exception] = []
     for upload, row in zip(uploads, rows, strict=True):

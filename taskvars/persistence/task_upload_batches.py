@@ -52,11 +52,18 @@ class TaskUploadBatches:
         return await stored
 
     async def _store_waiting(self) -> None:
+        batch: list[_Waiting] = []
         try:
             while self._waiting:
                 batch, self._waiting = _next_batch(self._waiting)
                 if batch:
                     await self._store(batch)
+        except BaseException:
+            # Cancelled (the loop is closing): no upload waits for an answer forever.
+            for _, stored in batch + self._waiting:
+                stored.cancel()
+            self._waiting = []
+            raise
         finally:
             self._storing = None
 
