@@ -8,7 +8,8 @@ writes :meth:`.variables.Variables.set_in_task` (and, for a task in no other sco
 ``set_seen``) make for a task outside any process instance (content and chunk, the
 variable created or replaced at the version read, the task's ``lastUpdated``, the
 replaced content released unless history holds it), in one data-modifying statement
-that commits as it returns. A task in a process instance is left to the full store
+that commits as it returns (uploads that arrive together share a transaction:
+:mod:`.task_upload_batches`). A task in a process instance is left to the full store
 (its history records the write, its conditions hear of it).
 
 Statements are SQLAlchemy Core from the same tables, compiled once for psycopg and run

@@ -11,7 +11,8 @@ still acknowledged only after its commit.
 
 One batch is stored at a time; a lone upload goes at once, as one statement in
 autocommit. Uploads naming the same variable go in separate batches, in the order they
-came, so that each races the other as in transactions of their own.
+came: no transaction writes a variable twice, and the later upload finds the earlier
+one's version, as it would once that had committed.
 """
 
 from __future__ import annotations

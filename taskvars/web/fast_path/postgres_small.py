@@ -2,7 +2,7 @@
 (:mod:`taskvars.persistence.postgres_small_values`), with no worker thread and no
 transaction round trips: the read of one variable (a small binary value's bytes with
 it) that variable reads and downloads answer from (:mod:`.reads`), and binary uploads
-of a small value to a task's variable.
+of a small value to a task's variable (several arriving together in one transaction).
 
 Each function answers ``None`` (or ``False``) when it did nothing and the request takes
 the way of every database: on SQLite, in an app without a lifespan, and for what one
