@@ -48,10 +48,7 @@ class AsyncConnections:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A connection for one statement (or a few, each its own transaction)."""
-        with anyio.move_on_after(WAIT_SECONDS) as waited:
-            await self._slots.acquire()
-        if waited.cancelled_caught:
-            raise PoolTimeoutError("no connection became free in time")
+        await self._take_slot()
         try:
             connection = await self._take()
             try:
@@ -65,6 +62,19 @@ class AsyncConnections:
             self._idle.append(connection)
         finally:
             self._slots.release()
+
+    async def _take_slot(self) -> None:
+        # A free slot is taken at once: the cancel scope of the timed wait costs more than
+        # the rest of taking a connection, and only a wait needs it.
+        try:
+            self._slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        with anyio.move_on_after(WAIT_SECONDS) as waited:
+            await self._slots.acquire()
+        if waited.cancelled_caught:
+            raise PoolTimeoutError("no connection became free in time")
 
     async def _take(self) -> AsyncConnection:
         while self._idle:

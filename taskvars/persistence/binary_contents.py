@@ -52,6 +52,7 @@ _CHUNK_DATA = (
     .order_by(_CHUNK.c.seq)
     .execution_options(yield_per=1)
 )
+_CONTENT_PRESENT = select(_CONTENT.c.pk).where(_CONTENT.c.pk == bindparam("content_pk"))
 _DELETE_CONTENT = (
     delete(_CONTENT).where(_CONTENT.c.pk == bindparam("content_pk")).returning(_CONTENT.c.file_name)
 )
@@ -157,6 +158,11 @@ class BinaryContents:
             self._connection, _DELETE_CONTENT, {"content_pk": content_pk}
         ).scalars()
         self.remove_files_after_commit(removed)
+
+    def present(self, content_pk: int) -> bool:
+        """Whether the content ``content_pk`` is there in this snapshot (not released)."""
+        row = raw_statements.run(self._connection, _CONTENT_PRESENT, {"content_pk": content_pk})
+        return row.first() is not None
 
     def release(self, content_pk: int) -> None:
         """Delete content a runtime value let go of, unless history holds it, in one

@@ -8,7 +8,8 @@ writes :meth:`.variables.Variables.set_in_task` (and, for a task in no other sco
 ``set_seen``) make for a task outside any process instance (content and chunk, the
 variable created or replaced at the version read, the task's ``lastUpdated``, the
 replaced content released unless history holds it), in one data-modifying statement
-that commits as it returns. A task in a process instance is left to the full store
+that commits as it returns (uploads that arrive together share a transaction:
+:mod:`.task_upload_batches`). A task in a process instance is left to the full store
 (its history records the write, its conditions hear of it).
 
 Statements are SQLAlchemy Core from the same tables, compiled once for psycopg and run
@@ -18,8 +19,9 @@ them (enum members as their values).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -46,6 +48,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from taskvars.persistence.async_postgres import AsyncConnections
+from taskvars.persistence.failures import storage_failure
 from taskvars.persistence.models import (
     BinaryChunk,
     BinaryContent,
@@ -243,54 +246,126 @@ async def visible_from(
     return chain_and_visible_in(rows, id_space, external_id)
 
 
+@dataclass(frozen=True)
+class TaskUpload:
+    """A small binary value for the task ``task_id``'s variable ``name``: ``value``, whose
+    content is ``data`` (one chunk, more than nothing), written at ``now``; not ``local``:
+    the variable as seen from the task (the same one, where the task is in no other
+    scope)."""
+
+    task_id: str
+    name: str
+    value: NewValue
+    data: bytes
+    now: datetime
+    local: bool
+
+    def parameters(self) -> dict[str, Any]:
+        """:data:`_STORE_IN_TASK`'s parameters for this upload."""
+        content = self.value.content
+        assert content is not None
+        return _STORE_IN_TASK.parameters(
+            {
+                "id_space": IdSpace.TASK.value,
+                "task_id": self.task_id,
+                "local": self.local,
+                "name": self.name,
+                "id": str(uuid.uuid4()),
+                "size": content.size,
+                "sha256": content.sha256,
+                "data": self.data,
+                "now": self.now,
+                # The content's pk is the statement's own (new_content).
+                **{
+                    f"new_{column}": getattr(self.value, column)
+                    for column in VALUE_COLUMNS
+                    if column != "content_pk"
+                },
+            }
+        )
+
+    def stored(self, row: Any) -> bool:
+        """What :data:`_STORE_IN_TASK`'s ``row`` says of this upload (see
+        :func:`store_in_task`)."""
+        if row.found == 0:
+            raise ScopeNotFoundError(IdSpace.TASK, self.task_id)
+        if row.alone == 0:
+            return False
+        if row.written != 1:
+            raise ConcurrentModificationError(
+                f"variable {self.name} was changed by another request meanwhile"
+            )
+        return True
+
+
 async def store_in_task(
     connections: AsyncConnections,
-    task_id: str,
-    name: str,
-    value: NewValue,
-    data: bytes,
-    now: datetime,
-    *,
-    local: bool,
+    upload: TaskUpload,
     on_retry: Callable[[], None] | None = None,
 ) -> bool:
-    """Create or replace the task's own variable ``name`` with ``value``, whose content
-    is ``data`` (one chunk, more than nothing); not ``local``: the variable as seen from
-    the task (the same one, where the task is in no other scope). ``False``: nothing
-    written, the task is in a process instance (the full store writes it, history too)
-    or, not ``local``, in another scope. Raises
+    """Create or replace the variable ``upload`` names, in one statement that commits as
+    it returns. ``False``: nothing written, the task is in a process instance (the full
+    store writes it, history too) or, not ``local``, in another scope. Raises
     ``ScopeNotFoundError``, and ``ConcurrentModificationError`` when another request
     created or changed the variable first."""
-    assert value.content is not None
-    parameters: dict[str, Any] = {
-        "id_space": IdSpace.TASK.value,
-        "task_id": task_id,
-        "local": local,
-        "name": name,
-        "id": str(uuid.uuid4()),
-        "size": value.content.size,
-        "sha256": value.content.sha256,
-        "data": data,
-        "now": now,
-        # The content's pk is the statement's own (new_content).
-        **{
-            f"new_{column}": getattr(value, column)
-            for column in VALUE_COLUMNS
-            if column != "content_pk"
-        },
-    }
     row = await _run_write(
-        connections, _STORE_IN_TASK.sql, _STORE_IN_TASK.parameters(parameters), name, on_retry
+        connections, _STORE_IN_TASK.sql, upload.parameters(), upload.name, on_retry
     )
-    if row.found == 0:
-        raise ScopeNotFoundError(IdSpace.TASK, task_id)
-    if row.alone == 0:
-        return False
-    if row.written != 1:
-        raise ConcurrentModificationError(
-            f"variable {name} was changed by another request meanwhile"
-        )
-    return True
+    return upload.stored(row)
+
+
+async def store_in_tasks(
+    connections: AsyncConnections,
+    uploads: Sequence[TaskUpload],
+    on_retry: Callable[[], None] | None = None,
+) -> list[bool | Exception]:
+    """What :func:`store_in_task` answers for each of ``uploads`` (its result or its
+    error), all of them in one transaction: one commit, one WAL flush, and each task row
+    locked once for all (its ``lastUpdated``), where transactions of their own would
+    wait for each other's commit to touch the same task. Uploads naming the same
+    variable must not share a transaction (each would read it as the one before left
+    it: not a race any longer). If any statement fails (another request created the same variable
+    meanwhile, a lock, a value the column refuses), the transaction wrote nothing, and
+    each upload is stored on its own, its error its own."""
+    if len(uploads) == 1:
+        return await _each_alone(connections, uploads, on_retry)
+    try:
+        async with connections.connection() as connection:
+            # BEGIN, the statements and COMMIT sent together: one round trip.
+            async with connection.pipeline(), connection.transaction():
+                cursors = [
+                    await connection.execute(_STORE_IN_TASK.sql, upload.parameters())
+                    for upload in uploads
+                ]
+            rows = [await cursor.fetchone() for cursor in cursors]
+    except psycopg.Error as error:
+        if error.sqlstate is None or storage_failure(error) is not None:
+            # The connection went: whether the commit was made is not known, so none
+            # is sent again (each answers this error, as one statement alone would).
+            raise
+        return await _each_alone(connections, uploads, on_retry)
+    outcomes: list[bool | Exception] = []
+    for upload, row in zip(uploads, rows, strict=True):
+        try:
+            outcomes.append(upload.stored(row))
+        except (ScopeNotFoundError, ConcurrentModificationError) as error:
+            outcomes.append(error)
+    return outcomes
+
+
+async def _each_alone(
+    connections: AsyncConnections,
+    uploads: Sequence[TaskUpload],
+    on_retry: Callable[[], None] | None,
+) -> list[bool | Exception]:
+    outcomes = await asyncio.gather(
+        *(store_in_task(connections, upload, on_retry) for upload in uploads),
+        return_exceptions=True,
+    )
+    for outcome in outcomes:
+        if not isinstance(outcome, (bool, Exception)):
+            raise outcome  # cancelled: not an answer for one upload
+    return cast(list[bool | Exception], outcomes)
 
 
 async def _run_write(

@@ -141,10 +141,16 @@ def modify(
 
 
 def get(
-    uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str, *, deserialize: bool
+    uow: UnitOfWork,
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    *,
+    deserialize: bool,
+    found: StoredValue | None = None,
 ) -> dict[str, Any]:
-    """One variable as a ``VariableValueDto``."""
-    stored = _visible(uow, resource, scope_id, name)
+    """One variable as a ``VariableValueDto``; ``found``: see :func:`_visible_again`."""
+    stored = _visible_again(uow, resource, scope_id, name, found)
     dto = dto_of_inline(stored, deserialize=deserialize)
     if dto is None:
         assert stored.content_pk is not None
@@ -175,9 +181,17 @@ def get_all(
     return variable_map(uow, chain, deserialize=deserialize)
 
 
-def binary(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: str) -> StoredValue:
-    """A ``Bytes`` or ``File`` variable, whose content :func:`content` reads."""
-    return binary_value(scope_id, _visible(uow, resource, scope_id, name))
+def binary(
+    uow: UnitOfWork,
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    *,
+    found: StoredValue | None = None,
+) -> StoredValue:
+    """A ``Bytes`` or ``File`` variable, whose content :func:`content` reads; ``found``:
+    see :func:`_visible_again`."""
+    return binary_value(scope_id, _visible_again(uow, resource, scope_id, name, found))
 
 
 def binary_value(scope_id: str, stored: StoredValue) -> StoredValue:
@@ -366,6 +380,26 @@ def _visible(uow: UnitOfWork, resource: VariableResource, scope_id: str, name: s
             resource.id_space, scope_id, name, local=resource.local
         ),
     )
+
+
+def _visible_again(
+    uow: UnitOfWork,
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    found: StoredValue | None,
+) -> StoredValue:
+    """``found`` (the variable as a read of its own found it just before this snapshot,
+    whose answer needed more of the database) if its content is still there in this
+    snapshot; else the variable as this snapshot sees it. A content never changes once
+    committed (every value written gets a new one), so ``found`` with its content is the
+    variable as it was at that read, during the request: a consistent answer, without
+    looking the variable up twice. A content released meanwhile is not: look again."""
+    if found is not None and (
+        found.content_pk is None or uow.store.contents.present(found.content_pk)
+    ):
+        return found
+    return _visible(uow, resource, scope_id, name)
 
 
 def visible_found(

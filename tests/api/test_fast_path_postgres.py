@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from taskvars.app import create_app
+from taskvars.persistence.binary_contents import SMALL_VALUE_BYTES
 from taskvars.settings import Settings
 from tests.api.test_fast_path import MULTIPART, answer, pair
 from tests.api.test_history import run_invoice
@@ -81,6 +82,46 @@ def test_each_small_request_is_one_statement_in_autocommit(
         answered = client.request(method, BASE + path, content=content, headers=headers)
         assert answered.status_code in (200, 204, 500), (name, answered.text)
         assert statements == Counter({"async": 1}), name
+
+
+@pytest.fixture
+def statement_texts() -> Iterator[list[str]]:
+    """The statements SQLAlchemy's engines run."""
+    texts: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        texts.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", on_statement)
+    try:
+        yield texts
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_statement)
+
+
+@pytest.mark.parametrize("path", ["/task/t/localVariables/v/data", "/task/t/localVariables/v"])
+def test_a_large_value_is_looked_up_once(
+    client: Any, statements: Counter[str], statement_texts: list[str], path: str
+) -> None:
+    # Too large to answer from the one statement's row: over 64 KiB for a download, its
+    # bytes not in the row (over SMALL_VALUE_BYTES) for a read.
+    large = b"x" * (SMALL_VALUE_BYTES + 1)
+    assert client.post(BASE + "/task/create", json={"id": "t"}).status_code == 204
+    body = multipart_body(Part("data", large, filename="large.bin"))
+    assert (
+        client.post(
+            BASE + path.removesuffix("/data") + "/data", content=body, headers=MULTIPART
+        ).status_code
+        == 204
+    )
+    statements.clear()
+    statement_texts.clear()
+    answered = client.get(BASE + path)
+    assert answered.status_code == 200, answered.text
+    assert statements["async"] == 1  # the variable, found with its scope
+    # ... and the snapshot read that follows reads the bytes, not the variable again.
+    assert statement_texts
+    assert not [text for text in statement_texts if "scope" in text]
 
 
 def test_a_task_local_upload_in_a_process_instance_reaches_history(

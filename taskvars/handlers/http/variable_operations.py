@@ -128,11 +128,19 @@ def get_variable(
 
 
 def read_variable(
-    db: Database, resource: VariableResource, scope_id: str, name: str, deserialize: bool
+    db: Database,
+    resource: VariableResource,
+    scope_id: str,
+    name: str,
+    deserialize: bool,
+    found: StoredValue | None = None,
 ) -> dict[str, Any]:
-    """The read's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
+    """The read's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`);
+    ``found``: the variable as the fast path's own read found it (``variables.get``)."""
     return db.read(
-        lambda uow: variables.get(uow, resource, scope_id, name, deserialize=deserialize)
+        lambda uow: variables.get(
+            uow, resource, scope_id, name, deserialize=deserialize, found=found
+        )
     )
 
 
@@ -170,10 +178,14 @@ def binary_download(
     resource: VariableResource,
     scope_id: str,
     name: str,
+    found: StoredValue | None = None,
 ) -> Response:
-    """The download's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`)."""
+    """The download's work, for this handler and the fast path (:mod:`taskvars.web.fast_path`);
+    ``found``: the variable as the fast path's own read found it (``variables.binary``)."""
     return binary_response(
-        db, request_headers, lambda uow: variables.binary(uow, resource, scope_id, name)
+        db,
+        request_headers,
+        lambda uow: variables.binary(uow, resource, scope_id, name, found=found),
     )
 
 

@@ -140,18 +140,14 @@ class Download:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         scope_id, name = request.scope_id_and_name
         headers = Headers(scope=scope)
-        response = await postgres_small.binary_download(
-            request.database, headers, self.resource, scope_id, name
+        response = await read_then_answer(
+            request,
+            self.resource,
+            functools.partial(_inline_download, headers, scope_id),
+            functools.partial(
+                binary_download, request.database, headers, self.resource, scope_id, name
+            ),
         )
-        if response is None:
-            response = await read_then_answer(
-                request,
-                self.resource,
-                functools.partial(_inline_download, headers, scope_id),
-                functools.partial(
-                    binary_download, request.database, headers, self.resource, scope_id, name
-                ),
-            )
         await response(scope, receive, send)
 
 
@@ -168,18 +164,14 @@ class VariableRead:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         scope_id, name = request.scope_id_and_name
         deserialize: bool = request.query[DESERIALIZE_VALUE]
-        dto = await postgres_small.read_variable(
-            request.database, self.resource, scope_id, name, deserialize
+        dto = await read_then_answer(
+            request,
+            self.resource,
+            functools.partial(variables.dto_of_inline, deserialize=deserialize),
+            functools.partial(
+                read_variable, request.database, self.resource, scope_id, name, deserialize
+            ),
         )
-        if dto is None:
-            dto = await read_then_answer(
-                request,
-                self.resource,
-                functools.partial(variables.dto_of_inline, deserialize=deserialize),
-                functools.partial(
-                    read_variable, request.database, self.resource, scope_id, name, deserialize
-                ),
-            )
         await send_json(dto, send)
 
 

@@ -1,7 +1,8 @@
 """The fast path's small requests on PostgreSQL, each one statement on the event loop
 (:mod:`taskvars.persistence.postgres_small_values`), with no worker thread and no
-transaction round trips: reads of one variable, downloads of a value small enough to
-come with it, and binary uploads of a small value to a task's variable.
+transaction round trips: the read of one variable (a small binary value's bytes with
+it) that variable reads and downloads answer from (:mod:`.reads`), and binary uploads
+of a small value to a task's variable (several arriving together in one transaction).
 
 Each function answers ``None`` (or ``False``) when it did nothing and the request takes
 the way of every database: on SQLite, in an app without a lifespan, and for what one
@@ -13,17 +14,15 @@ errors are made by the functions the full pipeline uses, from the same row.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-
-from starlette.responses import Response
+from collections.abc import Awaitable, Callable
 
 from taskvars.errors import EngineError
-from taskvars.handlers.http.variable_operations import inline_binary_response
 from taskvars.persistence import postgres_small_values
-from taskvars.persistence.async_postgres import AsyncConnections, connections_of
+from taskvars.persistence.async_postgres import connections_of
 from taskvars.persistence.binary_contents import SMALL_VALUE_BYTES
 from taskvars.persistence.models import IdSpace
+from taskvars.persistence.postgres_small_values import TaskUpload
+from taskvars.persistence.task_upload_batches import batches_of
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import ScopeNotFoundError, StoredValue
 from taskvars.services import variables
@@ -32,79 +31,14 @@ from taskvars.services.dates import now_millis
 from taskvars.services.variables import VariableResource
 
 
-async def read_variable(
-    db: Database, resource: VariableResource, scope_id: str, name: str, deserialize: bool
-) -> dict[str, Any] | None:
-    """``variables.get``'s answer, or ``None``."""
-    connections = connections_of(db)
-    if connections is None:
-        return None
-    stored = await _visible(connections, db, resource, scope_id, name)
-    return variables.dto_of_inline(stored, deserialize=deserialize)
-
-
-async def binary_download(
-    db: Database,
-    request_headers: Mapping[str, str],
-    resource: VariableResource,
-    scope_id: str,
-    name: str,
-) -> Response | None:
-    """``variable_operations.binary_download``'s answer, or ``None``."""
-    connections = connections_of(db)
-    if connections is None:
-        return None
-    stored = await _visible(connections, db, resource, scope_id, name)
-    return inline_binary_response(request_headers, variables.binary_value(scope_id, stored))
-
-
-def upload_store(
+async def visible(
     db: Database, resource: VariableResource, scope_id: str, name: str
-) -> Callable[[BinaryUpload], Awaitable[bool]] | None:
-    """What stores an upload in one statement if it can (``True``: stored), or ``None``
-    where none can."""
+) -> StoredValue | None:
+    """As ``variables._visible``: the variable (a small binary value's bytes with it),
+    or the same errors; ``None`` where there are no connections for it."""
     connections = connections_of(db)
-    if connections is None or resource.id_space is not IdSpace.TASK:
+    if connections is None:
         return None
-
-    async def store(upload: BinaryUpload) -> bool:
-        value = upload.value
-        if value is None or upload.transient or upload.serialized or value.content is None:
-            return False
-        source = value.content
-        # In memory (no file to read on the loop), and one chunk row.
-        if source.file is not None or not 0 < source.size <= _inline_bytes(db):
-            return False
-        data = b"".join(source.read(source.size))
-        try:
-            stored = await postgres_small_values.store_in_task(
-                connections,
-                scope_id,
-                name,
-                value,
-                data,
-                now_millis(),
-                local=resource.local,
-                on_retry=db.on_write_retry,
-            )
-        except ScopeNotFoundError as error:
-            raise EngineError(str(error)) from None
-        if stored and db.group_commit.on_commit is not None:
-            # A commit of its own, carrying one write: observed as the others (metrics).
-            db.group_commit.on_commit(1)
-        return stored
-
-    return store
-
-
-async def _visible(
-    connections: AsyncConnections,
-    db: Database,
-    resource: VariableResource,
-    scope_id: str,
-    name: str,
-) -> StoredValue:
-    """As ``variables._visible``: the variable, or the same errors."""
     try:
         _, stored = await postgres_small_values.visible_from(
             connections,
@@ -117,6 +51,34 @@ async def _visible(
     except ScopeNotFoundError as error:
         raise EngineError(str(error)) from None
     return variables.found_variable(resource, name, stored)
+
+
+def upload_store(
+    db: Database, resource: VariableResource, scope_id: str, name: str
+) -> Callable[[BinaryUpload], Awaitable[bool]] | None:
+    """What stores an upload in one statement if it can (``True``: stored), or ``None``
+    where none can. Uploads that arrive together share a transaction
+    (:mod:`taskvars.persistence.task_upload_batches`)."""
+    batches = batches_of(db)
+    if batches is None or resource.id_space is not IdSpace.TASK:
+        return None
+
+    async def store(upload: BinaryUpload) -> bool:
+        value = upload.value
+        if value is None or upload.transient or upload.serialized or value.content is None:
+            return False
+        source = value.content
+        # In memory (no file to read on the loop), and one chunk row.
+        if source.file is not None or not 0 < source.size <= _inline_bytes(db):
+            return False
+        data = b"".join(source.read(source.size))
+        upload_to_task = TaskUpload(scope_id, name, value, data, now_millis(), resource.local)
+        try:
+            return await batches.store(upload_to_task)
+        except ScopeNotFoundError as error:
+            raise EngineError(str(error)) from None
+
+    return store
 
 
 def _inline_bytes(db: Database) -> int:
