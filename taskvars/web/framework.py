@@ -64,6 +64,7 @@ connexion's per-request waste, removed where it is made (:func:`remove_per_reque
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import defaultdict
 from collections.abc import Callable
@@ -538,3 +539,46 @@ _STANDS_IN_FOR: dict[type, type] = {
     IndexedRoutingMiddleware: RoutingMiddleware,
     SwaggerUIOnItsPaths: SwaggerUIMiddleware,
 }
+
+
+# How much one read from a connection's socket may take (see BufferedHttpProtocol).
+READ_BUFFER_BYTES = 1024 * 1024
+
+
+class BufferedHttpProtocol(asyncio.BufferedProtocol):
+    """:class:`CamundaErrorHttpProtocol`, fed from a buffer of the connection's own.
+
+    Given a plain protocol, uvloop reads at most 256 KiB at a time into a buffer of its
+    own and copies each read into a new ``bytes``; given a buffered one it reads straight
+    into the buffer the protocol offers, which httptools parses where it lies (its
+    ``on_body`` copies the body bytes out, so nothing refers to the buffer once
+    ``buffer_updated`` returns). For a 1 GiB upload that spared a copy of every byte and
+    three reads in four: the event loop's CPU fell from 0.76 to 0.49 s. uvloop takes a
+    protocol as buffered only if it is no ``asyncio.Protocol``, which uvicorn's is: hence
+    a wrapper rather than a subclass."""
+
+    def __init__(self, *arguments: Any, **keywords: Any) -> None:
+        self.http = CamundaErrorHttpProtocol(*arguments, **keywords)
+        self._buffer = memoryview(bytearray(READ_BUFFER_BYTES))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.http.connection_made(transport)  # type: ignore[arg-type]
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        # httptools' feed_data takes any buffer; uvicorn's annotation says bytes.
+        self.http.data_received(self._buffer[:nbytes])  # type: ignore[arg-type]
+
+    def eof_received(self) -> None:
+        self.http.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.http.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.http.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.http.resume_writing()
