@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from taskvars.persistence.content_files import UploadFile, open_direct
+from taskvars.web import unlocked_copy
 
 BLOCK_BYTES = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
@@ -235,6 +236,7 @@ class _AlignedBlock:
 
     def __init__(self) -> None:
         self.memory = mmap.mmap(-1, ALIGNED_BLOCK_BYTES)
+        self._start = unlocked_copy.MappingAddress(self.memory)
         self.used = 0
 
     @property
@@ -244,7 +246,7 @@ class _AlignedBlock:
     def append(self, data: memoryview) -> int:
         """Copy as much of ``data`` as fits; returns how much."""
         taken = min(len(data), ALIGNED_BLOCK_BYTES - self.used)
-        self.memory[self.used : self.used + taken] = data[:taken]
+        unlocked_copy.copy(self._start.value + self.used, data[:taken])
         self.used += taken
         return taken
 
