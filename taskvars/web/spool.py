@@ -148,6 +148,9 @@ class Spool:
         memory, self._memory = self._memory, bytearray()
         if self._file.durable:
             self._direct_fd = open_direct(self._file)
+            # While the bytes arrive: the final sync then waits for the data only. (If
+            # it fails, sync does it again and reports it.)
+            self._pipeline.in_storing_thread(self._file.sync_name)
         if self._direct_fd is not None:
             self._copy_aligned(memoryview(memory))
             return
