@@ -29,7 +29,10 @@ by name, instead of somewhere downstream.
    above ``HIGH_WATER_LIMIT``; it starts each request through
    ``_start_asgi_task(cycle, app)``, and a cycle's ``send`` tracks ``response_started``,
    ``response_complete``, ``chunked_encoding`` and ``expected_content_length`` and
-   completes the response on an empty final body message.
+   completes the response on an empty final body message. Its ``data_received`` hands
+   what it gets to httptools' ``feed_data``, which takes any buffer and keeps nothing of
+   it (``on_body`` gets a copy), and uvicorn makes a connection's protocol by calling its
+   ``http`` class with keyword arguments: :class:`BufferedHttpProtocol` wraps it so.
 8. uvicorn's server, told to stop, calls ``shutdown()`` on each open connection's
    protocol before it waits for the requests in flight (and only then ends the app's
    lifespan), and the protocol holds the state the lifespan yielded as ``app_state``.
