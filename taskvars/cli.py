@@ -304,7 +304,7 @@ def _serve(settings: Settings) -> int:
     from taskvars.app import create_app
     from taskvars.log_config import logging_config
     from taskvars.metrics import multiprocess
-    from taskvars.web.framework import CamundaErrorHttpProtocol
+    from taskvars.web.framework import BufferedHttpProtocol
 
     def run(app: Any, **options: Any) -> None:
         uvicorn.run(
@@ -316,7 +316,8 @@ def _serve(settings: Settings) -> int:
             access_log=False,  # taskvars.web.request_log writes one line per request
             timeout_keep_alive=settings.keep_alive_seconds,
             timeout_graceful_shutdown=settings.client_timeout_seconds,
-            http=CamundaErrorHttpProtocol,
+            # uvicorn calls it as it would a protocol class; its annotation wants one.
+            http=BufferedHttpProtocol,  # type: ignore[arg-type]
             ssl_certfile=settings.ssl_certfile or None,
             ssl_keyfile=settings.ssl_keyfile or None,
             **options,

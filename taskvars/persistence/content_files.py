@@ -53,6 +53,11 @@ class UploadFile(Protocol):
     # its row commits; a staging copy whose bytes go into the database need not be.
     durable: bool
 
+    def sync_name(self) -> None:
+        """Its name on disk, early: while its data is still being written, so that
+        :meth:`sync` has only the data left to do (``durable`` files only; from the
+        thread that will call :meth:`sync`)."""
+
     def sync(self) -> None:
         """Its data and its name on disk; before a row naming it commits (``durable``
         files only)."""
@@ -90,12 +95,18 @@ class LockedContentFile:
         self.path = path
         self.fd = fd
         self._kept = False
+        self._name_synced = False
 
-    def sync(self) -> None:
-        os.fdatasync(self.fd)
+    def sync_name(self) -> None:
         # A new file's name is in its directory, which fdatasync of the file does not
         # write: without this a power cut could lose the name of a committed value.
         _sync_directory(self.files.directory)
+        self._name_synced = True
+
+    def sync(self) -> None:
+        os.fdatasync(self.fd)
+        if not self._name_synced:
+            self.sync_name()
 
     def keep(self) -> None:
         self._kept = True
@@ -123,6 +134,9 @@ class TemporaryUploadFile:
     def __init__(self, directory: str | None = None) -> None:
         self.fd, name = tempfile.mkstemp(prefix="taskvars-upload-", dir=directory)
         self.path = Path(name)
+
+    def sync_name(self) -> None:
+        pass
 
     def sync(self) -> None:
         os.fdatasync(self.fd)

@@ -3,8 +3,9 @@
 Spooled to a file first and then copied, an upload took the time of both, one after the
 other (1.64x a plain ``COPY`` of the same bytes at 1 GiB). Here the ``data`` part of a
 variable upload is written into its chunk rows as it is received: a worker thread runs
-the ``COPY``, another hashes, and the event loop goes on receiving; at most
-:data:`MAX_IN_FLIGHT_BYTES` wait for them, so memory stays flat.
+the ``COPY``, another hashes (:class:`taskvars.hashed_blocks.HashedBlocks`), and the
+event loop goes on receiving; at most :data:`MAX_IN_FLIGHT_BYTES` wait for them, so
+memory stays flat.
 
 The content row and its chunks are written in a transaction of the upload's own, which
 the upload's write then joins (:class:`StreamedContent`, ``UnitOfWork(streamed=...)``):
@@ -27,17 +28,17 @@ That transaction is open while the client sends, so it is bounded:
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import functools
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 
+from taskvars.hashed_blocks import HashedBlocks
 from taskvars.persistence import postgres_copy
 from taskvars.persistence.content_files import UploadFile
 from taskvars.persistence.models import BinaryContent
@@ -199,12 +200,9 @@ class CopySpool:
         self._fallback: PartSink | None = None  # once streaming was not possible
         self._opening: Future[StreamedContent] | None = None
         self.streamed: StreamedContent | None = None
-        self._threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
+        self._pipeline = HashedBlocks("taskvars-copy", MAX_IN_FLIGHT_BYTES)
         self._block: list[memoryview | bytearray] = []
         self._block_bytes = 0
-        self._in_flight: deque[tuple[int, Future[None], Future[None]]] = deque()
-        self._in_flight_bytes = 0
-        self._digest = hashlib.sha256()
         self.size = 0
         self.sha256 = ""
 
@@ -246,8 +244,7 @@ class CopySpool:
             if not self._opening.done() and len(self._memory) <= MAX_IN_FLIGHT_BYTES:
                 return
             await self._opened()
-        while self._in_flight_bytes > MAX_IN_FLIGHT_BYTES:
-            await self._wait_oldest()
+        await self._pipeline.drain()
 
     async def finish(self) -> None:
         if self._opening is not None and self.streamed is None:
@@ -257,15 +254,14 @@ class CopySpool:
             self.sha256 = self._fallback.sha256
             return
         if self.streamed is None:
-            self._digest.update(self._memory)
-            self.sha256 = self._digest.hexdigest()
+            self._pipeline.hash_now(self._memory)
+            self.sha256 = self._pipeline.hexdigest()
             return
         self._submit_block()
-        while self._in_flight:
-            await self._wait_oldest()
-        self.sha256 = self._digest.hexdigest()
-        _, copier = self._running_threads()
-        await asyncio.wrap_future(copier.submit(self.streamed.end, self.size, self.sha256))
+        await self._pipeline.wait_all()
+        self.sha256 = self._pipeline.hexdigest()
+        end = self._pipeline.in_storing_thread(self.streamed.end, self.size, self.sha256)
+        await asyncio.wrap_future(end)
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         if self._fallback is not None:
@@ -284,16 +280,11 @@ class CopySpool:
         the database."""
         opening, self._opening = self._opening, None
         streamed, self.streamed = self.streamed, None
-        if self._threads is not None:
-            hasher, copier = self._threads
-            self._threads = None
-            if streamed is not None:
-                copier.submit(streamed.close)
-            elif opening is not None:
-                copier.submit(_close_when_begun, opening)
-            hasher.shutdown(wait=False)
-            copier.shutdown(wait=False)
-        self._in_flight.clear()
+        if streamed is not None:
+            self._pipeline.in_storing_thread(streamed.close)
+        elif opening is not None:
+            self._pipeline.in_storing_thread(_close_when_begun, opening)
+        self._pipeline.shutdown(wait=False)
         self._block.clear()
         if self._fallback is not None:
             self._fallback.close()
@@ -303,8 +294,7 @@ class CopySpool:
         if begin is None:
             self._spool_instead()
             return
-        _, copier = self._running_threads()
-        self._opening = copier.submit(begin)
+        self._opening = self._pipeline.in_storing_thread(begin)
 
     async def _opened(self) -> None:
         assert self._opening is not None
@@ -325,43 +315,19 @@ class CopySpool:
         self._fallback = self._new_spool()
         self._fallback.write(memoryview(memory))
 
-    def _running_threads(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
-        if self._threads is None:
-            self._threads = (
-                ThreadPoolExecutor(1, thread_name_prefix="taskvars-hash"),
-                ThreadPoolExecutor(1, thread_name_prefix="taskvars-copy"),
-            )
-        return self._threads
-
     def _submit_block(self) -> None:
         if not self._block:
             return
         assert self.streamed is not None
-        block, length = self._block, self._block_bytes
+        block = self._block
         self._block, self._block_bytes = [], 0
-        hasher, copier = self._running_threads()
-        hashed = hasher.submit(_hash, self._digest, block)
-        copied = copier.submit(self.streamed.write, block)
-        self._in_flight.append((length, hashed, copied))
-        self._in_flight_bytes += length
-
-    async def _wait_oldest(self) -> None:
-        length, hashed, copied = self._in_flight[0]
-        await asyncio.wrap_future(hashed)
-        await asyncio.wrap_future(copied)
-        self._in_flight.popleft()
-        self._in_flight_bytes -= length
+        self._pipeline.submit(block, functools.partial(self.streamed.write, block))
 
 
 def _close_when_begun(opening: Future[StreamedContent]) -> None:
     """Close what ``opening`` began, if it began anything (run after it, in its thread)."""
     if opening.exception() is None:
         opening.result().close()
-
-
-def _hash(digest: Any, block: list[memoryview | bytearray]) -> None:
-    for view in block:
-        digest.update(view)
 
 
 def _memory_chunks(memory: bytearray, chunk_bytes: int) -> Iterator[bytes]:

@@ -2,12 +2,10 @@
 
 Up to a limit in memory; past it in a file (from the database, see
 :meth:`taskvars.persistence.unit_of_work.Database.new_upload_file`) that two worker
-threads write and hash while the event loop receives the next bytes: receiving, hashing
-and writing each cost about as much CPU, so doing them one after another on the event
-loop would take three times as long (both threads release the GIL). Received chunks are
-handed over as memoryviews, never copied, in blocks of about 1 MiB, and at most
-``MAX_IN_FLIGHT_BYTES`` wait for the threads at any time: memory stays flat whatever the
-size.
+threads write and hash while the event loop receives the next bytes
+(:class:`taskvars.hashed_blocks.HashedBlocks`). Received chunks are handed over as
+memoryviews, never copied, in blocks of about 1 MiB, and at most ``MAX_IN_FLIGHT_BYTES``
+wait for the threads at any time: memory stays flat whatever the size.
 
 Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
 beside an SQLite database) is on disk, its name too (:meth:`UploadFile.sync`): a row that
@@ -26,16 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
+import functools
 import mmap
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
+from taskvars.hashed_blocks import HashedBlocks
 from taskvars.persistence.content_files import UploadFile, open_direct
+from taskvars.web import unlocked_copy
 
 BLOCK_BYTES = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
@@ -64,13 +61,7 @@ class Spool:
         self._block: list[memoryview | bytearray] = []
         self._block_bytes = 0
         self._file: UploadFile | None = None
-        self._threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
-        # (length, hashed, written, the aligned block to reuse once both are done)
-        self._in_flight: deque[tuple[int, Future[None], Future[None], _AlignedBlock | None]] = (
-            deque()
-        )
-        self._in_flight_bytes = 0
-        self._digest = hashlib.sha256()
+        self._pipeline = HashedBlocks("taskvars-spool", MAX_IN_FLIGHT_BYTES)
         # Written with O_DIRECT: received bytes are copied into page-aligned blocks
         # (reused once written) instead of being kept as views.
         self._direct_fd: int | None = None
@@ -113,22 +104,19 @@ class Spool:
 
     async def drain(self) -> None:
         """Wait while more than ``MAX_IN_FLIGHT_BYTES`` are not yet written."""
-        while self._in_flight_bytes > MAX_IN_FLIGHT_BYTES:
-            await self._wait_oldest()
+        await self._pipeline.drain()
 
     async def finish(self) -> None:
         """Everything written, hashed and, if in a file, on disk."""
         if self._file is None:
-            self._digest.update(self._memory)
+            self._pipeline.hash_now(self._memory)
         else:
             self._submit_block()
             self._submit_aligned()
-            while self._in_flight:
-                await self._wait_oldest()
+            await self._pipeline.wait_all()
             if self._file.durable:
-                _, writer = self._running_threads()
-                await asyncio.wrap_future(writer.submit(self._file.sync))
-        self.sha256 = self._digest.hexdigest()
+                await asyncio.wrap_future(self._pipeline.in_storing_thread(self._file.sync))
+        self.sha256 = self._pipeline.hexdigest()
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         if self._file is None:
@@ -145,11 +133,7 @@ class Spool:
         return b"".join(self.chunks(BLOCK_BYTES))
 
     def close(self) -> None:
-        if self._threads is not None:
-            for executor in self._threads:
-                executor.shutdown(wait=True)  # no thread may touch the file after this
-            self._threads = None
-        self._in_flight.clear()
+        self._pipeline.shutdown(wait=True)  # no thread may touch the file after this
         self._block.clear()
         self._aligned = None
         self._free_aligned.clear()
@@ -164,6 +148,9 @@ class Spool:
         memory, self._memory = self._memory, bytearray()
         if self._file.durable:
             self._direct_fd = open_direct(self._file)
+            # While the bytes arrive: the final sync then waits for the data only. (If
+            # it fails, sync does it again and reports it.)
+            self._pipeline.in_storing_thread(self._file.sync_name)
         if self._direct_fd is not None:
             self._copy_aligned(memoryview(memory))
             return
@@ -191,42 +178,22 @@ class Spool:
         assert self._direct_fd is not None
         offset, self._direct_offset = self._direct_offset, self._direct_offset + block.used
         view = block.view()
-        hasher, writer = self._running_threads()
-        hashed = hasher.submit(_hash, self._digest, [view])
-        written = writer.submit(_write_direct, self._direct_fd, self._file.fd, view, offset)
-        self._in_flight.append((block.used, hashed, written, block))
-        self._in_flight_bytes += block.used
+        write = functools.partial(_write_direct, self._direct_fd, self._file.fd, view, offset)
+        self._pipeline.submit([view], write, functools.partial(self._reuse, block))
 
-    def _running_threads(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
-        if self._threads is None:
-            self._threads = (
-                ThreadPoolExecutor(1, thread_name_prefix="taskvars-hash"),
-                ThreadPoolExecutor(1, thread_name_prefix="taskvars-spool"),
-            )
-        return self._threads
+    def _reuse(self, block: _AlignedBlock) -> None:
+        block.used = 0
+        self._free_aligned.append(block)
 
     def _submit_block(self) -> None:
         if not self._block:
             return
         assert self._file is not None
-        block, length = self._block, self._block_bytes
+        block = self._block
         offset = self.size - self._block_bytes
         self._block, self._block_bytes = [], 0
-        hasher, writer = self._running_threads()
-        hashed = hasher.submit(_hash, self._digest, block)
-        written = writer.submit(_write, self._file.fd, block, offset, self._file.durable)
-        self._in_flight.append((length, hashed, written, None))
-        self._in_flight_bytes += length
-
-    async def _wait_oldest(self) -> None:
-        length, hashed, written, block = self._in_flight[0]
-        await asyncio.wrap_future(hashed)
-        await asyncio.wrap_future(written)
-        self._in_flight.popleft()
-        self._in_flight_bytes -= length
-        if block is not None:
-            block.used = 0
-            self._free_aligned.append(block)
+        write = functools.partial(_write, self._file.fd, block, offset, self._file.durable)
+        self._pipeline.submit(block, write)
 
 
 class _AlignedBlock:
@@ -235,6 +202,7 @@ class _AlignedBlock:
 
     def __init__(self) -> None:
         self.memory = mmap.mmap(-1, ALIGNED_BLOCK_BYTES)
+        self._start = unlocked_copy.MappingAddress(self.memory)
         self.used = 0
 
     @property
@@ -244,7 +212,7 @@ class _AlignedBlock:
     def append(self, data: memoryview) -> int:
         """Copy as much of ``data`` as fits; returns how much."""
         taken = min(len(data), ALIGNED_BLOCK_BYTES - self.used)
-        self.memory[self.used : self.used + taken] = data[:taken]
+        unlocked_copy.copy(self._start.value + self.used, data[:taken])
         self.used += taken
         return taken
 
@@ -267,11 +235,6 @@ def _write_direct(direct_fd: int, fd: int, view: memoryview, offset: int) -> Non
         done -= done % DIRECT_ALIGNMENT
     while done < len(view):
         done += os.pwrite(fd, view[done:], offset + done)
-
-
-def _hash(digest: Any, block: list[memoryview | bytearray]) -> None:
-    for view in block:
-        digest.update(view)
 
 
 def _write(fd: int, block: list[memoryview | bytearray], offset: int, durable: bool) -> None:

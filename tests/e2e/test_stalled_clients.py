@@ -7,14 +7,14 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.api_client import Api
-from tests.e2e.server import Server, running_server
-from tests.multipart_bodies import BOUNDARY, Part, multipart_body
+from tests.e2e.raw_clients import connect, impatient_server, start_upload, whole_response
+from tests.e2e.server import Server
+from tests.multipart_bodies import Part, multipart_body
 
 pytestmark = pytest.mark.e2e
 
@@ -23,30 +23,8 @@ TIMEOUT_SECONDS = 1
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    arguments = ("--client-timeout-seconds", str(TIMEOUT_SECONDS))
-    with running_server(db_url, tmp_path, *arguments) as server:
+    with impatient_server(db_url, tmp_path, TIMEOUT_SECONDS) as server:
         yield server
-
-
-def connect(server: Server) -> tuple[socket.socket, str]:
-    url = urlsplit(server.base_url)
-    return socket.create_connection((url.hostname, url.port), timeout=30), url.path
-
-
-def whole_response(connection: socket.socket, received: bytes) -> bytes:
-    """The response whose first bytes were ``received``, read to the end of its body:
-    the head and the body may arrive in separate segments."""
-    while b"\r\n\r\n" not in received:
-        received += connection.recv(65536)
-    head, _, body = received.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        body += connection.recv(65536)
-    return head + b"\r\n\r\n" + body
 
 
 def assert_serving(remote: Api) -> None:
@@ -57,14 +35,10 @@ def assert_serving(remote: Api) -> None:
 def test_a_body_that_stops_coming_is_a_408_and_stores_nothing(server: Server, remote: Api) -> None:
     remote.create_task("t")
     body = multipart_body(Part("data", b"x" * 10_000))
-    connection, base = connect(server)
-    with connection:
-        head = (
-            f"POST {base}/task/t/localVariables/doc/data HTTP/1.1\r\nHost: x\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        connection.sendall(head.encode() + body[:5000])  # and then nothing
+    # and then nothing
+    with start_upload(
+        server, "/task/t/localVariables/doc/data", body[:5000], len(body)
+    ) as connection:
         started = time.monotonic()
         answer = connection.recv(65536)
         waited = time.monotonic() - started

@@ -10,14 +10,15 @@ import hashlib
 import socket
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from tests.api_client import Api
-from tests.e2e.server import Server, running_server
+from tests.e2e.raw_clients import as_chunk, impatient_server, start_upload, whole_response
+from tests.e2e.server import Server
 from tests.multipart_bodies import BOUNDARY, Part, multipart_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -34,6 +35,7 @@ CHUNK_WRITERS = text(
     "SELECT count(*) FROM pg_locks WHERE relation = 'binary_chunk'::regclass "
     "AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()"
 )
+UPLOAD_PATH = "/task/t/localVariables/doc/data"
 
 
 @pytest.fixture
@@ -43,13 +45,9 @@ def database_kind() -> str:
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    arguments = (
-        *("--client-timeout-seconds", str(TIMEOUT_SECONDS)),
-        *("--max-upload-bytes", str(MAX_UPLOAD_BYTES)),
-    )
-    # A server of its own (its limits are not the session server's); patient, as the
-    # loaded machines this runs on can take longer than the default to start it.
-    with running_server(db_url, tmp_path, *arguments, startup_seconds=120) as server:
+    # A server of its own: its limits are not the session server's.
+    limit = ("--max-upload-bytes", str(MAX_UPLOAD_BYTES))
+    with impatient_server(db_url, tmp_path, TIMEOUT_SECONDS, *limit) as server:
         yield server
 
 
@@ -80,107 +78,81 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def start_upload(server: Server, body: bytes, declared_length: int | None) -> socket.socket:
-    """A connection that sent ``body`` (``declared_length`` of it: chunked if ``None``)."""
-    url = urlsplit(server.base_url)
-    connection = socket.create_connection((url.hostname, url.port), timeout=30)
-    framing = (
-        "Transfer-Encoding: chunked"
-        if declared_length is None
-        else f"Content-Length: {declared_length}"
-    )
-    head = (
-        f"POST {url.path}/task/t/localVariables/doc/data HTTP/1.1\r\nHost: x\r\n"
-        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n{framing}\r\n\r\n"
-    )
-    connection.sendall(head.encode() + (body if declared_length else as_chunk(body)))
-    return connection
+def break_off(connection: socket.socket, body: bytes) -> bytes | None:
+    connection.shutdown(socket.SHUT_RDWR)
+    return None
 
 
-def as_chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+def wait_for_the_answer(connection: socket.socket, body: bytes) -> bytes | None:
+    return whole_response(connection)  # sending nothing more
 
 
-def answer_of(connection: socket.socket) -> bytes:
-    """The whole response: its head and body may arrive in separate segments."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        received += connection.recv(65536)
-    head, _, body = received.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        body += connection.recv(65536)
-    return head + b"\r\n\r\n" + body
+def send_the_rest_in_chunks(connection: socket.socket, body: bytes) -> bytes | None:
+    with contextlib.suppress(OSError):  # the server may answer and close meanwhile
+        for offset in range(4 * MIB, len(body), MIB):
+            connection.sendall(as_chunk(body[offset : offset + MIB]))
+    return whole_response(connection)
 
 
-def assert_nothing_left(remote: Api, database: Engine, before: tuple[int, int]) -> None:
+@dataclass(frozen=True)
+class FailedUpload:
+    """A body of which ``sent`` goes at once (declaring ``declared_length``, or chunked
+    if ``None``); then, once the copy began if ``mid_copy``, the client does ``then``,
+    which returns the answer it read, if it reads one."""
+
+    body: bytes
+    sent: bytes
+    declared_length: int | None
+    mid_copy: bool
+    then: Callable[[socket.socket, bytes], bytes | None]
+    answer: tuple[bytes, ...] = ()  # what the answer holds, its status line first
+
+
+_FILE_BODY = multipart_body(Part("data", PAYLOAD, filename="big.bin"), Part("valueType", "File"))
+_BODY = multipart_body(Part("data", PAYLOAD))
+_WITHOUT_CLOSING = _BODY[: -len(f"--{BOUNDARY}--\r\n")]
+_TOO_LONG = multipart_body(Part("data", PAYLOAD * 2))
+
+FAILED_UPLOADS = {
+    "a body broken off mid-copy": FailedUpload(
+        _FILE_BODY, _FILE_BODY[: len(_FILE_BODY) // 2], len(_FILE_BODY), True, break_off
+    ),
+    "a body that stalls mid-copy is a 408": FailedUpload(
+        _BODY, _BODY[: len(_BODY) // 2], len(_BODY), True, wait_for_the_answer, (b"HTTP/1.1 408",)
+    ),
+    "a body without its closing boundary after the copy is a 400": FailedUpload(
+        _WITHOUT_CLOSING,
+        _WITHOUT_CLOSING,
+        len(_WITHOUT_CLOSING),
+        False,
+        wait_for_the_answer,
+        (b"HTTP/1.1 400", b"the body ends before its closing boundary"),
+    ),
+    "a chunked body past the size limit mid-copy is a 413": FailedUpload(
+        _TOO_LONG, _TOO_LONG[: 4 * MIB], None, True, send_the_rest_in_chunks, (b"HTTP/1.1 413",)
+    ),
+}
+
+
+@pytest.mark.parametrize("upload", FAILED_UPLOADS.values(), ids=FAILED_UPLOADS.keys())
+def test_an_upload_that_fails_leaves_no_value_and_no_content_and_its_connection_back(
+    server: Server, remote: Api, database: Engine, upload: FailedUpload
+) -> None:
+    remote.create_task("t")
+    before = stored_rows(database)
+    with start_upload(server, UPLOAD_PATH, upload.sent, upload.declared_length) as connection:
+        if upload.mid_copy:
+            wait_for(lambda: chunk_writers(database) > 0, "the copy to begin mid-body")
+        answer = upload.then(connection, upload.body)
+    if upload.answer:
+        assert answer is not None
+        status, *held = upload.answer
+        assert answer.startswith(status), answer
+        assert all(part in answer for part in held), answer
     wait_for(lambda: chunk_writers(database) == 0, "the copy to be rolled back")
     assert remote.get("/task/t/localVariables/doc").status_code == 404
     assert stored_rows(database) == before
     assert remote.client.put("/task/t/localVariables/after", json={"value": 1}).status_code == 204
-
-
-def test_a_body_broken_off_mid_copy_leaves_no_value_and_no_content(
-    server: Server, remote: Api, database: Engine
-) -> None:
-    remote.create_task("t")
-    before = stored_rows(database)
-    body = multipart_body(Part("data", PAYLOAD, filename="big.bin"), Part("valueType", "File"))
-    connection = start_upload(server, body[: len(body) // 2], len(body))
-    with connection:
-        wait_for(lambda: chunk_writers(database) > 0, "the copy to begin mid-body")
-        connection.shutdown(socket.SHUT_RDWR)
-    assert_nothing_left(remote, database, before)
-
-
-def test_a_body_that_stalls_mid_copy_is_a_408_and_leaves_nothing(
-    server: Server, remote: Api, database: Engine
-) -> None:
-    remote.create_task("t")
-    before = stored_rows(database)
-    body = multipart_body(Part("data", PAYLOAD))
-    connection = start_upload(server, body[: len(body) // 2], len(body))
-    with connection:
-        wait_for(lambda: chunk_writers(database) > 0, "the copy to begin mid-body")
-        answer = answer_of(connection)  # and then nothing more is sent
-    assert answer.startswith(b"HTTP/1.1 408"), answer
-    assert_nothing_left(remote, database, before)
-
-
-def test_a_body_without_its_closing_boundary_after_the_copy_leaves_nothing(
-    server: Server, remote: Api, database: Engine
-) -> None:
-    remote.create_task("t")
-    before = stored_rows(database)
-    body = multipart_body(Part("data", PAYLOAD))
-    truncated = body[: -len(f"--{BOUNDARY}--\r\n")]
-    connection = start_upload(server, truncated, len(truncated))
-    with connection:
-        answer = answer_of(connection)
-    assert answer.startswith(b"HTTP/1.1 400"), answer
-    assert b"the body ends before its closing boundary" in answer
-    assert_nothing_left(remote, database, before)
-
-
-def test_a_chunked_body_past_the_size_limit_mid_copy_is_a_413_and_leaves_nothing(
-    server: Server, remote: Api, database: Engine
-) -> None:
-    remote.create_task("t")
-    before = stored_rows(database)
-    body = multipart_body(Part("data", PAYLOAD * 2))
-    connection = start_upload(server, body[: 4 * MIB], None)
-    with connection:
-        wait_for(lambda: chunk_writers(database) > 0, "the copy to begin mid-body")
-        with contextlib.suppress(OSError):  # the server may answer and close meanwhile
-            for offset in range(4 * MIB, len(body), MIB):
-                connection.sendall(as_chunk(body[offset : offset + MIB]))
-        answer = answer_of(connection)
-    assert answer.startswith(b"HTTP/1.1 413"), answer
-    assert_nothing_left(remote, database, before)
 
 
 def test_a_streamed_upload_is_stored_whole_with_its_hash(

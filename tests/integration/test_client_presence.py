@@ -29,7 +29,7 @@ from taskvars.services.long_polling import FetchOutcome, ParkedFetches
 from taskvars.settings import Settings
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.client_timeout import ClientTimeoutMiddleware
-from taskvars.web.framework import CamundaErrorHttpProtocol
+from taskvars.web.framework import BufferedHttpProtocol
 from taskvars.web.json_validator import json_body_validator
 
 PATIENCE_SECONDS = 20.0
@@ -113,7 +113,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         port=0,
         log_level="warning",
         ws="none",
-        http=CamundaErrorHttpProtocol,
+        http=BufferedHttpProtocol,  # as taskvars serve runs uvicorn
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -6,6 +6,7 @@ puzzling 500 or a hanging upload elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from importlib.metadata import version
 
@@ -117,6 +118,21 @@ def test_uvicorn_starts_requests_and_buffers_bodies_where_we_hook_in() -> None:
         "disconnected",
     ):
         assert f"self.{attribute}" in send, f"uvicorn's send no longer tracks {attribute}"
+
+
+def test_uvicorn_feeds_what_it_receives_to_httptools_and_makes_protocols_we_can_wrap() -> None:
+    assert "self.parser.feed_data(data)" in inspect.getsource(HttpToolsProtocol.data_received), (
+        "uvicorn no longer hands received bytes straight to httptools: BufferedHttpProtocol "
+        "passes it a view of a buffer it reuses"
+    )
+    startup = inspect.getsource(uvicorn.server.Server.startup)
+    assert "config.http_protocol_class(" in startup
+    assert "config=config," in startup, "uvicorn no longer makes protocols with keywords"
+    wrapped = framework.BufferedHttpProtocol
+    assert not issubclass(wrapped, asyncio.Protocol), "uvloop would not read into its buffer"
+    for method in ("connection_made", "eof_received", "connection_lost", "pause_writing"):
+        assert method in vars(HttpToolsProtocol) or hasattr(HttpToolsProtocol, method)
+        assert method in vars(wrapped), f"BufferedHttpProtocol does not pass on {method}"
 
 
 def test_uvicorn_shuts_connections_down_before_it_waits_for_requests_in_flight() -> None:

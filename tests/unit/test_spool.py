@@ -21,7 +21,7 @@ def fill(spool: Spool, pieces: list[bytes | bytearray]) -> None:
         for piece in pieces:
             spool.write(memoryview(piece))
             await spool.drain()
-            assert spool._in_flight_bytes <= MAX_IN_FLIGHT_BYTES
+            assert spool._pipeline.in_flight_bytes <= MAX_IN_FLIGHT_BYTES
         await spool.finish()
 
     asyncio.run(run())

@@ -1,0 +1,49 @@
+"""The pipeline that hashes an upload's blocks in one thread and stores them in another."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+
+from taskvars.hashed_blocks import HashedBlocks
+
+
+def test_blocks_are_hashed_and_stored_in_the_order_submitted() -> None:
+    blocks = [bytes([n]) * (1000 + n) for n in range(50)]
+    stored: list[bytes] = []
+    reused: list[int] = []
+    pipeline = HashedBlocks("test-store", max_in_flight_bytes=4000)
+
+    async def run() -> None:
+        for n, block in enumerate(blocks):
+            view = memoryview(block)
+            pipeline.submit([view[:10], view[10:]], lambda b=block: stored.append(b))
+            pipeline.submit([], lambda: None, lambda n=n: reused.append(n))
+            await pipeline.drain()
+            assert pipeline.in_flight_bytes <= 4000
+        await pipeline.wait_all()
+
+    asyncio.run(run())
+    pipeline.shutdown(wait=True)
+    assert stored == blocks
+    assert reused == list(range(50))
+    assert pipeline.hexdigest() == hashlib.sha256(b"".join(blocks)).hexdigest()
+
+
+def test_work_in_the_storing_thread_runs_after_the_blocks_before_it() -> None:
+    order: list[str] = []
+    pipeline = HashedBlocks("test-store", max_in_flight_bytes=1 << 20)
+    pipeline.submit([memoryview(b"abc")], lambda: order.append("block"))
+    finished = pipeline.in_storing_thread(
+        lambda: order.append("end") or threading.current_thread().name
+    )
+    assert finished.result(timeout=10).startswith("test-store")
+    pipeline.shutdown(wait=True)
+    assert order == ["block", "end"]
+
+
+def test_content_hashed_on_the_callers_thread_has_the_same_digest() -> None:
+    pipeline = HashedBlocks("test-store", max_in_flight_bytes=1 << 20)
+    pipeline.hash_now(bytearray(b"small value"))
+    assert pipeline.hexdigest() == hashlib.sha256(b"small value").hexdigest()
