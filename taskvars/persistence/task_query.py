@@ -21,9 +21,11 @@ from sqlalchemy import (
     exists,
     func,
     inspect,
+    literal,
     not_,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -161,11 +163,27 @@ def counted_tasks(criteria: TaskCriteria) -> Select[Any]:
     rows = _new_rows(counting=True)
     conditions = _all_conditions(criteria, rows)
     aliases = {name: inspect(getattr(rows, name)).selectable for name in _JOINED_BY_COUNT}
-    read = tables_referred_to(conditions, aliases.values())
+    task_table = inspect(Task).local_table
+    read = tables_referred_to(conditions, [*aliases.values(), task_table])
     used = {name for name, alias in aliases.items() if alias in read}
-    statement = select(func.count()).select_from(Task)
-    if used:
-        statement = statement.join(rows.task_scope, rows.task_scope.pk == Task.scope_pk)
+    if not used:
+        statement = select(func.count()).select_from(Task)
+    elif task_table in read:
+        statement = (
+            select(func.count())
+            .select_from(Task)
+            .join(rows.task_scope, rows.task_scope.pk == Task.scope_pk)
+        )
+    else:
+        # Nothing of the task's own row asked for: its scope stands for it. A task's
+        # scope and its row are written together and go together (the row by ON DELETE
+        # CASCADE), so the task scopes are the tasks; this saves a primary-key probe per
+        # candidate task (PostgreSQL: 20,000 in the bench's count, a quarter of its time).
+        statement = (
+            select(func.count())
+            .select_from(rows.task_scope)
+            .where(rows.task_scope.kind == ScopeKind.TASK)
+        )
     if "parent" in used:
         statement = statement.outerjoin(rows.parent, rows.parent.pk == rows.task_scope.parent_pk)
     if "root" in used:
@@ -365,17 +383,25 @@ def _variable_condition(condition: VariableCondition, rows: _Rows) -> ColumnElem
     instance_pk = rows.process_instance_pk
     on_execution = aliased(Variable)
     execution = aliased(Scope)
-    on_process_instance = exists().where(
+    on_process_instance = select(literal(1)).where(
         variable.scope_pk == instance_pk,
         variable_matches(variable, condition),
     )
-    on_an_execution = exists().where(
+    on_an_execution = select(literal(1)).where(
         execution.process_instance_pk == instance_pk,
         execution.kind == ScopeKind.EXECUTION,
         on_execution.scope_pk == execution.pk,
         variable_matches(on_execution, condition),
     )
-    return rows.on_execution & (on_process_instance | on_an_execution)
+    if rows.counting:
+        # One EXISTS over both lookups: PostgreSQL turns each EXISTS of an OR into a
+        # hashed subplan over every variable of the name (a parallel scan of the whole
+        # table, then one of every scope for the executions) where a count from the
+        # instances asked for needs one index lookup per instance; a UNION ALL is never
+        # hashed, and stops at the first variable found.
+        either = union_all(on_process_instance, on_an_execution).exists()
+        return rows.on_execution & either
+    return rows.on_execution & (on_process_instance.exists() | on_an_execution.exists())
 
 
 def _sort_key(ordering: TaskOrdering, rows: _Rows) -> KeyedColumnElement[Any] | Any:

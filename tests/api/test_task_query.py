@@ -209,6 +209,12 @@ def test_each_criterion_narrows_the_list_and_the_count(
         ({"executionId": "ex1"}, {"review"}),
         ({"suspended": "true"}, {"review", "approve"}),
         ({"active": "true"}, (ALL | {"check"}) - {"review", "approve"}),
+        # Counted from the task scopes (no column of the task row asked for), with the
+        # process variable found on the instance or on an execution by one EXISTS.
+        ({"processVariables": "region_neq_south"}, {"review", "approve"}),
+        ({"processVariables": "customer_neq_ACME"}, {"pay"}),
+        ({"processDefinitionKey": "invoice", "taskVariables": "note_eq_urgent"}, {"review"}),
+        ({"taskVariables": "step_eq_draft"}, {"sub", "check"}),
     ],
 )
 def test_a_subtask_of_a_process_task_is_outside_the_instance_in_the_list_and_the_count(
@@ -218,6 +224,11 @@ def test_a_subtask_of_a_process_task_is_outside_the_instance_in_the_list_and_the
     # task_query._Rows.on_execution): a subtask of a process task is not, and the
     # instance's suspension is not its own, in the count as in the list.
     tasks.create_task("check", name="Check", parentTaskId="approve")
+    for task_id in ("sub", "check"):
+        local = tasks.client.put(
+            tasks.url(f"/task/{task_id}/localVariables/step"), json={"value": "draft"}
+        )
+        assert local.status_code == 204, local.text
     suspended = tasks.client.put(
         tasks.url("/process-instance/pi1/suspended"), json={"suspended": True}
     )

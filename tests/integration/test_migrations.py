@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from taskvars.persistence.migrate import upgrade
+from taskvars.persistence.migrate import alembic_config, upgrade
 from taskvars.persistence.models import Base
 from taskvars.persistence.unit_of_work import Database
-from tests.databases import SessionDatabase
+from tests.databases import DATABASE_KINDS, SessionDatabase, postgres_server_url, private_schema
 
 
 def test_migrations_produce_exactly_the_models(db_url: str) -> None:
@@ -76,3 +78,37 @@ def test_postgresql_stores_binary_chunks_without_compression(
         assert storage == "e"  # EXTERNAL: out of line, never compressed
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+def test_migration_0020_indexes_an_instances_scopes_by_kind_and_goes_back(
+    kind: str, tmp_path: Path
+) -> None:
+    with ExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path / 'scopes.db'}"
+        else:
+            url = stack.enter_context(private_schema(postgres_server_url()))
+        database = Database(url)
+        stack.callback(database.dispose)
+        upgrade(database.engine)
+        assert scope_indexes(database) == {"ix_scope_process_instance_pk_kind": INSTANCE_KIND}
+        config = alembic_config()
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0019")
+        assert scope_indexes(database) == {"ix_scope_process_instance_pk": ["process_instance_pk"]}
+        upgrade(database.engine)
+        assert scope_indexes(database) == {"ix_scope_process_instance_pk_kind": INSTANCE_KIND}
+
+
+INSTANCE_KIND = ["process_instance_pk", "kind", "parent_pk"]
+
+
+def scope_indexes(database: Database) -> dict[str, list[str]]:
+    """The scope table's indexes on its process instance column, by name."""
+    return {
+        str(index["name"]): list(index["column_names"])
+        for index in inspect(database.engine).get_indexes("scope")
+        if "process_instance_pk" in index["column_names"]
+    }
