@@ -15,10 +15,19 @@ invalidated, the pool's older connections with it), so that callers see no diffe
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, exc
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Dialect,
+    Table,
+    bindparam,
+    exc,
+    insert,
+    literal,
+)
 from sqlalchemy.sql import ClauseElement
 
 
@@ -169,3 +178,71 @@ class RawResult:
 
     def scalars(self) -> list[Any]:
         return [row[0] for row in self.rows]
+
+
+# Statements made for a number of rows or of values (see :func:`sized`) up to this many;
+# beyond, the caller's statement for any number runs through SQLAlchemy.
+MAX_SIZED = 16
+_SIZED: dict[tuple[Callable[..., Any], tuple[int, ...]], Any] = {}
+
+
+def sized(build: Callable[..., Any], *sizes: int) -> Any | None:
+    """``build(*sizes)``, built once for each ``sizes`` (a multi-row ``INSERT`` for that
+    many rows, an ``IN`` of that many values: statements :func:`run` can run raw, where
+    SQLAlchemy's executemany and expanding ``IN`` cannot be); ``None`` past
+    :data:`MAX_SIZED`. ``build`` is a module-level function (it keys the cache)."""
+    if any(size > MAX_SIZED for size in sizes):
+        return None
+    key = (build, sizes)
+    statement = _SIZED.get(key)
+    if statement is None:
+        statement = _SIZED[key] = build(*sizes)
+    return statement
+
+
+def one_of(column: Any, values: Sequence[Any]) -> Any:
+    """``column IN (values)`` with a parameter of its own for each constant: SQLAlchemy
+    makes a list of values one parameter it expands at each execution, which only it can
+    run; this one runs raw."""
+    return column.in_([literal(value, column.type) for value in values])
+
+
+def numbered(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """``values`` as the parameters ``name_0``, ``name_1``, ... of a sized statement."""
+    return {f"{name}_{index}": value for index, value in enumerate(values)}
+
+
+def numbered_binds(column: Any, name: str, count: int) -> list[BindParameter[Any]]:
+    """``count`` parameters ``name_0``... of ``column``'s type (for an ``IN``)."""
+    return [bindparam(f"{name}_{index}", type_=column.type) for index in range(count)]
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same keys) into ``table`` in one statement, as
+    SQLAlchemy's executemany of an ``INSERT`` sends them, raw where it can be."""
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    if len(rows) > MAX_SIZED:
+        connection.execute(insert(table), list(rows))
+        return
+    cache_key = (table, keys, len(rows))
+    statement = _INSERTS.get(cache_key)
+    if statement is None:
+        statement = _INSERTS[cache_key] = _multi_row_insert(table, keys, len(rows))
+    parameters = {f"{key}_{index}": row[key] for index, row in enumerate(rows) for key in keys}
+    run(connection, statement, parameters)
+
+
+# Multi-row INSERTs by table, columns given and number of rows (see insert_rows).
+_INSERTS: dict[tuple[Table, tuple[str, ...], int], Any] = {}
+
+
+def _multi_row_insert(table: Table, keys: tuple[str, ...], rows: int) -> Any:
+    # Each parameter typed as its column: SQLAlchemy types only the first row's itself.
+    return insert(table).values(
+        [
+            {key: bindparam(f"{key}_{index}", type_=table.c[key].type) for key in keys}
+            for index in range(rows)
+        ]
+    )
