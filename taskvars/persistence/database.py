@@ -16,9 +16,14 @@ from taskvars.persistence.content_files import ContentFiles, content_directory
 SQLITE_BEGIN = "taskvars_sqlite_begin"
 
 
-def create_database_engine(database_url: str, *, connections: int | None = None) -> Engine:
+def create_database_engine(
+    database_url: str, *, connections: int | None = None, lock_timeout: str | None = None
+) -> Engine:
     """Raises ``ValueError`` for a URL that names no database this server supports.
-    ``connections``: the pool holds at most this many (default: SQLAlchemy's 5 + 10)."""
+    ``connections``: the pool holds at most this many (default: SQLAlchemy's 5 + 10).
+    ``lock_timeout``: on PostgreSQL, how long each of its connections' statements waits
+    for a lock at most (``lock_timeout``, set as the connection starts: no statement of
+    its own, no round trip per transaction)."""
     try:
         url = make_url(database_url)
     except ArgumentError as error:
@@ -29,7 +34,10 @@ def create_database_engine(database_url: str, *, connections: int | None = None)
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        engine = create_engine(url, connect_args=_timeouts(url), **_pool_limits(connections))
+        connect_args = _timeouts(url)
+        if lock_timeout is not None:
+            connect_args["options"] = _with_setting(url, "lock_timeout", lock_timeout)
+        engine = create_engine(url, connect_args=connect_args, **_pool_limits(connections))
         discard_dead_connections_on_checkout(engine)
         without_jit(engine)
         return engine
@@ -56,6 +64,14 @@ _POSTGRES_TIMEOUTS = {
 
 def _timeouts(url: URL) -> dict[str, Any]:
     return {name: value for name, value in _POSTGRES_TIMEOUTS.items() if name not in url.query}
+
+
+def _with_setting(url: URL, name: str, value: str) -> str:
+    """libpq's ``options`` for a connection to ``url``: the URL's own (a schema's
+    ``search_path``), then ``name`` set to ``value``."""
+    given = url.query.get("options", "")
+    own = " ".join(given) if isinstance(given, tuple) else given
+    return f"{own} -c {name}={value}".strip()
 
 
 def postgres_connect_arguments(url: URL) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.incident_conditions import runtime_incident
 from taskvars.persistence.models import (
     Deployment,
@@ -351,17 +352,17 @@ class ProcessDefinitions:
         return int(self.session.scalar(statement) or 0)
 
     def get(self, definition_id: str) -> ProcessDefinitionRecord | None:
-        row = self.session.connection().execute(_BY_ID, {"definition_id": definition_id}).first()
+        row = raw_statements.run(
+            self.session.connection(), _BY_ID, {"definition_id": definition_id}
+        ).first()
         return None if row is None else _definition(row, row.deployment_id)
 
     def latest(self, key: str, tenant_id: str | None) -> ProcessDefinitionRecord | None:
         """The newest version of ``key`` of the tenant (``None``: of no tenant)."""
         if tenant_id != "":  # (an empty tenant filters nothing, below)
-            found_row = (
-                self.session.connection()
-                .execute(_LATEST, {"key": key, "tenant_id": tenant_id or ""})
-                .first()
-            )
+            found_row = raw_statements.run(
+                self.session.connection(), _LATEST, {"key": key, "tenant_id": tenant_id or ""}
+            ).first()
             return None if found_row is None else _definition(found_row, found_row.deployment_id)
         tenants = DefinitionCriteria(
             key=key,

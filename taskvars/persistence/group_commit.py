@@ -70,11 +70,8 @@ class GroupCommit:
         bind: Engine,
         *,
         overlap_commits: bool,
-        on_begin: Callable[[Connection], None] | None = None,
     ) -> None:
         self._bind = bind
-        # Run on each shared transaction once it has begun (its settings).
-        self._on_begin = on_begin
         # PostgreSQL can run the next batch on another connection while this one commits;
         # SQLite has one writer, so the turn is held until the commit is done.
         self._overlap_commits = overlap_commits
@@ -116,8 +113,6 @@ class GroupCommit:
         try:
             connection = self._bind.connect()
             connection.begin()
-            if self._on_begin is not None:
-                self._on_begin(connection)
         except BaseException:
             if connection is not None:
                 connection.close()

@@ -54,6 +54,7 @@ from taskvars.persistence.query_statements import (
     where_any,
 )
 from taskvars.persistence.values import CallerLink, StoredValue
+from taskvars.persistence.variable_statements import VALUE_COLUMNS
 
 if TYPE_CHECKING:
     from taskvars.engine.executions import Activity
@@ -67,19 +68,6 @@ INTERNALLY_TERMINATED = "INTERNALLY_TERMINATED"
 # A historic variable's states.
 CREATED = "CREATED"
 DELETED = "DELETED"
-
-_VALUE_COLUMNS = (
-    "type",
-    "text_value",
-    "long_value",
-    "double_value",
-    "content_pk",
-    "filename",
-    "mime_type",
-    "encoding",
-    "object_type_name",
-    "serialization_data_format",
-)
 
 
 def _place_statement() -> Select[int, ScopeKind, str]:
@@ -333,9 +321,10 @@ class History:
         historic_pk = self._instance_pk(instance_id)
         if historic_pk is None or not activities:
             return
-        self.session.connection().execute(
+        raw_statements.insert_rows(
             # The table, not the entity: the ORM would split the rows by their NULLs.
-            _ACTIVITIES_STARTED,
+            self.session.connection(),
+            _ACTIVITIES,
             [
                 {
                     "id": activity.instance_id,
@@ -374,9 +363,22 @@ class History:
         """Activity instances a step ended (or cancelled), in one statement."""
         if not self.enabled or not activity_instance_ids:
             return
-        self.session.connection().execute(
-            _ACTIVITIES_ENDED,
-            {"ids": list(activity_instance_ids), "end_time": end_time, "canceled": canceled},
+        connection = self.session.connection()
+        statement = raw_statements.sized(_activities_ended, len(activity_instance_ids))
+        if statement is None:
+            connection.execute(
+                _ACTIVITIES_ENDED,
+                {"ids": list(activity_instance_ids), "end_time": end_time, "canceled": canceled},
+            )
+            return
+        raw_statements.run(
+            connection,
+            statement,
+            {
+                **raw_statements.numbered("id", activity_instance_ids),
+                "end_time": end_time,
+                "canceled": canceled,
+            },
         )
 
     def task_started(
@@ -447,7 +449,7 @@ class History:
         if place is None:
             return
         historic_pk, execution_id, task_id = place
-        values = {column: variable.get(column) for column in _VALUE_COLUMNS}
+        values = {column: variable.get(column) for column in VALUE_COLUMNS}
         connection = self.session.connection()
         if not created:
             updated = raw_statements.run(
@@ -787,7 +789,7 @@ _ENDED = (
     update(_INSTANCES)
     .where(
         _INSTANCES.c.pk == bindparam("historic_pk"),
-        _INSTANCES.c.state.in_([ACTIVE, SUSPENDED]),
+        raw_statements.one_of(_INSTANCES.c.state, [ACTIVE, SUSPENDED]),
     )
     .values(
         state=bindparam("state"),
@@ -795,7 +797,6 @@ _ENDED = (
         delete_reason=bindparam("delete_reason"),
     )
 )
-_ACTIVITIES_STARTED = insert(_ACTIVITIES)
 _ACTIVITIES_ENDED = (
     update(_ACTIVITIES)
     .where(
@@ -804,11 +805,25 @@ _ACTIVITIES_ENDED = (
     )
     .values(end_time=bindparam("end_time"), canceled=bindparam("canceled"))
 )
+
+
+def _activities_ended(count: int) -> Any:
+    """:data:`_ACTIVITIES_ENDED` for ``count`` ids ``id_0``..., which runs raw."""
+    return (
+        update(_ACTIVITIES)
+        .where(
+            _ACTIVITIES.c.id.in_(raw_statements.numbered_binds(_ACTIVITIES.c.id, "id", count)),
+            _ACTIVITIES.c.end_time.is_(None),
+        )
+        .values(end_time=bindparam("end_time"), canceled=bindparam("canceled"))
+    )
+
+
 _TASK_STARTED = insert(_TASKS)
 _VARIABLE_UPDATED = (
     update(_VARIABLES)
     .where(_VARIABLES.c.id == bindparam("variable_id"))
-    .values(state=bindparam("state"), **{column: bindparam(column) for column in _VALUE_COLUMNS})
+    .values(state=bindparam("state"), **{column: bindparam(column) for column in VALUE_COLUMNS})
 )
 _VARIABLE_CREATED = insert(_VARIABLES)
 _TASKS_ENDED: dict[frozenset[str], Update] = {}

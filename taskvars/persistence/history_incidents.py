@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.models import HistoricIncident, HistoricProcessInstance
 from taskvars.persistence.query_statements import ConditionTable, like, ordered, paged
 
@@ -157,8 +158,10 @@ class HistoricIncidents:
 def end_open_of_instance(session: Session, historic_instance_pk: int, end_time: datetime) -> None:
     """The instance ended: its incidents still open are deleted with it (Camunda's
     ``ExecutionEntity.removeIncidents`` on the executions it removes)."""
-    session.connection().execute(
-        _END_OPEN_OF_INSTANCE, {"historic_pk": historic_instance_pk, "end_time": end_time}
+    raw_statements.run(
+        session.connection(),
+        _END_OPEN_OF_INSTANCE,
+        {"historic_pk": historic_instance_pk, "end_time": end_time},
     )
 
 

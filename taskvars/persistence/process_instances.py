@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from taskvars.persistence import raw_statements
 from taskvars.persistence.models import IdSpace, ProcessInstance, Scope, ScopeKind
 from taskvars.persistence.process_instance_query import counted, matching_instances, record
 from taskvars.persistence.query_statements import paged
@@ -37,7 +38,8 @@ class ProcessInstances:
         caller: CallerLink | None = None,
     ) -> int:
         pk = self._scopes.add(ScopeKind.PROCESS_INSTANCE, external_id, None)
-        self.session.connection().execute(
+        raw_statements.run(
+            self.session.connection(),
             _ADD,
             {
                 "scope_pk": pk,
@@ -139,7 +141,8 @@ class ProcessInstances:
         between this check and the command it guards."""
         # On the connection: the session's ORM execution path costs more than the query.
         connection = self.session.connection()
-        return bool(connection.execute(_TASK_SUSPENDED, {"task_id": task_id}).scalar())
+        row = raw_statements.run(connection, _TASK_SUSPENDED, {"task_id": task_id}).first()
+        return bool(row is not None and row[0])
 
     def is_suspended(self, scope_pk: int) -> bool:
         """Whether the instance is suspended, its row held as :meth:`task_suspended`
@@ -175,7 +178,7 @@ def _task_suspended_statement() -> Select[Any]:
         .where(
             task.id_space == IdSpace.TASK,
             task.external_id == bindparam("task_id"),
-            parent.kind.in_([ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]),
+            raw_statements.one_of(parent.kind, [ScopeKind.EXECUTION, ScopeKind.PROCESS_INSTANCE]),
         )
         .with_for_update(read=True, of=ProcessInstance)
     )

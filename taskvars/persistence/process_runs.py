@@ -69,7 +69,7 @@ class ProcessRuns:
             if row is None:
                 return None
             return replace(_claimed(scope_pk, row), suspended=bool(row.suspended))
-        row = connection.execute(_CLAIM_HELD, {"run_pk": scope_pk}).first()
+        row = raw_statements.run(connection, _CLAIM_HELD, {"run_pk": scope_pk}).first()
         if row is None:
             return None
         if row.revision is None or row.revision != row.seen:

@@ -29,7 +29,7 @@ TOUCH_TASK = (
 _ADD_TASK = insert(_TASK)
 # The table, not the entity: the ORM would split the rows by their NULLs; and on the
 # connection, not the session, which would route it through its ORM execution first.
-_ADD_LINKS = insert(cast(Table, IdentityLink.__table__))
+_LINKS = cast(Table, IdentityLink.__table__)
 
 
 class Tasks:
@@ -121,8 +121,9 @@ class Tasks:
         statement; a link given twice is stored once."""
         unique = list(dict.fromkeys(links))
         if unique:
-            self.session.connection().execute(
-                _ADD_LINKS,
+            raw_statements.insert_rows(
+                self.session.connection(),
+                _LINKS,
                 [
                     {
                         "task_pk": task_pk,

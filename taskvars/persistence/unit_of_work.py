@@ -313,12 +313,6 @@ def _lost_a_lock(error: DBAPIError) -> bool:
 _LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 
 
-def _limit_lock_waits(connection: Connection) -> None:
-    """In a shared PostgreSQL transaction, a writer waits :data:`SHARED_LOCK_WAIT` at
-    most for a lock (see :meth:`Database.write`)."""
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{SHARED_LOCK_WAIT}'")
-
-
 class Database:
     """The engine, its content files, and the way to open units of work on it.
 
@@ -338,8 +332,11 @@ class Database:
         # downloads (each holds one while it streams), the writer holding the turn would
         # keep every other writer waiting. Two: one batch commits while the next fills.
         # (An in-memory SQLite database is one connection's own: it shares the engine.)
+        # On PostgreSQL a writer in a shared transaction waits SHARED_LOCK_WAIT at most
+        # for a lock (see write): the commit engine's connections serve shared
+        # transactions only, so each has that lock_timeout from its start.
         self.commit_engine = (
-            create_database_engine(database_url, connections=2)
+            create_database_engine(database_url, connections=2, lock_timeout=SHARED_LOCK_WAIT)
             if not is_sqlite(self.engine) or self.content_files is not None
             else self.engine
         )
@@ -356,7 +353,6 @@ class Database:
             self.group_commit = GroupCommit(
                 transactions(self.commit_engine, write=True),
                 overlap_commits=True,
-                on_begin=_limit_lock_waits,
             )
         # Told each time a write runs again after losing a lock (see write; metrics).
         self.on_write_retry: Callable[[], None] | None = None

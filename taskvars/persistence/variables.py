@@ -68,6 +68,21 @@ _NAMES_VARIABLE_ROWS = _VARIABLE_ROWS.where(
 )
 
 
+def _names_variable_rows(scopes: int, names: int) -> Select[Any]:
+    """:data:`_NAMES_VARIABLE_ROWS` for ``scopes`` scope pks ``scope_pk_0``... and
+    ``names`` names ``name_0``..., which runs raw."""
+    return (
+        select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.sha256, _CONTENT.c.file_name)
+        .select_from(_VARIABLE.outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk))
+        .where(
+            _VARIABLE.c.scope_pk.in_(
+                raw_statements.numbered_binds(_VARIABLE.c.scope_pk, "scope_pk", scopes)
+            ),
+            _VARIABLE.c.name.in_(raw_statements.numbered_binds(_VARIABLE.c.name, "name", names)),
+        )
+    )
+
+
 def _visible_from_statement() -> Select[Any]:
     """The scope chain of one scope (walked up to ``depth_limit`` levels: 0 for a local
     read), each scope with its variable ``name`` if it has one, nearest first; a small
@@ -202,10 +217,19 @@ class Variables:
         """The variables ``names`` as seen from ``chain[0]``, in one query."""
         if not names or not chain:
             return {}
-        rows = self._connection.execute(
-            _NAMES_VARIABLE_ROWS,
-            {"scope_pks": [scope.pk for scope in chain], "names": sorted(names)},
-        )
+        scope_pks = [scope.pk for scope in chain]
+        statement = raw_statements.sized(_names_variable_rows, len(scope_pks), len(names))
+        rows: Any
+        if statement is None:
+            rows = self._connection.execute(
+                _NAMES_VARIABLE_ROWS, {"scope_pks": scope_pks, "names": sorted(names)}
+            )
+        else:
+            parameters = {
+                **raw_statements.numbered("scope_pk", scope_pks),
+                **raw_statements.numbered("name", sorted(names)),
+            }
+            rows = raw_statements.run(self._connection, statement, parameters).rows
         depth = {scope.pk: index for index, scope in enumerate(chain)}
         found: dict[str, StoredValue] = {}
         for value in map(stored_value, rows):

@@ -4,15 +4,16 @@ they would through SQLAlchemy, and fail with SQLAlchemy's errors."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, delete, exc, insert, select, text
+from sqlalchemy import Table, bindparam, delete, event, exc, insert, select, text
 
 from taskvars.persistence import raw_statements
 from taskvars.persistence.binary_contents import _INSERT_CHUNK, _INSERT_CONTENT
-from taskvars.persistence.models import Task
+from taskvars.persistence.models import IdentityLink, IdSpace, Scope, Task
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services import tasks
@@ -27,6 +28,21 @@ def database(db_url: str) -> Iterator[Database]:
         database.write(lambda uow, task_id=task_id: tasks.create(uow, {"id": task_id}))
     yield database
     database.dispose()
+
+
+@contextmanager
+def through_sqlalchemy(database: Database) -> Iterator[list[str]]:
+    """The statements SQLAlchemy executes inside the block (raw ones pass it by)."""
+    executed: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        executed.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        yield executed
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
 
 
 def scope_pk(connection: Any, task_id: str) -> int:
@@ -94,3 +110,71 @@ def test_an_insert_leaving_out_a_column_with_a_python_default_stores_the_default
         raw_statements.run(connection, insert(_TASK), {"scope_pk": pk, "created": created})
         priority = connection.scalar(select(_TASK.c.priority).where(_TASK.c.scope_pk == pk))
     assert priority == _TASK.c.priority.default.arg  # type: ignore[union-attr]
+
+
+def test_several_rows_inserted_raw_are_stored_as_sqlalchemy_stores_them(
+    database: Database,
+) -> None:
+    links = cast(Table, IdentityLink.__table__)
+    rows = [
+        {"type": "candidate", "user_id": None, "group_id": "warehouse"},
+        {"type": "candidate", "user_id": "anna", "group_id": None},
+        {"type": "assignee", "user_id": "bert", "group_id": None},
+    ]
+    with database.engine.begin() as connection:
+        raw_pk, other_pk = scope_pk(connection, "raw"), scope_pk(connection, "through SQLAlchemy")
+        with through_sqlalchemy(database) as executed:
+            raw_statements.insert_rows(
+                connection, links, [{"task_pk": raw_pk, **row} for row in rows]
+            )
+        assert executed == []
+        connection.execute(insert(links), [{"task_pk": other_pk, **row} for row in rows])
+        stored = {
+            pk: connection.execute(
+                select(links.c.type, links.c.user_id, links.c.group_id)
+                .where(links.c.task_pk == pk)
+                .order_by(links.c.pk)
+            ).all()
+            for pk in (raw_pk, other_pk)
+        }
+    assert stored[raw_pk] == stored[other_pk]
+    assert len(stored[raw_pk]) == 3
+
+
+def test_an_in_list_of_constants_or_of_numbered_values_runs_raw(database: Database) -> None:
+    scopes = cast(Table, Scope.__table__)
+
+    def of_tasks(count: int) -> Any:
+        pks = raw_statements.numbered_binds(scopes.c.pk, "pk", count)
+        return select(scopes.c.external_id).where(
+            scopes.c.pk.in_(pks), raw_statements.one_of(scopes.c.id_space, [IdSpace.TASK])
+        )
+
+    with database.engine.begin() as connection:
+        pks = [scope_pk(connection, "raw"), scope_pk(connection, "through SQLAlchemy")]
+        statement = raw_statements.sized(of_tasks, len(pks))
+        assert statement is raw_statements.sized(of_tasks, len(pks))  # built once
+        with through_sqlalchemy(database) as executed:
+            found = raw_statements.run(connection, statement, raw_statements.numbered("pk", pks))
+    assert executed == []
+    assert sorted(found.scalars()) == ["raw", "through SQLAlchemy"]
+    assert raw_statements.sized(of_tasks, raw_statements.MAX_SIZED + 1) is None
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_a_raw_statement_on_a_connection_the_server_dropped_invalidates_it(
+    database: Database,
+) -> None:
+    """A raw statement's lost connection is handled as SQLAlchemy handles its own: the
+    error says the connection was invalidated, and the pool hands out a live one next."""
+    with database.engine.connect() as connection:
+        backend = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+        with database.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+            other.commit()
+        with pytest.raises(exc.OperationalError) as raised:
+            raw_statements.run(connection, TOUCH_TASK, {"task_pk": 1, "now": datetime.now(UTC)})
+        assert raised.value.connection_invalidated
+        assert connection.invalidated
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT 1").scalar() == 1
