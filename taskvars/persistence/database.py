@@ -34,12 +34,12 @@ def create_database_engine(
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        connect_args = _timeouts(url)
+        settings = dict(_SESSION_SETTINGS)
         if lock_timeout is not None:
-            connect_args["options"] = _with_setting(url, "lock_timeout", lock_timeout)
+            settings["lock_timeout"] = lock_timeout
+        connect_args = _timeouts(url) | {"options": _with_settings(url, settings)}
         engine = create_engine(url, connect_args=connect_args, **_pool_limits(connections))
         discard_dead_connections_on_checkout(engine)
-        without_jit(engine)
         return engine
     raise ValueError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql://"
@@ -66,12 +66,21 @@ def _timeouts(url: URL) -> dict[str, Any]:
     return {name: value for name, value in _POSTGRES_TIMEOUTS.items() if name not in url.query}
 
 
-def _with_setting(url: URL, name: str, value: str) -> str:
+# PostgreSQL compiles a query to machine code (JIT) when its estimated cost passes
+# ``jit_above_cost``: the task count over 100,000 tasks does, whatever its plan, and the
+# compiling cost 15-70 ms of each count's 50-130 ms, every time (nothing is kept between
+# queries). The server's queries are short index lookups that never win it back.
+_SESSION_SETTINGS = {"jit": "off"}
+
+
+def _with_settings(url: URL, settings: dict[str, str]) -> str:
     """libpq's ``options`` for a connection to ``url``: the URL's own (a schema's
-    ``search_path``), then ``name`` set to ``value``."""
+    ``search_path``), then ``settings``, set as the session starts (no statement of
+    their own, no round trip)."""
     given = url.query.get("options", "")
     own = " ".join(given) if isinstance(given, tuple) else given
-    return f"{own} -c {name}={value}".strip()
+    ours = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    return f"{own} {ours}".strip()
 
 
 def postgres_connect_arguments(url: URL) -> dict[str, Any]:
@@ -101,21 +110,6 @@ def discard_dead_connections_on_checkout(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
             raise DisconnectionError("the server closed the pooled connection") from error
-
-
-def without_jit(engine: Engine) -> None:
-    """PostgreSQL compiles a query to machine code (JIT) when its estimated cost passes
-    ``jit_above_cost``: the task count over 100,000 tasks does, whatever its plan, and
-    the compiling cost 15-70 ms of each count's 50-130 ms, every time (nothing is kept
-    between queries). The server's queries are short index lookups that never win it
-    back, so its sessions run without (a setting of the session: the URL's ``options``
-    stay as given)."""
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        dbapi_connection.commit()
 
 
 def input_waiting(dbapi_connection: Any) -> bool:
