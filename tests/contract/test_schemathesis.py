@@ -302,7 +302,15 @@ def test_an_incompatible_link_removal_passes_as_a_documented_500() -> None:
             "  - violates `type` at /properties/tenant-id (was string, became array)",
             True,
         ),
+        (
+            "Invalid component: in body\n"
+            "  - violates `type` at /properties/attachment-name (was string, became number)\n"
+            "  - violates `type` at /properties/attachment-description (was string, became "
+            "boolean)",
+            True,
+        ),
         ("Invalid component: in body - violates `maxLength` at /properties/tenant-id", False),
+        ("Invalid component: in body - violates `type` at /properties/content", False),
         ("Invalid component: in body - violates `type` at /properties/valueType", False),
         ("Invalid component: in body - violates `type` at /properties/data", False),
         ("Invalid component: parameter `version` in query - value greater than maximum", False),
