@@ -30,6 +30,7 @@ from taskvars.engine.stand_ins import install as install_stand_ins
 from taskvars.engine.stand_ins import load as load_stand_ins
 from taskvars.handlers.http.runtime import STATE_KEY, Runtime
 from taskvars.heap import settle_after_start
+from taskvars.loop_lag import watching_the_loop
 from taskvars.metrics import multiprocess
 from taskvars.metrics.commits import watch_commits
 from taskvars.metrics.pool import watch_pool
@@ -278,6 +279,7 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
                 _job_executor(settings, database) as job_executor,
                 _statistics_keeper(database),
                 async_postgres.serving(database),  # the fast path's small requests
+                watching_the_loop(),  # its stalls logged (loop_lag.py)
             ):
                 settle_after_start()
                 yield {

@@ -4,12 +4,17 @@ Every middleware and handler raises its errors, so each error answer is made her
 logged here once: at warning level with the operationId, the path and the message the
 client gets (never a request's content); an unexpected one at error level with its
 traceback.
+
+The handlers are coroutines: connexion runs a plain function in the worker-thread pool,
+so every error answer (a refused body, a 404) took a thread, and waited for one while
+all were busy, say with requests queued for the database. Rendering is a few
+microseconds of work; it runs on the event loop.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from connexion import AsyncApp
@@ -23,7 +28,7 @@ from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.framework import operation_id
 from taskvars.web.request_observation import request_id_of
 
-ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
+ErrorHandler = Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]
 
 logger = logging.getLogger("taskvars.errors")
 
@@ -80,7 +85,7 @@ def _log(
     )
 
 
-def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+async def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     assert isinstance(error, ApiError)
     return render(
         request,
@@ -93,7 +98,7 @@ def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     )
 
 
-def problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+async def problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     """connexion's own errors: validation (400), unsupported media types (415), routing."""
     assert isinstance(error, ProblemException)
     status = error.status or 500
@@ -118,7 +123,7 @@ def problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
 
 
 def http_error(allowed_methods: AllowedMethods) -> ErrorHandler:
-    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    async def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
         headers = dict(error.headers or {})
         if error.status_code == 405:
@@ -133,12 +138,12 @@ def http_error(allowed_methods: AllowedMethods) -> ErrorHandler:
     return handle
 
 
-def malformed_multipart(request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
+async def malformed_multipart(request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
     error = MalformedMultipartError()
     return render(request, error.status, error.type, error.message, error.code)
 
 
-def unexpected(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+async def unexpected(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     _log(logging.ERROR, request, 500, "unexpected error", exc_info=error)
     # Camunda's error type is the exception's class name; the log has the rest.
     message = "An unexpected error occurred; see the server log"

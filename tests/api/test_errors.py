@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
+import httpx
+import pytest
+
+from taskvars.app import create_app
+from taskvars.settings import Settings
 from tests.api_client import Api
 
 
@@ -120,3 +126,27 @@ def test_nul_in_a_multipart_text_part_is_refused(api: Api) -> None:
     )
     assert response.status_code == 400
     assert response.json()["message"] == NUL
+
+
+@pytest.mark.anyio
+async def test_an_error_answer_needs_no_worker_thread(settings: Settings) -> None:
+    """A refused body is answered on the event loop: while every worker thread is taken
+    (requests waiting for the database, say), a client's 400 does not queue behind them."""
+    app = create_app(settings)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    borrowers = [object() for _ in range(int(limiter.available_tokens))]
+    for borrower in borrowers:
+        await limiter.acquire_on_behalf_of(borrower)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            # Bounds a hang, not a speed: without a free thread the answer never comes.
+            with anyio.fail_after(30):
+                response = await client.post(
+                    "/engine-rest/task", json={"orQueries": [{"priority": [None, None]}]}
+                )
+    finally:
+        for borrower in borrowers:
+            limiter.release_on_behalf_of(borrower)
+    body = assert_camunda_error(response, 400, "InvalidRequestException")
+    assert "priority" in body["message"]

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
+from typing import Any
 from urllib.parse import unquote
 
 import requests
@@ -260,13 +261,36 @@ def free_text_parts() -> frozenset[str]:
     """Names of the multipart parts the spec declares as any text."""
     document = yaml.safe_load((spec_directory() / SPEC_NAME).read_text(encoding="utf-8"))
     names = set()
-    for schema in document["components"]["schemas"].values():
-        if "x-other-parts-binary" not in schema and "x-camunda-missing-errors" not in schema:
-            continue  # not a multipart form's schema
+    for schema in _multipart_schemas(document):
         for name, part in schema.get("properties", {}).items():
             if part.get("type") == "string" and not {"enum", "format", "pattern"} & set(part):
                 names.add(name)
     return frozenset(names)
+
+
+def _multipart_schemas(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schema of every ``multipart/form-data`` body the spec declares (an upload's,
+    a deployment's, an attachment's), wherever the body is written."""
+    named = document["components"]["schemas"]
+    schemas: list[dict[str, Any]] = []
+
+    def visit(item: object) -> None:
+        if isinstance(item, dict):
+            form = item.get("multipart/form-data")
+            if isinstance(form, dict) and isinstance(form.get("schema"), dict):
+                schema = form["schema"]
+                # "#/components/schemas/<name>"
+                schemas.append(
+                    named[schema["$ref"].rpartition("/")[2]] if "$ref" in schema else schema
+                )
+            for value in item.values():
+                visit(value)
+        elif isinstance(item, list):
+            for value in item:
+                visit(value)
+
+    visit(document)
+    return schemas
 
 
 FREE_TEXT_PARTS = free_text_parts()
