@@ -37,6 +37,7 @@ from taskvars.persistence.group_commit import (
     SharedCommitFailedError,
     transaction_lost,
 )
+from taskvars.persistence.loop_wakeups import settle_on_their_loops
 from taskvars.persistence.values import ConcurrentModificationError
 
 logger = logging.getLogger(__name__)
@@ -352,31 +353,14 @@ class SqliteWriter:
     @staticmethod
     def _settle(items: list[WriteItem]) -> None:
         """Tell every caller: sync ones one by one, async ones with one call on each loop."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[WriteItem]] = {}
         for item in items:
             if item.loop is not None:
-                by_loop.setdefault(item.loop, []).append(item)
-            else:
-                if item.lent is not None and item.turn is None:
-                    item.lent.release()  # never lent: the borrower learns why
-                if item.done is not None:
-                    item.done.release()
-        for loop, waiting in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_settle_futures, waiting)
-            except RuntimeError:  # the loop closed: nobody awaits these any more
-                logger.debug("an event loop closed before its writes were settled")
-
-
-def _settle_futures(items: list[WriteItem]) -> None:
-    for item in items:
-        future = item.future
-        if future is None or future.done():
-            continue
-        if item.error is not None:
-            future.set_exception(item.error)
-        else:
-            future.set_result(item.result)
+                continue
+            if item.lent is not None and item.turn is None:
+                item.lent.release()  # never lent: the borrower learns why
+            if item.done is not None:
+                item.done.release()
+        settle_on_their_loops(items)
 
 
 def _shared_failure(members: int, cause: BaseException) -> SharedCommitFailedError:
