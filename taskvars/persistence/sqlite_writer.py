@@ -87,8 +87,13 @@ class SqliteWriter:
     ``waiting``, ``busy``, ``batches_committed``, ``writes_committed``, ``on_commit``.
     """
 
-    def __init__(self, bind: Engine) -> None:
+    def __init__(self, bind: Engine, *, own_connection: bool = False) -> None:
         self._bind = bind
+        # Keep the write connection from batch to batch, out of the pool for good (a
+        # file database: the pool opens another of the same); otherwise it is checked
+        # out per batch (an in-memory database's one connection is the pool's).
+        self._own_connection = own_connection
+        self._connection: Connection | None = None  # kept by the writer thread
         self._condition = threading.Condition()
         self._queue: deque[WriteItem] = deque()
         self._thread: threading.Thread | None = None
@@ -210,20 +215,25 @@ class SqliteWriter:
     # The writer thread
 
     def _serve(self) -> None:
-        while True:
-            with self._condition:
-                while not self._queue:
-                    if self._stopping:
-                        return
-                    self._condition.wait()
-                self._busy = True
-            try:
-                self._run_batch()
-            except BaseException:
-                logger.exception("the SQLite writer failed a batch")
-            finally:
+        try:
+            while True:
                 with self._condition:
-                    self._busy = False
+                    while not self._queue:
+                        if self._stopping:
+                            return
+                        self._condition.wait()
+                    self._busy = True
+                try:
+                    self._run_batch()
+                except BaseException:
+                    logger.exception("the SQLite writer failed a batch")
+                finally:
+                    with self._condition:
+                        self._busy = False
+        finally:
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                self._close(connection)
 
     def _next(self, members: int) -> WriteItem | None:
         """The next item to run in this batch, or ``None``: the queue is empty, or the
@@ -240,7 +250,7 @@ class SqliteWriter:
     def _run_batch(self) -> None:
         members: list[WriteItem] = []
         settled: list[WriteItem] = []
-        connection: Connection | None = None
+        connection, self._connection = self._connection, None
         try:
             while (item := self._next(len(members))) is not None:
                 if connection is None or not connection.in_transaction():
@@ -289,18 +299,37 @@ class SqliteWriter:
                 member.error = member.error or RuntimeError("the SQLite writer failed")
             settled.extend(members)
             if connection is not None:
-                self._close(connection)
+                if self._own_connection and self._reusable(connection):
+                    self._connection = connection  # for the next batch
+                else:
+                    self._close(connection)
             self._settle(settled)
 
     def _begin(self, connection: Connection | None) -> Connection:
         if connection is None:
             connection = self._bind.connect()
+            if self._own_connection:
+                # The writer's own until it ends (closed then): no checkout and reset
+                # per batch; the pool's metrics count a detached connection out of use.
+                connection.connection.detach()
         try:
             connection.begin()
         except BaseException:
             connection.close()
             raise
         return connection
+
+    @staticmethod
+    def _reusable(connection: Connection) -> bool:
+        """A kept connection must be idle and whole: after a failed commit or rollback
+        it is closed instead, and the next batch opens another."""
+        try:
+            if connection.invalidated or connection.in_transaction():
+                return False
+            driver: Any = connection.connection.dbapi_connection  # sqlite3's own
+            return driver is not None and not driver.in_transaction
+        except Exception:
+            return False
 
     @staticmethod
     def _lost(turn: Turn, error: BaseException | None) -> BaseException | None:
