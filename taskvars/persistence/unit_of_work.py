@@ -24,6 +24,7 @@ from taskvars.persistence.content_files import (
 )
 from taskvars.persistence.database import (
     SQLITE_BEGIN,
+    SQLITE_RAW_BEGIN,
     content_files_for,
     create_database_engine,
     is_sqlite,
@@ -351,7 +352,9 @@ class Database:
         self.group_commit: GroupCommit | SqliteWriter
         if is_sqlite(self.engine):
             self.group_commit = self.sqlite_writer = SqliteWriter(
-                transactions(self.commit_engine, write=True),
+                transactions(self.commit_engine, write=True).execution_options(
+                    **{SQLITE_RAW_BEGIN: True}
+                ),
                 own_connection=self.content_files is not None,
             )
         else:
