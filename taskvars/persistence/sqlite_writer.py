@@ -14,6 +14,10 @@ item's failure undoes only its own work and answers only its own caller. If the 
 ends the transaction itself (SQLite does on a full disk or an I/O error) or the commit
 fails, every item whose work was in it is told so (:class:`SharedCommitFailedError`).
 
+On a database in a file the writer keeps its connection from batch to batch, detached
+from the pool (no checkout and reset per batch), and begins each batch on the DBAPI
+connection itself (``SQLITE_RAW_BEGIN``).
+
 Work that must run on the caller's own thread (a unit of work opened with ``with``, held
 across other code) borrows the transaction instead: the writer lends it and waits until
 it is given back (:meth:`SqliteWriter.lend`), as the turn of the former group commit did.
