@@ -326,9 +326,10 @@ class SqliteWriter:
     @staticmethod
     def _reusable(connection: Connection) -> bool:
         """A kept connection must be idle and whole: after a failed commit or rollback
-        it is closed instead, and the next batch opens another."""
+        (SQLAlchemy then still holds the transaction, inactive) it is closed instead, and
+        the next batch opens another."""
         try:
-            if connection.invalidated or connection.in_transaction():
+            if connection.invalidated or connection.get_transaction() is not None:
                 return False
             driver: Any = connection.connection.dbapi_connection  # sqlite3's own
             return driver is not None and not driver.in_transaction
