@@ -61,7 +61,9 @@ def parse_header_value(header: str) -> HeaderValue:
         position = match.end()
         name = match["name"].lower()
         if match["quoted"] is not None:
-            text = _QUOTED_PAIR.sub(r"\1", match["quoted"])
+            text = match["quoted"]
+            if "\\" in text:  # only then a quoted pair to undo (re.sub costs even so)
+                text = _QUOTED_PAIR.sub(r"\1", text)
         elif match["literal"] is not None:
             text = match["literal"]
         else:

@@ -44,8 +44,9 @@ def small_value_bytes(chunk_bytes: int) -> int:
 
 _CONTENT = cast(Table, BinaryContent.__table__)
 _CHUNK = cast(Table, BinaryChunk.__table__)
-_INSERT_CONTENT = insert(_CONTENT).returning(_CONTENT.c.pk)
-_INSERT_CHUNK = insert(_CHUNK)
+# Public, as the next two, for the fast path's raw writes on SQLite (sqlite_small_values).
+INSERT_CONTENT = insert(_CONTENT).returning(_CONTENT.c.pk)
+INSERT_CHUNK = insert(_CHUNK)
 _CHUNK_DATA = (
     select(_CHUNK.c.data)
     .where(_CHUNK.c.content_pk == bindparam("content_pk"))
@@ -59,7 +60,7 @@ _DELETE_CONTENT = (
 _HISTORY = cast(Table, HistoricVariable.__table__)
 # History's variables share content with the runtime ones (see models.HistoricVariable):
 # asked in the DELETE itself, not in a query before it.
-_DELETE_UNLESS_HISTORY_HOLDS = _DELETE_CONTENT.where(
+DELETE_UNLESS_HISTORY_HOLDS = _DELETE_CONTENT.where(
     ~exists().where(_HISTORY.c.content_pk == bindparam("content_pk"))
 )
 # PostgreSQL: the content row and its one chunk, in one data-modifying statement.
@@ -130,7 +131,7 @@ class BinaryContents:
             )
         content_pk: int = raw_statements.run(
             connection,
-            _INSERT_CONTENT,
+            INSERT_CONTENT,
             {"size": source.size, "sha256": source.sha256, "file_name": file_name},
         ).scalar_one()
         if file_name is None:
@@ -142,7 +143,7 @@ class BinaryContents:
                 for seq, chunk in enumerate(chunks):
                     raw_statements.run(
                         connection,
-                        _INSERT_CHUNK,
+                        INSERT_CHUNK,
                         {"content_pk": content_pk, "seq": seq, "data": chunk},
                     )
         return content_pk
@@ -168,7 +169,7 @@ class BinaryContents:
         """Delete content a runtime value let go of, unless history holds it, in one
         statement."""
         removed = raw_statements.run(
-            self._connection, _DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
+            self._connection, DELETE_UNLESS_HISTORY_HOLDS, {"content_pk": content_pk}
         ).scalars()
         self.remove_files_after_commit(removed)
 

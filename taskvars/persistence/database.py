@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import select
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 
 from taskvars.persistence.content_files import ContentFiles, content_directory
 
 # Connection execution option: the SQL that opens a transaction on SQLite.
 SQLITE_BEGIN = "taskvars_sqlite_begin"
+# Connection execution option: that SQL runs on the DBAPI connection, not through
+# SQLAlchemy's execution path, which costs more than a small write's own statements (the
+# SQLite writer's, once per batch). Its errors are raised as SQLAlchemy raises them.
+SQLITE_RAW_BEGIN = "taskvars_sqlite_raw_begin"
 
 
 def create_database_engine(
@@ -166,7 +171,15 @@ def _sqlite_engine(database_url: str, pool_limits: dict[str, Any]) -> Engine:
     def on_begin(connection: Any) -> None:
         # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred transaction
         # that upgrades to a writer later fails at once instead of waiting its turn.
-        connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
+        options = connection.get_execution_options()
+        statement = options.get(SQLITE_BEGIN, "BEGIN")
+        if not options.get(SQLITE_RAW_BEGIN):
+            connection.exec_driver_sql(statement)
+            return
+        try:
+            connection.connection.dbapi_connection.execute(statement)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
 
     return engine
 

@@ -204,7 +204,9 @@ def transaction_lost(connection: Connection) -> BaseException | None:
         # SQLAlchemy saw the connection break (and asking it for the driver's would raise).
         return lost
     try:
-        driver: Any = connection.connection.driver_connection
+        # The DBAPI connection, which the sync drivers' is: a connection detached from
+        # the pool (the SQLite writer's own) no longer names its driver_connection.
+        driver: Any = connection.connection.dbapi_connection
     except Exception as error:
         return error
     if driver is None:

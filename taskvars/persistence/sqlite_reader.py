@@ -16,7 +16,6 @@ here: they run in a unit of work of their own, in one snapshot.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-logger = logging.getLogger(__name__)
+from taskvars.persistence.loop_wakeups import settle_on_their_loops
+
 T = TypeVar("T")
 
 
@@ -118,21 +118,4 @@ class SqliteReader:
 
     def _settle(self, reads: list[_Read]) -> None:
         self.batches += 1  # before any caller can see its read settled
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Read]] = {}
-        for read in reads:
-            by_loop.setdefault(read.loop, []).append(read)
-        for loop, settled in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_settle_futures, settled)
-            except RuntimeError:  # the loop closed: nobody awaits these any more
-                logger.debug("an event loop closed before its reads were settled")
-
-
-def _settle_futures(reads: list[_Read]) -> None:
-    for read in reads:
-        if read.future.done():
-            continue
-        if read.error is not None:
-            read.future.set_exception(read.error)
-        else:
-            read.future.set_result(read.result)
+        settle_on_their_loops(reads)

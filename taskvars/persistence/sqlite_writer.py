@@ -14,6 +14,10 @@ item's failure undoes only its own work and answers only its own caller. If the 
 ends the transaction itself (SQLite does on a full disk or an I/O error) or the commit
 fails, every item whose work was in it is told so (:class:`SharedCommitFailedError`).
 
+On a database in a file the writer keeps its connection from batch to batch, detached
+from the pool (no checkout and reset per batch), and begins each batch on the DBAPI
+connection itself (``SQLITE_RAW_BEGIN``).
+
 Work that must run on the caller's own thread (a unit of work opened with ``with``, held
 across other code) borrows the transaction instead: the writer lends it and waits until
 it is given back (:meth:`SqliteWriter.lend`), as the turn of the former group commit did.
@@ -37,6 +41,7 @@ from taskvars.persistence.group_commit import (
     SharedCommitFailedError,
     transaction_lost,
 )
+from taskvars.persistence.loop_wakeups import settle_on_their_loops
 from taskvars.persistence.values import ConcurrentModificationError
 
 logger = logging.getLogger(__name__)
@@ -86,8 +91,13 @@ class SqliteWriter:
     ``waiting``, ``busy``, ``batches_committed``, ``writes_committed``, ``on_commit``.
     """
 
-    def __init__(self, bind: Engine) -> None:
+    def __init__(self, bind: Engine, *, own_connection: bool = False) -> None:
         self._bind = bind
+        # Keep the write connection from batch to batch, out of the pool for good (a
+        # file database: the pool opens another of the same); otherwise it is checked
+        # out per batch (an in-memory database's one connection is the pool's).
+        self._own_connection = own_connection
+        self._connection: Connection | None = None  # kept by the writer thread
         self._condition = threading.Condition()
         self._queue: deque[WriteItem] = deque()
         self._thread: threading.Thread | None = None
@@ -209,20 +219,25 @@ class SqliteWriter:
     # The writer thread
 
     def _serve(self) -> None:
-        while True:
-            with self._condition:
-                while not self._queue:
-                    if self._stopping:
-                        return
-                    self._condition.wait()
-                self._busy = True
-            try:
-                self._run_batch()
-            except BaseException:
-                logger.exception("the SQLite writer failed a batch")
-            finally:
+        try:
+            while True:
                 with self._condition:
-                    self._busy = False
+                    while not self._queue:
+                        if self._stopping:
+                            return
+                        self._condition.wait()
+                    self._busy = True
+                try:
+                    self._run_batch()
+                except BaseException:
+                    logger.exception("the SQLite writer failed a batch")
+                finally:
+                    with self._condition:
+                        self._busy = False
+        finally:
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                self._close(connection)
 
     def _next(self, members: int) -> WriteItem | None:
         """The next item to run in this batch, or ``None``: the queue is empty, or the
@@ -239,7 +254,7 @@ class SqliteWriter:
     def _run_batch(self) -> None:
         members: list[WriteItem] = []
         settled: list[WriteItem] = []
-        connection: Connection | None = None
+        connection, self._connection = self._connection, None
         try:
             while (item := self._next(len(members))) is not None:
                 if connection is None or not connection.in_transaction():
@@ -288,18 +303,38 @@ class SqliteWriter:
                 member.error = member.error or RuntimeError("the SQLite writer failed")
             settled.extend(members)
             if connection is not None:
-                self._close(connection)
+                if self._own_connection and self._reusable(connection):
+                    self._connection = connection  # for the next batch
+                else:
+                    self._close(connection)
             self._settle(settled)
 
     def _begin(self, connection: Connection | None) -> Connection:
         if connection is None:
             connection = self._bind.connect()
+            if self._own_connection:
+                # The writer's own until it ends (closed then): no checkout and reset
+                # per batch; the pool's metrics count a detached connection out of use.
+                connection.connection.detach()
         try:
             connection.begin()
         except BaseException:
             connection.close()
             raise
         return connection
+
+    @staticmethod
+    def _reusable(connection: Connection) -> bool:
+        """A kept connection must be idle and whole: after a failed commit or rollback
+        (SQLAlchemy then still holds the transaction, inactive) it is closed instead, and
+        the next batch opens another."""
+        try:
+            if connection.invalidated or connection.get_transaction() is not None:
+                return False
+            driver: Any = connection.connection.dbapi_connection  # sqlite3's own
+            return driver is not None and not driver.in_transaction
+        except Exception:
+            return False
 
     @staticmethod
     def _lost(turn: Turn, error: BaseException | None) -> BaseException | None:
@@ -352,31 +387,14 @@ class SqliteWriter:
     @staticmethod
     def _settle(items: list[WriteItem]) -> None:
         """Tell every caller: sync ones one by one, async ones with one call on each loop."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[WriteItem]] = {}
         for item in items:
             if item.loop is not None:
-                by_loop.setdefault(item.loop, []).append(item)
-            else:
-                if item.lent is not None and item.turn is None:
-                    item.lent.release()  # never lent: the borrower learns why
-                if item.done is not None:
-                    item.done.release()
-        for loop, waiting in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_settle_futures, waiting)
-            except RuntimeError:  # the loop closed: nobody awaits these any more
-                logger.debug("an event loop closed before its writes were settled")
-
-
-def _settle_futures(items: list[WriteItem]) -> None:
-    for item in items:
-        future = item.future
-        if future is None or future.done():
-            continue
-        if item.error is not None:
-            future.set_exception(item.error)
-        else:
-            future.set_result(item.result)
+                continue
+            if item.lent is not None and item.turn is None:
+                item.lent.release()  # never lent: the borrower learns why
+            if item.done is not None:
+                item.done.release()
+        settle_on_their_loops(items)
 
 
 def _shared_failure(members: int, cause: BaseException) -> SharedCommitFailedError:

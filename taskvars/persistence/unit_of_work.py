@@ -24,6 +24,7 @@ from taskvars.persistence.content_files import (
 )
 from taskvars.persistence.database import (
     SQLITE_BEGIN,
+    SQLITE_RAW_BEGIN,
     content_files_for,
     create_database_engine,
     is_sqlite,
@@ -33,6 +34,7 @@ from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.postgres_upload import StreamedContent, StreamedUploads
 from taskvars.persistence.read_sessions import ReadSessions
 from taskvars.persistence.sqlite_reader import SqliteReader
+from taskvars.persistence.sqlite_small_values import SmallTaskUploads
 from taskvars.persistence.sqlite_writer import SqliteWriter, Turn, WriteItem
 from taskvars.persistence.store import DEFAULT_CHUNK_BYTES, Store
 from taskvars.persistence.values import (
@@ -347,7 +349,10 @@ class Database:
         self.group_commit: GroupCommit | SqliteWriter
         if is_sqlite(self.engine):
             self.group_commit = self.sqlite_writer = SqliteWriter(
-                transactions(self.commit_engine, write=True)
+                transactions(self.commit_engine, write=True).execution_options(
+                    **{SQLITE_RAW_BEGIN: True}
+                ),
+                own_connection=self.content_files is not None,
             )
         else:
             self.group_commit = GroupCommit(
@@ -367,6 +372,12 @@ class Database:
         # (sqlite_reader); an in-memory database is one connection's own.
         self.sqlite_reader: SqliteReader | None = None
         self.raw_visible_from: RawVisibleFrom | None = None
+        # SQLite: the fast path's small uploads to a task, raw on the writer thread.
+        self.small_task_uploads = (
+            SmallTaskUploads(self.engine.dialect, self.content_files)
+            if self.sqlite_writer is not None
+            else None
+        )
         if is_sqlite(self.engine) and self.content_files is not None:
             self.sqlite_reader = SqliteReader(self.engine)
             self.raw_visible_from = RawVisibleFrom(
@@ -405,7 +416,7 @@ class Database:
         transaction (each attempt in a savepoint), which commits with it.
         """
         if self.sqlite_writer is not None:
-            return cast(T, self.sqlite_writer.run(self._on_turn(work), WRITER_WAIT_SECONDS))
+            return cast(T, self.sqlite_writer.run(self.on_turn(work), WRITER_WAIT_SECONDS))
         attempt = 1
         while True:
             uow = self.unit_of_work(
@@ -436,12 +447,12 @@ class Database:
         of the caller's own waiting (the loop is woken once per batch); elsewhere
         :meth:`write` in a worker thread."""
         if self.sqlite_writer is not None:
-            return cast(T, await self.sqlite_writer.run_async(self._on_turn(work)))
+            return cast(T, await self.sqlite_writer.run_async(self.on_turn(work)))
         return await anyio.to_thread.run_sync(
             functools.partial(self.write, work, content_bytes=content_bytes, streamed=streamed)
         )
 
-    def _on_turn(self, work: Callable[[UnitOfWork], T]) -> Callable[[Turn], T]:
+    def on_turn(self, work: Callable[[UnitOfWork], T]) -> Callable[[Turn], T]:
         """``work`` as the SQLite writer runs it: in a unit of work on its turn."""
 
         def run(turn: Turn) -> T:

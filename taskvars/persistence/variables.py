@@ -126,13 +126,14 @@ _WHOLE_CHAIN = 1_000_000
 
 
 def _task_and_variable_statement() -> Select[Any]:
-    """A task's scope, whether it is in a process instance (its history records it),
-    and its own variable ``name`` if it has one: what a task-local write needs, with no
-    walk up the chain."""
+    """A task's scope, whether it is in a process instance (its history records it) or
+    in another scope, and its own variable ``name`` if it has one: what a task-local
+    write needs, with no walk up the chain."""
     scope = cast(Table, Scope.__table__)
     return (
         select(
             scope.c.pk.label("task_pk"),
+            scope.c.parent_pk,
             scope.c.process_instance_pk,
             _VARIABLE.c.pk,
             _VARIABLE.c.id,
@@ -149,7 +150,8 @@ def _task_and_variable_statement() -> Select[Any]:
     )
 
 
-_TASK_AND_VARIABLE = _task_and_variable_statement()
+# Public, as the next two, for the fast path's raw writes on SQLite (sqlite_small_values).
+TASK_AND_VARIABLE = _task_and_variable_statement()
 _LOCAL_VARIABLE = select(
     _VARIABLE.c.pk, _VARIABLE.c.id, _VARIABLE.c.content_pk, _VARIABLE.c.revision
 ).where(_VARIABLE.c.scope_pk == bindparam("scope_pk"), _VARIABLE.c.name == bindparam("name"))
@@ -160,8 +162,8 @@ _MOVE_VARIABLE = (
     .values(scope_pk=bindparam("new_scope_pk"))
 )
 _REPLACE_IN_TASK = ReplaceInTask()
-_INSERT_VARIABLE = insert(_VARIABLE)
-_UPDATE_VARIABLE = versioned_update()
+INSERT_VARIABLE = insert(_VARIABLE)
+UPDATE_VARIABLE = versioned_update()
 _DELETE_VARIABLE = delete(_VARIABLE).where(
     _VARIABLE.c.pk == bindparam("variable_pk"),
     _VARIABLE.c.revision == bindparam("read_revision"),
@@ -293,7 +295,7 @@ class Variables:
         variable), and the task changed at ``now`` (Camunda's ``lastUpdated``). Raises
         ``ScopeNotFoundError``."""
         row = raw_statements.run(
-            self._connection, _TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
+            self._connection, TASK_AND_VARIABLE, {"task_id": task_id, "name": name}
         ).first()
         if row is None:
             raise ScopeNotFoundError(IdSpace.TASK, task_id)
@@ -356,7 +358,7 @@ class Variables:
             try:
                 raw_statements.run(
                     connection,
-                    _INSERT_VARIABLE,
+                    INSERT_VARIABLE,
                     {
                         "id": variable_id,
                         "scope_pk": scope_pk,
@@ -400,7 +402,7 @@ class Variables:
             return
         updated = raw_statements.run(
             connection,
-            _UPDATE_VARIABLE,
+            UPDATE_VARIABLE,
             {
                 "variable_pk": existing.pk,
                 "read_revision": existing.revision,
@@ -440,7 +442,7 @@ class Variables:
                 continue
             values = {column: getattr(row, column) for column in VALUE_COLUMNS}
             connection.execute(
-                _UPDATE_VARIABLE,
+                UPDATE_VARIABLE,
                 {
                     "variable_pk": clash.pk,
                     "read_revision": clash.revision,

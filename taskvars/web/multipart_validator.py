@@ -20,7 +20,7 @@ from jsonschema import Draft4Validator
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
-from taskvars.errors import InvalidRequestError
+from taskvars.errors import ApiError, InvalidRequestError
 from taskvars.header_values import HeaderValueError, parse_media_type
 from taskvars.web.declared_errors import first_error
 from taskvars.web.framework import hand_parsed_form_to_handler
@@ -55,6 +55,12 @@ FIRST_LETTER_ANY_CASE_EXTENSION = "x-first-letter-any-case"
 OTHER_PARTS_BINARY_EXTENSION = "x-other-parts-binary"
 
 
+# The memo of valid forms (FormSchema.first_error): instances of at most this many
+# characters, names and texts, and at most this many of them.
+VALID_FORM_CHARACTERS = 512
+VALID_FORMS_KEPT = 256
+
+
 class FormSchema:
     """What one operation's form schema says, prepared once (see :mod:`.schema_cache`)."""
 
@@ -76,6 +82,24 @@ class FormSchema:
         self.streamed_field = (
             "data" if self.binary_fields == {"data"} and not self.other_parts_binary else None
         )
+        # Forms found valid, as the instances validated: jsonschema's verdict depends
+        # on the instance alone, and walking the schema costs more than parsing a small
+        # form. Clients send a handful of shapes (a ``data`` part, a value type), so the
+        # memo stays small; only short instances are kept, and at most VALID_FORMS_KEPT.
+        self._valid: set[tuple[tuple[str, str], ...]] = set()
+
+    def first_error(self, instance: dict[str, str]) -> ApiError | None:
+        """The error the spec declares for the form ``instance`` (its parts' texts, ``""``
+        for files), or ``None``: it is valid."""
+        key = tuple(instance.items())
+        if key in self._valid:
+            return None
+        error = first_error(self.validator.iter_errors(instance), prefixed=False)
+        if error is None and sum(len(k) + len(v) for k, v in key) <= VALID_FORM_CHARACTERS:
+            if len(self._valid) >= VALID_FORMS_KEPT:
+                self._valid.clear()
+            self._valid.add(key)
+        return error
 
 
 class StreamingMultipartValidator:
@@ -85,8 +109,8 @@ class StreamingMultipartValidator:
         self, *, limits: FormLimits, form_schema: FormSchema, **_connexion_arguments: Any
     ) -> None:
         self._limits = limits
+        self._form_schema = form_schema
         self._properties = form_schema.properties
-        self._form_validator = form_schema.validator
         self._binary_fields = form_schema.binary_fields
         self._text_fields = form_schema.text_fields
         self._other_parts_binary = form_schema.other_parts_binary
@@ -125,7 +149,7 @@ class StreamingMultipartValidator:
 
     def validate_form(self, form: MultipartForm) -> None:
         present = set(form.parts)
-        instance: dict[str, Any] = {}
+        instance: dict[str, str] = {}
         for name, part in form.parts.items():
             ignored_when = self._properties.get(name, {}).get(IGNORED_WHEN_EXTENSION)
             if ignored_when in present:
@@ -141,7 +165,7 @@ class StreamingMultipartValidator:
             # A form of files under any names: a required file is there under another one.
             for name in self._binary_fields:
                 instance.setdefault(name, "")
-        error = first_error(self._form_validator.iter_errors(instance), prefixed=False)
+        error = self._form_schema.first_error(instance)
         if error is not None:
             raise error
 

@@ -168,7 +168,9 @@ def test_a_batch_whose_transaction_the_database_ended_fails_every_write_in_it(
     def second(uow: UnitOfWork) -> None:
         set_variable("b", text("2"))(uow)
         uow.store.session.flush()
-        driver = uow.store.session.connection().connection.driver_connection
+        # The DBAPI connection: the SQLite writer's own is detached from the pool, which
+        # no longer names its driver_connection.
+        driver = uow.store.session.connection().connection.dbapi_connection
         assert driver is not None
         driver.rollback()  # what the database does on its own on such a failure
         raise OSError("disk full")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Table, bindparam, delete, event, exc, insert, select, text
 
 from taskvars.persistence import raw_statements
-from taskvars.persistence.binary_contents import _INSERT_CHUNK, _INSERT_CONTENT
+from taskvars.persistence.binary_contents import INSERT_CHUNK, INSERT_CONTENT
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, Task
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.unit_of_work import Database
@@ -83,11 +83,11 @@ def test_a_raw_statement_answers_its_rows_by_column_name(database: Database) -> 
 def test_a_raw_statement_fails_with_sqlalchemys_error(database: Database) -> None:
     content = {"size": 1, "sha256": "0" * 64, "file_name": None}
     with database.engine.begin() as connection:
-        content_pk = raw_statements.run(connection, _INSERT_CONTENT, content).scalar_one()
+        content_pk = raw_statements.run(connection, INSERT_CONTENT, content).scalar_one()
         chunk = {"content_pk": content_pk, "seq": 0, "data": b"x"}
-        raw_statements.run(connection, _INSERT_CHUNK, chunk)
+        raw_statements.run(connection, INSERT_CHUNK, chunk)
         with pytest.raises(exc.IntegrityError):
-            raw_statements.run(connection, _INSERT_CHUNK, chunk)
+            raw_statements.run(connection, INSERT_CHUNK, chunk)
 
 
 def test_a_statement_with_an_expanding_in_runs_through_sqlalchemy(database: Database) -> None:

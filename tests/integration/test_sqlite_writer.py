@@ -232,3 +232,24 @@ def test_a_write_from_inside_a_write_is_refused_not_deadlocked(
         database.write(nested)
     database.write(committing("after"))
     assert names_stored(database) == {"taken", "after"}
+
+
+def test_the_writer_keeps_its_connection_from_batch_to_batch_out_of_the_pool(
+    database: Database,
+) -> None:
+    writer_of(database)
+    used: list[int] = []
+
+    def noting_its_connection(uow: UnitOfWork) -> None:
+        used.append(id(uow.store.session.connection().connection.dbapi_connection))
+        set_variable(f"w{len(used)}", text("1"))(uow)
+        uow.commit()
+
+    database.write(noting_its_connection)
+    database.write(noting_its_connection)
+    assert used[0] == used[1]
+    pool: Any = database.commit_engine.pool
+    assert pool.checkedout() == 0  # the pool lends nothing between requests
+    database.dispose()  # the writer ends and closes it; a later write opens another
+    database.write(noting_its_connection)
+    assert names_stored(database) == {"taken", "w1", "w2", "w3"}

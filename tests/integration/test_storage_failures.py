@@ -7,12 +7,18 @@ from __future__ import annotations
 import errno
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from taskvars.persistence.database import (
+    SQLITE_BEGIN,
+    SQLITE_RAW_BEGIN,
+    create_database_engine,
+)
 from taskvars.persistence.failures import StorageFullError, storage_failure
 from taskvars.persistence.group_commit import SharedCommitFailedError
 from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
@@ -105,4 +111,28 @@ def test_a_postgres_unique_violation_is_not_a_storage_failure() -> None:
             connection.execute(text("INSERT INTO t VALUES (1), (1)"))
     engine.dispose()
     assert getattr(raised.value.orig, "sqlstate", None) == "23505"
+    assert storage_failure(raised.value) is None
+
+
+def test_a_raw_begin_that_meets_a_locked_sqlite_database_fails_as_sqlalchemys_would(
+    tmp_path: Path,
+) -> None:
+    """The SQLite writer's BEGIN runs on the DBAPI connection (SQLITE_RAW_BEGIN): its
+    error is SQLAlchemy's all the same, which the callers translate."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'db'}").execution_options(
+        **{SQLITE_BEGIN: "BEGIN IMMEDIATE", SQLITE_RAW_BEGIN: True}
+    )
+    holder = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    try:
+        with engine.connect() as connection:  # set up (WAL mode) before the lock is taken
+            driver: Any = connection.connection.dbapi_connection
+            driver.execute("PRAGMA busy_timeout=0")  # outside any transaction
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(OperationalError) as raised:
+                connection.begin()
+            assert not connection.in_transaction()
+    finally:
+        holder.close()
+        engine.dispose()
+    assert "locked" in str(raised.value)
     assert storage_failure(raised.value) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,26 @@ def test_serialized_json_keeps_the_text_as_sent(form: Callable[..., MultipartFor
     assert upload.value is not None
     assert upload.value.text_value == '{ "a" : 1 }'
     assert upload.value.object_type_name == "java.util.Map"
+
+
+def test_a_valid_form_is_remembered_and_an_invalid_one_refused_every_time() -> None:
+    schema = FormSchema(load_spec()["components"]["schemas"]["MultiFormVariableBinaryDto"])
+    calls: list[object] = []
+    validator = schema.validator
+
+    class Counted:
+        def iter_errors(self, instance: object) -> Any:
+            calls.append(instance)
+            return validator.iter_errors(instance)
+
+    schema.validator = Counted()  # type: ignore[assignment]
+    valid = {"data": "", "valueType": "File"}
+    invalid = {"data": "", "valueType": "Foo"}
+    assert schema.first_error(dict(valid)) is None
+    assert schema.first_error(dict(valid)) is None
+    first = schema.first_error(dict(invalid))
+    second = schema.first_error(dict(invalid))
+    assert isinstance(first, RestError)
+    assert isinstance(second, RestError)
+    assert str(first) == str(second) == "Unsupported value type 'Foo'"
+    assert calls == [valid, invalid, invalid]  # the valid form was validated once

@@ -34,6 +34,8 @@ EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 # times the read itself for a small value (docs/benchmarks.md, 1 KiB downloads).
 WHOLE_ANSWER_BYTES = 64 * 1024
 NO_CONTENT = (NoContent, 204)
+# Stores an upload another way (True: done), given it and the full store's work.
+StoredOtherwise = Callable[[BinaryUpload, Callable[[UnitOfWork], None]], Awaitable[bool]]
 
 
 def upload_binary(
@@ -63,12 +65,13 @@ async def store_upload_async(
     name: str,
     form: MultipartForm,
     *,
-    stored_otherwise: Callable[[BinaryUpload], Awaitable[bool]] | None = None,
+    stored_otherwise: StoredOtherwise | None = None,
 ) -> None:
     """:func:`store_upload` for the event loop (the fast path, :mod:`taskvars.web.fast_path`):
     the write is queued by :meth:`Database.write_async`, with no worker thread waiting for
     it (on SQLite the writer thread wakes the loop once per batch). ``stored_otherwise``:
-    stores the upload another way if it can (``True``: done), with the form still open."""
+    stores the upload another way if it can (``True``: done), with the form still open;
+    given the full store's work too, which it may run in its stead."""
     with form:
         parts = uploaded_parts(form)
         if parts.type_name is None:
@@ -76,10 +79,11 @@ async def store_upload_async(
         else:
             # The deprecated serialized-object form parses its content, maybe from a file.
             upload = await anyio.to_thread.run_sync(interpret_upload, parts)
-        if stored_otherwise is not None and await stored_otherwise(upload):
+        storing = _storing(resource, scope_id, name, upload)
+        if stored_otherwise is not None and await stored_otherwise(upload, storing):
             return
         await db.write_async(
-            _storing(resource, scope_id, name, upload),
+            storing,
             content_bytes=upload.content_bytes,
             streamed=_streamed_content(upload),
         )

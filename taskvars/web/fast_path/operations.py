@@ -25,7 +25,7 @@ from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import StoredValue
 from taskvars.services import variables
 from taskvars.services.variables import VariableResource
-from taskvars.web.fast_path import postgres_small
+from taskvars.web.fast_path import postgres_small, sqlite_small
 from taskvars.web.fast_path.reads import read_then_answer
 from taskvars.web.fast_path.routes import Route
 from taskvars.web.multipart import FormLimits, boundary_of
@@ -117,10 +117,11 @@ class Upload:
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
         form = await self.form.read_form(receive, request.accepted)
         scope_id, name = request.scope_id_and_name
-        # PostgreSQL: one statement where one will do (postgres_small).
+        # PostgreSQL: one statement where one will do (postgres_small); SQLite: raw
+        # statements on the writer thread, no unit of work (sqlite_small).
         stored_otherwise = postgres_small.upload_store(
             request.database, self.resource, scope_id, name
-        )
+        ) or sqlite_small.upload_store(request.database, self.resource, scope_id, name)
         await store_upload_async(
             request.database, self.resource, scope_id, name, form, stored_otherwise=stored_otherwise
         )

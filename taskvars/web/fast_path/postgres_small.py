@@ -14,16 +14,17 @@ errors are made by the functions the full pipeline uses, from the same row.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from taskvars.errors import EngineError
+from taskvars.handlers.http.variable_operations import StoredOtherwise
 from taskvars.persistence import postgres_small_values
 from taskvars.persistence.async_postgres import connections_of
 from taskvars.persistence.binary_contents import SMALL_VALUE_BYTES
 from taskvars.persistence.models import IdSpace
 from taskvars.persistence.postgres_small_values import TaskUpload
 from taskvars.persistence.task_upload_batches import batches_of
-from taskvars.persistence.unit_of_work import Database
+from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import ScopeNotFoundError, StoredValue
 from taskvars.services import variables
 from taskvars.services.binary_upload import BinaryUpload
@@ -55,15 +56,17 @@ async def visible(
 
 def upload_store(
     db: Database, resource: VariableResource, scope_id: str, name: str
-) -> Callable[[BinaryUpload], Awaitable[bool]] | None:
+) -> StoredOtherwise | None:
     """What stores an upload in one statement if it can (``True``: stored), or ``None``
     where none can. Uploads that arrive together share a transaction
-    (:mod:`taskvars.persistence.task_upload_batches`)."""
+    (:mod:`taskvars.persistence.task_upload_batches`). (Its second argument, the full
+    store's work, is for :func:`.sqlite_small.upload_store`: here what one statement
+    cannot do is left to the caller.)"""
     batches = batches_of(db)
     if batches is None or resource.id_space is not IdSpace.TASK:
         return None
 
-    async def store(upload: BinaryUpload) -> bool:
+    async def store(upload: BinaryUpload, _storing: Callable[[UnitOfWork], None]) -> bool:
         value = upload.value
         if value is None or upload.transient or upload.serialized or value.content is None:
             return False
