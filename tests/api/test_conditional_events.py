@@ -317,24 +317,18 @@ def test_an_execution_local_variable_makes_the_condition_waiting_there_true(
 
 
 def _statements_of_put(db_url: str, resource: Any, scope_id: str) -> list[str]:
-    from sqlalchemy import Engine, event
-
     from taskvars.persistence.unit_of_work import Database
     from taskvars.services import variables
+    from tests.statement_counter import counting
 
-    statements: list[str] = []
     database = Database(db_url)
-
-    def listener(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(Engine, "before_cursor_execute", listener)
     try:
-        database.write(lambda uow: variables.put(uow, resource, scope_id, "stock", _int(50)))
+        # Counted through SQLAlchemy and raw on its connections alike.
+        with counting(database) as counted:
+            database.write(lambda uow: variables.put(uow, resource, scope_id, "stock", _int(50)))
     finally:
-        event.remove(Engine, "before_cursor_execute", listener)
         database.dispose()
-    return statements
+    return counted.statements
 
 
 def test_a_tasks_own_variable_costs_no_look_for_conditional_events(

@@ -6,7 +6,8 @@ paths. (That their answers are the full pipeline's: tests/api/test_fast_path.py.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from taskvars.app import create_app
+from taskvars.persistence import raw_statements
 from taskvars.persistence.binary_contents import SMALL_VALUE_BYTES
 from taskvars.settings import Settings
 from tests.api.test_fast_path import MULTIPART, answer, pair
@@ -40,7 +42,7 @@ def client(db_url: str, database_kind: str) -> Iterator[Any]:
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     """Statements run, by where: ``async`` (the fast path's connections) or
-    ``sqlalchemy`` (every engine's)."""
+    ``sqlalchemy`` (every engine's, those run raw on its connections included)."""
     counted: Counter[str] = Counter()
     execute = psycopg.AsyncConnection.execute
 
@@ -48,15 +50,12 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         counted["async"] += 1
         return await execute(self, *args, **kwargs)
 
-    def on_statement(*_args: Any) -> None:
+    def on_statement(_statement: str) -> None:
         counted["sqlalchemy"] += 1
 
     monkeypatch.setattr(psycopg.AsyncConnection, "execute", counting_execute)
-    event.listen(Engine, "before_cursor_execute", on_statement)
-    try:
+    with engine_statements(monkeypatch, on_statement):
         yield counted
-    finally:
-        event.remove(Engine, "before_cursor_execute", on_statement)
 
 
 REQUESTS = [
@@ -85,18 +84,34 @@ def test_each_small_request_is_one_statement_in_autocommit(
 
 
 @pytest.fixture
-def statement_texts() -> Iterator[list[str]]:
-    """The statements SQLAlchemy's engines run."""
+def statement_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The statements SQLAlchemy's engines run (raw ones included)."""
     texts: list[str] = []
-
-    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        texts.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", on_statement)
-    try:
+    with engine_statements(monkeypatch, texts.append):
         yield texts
+
+
+@contextmanager
+def engine_statements(
+    monkeypatch: pytest.MonkeyPatch, on_statement: Callable[[str], None]
+) -> Iterator[None]:
+    """``on_statement`` told of each statement SQLAlchemy's engines run, through
+    SQLAlchemy or raw on its connections (taskvars.persistence.raw_statements)."""
+    raw_execute = raw_statements.RawStatement.execute
+
+    def on_raw(statement: raw_statements.RawStatement, *args: Any) -> Any:
+        on_statement(statement.sql)
+        return raw_execute(statement, *args)
+
+    def on_executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        on_statement(statement)
+
+    monkeypatch.setattr(raw_statements.RawStatement, "execute", on_raw)
+    event.listen(Engine, "before_cursor_execute", on_executed)
+    try:
+        yield
     finally:
-        event.remove(Engine, "before_cursor_execute", on_statement)
+        event.remove(Engine, "before_cursor_execute", on_executed)
 
 
 @pytest.mark.parametrize("path", ["/task/t/localVariables/v/data", "/task/t/localVariables/v"])
