@@ -36,7 +36,7 @@ from taskvars.persistence.raw_statements import RawStatement
 from taskvars.persistence.sqlite_writer import Turn
 from taskvars.persistence.tasks import TOUCH_TASK
 from taskvars.persistence.values import ConcurrentModificationError, NewValue, ScopeNotFoundError
-from taskvars.persistence.variable_statements import VALUE_COLUMNS
+from taskvars.persistence.variable_statements import VALUE_COLUMNS, new_values, value_columns
 from taskvars.persistence.variables import INSERT_VARIABLE, TASK_AND_VARIABLE, UPDATE_VARIABLE
 
 _VARIABLE_KEYS = ("id", "scope_pk", "name", "revision", *VALUE_COLUMNS)
@@ -122,18 +122,7 @@ class SmallTaskUploads:
         content_pk = created.pk
         if data:
             self._chunk.execute(cursor, {"content_pk": content_pk, "seq": 0, "data": data})
-        values = {
-            "type": value.type,
-            "text_value": value.text_value,
-            "long_value": value.long_value,
-            "double_value": value.double_value,
-            "content_pk": content_pk,
-            "filename": value.filename,
-            "mime_type": value.mime_type,
-            "encoding": value.encoding,
-            "object_type_name": value.object_type_name,
-            "serialization_data_format": value.serialization_data_format,
-        }
+        values = value_columns(value, content_pk)
         if row.pk is None:
             variable = {"id": str(uuid.uuid4()), "scope_pk": row.task_pk, "name": name}
             try:
@@ -144,7 +133,7 @@ class SmallTaskUploads:
                 ) from error
         else:
             update = {"variable_pk": row.pk, "read_revision": row.revision}
-            update.update({f"new_{column}": values[column] for column in VALUE_COLUMNS})
+            update.update(new_values(values))
             self._update.execute(cursor, update)
             if cursor.rowcount != 1:
                 raise ConcurrentModificationError(

@@ -6,11 +6,14 @@ that replaces one (:mod:`.variables`, :mod:`.postgres_replace`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, Update, bindparam, update
 
 from taskvars.persistence.models import Variable
+
+if TYPE_CHECKING:
+    from taskvars.persistence.values import NewValue
 
 VARIABLE = cast(Table, Variable.__table__)
 # The columns that hold a variable's value (everything a write replaces).
@@ -26,6 +29,20 @@ VALUE_COLUMNS = (
     "object_type_name",
     "serialization_data_format",
 )
+
+
+def value_columns(value: NewValue, content_pk: int | None) -> dict[str, Any]:
+    """The value columns of a variable row holding ``value``, its content stored as the
+    row ``content_pk``."""
+    return {
+        column: content_pk if column == "content_pk" else getattr(value, column)
+        for column in VALUE_COLUMNS
+    }
+
+
+def new_values(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """The value ``columns`` as the parameters of :func:`versioned_update`."""
+    return {f"new_{column}": columns[column] for column in VALUE_COLUMNS}
 
 
 def versioned_update(

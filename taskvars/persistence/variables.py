@@ -50,7 +50,12 @@ from taskvars.persistence.values import (
     ScopeRef,
     StoredValue,
 )
-from taskvars.persistence.variable_statements import VALUE_COLUMNS, versioned_update
+from taskvars.persistence.variable_statements import (
+    VALUE_COLUMNS,
+    new_values,
+    value_columns,
+    versioned_update,
+)
 
 if TYPE_CHECKING:
     from taskvars.persistence.history import History
@@ -341,18 +346,7 @@ class Variables:
         history = self._history if recorded else None
         connection = self._connection
         content_pk = self._contents.write(value.content) if value.content else None
-        values = {
-            "type": value.type,
-            "text_value": value.text_value,
-            "long_value": value.long_value,
-            "double_value": value.double_value,
-            "content_pk": content_pk,
-            "filename": value.filename,
-            "mime_type": value.mime_type,
-            "encoding": value.encoding,
-            "object_type_name": value.object_type_name,
-            "serialization_data_format": value.serialization_data_format,
-        }
+        values = value_columns(value, content_pk)
         if existing is None:
             variable_id = str(uuid.uuid4())
             try:
@@ -391,7 +385,7 @@ class Variables:
                     "task_pk": scope_pk,
                     "now": task_touched_at,
                     "old_content_pk": existing.content_pk,
-                    **{f"new_{column}": values[column] for column in VALUE_COLUMNS},
+                    **new_values(values),
                 },
             )
             if not still_read:
@@ -406,7 +400,7 @@ class Variables:
             {
                 "variable_pk": existing.pk,
                 "read_revision": existing.revision,
-                **{f"new_{column}": values[column] for column in VALUE_COLUMNS},
+                **new_values(values),
             },
         )
         if updated.rowcount != 1:
@@ -446,7 +440,7 @@ class Variables:
                 {
                     "variable_pk": clash.pk,
                     "read_revision": clash.revision,
-                    **{f"new_{column}": values[column] for column in VALUE_COLUMNS},
+                    **new_values(values),
                 },
             )
             # The content now belongs to the other variable: this row lets go of it.
