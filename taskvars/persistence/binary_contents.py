@@ -12,6 +12,7 @@ from typing import BinaryIO, cast
 from sqlalchemy import (
     Connection,
     LargeBinary,
+    String,
     Table,
     bindparam,
     delete,
@@ -53,7 +54,15 @@ _CHUNK_DATA = (
     .order_by(_CHUNK.c.seq)
     .execution_options(yield_per=1)
 )
-_CONTENT_PRESENT = select(_CONTENT.c.pk).where(_CONTENT.c.pk == bindparam("content_pk"))
+# The content row a read found, still there: its pk alone is not enough, since SQLite
+# hands a deleted newest row's pk out again (no AUTOINCREMENT); the same digest, size
+# and file make it the same bytes in the same place.
+_CONTENT_PRESENT = select(_CONTENT.c.pk).where(
+    _CONTENT.c.pk == bindparam("content_pk"),
+    _CONTENT.c.sha256 == bindparam("sha256"),
+    _CONTENT.c.size == bindparam("size"),
+    _CONTENT.c.file_name.is_not_distinct_from(bindparam("file_name", type_=String)),
+)
 _DELETE_CONTENT = (
     delete(_CONTENT).where(_CONTENT.c.pk == bindparam("content_pk")).returning(_CONTENT.c.file_name)
 )
@@ -160,9 +169,16 @@ class BinaryContents:
         ).scalars()
         self.remove_files_after_commit(removed)
 
-    def present(self, content_pk: int) -> bool:
-        """Whether the content ``content_pk`` is there in this snapshot (not released)."""
-        row = raw_statements.run(self._connection, _CONTENT_PRESENT, {"content_pk": content_pk})
+    def present(
+        self, content_pk: int, sha256: str | None, size: int | None, file: str | None
+    ) -> bool:
+        """Whether the content ``content_pk``, with that digest, size and content file,
+        is there in this snapshot (not released, nor its pk reused since)."""
+        row = raw_statements.run(
+            self._connection,
+            _CONTENT_PRESENT,
+            {"content_pk": content_pk, "sha256": sha256, "size": size, "file_name": file},
+        )
         return row.first() is not None
 
     def release(self, content_pk: int) -> None:

@@ -394,9 +394,13 @@ def _visible_again(
     snapshot; else the variable as this snapshot sees it. A content never changes once
     committed (every value written gets a new one), so ``found`` with its content is the
     variable as it was at that read, during the request: a consistent answer, without
-    looking the variable up twice. A content released meanwhile is not: look again."""
+    looking the variable up twice. A content released meanwhile (its pk maybe taken again
+    by a new one, on SQLite) is not: look again."""
     if found is not None and (
-        found.content_pk is None or uow.store.contents.present(found.content_pk)
+        found.content_pk is None
+        or uow.store.contents.present(
+            found.content_pk, found.content_sha256, found.content_size, found.content_file
+        )
     ):
         return found
     return _visible(uow, resource, scope_id, name)

@@ -69,3 +69,24 @@ def test_a_found_variable_replaced_meanwhile_is_read_again(database: Database) -
     assert stored.content_pk == replaced.content_pk
     assert downloaded == b"z" * len(LARGE)
     assert dto == looked_up
+
+
+def test_a_found_variable_whose_content_pk_was_taken_again_is_read_again(
+    database: Database, database_kind: str
+) -> None:
+    stale = write(database, LARGE)
+    with database.unit_of_work(write=True) as uow:
+        # v lets go of its content (the newest), and w's new content is written after.
+        text = NewValue(type="String", text_value="now text")
+        uow.store.variables.set_in_task("t", "v", text, datetime.now(UTC))
+        other = NewValue(type="Bytes", content=BinarySource.of_bytes(b"w" * len(LARGE)))
+        uow.store.variables.set_in_task("t", "w", other, datetime.now(UTC))
+        uow.commit()
+    with database.unit_of_work(write=False) as uow:
+        taken = uow.store.variables.visible_from(IdSpace.TASK, "t", "w", local=True)
+        dto = variables.get(uow, TASK_LOCAL_VARIABLES, "t", "v", deserialize=True, found=stale)
+    assert taken is not None
+    if database_kind == "sqlite":  # SQLite hands the newest deleted row's pk out again
+        assert taken.content_pk == stale.content_pk
+    assert dto["type"] == "String"
+    assert dto["value"] == "now text"
