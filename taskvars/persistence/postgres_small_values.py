@@ -57,7 +57,7 @@ from taskvars.persistence.models import (
     Scope,
     Task,
 )
-from taskvars.persistence.unit_of_work import WRITE_ATTEMPTS
+from taskvars.persistence.unit_of_work import LOCK_SQLSTATES, SHARED_LOCK_WAIT, WRITE_ATTEMPTS
 from taskvars.persistence.values import (
     ConcurrentModificationError,
     LockConflictError,
@@ -81,7 +81,6 @@ _HISTORY = cast(Table, HistoricVariable.__table__)
 _DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 # deadlock_detected, serialization_failure, lock_not_available: as in unit_of_work, a
 # write PostgreSQL failed over a lock runs again, WRITE_ATTEMPTS times in all.
-_LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 
 
 @dataclass(frozen=True)
@@ -222,6 +221,7 @@ def _store_in_task_statement() -> Any:
 
 
 _STORE_IN_TASK = Compiled.of(_store_in_task_statement())
+_BATCH_LOCK_WAIT = f"SET LOCAL lock_timeout = '{SHARED_LOCK_WAIT}'"
 _VISIBLE_FROM = Compiled.of(VISIBLE_FROM)
 
 
@@ -331,15 +331,19 @@ async def store_in_tasks(
         return await _each_alone(connections, uploads, on_retry)
     try:
         async with connections.connection() as connection:
-            # BEGIN, the statements and COMMIT sent together: one round trip.
+            # BEGIN, the statements and COMMIT sent together: one round trip. A batch
+            # waits for a lock no longer than a shared write does: one upload's wait
+            # would hold up every other upload of the batch (and those queued behind
+            # it); past it, each is stored on its own, waiting for its own lock only.
             async with connection.pipeline(), connection.transaction():
+                await connection.execute(_BATCH_LOCK_WAIT)
                 cursors = [
                     await connection.execute(_STORE_IN_TASK.sql, upload.parameters())
                     for upload in uploads
                 ]
             rows = [await cursor.fetchone() for cursor in cursors]
     except psycopg.Error as error:
-        if error.sqlstate is None or storage_failure(error) is not None:
+        if _connection_lost(error) or storage_failure(error) is not None:
             # The connection went: whether the commit was made is not known, so none
             # is sent again (each answers this error, as one statement alone would).
             raise
@@ -351,6 +355,14 @@ async def store_in_tasks(
         except (ScopeNotFoundError, ConcurrentModificationError) as error:
             outcomes.append(error)
     return outcomes
+
+
+def _connection_lost(error: psycopg.Error) -> bool:
+    """An error of the connection, not of a statement: no SQLSTATE from the server. (A
+    value psycopg could not send has none either, but is no connection's.)"""
+    return error.sqlstate is None and isinstance(
+        error, (psycopg.OperationalError, psycopg.InterfaceError)
+    )
 
 
 async def _each_alone(
@@ -388,7 +400,7 @@ async def _run_write(
                 f"variable {name} was created by another request meanwhile"
             ) from error
         except psycopg.Error as error:
-            if error.sqlstate not in _LOCK_SQLSTATES:
+            if error.sqlstate not in LOCK_SQLSTATES:
                 raise
             if attempt == WRITE_ATTEMPTS:
                 raise LockConflictError(

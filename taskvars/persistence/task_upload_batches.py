@@ -18,12 +18,15 @@ one's version, as it would once that had committed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 
 from taskvars.persistence import postgres_small_values
 from taskvars.persistence.async_postgres import AsyncConnections, connections_of
 from taskvars.persistence.postgres_small_values import TaskUpload
 from taskvars.persistence.unit_of_work import Database
+
+logger = logging.getLogger(__name__)
 
 # At most this many uploads a transaction: a batch's wait stays short behind the one
 # before it.
@@ -36,7 +39,9 @@ class TaskUploadBatches:
     """The uploads of one database's connections waiting to be stored."""
 
     def __init__(self, connections: AsyncConnections, database: Database) -> None:
-        self._connections = connections
+        # Weakly: these batches are kept by their connections (_BATCHES), which go when
+        # the app's lifespan ends.
+        self._connections = weakref.ref(connections)
         self._database = database
         self._waiting: list[_Waiting] = []
         self._storing: asyncio.Task[None] | None = None
@@ -59,10 +64,16 @@ class TaskUploadBatches:
                 batch, self._waiting = _next_batch(self._waiting)
                 if batch:
                     await self._store(batch)
-        except BaseException:
-            # Cancelled (the loop is closing): no upload waits for an answer forever.
+        except BaseException as error:
+            # Cancelled (the loop is closing), or no upload's own error: no upload
+            # waits for an answer forever, and each gets the error as it is.
             for _, stored in batch + self._waiting:
-                stored.cancel()
+                if stored.done():
+                    continue
+                if isinstance(error, Exception):
+                    stored.set_exception(error)
+                else:
+                    stored.cancel()
             self._waiting = []
             raise
         finally:
@@ -70,18 +81,19 @@ class TaskUploadBatches:
 
     async def _store(self, batch: list[_Waiting]) -> None:
         database = self._database
+        connections = self._connections()
+        if connections is None:  # the lifespan is over
+            raise asyncio.CancelledError
         try:
             outcomes = await postgres_small_values.store_in_tasks(
-                self._connections, [upload for upload, _ in batch], database.on_write_retry
+                connections, [upload for upload, _ in batch], database.on_write_retry
             )
         except Exception as error:  # not one upload's: every one's answer
             for _, stored in batch:
                 if not stored.done():
                     stored.set_exception(error)
             return
-        written = sum(outcome is True for outcome in outcomes)
-        if written and database.group_commit.on_commit is not None:
-            database.group_commit.on_commit(written)  # observed as other commits (metrics)
+        # Answered first: what follows observes a commit made, whatever it does.
         for (_, stored), outcome in zip(batch, outcomes, strict=True):
             if stored.done():
                 continue
@@ -89,6 +101,12 @@ class TaskUploadBatches:
                 stored.set_exception(outcome)
             else:
                 stored.set_result(outcome)
+        written = sum(outcome is True for outcome in outcomes)
+        if written and database.group_commit.on_commit is not None:
+            try:
+                database.group_commit.on_commit(written)  # observed as others (metrics)
+            except Exception:
+                logger.exception("the commit observer failed")
 
 
 def _next_batch(waiting: list[_Waiting]) -> tuple[list[_Waiting], list[_Waiting]]:

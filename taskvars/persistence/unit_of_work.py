@@ -308,11 +308,11 @@ _TRANSACTION_BINDS = "_taskvars_transaction_binds"
 def _lost_a_lock(error: DBAPIError) -> bool:
     """PostgreSQL chose this transaction as a deadlock's victim, could not serialise it,
     or gave up waiting for a row lock (``lock_timeout``)."""
-    return getattr(error.orig, "sqlstate", None) in _LOCK_SQLSTATES
+    return getattr(error.orig, "sqlstate", None) in LOCK_SQLSTATES
 
 
 # deadlock_detected, serialization_failure, lock_not_available
-_LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 
 
 class Database:

@@ -127,3 +127,49 @@ def test_an_upload_whose_request_went_away_before_it_was_sent_is_left_out(
     answer, _ = run(database, scenario)
     assert answer is True
     assert stored(database, "gone") is None
+
+
+def test_stored_uploads_are_answered_even_when_observing_their_commit_fails(
+    database: Database,
+) -> None:
+    def failing_observer(_writes: int) -> None:
+        raise RuntimeError("a metrics backend broke")
+
+    async def scenario(batches: TaskUploadBatches) -> list[bool]:
+        database.group_commit.on_commit = failing_observer
+        return await asyncio.gather(*(batches.store(upload(f"v{n}", b"%d" % n)) for n in range(3)))
+
+    answers, _ = run(database, scenario)
+    assert answers == [True] * 3
+    assert [stored(database, f"v{n}") for n in range(3)] == [(b"%d" % n, 1) for n in range(3)]
+
+
+def test_a_batch_waits_for_a_task_row_lock_no_longer_than_a_shared_write(
+    database: Database,
+) -> None:
+    async def scenario(batches: TaskUploadBatches) -> list[bool]:
+        return await asyncio.gather(*(batches.store(upload(f"v{n}", b"%d" % n)) for n in range(3)))
+
+    # Another transaction holds the task row (as another process's batch would), and
+    # lets go of it only after the batch's lock wait has run out.
+    with database.engine.connect() as holder:
+        holder.exec_driver_sql(
+            "SELECT 1 FROM task JOIN scope ON scope.pk = task.scope_pk"
+            " WHERE scope.external_id = 't' FOR UPDATE OF task"
+        )
+
+        async def released_later(batches: TaskUploadBatches) -> list[bool]:
+            stores = asyncio.ensure_future(scenario(batches))
+            await asyncio.sleep(1.0)  # 10x the batch's lock wait
+            holder.rollback()
+            return await stores
+
+        answers, _ = run(database, released_later)
+    assert answers == [True] * 3
+    # The batch gave up on the lock, and each upload was stored on its own: three
+    # transactions wrote the rows (one batch would have waited the whole second).
+    with database.engine.connect() as connection:
+        transactions = connection.exec_driver_sql(
+            "SELECT count(DISTINCT xmin::text) FROM variable WHERE name IN ('v0', 'v1', 'v2')"
+        ).scalar_one()
+    assert transactions == 3
