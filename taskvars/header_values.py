@@ -26,7 +26,10 @@ _PARAMETER = re.compile(
 )
 _EXTENDED_VALUE = re.compile(r"^(?P<charset>[!#$%&+^_`{}~0-9A-Za-z-]+)'[^']*'(?P<value>.*)$")
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed in header values
+# A regular expression's character range: the control characters but HTAB, which is
+# allowed in header values.
+CONTROL_CHARACTERS = r"\x00-\x08\x0a-\x1f\x7f"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
 class HeaderValueError(ValueError):

@@ -114,10 +114,7 @@ class BinaryContents:
 
     def remove_files_after_commit(self, names: Iterable[str | None]) -> None:
         """Content files of rows this transaction deleted go once it has committed."""
-        present = [name for name in names if name is not None]
-        if present and self._files is not None:
-            files = self._files
-            self.after_commit(lambda: files.remove(present))
+        remove_after_commit(self._files, names, self.after_commit)
 
     def write(self, source: BinarySource) -> int:
         """Store ``source``; returns its content pk."""
@@ -317,3 +314,16 @@ def _file_chunks(file: BinaryIO, start: int, end: int | None, chunk_bytes: int) 
             if remaining is not None:
                 remaining -= len(chunk)
             yield chunk
+
+
+def remove_after_commit(
+    files: ContentFiles | None,
+    names: Iterable[str | None],
+    after_commit: Callable[[Callable[[], None]], None],
+) -> None:
+    """The content files ``names`` (of rows a transaction deleted; ``None``: no file)
+    removed from ``files`` by what ``after_commit`` runs once that transaction has
+    committed."""
+    present = [name for name in names if name is not None]
+    if present and files is not None:
+        after_commit(lambda: files.remove(present))

@@ -90,11 +90,12 @@ def _with_settings(url: URL, settings: dict[str, str]) -> str:
 
 def postgres_connect_arguments(url: URL) -> dict[str, Any]:
     """What psycopg's ``connect`` is given for the PostgreSQL database at ``url`` (an
-    engine's): the URL's parameters and the timeouts above, as the engine connects."""
+    engine's): the URL's parameters, the timeouts and the session's settings above, as
+    the engine connects (but for a ``lock_timeout`` of its own)."""
     dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
     driver_url = url.set(drivername="postgresql+psycopg")
     _, arguments = dialect.create_connect_args(driver_url)  # type: ignore[no-untyped-call]
-    return {**arguments, **_timeouts(url)}
+    return {**arguments, **_timeouts(url), "options": _with_settings(url, _SESSION_SETTINGS)}
 
 
 def discard_dead_connections_on_checkout(engine: Engine) -> None:

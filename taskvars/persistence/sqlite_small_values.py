@@ -18,7 +18,7 @@ local), a task in another scope (the variable may live there).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from taskvars.persistence.binary_contents import (
     DELETE_UNLESS_HISTORY_HOLDS,
     INSERT_CHUNK,
     INSERT_CONTENT,
+    remove_after_commit,
 )
 from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.models import IdSpace
@@ -141,11 +142,6 @@ class SmallTaskUploads:
                 )
             if row.content_pk is not None:
                 released = self._release.execute(cursor, {"content_pk": row.content_pk})
-                self._remove_after_commit(turn, (found.file_name for found in released))
+                removed = (found.file_name for found in released)
+                remove_after_commit(self._files, removed, turn.after_commit.append)
         self._touch.execute(cursor, {"task_pk": row.task_pk, "now": now})
-
-    def _remove_after_commit(self, turn: Turn, names: Iterable[str | None]) -> None:
-        present = [name for name in names if name is not None]
-        if present and self._files is not None:
-            files = self._files
-            turn.after_commit.append(lambda: files.remove(present))

@@ -18,7 +18,12 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState
 
 from taskvars.errors import InvalidRequestError, MalformedMultipartError
-from taskvars.header_values import HeaderValueError, has_control_characters, parse_header_value
+from taskvars.header_values import (
+    CONTROL_CHARACTERS,
+    HeaderValueError,
+    has_control_characters,
+    parse_header_value,
+)
 from taskvars.persistence.content_files import TemporaryUploadFile, UploadFile
 from taskvars.web import byte_search
 from taskvars.web.nul_characters import NUL_MESSAGE
@@ -401,7 +406,7 @@ def _is_binary(sink: _Sink | PartSink) -> TypeGuard[PartSink]:
 
 # Control characters other than HTAB (header_values.has_control_characters), and the
 # surrogates that stand for undecodable bytes: one search instead of a loop per character.
-_UNUSABLE_IN_HEADERS = re.compile("[\x00-\x08\x0a-\x1f\x7f\udc80-\udcff]")
+_UNUSABLE_IN_HEADERS = re.compile(f"[{CONTROL_CHARACTERS}\udc80-\udcff]")
 
 
 def _unusable(header_values: Iterable[str]) -> bool:

@@ -6,8 +6,9 @@ on the event loop (:mod:`.postgres_small`). No unit of work, no worker thread. W
 read cannot answer (content in a file, a large value) is read in a snapshot of its own
 on a worker thread, as the connexion handler reads it, given the variable the first
 read found so that it is not looked up again (``variables._visible_again`` says when it
-still holds). A SQLite error is read again there from the start: the handler's read
-says what went wrong.
+still holds). A database error of the statement is raised as SQLAlchemy's, as the
+handler's read raises it, and answered alike; only a bare driver error (the reading
+thread's cursor failing to open) sends the read to the snapshot from the start.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ async def read_then_answer(
 
 async def _read_alone(request: Any, resource: VariableResource) -> StoredValue | None:
     """The variable, read in one statement of its own; ``None`` where there is none to
-    run (or SQLite failed it)."""
+    run (or SQLite's driver failed before running it)."""
     database = request.database
     scope_id, name = request.scope_id_and_name
     reader, look_up = database.sqlite_reader, database.raw_visible_from
