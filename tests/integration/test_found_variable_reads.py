@@ -16,6 +16,7 @@ from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import BinarySource, NewValue, StoredValue
 from taskvars.services import variables
 from taskvars.services.variables import TASK_LOCAL_VARIABLES
+from tests.integration.writes import database_with_a_task
 from tests.statement_counter import counting
 
 LARGE = b"y" * (SMALL_VALUE_BYTES + 1)  # its bytes are not read with its row
@@ -23,12 +24,8 @@ LARGE = b"y" * (SMALL_VALUE_BYTES + 1)  # its bytes are not read with its row
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    with database.unit_of_work(write=True) as uow:
-        uow.store.tasks.add("t", None, {"created": datetime.now(UTC)})
-        uow.commit()
-    yield database
-    database.dispose()
+    with database_with_a_task(db_url) as database:
+        yield database
 
 
 def write(database: Database, data: bytes) -> StoredValue:

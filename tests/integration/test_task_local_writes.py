@@ -21,16 +21,13 @@ from taskvars.persistence.values import (
     ScopeNotFoundError,
 )
 from taskvars.persistence.variables import _Existing
+from tests.integration.writes import database_with_a_task
 
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    with database.unit_of_work(write=True) as uow:
-        uow.store.tasks.add("t", None, {"created": datetime.now(UTC)})
-        uow.commit()
-    yield database
-    database.dispose()
+    with database_with_a_task(db_url) as database:
+        yield database
 
 
 def binary(data: bytes) -> NewValue:

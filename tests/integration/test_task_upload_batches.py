@@ -20,6 +20,7 @@ from taskvars.persistence.postgres_small_values import TaskUpload
 from taskvars.persistence.task_upload_batches import TaskUploadBatches
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import BinarySource, NewValue, ScopeNotFoundError
+from tests.integration.writes import database_with_a_task
 
 pytestmark = pytest.mark.postgres
 
@@ -28,12 +29,8 @@ pytestmark = pytest.mark.postgres
 def database(db_url: str, database_kind: str) -> Iterator[Database]:
     if database_kind != "postgresql":
         pytest.skip("PostgreSQL's transactions")
-    database = Database(db_url)
-    with database.unit_of_work(write=True) as uow:
-        uow.store.tasks.add("t", None, {"created": datetime.now(UTC)})
-        uow.commit()
-    yield database
-    database.dispose()
+    with database_with_a_task(db_url) as database:
+        yield database
 
 
 def upload(name: str, data: bytes, task_id: str = "t") -> TaskUpload:

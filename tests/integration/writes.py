@@ -1,12 +1,14 @@
-"""The database and writes test_group_commit.py and test_sqlite_writer.py share: task
-``task`` with its local variable ``taken``, writes that set task-local variables, and
-what they left stored."""
+"""The databases and writes the writer tests share: task ``task`` with its local
+variable ``taken`` (test_group_commit.py, test_sqlite_writer.py), a standalone task
+alone (the task-local write tests), writes that set task-local variables, and what
+they left stored."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -26,6 +28,19 @@ def task_with_a_local_variable(db_url: str) -> Iterator[Database]:
             deep_chain(uow, 0)
             chain = uow.store.scopes.chain(IdSpace.TASK, "task")
             uow.store.variables.set(chain, "taken", text("first"), local=True)
+            uow.commit()
+        yield database
+    finally:
+        database.dispose()
+
+
+@contextmanager
+def database_with_a_task(db_url: str, task_id: str = "t") -> Iterator[Database]:
+    """A database holding the standalone task ``task_id``, disposed of afterwards."""
+    database = Database(db_url)
+    try:
+        with database.unit_of_work(write=True) as uow:
+            uow.store.tasks.add(task_id, None, {"created": datetime.now(UTC)})
             uow.commit()
         yield database
     finally:
