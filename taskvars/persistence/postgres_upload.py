@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack, suppress
@@ -174,7 +175,26 @@ class StreamedUploads:
     def __init__(self, engine: Engine, chunk_bytes: int, slots: int = MAX_STREAMED_UPLOADS):
         self._engine = engine
         self._chunk_bytes = chunk_bytes
+        self._slot_count = slots
         self._slots = threading.BoundedSemaphore(slots)
+
+    def wait_until_closed(self, timeout: float) -> bool:
+        """Whether every streamed content gave its connection back within ``timeout``
+        seconds. A content is closed by its copying thread after the request let go of
+        it; the engine is disposed of only after that, because a connection checked in
+        to a disposed pool stays open until the garbage collector finds it (psycopg then
+        warns, wherever that happens)."""
+        deadline = time.monotonic() + timeout
+        taken = 0
+        try:
+            while taken < self._slot_count:
+                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self._slots.release()
 
     def part_sink(self, new_spool: Callable[[], PartSink]) -> CopySpool:
         """A sink for a ``data`` part; ``new_spool``: the spool it replaces, used when

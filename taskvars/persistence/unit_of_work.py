@@ -62,6 +62,9 @@ WRITE_ATTEMPTS = 3
 # and it waits holding the locks of every writer before it in the batch, which is how
 # two batches of two server processes deadlock on writes that do not conflict at all.
 SHARED_LOCK_WAIT = "100ms"
+# How long disposing of the database waits for streamed uploads to roll back and give
+# their connections back (a COPY under way ends with its current block).
+STREAMED_CLOSE_SECONDS = 10.0
 # Session info key: callables to run as the work commits (UnitOfWork.before_commit).
 _BEFORE_COMMIT = "taskvars_before_commit"
 
@@ -583,6 +586,10 @@ class Database:
             self.sqlite_writer.stop()
         if self.sqlite_reader is not None:
             self.sqlite_reader.stop()
+        if self.streamed_uploads is not None and not self.streamed_uploads.wait_until_closed(
+            STREAMED_CLOSE_SECONDS
+        ):
+            logger.warning("streamed uploads still open as the database is disposed of")
         self.engine.dispose()
         if self.commit_engine is not self.engine:
             self.commit_engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -134,3 +135,22 @@ def test_a_small_part_stays_in_memory(database: Database) -> None:
     finally:
         sink.close()
     assert rows(database) == before
+
+
+def test_disposing_of_the_database_waits_for_a_streamed_content_to_give_its_connection_back(
+    db_url: str,
+) -> None:
+    """Its copying thread closes a content after the request let go of it; a connection
+    checked in to an already disposed pool would stay open until collected."""
+    database = Database(db_url)
+    assert database.streamed_uploads is not None
+    begin = database.streamed_uploads.try_begin()
+    assert begin is not None
+    content = begin()
+    closing = threading.Timer(0.3, content.close)
+    closing.start()
+    try:
+        database.dispose()
+        assert content.connection.closed
+    finally:
+        closing.join()
