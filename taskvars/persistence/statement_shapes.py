@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import fields, replace
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import BindParameter
+from sqlalchemy import BindParameter, Integer, Select
 from sqlalchemy.types import TypeEngine
 
 from taskvars.persistence.placeholders import Placeholder
@@ -50,6 +50,23 @@ def given(value: Any) -> bool:
     return isinstance(value, BindParameter) or bool(value)
 
 
+class Paging(NamedTuple):
+    """``firstResult`` and ``maxResults`` as a statement is built with them: values, or
+    parameters; no limit at all is another shape (``paging_shape``)."""
+
+    offset: Any
+    limit: Any
+
+    @property
+    def shape(self) -> bool:
+        return self.limit is None
+
+    def applied(self, statement: Select[Any]) -> Select[Any]:
+        # Not ``query_statements.paged``: its ``first_result or 0`` would ask a
+        # parameter for its truth.
+        return statement.offset(self.offset).limit(self.limit)
+
+
 class Parameters:
     """A query's values as it is taken apart into its shape, each under a key of its
     own; with ``placeholders``, while its shape's statement is built, each value's place
@@ -65,6 +82,13 @@ class Parameters:
         if not self._placeholders:
             return value
         return Placeholder(key, value, type_)
+
+    def paging(self, first_result: int, max_results: int | None) -> Paging:
+        """The page asked for, its bounds bound (as integers, as SQLAlchemy binds them)."""
+        offset = self.bind("first_result", first_result or 0, Integer())
+        if max_results is None:
+            return Paging(offset, None)
+        return Paging(offset, self.bind("max_results", max_results, Integer()))
 
     def criteria(self, criteria: T, prefix: str = "") -> tuple[Shape, T]:
         """The shape of a criteria dataclass, and the criteria with parameters for their

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     and_,
     case,
@@ -51,6 +50,7 @@ from taskvars.persistence.query_statements import (
 )
 from taskvars.persistence.statement_shapes import (
     Bound,
+    Paging,
     Parameters,
     Shape,
     StatementCache,
@@ -219,14 +219,9 @@ def task_page(
         sortings = [
             _taken_apart(ordering, index, parameters) for index, ordering in enumerate(orderings)
         ]
-        offset = parameters.bind("first_result", first_result or 0, Integer())
-        limit = (
-            None if max_results is None else parameters.bind("max_results", max_results, Integer())
-        )
-        shape = (criteria_shape, tuple(shape for shape, _ in sortings), limit is None)
-        return shape, _Page(
-            criteria_template, [template for _, template in sortings], offset, limit
-        )
+        paging = parameters.paging(first_result, max_results)
+        shape = (criteria_shape, tuple(shape for shape, _ in sortings), paging.shape)
+        return shape, _Page(criteria_template, [template for _, template in sortings], paging)
 
     return PAGE_STATEMENTS.bound(take_apart)
 
@@ -242,12 +237,10 @@ class _Page:
 
     criteria: TaskCriteria
     orderings: list[TaskOrdering]
-    offset: Any
-    limit: Any
+    paging: Paging
 
     def statement(self) -> Select[Any]:
-        # Not ``paged``: its ``first_result or 0`` would ask a parameter for its truth.
-        return matching_tasks(self.criteria, self.orderings).offset(self.offset).limit(self.limit)
+        return self.paging.applied(matching_tasks(self.criteria, self.orderings))
 
 
 def _taken_apart(

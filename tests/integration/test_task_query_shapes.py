@@ -1,6 +1,7 @@
-"""A task query whose shape's statement was built for other values sends the database
-what the statement built with its own values would (the SQL, PostgreSQL's casts of
-parameters included, and the parameters), and finds what they ask for."""
+"""A query (tasks, process instances, external tasks) whose shape's statement was built
+for other values sends the database what the statement built with its own values would
+(the SQL, PostgreSQL's casts of parameters included, and the parameters), and finds
+what they ask for."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from taskvars.persistence import external_task_query as external_task_statements
+from taskvars.persistence import process_instance_query as instance_statements
 from taskvars.persistence.query_statements import paged
 from taskvars.persistence.store import Store
 from taskvars.persistence.task_query import (
@@ -21,7 +24,7 @@ from taskvars.persistence.task_query import (
     matching_tasks,
 )
 from taskvars.persistence.unit_of_work import Database
-from taskvars.services import task_query
+from taskvars.services import external_task_query, process_instance_query, task_query
 from tests.integration.test_task_query_statements import EVERY_KIND_OF_CRITERION, add_instances
 
 
@@ -114,3 +117,107 @@ def test_queries_of_one_shape_find_what_their_own_values_ask_for(
     with database.unit_of_work(write=False) as uow:
         listed = uow.store.tasks.query(query.criteria, max_results=100)
         assert len(listed) == uow.store.tasks.count(query.criteria) == expected
+
+
+INSTANCE_QUERY = {
+    "processDefinitionKey": "invoice",
+    "businessKeyLike": "order-%",
+    "processInstanceIds": ["pi0", "pi1", "pi2"],
+    "variables": [
+        {"name": "amount", "operator": "lteq", "value": 1.5},
+        {"name": "customer", "operator": "like", "value": "C%"},
+    ],
+    "orQueries": [{"businessKey": "order-0", "processDefinitionKeyIn": ["invoice"]}],
+    "sorting": [{"sortBy": "businessKey", "sortOrder": "desc"}],
+}
+
+
+def test_a_process_instance_query_of_a_built_shape_sends_what_building_it_would(
+    database: Database,
+) -> None:
+    built_for = process_instance_query.from_body(INSTANCE_QUERY)
+    changed = copy.deepcopy(INSTANCE_QUERY)
+    changed["businessKeyLike"] = "order-1%"
+    changed["processInstanceIds"] = ["pi1"]
+    changed["variables"][0]["value"] = 0.5
+    changed["orQueries"][0]["processDefinitionKeyIn"] = ["invoice", "other"]
+    query = process_instance_query.from_body(changed)
+    criteria, orderings = query.criteria, query.orderings
+    sent(
+        database,
+        lambda store: store.process_instances.query(
+            built_for.criteria, built_for.orderings, max_results=9
+        ),
+    )
+    sent(database, lambda store: store.process_instances.count(built_for.criteria))
+    statements = instance_statements.PAGE_STATEMENTS, instance_statements.COUNT_STATEMENTS
+    misses = [cache.misses for cache in statements]
+
+    reused = sent(
+        database,
+        lambda store: (
+            store.process_instances.query(criteria, orderings, max_results=2),
+            store.process_instances.count(criteria),
+        ),
+    )
+    assert [cache.misses for cache in statements] == misses
+    built = sent(
+        database,
+        lambda store: (
+            store.process_instances.session.execute(
+                paged(instance_statements.matching_instances(criteria, orderings), 0, 2)
+            ),
+            store.process_instances.session.execute(instance_statements.counted(criteria)),
+        ),
+    )
+    assert reused == built
+
+
+EXTERNAL_TASK_QUERY = {
+    "topicName": "mail",
+    "locked": True,
+    "processInstanceIdIn": ["pi0", "pi1"],
+    "priorityHigherThanOrEquals": 3,
+    "processVariables": [{"name": "amount", "operator": "eq", "value": True}],
+    "sorting": [{"sortBy": "taskPriority", "sortOrder": "desc"}],
+}
+
+
+def test_an_external_task_query_of_a_built_shape_sends_what_building_it_would(
+    database: Database,
+) -> None:
+    built_for = external_task_query.from_body(EXTERNAL_TASK_QUERY)
+    changed = copy.deepcopy(EXTERNAL_TASK_QUERY)
+    changed["topicName"] = "print"
+    changed["processInstanceIdIn"] = ["pi2"]
+    changed["priorityHigherThanOrEquals"] = 7
+    changed["processVariables"][0]["value"] = False
+    query = external_task_query.from_body(changed)
+    criteria, orderings = query.criteria, query.orderings
+    statements = (
+        external_task_statements.PAGE_STATEMENTS,
+        external_task_statements.COUNT_STATEMENTS,
+        external_task_statements.TOPIC_STATEMENTS,
+    )
+
+    def run(store: Store, criteria: Any, now: int) -> None:
+        store.external_task_query.query(criteria, now, orderings, first_result=1, max_results=2)
+        store.external_task_query.count(criteria, now)
+        store.external_task_query.topic_names(criteria, now)
+
+    sent(database, lambda store: run(store, built_for.criteria, 1_000))
+    misses = [cache.misses for cache in statements]
+    reused = sent(database, lambda store: run(store, criteria, 2_000))
+    assert [cache.misses for cache in statements] == misses
+
+    def build(store: Store) -> None:
+        page = external_task_statements.matching_external_tasks(criteria, 2_000, orderings)
+        store.external_task_query.session.execute(paged(page, 1, 2))
+        store.external_task_query.session.execute(
+            external_task_statements._counted((criteria, 2_000))
+        )
+        store.external_task_query.session.execute(
+            external_task_statements._topic_names((criteria, 2_000))
+        )
+
+    assert reused == sent(database, build)
