@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from taskvars.persistence import external_task_query as external_task_statements
 from taskvars.persistence import process_instance_query as instance_statements
+from taskvars.persistence.external_tasks import FETCH_STATEMENTS, Fetch, TopicCriteria
 from taskvars.persistence.query_statements import paged
 from taskvars.persistence.store import Store
 from taskvars.persistence.task_query import (
@@ -24,6 +25,7 @@ from taskvars.persistence.task_query import (
     matching_tasks,
 )
 from taskvars.persistence.unit_of_work import Database
+from taskvars.persistence.values import VariableCondition
 from taskvars.services import external_task_query, process_instance_query, task_query
 from tests.integration.test_task_query_statements import EVERY_KIND_OF_CRITERION, add_instances
 
@@ -49,14 +51,14 @@ def other_values(body: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def sent(database: Database, run: Callable[[Store], object]) -> list[str]:
-    """The statements ``run`` sends, each with its parameters written in."""
+def sent(database: Database, run: Callable[[Store], object], *, write: bool = False) -> list[str]:
+    """The statements ``run`` sends, each with its parameters written in (rolled back)."""
     statements: list[str] = []
 
     def listener(*args: Any) -> None:
         statements.append(written_in(args[2], args[3]))
 
-    with database.unit_of_work(write=False) as uow:
+    with database.unit_of_work(write=write) as uow:
         event.listen(database.engine, "before_cursor_execute", listener)
         try:
             run(uow.store)
@@ -221,3 +223,31 @@ def test_an_external_task_query_of_a_built_shape_sends_what_building_it_would(
         )
 
     assert reused == sent(database, build)
+
+
+def topic(name: str, keys: list[str], amount: int) -> TopicCriteria:
+    condition = VariableCondition("amount", "eq", amount, task_local=False)
+    return TopicCriteria(
+        name, process_definition_keys=keys, tenant_ids=[], process_variables=[condition]
+    )
+
+
+def test_a_fetch_of_a_built_shape_sends_what_building_it_would(database: Database) -> None:
+    def fetch(store: Store, topics: list[TopicCriteria], now: int) -> None:
+        store.external_tasks.fetchable(topics, now, 5, use_priority=True, create_time_order="asc")
+
+    sent(database, lambda store: fetch(store, [topic("mail", ["invoice"], 1)], 1_000), write=True)
+    misses = FETCH_STATEMENTS.misses
+    topics = [topic("print", ["invoice", "order"], 2)]
+    reused = sent(database, lambda store: fetch(store, topics, 2_000), write=True)
+    assert FETCH_STATEMENTS.misses == misses
+
+    skip_locked = database.engine.dialect.name == "postgresql"
+    built = Fetch(
+        topics, 2_000, 5, use_priority=True, create_time_order="asc", skip_locked=skip_locked
+    )
+    assert reused == sent(
+        database,
+        lambda store: store.external_tasks.session.execute(built.statement()),
+        write=True,
+    )
