@@ -119,8 +119,9 @@ class Parameters:
         self, condition: VariableCondition, prefix: str
     ) -> tuple[Shape, VariableCondition]:
         """A variable condition's shape: its operator, where it looks, its ignoring of
-        case and the kind of its value (which column it compares); its name and value
-        (in its column's form) are bound."""
+        case, the kind of its value (which column it compares) and its Python type (an
+        integer column compares a float as a float); its name and value (in its column's
+        form) are bound."""
         operand = operand_of(condition.value)
         shape = (
             condition.operator,
@@ -128,6 +129,7 @@ class Parameters:
             condition.ignore_name_case,
             condition.ignore_value_case,
             operand.kind,
+            type(operand.value),
         )
         name = self.bind(prefix + "name", condition.name)
         if operand.value is not None:

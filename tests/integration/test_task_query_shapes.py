@@ -121,6 +121,16 @@ def test_queries_of_one_shape_find_what_their_own_values_ask_for(
         assert len(listed) == uow.store.tasks.count(query.criteria) == expected
 
 
+def test_a_float_after_an_integer_is_compared_as_a_float(database: Database) -> None:
+    """Amounts 0, 1 and 2: at most 1.5 are those of 0 and 1, whether or not an integer
+    was asked for before (PostgreSQL casts a parameter to its type: 1.5 as a bigint is 2)."""
+    for value in (1, 1.5):
+        body = {"processVariables": [{"name": "amount", "operator": "lteq", "value": value}]}
+        query = task_query.from_body(body)
+        with database.unit_of_work(write=False) as uow:
+            assert uow.store.tasks.count(query.criteria) == 6
+
+
 INSTANCE_QUERY = {
     "processDefinitionKey": "invoice",
     "businessKeyLike": "order-%",

@@ -42,6 +42,7 @@ def test_what_changes_the_sql_makes_another_shape() -> None:
     statement = task_page(criteria(1), SORTED, 0, 10).statement
     others = [
         task_page(criteria("1"), SORTED, 0, 10),  # a text compares another column
+        task_page(criteria(1.5), SORTED, 0, 10),  # not cast to an integer
         task_page(criteria(True), SORTED, 0, 10),
         task_page(criteria(None), SORTED, 0, 10),
         task_page(criteria(1), SORTED, 0, None),  # no page size
@@ -107,5 +108,11 @@ def test_a_variable_conditions_value_is_bound_as_its_column_keeps_it() -> None:
         "variables1_value": round(when.timestamp() * 1000),
     }
     assert shape == (
-        ("variables", (("eq", True, False, False, "Boolean"), ("lt", False, False, False, "Date"))),
+        (
+            "variables",
+            (
+                ("eq", True, False, False, "Boolean", int),
+                ("lt", False, False, False, "Date", int),
+            ),
+        ),
     )
