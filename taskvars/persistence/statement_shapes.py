@@ -129,7 +129,7 @@ class Parameters:
             condition.ignore_name_case,
             condition.ignore_value_case,
             operand.kind,
-            type(operand.value),
+            type(operand.value).__name__,
         )
         name = self.bind(prefix + "name", condition.name)
         if operand.value is not None:
