@@ -23,7 +23,8 @@ from taskvars.persistence.models import (
     Scope,
     Variable,
 )
-from taskvars.persistence.query_statements import ConditionTable, like, ordered, paged
+from taskvars.persistence.query_statements import ConditionTable, like, ordered
+from taskvars.persistence.statement_shapes import Paging, Parameters, Shape, StatementCache
 from taskvars.persistence.values import VariableCondition
 from taskvars.persistence.variable_conditions import variable_matches
 
@@ -258,15 +259,23 @@ class ExternalTaskQueries:
         first_result: int = 0,
         max_results: int | None = None,
     ) -> list[ExternalTaskRow]:
-        statement = matching_external_tasks(criteria, now, orderings)
+        def take_apart(parameters: Parameters) -> tuple[Shape, _Page]:
+            criteria_shape, template = parameters.criteria(criteria)
+            paging = parameters.paging(first_result, max_results)
+            shape = (criteria_shape, tuple(orderings), paging.shape)
+            return shape, _Page(template, parameters.bind("now", now), orderings, paging)
+
+        statement, parameters = PAGE_STATEMENTS.bound(take_apart)
         return [
             ExternalTaskRow.of(found, suspended=found.suspended)
-            for found in self.session.execute(paged(statement, first_result, max_results))
+            for found in self.session.execute(statement, parameters)
         ]
 
     def count(self, criteria: ExternalTaskCriteria, now: int) -> int:
-        matching = matching_external_tasks(criteria, now).order_by(None).subquery()
-        count: int = self.session.execute(select(func.count()).select_from(matching)).scalar_one()
+        statement, parameters = COUNT_STATEMENTS.bound(
+            lambda parameters: _at(criteria, now, parameters)
+        )
+        count: int = self.session.execute(statement, parameters).scalar_one()
         return count
 
     def get(self, external_task_id: str, now: int) -> ExternalTaskRow | None:
@@ -283,8 +292,48 @@ class ExternalTaskQueries:
     def topic_names(self, criteria: ExternalTaskCriteria, now: int) -> list[str]:
         """The distinct topics of the matching tasks, in name order (Camunda leaves the
         order to the database)."""
-        rows = _rows(now)
-        statement = _from(select(rows.task.topic_name).distinct(), rows).where(
-            *_conditions(criteria, rows)
+        statement, parameters = TOPIC_STATEMENTS.bound(
+            lambda parameters: _at(criteria, now, parameters)
         )
-        return list(self.session.scalars(statement.order_by(rows.task.topic_name)))
+        return list(self.session.scalars(statement, parameters))
+
+
+def _counted(template: tuple[ExternalTaskCriteria, Any]) -> Select[Any]:
+    matching = matching_external_tasks(*template).order_by(None).subquery()
+    return select(func.count()).select_from(matching)
+
+
+def _topic_names(template: tuple[ExternalTaskCriteria, Any]) -> Select[Any]:
+    criteria, now = template
+    rows = _rows(now)
+    statement = _from(select(rows.task.topic_name).distinct(), rows).where(
+        *_conditions(criteria, rows)
+    )
+    return statement.order_by(rows.task.topic_name)
+
+
+def _at(
+    criteria: ExternalTaskCriteria, now: int, parameters: Parameters
+) -> tuple[Shape, tuple[ExternalTaskCriteria, Any]]:
+    """The criteria at ``now``, taken apart: ``now`` is a value like theirs."""
+    shape, template = parameters.criteria(criteria)
+    return shape, (template, parameters.bind("now", now))
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page of the query with parameters for its values; sortings are all shape."""
+
+    criteria: ExternalTaskCriteria
+    now: Any
+    orderings: Sequence[tuple[str, bool]]
+    paging: Paging
+
+    def statement(self) -> Select[Any]:
+        return self.paging.applied(matching_external_tasks(self.criteria, self.now, self.orderings))
+
+
+# The query's statements, each built once per shape of its criteria.
+PAGE_STATEMENTS: StatementCache[_Page] = StatementCache(_Page.statement)
+COUNT_STATEMENTS: StatementCache[tuple[ExternalTaskCriteria, Any]] = StatementCache(_counted)
+TOPIC_STATEMENTS: StatementCache[tuple[ExternalTaskCriteria, Any]] = StatementCache(_topic_names)

@@ -9,12 +9,25 @@ removes the task takes too)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    delete,
+    exists,
+    false,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.models import ExternalTask, ProcessInstance, Variable
+from taskvars.persistence.statement_shapes import Parameters, Shape, StatementCache
 from taskvars.persistence.values import VariableCondition
 from taskvars.persistence.variable_conditions import variable_matches
 
@@ -88,31 +101,25 @@ class ExternalTasks:
         by creation time if asked (``asc``/``desc``), as Camunda's fetch orders them."""
         if not topics or limit <= 0:
             return []
-        statement = (
-            select(ExternalTask)
-            .where(
-                or_(*(_topic_matches(topic) for topic in topics)),
-                or_(
-                    ExternalTask.lock_expiration_time.is_(None),
-                    ExternalTask.lock_expiration_time <= now,
-                ),
-                or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
-                ~_suspended(),
+
+        def take_apart(parameters: Parameters) -> tuple[Shape, Fetch]:
+            parts = [
+                parameters.criteria(_listed(topic), f"topics{index}_")
+                for index, topic in enumerate(topics)
+            ]
+            fetch = Fetch(
+                [template for _, template in parts],
+                parameters.bind("now", now),
+                parameters.bind("limit", limit, Integer()),
+                use_priority=use_priority,
+                create_time_order=create_time_order,
+                skip_locked=self._skip_locked,
             )
-            .limit(limit)
-        )
-        orderings = []
-        if use_priority:
-            orderings.append(ExternalTask.priority.desc())
-        if create_time_order == "asc":
-            orderings.append(ExternalTask.create_time.asc())
-        elif create_time_order == "desc":
-            orderings.append(ExternalTask.create_time.desc())
-        orderings.append(ExternalTask.pk.asc())  # one answer for one state
-        statement = statement.order_by(*orderings)
-        if self._skip_locked:
-            statement = statement.with_for_update(skip_locked=True, of=ExternalTask)
-        return list(self.session.scalars(statement.execution_options(populate_existing=True)))
+            shape = (tuple(part for part, _ in parts), use_priority, create_time_order)
+            return (*shape, self._skip_locked), fetch
+
+        statement, parameters = FETCH_STATEMENTS.bound(take_apart)
+        return list(self.session.scalars(statement, parameters))
 
     def next_lock_expiry(self, topic_names: Iterable[str], now: int) -> int | None:
         """When the earliest lock (or retry timeout) of a task of these topics ends after
@@ -154,6 +161,65 @@ class ExternalTasks:
             .where(ExternalTask.id == external_task_id)
             .values(execution_id=execution_id)
         )
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """What a fetch asks for, as its statement is built: with values, or parameters."""
+
+    topics: Sequence[TopicCriteria]
+    now: Any
+    limit: Any
+    use_priority: bool
+    create_time_order: str | None
+    skip_locked: bool
+
+    def statement(self) -> Select[Any]:
+        statement = (
+            select(ExternalTask)
+            .where(
+                or_(*(_topic_matches(topic) for topic in self.topics)),
+                or_(
+                    ExternalTask.lock_expiration_time.is_(None),
+                    ExternalTask.lock_expiration_time <= self.now,
+                ),
+                or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
+                ~_suspended(),
+            )
+            .limit(self.limit)
+        )
+        orderings = []
+        if self.use_priority:
+            orderings.append(ExternalTask.priority.desc())
+        if self.create_time_order == "asc":
+            orderings.append(ExternalTask.create_time.asc())
+        elif self.create_time_order == "desc":
+            orderings.append(ExternalTask.create_time.desc())
+        orderings.append(ExternalTask.pk.asc())  # one answer for one state
+        statement = statement.order_by(*orderings)
+        if self.skip_locked:
+            statement = statement.with_for_update(skip_locked=True, of=ExternalTask)
+        return statement.execution_options(populate_existing=True)
+
+
+# A fetch's statement, built once per shape of its topics and options.
+FETCH_STATEMENTS: StatementCache[Fetch] = StatementCache(Fetch.statement)
+
+
+def _listed(topic: TopicCriteria) -> TopicCriteria:
+    """The topic with its sequences as the toolkit takes them apart: values in lists,
+    variable conditions in a tuple."""
+    return replace(
+        topic,
+        process_definition_ids=_list_or_none(topic.process_definition_ids),
+        process_definition_keys=_list_or_none(topic.process_definition_keys),
+        tenant_ids=_list_or_none(topic.tenant_ids),
+        process_variables=tuple(topic.process_variables),
+    )
+
+
+def _list_or_none(values: Sequence[str] | None) -> list[str] | None:
+    return None if values is None else list(values)
 
 
 def _topic_matches(topic: TopicCriteria) -> ColumnElement[bool]:

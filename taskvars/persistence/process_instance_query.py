@@ -32,6 +32,13 @@ from taskvars.persistence.models import (
     Variable,
 )
 from taskvars.persistence.query_statements import ConditionTable, like, ordered, where_any
+from taskvars.persistence.statement_shapes import (
+    Bound,
+    Paging,
+    Parameters,
+    Shape,
+    StatementCache,
+)
 from taskvars.persistence.values import (
     ProcessInstanceCriteria,
     ProcessInstanceRecord,
@@ -201,6 +208,43 @@ def matching_instances(
 def counted(criteria: ProcessInstanceCriteria) -> Select[Any]:
     matching = matching_instances(criteria).order_by(None).subquery()
     return select(func.count()).select_from(matching)
+
+
+def instance_page(
+    criteria: ProcessInstanceCriteria,
+    orderings: Sequence[tuple[str, bool]],
+    first_result: int,
+    max_results: int | None,
+) -> Bound:
+    """A page of :func:`matching_instances`, its statement built once per shape."""
+
+    def take_apart(parameters: Parameters) -> tuple[Shape, _Page]:
+        criteria_shape, template = parameters.criteria(criteria)
+        paging = parameters.paging(first_result, max_results)
+        return (criteria_shape, tuple(orderings), paging.shape), _Page(template, orderings, paging)
+
+    return PAGE_STATEMENTS.bound(take_apart)
+
+
+def instance_count(criteria: ProcessInstanceCriteria) -> Bound:
+    """:func:`counted`, its statement built once per shape."""
+    return COUNT_STATEMENTS.bound(lambda parameters: parameters.criteria(criteria))
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page of the query with parameters for its values; sortings are all shape."""
+
+    criteria: ProcessInstanceCriteria
+    orderings: Sequence[tuple[str, bool]]
+    paging: Paging
+
+    def statement(self) -> Select[Any]:
+        return self.paging.applied(matching_instances(self.criteria, self.orderings))
+
+
+PAGE_STATEMENTS: StatementCache[_Page] = StatementCache(_Page.statement)
+COUNT_STATEMENTS: StatementCache[ProcessInstanceCriteria] = StatementCache(counted)
 
 
 def record(row: Any) -> ProcessInstanceRecord:

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from taskvars.persistence import raw_statements
 from taskvars.persistence.models import IdSpace, ProcessInstance, Scope, ScopeKind
-from taskvars.persistence.process_instance_query import counted, matching_instances, record
-from taskvars.persistence.query_statements import paged
+from taskvars.persistence.process_instance_query import instance_count, instance_page, record
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.values import (
     CallerLink,
@@ -110,11 +109,12 @@ class ProcessInstances:
         first_result: int = 0,
         max_results: int | None = None,
     ) -> list[ProcessInstanceRecord]:
-        statement = paged(matching_instances(criteria, orderings), first_result, max_results)
-        return [record(row) for row in self.session.execute(statement)]
+        statement, parameters = instance_page(criteria, orderings, first_result, max_results)
+        return [record(row) for row in self.session.execute(statement, parameters)]
 
     def count(self, criteria: ProcessInstanceCriteria) -> int:
-        count: int = self.session.execute(counted(criteria)).scalar_one()
+        statement, parameters = instance_count(criteria)
+        count: int = self.session.execute(statement, parameters).scalar_one()
         return count
 
     def lock(self, external_id: str) -> int | None:

@@ -20,6 +20,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.functions import FunctionElement
 
+from taskvars.persistence.placeholders import standalone
+
 Rows = TypeVar("Rows")
 T = TypeVar("T")
 # A column or an expression a statement sorts by.
@@ -127,11 +129,11 @@ def like(column: Any, pattern: str) -> ColumnElement[bool]:
 
 def equal_ignoring_case(column: Any, text: str) -> ColumnElement[bool]:
     """As Camunda compares task names and descriptions (CAM-6363, CAM-12186)."""
-    return func.upper(column) == func.upper(text)
+    return func.upper(column) == func.upper(standalone(text))
 
 
 def like_ignoring_case(column: Any, pattern: str) -> ColumnElement[bool]:
-    return func.upper(column).like(func.upper(pattern), escape=ESCAPE)
+    return func.upper(column).like(func.upper(standalone(pattern)), escape=ESCAPE)
 
 
 # Ids bound into one ``IN`` list at most: well below SQLite's limit of parameters per

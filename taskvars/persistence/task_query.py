@@ -10,7 +10,7 @@ criteria are one condition over one identity link, and a variable criterion is a
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +47,14 @@ from taskvars.persistence.query_statements import (
     like_ignoring_case,
     ordered,
     tables_referred_to,
+)
+from taskvars.persistence.statement_shapes import (
+    Bound,
+    Paging,
+    Parameters,
+    Shape,
+    StatementCache,
+    given,
 )
 from taskvars.persistence.values import TaskCriteria, TaskOrdering, VariableCondition
 from taskvars.persistence.variable_conditions import INTEGER_TYPES, variable_matches
@@ -198,6 +206,58 @@ def counted_tasks(criteria: TaskCriteria) -> Select[Any]:
     return statement.where(*conditions)
 
 
+def task_page(
+    criteria: TaskCriteria,
+    orderings: Sequence[TaskOrdering],
+    first_result: int,
+    max_results: int | None,
+) -> Bound:
+    """A page of :func:`matching_tasks`, its statement built once per shape."""
+
+    def take_apart(parameters: Parameters) -> tuple[Shape, _Page]:
+        criteria_shape, criteria_template = parameters.criteria(criteria)
+        sortings = [
+            _taken_apart(ordering, index, parameters) for index, ordering in enumerate(orderings)
+        ]
+        paging = parameters.paging(first_result, max_results)
+        shape = (criteria_shape, tuple(shape for shape, _ in sortings), paging.shape)
+        return shape, _Page(criteria_template, [template for _, template in sortings], paging)
+
+    return PAGE_STATEMENTS.bound(take_apart)
+
+
+def task_count(criteria: TaskCriteria) -> Bound:
+    """:func:`counted_tasks`, its statement built once per shape."""
+    return COUNT_STATEMENTS.bound(lambda parameters: parameters.criteria(criteria))
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page of the task query with parameters for its values."""
+
+    criteria: TaskCriteria
+    orderings: list[TaskOrdering]
+    paging: Paging
+
+    def statement(self) -> Select[Any]:
+        return self.paging.applied(matching_tasks(self.criteria, self.orderings))
+
+
+def _taken_apart(
+    ordering: TaskOrdering, index: int, parameters: Parameters
+) -> tuple[Shape, TaskOrdering]:
+    """A sorting's shape, the name of the variable it sorts by bound."""
+    shape = (ordering.sort_by, ordering.descending, ordering.value_type)
+    if ordering.variable is None:
+        return shape, ordering
+    variable = parameters.bind(f"sorting{index}_variable", ordering.variable)
+    return shape, replace(ordering, variable=variable)
+
+
+PAGE_STATEMENTS: StatementCache[_Page] = StatementCache(_Page.statement)
+COUNT_STATEMENTS: StatementCache[TaskCriteria] = StatementCache(counted_tasks)
+
+
 # The aliases a count may leave out, in the order they are joined.
 _JOINED_BY_COUNT = ("task_scope", "parent", "root", "process_instance")
 
@@ -307,12 +367,15 @@ def _involved(rows: _Rows, user_id: str) -> ColumnElement[bool]:
 
 
 def _asks_for_candidates(criteria: TaskCriteria) -> bool:
-    return bool(
-        criteria.candidate_user
-        or criteria.candidate_groups
-        or criteria.candidate_group_like
-        or criteria.with_candidate_groups
-        or criteria.with_candidate_users
+    return any(
+        given(value)
+        for value in (
+            criteria.candidate_user,
+            criteria.candidate_groups,
+            criteria.candidate_group_like,
+            criteria.with_candidate_groups,
+            criteria.with_candidate_users,
+        )
     )
 
 
@@ -323,7 +386,7 @@ def _candidates(criteria: TaskCriteria, rows: _Rows) -> ColumnElement[bool]:
     who: list[ColumnElement[bool]] = []
     if criteria.candidate_user is not None:
         who.append(link.user_id == criteria.candidate_user)
-    if criteria.candidate_groups:
+    if criteria.candidate_groups is not None and given(criteria.candidate_groups):
         who.append(link.group_id.in_(criteria.candidate_groups))
     if criteria.candidate_group_like is not None:
         who.append(like(link.group_id, criteria.candidate_group_like))

@@ -11,9 +11,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from taskvars.persistence import raw_statements
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
-from taskvars.persistence.query_statements import paged
 from taskvars.persistence.scope_tree import ScopeTree
-from taskvars.persistence.task_query import counted_tasks, matching_tasks
+from taskvars.persistence.task_query import matching_tasks, task_count, task_page
 from taskvars.persistence.values import IdentityLinkRecord, TaskCriteria, TaskOrdering, TaskRecord
 
 _TASK = cast(Table, Task.__table__)
@@ -86,12 +85,13 @@ class Tasks:
         max_results: int | None = None,
     ) -> list[TaskRecord]:
         """Tasks matching ``criteria``, in one statement whatever the criteria."""
-        statement = matching_tasks(criteria, orderings)
-        rows = self.session.execute(paged(statement, first_result, max_results)).all()
+        statement, parameters = task_page(criteria, orderings, first_result, max_results)
+        rows = self.session.execute(statement, parameters).all()
         return [_record_of(row) for row in rows]
 
     def count(self, criteria: TaskCriteria) -> int:
-        return self.session.scalar(counted_tasks(criteria)) or 0
+        statement, parameters = task_count(criteria)
+        return self.session.scalar(statement, parameters) or 0
 
     def touch(self, task_pk: int, now: datetime) -> None:
         """Camunda's ``lastUpdated``: the task changed at ``now``."""
