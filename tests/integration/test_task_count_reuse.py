@@ -159,11 +159,27 @@ def test_criteria_that_compare_equal_but_match_differently_do_not_share_a_count(
 
 def test_different_criteria_keep_counts_of_their_own(database: Database) -> None:
     database.write(adding("x", "Other"))
-    assert counted(database, NAMED) == (3, 1)
-    assert counted(database, TaskCriteria(name="Other")) == (1, 1)
-    assert counted(database, TaskCriteria(candidate_groups=["sales"])) == (0, 1)
-    assert counted(database, NAMED) == (3, 0)
-    assert counted(database, TaskCriteria(name="Other")) == (1, 0)
+    database.write(lambda uow: assign(uow, "x", "ann"))
+    queries = [
+        (NAMED, 3),
+        (TaskCriteria(name="Other"), 1),
+        (TaskCriteria(assignee="ann"), 1),
+        (TaskCriteria(assignee="bob"), 0),
+        (TaskCriteria(candidate_groups=["sales"]), 0),
+    ]
+    assert [counted(database, criteria) for criteria, _ in queries] == [
+        (expected, 1) for _, expected in queries
+    ]
+    assert [counted(database, criteria) for criteria, _ in queries] == [
+        (expected, 0) for _, expected in queries
+    ]
+
+
+def assign(uow: UnitOfWork, task_id: str, user: str) -> None:
+    task = uow.store.tasks.get(task_id)
+    assert task is not None
+    uow.store.tasks.update(task.pk, {"assignee": user})
+    uow.commit()
 
 
 def test_the_kept_counts_stay_bounded_dropping_the_least_recently_used(
