@@ -5,16 +5,38 @@ rolled-back writes: tests/integration/test_task_count_reuse.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from taskvars.app import create_app
 from taskvars.persistence import tasks as task_store
+from taskvars.settings import Settings
 from taskvars.web.fast_path import served_count
 from tests.api_client import Api
+from tests.databases import SessionDatabase, postgres_server_url
+from tests.private_postgres import quiet_postgres
 
 COUNT = "/task/count"
 MATCHING = {"taskVariables": "v_eq_x"}
+
+
+@pytest.fixture(scope="module")
+def postgresql_session_database() -> Iterator[SessionDatabase]:
+    """PostgreSQL: a cluster of these tests' own. A snapshot is the whole cluster's: on
+    the shared server, other tests' commits would make counts count again at random."""
+    postgres_server_url()  # skipped as the other PostgreSQL tests are
+    with quiet_postgres() as url, SessionDatabase.migrated(url) as database:
+        yield database
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[Any]:
+    """An app of these tests' own (the shared one would outlive the private cluster)."""
+    settings = Settings(database_url=db_url, no_job_executor=True)
+    with create_app(settings, validate_responses=True).test_client() as test_client:
+        yield test_client
 
 
 @pytest.fixture
