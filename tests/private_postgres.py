@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
 from taskvars.pytest_plugin import free_port
 from tests.small_disk import unavailable
 
@@ -101,6 +103,18 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         if cluster.running():
             cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def quiet_postgres() -> Iterator[str]:
+    """The URL of a private cluster's database where nothing commits but the test's own
+    work: autovacuum off (its ANALYZE commits). For what depends on the cluster's
+    snapshot, which the shared server's other tests change at any time."""
+    with private_postgres() as cluster:
+        with psycopg.connect(cluster.url, autocommit=True) as connection:
+            connection.execute("ALTER SYSTEM SET autovacuum = off")
+            connection.execute("SELECT pg_reload_conf()")
+        yield cluster.url
 
 
 def _uid_of(user: str) -> int | None:

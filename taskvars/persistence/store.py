@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import BinaryContents
 from taskvars.persistence.content_files import ContentFiles
+from taskvars.persistence.count_reuse import CountReuse
 from taskvars.persistence.deployments import Deployments, ProcessDefinitions
 from taskvars.persistence.event_subscriptions import EventSubscriptions
 from taskvars.persistence.external_task_query import ExternalTaskQueries
@@ -77,8 +78,10 @@ class Store:
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         *,
         history: bool = True,
+        task_counts: CountReuse | None = None,
     ) -> None:
         self.session = session
+        self._task_counts = task_counts
         self._content_files = content_files
         self._chunk_bytes = chunk_bytes
         self._history = history
@@ -97,7 +100,7 @@ class Store:
 
     @cached_property
     def tasks(self) -> Tasks:
-        return Tasks(self.session, self.scopes)
+        return Tasks(self.session, self.scopes, self._task_counts)
 
     @cached_property
     def process_instances(self) -> ProcessInstances:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, insert, sel
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from taskvars.persistence import raw_statements
+from taskvars.persistence.count_reuse import CountReuse
 from taskvars.persistence.models import IdentityLink, IdSpace, Scope, ScopeKind, Task
 from taskvars.persistence.scope_tree import ScopeTree
 from taskvars.persistence.task_query import matching_tasks, task_count, task_page
@@ -32,9 +33,12 @@ _LINKS = cast(Table, IdentityLink.__table__)
 
 
 class Tasks:
-    def __init__(self, session: Session, scopes: ScopeTree) -> None:
+    def __init__(
+        self, session: Session, scopes: ScopeTree, counts: CountReuse | None = None
+    ) -> None:
         self.session = session
         self._scopes = scopes
+        self._counts = counts
 
     def add(
         self,
@@ -90,8 +94,18 @@ class Tasks:
         return [_record_of(row) for row in rows]
 
     def count(self, criteria: TaskCriteria) -> int:
-        statement, parameters = task_count(criteria)
-        return self.session.scalar(statement, parameters) or 0
+        """How many tasks match ``criteria``; on unchanged data, the count kept from
+        before (see count_reuse)."""
+        if self._counts is None:
+            statement, parameters = task_count(criteria)
+            return self.session.scalar(statement, parameters) or 0
+        # The statement and its parameters follow from the criteria alone, so they stand
+        # for both. Their repr, not their equality: ``==`` takes True for 1 and one
+        # instant in two zones for the same, and a criterion's Python type decides what
+        # it matches (VariableCondition).
+        return self._counts.count(
+            self.session, ("task", repr(criteria)), lambda: task_count(criteria)
+        )
 
     def touch(self, task_pk: int, now: datetime) -> None:
         """Camunda's ``lastUpdated``: the task changed at ``now``."""

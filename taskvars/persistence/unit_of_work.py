@@ -22,6 +22,7 @@ from taskvars.persistence.content_files import (
     TemporaryUploadFile,
     UploadFile,
 )
+from taskvars.persistence.count_reuse import CountReuse, count_reuse_for
 from taskvars.persistence.database import (
     SQLITE_BEGIN,
     SQLITE_RAW_BEGIN,
@@ -96,6 +97,7 @@ class UnitOfWork:
         history: bool = True,
         read_sessions: ReadSessions | None = None,
         streamed: StreamedContent | None = None,
+        task_counts: CountReuse | None = None,
     ) -> None:
         # The transaction of an upload's content, stored as it arrived: the work joins it
         # in a savepoint (a write that lost a lock runs again without losing the
@@ -115,6 +117,8 @@ class UnitOfWork:
         self._session: Session | None = None
         # Reads take a kept session (read_sessions) and give it back as they close.
         self._read_sessions = read_sessions if not write else None
+        # Counts kept across reads (count_reuse): a read's session holds no writes.
+        self._task_counts = task_counts if self._read_sessions is not None else None
         self._content_files = content_files
         self._chunk_bytes = chunk_bytes
         self._store: Store | None = None
@@ -162,7 +166,11 @@ class UnitOfWork:
                 self.close()  # gives the turn up: the writers queued behind must not wait
                 raise
         self._store = Store(
-            self._session, self._content_files, self._chunk_bytes, history=self._history
+            self._session,
+            self._content_files,
+            self._chunk_bytes,
+            history=self._history,
+            task_counts=self._task_counts,
         )
         return self
 
@@ -381,6 +389,10 @@ class Database:
             if self.sqlite_writer is not None
             else None
         )
+        # Task counts answered again while the database has not changed (count_reuse).
+        self.task_counts = count_reuse_for(
+            self.engine, in_memory=is_sqlite(self.engine) and self.content_files is None
+        )
         if is_sqlite(self.engine) and self.content_files is not None:
             self.sqlite_reader = SqliteReader(self.engine)
             self.raw_visible_from = RawVisibleFrom(
@@ -507,6 +519,7 @@ class Database:
             history=self.history,
             read_sessions=self._read_sessions,
             streamed=streamed,
+            task_counts=self.task_counts,
         )
 
     def new_upload_file(self) -> UploadFile:
@@ -590,6 +603,8 @@ class Database:
             STREAMED_CLOSE_SECONDS
         ):
             logger.warning("streamed uploads still open as the database is disposed of")
+        if self.task_counts is not None:
+            self.task_counts.close()
         self.engine.dispose()
         if self.commit_engine is not self.engine:
             self.commit_engine.dispose()
