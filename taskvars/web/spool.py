@@ -125,9 +125,16 @@ class Spool:
         else:
             self._submit_block()
             self._submit_aligned()
+            # Queued behind the last write, the sync starts as soon as that is out, while
+            # the hashing thread may still be on the last blocks (it is the slower one),
+            # not once the event loop has seen both done. A failed write is reported
+            # first: wait_all raises it.
+            synced = (
+                self._pipeline.in_storing_thread(self._file.sync) if self._file.durable else None
+            )
             await self._pipeline.wait_all()
-            if self._file.durable:
-                await asyncio.wrap_future(self._pipeline.in_storing_thread(self._file.sync))
+            if synced is not None:
+                await asyncio.wrap_future(synced)
         self.sha256 = self._pipeline.hexdigest()
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:

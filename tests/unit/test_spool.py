@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from taskvars.persistence.content_files import ContentFiles, TemporaryUploadFile
+from taskvars import hashed_blocks
+from taskvars.persistence.content_files import ContentFiles, LockedContentFile, TemporaryUploadFile
 from taskvars.web import spool as spool_module
 from taskvars.web.aligned_blocks import BlockShelf
 from taskvars.web.spool import MAX_IN_FLIGHT_BYTES, Spool
@@ -194,3 +197,45 @@ def test_a_later_upload_writes_from_the_aligned_blocks_an_earlier_one_gave_back(
         spool.close()
         assert shelf.waiting == len(taken)
         given_back = taken
+
+
+def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync waits for the writes only: hashing, the slower of the two threads, goes
+    on meanwhile, instead of the sync starting once the event loop has seen both done."""
+    if not _direct_writes_allowed(tmp_path):
+        pytest.skip("through the page cache the block goes out before finish: no last block")
+    synced = threading.Event()
+    hashed_while_syncing: list[bool] = []
+    real_hash, real_sync = hashed_blocks._hash, LockedContentFile.sync
+
+    def slow_last_hash(digest: Any, block: Any) -> None:
+        if finishing.is_set():  # the last block: held until the file is synced
+            hashed_while_syncing.append(synced.wait(timeout=2))
+        real_hash(digest, block)
+
+    def sync(file: LockedContentFile) -> None:
+        real_sync(file)
+        synced.set()
+
+    finishing = threading.Event()
+    monkeypatch.setattr(hashed_blocks, "_hash", slow_last_hash)
+    monkeypatch.setattr(LockedContentFile, "sync", sync)
+    files = ContentFiles(tmp_path / "content")
+    files.prepare()
+    data = hashlib.sha256(b"overlap").digest() * (3 * MIB // 32)
+    spool = Spool(MIB, files.create)
+
+    async def run() -> None:
+        spool.write(memoryview(data))
+        await spool.drain()
+        finishing.set()
+        await spool.finish()
+
+    asyncio.run(run())
+    assert hashed_while_syncing == [True]
+    assert spool.path is not None
+    assert spool.path.read_bytes() == data
+    assert spool.sha256 == hashlib.sha256(data).hexdigest()
+    spool.close()
