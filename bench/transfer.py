@@ -2,7 +2,9 @@
 
 For each size, one value goes up and comes back down through a real ``taskvars serve``
 and through the sink (bench/sink.py), over one connection from the same client. Prints
-wall time, MB/s, the ratio to the sink, and how far the server's peak RSS rose above its
+wall time, MB/s, the ratio to the sink, the server's CPU time for the transfer (all its
+threads, and its event loop's thread alone: figures that hardly change with the load on
+the machine, where the wall time does), and how far the server's peak RSS rose above its
 resident size before the transfer. Peak RSS is the kernel's high-water mark (``VmHWM``),
 reset before each transfer through ``/proc/PID/clear_refs``: exact, not sampled. Linux
 only.
@@ -38,6 +40,7 @@ from typing import Any
 import httpx
 
 from bench import postgres_reference
+from bench.process_cpu import cpu_seconds
 from tests.e2e.server import free_port, running_server
 
 UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
@@ -56,11 +59,36 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # "5": reset the peak RSS (VmHWM)
 
 
+def loop_thread_seconds(pid: int) -> float:
+    """CPU time of the server's main thread (its event loop), in nanoseconds from the
+    scheduler (``/proc/PID/schedstat``; the process's ``stat`` counts 10 ms ticks)."""
+    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
+@dataclass(frozen=True)
+class CpuMark:
+    """Where a server's CPU counters stood, to subtract from a later mark."""
+
+    process: float
+    loop: float
+
+    @classmethod
+    def of(cls, pid: int) -> CpuMark:
+        return cls(cpu_seconds(pid) or 0.0, loop_thread_seconds(pid))
+
+    def since(self, pid: int) -> tuple[float, float]:
+        """Process and loop-thread CPU milliseconds from this mark to now."""
+        now = CpuMark.of(pid)
+        return (now.process - self.process) * 1000, (now.loop - self.loop) * 1000
+
+
 @dataclass(frozen=True)
 class Transfer:
     size: int
     seconds: float
     growth_mib: float
+    cpu_ms: float = 0.0  # the server's, every thread
+    loop_ms: float = 0.0  # the server's event loop thread alone
 
     @property
     def megabytes_per_second(self) -> float:
@@ -74,10 +102,16 @@ RUNS = 3
 
 def best_of(measure: Callable[..., Transfer], *arguments: Any) -> Transfer:
     """The fastest of :data:`RUNS` runs of ``measure(*arguments)``, with the largest RSS
-    growth any of them had."""
+    growth any of them had and the least CPU time (the run least disturbed)."""
     runs = [measure(*arguments) for _ in range(RUNS)]
     fastest = min(runs, key=lambda run: run.seconds)
-    return Transfer(fastest.size, fastest.seconds, max(run.growth_mib for run in runs))
+    return Transfer(
+        fastest.size,
+        fastest.seconds,
+        max(run.growth_mib for run in runs),
+        min(run.cpu_ms for run in runs),
+        min(run.loop_ms for run in runs),
+    )
 
 
 def parse_size(text: str) -> int:
@@ -142,6 +176,7 @@ def curl_upload(base_url: str, pid: int, url: str, size: int, body_file: Path) -
     os.sync()
     before = status_kib(pid, "VmRSS")
     reset_peak(pid)
+    cpu = CpuMark.of(pid)
     seconds = _curl(
         "-X",
         "POST",
@@ -154,15 +189,16 @@ def curl_upload(base_url: str, pid: int, url: str, size: int, body_file: Path) -
         base_url + url,
         expected="204",
     )
-    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024)
+    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024, *cpu.since(pid))
 
 
 def curl_download(base_url: str, pid: int, url: str, size: int) -> Transfer:
     os.sync()
     before = status_kib(pid, "VmRSS")
     reset_peak(pid)
+    cpu = CpuMark.of(pid)
     seconds = _curl(base_url + url, expected="200", expected_size=size)
-    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024)
+    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024, *cpu.since(pid))
 
 
 def _curl(*arguments: str, expected: str, expected_size: int | None = None) -> float:
@@ -199,6 +235,7 @@ def upload(client: httpx.Client, pid: int, url: str, size: int) -> Transfer:
     head, tail, length = body(size)
     before = status_kib(pid, "VmRSS")
     reset_peak(pid)
+    cpu = CpuMark.of(pid)
     started = time.perf_counter()
     response = client.post(
         url,
@@ -210,13 +247,14 @@ def upload(client: httpx.Client, pid: int, url: str, size: int) -> Transfer:
     )
     seconds = time.perf_counter() - started
     response.raise_for_status()
-    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024)
+    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024, *cpu.since(pid))
 
 
 def download(client: httpx.Client, pid: int, url: str, size: int) -> Transfer:
     os.sync()
     before = status_kib(pid, "VmRSS")
     reset_peak(pid)
+    cpu = CpuMark.of(pid)
     received = 0
     started = time.perf_counter()
     with client.stream("GET", url) as response:
@@ -226,7 +264,7 @@ def download(client: httpx.Client, pid: int, url: str, size: int) -> Transfer:
     seconds = time.perf_counter() - started
     if received != size:
         raise SystemExit(f"downloaded {received} bytes of {size}")
-    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024)
+    return Transfer(size, seconds, (status_kib(pid, "VmHWM") - before) / 1024, *cpu.since(pid))
 
 
 @dataclass(frozen=True)
@@ -276,13 +314,26 @@ class SizeResult:
                 f"{ours.seconds / sink.seconds:.2f}",
                 "" if copy is None else f"{copy:.3f}",
                 "" if copy is None else f"{ours.seconds / copy:.2f}",
+                f"{ours.cpu_ms:.0f}",
+                f"{ours.loop_ms:.1f}",
                 f"{ours.growth_mib:.1f}",
             )
             rows.append((direction, cells))
         return rows
 
 
-TABLE_COLUMNS = ("taskvars s", "MB/s", "sink s", "disk s", "x sink", "COPY s", "x COPY", "RSS +MiB")
+TABLE_COLUMNS = (
+    "taskvars s",
+    "MB/s",
+    "sink s",
+    "disk s",
+    "x sink",
+    "COPY s",
+    "x COPY",
+    "CPU ms",
+    "loop ms",
+    "RSS +MiB",
+)
 
 
 def measure_taskvars(

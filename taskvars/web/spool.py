@@ -25,14 +25,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import mmap
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from taskvars.hashed_blocks import HashedBlocks
 from taskvars.persistence.content_files import UploadFile, open_direct
-from taskvars.web import unlocked_copy
+from taskvars.web.aligned_blocks import AlignedBlock, BlockShelf
 
 BLOCK_BYTES = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
@@ -48,13 +47,23 @@ ALIGNED_BLOCK_BYTES = 4 * BLOCK_BYTES
 # O_DIRECT writes need their memory, offset and length aligned to the device's logical
 # block: 4096 covers every device (512 or 4096).
 DIRECT_ALIGNMENT = 4096
+# The aligned blocks of every upload, kept between uploads: as many as one upload uses
+# at once (those in flight, one more submitted before drain waits, the one being filled).
+ALIGNED_BLOCKS_KEPT = MAX_IN_FLIGHT_BYTES // ALIGNED_BLOCK_BYTES + 2
+ALIGNED_BLOCKS = BlockShelf(ALIGNED_BLOCK_BYTES, keep=ALIGNED_BLOCKS_KEPT)
 
 
 class Spool:
     """One part's bytes. Feed with :meth:`write` (and :meth:`drain` between feeds),
     then :meth:`finish`; read back with :meth:`chunks`; end with :meth:`close`."""
 
-    def __init__(self, memory_bytes: int, open_file: Callable[[], UploadFile]) -> None:
+    def __init__(
+        self,
+        memory_bytes: int,
+        open_file: Callable[[], UploadFile],
+        *,
+        aligned_blocks: BlockShelf = ALIGNED_BLOCKS,
+    ) -> None:
         self._memory_bytes = memory_bytes
         self._open_file = open_file
         self._memory = bytearray()
@@ -63,10 +72,13 @@ class Spool:
         self._file: UploadFile | None = None
         self._pipeline = HashedBlocks("taskvars-spool", MAX_IN_FLIGHT_BYTES)
         # Written with O_DIRECT: received bytes are copied into page-aligned blocks
-        # (reused once written) instead of being kept as views.
+        # (reused once written, given back to the shelf at close) instead of being kept
+        # as views.
         self._direct_fd: int | None = None
-        self._aligned: _AlignedBlock | None = None
-        self._free_aligned: list[_AlignedBlock] = []
+        self._shelf = aligned_blocks
+        self._taken: list[AlignedBlock] = []  # every block taken from the shelf
+        self._aligned: AlignedBlock | None = None
+        self._free_aligned: list[AlignedBlock] = []
         self._direct_offset = 0  # where the next aligned block goes in the file
         self.size = 0
         self.sha256 = ""
@@ -113,9 +125,16 @@ class Spool:
         else:
             self._submit_block()
             self._submit_aligned()
+            # Queued behind the last write, the sync starts as soon as that is out, while
+            # the hashing thread may still be on the last blocks (it is the slower one),
+            # not once the event loop has seen both done. A failed write is reported
+            # first: wait_all raises it.
+            synced = (
+                self._pipeline.in_storing_thread(self._file.sync) if self._file.durable else None
+            )
             await self._pipeline.wait_all()
-            if self._file.durable:
-                await asyncio.wrap_future(self._pipeline.in_storing_thread(self._file.sync))
+            if synced is not None:
+                await asyncio.wrap_future(synced)
         self.sha256 = self._pipeline.hexdigest()
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
@@ -137,6 +156,9 @@ class Spool:
         self._block.clear()
         self._aligned = None
         self._free_aligned.clear()
+        for block in self._taken:  # none is written any more
+            self._shelf.give_back(block)
+        self._taken.clear()
         if self._direct_fd is not None:
             os.close(self._direct_fd)
             self._direct_fd = None
@@ -162,11 +184,16 @@ class Spool:
         """Copy ``data`` into the current aligned block; each full block goes out."""
         while data:
             if self._aligned is None:
-                self._aligned = self._free_aligned.pop() if self._free_aligned else _AlignedBlock()
+                self._aligned = self._free_aligned.pop() if self._free_aligned else self._take()
             taken = self._aligned.append(data)
             data = data[taken:]
             if self._aligned.full:
                 self._submit_aligned()
+
+    def _take(self) -> AlignedBlock:
+        block = self._shelf.take()
+        self._taken.append(block)
+        return block
 
     def _submit_aligned(self) -> None:
         block, self._aligned = self._aligned, None
@@ -181,7 +208,7 @@ class Spool:
         write = functools.partial(_write_direct, self._direct_fd, self._file.fd, view, offset)
         self._pipeline.submit([view], write, functools.partial(self._reuse, block))
 
-    def _reuse(self, block: _AlignedBlock) -> None:
+    def _reuse(self, block: AlignedBlock) -> None:
         block.used = 0
         self._free_aligned.append(block)
 
@@ -194,30 +221,6 @@ class Spool:
         self._block, self._block_bytes = [], 0
         write = functools.partial(_write, self._file.fd, block, offset, self._file.durable)
         self._pipeline.submit(block, write)
-
-
-class _AlignedBlock:
-    """``ALIGNED_BLOCK_BYTES`` of page-aligned memory (an anonymous mapping), filled from
-    the start."""
-
-    def __init__(self) -> None:
-        self.memory = mmap.mmap(-1, ALIGNED_BLOCK_BYTES)
-        self._start = unlocked_copy.MappingAddress(self.memory)
-        self.used = 0
-
-    @property
-    def full(self) -> bool:
-        return self.used == ALIGNED_BLOCK_BYTES
-
-    def append(self, data: memoryview) -> int:
-        """Copy as much of ``data`` as fits; returns how much."""
-        taken = min(len(data), ALIGNED_BLOCK_BYTES - self.used)
-        unlocked_copy.copy(self._start.value + self.used, data[:taken])
-        self.used += taken
-        return taken
-
-    def view(self) -> memoryview:
-        return memoryview(self.memory)[: self.used]
 
 
 def _write_direct(direct_fd: int, fd: int, view: memoryview, offset: int) -> None:
