@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, Select, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.database import is_sqlite
@@ -131,6 +132,7 @@ class PostgresSnapshots:
     snapshot is the whole cluster's: a commit anywhere in it counts as a change
     (conservative). An xid of the session's own means writes of its own not committed,
     which no snapshot shows: such a count is neither kept nor answered from one kept.
+    (Both functions are PostgreSQL 13's and later's.)
     """
 
     _NOW = select(
@@ -177,19 +179,27 @@ class SqliteDataVersions:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._cursor: Any = None
+        # A data_version compares only with the same connection's (a new one starts
+        # low again): the version is this connection's number and its value.
+        self._connections_made = 0
+        self._closed = False
 
     def now(self, session: Session) -> Hashable | None:
         if session.in_transaction():
             return None
         with self._lock:
+            if self._closed:  # the database is being disposed of: nothing is kept
+                return None
             try:
                 if self._cursor is None:
                     self._connection, self._cursor = self._connect()
-                return int(self._cursor.execute(self._DATA_VERSION).fetchone()[0])
-            except sqlite3.Error:
+                    self._connections_made += 1
+                value = int(self._cursor.execute(self._DATA_VERSION).fetchone()[0])
+            except (sqlite3.Error, DBAPIError):
                 # Not known: the count runs, and reports what the database says.
                 self._close()
                 return None
+            return (self._connections_made, value)
 
     def count(
         self, session: Session, statement: Select[Any], parameters: dict[str, Any]
@@ -199,6 +209,7 @@ class SqliteDataVersions:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._close()
 
     def _close(self) -> None:

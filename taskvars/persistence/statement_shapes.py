@@ -130,6 +130,7 @@ class Parameters:
             condition.ignore_value_case,
             operand.kind,
             type(operand.value).__name__,
+            type(condition.name).__name__,  # its placeholder is typed as the first one
         )
         name = self.bind(prefix + "name", condition.name)
         if operand.value is not None:

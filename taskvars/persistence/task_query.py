@@ -247,7 +247,7 @@ def _taken_apart(
     ordering: TaskOrdering, index: int, parameters: Parameters
 ) -> tuple[Shape, TaskOrdering]:
     """A sorting's shape, the name of the variable it sorts by bound."""
-    shape = (ordering.sort_by, ordering.descending, ordering.value_type)
+    shape = (ordering.sort_by, ordering.descending, ordering.value_type, ordering.variable is None)
     if ordering.variable is None:
         return shape, ordering
     variable = parameters.bind(f"sorting{index}_variable", ordering.variable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -102,10 +103,9 @@ class Tasks:
         # The statement and its parameters follow from the criteria alone, so they stand
         # for both. Their repr, not their equality: ``==`` takes True for 1 and one
         # instant in two zones for the same, and a criterion's Python type decides what
-        # it matches (VariableCondition).
-        return self._counts.count(
-            self.session, ("task", repr(criteria)), lambda: task_count(criteria)
-        )
+        # it matches (VariableCondition). Its digest: a list of ids can be megabytes.
+        key = ("task", hashlib.sha256(repr(criteria).encode()).digest())
+        return self._counts.count(self.session, key, lambda: task_count(criteria))
 
     def touch(self, task_pk: int, now: datetime) -> None:
         """Camunda's ``lastUpdated``: the task changed at ``now``."""

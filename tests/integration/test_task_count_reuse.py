@@ -221,3 +221,21 @@ def test_an_sqlite_count_after_other_reads_of_its_snapshot_is_counted(
     with counting(database) as seen:
         assert database.read(after_a_read) == 3
     assert sum("count(" in statement.lower() for statement in seen.statements) == 1
+
+
+def test_an_sqlite_count_is_answered_when_its_version_connection_fails_and_is_replaced(
+    database: Database,
+) -> None:
+    """Its version unknown, a count is counted and not kept; the next one reads its
+    version on a new connection (numbered apart from the old one's: a data_version
+    compares only with the same connection's) and sees the write between."""
+    if database.kind != "sqlite":
+        pytest.skip("SQLite's data_version is a connection's own")
+    assert counted(database) == (3, 1)
+    assert database.task_counts is not None
+    versions = database.task_counts._versions  # the connection to break
+    versions._connection.close()  # type: ignore[attr-defined]
+    assert counted(database, TaskCriteria(name="Other")) == (0, 1)  # meets the failure
+    database.write(adding("t3", "Review"))
+    assert counted(database) == (4, 1)
+    assert counted(database) == (4, 0)

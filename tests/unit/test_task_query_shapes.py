@@ -111,8 +111,8 @@ def test_a_variable_conditions_value_is_bound_as_its_column_keeps_it() -> None:
         (
             "variables",
             (
-                ("eq", True, False, False, "Boolean", "int"),
-                ("lt", False, False, False, "Date", "int"),
+                ("eq", True, False, False, "Boolean", "int", "str"),
+                ("lt", False, False, False, "Date", "int", "str"),
             ),
         ),
     )
