@@ -225,6 +225,18 @@ async def measure(settings: dict[str, Settings], requests: int, rounds: int) -> 
     return {"cpu": {key: statistics.median(values) for key, values in cpu.items()}, "calls": calls}
 
 
+def log_as_served_to_nowhere() -> None:
+    """The server's logging at info level, as served (the request log is part of the
+    cost), written to the null device."""
+    config = logging_config("text", "info")
+    config["handlers"]["default"] = {
+        "class": "logging.FileHandler",
+        "filename": os.devnull,
+        "formatter": "default",
+    }
+    logging.config.dictConfig(config)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="per round")
@@ -234,14 +246,7 @@ def main() -> None:
         help="a PostgreSQL server: each app gets a private schema on it, not a SQLite file",
     )
     arguments = parser.parse_args()
-    # The server's logging at info level, as served: the request log is part of the cost.
-    config = logging_config("text", "info")
-    config["handlers"]["default"] = {
-        "class": "logging.FileHandler",
-        "filename": os.devnull,
-        "formatter": "default",
-    }
-    logging.config.dictConfig(config)
+    log_as_served_to_nowhere()
     with (
         tempfile.TemporaryDirectory(prefix="taskvars-bench-cpu-") as scratch,
         contextlib.ExitStack() as schemas,

@@ -16,8 +16,6 @@ import asyncio
 import contextlib
 import gc
 import json
-import logging.config
-import os
 import statistics
 import tempfile
 import time
@@ -26,9 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.request_cpu import InProcessServer, started
+from bench.request_cpu import InProcessServer, log_as_served_to_nowhere, started
 from taskvars.app import create_app
-from taskvars.log_config import logging_config
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services import process_instances
 from taskvars.settings import Settings
@@ -182,13 +179,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres-url", help="a PostgreSQL server (a private schema on it)")
     arguments = parser.parse_args()
-    config = logging_config("text", "info")
-    config["handlers"]["default"] = {
-        "class": "logging.FileHandler",
-        "filename": os.devnull,
-        "formatter": "default",
-    }
-    logging.config.dictConfig(config)
+    log_as_served_to_nowhere()
     with (
         tempfile.TemporaryDirectory(prefix="taskvars-bench-query-") as scratch,
         contextlib.ExitStack() as schemas,

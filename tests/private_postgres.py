@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from taskvars.pytest_plugin import free_port
+from tests.databases import SessionDatabase, postgres_server_url
 from tests.small_disk import unavailable
 
 SERVER_USER = "postgres"
@@ -115,6 +116,15 @@ def quiet_postgres() -> Iterator[str]:
             connection.execute("ALTER SYSTEM SET autovacuum = off")
             connection.execute("SELECT pg_reload_conf()")
         yield cluster.url
+
+
+@contextmanager
+def quiet_session_database() -> Iterator[SessionDatabase]:
+    """A migrated session database on a quiet private cluster (:func:`quiet_postgres`),
+    or the test skipped as the other PostgreSQL tests are."""
+    postgres_server_url()
+    with quiet_postgres() as url, SessionDatabase.migrated(url) as database:
+        yield database
 
 
 def _uid_of(user: str) -> int | None:

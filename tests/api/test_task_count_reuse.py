@@ -15,8 +15,8 @@ from taskvars.persistence import tasks as task_store
 from taskvars.settings import Settings
 from taskvars.web.fast_path import served_count
 from tests.api_client import Api
-from tests.databases import SessionDatabase, postgres_server_url
-from tests.private_postgres import quiet_postgres
+from tests.databases import SessionDatabase
+from tests.private_postgres import quiet_session_database
 
 COUNT = "/task/count"
 MATCHING = {"taskVariables": "v_eq_x"}
@@ -26,8 +26,7 @@ MATCHING = {"taskVariables": "v_eq_x"}
 def postgresql_session_database() -> Iterator[SessionDatabase]:
     """PostgreSQL: a cluster of these tests' own. A snapshot is the whole cluster's: on
     the shared server, other tests' commits would make counts count again at random."""
-    postgres_server_url()  # skipped as the other PostgreSQL tests are
-    with quiet_postgres() as url, SessionDatabase.migrated(url) as database:
+    with quiet_session_database() as database:
         yield database
 
 

@@ -20,8 +20,8 @@ from taskvars.persistence.models import IdSpace
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import NewValue, TaskCriteria, VariableCondition
 from taskvars.services import deployments, process_definitions, tasks
-from tests.databases import SessionDatabase, postgres_server_url
-from tests.private_postgres import quiet_postgres
+from tests.databases import SessionDatabase
+from tests.private_postgres import quiet_session_database
 from tests.statement_counter import counting
 
 MODEL = Path(__file__).parents[1] / "bpmn" / "two-tasks.bpmn"
@@ -32,8 +32,7 @@ NAMED = TaskCriteria(name="Review")
 def postgresql_session_database() -> Iterator[SessionDatabase]:
     """PostgreSQL: a cluster of these tests' own. A snapshot is the whole cluster's: on
     the shared server, other tests' commits would make counts count again at random."""
-    postgres_server_url()  # skipped as the other PostgreSQL tests are
-    with quiet_postgres() as url, SessionDatabase.migrated(url) as database:
+    with quiet_session_database() as database:
         yield database
 
 
