@@ -154,20 +154,6 @@ class TemporaryUploadFile:
             self.fd = -1
 
 
-def open_direct(file: UploadFile) -> int | None:
-    """A second descriptor of ``file`` for writes that bypass the page cache
-    (``O_DIRECT``), or ``None`` where the system or the file system has none (tmpfs
-    before Linux 6.6, other systems). The caller closes it; ``fdatasync`` of either
-    descriptor still makes the file durable."""
-    if not hasattr(os, "O_DIRECT"):
-        return None
-    try:
-        # Through /proc, the very file we hold (its name might be another's by now).
-        return os.open(f"/proc/self/fd/{file.fd}", os.O_WRONLY | os.O_DIRECT | os.O_CLOEXEC)
-    except OSError:
-        return None
-
-
 class ContentFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory

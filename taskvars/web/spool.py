@@ -9,29 +9,30 @@ wait for the threads at any time: memory stays flat whatever the size.
 
 Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
 beside an SQLite database) is on disk, its name too (:meth:`UploadFile.sync`): a row that
-names it may be committed. Such a file is written with ``O_DIRECT`` where the file system
-allows it: the received bytes are copied once into page-aligned blocks, which the disk reads itself.
-Through the page cache the kernel's copy, page allocation and writeback bookkeeping cost
-six times the CPU of that copy here, and a loaded machine's dirty-page throttling made
-the write four times slower (measured: 1 GiB, 1.2 s CPU and 4.7 s against 0.18 s and
-1.5 s). Where ``O_DIRECT`` is refused, the file is written through the page cache and
-writeback is started every few MiB so that the final sync waits for little. A staging
-file whose bytes the store copies into the database (PostgreSQL) is neither synced nor
-written back early: it is read again at once, from the page cache.
+names it may be committed. Such a file is written through the page cache and flushed
+every ``FLUSH_BYTES`` while the rest arrives (:class:`taskvars.web.early_flush.EarlyFlush`),
+so that the final sync waits for the last stretch only. It used to be written with
+``O_DIRECT`` from page-aligned blocks, which costs less CPU (1 GiB: 1.55 s of server CPU
+against 1.8 s), but each such write waits for the disk, one at a time, and the disk's
+flush still comes after the last byte: a 1 GiB upload took 1.9-2.5 s against 1.5-1.8 s
+now, 64 MiB 0.14-0.2 s against 0.11-0.13 (``python -m bench.transfer``, A/B on the same
+machine; its disk alone takes 1.4 s and 0.09 s). The early flushes also keep the dirty
+pages of an upload to a few MiB, so that the kernel's dirty-page throttling of a loaded
+machine does not slow it. A staging file whose bytes the store copies into the database
+(PostgreSQL) is never synced: it is read again at once, from the page cache.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from taskvars.hashed_blocks import HashedBlocks
-from taskvars.persistence.content_files import UploadFile, open_direct
-from taskvars.web.aligned_blocks import AlignedBlock, BlockShelf
+from taskvars.persistence.content_files import UploadFile
+from taskvars.web.early_flush import EarlyFlush
 
 BLOCK_BYTES = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
@@ -39,31 +40,17 @@ MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
 # immutable bytes; smaller pieces (a body full of CRs arrives as many) are copied together,
 # so that a block never holds more than a few dozen pieces.
 MIN_SHARED_BYTES = 16 * 1024
-# Ask the kernel to start writing back what was written, this often.
-WRITEBACK_BYTES = 32 * BLOCK_BYTES
-# Each O_DIRECT write waits for the disk, so it is made large: the device splits it into
-# several requests in flight at once (1 GiB here: 1.4 s in 1 MiB writes, 0.65 s in 4 MiB).
-ALIGNED_BLOCK_BYTES = 4 * BLOCK_BYTES
-# O_DIRECT writes need their memory, offset and length aligned to the device's logical
-# block: 4096 covers every device (512 or 4096).
-DIRECT_ALIGNMENT = 4096
-# The aligned blocks of every upload, kept between uploads: as many as one upload uses
-# at once (those in flight, one more submitted before drain waits, the one being filled).
-ALIGNED_BLOCKS_KEPT = MAX_IN_FLIGHT_BYTES // ALIGNED_BLOCK_BYTES + 2
-ALIGNED_BLOCKS = BlockShelf(ALIGNED_BLOCK_BYTES, keep=ALIGNED_BLOCKS_KEPT)
+# A content file is flushed to disk this often while it is written: 8 MiB made a 64 MiB
+# upload end 1.2-1.4x the disk's own time, 16 MiB 1.5-1.6x (bench.transfer); each flush
+# costs about 1 ms.
+FLUSH_BYTES = 8 * BLOCK_BYTES
 
 
 class Spool:
     """One part's bytes. Feed with :meth:`write` (and :meth:`drain` between feeds),
     then :meth:`finish`; read back with :meth:`chunks`; end with :meth:`close`."""
 
-    def __init__(
-        self,
-        memory_bytes: int,
-        open_file: Callable[[], UploadFile],
-        *,
-        aligned_blocks: BlockShelf = ALIGNED_BLOCKS,
-    ) -> None:
+    def __init__(self, memory_bytes: int, open_file: Callable[[], UploadFile]) -> None:
         self._memory_bytes = memory_bytes
         self._open_file = open_file
         self._memory = bytearray()
@@ -71,15 +58,7 @@ class Spool:
         self._block_bytes = 0
         self._file: UploadFile | None = None
         self._pipeline = HashedBlocks("taskvars-spool", MAX_IN_FLIGHT_BYTES)
-        # Written with O_DIRECT: received bytes are copied into page-aligned blocks
-        # (reused once written, given back to the shelf at close) instead of being kept
-        # as views.
-        self._direct_fd: int | None = None
-        self._shelf = aligned_blocks
-        self._taken: list[AlignedBlock] = []  # every block taken from the shelf
-        self._aligned: AlignedBlock | None = None
-        self._free_aligned: list[AlignedBlock] = []
-        self._direct_offset = 0  # where the next aligned block goes in the file
+        self._early_flush: EarlyFlush | None = None  # for a file that must be durable
         self.size = 0
         self.sha256 = ""
 
@@ -101,9 +80,6 @@ class Spool:
             if len(self._memory) > self._memory_bytes:
                 self._spill()
             return
-        if self._direct_fd is not None:
-            self._copy_aligned(data)
-            return
         if isinstance(data.obj, bytes) and len(data) >= MIN_SHARED_BYTES:
             self._block.append(data)
         elif self._block and isinstance(self._block[-1], bytearray):
@@ -124,18 +100,25 @@ class Spool:
             self._pipeline.hash_now(self._memory)
         else:
             self._submit_block()
-            self._submit_aligned()
             # Queued behind the last write, the sync starts as soon as that is out, while
             # the hashing thread may still be on the last blocks (it is the slower one),
             # not once the event loop has seen both done. A failed write is reported
             # first: wait_all raises it.
             synced = (
-                self._pipeline.in_storing_thread(self._file.sync) if self._file.durable else None
+                self._pipeline.in_storing_thread(self._sync, self._file, self._early_flush)
+                if self._file.durable
+                else None
             )
             await self._pipeline.wait_all()
             if synced is not None:
                 await asyncio.wrap_future(synced)
         self.sha256 = self._pipeline.hexdigest()
+
+    @staticmethod
+    def _sync(file: UploadFile, early_flush: EarlyFlush | None) -> None:
+        file.sync()
+        if early_flush is not None:
+            early_flush.raise_failure()  # an error the final sync may not see again
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         if self._file is None:
@@ -153,15 +136,9 @@ class Spool:
 
     def close(self) -> None:
         self._pipeline.shutdown(wait=True)  # no thread may touch the file after this
+        if self._early_flush is not None:
+            self._early_flush.close()
         self._block.clear()
-        self._aligned = None
-        self._free_aligned.clear()
-        for block in self._taken:  # none is written any more
-            self._shelf.give_back(block)
-        self._taken.clear()
-        if self._direct_fd is not None:
-            os.close(self._direct_fd)
-            self._direct_fd = None
         if self._file is not None:
             self._file.release()  # which leaves it on disk if the store kept it
 
@@ -169,48 +146,13 @@ class Spool:
         self._file = self._open_file()
         memory, self._memory = self._memory, bytearray()
         if self._file.durable:
-            self._direct_fd = open_direct(self._file)
+            self._early_flush = EarlyFlush(self._file.fd, FLUSH_BYTES)
             # While the bytes arrive: the final sync then waits for the data only. (If
             # it fails, sync does it again and reports it.)
             self._pipeline.in_storing_thread(self._file.sync_name)
-        if self._direct_fd is not None:
-            self._copy_aligned(memoryview(memory))
-            return
         self._block = [memoryview(memory)]
         self._block_bytes = len(memory)
         self._submit_block()
-
-    def _copy_aligned(self, data: memoryview) -> None:
-        """Copy ``data`` into the current aligned block; each full block goes out."""
-        while data:
-            if self._aligned is None:
-                self._aligned = self._free_aligned.pop() if self._free_aligned else self._take()
-            taken = self._aligned.append(data)
-            data = data[taken:]
-            if self._aligned.full:
-                self._submit_aligned()
-
-    def _take(self) -> AlignedBlock:
-        block = self._shelf.take()
-        self._taken.append(block)
-        return block
-
-    def _submit_aligned(self) -> None:
-        block, self._aligned = self._aligned, None
-        if block is None or not block.used:
-            if block is not None:
-                self._free_aligned.append(block)
-            return
-        assert self._file is not None
-        assert self._direct_fd is not None
-        offset, self._direct_offset = self._direct_offset, self._direct_offset + block.used
-        view = block.view()
-        write = functools.partial(_write_direct, self._direct_fd, self._file.fd, view, offset)
-        self._pipeline.submit([view], write, functools.partial(self._reuse, block))
-
-    def _reuse(self, block: AlignedBlock) -> None:
-        block.used = 0
-        self._free_aligned.append(block)
 
     def _submit_block(self) -> None:
         if not self._block:
@@ -219,41 +161,20 @@ class Spool:
         block = self._block
         offset = self.size - self._block_bytes
         self._block, self._block_bytes = [], 0
-        write = functools.partial(_write, self._file.fd, block, offset, self._file.durable)
+        write = functools.partial(_write, self._file.fd, block, offset, self._early_flush)
         self._pipeline.submit(block, write)
 
 
-def _write_direct(direct_fd: int, fd: int, view: memoryview, offset: int) -> None:
-    """Write ``view`` at ``offset`` bypassing the page cache; the unaligned tail of the
-    last block (and everything, if the file system turns O_DIRECT down after all) goes
-    through ``fd`` and the page cache."""
-    aligned = len(view) - len(view) % DIRECT_ALIGNMENT
-    done = 0
-    try:
-        while done < aligned:
-            done += os.pwrite(direct_fd, view[done:aligned], offset + done)
-    except OSError as error:
-        if error.errno != errno.EINVAL:
-            raise
-        done -= done % DIRECT_ALIGNMENT
-    while done < len(view):
-        done += os.pwrite(fd, view[done:], offset + done)
-
-
-def _write(fd: int, block: list[memoryview | bytearray], offset: int, durable: bool) -> None:
-    end = offset + sum(len(view) for view in block)
+def _write(
+    fd: int, block: list[memoryview | bytearray], offset: int, early_flush: EarlyFlush | None
+) -> None:
     position = offset
     while block:
         written = os.pwritev(fd, block, position)
         position += written
         block = _after(block, written)
-    # Start writing back each WRITEBACK_BYTES as it completes; the final fdatasync then
-    # waits for the last stretch only. (On Linux, DONTNEED starts writeback of dirty
-    # pages and drops only those already clean.)
-    crossed = end // WRITEBACK_BYTES != offset // WRITEBACK_BYTES
-    if durable and crossed and hasattr(os, "posix_fadvise"):
-        start = (end // WRITEBACK_BYTES - 1) * WRITEBACK_BYTES
-        os.posix_fadvise(fd, start, WRITEBACK_BYTES, os.POSIX_FADV_DONTNEED)
+    if early_flush is not None:
+        early_flush.written(position)
 
 
 def _after(block: list[memoryview | bytearray], written: int) -> list[memoryview | bytearray]:

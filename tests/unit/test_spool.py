@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import threading
@@ -14,8 +15,7 @@ import pytest
 from taskvars import hashed_blocks
 from taskvars.persistence.content_files import ContentFiles, LockedContentFile, TemporaryUploadFile
 from taskvars.web import spool as spool_module
-from taskvars.web.aligned_blocks import BlockShelf
-from taskvars.web.spool import MAX_IN_FLIGHT_BYTES, Spool
+from taskvars.web.spool import FLUSH_BYTES, MAX_IN_FLIGHT_BYTES, Spool
 
 MIB = 1024 * 1024
 
@@ -132,71 +132,61 @@ def test_only_a_file_that_becomes_the_value_is_synced_with_its_name(
     spool.close()
 
 
-@pytest.mark.parametrize("direct", [True, False])
-@pytest.mark.parametrize(
-    "length",
-    [MIB + 1, spool_module.ALIGNED_BLOCK_BYTES, 2 * spool_module.ALIGNED_BLOCK_BYTES + 4097],
-)
-def test_a_content_file_holds_every_byte_whether_written_around_the_page_cache_or_through_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool, length: int
+def test_a_large_content_file_is_flushed_while_it_is_written_and_again_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Content files go out in page-aligned blocks by O_DIRECT, their unaligned tail
-    through the page cache; where O_DIRECT is refused, all through the page cache."""
-    if not direct:
-        monkeypatch.setattr(spool_module, "open_direct", lambda file: None)
-    data = hashlib.sha256(b"direct").digest() * (length // 32 + 1)
-    data = data[:length]
-    pieces = [data[i : i + 65536 + 3] for i in range(0, len(data), 65536 + 3)]
+    """Flushed only after the last byte, the disk took as long again as the transfer;
+    flushed every FLUSH_BYTES beside the writes, the final sync has the last stretch
+    left. The final one still comes after every write."""
+    flushed_sizes: list[int] = []
+    real_fdatasync = spool_module.os.fdatasync
+
+    def recording_fdatasync(fd: int) -> None:
+        flushed_sizes.append(os.fstat(fd).st_size)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
+    data = hashlib.sha256(b"flushed").digest() * (5 * FLUSH_BYTES // 32)
     spool = Spool(MIB, files.create)
-    fill(spool, pieces)
-    assert (spool._direct_fd is not None) == (direct and _direct_writes_allowed(tmp_path))
+    fill(spool, [data[i : i + MIB] for i in range(0, len(data), MIB)])
+    assert len(flushed_sizes) >= 2
+    assert flushed_sizes[0] >= FLUSH_BYTES
+    assert flushed_sizes[-1] == len(data)
     assert spool.path is not None
     assert spool.path.read_bytes() == data
-    assert spool.sha256 == hashlib.sha256(data).hexdigest()
-    assert spool.size == length
     spool.close()
 
 
-def _direct_writes_allowed(directory: Path) -> bool:
-    probe = directory / "probe"
-    probe.write_bytes(b"")
-    try:
-        fd = os.open(probe, os.O_WRONLY | getattr(os, "O_DIRECT", 0))
-    except OSError:
-        return False
-    os.close(fd)
-    return hasattr(os, "O_DIRECT")
-
-
-def test_a_later_upload_writes_from_the_aligned_blocks_an_earlier_one_gave_back(
-    tmp_path: Path,
+def test_an_early_flush_that_failed_fails_the_upload_though_the_final_one_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Mapping and faulting in fresh blocks for every upload cost the event loop about
-    15 ms per upload; blocks go back to a shelf when a spool closes, and no upload takes
-    more than the shelf keeps, so that uploads one after another map no new memory."""
-    if not _direct_writes_allowed(tmp_path):
-        pytest.skip("no O_DIRECT here: no aligned blocks")
-    shelf = BlockShelf(spool_module.ALIGNED_BLOCK_BYTES, keep=spool_module.ALIGNED_BLOCKS_KEPT)
+    """Linux reports a write-back error once per open file: the flush that saw it is
+    the only one to know, and the final sync may succeed although data was lost."""
+    real_fdatasync = spool_module.os.fdatasync
+    failures = [OSError(errno.EIO, "Input/output error")]
+    failed_at_sizes: list[int] = []
+
+    def failing_once(fd: int) -> None:
+        if failures:
+            failed_at_sizes.append(os.fstat(fd).st_size)
+            raise failures.pop()
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", failing_once)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
-    given_back: set[int] = set()
-    for seed in (b"first", b"second"):
-        data = hashlib.sha256(seed).digest() * (24 * MIB // 32)
-        pieces: list[bytes | bytearray] = [data[i : i + MIB] for i in range(0, len(data), MIB)]
-        spool = Spool(MIB, files.create, aligned_blocks=shelf)
-        fill(spool, pieces)
-        taken = {id(block) for block in spool._taken}
-        assert len(taken) <= spool_module.ALIGNED_BLOCKS_KEPT
-        if given_back:
-            assert taken <= given_back
-        assert spool.path is not None
-        assert spool.path.read_bytes() == data
-        assert spool.sha256 == hashlib.sha256(data).hexdigest()
-        spool.close()
-        assert shelf.waiting == len(taken)
-        given_back = taken
+    data = b"x" * (3 * FLUSH_BYTES)
+    spool = Spool(MIB, files.create)
+    with pytest.raises(OSError, match="Input/output error"):
+        fill(spool, [data[i : i + MIB] for i in range(0, len(data), MIB)])
+    assert len(failed_at_sizes) == 1
+    assert failed_at_sizes[0] < len(data)  # an early flush, not the last
+    path = spool.path
+    spool.close()
+    assert path is not None
+    assert not path.exists()
 
 
 def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
@@ -204,8 +194,6 @@ def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
 ) -> None:
     """The sync waits for the writes only: hashing, the slower of the two threads, goes
     on meanwhile, instead of the sync starting once the event loop has seen both done."""
-    if not _direct_writes_allowed(tmp_path):
-        pytest.skip("through the page cache the block goes out before finish: no last block")
     synced = threading.Event()
     hashed_while_syncing: list[bool] = []
     real_hash, real_sync = hashed_blocks._hash, LockedContentFile.sync
@@ -224,11 +212,12 @@ def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
     monkeypatch.setattr(LockedContentFile, "sync", sync)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
-    data = hashlib.sha256(b"overlap").digest() * (3 * MIB // 32)
+    data = hashlib.sha256(b"overlap").digest() * (3 * MIB // 32) + b"last block"
     spool = Spool(MIB, files.create)
 
     async def run() -> None:
-        spool.write(memoryview(data))
+        spool.write(memoryview(data[: 3 * MIB]))
+        spool.write(memoryview(data[3 * MIB :]))  # kept until finish: the last block
         await spool.drain()
         finishing.set()
         await spool.finish()
