@@ -61,6 +61,7 @@ from taskvars.web.nul_characters import QueryNulMiddleware
 from taskvars.web.operation_errors import OperationErrorsMiddleware
 from taskvars.web.request_observation import Operations, RequestObservationMiddleware
 from taskvars.web.spec_document import SpecDocumentMiddleware
+from taskvars.web.tasklist_page import PAGE_PATH, TasklistPageMiddleware
 from taskvars.web.unknown_parameters import (
     UnknownParametersMiddleware,
     declared_query_parameters,
@@ -110,10 +111,11 @@ def pipeline(
             MiddlewarePosition.BEFORE_SWAGGER,
             {"spec": spec, "text": spec_text(), "base_path": BASE_PATH},
         ),
+        Stage(TasklistPageMiddleware, MiddlewarePosition.BEFORE_SWAGGER),
         Stage(
             DocsRedirectMiddleware,
             MiddlewarePosition.BEFORE_SWAGGER,
-            {"base_path": BASE_PATH, "docs_path": DOCS_PATH},
+            {"base_path": BASE_PATH, "docs_path": DOCS_PATH, "page_path": PAGE_PATH},
         ),
         Stage(
             ClientTimeoutMiddleware,

@@ -66,6 +66,9 @@ def every_request() -> list[tuple[str, str]]:
         ("GET", BASE + "/"),
         ("GET", BASE + "/docs/"),
         ("GET", BASE + "/docs/swagger-ui.css"),
+        ("GET", "/tasklist/"),
+        ("GET", "/tasklist/app.js"),
+        ("GET", "/tasklist/no-such-file.js"),
     ]
 
 

@@ -1,5 +1,6 @@
-"""Swagger UI at /engine-rest/docs/, from the installed swagger-ui-bundle: the entry
-paths lead there, and the page needs nothing from the network. (Using it in a browser:
+"""Swagger UI at /engine-rest/docs/, from the installed swagger-ui-bundle: the API's
+entry paths lead there (the root leads to the task list: tests/api/test_tasklist_page.py),
+and the page needs nothing from the network. (Using it in a browser:
 tests/e2e/test_swagger_ui.py.)"""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 DOCS = "/engine-rest/docs/"
 
 
-@pytest.mark.parametrize("entry", ["/", "/engine-rest", "/engine-rest/"])
+@pytest.mark.parametrize("entry", ["/engine-rest", "/engine-rest/"])
 def test_the_entry_paths_redirect_to_the_documentation(client: Any, entry: str) -> None:
     response = client.get(entry, follow_redirects=False)
     assert response.status_code == 302
