@@ -36,7 +36,7 @@ function useUser() {
     (async () => {
       try {
         const current = await get("/identity/current");
-        if (current.authenticated) {
+        if (current?.authenticated) {
           const info = await get("/identity/groups", { userId: current.authenticatedUser });
           const groups = info.groups.map((group) => group.id);
           setState({ user: { id: current.authenticatedUser, groups, signedIn: true } });
