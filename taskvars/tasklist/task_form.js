@@ -1,0 +1,45 @@
+// A task's form: its generated fields (camunda:formData, read from the model), or, for an
+// embedded or external formKey or none at all, a plain variables editor; both submitted
+// with submit-form, which completes the task (or resolves it when it was delegated).
+import { get, post } from "./api.js";
+import { formFields } from "./form_fields.js";
+import { GeneratedForm } from "./generated_form.js";
+import { useLoaded } from "./loading.js";
+import { ErrorMessage, html } from "./ui.js";
+import { VariablesEditor } from "./variables_editor.js";
+
+// The key Camunda gives a task whose form the engine generates from its fields.
+const GENERATED_KEY = /^embedded:engine:\/\//;
+
+async function loadForm(task, signal) {
+  const path = `/task/${encodeURIComponent(task.id)}`;
+  const { key } = await get(`${path}/form`, undefined, signal);
+  if ((key && !GENERATED_KEY.test(key)) || !task.processDefinitionId) return { key, fields: [] };
+  const [{ bpmn20Xml }, values] = await Promise.all([
+    get(`/process-definition/${encodeURIComponent(task.processDefinitionId)}/xml`, undefined, signal),
+    get(`${path}/form-variables`, { deserializeValues: false }, signal),
+  ]);
+  return { key: null, fields: formFields(bpmn20Xml, task.taskDefinitionKey), values };
+}
+
+/** ``onCompleted`` once the form was submitted. */
+export function TaskForm({ task, onCompleted }) {
+  const loaded = useLoaded((signal) => loadForm(task, signal), [task.id]);
+  const submitLabel = task.delegationState === "PENDING" ? "Resolve" : "Complete";
+  const submit = async (variables) => {
+    await post(`/task/${encodeURIComponent(task.id)}/submit-form`, { variables });
+    onCompleted();
+  };
+  let body;
+  if (!loaded.data) body = loaded.error ? null : html`<p class="loading" role="status">Loading the form…</p>`;
+  else if (loaded.data.fields.length)
+    body = html`<${GeneratedForm} fields=${loaded.data.fields} values=${loaded.data.values} submitLabel=${submitLabel} submit=${submit} />`;
+  else
+    body = html`${loaded.data.key ? html`<p>Form <code>${loaded.data.key}</code>: not shown here; the variables to submit:</p>` : null}
+      <${VariablesEditor} submitLabel=${submitLabel} submit=${submit} />`;
+  return html`<section class="task-form" aria-labelledby="form-heading">
+    <h3 id="form-heading">Form</h3>
+    <${ErrorMessage} error=${loaded.error} />
+    ${body}
+  </section>`;
+}
