@@ -18,11 +18,19 @@ export function useAction(run) {
   return { ...state, start };
 }
 
-/** A button that runs ``run`` and shows its error after it. */
+/**
+ * A button that runs ``run`` and shows its error after it. Busy, it is aria-disabled, not
+ * disabled: a disabled button loses the keyboard's focus.
+ */
 export function ActionButton({ label, run, secondary }) {
   const action = useAction(run);
   return html`<span class="action">
-    <button type="button" class=${secondary ? "secondary" : undefined} disabled=${action.busy} onClick=${() => action.start()}>
+    <button
+      type="button"
+      class=${secondary ? "secondary" : undefined}
+      aria-disabled=${action.busy ? "true" : undefined}
+      onClick=${() => action.busy || action.start()}
+    >
       ${label}
     </button>
     <${ErrorMessage} error=${action.error} />

@@ -27,10 +27,12 @@ function AddAttachment({ path, onAdded }) {
   const [name, setName] = useState("");
   const [url, setUrl] = useState("");
   const [file, setFile] = useState(null);
-  const add = useAction(async (form) => {
+  const add = useAction(async (form, element) => {
     await call("POST", `${path}/create`, { form });
+    element.reset(); // the file input is the browser's: cleared by the form's reset
     setName("");
     setUrl("");
+    setFile(null);
     onAdded();
   });
   const submit = (event) => {
@@ -43,14 +45,14 @@ function AddAttachment({ path, onAdded }) {
     } else {
       form.append("url", url.trim());
     }
-    add.start(form);
+    add.start(form, event.target);
   };
   return html`<form class="add-attachment" onSubmit=${submit}>
     <label for=${`${id}-name`}>Attachment name</label>
     <input id=${`${id}-name`} value=${name} onInput=${(event) => setName(event.target.value)} />
-    <label for=${`${id}-file`}>File</label>
+    <label for=${`${id}-file`}>Attachment file</label>
     <input id=${`${id}-file`} type="file" onChange=${(event) => setFile(event.target.files[0] || null)} />
-    <label for=${`${id}-url`}>or a link</label>
+    <label for=${`${id}-url`}>Or a link</label>
     <input id=${`${id}-url`} type="url" value=${url} placeholder="https://…" onInput=${(event) => setUrl(event.target.value)} />
     <button type="submit" disabled=${add.busy || (!file && !url.trim())}>Attach</button>
     <${ErrorMessage} error=${add.error} />

@@ -3,7 +3,7 @@
 import { get, href } from "./api.js";
 import { FileUpload } from "./file_upload.js";
 import { useLoaded } from "./loading.js";
-import { ErrorMessage, formatSize, html } from "./ui.js";
+import { ErrorMessage, formatDate, formatSize, html } from "./ui.js";
 
 const BINARY_TYPES = new Set(["File", "Bytes"]);
 
@@ -46,6 +46,7 @@ function VariableValue({ variable }) {
   if (BINARY_TYPES.has(variable.type)) return html`<${BinaryValue} variable=${variable} />`;
   if (variable.type === "Json") return html`<pre class="json">${prettyJson(variable.value)}</pre>`;
   if (variable.value === null) return html`<span class="muted">null</span>`;
+  if (variable.type === "Date") return formatDate(variable.value);
   return typeof variable.value === "object" ? JSON.stringify(variable.value) : String(variable.value);
 }
 

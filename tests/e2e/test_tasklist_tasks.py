@@ -217,7 +217,7 @@ def test_a_task_is_claimed_with_the_keyboard_alone(
     expect(page.get_by_role("region", name="Review the expense")).to_be_visible()
     tab_to("Claim")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name="Unclaim")).to_be_visible()
+    expect(page.get_by_role("button", name="Unclaim")).to_be_focused()  # the same button
     (task,) = api.get("/task", params={"processInstanceId": review}).json()
     assert task["assignee"] == "ann"
     assert console.errors == []
@@ -243,4 +243,35 @@ def test_at_a_phones_width_the_list_and_the_task_stack_without_scrolling_sideway
     assert shown is not None
     assert listed["y"] + listed["height"] <= shown["y"]  # one above the other
     assert fits_the_width(page)
+    assert console.errors == []
+
+
+def test_comments_and_attachments_are_added_and_listed(
+    browser: Browser, server: Server, review: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes("Receipt checked ✓\n".encode())
+    page, console = open_tasklist(browser, server, LAPTOP)
+    page.get_by_role("link", name=re.compile("Review the expense")).click()
+
+    comments = page.get_by_role("region", name="Comments")
+    comments.get_by_label("Comment").fill("Looks <b>fine</b>")
+    comments.get_by_role("button", name="Add comment").click()
+    expect(comments.get_by_role("listitem")).to_contain_text("Looks <b>fine</b>")  # as text
+
+    attachments = page.get_by_role("region", name="Attachments")
+    attachments.get_by_label("Attachment file").set_input_files(str(notes))
+    attachments.get_by_role("button", name="Attach", exact=True).click()
+    with page.expect_download() as downloading:
+        attachments.get_by_role("link", name="notes.txt").click()
+    assert Path(downloading.value.path()).read_bytes() == notes.read_bytes()
+
+    attachments.get_by_label("Attachment name").fill("Policy")
+    attachments.get_by_label("Or a link").fill("https://example.org/policy")
+    attachments.get_by_role("button", name="Attach", exact=True).click()
+    policy = attachments.get_by_role("link", name="Policy")
+    expect(policy).to_have_attribute("href", "https://example.org/policy")
+    expect(attachments.get_by_role("listitem")).to_have_count(2)
     assert console.errors == []
