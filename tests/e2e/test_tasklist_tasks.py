@@ -275,3 +275,45 @@ def test_comments_and_attachments_are_added_and_listed(
     expect(policy).to_have_attribute("href", "https://example.org/policy")
     expect(attachments.get_by_role("listitem")).to_have_count(2)
     assert console.errors == []
+
+
+def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
+    browser: Browser, server: Server, api: httpx.Client, review: str
+) -> None:
+    from playwright.sync_api import expect
+
+    (reviewing,) = api.get("/task", params={"processInstanceId": review}).json()
+    created = api.post("/task/create", json={"id": "call-back", "name": "Call the customer back"})
+    assert created.status_code == 204, created.text
+    urgent = {"name": "Call the customer back", "priority": 90}
+    assert api.put("/task/call-back", json=urgent).status_code == 204
+    page, console = open_tasklist(browser, server, LAPTOP)
+    tab(page, "All").click()
+    listed = page.get_by_role("list", name="All").get_by_role("link")
+
+    page.get_by_label("Sort by").select_option("priority")
+    page.get_by_label("Order").select_option("asc")
+    expect(listed).to_have_count(2)
+    expect(listed.first).to_contain_text("Review the expense")
+    page.get_by_label("Order").select_option("desc")
+    expect(listed.first).to_contain_text("Call the customer back")
+
+    page.get_by_label("Name").fill("customer")
+    expect(listed).to_have_count(1)
+    expect(tab(page, "All").locator(".count")).to_have_text("1")
+    page.get_by_label("Name").fill("")
+    page.get_by_label("Process").select_option(label="Expense review")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text("Review the expense")
+    page.get_by_label("Process").select_option(label="Any process")
+
+    # A task created elsewhere shows up on its own; the chosen task stays chosen.
+    listed.filter(has_text="Review the expense").click()
+    selected = page.get_by_role("link", name=re.compile("Review the expense"))
+    expect(selected).to_have_attribute("aria-current", "page")
+    created = api.post("/task/create", json={"id": "new-work", "name": "Newly arrived"})
+    assert created.status_code == 204, created.text
+    expect(listed.filter(has_text="Newly arrived")).to_be_visible(timeout=10_000)
+    expect(selected).to_have_attribute("aria-current", "page")
+    assert page.url.endswith(f"#/tasks/{reviewing['id']}")
+    assert console.errors == []
