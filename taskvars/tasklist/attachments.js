@@ -17,8 +17,13 @@ function isWebLink(url) {
 
 function AttachmentLink({ path, attachment }) {
   const name = attachment.name || attachment.id;
-  if (!attachment.url) return html`<a href=${href(`${path}/${encodeURIComponent(attachment.id)}/data`)} download=${name}>${name}</a>`;
-  if (isWebLink(attachment.url)) return html`<a href=${attachment.url} rel="noopener noreferrer" target="_blank">${name}</a>`;
+  if (!attachment.url) {
+    const data = href(`${path}/${encodeURIComponent(attachment.id)}/data`);
+    return html`<a href=${data} download=${name}>${name}</a>`;
+  }
+  if (isWebLink(attachment.url)) {
+    return html`<a href=${attachment.url} rel="noopener noreferrer" target="_blank">${name}</a>`;
+  }
   return html`<span>${name} (${attachment.url})</span>`;
 }
 
@@ -53,7 +58,13 @@ function AddAttachment({ path, onAdded }) {
     <label for=${`${id}-file`}>Attachment file</label>
     <input id=${`${id}-file`} type="file" onChange=${(event) => setFile(event.target.files[0] || null)} />
     <label for=${`${id}-url`}>Or a link</label>
-    <input id=${`${id}-url`} type="url" value=${url} placeholder="https://…" onInput=${(event) => setUrl(event.target.value)} />
+    <input
+      id=${`${id}-url`}
+      type="url"
+      value=${url}
+      placeholder="https://…"
+      onInput=${(event) => setUrl(event.target.value)}
+    />
     <button type="submit" disabled=${add.busy || (!file && !url.trim())}>Attach</button>
     <${ErrorMessage} error=${add.error} />
   </form>`;

@@ -37,17 +37,35 @@ function FieldInput({ field, inputId, value, describedBy, invalid, onChange }) {
     readOnly: isReadOnly(field),
   };
   if (field.type === "boolean") {
-    return html`<input ...${common} type="checkbox" checked=${Boolean(value)} disabled=${common.readOnly} onChange=${(event) => onChange(event.target.checked)} />`;
+    return html`<input
+      ...${common}
+      type="checkbox"
+      checked=${Boolean(value)}
+      disabled=${common.readOnly}
+      onChange=${(event) => onChange(event.target.checked)}
+    />`;
   }
   if (field.type === "enum") {
-    return html`<select ...${common} disabled=${common.readOnly} value=${shown(value)} onChange=${(event) => onChange(event.target.value)}>
+    return html`<select
+      ...${common}
+      disabled=${common.readOnly}
+      value=${shown(value)}
+      onChange=${(event) => onChange(event.target.value)}
+    >
       <option value="">—</option>
       ${field.values.map((option) => html`<option value=${option.id}>${option.name}</option>`)}
     </select>`;
   }
   const kind = field.type === "long" ? { inputMode: "numeric" } : {};
   const placeholder = field.type === "date" ? field.datePattern || undefined : undefined;
-  return html`<input ...${common} ...${kind} type="text" placeholder=${placeholder} value=${shown(value)} onInput=${(event) => onChange(event.target.value)} />`;
+  return html`<input
+    ...${common}
+    ...${kind}
+    type="text"
+    placeholder=${placeholder}
+    value=${shown(value)}
+    onInput=${(event) => onChange(event.target.value)}
+  />`;
 }
 
 function Field({ field, value, error, onChange }) {

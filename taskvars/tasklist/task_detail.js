@@ -32,8 +32,13 @@ function TaskFields({ task, definition }) {
 /** ``onChanged`` after any change of the task; ``onCompleted`` once it is done. */
 export function TaskDetail({ id, user, onChanged, onCompleted }) {
   const loaded = useLoaded((signal) => loadTask(id, signal), [id]);
-  if (loaded.error && !loaded.data) return html`<section class="task-detail"><${ErrorMessage} error=${loaded.error} /></section>`;
-  if (!loaded.data) return html`<section class="task-detail"><p class="loading" role="status">Loading the task…</p></section>`;
+  if (!loaded.data) {
+    return html`<section class="task-detail">
+      ${loaded.error
+        ? html`<${ErrorMessage} error=${loaded.error} />`
+        : html`<p class="loading" role="status">Loading the task…</p>`}
+    </section>`;
+  }
   const { task, definition } = loaded.data;
   const changed = () => {
     loaded.reload();
@@ -41,6 +46,7 @@ export function TaskDetail({ id, user, onChanged, onCompleted }) {
   };
   return html`<section class="task-detail" aria-labelledby="task-heading">
     <h2 id="task-heading">${task.name || task.taskDefinitionKey || task.id}</h2>
+    <${ErrorMessage} error=${loaded.error} />
     <${TaskFields} task=${task} definition=${definition} />
     <${TaskActions} task=${task} user=${user} onChanged=${changed} />
     <${TaskForm} task=${task} onCompleted=${onCompleted} />

@@ -33,9 +33,16 @@ export function TaskForm({ task, onCompleted }) {
   let body;
   if (!loaded.data) body = loaded.error ? null : html`<p class="loading" role="status">Loading the form…</p>`;
   else if (loaded.data.fields.length)
-    body = html`<${GeneratedForm} fields=${loaded.data.fields} values=${loaded.data.values} submitLabel=${submitLabel} submit=${submit} />`;
+    body = html`<${GeneratedForm}
+      fields=${loaded.data.fields}
+      values=${loaded.data.values}
+      submitLabel=${submitLabel}
+      submit=${submit}
+    />`;
   else
-    body = html`${loaded.data.key ? html`<p>Form <code>${loaded.data.key}</code>: not shown here; the variables to submit:</p>` : null}
+    body = html`${loaded.data.key
+        ? html`<p>Form <code>${loaded.data.key}</code>: not shown here; the variables to submit:</p>`
+        : null}
       <${VariablesEditor} submitLabel=${submitLabel} submit=${submit} />`;
   return html`<section class="task-form" aria-labelledby="form-heading">
     <h3 id="form-heading">Form</h3>

@@ -67,28 +67,35 @@ function Tabs({ tab, counts, onChoose }) {
 }
 
 function Filters({ filters, order, onFilters, onOrder }) {
-  const definitions = useLoaded((signal) => get("/process-definition", { latestVersion: true, sortBy: "name", sortOrder: "asc" }, signal), []);
+  const definitions = useLoaded(
+    (signal) => get("/process-definition", { latestVersion: true, sortBy: "name", sortOrder: "asc" }, signal),
+    [],
+  );
+  const filter = (part) => (event) => onFilters({ ...filters, [part]: event.target.value });
+  const sort = (part) => (event) => onOrder({ ...order, [part]: event.target.value });
   return html`<form class="task-filters" onSubmit=${(event) => event.preventDefault()} aria-label="Filter and sort">
     <label>
       Process
-      <select value=${filters.processKey} onChange=${(event) => onFilters({ ...filters, processKey: event.target.value })}>
+      <select value=${filters.processKey} onChange=${filter("processKey")}>
         <option value="">Any process</option>
-        ${(definitions.data || []).map((definition) => html`<option value=${definition.key}>${definition.name || definition.key}</option>`)}
+        ${(definitions.data || []).map(
+          (definition) => html`<option value=${definition.key}>${definition.name || definition.key}</option>`,
+        )}
       </select>
     </label>
     <label>
       Name
-      <input type="search" value=${filters.name} placeholder="Contains…" onInput=${(event) => onFilters({ ...filters, name: event.target.value })} />
+      <input type="search" value=${filters.name} placeholder="Contains…" onInput=${filter("name")} />
     </label>
     <label>
       Sort by
-      <select value=${order.by} onChange=${(event) => onOrder({ ...order, by: event.target.value })}>
+      <select value=${order.by} onChange=${sort("by")}>
         ${SORTS.map((sort) => html`<option value=${sort.value}>${sort.label}</option>`)}
       </select>
     </label>
     <label>
       Order
-      <select value=${order.direction} onChange=${(event) => onOrder({ ...order, direction: event.target.value })}>
+      <select value=${order.direction} onChange=${sort("direction")}>
         <option value="desc">Descending</option>
         <option value="asc">Ascending</option>
       </select>

@@ -16,7 +16,13 @@ export function TasksView({ route, user }) {
   return html`<div class=${selectedId ? "tasks-layout with-task" : "tasks-layout"}>
     <${TaskList} user=${user} selectedId=${selectedId} refreshed=${refreshed} />
     ${selectedId
-      ? html`<${TaskDetail} key=${selectedId} id=${selectedId} user=${user} onChanged=${refresh} onCompleted=${completed} />`
+      ? html`<${TaskDetail}
+          key=${selectedId}
+          id=${selectedId}
+          user=${user}
+          onChanged=${refresh}
+          onCompleted=${completed}
+        />`
       : null}
   </div>`;
 }

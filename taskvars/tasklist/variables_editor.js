@@ -31,7 +31,9 @@ function Row({ row, index, onChange, onRemove }) {
           <option value="false">false</option>
         </select>`
       : html`<input id=${`${id}-value`} value=${row.value} onInput=${set("value")} />`}
-    <button type="button" class="secondary" onClick=${onRemove} aria-label=${`Remove variable ${index + 1}`}>Remove</button>
+    <button type="button" class="secondary" onClick=${onRemove} aria-label=${`Remove variable ${index + 1}`}>
+      Remove
+    </button>
   </fieldset>`;
 }
 

@@ -317,3 +317,45 @@ def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
     expect(selected).to_have_attribute("aria-current", "page")
     assert page.url.endswith(f"#/tasks/{reviewing['id']}")
     assert console.errors == []
+
+
+def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
+    browser: Browser, server: Server, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    content = (MODELS / "embedded_form.bpmn").read_bytes()
+    deployed = api.post("/deployment/create", files={"data": ("shipping.bpmn", content)})
+    assert deployed.status_code == 200, deployed.text
+    parcel = {"value": '{"weight":2.5,"items":["book"]}', "type": "Json"}
+    started = api.post(
+        "/process-definition/key/shipping/start", json={"variables": {"parcel": parcel}}
+    )
+    assert started.status_code == 200, started.text
+    instance_id = started.json()["id"]
+    page, console = open_tasklist(browser, server, LAPTOP)
+    tab(page, "My tasks").click()
+    page.get_by_role("link", name=re.compile("Pack the parcel")).click()
+    task = page.get_by_role("region", name="Pack the parcel")
+
+    expect(task.get_by_text("embedded:app:forms/pack.html")).to_be_visible()
+    parcel_row = task.get_by_role("row", name=re.compile("^parcel"))
+    expect(parcel_row.locator("pre")).to_have_text(
+        '{\n  "weight": 2.5,\n  "items": [\n    "book"\n  ]\n}'
+    )
+
+    editor = task.locator("form.variables-editor")
+    editor.get_by_role("button", name="Add a variable").click()
+    editor.get_by_label("Name").fill("boxes")
+    editor.get_by_label("Type").select_option("Long")
+    editor.get_by_label("Value").fill("3")
+    editor.get_by_role("button", name="Complete").click()
+    page.wait_for_url(re.compile(r"#/tasks$"))
+    expect(page.get_by_role("link", name=re.compile("Pack the parcel"))).to_have_count(0)
+
+    finished = api.get(
+        "/history/variable-instance",
+        params={"processInstanceId": instance_id, "variableName": "boxes"},
+    ).json()
+    assert [(each["type"], each["value"]) for each in finished] == [("Long", 3)]
+    assert console.errors == []
