@@ -359,3 +359,31 @@ def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
     ).json()
     assert [(each["type"], each["value"]) for each in finished] == [("Long", 3)]
     assert console.errors == []
+
+
+def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
+    browser: Browser, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    large = tmp_path / "scan.tiff"
+    large.write_bytes(secrets.token_bytes(2 * 2**20))
+    database = f"sqlite:///{tmp_path / 'small.db'}"
+    with running_server(database, tmp_path, "--max-upload-bytes", str(2**20)) as small:
+        created = httpx.post(f"{small.base_url}/task/create", json={"id": "scan", "name": "Scan"})
+        assert created.status_code == 204, created.text
+        page, console = open_tasklist(browser, small, LAPTOP)
+        page.goto(f"{small.base_url.removesuffix('/engine-rest')}/tasklist/#/tasks/scan")
+        upload = page.get_by_role("form", name="Upload a file")
+        upload.get_by_label("Variable name").fill("scan")
+        upload.get_by_label("File").set_input_files(str(large))
+        upload.get_by_role("button", name="Upload").click()
+        expect(upload.get_by_role("alert")).to_have_text(
+            "Request body exceeds the configured limit of 1048576 bytes"
+        )
+        stored = httpx.get(f"{small.base_url}/task/scan/variables").json()
+    assert stored == {}
+    refusal = "Failed to load resource: the server responded with a status of 413"
+    assert console.errors == [
+        f"{refusal} (Request Entity Too Large) /engine-rest/task/scan/variables/scan/data"
+    ]
