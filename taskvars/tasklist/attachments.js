@@ -43,7 +43,7 @@ function AddAttachment({ path, onAdded }) {
   const submit = (event) => {
     event.preventDefault();
     const form = new FormData();
-    form.append("attachment-name", name.trim() || file?.name || url);
+    form.append("attachment-name", name.trim() || file?.name || url.trim());
     if (file) {
       form.append("attachment-type", file.type || "application/octet-stream");
       form.append("content", file, file.name);

@@ -75,23 +75,26 @@ class Console:
 
 
 # Served by the server's identity and limits endpoints (another branch, h/server, adds
-# them). Until a server has them, their 404s are answered here as a server without
-# --auth-file and without a limit would answer, so that the page can be tested alone.
-STAND_INS = {
-    "/engine-rest/identity/current": {"authenticatedUser": None, "authenticated": False},
-}
+# them). Until a server has them, their 404s are answered here as that server answers,
+# without --auth-file, so that the page can be tested alone; then these pass through.
+IDENTITY_PATH = "/engine-rest/identity/current"
+LIMITS_PATH = "/engine-rest/limits"
+DEFAULT_UPLOAD_LIMIT = 2**30  # taskvars serve --max-upload-bytes's default
 
 
-def stand_in_for_missing_endpoints(page: Page) -> None:
+def stand_in_for_missing_endpoints(page: Page, upload_limit: int) -> None:
     from playwright.sync_api import Route
+
+    stand_ins = {
+        IDENTITY_PATH: {"authenticatedUser": None, "authenticated": False},
+        LIMITS_PATH: {"maxUploadBytes": upload_limit},
+    }
 
     def answer(route: Route) -> None:
         response = route.fetch()
         path = httpx.URL(route.request.url).path
-        if response.status == 404 and path in STAND_INS:
-            route.fulfill(status=200, json=STAND_INS[path])
-        elif response.status == 404 and path == "/engine-rest/limits":
-            route.fulfill(status=200, json={"maxUploadBytes": None})
+        if response.status == 404 and path in stand_ins:
+            route.fulfill(status=200, json=stand_ins[path])
         else:
             route.fulfill(response=response)
 
@@ -99,12 +102,15 @@ def stand_in_for_missing_endpoints(page: Page) -> None:
 
 
 def open_tasklist(
-    browser: Browser, server: Server, viewport: dict[str, int]
+    browser: Browser,
+    server: Server,
+    viewport: dict[str, int],
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
 ) -> tuple[Page, Console]:
     """The page, its person saying who they are: ann of the group reviewers."""
     page = browser.new_page(viewport=viewport, accept_downloads=True)
     console = Console(page)
-    stand_in_for_missing_endpoints(page)
+    stand_in_for_missing_endpoints(page, upload_limit)
     page.goto(f"{server.base_url.removesuffix('/engine-rest')}/tasklist/#/tasks")
     page.get_by_label("User").fill("ann")
     page.get_by_label("Groups").fill("reviewers")
@@ -153,6 +159,7 @@ def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
     upload.get_by_label("Variable name").fill("receipt")
     upload.get_by_label("File").set_input_files(str(receipt))
     upload.get_by_role("button", name="Upload").click()
+    expect(upload).to_contain_text("The server takes files up to 1.0 GiB.")
     expect(upload.get_by_role("progressbar", name="Upload progress")).to_be_visible()
     page.wait_for_function("() => document.querySelector('.file-upload progress')?.value > 0")
     expect(upload.get_by_text("receipt.pdf stored as receipt.")).to_be_visible(timeout=30_000)
@@ -372,11 +379,13 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
     with running_server(database, tmp_path, "--max-upload-bytes", str(2**20)) as small:
         created = httpx.post(f"{small.base_url}/task/create", json={"id": "scan", "name": "Scan"})
         assert created.status_code == 204, created.text
-        page, console = open_tasklist(browser, small, LAPTOP)
+        page, console = open_tasklist(browser, small, LAPTOP, upload_limit=2**20)
         page.goto(f"{small.base_url.removesuffix('/engine-rest')}/tasklist/#/tasks/scan")
         upload = page.get_by_role("form", name="Upload a file")
         upload.get_by_label("Variable name").fill("scan")
         upload.get_by_label("File").set_input_files(str(large))
+        expect(upload).to_contain_text("The server takes files up to 1.0 MiB.")
+        expect(upload).to_contain_text("This file is larger: the server will refuse it.")
         upload.get_by_role("button", name="Upload").click()
         expect(upload.get_by_role("alert")).to_have_text(
             "Request body exceeds the configured limit of 1048576 bytes"
