@@ -25,7 +25,8 @@ async function loadForm(task, signal) {
 /** ``onCompleted`` once the form was submitted. */
 export function TaskForm({ task, onCompleted }) {
   const loaded = useLoaded((signal) => loadForm(task, signal), [task.id]);
-  const submitLabel = task.delegationState === "PENDING" ? "Resolve" : "Complete";
+  // submit-form on a delegated task hands it back to its owner instead of completing it.
+  const submitLabel = task.delegationState === "PENDING" ? "Submit and resolve" : "Complete";
   const submit = async (variables) => {
     await post(`/task/${encodeURIComponent(task.id)}/submit-form`, { variables });
     onCompleted();

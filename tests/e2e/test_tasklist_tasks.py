@@ -396,3 +396,53 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
     assert console.errors == [
         f"{refusal} (Request Entity Too Large) /engine-rest/task/scan/variables/scan/data"
     ]
+
+
+def test_a_task_is_delegated_and_its_delegation_resolved(
+    browser: Browser, server: Server, api: httpx.Client, review: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page, console = open_tasklist(browser, server, LAPTOP)
+    page.get_by_role("link", name=re.compile("Review the expense")).click()
+    task = page.get_by_role("region", name="Review the expense")
+    task.get_by_role("button", name="Claim").click()
+    task.get_by_label("Delegate to").fill("bob")
+    task.get_by_role("button", name="Delegate").click()
+    fields = task.locator(".task-fields")
+    expect(fields).to_contain_text("Delegation" + "PENDING")
+    expect(fields).to_contain_text("Assignee" + "bob")
+    expect(fields).to_contain_text("Owner" + "ann")
+
+    task.get_by_role("button", name="Resolve", exact=True).click()
+    expect(fields).to_contain_text("Delegation" + "RESOLVED")
+    (resolved,) = api.get("/task", params={"processInstanceId": review}).json()
+    assert (resolved["assignee"], resolved["delegationState"]) == ("ann", "RESOLVED")
+    assert console.errors == []
+
+
+def test_a_file_dropped_on_the_drop_zone_is_uploaded(
+    browser: Browser, server: Server, api: httpx.Client, review: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page, console = open_tasklist(browser, server, LAPTOP)
+    page.get_by_role("link", name=re.compile("Review the expense")).click()
+    upload = page.get_by_role("form", name="Upload a file")
+    upload.get_by_label("Variable name").fill("note")
+    dropped = page.evaluate_handle(
+        """() => {
+            const files = new DataTransfer();
+            files.items.add(new File(["dropped, not chosen"], "note.txt", { type: "text/plain" }));
+            return files;
+        }"""
+    )
+    upload.locator(".drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
+    expect(upload).to_contain_text("note.txt, 19 bytes")
+    upload.get_by_role("button", name="Upload").click()
+    row = page.get_by_role("row", name=re.compile("^note"))
+    expect(row).to_contain_text("19 bytes")
+    expect(row).to_contain_text("text/plain")
+    stored = api.get(f"/process-instance/{review}/variables/note/data")
+    assert stored.content == b"dropped, not chosen"
+    assert console.errors == []
