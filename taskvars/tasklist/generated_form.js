@@ -108,6 +108,7 @@ export function GeneratedForm({ fields, values, submitLabel, submit }) {
     setState({ busy: true, error: null });
     try {
       await submit(variables);
+      setState({ busy: false, error: null });
     } catch (error) {
       setState({ busy: false, error });
     }

@@ -49,7 +49,7 @@ export function TaskDetail({ id, user, onChanged, onCompleted }) {
     <${ErrorMessage} error=${loaded.error} />
     <${TaskFields} task=${task} definition=${definition} />
     <${TaskActions} task=${task} user=${user} onChanged=${changed} />
-    <${TaskForm} task=${task} onCompleted=${onCompleted} />
+    <${TaskForm} task=${task} onCompleted=${onCompleted} onResolved=${changed} />
     <${TaskVariables} task=${task} />
     <${Comments} task=${task} />
     <${Attachments} task=${task} />

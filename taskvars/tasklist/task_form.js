@@ -13,7 +13,9 @@ const GENERATED_KEY = /^embedded:engine:\/\//;
 
 async function loadForm(task, signal) {
   const path = `/task/${encodeURIComponent(task.id)}`;
-  const { key } = await get(`${path}/form`, undefined, signal);
+  const form = await get(`${path}/form`, undefined, signal);
+  // A Camunda Form (camunda:formRef) is named by its key, as a formKey is.
+  const key = form.key ?? form.camundaFormRef?.key ?? null;
   if ((key && !GENERATED_KEY.test(key)) || !task.processDefinitionId) return { key, fields: [] };
   const [{ bpmn20Xml }, values] = await Promise.all([
     get(`/process-definition/${encodeURIComponent(task.processDefinitionId)}/xml`, undefined, signal),
@@ -22,14 +24,15 @@ async function loadForm(task, signal) {
   return { key: null, fields: formFields(bpmn20Xml, task.taskDefinitionKey), values };
 }
 
-/** ``onCompleted`` once the form was submitted. */
-export function TaskForm({ task, onCompleted }) {
+/** ``onCompleted`` once the form completed the task, ``onResolved`` once it resolved it. */
+export function TaskForm({ task, onCompleted, onResolved }) {
   const loaded = useLoaded((signal) => loadForm(task, signal), [task.id]);
   // submit-form on a delegated task hands it back to its owner instead of completing it.
-  const submitLabel = task.delegationState === "PENDING" ? "Submit and resolve" : "Complete";
+  const delegated = task.delegationState === "PENDING";
+  const submitLabel = delegated ? "Submit and resolve" : "Complete";
   const submit = async (variables) => {
     await post(`/task/${encodeURIComponent(task.id)}/submit-form`, { variables });
-    onCompleted();
+    (delegated ? onResolved : onCompleted)();
   };
   let body;
   if (!loaded.data) body = loaded.error ? null : html`<p class="loading" role="status">Loading the form…</p>`;

@@ -53,6 +53,7 @@ export function VariablesEditor({ submitLabel, submit }) {
     setState({ busy: true, error: null });
     try {
       await submit(variables);
+      setState({ busy: false, error: null });
     } catch (error) {
       setState({ busy: false, error });
     }

@@ -418,6 +418,19 @@ def test_a_task_is_delegated_and_its_delegation_resolved(
     expect(fields).to_contain_text("Delegation" + "RESOLVED")
     (resolved,) = api.get("/task", params={"processInstanceId": review}).json()
     assert (resolved["assignee"], resolved["delegationState"]) == ("ann", "RESOLVED")
+
+    # Delegated again, and resolved by its form: the values are kept, the task stays open.
+    task.get_by_label("Delegate to").fill("bob")
+    task.get_by_role("button", name="Delegate").click()
+    expect(fields).to_contain_text("Delegation" + "PENDING")
+    task.get_by_label("Amount").fill("7")
+    task.get_by_label("Title").fill("Taxi")
+    task.get_by_role("button", name="Submit and resolve").click()
+    expect(fields).to_contain_text("Delegation" + "RESOLVED")
+    expect(task.get_by_role("button", name="Complete")).to_be_visible()
+    assert page.url.endswith(f"#/tasks/{resolved['id']}")
+    amount = api.get(f"/process-instance/{review}/variables/amount").json()
+    assert amount["value"] == 7
     assert console.errors == []
 
 
