@@ -3,26 +3,38 @@
 import { useEffect, useRef, useState } from "./vendor/preact-hooks.mjs";
 import { ErrorMessage, html } from "./ui.js";
 
+const BPMN_DI = "http://www.omg.org/spec/BPMN/20100524/DI";
+
+/** Whether the model has a layout to draw (BPMN DI): modelling tools write one, not every generator. */
+const hasLayout = (xml) =>
+  new DOMParser().parseFromString(xml, "application/xml").getElementsByTagNameNS(BPMN_DI, "BPMNPlane").length > 0;
+
 let viewerLoaded = null;
 
-/** bpmn-js's BpmnJS viewer class: its UMD script and stylesheets are added once. */
-function loadViewer() {
-  viewerLoaded ??= new Promise((resolve, reject) => {
-    for (const sheet of ["vendor/diagram-js.css", "vendor/bpmn-js.css"]) {
-      const link = document.createElement("link");
-      link.rel = "stylesheet";
-      link.href = sheet;
-      document.head.prepend(link); // before the page's own: processes.css's markers win
-    }
-    const script = document.createElement("script");
-    script.src = "vendor/bpmn-viewer.production.min.js";
-    script.addEventListener("load", () => resolve(window.BpmnJS));
-    script.addEventListener("error", () => {
-      viewerLoaded = null; // another view may try again
-      reject(new Error("The diagram viewer could not be loaded."));
-    });
-    document.head.append(script);
+/** ``element`` added to the document's head, once it has loaded. */
+function added(element, where) {
+  return new Promise((resolve, reject) => {
+    element.addEventListener("load", resolve);
+    element.addEventListener("error", () => reject(new Error("The diagram viewer could not be loaded.")));
+    document.head[where](element);
   });
+}
+
+/** bpmn-js's BpmnJS viewer class, once its UMD script and stylesheets have loaded. */
+function loadViewer() {
+  viewerLoaded ??= Promise.all([
+    ...["vendor/diagram-js.css", "vendor/bpmn-js.css"].map((sheet) => {
+      const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href: sheet });
+      return added(link, "prepend"); // before the page's own: processes.css's markers win
+    }),
+    added(Object.assign(document.createElement("script"), { src: "vendor/bpmn-viewer.production.min.js" }), "append"),
+  ]).then(
+    () => window.BpmnJS,
+    (error) => {
+      viewerLoaded = null; // another view may try again
+      throw error;
+    },
+  );
   return viewerLoaded;
 }
 
@@ -35,7 +47,17 @@ async function draw(BpmnJS, container, { xml, active, passed }) {
   const mark = (ids, marker) => ids.filter((id) => elements.get(id)).forEach((id) => canvas.addMarker(id, marker));
   mark(passed, "activity-passed");
   mark(active, "activity-active");
-  canvas.zoom("fit-viewport", "auto"); // the whole diagram, centred
+  const fit = () => {
+    canvas.resized();
+    const scale = canvas.zoom("fit-viewport", "auto"); // the whole diagram, centred
+    // Shrunk to fit, the outermost shapes touch the edges: a margin keeps their strokes seen.
+    if (scale < 1) canvas.zoom(scale * 0.92, "auto");
+  };
+  // Fitted once observed, and again whenever the layout resizes the container (a phone
+  // turned); not while it has no size (being removed), which no scale fits.
+  const observer = new ResizeObserver(([{ contentRect }]) => contentRect.width && contentRect.height && fit());
+  observer.observe(container);
+  viewer.on("diagram.destroy", () => observer.disconnect());
   return viewer;
 }
 
@@ -44,6 +66,16 @@ async function draw(BpmnJS, container, { xml, active, passed }) {
  * says in words what the marks show (the diagram's text alternative).
  */
 export function Diagram({ xml, active, passed, caption }) {
+  if (!hasLayout(xml)) {
+    return html`<figure class="diagram">
+      <p class="muted">The model has no diagram layout (BPMN DI) to draw.</p>
+      <figcaption>${caption}</figcaption>
+    </figure>`;
+  }
+  return html`<${DrawnDiagram} xml=${xml} active=${active} passed=${passed} caption=${caption} />`;
+}
+
+function DrawnDiagram({ xml, active, passed, caption }) {
   const container = useRef(null);
   const [error, setError] = useState(null);
   useEffect(() => {

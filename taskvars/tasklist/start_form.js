@@ -3,7 +3,7 @@
 import { call, get } from "./api.js";
 import { useLoaded } from "./loading.js";
 import {
-  describeConstraints,
+  describeField,
   fieldNamedIn,
   initialValue,
   isReadOnly,
@@ -45,8 +45,8 @@ function FieldInput({ field, value, onInput, describedBy, invalid }) {
     onInput=${(event) => onInput(event.target.value)} />`;
 }
 
-function FormField({ field, value, onInput, error }) {
-  const hint = describeConstraints(field);
+function FormField({ form, field, value, onInput, error }) {
+  const hint = describeField(field, form);
   const hintId = hint ? `hint-${field.id}` : null;
   const errorId = error ? `error-${field.id}` : null;
   return html`<div class=${`form-field form-field-${field.type}`}>
@@ -96,7 +96,7 @@ function StartForm({ definition, form, variables }) {
           <input id="business-key" value=${businessKey} onInput=${(event) => setBusinessKey(event.target.value)} />
         </div>`}
     ${fields.map(
-      (field) => html`<${FormField} key=${field.id} field=${field} value=${values[field.id]}
+      (field) => html`<${FormField} key=${field.id} form=${form} field=${field} value=${values[field.id]}
         error=${state.field === field.id ? state.fieldError : null}
         onInput=${(value) => setValues({ ...values, [field.id]: value })} />`,
     )}

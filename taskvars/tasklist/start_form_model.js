@@ -68,10 +68,11 @@ const CONSTRAINT_TEXT = {
   validator: (config) => `checked by ${config}`,
 };
 
-/** A field's constraints as people read them: "required, at least 1". */
-export function describeConstraints(field) {
+/** What people should know of a field of ``form``: "required, at least 1". */
+export function describeField(field, form) {
   const parts = field.constraints.map(({ name, config }) => (CONSTRAINT_TEXT[name] || (() => name))(config));
   if (field.type === "date") parts.push(`as ${field.datePattern}`);
+  if (field.id === form.businessKeyField) parts.push("the instance's business key");
   return parts.join(", ");
 }
 

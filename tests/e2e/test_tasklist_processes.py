@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.browser import chromium
+from tests.e2e.deployed_models import deploy_model
 from tests.e2e.server import Server, running_server
 
 if TYPE_CHECKING:
@@ -233,3 +234,38 @@ def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_fin
     assert fits_width(page, 390)
 
     watch.assert_clean(("POST", "submit-form", 400))
+
+
+def test_a_start_forms_business_key_field_names_the_instance_drawn_without_a_layout(
+    browser: Browser, server: Server
+) -> None:
+    """tests/bpmn/leave-request.bpmn: its start form's `reference` field is the business
+    key; the model has no BPMN DI, so there is no drawing, only the words."""
+    from playwright.sync_api import expect
+
+    with httpx.Client(base_url=server.base_url) as http:
+        deploy_model(http, "leave-request.bpmn")
+    page, watch = open_processes(browser, server)
+
+    page.get_by_role("link", name="Start Leave request").click()
+    expect(page.get_by_label("Reference")).to_have_accessible_description(
+        "the instance's business key"
+    )
+    expect(page.get_by_label("Business key")).to_have_count(0)  # the form has its own
+    page.get_by_label("Reference").fill("LR-12")
+    page.get_by_label("Employee").fill("Bo")
+    page.get_by_label("Days").fill("3")
+    page.get_by_label("First day").fill("2030-07-01")
+    page.get_by_label("Kind").select_option(label="Sick leave")
+    page.get_by_role("button", name="Start").click()
+
+    expect(page.get_by_role("heading", name="Leave request: LR-12")).to_be_visible()
+    expect(page.get_by_text("The model has no diagram layout")).to_be_visible()
+    expect(page.locator("figcaption")).to_have_text(
+        "Waiting at: Approve ${employee}'s leave. Passed: Leave requested."
+    )
+    instance_id = page.url.rsplit("/", 1)[-1]
+    variables = httpx.get(f"{server.base_url}/process-instance/{instance_id}/variables").json()
+    assert variables["days"] == {"type": "Long", "value": 3, "valueInfo": {}}
+    assert variables["kind"]["value"] == "sick"
+    watch.assert_clean()
