@@ -57,7 +57,8 @@ export function DeployForm({ onDeployed }) {
   const [state, setState] = useState({});
   const submit = async (event) => {
     event.preventDefault();
-    const file = event.target.elements.model.files[0];
+    const chooser = event.currentTarget; // the event's, gone once the request is awaited
+    const file = chooser.elements.model.files[0];
     if (!file) {
       setState({ error: new Error("Choose a .bpmn file first.") });
       return;
@@ -70,7 +71,7 @@ export function DeployForm({ onDeployed }) {
     try {
       const deployment = await call("POST", "/deployment/create", { form });
       setState({ done: `Deployed ${file.name}: ${deployedNames(deployment) || "no process in it"}.` });
-      event.target.reset();
+      chooser.reset();
       onDeployed();
     } catch (error) {
       setState({ error });
@@ -82,7 +83,7 @@ export function DeployForm({ onDeployed }) {
       <label>BPMN file <input type="file" name="model" accept=".bpmn,.bpmn20.xml,.xml" /></label>
       <button type="submit" disabled=${state.busy}>${state.busy ? "Deploying…" : "Deploy"}</button>
     </div>
-    <p class="status" role="status">${state.done || ""}</p>
+    <p class="deploy-status" role="status">${state.done || ""}</p>
     ${state.error && html`<${Refusal} error=${state.error} />`}
   </form>`;
 }

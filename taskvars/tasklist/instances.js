@@ -1,19 +1,19 @@
-// Process instances: the running and finished lists, and one instance with its
-// variables and diagram.
+// The running and finished process instances, each a link to the instance's view.
 import { get } from "./api.js";
-import { Diagram } from "./diagram.js";
-import { VariableTable } from "./instance_variables.js";
 import { useLoaded } from "./loading.js";
 import { ErrorMessage, formatDate, html } from "./ui.js";
 
-const SHOWN = 50; // the newest instances of each list
+const SHOWN = 50; // instances of each list; the count says how many there are
 
 const instanceLink = (id, label) => html`<a href=${`#/instances/${encodeURIComponent(id)}`}>${label || id}</a>`;
 
 async function loadInstances(signal) {
-  const [running, finished] = await Promise.all([
+  const finishedQuery = { finished: true };
+  const [running, runningCount, finished, finishedCount] = await Promise.all([
     get("/process-instance", { maxResults: SHOWN }, signal),
-    get("/history/process-instance", { finished: true, sortBy: "endTime", sortOrder: "desc", maxResults: SHOWN }, signal),
+    get("/process-instance/count", null, signal),
+    get("/history/process-instance", { ...finishedQuery, sortBy: "endTime", sortOrder: "desc", maxResults: SHOWN }, signal),
+    get("/history/process-instance/count", finishedQuery, signal),
   ]);
   // A running instance's start date and definition name are in its history only.
   const ids = running.map((instance) => instance.id).join(",");
@@ -25,13 +25,16 @@ async function loadInstances(signal) {
       definitionName: historyOf.get(instance.id)?.processDefinitionName || instance.definitionKey,
       startTime: historyOf.get(instance.id)?.startTime,
     })),
+    runningCount: runningCount.count,
     finished,
+    finishedCount: finishedCount.count,
   };
 }
 
-function InstanceTable({ label, rows, columns }) {
+function InstanceTable({ label, rows, total, order, columns }) {
   if (!rows.length) return html`<p class="muted">None.</p>`;
-  return html`<div class="table-scroll">
+  return html`${total > rows.length && html`<p class="muted">The ${order} ${rows.length} of ${total}.</p>`}
+  <div class="table-scroll">
     <table aria-label=${label}>
       <thead><tr>${columns.map(([heading]) => html`<th scope="col">${heading}</th>`)}</tr></thead>
       <tbody>
@@ -41,148 +44,28 @@ function InstanceTable({ label, rows, columns }) {
   </div>`;
 }
 
-/** The running and finished instances, newest first where the API can sort. */
+/** The running instances in the order they started, the finished ones newest first. */
 export function InstanceLists() {
   const instances = useLoaded(loadInstances, []);
-  const { running = [], finished = [] } = instances.data || {};
-  return html`<section aria-labelledby="instances-heading" class="instances">
+  const { running = [], runningCount, finished = [], finishedCount } = instances.data || {};
+  return html`<section aria-labelledby="instances-heading">
     <div class="heading-row">
       <h2 id="instances-heading">Instances</h2>
       <button type="button" class="secondary" onClick=${instances.reload} disabled=${instances.loading}>Refresh</button>
     </div>
     <${ErrorMessage} error=${instances.error} />
-    <h3>Running</h3>
-    <${InstanceTable} label="Running instances" rows=${running} columns=${[
+    <h3>Running ${runningCount != null && html`<span class="instance-count">(${runningCount})</span>`}</h3>
+    <${InstanceTable} label="Running instances" rows=${running} total=${runningCount} order="first" columns=${[
       ["Instance", (row) => instanceLink(row.id, row.businessKey)],
       ["Process", (row) => row.definitionName],
       ["Started", (row) => formatDate(row.startTime)],
     ]} />
-    <h3>Finished</h3>
-    <${InstanceTable} label="Finished instances" rows=${finished} columns=${[
+    <h3>Finished ${finishedCount != null && html`<span class="instance-count">(${finishedCount})</span>`}</h3>
+    <${InstanceTable} label="Finished instances" rows=${finished} total=${finishedCount} order="newest" columns=${[
       ["Instance", (row) => instanceLink(row.id, row.businessKey)],
       ["Process", (row) => row.processDefinitionName || row.processDefinitionKey],
       ["Started", (row) => formatDate(row.startTime)],
       ["Ended", (row) => formatDate(row.endTime)],
     ]} />
   </section>`;
-}
-
-/** Every activity the instance's tree holds now (a transition instance waits before one). */
-function activeActivities(tree) {
-  const found = [];
-  const walk = (node) => {
-    for (const child of node.childActivityInstances || []) {
-      found.push({ id: child.activityId, name: child.activityName || child.activityId });
-      walk(child);
-    }
-    for (const transition of node.childTransitionInstances || []) {
-      found.push({ id: transition.activityId, name: transition.activityName || transition.activityId });
-    }
-  };
-  walk(tree);
-  return found;
-}
-
-async function loadVariables(id, running, signal) {
-  const path = encodeURIComponent(id);
-  if (running) {
-    const variables = await get(`/process-instance/${path}/variables`, { deserializeValues: false }, signal);
-    return Object.entries(variables).map(([name, variable]) => ({
-      ...variable,
-      name,
-      dataPath: `/process-instance/${path}/variables/${encodeURIComponent(name)}/data`,
-    }));
-  }
-  const query = { processInstanceId: id, deserializeValues: false, sortBy: "variableName", sortOrder: "asc" };
-  const variables = await get("/history/variable-instance", query, signal);
-  return variables.map((variable) => ({
-    ...variable,
-    dataPath: `/history/variable-instance/${encodeURIComponent(variable.id)}/data`,
-  }));
-}
-
-/** Where the instance is: its history, else (none kept) the running instance alone. */
-async function findInstance(id, signal) {
-  const path = encodeURIComponent(id);
-  try {
-    const history = await get(`/history/process-instance/${path}`, null, signal);
-    const { businessKey, processDefinitionId } = history;
-    return { id, history, running: !history.endTime, businessKey, definitionId: processDefinitionId };
-  } catch (error) {
-    if (error.status !== 404) throw error;
-    // No history (--no-history, or POST /process-instance/create): running, or unknown.
-    const current = await get(`/process-instance/${path}`, null, signal);
-    return { id, history: null, running: true, businessKey: current.businessKey, definitionId: current.definitionId };
-  }
-}
-
-async function loadInstance(id, signal) {
-  const instance = await findInstance(id, signal);
-  const definitionPath = `/process-definition/${encodeURIComponent(instance.definitionId)}`;
-  const [definition, model, variables, tree, trail] = await Promise.all([
-    get(definitionPath, null, signal),
-    get(`${definitionPath}/xml`, null, signal),
-    loadVariables(id, instance.running, signal),
-    instance.running ? get(`/process-instance/${encodeURIComponent(id)}/activity-instances`, null, signal) : null,
-    get("/history/activity-instance", { processInstanceId: id, sortBy: "startTime", sortOrder: "asc" }, signal),
-  ]);
-  const passed = trail
-    .filter((activity) => activity.endTime)
-    .map((activity) => ({ id: activity.activityId, name: activity.activityName || activity.activityId }));
-  return {
-    instance,
-    definition,
-    xml: model.bpmn20Xml,
-    variables,
-    active: tree ? activeActivities(tree) : [],
-    passed,
-  };
-}
-
-/** Camunda's state names as people read them: EXTERNALLY_TERMINATED -> Externally terminated. */
-const stateName = (state) => state.charAt(0) + state.slice(1).toLowerCase().replaceAll("_", " ");
-
-const names = (activities) => [...new Set(activities.map((activity) => activity.name))].join(", ");
-
-function diagramCaption({ instance, active, passed }) {
-  const now = instance.running ? `Waiting at: ${names(active) || "nothing"}.` : "Finished.";
-  return passed.length ? `${now} Passed: ${names(passed)}.` : now;
-}
-
-function InstanceFacts({ data }) {
-  const { instance, definition } = data;
-  const { history } = instance;
-  const facts = [
-    ["Business key", instance.businessKey || "—"],
-    ["Process", `${definition.name || definition.key} (version ${definition.version})`],
-    ["State", instance.running ? "Running" : stateName(history.state)],
-    ["Started", formatDate(history?.startTime) || "—"],
-    ["Ended", formatDate(history?.endTime) || "—"],
-    ["Instance id", instance.id],
-  ];
-  return html`<dl class="facts">
-    ${facts.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}
-  </dl>`;
-}
-
-/** #/instances/<id> */
-export function InstanceView({ id }) {
-  const loaded = useLoaded((signal) => loadInstance(id, signal), [id]);
-  const back = html`<p><a href="#/processes">← Processes</a></p>`;
-  if (loaded.error) return html`${back}<${ErrorMessage} error=${loaded.error} />`;
-  if (!loaded.data) return html`${back}<p class="loading" role="status">Loading…</p>`;
-  const { data } = loaded;
-  return html`<article class="instance" aria-labelledby="instance-heading">
-    ${back}
-    <div class="heading-row">
-      <h1 id="instance-heading">${data.definition.name || data.definition.key}: ${data.instance.businessKey || data.instance.id}</h1>
-      <button type="button" class="secondary" onClick=${loaded.reload} disabled=${loaded.loading}>Refresh</button>
-    </div>
-    <${InstanceFacts} data=${data} />
-    <h2>Diagram</h2>
-    <${Diagram} xml=${data.xml} active=${data.active.map((activity) => activity.id)}
-      passed=${data.passed.map((activity) => activity.id)} caption=${diagramCaption(data)} />
-    <h2>Variables</h2>
-    <${VariableTable} variables=${data.variables} />
-  </article>`;
 }

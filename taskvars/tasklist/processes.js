@@ -3,7 +3,8 @@
 // instance with its variables, files and diagram (#/instances/<id>).
 import { get } from "./api.js";
 import { DeployForm } from "./deploy.js";
-import { InstanceLists, InstanceView } from "./instances.js";
+import { InstanceView } from "./instance.js";
+import { InstanceLists } from "./instances.js";
 import { useLoaded } from "./loading.js";
 import { StartView } from "./start_form.js";
 import { ErrorMessage, html } from "./ui.js";

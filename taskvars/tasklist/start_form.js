@@ -111,11 +111,12 @@ function StartForm({ definition, form, variables }) {
 /** #/processes/start/<definition id> */
 export function StartView({ definitionId }) {
   const start = useLoaded((signal) => loadStart(definitionId, signal), [definitionId]);
-  if (start.error) return html`<${ErrorMessage} error=${start.error} />`;
-  if (!start.data) return html`<p class="loading" role="status">Loading…</p>`;
+  const back = html`<p><a href="#/processes">← Processes</a></p>`;
+  if (start.error) return html`${back}<${ErrorMessage} error=${start.error} />`;
+  if (!start.data) return html`${back}<p class="loading" role="status">Loading…</p>`;
   const { definition } = start.data;
-  return html`<section class="start">
-    <p><a href="#/processes">← Processes</a></p>
+  return html`<section aria-labelledby="start-heading">
+    ${back}
     <h1 id="start-heading">Start ${definition.name || definition.key}</h1>
     <p class="muted">${definition.key}, version ${definition.version}
       ${start.data.form ? "" : " — no start form: the process starts with no variables."}</p>

@@ -90,7 +90,10 @@ function typedValue(field, value) {
   if (field.type === "boolean") return { value, type: "Boolean" };
   if (value === "") return undefined; // not submitted: the server applies the default and `required`
   // Text that is no whole number goes as typed: the server's message says what is wrong.
-  if (field.type === "long") return { value: WHOLE_NUMBER.test(value) ? Number(value) : value, type: "Long" };
+  if (field.type === "long") {
+    const number = Number(value);
+    return { value: WHOLE_NUMBER.test(value) && Number.isSafeInteger(number) ? number : value, type: "Long" };
+  }
   return { value, type: "String" };
 }
 
