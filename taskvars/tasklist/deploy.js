@@ -6,13 +6,13 @@ import { ErrorMessage, html } from "./ui.js";
 // Camunda's ProblemDto spells its element ids' key with a Cyrillic "е" (U+0435).
 const ELEMENT_IDS = "\u0435lementIds";
 
-/** Where a problem is: "line 7, column 70, element price". */
+/** Where a problem is: "line 7, column 70, element price" (each part where given). */
 function problemPlace(problem) {
-  const elements = problem[ELEMENT_IDS]?.length ? problem[ELEMENT_IDS] : [problem.mainElementId];
+  const elements = (problem[ELEMENT_IDS]?.length ? problem[ELEMENT_IDS] : [problem.mainElementId]).filter(Boolean);
   return [
     problem.line != null && `line ${problem.line}`,
     problem.column != null && `column ${problem.column}`,
-    elements.filter(Boolean).length && `element ${elements.filter(Boolean).join(", ")}`,
+    elements.length > 0 && `element ${elements.join(", ")}`,
   ]
     .filter(Boolean)
     .join(", ");
@@ -21,12 +21,13 @@ function problemPlace(problem) {
 function ProblemList({ kind, problems }) {
   if (!problems?.length) return null;
   return html`<ul class="problems">
-    ${problems.map(
-      (problem) => html`<li>
+    ${problems.map((problem) => {
+      const place = problemPlace(problem);
+      return html`<li>
         <strong>${kind}:</strong> ${problem.message}
-        ${problemPlace(problem) && html` <span class="problem-place">(${problemPlace(problem)})</span>`}
-      </li>`,
-    )}
+        ${place && html` <span class="problem-place">(${place})</span>`}
+      </li>`;
+    })}
   </ul>`;
 }
 
@@ -57,21 +58,21 @@ export function DeployForm({ onDeployed }) {
   const [state, setState] = useState({});
   const submit = async (event) => {
     event.preventDefault();
-    const chooser = event.currentTarget; // the event's, gone once the request is awaited
-    const file = chooser.elements.model.files[0];
+    const formElement = event.currentTarget; // the event's, gone once the request is awaited
+    const file = formElement.elements.model.files[0];
     if (!file) {
       setState({ error: new Error("Choose a .bpmn file first.") });
       return;
     }
-    const form = new FormData();
-    form.append("deployment-name", file.name);
-    form.append("deploy-changed-only", "false");
-    form.append("data", file, file.name);
+    const body = new FormData();
+    body.append("deployment-name", file.name);
+    body.append("deploy-changed-only", "false");
+    body.append("data", file, file.name);
     setState({ busy: true });
     try {
-      const deployment = await call("POST", "/deployment/create", { form });
+      const deployment = await call("POST", "/deployment/create", { form: body });
       setState({ done: `Deployed ${file.name}: ${deployedNames(deployment) || "no process in it"}.` });
-      chooser.reset();
+      formElement.reset();
       onDeployed();
     } catch (error) {
       setState({ error });
