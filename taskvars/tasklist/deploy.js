@@ -58,6 +58,7 @@ export function DeployForm({ onDeployed }) {
   const [state, setState] = useState({});
   const submit = async (event) => {
     event.preventDefault();
+    if (state.busy) return; // the button stays enabled: disabled, it would drop the focus
     const formElement = event.currentTarget; // the event's, gone once the request is awaited
     const file = formElement.elements.model.files[0];
     if (!file) {
@@ -82,9 +83,9 @@ export function DeployForm({ onDeployed }) {
     <h2 id="deploy-heading">Deploy a model</h2>
     <div class="deploy-row">
       <label>BPMN file <input type="file" name="model" accept=".bpmn,.bpmn20.xml,.xml" /></label>
-      <button type="submit" disabled=${state.busy}>${state.busy ? "Deploying…" : "Deploy"}</button>
+      <button type="submit" aria-busy=${state.busy ? "true" : undefined}>Deploy</button>
     </div>
-    <p class="deploy-status" role="status">${state.done || ""}</p>
+    <p class="deploy-status" role="status">${state.busy ? "Deploying…" : state.done || ""}</p>
     ${state.error && html`<${Refusal} error=${state.error} />`}
   </form>`;
 }

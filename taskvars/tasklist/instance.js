@@ -115,7 +115,7 @@ export function InstanceView({ id }) {
     ${back}
     <div class="heading-row">
       <h1 id="instance-heading">${data.definition.name || data.definition.key}: ${data.instance.businessKey || data.instance.id}</h1>
-      <button type="button" class="secondary" onClick=${loaded.reload} disabled=${loaded.loading}>Refresh</button>
+      <button type="button" class="secondary" onClick=${loaded.reload} aria-busy=${loaded.loading ? "true" : undefined}>Refresh</button>
     </div>
     <${InstanceFacts} data=${data} />
     <h2>Diagram</h2>

@@ -51,7 +51,7 @@ export function InstanceLists() {
   return html`<section aria-labelledby="instances-heading">
     <div class="heading-row">
       <h2 id="instances-heading">Instances</h2>
-      <button type="button" class="secondary" onClick=${instances.reload} disabled=${instances.loading}>Refresh</button>
+      <button type="button" class="secondary" onClick=${instances.reload} aria-busy=${instances.loading ? "true" : undefined}>Refresh</button>
     </div>
     <${ErrorMessage} error=${instances.error} />
     <h3>Running ${runningCount != null && html`<span class="instance-count">(${runningCount})</span>`}</h3>

@@ -74,6 +74,7 @@ function StartForm({ definition, form, variables }) {
 
   const submit = async (event) => {
     event.preventDefault();
+    if (state.busy) return; // the button stays enabled: disabled, it would drop the focus
     setState({ busy: true });
     const body = submission(form, values, businessKey);
     try {
@@ -102,7 +103,7 @@ function StartForm({ definition, form, variables }) {
     )}
     <${ErrorMessage} error=${state.error} />
     <div class="actions">
-      <button type="submit" disabled=${state.busy}>Start</button>
+      <button type="submit" aria-busy=${state.busy ? "true" : undefined}>Start</button>
       <a href="#/processes">Cancel</a>
     </div>
   </form>`;
