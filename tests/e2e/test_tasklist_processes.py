@@ -10,7 +10,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import httpx
@@ -21,7 +21,7 @@ from tests.e2e.deployed_models import deploy_model
 from tests.e2e.server import Server, running_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Response, Route
 
 pytestmark = pytest.mark.e2e
 
@@ -53,11 +53,11 @@ class PageWatch:
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
         page.on("response", self._answered)
 
-    def _logged(self, message: Any) -> None:
+    def _logged(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.errors.append(message.text)
 
-    def _answered(self, response: Any) -> None:
+    def _answered(self, response: Response) -> None:
         if response.status >= 400:
             last_segment = urlparse(response.url).path.rsplit("/", 1)[-1]
             self.refused.append((response.request.method, last_segment, response.status))
@@ -100,7 +100,7 @@ def deploy_through_the_page(page: Page, model: str) -> None:
     page.get_by_role("button", name="Deploy").click()
 
 
-def diagram_element(page: Page, activity_id: str) -> Any:
+def diagram_element(page: Page, activity_id: str) -> Locator:
     return page.locator(f'.diagram-canvas g.djs-element[data-element-id="{activity_id}"]')
 
 
