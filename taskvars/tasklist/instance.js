@@ -58,11 +58,13 @@ async function findInstance(id, signal) {
 async function loadInstance(id, signal) {
   const instance = await findInstance(id, signal);
   const definitionPath = `/process-definition/${encodeURIComponent(instance.definitionId)}`;
-  const [definition, model, variables, tree, trail] = await Promise.all([
+  const running = (path, query) => (instance.running ? get(path, query, signal) : null);
+  const [definition, model, variables, tree, tasks, trail] = await Promise.all([
     get(definitionPath, null, signal),
     get(`${definitionPath}/xml`, null, signal),
     loadVariables(id, instance.running, signal),
-    instance.running ? get(`/process-instance/${encodeURIComponent(id)}/activity-instances`, null, signal) : null,
+    running(`/process-instance/${encodeURIComponent(id)}/activity-instances`),
+    running("/task", { processInstanceId: id, sortBy: "created", sortOrder: "asc" }),
     get("/history/activity-instance", { processInstanceId: id, sortBy: "startTime", sortOrder: "asc" }, signal),
   ]);
   const passed = trail
@@ -74,6 +76,7 @@ async function loadInstance(id, signal) {
     xml: model.bpmn20Xml,
     variables,
     active: tree ? activeActivities(tree) : [],
+    tasks: tasks || [],
     passed,
   };
 }
@@ -104,6 +107,20 @@ function InstanceFacts({ data }) {
   </dl>`;
 }
 
+/** The instance's open user tasks, each a link to its view in the task list. */
+function OpenTasks({ tasks }) {
+  if (!tasks.length) return null;
+  return html`<h2>Open tasks</h2>
+    <ul>
+      ${tasks.map(
+        (task) => html`<li key=${task.id}>
+          <a href=${`#/tasks/${encodeURIComponent(task.id)}`}>${task.name || task.taskDefinitionKey}</a>
+          <span class="muted"> ${task.assignee ? `assigned to ${task.assignee}` : "unassigned"}</span>
+        </li>`,
+      )}
+    </ul>`;
+}
+
 /** #/instances/<id> */
 export function InstanceView({ id }) {
   const loaded = useLoaded((signal) => loadInstance(id, signal), [id]);
@@ -118,6 +135,7 @@ export function InstanceView({ id }) {
       <button type="button" class="secondary" onClick=${loaded.reload} aria-busy=${loaded.loading ? "true" : undefined}>Refresh</button>
     </div>
     <${InstanceFacts} data=${data} />
+    <${OpenTasks} tasks=${data.tasks} />
     <h2>Diagram</h2>
     <${Diagram} xml=${data.xml} active=${data.active.map((activity) => activity.id)}
       passed=${data.passed.map((activity) => activity.id)} caption=${diagramCaption(data)} />

@@ -198,6 +198,9 @@ def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_fin
     expect(page.locator("figcaption")).to_have_text(
         "Waiting at: Review the claim. Passed: Expense claimed."
     )
+    expect(page.get_by_role("link", name="Review the claim")).to_have_attribute(
+        "href", re.compile(r"^#/tasks/[^/]+$")
+    )
     variables = page.locator("table.variables")
     expect(variables.get_by_role("row", name="amount")).to_contain_text("Long120")
     expect(variables.get_by_role("row", name="category")).to_contain_text("equipment")
