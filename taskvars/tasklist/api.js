@@ -79,3 +79,11 @@ export function upload(path, form, onProgress) {
     request.send(form);
   });
 }
+
+/** The size in bytes of what ``path`` downloads (its Content-Length, by a HEAD request). */
+export async function contentLength(path, signal) {
+  const response = await fetch(url(path), { method: "HEAD", signal });
+  if (!response.ok) throw await failure(response);
+  const length = response.headers.get("Content-Length");
+  return length === null ? null : Number(length);
+}

@@ -4,12 +4,13 @@
 import { useCallback, useEffect, useRef, useState } from "./vendor/preact-hooks.mjs";
 
 /**
- * ``load(signal)``'s answer as ``{data, error, reload}``, loaded again whenever ``inputs``
- * change, and every ``everyMs`` milliseconds when given (not while the document is
- * hidden: a hidden tab asks nothing; it catches up as soon as it is shown again).
+ * ``load(signal)``'s answer as ``{data, error, loading, reload}``, loaded again whenever
+ * ``inputs`` change, on ``reload()``, and every ``everyMs`` milliseconds when given (not
+ * while the document is hidden: a hidden tab asks nothing; it catches up as soon as it is
+ * shown again). ``loading``: a load is on its way (the last answer still shown).
  */
 export function useLoaded(load, inputs, everyMs) {
-  const [state, setState] = useState({ data: undefined, error: null });
+  const [state, setState] = useState({ data: undefined, error: null, loading: true });
   const latest = useRef(load);
   latest.current = load;
   const running = useRef(null);
@@ -18,16 +19,20 @@ export function useLoaded(load, inputs, everyMs) {
     running.current?.abort();
     const controller = new AbortController();
     running.current = controller;
+    setState((before) => (before.loading ? before : { ...before, loading: true }));
     try {
       const data = await latest.current(controller.signal);
-      if (!controller.signal.aborted) setState({ data, error: null });
+      if (!controller.signal.aborted) setState({ data, error: null, loading: false });
     } catch (error) {
-      if (!controller.signal.aborted) setState((before) => ({ data: before.data, error }));
+      if (!controller.signal.aborted) {
+        setState((before) => ({ data: before.data, error, loading: false }));
+      }
     }
   }, []);
 
   useEffect(() => {
-    setState({ data: undefined, error: null }); // other inputs: the old answer is not theirs
+    // Other inputs: the old answer is not theirs.
+    setState({ data: undefined, error: null, loading: true });
     reload();
     return () => running.current?.abort();
   }, inputs);

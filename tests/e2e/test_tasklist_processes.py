@@ -1,0 +1,277 @@
+"""The task list's process views in a real browser (headless Chromium, Debian's package)
+against a real server process: deploying a model through the page (a refused one shows
+every problem), starting it through its start form, following the instance on its
+diagram, and downloading a file variable from the finished instance."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from tests.e2e.browser import chromium
+from tests.e2e.deployed_models import deploy_model
+from tests.e2e.server import Server, running_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Response, Route
+
+pytestmark = pytest.mark.e2e
+
+MODELS = Path(__file__).parent / "tasklist_models"
+DOCS = Path(__file__).parents[2] / "docs"
+# Chromium logs every answer of 400 or more as a console error of its own.
+FAILED_LOAD = "Failed to load resource: the server responded with a status of"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(f"sqlite:///{tmp_path / 'processes.db'}", tmp_path) as server:
+        yield server
+
+
+class PageWatch:
+    """What went wrong in the page: console errors, uncaught errors, refused requests."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        self.refused: list[tuple[str, str, int]] = []
+        page.on("console", self._logged)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.on("response", self._answered)
+
+    def _logged(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _answered(self, response: Response) -> None:
+        if response.status >= 400:
+            last_segment = urlparse(response.url).path.rsplit("/", 1)[-1]
+            self.refused.append((response.request.method, last_segment, response.status))
+
+    def assert_clean(self, *refusals_provoked: tuple[str, str, int]) -> None:
+        """No console error but Chromium's own line for each refusal the test provoked on
+        purpose ((method, last path segment, status)), and no other refusal."""
+        assert sorted(self.refused) == sorted(refusals_provoked)
+        unexplained = [error for error in self.errors if not error.startswith(FAILED_LOAD)]
+        assert unexplained == []
+        assert len(self.errors) == len(refusals_provoked)
+
+
+def answer_identity_where_missing(route: Route) -> None:
+    """``GET /identity/current`` as a server without --auth-file answers it, for a server
+    that does not have the operation yet (another branch adds it); its own answer where
+    it has one."""
+    answer = route.fetch()
+    if answer.status == 404:
+        route.fulfill(json={"authenticatedUser": None, "authenticated": False})
+    else:
+        route.fulfill(response=answer)
+
+
+def open_processes(browser: Browser, server: Server) -> tuple[Page, PageWatch]:
+    """The page at #/processes, told who works here (user ann of group accounting)."""
+    page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    watch = PageWatch(page)
+    page.route("**/engine-rest/identity/current", answer_identity_where_missing)
+    page.goto(f"{server.base_url.removesuffix('/engine-rest')}/tasklist/#/processes")
+    page.get_by_label("User").fill("ann")
+    page.get_by_label("Groups").fill("accounting")
+    page.get_by_role("button", name="Work as").click()
+    page.get_by_role("heading", name="Deployed processes").wait_for()
+    return page, watch
+
+
+def deploy_through_the_page(page: Page, model: str) -> None:
+    page.get_by_label("BPMN file").set_input_files(MODELS / model)
+    page.get_by_role("button", name="Deploy").click()
+
+
+def diagram_element(page: Page, activity_id: str) -> Locator:
+    return page.locator(f'.diagram-canvas g.djs-element[data-element-id="{activity_id}"]')
+
+
+def fits_width(page: Page, width: int) -> bool:
+    """Whether the page shows at ``width`` CSS pixels wide without scrolling sideways."""
+    page.set_viewport_size({"width": width, "height": 800})
+    return bool(page.evaluate(f"document.documentElement.scrollWidth <= {width}"))
+
+
+def save_screenshot(page: Page, name: str) -> None:
+    if os.environ.get("TASKVARS_UPDATE_SCREENSHOTS"):
+        page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+def test_a_refused_model_shows_every_problem_the_server_lists(
+    browser: Browser, server: Server
+) -> None:
+    from playwright.sync_api import expect
+
+    page, watch = open_processes(browser, server)
+
+    deploy_through_the_page(page, "processes-refused.bpmn")
+
+    refusal = page.get_by_role("region", name="Problems in processes-refused.bpmn")
+    problems = refusal.get_by_role("listitem")
+    expect(problems).to_have_count(2)
+    expect(problems.nth(0)).to_contain_text("unknown type 'money'")
+    expect(problems.nth(0)).to_contain_text("line 7, column 70, element price")
+    expect(problems.nth(1)).to_contain_text("validator implementation for name 'email'.")
+    expect(problems.nth(1)).to_contain_text("line 16, column 70, element email")
+    assert httpx.get(f"{server.base_url}/process-definition").json() == []
+    watch.assert_clean(("POST", "create", 400))
+
+
+def start_through_the_form(page: Page) -> str:
+    """Starts Expense claim from its start form: first an amount its `min` refuses, then
+    a valid one; the new instance's id (the page shows it next)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Start Expense claim").click()
+    page.get_by_label("Business key").fill("claim-7")
+    page.get_by_label("Claimant").fill("Ann Smith")
+    amount = page.get_by_label("Amount (EUR)")
+    amount.fill("0")
+    page.get_by_role("button", name="Start").click()
+
+    # The server's message, beside the field it names, and the field marked and focused.
+    message = "Invalid value submitted for form field 'amount': validation of min(1) failed."
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_be_focused()
+    described_by = amount.get_attribute("aria-describedby") or ""
+    expect(page.locator(f"#{described_by.split()[0]}")).to_have_text(message)
+
+    amount.fill("120")
+    page.get_by_label("Category").select_option("equipment")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(re.compile(r"#/instances/"))
+    return page.url.rsplit("/", 1)[-1]
+
+
+def complete_with_a_file(server: Server, instance_id: str, content: bytes) -> None:
+    """Both user tasks completed through the REST API, a File variable set on the way."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        for step, activity in enumerate(["review", "pay"]):
+            (task,) = http.get("/task", params={"processInstanceId": instance_id}).json()
+            assert task["taskDefinitionKey"] == activity
+            if step == 0:
+                stored = http.post(
+                    f"/task/{task['id']}/variables/invoice/data",
+                    files={"data": ("invoice.pdf", content, "application/pdf")},
+                    data={"valueType": "File"},
+                )
+                assert stored.status_code == 204, stored.text
+            completed = http.post(f"/task/{task['id']}/complete", json={})
+            assert completed.status_code == 204, completed.text
+
+
+def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_finished(
+    browser: Browser, server: Server
+) -> None:
+    from playwright.sync_api import expect
+
+    page, watch = open_processes(browser, server)
+    deploy_through_the_page(page, "processes-expense.bpmn")
+    expect(page.get_by_role("status")).to_have_text(
+        "Deployed processes-expense.bpmn: Expense claim (version 1)."
+    )
+
+    instance_id = start_through_the_form(page)
+
+    # The instance: its form's values and the first user task highlighted on the diagram.
+    expect(page.get_by_role("heading", name="Expense claim: claim-7")).to_be_visible()
+    expect(diagram_element(page, "review")).to_have_class(re.compile(r"\bactivity-active\b"))
+    expect(diagram_element(page, "claimed")).to_have_class(re.compile(r"\bactivity-passed\b"))
+    expect(page.locator("figcaption")).to_have_text(
+        "Waiting at: Review the claim. Passed: Expense claimed."
+    )
+    expect(page.get_by_role("link", name="Review the claim")).to_have_attribute(
+        "href", re.compile(r"^#/tasks/[^/]+$")
+    )
+    variables = page.locator("table.variables")
+    expect(variables.get_by_role("row", name="amount")).to_contain_text("Long120")
+    expect(variables.get_by_role("row", name="category")).to_contain_text("equipment")
+    expect(page.locator(".bjs-powered-by")).to_be_visible()  # bpmn-js's licence asks for it
+    save_screenshot(page, "tasklist-process.png")
+
+    content = secrets.token_bytes(3 * 1024 * 1024 + 17)
+    complete_with_a_file(server, instance_id, content)
+    # Another instance, so that the overview shows one running beside the finished one.
+    started = httpx.post(
+        f"{server.base_url}/process-definition/key/expense/start", json={"businessKey": "claim-8"}
+    )
+    assert started.status_code == 200, started.text
+
+    page.get_by_role("link", name="Processes", exact=True).click()
+    finished = page.get_by_role("table", name="Finished instances")
+    expect(page.get_by_role("table", name="Running instances")).to_contain_text("claim-8")
+    save_screenshot(page, "tasklist-processes.png")
+    assert fits_width(page, 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    finished.get_by_role("link", name="claim-7").click()
+    expect(page.get_by_text("Finished. Passed:")).to_be_visible()
+    for activity in ("claimed", "review", "pay", "paid"):
+        expect(diagram_element(page, activity)).to_have_class(re.compile(r"\bactivity-passed\b"))
+    expect(page.locator(".activity-active")).to_have_count(0)
+    invoice = page.get_by_role("row", name="invoice")
+    expect(invoice).to_contain_text("3.0 MiB · application/pdf")
+    with page.expect_download() as download_info:
+        invoice.get_by_role("link", name="Download invoice.pdf").click()
+    download = download_info.value
+    assert download.suggested_filename == "invoice.pdf"
+    assert Path(download.path()).read_bytes() == content
+    assert fits_width(page, 390)
+
+    watch.assert_clean(("POST", "submit-form", 400))
+
+
+def test_a_start_forms_business_key_field_names_the_instance_drawn_without_a_layout(
+    browser: Browser, server: Server
+) -> None:
+    """tests/bpmn/leave-request.bpmn: its start form's `reference` field is the business
+    key; the model has no BPMN DI, so there is no drawing, only the words."""
+    from playwright.sync_api import expect
+
+    with httpx.Client(base_url=server.base_url) as http:
+        deploy_model(http, "leave-request.bpmn")
+    page, watch = open_processes(browser, server)
+
+    # From the keyboard: the link followed with Enter, the form sent with Enter in a field.
+    page.get_by_role("link", name="Start Leave request").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Reference")).to_have_accessible_description(
+        "the instance's business key"
+    )
+    expect(page.get_by_label("Business key")).to_have_count(0)  # the form has its own
+    assert fits_width(page, 390)
+    page.get_by_label("Reference").fill("LR-12")
+    page.get_by_label("Employee").fill("Bo")
+    page.get_by_label("Kind").select_option(label="Sick leave")
+    page.get_by_label("First day").fill("2030-07-01")
+    page.get_by_label("Days").fill("3")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Leave request: LR-12")).to_be_visible()
+    expect(page.get_by_text("The model has no diagram layout")).to_be_visible()
+    expect(page.locator("figcaption")).to_have_text(
+        "Waiting at: Approve ${employee}'s leave. Passed: Leave requested."
+    )
+    instance_id = page.url.rsplit("/", 1)[-1]
+    variables = httpx.get(f"{server.base_url}/process-instance/{instance_id}/variables").json()
+    assert variables["days"] == {"type": "Long", "value": 3, "valueInfo": {}}
+    assert variables["kind"]["value"] == "sick"
+    watch.assert_clean()
