@@ -2,11 +2,12 @@
 
 The file holds one ``user:hash`` per line (``#`` starts a comment), the format Apache's
 ``htpasswd -B`` writes; ``taskvars hash-password`` prints a hash too. A third field,
-``user:hash:group1,group2``, names the user's groups (Camunda's candidate groups; bcrypt
-hashes hold no colon, so the fields stay apart). Checking a bcrypt
-hash takes about a quarter of a second by design, too long for every request: a
-credential that was checked once is remembered, under an HMAC with a key that lives only
-in this process, so that neither the password nor a fast hash of it is kept.
+``user:hash:group1,group2``, names the user's groups, as candidate groups name them (a
+bcrypt hash holds no colon, so the fields stay apart).
+
+Checking a bcrypt hash takes about a quarter of a second by design, too long for every
+request: a credential that was checked once is remembered, under an HMAC with a key that
+lives only in this process, so that neither the password nor a fast hash of it is kept.
 """
 
 from __future__ import annotations
@@ -72,9 +73,6 @@ class Credentials:
         if not hashes:
             raise AuthFileError(f"the auth file {path} names no user")
         return cls(hashes, groups)
-
-    def knows(self, user: str) -> bool:
-        return user in self._hashes
 
     def groups_of(self, user: str) -> tuple[str, ...]:
         """The user's groups, in the auth file's order; none for an unknown user."""
