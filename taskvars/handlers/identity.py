@@ -14,7 +14,8 @@ def get_group_info(user_id: str) -> dict[str, Any]:
 
 
 def verify_user(body: dict[str, Any]) -> dict[str, Any]:
-    return identity.verify(runtime().credentials, body)
+    """The spec requires both fields (BasicUserCredentialsDto)."""
+    return identity.verify(runtime().credentials, body["username"], body["password"])
 
 
 def get_current_identity() -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from taskvars.credentials import Credentials
-from taskvars.errors import InvalidRequestError
 
 
 def authentication_result(user: str | None, authenticated: bool) -> dict[str, Any]:
@@ -17,11 +16,8 @@ def authentication_result(user: str | None, authenticated: bool) -> dict[str, An
     return {"authenticatedUser": user, "authenticated": authenticated}
 
 
-def verify(credentials: Credentials | None, body: dict[str, Any]) -> dict[str, Any]:
+def verify(credentials: Credentials | None, username: str, password: str) -> dict[str, Any]:
     """Blocking: a password never checked before costs a bcrypt check."""
-    username, password = body.get("username"), body.get("password")
-    if username is None or password is None:
-        raise InvalidRequestError("Username and password are required")
     # Camunda answers a wrong password and an unknown user alike, naming the user.
     valid = credentials is not None and credentials.verify(username, password)
     return authentication_result(username, valid)
