@@ -86,9 +86,12 @@ def pipeline(
     spec: dict[str, Any],
     allowed_methods: AllowedMethods,
     limits: FormLimits | None = None,
+    *,
+    credentials: Credentials | None = None,
 ) -> list[Stage]:
     """Our middlewares, outermost first (see :mod:`taskvars.web`). ``limits``: of the
-    forms the server parses (default: spooled to temporary files)."""
+    forms the server parses (default: spooled to temporary files); ``credentials``: of
+    the auth file, when there is one (:func:`load_credentials`)."""
     limits = limits or form_limits(settings)
     stages = [
         Stage(
@@ -97,8 +100,7 @@ def pipeline(
             {"operations": Operations.from_spec(spec, BASE_PATH)},
         )
     ]
-    if settings.auth_file:
-        credentials = Credentials.from_file(Path(settings.auth_file))
+    if credentials is not None:
         stages.append(
             Stage(
                 BasicAuthMiddleware, MiddlewarePosition.BEFORE_SWAGGER, {"credentials": credentials}
@@ -169,6 +171,11 @@ def pipeline(
     ]
 
 
+def load_credentials(settings: Settings) -> Credentials | None:
+    """The users (and their groups) of the auth file; None without one."""
+    return Credentials.from_file(Path(settings.auth_file)) if settings.auth_file else None
+
+
 def create_app(settings: Settings, *, validate_responses: bool = False) -> AsyncApp:
     """Nothing connects to the database until the server starts (the lifespan)."""
     spec = load_spec()
@@ -186,9 +193,11 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     limits = form_limits(
         settings, database.new_upload_file, streamed.part_sink if streamed is not None else None
     )
+    # Read once: the middleware checks passwords, the identity operations read groups.
+    credentials = load_credentials(settings)
     app = AsyncApp(
         __name__,
-        lifespan=_lifespan(settings, database),
+        lifespan=_lifespan(settings, database, credentials),
         specification_dir=str(spec_directory()),
         # Swagger UI from the swagger-ui extra's files. The spec is served as written by
         # SpecDocumentMiddleware at the path the page loads, not as connexion's copy.
@@ -214,7 +223,7 @@ def create_app(settings: Settings, *, validate_responses: bool = False) -> Async
     # Each stage goes right before its position's middleware, so after the stages
     # added before it at the same position: adding them in order keeps the order.
     allowed_methods = AllowedMethods(spec, BASE_PATH)
-    for stage in pipeline(settings, spec, allowed_methods, limits):
+    for stage in pipeline(settings, spec, allowed_methods, limits, credentials=credentials):
         app.add_middleware(stage.middleware, position=stage.position, **stage.options)
     register_error_handlers(app, allowed_methods)
     remove_per_request_waste(app)
@@ -269,7 +278,9 @@ def _handler_function(controller_and_operation: str) -> Callable[..., Any]:
     return function
 
 
-def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
+def _lifespan(
+    settings: Settings, database: Database, credentials: Credentials | None
+) -> Callable[[Any], Any]:
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[dict[str, Runtime]]:
         try:
@@ -290,6 +301,7 @@ def _lifespan(settings: Settings, database: Database) -> Callable[[Any], Any]:
                         database=database,
                         parked_fetches=parked_fetches,
                         job_executor=job_executor,
+                        credentials=credentials,
                     )
                 }
         finally:

@@ -1,10 +1,13 @@
 """Users and bcrypt password hashes for HTTP Basic authentication, from an auth file.
 
 The file holds one ``user:hash`` per line (``#`` starts a comment), the format Apache's
-``htpasswd -B`` writes; ``taskvars hash-password`` prints a hash too. Checking a bcrypt
-hash takes about a quarter of a second by design, too long for every request: a
-credential that was checked once is remembered, under an HMAC with a key that lives only
-in this process, so that neither the password nor a fast hash of it is kept.
+``htpasswd -B`` writes; ``taskvars hash-password`` prints a hash too. A third field,
+``user:hash:group1,group2``, names the user's groups, as candidate groups name them (a
+bcrypt hash holds no colon, so the fields stay apart).
+
+Checking a bcrypt hash takes about a quarter of a second by design, too long for every
+request: a credential that was checked once is remembered, under an HMAC with a key that
+lives only in this process, so that neither the password nor a fast hash of it is kept.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ def hash_password(password: str) -> str:
 
 
 class Credentials:
-    def __init__(self, hashes: dict[str, bytes]) -> None:
+    def __init__(
+        self, hashes: dict[str, bytes], groups: dict[str, tuple[str, ...]] | None = None
+    ) -> None:
         self._hashes = hashes
+        self._groups = groups or {}
         self._key = secrets.token_bytes(32)
         self._verified: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -44,21 +50,36 @@ class Credentials:
         except (OSError, UnicodeDecodeError) as error:
             raise AuthFileError(f"cannot read the auth file {path}: {error}") from None
         hashes: dict[str, bytes] = {}
+        groups: dict[str, tuple[str, ...]] = {}
         for number, line in enumerate(lines, start=1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            user, separator, password_hash = line.partition(":")
+            user, separator, rest = line.partition(":")
+            password_hash, has_groups, group_list = rest.partition(":")
             if not separator or not user or not password_hash.startswith(BCRYPT_PREFIXES):
                 raise AuthFileError(
-                    f"{path}, line {number}: expected user:bcrypt-hash (see taskvars hash-password)"
+                    f"{path}, line {number}: expected user:bcrypt-hash or"
+                    " user:bcrypt-hash:group1,group2 (see taskvars hash-password)"
                 )
             if user in hashes:
                 raise AuthFileError(f"{path}, line {number}: user {user!r} appears twice")
             hashes[user] = password_hash.encode()
+            if has_groups:
+                try:
+                    groups[user] = _group_ids(group_list)
+                except ValueError as error:
+                    raise AuthFileError(f"{path}, line {number}: {error}") from None
         if not hashes:
             raise AuthFileError(f"the auth file {path} names no user")
-        return cls(hashes)
+        return cls(hashes, groups)
+
+    def groups_of(self, user: str) -> tuple[str, ...]:
+        """The user's groups, in the auth file's order; none for an unknown user."""
+        return self._groups.get(user, ())
+
+    def members_of(self, group: str) -> list[str]:
+        return [user for user, groups in self._groups.items() if group in groups]
 
     def remembered(self, user: str, password: str) -> bool:
         """Whether the credential was verified before (and still is remembered): quick,
@@ -88,3 +109,18 @@ class Credentials:
 
     def _token(self, user: str, password: str) -> bytes:
         return hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+
+
+def _group_ids(group_list: str) -> tuple[str, ...]:
+    """``group1,group2`` -> its ids; spaces around a comma are allowed, an empty or
+    repeated id is not (a stray comma would otherwise silently name no group)."""
+    ids = tuple(group.strip() for group in group_list.split(","))
+    for group in ids:
+        if not group:
+            raise ValueError(f"the group list {group_list!r} has an empty group name")
+        if any(character.isspace() for character in group):
+            raise ValueError(f"the group name {group!r} contains a space")
+    repeated = sorted({group for group in ids if ids.count(group) > 1})
+    if repeated:
+        raise ValueError(f"the group list {group_list!r} names {repeated[0]!r} twice")
+    return ids

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from taskvars.errors import DatabaseUnavailableError
 from taskvars.handlers.http.links import with_self_link
-from taskvars.handlers.http.runtime import database
+from taskvars.handlers.http.runtime import database, runtime
 from taskvars.metrics import exposition
 from taskvars.persistence.values import DatabaseUnreachableError
 from taskvars.services import process_instances, storage_totals
@@ -41,3 +41,7 @@ def get_prometheus_metrics() -> Response:
     except DatabaseUnreachableError:
         stored = None
     return Response(exposition.scrape(stored), media_type=exposition.MEDIA_TYPE)
+
+
+def get_limits() -> dict[str, Any]:
+    return {"maxUploadBytes": runtime().settings.max_upload_bytes}

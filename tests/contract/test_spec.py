@@ -19,6 +19,8 @@ EXTENSION_PATHS = {
     "/metrics",
     "/test-clock",
     "/test-clock/advance",
+    "/identity/current",
+    "/limits",
 }
 REQUIRED_OPERATIONS = {
     # deployments of BPMN files (issue 15)
@@ -196,6 +198,11 @@ REQUIRED_OPERATIONS = {
     "setExternalTaskResourceRetries",
     "setExternalTaskResourcePriority",
     "setExternalTaskRetries",
+    # who works here, for the task list page (issue 27)
+    "getGroupInfo",
+    "verifyUser",
+    "getCurrentIdentity",
+    "getLimits",
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

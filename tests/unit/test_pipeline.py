@@ -11,7 +11,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
-from taskvars.app import BASE_PATH, Stage, create_app, pipeline
+from taskvars.app import BASE_PATH, Stage, create_app, load_credentials, pipeline
 from taskvars.credentials import hash_password
 from taskvars.resources import load_spec
 from taskvars.settings import Settings
@@ -32,7 +32,9 @@ def settings_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 def stages(settings: Settings) -> list[Stage]:
     spec = load_spec()
-    return pipeline(settings, spec, AllowedMethods(spec, BASE_PATH))
+    return pipeline(
+        settings, spec, AllowedMethods(spec, BASE_PATH), credentials=load_credentials(settings)
+    )
 
 
 def test_our_middlewares_run_in_the_declared_order(settings_with_auth: Settings) -> None:

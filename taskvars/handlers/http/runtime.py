@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import connexion
 
+from taskvars.credentials import Credentials
 from taskvars.engine.job_executor import JobExecutor
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services.long_polling import ParkedFetches
@@ -23,6 +24,8 @@ class Runtime:
     parked_fetches: ParkedFetches
     # This server process's job executor; None when it runs none.
     job_executor: JobExecutor | None = None
+    # The auth file's users and groups; None without --auth-file.
+    credentials: Credentials | None = None
 
 
 def runtime() -> Runtime:

@@ -1,0 +1,144 @@
+"""Who works here: Camunda's `GET /identity/groups` and `POST /identity/verify` from the
+auth file's users and groups, the extension `GET /identity/current`, and the extension
+`GET /limits`; with and without an auth file."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import pytest
+
+from taskvars.app import create_app
+from taskvars.settings import Settings
+
+BASE = "/engine-rest"
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+ANN_PASSWORD = "ann's pass"
+ANN = basic("ann", ANN_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def signed_in_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    directory = tmp_path_factory.mktemp("identity")
+    cheap = bcrypt.gensalt(rounds=4)  # fast for tests
+
+    def hashed(password: str) -> str:
+        return bcrypt.hashpw(password.encode(), cheap).decode()
+
+    users = directory / "users"
+    users.write_text(
+        f"ann:{hashed(ANN_PASSWORD)}:sales, accounting\n"
+        f"bob:{hashed('bob pass')}:accounting\n"
+        f"cy:{hashed('cy pass')}\n"
+    )
+    settings = Settings(
+        database_url=f"sqlite:///{directory / 'db'}",
+        auth_file=str(users),
+        max_upload_bytes=5_000_000,
+    )
+    with create_app(settings, validate_responses=True).test_client() as client:
+        yield client
+
+
+def test_the_current_identity_is_the_user_the_request_signed_in_as(
+    signed_in_client: Any,
+) -> None:
+    response = signed_in_client.get(f"{BASE}/identity/current", headers=ANN)
+    assert response.status_code == 200
+    assert response.json() == {"authenticatedUser": "ann", "authenticated": True}
+
+
+def test_without_credentials_even_the_current_identity_is_401(signed_in_client: Any) -> None:
+    response = signed_in_client.get(f"{BASE}/identity/current")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="taskvars"'
+
+
+def test_groups_come_from_the_auth_file_sorted_with_the_users_sharing_them(
+    signed_in_client: Any,
+) -> None:
+    response = signed_in_client.get(
+        f"{BASE}/identity/groups", params={"userId": "ann"}, headers=ANN
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "groups": [{"id": "accounting", "name": "accounting"}, {"id": "sales", "name": "sales"}],
+        "groupUsers": [{"id": "bob", "displayName": "bob"}],
+    }
+
+
+@pytest.mark.parametrize("user", ["cy", "nobody"])
+def test_a_user_without_groups_or_unknown_has_none(signed_in_client: Any, user: str) -> None:
+    response = signed_in_client.get(f"{BASE}/identity/groups", params={"userId": user}, headers=ANN)
+    assert response.json() == {"groups": [], "groupUsers": []}
+
+
+def test_groups_need_a_user_id(signed_in_client: Any) -> None:
+    response = signed_in_client.get(f"{BASE}/identity/groups", headers=ANN)
+    assert response.status_code == 400
+    assert response.json()["type"] == "InvalidRequestException"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "authenticated"),
+    [("bob", "bob pass", True), ("bob", "wrong", False), ("nobody", "bob pass", False)],
+)
+def test_verify_checks_a_password_against_the_auth_file(
+    signed_in_client: Any, username: str, password: str, authenticated: bool
+) -> None:
+    response = signed_in_client.post(
+        f"{BASE}/identity/verify", json={"username": username, "password": password}, headers=ANN
+    )
+    assert response.status_code == 200
+    # As Camunda: the user is named whether or not the password is right.
+    assert response.json() == {"authenticatedUser": username, "authenticated": authenticated}
+
+
+@pytest.mark.parametrize("body", [{"username": "bob"}, {"password": "x"}, {}])
+def test_verify_needs_a_username_and_a_password(signed_in_client: Any, body: Any) -> None:
+    response = signed_in_client.post(f"{BASE}/identity/verify", json=body, headers=ANN)
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "InvalidRequestException",
+        "message": "Username and password are required",
+        "code": None,
+    }
+
+
+def test_the_limits_name_the_largest_upload(signed_in_client: Any) -> None:
+    response = signed_in_client.get(f"{BASE}/limits", headers=ANN)
+    assert response.status_code == 200
+    assert response.json() == {"maxUploadBytes": 5_000_000}
+
+
+def test_without_an_auth_file_nobody_is_signed_in(client: Any) -> None:
+    response = client.get(f"{BASE}/identity/current")
+    assert response.json() == {"authenticatedUser": None, "authenticated": False}
+
+
+def test_without_an_auth_file_no_password_is_right_and_nobody_has_groups(client: Any) -> None:
+    verified = client.post(f"{BASE}/identity/verify", json={"username": "ann", "password": "x"})
+    assert verified.json() == {"authenticatedUser": "ann", "authenticated": False}
+    groups = client.get(f"{BASE}/identity/groups", params={"userId": "ann"})
+    assert groups.json() == {"groups": [], "groupUsers": []}
+
+
+def test_the_default_limits(client: Any) -> None:
+    assert client.get(f"{BASE}/limits").json() == {"maxUploadBytes": Settings().max_upload_bytes}
+
+
+def test_a_bad_group_list_is_refused_at_start(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.write_text(f"ann:{bcrypt.hashpw(b'x', bcrypt.gensalt(rounds=4)).decode()}:sales,\n")
+    with pytest.raises(ValueError, match=r"line 1: the group list 'sales,' has an empty"):
+        create_app(Settings(database_url=f"sqlite:///{tmp_path / 'db'}", auth_file=str(users)))
