@@ -84,7 +84,7 @@ def test_a_file_chosen_in_the_browser_is_uploaded_and_downloaded_unchanged(
     upload.write_bytes(content)
     page = browser.new_page(accept_downloads=True, viewport={"width": 1100, "height": 900})
 
-    page.goto(f"{origin(server)}/")  # the root leads to the documentation
+    page.goto(f"{origin(server)}/engine-rest/")  # the API's root leads to the documentation
     assert page.url == f"{server.base_url}/docs/"
 
     create = try_out(page, "Task", "createTask")
