@@ -1,133 +1,89 @@
 // A generated form (camunda:formData): each field with a matching input, its label and
 // its constraints as text. The browser checks nothing (novalidate): the server does, and
-// its message is shown beside the field it names.
-import { useId, useState } from "./vendor/preact-hooks.mjs";
-import { describeConstraint, isReadOnly } from "./form_fields.js";
+// its message is shown beside the field it names, that field focused.
+import { describeField, fieldError, initialValue, isReadOnly, isRequired, submission } from "./form_model.js";
+import { useEffect, useId, useRef, useState } from "./vendor/preact-hooks.mjs";
 import { ErrorMessage, html } from "./ui.js";
 
-const FIELD_ERROR = /Invalid value submitted for form field '([^']+)'/;
-
-/** The field a refusal names, if it names one (Camunda's FormFieldValidationException). */
-export function fieldOfError(error) {
-  return FIELD_ERROR.exec(error?.message || "")?.[1] ?? null;
+function FieldInput({ field, inputRef, common, value, onInput }) {
+  if (field.type === "boolean") {
+    return html`<input type="checkbox" ref=${inputRef} ...${common} disabled=${common.readOnly}
+      checked=${value} onChange=${(event) => onInput(event.target.checked)} />`;
+  }
+  if (field.type === "enum") {
+    return html`<select ref=${inputRef} ...${common} disabled=${common.readOnly} value=${value}
+      onChange=${(event) => onInput(event.target.value)}>
+      ${field.defaultValue ? null : html`<option value="">—</option>`}
+      ${field.options.map((option) => html`<option value=${option.id}>${option.name}</option>`)}
+    </select>`;
+  }
+  // Plain text even for numbers and dates: the server, not the browser, judges the value.
+  return html`<input type="text" ref=${inputRef} ...${common} value=${value}
+    inputmode=${field.type === "long" ? "numeric" : undefined}
+    placeholder=${field.type === "date" ? field.datePattern : undefined}
+    onInput=${(event) => onInput(event.target.value)} />`;
 }
 
-/** What the input shows for a value of form-variables (a Long as its digits, no value as ""). */
-function shown(value) {
-  return value === null || value === undefined ? "" : value;
-}
-
-/** The typed value submit-form takes for ``field``'s input ``raw``. */
-function submitted(field, raw) {
-  if (field.type === "boolean") return { value: Boolean(raw), type: "Boolean" };
-  const text = String(raw ?? "").trim();
-  if (text === "") return { value: null, type: field.type === "long" ? "Long" : "String" };
-  if (field.type === "long" && /^[+-]?\d+$/.test(text)) return { value: Number(text), type: "Long" };
-  // Anything else as text: the server converts it to the field's type or says why not.
-  return { value: text, type: "String" };
-}
-
-function FieldInput({ field, inputId, value, describedBy, invalid, onChange }) {
+function FormField({ form, field, value, onInput, error }) {
+  const inputId = useId();
+  const inputRef = useRef(null);
+  useEffect(() => {
+    if (error) inputRef.current?.focus();
+  }, [error]);
+  const hint = describeField(field, form);
+  const hintId = hint ? `${inputId}-hint` : null;
+  const errorId = error ? `${inputId}-error` : null;
   const common = {
     id: inputId,
     name: field.id,
-    "aria-describedby": describedBy || undefined,
-    "aria-invalid": invalid ? "true" : undefined,
-    "aria-required": field.constraints.some((each) => each.name === "required") ? "true" : undefined,
     readOnly: isReadOnly(field),
+    "aria-required": isRequired(field) ? "true" : undefined,
+    "aria-invalid": error ? "true" : undefined,
+    "aria-describedby": [errorId, hintId].filter(Boolean).join(" ") || undefined,
   };
-  if (field.type === "boolean") {
-    return html`<input
-      ...${common}
-      type="checkbox"
-      checked=${Boolean(value)}
-      disabled=${common.readOnly}
-      onChange=${(event) => onChange(event.target.checked)}
-    />`;
-  }
-  if (field.type === "enum") {
-    return html`<select
-      ...${common}
-      disabled=${common.readOnly}
-      value=${shown(value)}
-      onChange=${(event) => onChange(event.target.value)}
-    >
-      <option value="">—</option>
-      ${field.values.map((option) => html`<option value=${option.id}>${option.name}</option>`)}
-    </select>`;
-  }
-  const kind = field.type === "long" ? { inputMode: "numeric" } : {};
-  const placeholder = field.type === "date" ? field.datePattern || undefined : undefined;
-  return html`<input
-    ...${common}
-    ...${kind}
-    type="text"
-    placeholder=${placeholder}
-    value=${shown(value)}
-    onInput=${(event) => onChange(event.target.value)}
-  />`;
-}
-
-function Field({ field, value, error, onChange }) {
-  const inputId = useId();
-  const hints = [
-    ...(field.type === "date" && field.datePattern ? [`Date as ${field.datePattern}`] : []),
-    ...field.constraints.map(describeConstraint),
-  ];
-  const hintId = hints.length ? `${inputId}-hint` : null;
-  const errorId = error ? `${inputId}-error` : null;
   return html`<div class=${field.type === "boolean" ? "form-field checkbox" : "form-field"}>
     <label for=${inputId}>${field.label}</label>
-    <${FieldInput}
-      field=${field}
-      inputId=${inputId}
-      value=${value}
-      describedBy=${[hintId, errorId].filter(Boolean).join(" ")}
-      invalid=${Boolean(error)}
-      onChange=${onChange}
-    />
-    ${hintId ? html`<p class="hint" id=${hintId}>${hints.join(" · ")}</p>` : null}
-    ${error ? html`<p class="error" id=${errorId} role="alert">${error.message}</p>` : null}
+    <${FieldInput} field=${field} inputRef=${inputRef} common=${common} value=${value} onInput=${onInput} />
+    ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
+    ${error && html`<p class="error" id=${errorId} role="alert">${error}</p>`}
   </div>`;
 }
 
 /**
- * ``fields`` (form_fields.js) with ``values`` from form-variables; ``submit(variables)``
- * sends them; its refusal is shown beside the field it names, otherwise below the form.
+ * ``form`` (form_model.js) with the values ``formVariables`` gives; ``submit(variables,
+ * businessKey)`` sends them. A refusal naming a field is shown beside it, any other below
+ * the fields. ``before``: inputs of the caller's own ahead of the fields; ``children``: more
+ * actions beside the submit button.
  */
-export function GeneratedForm({ fields, values, submitLabel, submit }) {
-  const [current, setCurrent] = useState(() =>
-    Object.fromEntries(fields.map((field) => [field.id, values[field.id]?.value ?? null])),
+export function GeneratedForm({ form, formVariables, submitLabel, submit, labelledBy, before, children }) {
+  const [values, setValues] = useState(() =>
+    Object.fromEntries(form.fields.map((field) => [field.id, initialValue(field, formVariables)])),
   );
   const [state, setState] = useState({ busy: false, error: null });
   const onSubmit = async (event) => {
     event.preventDefault();
-    const variables = Object.fromEntries(
-      fields.filter((field) => !isReadOnly(field)).map((field) => [field.id, submitted(field, current[field.id])]),
-    );
+    if (state.busy) return; // the button stays enabled: disabled, it would drop the focus
     setState({ busy: true, error: null });
     try {
-      await submit(variables);
+      const { variables, businessKey } = submission(form, values);
+      await submit(variables, businessKey);
       setState({ busy: false, error: null });
     } catch (error) {
       setState({ busy: false, error });
     }
   };
-  const errorField = fieldOfError(state.error);
-  const fieldError = fields.some((field) => field.id === errorField) ? state.error : null;
-  return html`<form class="generated-form" novalidate onSubmit=${onSubmit}>
-    ${fields.map(
-      (field) => html`<${Field}
-        key=${field.id}
-        field=${field}
-        value=${current[field.id]}
-        error=${field.id === errorField ? fieldError : null}
-        onChange=${(value) => setCurrent((before) => ({ ...before, [field.id]: value }))}
-      />`,
+  const named = fieldError(state.error, form);
+  return html`<form class="generated-form" novalidate aria-labelledby=${labelledBy} onSubmit=${onSubmit}>
+    ${before}
+    ${form.fields.map(
+      (field) => html`<${FormField} key=${field.id} form=${form} field=${field} value=${values[field.id]}
+        error=${named?.field === field.id ? named.message : null}
+        onInput=${(value) => setValues((before) => ({ ...before, [field.id]: value }))} />`,
     )}
+    ${named ? null : html`<${ErrorMessage} error=${state.error} />`}
     <div class="form-actions">
-      <button type="submit" disabled=${state.busy}>${submitLabel}</button>
-      ${fieldError ? null : html`<${ErrorMessage} error=${state.error} />`}
+      <button type="submit" aria-busy=${state.busy ? "true" : undefined}>${submitLabel}</button>
+      ${children}
     </div>
   </form>`;
 }

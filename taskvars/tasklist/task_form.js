@@ -2,7 +2,7 @@
 // embedded or external formKey or none at all, a plain variables editor; both submitted
 // with submit-form, which completes the task (or resolves it when it was delegated).
 import { get, post } from "./api.js";
-import { formFields } from "./form_fields.js";
+import { readTaskForm } from "./form_model.js";
 import { GeneratedForm } from "./generated_form.js";
 import { useLoaded } from "./loading.js";
 import { ErrorMessage, html } from "./ui.js";
@@ -16,12 +16,13 @@ async function loadForm(task, signal) {
   const form = await get(`${path}/form`, undefined, signal);
   // A Camunda Form (camunda:formRef) is named by its key, as a formKey is.
   const key = form.key ?? form.camundaFormRef?.key ?? null;
-  if ((key && !GENERATED_KEY.test(key)) || !task.processDefinitionId) return { key, fields: [] };
-  const [{ bpmn20Xml }, values] = await Promise.all([
+  if ((key && !GENERATED_KEY.test(key)) || !task.processDefinitionId) return { key, form: null };
+  const [{ bpmn20Xml }, formVariables] = await Promise.all([
     get(`/process-definition/${encodeURIComponent(task.processDefinitionId)}/xml`, undefined, signal),
     get(`${path}/form-variables`, { deserializeValues: false }, signal),
   ]);
-  return { key: null, fields: formFields(bpmn20Xml, task.taskDefinitionKey), values };
+  const generated = readTaskForm(bpmn20Xml, task.taskDefinitionKey);
+  return { key: null, form: generated?.fields.length ? generated : null, formVariables };
 }
 
 /** ``onCompleted`` once the form completed the task, ``onResolved`` once it resolved it. */
@@ -36,10 +37,10 @@ export function TaskForm({ task, onCompleted, onResolved }) {
   };
   let body;
   if (!loaded.data) body = loaded.error ? null : html`<p class="loading" role="status">Loading the form…</p>`;
-  else if (loaded.data.fields.length)
+  else if (loaded.data.form)
     body = html`<${GeneratedForm}
-      fields=${loaded.data.fields}
-      values=${loaded.data.values}
+      form=${loaded.data.form}
+      formVariables=${loaded.data.formVariables}
       submitLabel=${submitLabel}
       submit=${submit}
     />`;
