@@ -2,7 +2,7 @@
 // it waits at and those it passed, and its variables.
 import { get } from "./api.js";
 import { Diagram } from "./diagram.js";
-import { VariableTable } from "./instance_variables.js";
+import { VariableTable } from "./variable_table.js";
 import { useLoaded } from "./loading.js";
 import { ErrorMessage, formatDate, html } from "./ui.js";
 

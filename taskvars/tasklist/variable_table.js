@@ -1,18 +1,19 @@
-// An instance's variables with their types: Json pretty-printed, File and Bytes as a
-// file with its name, size, media type and a download link.
+// Variables as the server stores them: name, type and value; Json pretty-printed, File
+// and Bytes as a download with their name, size and media type.
 import { contentLength, href } from "./api.js";
 import { useLoaded } from "./loading.js";
-import { ErrorMessage, formatSize, html } from "./ui.js";
+import { ErrorMessage, formatDate, formatSize, html } from "./ui.js";
 
 function prettyJson(text) {
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
   } catch {
-    return text; // stored as written: shown as written
+    return text; // not JSON after all: shown as stored
   }
 }
 
 function FileValue({ variable }) {
+  // The variable's answer does not carry the length: a HEAD request does.
   const size = useLoaded((signal) => contentLength(variable.dataPath, signal), [variable.dataPath]);
   const name = variable.valueInfo?.filename || variable.name;
   return html`<div class="file-value">
@@ -32,6 +33,7 @@ function VariableValue({ variable }) {
   if (type === "Json") return html`<pre>${prettyJson(value)}</pre>`;
   if (typeof value === "object") return html`<pre>${JSON.stringify(value, null, 2)}</pre>`;
   if (type === "Object" || type === "Xml") return html`<pre>${String(value)}</pre>`;
+  if (type === "Date") return formatDate(value);
   return String(value);
 }
 
