@@ -5,13 +5,11 @@ diagram, and downloading a file variable from the finished instance."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -19,16 +17,14 @@ import pytest
 from tests.e2e.browser import chromium
 from tests.e2e.deployed_models import deploy_model
 from tests.e2e.server import Server, running_server
+from tests.e2e.tasklist_browser import MODELS, PageWatch, open_tasklist, save_screenshot
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Response, Route
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.e2e
 
-MODELS = Path(__file__).parent / "tasklist_models"
-DOCS = Path(__file__).parents[2] / "docs"
-# Chromium logs every answer of 400 or more as a console error of its own.
-FAILED_LOAD = "Failed to load resource: the server responded with a status of"
+LAPTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -43,54 +39,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield server
 
 
-class PageWatch:
-    """What went wrong in the page: console errors, uncaught errors, refused requests."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        self.refused: list[tuple[str, str, int]] = []
-        page.on("console", self._logged)
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.on("response", self._answered)
-
-    def _logged(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def _answered(self, response: Response) -> None:
-        if response.status >= 400:
-            last_segment = urlparse(response.url).path.rsplit("/", 1)[-1]
-            self.refused.append((response.request.method, last_segment, response.status))
-
-    def assert_clean(self, *refusals_provoked: tuple[str, str, int]) -> None:
-        """No console error but Chromium's own line for each refusal the test provoked on
-        purpose ((method, last path segment, status)), and no other refusal."""
-        assert sorted(self.refused) == sorted(refusals_provoked)
-        unexplained = [error for error in self.errors if not error.startswith(FAILED_LOAD)]
-        assert unexplained == []
-        assert len(self.errors) == len(refusals_provoked)
-
-
-def answer_identity_where_missing(route: Route) -> None:
-    """``GET /identity/current`` as a server without --auth-file answers it, for a server
-    that does not have the operation yet (another branch adds it); its own answer where
-    it has one."""
-    answer = route.fetch()
-    if answer.status == 404:
-        route.fulfill(json={"authenticatedUser": None, "authenticated": False})
-    else:
-        route.fulfill(response=answer)
-
-
 def open_processes(browser: Browser, server: Server) -> tuple[Page, PageWatch]:
     """The page at #/processes, told who works here (user ann of group accounting)."""
-    page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    watch = PageWatch(page)
-    page.route("**/engine-rest/identity/current", answer_identity_where_missing)
-    page.goto(f"{server.base_url.removesuffix('/engine-rest')}/tasklist/#/processes")
-    page.get_by_label("User").fill("ann")
-    page.get_by_label("Groups").fill("accounting")
-    page.get_by_role("button", name="Work as").click()
+    page, watch = open_tasklist(browser, server, "#/processes", LAPTOP, "accounting")
     page.get_by_role("heading", name="Deployed processes").wait_for()
     return page, watch
 
@@ -108,11 +59,6 @@ def fits_width(page: Page, width: int) -> bool:
     """Whether the page shows at ``width`` CSS pixels wide without scrolling sideways."""
     page.set_viewport_size({"width": width, "height": 800})
     return bool(page.evaluate(f"document.documentElement.scrollWidth <= {width}"))
-
-
-def save_screenshot(page: Page, name: str) -> None:
-    if os.environ.get("TASKVARS_UPDATE_SCREENSHOTS"):
-        page.screenshot(path=str(DOCS / name), full_page=True)
 
 
 def test_a_refused_model_shows_every_problem_the_server_lists(
@@ -220,7 +166,7 @@ def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_fin
     expect(page.get_by_role("table", name="Running instances")).to_contain_text("claim-8")
     save_screenshot(page, "tasklist-processes.png")
     assert fits_width(page, 390)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(LAPTOP)
 
     finished.get_by_role("link", name="claim-7").click()
     expect(page.get_by_text("Finished. Passed:")).to_be_visible()

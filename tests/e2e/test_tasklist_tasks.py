@@ -5,7 +5,6 @@ generated form refused by the server and then accepted, and the next task listed
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -17,14 +16,19 @@ import pytest
 
 from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
+from tests.e2e.tasklist_browser import (
+    DEFAULT_UPLOAD_LIMIT,
+    MODELS,
+    PageWatch,
+    open_tasklist,
+    save_screenshot,
+)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.e2e
 
-MODELS = Path(__file__).parent / "tasklist_models"
-DOCS = Path(__file__).parents[2] / "docs"
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 UPLOAD_BYTES = 5 * 1024 * 1024
@@ -59,63 +63,14 @@ def review(api: httpx.Client) -> str:
     return str(started.json()["id"])
 
 
-class Console:
-    """Every console error and uncaught exception of a page, with the address it is
-    about: a test ends with none but the refusals it provoked (Chromium logs every
-    answer >= 400 as an error)."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(f"{message.text} {httpx.URL(message.location['url']).path}")
-
-
-# Served by the server's identity and limits endpoints (another branch, h/server, adds
-# them). Until a server has them, their 404s are answered here as that server answers,
-# without --auth-file, so that the page can be tested alone; then these pass through.
-IDENTITY_PATH = "/engine-rest/identity/current"
-LIMITS_PATH = "/engine-rest/limits"
-DEFAULT_UPLOAD_LIMIT = 2**30  # taskvars serve --max-upload-bytes's default
-
-
-def stand_in_for_missing_endpoints(page: Page, upload_limit: int) -> None:
-    from playwright.sync_api import Route
-
-    stand_ins = {
-        IDENTITY_PATH: {"authenticatedUser": None, "authenticated": False},
-        LIMITS_PATH: {"maxUploadBytes": upload_limit},
-    }
-
-    def answer(route: Route) -> None:
-        response = route.fetch()
-        path = httpx.URL(route.request.url).path
-        if response.status == 404 and path in stand_ins:
-            route.fulfill(status=200, json=stand_ins[path])
-        else:
-            route.fulfill(response=response)
-
-    page.route(re.compile(r"/engine-rest/(identity/current|limits)$"), answer)
-
-
-def open_tasklist(
+def open_tasks(
     browser: Browser,
     server: Server,
     viewport: dict[str, int],
     upload_limit: int = DEFAULT_UPLOAD_LIMIT,
-) -> tuple[Page, Console]:
-    """The page, its person saying who they are: ann of the group reviewers."""
-    page = browser.new_page(viewport=viewport, accept_downloads=True)
-    console = Console(page)
-    stand_in_for_missing_endpoints(page, upload_limit)
-    page.goto(f"{server.base_url.removesuffix('/engine-rest')}/tasklist/#/tasks")
-    page.get_by_label("User").fill("ann")
-    page.get_by_label("Groups").fill("reviewers")
-    page.get_by_role("button", name="Work as").click()
-    return page, console
+) -> tuple[Page, PageWatch]:
+    """The page at #/tasks, told who works here (user ann of group reviewers)."""
+    return open_tasklist(browser, server, "#/tasks", viewport, "reviewers", upload_limit)
 
 
 def tab(page: Page, label: str) -> Locator:
@@ -134,14 +89,13 @@ def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
     content = secrets.token_bytes(UPLOAD_BYTES)
     receipt = tmp_path / "receipt.pdf"
     receipt.write_bytes(content)
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
 
     expect(tab(page, "My groups")).to_have_attribute("aria-pressed", "true")
     expect(tab(page, "My groups").locator(".count")).to_have_text("1")
     expect(tab(page, "My tasks").locator(".count")).to_have_text("0")
     page.get_by_role("link", name=re.compile("Review the expense")).click()
     task = page.get_by_role("region", name="Review the expense")
-    task_id = page.url.rsplit("/", 1)[-1]
     task.get_by_role("button", name="Claim").click()
     expect(task.get_by_role("button", name="Unclaim")).to_be_visible()
     tab(page, "My tasks").click()
@@ -168,8 +122,7 @@ def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
     expect(row).to_contain_text("File")
     expect(row).to_contain_text("5.0 MiB")
     expect(row.get_by_role("link", name="receipt.pdf")).to_be_visible()
-    if os.environ.get("TASKVARS_UPDATE_SCREENSHOTS"):
-        page.screenshot(path=str(DOCS / "tasklist-task.png"), full_page=True)
+    save_screenshot(page, "tasklist-task.png")
 
     form = task.locator("form.generated-form")
     amount = form.get_by_label("Amount")
@@ -190,16 +143,14 @@ def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
     tab(page, "My groups").click()
     expect(page.get_by_role("link", name=re.compile("Archive the expense"))).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Review the expense"))).to_have_count(0)
-    if os.environ.get("TASKVARS_UPDATE_SCREENSHOTS"):
-        page.screenshot(path=str(DOCS / "tasklist-tasks.png"))
+    save_screenshot(page, "tasklist-tasks.png", full_page=False)
 
     stored = api.get(f"/process-instance/{review}/variables/receipt/data")
     assert stored.status_code == 200
     assert stored.content == content
     amount_stored = api.get(f"/process-instance/{review}/variables/amount").json()
     assert amount_stored == {"type": "Long", "value": 42, "valueInfo": {}}
-    refusal = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
-    assert console.errors == [f"{refusal} /engine-rest/task/{task_id}/submit-form"]
+    watch.assert_clean(("POST", "submit-form", 400))
 
 
 def test_a_task_is_claimed_with_the_keyboard_alone(
@@ -207,7 +158,7 @@ def test_a_task_is_claimed_with_the_keyboard_alone(
 ) -> None:
     from playwright.sync_api import expect
 
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
     link = page.get_by_role("link", name=re.compile("Review the expense"))
     expect(link).to_be_visible()
 
@@ -227,7 +178,7 @@ def test_a_task_is_claimed_with_the_keyboard_alone(
     expect(page.get_by_role("button", name="Unclaim")).to_be_focused()  # the same button
     (task,) = api.get("/task", params={"processInstanceId": review}).json()
     assert task["assignee"] == "ann"
-    assert console.errors == []
+    watch.assert_clean()
 
 
 def test_at_a_phones_width_the_list_and_the_task_stack_without_scrolling_sideways(
@@ -235,7 +186,7 @@ def test_at_a_phones_width_the_list_and_the_task_stack_without_scrolling_sideway
 ) -> None:
     from playwright.sync_api import expect
 
-    page, console = open_tasklist(browser, server, PHONE)
+    page, watch = open_tasks(browser, server, PHONE)
     link = page.get_by_role("link", name=re.compile("Review the expense"))
     expect(link).to_be_visible()
     assert fits_the_width(page)
@@ -250,7 +201,7 @@ def test_at_a_phones_width_the_list_and_the_task_stack_without_scrolling_sideway
     assert shown is not None
     assert listed["y"] + listed["height"] <= shown["y"]  # one above the other
     assert fits_the_width(page)
-    assert console.errors == []
+    watch.assert_clean()
 
 
 def test_comments_and_attachments_are_added_and_listed(
@@ -260,7 +211,7 @@ def test_comments_and_attachments_are_added_and_listed(
 
     notes = tmp_path / "notes.txt"
     notes.write_bytes("Receipt checked ✓\n".encode())
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
     page.get_by_role("link", name=re.compile("Review the expense")).click()
 
     comments = page.get_by_role("region", name="Comments")
@@ -281,7 +232,7 @@ def test_comments_and_attachments_are_added_and_listed(
     policy = attachments.get_by_role("link", name="Policy")
     expect(policy).to_have_attribute("href", "https://example.org/policy")
     expect(attachments.get_by_role("listitem")).to_have_count(2)
-    assert console.errors == []
+    watch.assert_clean()
 
 
 def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
@@ -294,7 +245,7 @@ def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
     assert created.status_code == 204, created.text
     urgent = {"name": "Call the customer back", "priority": 90}
     assert api.put("/task/call-back", json=urgent).status_code == 204
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
     tab(page, "All").click()
     listed = page.get_by_role("list", name="All").get_by_role("link")
 
@@ -323,7 +274,7 @@ def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
     expect(listed.filter(has_text="Newly arrived")).to_be_visible(timeout=10_000)
     expect(selected).to_have_attribute("aria-current", "page")
     assert page.url.endswith(f"#/tasks/{reviewing['id']}")
-    assert console.errors == []
+    watch.assert_clean()
 
 
 def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
@@ -340,7 +291,7 @@ def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
     )
     assert started.status_code == 200, started.text
     instance_id = started.json()["id"]
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
     tab(page, "My tasks").click()
     page.get_by_role("link", name=re.compile("Pack the parcel")).click()
     task = page.get_by_role("region", name="Pack the parcel")
@@ -365,7 +316,7 @@ def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
         params={"processInstanceId": instance_id, "variableName": "boxes"},
     ).json()
     assert [(each["type"], each["value"]) for each in finished] == [("Long", 3)]
-    assert console.errors == []
+    watch.assert_clean()
 
 
 def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
@@ -379,7 +330,7 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
     with running_server(database, tmp_path, "--max-upload-bytes", str(2**20)) as small:
         created = httpx.post(f"{small.base_url}/task/create", json={"id": "scan", "name": "Scan"})
         assert created.status_code == 204, created.text
-        page, console = open_tasklist(browser, small, LAPTOP, upload_limit=2**20)
+        page, watch = open_tasks(browser, small, LAPTOP, upload_limit=2**20)
         page.goto(f"{small.base_url.removesuffix('/engine-rest')}/tasklist/#/tasks/scan")
         upload = page.get_by_role("form", name="Upload a file")
         upload.get_by_label("Variable name").fill("scan")
@@ -392,10 +343,7 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
         )
         stored = httpx.get(f"{small.base_url}/task/scan/variables").json()
     assert stored == {}
-    refusal = "Failed to load resource: the server responded with a status of 413"
-    assert console.errors == [
-        f"{refusal} (Request Entity Too Large) /engine-rest/task/scan/variables/scan/data"
-    ]
+    watch.assert_clean(("POST", "data", 413))
 
 
 def test_a_task_is_delegated_and_its_delegation_resolved(
@@ -403,7 +351,7 @@ def test_a_task_is_delegated_and_its_delegation_resolved(
 ) -> None:
     from playwright.sync_api import expect
 
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
     page.get_by_role("link", name=re.compile("Review the expense")).click()
     task = page.get_by_role("region", name="Review the expense")
     task.get_by_role("button", name="Claim").click()
@@ -431,7 +379,7 @@ def test_a_task_is_delegated_and_its_delegation_resolved(
     assert page.url.endswith(f"#/tasks/{resolved['id']}")
     amount = api.get(f"/process-instance/{review}/variables/amount").json()
     assert amount["value"] == 7
-    assert console.errors == []
+    watch.assert_clean()
 
 
 def test_a_file_dropped_on_the_drop_zone_is_uploaded(
@@ -439,7 +387,7 @@ def test_a_file_dropped_on_the_drop_zone_is_uploaded(
 ) -> None:
     from playwright.sync_api import expect
 
-    page, console = open_tasklist(browser, server, LAPTOP)
+    page, watch = open_tasks(browser, server, LAPTOP)
     page.get_by_role("link", name=re.compile("Review the expense")).click()
     upload = page.get_by_role("form", name="Upload a file")
     upload.get_by_label("Variable name").fill("note")
@@ -458,4 +406,4 @@ def test_a_file_dropped_on_the_drop_zone_is_uploaded(
     expect(row).to_contain_text("text/plain")
     stored = api.get(f"/process-instance/{review}/variables/note/data")
     assert stored.content == b"dropped, not chosen"
-    assert console.errors == []
+    watch.assert_clean()
