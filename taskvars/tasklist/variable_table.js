@@ -13,8 +13,9 @@ function prettyJson(text) {
 }
 
 function FileValue({ variable }) {
-  // The variable's answer does not carry the length: a HEAD request does.
-  const size = useLoaded((signal) => contentLength(variable.dataPath, signal), [variable.dataPath]);
+  // The variable's answer does not carry the length: a HEAD request does, again for each
+  // answer (a variable stored again under its name may be another file).
+  const size = useLoaded((signal) => contentLength(variable.dataPath, signal), [variable]);
   const name = variable.valueInfo?.filename || variable.name;
   return html`<div class="file-value">
     <a href=${href(variable.dataPath)} download=${name}>Download ${name}</a>
