@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from tests.e2e.server import Server
 
 MODELS = Path(__file__).parent / "tasklist_models"
+LAPTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 DOCS = Path(__file__).parents[2] / "docs"
 # Chromium logs every answer of 400 or more as a console error of its own.
 FAILED_LOAD = "Failed to load resource: the server responded with a status of"
@@ -89,6 +91,11 @@ def open_tasklist(
     page.get_by_label("Groups").fill(groups)
     page.get_by_role("button", name="Work as").click()
     return page, watch
+
+
+def fits_the_width(page: Page) -> bool:
+    """Whether the page shows at its viewport's width without scrolling sideways."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> None:

@@ -17,14 +17,20 @@ import pytest
 from tests.e2e.browser import chromium
 from tests.e2e.deployed_models import deploy_model
 from tests.e2e.server import Server, running_server
-from tests.e2e.tasklist_browser import MODELS, PageWatch, open_tasklist, save_screenshot
+from tests.e2e.tasklist_browser import (
+    LAPTOP,
+    MODELS,
+    PHONE,
+    PageWatch,
+    fits_the_width,
+    open_tasklist,
+    save_screenshot,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.e2e
-
-LAPTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +59,6 @@ def deploy_through_the_page(page: Page, model: str) -> None:
 
 def diagram_element(page: Page, activity_id: str) -> Locator:
     return page.locator(f'.diagram-canvas g.djs-element[data-element-id="{activity_id}"]')
-
-
-def fits_width(page: Page, width: int) -> bool:
-    """Whether the page shows at ``width`` CSS pixels wide without scrolling sideways."""
-    page.set_viewport_size({"width": width, "height": 800})
-    return bool(page.evaluate(f"document.documentElement.scrollWidth <= {width}"))
 
 
 def test_a_refused_model_shows_every_problem_the_server_lists(
@@ -165,7 +165,8 @@ def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_fin
     finished = page.get_by_role("table", name="Finished instances")
     expect(page.get_by_role("table", name="Running instances")).to_contain_text("claim-8")
     save_screenshot(page, "tasklist-processes.png")
-    assert fits_width(page, 390)
+    page.set_viewport_size(PHONE)
+    assert fits_the_width(page)
     page.set_viewport_size(LAPTOP)
 
     finished.get_by_role("link", name="claim-7").click()
@@ -180,7 +181,8 @@ def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_fin
     download = download_info.value
     assert download.suggested_filename == "invoice.pdf"
     assert Path(download.path()).read_bytes() == content
-    assert fits_width(page, 390)
+    page.set_viewport_size(PHONE)
+    assert fits_the_width(page)
 
     watch.assert_clean(("POST", "submit-form", 400))
 
@@ -203,7 +205,8 @@ def test_a_start_forms_business_key_field_names_the_instance_drawn_without_a_lay
         "the instance's business key"
     )
     expect(page.get_by_label("Business key")).to_have_count(0)  # the form has its own
-    assert fits_width(page, 390)
+    page.set_viewport_size(PHONE)
+    assert fits_the_width(page)
     page.get_by_label("Reference").fill("LR-12")
     page.get_by_label("Employee").fill("Bo")
     page.get_by_label("Kind").select_option(label="Sick leave")

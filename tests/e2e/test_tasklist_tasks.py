@@ -18,8 +18,11 @@ from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
 from tests.e2e.tasklist_browser import (
     DEFAULT_UPLOAD_LIMIT,
+    LAPTOP,
     MODELS,
+    PHONE,
     PageWatch,
+    fits_the_width,
     open_tasklist,
     save_screenshot,
 )
@@ -29,8 +32,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-LAPTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 UPLOAD_BYTES = 5 * 1024 * 1024
 
 
@@ -75,10 +76,6 @@ def open_tasks(
 
 def tab(page: Page, label: str) -> Locator:
     return page.get_by_role("group", name="Whose tasks").get_by_role("button", name=label)
-
-
-def fits_the_width(page: Page) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
