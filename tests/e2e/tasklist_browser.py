@@ -1,16 +1,15 @@
-"""What the task list's browser tests share: a watch on what goes wrong in the page, the
-stand-ins for endpoints a server may not have yet, and the page opened as a person."""
+"""What the task list's browser tests share: a watch on what goes wrong in the page, and
+the page opened as a person says who they are (a server without --auth-file)."""
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Response, Route
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
     from tests.e2e.server import Server
 
@@ -50,42 +49,17 @@ class PageWatch:
         assert len(self.errors) == len(refusals_provoked)
 
 
-# Served by the server's identity and limits endpoints (another branch, h/server, adds
-# them). Until a server has them, their 404s are answered here as that server answers,
-# without --auth-file, so that the page can be tested alone; then these pass through.
-DEFAULT_UPLOAD_LIMIT = 2**30  # taskvars serve --max-upload-bytes's default
-
-
-def stand_in_for_missing_endpoints(page: Page, upload_limit: int) -> None:
-    stand_ins = {
-        "/engine-rest/identity/current": {"authenticatedUser": None, "authenticated": False},
-        "/engine-rest/limits": {"maxUploadBytes": upload_limit},
-    }
-
-    def answer(route: Route) -> None:
-        response = route.fetch()
-        path = urlparse(route.request.url).path
-        if response.status == 404 and path in stand_ins:
-            route.fulfill(status=200, json=stand_ins[path])
-        else:
-            route.fulfill(response=response)
-
-    page.route(re.compile(r"/engine-rest/(identity/current|limits)$"), answer)
-
-
 def open_tasklist(
     browser: Browser,
     server: Server,
     route: str,
     viewport: dict[str, int],
     groups: str,
-    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
 ) -> tuple[Page, PageWatch]:
     """The page at ``route`` (#/tasks, #/processes, ...), its person saying who they are:
     ann, of ``groups``."""
     page = browser.new_page(viewport=viewport, accept_downloads=True)
     watch = PageWatch(page)
-    stand_in_for_missing_endpoints(page, upload_limit)
     page.goto(f"{server.base_url.removesuffix('/engine-rest')}/tasklist/{route}")
     page.get_by_label("User").fill("ann")
     page.get_by_label("Groups").fill(groups)

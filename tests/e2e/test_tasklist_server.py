@@ -18,9 +18,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
+from tests.e2e.tasklist_browser import PageWatch
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.e2e
 
@@ -79,16 +80,6 @@ def page_url(server: Server) -> str:
     return server.base_url.removesuffix("/engine-rest") + "/tasklist/"
 
 
-def watch_for_errors(page: Page) -> list[str]:
-    """Console errors and uncaught exceptions of the page, as they happen."""
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def test_the_page_signs_in_with_the_browsers_credentials_and_knows_their_groups(
     browser: Browser, server: Server
 ) -> None:
@@ -96,7 +87,7 @@ def test_the_page_signs_in_with_the_browsers_credentials_and_knows_their_groups(
 
     context = browser.new_context(http_credentials=ANN)
     page = context.new_page()
-    errors = watch_for_errors(page)
+    watch = PageWatch(page)
     with page.expect_response(lambda answer: "/identity/groups?" in answer.url) as groups:
         page.goto(page_url(server))
     assert groups.value.ok
@@ -109,7 +100,7 @@ def test_the_page_signs_in_with_the_browsers_credentials_and_knows_their_groups(
     assert page.get_by_text("Who are you?").count() == 0
     assert page.get_by_role("button", name="Work as").count() == 0
     context.close()
-    assert errors == []
+    watch.assert_clean()
 
 
 def test_without_credentials_the_page_is_refused_and_asks_for_them(

@@ -17,7 +17,6 @@ import pytest
 from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
 from tests.e2e.tasklist_browser import (
-    DEFAULT_UPLOAD_LIMIT,
     LAPTOP,
     MODELS,
     PHONE,
@@ -65,13 +64,10 @@ def review(api: httpx.Client) -> str:
 
 
 def open_tasks(
-    browser: Browser,
-    server: Server,
-    viewport: dict[str, int],
-    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+    browser: Browser, server: Server, viewport: dict[str, int]
 ) -> tuple[Page, PageWatch]:
     """The page at #/tasks, told who works here (user ann of group reviewers)."""
-    return open_tasklist(browser, server, "#/tasks", viewport, "reviewers", upload_limit)
+    return open_tasklist(browser, server, "#/tasks", viewport, "reviewers")
 
 
 def tab(page: Page, label: str) -> Locator:
@@ -327,7 +323,7 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
     with running_server(database, tmp_path, "--max-upload-bytes", str(2**20)) as small:
         created = httpx.post(f"{small.base_url}/task/create", json={"id": "scan", "name": "Scan"})
         assert created.status_code == 204, created.text
-        page, watch = open_tasks(browser, small, LAPTOP, upload_limit=2**20)
+        page, watch = open_tasks(browser, small, LAPTOP)
         page.goto(f"{small.base_url.removesuffix('/engine-rest')}/tasklist/#/tasks/scan")
         upload = page.get_by_role("form", name="Upload a file")
         upload.get_by_label("Variable name").fill("scan")
