@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from tests.api_client import Api
+from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +71,14 @@ def servers_over_one_database(
     if database_kind == "sqlite":
         return [session_server(db_url)]
     return [session_server(db_url), second_session_server(db_url)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium from the machine's packages (tests/e2e/browser.py), one per test
+    module; a module that needs other flags defines its own."""
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import bcrypt
 import httpx
 import pytest
 
-from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
 
 if TYPE_CHECKING:
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.e2e
 README_SCREENSHOT = Path(__file__).parents[2] / "docs" / "swagger-ui.png"
 TASK_ID = "browser-review"
 FILE_NAME = "Überweisung März.bin"  # non-ASCII on purpose: it must come back as sent
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

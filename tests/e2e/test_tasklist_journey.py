@@ -18,7 +18,6 @@ import bcrypt
 import httpx
 import pytest
 
-from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
 from tests.e2e.tasklist_browser import LAPTOP, MODELS, PageWatch
 
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.e2e
 
 ANN = {"username": "ann", "password": "ann's journey"}
 RECEIPT_BYTES = 5 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.e2e.browser import chromium
 from tests.e2e.deployed_models import deploy_model
 from tests.e2e.server import Server, running_server
 from tests.e2e.tasklist_browser import (
@@ -31,12 +30,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.e2e.browser import chromium
 from tests.e2e.server import Server, running_server
 from tests.e2e.tasklist_browser import (
     LAPTOP,
@@ -34,12 +33,6 @@ pytestmark = pytest.mark.e2e
 UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     with running_server(f"sqlite:///{tmp_path / 'tasklist.db'}", tmp_path) as server:
@@ -47,18 +40,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-def review(api: httpx.Client) -> str:
+def review(http: httpx.Client) -> str:
     """The review model deployed and one instance of it started: its id."""
     content = (MODELS / "review.bpmn").read_bytes()
-    deployed = api.post("/deployment/create", files={"data": ("review.bpmn", content)})
+    deployed = http.post("/deployment/create", files={"data": ("review.bpmn", content)})
     assert deployed.status_code == 200, deployed.text
-    started = api.post("/process-definition/key/review/start", json={"businessKey": "lunch"})
+    started = http.post("/process-definition/key/review/start", json={"businessKey": "lunch"})
     assert started.status_code == 200, started.text
     return str(started.json()["id"])
 
@@ -75,7 +62,7 @@ def tab(page: Page, label: str) -> Locator:
 
 
 def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
-    browser: Browser, server: Server, api: httpx.Client, review: str, tmp_path: Path
+    browser: Browser, server: Server, http: httpx.Client, review: str, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -138,16 +125,16 @@ def test_a_task_is_claimed_given_a_file_and_completed_through_its_form(
     expect(page.get_by_role("link", name=re.compile("Review the expense"))).to_have_count(0)
     save_screenshot(page, "tasklist-tasks.png", full_page=False)
 
-    stored = api.get(f"/process-instance/{review}/variables/receipt/data")
+    stored = http.get(f"/process-instance/{review}/variables/receipt/data")
     assert stored.status_code == 200
     assert stored.content == content
-    amount_stored = api.get(f"/process-instance/{review}/variables/amount").json()
+    amount_stored = http.get(f"/process-instance/{review}/variables/amount").json()
     assert amount_stored == {"type": "Long", "value": 42, "valueInfo": {}}
     watch.assert_clean(("POST", "submit-form", 400))
 
 
 def test_a_task_is_claimed_with_the_keyboard_alone(
-    browser: Browser, server: Server, api: httpx.Client, review: str
+    browser: Browser, server: Server, http: httpx.Client, review: str
 ) -> None:
     from playwright.sync_api import expect
 
@@ -169,7 +156,7 @@ def test_a_task_is_claimed_with_the_keyboard_alone(
     tab_to("Claim")
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Unclaim")).to_be_focused()  # the same button
-    (task,) = api.get("/task", params={"processInstanceId": review}).json()
+    (task,) = http.get("/task", params={"processInstanceId": review}).json()
     assert task["assignee"] == "ann"
     watch.assert_clean()
 
@@ -229,15 +216,15 @@ def test_comments_and_attachments_are_added_and_listed(
 
 
 def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
-    browser: Browser, server: Server, api: httpx.Client, review: str
+    browser: Browser, server: Server, http: httpx.Client, review: str
 ) -> None:
     from playwright.sync_api import expect
 
-    (reviewing,) = api.get("/task", params={"processInstanceId": review}).json()
-    created = api.post("/task/create", json={"id": "call-back", "name": "Call the customer back"})
+    (reviewing,) = http.get("/task", params={"processInstanceId": review}).json()
+    created = http.post("/task/create", json={"id": "call-back", "name": "Call the customer back"})
     assert created.status_code == 204, created.text
     urgent = {"name": "Call the customer back", "priority": 90}
-    assert api.put("/task/call-back", json=urgent).status_code == 204
+    assert http.put("/task/call-back", json=urgent).status_code == 204
     page, watch = open_tasks(browser, server, LAPTOP)
     tab(page, "All").click()
     listed = page.get_by_role("list", name="All").get_by_role("link")
@@ -262,7 +249,7 @@ def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
     listed.filter(has_text="Review the expense").click()
     selected = page.get_by_role("link", name=re.compile("Review the expense"))
     expect(selected).to_have_attribute("aria-current", "page")
-    created = api.post("/task/create", json={"id": "new-work", "name": "Newly arrived"})
+    created = http.post("/task/create", json={"id": "new-work", "name": "Newly arrived"})
     assert created.status_code == 204, created.text
     expect(listed.filter(has_text="Newly arrived")).to_be_visible(timeout=10_000)
     expect(selected).to_have_attribute("aria-current", "page")
@@ -271,15 +258,15 @@ def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
 
 
 def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
-    browser: Browser, server: Server, api: httpx.Client
+    browser: Browser, server: Server, http: httpx.Client
 ) -> None:
     from playwright.sync_api import expect
 
     content = (MODELS / "embedded_form.bpmn").read_bytes()
-    deployed = api.post("/deployment/create", files={"data": ("shipping.bpmn", content)})
+    deployed = http.post("/deployment/create", files={"data": ("shipping.bpmn", content)})
     assert deployed.status_code == 200, deployed.text
     parcel = {"value": '{"weight":2.5,"items":["book"]}', "type": "Json"}
-    started = api.post(
+    started = http.post(
         "/process-definition/key/shipping/start", json={"variables": {"parcel": parcel}}
     )
     assert started.status_code == 200, started.text
@@ -304,7 +291,7 @@ def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
     page.wait_for_url(re.compile(r"#/tasks$"))
     expect(page.get_by_role("link", name=re.compile("Pack the parcel"))).to_have_count(0)
 
-    finished = api.get(
+    finished = http.get(
         "/history/variable-instance",
         params={"processInstanceId": instance_id, "variableName": "boxes"},
     ).json()
@@ -340,7 +327,7 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
 
 
 def test_a_task_is_delegated_and_its_delegation_resolved(
-    browser: Browser, server: Server, api: httpx.Client, review: str
+    browser: Browser, server: Server, http: httpx.Client, review: str
 ) -> None:
     from playwright.sync_api import expect
 
@@ -357,7 +344,7 @@ def test_a_task_is_delegated_and_its_delegation_resolved(
 
     task.get_by_role("button", name="Resolve", exact=True).click()
     expect(fields).to_contain_text("Delegation" + "RESOLVED")
-    (resolved,) = api.get("/task", params={"processInstanceId": review}).json()
+    (resolved,) = http.get("/task", params={"processInstanceId": review}).json()
     assert (resolved["assignee"], resolved["delegationState"]) == ("ann", "RESOLVED")
 
     # Delegated again, and resolved by its form: the values are kept, the task stays open.
@@ -370,13 +357,13 @@ def test_a_task_is_delegated_and_its_delegation_resolved(
     expect(fields).to_contain_text("Delegation" + "RESOLVED")
     expect(task.get_by_role("button", name="Complete")).to_be_visible()
     assert page.url.endswith(f"#/tasks/{resolved['id']}")
-    amount = api.get(f"/process-instance/{review}/variables/amount").json()
+    amount = http.get(f"/process-instance/{review}/variables/amount").json()
     assert amount["value"] == 7
     watch.assert_clean()
 
 
 def test_a_file_dropped_on_the_drop_zone_is_uploaded(
-    browser: Browser, server: Server, api: httpx.Client, review: str
+    browser: Browser, server: Server, http: httpx.Client, review: str
 ) -> None:
     from playwright.sync_api import expect
 
@@ -397,6 +384,6 @@ def test_a_file_dropped_on_the_drop_zone_is_uploaded(
     row = page.get_by_role("row", name=re.compile("^note"))
     expect(row).to_contain_text("19 bytes")
     expect(row).to_contain_text("text/plain")
-    stored = api.get(f"/process-instance/{review}/variables/note/data")
+    stored = http.get(f"/process-instance/{review}/variables/note/data")
     assert stored.content == b"dropped, not chosen"
     watch.assert_clean()
