@@ -47,6 +47,7 @@ from taskvars.web.allowed_methods import AllowedMethods
 from taskvars.web.basic_auth import BasicAuthMiddleware
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.client_timeout import ClientTimeoutMiddleware
+from taskvars.web.cross_site_writes import CrossSiteWriteMiddleware
 from taskvars.web.declared_errors import operation_prefixes
 from taskvars.web.docs_redirect import DocsRedirectMiddleware
 from taskvars.web.dot_segments import DotSegmentMiddleware
@@ -98,7 +99,8 @@ def pipeline(
             RequestObservationMiddleware,
             MiddlewarePosition.BEFORE_EXCEPTION,
             {"operations": Operations.from_spec(spec, BASE_PATH)},
-        )
+        ),
+        Stage(CrossSiteWriteMiddleware, MiddlewarePosition.BEFORE_SWAGGER),
     ]
     if credentials is not None:
         stages.append(

@@ -272,3 +272,11 @@ class EngineInputError(EngineError):
     status = 400
     type = "ProcessEngineException"
     prefixed = False
+
+
+class CrossSiteWriteError(ApiError):
+    """JAX-RS's name for a 403: a write sent by a browser from another site or origin
+    (:mod:`taskvars.web.cross_site_writes`)."""
+
+    status = 403
+    type = "ForbiddenException"

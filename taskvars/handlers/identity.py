@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskvars.errors import InvalidRequestError
 from taskvars.handlers.http.runtime import runtime, signed_in_user
 from taskvars.services import identity
 
 
-def get_group_info(user_id: str) -> dict[str, Any]:
+def get_group_info(user_id: str | None = None) -> dict[str, Any]:
+    if user_id is None:  # IdentityRestServiceImpl.getGroupInfo
+        raise InvalidRequestError("No user id was supplied")
     return identity.group_info(runtime().credentials, user_id)
 
 

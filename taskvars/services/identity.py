@@ -11,9 +11,14 @@ from taskvars.credentials import Credentials
 
 
 def authentication_result(user: str | None, authenticated: bool) -> dict[str, Any]:
-    """Camunda's AuthenticationResult (its ``groups`` and ``tenants`` are always left out
-    by ``/identity/verify``, and are here)."""
-    return {"authenticatedUser": user, "authenticated": authenticated}
+    """Camunda's AuthenticationResult, its ``groups`` and ``tenants`` null as
+    ``/identity/verify`` sends them (Jackson writes null fields)."""
+    return {
+        "authenticatedUser": user,
+        "authenticated": authenticated,
+        "groups": None,
+        "tenants": None,
+    }
 
 
 def verify(credentials: Credentials | None, username: str, password: str) -> dict[str, Any]:
@@ -34,5 +39,8 @@ def group_info(credentials: Credentials | None, user_id: str) -> dict[str, Any]:
     others.discard(user_id)
     return {
         "groups": [{"id": group, "name": group} for group in groups],
-        "groupUsers": [{"id": user, "displayName": user} for user in sorted(others)],
+        "groupUsers": [
+            {"id": user, "firstName": None, "lastName": None, "displayName": user}
+            for user in sorted(others)
+        ],
     }

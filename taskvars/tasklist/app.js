@@ -8,10 +8,33 @@ import { ErrorMessage, html, render } from "./ui.js";
 
 const ACTING_AS = "taskvars.tasklist.user";
 
+/** A part of the address decoded; a malformed escape (`%E0`) is kept as typed. */
+function decodedOrAsIs(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/** Who this browser last worked as, if what it kept is a user; else nobody (ask again). */
+function savedUser() {
+  try {
+    const saved = JSON.parse(window.localStorage.getItem(ACTING_AS) || "null");
+    const valid =
+      typeof saved?.id === "string" &&
+      Array.isArray(saved.groups) &&
+      saved.groups.every((group) => typeof group === "string");
+    return valid ? { id: saved.id, groups: saved.groups, signedIn: false } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The route in the address: its view and the rest of its path. */
 function parseRoute() {
   const [view = "tasks", ...rest] = window.location.hash.replace(/^#\/?/, "").split("/");
-  return { view, rest: rest.map(decodeURIComponent) };
+  return { view, rest: rest.map(decodedOrAsIs) };
 }
 
 function useRoute() {
@@ -42,8 +65,7 @@ function useUser() {
           setState({ user: { id: current.authenticatedUser, groups, signedIn: true } });
           return;
         }
-        const saved = JSON.parse(window.localStorage.getItem(ACTING_AS) || "null");
-        setState({ user: saved, askName: true });
+        setState({ user: savedUser(), askName: true });
       } catch (error) {
         setState({ error });
       }

@@ -27,6 +27,8 @@ export function useLoaded(load, inputs, everyMs) {
       if (!controller.signal.aborted) {
         setState((before) => ({ data: before.data, error, loading: false }));
       }
+    } finally {
+      if (running.current === controller) running.current = null;
     }
   }, []);
 
@@ -39,8 +41,10 @@ export function useLoaded(load, inputs, everyMs) {
 
   useEffect(() => {
     if (!everyMs) return undefined;
+    // A load still on its way is left to finish: aborted by every tick, a server slower
+    // than the interval would never have its answer shown.
     const tick = () => {
-      if (document.visibilityState === "visible") reload();
+      if (document.visibilityState === "visible" && !running.current) reload();
     };
     const timer = window.setInterval(tick, everyMs);
     document.addEventListener("visibilitychange", tick);

@@ -16,12 +16,18 @@ function typedValue(type, text) {
 function Row({ row, index, onChange, onRemove }) {
   const id = useId();
   const set = (part) => (event) => onChange({ ...row, [part]: event.target.value });
+  // A Boolean's value is one of its two options: the one its select shows first.
+  const setType = (event) => {
+    const type = event.target.value;
+    const value = type === "Boolean" && !["true", "false"].includes(row.value) ? "true" : row.value;
+    onChange({ ...row, type, value });
+  };
   return html`<fieldset class="variable-row">
     <legend class="visually-hidden">Variable ${index + 1}</legend>
     <label for=${`${id}-name`}>Name</label>
     <input id=${`${id}-name`} value=${row.name} onInput=${set("name")} />
     <label for=${`${id}-type`}>Type</label>
-    <select id=${`${id}-type`} value=${row.type} onChange=${set("type")}>
+    <select id=${`${id}-type`} value=${row.type} onChange=${setType}>
       ${TYPES.map((type) => html`<option value=${type}>${type}</option>`)}
     </select>
     <label for=${`${id}-value`}>Value</label>

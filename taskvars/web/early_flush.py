@@ -24,11 +24,15 @@ class EarlyFlush:
     """Flushes of ``fd`` started as writes progress; at most one runs at a time.
 
     ``written`` and ``raise_failure`` are called from the one thread that writes the
-    file, ``close`` once that thread is done with it.
+    file, ``close`` once that thread is done with it (then the caller may close its own
+    descriptor and remove the file at once).
     """
 
     def __init__(self, fd: int, every_bytes: int) -> None:
-        self._fd = fd
+        # A descriptor of its own for the same open file (so the same write-back error
+        # state), closed by the flushing thread after its last flush: ``close`` need not
+        # wait for a flush still running.
+        self._fd = os.dup(fd)
         self._every_bytes = every_bytes
         self._executor: ThreadPoolExecutor | None = None
         self._running: Future[None] | None = None
@@ -46,7 +50,7 @@ class EarlyFlush:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="taskvars-flush")
         self._flushed_up_to = end
-        self._running = self._executor.submit(self._flush_now)
+        self._running = self._executor.submit(self._flush_now, self._fd)
 
     def raise_failure(self) -> None:
         """Raise the error of an early flush that failed, if any, once the running one
@@ -57,13 +61,21 @@ class EarlyFlush:
             raise self._failure
 
     def close(self) -> None:
-        """Wait for a running flush; end the thread."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        """End the thread once a flush it is running is done, without waiting for it (an
+        upload abandoned on the event loop must not wait for the disk); its descriptor
+        is closed then."""
+        if self._fd < 0:
+            return
+        fd, self._fd = self._fd, -1
+        if self._executor is None:
+            os.close(fd)
+            return
+        self._executor.submit(os.close, fd)
+        self._executor.shutdown(wait=False)
+        self._executor = None
 
-    def _flush_now(self) -> None:
+    def _flush_now(self, fd: int) -> None:
         try:
-            os.fdatasync(self._fd)
+            os.fdatasync(fd)
         except OSError as error:
             self._failure = self._failure or error
