@@ -46,6 +46,10 @@ import pytest
 MARKER = "taskvars"
 CLOCK_FIXTURE = "taskvars_clock"
 STARTUP_SECONDS = 60
+# What uvicorn logs once its socket is bound, and when another process has the port.
+LISTENING = b"Uvicorn running on "
+ADDRESS_IN_USE = "address already in use"
+PORT_ATTEMPTS = 5  # a new free port after a lost race for one
 ServerFactory = Callable[..., str]
 
 
@@ -156,6 +160,10 @@ class ServerProcess:
     log: Path
 
 
+class _PortTakenError(RuntimeError):
+    """Another process bound the server's port first."""
+
+
 @contextmanager
 def serving(
     database_url: str,
@@ -170,28 +178,44 @@ def serving(
     to ``log_dir/server-PORT.log``. ``TASKVARS_*`` variables of this process are not
     passed on (the arguments say everything); ``env`` adds variables. ``client_ssl``: the
     server speaks HTTPS (``args`` name its certificate), trusted by this context."""
-    port = free_port()
-    command = [sys.executable, "-m", "taskvars", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--database-url", database_url, *args]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKVARS_")}
     environment.update(env or {})
-    log = log_dir / f"server-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=environment
-        )
     scheme = "https" if client_ssl is not None else "http"
-    server = ServerProcess(f"{scheme}://127.0.0.1:{port}/engine-rest", process, log)
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        command = [sys.executable, "-m", "taskvars", "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--database-url", database_url, *args]
+        log = log_dir / f"server-{port}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, env=environment
+            )
+        server = ServerProcess(f"{scheme}://127.0.0.1:{port}/engine-rest", process, log)
+        try:
+            _wait_until_serving(
+                server, startup_seconds, client_ssl, says_listening=_logs_info(args, environment)
+            )
+        except _PortTakenError:
+            if attempt == PORT_ATTEMPTS - 1:
+                raise
+            continue
+        except BaseException:
+            _stop(process)
+            raise
+        break
     try:
-        _wait_until_serving(server, startup_seconds, client_ssl)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager
@@ -210,22 +234,50 @@ def free_port() -> int:
 
 
 def _wait_until_serving(
-    server: ServerProcess, seconds: float, client_ssl: ssl.SSLContext | None = None
+    server: ServerProcess,
+    seconds: float,
+    client_ssl: ssl.SSLContext | None = None,
+    *,
+    says_listening: bool = True,
 ) -> None:
+    """Returns once the server answers on its port and (``says_listening``: unless its
+    log level hides the line) has said that it listens there: between :func:`free_port`
+    and the server's bind, another process may take the port (another test's server,
+    under pytest-xdist), and what answers there is not ours."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            output = server.log.read_text()
+            output = server.log.read_text(errors="replace")
+            if ADDRESS_IN_USE in output:
+                raise _PortTakenError(output)
             raise RuntimeError(f"taskvars serve exited with {server.process.returncode}:\n{output}")
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/health", timeout=1, context=client_ssl):
-                return
-        except urllib.error.HTTPError as error:
-            if error.code == 401:  # serving, behind --auth-file
-                return
-            time.sleep(0.05)
-        except OSError:  # not listening yet
-            time.sleep(0.05)
+        if _answers(server, client_ssl) and (
+            not says_listening or LISTENING in server.log.read_bytes()
+        ):
+            return
+        time.sleep(0.05)
     server.process.kill()
-    output = server.log.read_text()
+    server.process.wait()
+    output = server.log.read_text(errors="replace")
     raise RuntimeError(f"taskvars serve did not answer in {seconds} s:\n{output}")
+
+
+def _logs_info(args: Sequence[str], environment: Mapping[str, str]) -> bool:
+    """Whether the server logs at info level (uvicorn's line saying it listens)."""
+    level = environment.get("TASKVARS_LOG_LEVEL", "info")
+    for index, arg in enumerate(args):
+        if arg == "--log-level" and index + 1 < len(args):
+            level = args[index + 1]
+        elif arg.startswith("--log-level="):
+            level = arg.split("=", 1)[1]
+    return level.lower() in ("debug", "info")
+
+
+def _answers(server: ServerProcess, client_ssl: ssl.SSLContext | None) -> bool:
+    try:
+        with urllib.request.urlopen(f"{server.base_url}/health", timeout=1, context=client_ssl):
+            return True
+    except urllib.error.HTTPError as error:
+        return error.code == 401  # serving, behind --auth-file
+    except OSError:  # not listening yet
+        return False

@@ -103,10 +103,11 @@ class Spool:
             # Queued behind the last write, the sync starts as soon as that is out, while
             # the hashing thread may still be on the last blocks (it is the slower one),
             # not once the event loop has seen both done. A failed write is reported
-            # first: wait_all raises it.
+            # first: wait_all raises it. (A file that must be durable has its early flush.)
+            early_flush = self._early_flush
             synced = (
-                self._pipeline.in_storing_thread(self._sync, self._file, self._early_flush)
-                if self._file.durable
+                self._pipeline.in_storing_thread(self._sync, self._file, early_flush)
+                if early_flush is not None
                 else None
             )
             await self._pipeline.wait_all()
@@ -115,10 +116,9 @@ class Spool:
         self.sha256 = self._pipeline.hexdigest()
 
     @staticmethod
-    def _sync(file: UploadFile, early_flush: EarlyFlush | None) -> None:
+    def _sync(file: UploadFile, early_flush: EarlyFlush) -> None:
         file.sync()
-        if early_flush is not None:
-            early_flush.raise_failure()  # an error the final sync may not see again
+        early_flush.raise_failure()  # an error the final sync may not see again
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         if self._file is None:
