@@ -46,6 +46,7 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 FULL = {
     "sizes": "1KiB,1MiB,64MiB,1GiB",
     "seconds": 10,
+    "upload_rounds": small_uploads.ROUNDS,
     "large": 1_000_000,
     "requests": 300,
     "tasks": task_query.FULL_TASKS,
@@ -60,6 +61,7 @@ FULL = {
 QUICK = {
     "sizes": "1KiB,2MiB",
     "seconds": 1,
+    "upload_rounds": 1,
     "large": 5_000,
     "requests": 20,
     "tasks": task_query.QUICK_TASKS,
@@ -111,7 +113,9 @@ def measure(
         run.skipped.append(f"small uploads on {database}: wrk is not installed")
     else:
         workers = (1, 2) if database == "postgresql" else (1,)
-        uploads = small_uploads.run(8, settings["seconds"], url_factory, workers)
+        uploads = small_uploads.run(
+            8, settings["seconds"], url_factory, workers, settings["upload_rounds"]
+        )
         small_uploads.print_table(uploads, database)
         run.small_uploads[database] = uploads
     print()

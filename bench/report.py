@@ -354,7 +354,7 @@ def markdown(run: Run, plot_name: str) -> str:
         lines += [
             f"## 1 KiB uploads, {result.connections} connections, {result.seconds} s, {database}",
             "",
-            SMALL_REQUESTS_NOTE,
+            SMALL_REQUESTS_NOTE.format(rounds=result.rounds),
             "",
             *_small_requests_table(result.rows, result.reference),
             "",
@@ -433,7 +433,10 @@ def markdown(run: Run, plot_name: str) -> str:
 
 
 SMALL_REQUESTS_NOTE = (
-    "wrk, the same script for each server; one process unless named. "
+    "wrk, the same script for each server; one process unless named. Each server is "
+    "measured {rounds} times, the servers taking turns, each on a new database; its row "
+    "is its median round by requests/s, with that round's latencies and CPU (errors: of "
+    "every round). "
     "**Server CPU ms/request** is the user + system time of the server's processes "
     "(its workers summed), read from `/proc` before and after the wrk run, over the "
     "requests completed: unlike requests/s, it does not move with the machine's load."

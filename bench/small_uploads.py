@@ -7,8 +7,10 @@ same number of connections, then asks each as long for one of the values it stor
 Prints requests/s, p50 and p99 latency, errors, and the server's CPU time per request
 (user + system, its process and workers, read from ``/proc`` around each wrk run,
 divided by the requests wrk completed: a cost the machine's load does not change).
+The servers take turns, ``--rounds`` times; each row is the server's median round.
 
-    python -m bench.small_uploads [--connections 8] [--seconds 10] [--postgres-url URL]
+    python -m bench.small_uploads [--connections 8] [--seconds 10] [--rounds 3]
+        [--postgres-url URL]
 
 ``--postgres-url``: on that PostgreSQL server instead, each server in a private schema.
 """
@@ -25,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -224,6 +226,7 @@ class SmallUploadsResult:
     rows: dict[str, LoadResult]  # by server label, the reference first
     # 1 KiB downloads of one stored value: the reference, then taskvars (one process).
     downloads: dict[str, LoadResult]
+    rounds: int = 1  # of each server, in turn: each row is its median round
 
     @property
     def reference(self) -> LoadResult:
@@ -236,6 +239,9 @@ class SmallUploadsResult:
 
 REFERENCE = "FastAPI reference"
 FLOOR = "connexion, no-op"
+# Each server measured this many times, the servers taking turns: a spell of load on the
+# machine (other tenants of its host) meets one round of each, not all of one server's.
+ROUNDS = 3
 
 
 def run(
@@ -243,9 +249,12 @@ def run(
     seconds: int,
     database_url: Callable[[Path, str], str] | None = None,
     taskvars_workers: tuple[int, ...] = (1,),
+    rounds: int = ROUNDS,
 ) -> SmallUploadsResult:
-    """The reference, the connexion floor, then taskvars with each number of workers;
-    ``database_url(directory, name)`` gives each an empty database (default: SQLite files)."""
+    """The reference, the connexion floor, then taskvars with each number of workers, in
+    turn, ``rounds`` times; each server's row is its median round (:func:`median_round`).
+    ``database_url(directory, name)`` gives each run an empty database (default: SQLite
+    files)."""
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
 
@@ -255,45 +264,66 @@ def run(
             return f"sqlite:///{directory}/{label}.db"
 
         script = lua_script(directory)
-        measured = {
-            REFERENCE: measure_app(
-                "bench.reference_app:app",
-                f"/upload/{NAME}",
-                script,
-                connections,
-                seconds,
-                url("reference"),
-                downloads=True,
-            ),
-            FLOOR: measure_app(
-                "bench.connexion_floor:app",
-                f"/engine-rest/task/bench/localVariables/{NAME}/data",
-                script,
-                connections,
-                seconds,
-            ),
-        }
-        for workers in taskvars_workers:
-            label = "taskvars" if workers == 1 else f"taskvars, {workers} workers"
-            measured[label] = measure_taskvars(
-                url(f"taskvars{workers}"),
-                directory,
-                script,
-                connections,
-                seconds,
-                workers,
-                downloads=workers == 1,
+        measured: dict[str, list[Measured]] = {}
+        for round_number in range(rounds):
+
+            def fresh(label: str, number: int = round_number) -> str:
+                return url(f"{label}-{number}")
+
+            measured.setdefault(REFERENCE, []).append(
+                measure_app(
+                    "bench.reference_app:app",
+                    f"/upload/{NAME}",
+                    script,
+                    connections,
+                    seconds,
+                    fresh("reference"),
+                    downloads=True,
+                )
             )
+            measured.setdefault(FLOOR, []).append(
+                measure_app(
+                    "bench.connexion_floor:app",
+                    f"/engine-rest/task/bench/localVariables/{NAME}/data",
+                    script,
+                    connections,
+                    seconds,
+                )
+            )
+            for workers in taskvars_workers:
+                label = "taskvars" if workers == 1 else f"taskvars, {workers} workers"
+                measured.setdefault(label, []).append(
+                    measure_taskvars(
+                        fresh(f"taskvars{workers}"),
+                        directory,
+                        script,
+                        connections,
+                        seconds,
+                        workers,
+                        downloads=workers == 1,
+                    )
+                )
+    downloads = {
+        label: [each.downloads for each in results if each.downloads is not None]
+        for label, results in measured.items()
+    }
     return SmallUploadsResult(
         connections,
         seconds,
-        rows={label: result.uploads for label, result in measured.items()},
-        downloads={
-            label: result.downloads
-            for label, result in measured.items()
-            if result.downloads is not None
+        rows={
+            label: median_round([each.uploads for each in results])
+            for label, results in measured.items()
         },
+        downloads={label: median_round(rows) for label, rows in downloads.items() if rows},
+        rounds=rounds,
     )
+
+
+def median_round(rounds: list[LoadResult]) -> LoadResult:
+    """The round with the median requests/s (the higher middle one of an even number),
+    its latencies and CPU as measured in it; errors are those of every round."""
+    middle = sorted(rounds, key=lambda each: each.requests_per_second)[len(rounds) // 2]
+    return replace(middle, errors=sum(each.errors for each in rounds))
 
 
 def print_table(result: SmallUploadsResult, database: str) -> None:
@@ -303,7 +333,7 @@ def print_table(result: SmallUploadsResult, database: str) -> None:
     ):
         print(
             f"1 KiB Bytes {title}, {result.connections} connections, {result.seconds} s, "
-            f"{database}; reference: {REFERENCE}"
+            f"{rounds_text(result.rounds)}, {database}; reference: {REFERENCE}"
         )
         print(
             f"{'server':<26}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x ref':>8}"
@@ -317,6 +347,10 @@ def print_table(result: SmallUploadsResult, database: str) -> None:
             )
 
 
+def rounds_text(rounds: int) -> str:
+    return "one round" if rounds == 1 else f"median of {rounds} rounds"
+
+
 def cpu_cell(row: LoadResult) -> str:
     return "n/a" if row.cpu_ms_per_request is None else f"{row.cpu_ms_per_request:.2f}"
 
@@ -325,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="of each server, in turn")
     parser.add_argument(
         "--postgres-url",
         help="a PostgreSQL server: each server gets a private schema on it, not a SQLite file",
@@ -334,14 +369,19 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.small_uploads needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
     if arguments.postgres_url is None:
-        print_table(run(arguments.connections, arguments.seconds), "sqlite, one process")
+        print_table(
+            run(arguments.connections, arguments.seconds, rounds=arguments.rounds),
+            "sqlite, one process",
+        )
         return 0
     with ExitStack() as stack:
 
         def new_schema(_directory: Path, _name: str) -> str:
             return stack.enter_context(private_schema(arguments.postgres_url))
 
-        measured = run(arguments.connections, arguments.seconds, new_schema)
+        measured = run(
+            arguments.connections, arguments.seconds, new_schema, rounds=arguments.rounds
+        )
         print_table(measured, "postgresql, one process")
     return 0
 
