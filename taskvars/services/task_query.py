@@ -2,11 +2,13 @@
 ``TaskQueryDto`` (``POST /task``), as the store's criteria and ordering: the task
 resource's filter table on :mod:`.query_toolkit`, with what only tasks have (candidate
 groups accumulated, ``followUpBeforeOrNotExistent``, the variable sorts, the flags that
-shape the returned tasks).
+shape the returned tasks). A ``candidateUser`` also finds the tasks of the user's groups,
+as Camunda's ``TaskQueryImpl.getCandidateGroups`` asks its identity service for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -64,35 +66,52 @@ class TaskQuery:
     variables_in_return: Literal["visible", "local"] | None = None
 
 
-def from_parameters(parameters: dict[str, Any]) -> TaskQuery:
-    """The query from ``GET /task`` parameters, by connexion's Python names."""
-    return _task_query(SHAPE.from_parameters(parameters))
+GroupsOf = Callable[[str], Collection[str]]
 
 
-def from_body(body: dict[str, Any]) -> TaskQuery:
+def no_groups(_user: str) -> Collection[str]:
+    """Without an identity source (no auth file) nobody is in a group."""
+    return ()
+
+
+def from_parameters(parameters: dict[str, Any], groups_of: GroupsOf = no_groups) -> TaskQuery:
+    """The query from ``GET /task`` parameters, by connexion's Python names;
+    ``groups_of(user)``: the groups a ``candidateUser`` is in."""
+    return _task_query(SHAPE.from_parameters(parameters), groups_of)
+
+
+def from_body(body: dict[str, Any], groups_of: GroupsOf = no_groups) -> TaskQuery:
     """The query from a ``TaskQueryDto``; ``sorting`` is a list of criteria."""
-    return _task_query(SHAPE.from_body(body))
+    return _task_query(SHAPE.from_body(body), groups_of)
 
 
-def _task_query(parsed: ParsedQuery) -> TaskQuery:
+def _task_query(parsed: ParsedQuery, groups_of: GroupsOf) -> TaskQuery:
     variables_in_return: Literal["visible", "local"] | None = None
     if _WITH_VARIABLES in parsed.flags:
         variables_in_return = "visible"
     elif _WITH_LOCAL_VARIABLES in parsed.flags:
         variables_in_return = "local"
     return TaskQuery(
-        _criteria(parsed),
+        _criteria(parsed, groups_of),
         [_ordering(ordering) for ordering in parsed.orderings],
         with_comment_attachment_info=_WITH_COMMENT_ATTACHMENT_INFO in parsed.flags,
         variables_in_return=variables_in_return,
     )
 
 
-def _criteria(parsed: ParsedQuery) -> TaskCriteria:
+def _criteria(parsed: ParsedQuery, groups_of: GroupsOf) -> TaskCriteria:
+    fields = parsed.fields
+    user = fields.get("candidate_user")
+    # As getCandidateGroups: groups given (candidateGroup, candidateGroups) come first;
+    # else a candidate user's groups, each link to one of them a match as the user's own.
+    if user is not None and fields.get("candidate_groups") is None:
+        groups = sorted(groups_of(user))
+        if groups:
+            fields = {**fields, "candidate_groups": groups}
     return TaskCriteria(
-        **parsed.fields,
+        **fields,
         variables=parsed.variables,
-        or_queries=tuple(_criteria(nested) for nested in parsed.or_queries),
+        or_queries=tuple(_criteria(nested, groups_of) for nested in parsed.or_queries),
     )
 
 

@@ -156,3 +156,54 @@ def test_a_bad_group_list_is_refused_at_start(tmp_path: Path) -> None:
     users.write_text(f"ann:{bcrypt.hashpw(b'x', bcrypt.gensalt(rounds=4)).decode()}:sales,\n")
     with pytest.raises(ValueError, match=r"line 1: the group list 'sales,' has an empty"):
         create_app(Settings(database_url=f"sqlite:///{tmp_path / 'db'}", auth_file=str(users)))
+
+
+def test_a_candidate_users_query_finds_the_tasks_of_their_auth_file_groups(
+    signed_in_client: Any,
+) -> None:
+    """Camunda's TaskQueryImpl.getCandidateGroups: a candidateUser's groups come from the
+    identity service (here the auth file); groups given in the query come first."""
+    tasks = {
+        "for-accounting": {"candidateGroups": ["accounting"]},
+        "for-ann": {"candidateUsers": ["ann"]},
+        "for-marketing": {"candidateGroups": ["marketing"]},
+        "assigned-in-sales": {"candidateGroups": ["sales"], "assignee": "bob"},
+    }
+    for task_id, people in tasks.items():
+        created = signed_in_client.post(
+            f"{BASE}/task/create", json={"id": task_id, **people}, headers=ANN
+        )
+        assert created.status_code == 204, created.text
+
+    def found(body: dict[str, Any]) -> set[str]:
+        """The tasks of this test a query finds: GET (its values as text), POST, count."""
+        text = {
+            name: ",".join(value)
+            if isinstance(value, list)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else value
+            for name, value in body.items()
+        }
+        listed = signed_in_client.get(f"{BASE}/task", params=text, headers=ANN)
+        posted = signed_in_client.post(f"{BASE}/task", json=body, headers=ANN)
+        assert listed.status_code == posted.status_code == 200, (listed.text, posted.text)
+        ids = {task["id"] for task in listed.json()} & set(tasks)
+        assert ids == {task["id"] for task in posted.json()} & set(tasks)
+        counted = signed_in_client.get(f"{BASE}/task/count", params=text, headers=ANN)
+        assert counted.json()["count"] == len(listed.json())
+        return ids
+
+    assert found({"candidateUser": "ann"}) == {"for-accounting", "for-ann"}
+    assert found({"candidateUser": "ann", "includeAssignedTasks": True}) == {
+        "for-accounting",
+        "for-ann",
+        "assigned-in-sales",
+    }
+    assert found({"candidateUser": "bob"}) == {"for-accounting"}
+    assert found({"candidateUser": "cy"}) == set()  # in no group
+    # Groups the query names replace the user's own.
+    assert found({"candidateUser": "ann", "candidateGroups": ["marketing"]}) == {
+        "for-ann",
+        "for-marketing",
+    }
