@@ -51,7 +51,9 @@ export function FileUpload({ path, onUploaded }) {
 
   const submit = async (event) => {
     event.preventDefault();
-    if (!file || !name.trim()) return;
+    // Not sent when the server would refuse it anyway: a browser may see the connection
+    // closed before the 413 arrives, and only "interrupted" to show.
+    if (!file || !name.trim() || tooLarge) return;
     const form = new FormData();
     form.append("data", file, file.name);
     form.append("valueType", "File");
@@ -76,10 +78,10 @@ export function FileUpload({ path, onUploaded }) {
     <${DropZone} inputId=${`${ids}-file`} file=${file} onFile=${setFile} />
     <p class="hint">
       ${limit.data != null ? `The server takes files up to ${formatSize(limit.data)}.` : null}
-      ${tooLarge ? " This file is larger: the server will refuse it." : null}
+      ${tooLarge ? " This file is larger: choose a smaller one." : null}
     </p>
     <${ErrorMessage} error=${limit.error} />
-    <button type="submit" disabled=${!file || progress !== null}>Upload</button>
+    <button type="submit" disabled=${!file || tooLarge || progress !== null}>Upload</button>
     <div aria-live="polite" class="upload-status">
       ${progress
         ? html`<progress max=${progress.total} value=${progress.sent} aria-label="Upload progress"></progress>

@@ -299,13 +299,16 @@ def test_a_task_with_an_embedded_form_is_completed_through_the_variables_editor(
     watch.assert_clean()
 
 
-def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
+def test_a_file_larger_than_the_server_takes_is_not_sent_and_a_refusal_is_shown(
     browser: Browser, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
     large = tmp_path / "scan.tiff"
     large.write_bytes(secrets.token_bytes(2 * 2**20))
+    # Within the limit itself, but not with the form around it: the server refuses it.
+    almost = tmp_path / "almost.tiff"
+    almost.write_bytes(secrets.token_bytes(2**20 - 16))
     database = f"sqlite:///{tmp_path / 'small.db'}"
     with running_server(database, tmp_path, "--max-upload-bytes", str(2**20)) as small:
         created = httpx.post(f"{small.base_url}/task/create", json={"id": "scan", "name": "Scan"})
@@ -316,7 +319,11 @@ def test_a_file_larger_than_the_server_takes_is_refused_with_its_message(
         upload.get_by_label("Variable name").fill("scan")
         upload.get_by_label("File").set_input_files(str(large))
         expect(upload).to_contain_text("The server takes files up to 1.0 MiB.")
-        expect(upload).to_contain_text("This file is larger: the server will refuse it.")
+        expect(upload).to_contain_text("This file is larger: choose a smaller one.")
+        expect(upload.get_by_role("button", name="Upload")).to_be_disabled()
+
+        upload.get_by_label("File").set_input_files(str(almost))
+        expect(upload).not_to_contain_text("This file is larger")
         upload.get_by_role("button", name="Upload").click()
         expect(upload.get_by_role("alert")).to_have_text(
             "Request body exceeds the configured limit of 1048576 bytes"
