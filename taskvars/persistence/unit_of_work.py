@@ -32,6 +32,7 @@ from taskvars.persistence.database import (
 )
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
+from taskvars.persistence.late_checkins import LateCheckins
 from taskvars.persistence.postgres_upload import StreamedContent, StreamedUploads
 from taskvars.persistence.read_sessions import ReadSessions
 from taskvars.persistence.sqlite_reader import SqliteReader
@@ -337,6 +338,7 @@ class Database:
         self, database_url: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES, history: bool = True
     ) -> None:
         self.engine = create_database_engine(database_url)
+        self._engine_checkins = LateCheckins(self.engine)
         self.chunk_bytes = chunk_bytes
         # Whether process instances models run are recorded in history when they end.
         self.history = history
@@ -352,6 +354,11 @@ class Database:
             create_database_engine(database_url, connections=2, lock_timeout=SHARED_LOCK_WAIT)
             if not is_sqlite(self.engine) or self.content_files is not None
             else self.engine
+        )
+        self._commit_checkins = (
+            LateCheckins(self.commit_engine)
+            if self.commit_engine is not self.engine
+            else self._engine_checkins
         )
         # SQLite: one writer thread owns the write connection (sqlite_writer); PostgreSQL:
         # writers take turns on a shared transaction (group_commit). Both are observed
@@ -605,6 +612,7 @@ class Database:
             logger.warning("streamed uploads still open as the database is disposed of")
         if self.task_counts is not None:
             self.task_counts.close()
-        self.engine.dispose()
+        # A connection still out (a request's worker thread) is closed when given back.
+        self._engine_checkins.dispose()
         if self.commit_engine is not self.engine:
-            self.commit_engine.dispose()
+            self._commit_checkins.dispose()
