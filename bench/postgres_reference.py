@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -22,8 +23,11 @@ def libpq_url(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def copy_seconds(database_url: str, size: int) -> tuple[float, float]:
-    """(write and commit, read back), in seconds, for ``size`` bytes."""
+def copy_seconds(
+    database_url: str, size: int, before_write: Callable[[], None] = lambda: None
+) -> tuple[float, float]:
+    """(write and commit, read back), in seconds, for ``size`` bytes; ``before_write``
+    runs right before the write is timed."""
     block = hashlib.sha256(b"reference").digest() * (MIB // 32)
     table = f"copy_reference_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(libpq_url(database_url)) as connection:
@@ -31,6 +35,7 @@ def copy_seconds(database_url: str, size: int) -> tuple[float, float]:
         connection.execute(f"ALTER TABLE {table} ALTER COLUMN data SET STORAGE EXTERNAL")
         connection.commit()
         try:
+            before_write()
             started = time.perf_counter()
             with (
                 connection.cursor() as cursor,

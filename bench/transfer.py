@@ -10,10 +10,11 @@ reset before each transfer through ``/proc/PID/clear_refs``: exact, not sampled.
 only.
 
 The second reference is the disk: right before each upload, the same number of bytes is
-written to a file beside the database and synced, as a stored upload must be. On this
-machine's virtual disk that took from 0.3 to 4 s per GiB depending on what had been
-written shortly before, so every transfer starts after ``os.sync()`` and the disk's own
-time is printed beside it. Every transfer and reference is the best of ``RUNS`` (3).
+written to a file beside the database and synced, as a stored upload must be. Every
+transfer starts after ``os.sync()``, and every upload and reference with the same supply
+of just-freed memory (bench/page_cache.py: on this virtual machine that alone made the
+same write of 1 GiB take 0.2 or 2.5 s). Every transfer and reference is the best of
+``RUNS`` (3).
 On PostgreSQL the third reference is psycopg's binary ``COPY`` of the same bytes
 (bench/postgres_reference.py).
 
@@ -40,6 +41,7 @@ from typing import Any
 import httpx
 
 from bench import postgres_reference
+from bench.page_cache import supply_warm_pages
 from bench.process_cpu import cpu_seconds
 from tests.e2e.server import free_port, running_server
 
@@ -154,6 +156,7 @@ def disk_write_seconds(directory: Path, size: int) -> float:
     os.sync()
     block = hashlib.sha256(b"disk").digest() * (MIB // 32)
     path = directory / "disk-reference.bin"
+    supply_warm_pages(directory, size)
     started = time.perf_counter()
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     try:
@@ -176,6 +179,7 @@ def curl_upload(base_url: str, pid: int, url: str, size: int, body_file: Path) -
     os.sync()
     before = status_kib(pid, "VmRSS")
     reset_peak(pid)
+    supply_warm_pages(body_file.parent, size)
     cpu = CpuMark.of(pid)
     seconds = _curl(
         "-X",
@@ -230,11 +234,12 @@ def write_body_file(path: Path, size: int) -> Path:
     return path
 
 
-def upload(client: httpx.Client, pid: int, url: str, size: int) -> Transfer:
+def upload(client: httpx.Client, pid: int, url: str, size: int, scratch: Path) -> Transfer:
     os.sync()
     head, tail, length = body(size)
     before = status_kib(pid, "VmRSS")
     reset_peak(pid)
+    supply_warm_pages(scratch, size)
     cpu = CpuMark.of(pid)
     started = time.perf_counter()
     response = client.post(
@@ -345,12 +350,12 @@ def measure_taskvars(
         pid = server.process.pid
         with httpx.Client(base_url=server.base_url, timeout=3600) as client:
             client.post("/task/create", json={"id": "bench"}).raise_for_status()
-            upload(client, pid, "/task/bench/localVariables/warm/data", MIB)  # warm up
+            upload(client, pid, "/task/bench/localVariables/warm/data", MIB, directory)
             for size in sizes:
                 url = f"/task/bench/localVariables/v{size}/data"
                 disk = min(disk_write_seconds(directory, size) for _ in range(RUNS))
                 if bodies is None:
-                    up = best_of(upload, client, pid, url, size)
+                    up = best_of(upload, client, pid, url, size, directory)
                     down = best_of(download, client, pid, url, size)
                 else:
                     body = bodies[size]
@@ -361,7 +366,7 @@ def measure_taskvars(
 
 
 def measure_sink(
-    sizes: list[int], bodies: dict[int, Path] | None
+    sizes: list[int], directory: Path, bodies: dict[int, Path] | None
 ) -> dict[int, tuple[Transfer, Transfer]]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bench.sink", str(port)])
@@ -385,7 +390,7 @@ def measure_sink(
         with httpx.Client(base_url=base, timeout=3600) as client:
             return {
                 size: (
-                    best_of(upload, client, process.pid, "/", size),
+                    best_of(upload, client, process.pid, "/", size, directory),
                     best_of(download, client, process.pid, f"/{size}", size),
                 )
                 for size in sizes
@@ -395,9 +400,14 @@ def measure_sink(
         process.wait()
 
 
-def best_copy_seconds(database_url: str, size: int) -> tuple[float, float]:
+def best_copy_seconds(database_url: str, size: int, directory: Path) -> tuple[float, float]:
     """The COPY reference's best write and best read of :data:`RUNS`."""
-    runs = [postgres_reference.copy_seconds(database_url, size) for _ in range(RUNS)]
+    runs = [
+        postgres_reference.copy_seconds(
+            database_url, size, before_write=lambda: supply_warm_pages(directory, size)
+        )
+        for _ in range(RUNS)
+    ]
     return min(run[0] for run in runs), min(run[1] for run in runs)
 
 
@@ -416,10 +426,10 @@ def run(sizes: list[int], database_url: str | None = None) -> list[SizeResult]:
             bodies = {
                 size: write_body_file(Path(directory) / f"body-{size}", size) for size in sizes
             }
-        sink = measure_sink(sizes, bodies)
+        sink = measure_sink(sizes, Path(directory), bodies)
         copies: dict[int, tuple[float | None, float | None]] = dict.fromkeys(sizes, (None, None))
         if url.startswith("postgresql"):
-            copies = {size: best_copy_seconds(url, size) for size in sizes}
+            copies = {size: best_copy_seconds(url, size, Path(directory)) for size in sizes}
         taskvars = measure_taskvars(sizes, url, Path(directory), bodies)
     return [
         SizeResult(size, up, down, sink[size][0], sink[size][1], disk, *copies[size])
