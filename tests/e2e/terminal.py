@@ -44,12 +44,21 @@ class Terminal:
         return bool(data)
 
     def expect(self, text: str, seconds: float = 30) -> None:
+        self.expect_any((text,), seconds)
+
+    def expect_any(self, texts: tuple[str, ...], seconds: float = 30) -> str:
+        """The first of ``texts`` to be on the screen, once one is."""
         deadline = time.monotonic() + seconds
-        while text not in self.screen:
+        while not (seen := [text for text in texts if text in self.screen]):
             remaining = deadline - time.monotonic()
-            assert remaining > 0, f"{text!r} did not appear; the screen:\n{self.screen}"
+            assert remaining > 0, f"none of {texts!r} appeared; the screen:\n{self.screen}"
             if not self._read(min(remaining, 0.5)) and self.process.poll() is not None:
-                assert text in self.screen, f"ended without {text!r}:\n{self.screen}"
+                while self._read(0.1):  # what the script wrote before it ended
+                    pass
+                assert any(text in self.screen for text in texts), (
+                    f"ended without any of {texts!r}:\n{self.screen}"
+                )
+        return min(seen, key=self.screen.index)
 
     def type(self, line: str) -> None:
         os.write(self._master, f"{line}\n".encode())

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests import readme
-from tests.e2e.server import free_port
+from tests.e2e.readme_serving import serving_block
 from tests.e2e.test_fresh_install import INSTALL_SECONDS, clean_environment
 
 pytestmark = pytest.mark.e2e
@@ -46,34 +44,12 @@ def test_the_quick_start_serves_from_a_fresh_clone_with_data_in_the_current_dire
     tmp_path: Path,
 ) -> None:
     clone = fresh_clone(tmp_path)
-    port = free_port()
     command = readme.snippet("serve")
-    environment = {**clean_environment(), "TASKVARS_PORT": str(port)}
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            ["bash", "-euo", "pipefail", "-c", command],
-            cwd=clone,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: pip, then the server
-        )
-    try:
-        deadline = time.monotonic() + INSTALL_SECONDS
-        while True:
-            assert process.poll() is None, log_path.read_text(errors="replace")[-5000:]
-            assert time.monotonic() < deadline, "the server did not answer in time"
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/engine-rest/health")
-                break
-            except httpx.TransportError:
-                time.sleep(1)
+    environment = clean_environment()
+    with serving_block(command, clone, environment, startup_seconds=INSTALL_SECONDS) as port:
+        health = httpx.get(f"http://127.0.0.1:{port}/engine-rest/health")
         assert health.json() == {"status": "UP", "database": "sqlite"}
         assert (clone / "taskvars.db").is_file()
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 def test_the_plugin_install_line_installs_from_the_clone_and_the_example_passes(

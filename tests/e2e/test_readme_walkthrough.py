@@ -8,14 +8,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import bcrypt
@@ -23,9 +20,11 @@ import httpx
 import psycopg
 import pytest
 
+from taskvars.pytest_plugin import ADDRESS_IN_USE, LISTENING, PORT_ATTEMPTS
 from tests import readme
 from tests.databases import postgres_server_url
 from tests.e2e.browser import chromium_path
+from tests.e2e.readme_serving import serving_block
 from tests.e2e.server import Server, free_port, running_server
 from tests.e2e.terminal import Terminal
 
@@ -65,26 +64,6 @@ def user_directory(tmp_path: Path) -> Path:
     bin_directory.mkdir(parents=True)
     (bin_directory / "taskvars").symlink_to(Path(sys.executable).parent / "taskvars")
     return tmp_path
-
-
-@contextmanager
-def in_background(script: str, cwd: Path, port: int, **env: str) -> Iterator[None]:
-    """A README block that ends in ``taskvars serve``, run on ``port`` until the block
-    exits (the server stopped)."""
-    with (cwd / f"serve-{port}.log").open("wb") as log:
-        process = subprocess.Popen(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=cwd,
-            env={**os.environ, "TASKVARS_PORT": str(port), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
 
 
 def wait_for(url: str, verify: ssl.SSLContext | bool = True) -> httpx.Response:
@@ -166,14 +145,9 @@ def test_the_seeding_example_loads_its_instance_and_task(tmp_path: Path) -> None
 def test_the_auth_commands_hash_a_typed_password_serve_and_sign_in(tmp_path: Path) -> None:
     need("bash", "curl")
     cwd = user_directory(tmp_path)
-    port = free_port()
-    environment = {**os.environ, "TASKVARS_PORT": str(port)}
-    environment["TASKVARS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'auth.db'}"
-    serving = Terminal(readme.snippet("auth-serve"), cwd, environment)
+    database = f"sqlite:///{tmp_path / 'auth.db'}"
+    serving, port = serve_with_a_typed_password(cwd, database, "correct horse")
     try:
-        for prompt in ("password: ", "again: "):
-            serving.expect(prompt)
-            serving.type("correct horse")
         base = f"http://127.0.0.1:{port}/engine-rest"
         assert wait_for(f"{base}/engine").status_code == 401
         created = httpx.post(
@@ -196,19 +170,33 @@ def test_the_auth_commands_hash_a_typed_password_serve_and_sign_in(tmp_path: Pat
     assert bcrypt.checkpw(b"correct horse", hashed.encode())
 
 
+def serve_with_a_typed_password(cwd: Path, database: str, password: str) -> tuple[Terminal, int]:
+    """The auth-serve block in a terminal, the password typed at its prompts, on a free
+    port; again on another (and with a new users file) if its server lost the port
+    (tests/e2e/readme_serving.py says why)."""
+    for _ in range(PORT_ATTEMPTS):
+        port = free_port()
+        (cwd / "users").unlink(missing_ok=True)  # the block appends to it
+        environment = {**os.environ, "TASKVARS_PORT": str(port)}
+        environment["TASKVARS_DATABASE_URL"] = database
+        serving = Terminal(readme.snippet("auth-serve"), cwd, environment)
+        for prompt in ("password: ", "again: "):
+            serving.expect(prompt)
+            serving.type(password)
+        if serving.expect_any((LISTENING.decode(), ADDRESS_IN_USE)) == LISTENING.decode():
+            return serving, port
+        serving.close()
+    raise AssertionError(f"every port tried was taken:\n{serving.screen}")
+
+
 def test_the_https_commands_make_a_certificate_serve_with_it_and_curl_trusts_it(
     tmp_path: Path,
 ) -> None:
     need("bash", "curl", "openssl")
     cwd = user_directory(tmp_path)
-    port = free_port()
     database = f"sqlite:///{tmp_path / 'tls.db'}"
-    serve = readme.snippet("https-serve")
-    with in_background(serve, cwd, port, TASKVARS_DATABASE_URL=database):
-        deadline = time.monotonic() + 60
-        while not (cwd / "cert.pem").exists() or not (cwd / "key.pem").exists():
-            assert time.monotonic() < deadline, "openssl wrote no certificate"
-            time.sleep(0.2)
+    environment = {**os.environ, "TASKVARS_DATABASE_URL": database}
+    with serving_block(readme.snippet("https-serve"), cwd, environment) as port:
         trusted = ssl.create_default_context(cafile=cwd / "cert.pem")
         wait_for(f"https://localhost:{port}/engine-rest/engine", verify=trusted)
         curl = readme.at(readme.snippet("https-curl"), "localhost:8080", f"localhost:{port}")
@@ -229,8 +217,7 @@ def test_the_sqlite_backup_commands_copy_a_served_database_and_serve_the_copy(
             files={"data": ("scan.bin", content)},
         )
         assert stored.status_code == 204, stored.text
-        port = free_port()
-        with in_background(readme.snippet("backup-sqlite"), cwd, port):
+        with serving_block(readme.snippet("backup-sqlite"), cwd, os.environ) as port:
             copy = f"http://127.0.0.1:{port}/engine-rest"
             assert wait_for(f"{copy}/health").status_code == 200
             restored = httpx.get(f"{copy}/task/kept/variables/scan/data")

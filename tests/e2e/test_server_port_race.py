@@ -1,11 +1,13 @@
 """``serving`` chooses a free port, then the server binds it: meanwhile another process
 may take it (another test's server, under pytest-xdist). What answers on that port is
 then not our server; ``serving`` must not hand it to the test, and starts ours again on
-another port."""
+another port. So must the README tests' ``serving_block``."""
 
 from __future__ import annotations
 
 import http.server
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,8 @@ import pytest
 
 from taskvars import pytest_plugin
 from taskvars.pytest_plugin import serving
+from tests.e2e import readme_serving
+from tests.e2e.readme_serving import serving_block
 
 pytestmark = pytest.mark.e2e
 
@@ -63,4 +67,23 @@ def test_a_server_whose_port_another_took_first_is_started_on_another_port(
         assert server.process.poll() is None
 
     lost = (tmp_path / f"server-{impostor}.log").read_text()
+    assert "address already in use" in lost
+
+
+def test_a_readme_block_whose_port_another_took_first_is_run_again_on_another_port(
+    impostor: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    choices = iter([impostor])
+    really_free = readme_serving.free_port
+    monkeypatch.setattr(readme_serving, "free_port", lambda: next(choices, None) or really_free())
+    block = f"{sys.executable} -m taskvars serve --database-url sqlite:///taskvars.db"
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKVARS_")}
+
+    with serving_block(block, tmp_path, environment) as port:
+        assert port != impostor
+        health = httpx.get(f"http://127.0.0.1:{port}/engine-rest/health")
+        assert health.json() == {"status": "UP", "database": "sqlite"}
+
+    lost = (tmp_path / f"serve-{impostor}.log").read_text()
     assert "address already in use" in lost
