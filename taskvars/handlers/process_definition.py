@@ -6,7 +6,7 @@ from typing import Any
 
 from taskvars.engine import runtime
 from taskvars.handlers.http.links import with_self_link
-from taskvars.handlers.http.runtime import database
+from taskvars.handlers.http.runtime import database, groups_of
 from taskvars.services import generated_forms, process_definitions, start_forms
 from taskvars.services.query_toolkit import Page
 
@@ -15,7 +15,7 @@ def get_process_definitions(
     first_result: int = 0, max_results: int | None = None, **parameters: Any
 ) -> list[dict[str, Any]]:
     query = process_definitions.definition_query(
-        process_definitions.SHAPE.from_parameters(parameters)
+        process_definitions.SHAPE.from_parameters(parameters), groups_of()
     )
     page = Page(first_result, max_results)
     return database().read(lambda uow: process_definitions.query(uow, query, page))
@@ -23,7 +23,7 @@ def get_process_definitions(
 
 def get_process_definitions_count(**parameters: Any) -> dict[str, int]:
     query = process_definitions.definition_query(
-        process_definitions.SHAPE.from_parameters(parameters)
+        process_definitions.SHAPE.from_parameters(parameters), groups_of()
     )
     return {"count": database().read(lambda uow: process_definitions.count(uow, query))}
 

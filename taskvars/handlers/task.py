@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from taskvars.handlers.http.runtime import database, runtime
+from taskvars.handlers.http.runtime import database, groups_of
 from taskvars.handlers.http.variable_operations import NO_CONTENT
 from taskvars.persistence.values import IdentityLinkRecord
 from taskvars.services import task_forms, task_people, tasks
@@ -24,35 +24,29 @@ def get_task(id_: str) -> dict[str, Any]:
 def get_tasks(
     first_result: int = 0, max_results: int | None = None, **parameters: Any
 ) -> list[dict[str, Any]]:
-    task_query = task_queries.from_parameters(parameters, _groups_of())
+    task_query = task_queries.from_parameters(parameters, groups_of())
     return database().read(
         lambda uow: tasks.query(uow, task_query, first_result=first_result, max_results=max_results)
     )
 
 
 def get_tasks_count(**parameters: Any) -> dict[str, int]:
-    task_query = task_queries.from_parameters(parameters, _groups_of())
+    task_query = task_queries.from_parameters(parameters, groups_of())
     return {"count": database().read(lambda uow: tasks.count(uow, task_query))}
 
 
 def query_tasks(
     body: dict[str, Any] | None = None, first_result: int = 0, max_results: int | None = None
 ) -> list[dict[str, Any]]:
-    task_query = task_queries.from_body(body or {}, _groups_of())
+    task_query = task_queries.from_body(body or {}, groups_of())
     return database().read(
         lambda uow: tasks.query(uow, task_query, first_result=first_result, max_results=max_results)
     )
 
 
 def query_tasks_count(body: dict[str, Any] | None = None) -> dict[str, int]:
-    task_query = task_queries.from_body(body or {}, _groups_of())
+    task_query = task_queries.from_body(body or {}, groups_of())
     return {"count": database().read(lambda uow: tasks.count(uow, task_query))}
-
-
-def _groups_of() -> task_queries.GroupsOf:
-    """Where a candidate user's groups come from: the auth file, if there is one."""
-    credentials = runtime().credentials
-    return task_queries.no_groups if credentials is None else credentials.groups_of
 
 
 def update_task(id_: str, body: dict[str, Any]) -> tuple[Any, int]:

@@ -291,8 +291,10 @@ class DefinitionCriteria:
     include_without_tenant: bool = False
     # camunda:isStartableInTasklist: only those that are (True) or are not (False).
     startable_in_tasklist: bool | None = None
-    # Only those this user is a candidate starter of (group memberships are not known).
+    # Only those this user is a candidate starter of, as a user or through one of
+    # ``startable_by_groups`` (the user's).
     startable_by: str | None = None
+    startable_by_groups: tuple[str, ...] = ()
     # Every definition here is active: asking for suspended ones finds none.
     none: bool = False
     # An incident of one of its process instances matches (ProcessDefinition.xml).
@@ -448,12 +450,13 @@ def _conditions(criteria: DefinitionCriteria) -> list[ColumnElement[bool]]:
         )
     if criteria.startable_by is not None:
         # ProcessDefinitionQueryImpl.startableByUser: a candidate starter link to the user
-        # (or to one of the user's groups, which this server does not know).
+        # or to one of the user's groups.
+        starter = ProcessDefinitionStarter.user_id == criteria.startable_by
+        if criteria.startable_by_groups:
+            groups = ProcessDefinitionStarter.group_id.in_(criteria.startable_by_groups)
+            starter = or_(starter, groups)
         conditions.append(
-            exists().where(
-                ProcessDefinitionStarter.definition_pk == ProcessDefinition.pk,
-                ProcessDefinitionStarter.user_id == criteria.startable_by,
-            )
+            exists().where(ProcessDefinitionStarter.definition_pk == ProcessDefinition.pk, starter)
         )
     if criteria.without_tenant:
         conditions.append(ProcessDefinition.tenant_id == "")

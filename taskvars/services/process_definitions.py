@@ -15,6 +15,7 @@ from taskvars.persistence.deployments import (
 )
 from taskvars.persistence.unit_of_work import UnitOfWork
 from taskvars.services.deployments import process_definition_dto
+from taskvars.services.memberships import GroupsOf, no_groups
 from taskvars.services.query_toolkit import (
     Page,
     ParsedQuery,
@@ -71,7 +72,7 @@ SHAPE = QueryShape(
         # true; false filters nothing (ProcessDefinitionQueryDto.applyFilters).
         "startableInTasklist": ("startable_in_tasklist", lambda parameter: True),
         "notStartableInTasklist": ("startable_in_tasklist", lambda parameter: False),
-        # camunda:candidateStarterUsers (the user's groups are not known here).
+        # camunda:candidateStarterUsers, and candidateStarterGroups of the user's groups.
         "startableBy": ("startable_by", as_is),
         # No definition here is suspended.
         "suspended": ("none", as_true),
@@ -87,11 +88,17 @@ SHAPE = QueryShape(
 )
 
 
-def definition_query(parsed: ParsedQuery) -> StoreQuery[DefinitionCriteria]:
-    """``GET /process-definition``'s criteria (Camunda's ``ProcessDefinitionQueryDto``)."""
-    return StoreQuery(
-        DefinitionCriteria(**parsed.fields), sort_pairs(parsed, frozenset(DEFINITION_SORTS))
-    )
+def definition_query(
+    parsed: ParsedQuery, groups_of: GroupsOf = no_groups
+) -> StoreQuery[DefinitionCriteria]:
+    """``GET /process-definition``'s criteria (Camunda's ``ProcessDefinitionQueryDto``);
+    ``groups_of(user)``: the groups a ``startableBy`` user is in, whose candidate starter
+    links count as the user's own (``ProcessDefinitionQueryImpl.startableByUser``)."""
+    fields = parsed.fields
+    user = fields.get("startable_by")
+    if user is not None:
+        fields = {**fields, "startable_by_groups": tuple(sorted(groups_of(user)))}
+    return StoreQuery(DefinitionCriteria(**fields), sort_pairs(parsed, frozenset(DEFINITION_SORTS)))
 
 
 def query(

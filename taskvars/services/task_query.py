@@ -8,7 +8,6 @@ as Camunda's ``TaskQueryImpl.getCandidateGroups`` asks its identity service for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +16,7 @@ import inflection
 from taskvars.errors import InvalidRequestError
 from taskvars.persistence.task_query import SORT_COLUMN_BY_TYPE, VARIABLE_SORTS
 from taskvars.persistence.values import TaskCriteria, TaskOrdering
+from taskvars.services.memberships import GroupsOf, no_groups
 from taskvars.services.query_toolkit import (
     Converter,
     Ordering,
@@ -64,14 +64,6 @@ class TaskQuery:
     # ``withTaskVariablesInReturn`` ("visible": every variable visible from the task) or
     # ``withTaskLocalVariablesInReturn`` ("local"); the first wins, as in Camunda.
     variables_in_return: Literal["visible", "local"] | None = None
-
-
-GroupsOf = Callable[[str], Collection[str]]
-
-
-def no_groups(_user: str) -> Collection[str]:
-    """Without an identity source (no auth file) nobody is in a group."""
-    return ()
 
 
 def from_parameters(parameters: dict[str, Any], groups_of: GroupsOf = no_groups) -> TaskQuery:

@@ -99,7 +99,8 @@ def test_startable_by_finds_the_definitions_naming_the_user_a_candidate_starter(
     assert versions(startableBy="bob") == [1]
     # An expression is stored as written, commas and all (BpmnDeployer: Expression.toString).
     assert versions(startableBy="${starter('x', 'y')}") == [1]
-    # Groups count through the user's memberships, which this server does not know.
+    # Groups count through the user's memberships (from the auth file: none here), not
+    # as users (tests/api/test_identity.py has a user's groups count).
     assert versions(startableBy="clerks") == []
     assert versions(startableBy="carl") == []
     assert versions("/process-definition/count", startableBy="anna") == {"count": 1}

@@ -207,3 +207,45 @@ def test_a_candidate_users_query_finds_the_tasks_of_their_auth_file_groups(
         "for-ann",
         "for-marketing",
     }
+
+
+def test_startable_by_finds_the_definitions_of_the_users_auth_file_groups(
+    signed_in_client: Any,
+) -> None:
+    """Camunda's ProcessDefinitionQueryImpl.startableByUser: a candidate starter group
+    the user is in (here: by the auth file) makes the definition startable by the user."""
+    starters = {
+        "for-accounting": 'camunda:candidateStarterGroups="accounting"',
+        "for-ann": 'camunda:candidateStarterUsers="ann"',
+        "for-marketing": 'camunda:candidateStarterGroups="marketing"',
+        "for-nobody": "",
+    }
+    for key, attributes in starters.items():
+        model = (
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="urn:x">'
+            f'<bpmn:process id="{key}" isExecutable="true" {attributes}>'
+            '<bpmn:startEvent id="s"/></bpmn:process></bpmn:definitions>'
+        )
+        deployed = signed_in_client.post(
+            f"{BASE}/deployment/create",
+            files={"data": (f"{key}.bpmn", model.encode(), "text/xml")},
+            headers=ANN,
+        )
+        assert deployed.status_code == 200, deployed.text
+
+    def startable_by(user: str) -> set[str]:
+        params = {"startableBy": user}
+        listed = signed_in_client.get(f"{BASE}/process-definition", params=params, headers=ANN)
+        assert listed.status_code == 200, listed.text
+        keys = {definition["key"] for definition in listed.json()} & set(starters)
+        counted = signed_in_client.get(
+            f"{BASE}/process-definition/count", params=params, headers=ANN
+        )
+        assert counted.json()["count"] == len(listed.json())
+        return keys
+
+    assert startable_by("ann") == {"for-accounting", "for-ann"}  # in sales and accounting
+    assert startable_by("bob") == {"for-accounting"}
+    assert startable_by("cy") == set()  # in no group
+    assert startable_by("accounting") == set()  # a group is not a user

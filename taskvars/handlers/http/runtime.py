@@ -10,6 +10,7 @@ from taskvars.credentials import Credentials
 from taskvars.engine.job_executor import JobExecutor
 from taskvars.persistence.unit_of_work import Database
 from taskvars.services.long_polling import ParkedFetches
+from taskvars.services.memberships import GroupsOf, no_groups
 from taskvars.settings import Settings
 from taskvars.web.basic_auth import AUTHENTICATED_USER
 
@@ -45,3 +46,9 @@ def signed_in_user() -> str | None:
     """The user the request authenticated as; ``None`` without ``--auth-file``."""
     user: str | None = getattr(connexion.request.state, AUTHENTICATED_USER, None)
     return user
+
+
+def groups_of() -> GroupsOf:
+    """Where a user's groups come from: the auth file, if there is one."""
+    credentials = runtime().credentials
+    return no_groups if credentials is None else credentials.groups_of
