@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,11 +24,19 @@ from taskvars.pytest_plugin import ADDRESS_IN_USE, LISTENING, PORT_ATTEMPTS, fre
 
 @contextmanager
 def serving_block(
-    script: str, cwd: Path, env: Mapping[str, str], *, startup_seconds: float = 60
+    script: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    *,
+    startup_seconds: float = 60,
+    undo: Callable[[], None] = lambda: None,
 ) -> Iterator[int]:
     """``bash -euo pipefail -c script`` in ``cwd`` with ``env`` and ``TASKVARS_PORT``, its
-    output in ``cwd/serve-PORT.log``; yields the port once the server listens on it."""
+    output in ``cwd/serve-PORT.log``; yields the port once the server listens on it.
+    ``undo``: removes what the block made before its server, so that it can run again."""
     for attempt in range(PORT_ATTEMPTS):
+        if attempt:
+            undo()
         port = free_port()
         log = cwd / f"serve-{port}.log"
         with log.open("wb") as output:

@@ -5,6 +5,7 @@ is told to fail on an error status, which the README's commands print instead.""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -217,7 +218,10 @@ def test_the_sqlite_backup_commands_copy_a_served_database_and_serve_the_copy(
             files={"data": ("scan.bin", content)},
         )
         assert stored.status_code == 204, stored.text
-        with serving_block(readme.snippet("backup-sqlite"), cwd, os.environ) as port:
+        backup = readme.snippet("backup-sqlite")
+        # A backup refuses to overwrite one: a run again starts without it.
+        undo = functools.partial(shutil.rmtree, cwd / "backups", ignore_errors=True)
+        with serving_block(backup, cwd, os.environ, undo=undo) as port:
             copy = f"http://127.0.0.1:{port}/engine-rest"
             assert wait_for(f"{copy}/health").status_code == 200
             restored = httpx.get(f"{copy}/task/kept/variables/scan/data")

@@ -76,11 +76,13 @@ def test_a_readme_block_whose_port_another_took_first_is_run_again_on_another_po
     choices = iter([impostor])
     really_free = readme_serving.free_port
     monkeypatch.setattr(readme_serving, "free_port", lambda: next(choices, None) or really_free())
-    block = f"{sys.executable} -m taskvars serve --database-url sqlite:///taskvars.db"
-
+    # As the backup block: it makes something first, which must not exist when it runs.
+    serve = f"{sys.executable} -m taskvars serve --database-url sqlite:///taskvars.db"
+    block = f"mkdir made\n{serve}"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKVARS_")}
+    undo = (tmp_path / "made").rmdir
 
-    with serving_block(block, tmp_path, environment) as port:
+    with serving_block(block, tmp_path, environment, undo=undo) as port:
         assert port != impostor
         health = httpx.get(f"http://127.0.0.1:{port}/engine-rest/health")
         assert health.json() == {"status": "UP", "database": "sqlite"}
