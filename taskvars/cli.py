@@ -149,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="read every binary value back and compare its SHA-256; list orphans",
+        help="read every binary value back and compare its digest; list orphans",
         description="Exits 1 when a value is damaged or missing, or anything is orphaned "
         "(and not repaired); safe while servers use the database.",
     )

@@ -4,7 +4,7 @@ streamed upload (``persistence.postgres_upload``) share.
 
 Receiving, hashing and storing each cost about as much CPU, so doing them one after
 another on the event loop would take three times as long; both threads release the GIL
-for large buffers (``hashlib``'s ``update``, ``pwrite``, the driver's socket writes).
+for large buffers (the hasher's ``update``, ``pwrite``, the driver's socket writes).
 Blocks are handed over in order, as views where possible, and at most
 ``max_in_flight_bytes`` of them wait for the threads at any time: memory stays flat
 whatever the size.
@@ -13,11 +13,12 @@ whatever the size.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from taskvars import content_digest
 
 T = TypeVar("T")
 
@@ -25,7 +26,8 @@ Buffer = memoryview | bytearray
 
 
 class HashedBlocks:
-    """SHA-256 of every block submitted, and each block's storing, off the event loop.
+    """The digest (``content_digest``) of every block submitted, and each block's
+    storing, off the event loop.
 
     ``store_thread_name``: the prefix of the storing thread's name (as ``ps`` shows it).
     """
@@ -38,7 +40,7 @@ class HashedBlocks:
         self._in_flight: deque[tuple[int, Future[None], Future[Any], Callable[[], None] | None]]
         self._in_flight = deque()
         self.in_flight_bytes = 0
-        self._digest = hashlib.sha256()
+        self._digest = content_digest.new_hasher()
 
     def hash_now(self, data: Buffer) -> None:
         """Hash ``data`` on the calling thread (content small enough to stay in memory);
@@ -46,8 +48,9 @@ class HashedBlocks:
         self._digest.update(data)
 
     def hexdigest(self) -> str:
-        """The SHA-256 of everything hashed; call once every block was waited for."""
-        return self._digest.hexdigest()
+        """The stored digest of everything hashed (``content_digest.stored_form``);
+        call once every block was waited for."""
+        return content_digest.stored_form(self._digest.hexdigest())
 
     def submit(
         self,

@@ -59,7 +59,7 @@ _CHUNK_DATA = (
 # and file make it the same bytes in the same place.
 _CONTENT_PRESENT = select(_CONTENT.c.pk).where(
     _CONTENT.c.pk == bindparam("content_pk"),
-    _CONTENT.c.sha256 == bindparam("sha256"),
+    _CONTENT.c.digest == bindparam("digest"),
     _CONTENT.c.size == bindparam("size"),
     _CONTENT.c.file_name.is_not_distinct_from(bindparam("file_name", type_=String)),
 )
@@ -75,7 +75,7 @@ DELETE_UNLESS_HISTORY_HOLDS = _DELETE_CONTENT.where(
 # PostgreSQL: the content row and its one chunk, in one data-modifying statement.
 _NEW_CONTENT = (
     insert(_CONTENT)
-    .values(size=bindparam("size"), sha256=bindparam("sha256"), file_name=null())
+    .values(size=bindparam("size"), digest=bindparam("digest"), file_name=null())
     .returning(_CONTENT.c.pk)
     .cte("new_content")
 )
@@ -132,13 +132,13 @@ class BinaryContents:
             return int(
                 connection.execute(
                     _INSERT_SMALL_CONTENT,
-                    {"size": source.size, "sha256": source.sha256, "data": data},
+                    {"size": source.size, "digest": source.digest, "data": data},
                 ).scalar_one()
             )
         content_pk: int = raw_statements.run(
             connection,
             INSERT_CONTENT,
-            {"size": source.size, "sha256": source.sha256, "file_name": file_name},
+            {"size": source.size, "digest": source.digest, "file_name": file_name},
         ).scalar_one()
         if file_name is None:
             chunks = source.read(self.chunk_bytes)
@@ -167,14 +167,14 @@ class BinaryContents:
         self.remove_files_after_commit(removed)
 
     def present(
-        self, content_pk: int, sha256: str | None, size: int | None, file: str | None
+        self, content_pk: int, digest: str | None, size: int | None, file: str | None
     ) -> bool:
         """Whether the content ``content_pk``, with that digest, size and content file,
         is there in this snapshot (not released, nor its pk reused since)."""
         row = raw_statements.run(
             self._connection,
             _CONTENT_PRESENT,
-            {"content_pk": content_pk, "sha256": sha256, "size": size, "file_name": file},
+            {"content_pk": content_pk, "digest": digest, "size": size, "file_name": file},
         )
         return row.first() is not None
 

@@ -613,7 +613,7 @@ class History:
         keys = [(VARIABLE_SORTS[sort_by], descending) for sort_by, descending in orderings]
         statement = ordered(
             _matching_variables(criteria)
-            .add_columns(BinaryContent.size, BinaryContent.sha256, BinaryContent.file_name)
+            .add_columns(BinaryContent.size, BinaryContent.digest, BinaryContent.file_name)
             .outerjoin(BinaryContent, BinaryContent.pk == HistoricVariable.content_pk),
             keys,
             HistoricVariable.pk,
@@ -742,7 +742,7 @@ def _variable(
     row: HistoricVariable,
     instance: HistoricProcessInstance,
     size: int | None,
-    sha256: str | None,
+    digest: str | None,
     file_name: str | None,
 ) -> HistoricVariableRecord:
     value = StoredValue(
@@ -752,7 +752,7 @@ def _variable(
         text_value=row.text_value,
         content_pk=row.content_pk,
         content_size=size,
-        content_sha256=sha256,
+        content_digest=digest,
         content_file=file_name,
         filename=row.filename,
         mime_type=row.mime_type,

@@ -1,6 +1,6 @@
 """The integrity check behind ``taskvars check``: every stored binary value read back and
-hashed against the SHA-256 stored with it, and the storage around the values inspected
-for what nothing names (orphans) and what is named but gone.
+hashed against the digest stored with it (``content_digest``), and the storage around
+the values inspected for what nothing names (orphans) and what is named but gone.
 
 Safe while servers use the database: the values are read in one snapshot, and whatever
 looks wrong only because a writer moved on meanwhile (a file removed after its value was
@@ -10,7 +10,6 @@ before it is reported.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, delete, select, union_all
 
+from taskvars import content_digest
 from taskvars.persistence.backup import remove_stale_staging
 from taskvars.persistence.content_files import ContentReplacedError
 from taskvars.persistence.models import (
@@ -81,7 +81,7 @@ class IntegrityReport:
 class _Content:
     pk: int
     size: int
-    sha256: str
+    digest: str
     file_name: str | None
     owner: str | None  # the variable holding it, said for a person
 
@@ -186,7 +186,7 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
             select(
                 BinaryContent.pk,
                 BinaryContent.size,
-                BinaryContent.sha256,
+                BinaryContent.digest,
                 BinaryContent.file_name,
                 Variable.name,
                 Scope.kind,
@@ -213,7 +213,7 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
         for row in rows:
             # Outer joins: a content row is a variable's, a historic variable's, an
             # attachment's, or nobody's.
-            pk, size, sha256, file_name = row[0], row[1], row[2], row[3]
+            pk, size, digest, file_name = row[0], row[1], row[2], row[3]
             owners: tuple[Any, ...] = tuple(row[4:])
             name, kind, scope_id, past_name, past_id, attachment_id, task_id = owners
             owner = None
@@ -223,31 +223,35 @@ def _contents(uow: UnitOfWork) -> Iterator[_Content]:
                 owner = f"historic variable {past_name!r} of process instance {past_id!r}"
             elif attachment_id is not None:
                 owner = f"attachment {attachment_id!r} of task {task_id!r}"
-            yield _Content(pk, size, sha256, file_name, owner)
+            yield _Content(pk, size, digest, file_name, owner)
         after = rows[-1].pk
 
 
 def _verify(uow: UnitOfWork, content: _Content) -> Finding | None:
     """A finding if the bytes are not what was stored; raises ``ContentReplacedError``
     if the content's file is not there."""
-    digest, size = hashlib.sha256(), 0
+    try:
+        hasher = content_digest.hasher_for(content.digest)
+    except content_digest.UnknownDigestError as error:
+        return Finding(Kind.CORRUPT, _described(content), str(error))
+    size = 0
     try:
         for chunk in uow.store.contents.content_chunks(content.pk, content.file_name):
-            digest.update(chunk)
+            hasher.update(chunk)
             size += len(chunk)
     except ContentReplacedError:
         raise
     except OSError as error:
         # The disk would not give the bytes back (EIO, a permission): damage, told as such.
         return Finding(Kind.UNREADABLE, _described(content), f"{error.strerror or error}")
-    actual = digest.hexdigest()
-    if size == content.size and actual == content.sha256:
+    actual = content_digest.recomputed(content.digest, hasher)
+    if size == content.size and actual == content.digest:
         return None
     return Finding(
         Kind.CORRUPT,
         _described(content),
-        f"{size} bytes with SHA-256 {actual}, stored as {content.size} bytes with "
-        f"SHA-256 {content.sha256}",
+        f"{size} bytes with {content_digest.described(actual)}, stored as {content.size} "
+        f"bytes with {content_digest.described(content.digest)}",
     )
 
 

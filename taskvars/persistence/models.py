@@ -197,7 +197,9 @@ class BinaryContent(Base):
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    # "algorithm:hex" (content_digest); unbounded, as SQLite keeps the declared VARCHAR(64)
+    # it had as sha256 (its lengths are not enforced, and changing one copies the table)
+    digest: Mapped[str] = mapped_column(String())
     file_name: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 

@@ -178,11 +178,11 @@ def _store_in_task_statement() -> Any:
     content = (
         insert(_CONTENT)
         .from_select(
-            ["pk", "size", "sha256", "file_name"],
+            ["pk", "size", "digest", "file_name"],
             select(
                 new_content.c.pk,
                 _typed("size", _CONTENT.c.size),
-                _typed("sha256", _CONTENT.c.sha256),
+                _typed("digest", _CONTENT.c.digest),
                 null(),
             ).where(was_written),
         )
@@ -272,7 +272,7 @@ class TaskUpload:
                 "name": self.name,
                 "id": str(uuid.uuid4()),
                 "size": content.size,
-                "sha256": content.sha256,
+                "digest": content.digest,
                 "data": self.data,
                 "now": self.now,
                 # The content's pk is the statement's own (new_content).

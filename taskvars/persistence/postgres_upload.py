@@ -9,7 +9,7 @@ memory stays flat.
 
 The content row and its chunks are written in a transaction of the upload's own, which
 the upload's write then joins (:class:`StreamedContent`, ``UnitOfWork(streamed=...)``):
-the value is stored whole, with its size and SHA-256, or not at all. A body that breaks
+the value is stored whole, with its size and digest, or not at all. A body that breaks
 off, does not parse, is refused or is never stored rolls that transaction back.
 
 That transaction is open while the client sends, so it is bounded:
@@ -61,14 +61,14 @@ MAX_IN_FLIGHT_BYTES = 8 * BLOCK_BYTES
 MIN_SHARED_BYTES = 16 * 1024
 
 _CONTENT = cast(Table, BinaryContent.__table__)
-# Size and SHA-256 are known once the last byte is in: the row is completed then.
+# Size and digest are known once the last byte is in: the row is completed then.
 _INSERT_CONTENT = (
-    insert(_CONTENT).values(size=0, sha256="", file_name=None).returning(_CONTENT.c.pk)
+    insert(_CONTENT).values(size=0, digest="", file_name=None).returning(_CONTENT.c.pk)
 )
 _COMPLETE_CONTENT = (
     update(_CONTENT)
     .where(_CONTENT.c.pk == bindparam("content_pk"))
-    .values(size=bindparam("size"), sha256=bindparam("sha256"))
+    .values(size=bindparam("size"), digest=bindparam("digest"))
 )
 
 
@@ -117,14 +117,14 @@ class StreamedContent:
                 if len(self._chunk) == self._chunk_bytes:
                     self._write_chunk()
 
-    def end(self, size: int, sha256: str) -> None:
+    def end(self, size: int, digest: str) -> None:
         """The last row sent, the ``COPY`` ended, and the content row completed."""
         if self._chunk:
             self._write_chunk()
         self._copying = False
         self._stack.close()
         self.connection.execute(
-            _COMPLETE_CONTENT, {"content_pk": self.content_pk, "size": size, "sha256": sha256}
+            _COMPLETE_CONTENT, {"content_pk": self.content_pk, "size": size, "digest": digest}
         )
 
     def adopted_by(self, connection: Connection) -> int:
@@ -224,7 +224,7 @@ class CopySpool:
         self._block: list[memoryview | bytearray] = []
         self._block_bytes = 0
         self.size = 0
-        self.sha256 = ""
+        self.digest = ""
 
     @property
     def file(self) -> UploadFile | None:
@@ -271,16 +271,16 @@ class CopySpool:
             await self._opened()
         if self._fallback is not None:
             await self._fallback.finish()
-            self.sha256 = self._fallback.sha256
+            self.digest = self._fallback.digest
             return
         if self.streamed is None:
             self._pipeline.hash_now(self._memory)
-            self.sha256 = self._pipeline.hexdigest()
+            self.digest = self._pipeline.hexdigest()
             return
         self._submit_block()
         await self._pipeline.wait_all()
-        self.sha256 = self._pipeline.hexdigest()
-        end = self._pipeline.in_storing_thread(self.streamed.end, self.size, self.sha256)
+        self.digest = self._pipeline.hexdigest()
+        end = self._pipeline.in_storing_thread(self.streamed.end, self.size, self.digest)
         await asyncio.wrap_future(end)
 
     def chunks(self, chunk_bytes: int) -> Iterator[bytes]:

@@ -52,7 +52,7 @@ class SmallTaskUploads:
 
     def __init__(self, dialect: Dialect, content_files: ContentFiles | None) -> None:
         self._find = RawStatement(TASK_AND_VARIABLE, dialect, ("task_id", "name"))
-        self._content = RawStatement(INSERT_CONTENT, dialect, ("size", "sha256", "file_name"))
+        self._content = RawStatement(INSERT_CONTENT, dialect, ("size", "digest", "file_name"))
         self._chunk = RawStatement(INSERT_CHUNK, dialect, ("content_pk", "seq", "data"))
         self._insert = RawStatement(INSERT_VARIABLE, dialect, _VARIABLE_KEYS)
         self._update = RawStatement(UPDATE_VARIABLE, dialect, _UPDATE_KEYS)
@@ -118,7 +118,7 @@ class SmallTaskUploads:
         """As ``Variables._write`` of a task's own variable, outside history."""
         assert value.content is not None
         (created,) = self._content.execute(
-            cursor, {"size": value.content.size, "sha256": value.content.sha256, "file_name": None}
+            cursor, {"size": value.content.size, "digest": value.content.digest, "file_name": None}
         )
         content_pk = created.pk
         if data:

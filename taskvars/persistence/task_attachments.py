@@ -36,7 +36,7 @@ class StoredContent:
 
     pk: int
     size: int
-    sha256: str
+    digest: str
     file_name: str | None
 
 
@@ -137,7 +137,7 @@ class TaskAttachments:
             select(
                 TaskAttachment,
                 BinaryContent.size,
-                BinaryContent.sha256,
+                BinaryContent.digest,
                 BinaryContent.file_name,
             )
             .outerjoin(BinaryContent, BinaryContent.pk == TaskAttachment.content_pk)
@@ -148,11 +148,11 @@ class TaskAttachments:
 
 
 def _record(
-    row: TaskAttachment, size: int | None, sha256: str | None, file_name: str | None
+    row: TaskAttachment, size: int | None, digest: str | None, file_name: str | None
 ) -> AttachmentRecord:
     content = None
-    if row.content_pk is not None and size is not None and sha256 is not None:
-        content = StoredContent(row.content_pk, size, sha256, file_name)
+    if row.content_pk is not None and size is not None and digest is not None:
+        content = StoredContent(row.content_pk, size, digest, file_name)
     return AttachmentRecord(
         id=row.id,
         task_id=row.task_id,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
 
+from taskvars import content_digest
 from taskvars.persistence.content_files import UploadFile
 from taskvars.persistence.models import IdSpace, ScopeKind
 
@@ -241,11 +241,11 @@ class FileSpan:
 class BinarySource:
     """Content to store: ``read(chunk_bytes)`` yields it in chunks (the store chooses
     their size), from the start each time it is called (a write that lost a lock runs
-    again), with its total size and SHA-256."""
+    again), with its total size and digest (``content_digest``)."""
 
     read: Callable[[int], Iterator[bytes]]
     size: int
-    sha256: str
+    digest: str
     # The file an upload was spooled into as it arrived. If it is one of the database's
     # content files, the store names it in the new row instead of copying the bytes.
     file: UploadFile | None = None
@@ -258,7 +258,7 @@ class BinarySource:
             for offset in range(0, len(data), chunk_bytes):
                 yield data[offset : offset + chunk_bytes]
 
-        return cls(read, len(data), hashlib.sha256(data).hexdigest())
+        return cls(read, len(data), content_digest.digest_of(data))
 
     def read_all(self) -> bytes:
         return b"".join(self.read(1024 * 1024))
@@ -291,7 +291,7 @@ class StoredValue:
     text_value: str | None
     content_pk: int | None
     content_size: int | None
-    content_sha256: str | None
+    content_digest: str | None
     # Set when the content is in a content file rather than in chunk rows.
     content_file: str | None
     filename: str | None

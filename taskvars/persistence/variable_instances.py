@@ -67,7 +67,7 @@ def _matching(criteria: VariableInstanceFilter) -> Select[*tuple[Any, ...]]:
     statement = select(
         *_VARIABLE.c,
         _CONTENT.c.size,
-        _CONTENT.c.sha256,
+        _CONTENT.c.digest,
         _CONTENT.c.file_name,
         scope.c.kind.label("scope_kind"),
         scope.c.external_id.label("scope_id"),

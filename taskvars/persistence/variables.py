@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 _VARIABLE = cast(Table, Variable.__table__)
 _CONTENT = cast(Table, BinaryContent.__table__)
 _VARIABLE_ROWS = (
-    select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.sha256, _CONTENT.c.file_name)
+    select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.digest, _CONTENT.c.file_name)
     .select_from(_VARIABLE.outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk))
     .where(_VARIABLE.c.scope_pk.in_(bindparam("scope_pks", expanding=True)))
 )
@@ -77,7 +77,7 @@ def _names_variable_rows(scopes: int, names: int) -> Select[Any]:
     """:data:`_NAMES_VARIABLE_ROWS` for ``scopes`` scope pks ``scope_pk_0``... and
     ``names`` names ``name_0``..., which runs raw."""
     return (
-        select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.sha256, _CONTENT.c.file_name)
+        select(*_VARIABLE.c, _CONTENT.c.size, _CONTENT.c.digest, _CONTENT.c.file_name)
         .select_from(_VARIABLE.outerjoin(_CONTENT, _CONTENT.c.pk == _VARIABLE.c.content_pk))
         .where(
             _VARIABLE.c.scope_pk.in_(
@@ -102,7 +102,7 @@ def _visible_from_statement() -> Select[Any]:
             chain.c.external_id.label("chain_external_id"),
             *_VARIABLE.c,
             _CONTENT.c.size,
-            _CONTENT.c.sha256,
+            _CONTENT.c.digest,
             _CONTENT.c.file_name,
             chunk.c.data,
         )
@@ -571,7 +571,7 @@ def stored_value(row: Any, *, inline_content: bytes | None = None) -> StoredValu
         text_value=row.text_value,
         content_pk=row.content_pk,
         content_size=row.size,
-        content_sha256=row.sha256,
+        content_digest=row.digest,
         content_file=row.file_name,
         filename=row.filename,
         mime_type=row.mime_type,

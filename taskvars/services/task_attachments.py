@@ -97,7 +97,7 @@ def content(uow: UnitOfWork, task_id: str, attachment_id: str) -> StoredValue:
         text_value=None,
         content_pk=stored.pk,
         content_size=stored.size,
-        content_sha256=stored.sha256,
+        content_digest=stored.digest,
         content_file=stored.file_name,
         filename=None,
         mime_type=None,

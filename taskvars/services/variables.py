@@ -399,7 +399,7 @@ def _visible_again(
     if found is not None and (
         found.content_pk is None
         or uow.store.contents.present(
-            found.content_pk, found.content_sha256, found.content_size, found.content_file
+            found.content_pk, found.content_digest, found.content_size, found.content_file
         )
     ):
         return found

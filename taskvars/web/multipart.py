@@ -51,7 +51,7 @@ class PartSink(Protocol):
     ``finish``; read back with ``chunks``; ended with ``close``."""
 
     size: int
-    sha256: str
+    digest: str
 
     @property
     def file(self) -> UploadFile | None: ...
@@ -101,8 +101,8 @@ class BinaryPart(FormPart):
         return self.spool.size
 
     @property
-    def sha256(self) -> str:
-        return self.spool.sha256
+    def digest(self) -> str:
+        return self.spool.digest
 
     @property
     def path(self) -> Path | None:

@@ -60,7 +60,7 @@ class Spool:
         self._pipeline = HashedBlocks("taskvars-spool", MAX_IN_FLIGHT_BYTES)
         self._early_flush: EarlyFlush | None = None  # for a file that must be durable
         self.size = 0
-        self.sha256 = ""
+        self.digest = ""
 
     @property
     def file(self) -> UploadFile | None:
@@ -113,7 +113,7 @@ class Spool:
             await self._pipeline.wait_all()
             if synced is not None:
                 await asyncio.wrap_future(synced)
-        self.sha256 = self._pipeline.hexdigest()
+        self.digest = self._pipeline.hexdigest()
 
     @staticmethod
     def _sync(file: UploadFile, early_flush: EarlyFlush) -> None:

@@ -8,13 +8,14 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from taskvars.persistence.database import content_files_for
 from taskvars.persistence.models import BinaryChunk, BinaryContent
 from taskvars.persistence.unit_of_work import Database
 from taskvars.settings import Settings
 from tests.api_client import Api
+from tests.content_digests import expected_digest
 
 SPOOL_BYTES = 1024
 LARGE = hashlib.sha256(b"large").digest() * 320  # 10 KiB: past the spool's memory part
@@ -114,3 +115,32 @@ def test_a_refused_upload_leaves_no_file(api: Api, db_url: str) -> None:
     assert response.status_code == 400
     assert content_files(db_url) == []
     assert stored_rows(db_url) == (0, 0)
+
+
+@pytest.mark.parametrize("size", [len(b"small"), len(LARGE)], ids=["chunk rows", "past the spool"])
+def test_a_download_is_tagged_with_the_xxh3_digest_of_its_content(api: Api, size: int) -> None:
+    data = LARGE[:size]
+    assert api.upload(TASK + "/doc", data).status_code == 204
+    download = api.get(TASK + "/doc/data")
+    assert download.content == data
+    assert download.headers["etag"] == f'"{expected_digest(data)}"'
+    again = api.client.get(
+        api.url(TASK + "/doc/data"), headers={"If-None-Match": download.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_content_stored_with_a_sha256_keeps_it_as_its_etag(api: Api, db_url: str) -> None:
+    assert api.upload(TASK + "/doc", LARGE).status_code == 204
+    legacy = "sha256:" + hashlib.sha256(LARGE).hexdigest()  # as migration 0021 left it
+    database = Database(db_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(update(BinaryContent).values(digest=legacy))
+    finally:
+        database.dispose()
+    download = api.get(TASK + "/doc/data")
+    assert download.content == LARGE
+    assert download.headers["etag"] == f'"{legacy}"'
+    again = api.client.get(api.url(TASK + "/doc/data"), headers={"If-None-Match": f'"{legacy}"'})
+    assert again.status_code == 304

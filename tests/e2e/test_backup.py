@@ -1,6 +1,6 @@
 """``taskvars backup`` while a server takes writes that add, replace and delete values
 (so content files come and go during the backup): every backup is consistent, checked
-here independently of taskvars (each value's SHA-256 recomputed from the copied file or
+here independently of taskvars (each value's digest recomputed from the copied file or
 rows, every named file present, no file unnamed), and serves as it is."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.content_digests import expected_digest
 from tests.e2e.server import Server, running_server
 from tests.multipart_bodies import Part, content_type, multipart_body
 
@@ -75,16 +76,16 @@ def run_check(database: Path) -> subprocess.CompletedProcess[str]:
 
 
 def verify(database: Path) -> dict[str, str]:
-    """Every value of the backup at ``database`` whole; returns their SHA-256 by name."""
+    """Every value of the backup at ``database`` whole; returns their digests by name."""
     content = database.with_name(database.name + "-content")
     connection = sqlite3.connect(database)
     try:
         rows = connection.execute(
-            "SELECT c.pk, c.size, c.sha256, c.file_name, v.name FROM binary_content c "
+            "SELECT c.pk, c.size, c.digest, c.file_name, v.name FROM binary_content c "
             "JOIN variable v ON v.content_pk = c.pk"
         ).fetchall()
         named = set()
-        for pk, size, sha256, file_name, name in rows:
+        for pk, size, digest, file_name, name in rows:
             if file_name is not None:
                 named.add(file_name)
                 data = (content / file_name).read_bytes()
@@ -93,10 +94,10 @@ def verify(database: Path) -> dict[str, str]:
                     "SELECT data FROM binary_chunk WHERE content_pk = ? ORDER BY seq", (pk,)
                 )
                 data = b"".join(chunk for (chunk,) in chunks)
-            assert (len(data), hashlib.sha256(data).hexdigest()) == (size, sha256), name
+            assert (len(data), expected_digest(data)) == (size, digest), name
         assert {path.name for path in content.iterdir()} == named
         assert named, "no content file in the backup: the test would prove little"
-        return {name: sha256 for _, _, sha256, _, name in rows}
+        return {name: digest for _, _, digest, _, name in rows}
     finally:
         connection.close()
 
@@ -139,7 +140,7 @@ def test_backups_taken_under_concurrent_writers_are_whole_and_serve_as_they_are(
     last = backups[-1] / database.name
     expected = verify(last)
     with running_server(f"sqlite:///{last}", tmp_path) as server:
-        for name, sha256 in expected.items():
+        for name, digest in expected.items():
             served = httpx.get(f"{server.base_url}/task/t/localVariables/{name}/data")
             assert served.status_code == 200
-            assert hashlib.sha256(served.content).hexdigest() == sha256
+            assert expected_digest(served.content) == digest

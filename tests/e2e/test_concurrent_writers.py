@@ -21,6 +21,7 @@ from taskvars.persistence.database import content_files_for
 from taskvars.persistence.models import BinaryChunk, BinaryContent, ScopeKind, Variable
 from taskvars.persistence.unit_of_work import Database
 from taskvars.persistence.values import ScopeRef
+from tests.content_digests import expected_digest
 from tests.e2e.server import Server, running_server
 from tests.multipart_bodies import Part, content_type, multipart_body
 
@@ -163,7 +164,7 @@ def stored_values(url: str) -> list[tuple[int, str, str, bytes]]:
                 stored = uow.store.variables.visible([ScopeRef(scope_pk, ScopeKind.TASK, "")], name)
                 assert stored is not None
                 content = b"".join(uow.store.contents.chunks(stored))
-                assert hashlib.sha256(content).hexdigest() == stored.content_sha256, name
+                assert expected_digest(content) == stored.content_digest, name
                 result.append((scope_pk, name, value_type, content))
             return result
     finally:

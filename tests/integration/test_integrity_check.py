@@ -20,6 +20,7 @@ from taskvars.persistence.migrate import latest_version
 from taskvars.persistence.models import BinaryChunk, BinaryContent, Variable
 from taskvars.settings import Settings
 from tests.api_client import Api
+from tests.content_digests import expected_digest
 
 SPOOL_BYTES = 1024
 SMALL = b"small value"  # chunk rows on both databases
@@ -122,14 +123,50 @@ def test_a_missing_content_file_is_found(stored: str, capsys: pytest.CaptureFixt
     assert "missing file: variable 'large' of task 't'" in said
 
 
+def set_digest(db_url: str, content_pk: int, digest: str) -> None:
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(
+            update(BinaryContent).where(BinaryContent.pk == content_pk).values(digest=digest)
+        )
+    engine.dispose()
+
+
+def test_content_stored_with_a_sha256_before_migration_0021_is_checked_against_it(
+    stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content_pk, _ = content_of(stored, "large")
+    set_digest(stored, content_pk, "sha256:" + hashlib.sha256(LARGE).hexdigest())
+    status, said = check(stored, capsys)
+    assert status == 0, said
+
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    set_digest(stored, content_pk, f"sha256:{wrong}")
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert f"with SHA-256 {hashlib.sha256(LARGE).hexdigest()}, stored as" in said
+    assert f"bytes with SHA-256 {wrong}" in said
+
+
+def test_a_digest_of_an_unknown_algorithm_is_reported_as_damage(
+    stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content_pk, _ = content_of(stored, "small")
+    set_digest(stored, content_pk, "md5:" + hashlib.md5(SMALL).hexdigest())
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert f"corrupt: variable 'small' of task 't' (content {content_pk}" in said
+    assert "names no known algorithm" in said
+
+
 def test_orphans_are_listed_and_repair_removes_only_them(
     stored: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine = create_engine(stored.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO binary_content (size, sha256) VALUES (3, :sha)"),
-            {"sha": hashlib.sha256(b"abc").hexdigest()},
+            text("INSERT INTO binary_content (size, digest) VALUES (3, :digest)"),
+            {"digest": expected_digest(b"abc")},
         )
     engine.dispose()
     files = content_files_for(stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -9,11 +10,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from taskvars.persistence.migrate import alembic_config, upgrade
 from taskvars.persistence.models import Base
 from taskvars.persistence.unit_of_work import Database
+from tests.content_digests import expected_digest
 from tests.databases import DATABASE_KINDS, SessionDatabase, postgres_server_url, private_schema
 
 
@@ -112,3 +114,65 @@ def scope_indexes(database: Database) -> dict[str, list[str]]:
         for index in inspect(database.engine).get_indexes("scope")
         if "process_instance_pk" in index["column_names"]
     }
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+def test_migration_0021_names_the_sha256_of_content_stored_before_and_goes_back(
+    kind: str, tmp_path: Path
+) -> None:
+    legacy = hashlib.sha256(b"stored before").hexdigest()
+    with ExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path / 'digests.db'}"
+        else:
+            url = stack.enter_context(private_schema(postgres_server_url()))
+        database = Database(url)
+        stack.callback(database.dispose)
+        config = alembic_config()
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0020")
+            connection.execute(
+                text("INSERT INTO binary_content (size, sha256) VALUES (13, :sha)"), {"sha": legacy}
+            )
+        upgrade(database.engine)
+        assert stored_digests(database) == [f"sha256:{legacy}"]
+
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0020")
+            assert connection.execute(
+                text("SELECT sha256 FROM binary_content")
+            ).scalars().all() == [legacy]
+        upgrade(database.engine)
+        assert stored_digests(database) == [f"sha256:{legacy}"]
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+def test_migration_0021_is_not_undone_while_content_carries_an_xxh3_digest(
+    kind: str, tmp_path: Path
+) -> None:
+    with ExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path / 'digests.db'}"
+        else:
+            url = stack.enter_context(private_schema(postgres_server_url()))
+        database = Database(url)
+        stack.callback(database.dispose)
+        upgrade(database.engine)
+        with database.engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO binary_content (size, digest) VALUES (3, :digest)"),
+                {"digest": expected_digest(b"abc")},
+            )
+        config = alembic_config()
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            with pytest.raises(RuntimeError, match="1 stored values carry an XXH3-128 digest"):
+                command.downgrade(config, "0020")
+        assert stored_digests(database) == [expected_digest(b"abc")]
+
+
+def stored_digests(database: Database) -> list[str]:
+    with database.engine.connect() as connection:
+        return list(connection.execute(text("SELECT digest FROM binary_content")).scalars())

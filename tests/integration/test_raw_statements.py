@@ -81,7 +81,7 @@ def test_a_raw_statement_answers_its_rows_by_column_name(database: Database) -> 
 
 
 def test_a_raw_statement_fails_with_sqlalchemys_error(database: Database) -> None:
-    content = {"size": 1, "sha256": "0" * 64, "file_name": None}
+    content = {"size": 1, "digest": "xxh3-128:" + "0" * 32, "file_name": None}
     with database.engine.begin() as connection:
         content_pk = raw_statements.run(connection, INSERT_CONTENT, content).scalar_one()
         chunk = {"content_pk": content_pk, "seq": 0, "data": b"x"}

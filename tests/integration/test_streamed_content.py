@@ -17,6 +17,7 @@ from taskvars.persistence.postgres_upload import CopySpool, StreamedUploads
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import BinarySource
 from taskvars.web.spool import Spool
+from tests.content_digests import expected_digest
 
 pytestmark = pytest.mark.postgres
 
@@ -61,7 +62,7 @@ async def received(sink: CopySpool, payload: bytes) -> None:
 
 def store(database: Database, sink: CopySpool) -> int:
     """The content in a write joining the sink's transaction; its content pk."""
-    source = BinarySource(sink.chunks, sink.size, sink.sha256, streamed=sink.streamed)
+    source = BinarySource(sink.chunks, sink.size, sink.digest, streamed=sink.streamed)
 
     def write(uow: UnitOfWork) -> int:
         pk = uow.store.contents.write(source)
@@ -83,15 +84,15 @@ def test_a_streamed_part_is_stored_by_the_write_that_joins_it(database: Database
     finally:
         sink.close()
     with database.engine.connect() as connection:
-        size, sha256 = connection.execute(
-            select(BinaryContent.size, BinaryContent.sha256).where(BinaryContent.pk == content_pk)
+        size, digest = connection.execute(
+            select(BinaryContent.size, BinaryContent.digest).where(BinaryContent.pk == content_pk)
         ).one()
         data = connection.scalars(
             select(BinaryChunk.data)
             .where(BinaryChunk.content_pk == content_pk)
             .order_by(BinaryChunk.seq)
         ).all()
-    assert (size, sha256) == (len(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest())
+    assert (size, digest) == (len(PAYLOAD), expected_digest(PAYLOAD))
     assert [len(chunk) for chunk in data] == [MIB, MIB, MIB, 4]
     assert b"".join(data) == PAYLOAD
 
@@ -116,7 +117,7 @@ def test_past_its_slots_a_part_is_spooled_as_before(database: Database) -> None:
         assert first.streamed is not None
         assert second.streamed is None
         assert second.file is not None
-        assert second.sha256 == hashlib.sha256(PAYLOAD).hexdigest()
+        assert second.digest == expected_digest(PAYLOAD)
         assert second.read_all() == PAYLOAD
     finally:
         first.close()

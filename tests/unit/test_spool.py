@@ -16,6 +16,7 @@ from taskvars import hashed_blocks
 from taskvars.persistence.content_files import ContentFiles, LockedContentFile, TemporaryUploadFile
 from taskvars.web import spool as spool_module
 from taskvars.web.spool import FLUSH_BYTES, MAX_IN_FLIGHT_BYTES, Spool
+from tests.content_digests import expected_digest
 
 MIB = 1024 * 1024
 
@@ -36,7 +37,7 @@ def test_small_content_stays_in_memory() -> None:
     fill(spool, [b"abc", b"def"])
     assert spool.path is None
     assert spool.size == 6
-    assert spool.sha256 == hashlib.sha256(b"abcdef").hexdigest()
+    assert spool.digest == expected_digest(b"abcdef")
     assert list(spool.chunks(4)) == [b"abcd", b"ef"]
     spool.close()
 
@@ -52,7 +53,7 @@ def test_large_content_reaches_the_file_whole_and_hashed(piece_bytes: int) -> No
     assert spool.path is not None
     assert spool.path.read_bytes() == data
     assert spool.size == len(data)
-    assert spool.sha256 == hashlib.sha256(data).hexdigest()
+    assert spool.digest == expected_digest(data)
     assert b"".join(spool.chunks(MIB)) == data
     spool.close()
     assert not spool.path.exists()
@@ -230,5 +231,5 @@ def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
     assert hashed_while_syncing == [True]
     assert spool.path is not None
     assert spool.path.read_bytes() == data
-    assert spool.sha256 == hashlib.sha256(data).hexdigest()
+    assert spool.digest == expected_digest(data)
     spool.close()

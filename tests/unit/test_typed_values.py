@@ -15,7 +15,7 @@ def stored(value_type: str, text: str | None) -> StoredValue:
         content_pk=None,
         content_size=None,
         content_file=None,
-        content_sha256=None,
+        content_digest=None,
         filename=None,
         mime_type=None,
         encoding=None,

@@ -25,7 +25,7 @@ def binary_source(part: BinaryPart) -> BinarySource:
     streamed into the database as it arrived, where it can."""
     spool = part.spool
     streamed = spool.streamed if isinstance(spool, CopySpool) else None
-    return BinarySource(spool.chunks, spool.size, spool.sha256, file=spool.file, streamed=streamed)
+    return BinarySource(spool.chunks, spool.size, spool.digest, file=spool.file, streamed=streamed)
 
 
 def binary_part_source(form: MultipartForm, name: str) -> BinarySource | None:

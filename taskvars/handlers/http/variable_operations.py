@@ -13,6 +13,7 @@ from connexion import NoContent
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response
 
+from taskvars import content_digest
 from taskvars.handlers.http.download_headers import binary_headers
 from taskvars.handlers.http.ranges import ByteRange, requested_range
 from taskvars.handlers.http.runtime import database
@@ -28,7 +29,6 @@ from taskvars.web.closing_stream import ClosingStreamingResponse
 from taskvars.web.file_span_response import FileSpanResponse
 from taskvars.web.multipart import MultipartForm
 
-EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 # Contents up to this size are read whole in the handler and answered in one piece:
 # streaming them would cost a task group and a worker-thread hop per chunk, several
 # times the read itself for a small value (docs/benchmarks.md, 1 KiB downloads).
@@ -265,7 +265,7 @@ def _requested(
     request_headers: Mapping[str, str], stored: StoredValue
 ) -> tuple[str, ByteRange | None, bool]:
     """The value's ETag, the range asked for, and whether the client has it already."""
-    etag = strong_etag(stored.content_sha256 or EMPTY_SHA256)
+    etag = strong_etag(stored.content_digest or content_digest.EMPTY)
     if none_match(request_headers.get("if-none-match"), etag):
         return etag, None, True
     byte_range = requested_range(
