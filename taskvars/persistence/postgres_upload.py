@@ -2,9 +2,9 @@
 
 Spooled to a file first and then copied, an upload took the time of both, one after the
 other (1.64x a plain ``COPY`` of the same bytes at 1 GiB). Here the ``data`` part of a
-variable upload is written into its chunk rows as it is received: a worker thread runs
-the ``COPY``, another hashes (:class:`taskvars.hashed_blocks.HashedBlocks`), and the
-event loop goes on receiving; at most :data:`MAX_IN_FLIGHT_BYTES` wait for them, so
+variable upload is written into its chunk rows as it is received: a worker thread hashes
+each block and runs the ``COPY`` (:class:`taskvars.hashed_blocks.HashedBlocks`), and the
+event loop goes on receiving; at most :data:`MAX_IN_FLIGHT_BYTES` wait for it, so
 memory stays flat.
 
 The content row and its chunks are written in a transaction of the upload's own, which

@@ -1,11 +1,11 @@
 """Where an uploaded binary waits between the socket and the database.
 
 Up to a limit in memory; past it in a file (from the database, see
-:meth:`taskvars.persistence.unit_of_work.Database.new_upload_file`) that two worker
-threads write and hash while the event loop receives the next bytes
+:meth:`taskvars.persistence.unit_of_work.Database.new_upload_file`) that a worker
+thread hashes and writes while the event loop receives the next bytes
 (:class:`taskvars.hashed_blocks.HashedBlocks`). Received chunks are handed over as
 memoryviews, never copied, in blocks of about 1 MiB, and at most ``MAX_IN_FLIGHT_BYTES``
-wait for the threads at any time: memory stays flat whatever the size.
+wait for the thread at any time: memory stays flat whatever the size.
 
 Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
 beside an SQLite database) is on disk, its name too (:meth:`UploadFile.sync`): a row that
@@ -100,10 +100,9 @@ class Spool:
             self._pipeline.hash_now(self._memory)
         else:
             self._submit_block()
-            # Queued behind the last write, the sync starts as soon as that is out, while
-            # the hashing thread may still be on the last blocks (it is the slower one),
-            # not once the event loop has seen both done. A failed write is reported
-            # first: wait_all raises it. (A file that must be durable has its early flush.)
+            # Queued behind the last write, the sync starts as soon as that is out, not
+            # once the event loop has seen it done. A failed write is reported first:
+            # wait_all raises it. (A file that must be durable has its early flush.)
             early_flush = self._early_flush
             synced = (
                 self._pipeline.in_storing_thread(self._sync, self._file, early_flush)

@@ -1,4 +1,4 @@
-"""The pipeline that hashes an upload's blocks in one thread and stores them in another."""
+"""The pipeline that hashes and stores an upload's blocks in a thread of its own."""
 
 from __future__ import annotations
 

@@ -8,11 +8,9 @@ import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from taskvars import hashed_blocks
 from taskvars.persistence.content_files import ContentFiles, LockedContentFile, TemporaryUploadFile
 from taskvars.web import spool as spool_module
 from taskvars.web.spool import FLUSH_BYTES, MAX_IN_FLIGHT_BYTES, Spool
@@ -194,26 +192,18 @@ def test_an_early_flush_that_failed_fails_the_upload_though_the_final_one_succee
     assert not path.exists()
 
 
-def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
+def test_a_content_file_is_synced_by_the_storing_thread_right_after_its_last_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The sync waits for the writes only: hashing, the slower of the two threads, goes
-    on meanwhile, instead of the sync starting once the event loop has seen both done."""
-    synced = threading.Event()
-    hashed_while_syncing: list[bool] = []
-    real_hash, real_sync = hashed_blocks._hash, LockedContentFile.sync
-
-    def slow_last_hash(digest: Any, block: Any) -> None:
-        if finishing.is_set():  # the last block: held until the file is synced
-            hashed_while_syncing.append(synced.wait(timeout=2))
-        real_hash(digest, block)
+    """The sync is queued behind the last write in the thread that writes, instead of
+    starting once the event loop has seen every block done."""
+    syncs: list[tuple[str, int]] = []
+    real_sync = LockedContentFile.sync
 
     def sync(file: LockedContentFile) -> None:
+        syncs.append((threading.current_thread().name, os.fstat(file.fd).st_size))
         real_sync(file)
-        synced.set()
 
-    finishing = threading.Event()
-    monkeypatch.setattr(hashed_blocks, "_hash", slow_last_hash)
     monkeypatch.setattr(LockedContentFile, "sync", sync)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
@@ -224,11 +214,12 @@ def test_a_content_file_is_synced_while_its_last_block_is_still_being_hashed(
         spool.write(memoryview(data[: 3 * MIB]))
         spool.write(memoryview(data[3 * MIB :]))  # kept until finish: the last block
         await spool.drain()
-        finishing.set()
         await spool.finish()
 
     asyncio.run(run())
-    assert hashed_while_syncing == [True]
+    [(thread, size)] = syncs
+    assert thread.startswith("taskvars-spool")
+    assert size == len(data)
     assert spool.path is not None
     assert spool.path.read_bytes() == data
     assert spool.digest == expected_digest(data)
