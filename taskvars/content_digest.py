@@ -11,9 +11,8 @@ collide (nothing is looked up or shared by its digest; whoever could craft a col
 can write the value anyway), and SHA-256 was the largest single cost of a large upload:
 0.55 s of CPU a GiB here with the CPU's SHA instructions, against 0.03 s for XXH3-128,
 whose 128 bits make an accidental match as unlikely as it is for SHA-256 in practice.
-On 2 cores that was the difference between a 1 GiB upload at 1.8x the disk's own
-write and sync of the same bytes, and 1.3-1.4x (docs/benchmarks.md). Both hashes
-release the GIL for large buffers, so hashing still overlaps receiving and storing.
+On 2 cores a 1 GiB upload went from 1.75x the disk's own write and sync of the same
+bytes to 1.2-1.4x (docs/benchmarks.md, "Measurements behind design decisions").
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class HashedBlocks:
         only before any block was submitted, or after all of them were waited for."""
         self._digest.update(data)
 
-    def hexdigest(self) -> str:
+    def stored_digest(self) -> str:
         """The stored digest of everything hashed (``content_digest.stored_form``);
         call once every block was waited for."""
         return content_digest.stored_form(self._digest.hexdigest())

@@ -275,11 +275,11 @@ class CopySpool:
             return
         if self.streamed is None:
             self._pipeline.hash_now(self._memory)
-            self.digest = self._pipeline.hexdigest()
+            self.digest = self._pipeline.stored_digest()
             return
         self._submit_block()
         await self._pipeline.wait_all()
-        self.digest = self._pipeline.hexdigest()
+        self.digest = self._pipeline.stored_digest()
         end = self._pipeline.in_storing_thread(self.streamed.end, self.size, self.digest)
         await asyncio.wrap_future(end)
 

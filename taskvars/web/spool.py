@@ -112,7 +112,7 @@ class Spool:
             await self._pipeline.wait_all()
             if synced is not None:
                 await asyncio.wrap_future(synced)
-        self.digest = self._pipeline.hexdigest()
+        self.digest = self._pipeline.stored_digest()
 
     @staticmethod
     def _sync(file: UploadFile, early_flush: EarlyFlush) -> None:

@@ -28,7 +28,7 @@ def test_blocks_are_hashed_and_stored_in_the_order_submitted() -> None:
     pipeline.shutdown(wait=True)
     assert stored == blocks
     assert reused == list(range(50))
-    assert pipeline.hexdigest() == expected_digest(b"".join(blocks))
+    assert pipeline.stored_digest() == expected_digest(b"".join(blocks))
 
 
 def test_work_in_the_storing_thread_runs_after_the_blocks_before_it() -> None:
@@ -46,4 +46,4 @@ def test_work_in_the_storing_thread_runs_after_the_blocks_before_it() -> None:
 def test_content_hashed_on_the_callers_thread_has_the_same_digest() -> None:
     pipeline = HashedBlocks("test-store", max_in_flight_bytes=1 << 20)
     pipeline.hash_now(bytearray(b"small value"))
-    assert pipeline.hexdigest() == expected_digest(b"small value")
+    assert pipeline.stored_digest() == expected_digest(b"small value")
