@@ -16,7 +16,8 @@ The protocol that makes files and rows agree after any crash:
 - the data is flushed to disk (``fdatasync``), and the directory that names the new file
   too (``fsync``), before the row naming it is committed, so a committed row never names
   a torn or a missing file, even after a power cut;
-- a replaced or deleted value's file is removed after the commit that dropped its row;
+- a replaced or deleted value's file is removed after the commit that dropped its row,
+  by a thread of its own (``file_removal``: the answer and the other writers do not wait);
 - :meth:`ContentFiles.sweep` removes files that no row names and nobody locks: left by a
   process killed between writing and committing, or between committing and removing.
   The lock is released by the kernel when its holder dies, however it dies.
@@ -34,6 +35,8 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from taskvars.persistence.file_removal import remover_for
 
 # The file names this module creates: 32 hex digits. Anything else in the directory is
 # left alone.
@@ -157,6 +160,7 @@ class TemporaryUploadFile:
 class ContentFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._remover = remover_for(directory)
 
     def prepare(self) -> None:
         # Beside the database file, whose directory exists (see database.py).
@@ -178,8 +182,14 @@ class ContentFiles:
             raise ContentReplacedError(name) from None
 
     def remove(self, names: Iterable[str]) -> None:
-        for name in names:
-            (self.directory / name).unlink(missing_ok=True)
+        """Remove the files ``names``, soon (:mod:`file_removal`); ``wait_for_removals``
+        waits for them."""
+        self._remover.remove([self.directory / name for name in names])
+
+    def wait_for_removals(self, timeout: float | None = None) -> bool:
+        """Wait until the files handed to :meth:`remove` in this process are gone;
+        False on timeout."""
+        return self._remover.wait(timeout)
 
     def sweep(self, referenced: set[str]) -> int:
         """Remove files no row names and no writer holds; returns how many.

@@ -67,6 +67,9 @@ SHARED_LOCK_WAIT = "100ms"
 # How long disposing of the database waits for streamed uploads to roll back and give
 # their connections back (a COPY under way ends with its current block).
 STREAMED_CLOSE_SECONDS = 10.0
+# How long a clean stop waits for content files still to be removed (file_removal); what
+# is left then is removed at the next start.
+REMOVALS_WAIT_SECONDS = 30.0
 # Session info key: callables to run as the work commits (UnitOfWork.before_commit).
 _BEFORE_COMMIT = "taskvars_before_commit"
 
@@ -612,6 +615,10 @@ class Database:
             logger.warning("streamed uploads still open as the database is disposed of")
         if self.task_counts is not None:
             self.task_counts.close()
+        if self.content_files is not None and not self.content_files.wait_for_removals(
+            REMOVALS_WAIT_SECONDS
+        ):
+            logger.warning("content files still to be removed as the database is disposed of")
         # A connection still out (a request's worker thread) is closed when given back.
         self._engine_checkins.dispose()
         if self.commit_engine is not self.engine:

@@ -34,8 +34,12 @@ def task(api: Api) -> None:
 
 
 def content_files(db_url: str) -> list[Path]:
+    """The content files on disk once the removals of replaced values are over."""
     files = content_files_for(db_url)
-    return sorted(files.directory.iterdir()) if files is not None else []
+    if files is None:
+        return []
+    assert files.wait_for_removals(timeout=10)
+    return sorted(files.directory.iterdir())
 
 
 def stored_rows(db_url: str) -> tuple[int, int]:

@@ -51,6 +51,7 @@ def stored_contents(db_url: str) -> int:
     engine.dispose()
     files = content_files_for(db_url)
     if files is not None:
+        assert files.wait_for_removals(timeout=10)
         assert len(files.names()) <= (rows or 0)
     return int(rows or 0)
 

@@ -229,7 +229,9 @@ def test_a_reader_whose_file_was_replaced_is_told_to_look_again(tmp_path) -> Non
                 chain = writer.store.scopes.chain(IdSpace.TASK, "task")
                 writer.store.variables.set(chain, "doc", spooled(second, b"second"), local=True)
                 writer.commit()
-            assert not first.path.exists()  # removed once the replacing commit was done
+            # removed, by the remover's thread, once the replacing commit was done
+            assert database.content_files.wait_for_removals(timeout=10)
+            assert not first.path.exists()
             with pytest.raises(ContentReplacedError):
                 reader.store.contents.chunks(stored)
     finally:

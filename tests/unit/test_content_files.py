@@ -115,6 +115,7 @@ def test_opening_a_removed_file_tells_the_reader_to_look_again(files: ContentFil
     held.keep()
     held.release()
     files.remove([held.name])
+    assert files.wait_for_removals(timeout=10)
     with pytest.raises(ContentReplacedError):
         files.open(held.name)
 
