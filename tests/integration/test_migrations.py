@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,13 +87,7 @@ def test_postgresql_stores_binary_chunks_without_compression(
 def test_migration_0020_indexes_an_instances_scopes_by_kind_and_goes_back(
     kind: str, tmp_path: Path
 ) -> None:
-    with ExitStack() as stack:
-        if kind == "sqlite":
-            url = f"sqlite:///{tmp_path / 'scopes.db'}"
-        else:
-            url = stack.enter_context(private_schema(postgres_server_url()))
-        database = Database(url)
-        stack.callback(database.dispose)
+    with database_of_kind(kind, tmp_path) as database:
         upgrade(database.engine)
         assert scope_indexes(database) == {"ix_scope_process_instance_pk_kind": INSTANCE_KIND}
         config = alembic_config()
@@ -121,13 +116,7 @@ def test_migration_0021_names_the_sha256_of_content_stored_before_and_goes_back(
     kind: str, tmp_path: Path
 ) -> None:
     legacy = hashlib.sha256(b"stored before").hexdigest()
-    with ExitStack() as stack:
-        if kind == "sqlite":
-            url = f"sqlite:///{tmp_path / 'digests.db'}"
-        else:
-            url = stack.enter_context(private_schema(postgres_server_url()))
-        database = Database(url)
-        stack.callback(database.dispose)
+    with database_of_kind(kind, tmp_path) as database:
         config = alembic_config()
         with database.engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -152,13 +141,7 @@ def test_migration_0021_names_the_sha256_of_content_stored_before_and_goes_back(
 def test_migration_0021_is_not_undone_while_content_carries_an_xxh3_digest(
     kind: str, tmp_path: Path
 ) -> None:
-    with ExitStack() as stack:
-        if kind == "sqlite":
-            url = f"sqlite:///{tmp_path / 'digests.db'}"
-        else:
-            url = stack.enter_context(private_schema(postgres_server_url()))
-        database = Database(url)
-        stack.callback(database.dispose)
+    with database_of_kind(kind, tmp_path) as database:
         upgrade(database.engine)
         with database.engine.begin() as connection:
             connection.execute(
@@ -171,6 +154,19 @@ def test_migration_0021_is_not_undone_while_content_carries_an_xxh3_digest(
             with pytest.raises(RuntimeError, match="1 stored values carry an XXH3-128 digest"):
                 command.downgrade(config, "0020")
         assert stored_digests(database) == [expected_digest(b"abc")]
+
+
+@contextmanager
+def database_of_kind(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A new SQLite database in ``tmp_path``, or a private schema of the PostgreSQL server."""
+    with ExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path / 'migrations.db'}"
+        else:
+            url = stack.enter_context(private_schema(postgres_server_url()))
+        database = Database(url)
+        stack.callback(database.dispose)
+        yield database
 
 
 def stored_digests(database: Database) -> list[str]:
