@@ -61,7 +61,7 @@ def test_every_object_of_a_directory_shares_its_remover(tmp_path: Path) -> None:
     assert remover_for(tmp_path / "content") is not remover_for(tmp_path / "other")
 
 
-def test_a_replaced_values_file_is_gone_once_the_server_stopped(tmp_path: Path) -> None:
+def test_replacing_a_value_leaves_only_the_last_values_content_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'removal.db'}"
     settings = Settings(database_url=url, spool_memory_bytes=1024)
     with create_app(settings).test_client() as client:
@@ -70,7 +70,8 @@ def test_a_replaced_values_file_is_gone_once_the_server_stopped(tmp_path: Path) 
         for version in range(5):
             data = LARGE + bytes([version])
             assert api.upload("/task/t/localVariables/doc", data).status_code == 204
-    # The clean stop waited for the removals: only the last value's file is left.
+    # The earlier values' files went to the remover; the waiting of a clean stop is
+    # proven by the disposal test below, where the removal takes long enough to see.
     files = content_files_for(url)
     assert files is not None
     [kept] = files.directory.iterdir()
