@@ -97,7 +97,13 @@ class HashedBlocks:
 
     async def _wait_oldest(self) -> None:
         length, done, when_done = self._in_flight[0]
-        await asyncio.wrap_future(done)
+        if done.done():
+            # Usually so: the thread keeps up. wrap_future would hand even a finished
+            # future's result over through call_soon_threadsafe, a wake-up of the event
+            # loop (an eventfd write and read) for every block.
+            done.result()
+        else:
+            await asyncio.wrap_future(done)
         self._in_flight.popleft()
         self.in_flight_bytes -= length
         if when_done is not None:

@@ -47,3 +47,27 @@ def test_content_hashed_on_the_callers_thread_has_the_same_digest() -> None:
     pipeline = HashedBlocks("test-store", max_in_flight_bytes=1 << 20)
     pipeline.hash_now(bytearray(b"small value"))
     assert pipeline.stored_digest() == expected_digest(b"small value")
+
+
+def test_waiting_for_blocks_already_stored_does_not_wake_the_event_loop() -> None:
+    pipeline = HashedBlocks("test-store", max_in_flight_bytes=0)
+    wake_ups: list[object] = []
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        call_soon_threadsafe = loop.call_soon_threadsafe
+
+        def counted(*arguments: object, **keywords: object) -> object:
+            wake_ups.append(arguments[0])
+            return call_soon_threadsafe(*arguments, **keywords)  # type: ignore[arg-type]
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        for n in range(20):
+            pipeline.submit([memoryview(bytes([n]) * 100)], lambda: None)
+            pipeline.in_storing_thread(lambda: None).result(timeout=10)  # stored by now
+            await pipeline.drain()
+        await pipeline.wait_all()
+
+    asyncio.run(run())
+    pipeline.shutdown(wait=True)
+    assert wake_ups == []
