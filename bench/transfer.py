@@ -13,10 +13,16 @@ The second reference is the disk: right before each upload, the same number of b
 written to a file beside the database and synced, as a stored upload must be. Every
 transfer starts after ``os.sync()``, and every upload and reference with the same supply
 of just-freed memory (bench/page_cache.py: on this virtual machine that alone made the
-same write of 1 GiB take 0.2 or 2.5 s). Every transfer and reference is the best of
-``RUNS`` (3).
+same write of 1 GiB take 0.2 or 2.5 s).
 On PostgreSQL the third reference is psycopg's binary ``COPY`` of the same bytes
 (bench/postgres_reference.py).
+
+Both servers run at once, and each size is measured in ``RUNS`` (3) rounds: in each, the
+sink's upload, the disk, taskvars' upload, the ``COPY`` (in, then out), the sink's
+download and taskvars' download, one after the other. Every figure is the best of its
+rounds. Measured minute by minute instead, a reference taken before a slow spell of this
+shared machine (or after it) moved a ratio by a third (PostgreSQL's 64 MiB download:
+1.26-1.59x ``COPY`` out in runs of the same code).
 
     python -m bench.transfer --sizes 1KiB,1MiB,64MiB,1GiB [--database-url URL]
 
@@ -33,10 +39,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -102,10 +108,9 @@ class Transfer:
 RUNS = 3
 
 
-def best_of(measure: Callable[..., Transfer], *arguments: Any) -> Transfer:
-    """The fastest of :data:`RUNS` runs of ``measure(*arguments)``, with the largest RSS
-    growth any of them had and the least CPU time (the run least disturbed)."""
-    runs = [measure(*arguments) for _ in range(RUNS)]
+def best(runs: list[Transfer]) -> Transfer:
+    """The fastest of ``runs``, with the largest RSS growth any of them had and the least
+    CPU time (the run least disturbed)."""
     fastest = min(runs, key=lambda run: run.seconds)
     return Transfer(
         fastest.size,
@@ -341,33 +346,53 @@ TABLE_COLUMNS = (
 )
 
 
-def measure_taskvars(
-    sizes: list[int], database_url: str, directory: Path, bodies: dict[int, Path] | None
-) -> dict[int, tuple[Transfer, Transfer, float]]:
-    results = {}
-    extra = ["--max-upload-bytes", str(max(sizes) + MIB)]
-    with running_server(database_url, directory, *extra) as server:
-        pid = server.process.pid
-        with httpx.Client(base_url=server.base_url, timeout=3600) as client:
-            client.post("/task/create", json={"id": "bench"}).raise_for_status()
-            upload(client, pid, "/task/bench/localVariables/warm/data", MIB, directory)
-            for size in sizes:
-                url = f"/task/bench/localVariables/v{size}/data"
-                disk = min(disk_write_seconds(directory, size) for _ in range(RUNS))
-                if bodies is None:
-                    up = best_of(upload, client, pid, url, size, directory)
-                    down = best_of(download, client, pid, url, size)
-                else:
-                    body = bodies[size]
-                    up = best_of(curl_upload, server.base_url, pid, url, size, body)
-                    down = best_of(curl_download, server.base_url, pid, url, size)
-                results[size] = (up, down, disk)
-    return results
+@dataclass(frozen=True)
+class Server:
+    """A server under measurement: where it answers, its process, and the URL of one
+    value on it (``{size}`` filled in per size)."""
+
+    base_url: str
+    pid: int
+    upload_path: str
+    download_path: str
 
 
-def measure_sink(
-    sizes: list[int], directory: Path, bodies: dict[int, Path] | None
-) -> dict[int, tuple[Transfer, Transfer]]:
+class Client:
+    """Uploads and downloads through curl when ``bodies`` holds each size's body file,
+    else through httpx, one connection per server (``scratch``: where the pages an
+    upload starts on are freed)."""
+
+    def __init__(self, bodies: dict[int, Path] | None, scratch: Path) -> None:
+        self.bodies = bodies
+        self.scratch = scratch
+        self._connections: dict[str, httpx.Client] = {}
+
+    def upload(self, server: Server, size: int) -> Transfer:
+        path = server.upload_path.format(size=size)
+        if self.bodies is not None:
+            return curl_upload(server.base_url, server.pid, path, size, self.bodies[size])
+        return upload(self._connection(server), server.pid, path, size, self.scratch)
+
+    def download(self, server: Server, size: int) -> Transfer:
+        path = server.download_path.format(size=size)
+        if self.bodies is not None:
+            return curl_download(server.base_url, server.pid, path, size)
+        return download(self._connection(server), server.pid, path, size)
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            connection.close()
+
+    def _connection(self, server: Server) -> httpx.Client:
+        if server.base_url not in self._connections:
+            self._connections[server.base_url] = httpx.Client(
+                base_url=server.base_url, timeout=3600
+            )
+        return self._connections[server.base_url]
+
+
+@contextmanager
+def running_sink() -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bench.sink", str(port)])
     try:
@@ -379,36 +404,69 @@ def measure_sink(
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        if bodies is not None:
-            return {
-                size: (
-                    best_of(curl_upload, base, process.pid, "/", size, bodies[size]),
-                    best_of(curl_download, base, process.pid, f"/{size}", size),
-                )
-                for size in sizes
-            }
-        with httpx.Client(base_url=base, timeout=3600) as client:
-            return {
-                size: (
-                    best_of(upload, client, process.pid, "/", size, directory),
-                    best_of(download, client, process.pid, f"/{size}", size),
-                )
-                for size in sizes
-            }
+        yield Server(base, process.pid, "/", "/{size}")
     finally:
         process.terminate()
         process.wait()
 
 
-def best_copy_seconds(database_url: str, size: int, directory: Path) -> tuple[float, float]:
-    """The COPY reference's best write and best read of :data:`RUNS`."""
-    runs = [
-        postgres_reference.copy_seconds(
+@contextmanager
+def running_taskvars(database_url: str, directory: Path, max_size: int) -> Iterator[Server]:
+    extra = ["--max-upload-bytes", str(max_size + MIB)]
+    with running_server(database_url, directory, *extra) as server:
+        with httpx.Client(base_url=server.base_url, timeout=3600) as client:
+            client.post("/task/create", json={"id": "bench"}).raise_for_status()
+            upload(
+                client, server.process.pid, "/task/bench/localVariables/warm/data", MIB, directory
+            )
+        path = "/task/bench/localVariables/v{size}/data"
+        yield Server(server.base_url, server.process.pid, path, path)
+
+
+def measure_round(
+    size: int,
+    client: Client,
+    sink: Server,
+    taskvars: Server,
+    directory: Path,
+    database_url: str,
+) -> SizeResult:
+    """One transfer each way through the sink and through taskvars, each beside its
+    references, measured within seconds of each other."""
+    sink_upload = client.upload(sink, size)
+    disk = disk_write_seconds(directory, size)
+    ours_upload = client.upload(taskvars, size)
+    copy_in = copy_out = None
+    if database_url.startswith("postgresql"):
+        copy_in, copy_out = postgres_reference.copy_seconds(
             database_url, size, before_write=lambda: supply_warm_pages(directory, size)
         )
-        for _ in range(RUNS)
-    ]
-    return min(run[0] for run in runs), min(run[1] for run in runs)
+    sink_download = client.download(sink, size)
+    ours_download = client.download(taskvars, size)
+    return SizeResult(
+        size, ours_upload, ours_download, sink_upload, sink_download, disk, copy_in, copy_out
+    )
+
+
+def best_round(rounds: list[SizeResult]) -> SizeResult:
+    """Each transfer's and each reference's best over ``rounds``."""
+
+    def fastest(seconds: list[float | None]) -> float | None:
+        known = [value for value in seconds if value is not None]
+        return min(known) if known else None
+
+    disk = fastest([r.disk_seconds for r in rounds])
+    assert disk is not None
+    return SizeResult(
+        rounds[0].size,
+        best([r.upload for r in rounds]),
+        best([r.download for r in rounds]),
+        best([r.sink_upload for r in rounds]),
+        best([r.sink_download for r in rounds]),
+        disk,
+        fastest([r.copy_in_seconds for r in rounds]),
+        fastest([r.copy_out_seconds for r in rounds]),
+    )
 
 
 def client_name() -> str:
@@ -417,25 +475,30 @@ def client_name() -> str:
 
 
 def run(sizes: list[int], database_url: str | None = None) -> list[SizeResult]:
-    """Every size through the sink, then through taskvars (a fresh SQLite file unless
-    ``database_url`` is given), from the same client."""
-    with tempfile.TemporaryDirectory() as directory:
+    """Every size through the sink and through taskvars (a fresh SQLite file unless
+    ``database_url`` is given), from the same client, in :data:`RUNS` interleaved rounds:
+    a machine whose speed drifts over minutes moves a transfer and its references alike."""
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
         url = database_url or f"sqlite:///{directory}/bench.db"
         bodies = None
         if client_name() == "curl":
-            bodies = {
-                size: write_body_file(Path(directory) / f"body-{size}", size) for size in sizes
-            }
-        sink = measure_sink(sizes, Path(directory), bodies)
-        copies: dict[int, tuple[float | None, float | None]] = dict.fromkeys(sizes, (None, None))
-        if url.startswith("postgresql"):
-            copies = {size: best_copy_seconds(url, size, Path(directory)) for size in sizes}
-        taskvars = measure_taskvars(sizes, url, Path(directory), bodies)
-    return [
-        SizeResult(size, up, down, sink[size][0], sink[size][1], disk, *copies[size])
-        for size in sizes
-        for up, down, disk in [taskvars[size]]
-    ]
+            bodies = {size: write_body_file(directory / f"body-{size}", size) for size in sizes}
+        client = Client(bodies, directory)
+        with (
+            closing(client),
+            running_sink() as sink,
+            running_taskvars(url, directory, max(sizes)) as taskvars,
+        ):
+            return [
+                best_round(
+                    [
+                        measure_round(size, client, sink, taskvars, directory, url)
+                        for _ in range(RUNS)
+                    ]
+                )
+                for size in sizes
+            ]
 
 
 def print_table(results: list[SizeResult], database: str) -> None:
