@@ -23,6 +23,7 @@ from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
 from connexion.validators import FormDataValidator, JSONResponseBodyValidator
 
+from taskvars.c_heap import keep_transfer_buffers
 from taskvars.credentials import Credentials
 from taskvars.engine.job_executor import ExecutorOptions, JobExecutor
 from taskvars.engine.stand_ins import NONE as NO_STAND_INS
@@ -297,6 +298,7 @@ def _lifespan(
                 watching_the_loop(),  # its stalls logged (loop_lag.py)
             ):
                 settle_after_start()
+                keep_transfer_buffers()
                 yield {
                     STATE_KEY: Runtime(
                         settings=settings,
