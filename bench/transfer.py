@@ -455,15 +455,13 @@ def best_round(rounds: list[SizeResult]) -> SizeResult:
         known = [value for value in seconds if value is not None]
         return min(known) if known else None
 
-    disk = fastest([r.disk_seconds for r in rounds])
-    assert disk is not None
     return SizeResult(
         rounds[0].size,
         best([r.upload for r in rounds]),
         best([r.download for r in rounds]),
         best([r.sink_upload for r in rounds]),
         best([r.sink_download for r in rounds]),
-        disk,
+        min(r.disk_seconds for r in rounds),
         fastest([r.copy_in_seconds for r in rounds]),
         fastest([r.copy_out_seconds for r in rounds]),
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from taskvars.c_heap import glibc_malloc
 from tests.e2e.server import Server
-from tests.multipart_bodies import BOUNDARY
+from tests.multipart_bodies import Part, content_type, in_pieces, multipart_body
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,19 +33,10 @@ def minor_faults(pid: int) -> int:
     return int(fields[7])
 
 
-def body() -> Iterator[bytes]:
-    yield (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="data"; filename="v.bin"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    block = hashlib.sha256(b"faults").digest() * (MIB // 32)
-    for _ in range(SIZE // MIB):
-        yield block
-    yield f"\r\n--{BOUNDARY}--\r\n".encode()
-
-
 def test_a_large_upload_reuses_the_servers_buffers(server: Server) -> None:
     pid = server.process.pid
+    payload = hashlib.sha256(b"faults").digest() * (SIZE // 32)
+    body = multipart_body(Part("data", payload, filename="v.bin"))
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         client.post("/task/create", json={"id": "faults"}).raise_for_status()
         faults = []
@@ -54,8 +44,8 @@ def test_a_large_upload_reuses_the_servers_buffers(server: Server) -> None:
             before = minor_faults(pid)
             response = client.post(
                 "/task/faults/localVariables/doc/data",
-                content=body(),
-                headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+                content=in_pieces(body, MIB),  # streamed, as a client sends a file
+                headers={"Content-Type": content_type()},
             )
             assert response.status_code == 204, response.text
             faults.append(minor_faults(pid) - before)
