@@ -572,7 +572,11 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
     refers to the buffer once ``buffer_updated`` returns). For a 1 GiB upload that spared
     a copy of every byte and three reads in four: the event loop's CPU fell from 0.76 to
     0.49 s. uvloop takes a protocol as buffered only if it is no ``asyncio.Protocol``,
-    which uvicorn's is: hence a wrapper rather than a subclass."""
+    which uvicorn's is: hence a wrapper rather than a subclass.
+
+    The body still goes through httptools and its copy. Reading it past the parser into
+    a new buffer per read saved nothing: zeroing each new buffer cost what copying out of
+    this warm one does (docs/benchmarks.md, "Measurements behind design decisions")."""
 
     def __init__(self, *arguments: Any, **keywords: Any) -> None:
         self.http = CamundaErrorHttpProtocol(*arguments, **keywords)
