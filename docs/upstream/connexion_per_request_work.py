@@ -8,7 +8,9 @@ parameter, a no-op handler; counts per request, after a warm-up:
 - ``jsonschema.Draft4Validator`` instances built (one per parameter per request),
 - Starlette ``Request.form`` calls (even for a GET) and multipart parses
   (``MultiPartParser.parse``): the body validator parses the form, and the parameter
-  decorator parses it again.
+  decorator parses it again;
+- query parameters validated (``ParameterValidator.validate_query_parameter``): every one
+  the operation declares, sent or not (a search operation declaring 100, one sent).
 
     pip install 'connexion[uvicorn]==3.3.*' && python connexion_per_request_work.py
 """
@@ -57,6 +59,16 @@ SPEC: dict[str, Any] = {
     "info": {"title": "per-request work", "version": "1"},
     "paths": {
         **{f"/thing{n}/{{id}}": {"get": operation(f"{__name__}.thing")} for n in range(59)},
+        "/search": {
+            "get": {
+                "operationId": f"{__name__}.search",
+                "parameters": [
+                    {"name": f"q{n}", "in": "query", "schema": {"type": "integer"}}
+                    for n in range(100)
+                ],
+                "responses": {"200": {"description": "ok"}},
+            }
+        },
         "/last/{id}": {
             "get": operation(f"{__name__}.thing"),
             "post": {
@@ -81,6 +93,10 @@ async def thing(id_: str) -> dict[str, str]:
     return {"id": id_}
 
 
+async def search(**query: Any) -> dict[str, Any]:
+    return query
+
+
 async def upload(id_: str, data: Any = None) -> tuple[None, int]:
     return None, 204
 
@@ -95,9 +111,18 @@ def main() -> None:
     count(connexion.decorators.main.StarletteDecorator, "__init__", "StarletteDecorator built")
     count(starlette.requests.Request, "form", "Request.form")
     count(starlette.formparsers.MultiPartParser, "parse", "MultiPartParser.parse")
+    count(
+        connexion.validators.parameter.ParameterValidator,
+        "validate_query_parameter",
+        "query parameters validated",
+    )
     with TestClient(app) as client:
         for label, send in (
             ("GET /last/{id} (the last path)", lambda: client.get("/last/x")),
+            (
+                "GET /search?q7=1 (100 query parameters declared)",
+                lambda: client.get("/search?q7=1"),
+            ),
             (
                 "POST /last/{id} multipart (validated, then parsed again)",
                 lambda: client.post("/last/x", files={"data": ("d", b"x" * 1024)}),

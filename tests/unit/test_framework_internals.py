@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from importlib.metadata import version
+from typing import Any
 
 import connexion.middleware.context
 import connexion.middleware.request_validation
@@ -208,6 +209,80 @@ def test_compiled_parameter_validator_answers_as_connexions(param: dict, value: 
             param["in"], value, param
         ) == ParameterValidator.validate_parameter(param["in"], value, param)
     assert "self.validate_parameter(" in inspect.getsource(ParameterValidator)
+
+
+_QUERY_PARAMETERS: list[dict[str, Any]] = [
+    {"name": "sent", "in": "query", "schema": {"type": "integer"}},
+    {"name": "absent", "in": "query", "schema": {"type": "integer"}},
+    {"name": "needed", "in": "query", "required": True, "schema": {"type": "string"}},
+    {"name": "later", "in": "query", "schema": {"type": "integer"}},
+]
+
+
+class _ParsedQuery:
+    """What the validators read of a request: its query, parsed (no I/O to stand in for)."""
+
+    def __init__(self, query: dict[str, object]) -> None:
+        self.query_params = query
+        self.path_params: dict[str, object] = {}
+        self.headers: dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
+
+
+def _query_error(validator_class: type, query: dict[str, object]) -> str | None:
+    from connexion.exceptions import BadRequestProblem
+
+    validator = validator_class(_QUERY_PARAMETERS, uri_parser=None)
+    try:
+        validator.validate_request(_ParsedQuery(query))
+    except BadRequestProblem as problem:
+        return str(problem.detail)
+    return None
+
+
+def test_connexion_validates_each_declared_query_parameter_by_name() -> None:
+    from connexion.validators import ParameterValidator
+
+    request_validation = inspect.getsource(ParameterValidator.validate_request)
+    assert 'for param in self.parameters.get("query", []):' in request_validation
+    assert "self.validate_query_parameter(param, request)" in request_validation
+    one = inspect.getsource(ParameterValidator.validate_query_parameter)
+    assert 'request.query_params.get(param["name"])' in one
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # As the URI parser hands them on: converted to the parameter's type where they can be.
+        {"sent": 1, "needed": "x"},
+        {"sent": 1},  # a required one missing
+        {"sent": 1, "needed": "x", "later": "two"},
+        {"sent": "one", "needed": "x", "later": "two"},  # the first wrong one is named
+        {"needed": "null"},
+    ],
+)
+def test_query_validation_answers_as_connexions_without_looking_at_what_was_not_sent(
+    query: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connexion.validators import ParameterValidator
+
+    expected = _query_error(ParameterValidator, query)
+    looked_at: list[str] = []
+    validate = framework.CompiledParameterValidator.validate_parameter
+
+    def counted(kind: str, value: object, param: dict, name: str | None = None) -> object:  # type: ignore[type-arg]
+        looked_at.append(param["name"])
+        return validate(kind, value, param, name)
+
+    monkeypatch.setattr(
+        framework.CompiledParameterValidator, "validate_parameter", staticmethod(counted)
+    )
+    assert _query_error(framework.CompiledParameterValidator, query) == expected
+    # In the spec's order, those sent or required, up to the first found wrong.
+    sent_or_required = [
+        p["name"] for p in _QUERY_PARAMETERS if p["name"] in query or p.get("required")
+    ]
+    assert looked_at == (sent_or_required[: len(looked_at)] if expected else sent_or_required)
 
 
 def test_routing_mounts_each_api_router_where_we_index_it() -> None:
