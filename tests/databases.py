@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -32,10 +33,16 @@ def postgres_server_url() -> str:
             f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} "
             "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
-        if os.environ.get(REQUIRE_POSTGRES_VARIABLE):
-            pytest.fail(reason)  # CI must never skip them silently
-        pytest.skip(reason)
+        skip_unless_postgres_required(reason)
     return url
+
+
+def skip_unless_postgres_required(reason: str) -> NoReturn:
+    """Skips a PostgreSQL test for ``reason``; fails it where PostgreSQL tests are required
+    (CI must never skip them silently)."""
+    if os.environ.get(REQUIRE_POSTGRES_VARIABLE):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from taskvars.persistence.notifications import (
     ChannelListener,
     InProcessSinks,
     database_key,
+    notify,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def announce(uow: UnitOfWork, topics: Iterable[str]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         payloads = [_payload(topic) for topic in unique]
-        session.execute(_NOTIFY_EACH, {"channel": CHANNEL, "payloads": payloads})
+        notify(session, _NOTIFY_EACH, {"channel": CHANNEL, "payloads": payloads})
         return
     database = database_key(connection.engine.url)
     session.info.setdefault(AFTER_COMMIT, []).append(

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from taskvars.persistence.failures import most_telling
+from taskvars.persistence.notifications import COMMIT_WAITS_FOR_NOTIFICATION_QUEUE
 from taskvars.persistence.values import ConcurrentModificationError, DatabaseUnreachableError
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ class Batch:
     broken: bool = False
     # Why, when known: every writer of the batch is told (a lost connection is a 503).
     broken_by: BaseException | None = None
+    # A writer's work in it sent a notification: its COMMIT may wait for another
+    # transaction's (see notifications.notify).
+    notified: bool = False
     committed: threading.Event = field(default_factory=threading.Event)
     failure: BaseException | None = None
 
@@ -164,6 +168,8 @@ class GroupCommit:
             if batch.broken:
                 batch.failure = batch.broken_by or RuntimeError("the shared transaction was lost")
             elif batch.members:
+                if batch.notified:
+                    batch.connection.execute(COMMIT_WAITS_FOR_NOTIFICATION_QUEUE)
                 batch.connection.commit()
         except BaseException as error:
             batch.failure = error

@@ -19,7 +19,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from taskvars.persistence.binary_contents import AFTER_COMMIT
-from taskvars.persistence.notifications import ChannelListener, InProcessSinks, database_key
+from taskvars.persistence.notifications import (
+    ChannelListener,
+    InProcessSinks,
+    database_key,
+    notify,
+)
 
 CHANNEL = "taskvars_jobs"
 # session.info: the earliest due date this transaction announced.
@@ -42,7 +47,7 @@ def announce(session: Session, due: int) -> None:
     session.info[_ANNOUNCED] = due
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        session.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(due)})
+        notify(session, _NOTIFY, {"channel": CHANNEL, "payload": str(due)})
         return
     if announced is None:  # one action per transaction, reading the earliest at commit
         database = database_key(connection.engine.url)

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import psycopg
-from sqlalchemy import URL
+from sqlalchemy import URL, Executable, text
+from sqlalchemy.orm import Session
 
 from taskvars.persistence.database import _POSTGRES_TIMEOUTS as POSTGRES_TIMEOUTS
 
@@ -31,6 +32,30 @@ RECONNECT_SECONDS = 1.0
 STOP_CHECK_SECONDS = 0.5
 
 Sink = TypeVar("Sink")
+
+# Session.info: the session's work sent a notification (see notify).
+_NOTIFIED = "taskvars.notified"
+# Sent before the COMMIT of a shared transaction that notified (see notify).
+COMMIT_WAITS_FOR_NOTIFICATION_QUEUE = text("SET LOCAL lock_timeout = 0")
+
+
+def notify(session: Session, statement: Executable, parameters: dict[str, Any]) -> None:
+    """Runs ``statement``, which calls ``pg_notify``, in the transaction of ``session``,
+    and notes that it did (:func:`notified`).
+
+    Committing a transaction that notified takes a lock on the database's notification
+    queue, and holds it until the commit is durable (PostgreSQL's async.c,
+    ``PreCommit_Notify``): such a COMMIT waits for another one's disk sync. A shared
+    transaction bounds its statements' waits for row locks (``SHARED_LOCK_WAIT``); at
+    its COMMIT that bound would fail every write of the batch over a slow sync, so its
+    COMMIT is preceded by :data:`COMMIT_WAITS_FOR_NOTIFICATION_QUEUE` instead."""
+    session.execute(statement, parameters)
+    session.info[_NOTIFIED] = True
+
+
+def notified(session: Session) -> bool:
+    """Whether the work of ``session`` sent a notification (:func:`notify`)."""
+    return bool(session.info.get(_NOTIFIED, False))
 
 
 class ChannelListener:

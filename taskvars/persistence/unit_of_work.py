@@ -33,6 +33,7 @@ from taskvars.persistence.database import (
 from taskvars.persistence.failures import most_telling
 from taskvars.persistence.group_commit import Batch, GroupCommit
 from taskvars.persistence.late_checkins import LateCheckins
+from taskvars.persistence.notifications import notified
 from taskvars.persistence.postgres_upload import StreamedContent, StreamedUploads
 from taskvars.persistence.read_sessions import ReadSessions
 from taskvars.persistence.sqlite_reader import SqliteReader
@@ -240,6 +241,7 @@ class UnitOfWork:
         batch, self._batch = self._batch, None
         if batch is not None:
             assert self._group is not None
+            batch.notified = batch.notified or notified(self._session)
             try:
                 self.close()
             finally:

@@ -4,13 +4,17 @@ that fails inside the batch takes only its own statements with it."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy import text as text_sql
+from sqlalchemy.exc import ProgrammingError
 
+from taskvars.persistence import unit_of_work
+from taskvars.persistence.external_task_signals import announce
 from taskvars.persistence.failures import storage_failure
 from taskvars.persistence.group_commit import SharedCommitFailedError
 from taskvars.persistence.models import IdSpace, Variable
@@ -19,6 +23,7 @@ from taskvars.persistence.values import (
     ConcurrentModificationError,
     DatabaseUnreachableError,
 )
+from tests.databases import skip_unless_postgres_required
 from tests.integration.test_store import binary
 from tests.integration.writes import (
     names_stored,
@@ -362,3 +367,67 @@ def test_an_action_before_the_commit_that_fails_takes_its_writes_alone_and_is_he
     assert outcomes == {"a": "committed", "c": "committed", "failing": "the action failed"}
     assert group.batches_committed == before + 1
     assert names_stored(database) == {"taken", "a", "c"}
+
+
+# The lock PostgreSQL takes at the COMMIT of a transaction that notified (async.c,
+# PreCommit_Notify: an object lock on pg_database, object 0).
+_NOTIFICATION_QUEUE_LOCK_HELD = text_sql(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'object' AND granted AND pid = :pid"
+    " AND classid = 'pg_database'::regclass AND objid = 0"
+)
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_a_shared_commit_that_notified_waits_out_another_notifying_commit_past_the_lock_bound(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The COMMIT of a transaction that notified queues for the notification lock, which
+    another notifying transaction holds until its own commit is durable (two server
+    processes announcing jobs, a slow disk). A shared transaction bounds its waits for
+    row locks (SHARED_LOCK_WAIT, 10 ms here), not that one: the batch commits once the
+    other commit is through (kept at 100 ms by ``commit_delay``) instead of failing."""
+    monkeypatch.setattr(unit_of_work, "SHARED_LOCK_WAIT", "10ms")
+    admin = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with (
+            task_with_a_local_variable(db_url) as database,
+            admin.connect() as other,
+            admin.connect() as observer,
+        ):
+            # commit_delay: the sleep before a commit's WAL flush, after that lock is taken.
+            try:
+                other.execute(text_sql("SET commit_delay = 100000"))
+            except ProgrammingError as error:
+                skip_unless_postgres_required(f"commit_delay needs a superuser: {error}")
+            other.execute(text_sql("SET commit_siblings = 0"))
+            other.commit()
+            driver = other.connection.driver_connection
+            assert driver is not None
+            other_pid = driver.info.backend_pid
+            other.execute(text_sql("SELECT pg_notify('taskvars_test_other', 'x')"))
+            # Something to flush: a transaction that wrote nothing commits without a sync.
+            other.execute(text_sql("CREATE TEMP TABLE other_wrote () ON COMMIT DROP"))
+            committing = threading.Thread(target=other.commit)
+
+            def notify_then_set(uow: UnitOfWork) -> None:
+                announce(uow, ["taskvars-test-topic"])
+                set_variable("after", text("stored"))(uow)
+                committing.start()
+                wait_until(
+                    lambda: (
+                        observer.execute(
+                            _NOTIFICATION_QUEUE_LOCK_HELD, {"pid": other_pid}
+                        ).scalar_one()
+                        == 1
+                    )
+                )
+                uow.commit()
+
+            started = time.monotonic()
+            database.write(notify_then_set)
+            waited = time.monotonic() - started
+            committing.join(timeout=30)
+            assert names_stored(database) == {"taken", "after"}
+            assert waited > 0.01  # it did wait for the other commit, past the bound
+    finally:
+        admin.dispose()
