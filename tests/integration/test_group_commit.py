@@ -394,7 +394,9 @@ def test_a_shared_commit_that_notified_waits_out_another_notifying_commit_past_t
             admin.connect() as other,
             admin.connect() as observer,
         ):
-            # commit_delay: the sleep before a commit's WAL flush, after that lock is taken.
+            # commit_delay: the sleep before a commit's WAL flush, after that lock is taken
+            # (PostgreSQL sleeps holding the WAL write lock: other sessions' commits on
+            # the server wait out this one commit too).
             try:
                 other.execute(text_sql("SET commit_delay = 100000"))
             except ProgrammingError as error:
