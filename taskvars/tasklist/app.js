@@ -4,7 +4,7 @@ import { useEffect, useState } from "./vendor/preact-hooks.mjs";
 import { get } from "./api.js";
 import { ProcessesView } from "./processes.js";
 import { TasksView } from "./tasks.js";
-import { ErrorMessage, html, render } from "./ui.js";
+import { ErrorMessage, arrivedAt, html, render, routeKey } from "./ui.js";
 
 const ACTING_AS = "taskvars.tasklist.user";
 
@@ -40,7 +40,11 @@ function parseRoute() {
 function useRoute() {
   const [route, setRoute] = useState(parseRoute);
   useEffect(() => {
-    const changed = () => setRoute(parseRoute());
+    const changed = () => {
+      const next = parseRoute();
+      arrivedAt(routeKey(next.view, ...next.rest));
+      setRoute(next);
+    };
     window.addEventListener("hashchange", changed);
     return () => window.removeEventListener("hashchange", changed);
   }, []);

@@ -4,7 +4,7 @@ import { get } from "./api.js";
 import { Diagram } from "./diagram.js";
 import { VariableTable } from "./variable_table.js";
 import { useLoaded } from "./loading.js";
-import { ErrorMessage, formatDate, html } from "./ui.js";
+import { ErrorMessage, focusHeadingIfArrived, formatDate, html, routeKey } from "./ui.js";
 
 /** Every activity the instance's tree holds now (a transition instance waits before one). */
 function activeActivities(tree) {
@@ -131,7 +131,7 @@ export function InstanceView({ id }) {
   return html`<article class="instance" aria-labelledby="instance-heading">
     ${back}
     <div class="heading-row">
-      <h1 id="instance-heading">${data.definition.name || data.definition.key}: ${data.instance.businessKey || data.instance.id}</h1>
+      <h1 id="instance-heading" tabindex="-1" data-route-heading=${routeKey("instances", id)} ref=${focusHeadingIfArrived}>${data.definition.name || data.definition.key}: ${data.instance.businessKey || data.instance.id}</h1>
       <button type="button" class="secondary" onClick=${loaded.reload} aria-busy=${loaded.loading ? "true" : undefined}>Refresh</button>
     </div>
     <${InstanceFacts} data=${data} />

@@ -7,7 +7,7 @@ import { InstanceView } from "./instance.js";
 import { InstanceLists } from "./instances.js";
 import { useLoaded } from "./loading.js";
 import { StartView } from "./start_form.js";
-import { ErrorMessage, html } from "./ui.js";
+import { ErrorMessage, focusHeadingIfArrived, html, routeKey } from "./ui.js";
 
 function DefinitionList({ definitions }) {
   if (!definitions.length) return html`<p class="muted">No process is deployed yet.</p>`;
@@ -35,7 +35,7 @@ function ProcessesOverview() {
     (signal) => get("/process-definition", { latestVersion: true, sortBy: "name", sortOrder: "asc" }, signal),
     [],
   );
-  return html`<h1>Processes</h1>
+  return html`<h1 tabindex="-1" data-route-heading=${routeKey("processes")} ref=${focusHeadingIfArrived}>Processes</h1>
     <div class="processes-columns">
       <section aria-labelledby="definitions-heading">
         <h2 id="definitions-heading">Deployed processes</h2>

@@ -5,7 +5,7 @@ import { readStartForm } from "./form_model.js";
 import { GeneratedForm } from "./generated_form.js";
 import { useLoaded } from "./loading.js";
 import { useState } from "./vendor/preact-hooks.mjs";
-import { ErrorMessage, html } from "./ui.js";
+import { ErrorMessage, focusHeadingIfArrived, html, routeKey } from "./ui.js";
 
 const NO_FORM = { fields: [], businessKeyField: null };
 
@@ -50,7 +50,7 @@ export function StartView({ definitionId }) {
   const { definition } = start.data;
   return html`<section aria-labelledby="start-heading">
     ${back}
-    <h1 id="start-heading">Start ${definition.name || definition.key}</h1>
+    <h1 id="start-heading" tabindex="-1" data-route-heading=${routeKey("processes", "start", definitionId)} ref=${focusHeadingIfArrived}>Start ${definition.name || definition.key}</h1>
     <p class="muted">${definition.key}, version ${definition.version}
       ${start.data.form ? "" : " — no start form: the process starts with no variables."}</p>
     <${StartForm} ...${start.data} />

@@ -7,7 +7,7 @@ import { useLoaded } from "./loading.js";
 import { TaskActions } from "./task_actions.js";
 import { TaskForm } from "./task_form.js";
 import { TaskVariables } from "./task_variables.js";
-import { ErrorMessage, formatDate, html } from "./ui.js";
+import { ErrorMessage, focusHeadingIfArrived, formatDate, html, routeKey } from "./ui.js";
 
 async function loadTask(id, signal) {
   const task = await get(`/task/${encodeURIComponent(id)}`, undefined, signal);
@@ -45,7 +45,7 @@ export function TaskDetail({ id, user, onChanged, onCompleted }) {
     onChanged();
   };
   return html`<section class="task-detail" aria-labelledby="task-heading">
-    <h2 id="task-heading">${task.name || task.taskDefinitionKey || task.id}</h2>
+    <h2 id="task-heading" tabindex="-1" data-route-heading=${routeKey("tasks", id)} ref=${focusHeadingIfArrived}>${task.name || task.taskDefinitionKey || task.id}</h2>
     <${ErrorMessage} error=${loaded.error} />
     <${TaskFields} task=${task} definition=${definition} />
     <${TaskActions} task=${task} user=${user} onChanged=${changed} />

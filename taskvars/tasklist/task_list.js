@@ -3,7 +3,7 @@
 import { useEffect, useState } from "./vendor/preact-hooks.mjs";
 import { get } from "./api.js";
 import { useLoaded } from "./loading.js";
-import { ErrorMessage, formatDate, html } from "./ui.js";
+import { ErrorMessage, focusHeadingIfArrived, formatDate, html, routeKey } from "./ui.js";
 
 const REFRESH_MS = 5000;
 
@@ -133,7 +133,7 @@ export function TaskList({ user, selectedId, refreshed }) {
   }, [refreshed]);
   const tasks = loaded.data?.tasks;
   return html`<section class="task-list" aria-labelledby="task-list-heading">
-    <h1 id="task-list-heading">Tasks</h1>
+    <h1 id="task-list-heading" tabindex="-1" data-route-heading=${routeKey("tasks")} ref=${focusHeadingIfArrived}>Tasks</h1>
     <${Tabs} tab=${tab} counts=${loaded.data?.counts} onChoose=${setTab} />
     <${Filters} filters=${filters} order=${order} onFilters=${setFilters} onOrder=${setOrder} />
     <${ErrorMessage} error=${loaded.error} />

@@ -32,3 +32,29 @@ export function ErrorMessage({ error }) {
   if (!error) return null;
   return html`<p class="error" role="alert">${error.message || String(error)}</p>`;
 }
+
+// Once the person moves to another view (#/...), that view's heading takes the focus as
+// it is shown: keyboard and screen reader users go on from the view they asked for, not
+// from the link they followed (or from the page's start, when that link went away with
+// the old view). Not if they moved the focus themselves while the view was loading.
+let arrival = null;
+
+/** A route's key, from its view and the rest of its path as app.js decodes them. */
+export function routeKey(view, ...rest) {
+  return JSON.stringify([view, ...rest]);
+}
+
+/** The person moved to the route ``key``: its heading, shown now or later, takes the focus. */
+export function arrivedAt(key) {
+  arrival = { key, focusWas: document.activeElement };
+  focusHeadingIfArrived(document.querySelector(`[data-route-heading="${CSS.escape(key)}"]`));
+}
+
+/** A view heading's ref (it has ``data-route-heading`` and ``tabindex="-1"``). */
+export function focusHeadingIfArrived(heading) {
+  if (!heading || arrival === null || heading.dataset.routeHeading !== arrival.key) return;
+  const { focusWas } = arrival;
+  arrival = null;
+  const focused = document.activeElement;
+  if (focused === focusWas || focused === document.body || focused === null) heading.focus();
+}

@@ -80,6 +80,7 @@ def start_through_the_form(page: Page) -> str:
     from playwright.sync_api import expect
 
     page.get_by_role("link", name="Start Expense claim").click()
+    expect(page.get_by_role("heading", name="Start Expense claim")).to_be_focused()
     page.get_by_label("Business key").fill("claim-7")
     page.get_by_label("Claimant").fill("Ann Smith")
     amount = page.get_by_label("Amount (EUR)")
@@ -130,8 +131,9 @@ def test_a_process_is_deployed_started_followed_and_its_file_downloaded_when_fin
 
     instance_id = start_through_the_form(page)
 
-    # The instance: its form's values and the first user task highlighted on the diagram.
-    expect(page.get_by_role("heading", name="Expense claim: claim-7")).to_be_visible()
+    # The instance (its heading focused: the Start button went with the form), its form's
+    # values and the first user task highlighted on the diagram.
+    expect(page.get_by_role("heading", name="Expense claim: claim-7")).to_be_focused()
     expect(diagram_element(page, "review")).to_have_class(re.compile(r"\bactivity-active\b"))
     expect(diagram_element(page, "claimed")).to_have_class(re.compile(r"\bactivity-passed\b"))
     expect(page.locator("figcaption")).to_have_text(

@@ -394,3 +394,47 @@ def test_a_file_dropped_on_the_drop_zone_is_uploaded(
     stored = http.get(f"/process-instance/{review}/variables/note/data")
     assert stored.content == b"dropped, not chosen"
     watch.assert_clean()
+
+
+def test_moving_to_a_view_moves_the_focus_to_its_heading_unless_the_person_moved_it(
+    browser: Browser, server: Server, review: str
+) -> None:
+    """After a link or the browser's Back, keyboard and screen reader users go on from the
+    heading of the view they asked for, not from the link they followed (nor from the
+    page's start, when that link went away with the old view). A focus the person moved
+    elsewhere while the view was loading stays where they put it."""
+    from playwright.sync_api import Route, expect
+
+    page, watch = open_tasks(browser, server, LAPTOP)
+    main_navigation = page.get_by_role("navigation", name="Main")
+    task_link = page.get_by_role("link", name=re.compile("Review the expense"))
+    task_heading = page.get_by_role("heading", name="Review the expense")
+
+    task_link.click()
+    expect(task_heading).to_be_focused()
+    main_navigation.get_by_role("link", name="Processes").click()
+    expect(page.get_by_role("heading", name="Processes", exact=True)).to_be_focused()
+    page.go_back()
+    expect(task_heading).to_be_focused()
+    main_navigation.get_by_role("link", name="Tasks").click()
+    expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_focused()
+
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # answered once the person has moved the focus
+        held.append(route)
+
+    page.route(re.compile(r"/engine-rest/task/[^/?]+$"), hold)
+    task_link.click()
+    expect(page.get_by_role("status")).to_have_text("Loading the task…")
+    all_tasks = tab(page, "All")
+    all_tasks.focus()
+    for _ in range(100):  # the handler runs as Playwright handles the browser's events
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(task_heading).to_be_visible()
+    expect(all_tasks).to_be_focused()
+    watch.assert_clean()
