@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 import bench.__main__ as suite
+from bench import transfer
 from bench.external_tasks import QUICK_TASKS
 from bench.jobs import QUICK_JOBS
 from bench.report import KEPT_MARKER, with_soak_section
 from bench.soak import MIX
 from bench.transfer import client_name
-from tests.databases import POSTGRES_URL_VARIABLE
+from tests.databases import POSTGRES_URL_VARIABLE, postgres_server_url
 
 pytestmark = pytest.mark.e2e
 
@@ -116,3 +117,15 @@ def test_the_soak_run_serves_without_error_and_reports(
     assert "### Targets" in combined
     # A later soak run replaces its section rather than adding another.
     assert with_soak_section(combined, document) == combined
+
+
+@pytest.mark.postgres
+def test_the_transfer_benchmark_runs_twice_on_one_postgresql_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each run gets a schema of its own: a second run does not find the first one's task
+    (it stopped with a 409 before)."""
+    server_url = postgres_server_url()
+    for _ in range(2):
+        assert transfer.main(["--sizes", "1KiB", "--database-url", server_url]) == 0
+    assert capsys.readouterr().out.count("1 KiB upload") == 2
