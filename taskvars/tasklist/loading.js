@@ -3,6 +3,9 @@
 // way, so that a refresh does not flicker.
 import { useCallback, useEffect, useRef, useState } from "./vendor/preact-hooks.mjs";
 
+/** How often a view in sight asks again for what may change elsewhere (``everyMs``). */
+export const REFRESH_MS = 5000;
+
 /**
  * ``load(signal)``'s answer as ``{data, error, loading, reload}``, loaded again whenever
  * ``inputs`` change, on ``reload()``, and every ``everyMs`` milliseconds when given (not

@@ -1,9 +1,10 @@
 // One task: what it is, what this user can do with it, its form, variables, files,
-// comments and attachments.
+// comments and attachments; asked again every few seconds, so that a change made elsewhere
+// (claimed by someone else, completed) shows without a reload.
 import { get } from "./api.js";
 import { Attachments } from "./attachments.js";
 import { Comments } from "./comments.js";
-import { useLoaded } from "./loading.js";
+import { REFRESH_MS, useLoaded } from "./loading.js";
 import { TaskActions } from "./task_actions.js";
 import { TaskForm } from "./task_form.js";
 import { TaskVariables } from "./task_variables.js";
@@ -31,7 +32,7 @@ function TaskFields({ task, definition }) {
 
 /** ``onChanged`` after any change of the task; ``onCompleted`` once it is done. */
 export function TaskDetail({ id, user, onChanged, onCompleted }) {
-  const loaded = useLoaded((signal) => loadTask(id, signal), [id]);
+  const loaded = useLoaded((signal) => loadTask(id, signal), [id], REFRESH_MS);
   if (!loaded.data) {
     return html`<section class="task-detail">
       ${loaded.error

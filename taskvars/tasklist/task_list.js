@@ -2,10 +2,9 @@
 // and name; asked again every few seconds, so that new work shows up without a reload.
 import { useEffect, useState } from "./vendor/preact-hooks.mjs";
 import { get } from "./api.js";
-import { useLoaded } from "./loading.js";
+import { REFRESH_MS, useLoaded } from "./loading.js";
 import { ErrorMessage, focusHeadingIfArrived, formatDate, html, routeKey } from "./ui.js";
 
-const REFRESH_MS = 5000;
 
 /** Each tab: its label and the criteria of GET /task for the user. */
 const TABS = [

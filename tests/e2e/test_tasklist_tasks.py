@@ -215,7 +215,7 @@ def test_comments_and_attachments_are_added_and_listed(
     watch.assert_clean()
 
 
-def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
+def test_the_list_sorts_filters_and_shows_new_tasks_and_changes_without_a_reload(
     browser: Browser, server: Server, http: httpx.Client, review: str
 ) -> None:
     from playwright.sync_api import expect
@@ -254,6 +254,12 @@ def test_the_list_sorts_filters_and_shows_new_tasks_without_a_reload(
     expect(listed.filter(has_text="Newly arrived")).to_be_visible(timeout=10_000)
     expect(selected).to_have_attribute("aria-current", "page")
     assert page.url.endswith(f"#/tasks/{reviewing['id']}")
+
+    # The chosen task claimed elsewhere: its view shows the new assignee on its own.
+    claimed = http.post(f"/task/{reviewing['id']}/claim", json={"userId": "bob"})
+    assert claimed.status_code == 204, claimed.text
+    assignee = page.locator(".task-fields div", has_text="Assignee").locator("dd")
+    expect(assignee).to_have_text("bob", timeout=10_000)
     watch.assert_clean()
 
 
