@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import bench.__main__ as suite
-from bench import transfer
+from bench import store_floor, transfer
 from bench.external_tasks import QUICK_TASKS
 from bench.jobs import QUICK_JOBS
 from bench.report import KEPT_MARKER, with_soak_section
@@ -129,3 +129,14 @@ def test_the_transfer_benchmark_runs_twice_on_one_postgresql_database(
     for _ in range(2):
         assert transfer.main(["--sizes", "1KiB", "--database-url", server_url]) == 0
     assert capsys.readouterr().out.count("1 KiB upload") == 2
+
+
+def test_the_store_floor_benchmark_runs_and_prints_each_server(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("bench.store_floor uploads through curl, which is not installed")
+    assert store_floor.main(["--size", "1MiB", "--rounds", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Upload of 1MiB stored and synced, 1 rounds, ms"
+    assert [line.split()[0] for line in lines[2:]] == ["sink", "copy", "splice", "taskvars", "disk"]

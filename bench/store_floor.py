@@ -1,0 +1,273 @@
+"""The floor of a durably stored upload on this machine: what a server that does nothing
+but receive a body into a file and sync it takes, beside the sink and the disk.
+
+``bench.transfer`` judges taskvars' SQLite upload against the slower of two references
+that each do half of its work: the sink receives the bytes and keeps none, the disk
+reference writes and syncs bytes it already holds. A stored upload does both, at once,
+on the same cores. This measures two minimal servers that do only that, with no HTTP
+framework, no multipart parsing, no database, one blocking thread per connection:
+
+- **copy**: ``recv_into`` one preallocated 1 MiB buffer, ``write`` to a new file, an
+  ``fdatasync`` started every 8 MiB in a thread of its own (as taskvars' early flush),
+  a final ``fdatasync``; then the XXH3-128 digest and a search for a boundary over the
+  file, mapped (taskvars does both while it receives);
+- **splice**: the same, but the bytes go from the socket to the file through a pipe by
+  ``splice``, never through user space.
+
+Each round uploads through curl to the sink, the two servers and taskvars (SQLite, as
+``bench.transfer`` runs it), in an order that turns from round to round, then times the
+disk reference; each starts from the same supply of just-freed memory
+(bench/page_cache.py). Medians and bests are printed. Linux only (``splice``).
+
+    python -m bench.store_floor --size 64MiB --rounds 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import mmap
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import xxhash
+
+from bench.page_cache import supply_warm_pages
+from bench.transfer import (
+    BOUNDARY,
+    curl_upload,
+    disk_write_seconds,
+    parse_size,
+    running_taskvars,
+    write_body_file,
+)
+from tests.e2e.server import free_port
+
+MIB = 1024 * 1024
+BUFFER_BYTES = MIB
+FLUSH_BYTES = 8 * MIB
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named by Python 3.10+ on Linux only
+MODES = ("copy", "splice")
+
+
+class EarlyFlush:
+    """An ``fdatasync`` of ``fd`` started every ``FLUSH_BYTES`` written, one at a time."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._started_at = 0
+        self._running: threading.Thread | None = None
+
+    def written(self, end: int) -> None:
+        if end - self._started_at < FLUSH_BYTES:
+            return
+        if self._running is not None and self._running.is_alive():
+            return
+        self._started_at = end
+        self._running = threading.Thread(target=os.fdatasync, args=(self._fd,))
+        self._running.start()
+
+    def wait(self) -> None:
+        if self._running is not None:
+            self._running.join()
+
+
+def receive_by_copy(connection: socket.socket, fd: int, remaining: int, flush: EarlyFlush) -> int:
+    buffer = memoryview(bytearray(BUFFER_BYTES))
+    written = 0
+    while remaining > 0:
+        received = connection.recv_into(buffer[: min(BUFFER_BYTES, remaining)])
+        if not received:
+            raise ConnectionError("the client went away")
+        os.write(fd, buffer[:received])
+        written += received
+        remaining -= received
+        flush.written(written)
+    return written
+
+
+def receive_by_splice(connection: socket.socket, fd: int, remaining: int, flush: EarlyFlush) -> int:
+    read_end, write_end = os.pipe()
+    try:
+        fcntl.fcntl(write_end, F_SETPIPE_SZ, BUFFER_BYTES)
+        written = 0
+        while remaining > 0:
+            moved = os.splice(connection.fileno(), write_end, min(BUFFER_BYTES, remaining))
+            if not moved:
+                raise ConnectionError("the client went away")
+            left = moved
+            while left:
+                left -= os.splice(read_end, fd, left)
+            written += moved
+            remaining -= moved
+            flush.written(written)
+        return written
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+RECEIVERS: dict[str, Callable[[socket.socket, int, int, EarlyFlush], int]] = {
+    "copy": receive_by_copy,
+    "splice": receive_by_splice,
+}
+
+
+def request_head(connection: socket.socket) -> tuple[int, bytes] | None:
+    """The body's length and the bytes of it that came with the head; ``None`` at EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value), rest
+    return 0, rest
+
+
+def store(connection: socket.socket, mode: str, directory: Path) -> None:
+    while (head := request_head(connection)) is not None:
+        length, rest = head
+        path = directory / f"upload-{time.monotonic_ns()}"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            flush = EarlyFlush(fd)
+            os.write(fd, rest)
+            size = len(rest) + RECEIVERS[mode](connection, fd, length - len(rest), flush)
+            flush.wait()
+            os.fdatasync(fd)
+            with mmap.mmap(fd, size, prot=mmap.PROT_READ) as mapped:
+                xxhash.xxh3_128(mapped).hexdigest()
+                mapped.find(f"\r\n--{BOUNDARY}".encode())
+        finally:
+            os.close(fd)
+        connection.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+        # Replaced by the next upload, as taskvars replaces the value's file each round:
+        # removed in a thread of its own after the answer, as taskvars removes it.
+        threading.Thread(target=path.unlink).start()
+
+
+def serve(port: int, mode: str, directory: Path) -> None:
+    with socket.create_server(("127.0.0.1", port)) as server:
+        while True:
+            connection, _ = server.accept()
+            threading.Thread(target=_serve_one, args=(connection, mode, directory)).start()
+
+
+def _serve_one(connection: socket.socket, mode: str, directory: Path) -> None:
+    with connection:
+        store(connection, mode, directory)
+
+
+@contextmanager
+def running(arguments: list[str]) -> Iterator[tuple[int, int]]:
+    """A server process (``python -m`` and ``arguments``, then its port): (pid, port)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", *arguments[:1], str(port), *arguments[1:]])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield process.pid, port
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def measure(size: int, rounds: int) -> dict[str, list[float]]:
+    """Milliseconds of each upload and of the disk reference, per round."""
+    with (
+        tempfile.TemporaryDirectory(prefix="taskvars-store-floor-") as scratch,
+        ExitStack() as stack,
+    ):
+        directory = Path(scratch)
+        body_file = write_body_file(directory / "body", size)
+        servers = {"sink": stack.enter_context(running(["bench.sink"]))}
+        for mode in MODES:
+            (directory / mode).mkdir()
+            servers[mode] = stack.enter_context(
+                running(
+                    [
+                        "bench.store_floor",
+                        "--serve",
+                        "--mode",
+                        mode,
+                        "--directory",
+                        str(directory / mode),
+                    ]
+                )
+            )
+        (directory / "taskvars").mkdir()
+        taskvars = stack.enter_context(
+            running_taskvars(f"sqlite:///{directory / 'taskvars.db'}", directory / "taskvars", size)
+        )
+        targets = {
+            name: (f"http://127.0.0.1:{port}", pid, "/") for name, (pid, port) in servers.items()
+        }
+        targets["taskvars"] = (
+            taskvars.base_url,
+            taskvars.pid,
+            taskvars.upload_path.format(size=size),
+        )
+        times: dict[str, list[float]] = {name: [] for name in [*targets, "disk"]}
+        names = list(targets)
+        for round_number in range(rounds):
+            # Each round starts with the next one: none always follows the same neighbour.
+            start = round_number % len(names)
+            for name in names[start:] + names[:start]:
+                base_url, pid, path = targets[name]
+                upload = curl_upload(base_url, pid, path, size, body_file)
+                times[name].append(upload.seconds * 1000)
+            supply_warm_pages(directory, size)
+            times["disk"].append(disk_write_seconds(directory, size) * 1000)
+        return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("port", nargs="?", type=int, help="with --serve: the port to serve on")
+    parser.add_argument("--serve", action="store_true", help="be one of the storing servers")
+    parser.add_argument("--mode", choices=MODES, default="copy")
+    parser.add_argument("--directory", type=Path)
+    parser.add_argument("--size", default="64MiB")
+    parser.add_argument("--rounds", type=int, default=15)
+    arguments = parser.parse_args(argv)
+    if arguments.serve:
+        serve(arguments.port, arguments.mode, arguments.directory)
+        return 0
+    if shutil.which("curl") is None:
+        # httpx, bench.transfer's fallback, costs more per megabyte than the servers do.
+        raise SystemExit("bench.store_floor uploads through curl, which is not installed")
+    size = parse_size(arguments.size)
+    times = measure(size, arguments.rounds)
+    print(f"Upload of {arguments.size} stored and synced, {arguments.rounds} rounds, ms")
+    print(f"{'':8} {'median':>8} {'best':>8} {'x sink (median)':>16}")
+    sink = statistics.median(times["sink"])
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        print(f"{name:8} {median:8.1f} {min(samples):8.1f} {median / sink:16.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
