@@ -89,11 +89,17 @@ def receive_by_copy(connection: socket.socket, fd: int, remaining: int, flush: E
         received = connection.recv_into(buffer[: min(BUFFER_BYTES, remaining)])
         if not received:
             raise ConnectionError("the client went away")
-        os.write(fd, buffer[:received])
+        write_all(fd, buffer[:received])
         written += received
         remaining -= received
         flush.written(written)
     return written
+
+
+def write_all(fd: int, data: memoryview | bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def receive_by_splice(connection: socket.socket, fd: int, remaining: int, flush: EarlyFlush) -> int:
@@ -146,7 +152,7 @@ def store(connection: socket.socket, mode: str, directory: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             flush = EarlyFlush(fd)
-            os.write(fd, rest)
+            write_all(fd, rest)
             size = len(rest) + RECEIVERS[mode](connection, fd, length - len(rest), flush)
             flush.wait()
             os.fdatasync(fd)
