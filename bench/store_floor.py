@@ -7,8 +7,8 @@ reference writes and syncs bytes it already holds. A stored upload does both, at
 on the same cores. This measures two minimal servers that do only that, with no HTTP
 framework, no multipart parsing, no database, one blocking thread per connection:
 
-- **copy**: ``recv_into`` one preallocated 1 MiB buffer, ``write`` to a new file, an
-  ``fdatasync`` started every 8 MiB in a thread of its own (as taskvars' early flush),
+- **copy**: ``recv_into`` one preallocated 1 MiB buffer, ``write`` to a new file, flushed
+  while it is written by taskvars' own early flush (``FLUSH_BYTES``, 8 MiB),
   a final ``fdatasync``; then the XXH3-128 digest and a search for a boundary over the
   file, mapped (taskvars does both while it receives);
 - **splice**: the same, but the bytes go from the socket to the file through a pipe by
@@ -45,41 +45,22 @@ import xxhash
 from bench.page_cache import supply_warm_pages
 from bench.transfer import (
     BOUNDARY,
+    Server,
     curl_upload,
     disk_write_seconds,
     parse_size,
+    running_sink,
     running_taskvars,
     write_body_file,
 )
+from taskvars.web.early_flush import EarlyFlush
+from taskvars.web.spool import FLUSH_BYTES
 from tests.e2e.server import free_port
 
 MIB = 1024 * 1024
 BUFFER_BYTES = MIB
-FLUSH_BYTES = 8 * MIB
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named by Python 3.10+ on Linux only
 MODES = ("copy", "splice")
-
-
-class EarlyFlush:
-    """An ``fdatasync`` of ``fd`` started every ``FLUSH_BYTES`` written, one at a time."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._started_at = 0
-        self._running: threading.Thread | None = None
-
-    def written(self, end: int) -> None:
-        if end - self._started_at < FLUSH_BYTES:
-            return
-        if self._running is not None and self._running.is_alive():
-            return
-        self._started_at = end
-        self._running = threading.Thread(target=os.fdatasync, args=(self._fd,))
-        self._running.start()
-
-    def wait(self) -> None:
-        if self._running is not None:
-            self._running.join()
 
 
 def receive_by_copy(connection: socket.socket, fd: int, remaining: int, flush: EarlyFlush) -> int:
@@ -151,11 +132,14 @@ def store(connection: socket.socket, mode: str, directory: Path) -> None:
         path = directory / f"upload-{time.monotonic_ns()}"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            flush = EarlyFlush(fd)
-            write_all(fd, rest)
-            size = len(rest) + RECEIVERS[mode](connection, fd, length - len(rest), flush)
-            flush.wait()
-            os.fdatasync(fd)
+            flush = EarlyFlush(fd, FLUSH_BYTES)
+            try:
+                write_all(fd, rest)
+                size = len(rest) + RECEIVERS[mode](connection, fd, length - len(rest), flush)
+                os.fdatasync(fd)
+                flush.raise_failure()
+            finally:
+                flush.close()
             with mmap.mmap(fd, size, prot=mmap.PROT_READ) as mapped:
                 xxhash.xxh3_128(mapped).hexdigest()
                 mapped.find(f"\r\n--{BOUNDARY}".encode())
@@ -180,10 +164,11 @@ def _serve_one(connection: socket.socket, mode: str, directory: Path) -> None:
 
 
 @contextmanager
-def running(arguments: list[str]) -> Iterator[tuple[int, int]]:
-    """A server process (``python -m`` and ``arguments``, then its port): (pid, port)."""
+def running_store_server(mode: str, directory: Path) -> Iterator[Server]:
+    """One of the storing servers, in a process of its own, storing into ``directory``."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", *arguments[:1], str(port), *arguments[1:]])
+    arguments = ["--serve", "--mode", mode, "--directory", str(directory)]
+    process = subprocess.Popen([sys.executable, "-m", "bench.store_floor", str(port), *arguments])
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -194,7 +179,7 @@ def running(arguments: list[str]) -> Iterator[tuple[int, int]]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        yield process.pid, port
+        yield Server(f"http://127.0.0.1:{port}", process.pid, "/", "/")
     finally:
         process.terminate()
         process.wait()
@@ -208,32 +193,13 @@ def measure(size: int, rounds: int) -> dict[str, list[float]]:
     ):
         directory = Path(scratch)
         body_file = write_body_file(directory / "body", size)
-        servers = {"sink": stack.enter_context(running(["bench.sink"]))}
+        targets = {"sink": stack.enter_context(running_sink())}
         for mode in MODES:
             (directory / mode).mkdir()
-            servers[mode] = stack.enter_context(
-                running(
-                    [
-                        "bench.store_floor",
-                        "--serve",
-                        "--mode",
-                        mode,
-                        "--directory",
-                        str(directory / mode),
-                    ]
-                )
-            )
+            targets[mode] = stack.enter_context(running_store_server(mode, directory / mode))
         (directory / "taskvars").mkdir()
-        taskvars = stack.enter_context(
+        targets["taskvars"] = stack.enter_context(
             running_taskvars(f"sqlite:///{directory / 'taskvars.db'}", directory / "taskvars", size)
-        )
-        targets = {
-            name: (f"http://127.0.0.1:{port}", pid, "/") for name, (pid, port) in servers.items()
-        }
-        targets["taskvars"] = (
-            taskvars.base_url,
-            taskvars.pid,
-            taskvars.upload_path.format(size=size),
         )
         times: dict[str, list[float]] = {name: [] for name in [*targets, "disk"]}
         names = list(targets)
@@ -241,8 +207,9 @@ def measure(size: int, rounds: int) -> dict[str, list[float]]:
             # Each round starts with the next one: none always follows the same neighbour.
             start = round_number % len(names)
             for name in names[start:] + names[:start]:
-                base_url, pid, path = targets[name]
-                upload = curl_upload(base_url, pid, path, size, body_file)
+                server = targets[name]
+                path = server.upload_path.format(size=size)
+                upload = curl_upload(server.base_url, server.pid, path, size, body_file)
                 times[name].append(upload.seconds * 1000)
             supply_warm_pages(directory, size)
             times["disk"].append(disk_write_seconds(directory, size) * 1000)
