@@ -223,6 +223,11 @@ class CopySpool:
         self._pipeline = HashedBlocks("taskvars-copy", MAX_IN_FLIGHT_BYTES)
         self._block: list[memoryview | bytearray] = []
         self._block_bytes = 0
+        # Blocks received while the transaction opens, submitted once it is open: kept
+        # as the socket's buffers, not gathered into one growing copy (which, past
+        # glibc's mmap threshold, had fresh pages faulted in for every upload).
+        self._waiting: list[list[memoryview | bytearray]] = []
+        self._waiting_bytes = 0
         self.size = 0
         self.digest = ""
 
@@ -240,9 +245,9 @@ class CopySpool:
             self.size = self._fallback.size
             return
         self.size += len(data)
-        if self.streamed is None:
+        if self._opening is None:
             self._memory += data
-            if self._opening is None and len(self._memory) > STREAM_FROM_BYTES:
+            if len(self._memory) > STREAM_FROM_BYTES:
                 self._start_streaming()
             return
         if isinstance(data.obj, bytes) and len(data) >= MIN_SHARED_BYTES:
@@ -253,15 +258,18 @@ class CopySpool:
             self._block.append(bytearray(data))
         self._block_bytes += len(data)
         if self._block_bytes >= BLOCK_BYTES:
-            self._submit_block()
+            if self.streamed is not None:
+                self._submit_block()
+            else:
+                self._wait_with_block()
 
     async def drain(self) -> None:
         if self._fallback is not None:
             await self._fallback.drain()
             return
         if self._opening is not None and self.streamed is None:
-            # The memory holds what arrived meanwhile: wait for the transaction, bounded.
-            if not self._opening.done() and len(self._memory) <= MAX_IN_FLIGHT_BYTES:
+            # What arrived meanwhile waits for the transaction, bounded.
+            if not self._opening.done() and self._waiting_bytes <= MAX_IN_FLIGHT_BYTES:
                 return
             await self._opened()
         await self._pipeline.drain()
@@ -306,6 +314,7 @@ class CopySpool:
             self._pipeline.in_storing_thread(_close_when_begun, opening)
         self._pipeline.shutdown(wait=False)
         self._block.clear()
+        self._waiting.clear()
         if self._fallback is not None:
             self._fallback.close()
 
@@ -326,14 +335,25 @@ class CopySpool:
             self._opening = None
             self._spool_instead()
             return
-        memory, self._memory = self._memory, bytearray()
-        self._block, self._block_bytes = [memory], len(memory)
-        self._submit_block()
+        first: list[memoryview | bytearray] = [self._memory]
+        self._memory = bytearray()
+        waiting, self._waiting, self._waiting_bytes = self._waiting, [], 0
+        for block in [first, *waiting]:
+            self._pipeline.submit(block, functools.partial(self.streamed.write, block))
+
+    def _wait_with_block(self) -> None:
+        self._waiting.append(self._block)
+        self._waiting_bytes += self._block_bytes
+        self._block, self._block_bytes = [], 0
 
     def _spool_instead(self) -> None:
         memory, self._memory = self._memory, bytearray()
         self._fallback = self._new_spool()
         self._fallback.write(memoryview(memory))
+        self._wait_with_block()
+        waiting, self._waiting, self._waiting_bytes = self._waiting, [], 0
+        for view in (view for block in waiting for view in block):
+            self._fallback.write(memoryview(view))
 
     def _submit_block(self) -> None:
         if not self._block:

@@ -6,14 +6,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from collections.abc import Iterator
+import tracemalloc
+from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from taskvars.persistence.content_files import TemporaryUploadFile
 from taskvars.persistence.models import BinaryChunk, BinaryContent
-from taskvars.persistence.postgres_upload import CopySpool, StreamedUploads
+from taskvars.persistence.postgres_upload import (
+    BLOCK_BYTES,
+    MAX_IN_FLIGHT_BYTES,
+    STREAM_FROM_BYTES,
+    CopySpool,
+    StreamedContent,
+    StreamedUploads,
+)
 from taskvars.persistence.unit_of_work import Database, UnitOfWork
 from taskvars.persistence.values import BinarySource
 from taskvars.web.spool import Spool
@@ -35,6 +44,26 @@ def database(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+class HeldOpening(StreamedUploads):
+    """Streamed uploads whose transaction begins only once ``release`` is set: a
+    database slow to hand out a connection."""
+
+    def __init__(self, engine: Engine, chunk_bytes: int) -> None:
+        super().__init__(engine, chunk_bytes)
+        self.release = threading.Event()
+
+    def try_begin(self) -> Callable[[], StreamedContent] | None:
+        begin = super().try_begin()
+        if begin is None:
+            return None
+
+        def held() -> StreamedContent:
+            assert self.release.wait(30)
+            return begin()
+
+        return held
 
 
 def rows(database: Database) -> tuple[int, int]:
@@ -155,3 +184,89 @@ def test_disposing_of_the_database_waits_for_a_streamed_content_to_give_its_conn
         assert content.connection.closed
     finally:
         closing.join()
+
+
+def pieces_of(payload: bytes) -> list[bytes]:
+    """``payload`` as a socket hands it over: mostly 64 KiB reads, here and there a tiny
+    one (those are gathered into copies, the others kept as they are)."""
+    pieces, offset, turn = [], 0, 0
+    while offset < len(payload):
+        size = 100 if turn % 7 == 3 else 64 * 1024
+        pieces.append(payload[offset : offset + size])
+        offset += size
+        turn += 1
+    return pieces
+
+
+async def received_while_held(
+    sink: CopySpool, pieces: list[bytes], release: threading.Event
+) -> int:
+    """Feed ``pieces`` until a drain holds them back, then let the transaction begin;
+    the bytes taken before the drain held."""
+    held_at = 0
+    for piece in pieces:
+        sink.write(memoryview(piece))
+        drain = asyncio.ensure_future(sink.drain())
+        done, _ = await asyncio.wait([drain], timeout=0.2)
+        if not done:
+            held_at = sink.size
+            release.set()
+            await drain
+    await sink.finish()
+    return held_at
+
+
+LARGE_PAYLOAD = hashlib.sha256(b"held").digest() * (12 * MIB // 32) + b"tail"
+
+
+def test_what_arrives_while_the_transaction_begins_waits_uncopied_bounded_and_in_order(
+    database: Database,
+) -> None:
+    uploads = HeldOpening(database.engine, database.chunk_bytes)
+    sink = uploads.part_sink(new_spool)
+    try:
+        pieces = pieces_of(LARGE_PAYLOAD)
+        tracemalloc.start()
+        try:
+            held_at = asyncio.run(received_while_held(sink, pieces, uploads.release))
+            allocated = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert held_at > MAX_IN_FLIGHT_BYTES
+        assert held_at <= STREAM_FROM_BYTES + MAX_IN_FLIGHT_BYTES + 2 * BLOCK_BYTES
+        # What waited was the received pieces themselves, not a copy of them: gathered
+        # into one growing buffer, they cost another 8 MiB and more (about 12 in all).
+        assert allocated < MAX_IN_FLIGHT_BYTES, allocated
+        assert sink.streamed is not None
+        assert sink.digest == expected_digest(LARGE_PAYLOAD)
+        content_pk = store(database, sink)
+    finally:
+        sink.close()
+    with database.engine.connect() as connection:
+        data = connection.scalars(
+            select(BinaryChunk.data)
+            .where(BinaryChunk.content_pk == content_pk)
+            .order_by(BinaryChunk.seq)
+        ).all()
+    assert [len(chunk) for chunk in data] == [MIB] * 12 + [4]
+    assert b"".join(data) == LARGE_PAYLOAD
+
+
+def test_a_transaction_that_cannot_begin_spools_what_waited_for_it_in_order(
+    database: Database,
+) -> None:
+    unreachable = create_engine(
+        database.engine.url.set(database="taskvars_no_such_database"), poolclass=NullPool
+    )
+    uploads = HeldOpening(unreachable, database.chunk_bytes)
+    sink = uploads.part_sink(spool_into_file)
+    try:
+        asyncio.run(received_while_held(sink, pieces_of(LARGE_PAYLOAD), uploads.release))
+        assert sink.streamed is None
+        assert sink.file is not None
+        assert sink.size == len(LARGE_PAYLOAD)
+        assert sink.digest == expected_digest(LARGE_PAYLOAD)
+        assert sink.read_all() == LARGE_PAYLOAD
+    finally:
+        sink.close()
+        unreachable.dispose()
