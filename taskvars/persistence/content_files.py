@@ -18,8 +18,12 @@ The protocol that makes files and rows agree after any crash:
   a torn or a missing file, even after a power cut;
 - a replaced or deleted value's file is removed after the commit that dropped its row,
   by a thread of its own (``file_removal``: the answer and the other writers do not wait);
+  as it is handed over it is renamed with :data:`REMOVING_SUFFIX`, so that ``taskvars
+  check`` run meanwhile tells a file on its way out (behind a backlog of large removals,
+  about 190 ms a GiB) from an orphan;
 - :meth:`ContentFiles.sweep` removes files that no row names and nobody locks: left by a
-  process killed between writing and committing, or between committing and removing.
+  process killed between writing and committing, or between committing and removing
+  (then under their marked names too).
   The lock is released by the kernel when its holder dies, however it dies.
 
 Readers open a file by the name their snapshot holds. A writer may remove it in the
@@ -31,6 +35,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -41,6 +46,11 @@ from taskvars.persistence.file_removal import remover_for
 # The file names this module creates: 32 hex digits. Anything else in the directory is
 # left alone.
 _NAME_LENGTH = 32
+# Appended to a content file's name as it is handed over for removal.
+REMOVING_SUFFIX = ".removing"
+# A file marked for removal longer ago than this, and still there, was left by a process
+# that stopped before it removed it: an orphan. (Renaming sets the file's ctime.)
+STALE_REMOVAL_SECONDS = 60.0
 
 
 class ContentReplacedError(LookupError):
@@ -182,9 +192,20 @@ class ContentFiles:
             raise ContentReplacedError(name) from None
 
     def remove(self, names: Iterable[str]) -> None:
-        """Remove the files ``names``, soon (:mod:`file_removal`); ``wait_for_removals``
-        waits for them."""
-        self._remover.remove([self.directory / name for name in names])
+        """Remove the files ``names``, soon (:mod:`file_removal`): each is renamed as
+        marked for removal now, and removed afterwards; ``wait_for_removals`` waits for
+        that."""
+        marked = []
+        for name in names:
+            path = self.directory / name
+            try:
+                path = path.rename(path.with_name(name + REMOVING_SUFFIX))
+            except FileNotFoundError:
+                continue
+            except OSError:
+                pass  # the remover tries the file as it is, and says what failed
+            marked.append(path)
+        self._remover.remove(marked)
 
     def wait_for_removals(self, timeout: float | None = None) -> bool:
         """Wait until the files handed to :meth:`remove` in this process are gone;
@@ -192,7 +213,9 @@ class ContentFiles:
         return self._remover.wait(timeout)
 
     def sweep(self, referenced: set[str]) -> int:
-        """Remove files no row names and no writer holds; returns how many.
+        """Remove files no row names and no writer holds, and every file marked for
+        removal; returns how many orphans that was (a file marked a moment ago was on its
+        way out anyway, and is not counted).
 
         Call it while holding the database's write lock, with ``referenced`` read in that
         same transaction, so that no reference can be committed meanwhile.
@@ -204,17 +227,24 @@ class ContentFiles:
                 removed += 1
             finally:
                 os.close(fd)
+        for path, stat in self._marked():
+            path.unlink(missing_ok=True)
+            removed += _stale(stat)
         return removed
 
     def unclaimed(self, referenced: set[str]) -> dict[str, int]:
         """Files, with their sizes, that ``referenced`` does not name and no writer holds
-        now: what :meth:`sweep` would remove. Removes nothing."""
+        now, and files marked for removal long ago (:data:`STALE_REMOVAL_SECONDS`): the
+        orphans :meth:`sweep` would remove. Removes nothing."""
         found = {}
         for path, fd in self._unclaimed(referenced):
             try:
                 found[path.name] = os.fstat(fd).st_size
             finally:
                 os.close(fd)
+        for path, stat in self._marked():
+            if _stale(stat):
+                found[path.name] = stat.st_size
         return found
 
     def names(self) -> set[str]:
@@ -236,6 +266,23 @@ class ContentFiles:
                 os.close(fd)
                 continue  # a writer is still on it
             yield path, fd
+
+    def _marked(self) -> Iterator[tuple[Path, os.stat_result]]:
+        """Files marked for removal, with what ``stat`` says of each."""
+        for path in self.directory.iterdir():
+            name = path.name
+            if not name.endswith(REMOVING_SUFFIX) or not _is_content_name(
+                name.removesuffix(REMOVING_SUFFIX)
+            ):
+                continue
+            try:
+                yield path, path.stat()
+            except FileNotFoundError:
+                continue  # removed meanwhile
+
+
+def _stale(stat: os.stat_result) -> bool:
+    return time.time() - stat.st_ctime > STALE_REMOVAL_SECONDS
 
 
 def _sync_directory(directory: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
 from taskvars.app import create_app
+from taskvars.persistence.content_files import REMOVING_SUFFIX
 from taskvars.persistence.database import content_files_for
 from taskvars.settings import Settings
 from tests.api.test_content_files import LARGE, SPOOL_BYTES, TASK, content_files
@@ -25,12 +27,16 @@ def test_start_up_sweeps_files_that_no_value_names(sqlite_url: str) -> None:
     orphan = files.create()
     orphan.keep()
     orphan.release()  # as a process killed before its commit leaves it
+    # As a process that stopped before it removed a replaced value's file leaves it.
+    marked = files.directory / (uuid.uuid4().hex + REMOVING_SUFFIX)
+    marked.write_bytes(b"replaced")
     app = create_app(Settings(database_url=sqlite_url, spool_memory_bytes=SPOOL_BYTES))
     with app.test_client() as client:
         api = Api(client)
         api.create_task("t1")
         assert api.upload(TASK + "/kept", LARGE).status_code == 204
     assert not orphan.path.exists()
+    assert not marked.exists()
     kept = content_files(sqlite_url)
     app = create_app(Settings(database_url=sqlite_url))
     with app.test_client() as client:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from taskvars.app import create_app
+from taskvars.persistence.content_files import ContentFiles
 from taskvars.persistence.database import content_files_for
 from taskvars.persistence.file_removal import FileRemover, remover_for
 from taskvars.persistence.unit_of_work import Database
@@ -78,17 +79,36 @@ def test_replacing_a_value_leaves_only_the_last_values_content_file(tmp_path: Pa
     assert kept.read_bytes() == LARGE + bytes([4])
 
 
+def write_synced(path: Path, mebibytes: int) -> None:
+    """A file whose blocks take ext4 a while to free (about 12 ms for 64 MiB)."""
+    with path.open("wb") as file:
+        for _ in range(mebibytes):
+            file.write(bytes(1024 * 1024))
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def test_a_file_handed_over_for_removal_is_no_orphan_while_it_waits(tmp_path: Path) -> None:
+    """What ``taskvars check`` and the sweep see: a file queued behind a large one."""
+    files = ContentFiles(tmp_path / "content")
+    files.prepare()
+    large, small = files.directory / ("0" * 32), files.directory / ("1" * 32)
+    write_synced(large, 64)
+    small.write_bytes(b"replaced")
+    files.remove([large.name, small.name])
+    assert files.unclaimed(set()) == {}
+    assert files.names() == set()
+    assert files.wait_for_removals(timeout=10)
+    assert list(files.directory.iterdir()) == []
+
+
 def test_disposing_of_the_database_waits_for_the_removals_pending(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'dispose.db'}")
     files = database.content_files
     assert files is not None
     files.prepare()
     large = files.directory / ("0" * 32)
-    with large.open("wb") as file:  # synced, so that its blocks take ext4 a while to free
-        for _ in range(64):
-            file.write(bytes(1024 * 1024))
-        file.flush()
-        os.fsync(file.fileno())
+    write_synced(large, 64)
     files.remove([large.name])
     database.dispose()
     assert not large.exists()

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, text, update
 
 from taskvars.app import create_app
 from taskvars.cli import main
-from taskvars.persistence import integrity
+from taskvars.persistence import content_files, integrity
 from taskvars.persistence.database import content_files_for
 from taskvars.persistence.migrate import latest_version
 from taskvars.persistence.models import BinaryChunk, BinaryContent, Variable
@@ -192,6 +192,30 @@ def test_orphans_are_listed_and_repair_removes_only_them(
         api = Api(client)
         assert api.get("/task/t/localVariables/small/data").content == SMALL
         assert api.get("/task/t/localVariables/large/data").content == LARGE
+
+
+@SQLITE_ONLY
+def test_a_file_on_its_way_out_is_no_orphan_unless_it_was_left_behind(
+    stored: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = content_files_for(stored)
+    assert files is not None
+    marked = files.directory / (uuid.uuid4().hex + content_files.REMOVING_SUFFIX)
+    marked.write_bytes(b"a replaced value")  # as a server's remover has it queued
+
+    status, said = check(stored, capsys)
+    assert status == 0, said
+    assert marked.name not in said
+
+    # Marked longer ago than that, its process stopped before it removed it.
+    monkeypatch.setattr(content_files, "STALE_REMOVAL_SECONDS", 0.0)
+    status, said = check(stored, capsys)
+    assert status == 1
+    assert f"orphaned file: {marked.name}: 16 bytes that no value names" in said
+    status, said = check(stored, capsys, "--repair")
+    assert status == 0, said
+    assert not marked.exists()
+    assert check(stored, capsys)[0] == 0
 
 
 def test_a_database_of_another_schema_version_is_refused_and_left_alone(
