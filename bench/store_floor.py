@@ -31,13 +31,12 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 import xxhash
@@ -49,13 +48,13 @@ from bench.transfer import (
     curl_upload,
     disk_write_seconds,
     parse_size,
+    running_module,
     running_sink,
     running_taskvars,
     write_body_file,
 )
 from taskvars.web.early_flush import EarlyFlush
 from taskvars.web.spool import FLUSH_BYTES
-from tests.e2e.server import free_port
 
 MIB = 1024 * 1024
 BUFFER_BYTES = MIB
@@ -163,26 +162,10 @@ def _serve_one(connection: socket.socket, mode: str, directory: Path) -> None:
         store(connection, mode, directory)
 
 
-@contextmanager
-def running_store_server(mode: str, directory: Path) -> Iterator[Server]:
+def running_store_server(mode: str, directory: Path) -> AbstractContextManager[Server]:
     """One of the storing servers, in a process of its own, storing into ``directory``."""
-    port = free_port()
-    arguments = ["--serve", "--mode", mode, "--directory", str(directory)]
-    process = subprocess.Popen([sys.executable, "-m", "bench.store_floor", str(port), *arguments])
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield Server(f"http://127.0.0.1:{port}", process.pid, "/", "/")
-    finally:
-        process.terminate()
-        process.wait()
+    options = ["--serve", "--mode", mode, "--directory", str(directory)]
+    return running_module(lambda port: ["bench.store_floor", str(port), *options], "/", "/")
 
 
 def measure(size: int, rounds: int) -> dict[str, list[float]]:

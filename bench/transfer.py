@@ -35,11 +35,12 @@ import argparse
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -395,18 +396,29 @@ class Client:
 
 @contextmanager
 def running_sink() -> Iterator[Server]:
+    with running_module(lambda port: ["bench.sink", str(port)], "/", "/{size}") as sink:
+        yield sink
+
+
+@contextmanager
+def running_module(
+    arguments: Callable[[int], list[str]], upload_path: str, download_path: str
+) -> Iterator[Server]:
+    """A reference server, ``python -m`` with ``arguments(port)`` for a free port, in a
+    process of its own; yielded once it accepts connections."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.sink", str(port)])
+    process = subprocess.Popen([sys.executable, "-m", *arguments(port)])
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        while True:
             try:
-                httpx.get(f"{base}/0", timeout=1)
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
-            except httpx.TransportError:
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
                 time.sleep(0.05)
-        yield Server(base, process.pid, "/", "/{size}")
+        yield Server(f"http://127.0.0.1:{port}", process.pid, upload_path, download_path)
     finally:
         process.terminate()
         process.wait()

@@ -221,13 +221,14 @@ class ContentFiles:
         same transaction, so that no reference can be committed meanwhile.
         """
         removed = 0
-        for path, fd in self._unclaimed(referenced):
+        unnamed, marked = self._scan(referenced)
+        for path, fd in _unclaimed(unnamed):
             try:
                 path.unlink(missing_ok=True)
                 removed += 1
             finally:
                 os.close(fd)
-        for path, stat in self._marked():
+        for path, stat in _stated(marked):
             path.unlink(missing_ok=True)
             removed += _stale(stat)
         return removed
@@ -237,12 +238,13 @@ class ContentFiles:
         now, and files marked for removal long ago (:data:`STALE_REMOVAL_SECONDS`): the
         orphans :meth:`sweep` would remove. Removes nothing."""
         found = {}
-        for path, fd in self._unclaimed(referenced):
+        unnamed, marked = self._scan(referenced)
+        for path, fd in _unclaimed(unnamed):
             try:
                 found[path.name] = os.fstat(fd).st_size
             finally:
                 os.close(fd)
-        for path, stat in self._marked():
+        for path, stat in _stated(marked):
             if _stale(stat):
                 found[path.name] = stat.st_size
         return found
@@ -251,34 +253,44 @@ class ContentFiles:
         """Every content file in the directory now."""
         return {path.name for path in self.directory.iterdir() if _is_content_name(path.name)}
 
-    def _unclaimed(self, referenced: set[str]) -> Iterator[tuple[Path, int]]:
-        """Unreferenced content files, each open and locked (the caller closes ``fd``)."""
-        for path in self.directory.iterdir():
-            if not _is_content_name(path.name) or path.name in referenced:
-                continue
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue  # a writer is still on it
-            yield path, fd
-
-    def _marked(self) -> Iterator[tuple[Path, os.stat_result]]:
-        """Files marked for removal, with what ``stat`` says of each."""
+    def _scan(self, referenced: set[str]) -> tuple[list[Path], list[Path]]:
+        """One listing of the directory: the content files ``referenced`` does not name,
+        and the files marked for removal."""
+        unnamed, marked = [], []
         for path in self.directory.iterdir():
             name = path.name
-            if not name.endswith(REMOVING_SUFFIX) or not _is_content_name(
+            if _is_content_name(name):
+                if name not in referenced:
+                    unnamed.append(path)
+            elif name.endswith(REMOVING_SUFFIX) and _is_content_name(
                 name.removesuffix(REMOVING_SUFFIX)
             ):
-                continue
-            try:
-                yield path, path.stat()
-            except FileNotFoundError:
-                continue  # removed meanwhile
+                marked.append(path)
+        return unnamed, marked
+
+
+def _unclaimed(paths: list[Path]) -> Iterator[tuple[Path, int]]:
+    """Those of ``paths`` no writer holds, each open and locked (the caller closes ``fd``)."""
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue  # a writer is still on it
+        yield path, fd
+
+
+def _stated(paths: list[Path]) -> Iterator[tuple[Path, os.stat_result]]:
+    """``paths`` still there, with what ``stat`` says of each."""
+    for path in paths:
+        try:
+            yield path, path.stat()
+        except FileNotFoundError:
+            continue  # removed meanwhile
 
 
 def _stale(stat: os.stat_result) -> bool:
