@@ -36,6 +36,7 @@ from bench import (
     small_uploads,
     soak,
     statement_counts,
+    store_floor,
     task_query,
     transfer,
     variables,
@@ -57,6 +58,7 @@ FULL = {
     "jobs": jobs.FULL_JOBS,
     "timer_seconds": jobs.FULL_SECONDS,
     "statement_rounds": statement_counts.FULL_ROUNDS,
+    "floor_rounds": 5,
 }
 QUICK = {
     "sizes": "1KiB,2MiB",
@@ -72,6 +74,7 @@ QUICK = {
     "jobs": jobs.QUICK_JOBS,
     "timer_seconds": jobs.QUICK_SECONDS,
     "statement_rounds": statement_counts.QUICK_ROUNDS,
+    "floor_rounds": 1,
 }
 
 
@@ -109,6 +112,8 @@ def measure(
     transfer.print_table(results, database)
     run.transfers[database] = results
     print()
+    if url_factory is None:
+        measure_store_floor(sizes, settings["floor_rounds"], run)
     if shutil.which("wrk") is None:
         run.skipped.append(f"small uploads on {database}: wrk is not installed")
     else:
@@ -148,6 +153,20 @@ def measure(
         engine_loop.print_table(loop)
         run.engine_loop = loop
         print()
+
+
+def measure_store_floor(sizes: list[int], rounds: int, run: report.Run) -> None:
+    """What a minimal storing server takes beside the sink and the disk in the same
+    minutes (``bench.store_floor``), at the sizes the SQLite upload target judges (the
+    largest size in a quick run): how far taskvars is from the floor of this machine."""
+    if shutil.which("curl") is None:
+        run.skipped.append("the store floor: bench.store_floor uploads through curl")
+        return
+    judged = [size for size in sizes if size >= report.LARGE] or [max(sizes)]
+    for floor in store_floor.run(judged, rounds):
+        store_floor.print_floor(floor)
+        run.store_floors.append(floor)
+    print()
 
 
 def main(argv: list[str] | None = None) -> int:

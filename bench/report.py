@@ -16,6 +16,7 @@ from bench.processes import STEPS, ProcessResult
 from bench.small_uploads import LoadResult, SmallUploadsResult, cpu_cell
 from bench.statement_counts import WARM_UP_ROUNDS, StatementCounts
 from bench.statement_counts import table_lines as statement_table_lines
+from bench.store_floor import Floor
 from bench.task_query import (
     COUNT_AFTER_WRITE_LABEL,
     COUNT_LABEL,
@@ -59,6 +60,7 @@ class Run:
     timers: dict[str, JobsResult] = field(default_factory=dict)
     engine_loop: LoopResult | None = None
     statement_counts: dict[str, StatementCounts] = field(default_factory=dict)
+    store_floors: list[Floor] = field(default_factory=list)  # SQLite uploads
     skipped: list[str] = field(default_factory=list)
 
 
@@ -106,6 +108,8 @@ def _issue_26_targets(run: Run) -> list[str]:
         lines.append(_steps_target(database, result))
     for database, transfers in run.transfers.items():
         lines += _transfer_targets(database, transfers)
+        if database == "sqlite" and run.store_floors:
+            lines.append(_store_floor_line(run.store_floors))
     for database, queries in run.task_queries.items():
         lines.append(_count_target(database, queries))
     return lines
@@ -257,6 +261,22 @@ def _transfer_targets(database: str, transfers: list[SizeResult]) -> list[str]:
             f"- {database}, {direction} <= {limit}x {reference}: {measured}: {_verdict(met)}"
         )
     return lines
+
+
+def _store_floor_line(floors: list[Floor]) -> str:
+    """The SQLite upload target's floor on this machine, as context (not a target)."""
+    rounds = floors[0].rounds
+    measured = "; ".join(
+        f"{label(floor.size)}: minimal server {floor.vs_limit('copy'):.2f}x "
+        f"(by splice {floor.vs_limit('splice'):.2f}x), taskvars {floor.vs_limit('taskvars'):.2f}x"
+        for floor in floors
+    )
+    return (
+        "  - the floor of that upload here, in the same run (`bench.store_floor`: servers "
+        "that only receive into a file and sync it, no HTTP framework, no database; "
+        f"median of {rounds} round{'s' if rounds != 1 else ''} against the slower of the "
+        f"sink's and the disk's medians): {measured}"
+    )
 
 
 def _transfer_table(results: list[SizeResult]) -> list[str]:

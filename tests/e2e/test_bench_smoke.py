@@ -4,6 +4,7 @@ numbers are not judged here, but the soak's correctness targets are)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
         else:
             assert f"small uploads on {database}: wrk is not installed" in output
     assert "Targets (one server process unless named):" in output
+    if shutil.which("curl"):
+        assert "Upload of 2 MiB stored and synced, 1 rounds, ms" in output
+    else:
+        assert "the store floor: bench.store_floor uploads through curl" in output
     assert "One instance of a two-element loop, 45 completes, sqlite" in output
     report = (tmp_path / "benchmarks.md").read_text()
     assert "## Targets" in report
@@ -60,6 +65,10 @@ def test_the_benchmark_suite_runs_and_writes_its_report(
     ) in report
     assert "; right after a write, counted anew: " in report
     assert "## SQL per operation" in report
+    if shutil.which("curl"):
+        floor = next(line for line in report.splitlines() if "bench.store_floor" in line)
+        assert floor.startswith("  - the floor of that upload here, in the same run")
+        assert re.search(r"2 MiB: minimal server [\d.]+x \(by splice [\d.]+x\), taskvars", floor)
     # Counted on the real server: every operation asks the database something.
     statements = [
         line for line in report.splitlines() if line.startswith("| 1 KiB upload, new variable |")
@@ -138,5 +147,5 @@ def test_the_store_floor_benchmark_runs_and_prints_each_server(
         pytest.skip("bench.store_floor uploads through curl, which is not installed")
     assert store_floor.main(["--size", "1MiB", "--rounds", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Upload of 1MiB stored and synced, 1 rounds, ms"
+    assert lines[0] == "Upload of 1 MiB stored and synced, 1 rounds, ms"
     assert [line.split()[0] for line in lines[2:]] == ["sink", "copy", "splice", "taskvars", "disk"]
