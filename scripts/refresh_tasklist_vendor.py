@@ -7,6 +7,12 @@ vendor/VENDORED.json records where each file came from and its sha256, which
 tests/unit/test_vendored_files.py checks without the network. Files in vendor/ that the
 list no longer names are removed.
 
+npm checks a tarball against the integrity the registry states for it, which only says
+that the registry is consistent with itself. A version once vendored must also come
+back as the bytes recorded then: a published version cannot change on npm, so a
+different integrity means the registry, or something between, serves other bytes. The
+refresh then stops before writing anything.
+
 To move to a new version, change it in PACKAGES and run, from the repository's root
 (needs npm; standard library only)::
 
@@ -50,6 +56,10 @@ class Package:
     # What the licence asks of whoever ships the files, beyond keeping the notice.
     obligation: str = ""
 
+    @property
+    def spec(self) -> str:
+        return f"{self.name}@{self.version}"
+
 
 PACKAGES = (
     Package(
@@ -88,8 +98,12 @@ PACKAGES = (
 
 
 def main() -> None:
+    recorded = recorded_integrities()
     with tempfile.TemporaryDirectory(prefix="tasklist-vendor-") as temporary:
-        entries = [vendor(package, Path(temporary)) for package in PACKAGES]
+        packed = [(package, *npm_pack(package.spec, Path(temporary))) for package in PACKAGES]
+        for package, _, integrity in packed:
+            check_integrity(package, integrity, recorded)
+        entries = [vendor(package, tarball, integrity) for package, tarball, integrity in packed]
     manifest = {
         "about": (
             "The task list page's third-party files: written by"
@@ -102,9 +116,32 @@ def main() -> None:
     print(f"{VENDOR}: " + ", ".join(f"{p.name} {p.version}" for p in PACKAGES))
 
 
-def vendor(package: Package, temporary: Path) -> dict[str, Any]:
-    """Write the package's files and licence into vendor/; its manifest entry."""
-    tarball, integrity = npm_pack(f"{package.name}@{package.version}", temporary)
+def recorded_integrities() -> dict[str, str]:
+    """The integrity VENDORED.json records for each ``name@version``; none before the
+    first refresh."""
+    try:
+        manifest = json.loads((VENDOR / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {
+        f"{entry['package']}@{entry['version']}": entry["integrity"]
+        for entry in manifest["packages"]
+    }
+
+
+def check_integrity(package: Package, integrity: str, recorded: dict[str, str]) -> None:
+    """Stop unless a version vendored before comes back with the integrity recorded."""
+    before = recorded.get(package.spec)
+    if before is not None and before != integrity:
+        raise SystemExit(
+            f"{package.spec}: npm now gives integrity {integrity}, VENDORED.json recorded "
+            f"{before}. A published version's bytes cannot change on npm: nothing written."
+        )
+
+
+def vendor(package: Package, tarball: Path, integrity: str) -> dict[str, Any]:
+    """Write the package's files and licence, from its ``tarball``, into vendor/; its
+    manifest entry."""
     license_target = f"{LICENSES}/{package.name}.txt"
     with tarfile.open(tarball) as archive:
         files = []

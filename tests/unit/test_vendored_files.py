@@ -133,19 +133,9 @@ def add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
     archive.addfile(member, io.BytesIO(content))
 
 
-def test_the_readmes_refresh_command_reproduces_the_vendored_files(
-    tmp_path: Path, manifest: dict[str, Any], script: ModuleType
-) -> None:
-    """The script run as the README says, in a copy of the tree, npm answering from
-    tarballs made here (no network): it writes back every file as it is, and removes a
-    file nothing lists."""
-    tree = tmp_path / "tree"
-    (tree / "scripts").mkdir(parents=True)
-    shutil.copy(SCRIPT, tree / "scripts")
-    copy = tree / "taskvars" / "tasklist" / "vendor"
-    (copy / "licenses").mkdir(parents=True)
-    (copy / "licenses" / "left-behind.txt").write_text("an old package's licence")
-    fake_registry(tmp_path / "registry", manifest, script)
+def refresh_in_a_copy(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The script run as the README says, in the copy of the tree under ``tmp_path``,
+    npm answering from ``tmp_path / "registry"``."""
     bin_directory = tmp_path / "bin"
     bin_directory.mkdir()
     npm = bin_directory / "npm"
@@ -156,14 +146,60 @@ def test_the_readmes_refresh_command_reproduces_the_vendored_files(
         "PATH": f"{bin_directory}{os.pathsep}{os.environ['PATH']}",
         "FAKE_REGISTRY": str(tmp_path / "registry"),
     }
-    subprocess.run(
+    return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", readme.snippet("tasklist-vendor-refresh")],
-        cwd=tree,
+        cwd=tmp_path / "tree",
         env=environment,
-        check=True,
         capture_output=True,
+        text=True,
     )
+
+
+def tree_copy(tmp_path: Path) -> Path:
+    """A tree holding the script and an empty vendor/; its vendor/."""
+    tree = tmp_path / "tree"
+    (tree / "scripts").mkdir(parents=True)
+    shutil.copy(SCRIPT, tree / "scripts")
+    copy = tree / "taskvars" / "tasklist" / "vendor"
+    (copy / "licenses").mkdir(parents=True)
+    return copy
+
+
+def test_the_readmes_refresh_command_reproduces_the_vendored_files(
+    tmp_path: Path, manifest: dict[str, Any], script: ModuleType
+) -> None:
+    """The script run as the README says, in a copy of the tree, npm answering from
+    tarballs made here (no network): it writes back every file as it is, and removes a
+    file nothing lists."""
+    copy = tree_copy(tmp_path)
+    shutil.copy(VENDOR / "VENDORED.json", copy)  # each version comes back as recorded
+    (copy / "licenses" / "left-behind.txt").write_text("an old package's licence")
+    fake_registry(tmp_path / "registry", manifest, script)
+
+    refresh_in_a_copy(tmp_path).check_returncode()
+
     written = {path.relative_to(copy).as_posix() for path in copy.rglob("*") if path.is_file()}
     assert written == script.listed_files(manifest)
     for name in written:
         assert (copy / name).read_bytes() == (VENDOR / name).read_bytes(), name
+
+
+def test_a_vendored_version_served_with_another_integrity_stops_the_refresh(
+    tmp_path: Path, manifest: dict[str, Any], script: ModuleType
+) -> None:
+    """npm only checks a tarball against what the registry says of it; a version vendored
+    before must come back as recorded, or nothing is written."""
+    copy = tree_copy(tmp_path)
+    shutil.copy(VENDOR / "VENDORED.json", copy)
+    fake_registry(tmp_path / "registry", manifest, script)
+    served = tmp_path / "registry" / "htm-3.1.1.tgz.integrity"
+    served.write_text("sha512-" + "A" * 86 + "==")
+
+    refresh = refresh_in_a_copy(tmp_path)
+
+    assert refresh.returncode == 1
+    assert "htm@3.1.1: npm now gives integrity sha512-AAAA" in refresh.stderr
+    assert "nothing written" in refresh.stderr
+    written = {path.relative_to(copy).as_posix() for path in copy.rglob("*") if path.is_file()}
+    assert written == {"VENDORED.json"}
+    assert (copy / "VENDORED.json").read_bytes() == (VENDOR / "VENDORED.json").read_bytes()
