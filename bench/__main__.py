@@ -2,7 +2,7 @@
 it is reachable, on PostgreSQL; prints each table as it is measured, then the targets,
 and writes ``docs/benchmarks.md`` with a plot (``docs/benchmarks.png``).
 
-    python -m bench                 # the full run (about 16 minutes here)
+    python -m bench                 # the full run (about 20 minutes here)
     python -m bench --quick --output DIR   # tiny sizes, short runs: a smoke test
     python -m bench soak [--minutes 5]     # the soak run, on its own (bench/soak.py)
 
