@@ -23,6 +23,7 @@ from taskvars.services import (
     external_tasks,
     process_definitions,
     process_instances,
+    test_clock,
     variables,
 )
 from taskvars.services.deployments import DeploymentFile, DeploymentRequest
@@ -35,6 +36,12 @@ def database(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def system_clock() -> Iterator[None]:
+    yield
+    test_clock.reset()
 
 
 def deploy(database: Database, *names: str) -> None:
@@ -236,11 +243,13 @@ def test_a_failure_locks_the_task_until_its_retry_timeout_and_counts_retries(
         "errorMessage": "x" * 1000,
         "errorDetails": "Traceback ...",
         "retries": 2,
-        "retryTimeout": 300,
+        "retryTimeout": 60_000,
     }
     database.write(lambda uow: external_tasks.handle_failure(uow, task["id"], failure))
+    # The test clock, not a sleep: a loaded machine cannot stretch the wait past the timeout.
+    test_clock.advance(59_000_000)
     assert fetch(database, "worker-1", "payments") == []
-    time.sleep(0.4)
+    test_clock.advance(2_000_000)
     (again,) = fetch(database, "worker-2", "payments")
     assert again["retries"] == 2
     assert again["errorMessage"] == "x" * 666
