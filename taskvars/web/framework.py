@@ -585,9 +585,11 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
     0.49 s. uvloop takes a protocol as buffered only if it is no ``asyncio.Protocol``,
     which uvicorn's is: hence a wrapper rather than a subclass.
 
-    The body still goes through httptools and its copy. Reading it past the parser into
-    a new buffer per read saved nothing: zeroing each new buffer cost what copying out of
-    this warm one does (docs/benchmarks.md, "Measurements behind design decisions")."""
+    The body still goes through httptools and its copy. Reading it past the parser saved
+    nothing: into a new buffer per read, zeroing each cost what copying out of this warm
+    one does; into reused blocks handed on as views, the kernel's copy into blocks out of
+    the cache cost what httptools' copy had (docs/benchmarks.md, "Measurements behind
+    design decisions")."""
 
     def __init__(self, *arguments: Any, **keywords: Any) -> None:
         self.http = CamundaErrorHttpProtocol(*arguments, **keywords)
