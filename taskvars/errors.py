@@ -124,6 +124,10 @@ class PayloadTooLargeError(RestError):
 class RequestTimeoutError(RestError):
     status = 408
 
+    @classmethod
+    def body_stalled(cls, seconds: float) -> RequestTimeoutError:
+        return cls(f"The client sent no part of the body for {seconds:g} s; nothing was stored")
+
 
 class ClientDisconnectedError(RestError):
     def __init__(self) -> None:

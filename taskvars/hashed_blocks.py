@@ -44,8 +44,9 @@ class HashedBlocks:
         self._digest = content_digest.new_hasher()
 
     def hash_now(self, data: Buffer) -> None:
-        """Hash ``data`` on the calling thread (content small enough to stay in memory);
-        only before any block was submitted, or after all of them were waited for."""
+        """Hash ``data`` on the calling thread (content small enough to stay in memory, or
+        each write of a spool that writes through); only before any block was
+        submitted, or after all of them were waited for."""
         self._digest.update(data)
 
     def stored_digest(self) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 # Below this, the call through ctypes costs more than it saves.
 MEMMEM_MIN_BYTES = 32 * 1024
 
-_Find = Callable[[bytes, int, bytes, int], int | None]
+_Find = Callable[[int, int, bytes, int], int | None]
 
 
 def _c_memmem() -> _Find | None:
@@ -26,8 +26,7 @@ def _c_memmem() -> _Find | None:
     except (OSError, AttributeError, TypeError):
         return None
     memmem.restype = ctypes.c_void_p
-    # c_char_p passes a bytes object's own buffer, not a copy.
-    memmem.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    memmem.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
     found: _Find = memmem
     return found
 
@@ -35,13 +34,32 @@ def _c_memmem() -> _Find | None:
 _MEMMEM = _c_memmem()
 
 
-def find(haystack: bytes, needle: bytes) -> int:
-    """``haystack.find(needle)``."""
-    if _MEMMEM is None or len(haystack) < MEMMEM_MIN_BYTES or not needle:
+def find(haystack: bytes | memoryview, needle: bytes) -> int:
+    """``haystack.find(needle)``, for ``bytes`` or a contiguous memoryview of bytes
+    (through ``memmem`` if it is writable, as a view of a read buffer is)."""
+    if (
+        _MEMMEM is None
+        or len(haystack) < MEMMEM_MIN_BYTES
+        or not needle
+        or (isinstance(haystack, memoryview) and haystack.readonly)
+    ):
+        return _slow_find(haystack, needle)
+    start = _address(haystack)
+    found = _MEMMEM(start, len(haystack), needle, len(needle))
+    return -1 if found is None else found - start
+
+
+def _address(haystack: bytes | memoryview) -> int:
+    if isinstance(haystack, bytes):
+        # c_char_p points at a bytes object's own buffer, not a copy.
+        address = ctypes.cast(ctypes.c_char_p(haystack), ctypes.c_void_p).value
+    else:
+        address = ctypes.addressof(ctypes.c_char.from_buffer(haystack))
+    assert address is not None
+    return address
+
+
+def _slow_find(haystack: bytes | memoryview, needle: bytes) -> int:
+    if isinstance(haystack, bytes):
         return haystack.find(needle)
-    found = _MEMMEM(haystack, len(haystack), needle, len(needle))
-    if found is None:
-        return -1
-    start = ctypes.cast(ctypes.c_char_p(haystack), ctypes.c_void_p).value
-    assert start is not None
-    return found - start
+    return bytes(haystack).find(needle)  # small, read-only, or no memmem to be had

@@ -22,7 +22,12 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskvars.errors import RequestTimeoutError
-from taskvars.web.framework import STALL_SECONDS, ZERO_COPY_SEND, raised_after_response_started
+from taskvars.web.framework import (
+    BODY_FROM_SOCKET,
+    STALL_SECONDS,
+    ZERO_COPY_SEND,
+    raised_after_response_started,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +97,13 @@ class ClientTimeoutMiddleware:
             return
         seconds = self.seconds
         body_complete = False
-        zero_copy = scope.get("extensions", {}).get(ZERO_COPY_SEND)
-        if zero_copy is not None:
-            # A file sent without Python waits for the client in a worker thread, which
-            # a timeout here could not interrupt: it bounds its own waits the same way.
-            zero_copy[STALL_SECONDS] = seconds
+        extensions = scope.get("extensions", {})
+        for waits_in_a_thread in (ZERO_COPY_SEND, BODY_FROM_SOCKET):
+            # A file sent, or a body read, in a worker thread waits for the client there,
+            # which a timeout here could not interrupt: it bounds its own waits the same way.
+            offer = extensions.get(waits_in_a_thread)
+            if offer is not None:
+                offer[STALL_SECONDS] = seconds
         watch = _Watch(seconds)
         current_task = asyncio.current_task
 
@@ -112,9 +119,7 @@ class ClientTimeoutMiddleware:
                 message = await receive()
             except asyncio.CancelledError:
                 if watch.was_expired(task):
-                    raise RequestTimeoutError(
-                        f"The client sent no part of the body for {seconds:g} s; nothing was stored"
-                    ) from None
+                    raise RequestTimeoutError.body_stalled(seconds) from None
                 raise
             finally:
                 watch.receiving_since = None

@@ -73,11 +73,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import httptools
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive as request_receive
@@ -202,12 +204,22 @@ class CamundaErrorHttpProtocol(HttpToolsProtocol):
             runtime.parked_fetches.close()
         super().shutdown()
 
+    # Set by BufferedHttpProtocol: offers a request's body to be read from the socket.
+    offer_body_from_socket: Callable[[RequestResponseCycle], None] | None = None
+    # Body bytes of the latest request that httptools has handed to on_body.
+    body_bytes_parsed = 0
+
+    def on_headers_complete(self) -> None:
+        self.body_bytes_parsed = 0
+        super().on_headers_complete()
+
     def on_body(self, body: bytes) -> None:
         """uvicorn's, except that a chunk arriving while none waits is handed to the app
         as it is: uvicorn appends every chunk to a buffer and copies the buffer out again,
         two copies of each byte of an upload (about an eighth of the server's CPU time
         for a 256 MiB one, measured here). ``bytes()`` of a ``bytes`` object, which is
         what ``RequestResponseCycle.receive`` makes of the buffer, is that object itself."""
+        self.body_bytes_parsed += len(body)
         cycle = self.cycle
         if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
             return
@@ -231,6 +243,8 @@ class CamundaErrorHttpProtocol(HttpToolsProtocol):
         if not is_ssl(self.transport):
             cycle.scope.setdefault("extensions", {})[ZERO_COPY_SEND] = {}
             cycle.send = _ZeroCopySend(cycle)  # type: ignore[method-assign]
+            if self.offer_body_from_socket is not None:
+                self.offer_body_from_socket(cycle)
         super()._start_asgi_task(cycle, app)
 
 
@@ -558,6 +572,83 @@ _STANDS_IN_FOR: dict[type, type] = {
 
 # How much one read from a connection's socket may take (see BufferedHttpProtocol).
 READ_BUFFER_BYTES = 1024 * 1024
+# A body at least this long may be read from the socket in a thread (body_from_socket).
+BODY_FROM_SOCKET_MIN_BYTES = 2 * 1024 * 1024
+# Key in scope["extensions"]: a dict through which a reader asks for the body from the
+# socket (and the client timeout says how long a read may wait, STALL_SECONDS).
+BODY_FROM_SOCKET = "taskvars_body_from_socket"
+# Keys in that dict: ours; how many bytes the thread read, for the request's record; and
+# what to call when the body is handed over (the request's observation notes an upload).
+_GRANT = "grant"
+_GRANTED = "granted"
+BYTES_READ = "bytes_read"
+WHEN_GRANTED = "when_granted"
+
+
+def body_from_socket(scope: Scope) -> SocketBody | None:
+    """The rest of this request's body, for the caller to read from the connection's
+    socket (:mod:`taskvars.web.socket_body`), which the connection does not read
+    meanwhile; ``None`` to receive it as usual. Offered for a body of at least
+    ``BODY_FROM_SOCKET_MIN_BYTES`` with a plain ``Content-Length`` over plain HTTP,
+    granted once, while the body is the connection's current one and not all in. The
+    caller must end with :meth:`SocketBody.done`."""
+    offer: dict[str, Any] | None = scope.get("extensions", {}).get(BODY_FROM_SOCKET)
+    if offer is None:
+        return None
+    body: SocketBody | None = offer[_GRANT]()
+    return body
+
+
+class SocketBody:
+    """What a connection hands over with a request body's rest: a duplicate of its
+    socket's descriptor (``fd``), what httptools had parsed of the body already
+    (``received``), how many bytes follow (``remaining``), how long a read may wait for
+    the client (``stall_seconds``)."""
+
+    def __init__(
+        self,
+        protocol: BufferedHttpProtocol,
+        cycle: RequestResponseCycle,
+        offer: dict[str, Any],
+        fd: int,
+        received: bytes,
+        remaining: int,
+    ) -> None:
+        self._protocol = protocol
+        self.cycle = cycle
+        self._offer = offer
+        self.fd = fd
+        self.received = received
+        self.remaining = remaining
+        self.stall_seconds = float(offer.get(STALL_SECONDS, send_file.DEFAULT_STALL_SECONDS))
+
+    def done(self, bytes_read: int) -> None:
+        """Give the socket back, ``bytes_read`` of ``remaining`` read: the connection
+        skips the rest, then parses the next request with a new parser."""
+        os.close(self.fd)
+        self._offer[BYTES_READ] = len(self.received) + bytes_read
+        self._protocol._socket_body_done(self, bytes_read)
+
+
+def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    """The body's length, if its headers declare it plainly: one ``Content-Length``, no
+    ``Transfer-Encoding``, no ``Upgrade`` (which httptools would hand over otherwise)."""
+    length = None
+    for name, value in headers:
+        if name == b"content-length":
+            if length is not None or not value.isdigit():
+                return None
+            length = int(value)
+        elif name in (b"transfer-encoding", b"upgrade"):
+            return None
+    return length
+
+
+def _new_parser(protocol: HttpToolsProtocol) -> httptools.HttpRequestParser:
+    """A parser as uvicorn makes one for a connection (``HttpToolsProtocol.__init__``)."""
+    parser = httptools.HttpRequestParser(protocol)
+    parser.set_dangerous_leniencies(lenient_data_after_close=True)
+    return parser
 
 
 class _ReadBuffers(threading.local):
@@ -585,15 +676,19 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
     0.49 s. uvloop takes a protocol as buffered only if it is no ``asyncio.Protocol``,
     which uvicorn's is: hence a wrapper rather than a subclass.
 
-    The body still goes through httptools and its copy. Reading it past the parser saved
-    nothing: into a new buffer per read, zeroing each cost what copying out of this warm
-    one does; into reused blocks handed on as views, the kernel's copy into blocks out of
-    the cache cost what httptools' copy had (docs/benchmarks.md, "Measurements behind
-    design decisions")."""
+    Reading a body past httptools on the event loop saved nothing: into a new buffer per
+    read, zeroing each cost what copying out of this warm one does; into reused blocks
+    handed on as views, the kernel's copy into blocks out of the cache cost what
+    httptools' copy had (docs/benchmarks.md, "Measurements behind design decisions").
+    What saves is reading a large body in a thread that stores each read at once
+    (:func:`body_from_socket`); the bytes of it that thread leaves unread are skipped here
+    before the next request is parsed, by a new parser."""
 
     def __init__(self, *arguments: Any, **keywords: Any) -> None:
         self.http = CamundaErrorHttpProtocol(*arguments, **keywords)
+        self.http.offer_body_from_socket = self._offer_body_from_socket
         self._buffer = _READ_BUFFERS.buffer
+        self._skip_bytes = 0  # of a body a reading thread left
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.http.connection_made(transport)  # type: ignore[arg-type]
@@ -602,14 +697,69 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
         return self._buffer
 
     def buffer_updated(self, nbytes: int) -> None:
+        data = self._buffer[:nbytes]
+        if self._skip_bytes:
+            self.http._unset_keepalive_if_required()  # as data_received does first
+            skipped = min(self._skip_bytes, nbytes)
+            self._skip_bytes -= skipped
+            if self._skip_bytes:
+                return
+            self.http.parser = _new_parser(self.http)
+            data = data[skipped:]
+            if not data:
+                return
         # httptools' feed_data takes any buffer; uvicorn's annotation says bytes.
-        self.http.data_received(self._buffer[:nbytes])  # type: ignore[arg-type]
+        self.http.data_received(data)  # type: ignore[arg-type]
 
     def eof_received(self) -> None:
         self.http.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.http.connection_lost(exc)
+
+    def _offer_body_from_socket(self, cycle: RequestResponseCycle) -> None:
+        length = _declared_length(cycle.scope["headers"])
+        if length is not None and length >= BODY_FROM_SOCKET_MIN_BYTES:
+            offer: dict[str, Any] = {}
+            offer[_GRANT] = functools.partial(self._grant_body_from_socket, cycle, length, offer)
+            extensions: dict[str, Any] = cycle.scope["extensions"]
+            extensions[BODY_FROM_SOCKET] = offer
+
+    def _grant_body_from_socket(
+        self, cycle: RequestResponseCycle, length: int, offer: dict[str, Any]
+    ) -> SocketBody | None:
+        http = self.http
+        if (
+            _GRANTED in offer
+            or http.cycle is not cycle  # a pipelined request: httptools is past it
+            or not cycle.more_body
+            or cycle.response_complete
+            or cycle.disconnected
+            or http.transport.is_closing()
+            or self._skip_bytes
+        ):
+            return None
+        offer[_GRANTED] = True
+        when_granted = offer.get(WHEN_GRANTED)
+        if when_granted is not None:
+            when_granted()
+        if cycle.waiting_for_100_continue:  # as uvicorn's receive answers it
+            http.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            cycle.waiting_for_100_continue = False
+        cycle.flow.pause_reading()
+        received, cycle.body = bytes(cycle.body), bytearray()
+        fd = os.dup(http.transport.get_extra_info("socket").fileno())
+        remaining = length - http.body_bytes_parsed
+        return SocketBody(self, cycle, offer, fd, received, remaining)
+
+    def _socket_body_done(self, body: SocketBody, bytes_read: int) -> None:
+        cycle = body.cycle
+        self._skip_bytes = body.remaining - bytes_read
+        if not self._skip_bytes:
+            self.http.parser = _new_parser(self.http)
+            cycle.more_body = False  # as on_message_complete says
+        if not self.http.transport.is_closing():
+            cycle.flow.resume_reading()
 
     def pause_writing(self) -> None:
         self.http.pause_writing()

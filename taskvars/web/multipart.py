@@ -187,8 +187,12 @@ class StreamingFormParser:
         text_fields: Collection[str],
         other_parts_binary: bool = False,
         streamed_field: str | None = None,
+        write_through: bool = False,
     ) -> None:
         self._limits = limits
+        # Fed from a buffer that is overwritten after each feed (socket_body): binary
+        # parts are written as they come (Spool's write_through), nothing is kept.
+        self._write_through = write_through
         # The binary field whose part goes to ``limits.streamed_part_sink``, if any.
         self._streamed_field = streamed_field
         self._binary_fields = binary_fields
@@ -218,16 +222,17 @@ class StreamingFormParser:
             },
         )
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
         """Parse ``chunk``, which must not change afterwards (binary parts keep views of
-        it); await :meth:`drain` before the next one."""
+        it), unless the parser writes through; await :meth:`drain` before the next one
+        (which a parser that writes through need not)."""
         if self._ended:
             return  # the epilogue after the closing boundary is ignored, as RFC 2046 says
         self._received_bytes += len(chunk)
         try:
             rest = self._spool_part_data(chunk)
             if rest:
-                self._parser.write(rest)
+                self._parser.write(bytes(rest))  # python-multipart searches bytes
         except MultipartParseError as error:
             raise MalformedMultipartError(
                 "the body does not follow the multipart framing of its boundary"
@@ -236,7 +241,7 @@ class StreamingFormParser:
             self._discard_current()
             raise
 
-    def _spool_part_data(self, chunk: bytes) -> bytes:
+    def _spool_part_data(self, chunk: bytes | memoryview) -> bytes | memoryview:
         """Inside a spooled part, hand what of ``chunk`` is surely its data straight to
         the part's sink; the rest (from a delimiter, or from where one may begin at the end)
         is for python-multipart.
@@ -260,9 +265,9 @@ class StreamingFormParser:
         if end < 0:
             # A delimiter cut off by the chunk's end starts at a CR in its last bytes,
             # and at the last one: a boundary holds no CR (RFC 2046).
-            end = chunk.rfind(b"\r", max(0, len(chunk) - len(delimiter) + 1))
-            if end < 0:
-                end = len(chunk)
+            tail = max(0, len(chunk) - len(delimiter) + 1)
+            carriage_return = bytes(chunk[tail:]).rfind(b"\r")
+            end = tail + carriage_return if carriage_return >= 0 else len(chunk)
         if end:
             self._sink.write(memoryview(chunk)[:end])
         return chunk[end:]
@@ -392,7 +397,11 @@ class StreamingFormParser:
         return self._new_spool()
 
     def _new_spool(self) -> Spool:
-        return Spool(self._limits.spool_memory_bytes, self._limits.open_spool_file)
+        return Spool(
+            self._limits.spool_memory_bytes,
+            self._limits.open_spool_file,
+            write_through=self._write_through,
+        )
 
     def _discard_current(self) -> None:
         if _is_binary(self._sink):

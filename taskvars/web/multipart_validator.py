@@ -22,8 +22,9 @@ from starlette.types import Receive, Scope
 
 from taskvars.errors import ApiError, InvalidRequestError
 from taskvars.header_values import HeaderValueError, parse_media_type
+from taskvars.web import socket_body
 from taskvars.web.declared_errors import first_error
-from taskvars.web.framework import hand_parsed_form_to_handler
+from taskvars.web.framework import body_from_socket, hand_parsed_form_to_handler
 from taskvars.web.multipart import (
     BinaryPart,
     FormLimits,
@@ -118,12 +119,20 @@ class StreamingMultipartValidator:
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         boundary = boundary_of(Headers(scope=scope).get("content-type"))
-        form = await self.read_form(receive, boundary)
+        form = await self.read_form(receive, boundary, scope)
         hand_parsed_form_to_handler(scope, FORM_ARGUMENT, form)
         return self._replay_empty_form(receive, scope, boundary)
 
-    async def read_form(self, receive: Receive, boundary: bytes) -> MultipartForm:
-        """The body, parsed and validated: the form the caller must close."""
+    async def read_form(self, receive: Receive, boundary: bytes, scope: Scope) -> MultipartForm:
+        """The body, parsed and validated: the form the caller must close.
+
+        A large body is read from the socket by a thread that writes each read as it
+        comes (:mod:`taskvars.web.socket_body`), unless a part goes to a sink of the
+        database's own (PostgreSQL's streamed upload), which is fed on the event loop."""
+        from_socket = None
+        streamed_elsewhere = self._streamed_field and self._limits.streamed_part_sink
+        if not streamed_elsewhere and socket_body.reader_free():
+            from_socket = body_from_socket(scope)
         parser = StreamingFormParser(
             boundary,
             self._limits,
@@ -131,11 +140,15 @@ class StreamingMultipartValidator:
             text_fields=self._text_fields,
             other_parts_binary=self._other_parts_binary,
             streamed_field=self._streamed_field,
+            write_through=from_socket is not None,
         )
         try:
-            async for chunk in body_chunks(receive):
-                parser.feed(chunk)
-                await parser.drain()
+            if from_socket is not None:
+                await socket_body.read_body(from_socket, parser.feed)
+            else:
+                async for chunk in body_chunks(receive):
+                    parser.feed(chunk)
+                    await parser.drain()
             form = await parser.finish()
         except BaseException:
             parser.abort()

@@ -20,7 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskvars.metrics import instruments, per_operation
 from taskvars.web import request_log
-from taskvars.web.framework import ROUTING_CONTEXT, ZERO_COPY_SEND
+from taskvars.web.framework import (
+    BODY_FROM_SOCKET,
+    BYTES_READ,
+    ROUTING_CONTEXT,
+    WHEN_GRANTED,
+    ZERO_COPY_SEND,
+)
 
 REQUEST_ID_HEADER = "x-request-id"
 # What is taken from a client: printable ASCII, without spaces, of a sensible length
@@ -92,12 +98,20 @@ class RequestObservationMiddleware:
         uploading = False
         uploads = self.operations.uploads
 
-        async def counted_receive() -> Message:
-            nonlocal bytes_in, uploading
-            # Checked before waiting: an upload waiting for its client is in progress.
+        def note_upload() -> None:
+            nonlocal uploading
             if not uploading and _operation_id(routing) in uploads:
                 uploading = True
                 instruments.UPLOADS_IN_PROGRESS.inc()
+
+        from_socket = extensions.get(BODY_FROM_SOCKET)
+        if from_socket is not None:
+            from_socket[WHEN_GRANTED] = note_upload  # its body does not come through receive
+
+        async def counted_receive() -> Message:
+            nonlocal bytes_in
+            # Checked before waiting: an upload waiting for its client is in progress.
+            note_upload()
             message = await receive()
             if message["type"] == "http.request":
                 bytes_in += len(message.get("body", b""))
@@ -118,6 +132,8 @@ class RequestObservationMiddleware:
         try:
             await self.app(scope, counted_receive, observed_send)
         finally:
+            if from_socket is not None:
+                bytes_in += from_socket.get(BYTES_READ, 0)
             if uploading:
                 instruments.UPLOADS_IN_PROGRESS.dec()
             operation = _operation_id(routing)

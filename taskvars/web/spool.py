@@ -48,11 +48,23 @@ FLUSH_BYTES = 8 * BLOCK_BYTES
 
 class Spool:
     """One part's bytes. Feed with :meth:`write` (and :meth:`drain` between feeds),
-    then :meth:`finish`; read back with :meth:`chunks`; end with :meth:`close`."""
+    then :meth:`finish`; read back with :meth:`chunks`; end with :meth:`close`.
 
-    def __init__(self, memory_bytes: int, open_file: Callable[[], UploadFile]) -> None:
+    ``write_through``: each :meth:`write` hashes and writes its bytes before it returns,
+    in the caller's thread, and keeps nothing of them; for a body read in a thread of its
+    own (:mod:`taskvars.web.socket_body`), whose buffer the next read overwrites.
+    """
+
+    def __init__(
+        self,
+        memory_bytes: int,
+        open_file: Callable[[], UploadFile],
+        *,
+        write_through: bool = False,
+    ) -> None:
         self._memory_bytes = memory_bytes
         self._open_file = open_file
+        self._write_through = write_through
         self._memory = bytearray()
         self._block: list[memoryview | bytearray] = []
         self._block_bytes = 0
@@ -79,6 +91,9 @@ class Spool:
             self._memory += data
             if len(self._memory) > self._memory_bytes:
                 self._spill()
+            return
+        if self._write_through:
+            self._write_now(data, self.size - len(data))
             return
         if isinstance(data.obj, bytes) and len(data) >= MIN_SHARED_BYTES:
             self._block.append(data)
@@ -149,9 +164,17 @@ class Spool:
             # While the bytes arrive: the final sync then waits for the data only. (If
             # it fails, sync does it again and reports it.)
             self._pipeline.in_storing_thread(self._file.sync_name)
+        if self._write_through:
+            self._write_now(memory, 0)
+            return
         self._block = [memoryview(memory)]
         self._block_bytes = len(memory)
         self._submit_block()
+
+    def _write_now(self, data: memoryview | bytearray, offset: int) -> None:
+        assert self._file is not None
+        self._pipeline.hash_now(data)  # no block is ever submitted: the order holds
+        _write(self._file.fd, [data], offset, self._early_flush)
 
     def _submit_block(self) -> None:
         if not self._block:

@@ -115,7 +115,7 @@ class Upload:
         return _boundary(scope)
 
     async def serve(self, request: FastRequest, scope: Scope, receive: Receive, send: Send) -> None:
-        form = await self.form.read_form(receive, request.accepted)
+        form = await self.form.read_form(receive, request.accepted, scope)
         scope_id, name = request.scope_id_and_name
         # PostgreSQL: one statement where one will do (postgres_small); SQLite: raw
         # statements on the writer thread, no unit of work (sqlite_small).
