@@ -33,6 +33,13 @@ by name, instead of somewhere downstream.
    what it gets to httptools' ``feed_data``, which takes any buffer and keeps nothing of
    it (``on_body`` gets a copy), and uvicorn makes a connection's protocol by calling its
    ``http`` class with keyword arguments: :class:`BufferedHttpProtocol` wraps it so.
+   For a body read from the socket by a thread (:func:`body_from_socket`): the protocol
+   makes its parser in ``__init__`` as ``httptools.HttpRequestParser(self)`` with
+   ``set_dangerous_leniencies(lenient_data_after_close=True)`` and keeps it as
+   ``parser`` (a new one can take over between requests); ``on_message_complete`` sets
+   ``cycle.more_body`` to false; ``data_received`` first calls
+   ``_unset_keepalive_if_required()``; a cycle keeps its ``flow`` and
+   ``waiting_for_100_continue``, which ``receive`` answers by writing ``100 Continue``.
 8. uvicorn's server, told to stop, calls ``shutdown()`` on each open connection's
    protocol before it waits for the requests in flight (and only then ends the app's
    lifespan), and the protocol holds the state the lifespan yielded as ``app_state``.

@@ -5,7 +5,9 @@ Up to a limit in memory; past it in a file (from the database, see
 thread hashes and writes while the event loop receives the next bytes
 (:class:`taskvars.hashed_blocks.HashedBlocks`). Received chunks are handed over as
 memoryviews, never copied, in blocks of about 1 MiB, and at most ``MAX_IN_FLIGHT_BYTES``
-wait for the thread at any time: memory stays flat whatever the size.
+wait for the thread at any time: memory stays flat whatever the size. A large body read
+from the socket by a thread of its own (:mod:`taskvars.web.socket_body`) is written
+through instead: each write hashed and written by that thread before it reads on.
 
 Before :meth:`Spool.finish` returns, a file that will be the stored value (a content file
 beside an SQLite database) is on disk, its name too (:meth:`UploadFile.sync`): a row that

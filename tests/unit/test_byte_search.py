@@ -45,3 +45,13 @@ def test_memmem_is_found_on_linux() -> None:
     if os.uname().sysname != "Linux":
         pytest.skip("checked where the C library is known to have memmem")
     assert byte_search._MEMMEM is not None
+
+
+@pytest.mark.parametrize("haystack", haystacks(), ids=lambda h: str(len(h)))
+def test_a_view_of_a_read_buffer_is_searched_as_its_bytes_are(haystack: bytes) -> None:
+    """Writable, as a thread's read buffer is (through memmem), or read-only; a slice
+    that starts inside its buffer answers from its own start."""
+    buffer = bytearray(b"\r\n--" + haystack)
+    view = memoryview(buffer)[4:]
+    assert byte_search.find(view, NEEDLE) == haystack.find(NEEDLE)
+    assert byte_search.find(view.toreadonly(), NEEDLE) == haystack.find(NEEDLE)

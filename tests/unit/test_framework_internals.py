@@ -136,6 +136,26 @@ def test_uvicorn_feeds_what_it_receives_to_httptools_and_makes_protocols_we_can_
         assert method in vars(wrapped), f"BufferedHttpProtocol does not pass on {method}"
 
 
+def test_uvicorn_parses_requests_where_a_body_read_from_the_socket_hands_back_to() -> None:
+    """What BufferedHttpProtocol relies on to skip a body a thread has read and parse the
+    next request with a parser of its own (framework docstring, 7)."""
+    init = inspect.getsource(HttpToolsProtocol.__init__)
+    assert "self.parser = httptools.HttpRequestParser(self)" in init
+    assert "set_dangerous_leniencies(lenient_data_after_close=True)" in init, (
+        "uvicorn now sets up its parser otherwise: framework._new_parser must follow"
+    )
+    complete = inspect.getsource(HttpToolsProtocol.on_message_complete)
+    assert "self.cycle.more_body = False" in complete
+    received = inspect.getsource(HttpToolsProtocol.data_received)
+    assert received.index("self._unset_keepalive_if_required()") < received.index("feed_data")
+    receive = inspect.getsource(RequestResponseCycle.receive)
+    assert "self.waiting_for_100_continue" in receive
+    assert 'b"HTTP/1.1 100 Continue\\r\\n\\r\\n"' in receive
+    cycle_init = inspect.getsource(RequestResponseCycle.__init__)
+    for attribute in ("self.flow = flow", "self.more_body = True", "self.keep_alive"):
+        assert attribute in cycle_init, f"uvicorn's cycle no longer sets {attribute}"
+
+
 def test_uvicorn_shuts_connections_down_before_it_waits_for_requests_in_flight() -> None:
     shutdown = inspect.getsource(uvicorn.server.Server.shutdown)
     told, waited, ended = (

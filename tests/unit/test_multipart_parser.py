@@ -27,21 +27,36 @@ LIMITS = FormLimits(
 Parse = Callable[..., MultipartForm]
 
 
-@pytest.fixture
-def parse() -> Iterator[Parse]:
-    """Parses a body; every form it returns is closed when the test ends."""
+@pytest.fixture(params=[False, True], ids=["received", "written through"])
+def parse(request: pytest.FixtureRequest) -> Iterator[Parse]:
+    """Parses a body, as received on the event loop (each piece a ``bytes`` of its own)
+    or, written through, as a thread reading the socket feeds it: each piece a view of
+    one buffer, overwritten as soon as the parser returns. Every form it returns is
+    closed when the test ends."""
     forms: list[MultipartForm] = []
+    write_through: bool = request.param
 
     def parse(body: bytes, piece: int | None = None) -> MultipartForm:
         parser = StreamingFormParser(
-            BOUNDARY.encode(), LIMITS, binary_fields={"data"}, text_fields={"valueType", "type"}
+            BOUNDARY.encode(),
+            LIMITS,
+            binary_fields={"data"},
+            text_fields={"valueType", "type"},
+            write_through=write_through,
         )
         piece = piece or len(body) or 1
+        buffer = bytearray(piece)
 
         async def feed_all() -> MultipartForm:
             for start in range(0, len(body), piece):
-                parser.feed(body[start : start + piece])
-                await parser.drain()
+                chunk = body[start : start + piece]
+                if write_through:
+                    buffer[: len(chunk)] = chunk
+                    parser.feed(memoryview(buffer)[: len(chunk)])
+                    buffer[:] = b"\xff" * len(buffer)  # the next read overwrites it
+                else:
+                    parser.feed(chunk)
+                    await parser.drain()
             return await parser.finish()
 
         forms.append(asyncio.run(feed_all()))

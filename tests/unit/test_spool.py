@@ -224,3 +224,42 @@ def test_a_content_file_is_synced_by_the_storing_thread_right_after_its_last_blo
     assert spool.path.read_bytes() == data
     assert spool.digest == expected_digest(data)
     spool.close()
+
+
+@pytest.mark.parametrize("piece_bytes", [4096, 65536 + 3, 3 * MIB + 7])
+def test_a_spool_that_writes_through_stores_each_write_before_the_buffer_is_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_bytes: int
+) -> None:
+    """As a thread reading a body from the socket feeds it: each write a view of one
+    buffer that the next read overwrites, no drain between writes. The content file is
+    still flushed while it is written, and synced at the end."""
+    flushed_sizes: list[int] = []
+    real_fdatasync = spool_module.os.fdatasync
+
+    def recording_fdatasync(fd: int) -> None:
+        flushed_sizes.append(os.fstat(fd).st_size)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
+    files = ContentFiles(tmp_path / "content")
+    files.prepare()
+    data = os.urandom(2 * FLUSH_BYTES + 12345)
+    spool = Spool(MIB, files.create, write_through=True)
+    buffer = bytearray(piece_bytes)
+
+    async def run() -> None:
+        for start in range(0, len(data), piece_bytes):
+            piece = data[start : start + piece_bytes]
+            buffer[: len(piece)] = piece
+            spool.write(memoryview(buffer)[: len(piece)])
+            buffer[:] = bytes(len(buffer))
+            assert spool._pipeline.in_flight_bytes == 0
+        await spool.finish()
+
+    asyncio.run(run())
+    assert spool.path is not None
+    assert spool.path.read_bytes() == data
+    assert (spool.size, spool.digest) == (len(data), expected_digest(data))
+    assert flushed_sizes[0] >= FLUSH_BYTES
+    assert flushed_sizes[-1] == len(data)
+    spool.close()
