@@ -746,6 +746,11 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
             or self._skip_bytes
         ):
             return None
+        sock = http.transport.get_extra_info("socket")
+        try:
+            fd = os.dup(sock.fileno())
+        except (AttributeError, OSError):
+            return None  # no socket to be had, or no descriptor left: received as usual
         offer[_GRANTED] = True
         when_granted = offer.get(WHEN_GRANTED)
         if when_granted is not None:
@@ -755,7 +760,6 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
             cycle.waiting_for_100_continue = False
         cycle.flow.pause_reading()
         received, cycle.body = bytes(cycle.body), bytearray()
-        fd = os.dup(http.transport.get_extra_info("socket").fileno())
         remaining = length - http.body_bytes_parsed
         return SocketBody(self, cycle, offer, fd, received, remaining)
 
