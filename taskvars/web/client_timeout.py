@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from taskvars.errors import RequestTimeoutError
 from taskvars.web.framework import (
     BODY_FROM_SOCKET,
+    GRANTED,
     STALL_SECONDS,
     ZERO_COPY_SEND,
     raised_after_response_started,
@@ -107,9 +108,11 @@ class ClientTimeoutMiddleware:
         watch = _Watch(seconds)
         current_task = asyncio.current_task
 
+        from_socket = extensions.get(BODY_FROM_SOCKET)
+
         async def bounded_receive() -> Message:
             nonlocal body_complete
-            if body_complete:
+            if body_complete or (from_socket is not None and GRANTED in from_socket):
                 # Past the body, receive() waits for a disconnect (Starlette's streaming
                 # responses listen for one): that wait is the client's right.
                 return await receive()

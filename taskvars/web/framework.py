@@ -584,10 +584,11 @@ BODY_FROM_SOCKET_MIN_BYTES = 2 * 1024 * 1024
 # Key in scope["extensions"]: a dict through which a reader asks for the body from the
 # socket (and the client timeout says how long a read may wait, STALL_SECONDS).
 BODY_FROM_SOCKET = "taskvars_body_from_socket"
-# Keys in that dict: ours; how many bytes the thread read, for the request's record; and
-# what to call when the body is handed over (the request's observation notes an upload).
+# Keys in that dict: ours; whether the body was handed over (past it, receive waits for
+# a disconnect only); how many bytes the thread read, for the request's record; and what
+# to call when the body is handed over (the request's observation notes an upload).
 _GRANT = "grant"
-_GRANTED = "granted"
+GRANTED = "granted"
 BYTES_READ = "bytes_read"
 WHEN_GRANTED = "when_granted"
 
@@ -628,10 +629,13 @@ class SocketBody:
         self.received = received
         self.remaining = remaining
         self.stall_seconds = float(offer.get(STALL_SECONDS, send_file.DEFAULT_STALL_SECONDS))
+        self.given_back = False
 
     def done(self, bytes_read: int) -> None:
         """Give the socket back, ``bytes_read`` of ``remaining`` read: the connection
         skips the rest, then parses the next request with a new parser."""
+        assert not self.given_back
+        self.given_back = True
         os.close(self.fd)
         self._offer[BYTES_READ] = len(self.received) + bytes_read
         self._protocol._socket_body_done(self, bytes_read)
@@ -737,7 +741,7 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
     ) -> SocketBody | None:
         http = self.http
         if (
-            _GRANTED in offer
+            GRANTED in offer
             or http.cycle is not cycle  # a pipelined request: httptools is past it
             or not cycle.more_body
             or cycle.response_complete
@@ -751,7 +755,7 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
             fd = os.dup(sock.fileno())
         except (AttributeError, OSError):
             return None  # no socket to be had, or no descriptor left: received as usual
-        offer[_GRANTED] = True
+        offer[GRANTED] = True
         when_granted = offer.get(WHEN_GRANTED)
         if when_granted is not None:
             when_granted()
@@ -760,6 +764,7 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
             cycle.waiting_for_100_continue = False
         cycle.flow.pause_reading()
         received, cycle.body = bytes(cycle.body), bytearray()
+        cycle.message_event.clear()  # what on_body said is taken: receive has nothing
         remaining = length - http.body_bytes_parsed
         return SocketBody(self, cycle, offer, fd, received, remaining)
 

@@ -24,7 +24,7 @@ from taskvars.errors import ApiError, InvalidRequestError
 from taskvars.header_values import HeaderValueError, parse_media_type
 from taskvars.web import socket_body
 from taskvars.web.declared_errors import first_error
-from taskvars.web.framework import body_from_socket, hand_parsed_form_to_handler
+from taskvars.web.framework import hand_parsed_form_to_handler
 from taskvars.web.multipart import (
     BinaryPart,
     FormLimits,
@@ -129,20 +129,19 @@ class StreamingMultipartValidator:
         A large body is read from the socket by a thread that writes each read as it
         comes (:mod:`taskvars.web.socket_body`), unless a part goes to a sink of the
         database's own (PostgreSQL's streamed upload), which is fed on the event loop."""
-        from_socket = None
         streamed_elsewhere = self._streamed_field and self._limits.streamed_part_sink
-        if not streamed_elsewhere and socket_body.reader_free():
-            from_socket = body_from_socket(scope)
-        parser = StreamingFormParser(
-            boundary,
-            self._limits,
-            binary_fields=self._binary_fields,
-            text_fields=self._text_fields,
-            other_parts_binary=self._other_parts_binary,
-            streamed_field=self._streamed_field,
-            write_through=from_socket is not None,
-        )
+        from_socket = None if streamed_elsewhere else socket_body.take(scope)
+        parser: StreamingFormParser | None = None
         try:
+            parser = StreamingFormParser(
+                boundary,
+                self._limits,
+                binary_fields=self._binary_fields,
+                text_fields=self._text_fields,
+                other_parts_binary=self._other_parts_binary,
+                streamed_field=self._streamed_field,
+                write_through=from_socket is not None,
+            )
             if from_socket is not None:
                 await socket_body.read_body(from_socket, parser.feed)
             else:
@@ -151,7 +150,10 @@ class StreamingMultipartValidator:
                     await parser.drain()
             form = await parser.finish()
         except BaseException:
-            parser.abort()
+            if from_socket is not None:
+                socket_body.give_back(from_socket)  # if read_body was never reached
+            if parser is not None:
+                parser.abort()
             raise
         try:
             self.validate_form(form)

@@ -5,8 +5,8 @@ pipelined, the rest of a body the thread left unread) and when the client stalls
 leaves. Every request is written by hand on a raw socket, so that the bytes on the wire
 are exactly the ones each test means.
 
-The thread's reading function is wrapped so that each test knows the body went through
-it; it still runs as it is."""
+``socket_body.read_body`` is wrapped so that each test knows the body went through it;
+it still runs as it is."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import hashlib
 import logging
 import os
 import socket
+import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from taskvars.app import create_app
 from taskvars.metrics.instruments import REGISTRY
 from taskvars.settings import Settings
 from taskvars.web import socket_body
-from taskvars.web.framework import BODY_FROM_SOCKET_MIN_BYTES, BufferedHttpProtocol
+from taskvars.web.framework import BODY_FROM_SOCKET_MIN_BYTES, BufferedHttpProtocol, SocketBody
 
 PATIENCE_SECONDS = 20.0
 BOUNDARY = "socket-body-boundary"
@@ -37,6 +39,8 @@ MIB = 1024 * 1024
 
 @dataclass
 class Served:
+    server: uvicorn.Server
+    thread: threading.Thread
     port: int
     content_directory: Path
     bodies_read_in_thread: list[int] = field(default_factory=list)
@@ -47,10 +51,16 @@ class Served:
         return connection
 
 
-@pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+@contextmanager
+def serving(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    client_timeout_seconds: int = 1,
+    graceful_shutdown_seconds: float | None = None,
+) -> Iterator[Served]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'taskvars.db'}", client_timeout_seconds=1
+        database_url=f"sqlite:///{tmp_path / 'taskvars.db'}",
+        client_timeout_seconds=client_timeout_seconds,
     )
     config = uvicorn.Config(
         create_app(settings),
@@ -59,6 +69,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         log_level="warning",
         ws="none",
         http=BufferedHttpProtocol,  # as taskvars serve runs uvicorn
+        timeout_graceful_shutdown=graceful_shutdown_seconds,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -67,14 +78,15 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)
-    served = Served(server.servers[0].sockets[0].getsockname()[1], tmp_path / "taskvars.db-content")
-    consume_all: Callable[..., None] = socket_body._consume_all
+    port = server.servers[0].sockets[0].getsockname()[1]
+    served = Served(server, thread, port, tmp_path / "taskvars.db-content")
+    read_body = socket_body.read_body
 
-    def counted(fd: int, received: bytes, count: int, *rest: Any) -> None:
-        served.bodies_read_in_thread.append(len(received) + count)
-        consume_all(fd, received, count, *rest)
+    async def counted(body: SocketBody, consume: Any) -> None:
+        served.bodies_read_in_thread.append(len(body.received) + body.remaining)
+        await read_body(body, consume)
 
-    monkeypatch.setattr(socket_body, "_consume_all", counted)
+    monkeypatch.setattr(socket_body, "read_body", counted)
     with served.connect() as connection:
         connection.sendall(json_post("/engine-rest/task/create", b'{"id": "t"}'))
         assert status_of(read_response(connection)) == 204
@@ -83,6 +95,12 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     finally:
         server.should_exit = True
         thread.join(PATIENCE_SECONDS)
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    with serving(tmp_path, monkeypatch) as served:
+        yield served
 
 
 def json_post(path: str, body: bytes) -> bytes:
@@ -285,3 +303,73 @@ def test_a_body_read_in_a_thread_is_counted_as_an_upload_and_its_bytes_as_receiv
     assert uploads_in_progress() == 0
     [record] = [r for r in caplog.records if r.name == "taskvars.requests"]
     assert record.__dict__["bytes_in"] == len(body)
+
+
+def wait_for_a_thread_to_read(served: Served) -> None:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not served.bodies_read_in_thread:
+        assert time.monotonic() < deadline, "the body was not handed to a thread"
+        time.sleep(0.01)
+
+
+def test_a_client_that_resets_the_connection_mid_body_leaves_nothing_stored(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="taskvars.requests")
+    body = upload_body(large_content())
+    before = content_files(served)
+    connection = served.connect()
+    connection.sendall(upload_head("reset", len(body)) + body[: 2 * MIB + 100])
+    wait_for_a_thread_to_read(served)
+    # Closed with unread data and no lingering: the server's next read fails, not ends.
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while content_files(served) != before:
+        assert time.monotonic() < deadline, "the spooled content file stayed"
+        time.sleep(0.01)
+    assert stored(served, "reset") is None
+    # Taken for a client gone, as on the event loop; not a server error.
+    uploads = [
+        record.__dict__
+        for record in caplog.records
+        if record.name == "taskvars.requests" and record.__dict__["method"] == "POST"
+    ]
+    assert [upload["status"] for upload in uploads] == [400]
+
+
+def test_with_every_reader_busy_a_large_body_is_received_on_the_event_loop(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket_body, "READERS", 0)
+    content = large_content()
+    body = upload_body(content)
+    with served.connect() as connection:
+        connection.sendall(upload_head("looped", len(body)) + body)
+        assert status_of(read_response(connection)) == 204
+    assert served.bodies_read_in_thread == []
+    assert stored(served, "looped") == content
+
+
+def test_a_server_that_stops_waiting_for_a_body_stops_its_thread_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn cancels the requests still running when its graceful shutdown times out:
+    the reading thread is stopped and waited for before its descriptor, file and form go,
+    instead of reading on for the client timeout (here a minute)."""
+    with serving(
+        tmp_path, monkeypatch, client_timeout_seconds=60, graceful_shutdown_seconds=0.5
+    ) as served:
+        body = upload_body(large_content())
+        before = content_files(served)
+        connection = served.connect()
+        connection.sendall(upload_head("cut", len(body)) + body[: 2 * MIB + 100])
+        wait_for_a_thread_to_read(served)
+        stopping = time.monotonic()
+        served.server.should_exit = True
+        served.thread.join(PATIENCE_SECONDS)
+        assert not served.thread.is_alive()
+        assert time.monotonic() - stopping < 10
+        connection.close()
+        assert content_files(served) == before
+        assert socket_body._reading == 0
