@@ -30,7 +30,8 @@ from taskvars.app import create_app
 from taskvars.metrics.instruments import REGISTRY
 from taskvars.settings import Settings
 from taskvars.web import socket_body
-from taskvars.web.framework import BODY_FROM_SOCKET_MIN_BYTES, BufferedHttpProtocol, SocketBody
+from taskvars.web.framework import BODY_FROM_SOCKET_MIN_BYTES, SocketBody
+from tests.uvicorn_thread import uvicorn_in_thread
 
 PATIENCE_SECONDS = 20.0
 BOUNDARY = "socket-body-boundary"
@@ -62,24 +63,18 @@ def serving(
         database_url=f"sqlite:///{tmp_path / 'taskvars.db'}",
         client_timeout_seconds=client_timeout_seconds,
     )
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws="none",
-        http=BufferedHttpProtocol,  # as taskvars serve runs uvicorn
-        timeout_graceful_shutdown=graceful_shutdown_seconds,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    served = Served(server, thread, port, tmp_path / "taskvars.db-content")
+    with uvicorn_in_thread(
+        create_app(settings), timeout_graceful_shutdown=graceful_shutdown_seconds
+    ) as running:
+        served = Served(
+            running.server, running.thread, running.port, tmp_path / "taskvars.db-content"
+        )
+        yield from _counting_bodies_read_in_thread(served, monkeypatch)
+
+
+def _counting_bodies_read_in_thread(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Served]:
     read_body = socket_body.read_body
 
     async def counted(body: SocketBody, consume: Any) -> None:
@@ -90,11 +85,7 @@ def serving(
     with served.connect() as connection:
         connection.sendall(json_post("/engine-rest/task/create", b'{"id": "t"}'))
         assert status_of(read_response(connection)) == 204
-    try:
-        yield served
-    finally:
-        server.should_exit = True
-        thread.join(PATIENCE_SECONDS)
+    yield served
 
 
 @pytest.fixture

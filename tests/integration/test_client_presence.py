@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import queue
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -29,8 +28,8 @@ from taskvars.services.long_polling import FetchOutcome, ParkedFetches
 from taskvars.settings import Settings
 from taskvars.web.body_limit import BodyLimitMiddleware
 from taskvars.web.client_timeout import ClientTimeoutMiddleware
-from taskvars.web.framework import BufferedHttpProtocol
 from taskvars.web.json_validator import json_body_validator
+from tests.uvicorn_thread import uvicorn_in_thread
 
 PATIENCE_SECONDS = 20.0
 SPEC: dict[str, Any] = {
@@ -107,29 +106,14 @@ def tiny_app(database: Database, served: list[ParkedFetches]) -> AsyncApp:
 def served(tmp_path: Path) -> Iterator[Served]:
     hubs: list[ParkedFetches] = []
     database = Database(f"sqlite:///{tmp_path / 'unused.db'}")  # the handler needs none
-    config = uvicorn.Config(
-        tiny_app(database, hubs),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws="none",
-        http=BufferedHttpProtocol,  # as taskvars serve runs uvicorn
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    _SERVED.append(Served(server, port, hubs[0], queue.Queue()))
     try:
-        yield _SERVED[-1]
+        with uvicorn_in_thread(tiny_app(database, hubs)) as running:
+            _SERVED.append(Served(running.server, running.port, hubs[0], queue.Queue()))
+            try:
+                yield _SERVED[-1]
+            finally:
+                _SERVED.pop()
     finally:
-        server.should_exit = True
-        thread.join(PATIENCE_SECONDS)
-        _SERVED.pop()
         database.dispose()
 
 

@@ -131,20 +131,26 @@ def test_only_a_file_that_becomes_the_value_is_synced_with_its_name(
     spool.close()
 
 
+@pytest.fixture
+def flushed_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of the file at each of the spool's ``fdatasync`` calls, in order."""
+    sizes: list[int] = []
+    real_fdatasync = spool_module.os.fdatasync
+
+    def recording_fdatasync(fd: int) -> None:
+        sizes.append(os.fstat(fd).st_size)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
+    return sizes
+
+
 def test_a_large_content_file_is_flushed_while_it_is_written_and_again_at_the_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, flushed_sizes: list[int]
 ) -> None:
     """Flushed only after the last byte, the disk took as long again as the transfer;
     flushed every FLUSH_BYTES beside the writes, the final sync has the last stretch
     left. The final one still comes after every write."""
-    flushed_sizes: list[int] = []
-    real_fdatasync = spool_module.os.fdatasync
-
-    def recording_fdatasync(fd: int) -> None:
-        flushed_sizes.append(os.fstat(fd).st_size)
-        real_fdatasync(fd)
-
-    monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
     data = hashlib.sha256(b"flushed").digest() * (5 * FLUSH_BYTES // 32)
@@ -228,19 +234,11 @@ def test_a_content_file_is_synced_by_the_storing_thread_right_after_its_last_blo
 
 @pytest.mark.parametrize("piece_bytes", [4096, 65536 + 3, 3 * MIB + 7])
 def test_a_spool_that_writes_through_stores_each_write_before_the_buffer_is_reused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_bytes: int
+    tmp_path: Path, flushed_sizes: list[int], piece_bytes: int
 ) -> None:
     """As a thread reading a body from the socket feeds it: each write a view of one
     buffer that the next read overwrites, no drain between writes. The content file is
     still flushed while it is written, and synced at the end."""
-    flushed_sizes: list[int] = []
-    real_fdatasync = spool_module.os.fdatasync
-
-    def recording_fdatasync(fd: int) -> None:
-        flushed_sizes.append(os.fstat(fd).st_size)
-        real_fdatasync(fd)
-
-    monkeypatch.setattr(spool_module.os, "fdatasync", recording_fdatasync)
     files = ContentFiles(tmp_path / "content")
     files.prepare()
     data = os.urandom(2 * FLUSH_BYTES + 12345)
