@@ -747,7 +747,6 @@ class BufferedHttpProtocol(asyncio.BufferedProtocol):
             or cycle.response_complete
             or cycle.disconnected
             or http.transport.is_closing()
-            or self._skip_bytes
         ):
             return None
         sock = http.transport.get_extra_info("socket")

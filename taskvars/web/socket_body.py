@@ -30,10 +30,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from starlette.types import Scope
 
 from taskvars.errors import ClientDisconnectedError, RequestTimeoutError
-from taskvars.web.framework import SocketBody, body_from_socket
+from taskvars.web.framework import READ_BUFFER_BYTES, SocketBody, body_from_socket
 
-# The buffer each read goes into: what one read may take.
-READ_BYTES = 1024 * 1024
 # Bodies read at the same time; past it, a body is received on the event loop.
 READERS = 64
 
@@ -130,7 +128,7 @@ class _Reader:
         if body.received:
             consume(body.received)
         count = body.remaining
-        buffer = memoryview(bytearray(min(READ_BYTES, count)))
+        buffer = memoryview(bytearray(min(READ_BUFFER_BYTES, count)))
         poller = select.poll()
         poller.register(body.fd, select.POLLIN)
         poller.register(self._wake_read, select.POLLIN)

@@ -162,6 +162,21 @@ def content_files(served: Served) -> list[str]:
     return sorted(os.listdir(served.content_directory))
 
 
+def wait_for_a_thread_to_read(served: Served) -> None:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not served.bodies_read_in_thread:
+        assert time.monotonic() < deadline, "the body was not handed to a thread"
+        time.sleep(0.01)
+
+
+def wait_for_content_files(served: Served, expected: list[str]) -> None:
+    """A spooled file goes once its thread has seen the client go."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while content_files(served) != expected:
+        assert time.monotonic() < deadline, "the spooled content file stayed"
+        time.sleep(0.01)
+
+
 def large_content() -> bytes:
     # A delimiter's first bytes inside the content, and a CR at the end of many reads.
     return (os.urandom(MIB) + b"\r\n--" + BOUNDARY[:-1].encode() + b"\r" * 4097) * 3
@@ -242,14 +257,8 @@ def test_a_client_that_leaves_mid_body_leaves_nothing_stored(served: Served) -> 
     before = content_files(served)
     with served.connect() as connection:
         connection.sendall(upload_head("left", len(body)) + body[: 2 * MIB + 100])
-        deadline = time.monotonic() + PATIENCE_SECONDS
-        while not served.bodies_read_in_thread:
-            assert time.monotonic() < deadline, "the body was not handed to a thread"
-            time.sleep(0.01)
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while content_files(served) != before:  # the spooled file goes once the thread has seen it
-        assert time.monotonic() < deadline, "the spooled content file stayed"
-        time.sleep(0.01)
+        wait_for_a_thread_to_read(served)
+    wait_for_content_files(served, before)
     assert stored(served, "left") is None
 
 
@@ -284,23 +293,13 @@ def test_a_body_read_in_a_thread_is_counted_as_an_upload_and_its_bytes_as_receiv
     body = upload_body(content)
     with served.connect() as connection:
         connection.sendall(upload_head("counted", len(body)) + body[:MIB])
-        deadline = time.monotonic() + PATIENCE_SECONDS
-        while not served.bodies_read_in_thread:
-            assert time.monotonic() < deadline, "the body was not handed to a thread"
-            time.sleep(0.01)
+        wait_for_a_thread_to_read(served)
         assert uploads_in_progress() == 1
         connection.sendall(body[MIB:])
         assert status_of(read_response(connection)) == 204
     assert uploads_in_progress() == 0
     [record] = [r for r in caplog.records if r.name == "taskvars.requests"]
     assert record.__dict__["bytes_in"] == len(body)
-
-
-def wait_for_a_thread_to_read(served: Served) -> None:
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not served.bodies_read_in_thread:
-        assert time.monotonic() < deadline, "the body was not handed to a thread"
-        time.sleep(0.01)
 
 
 def test_a_client_that_resets_the_connection_mid_body_leaves_nothing_stored(
@@ -315,10 +314,7 @@ def test_a_client_that_resets_the_connection_mid_body_leaves_nothing_stored(
     # Closed with unread data and no lingering: the server's next read fails, not ends.
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     connection.close()
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while content_files(served) != before:
-        assert time.monotonic() < deadline, "the spooled content file stayed"
-        time.sleep(0.01)
+    wait_for_content_files(served, before)
     assert stored(served, "reset") is None
     # Taken for a client gone, as on the event loop; not a server error.
     uploads = [
